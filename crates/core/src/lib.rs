@@ -1,0 +1,13 @@
+//! Entrepot's domain core: the nouns of a package registry and the one rule
+//! that decides who may do what. No I/O lives here, so every rule is testable
+//! in isolation and shared by every wire protocol.
+
+pub mod authz;
+pub mod model;
+pub mod names;
+pub mod scope;
+pub mod token;
+
+pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, authorize};
+pub use model::*;
+pub use scope::{Scope, Scopes};

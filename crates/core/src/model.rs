@@ -1,0 +1,233 @@
+//! The registry's nouns: accounts, repositories, packages, versions, files,
+//! tags and tokens. Plain data; the rules over them live in `authz`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::scope::Scopes;
+
+pub type Timestamp = DateTime<Utc>;
+
+/// Database identifiers are stable integers, as GitHub's are.
+pub type Id = i64;
+
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownValue { kind: stringify!($name), value: other.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown {kind} `{value}`")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+string_enum! {
+    /// Users and organizations share one namespace of logins, as on GitHub.
+    AccountKind { User = "user", Organization = "organization" }
+}
+
+string_enum! {
+    Visibility { Public = "public", Private = "private", Internal = "internal" }
+}
+
+string_enum! {
+    /// A role on a package or a permission on a repository. Ordered: each
+    /// role includes the ones before it.
+    Role { Read = "read", Write = "write", Admin = "admin" }
+}
+
+string_enum! {
+    OrgRole { Member = "member", Owner = "owner" }
+}
+
+string_enum! {
+    /// GitHub's `package_type`, plus the formats GitHub lacks.
+    PackageType {
+        Npm = "npm",
+        Maven = "maven",
+        Rubygems = "rubygems",
+        Docker = "docker",
+        Nuget = "nuget",
+        Container = "container",
+        Pypi = "pypi",
+        Cargo = "cargo",
+    }
+}
+
+/// How a registry decides permissions (REFERENCE §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegistryKind {
+    /// Packages belong to an account and carry their own visibility and roles.
+    Granular,
+    /// Packages live in a repository and take its visibility and permissions.
+    RepositoryScoped,
+}
+
+impl PackageType {
+    /// Maven (and Gradle) and the legacy Docker registry are repository-scoped,
+    /// as on GitHub.com; every other registry is granular.
+    pub fn registry_kind(self) -> RegistryKind {
+        match self {
+            PackageType::Maven | PackageType::Docker => RegistryKind::RepositoryScoped,
+            _ => RegistryKind::Granular,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: Id,
+    pub login: String,
+    pub kind: AccountKind,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub site_admin: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Repository {
+    pub id: Id,
+    pub owner_id: Id,
+    pub owner_login: String,
+    pub name: String,
+    pub visibility: Visibility,
+    pub description: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Repository {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner_login, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    pub id: Id,
+    pub owner_id: Id,
+    pub owner_login: String,
+    pub package_type: PackageType,
+    pub name: String,
+    pub visibility: Visibility,
+    pub repository_id: Option<Id>,
+    /// Whether access is inherited from the connected repository.
+    pub inherit_access: bool,
+    pub description: Option<String>,
+    pub readme: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deleted_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    pub id: Id,
+    pub package_id: Id,
+    pub name: String,
+    /// Format-specific metadata; the format adapter owns its shape.
+    pub metadata: serde_json::Value,
+    pub publisher_id: Option<Id>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// A file of a version. Its bytes live in the blob store under `sha256`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageFile {
+    pub id: Id,
+    pub version_id: Id,
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Other digests a client checks (sha512 for npm, sha1/md5 for Maven).
+    pub digests: Digests,
+    pub content_type: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digests {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha512: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sha1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub md5: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub package_id: Id,
+    pub name: String,
+    pub version_id: Id,
+    pub updated_at: Timestamp,
+}
+
+/// A personal access token as stored: never the secret, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: Id,
+    pub user_id: Id,
+    /// The first characters of the secret, shown in lists to tell tokens apart.
+    pub prefix: String,
+    pub scopes: Scopes,
+    pub note: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    pub fn is_usable_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+/// One entry of the audit log: who did what to which package, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: Id,
+    pub actor_id: Option<Id>,
+    pub action: String,
+    pub package_id: Option<Id>,
+    pub version_id: Option<Id>,
+    pub detail: Option<String>,
+    pub at: Timestamp,
+}

@@ -1,0 +1,48 @@
+//! Validation of the names users choose, so that no lookup ever runs on a
+//! name that could not exist.
+
+/// GitHub's login rule: 1–39 ASCII letters, digits or single hyphens, not
+/// starting or ending with a hyphen.
+pub fn is_valid_login(login: &str) -> bool {
+    !login.is_empty()
+        && login.len() <= 39
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+        && !login.contains("--")
+        && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// GitHub's repository name rule: 1–100 of letters, digits, `-`, `_`, `.`,
+/// and never `.` or `..`.
+pub fn is_valid_repo_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_follow_githubs_rule() {
+        for ok in ["alice", "a", "acme-corp", "A1"] {
+            assert!(is_valid_login(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "a_b", "a.b", &"x".repeat(40), "é"] {
+            assert!(!is_valid_login(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn repository_names_exclude_dots_alone_and_slashes() {
+        assert!(is_valid_repo_name("hello.js_2-x"));
+        for bad in ["", ".", "..", "a/b", "a b"] {
+            assert!(!is_valid_repo_name(bad), "{bad}");
+        }
+    }
+}
