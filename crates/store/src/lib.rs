@@ -1,1 +1,60 @@
-//! placeholder
+//! Storage behind traits: the metadata store (SQLite here; PostgreSQL is the
+//! scale-out seam) and the content-addressed blob store (file system here; S3
+//! is the scale-out seam). The rest of Entrepot sees only the traits.
+
+pub mod blob;
+pub mod conformance;
+pub mod fs;
+pub mod meta;
+pub mod sqlite;
+
+pub use blob::{BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected};
+pub use fs::FsBlobStore;
+pub use meta::*;
+pub use sqlite::SqliteStore;
+
+/// What any store can fail with. Wire protocols map these to their own errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was hit: the name or version already exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("{algorithm} digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        algorithm: &'static str,
+        expected: String,
+        actual: String,
+    },
+    #[error("content exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("requested range is not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

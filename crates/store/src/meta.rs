@@ -1,0 +1,201 @@
+//! The metadata store contract, split by concern. Each method that changes
+//! more than one row is one transaction, so no reader ever sees half of it.
+
+use async_trait::async_trait;
+use entrepot_core::{
+    Account, AuditEntry, Id, OrgRole, Package, PackageFile, PackageType, Repository, Role, Scopes,
+    Tag, Timestamp, TokenRecord, Version, Visibility,
+};
+
+use crate::StoreResult;
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub login: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub site_admin: bool,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    /// Fails with `Conflict` when the login is taken by a user or an
+    /// organization (one namespace, case-insensitively, as on GitHub).
+    async fn create_user(&self, user: NewUser) -> StoreResult<Account>;
+    /// Creates the organization with `owner` as its first owner.
+    async fn create_org(&self, login: &str, owner: Id) -> StoreResult<Account>;
+    async fn set_org_member(&self, org: Id, user: Id, role: OrgRole) -> StoreResult<()>;
+    async fn org_role(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>>;
+    async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
+    async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>>;
+    async fn password_hash(&self, user: Id) -> StoreResult<Option<String>>;
+    async fn set_password_hash(&self, user: Id, hash: &str) -> StoreResult<()>;
+    async fn count_users(&self) -> StoreResult<i64>;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRepository {
+    pub owner_id: Id,
+    pub name: String,
+    pub visibility: Visibility,
+    pub description: Option<String>,
+}
+
+#[async_trait]
+pub trait RepositoryStore: Send + Sync {
+    async fn create_repository(&self, repo: NewRepository) -> StoreResult<Repository>;
+    async fn repository(&self, owner: Id, name: &str) -> StoreResult<Option<Repository>>;
+    async fn repository_by_id(&self, id: Id) -> StoreResult<Option<Repository>>;
+    async fn set_collaborator(&self, repo: Id, user: Id, role: Role) -> StoreResult<()>;
+    async fn collaborator_role(&self, repo: Id, user: Id) -> StoreResult<Option<Role>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTokenRecord {
+    pub user_id: Id,
+    pub hash: String,
+    pub prefix: String,
+    pub scopes: Scopes,
+    pub note: Option<String>,
+    pub expires_at: Option<Timestamp>,
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_token(&self, token: NewTokenRecord) -> StoreResult<TokenRecord>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRecord, String)>>;
+    async fn token_by_id(&self, id: Id) -> StoreResult<Option<TokenRecord>>;
+    async fn list_tokens(&self, user: Id) -> StoreResult<Vec<TokenRecord>>;
+    /// Returns false when no such unrevoked token existed.
+    async fn revoke_token(&self, id: Id, at: Timestamp) -> StoreResult<bool>;
+    async fn touch_token(&self, id: Id, at: Timestamp) -> StoreResult<()>;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPackage {
+    pub owner_id: Id,
+    pub package_type: PackageType,
+    pub name: String,
+    pub visibility: Visibility,
+    pub repository_id: Option<Id>,
+    pub inherit_access: bool,
+    pub description: Option<String>,
+    pub readme: Option<String>,
+}
+
+/// A file of a version being published; its blob is already stored.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub digests: entrepot_core::Digests,
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub package_id: Id,
+    pub name: String,
+    pub metadata: serde_json::Value,
+    pub publisher_id: Option<Id>,
+    pub files: Vec<NewFile>,
+    /// Tags to point at the new version in the same transaction.
+    pub tags: Vec<String>,
+    pub at: Timestamp,
+}
+
+/// What a package's editable fields change to; `None` leaves one alone.
+#[derive(Debug, Clone, Default)]
+pub struct PackageUpdate {
+    pub visibility: Option<Visibility>,
+    pub repository_id: Option<Option<Id>>,
+    pub inherit_access: Option<bool>,
+    pub description: Option<Option<String>>,
+    pub readme: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PackageFilter {
+    pub owner_id: Option<Id>,
+    pub package_type: Option<PackageType>,
+    pub repository_id: Option<Id>,
+    pub include_deleted: bool,
+}
+
+#[async_trait]
+pub trait PackageStore: Send + Sync {
+    /// Fails with `Conflict` when a live package of that owner, type and name exists.
+    async fn create_package(&self, package: NewPackage) -> StoreResult<Package>;
+    /// The live package, or with `include_deleted` the newest deleted one.
+    async fn package(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        name: &str,
+        include_deleted: bool,
+    ) -> StoreResult<Option<Package>>;
+    async fn package_by_id(&self, id: Id) -> StoreResult<Option<Package>>;
+    async fn list_packages(&self, filter: PackageFilter) -> StoreResult<Vec<Package>>;
+    async fn update_package(&self, id: Id, update: PackageUpdate, at: Timestamp) -> StoreResult<Package>;
+    async fn set_package_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
+    async fn set_package_role(&self, package: Id, user: Id, role: Option<Role>) -> StoreResult<()>;
+    async fn package_role(&self, package: Id, user: Id) -> StoreResult<Option<Role>>;
+
+    /// Inserts the version, its files and tags in one transaction. Fails with
+    /// `Conflict` when the version name exists, deleted or not.
+    async fn publish_version(&self, version: NewVersion) -> StoreResult<Version>;
+    async fn version(&self, package: Id, name: &str) -> StoreResult<Option<Version>>;
+    async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>>;
+    async fn versions(&self, package: Id, include_deleted: bool) -> StoreResult<Vec<Version>>;
+    async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
+    async fn update_version_metadata(&self, id: Id, metadata: serde_json::Value, at: Timestamp) -> StoreResult<()>;
+    /// Removes a version and its files for good (a private package's name
+    /// may be reused after all of it is deleted).
+    async fn purge_version(&self, id: Id) -> StoreResult<()>;
+    async fn files(&self, version: Id) -> StoreResult<Vec<PackageFile>>;
+    /// Whether any file of any version references this blob.
+    async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
+
+    async fn set_tag(&self, package: Id, name: &str, version: Id, at: Timestamp) -> StoreResult<()>;
+    async fn remove_tag(&self, package: Id, name: &str) -> StoreResult<bool>;
+    async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>>;
+}
+
+/// Downloads of one version on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadDay {
+    pub version_id: Id,
+    pub day: chrono::NaiveDate,
+    pub count: i64,
+}
+
+#[async_trait]
+pub trait ActivityStore: Send + Sync {
+    async fn record_downloads(&self, version: Id, day: chrono::NaiveDate, count: i64) -> StoreResult<()>;
+    async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>>;
+    async fn audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
+    async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub actor_id: Option<Id>,
+    pub action: String,
+    pub package_id: Option<Id>,
+    pub version_id: Option<Id>,
+    pub detail: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Every concern together: what a backend implements and the service holds.
+pub trait MetadataStore:
+    AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + 'static
+{
+}
+
+impl<T> MetadataStore for T where
+    T: AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + 'static
+{
+}
