@@ -1,1 +1,63 @@
-//! placeholder
+//! The use cases every wire protocol shares: authenticate a caller, decide
+//! what they may do, create accounts and tokens, and publish, tag, delete,
+//! restore and count downloads of package versions. Knows storage only
+//! through its traits and HTTP not at all.
+
+pub mod access;
+pub mod accounts;
+pub mod auth;
+pub mod error;
+pub mod packages;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use entrepot_core::Policy;
+use entrepot_store::{BlobStore, MetadataStore};
+
+pub use error::{ServiceError, ServiceResult};
+
+/// Limits an operator may tune.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest single file a client may upload, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_upload_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Counters the metrics endpoint reads; kept here so that the service stays
+/// ignorant of how they are exported.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub publishes: AtomicU64,
+    pub downloads: AtomicU64,
+}
+
+/// The registry's use cases over one metadata store and one blob store.
+#[derive(Clone)]
+pub struct Registry {
+    pub meta: Arc<dyn MetadataStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub policy: Policy,
+    pub limits: Limits,
+    pub stats: Arc<Stats>,
+}
+
+impl Registry {
+    pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>, policy: Policy, limits: Limits) -> Self {
+        Registry {
+            meta,
+            blobs,
+            policy,
+            limits,
+            stats: Arc::default(),
+        }
+    }
+}

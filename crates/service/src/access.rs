@@ -1,0 +1,120 @@
+//! Gathers the relationship facts `authorize` needs from the store, so that
+//! every protocol asks the same question the same way.
+
+use entrepot_core::authz::OwnerRelation;
+use entrepot_core::{
+    Account, AccountKind, Action, Actor, Facts, OrgRole, Package, PackageType, RegistryKind, Repository, Role,
+    Visibility, authorize,
+};
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+impl Registry {
+    async fn owner_relation(&self, actor: &Actor, owner_id: i64, owner_kind: AccountKind) -> ServiceResult<OwnerRelation> {
+        let Some(user) = actor.user_id() else {
+            return Ok(OwnerRelation::None);
+        };
+        Ok(match owner_kind {
+            AccountKind::User if user == owner_id => OwnerRelation::IsOwner,
+            AccountKind::User => OwnerRelation::None,
+            AccountKind::Organization => match self.meta.org_role(owner_id, user).await? {
+                Some(OrgRole::Owner) => OwnerRelation::OrgOwner,
+                Some(OrgRole::Member) => OwnerRelation::OrgMember,
+                None => OwnerRelation::None,
+            },
+        })
+    }
+
+    async fn owner_kind(&self, owner_id: i64) -> ServiceResult<AccountKind> {
+        Ok(self
+            .meta
+            .account_by_id(owner_id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("account {owner_id} vanished")))?
+            .kind)
+    }
+
+    /// The caller's permission on a repository: owners and organization
+    /// owners are admins, members hold the base permission (read),
+    /// collaborators their granted role.
+    pub async fn repository_role(&self, actor: &Actor, repo: &Repository) -> ServiceResult<Option<Role>> {
+        let Some(user) = actor.user_id() else {
+            return Ok(None);
+        };
+        let relation = self.owner_relation(actor, repo.owner_id, self.owner_kind(repo.owner_id).await?).await?;
+        let from_owner = match relation {
+            OwnerRelation::IsOwner | OwnerRelation::OrgOwner => Some(Role::Admin),
+            OwnerRelation::OrgMember => Some(Role::Read),
+            OwnerRelation::None => None,
+        };
+        Ok(from_owner.max(self.meta.collaborator_role(repo.id, user).await?))
+    }
+
+    /// The facts about an existing package, as seen by `actor`.
+    pub async fn package_facts(&self, actor: &Actor, package: &Package) -> ServiceResult<Facts> {
+        let registry = package.package_type.registry_kind();
+        let repository = match package.repository_id {
+            Some(id) => self.meta.repository_by_id(id).await?,
+            None => None,
+        };
+        let repository_role = match &repository {
+            Some(repo) => self.repository_role(actor, repo).await?,
+            None => None,
+        };
+        let visibility = match (&repository, registry) {
+            (Some(repo), RegistryKind::RepositoryScoped) => repo.visibility,
+            _ => package.visibility,
+        };
+        let package_role = match actor.user_id() {
+            Some(user) if registry == RegistryKind::Granular => self.meta.package_role(package.id, user).await?,
+            _ => None,
+        };
+        Ok(Facts {
+            registry,
+            visibility,
+            owner: self.owner_relation(actor, package.owner_id, self.owner_kind(package.owner_id).await?).await?,
+            package_role,
+            repository_role,
+            inherit_access: package.inherit_access,
+        })
+    }
+
+    /// The facts about creating a package of `package_type` under `owner`
+    /// (in `repository`, for repository-scoped registries).
+    pub async fn namespace_facts(
+        &self,
+        actor: &Actor,
+        owner: &Account,
+        package_type: PackageType,
+        repository: Option<&Repository>,
+    ) -> ServiceResult<Facts> {
+        let repository_role = match repository {
+            Some(repo) => self.repository_role(actor, repo).await?,
+            None => None,
+        };
+        Ok(Facts {
+            registry: package_type.registry_kind(),
+            visibility: repository.map_or(Visibility::Private, |r| r.visibility),
+            owner: self.owner_relation(actor, owner.id, owner.kind).await?,
+            package_role: None,
+            repository_role,
+            inherit_access: true,
+        })
+    }
+
+    /// Decides, or explains in a `ServiceError`, whether `actor` may do
+    /// `action` on `package`.
+    pub async fn authorize_package(&self, actor: &Actor, action: Action, package: &Package) -> ServiceResult<()> {
+        let facts = self.package_facts(actor, package).await?;
+        Ok(authorize(&self.policy, actor, action, &facts)?)
+    }
+
+    /// Whether `actor` may read `package`, without saying why not.
+    pub async fn can_read(&self, actor: &Actor, package: &Package) -> ServiceResult<bool> {
+        match self.authorize_package(actor, Action::Read, package).await {
+            Ok(()) => Ok(true),
+            Err(ServiceError::Internal(e)) => Err(ServiceError::Internal(e)),
+            Err(_) => Ok(false),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Turning what a client sent into an `Actor`: tokens in every form the
+//! package clients use, and passwords for the clients that log in with one.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::Argon2;
+use chrono::Utc;
+use entrepot_core::{Actor, Scopes, token};
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// What a request carried in its `Authorization` header (or a client's own
+/// header, such as NuGet's `X-NuGet-ApiKey`), already decoded by the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A bare token: `Bearer T`, `token T`, or the raw token alone.
+    Token(String),
+    /// HTTP Basic: any user name, the token (or a password) as the password.
+    Basic { username: String, password: String },
+}
+
+/// Token use is recorded at most this often, to keep reads write-free.
+const TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+impl Registry {
+    /// Resolves a credential to a signed-in actor. A wrong, expired or
+    /// revoked token is `BadCredentials`, never an anonymous fallback.
+    pub async fn authenticate(&self, credential: &Credential) -> ServiceResult<Actor> {
+        let secret = match credential {
+            Credential::Token(t) => t.as_str(),
+            Credential::Basic { password, .. } => password.as_str(),
+        };
+        if !token::looks_valid(secret) {
+            return Err(ServiceError::BadCredentials);
+        }
+        let hash = token::hash(secret);
+        let Some((record, stored)) = self.meta.token_by_hash(&hash).await? else {
+            return Err(ServiceError::BadCredentials);
+        };
+        let now = Utc::now();
+        if !token::hashes_equal(&stored, &hash) || !record.is_usable_at(now) {
+            return Err(ServiceError::BadCredentials);
+        }
+        let user = self
+            .meta
+            .account_by_id(record.user_id)
+            .await?
+            .ok_or(ServiceError::BadCredentials)?;
+        if record.last_used_at.is_none_or(|t| now - t > TOUCH_INTERVAL) {
+            self.meta.touch_token(record.id, now).await?;
+        }
+        Ok(Actor::User {
+            id: user.id,
+            login: user.login,
+            site_admin: user.site_admin,
+            scopes: record.scopes,
+            token_id: Some(record.id),
+        })
+    }
+
+    /// Checks a user name and password (npm's legacy `login`), returning the
+    /// user's actor with the given scopes. Any failure is `BadCredentials`.
+    pub async fn verify_password(&self, login: &str, password: &str, scopes: Scopes) -> ServiceResult<Actor> {
+        let user = self.meta.account_by_login(login).await?.ok_or(ServiceError::BadCredentials)?;
+        let stored = self.meta.password_hash(user.id).await?.ok_or(ServiceError::BadCredentials)?;
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&stored)
+                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if !ok {
+            return Err(ServiceError::BadCredentials);
+        }
+        Ok(Actor::User {
+            id: user.id,
+            login: user.login,
+            site_admin: user.site_admin,
+            scopes,
+            token_id: None,
+        })
+    }
+}
+
+/// Hashes a password with Argon2id and a random salt (PHC string format).
+pub async fn hash_password(password: String) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+}

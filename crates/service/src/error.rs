@@ -1,0 +1,78 @@
+//! The one typed service error that every wire protocol wraps and renders in
+//! its own client's format.
+
+use entrepot_core::Denial;
+use entrepot_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No credentials, where some are needed: 401 with a challenge.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Credentials were sent but are wrong, expired or revoked: 401.
+    #[error("bad credentials")]
+    BadCredentials,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    DigestMismatch(String),
+    #[error("upload exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("requested range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
+    /// Details are logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ServiceError::NotFound(what.into())
+    }
+
+    /// The HTTP status this error maps to in every protocol.
+    pub fn status(&self) -> u16 {
+        match self {
+            ServiceError::Unauthenticated | ServiceError::BadCredentials => 401,
+            ServiceError::NotFound(_) => 404,
+            ServiceError::Forbidden(_) => 403,
+            ServiceError::Conflict(_) => 409,
+            ServiceError::Invalid(_) | ServiceError::DigestMismatch(_) => 400,
+            ServiceError::TooLarge { .. } => 413,
+            ServiceError::RangeNotSatisfiable { .. } => 416,
+            ServiceError::Internal(_) => 500,
+        }
+    }
+}
+
+impl From<Denial> for ServiceError {
+    fn from(d: Denial) -> Self {
+        match d {
+            Denial::Unauthenticated => ServiceError::Unauthenticated,
+            Denial::NotFound => ServiceError::NotFound("Not Found".into()),
+            Denial::Forbidden(_) | Denial::MissingScope(_) => ServiceError::Forbidden(d.to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound("Not Found".into()),
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::DigestMismatch { .. } => ServiceError::DigestMismatch(e.to_string()),
+            StoreError::TooLarge { limit } => ServiceError::TooLarge { limit },
+            StoreError::RangeNotSatisfiable { size } => ServiceError::RangeNotSatisfiable { size },
+            StoreError::Invalid(m) => ServiceError::Invalid(m),
+            StoreError::Io(_) | StoreError::Database(_) => ServiceError::Internal(e.to_string()),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

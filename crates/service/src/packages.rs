@@ -1,0 +1,334 @@
+//! The package use cases shared by every format: publish a version (blob
+//! first, then metadata in one transaction), tag, delete, restore, and count
+//! downloads, each checked by the one authorization rule and audited.
+
+use chrono::{TimeDelta, Utc};
+use entrepot_core::{Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility, authorize};
+use entrepot_store::{BlobInfo, ByteStream, Expected, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate};
+use std::sync::atomic::Ordering;
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// How long a deleted package or version can be restored (GitHub: 30 days).
+pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// Public versions downloaded more than this many times cannot be deleted.
+pub const DELETE_DOWNLOAD_LIMIT: i64 = 5000;
+
+/// A file whose blob is already stored, waiting for its version.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    pub name: String,
+    pub blob: BlobInfo,
+    pub content_type: Option<String>,
+}
+
+/// Everything a format hands over to publish one version.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub owner: String,
+    pub package_type: PackageType,
+    pub name: String,
+    pub version: String,
+    pub metadata: serde_json::Value,
+    pub files: Vec<StagedFile>,
+    pub tags: Vec<String>,
+    /// The repository to connect on first publish (granular), or the
+    /// repository the package lives in (repository-scoped).
+    pub repository: Option<Repository>,
+    pub description: Option<String>,
+    pub readme: Option<String>,
+}
+
+impl Registry {
+    /// Streams an upload into the blob store under the instance's size limit.
+    pub async fn store_blob(&self, body: ByteStream, mut expected: Expected) -> ServiceResult<BlobInfo> {
+        let limit = self.limits.max_upload_bytes;
+        expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
+        Ok(self.blobs.put(body, expected).await?)
+    }
+
+    /// Finds a live package by owner login, type and name, as `actor` may see
+    /// it: a package the caller may not read is reported exactly like a
+    /// missing one (401 to anonymous callers, 404 to signed-in ones).
+    pub async fn readable_package(
+        &self,
+        actor: &Actor,
+        owner: &str,
+        package_type: PackageType,
+        name: &str,
+    ) -> ServiceResult<Package> {
+        let missing = || match actor {
+            Actor::Anonymous => ServiceError::Unauthenticated,
+            Actor::User { .. } => ServiceError::not_found("Package not found"),
+        };
+        let Some(owner) = self.meta.account_by_login(owner).await? else {
+            return Err(missing());
+        };
+        let Some(package) = self.meta.package(owner.id, package_type, name, false).await? else {
+            return Err(missing());
+        };
+        match self.authorize_package(actor, Action::Read, &package).await {
+            Ok(()) => Ok(package),
+            Err(ServiceError::NotFound(_)) => Err(missing()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Publishes a version, creating the package on its first publish.
+    pub async fn publish(&self, actor: &Actor, p: Publication) -> ServiceResult<(Package, Version)> {
+        let Some(user_id) = actor.user_id() else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        let owner = self.account(&p.owner).await?;
+        let package = match self.meta.package(owner.id, p.package_type, &p.name, false).await? {
+            Some(existing) => {
+                self.authorize_package(actor, Action::Publish, &existing).await?;
+                existing
+            }
+            None => self.create_package(actor, user_id, &owner, &p).await?,
+        };
+        if self.meta.version(package.id, &p.version).await?.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "Cannot publish over existing version {} of {}",
+                p.version, p.name
+            )));
+        }
+        let at = Utc::now();
+        let version = self
+            .meta
+            .publish_version(NewVersion {
+                package_id: package.id,
+                name: p.version.clone(),
+                metadata: p.metadata,
+                publisher_id: Some(user_id),
+                files: p
+                    .files
+                    .into_iter()
+                    .map(|f| NewFile {
+                        name: f.name,
+                        size: f.blob.size,
+                        sha256: f.blob.sha256,
+                        digests: Digests {
+                            sha512: f.blob.sha512,
+                            sha1: f.blob.sha1,
+                            md5: f.blob.md5,
+                        },
+                        content_type: f.content_type,
+                    })
+                    .collect(),
+                tags: p.tags,
+                at,
+            })
+            .await
+            .map_err(|e| match e {
+                entrepot_store::StoreError::Conflict(_) => ServiceError::Conflict(format!(
+                    "Cannot publish over existing version {} of {}",
+                    p.version, p.name
+                )),
+                other => other.into(),
+            })?;
+        let package = if p.description.is_some() || p.readme.is_some() {
+            let update = PackageUpdate {
+                description: p.description.map(Some),
+                readme: p.readme.map(Some),
+                ..PackageUpdate::default()
+            };
+            self.meta.update_package(package.id, update, at).await?
+        } else {
+            package
+        };
+        self.stats.publishes.fetch_add(1, Ordering::Relaxed);
+        self.audit(actor, "version.publish", Some(package.id), Some(version.id), Some(version.name.clone()))
+            .await?;
+        Ok((package, version))
+    }
+
+    async fn create_package(
+        &self,
+        actor: &Actor,
+        user_id: Id,
+        owner: &entrepot_core::Account,
+        p: &Publication,
+    ) -> ServiceResult<Package> {
+        let facts = self.namespace_facts(actor, owner, p.package_type, p.repository.as_ref()).await?;
+        authorize(&self.policy, actor, Action::Create, &facts)?;
+        if let Some(old) = self.meta.package(owner.id, p.package_type, &p.name, true).await?
+            && old.visibility == Visibility::Public
+        {
+            // GitHub's rule: a public package's name is never reused.
+            return Err(ServiceError::Conflict(format!(
+                "the name {} belonged to a deleted public package and cannot be reused",
+                p.name
+            )));
+        }
+        let created = self
+            .meta
+            .create_package(NewPackage {
+                owner_id: owner.id,
+                package_type: p.package_type,
+                name: p.name.clone(),
+                visibility: p.repository.as_ref().map_or(Visibility::Private, |r| match p.package_type.registry_kind() {
+                    entrepot_core::RegistryKind::RepositoryScoped => r.visibility,
+                    entrepot_core::RegistryKind::Granular => Visibility::Private,
+                }),
+                repository_id: p.repository.as_ref().map(|r| r.id),
+                inherit_access: true,
+                description: p.description.clone(),
+                readme: p.readme.clone(),
+            })
+            .await;
+        match created {
+            Ok(package) => {
+                if owner.id != user_id {
+                    // The first publisher becomes the package's admin.
+                    self.meta
+                        .set_package_role(package.id, user_id, Some(entrepot_core::Role::Admin))
+                        .await?;
+                }
+                self.audit(actor, "package.create", Some(package.id), None, None).await?;
+                Ok(package)
+            }
+            // Someone created it a moment ago: publish into theirs if allowed.
+            Err(entrepot_store::StoreError::Conflict(_)) => {
+                let existing = self
+                    .meta
+                    .package(owner.id, p.package_type, &p.name, false)
+                    .await?
+                    .ok_or_else(|| ServiceError::Conflict("the package is being created".into()))?;
+                self.authorize_package(actor, Action::Publish, &existing).await?;
+                Ok(existing)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Points a tag at a live version.
+    pub async fn set_tag(&self, actor: &Actor, package: &Package, tag: &str, version: &Version) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package).await?;
+        if version.package_id != package.id || version.deleted_at.is_some() {
+            return Err(ServiceError::not_found(format!("no version {} to tag", version.name)));
+        }
+        self.meta.set_tag(package.id, tag, version.id, Utc::now()).await?;
+        self.audit(actor, "tag.set", Some(package.id), Some(version.id), Some(tag.to_owned()))
+            .await
+    }
+
+    pub async fn remove_tag(&self, actor: &Actor, package: &Package, tag: &str) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package).await?;
+        if !self.meta.remove_tag(package.id, tag).await? {
+            return Err(ServiceError::not_found(format!("no tag {tag}")));
+        }
+        self.audit(actor, "tag.remove", Some(package.id), None, Some(tag.to_owned())).await
+    }
+
+    async fn version_downloads(&self, package: &Package) -> ServiceResult<std::collections::HashMap<Id, i64>> {
+        let mut totals = std::collections::HashMap::new();
+        for day in self.meta.downloads(package.id).await? {
+            *totals.entry(day.version_id).or_insert(0) += day.count;
+        }
+        Ok(totals)
+    }
+
+    /// Soft-deletes a version; deleting the last live one hides the package.
+    pub async fn delete_version(&self, actor: &Actor, package: &Package, version: &Version) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Delete, package).await?;
+        if version.package_id != package.id || version.deleted_at.is_some() {
+            return Err(ServiceError::not_found("Package version not found"));
+        }
+        if package.visibility == Visibility::Public
+            && self.version_downloads(package).await?.get(&version.id).copied().unwrap_or(0) > DELETE_DOWNLOAD_LIMIT
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "public versions with more than {DELETE_DOWNLOAD_LIMIT} downloads cannot be deleted"
+            )));
+        }
+        let at = Utc::now();
+        self.meta.set_version_deleted(version.id, Some(at)).await?;
+        if self.meta.versions(package.id, false).await?.is_empty() {
+            self.meta.set_package_deleted(package.id, Some(at)).await?;
+        }
+        self.audit(actor, "version.delete", Some(package.id), Some(version.id), Some(version.name.clone()))
+            .await
+    }
+
+    pub async fn delete_package(&self, actor: &Actor, package: &Package) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Delete, package).await?;
+        if package.visibility == Visibility::Public
+            && self.version_downloads(package).await?.values().any(|n| *n > DELETE_DOWNLOAD_LIMIT)
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "public packages with a version downloaded more than {DELETE_DOWNLOAD_LIMIT} times cannot be deleted"
+            )));
+        }
+        self.meta.set_package_deleted(package.id, Some(Utc::now())).await?;
+        self.audit(actor, "package.delete", Some(package.id), None, None).await
+    }
+
+    /// Restores a deleted package within the window, while its name is free.
+    pub async fn restore_package(&self, actor: &Actor, package: &Package) -> ServiceResult<()> {
+        let Some(deleted_at) = package.deleted_at else {
+            return Err(ServiceError::not_found("Package not found"));
+        };
+        self.authorize_package(actor, Action::Restore, package).await?;
+        if Utc::now() - deleted_at > RESTORE_WINDOW {
+            return Err(ServiceError::not_found("the package was deleted more than 30 days ago"));
+        }
+        if self
+            .meta
+            .package(package.owner_id, package.package_type, &package.name, false)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::Conflict(format!(
+                "a package named {} exists again; delete it before restoring this one",
+                package.name
+            )));
+        }
+        self.meta.set_package_deleted(package.id, None).await?;
+        self.audit(actor, "package.restore", Some(package.id), None, None).await
+    }
+
+    pub async fn restore_version(&self, actor: &Actor, package: &Package, version: &Version) -> ServiceResult<()> {
+        let Some(deleted_at) = version.deleted_at.filter(|_| version.package_id == package.id) else {
+            return Err(ServiceError::not_found("Package version not found"));
+        };
+        self.authorize_package(actor, Action::Restore, package).await?;
+        if Utc::now() - deleted_at > RESTORE_WINDOW {
+            return Err(ServiceError::not_found("the version was deleted more than 30 days ago"));
+        }
+        self.meta.set_version_deleted(version.id, None).await?;
+        if package.deleted_at.is_some() {
+            self.meta.set_package_deleted(package.id, None).await?;
+        }
+        self.audit(actor, "version.restore", Some(package.id), Some(version.id), Some(version.name.clone()))
+            .await
+    }
+
+    /// Counts one download of a version, for today.
+    pub async fn count_download(&self, version: &Version) -> ServiceResult<()> {
+        self.stats.downloads.fetch_add(1, Ordering::Relaxed);
+        Ok(self.meta.record_downloads(version.id, Utc::now().date_naive(), 1).await?)
+    }
+
+    async fn audit(
+        &self,
+        actor: &Actor,
+        action: &str,
+        package_id: Option<Id>,
+        version_id: Option<Id>,
+        detail: Option<String>,
+    ) -> ServiceResult<()> {
+        Ok(self
+            .meta
+            .audit(NewAuditEntry {
+                actor_id: actor.user_id(),
+                action: action.to_owned(),
+                package_id,
+                version_id,
+                detail,
+                at: Utc::now(),
+            })
+            .await?)
+    }
+}
