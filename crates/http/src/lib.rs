@@ -1,1 +1,18 @@
-//! placeholder
+//! HTTP plumbing shared by every wire protocol: the application state, the
+//! authenticated caller, GitHub-shaped errors, pagination, body limits,
+//! metrics, and the `PackageFormat` trait each format crate implements.
+
+pub mod auth;
+pub mod error;
+pub mod format;
+pub mod metrics;
+pub mod pagination;
+pub mod state;
+
+mod app;
+
+pub use app::build_app;
+pub use auth::Caller;
+pub use error::ApiError;
+pub use format::PackageFormat;
+pub use state::AppState;

@@ -1,0 +1,35 @@
+//! Assembles the whole application: every router, the shared layers, and
+//! the health and metrics endpoints.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+/// Builds the application from the shared state and each part's router.
+pub fn build_app(state: AppState, parts: Vec<Router<AppState>>) -> Router {
+    let body_limit = usize::try_from(state.registry.limits.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        // Room for the envelope some clients wrap a file in (npm's base64 JSON).
+        .saturating_mul(4)
+        / 3
+        + 64 * 1024;
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(crate::metrics::endpoint));
+    for part in parts {
+        router = router.merge(part);
+    }
+    for format in state.formats.iter() {
+        router = router.merge(format.router());
+    }
+    router
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}

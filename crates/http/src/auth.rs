@@ -1,0 +1,100 @@
+//! The authenticated-caller extractor. It accepts a token the way each
+//! package client sends one: `Bearer`, `token`, HTTP Basic with the token as
+//! the password, or the raw token alone (cargo and gem).
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use entrepot_core::Actor;
+use entrepot_service::ServiceError;
+use entrepot_service::auth::Credential;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Who made the request. Anonymous when no credentials were sent; a
+/// rejection (401) when credentials were sent but are not valid.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Actor);
+
+/// Reads the credential a request carries, if any. A header that is present
+/// but unreadable is an error, never silently anonymous.
+pub fn credential_of(parts: &Parts) -> Result<Option<Credential>, ServiceError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ServiceError::BadCredentials)?.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    let credential = match scheme.to_ascii_lowercase().as_str() {
+        "bearer" | "token" if rest.is_empty() => return Err(ServiceError::BadCredentials),
+        "bearer" | "token" => Credential::Token(rest.to_owned()),
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(rest)
+                .map_err(|_| ServiceError::BadCredentials)?;
+            let decoded = String::from_utf8(decoded).map_err(|_| ServiceError::BadCredentials)?;
+            let (username, password) = decoded.split_once(':').ok_or(ServiceError::BadCredentials)?;
+            Credential::Basic {
+                username: username.to_owned(),
+                password: password.to_owned(),
+            }
+        }
+        _ if rest.is_empty() => Credential::Token(scheme.to_owned()),
+        _ => return Err(ServiceError::BadCredentials),
+    };
+    Ok(Some(credential))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let actor = match credential_of(parts)? {
+            None => Actor::Anonymous,
+            Some(credential) => state.registry.authenticate(&credential).await?,
+        };
+        let caller = Caller(actor);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(header: Option<&str>) -> Parts {
+        let mut builder = Request::builder();
+        if let Some(h) = header {
+            builder = builder.header(AUTHORIZATION, h);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn every_client_form_of_a_token_is_read() {
+        let token = |t: &str| Some(Credential::Token(t.into()));
+        assert_eq!(credential_of(&parts(Some("Bearer abc"))).unwrap(), token("abc"));
+        assert_eq!(credential_of(&parts(Some("token abc"))).unwrap(), token("abc"));
+        assert_eq!(credential_of(&parts(Some("abc"))).unwrap(), token("abc"));
+        let basic = base64::engine::general_purpose::STANDARD.encode("alice:abc");
+        assert_eq!(
+            credential_of(&parts(Some(&format!("Basic {basic}")))).unwrap(),
+            (Some(Credential::Basic { username: "alice".into(), password: "abc".into() }))
+        );
+        assert_eq!(credential_of(&parts(None)).unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_headers_are_bad_credentials_not_anonymous() {
+        for h in ["Basic !!!", "Digest a b", "Bearer "] {
+            assert!(credential_of(&parts(Some(h))).is_err(), "{h}");
+        }
+    }
+}

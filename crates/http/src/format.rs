@@ -1,0 +1,32 @@
+//! The one trait every package format implements. The server mounts each
+//! format's router; the web pages and the REST API ask the format to describe
+//! its packages and never `match` on a format.
+
+use axum::Router;
+use entrepot_core::{Package, PackageType, Version};
+
+use crate::state::{AppState, HttpConfig};
+
+/// One snippet of install instructions, as the package page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// What the snippet is for, e.g. "Install from the command line".
+    pub title: String,
+    /// Where it goes, e.g. `.npmrc`, `pom.xml`, or `shell`.
+    pub language: String,
+    pub body: String,
+}
+
+pub trait PackageFormat: Send + Sync + 'static {
+    /// GitHub's `package_type` this format serves.
+    fn package_type(&self) -> PackageType;
+
+    /// The human name of the format, e.g. "npm" or "Apache Maven".
+    fn display_name(&self) -> &'static str;
+
+    /// Routes, already under their mount point (e.g. `/npm/...`).
+    fn router(&self) -> Router<AppState>;
+
+    /// How to install `package` (at `version`, or the latest) from this server.
+    fn install_instructions(&self, config: &HttpConfig, package: &Package, version: Option<&Version>) -> Vec<Snippet>;
+}

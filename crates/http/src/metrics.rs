@@ -1,0 +1,134 @@
+//! Prometheus metrics: requests by route and status, latency, bytes in and
+//! out, and the service's publish and download counters.
+
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+type HistogramFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    requests: Family<RequestLabels, Counter>,
+    latency: HistogramFamily,
+    bytes_in: Counter,
+    bytes_out: Counter,
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_5, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("entrepot");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let bytes_in = Counter::default();
+        let bytes_out = Counter::default();
+        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "Time to the response head", latency.clone());
+        registry.register("http_request_bytes", "Request body bytes received (declared length)", bytes_in.clone());
+        registry.register("http_response_bytes", "Response body bytes sent (declared length)", bytes_out.clone());
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            bytes_in,
+            bytes_out,
+        }
+    }
+
+    /// The OpenMetrics text, with the service's own counters added.
+    pub fn render(&self, stats: &entrepot_service::Stats) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry.lock().expect("metrics lock"))
+            .expect("writing to a String cannot fail");
+        let eof = out.rfind("# EOF").unwrap_or(out.len());
+        let extra = format!(
+            "# HELP entrepot_publishes Versions published.\n# TYPE entrepot_publishes counter\n\
+             entrepot_publishes_total {}\n\
+             # HELP entrepot_downloads Package files downloaded.\n# TYPE entrepot_downloads counter\n\
+             entrepot_downloads_total {}\n",
+            stats.publishes.load(Ordering::Relaxed),
+            stats.downloads.load(Ordering::Relaxed)
+        );
+        out.insert_str(eof, &extra);
+        out
+    }
+}
+
+fn declared_length(headers: &axum::http::HeaderMap) -> u64 {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Middleware recording each request.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    state.metrics.bytes_in.inc_by(declared_length(request.headers()));
+    let response = next.run(request).await;
+    let m = &state.metrics;
+    m.bytes_out.inc_by(declared_length(response.headers()));
+    m.requests
+        .get_or_create(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    m.latency
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn endpoint(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(&state.registry.stats),
+    )
+}

@@ -1,0 +1,51 @@
+//! The state every handler receives.
+
+use std::sync::Arc;
+
+use entrepot_service::Registry;
+use url::Url;
+
+use crate::format::PackageFormat;
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub config: Arc<HttpConfig>,
+    pub metrics: Arc<Metrics>,
+    /// Every package format, so that shared pages can ask each to describe itself.
+    pub formats: Arc<Vec<Arc<dyn PackageFormat>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The URL clients reach this server at; every URL we emit is built on it.
+    pub base_url: Url,
+}
+
+impl HttpConfig {
+    /// `base` joined with `path` (which starts with `/`), without doubling slashes.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.as_str().trim_end_matches('/'), path)
+    }
+
+    /// The host (and port, if any) clients address, as container references use it.
+    pub fn host(&self) -> String {
+        let host = self.base_url.host_str().unwrap_or("localhost");
+        match self.base_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+}
+
+impl AppState {
+    pub fn new(registry: Registry, config: HttpConfig, formats: Vec<Arc<dyn PackageFormat>>) -> Self {
+        AppState {
+            registry,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+            formats: Arc::new(formats),
+        }
+    }
+}
