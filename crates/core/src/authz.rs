@@ -174,7 +174,8 @@ pub fn effective_role(actor: &Actor, action: Action, facts: &Facts) -> Option<Ro
 
 /// Decides whether `actor` may do `action` on the package `facts` describe.
 pub fn authorize(policy: &Policy, actor: &Actor, action: Action, facts: &Facts) -> Decision {
-    let publicly_readable = facts.visibility == Visibility::Public && !policy.require_auth_for_reads;
+    let publicly_readable =
+        facts.visibility == Visibility::Public && !policy.require_auth_for_reads;
     let Actor::User { scopes, .. } = actor else {
         return if action == Action::Read && publicly_readable {
             Ok(())
@@ -195,7 +196,9 @@ pub fn authorize(policy: &Policy, actor: &Actor, action: Action, facts: &Facts) 
     if !open_read && role.is_none_or(|r| r < needs_role) {
         return Err(Denial::Forbidden(match action {
             Action::Read => "read access to this package is required",
-            Action::Create => "only the owner or members of the owning organization may create packages here",
+            Action::Create => {
+                "only the owner or members of the owning organization may create packages here"
+            }
             Action::Publish => "write access to this package is required",
             Action::Delete | Action::Restore | Action::Manage => {
                 "admin access to this package is required"

@@ -9,7 +9,9 @@ pub fn is_valid_login(login: &str) -> bool {
         && !login.starts_with('-')
         && !login.ends_with('-')
         && !login.contains("--")
-        && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// GitHub's repository name rule: 1–100 of letters, digits, `-`, `_`, `.`,

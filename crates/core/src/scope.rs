@@ -92,7 +92,10 @@ impl Scopes {
 
     /// Comma-separated, as GitHub's `X-OAuth-Scopes` header lists them.
     pub fn to_header(self) -> String {
-        self.iter().map(Scope::as_str).collect::<Vec<_>>().join(", ")
+        self.iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Parses a comma- or space-separated list.

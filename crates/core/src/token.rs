@@ -51,8 +51,7 @@ pub fn looks_valid(text: &str) -> bool {
     let Some(rest) = text.strip_prefix(TOKEN_PREFIX) else {
         return false;
     };
-    if rest.len() != RANDOM_LEN + CHECKSUM_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if rest.len() != RANDOM_LEN + CHECKSUM_LEN || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return false;
     }
     let (random, sum) = rest.split_at(RANDOM_LEN);

@@ -27,7 +27,10 @@ pub fn build_app(state: AppState, parts: Vec<Router<AppState>>) -> Router {
         router = router.merge(format.router());
     }
     router
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())

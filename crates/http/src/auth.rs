@@ -24,7 +24,10 @@ pub fn credential_of(parts: &Parts) -> Result<Option<Credential>, ServiceError> 
     let Some(value) = parts.headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    let value = value.to_str().map_err(|_| ServiceError::BadCredentials)?.trim();
+    let value = value
+        .to_str()
+        .map_err(|_| ServiceError::BadCredentials)?
+        .trim();
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
     let credential = match scheme.to_ascii_lowercase().as_str() {
@@ -35,7 +38,9 @@ pub fn credential_of(parts: &Parts) -> Result<Option<Credential>, ServiceError> 
                 .decode(rest)
                 .map_err(|_| ServiceError::BadCredentials)?;
             let decoded = String::from_utf8(decoded).map_err(|_| ServiceError::BadCredentials)?;
-            let (username, password) = decoded.split_once(':').ok_or(ServiceError::BadCredentials)?;
+            let (username, password) = decoded
+                .split_once(':')
+                .ok_or(ServiceError::BadCredentials)?;
             Credential::Basic {
                 username: username.to_owned(),
                 password: password.to_owned(),
@@ -50,7 +55,10 @@ pub fn credential_of(parts: &Parts) -> Result<Option<Credential>, ServiceError> 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
@@ -80,13 +88,22 @@ mod tests {
     #[test]
     fn every_client_form_of_a_token_is_read() {
         let token = |t: &str| Some(Credential::Token(t.into()));
-        assert_eq!(credential_of(&parts(Some("Bearer abc"))).unwrap(), token("abc"));
-        assert_eq!(credential_of(&parts(Some("token abc"))).unwrap(), token("abc"));
+        assert_eq!(
+            credential_of(&parts(Some("Bearer abc"))).unwrap(),
+            token("abc")
+        );
+        assert_eq!(
+            credential_of(&parts(Some("token abc"))).unwrap(),
+            token("abc")
+        );
         assert_eq!(credential_of(&parts(Some("abc"))).unwrap(), token("abc"));
         let basic = base64::engine::general_purpose::STANDARD.encode("alice:abc");
         assert_eq!(
             credential_of(&parts(Some(&format!("Basic {basic}")))).unwrap(),
-            (Some(Credential::Basic { username: "alice".into(), password: "abc".into() }))
+            (Some(Credential::Basic {
+                username: "alice".into(),
+                password: "abc".into()
+            }))
         );
         assert_eq!(credential_of(&parts(None)).unwrap(), None);
     }

@@ -28,5 +28,10 @@ pub trait PackageFormat: Send + Sync + 'static {
     fn router(&self) -> Router<AppState>;
 
     /// How to install `package` (at `version`, or the latest) from this server.
-    fn install_instructions(&self, config: &HttpConfig, package: &Package, version: Option<&Version>) -> Vec<Snippet>;
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet>;
 }

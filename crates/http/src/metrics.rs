@@ -57,10 +57,26 @@ impl Metrics {
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let bytes_in = Counter::default();
         let bytes_out = Counter::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to the response head", latency.clone());
-        registry.register("http_request_bytes", "Request body bytes received (declared length)", bytes_in.clone());
-        registry.register("http_response_bytes", "Response body bytes sent (declared length)", bytes_out.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to the response head",
+            latency.clone(),
+        );
+        registry.register(
+            "http_request_bytes",
+            "Request body bytes received (declared length)",
+            bytes_in.clone(),
+        );
+        registry.register(
+            "http_response_bytes",
+            "Response body bytes sent (declared length)",
+            bytes_out.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -73,8 +89,11 @@ impl Metrics {
     /// The OpenMetrics text, with the service's own counters added.
     pub fn render(&self, stats: &entrepot_service::Stats) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry.lock().expect("metrics lock"))
-            .expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(
+            &mut out,
+            &self.registry.lock().expect("metrics lock"),
+        )
+        .expect("writing to a String cannot fail");
         let eof = out.rfind("# EOF").unwrap_or(out.len());
         let extra = format!(
             "# HELP entrepot_publishes Versions published.\n# TYPE entrepot_publishes counter\n\
@@ -105,7 +124,10 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    state.metrics.bytes_in.inc_by(declared_length(request.headers()));
+    state
+        .metrics
+        .bytes_in
+        .inc_by(declared_length(request.headers()));
     let response = next.run(request).await;
     let m = &state.metrics;
     m.bytes_out.inc_by(declared_length(response.headers()));

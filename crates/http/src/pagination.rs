@@ -23,7 +23,10 @@ impl From<PageQuery> for Page {
     fn from(q: PageQuery) -> Self {
         Page {
             page: q.page.unwrap_or(1).max(1),
-            per_page: q.per_page.unwrap_or(DEFAULT_PER_PAGE).clamp(1, MAX_PER_PAGE),
+            per_page: q
+                .per_page
+                .unwrap_or(DEFAULT_PER_PAGE)
+                .clamp(1, MAX_PER_PAGE),
         }
     }
 }
@@ -31,7 +34,9 @@ impl From<PageQuery> for Page {
 impl Page {
     /// The slice of `items` this page covers.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
-        let start = (self.page - 1).saturating_mul(self.per_page).min(items.len());
+        let start = (self.page - 1)
+            .saturating_mul(self.per_page)
+            .min(items.len());
         let end = start.saturating_add(self.per_page).min(items.len());
         &items[start..end]
     }
@@ -43,7 +48,12 @@ impl Page {
         if last == 1 && self.page == 1 {
             return None;
         }
-        let link = |page: usize, rel: &str| format!("<{url}?page={page}&per_page={}>; rel=\"{rel}\"", self.per_page);
+        let link = |page: usize, rel: &str| {
+            format!(
+                "<{url}?page={page}&per_page={}>; rel=\"{rel}\"",
+                self.per_page
+            )
+        };
         let mut links = Vec::new();
         if self.page > 1 {
             links.push(link(self.page - 1, "prev"));
@@ -66,15 +76,41 @@ mod tests {
     #[test]
     fn pages_slice_and_link_like_github() {
         let items: Vec<u32> = (0..65).collect();
-        let p = Page::from(PageQuery { page: Some(2), per_page: Some(30) });
+        let p = Page::from(PageQuery {
+            page: Some(2),
+            per_page: Some(30),
+        });
         assert_eq!(p.slice(&items), &items[30..60]);
         assert_eq!(
             p.link_header("http://x/api", items.len()).unwrap(),
             "<http://x/api?page=1&per_page=30>; rel=\"prev\", <http://x/api?page=3&per_page=30>; rel=\"next\", \
              <http://x/api?page=3&per_page=30>; rel=\"last\", <http://x/api?page=1&per_page=30>; rel=\"first\""
         );
-        assert!(Page::from(PageQuery { page: None, per_page: None }).link_header("u", 10).is_none());
-        assert_eq!(Page::from(PageQuery { page: Some(0), per_page: Some(1000) }), Page { page: 1, per_page: 100 });
-        assert!(Page { page: 9, per_page: 30 }.slice(&items).is_empty());
+        assert!(
+            Page::from(PageQuery {
+                page: None,
+                per_page: None
+            })
+            .link_header("u", 10)
+            .is_none()
+        );
+        assert_eq!(
+            Page::from(PageQuery {
+                page: Some(0),
+                per_page: Some(1000)
+            }),
+            Page {
+                page: 1,
+                per_page: 100
+            }
+        );
+        assert!(
+            Page {
+                page: 9,
+                per_page: 30
+            }
+            .slice(&items)
+            .is_empty()
+        );
     }
 }

@@ -40,7 +40,11 @@ impl HttpConfig {
 }
 
 impl AppState {
-    pub fn new(registry: Registry, config: HttpConfig, formats: Vec<Arc<dyn PackageFormat>>) -> Self {
+    pub fn new(
+        registry: Registry,
+        config: HttpConfig,
+        formats: Vec<Arc<dyn PackageFormat>>,
+    ) -> Self {
         AppState {
             registry,
             config: Arc::new(config),

@@ -1,1 +1,30 @@
-fn main(){}
+//! The `entrepot` binary: reads the configuration, opens the stores, and
+//! runs the server or an admin command. The only place that names concrete
+//! backends and formats.
+
+mod admin;
+mod cli;
+mod config;
+mod serve;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("entrepot: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    let config = config::Config::resolve(&cli.global)?;
+    match cli.command {
+        cli::Command::Serve => serve::run(config).await,
+        cli::Command::Admin { command } => admin::run(config, command).await,
+    }
+}

@@ -3,14 +3,19 @@
 
 use entrepot_core::authz::OwnerRelation;
 use entrepot_core::{
-    Account, AccountKind, Action, Actor, Facts, OrgRole, Package, PackageType, RegistryKind, Repository, Role,
-    Visibility, authorize,
+    Account, AccountKind, Action, Actor, Facts, OrgRole, Package, PackageType, RegistryKind,
+    Repository, Role, Visibility, authorize,
 };
 
 use crate::{Registry, ServiceError, ServiceResult};
 
 impl Registry {
-    async fn owner_relation(&self, actor: &Actor, owner_id: i64, owner_kind: AccountKind) -> ServiceResult<OwnerRelation> {
+    async fn owner_relation(
+        &self,
+        actor: &Actor,
+        owner_id: i64,
+        owner_kind: AccountKind,
+    ) -> ServiceResult<OwnerRelation> {
         let Some(user) = actor.user_id() else {
             return Ok(OwnerRelation::None);
         };
@@ -37,11 +42,17 @@ impl Registry {
     /// The caller's permission on a repository: owners and organization
     /// owners are admins, members hold the base permission (read),
     /// collaborators their granted role.
-    pub async fn repository_role(&self, actor: &Actor, repo: &Repository) -> ServiceResult<Option<Role>> {
+    pub async fn repository_role(
+        &self,
+        actor: &Actor,
+        repo: &Repository,
+    ) -> ServiceResult<Option<Role>> {
         let Some(user) = actor.user_id() else {
             return Ok(None);
         };
-        let relation = self.owner_relation(actor, repo.owner_id, self.owner_kind(repo.owner_id).await?).await?;
+        let relation = self
+            .owner_relation(actor, repo.owner_id, self.owner_kind(repo.owner_id).await?)
+            .await?;
         let from_owner = match relation {
             OwnerRelation::IsOwner | OwnerRelation::OrgOwner => Some(Role::Admin),
             OwnerRelation::OrgMember => Some(Role::Read),
@@ -66,13 +77,21 @@ impl Registry {
             _ => package.visibility,
         };
         let package_role = match actor.user_id() {
-            Some(user) if registry == RegistryKind::Granular => self.meta.package_role(package.id, user).await?,
+            Some(user) if registry == RegistryKind::Granular => {
+                self.meta.package_role(package.id, user).await?
+            }
             _ => None,
         };
         Ok(Facts {
             registry,
             visibility,
-            owner: self.owner_relation(actor, package.owner_id, self.owner_kind(package.owner_id).await?).await?,
+            owner: self
+                .owner_relation(
+                    actor,
+                    package.owner_id,
+                    self.owner_kind(package.owner_id).await?,
+                )
+                .await?,
             package_role,
             repository_role,
             inherit_access: package.inherit_access,
@@ -104,7 +123,12 @@ impl Registry {
 
     /// Decides, or explains in a `ServiceError`, whether `actor` may do
     /// `action` on `package`.
-    pub async fn authorize_package(&self, actor: &Actor, action: Action, package: &Package) -> ServiceResult<()> {
+    pub async fn authorize_package(
+        &self,
+        actor: &Actor,
+        action: Action,
+        package: &Package,
+    ) -> ServiceResult<()> {
         let facts = self.package_facts(actor, package).await?;
         Ok(authorize(&self.policy, actor, action, &facts)?)
     }

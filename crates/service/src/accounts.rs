@@ -2,7 +2,9 @@
 //! the first-start site administrator.
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{Account, AccountKind, OrgRole, Repository, Role, Scopes, TokenRecord, Visibility, names, token};
+use entrepot_core::{
+    Account, AccountKind, OrgRole, Repository, Role, Scopes, TokenRecord, Visibility, names, token,
+};
 use entrepot_store::{NewRepository, NewTokenRecord, NewUser, StoreError};
 
 use crate::auth::hash_password;
@@ -20,8 +22,14 @@ pub struct IssuedToken {
 /// Parses a lifetime such as `30d`, `12h`, `90m` or `2w`.
 pub fn parse_lifetime(text: &str) -> ServiceResult<TimeDelta> {
     let text = text.trim();
-    let invalid = || ServiceError::Invalid(format!("`{text}` is not a lifetime such as 30d, 12h, 90m or 2w"));
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
+    let invalid = || {
+        ServiceError::Invalid(format!(
+            "`{text}` is not a lifetime such as 30d, 12h, 90m or 2w"
+        ))
+    };
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(invalid)?;
     let (number, unit) = text.split_at(split);
     let n: i64 = number.parse().map_err(|_| invalid())?;
     let delta = match unit {
@@ -43,16 +51,17 @@ fn conflict_as(e: StoreError, message: String) -> ServiceError {
 
 impl Registry {
     pub async fn account(&self, login: &str) -> ServiceResult<Account> {
-        self.meta
-            .account_by_login(login)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(format!("no user or organization named `{login}`")))
+        self.meta.account_by_login(login).await?.ok_or_else(|| {
+            ServiceError::not_found(format!("no user or organization named `{login}`"))
+        })
     }
 
     async fn user(&self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::User {
-            return Err(ServiceError::Invalid(format!("`{login}` is an organization, not a user")));
+            return Err(ServiceError::Invalid(format!(
+                "`{login}` is an organization, not a user"
+            )));
         }
         Ok(account)
     }
@@ -60,7 +69,9 @@ impl Registry {
     async fn organization(&self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::Organization {
-            return Err(ServiceError::Invalid(format!("`{login}` is a user, not an organization")));
+            return Err(ServiceError::Invalid(format!(
+                "`{login}` is a user, not an organization"
+            )));
         }
         Ok(account)
     }
@@ -79,7 +90,9 @@ impl Registry {
         }
         let password_hash = match password {
             Some(p) if p.len() < 8 => {
-                return Err(ServiceError::Invalid("passwords need at least 8 characters".into()));
+                return Err(ServiceError::Invalid(
+                    "passwords need at least 8 characters".into(),
+                ));
             }
             Some(p) => Some(hash_password(p).await?),
             None => None,
@@ -98,7 +111,9 @@ impl Registry {
 
     pub async fn create_org(&self, login: &str, owner: &str) -> ServiceResult<Account> {
         if !names::is_valid_login(login) {
-            return Err(ServiceError::Invalid(format!("`{login}` is not a valid organization name")));
+            return Err(ServiceError::Invalid(format!(
+                "`{login}` is not a valid organization name"
+            )));
         }
         let owner = self.user(owner).await?;
         self.meta
@@ -123,7 +138,9 @@ impl Registry {
         let (owner, name) = split_full_name(full_name)?;
         let owner = self.account(owner).await?;
         if visibility == Visibility::Internal && owner.kind != AccountKind::Organization {
-            return Err(ServiceError::Invalid("only organizations have internal repositories".into()));
+            return Err(ServiceError::Invalid(
+                "only organizations have internal repositories".into(),
+            ));
         }
         self.meta
             .create_repository(NewRepository {
@@ -145,7 +162,12 @@ impl Registry {
             .ok_or_else(|| ServiceError::not_found(format!("no repository `{full_name}`")))
     }
 
-    pub async fn add_collaborator(&self, full_name: &str, user: &str, role: Role) -> ServiceResult<()> {
+    pub async fn add_collaborator(
+        &self,
+        full_name: &str,
+        user: &str,
+        role: Role,
+    ) -> ServiceResult<()> {
         let repo = self.repository(full_name).await?;
         let user = self.user(user).await?;
         Ok(self.meta.set_collaborator(repo.id, user.id, role).await?)
@@ -181,7 +203,9 @@ impl Registry {
         if self.meta.revoke_token(id, Utc::now()).await? {
             Ok(())
         } else {
-            Err(ServiceError::not_found(format!("no active token with id {id}")))
+            Err(ServiceError::not_found(format!(
+                "no active token with id {id}"
+            )))
         }
     }
 
@@ -198,7 +222,12 @@ impl Registry {
             Err(e) => return Err(e),
         }
         let issued = self
-            .create_token(BOOTSTRAP_ADMIN, Scopes::ALL, None, Some("created on first start".into()))
+            .create_token(
+                BOOTSTRAP_ADMIN,
+                Scopes::ALL,
+                None,
+                Some("created on first start".into()),
+            )
             .await?;
         Ok(Some(issued))
     }
@@ -207,8 +236,12 @@ impl Registry {
 /// Splits `OWNER/NAME`, validating both halves before any lookup.
 pub fn split_full_name(full_name: &str) -> ServiceResult<(&str, &str)> {
     match full_name.split_once('/') {
-        Some((owner, name)) if names::is_valid_login(owner) && names::is_valid_repo_name(name) => Ok((owner, name)),
-        _ => Err(ServiceError::Invalid(format!("`{full_name}` is not of the form OWNER/REPOSITORY"))),
+        Some((owner, name)) if names::is_valid_login(owner) && names::is_valid_repo_name(name) => {
+            Ok((owner, name))
+        }
+        _ => Err(ServiceError::Invalid(format!(
+            "`{full_name}` is not of the form OWNER/REPOSITORY"
+        ))),
     }
 }
 
@@ -228,7 +261,10 @@ mod tests {
 
     #[test]
     fn full_names_need_a_valid_owner_and_repository() {
-        assert_eq!(split_full_name("alice/hello.js").unwrap(), ("alice", "hello.js"));
+        assert_eq!(
+            split_full_name("alice/hello.js").unwrap(),
+            ("alice", "hello.js")
+        );
         for bad in ["alice", "/x", "alice/", "al ice/x", "alice/a/b"] {
             assert!(split_full_name(bad).is_err(), "{bad}");
         }

@@ -1,8 +1,10 @@
 //! Turning what a client sent into an `Actor`: tokens in every form the
 //! package clients use, and passwords for the clients that log in with one.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use chrono::Utc;
 use entrepot_core::{Actor, Scopes, token};
 
@@ -59,13 +61,30 @@ impl Registry {
 
     /// Checks a user name and password (npm's legacy `login`), returning the
     /// user's actor with the given scopes. Any failure is `BadCredentials`.
-    pub async fn verify_password(&self, login: &str, password: &str, scopes: Scopes) -> ServiceResult<Actor> {
-        let user = self.meta.account_by_login(login).await?.ok_or(ServiceError::BadCredentials)?;
-        let stored = self.meta.password_hash(user.id).await?.ok_or(ServiceError::BadCredentials)?;
+    pub async fn verify_password(
+        &self,
+        login: &str,
+        password: &str,
+        scopes: Scopes,
+    ) -> ServiceResult<Actor> {
+        let user = self
+            .meta
+            .account_by_login(login)
+            .await?
+            .ok_or(ServiceError::BadCredentials)?;
+        let stored = self
+            .meta
+            .password_hash(user.id)
+            .await?
+            .ok_or(ServiceError::BadCredentials)?;
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&stored)
-                .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
                 .unwrap_or(false)
         })
         .await

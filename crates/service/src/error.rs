@@ -56,7 +56,9 @@ impl From<Denial> for ServiceError {
         match d {
             Denial::Unauthenticated => ServiceError::Unauthenticated,
             Denial::NotFound => ServiceError::NotFound("Not Found".into()),
-            Denial::Forbidden(_) | Denial::MissingScope(_) => ServiceError::Forbidden(d.to_string()),
+            Denial::Forbidden(_) | Denial::MissingScope(_) => {
+                ServiceError::Forbidden(d.to_string())
+            }
         }
     }
 }

@@ -51,7 +51,12 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn new(meta: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>, policy: Policy, limits: Limits) -> Self {
+    pub fn new(
+        meta: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+        policy: Policy,
+        limits: Limits,
+    ) -> Self {
         Registry {
             meta,
             blobs,

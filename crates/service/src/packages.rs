@@ -3,8 +3,12 @@
 //! downloads, each checked by the one authorization rule and audited.
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility, authorize};
-use entrepot_store::{BlobInfo, ByteStream, Expected, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate};
+use entrepot_core::{
+    Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility, authorize,
+};
+use entrepot_store::{
+    BlobInfo, ByteStream, Expected, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate,
+};
 use std::sync::atomic::Ordering;
 
 use crate::{Registry, ServiceError, ServiceResult};
@@ -42,7 +46,11 @@ pub struct Publication {
 
 impl Registry {
     /// Streams an upload into the blob store under the instance's size limit.
-    pub async fn store_blob(&self, body: ByteStream, mut expected: Expected) -> ServiceResult<BlobInfo> {
+    pub async fn store_blob(
+        &self,
+        body: ByteStream,
+        mut expected: Expected,
+    ) -> ServiceResult<BlobInfo> {
         let limit = self.limits.max_upload_bytes;
         expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
         Ok(self.blobs.put(body, expected).await?)
@@ -65,7 +73,11 @@ impl Registry {
         let Some(owner) = self.meta.account_by_login(owner).await? else {
             return Err(missing());
         };
-        let Some(package) = self.meta.package(owner.id, package_type, name, false).await? else {
+        let Some(package) = self
+            .meta
+            .package(owner.id, package_type, name, false)
+            .await?
+        else {
             return Err(missing());
         };
         match self.authorize_package(actor, Action::Read, &package).await {
@@ -76,14 +88,23 @@ impl Registry {
     }
 
     /// Publishes a version, creating the package on its first publish.
-    pub async fn publish(&self, actor: &Actor, p: Publication) -> ServiceResult<(Package, Version)> {
+    pub async fn publish(
+        &self,
+        actor: &Actor,
+        p: Publication,
+    ) -> ServiceResult<(Package, Version)> {
         let Some(user_id) = actor.user_id() else {
             return Err(ServiceError::Unauthenticated);
         };
         let owner = self.account(&p.owner).await?;
-        let package = match self.meta.package(owner.id, p.package_type, &p.name, false).await? {
+        let package = match self
+            .meta
+            .package(owner.id, p.package_type, &p.name, false)
+            .await?
+        {
             Some(existing) => {
-                self.authorize_package(actor, Action::Publish, &existing).await?;
+                self.authorize_package(actor, Action::Publish, &existing)
+                    .await?;
                 existing
             }
             None => self.create_package(actor, user_id, &owner, &p).await?,
@@ -139,8 +160,14 @@ impl Registry {
             package
         };
         self.stats.publishes.fetch_add(1, Ordering::Relaxed);
-        self.audit(actor, "version.publish", Some(package.id), Some(version.id), Some(version.name.clone()))
-            .await?;
+        self.audit(
+            actor,
+            "version.publish",
+            Some(package.id),
+            Some(version.id),
+            Some(version.name.clone()),
+        )
+        .await?;
         Ok((package, version))
     }
 
@@ -151,9 +178,14 @@ impl Registry {
         owner: &entrepot_core::Account,
         p: &Publication,
     ) -> ServiceResult<Package> {
-        let facts = self.namespace_facts(actor, owner, p.package_type, p.repository.as_ref()).await?;
+        let facts = self
+            .namespace_facts(actor, owner, p.package_type, p.repository.as_ref())
+            .await?;
         authorize(&self.policy, actor, Action::Create, &facts)?;
-        if let Some(old) = self.meta.package(owner.id, p.package_type, &p.name, true).await?
+        if let Some(old) = self
+            .meta
+            .package(owner.id, p.package_type, &p.name, true)
+            .await?
             && old.visibility == Visibility::Public
         {
             // GitHub's rule: a public package's name is never reused.
@@ -168,9 +200,11 @@ impl Registry {
                 owner_id: owner.id,
                 package_type: p.package_type,
                 name: p.name.clone(),
-                visibility: p.repository.as_ref().map_or(Visibility::Private, |r| match p.package_type.registry_kind() {
-                    entrepot_core::RegistryKind::RepositoryScoped => r.visibility,
-                    entrepot_core::RegistryKind::Granular => Visibility::Private,
+                visibility: p.repository.as_ref().map_or(Visibility::Private, |r| {
+                    match p.package_type.registry_kind() {
+                        entrepot_core::RegistryKind::RepositoryScoped => r.visibility,
+                        entrepot_core::RegistryKind::Granular => Visibility::Private,
+                    }
                 }),
                 repository_id: p.repository.as_ref().map(|r| r.id),
                 inherit_access: true,
@@ -186,7 +220,8 @@ impl Registry {
                         .set_package_role(package.id, user_id, Some(entrepot_core::Role::Admin))
                         .await?;
                 }
-                self.audit(actor, "package.create", Some(package.id), None, None).await?;
+                self.audit(actor, "package.create", Some(package.id), None, None)
+                    .await?;
                 Ok(package)
             }
             // Someone created it a moment ago: publish into theirs if allowed.
@@ -196,7 +231,8 @@ impl Registry {
                     .package(owner.id, p.package_type, &p.name, false)
                     .await?
                     .ok_or_else(|| ServiceError::Conflict("the package is being created".into()))?;
-                self.authorize_package(actor, Action::Publish, &existing).await?;
+                self.authorize_package(actor, Action::Publish, &existing)
+                    .await?;
                 Ok(existing)
             }
             Err(e) => Err(e.into()),
@@ -204,25 +240,59 @@ impl Registry {
     }
 
     /// Points a tag at a live version.
-    pub async fn set_tag(&self, actor: &Actor, package: &Package, tag: &str, version: &Version) -> ServiceResult<()> {
-        self.authorize_package(actor, Action::Publish, package).await?;
+    pub async fn set_tag(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        tag: &str,
+        version: &Version,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package)
+            .await?;
         if version.package_id != package.id || version.deleted_at.is_some() {
-            return Err(ServiceError::not_found(format!("no version {} to tag", version.name)));
+            return Err(ServiceError::not_found(format!(
+                "no version {} to tag",
+                version.name
+            )));
         }
-        self.meta.set_tag(package.id, tag, version.id, Utc::now()).await?;
-        self.audit(actor, "tag.set", Some(package.id), Some(version.id), Some(tag.to_owned()))
-            .await
+        self.meta
+            .set_tag(package.id, tag, version.id, Utc::now())
+            .await?;
+        self.audit(
+            actor,
+            "tag.set",
+            Some(package.id),
+            Some(version.id),
+            Some(tag.to_owned()),
+        )
+        .await
     }
 
-    pub async fn remove_tag(&self, actor: &Actor, package: &Package, tag: &str) -> ServiceResult<()> {
-        self.authorize_package(actor, Action::Publish, package).await?;
+    pub async fn remove_tag(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        tag: &str,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package)
+            .await?;
         if !self.meta.remove_tag(package.id, tag).await? {
             return Err(ServiceError::not_found(format!("no tag {tag}")));
         }
-        self.audit(actor, "tag.remove", Some(package.id), None, Some(tag.to_owned())).await
+        self.audit(
+            actor,
+            "tag.remove",
+            Some(package.id),
+            None,
+            Some(tag.to_owned()),
+        )
+        .await
     }
 
-    async fn version_downloads(&self, package: &Package) -> ServiceResult<std::collections::HashMap<Id, i64>> {
+    async fn version_downloads(
+        &self,
+        package: &Package,
+    ) -> ServiceResult<std::collections::HashMap<Id, i64>> {
         let mut totals = std::collections::HashMap::new();
         for day in self.meta.downloads(package.id).await? {
             *totals.entry(day.version_id).or_insert(0) += day.count;
@@ -231,13 +301,25 @@ impl Registry {
     }
 
     /// Soft-deletes a version; deleting the last live one hides the package.
-    pub async fn delete_version(&self, actor: &Actor, package: &Package, version: &Version) -> ServiceResult<()> {
-        self.authorize_package(actor, Action::Delete, package).await?;
+    pub async fn delete_version(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Delete, package)
+            .await?;
         if version.package_id != package.id || version.deleted_at.is_some() {
             return Err(ServiceError::not_found("Package version not found"));
         }
         if package.visibility == Visibility::Public
-            && self.version_downloads(package).await?.get(&version.id).copied().unwrap_or(0) > DELETE_DOWNLOAD_LIMIT
+            && self
+                .version_downloads(package)
+                .await?
+                .get(&version.id)
+                .copied()
+                .unwrap_or(0)
+                > DELETE_DOWNLOAD_LIMIT
         {
             return Err(ServiceError::Forbidden(format!(
                 "public versions with more than {DELETE_DOWNLOAD_LIMIT} downloads cannot be deleted"
@@ -248,21 +330,35 @@ impl Registry {
         if self.meta.versions(package.id, false).await?.is_empty() {
             self.meta.set_package_deleted(package.id, Some(at)).await?;
         }
-        self.audit(actor, "version.delete", Some(package.id), Some(version.id), Some(version.name.clone()))
-            .await
+        self.audit(
+            actor,
+            "version.delete",
+            Some(package.id),
+            Some(version.id),
+            Some(version.name.clone()),
+        )
+        .await
     }
 
     pub async fn delete_package(&self, actor: &Actor, package: &Package) -> ServiceResult<()> {
-        self.authorize_package(actor, Action::Delete, package).await?;
+        self.authorize_package(actor, Action::Delete, package)
+            .await?;
         if package.visibility == Visibility::Public
-            && self.version_downloads(package).await?.values().any(|n| *n > DELETE_DOWNLOAD_LIMIT)
+            && self
+                .version_downloads(package)
+                .await?
+                .values()
+                .any(|n| *n > DELETE_DOWNLOAD_LIMIT)
         {
             return Err(ServiceError::Forbidden(format!(
                 "public packages with a version downloaded more than {DELETE_DOWNLOAD_LIMIT} times cannot be deleted"
             )));
         }
-        self.meta.set_package_deleted(package.id, Some(Utc::now())).await?;
-        self.audit(actor, "package.delete", Some(package.id), None, None).await
+        self.meta
+            .set_package_deleted(package.id, Some(Utc::now()))
+            .await?;
+        self.audit(actor, "package.delete", Some(package.id), None, None)
+            .await
     }
 
     /// Restores a deleted package within the window, while its name is free.
@@ -270,9 +366,12 @@ impl Registry {
         let Some(deleted_at) = package.deleted_at else {
             return Err(ServiceError::not_found("Package not found"));
         };
-        self.authorize_package(actor, Action::Restore, package).await?;
+        self.authorize_package(actor, Action::Restore, package)
+            .await?;
         if Utc::now() - deleted_at > RESTORE_WINDOW {
-            return Err(ServiceError::not_found("the package was deleted more than 30 days ago"));
+            return Err(ServiceError::not_found(
+                "the package was deleted more than 30 days ago",
+            ));
         }
         if self
             .meta
@@ -286,29 +385,50 @@ impl Registry {
             )));
         }
         self.meta.set_package_deleted(package.id, None).await?;
-        self.audit(actor, "package.restore", Some(package.id), None, None).await
+        self.audit(actor, "package.restore", Some(package.id), None, None)
+            .await
     }
 
-    pub async fn restore_version(&self, actor: &Actor, package: &Package, version: &Version) -> ServiceResult<()> {
-        let Some(deleted_at) = version.deleted_at.filter(|_| version.package_id == package.id) else {
+    pub async fn restore_version(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+    ) -> ServiceResult<()> {
+        let Some(deleted_at) = version
+            .deleted_at
+            .filter(|_| version.package_id == package.id)
+        else {
             return Err(ServiceError::not_found("Package version not found"));
         };
-        self.authorize_package(actor, Action::Restore, package).await?;
+        self.authorize_package(actor, Action::Restore, package)
+            .await?;
         if Utc::now() - deleted_at > RESTORE_WINDOW {
-            return Err(ServiceError::not_found("the version was deleted more than 30 days ago"));
+            return Err(ServiceError::not_found(
+                "the version was deleted more than 30 days ago",
+            ));
         }
         self.meta.set_version_deleted(version.id, None).await?;
         if package.deleted_at.is_some() {
             self.meta.set_package_deleted(package.id, None).await?;
         }
-        self.audit(actor, "version.restore", Some(package.id), Some(version.id), Some(version.name.clone()))
-            .await
+        self.audit(
+            actor,
+            "version.restore",
+            Some(package.id),
+            Some(version.id),
+            Some(version.name.clone()),
+        )
+        .await
     }
 
     /// Counts one download of a version, for today.
     pub async fn count_download(&self, version: &Version) -> ServiceResult<()> {
         self.stats.downloads.fetch_add(1, Ordering::Relaxed);
-        Ok(self.meta.record_downloads(version.id, Utc::now().date_naive(), 1).await?)
+        Ok(self
+            .meta
+            .record_downloads(version.id, Utc::now().date_naive(), 1)
+            .await?)
     }
 
     async fn audit(

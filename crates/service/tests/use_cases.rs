@@ -16,31 +16,54 @@ struct World {
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let meta = SqliteStore::open_path(&dir.path().join("m.db")).await.unwrap();
+    let meta = SqliteStore::open_path(&dir.path().join("m.db"))
+        .await
+        .unwrap();
     let blobs = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
-    let registry = Registry::new(Arc::new(meta), Arc::new(blobs), Policy::default(), Limits::default());
+    let registry = Registry::new(
+        Arc::new(meta),
+        Arc::new(blobs),
+        Policy::default(),
+        Limits::default(),
+    );
     for user in ["alice", "bob", "carol"] {
         registry.create_user(user, None, false, None).await.unwrap();
     }
     registry.create_org("acme", "alice").await.unwrap();
-    registry.add_org_member("acme", "bob", OrgRole::Member).await.unwrap();
-    World { registry, _dir: dir }
+    registry
+        .add_org_member("acme", "bob", OrgRole::Member)
+        .await
+        .unwrap();
+    World {
+        registry,
+        _dir: dir,
+    }
 }
 
 async fn actor(r: &Registry, login: &str, scopes: &str) -> Actor {
-    let t = r.create_token(login, Scopes::parse_list(scopes).unwrap(), None, None).await.unwrap();
+    let t = r
+        .create_token(login, Scopes::parse_list(scopes).unwrap(), None, None)
+        .await
+        .unwrap();
     r.authenticate(&Credential::Token(t.secret)).await.unwrap()
 }
 
 async fn publication(r: &Registry, owner: &str, name: &str, version: &str) -> Publication {
-    let blob = r.store_blob(stream_of(format!("{name}@{version}")), Expected::default()).await.unwrap();
+    let blob = r
+        .store_blob(stream_of(format!("{name}@{version}")), Expected::default())
+        .await
+        .unwrap();
     Publication {
         owner: owner.into(),
         package_type: PackageType::Npm,
         name: name.into(),
         version: version.into(),
         metadata: serde_json::json!({}),
-        files: vec![StagedFile { name: format!("{name}-{version}.tgz"), blob, content_type: None }],
+        files: vec![StagedFile {
+            name: format!("{name}-{version}.tgz"),
+            blob,
+            content_type: None,
+        }],
         tags: vec!["latest".into()],
         repository: None,
         description: None,
@@ -53,12 +76,19 @@ async fn first_publish_creates_a_private_package_and_republishing_a_version_conf
     let w = world().await;
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
-    let (pkg, v) = r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await.unwrap();
+    let (pkg, v) = r
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
     assert_eq!(pkg.visibility, Visibility::Private);
     assert_eq!(pkg.readme.as_deref(), Some("# readme"));
     assert_eq!(r.meta.tags(pkg.id).await.unwrap()[0].version_id, v.id);
-    let again = r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await;
-    assert!(matches!(again, Err(ServiceError::Conflict(ref m)) if m.contains("Cannot publish over existing version")));
+    let again = r
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await;
+    assert!(
+        matches!(again, Err(ServiceError::Conflict(ref m)) if m.contains("Cannot publish over existing version"))
+    );
 }
 
 #[tokio::test]
@@ -67,17 +97,28 @@ async fn strangers_cannot_see_or_publish_into_a_private_package() {
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
     let carol = actor(r, "carol", "write:packages").await;
-    r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await.unwrap();
-    let into_existing = r.publish(&carol, publication(r, "alice", "hello", "2.0.0").await).await;
+    r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
+    let into_existing = r
+        .publish(&carol, publication(r, "alice", "hello", "2.0.0").await)
+        .await;
     assert!(matches!(into_existing, Err(ServiceError::NotFound(_))));
-    let new_in_alices_namespace = r.publish(&carol, publication(r, "alice", "other", "1.0.0").await).await;
-    assert!(matches!(new_in_alices_namespace, Err(ServiceError::Forbidden(_))));
+    let new_in_alices_namespace = r
+        .publish(&carol, publication(r, "alice", "other", "1.0.0").await)
+        .await;
     assert!(matches!(
-        r.readable_package(&carol, "alice", PackageType::Npm, "hello").await,
+        new_in_alices_namespace,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        r.readable_package(&carol, "alice", PackageType::Npm, "hello")
+            .await,
         Err(ServiceError::NotFound(_))
     ));
     assert!(matches!(
-        r.readable_package(&Actor::Anonymous, "alice", PackageType::Npm, "hello").await,
+        r.readable_package(&Actor::Anonymous, "alice", PackageType::Npm, "hello")
+            .await,
         Err(ServiceError::Unauthenticated)
     ));
 }
@@ -88,12 +129,27 @@ async fn an_org_member_creates_an_org_package_and_becomes_its_admin() {
     let r = &w.registry;
     let bob = actor(r, "bob", "write:packages,delete:packages").await;
     let carol = actor(r, "carol", "write:packages").await;
-    let (pkg, _) = r.publish(&bob, publication(r, "acme", "tool", "1.0.0").await).await.unwrap();
-    assert_eq!(r.meta.package_role(pkg.id, r.account("bob").await.unwrap().id).await.unwrap(), Some(Role::Admin));
-    assert!(r.publish(&carol, publication(r, "acme", "tool2", "1.0.0").await).await.is_err());
+    let (pkg, _) = r
+        .publish(&bob, publication(r, "acme", "tool", "1.0.0").await)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.meta
+            .package_role(pkg.id, r.account("bob").await.unwrap().id)
+            .await
+            .unwrap(),
+        Some(Role::Admin)
+    );
+    assert!(
+        r.publish(&carol, publication(r, "acme", "tool2", "1.0.0").await)
+            .await
+            .is_err()
+    );
     // Alice owns the organization, so she administers its packages.
     let alice = actor(r, "alice", "read:packages,delete:packages").await;
-    r.authorize_package(&alice, Action::Delete, &pkg).await.unwrap();
+    r.authorize_package(&alice, Action::Delete, &pkg)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -102,13 +158,23 @@ async fn delete_and_restore_follow_githubs_rules() {
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages,delete:packages").await;
     let writer_only = actor(r, "alice", "write:packages").await;
-    let (pkg, v1) = r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await.unwrap();
-    let (_, v2) = r.publish(&alice, publication(r, "alice", "hello", "1.1.0").await).await.unwrap();
-    assert!(matches!(r.delete_version(&writer_only, &pkg, &v2).await, Err(ServiceError::Forbidden(_))));
+    let (pkg, v1) = r
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
+    let (_, v2) = r
+        .publish(&alice, publication(r, "alice", "hello", "1.1.0").await)
+        .await
+        .unwrap();
+    assert!(matches!(
+        r.delete_version(&writer_only, &pkg, &v2).await,
+        Err(ServiceError::Forbidden(_))
+    ));
     r.delete_version(&alice, &pkg, &v2).await.unwrap();
     // The number stays taken inside the package.
     assert!(matches!(
-        r.publish(&alice, publication(r, "alice", "hello", "1.1.0").await).await,
+        r.publish(&alice, publication(r, "alice", "hello", "1.1.0").await)
+            .await,
         Err(ServiceError::Conflict(_))
     ));
     let v2 = r.meta.version_by_id(v2.id).await.unwrap().unwrap();
@@ -117,10 +183,16 @@ async fn delete_and_restore_follow_githubs_rules() {
     // Deleting the whole private package frees its name; restore is refused
     // while the new one exists.
     r.delete_package(&alice, &pkg).await.unwrap();
-    let (newer, _) = r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await.unwrap();
+    let (newer, _) = r
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
     assert_ne!(newer.id, pkg.id);
     let old = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
-    assert!(matches!(r.restore_package(&alice, &old).await, Err(ServiceError::Conflict(_))));
+    assert!(matches!(
+        r.restore_package(&alice, &old).await,
+        Err(ServiceError::Conflict(_))
+    ));
     r.delete_package(&alice, &newer).await.unwrap();
     r.restore_package(&alice, &old).await.unwrap();
     assert_eq!(r.meta.versions(pkg.id, false).await.unwrap().len(), 2);
@@ -132,15 +204,26 @@ async fn a_deleted_public_packages_name_is_never_reused() {
     let w = world().await;
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages,delete:packages").await;
-    let (pkg, _) = r.publish(&alice, publication(r, "alice", "pub", "1.0.0").await).await.unwrap();
+    let (pkg, _) = r
+        .publish(&alice, publication(r, "alice", "pub", "1.0.0").await)
+        .await
+        .unwrap();
     r.meta
-        .update_package(pkg.id, PackageUpdate { visibility: Some(Visibility::Public), ..Default::default() }, chrono::Utc::now())
+        .update_package(
+            pkg.id,
+            PackageUpdate {
+                visibility: Some(Visibility::Public),
+                ..Default::default()
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let pkg = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
     r.delete_package(&alice, &pkg).await.unwrap();
     assert!(matches!(
-        r.publish(&alice, publication(r, "alice", "pub", "2.0.0").await).await,
+        r.publish(&alice, publication(r, "alice", "pub", "2.0.0").await)
+            .await,
         Err(ServiceError::Conflict(_))
     ));
 }
@@ -150,7 +233,10 @@ async fn downloads_are_counted_per_version_and_day() {
     let w = world().await;
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
-    let (pkg, v) = r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await).await.unwrap();
+    let (pkg, v) = r
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
     r.count_download(&v).await.unwrap();
     r.count_download(&v).await.unwrap();
     let days = r.meta.downloads(pkg.id).await.unwrap();
@@ -161,24 +247,63 @@ async fn downloads_are_counted_per_version_and_day() {
 async fn wrong_expired_and_revoked_tokens_are_bad_credentials() {
     let w = world().await;
     let r = &w.registry;
-    let t = r.create_token("alice", Scopes::ALL, None, None).await.unwrap();
-    assert!(r.authenticate(&Credential::Basic { username: "x".into(), password: t.secret.clone() }).await.is_ok());
+    let t = r
+        .create_token("alice", Scopes::ALL, None, None)
+        .await
+        .unwrap();
+    assert!(
+        r.authenticate(&Credential::Basic {
+            username: "x".into(),
+            password: t.secret.clone()
+        })
+        .await
+        .is_ok()
+    );
     r.revoke_token(t.record.id).await.unwrap();
-    assert!(matches!(r.authenticate(&Credential::Token(t.secret)).await, Err(ServiceError::BadCredentials)));
+    assert!(matches!(
+        r.authenticate(&Credential::Token(t.secret)).await,
+        Err(ServiceError::BadCredentials)
+    ));
     let forged = entrepot_core::token::generate().secret;
-    assert!(matches!(r.authenticate(&Credential::Token(forged)).await, Err(ServiceError::BadCredentials)));
-    assert!(matches!(r.authenticate(&Credential::Token("garbage".into())).await, Err(ServiceError::BadCredentials)));
+    assert!(matches!(
+        r.authenticate(&Credential::Token(forged)).await,
+        Err(ServiceError::BadCredentials)
+    ));
+    assert!(matches!(
+        r.authenticate(&Credential::Token("garbage".into())).await,
+        Err(ServiceError::BadCredentials)
+    ));
 }
 
 #[tokio::test]
 async fn the_first_start_creates_one_admin_and_later_starts_none() {
     let dir = tempfile::tempdir().unwrap();
-    let meta = SqliteStore::open_path(&dir.path().join("m.db")).await.unwrap();
+    let meta = SqliteStore::open_path(&dir.path().join("m.db"))
+        .await
+        .unwrap();
     let blobs = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
-    let r = Registry::new(Arc::new(meta), Arc::new(blobs), Policy::default(), Limits::default());
-    let issued = r.bootstrap_admin().await.unwrap().expect("first start issues a token");
-    let admin = r.authenticate(&Credential::Token(issued.secret)).await.unwrap();
-    assert!(matches!(admin, Actor::User { site_admin: true, .. }));
+    let r = Registry::new(
+        Arc::new(meta),
+        Arc::new(blobs),
+        Policy::default(),
+        Limits::default(),
+    );
+    let issued = r
+        .bootstrap_admin()
+        .await
+        .unwrap()
+        .expect("first start issues a token");
+    let admin = r
+        .authenticate(&Credential::Token(issued.secret))
+        .await
+        .unwrap();
+    assert!(matches!(
+        admin,
+        Actor::User {
+            site_admin: true,
+            ..
+        }
+    ));
     assert!(r.bootstrap_admin().await.unwrap().is_none());
 }
 
@@ -186,8 +311,21 @@ async fn the_first_start_creates_one_admin_and_later_starts_none() {
 async fn passwords_are_verified_with_argon2() {
     let w = world().await;
     let r = &w.registry;
-    r.create_user("dave", None, false, Some("correct horse".into())).await.unwrap();
-    assert!(r.verify_password("dave", "correct horse", Scopes::ALL).await.is_ok());
-    assert!(matches!(r.verify_password("dave", "wrong horse", Scopes::ALL).await, Err(ServiceError::BadCredentials)));
-    assert!(r.create_user("erin", None, false, Some("short".into())).await.is_err());
+    r.create_user("dave", None, false, Some("correct horse".into()))
+        .await
+        .unwrap();
+    assert!(
+        r.verify_password("dave", "correct horse", Scopes::ALL)
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        r.verify_password("dave", "wrong horse", Scopes::ALL).await,
+        Err(ServiceError::BadCredentials)
+    ));
+    assert!(
+        r.create_user("erin", None, false, Some("short".into()))
+            .await
+            .is_err()
+    );
 }

@@ -7,12 +7,12 @@ use chrono::Utc;
 use entrepot_core::{Digests, OrgRole, PackageType, Role, Scopes, Visibility};
 use futures::{StreamExt, TryStreamExt};
 
+use crate::StoreError;
 use crate::blob::{BlobStore, ByteRange, Expected, stream_of};
 use crate::meta::{
-    MetadataStore, NewFile, NewPackage, NewRepository, NewTokenRecord, NewUser, NewVersion, PackageFilter,
-    PackageUpdate,
+    MetadataStore, NewFile, NewPackage, NewRepository, NewTokenRecord, NewUser, NewVersion,
+    PackageFilter, PackageUpdate,
 };
-use crate::StoreError;
 
 async fn read_all(store: &dyn BlobStore, sha: &str, range: Option<ByteRange>) -> Vec<u8> {
     let read = store.get(sha, range).await.expect("blob readable");
@@ -24,42 +24,111 @@ async fn read_all(store: &dyn BlobStore, sha: &str, range: Option<ByteRange>) ->
 pub async fn blob_store(store: &dyn BlobStore) {
     let body = b"hello, entrepot".to_vec();
     let info = store
-        .put(stream_of(body.clone()), Expected { want_sha512: true, want_sha1: true, want_md5: true, ..Expected::default() })
+        .put(
+            stream_of(body.clone()),
+            Expected {
+                want_sha512: true,
+                want_sha1: true,
+                want_md5: true,
+                ..Expected::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(info.size, body.len() as u64);
-    assert_eq!(info.sha256, "1e7414dfe0baef509fd4aa045f11ed602e849d9dc88f3f8daee26be557a22718");
-    assert_eq!(info.md5.as_deref(), Some("a79c6a1a3f94fff51805bdb3c51dda39"));
-    assert_eq!(info.sha1.as_deref(), Some("5b2c4e068f14be1c7ab878adbf7a024b9e91a067"));
+    assert_eq!(
+        info.sha256,
+        "1e7414dfe0baef509fd4aa045f11ed602e849d9dc88f3f8daee26be557a22718"
+    );
+    assert_eq!(
+        info.md5.as_deref(),
+        Some("a79c6a1a3f94fff51805bdb3c51dda39")
+    );
+    assert_eq!(
+        info.sha1.as_deref(),
+        Some("5b2c4e068f14be1c7ab878adbf7a024b9e91a067")
+    );
     assert_eq!(info.sha512.as_ref().map(String::len), Some(128));
     assert_eq!(read_all(store, &info.sha256, None).await, body);
-    assert_eq!(store.size(&info.sha256).await.unwrap(), Some(body.len() as u64));
+    assert_eq!(
+        store.size(&info.sha256).await.unwrap(),
+        Some(body.len() as u64)
+    );
 
     // Ranges: inclusive, clamped, and refused past the end.
-    let part = read_all(store, &info.sha256, Some(ByteRange { start: 7, end: Some(14) })).await;
+    let part = read_all(
+        store,
+        &info.sha256,
+        Some(ByteRange {
+            start: 7,
+            end: Some(14),
+        }),
+    )
+    .await;
     assert_eq!(part, b"entrepot");
-    let tail = read_all(store, &info.sha256, Some(ByteRange { start: 7, end: None })).await;
+    let tail = read_all(
+        store,
+        &info.sha256,
+        Some(ByteRange {
+            start: 7,
+            end: None,
+        }),
+    )
+    .await;
     assert_eq!(tail, b"entrepot");
     assert!(matches!(
-        store.get(&info.sha256, Some(ByteRange { start: 99, end: None })).await,
+        store
+            .get(
+                &info.sha256,
+                Some(ByteRange {
+                    start: 99,
+                    end: None
+                })
+            )
+            .await,
         Err(StoreError::RangeNotSatisfiable { size: 15 })
     ));
 
     // A wrong digest keeps nothing.
     let other = b"something else entirely".to_vec();
     let err = store
-        .put(stream_of(other.clone()), Expected { sha256: Some("0".repeat(64)), ..Expected::default() })
+        .put(
+            stream_of(other.clone()),
+            Expected {
+                sha256: Some("0".repeat(64)),
+                ..Expected::default()
+            },
+        )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::DigestMismatch { algorithm: "sha256", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            StoreError::DigestMismatch {
+                algorithm: "sha256",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let listed = store.list().await.unwrap();
-    assert_eq!(listed, vec![info.sha256.clone()], "a refused blob must not be kept");
+    assert_eq!(
+        listed,
+        vec![info.sha256.clone()],
+        "a refused blob must not be kept"
+    );
 
     // Over the size limit keeps nothing either.
     let err = store
         .put(
-            Box::pin(futures::stream::iter(vec![Ok(Bytes::from(vec![1u8; 10])), Ok(Bytes::from(vec![2u8; 10]))])),
-            Expected { max_size: Some(15), ..Expected::default() },
+            Box::pin(futures::stream::iter(vec![
+                Ok(Bytes::from(vec![1u8; 10])),
+                Ok(Bytes::from(vec![2u8; 10])),
+            ])),
+            Expected {
+                max_size: Some(15),
+                ..Expected::default()
+            },
         )
         .await
         .unwrap_err();
@@ -67,24 +136,41 @@ pub async fn blob_store(store: &dyn BlobStore) {
     assert_eq!(store.list().await.unwrap().len(), 1);
 
     // A stream that fails midway keeps nothing.
-    let failing = futures::stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err(std::io::Error::other("client went away"))]);
-    assert!(store.put(Box::pin(failing), Expected::default()).await.is_err());
+    let failing = futures::stream::iter(vec![
+        Ok(Bytes::from_static(b"abc")),
+        Err(std::io::Error::other("client went away")),
+    ]);
+    assert!(
+        store
+            .put(Box::pin(failing), Expected::default())
+            .await
+            .is_err()
+    );
     assert_eq!(store.list().await.unwrap().len(), 1);
 
     // Writing the same content twice is idempotent; deleting is too.
-    let again = store.put(stream_of(body.clone()), Expected::default()).await.unwrap();
+    let again = store
+        .put(stream_of(body.clone()), Expected::default())
+        .await
+        .unwrap();
     assert_eq!(again.sha256, info.sha256);
     store.delete(&info.sha256).await.unwrap();
     store.delete(&info.sha256).await.unwrap();
     assert_eq!(store.size(&info.sha256).await.unwrap(), None);
-    assert!(matches!(store.get(&info.sha256, None).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.get(&info.sha256, None).await,
+        Err(StoreError::NotFound)
+    ));
 
     // Keys that are not digests never reach a path.
     assert!(store.get("../../etc/passwd", None).await.is_err());
 
     // Big streamed bodies arrive whole.
     let chunks = (0..64u8).map(|i| Ok(Bytes::from(vec![i; 64 * 1024])));
-    let big = store.put(Box::pin(futures::stream::iter(chunks)), Expected::default()).await.unwrap();
+    let big = store
+        .put(Box::pin(futures::stream::iter(chunks)), Expected::default())
+        .await
+        .unwrap();
     assert_eq!(big.size, 64 * 64 * 1024);
     let mut read = store.get(&big.sha256, None).await.unwrap();
     let mut n = 0u64;
@@ -96,45 +182,118 @@ pub async fn blob_store(store: &dyn BlobStore) {
 
 /// Exercises every `MetadataStore` promise.
 pub async fn metadata_store(store: &dyn MetadataStore) {
-    let alice = store.create_user(NewUser { login: "alice".into(), site_admin: false, ..NewUser::default() }).await.unwrap();
-    let bob = store.create_user(NewUser { login: "bob".into(), email: Some("bob@example.test".into()), ..NewUser::default() }).await.unwrap();
-    assert!(matches!(
-        store.create_user(NewUser { login: "ALICE".into(), ..NewUser::default() }).await,
-        Err(StoreError::Conflict(_))
-    ), "logins are unique regardless of case");
-    assert_eq!(store.account_by_login("Alice").await.unwrap().unwrap().id, alice.id);
+    let alice = store
+        .create_user(NewUser {
+            login: "alice".into(),
+            site_admin: false,
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    let bob = store
+        .create_user(NewUser {
+            login: "bob".into(),
+            email: Some("bob@example.test".into()),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store
+                .create_user(NewUser {
+                    login: "ALICE".into(),
+                    ..NewUser::default()
+                })
+                .await,
+            Err(StoreError::Conflict(_))
+        ),
+        "logins are unique regardless of case"
+    );
+    assert_eq!(
+        store.account_by_login("Alice").await.unwrap().unwrap().id,
+        alice.id
+    );
     assert_eq!(store.count_users().await.unwrap(), 2);
 
     let acme = store.create_org("acme", alice.id).await.unwrap();
-    assert_eq!(store.org_role(acme.id, alice.id).await.unwrap(), Some(OrgRole::Owner));
+    assert_eq!(
+        store.org_role(acme.id, alice.id).await.unwrap(),
+        Some(OrgRole::Owner)
+    );
     assert_eq!(store.org_role(acme.id, bob.id).await.unwrap(), None);
-    store.set_org_member(acme.id, bob.id, OrgRole::Member).await.unwrap();
-    assert_eq!(store.org_role(acme.id, bob.id).await.unwrap(), Some(OrgRole::Member));
-    assert_eq!(store.count_users().await.unwrap(), 2, "organizations are not users");
+    store
+        .set_org_member(acme.id, bob.id, OrgRole::Member)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.org_role(acme.id, bob.id).await.unwrap(),
+        Some(OrgRole::Member)
+    );
+    assert_eq!(
+        store.count_users().await.unwrap(),
+        2,
+        "organizations are not users"
+    );
 
     let repo = store
-        .create_repository(NewRepository { owner_id: alice.id, name: "hello".into(), visibility: Visibility::Private, description: None })
+        .create_repository(NewRepository {
+            owner_id: alice.id,
+            name: "hello".into(),
+            visibility: Visibility::Private,
+            description: None,
+        })
         .await
         .unwrap();
     assert_eq!(repo.full_name(), "alice/hello");
     assert!(matches!(
-        store.create_repository(NewRepository { owner_id: alice.id, name: "hello".into(), visibility: Visibility::Public, description: None }).await,
+        store
+            .create_repository(NewRepository {
+                owner_id: alice.id,
+                name: "hello".into(),
+                visibility: Visibility::Public,
+                description: None
+            })
+            .await,
         Err(StoreError::Conflict(_))
     ));
-    store.set_collaborator(repo.id, bob.id, Role::Write).await.unwrap();
-    assert_eq!(store.collaborator_role(repo.id, bob.id).await.unwrap(), Some(Role::Write));
+    store
+        .set_collaborator(repo.id, bob.id, Role::Write)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.collaborator_role(repo.id, bob.id).await.unwrap(),
+        Some(Role::Write)
+    );
 
     // Tokens: stored by hash, revocable once.
     let t = store
-        .create_token(NewTokenRecord { user_id: bob.id, hash: "h1".into(), prefix: "entp_abcd".into(), scopes: Scopes::ALL, note: Some("ci".into()), expires_at: None })
+        .create_token(NewTokenRecord {
+            user_id: bob.id,
+            hash: "h1".into(),
+            prefix: "entp_abcd".into(),
+            scopes: Scopes::ALL,
+            note: Some("ci".into()),
+            expires_at: None,
+        })
         .await
         .unwrap();
     let (found, hash) = store.token_by_hash("h1").await.unwrap().unwrap();
-    assert_eq!((found.id, hash.as_str(), found.scopes), (t.id, "h1", Scopes::ALL));
+    assert_eq!(
+        (found.id, hash.as_str(), found.scopes),
+        (t.id, "h1", Scopes::ALL)
+    );
     assert!(store.token_by_hash("nope").await.unwrap().is_none());
     assert!(store.revoke_token(t.id, Utc::now()).await.unwrap());
     assert!(!store.revoke_token(t.id, Utc::now()).await.unwrap());
-    assert!(!store.token_by_id(t.id).await.unwrap().unwrap().is_usable_at(Utc::now()));
+    assert!(
+        !store
+            .token_by_id(t.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_usable_at(Utc::now())
+    );
 
     // Packages: one live package per owner, type and name.
     let new_package = NewPackage {
@@ -149,45 +308,121 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     };
     let pkg = store.create_package(new_package.clone()).await.unwrap();
     assert_eq!(pkg.owner_login, "alice");
-    assert!(matches!(store.create_package(new_package.clone()).await, Err(StoreError::Conflict(_))));
-    store.set_package_role(pkg.id, bob.id, Some(Role::Read)).await.unwrap();
-    assert_eq!(store.package_role(pkg.id, bob.id).await.unwrap(), Some(Role::Read));
+    assert!(matches!(
+        store.create_package(new_package.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_package_role(pkg.id, bob.id, Some(Role::Read))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.package_role(pkg.id, bob.id).await.unwrap(),
+        Some(Role::Read)
+    );
     store.set_package_role(pkg.id, bob.id, None).await.unwrap();
     assert_eq!(store.package_role(pkg.id, bob.id).await.unwrap(), None);
 
     // Versions: files and tags land with the version, or not at all.
     let at = Utc::now();
-    let file = NewFile { name: "hello-1.0.0.tgz".into(), size: 3, sha256: "a".repeat(64), digests: Digests { sha512: Some("b".repeat(128)), ..Digests::default() }, content_type: None };
+    let file = NewFile {
+        name: "hello-1.0.0.tgz".into(),
+        size: 3,
+        sha256: "a".repeat(64),
+        digests: Digests {
+            sha512: Some("b".repeat(128)),
+            ..Digests::default()
+        },
+        content_type: None,
+    };
     let v1 = store
-        .publish_version(NewVersion { package_id: pkg.id, name: "1.0.0".into(), metadata: serde_json::json!({"k": 1}), publisher_id: Some(alice.id), files: vec![file.clone()], tags: vec!["latest".into()], at })
+        .publish_version(NewVersion {
+            package_id: pkg.id,
+            name: "1.0.0".into(),
+            metadata: serde_json::json!({"k": 1}),
+            publisher_id: Some(alice.id),
+            files: vec![file.clone()],
+            tags: vec!["latest".into()],
+            at,
+        })
         .await
         .unwrap();
     let dup = store
-        .publish_version(NewVersion { package_id: pkg.id, name: "1.0.0".into(), metadata: serde_json::json!({}), publisher_id: Some(alice.id), files: vec![], tags: vec!["latest".into()], at })
+        .publish_version(NewVersion {
+            package_id: pkg.id,
+            name: "1.0.0".into(),
+            metadata: serde_json::json!({}),
+            publisher_id: Some(alice.id),
+            files: vec![],
+            tags: vec!["latest".into()],
+            at,
+        })
         .await;
-    assert!(matches!(dup, Err(StoreError::Conflict(_))), "versions are immutable");
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(_))),
+        "versions are immutable"
+    );
     let torn = store
-        .publish_version(NewVersion { package_id: pkg.id, name: "2.0.0".into(), metadata: serde_json::json!({}), publisher_id: None, files: vec![file.clone(), file.clone()], tags: vec!["latest".into()], at })
+        .publish_version(NewVersion {
+            package_id: pkg.id,
+            name: "2.0.0".into(),
+            metadata: serde_json::json!({}),
+            publisher_id: None,
+            files: vec![file.clone(), file.clone()],
+            tags: vec!["latest".into()],
+            at,
+        })
         .await;
     assert!(torn.is_err(), "two files of one name are refused");
-    assert!(store.version(pkg.id, "2.0.0").await.unwrap().is_none(), "a failed publish leaves no version");
-    assert_eq!(store.tags(pkg.id).await.unwrap()[0].version_id, v1.id, "nor moves a tag");
+    assert!(
+        store.version(pkg.id, "2.0.0").await.unwrap().is_none(),
+        "a failed publish leaves no version"
+    );
+    assert_eq!(
+        store.tags(pkg.id).await.unwrap()[0].version_id,
+        v1.id,
+        "nor moves a tag"
+    );
 
     let files = store.files(v1.id).await.unwrap();
     assert_eq!(files.len(), 1);
-    assert_eq!(files[0].digests.sha512.as_deref(), Some("b".repeat(128).as_str()));
+    assert_eq!(
+        files[0].digests.sha512.as_deref(),
+        Some("b".repeat(128).as_str())
+    );
     assert!(store.blob_referenced(&"a".repeat(64)).await.unwrap());
     assert!(!store.blob_referenced(&"c".repeat(64)).await.unwrap());
-    assert_eq!(store.version(pkg.id, "1.0.0").await.unwrap().unwrap().metadata["k"], 1);
+    assert_eq!(
+        store
+            .version(pkg.id, "1.0.0")
+            .await
+            .unwrap()
+            .unwrap()
+            .metadata["k"],
+        1
+    );
 
     let v2 = store
-        .publish_version(NewVersion { package_id: pkg.id, name: "1.1.0".into(), metadata: serde_json::json!({}), publisher_id: Some(alice.id), files: vec![], tags: vec![], at })
+        .publish_version(NewVersion {
+            package_id: pkg.id,
+            name: "1.1.0".into(),
+            metadata: serde_json::json!({}),
+            publisher_id: Some(alice.id),
+            files: vec![],
+            tags: vec![],
+            at,
+        })
         .await
         .unwrap();
     store.set_tag(pkg.id, "stable", v2.id, at).await.unwrap();
     store.set_tag(pkg.id, "stable", v1.id, at).await.unwrap();
     let tags = store.tags(pkg.id).await.unwrap();
-    assert_eq!(tags.iter().map(|t| (t.name.as_str(), t.version_id)).collect::<Vec<_>>(), vec![("latest", v1.id), ("stable", v1.id)]);
+    assert_eq!(
+        tags.iter()
+            .map(|t| (t.name.as_str(), t.version_id))
+            .collect::<Vec<_>>(),
+        vec![("latest", v1.id), ("stable", v1.id)]
+    );
     assert!(store.remove_tag(pkg.id, "stable").await.unwrap());
     assert!(!store.remove_tag(pkg.id, "stable").await.unwrap());
 
@@ -196,28 +431,81 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 1);
     assert_eq!(store.versions(pkg.id, true).await.unwrap().len(), 2);
     assert!(store.tags(pkg.id).await.unwrap().is_empty());
-    assert!(matches!(store.set_tag(pkg.id, "x", v1.id, at).await, Err(StoreError::NotFound)), "no tag on a deleted version");
+    assert!(
+        matches!(
+            store.set_tag(pkg.id, "x", v1.id, at).await,
+            Err(StoreError::NotFound)
+        ),
+        "no tag on a deleted version"
+    );
     store.set_version_deleted(v1.id, None).await.unwrap();
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 2);
 
-    store.update_version_metadata(v1.id, serde_json::json!({"deprecated": "old"}), at).await.unwrap();
-    assert_eq!(store.version_by_id(v1.id).await.unwrap().unwrap().metadata["deprecated"], "old");
+    store
+        .update_version_metadata(v1.id, serde_json::json!({"deprecated": "old"}), at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.version_by_id(v1.id).await.unwrap().unwrap().metadata["deprecated"],
+        "old"
+    );
 
     // A deleted package frees its name; the deleted one is still found for restore.
     store.set_package_deleted(pkg.id, Some(at)).await.unwrap();
-    assert!(store.package(alice.id, PackageType::Npm, "hello", false).await.unwrap().is_none());
-    assert_eq!(store.package(alice.id, PackageType::Npm, "hello", true).await.unwrap().unwrap().id, pkg.id);
-    let listed = store.list_packages(PackageFilter { owner_id: Some(alice.id), ..PackageFilter::default() }).await.unwrap();
+    assert!(
+        store
+            .package(alice.id, PackageType::Npm, "hello", false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .package(alice.id, PackageType::Npm, "hello", true)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        pkg.id
+    );
+    let listed = store
+        .list_packages(PackageFilter {
+            owner_id: Some(alice.id),
+            ..PackageFilter::default()
+        })
+        .await
+        .unwrap();
     assert!(listed.is_empty());
     store.set_package_deleted(pkg.id, None).await.unwrap();
-    let listed = store.list_packages(PackageFilter { repository_id: Some(repo.id), ..PackageFilter::default() }).await.unwrap();
+    let listed = store
+        .list_packages(PackageFilter {
+            repository_id: Some(repo.id),
+            ..PackageFilter::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
 
     let updated = store
-        .update_package(pkg.id, PackageUpdate { visibility: Some(Visibility::Public), readme: Some(Some("# Hi".into())), ..PackageUpdate::default() }, at)
+        .update_package(
+            pkg.id,
+            PackageUpdate {
+                visibility: Some(Visibility::Public),
+                readme: Some(Some("# Hi".into())),
+                ..PackageUpdate::default()
+            },
+            at,
+        )
         .await
         .unwrap();
-    assert_eq!((updated.visibility, updated.readme.as_deref(), updated.description.as_deref()), (Visibility::Public, Some("# Hi"), Some("greets")));
+    assert_eq!(
+        (
+            updated.visibility,
+            updated.readme.as_deref(),
+            updated.description.as_deref()
+        ),
+        (Visibility::Public, Some("# Hi"), Some("greets"))
+    );
 
     // Downloads add up per version and day.
     let day = at.date_naive();
@@ -228,7 +516,14 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     assert_eq!(downloads[0].count, 5);
 
     store
-        .audit(crate::meta::NewAuditEntry { actor_id: Some(alice.id), action: "publish".into(), package_id: Some(pkg.id), version_id: Some(v1.id), detail: None, at })
+        .audit(crate::meta::NewAuditEntry {
+            actor_id: Some(alice.id),
+            action: "publish".into(),
+            package_id: Some(pkg.id),
+            version_id: Some(v1.id),
+            detail: None,
+            at,
+        })
         .await
         .unwrap();
     assert_eq!(store.audit_log(pkg.id).await.unwrap()[0].action, "publish");

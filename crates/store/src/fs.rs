@@ -11,7 +11,9 @@ use futures::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
-use crate::blob::{BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, Hasher, is_sha256_hex};
+use crate::blob::{
+    BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, Hasher, is_sha256_hex,
+};
 use crate::{StoreError, StoreResult};
 
 /// Temporary files older than this are leftovers of a crash.
@@ -55,7 +57,9 @@ impl FsBlobStore {
 
     fn path_of(&self, sha256: &str) -> StoreResult<PathBuf> {
         if !is_sha256_hex(sha256) {
-            return Err(StoreError::Invalid(format!("not a sha256 digest: {sha256}")));
+            return Err(StoreError::Invalid(format!(
+                "not a sha256 digest: {sha256}"
+            )));
         }
         Ok(self.root.join("sha256").join(&sha256[..2]).join(sha256))
     }
@@ -68,7 +72,8 @@ impl FsBlobStore {
 #[async_trait]
 impl BlobStore for FsBlobStore {
     async fn put(&self, mut body: ByteStream, expected: Expected) -> StoreResult<BlobInfo> {
-        let (file, temp_path) = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?.into_parts();
+        let (file, temp_path) =
+            tempfile::NamedTempFile::new_in(self.root.join("tmp"))?.into_parts();
         // `temp_path` removes the file on drop: every early return cleans up.
         let mut file = tokio::fs::File::from_std(file);
         let mut hasher = Hasher::new(&expected);
@@ -82,7 +87,10 @@ impl BlobStore for FsBlobStore {
         file.sync_all().await?;
         drop(file);
         let target = self.path_of(&info.sha256)?;
-        let parent = target.parent().expect("blob paths have a parent").to_owned();
+        let parent = target
+            .parent()
+            .expect("blob paths have a parent")
+            .to_owned();
         tokio::fs::create_dir_all(&parent).await?;
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             temp_path.persist(&target).map_err(|e| e.error)?;
@@ -111,7 +119,10 @@ impl BlobStore for FsBlobStore {
         let stream: ByteStream = match bounds {
             Some((start, end)) => {
                 file.seek(SeekFrom::Start(start)).await?;
-                Box::pin(ReaderStream::with_capacity(file.take(end - start + 1), 64 * 1024))
+                Box::pin(ReaderStream::with_capacity(
+                    file.take(end - start + 1),
+                    64 * 1024,
+                ))
             }
             None => Box::pin(futures::stream::empty()),
         };

@@ -138,7 +138,12 @@ pub trait PackageStore: Send + Sync {
     ) -> StoreResult<Option<Package>>;
     async fn package_by_id(&self, id: Id) -> StoreResult<Option<Package>>;
     async fn list_packages(&self, filter: PackageFilter) -> StoreResult<Vec<Package>>;
-    async fn update_package(&self, id: Id, update: PackageUpdate, at: Timestamp) -> StoreResult<Package>;
+    async fn update_package(
+        &self,
+        id: Id,
+        update: PackageUpdate,
+        at: Timestamp,
+    ) -> StoreResult<Package>;
     async fn set_package_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
     async fn set_package_role(&self, package: Id, user: Id, role: Option<Role>) -> StoreResult<()>;
     async fn package_role(&self, package: Id, user: Id) -> StoreResult<Option<Role>>;
@@ -150,7 +155,12 @@ pub trait PackageStore: Send + Sync {
     async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>>;
     async fn versions(&self, package: Id, include_deleted: bool) -> StoreResult<Vec<Version>>;
     async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
-    async fn update_version_metadata(&self, id: Id, metadata: serde_json::Value, at: Timestamp) -> StoreResult<()>;
+    async fn update_version_metadata(
+        &self,
+        id: Id,
+        metadata: serde_json::Value,
+        at: Timestamp,
+    ) -> StoreResult<()>;
     /// Removes a version and its files for good (a private package's name
     /// may be reused after all of it is deleted).
     async fn purge_version(&self, id: Id) -> StoreResult<()>;
@@ -158,7 +168,8 @@ pub trait PackageStore: Send + Sync {
     /// Whether any file of any version references this blob.
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
 
-    async fn set_tag(&self, package: Id, name: &str, version: Id, at: Timestamp) -> StoreResult<()>;
+    async fn set_tag(&self, package: Id, name: &str, version: Id, at: Timestamp)
+    -> StoreResult<()>;
     async fn remove_tag(&self, package: Id, name: &str) -> StoreResult<bool>;
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>>;
 }
@@ -173,7 +184,12 @@ pub struct DownloadDay {
 
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
-    async fn record_downloads(&self, version: Id, day: chrono::NaiveDate, count: i64) -> StoreResult<()>;
+    async fn record_downloads(
+        &self,
+        version: Id,
+        day: chrono::NaiveDate,
+        count: i64,
+    ) -> StoreResult<()>;
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>>;
     async fn audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>>;

@@ -12,12 +12,15 @@ use entrepot_core::{
     Account, AuditEntry, Digests, Id, OrgRole, Package, PackageFile, PackageType, Repository, Role,
     Scopes, Tag, Timestamp, TokenRecord, Version,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 
 use crate::meta::{
-    AccountStore, ActivityStore, DownloadDay, NewAuditEntry, NewPackage, NewRepository, NewTokenRecord,
-    NewUser, NewVersion, PackageFilter, PackageStore, PackageUpdate, RepositoryStore, TokenStore,
+    AccountStore, ActivityStore, DownloadDay, NewAuditEntry, NewPackage, NewRepository,
+    NewTokenRecord, NewUser, NewVersion, PackageFilter, PackageStore, PackageUpdate,
+    RepositoryStore, TokenStore,
 };
 use crate::{StoreError, StoreResult};
 
@@ -160,7 +163,8 @@ fn file(row: &SqliteRow) -> StoreResult<PackageFile> {
     })
 }
 
-const PACKAGE_COLUMNS: &str = "p.*, a.login AS owner_login FROM packages p JOIN accounts a ON a.id = p.owner_id";
+const PACKAGE_COLUMNS: &str =
+    "p.*, a.login AS owner_login FROM packages p JOIN accounts a ON a.id = p.owner_id";
 const REPOSITORY_COLUMNS: &str =
     "r.*, a.login AS owner_login FROM repositories r JOIN accounts a ON a.id = r.owner_id";
 
@@ -267,9 +271,11 @@ impl AccountStore for SqliteStore {
     }
 
     async fn count_users(&self) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'user'")
-            .fetch_one(&self.reader)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE kind = 'user'")
+                .fetch_one(&self.reader)
+                .await?,
+        )
     }
 }
 
@@ -289,15 +295,19 @@ impl RepositoryStore for SqliteStore {
         .bind(at)
         .fetch_one(&self.writer)
         .await?;
-        self.repository_by_id_on(&self.writer, id).await?.ok_or(StoreError::NotFound)
+        self.repository_by_id_on(&self.writer, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn repository(&self, owner: Id, name: &str) -> StoreResult<Option<Repository>> {
-        let row = sqlx::query(&format!("SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = ? AND r.name = ?"))
-            .bind(owner)
-            .bind(name)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = ? AND r.name = ?"
+        ))
+        .bind(owner)
+        .bind(name)
+        .fetch_optional(&self.reader)
+        .await?;
         row.as_ref().map(repository).transpose()
     }
 
@@ -319,17 +329,22 @@ impl RepositoryStore for SqliteStore {
     }
 
     async fn collaborator_role(&self, repo: Id, user: Id) -> StoreResult<Option<Role>> {
-        let row = sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = ? AND user_id = ?")
-            .bind(repo)
-            .bind(user)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row =
+            sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = ? AND user_id = ?")
+                .bind(repo)
+                .bind(user)
+                .fetch_optional(&self.reader)
+                .await?;
         row.map(|r| parse(&r, "role")).transpose()
     }
 }
 
 impl SqliteStore {
-    async fn repository_by_id_on(&self, pool: &SqlitePool, id: Id) -> StoreResult<Option<Repository>> {
+    async fn repository_by_id_on(
+        &self,
+        pool: &SqlitePool,
+        id: Id,
+    ) -> StoreResult<Option<Repository>> {
         let row = sqlx::query(&format!("SELECT {REPOSITORY_COLUMNS} WHERE r.id = ?"))
             .bind(id)
             .fetch_optional(pool)
@@ -370,7 +385,8 @@ impl TokenStore for SqliteStore {
             .bind(hash)
             .fetch_optional(&self.reader)
             .await?;
-        row.map(|r| Ok((token(&r)?, r.try_get("hash")?))).transpose()
+        row.map(|r| Ok((token(&r)?, r.try_get("hash")?)))
+            .transpose()
     }
 
     async fn token_by_id(&self, id: Id) -> StoreResult<Option<TokenRecord>> {
@@ -390,11 +406,12 @@ impl TokenStore for SqliteStore {
     }
 
     async fn revoke_token(&self, id: Id, at: Timestamp) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
+        let done =
+            sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                .bind(at)
+                .bind(id)
+                .execute(&self.writer)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -429,7 +446,9 @@ impl PackageStore for SqliteStore {
         .bind(at)
         .fetch_one(&self.writer)
         .await?;
-        self.package_on(&self.writer, id).await?.ok_or(StoreError::NotFound)
+        self.package_on(&self.writer, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn package(
@@ -439,7 +458,11 @@ impl PackageStore for SqliteStore {
         name: &str,
         include_deleted: bool,
     ) -> StoreResult<Option<Package>> {
-        let filter = if include_deleted { "" } else { "AND p.deleted_at IS NULL" };
+        let filter = if include_deleted {
+            ""
+        } else {
+            "AND p.deleted_at IS NULL"
+        };
         let row = sqlx::query(&format!(
             "SELECT {PACKAGE_COLUMNS} WHERE p.owner_id = ? AND p.package_type = ? AND p.name = ? {filter}
              ORDER BY p.deleted_at IS NOT NULL, p.deleted_at DESC LIMIT 1"
@@ -474,7 +497,12 @@ impl PackageStore for SqliteStore {
         rows.iter().map(package).collect()
     }
 
-    async fn update_package(&self, id: Id, u: PackageUpdate, at: Timestamp) -> StoreResult<Package> {
+    async fn update_package(
+        &self,
+        id: Id,
+        u: PackageUpdate,
+        at: Timestamp,
+    ) -> StoreResult<Package> {
         let mut tx = self.writer.begin().await?;
         if let Some(v) = u.visibility {
             sqlx::query("UPDATE packages SET visibility = ? WHERE id = ?")
@@ -520,7 +548,9 @@ impl PackageStore for SqliteStore {
             return Err(StoreError::NotFound);
         }
         tx.commit().await?;
-        self.package_on(&self.writer, id).await?.ok_or(StoreError::NotFound)
+        self.package_on(&self.writer, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn set_package_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()> {
@@ -554,11 +584,12 @@ impl PackageStore for SqliteStore {
     }
 
     async fn package_role(&self, package: Id, user: Id) -> StoreResult<Option<Role>> {
-        let row = sqlx::query("SELECT role FROM package_roles WHERE package_id = ? AND user_id = ?")
-            .bind(package)
-            .bind(user)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row =
+            sqlx::query("SELECT role FROM package_roles WHERE package_id = ? AND user_id = ?")
+                .bind(package)
+                .bind(user)
+                .fetch_optional(&self.reader)
+                .await?;
         row.map(|r| parse(&r, "role")).transpose()
     }
 
@@ -667,7 +698,12 @@ impl PackageStore for SqliteStore {
         Ok(())
     }
 
-    async fn update_version_metadata(&self, id: Id, metadata: serde_json::Value, at: Timestamp) -> StoreResult<()> {
+    async fn update_version_metadata(
+        &self,
+        id: Id,
+        metadata: serde_json::Value,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         let done = sqlx::query("UPDATE versions SET metadata = ?, updated_at = ? WHERE id = ?")
             .bind(metadata.to_string())
             .bind(at)
@@ -697,13 +733,21 @@ impl PackageStore for SqliteStore {
     }
 
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)")
-            .bind(sha256)
-            .fetch_one(&self.reader)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)")
+                .bind(sha256)
+                .fetch_one(&self.reader)
+                .await?,
+        )
     }
 
-    async fn set_tag(&self, package: Id, name: &str, version_id: Id, at: Timestamp) -> StoreResult<()> {
+    async fn set_tag(
+        &self,
+        package: Id,
+        name: &str,
+        version_id: Id,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO tags (package_id, name, version_id, updated_at)
              SELECT ?1, ?2, id, ?4 FROM versions WHERE id = ?3 AND package_id = ?1 AND deleted_at IS NULL
@@ -755,7 +799,12 @@ impl PackageStore for SqliteStore {
 
 #[async_trait]
 impl ActivityStore for SqliteStore {
-    async fn record_downloads(&self, version_id: Id, day: NaiveDate, count: i64) -> StoreResult<()> {
+    async fn record_downloads(
+        &self,
+        version_id: Id,
+        day: NaiveDate,
+        count: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO downloads (version_id, day, count) VALUES (?, ?, ?)
              ON CONFLICT (version_id, day) DO UPDATE SET count = count + excluded.count",

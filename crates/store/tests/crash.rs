@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use entrepot_core::{PackageType, Visibility};
 use entrepot_store::{
-    AccountStore, BlobStore, Expected, FsBlobStore, NewFile, NewPackage, NewUser, NewVersion, PackageStore,
-    SqliteStore,
+    AccountStore, BlobStore, Expected, FsBlobStore, NewFile, NewPackage, NewUser, NewVersion,
+    PackageStore, SqliteStore,
 };
 
 const CHILD_ENV: &str = "ENTREPOT_CRASH_CHILD_DIR";
@@ -27,7 +27,13 @@ async fn crash_child_writer() {
     let dir = std::path::PathBuf::from(dir);
     let meta = SqliteStore::open_path(&dir.join("meta.db")).await.unwrap();
     let blobs = FsBlobStore::open(dir.join("blobs")).await.unwrap();
-    let user = meta.create_user(NewUser { login: "writer".into(), ..NewUser::default() }).await.unwrap();
+    let user = meta
+        .create_user(NewUser {
+            login: "writer".into(),
+            ..NewUser::default()
+        })
+        .await
+        .unwrap();
     let package = meta
         .create_package(NewPackage {
             owner_id: user.id,
@@ -48,13 +54,22 @@ async fn crash_child_writer() {
         tokio::time::sleep(Duration::from_millis(5)).await;
         Some((Ok(Bytes::from(vec![(n % 251) as u8; 64 * 1024])), n + 1))
     });
-    let info = blobs.put(Box::pin(chunks), Expected::default()).await.unwrap();
+    let info = blobs
+        .put(Box::pin(chunks), Expected::default())
+        .await
+        .unwrap();
     meta.publish_version(NewVersion {
         package_id: package.id,
         name: "1.0.0".into(),
         metadata: serde_json::json!({}),
         publisher_id: Some(user.id),
-        files: vec![NewFile { name: "big.tgz".into(), size: info.size, sha256: info.sha256, digests: Default::default(), content_type: None }],
+        files: vec![NewFile {
+            name: "big.tgz".into(),
+            size: info.size,
+            sha256: info.sha256,
+            digests: Default::default(),
+            content_type: None,
+        }],
         tags: vec![],
         at: chrono::Utc::now(),
     })
@@ -67,7 +82,13 @@ async fn crash_child_writer() {
 async fn sigkill_during_a_blob_write_leaves_no_partial_blob_and_no_dangling_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_child_writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -87,20 +108,42 @@ async fn sigkill_during_a_blob_write_leaves_no_partial_blob_and_no_dangling_meta
     child.kill().unwrap(); // SIGKILL on Unix
     child.wait().unwrap();
 
-    let temp_files = std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count();
-    assert!(temp_files > 0, "the write was in progress when the child died");
+    let temp_files = std::fs::read_dir(dir.path().join("blobs/tmp"))
+        .unwrap()
+        .count();
+    assert!(
+        temp_files > 0,
+        "the write was in progress when the child died"
+    );
 
     let blobs = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
-    assert!(blobs.list().await.unwrap().is_empty(), "no partial blob is visible");
+    assert!(
+        blobs.list().await.unwrap().is_empty(),
+        "no partial blob is visible"
+    );
     blobs.sweep_temp(Duration::ZERO).await.unwrap();
-    assert_eq!(std::fs::read_dir(dir.path().join("blobs/tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("blobs/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
 
-    let meta = SqliteStore::open_path(&dir.path().join("meta.db")).await.unwrap();
+    let meta = SqliteStore::open_path(&dir.path().join("meta.db"))
+        .await
+        .unwrap();
     let user = meta.account_by_login("writer").await.unwrap().unwrap();
-    let package = meta.package(user.id, PackageType::Npm, "big", false).await.unwrap().unwrap();
+    let package = meta
+        .package(user.id, PackageType::Npm, "big", false)
+        .await
+        .unwrap()
+        .unwrap();
     for version in meta.versions(package.id, true).await.unwrap() {
         for file in meta.files(version.id).await.unwrap() {
-            assert!(blobs.size(&file.sha256).await.unwrap().is_some(), "metadata points at a missing blob");
+            assert!(
+                blobs.size(&file.sha256).await.unwrap().is_some(),
+                "metadata points at a missing blob"
+            );
         }
     }
     assert!(meta.versions(package.id, true).await.unwrap().is_empty());

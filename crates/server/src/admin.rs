@@ -1,0 +1,140 @@
+//! The admin commands. They work on the stores directly, whether or not a
+//! server is running, and never need a token.
+
+use anyhow::Context;
+use entrepot_core::{OrgRole, Role, Scopes, Visibility};
+use entrepot_service::accounts::parse_lifetime;
+
+use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
+use crate::config::Config;
+
+pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    let registry = config.open_registry().await?;
+    match command {
+        AdminCommand::User {
+            command:
+                UserCommand::Create {
+                    name,
+                    email,
+                    site_admin,
+                    password_stdin,
+                },
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let user = registry
+                .create_user(&name, email, site_admin, password)
+                .await?;
+            eprintln!("created user {} (id {})", user.login, user.id);
+        }
+        AdminCommand::Org {
+            command: OrgCommand::Create { org, owner },
+        } => {
+            let org = registry.create_org(&org, &owner).await?;
+            eprintln!(
+                "created organization {} (id {}) owned by {owner}",
+                org.login, org.id
+            );
+        }
+        AdminCommand::Org {
+            command: OrgCommand::AddMember { org, user, role },
+        } => {
+            let role: OrgRole = role.parse()?;
+            registry.add_org_member(&org, &user, role).await?;
+            eprintln!("{user} is now {role} of {org}");
+        }
+        AdminCommand::Repo {
+            command:
+                RepoCommand::Create {
+                    repo,
+                    private,
+                    internal,
+                    description,
+                },
+        } => {
+            let visibility = if private {
+                Visibility::Private
+            } else if internal {
+                Visibility::Internal
+            } else {
+                Visibility::Public
+            };
+            let created = registry
+                .create_repository(&repo, visibility, description)
+                .await?;
+            eprintln!(
+                "created {} repository {}",
+                created.visibility,
+                created.full_name()
+            );
+        }
+        AdminCommand::Repo {
+            command:
+                RepoCommand::AddCollaborator {
+                    repo,
+                    user,
+                    permission,
+                },
+        } => {
+            let role: Role = permission.parse()?;
+            registry.add_collaborator(&repo, &user, role).await?;
+            eprintln!("{user} has {role} on {repo}");
+        }
+        AdminCommand::Token {
+            command:
+                TokenCommand::Create {
+                    user,
+                    scopes,
+                    expires_in,
+                    note,
+                },
+        } => {
+            let scopes = Scopes::parse_list(&scopes)?;
+            let lifetime = expires_in.as_deref().map(parse_lifetime).transpose()?;
+            let issued = registry.create_token(&user, scopes, lifetime, note).await?;
+            // The token alone on stdout, so that scripts can capture it.
+            println!("{}", issued.secret);
+            eprintln!(
+                "created token {} for {user} with scopes {}",
+                issued.record.id, issued.record.scopes
+            );
+        }
+        AdminCommand::Token {
+            command: TokenCommand::Revoke { token_id },
+        } => {
+            registry.revoke_token(token_id).await?;
+            eprintln!("revoked token {token_id}");
+        }
+        AdminCommand::Token {
+            command: TokenCommand::List { user },
+        } => {
+            let account = registry.account(&user).await?;
+            for t in registry.meta.list_tokens(account.id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked".to_owned()
+                } else {
+                    t.expires_at.map_or_else(
+                        || "active".to_owned(),
+                        |e| format!("expires {}", e.to_rfc3339()),
+                    )
+                };
+                println!(
+                    "{}\t{}…\t{}\t{}\t{}",
+                    t.id,
+                    t.prefix,
+                    t.scopes,
+                    state,
+                    t.note.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! The command line, exactly as INTERFACE.md lists it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "entrepot",
+    version,
+    about = "A self-hosted package registry that speaks GitHub Packages"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings shared by `serve` and every admin command. Precedence: flag,
+/// then environment, then the `--config` file, then the defaults.
+#[derive(Debug, Args, Default)]
+pub struct GlobalArgs {
+    /// A TOML file with any of the settings below.
+    #[arg(long, global = true, env = "ENTREPOT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "ENTREPOT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Where SQLite and the blobs live by default [default: ./entrepot-data].
+    #[arg(long, global = true, env = "ENTREPOT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The URL clients use to reach this server [default: http:// + listen address].
+    #[arg(long, global = true, env = "ENTREPOT_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Metadata store [default: sqlite://DATA_DIR/entrepot.db].
+    #[arg(long, global = true, env = "ENTREPOT_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+    /// Blob store [default: file://DATA_DIR/blobs].
+    #[arg(long, global = true, env = "ENTREPOT_BLOBS", value_name = "URL")]
+    pub blobs: Option<String>,
+    /// Largest file a client may upload, e.g. 256MiB [default: 256MiB].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_UPLOAD_SIZE",
+        value_name = "SIZE"
+    )]
+    pub max_upload_size: Option<String>,
+    /// Require a signed-in caller even to read public packages.
+    #[arg(long, global = true, env = "ENTREPOT_REQUIRE_AUTH_FOR_READS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_auth_for_reads: Option<bool>,
+    /// Log format: human or json [default: human].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the registry.
+    Serve,
+    /// Manage users, organizations, repositories and tokens (no token needed).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Repository records that packages connect to.
+    Repo {
+        #[command(subcommand)]
+        command: RepoCommand,
+    },
+    /// Personal access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Create {
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        site_admin: bool,
+        /// Read a password (for `npm login` and the web pages) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organization with USER as its owner.
+    Create {
+        org: String,
+        #[arg(long)]
+        owner: String,
+    },
+    /// Add a member (or change a member's role).
+    AddMember {
+        org: String,
+        user: String,
+        #[arg(long, default_value = "member", value_parser = ["member", "owner"])]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// Add a repository record (public unless --private or --internal).
+    Create {
+        /// OWNER/REPO
+        repo: String,
+        #[arg(long, conflicts_with = "internal")]
+        private: bool,
+        #[arg(long)]
+        internal: bool,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Grant a user a role on a repository.
+    AddCollaborator {
+        /// OWNER/REPO
+        repo: String,
+        user: String,
+        #[arg(long, value_parser = ["read", "write", "admin"])]
+        permission: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a new personal access token, alone on its line.
+    Create {
+        user: String,
+        /// Comma-separated: read:packages, write:packages, delete:packages, repo.
+        #[arg(long)]
+        scopes: String,
+        /// Lifetime such as 30d, 12h or 2w; none means no expiry.
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Revoke a token by its id.
+    Revoke { token_id: i64 },
+    /// List a user's tokens (never their secrets).
+    List { user: String },
+}

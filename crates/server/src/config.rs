@@ -1,0 +1,214 @@
+//! Resolves the configuration: flag, then environment (both through clap),
+//! then the `--config` TOML file, then the defaults of INTERFACE.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use entrepot_core::Policy;
+use entrepot_service::{Limits, Registry};
+use entrepot_store::{BlobStore, FsBlobStore, MetadataStore, SqliteStore};
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    base_url: Option<String>,
+    database: Option<String>,
+    blobs: Option<String>,
+    max_upload_size: Option<String>,
+    require_auth_for_reads: Option<bool>,
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub base_url: url::Url,
+    pub database: String,
+    pub blobs: String,
+    pub limits: Limits,
+    pub policy: Policy,
+    pub log_format: LogFormat,
+}
+
+/// Parses sizes such as `1048576`, `512KiB`, `256MiB`, `2GiB` (or KB/MB/GB, taken as binary too).
+pub fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n
+        .parse()
+        .with_context(|| format!("`{text}` is not a size"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => bail!("unknown size unit `{other}` in `{text}`"),
+    };
+    n.checked_mul(factor)
+        .with_context(|| format!("`{text}` is too large"))
+}
+
+impl Config {
+    pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Config> {
+        let file: FileConfig = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let listen = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| "entrepot-data".into());
+        let base_url = args
+            .base_url
+            .clone()
+            .or(file.base_url)
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let base_url =
+            url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
+        let database = args
+            .database
+            .clone()
+            .or(file.database)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("entrepot.db").display()));
+        let blobs = args
+            .blobs
+            .clone()
+            .or(file.blobs)
+            .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
+        let max_upload = args.max_upload_size.clone().or(file.max_upload_size);
+        let limits = Limits {
+            max_upload_bytes: max_upload
+                .as_deref()
+                .map(parse_size)
+                .transpose()?
+                .unwrap_or(Limits::default().max_upload_bytes),
+        };
+        let policy = Policy {
+            require_auth_for_reads: args
+                .require_auth_for_reads
+                .or(file.require_auth_for_reads)
+                .unwrap_or(false),
+        };
+        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
+            None | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("unknown log format `{other}` (human or json)"),
+        };
+        Ok(Config {
+            listen,
+            data_dir,
+            base_url,
+            database,
+            blobs,
+            limits,
+            policy,
+            log_format,
+        })
+    }
+
+    /// Opens the configured stores (creating the data directory) and builds
+    /// the registry over them.
+    pub async fn open_registry(&self) -> anyhow::Result<Registry> {
+        let meta: Arc<dyn MetadataStore> =
+            if let Some(path) = self.database.strip_prefix("sqlite://") {
+                create_parent(Path::new(path))?;
+                Arc::new(
+                    SqliteStore::open(&self.database)
+                        .await
+                        .with_context(|| format!("opening {}", self.database))?,
+                )
+            } else if self.database.starts_with("postgres://")
+                || self.database.starts_with("postgresql://")
+            {
+                bail!("PostgreSQL metadata stores are not supported yet; use sqlite://PATH")
+            } else {
+                bail!(
+                    "unsupported database URL `{}` (expected sqlite://PATH)",
+                    self.database
+                )
+            };
+        let blobs: Arc<dyn BlobStore> = if let Some(path) = self.blobs.strip_prefix("file://") {
+            Arc::new(
+                FsBlobStore::open(path)
+                    .await
+                    .with_context(|| format!("opening blob store {path}"))?,
+            )
+        } else if self.blobs.starts_with("s3://") {
+            bail!("S3 blob stores are not supported yet; use file://PATH")
+        } else {
+            bail!(
+                "unsupported blob store URL `{}` (expected file://PATH)",
+                self.blobs
+            )
+        };
+        Ok(Registry::new(meta, blobs, self.policy, self.limits))
+    }
+}
+
+fn create_parent(path: &Path) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("256MiB").unwrap(), 256 << 20);
+        assert_eq!(parse_size("2g").unwrap(), 2 << 30);
+        assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_the_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("entrepot.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\ndata_dir = \"/srv/e\"\nmax_upload_size = \"1MiB\"\n",
+        )
+        .unwrap();
+        let args = GlobalArgs {
+            config: Some(file),
+            data_dir: Some("/flag".into()),
+            ..GlobalArgs::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9999");
+        assert_eq!(c.data_dir, PathBuf::from("/flag"));
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:9999/");
+        assert_eq!(c.database, "sqlite:///flag/entrepot.db");
+        assert_eq!(c.blobs, "file:///flag/blobs");
+        assert_eq!(c.limits.max_upload_bytes, 1 << 20);
+    }
+}

@@ -1,0 +1,170 @@
+//! Runs the real `entrepot` binary for end-to-end tests: a server on a free
+//! loopback port in its own temporary folder, and admin commands beside it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_entrepot");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+    /// Lines the server printed on stdout (the first-start token, if any).
+    pub stdout: mpsc::Receiver<String>,
+    pub stderr_log: PathBuf,
+}
+
+impl Server {
+    /// Starts `entrepot serve` in `dir` with `args` and waits until it answers.
+    pub fn start_in(dir: &Path, args: &[&str], base: &str) -> Server {
+        let stderr_log = dir.join(format!("stderr-{}.log", free_port()));
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(args)
+            .current_dir(dir)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr_log).unwrap())
+            .spawn()
+            .expect("entrepot starts");
+        let (tx, rx) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let server = Server {
+            child,
+            base: base.trim_end_matches('/').to_owned(),
+            dir: dir.to_owned(),
+            stdout: rx,
+            stderr_log,
+        };
+        server.wait_ready();
+        server
+    }
+
+    /// Starts a server on a free port in a fresh folder.
+    pub fn start(dir: &Path) -> Server {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        Server::start_in(dir, &["--listen", &listen], &format!("http://{listen}"))
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = reqwest::blocking::Client::new();
+        while Instant::now() < deadline {
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send()
+                && r.status().is_success()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "server never became ready: {}",
+            std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+        );
+    }
+
+    /// The next line on stdout, waiting up to `timeout`.
+    pub fn stdout_line(&self, timeout: Duration) -> Option<String> {
+        self.stdout.recv_timeout(timeout).ok()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs `entrepot admin ARGS` on the same data folder.
+    pub fn admin(&self, args: &[&str]) -> Output {
+        admin_in(&self.dir, args, None)
+    }
+
+    pub fn sigterm(&mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs an admin command in `dir`, optionally feeding `stdin`.
+pub fn admin_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(BIN)
+        .arg("admin")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Creates a token with `admin token create` and returns it.
+pub fn token(server: &Server, user: &str, scopes: &str) -> String {
+    let out = server.admin(&["token", "create", user, "--scopes", scopes]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "token create prints the token and nothing else: {text:?}"
+    );
+    lines[0].to_owned()
+}
+
+pub fn read_to_string(mut r: impl Read) -> String {
+    let mut s = String::new();
+    r.read_to_string(&mut s).unwrap();
+    s
+}

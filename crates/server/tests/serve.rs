@@ -1,0 +1,279 @@
+//! `entrepot serve` and the admin commands, end to end, as a new user meets them.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::{Server, admin_in, token};
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+fn get_user(server: &Server, auth: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = Client::new().get(server.url("/api/v3/user"));
+    if let Some(a) = auth {
+        req = req.header("Authorization", a);
+    }
+    let resp = req.send().unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.json().unwrap(), headers)
+}
+
+#[test]
+fn serve_with_no_flags_listens_on_8080_creates_its_folder_and_prints_one_admin_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start_in(dir.path(), &[], "http://127.0.0.1:8080");
+    assert!(dir.path().join("entrepot-data/entrepot.db").exists());
+    assert!(dir.path().join("entrepot-data/blobs").is_dir());
+    let token = server
+        .stdout_line(Duration::from_secs(10))
+        .expect("the first start prints a token");
+    assert!(token.starts_with("entp_"), "{token}");
+    let (status, body, _) = get_user(&server, Some(&format!("Bearer {token}")));
+    assert_eq!(status, 200);
+    assert_eq!(body["login"], "admin");
+    assert_eq!(body["site_admin"], true);
+    assert!(server.sigterm().success(), "SIGTERM shuts down gracefully");
+
+    let server = Server::start_in(dir.path(), &[], "http://127.0.0.1:8080");
+    assert_eq!(
+        server.stdout_line(Duration::from_millis(500)),
+        None,
+        "a second start prints no token"
+    );
+    let (status, _, _) = get_user(&server, Some(&format!("Bearer {token}")));
+    assert_eq!(status, 200, "the first token still works");
+}
+
+#[test]
+fn a_token_is_accepted_in_every_form_clients_send_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice", "--email", "alice@example.test"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("anything:{t}"));
+    for auth in [
+        format!("Bearer {t}"),
+        format!("token {t}"),
+        format!("Basic {basic}"),
+        t.clone(),
+    ] {
+        let (status, body, headers) = get_user(&server, Some(&auth));
+        assert_eq!(status, 200, "{auth}");
+        assert_eq!(body["login"], "alice");
+        assert_eq!(body["email"], "alice@example.test");
+        assert_eq!(headers["x-oauth-scopes"], "read:packages, write:packages");
+        assert_eq!(headers["x-github-api-version"], "2022-11-28");
+        assert_eq!(headers["content-type"], "application/json; charset=utf-8");
+    }
+}
+
+#[test]
+fn wrong_revoked_and_missing_tokens_get_401_with_githubs_error_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    let t = token(&server, "alice", "read:packages");
+    let mut wrong = t.clone();
+    wrong.replace_range(10..11, if &t[10..11] == "a" { "b" } else { "a" });
+    let listed = String::from_utf8(server.admin(&["token", "list", "alice"]).stdout).unwrap();
+    let id = listed.split('\t').next().unwrap().to_owned();
+    server.admin(&["token", "revoke", &id]);
+    for auth in [
+        Some(format!("Bearer {wrong}")),
+        Some(format!("Bearer {t}")),
+        Some("Bearer ghp_notours".into()),
+        None,
+    ] {
+        let (status, body, headers) = get_user(&server, auth.as_deref());
+        assert_eq!(status, 401, "{auth:?}");
+        assert!(body["message"].is_string());
+        assert!(body["documentation_url"].is_string());
+        assert!(headers.contains_key("www-authenticate"));
+    }
+}
+
+#[test]
+fn users_and_organizations_are_served_in_githubs_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["org", "create", "acme", "--owner", "alice"]);
+    let spec: Value =
+        serde_json::from_str(include_str!("../../../spec/github-packages-openapi.json")).unwrap();
+    let required = spec["components"]["schemas"]["simple-user"]["required"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let client = Client::new();
+    let alice: Value = client
+        .get(server.url("/api/v3/users/alice"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for field in &required {
+        assert!(
+            alice.get(field.as_str().unwrap()).is_some(),
+            "simple-user needs {field}"
+        );
+    }
+    assert_eq!(alice["type"], "User");
+    assert_eq!(alice["url"], server.url("/api/v3/users/alice"));
+    let acme: Value = client
+        .get(server.url("/api/v3/orgs/acme"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(acme["login"], "acme");
+    assert_eq!(acme["type"], "Organization");
+    assert_eq!(
+        client
+            .get(server.url("/api/v3/orgs/alice"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    let missing = client
+        .get(server.url("/api/v3/users/nobody"))
+        .send()
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().unwrap();
+    assert_eq!(body["message"], "Not Found");
+    assert_eq!(
+        client
+            .get(server.url("/api/v3/no/such/endpoint"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn health_and_metrics_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let client = Client::new();
+    assert_eq!(
+        client
+            .get(server.url("/healthz"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap(),
+        "ok"
+    );
+    client.get(server.url("/api/v3/user")).send().unwrap();
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"entrepot_http_requests_total{method="GET",route="/api/v3/user",status="401"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("entrepot_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("entrepot_publishes_total 0"));
+    assert!(metrics.contains("entrepot_downloads_total 0"));
+    assert!(metrics.trim_end().ends_with("# EOF"));
+}
+
+#[test]
+fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    admin_in(
+        d,
+        &["user", "create", "alice", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    admin_in(d, &["user", "create", "bob", "--site-admin"], None);
+    admin_in(d, &["org", "create", "acme", "--owner", "alice"], None);
+    admin_in(
+        d,
+        &["org", "add-member", "acme", "bob", "--role", "owner"],
+        None,
+    );
+    admin_in(
+        d,
+        &[
+            "repo",
+            "create",
+            "acme/tool",
+            "--internal",
+            "--description",
+            "a tool",
+        ],
+        None,
+    );
+    admin_in(
+        d,
+        &[
+            "repo",
+            "add-collaborator",
+            "acme/tool",
+            "bob",
+            "--permission",
+            "write",
+        ],
+        None,
+    );
+    let out = admin_in(
+        d,
+        &[
+            "token",
+            "create",
+            "bob",
+            "--scopes",
+            "read:packages",
+            "--expires-in",
+            "30d",
+            "--note",
+            "ci",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(stdout.starts_with("entp_"));
+
+    // Mistakes are refused with a message and a failing exit code.
+    let dup = std::process::Command::new(common::BIN)
+        .args(["admin", "user", "create", "ALICE"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!dup.status.success());
+    assert!(String::from_utf8_lossy(&dup.stderr).contains("taken"));
+    let bad_scope = std::process::Command::new(common::BIN)
+        .args(["admin", "token", "create", "bob", "--scopes", "admin:org"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!bad_scope.status.success());
+    assert!(bad_scope.stdout.is_empty());
+}
+
+#[test]
+fn version_and_help_work() {
+    let out = std::process::Command::new(common::BIN)
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("entrepot "));
+    let out = std::process::Command::new(common::BIN)
+        .arg("help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("serve") && text.contains("admin"));
+}
