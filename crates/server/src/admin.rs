@@ -8,6 +8,10 @@ use entrepot_service::accounts::parse_lifetime;
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
 use crate::config::Config;
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a flat dispatch over every admin command"
+)]
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let registry = config.open_registry().await?;
     match command {

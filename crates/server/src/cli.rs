@@ -30,13 +30,13 @@ pub struct GlobalArgs {
     /// Where SQLite and the blobs live by default [default: ./entrepot-data].
     #[arg(long, global = true, env = "ENTREPOT_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// The URL clients use to reach this server [default: http:// + listen address].
+    /// The URL clients use to reach this server [default: `http://` + listen address].
     #[arg(long, global = true, env = "ENTREPOT_BASE_URL", value_name = "URL")]
     pub base_url: Option<String>,
-    /// Metadata store [default: sqlite://DATA_DIR/entrepot.db].
+    /// Metadata store [default: `sqlite://DATA_DIR/entrepot.db`].
     #[arg(long, global = true, env = "ENTREPOT_DATABASE_URL", value_name = "URL")]
     pub database: Option<String>,
-    /// Blob store [default: file://DATA_DIR/blobs].
+    /// Blob store [default: `file://DATA_DIR/blobs`].
     #[arg(long, global = true, env = "ENTREPOT_BLOBS", value_name = "URL")]
     pub blobs: Option<String>,
     /// Largest file a client may upload, e.g. 256MiB [default: 256MiB].

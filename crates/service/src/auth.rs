@@ -79,13 +79,11 @@ impl Registry {
             .ok_or(ServiceError::BadCredentials)?;
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
+            PasswordHash::new(&stored).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;

@@ -17,7 +17,7 @@ use crate::blob::{
 use crate::{StoreError, StoreResult};
 
 /// Temporary files older than this are leftovers of a crash.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
+const STALE_TEMP_AGE: Duration = Duration::from_hours(1);
 
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {

@@ -1,6 +1,6 @@
 //! Runs the shared conformance suite against the SQLite and file-system backends.
 
-use entrepot_store::{FsBlobStore, SqliteStore, conformance};
+use entrepot_store::{AccountStore, FsBlobStore, SqliteStore, conformance};
 
 #[tokio::test]
 async fn sqlite_metadata_store_passes_the_conformance_suite() {
@@ -31,7 +31,6 @@ async fn sqlite_store_reopens_with_its_data() {
     let path = dir.path().join("meta.db");
     {
         let store = SqliteStore::open_path(&path).await.unwrap();
-        use entrepot_store::AccountStore;
         store
             .create_user(entrepot_store::NewUser {
                 login: "carol".into(),
@@ -41,6 +40,5 @@ async fn sqlite_store_reopens_with_its_data() {
             .unwrap();
     }
     let store = SqliteStore::open_path(&path).await.unwrap();
-    use entrepot_store::AccountStore;
     assert!(store.account_by_login("carol").await.unwrap().is_some());
 }

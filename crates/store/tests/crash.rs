@@ -67,7 +67,7 @@ async fn crash_child_writer() {
             name: "big.tgz".into(),
             size: info.size,
             sha256: info.sha256,
-            digests: Default::default(),
+            digests: entrepot_core::Digests::default(),
             content_type: None,
         }],
         tags: vec![],
@@ -95,7 +95,7 @@ async fn sigkill_during_a_blob_write_leaves_no_partial_blob_and_no_dangling_meta
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_mins(1);
     let mut lines = BufReader::new(stdout).lines();
     loop {
         assert!(Instant::now() < deadline, "child never started writing");
