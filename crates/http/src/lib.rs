@@ -3,10 +3,12 @@
 //! metrics, and the `PackageFormat` trait each format crate implements.
 
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod format;
 pub mod metrics;
 pub mod pagination;
+pub mod repo_link;
 pub mod state;
 
 mod app;

@@ -24,7 +24,7 @@ fn init_logging(format: LogFormat) {
 
 /// Every package format this binary serves; a new format is one line here.
 fn formats() -> Vec<Arc<dyn PackageFormat>> {
-    Vec::new()
+    vec![Arc::new(entrepot_npm::Npm)]
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -43,6 +43,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registry,
         HttpConfig {
             base_url: config.base_url.clone(),
+            staging_dir: config.data_dir.join("staging"),
         },
         formats(),
     );

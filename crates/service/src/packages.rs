@@ -422,6 +422,102 @@ impl Registry {
         .await
     }
 
+    /// Replaces a version's format metadata where the format allows a change
+    /// after publication (npm's `deprecated`); the format decides what may
+    /// change, this checks who may change it.
+    pub async fn update_version_metadata(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+        metadata: serde_json::Value,
+        what: &str,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package)
+            .await?;
+        let at = Utc::now();
+        self.meta
+            .update_version_metadata(version.id, metadata, at)
+            .await?;
+        self.meta
+            .update_package(package.id, PackageUpdate::default(), at)
+            .await?;
+        self.audit(
+            actor,
+            what,
+            Some(package.id),
+            Some(version.id),
+            Some(version.name.clone()),
+        )
+        .await
+    }
+
+    /// Connects a package to a repository (for formats that declare one on
+    /// every publish, the first declaration that matches wins).
+    pub async fn connect_repository(
+        &self,
+        package: &Package,
+        repository: &Repository,
+    ) -> ServiceResult<Package> {
+        if package.repository_id.is_some() || repository.owner_id != package.owner_id {
+            return Ok(package.clone());
+        }
+        let update = PackageUpdate {
+            repository_id: Some(Some(repository.id)),
+            ..PackageUpdate::default()
+        };
+        Ok(self
+            .meta
+            .update_package(package.id, update, Utc::now())
+            .await?)
+    }
+
+    /// Changes a package's visibility. Once public, a package cannot be made
+    /// private again (GitHub's rule); internal exists only in organizations.
+    pub async fn set_visibility(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        visibility: Visibility,
+    ) -> ServiceResult<Package> {
+        self.authorize_package(actor, Action::Manage, package)
+            .await?;
+        if package.visibility == Visibility::Public && visibility != Visibility::Public {
+            return Err(ServiceError::Forbidden(
+                "a public package cannot be made private or internal again".into(),
+            ));
+        }
+        if visibility == Visibility::Internal
+            && self
+                .meta
+                .account_by_id(package.owner_id)
+                .await?
+                .map(|a| a.kind)
+                != Some(entrepot_core::AccountKind::Organization)
+        {
+            return Err(ServiceError::Invalid(
+                "only organizations have internal packages".into(),
+            ));
+        }
+        let update = PackageUpdate {
+            visibility: Some(visibility),
+            ..PackageUpdate::default()
+        };
+        let updated = self
+            .meta
+            .update_package(package.id, update, Utc::now())
+            .await?;
+        self.audit(
+            actor,
+            "package.visibility",
+            Some(package.id),
+            None,
+            Some(visibility.to_string()),
+        )
+        .await?;
+        Ok(updated)
+    }
+
     /// Counts one download of a version, for today.
     pub async fn count_download(&self, version: &Version) -> ServiceResult<()> {
         self.stats.downloads.fetch_add(1, Ordering::Relaxed);

@@ -1,0 +1,69 @@
+//! The npm registry at `BASE/npm/`: what the real npm CLI needs to publish,
+//! install, tag, deprecate, unpublish, search and log in, with npm's JSON
+//! errors. Packages are scoped by their owner, `@OWNER/NAME`.
+
+mod endpoint;
+mod error;
+mod handlers;
+mod packument;
+mod publish;
+
+use axum::Router;
+use axum::routing::any;
+use entrepot_core::{Package, PackageType, Version};
+use entrepot_http::format::Snippet;
+use entrepot_http::state::HttpConfig;
+use entrepot_http::{AppState, PackageFormat};
+
+pub use endpoint::{Endpoint, NpmName};
+
+/// The npm format, registered by the server binary.
+pub struct Npm;
+
+impl PackageFormat for Npm {
+    fn package_type(&self) -> PackageType {
+        PackageType::Npm
+    }
+
+    fn display_name(&self) -> &'static str {
+        "npm"
+    }
+
+    fn router(&self) -> Router<AppState> {
+        Router::new()
+            .route("/npm", any(handlers::dispatch))
+            .route("/npm/", any(handlers::dispatch))
+            .route("/npm/{*path}", any(handlers::dispatch))
+    }
+
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let registry = config.url("/npm/");
+        let host_path = registry
+            .split_once("://")
+            .map_or(registry.as_str(), |(_, r)| r);
+        let spec = match version {
+            Some(v) => format!("@{}/{}@{}", package.owner_login, package.name, v.name),
+            None => format!("@{}/{}", package.owner_login, package.name),
+        };
+        vec![
+            Snippet {
+                title: "Add to .npmrc".into(),
+                language: "ini".into(),
+                body: format!(
+                    "@{}:registry={registry}\n//{host_path}:_authToken=${{ENTREPOT_TOKEN}}",
+                    package.owner_login
+                ),
+            },
+            Snippet {
+                title: "Install from the command line".into(),
+                language: "shell".into(),
+                body: format!("npm install {spec}"),
+            },
+        ]
+    }
+}
