@@ -276,6 +276,38 @@ async fn wrong_expired_and_revoked_tokens_are_bad_credentials() {
 }
 
 #[tokio::test]
+async fn an_expired_token_is_refused() {
+    let w = world().await;
+    let r = &w.registry;
+    let alice = r.account("alice").await.unwrap();
+    let new = entrepot_core::token::generate();
+    r.meta
+        .create_token(entrepot_store::NewTokenRecord {
+            user_id: alice.id,
+            hash: new.hash,
+            prefix: new.prefix,
+            scopes: Scopes::ALL,
+            note: None,
+            expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        r.authenticate(&Credential::Token(new.secret)).await,
+        Err(ServiceError::BadCredentials)
+    ));
+    let fresh = r
+        .create_token("alice", Scopes::ALL, Some(chrono::TimeDelta::days(1)), None)
+        .await
+        .unwrap();
+    assert!(
+        r.authenticate(&Credential::Token(fresh.secret))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
 async fn the_first_start_creates_one_admin_and_later_starts_none() {
     let dir = tempfile::tempdir().unwrap();
     let meta = SqliteStore::open_path(&dir.path().join("m.db"))
