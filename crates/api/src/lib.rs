@@ -1,6 +1,7 @@
 //! GitHub's REST API under `/api/v3`, as GitHub Enterprise Server serves it,
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
+mod packages;
 mod users;
 
 use axum::Router;
@@ -10,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use entrepot_core::Actor;
+use entrepot_http::rate_limit::RateKey;
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
 
@@ -22,6 +24,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user", get(users::authenticated_user))
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
+        .nest("/user", packages::owner_routes(packages::OwnerRoute::Me))
+        .nest(
+            "/users/{username}",
+            packages::owner_routes(packages::OwnerRoute::User),
+        )
+        .nest(
+            "/orgs/{org}",
+            packages::owner_routes(packages::OwnerRoute::Org),
+        )
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -42,8 +53,43 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         Ok(caller) => caller,
         Err(e) => return with_github_headers(e.into_response(), None),
     };
-    let response = next.run(Request::from_parts(parts, body)).await;
-    with_github_headers(response, Some(&caller.0))
+    let key = match &caller.0 {
+        Actor::User {
+            token_id: Some(t), ..
+        } => RateKey::Token(*t),
+        Actor::User { id, .. } => RateKey::User(*id),
+        Actor::Anonymous => parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(RateKey::Unknown, |c| RateKey::Address(c.0.ip())),
+    };
+    let status = state.rate_limiter.hit(key, std::time::SystemTime::now());
+    let response = if status.exceeded() {
+        ApiError(ServiceError::Forbidden(format!(
+            "API rate limit exceeded: {} requests per hour. The limit resets at {} (seconds since the epoch).",
+            status.limit, status.reset
+        )))
+        .into_response()
+    } else {
+        next.run(Request::from_parts(parts, body)).await
+    };
+    let mut response = with_github_headers(response, Some(&caller.0));
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-ratelimit-limit", status.limit.to_string()),
+        ("x-ratelimit-remaining", status.remaining().to_string()),
+        ("x-ratelimit-reset", status.reset.to_string()),
+        (
+            "x-ratelimit-used",
+            status.used.min(status.limit).to_string(),
+        ),
+        ("x-ratelimit-resource", "core".to_owned()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
 }
 
 fn with_github_headers(mut response: Response, actor: Option<&Actor>) -> Response {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod format;
 pub mod metrics;
 pub mod pagination;
+pub mod rate_limit;
 pub mod repo_link;
 pub mod state;
 

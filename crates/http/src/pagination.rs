@@ -41,16 +41,23 @@ impl Page {
         &items[start..end]
     }
 
-    /// The `Link` header for a list of `total` items at `url` (without a
-    /// query string), or `None` when everything fits on one page.
+    /// GitHub refuses to page past the 10,000th item of a list.
+    pub fn within_limit(&self) -> bool {
+        self.page.saturating_mul(self.per_page) <= 10_000
+    }
+
+    /// The `Link` header for a list of `total` items at `url` (which may
+    /// carry other query parameters, but not `page` or `per_page`), or
+    /// `None` when everything fits on one page.
     pub fn link_header(&self, url: &str, total: usize) -> Option<String> {
         let last = total.div_ceil(self.per_page).max(1);
         if last == 1 && self.page == 1 {
             return None;
         }
+        let sep = if url.contains('?') { '&' } else { '?' };
         let link = |page: usize, rel: &str| {
             format!(
-                "<{url}?page={page}&per_page={}>; rel=\"{rel}\"",
+                "<{url}{sep}page={page}&per_page={}>; rel=\"{rel}\"",
                 self.per_page
             )
         };
@@ -111,6 +118,31 @@ mod tests {
             }
             .slice(&items)
             .is_empty()
+        );
+        assert!(
+            Page {
+                page: 100,
+                per_page: 100
+            }
+            .within_limit()
+        );
+        assert!(
+            !Page {
+                page: 101,
+                per_page: 100
+            }
+            .within_limit()
+        );
+        let with_query = Page {
+            page: 1,
+            per_page: 30,
+        }
+        .link_header("http://x/api?package_type=npm", 65)
+        .unwrap();
+        assert!(
+            with_query
+                .starts_with("<http://x/api?package_type=npm&page=2&per_page=30>; rel=\"next\""),
+            "{with_query}"
         );
     }
 }

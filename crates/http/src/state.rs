@@ -13,6 +13,7 @@ pub struct AppState {
     pub registry: Registry,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<Metrics>,
+    pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
     /// Every package format, so that shared pages can ask each to describe itself.
     pub formats: Arc<Vec<Arc<dyn PackageFormat>>>,
 }
@@ -24,6 +25,8 @@ pub struct HttpConfig {
     /// Where uploads wait while a format decodes them (npm's base64
     /// attachments); on the same disk as the blobs, never in memory.
     pub staging_dir: std::path::PathBuf,
+    /// REST API requests per hour per token.
+    pub api_rate_limit: u32,
 }
 
 impl HttpConfig {
@@ -50,6 +53,7 @@ impl AppState {
     ) -> Self {
         AppState {
             registry,
+            rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config.api_rate_limit)),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             formats: Arc::new(formats),

@@ -50,6 +50,25 @@ pub struct GlobalArgs {
     /// Require a signed-in caller even to read public packages.
     #[arg(long, global = true, env = "ENTREPOT_REQUIRE_AUTH_FOR_READS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub require_auth_for_reads: Option<bool>,
+    /// How long deleted packages and versions stay restorable, e.g. 30d [default: 30d].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_RETENTION",
+        value_name = "DURATION"
+    )]
+    pub retention: Option<String>,
+    /// Public versions downloaded more often than this cannot be deleted [default: 5000].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_DELETE_DOWNLOAD_LIMIT",
+        value_name = "N"
+    )]
+    pub delete_download_limit: Option<i64>,
+    /// REST API requests per hour per token; anonymous callers get a tenth per address [default: 5000].
+    #[arg(long, global = true, env = "ENTREPOT_API_RATE_LIMIT", value_name = "N")]
+    pub api_rate_limit: Option<u32>,
     /// Log format: human or json [default: human].
     #[arg(
         long,

@@ -23,7 +23,13 @@ struct FileConfig {
     max_upload_size: Option<String>,
     require_auth_for_reads: Option<bool>,
     log_format: Option<String>,
+    retention: Option<String>,
+    delete_download_limit: Option<i64>,
+    api_rate_limit: Option<u32>,
 }
+
+/// REST API requests per hour per token (anonymous callers get a tenth).
+pub const DEFAULT_API_RATE_LIMIT: u32 = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -41,6 +47,7 @@ pub struct Config {
     pub limits: Limits,
     pub policy: Policy,
     pub log_format: LogFormat,
+    pub api_rate_limit: u32,
 }
 
 /// Parses sizes such as `1048576`, `512KiB`, `256MiB`, `2GiB` (or KB/MB/GB, taken as binary too).
@@ -100,13 +107,28 @@ impl Config {
             .or(file.blobs)
             .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
         let max_upload = args.max_upload_size.clone().or(file.max_upload_size);
+        let defaults = Limits::default();
+        let retention = args.retention.clone().or(file.retention);
         let limits = Limits {
             max_upload_bytes: max_upload
                 .as_deref()
                 .map(parse_size)
                 .transpose()?
-                .unwrap_or(Limits::default().max_upload_bytes),
+                .unwrap_or(defaults.max_upload_bytes),
+            delete_download_limit: args
+                .delete_download_limit
+                .or(file.delete_download_limit)
+                .unwrap_or(defaults.delete_download_limit),
+            retention: retention
+                .as_deref()
+                .map(entrepot_service::accounts::parse_lifetime)
+                .transpose()?
+                .unwrap_or(defaults.retention),
         };
+        let api_rate_limit = args
+            .api_rate_limit
+            .or(file.api_rate_limit)
+            .unwrap_or(DEFAULT_API_RATE_LIMIT);
         let policy = Policy {
             require_auth_for_reads: args
                 .require_auth_for_reads
@@ -127,6 +149,7 @@ impl Config {
             limits,
             policy,
             log_format,
+            api_rate_limit,
         })
     }
 

@@ -44,6 +44,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         HttpConfig {
             base_url: config.base_url.clone(),
             staging_dir: config.data_dir.join("staging"),
+            api_rate_limit: config.api_rate_limit,
         },
         formats(),
     );
@@ -52,12 +53,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, base_url = %config.base_url, "entrepot is serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    tokio::spawn(purge_periodically(state.registry.clone()));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs the purge job at start and then hourly: deleted packages and
+/// versions past the retention period, and blobs nothing references.
+async fn purge_periodically(registry: entrepot_service::Registry) {
+    let mut every = tokio::time::interval(std::time::Duration::from_hours(1));
+    loop {
+        every.tick().await;
+        if let Err(e) = registry
+            .purge_expired(entrepot_service::packages::BLOB_GRACE)
+            .await
+        {
+            tracing::warn!(error = %e, "purge job failed; it will run again");
+        }
+    }
 }
 
 async fn shutdown_signal() {

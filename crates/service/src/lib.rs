@@ -22,12 +22,20 @@ pub use error::{ServiceError, ServiceResult};
 pub struct Limits {
     /// The largest single file a client may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Public versions downloaded more than this many times cannot be
+    /// deleted (GitHub: 5,000).
+    pub delete_download_limit: i64,
+    /// How long deleted packages and versions stay restorable before the
+    /// purge job removes them (GitHub: 30 days).
+    pub retention: chrono::TimeDelta,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_upload_bytes: 256 * 1024 * 1024,
+            delete_download_limit: 5000,
+            retention: chrono::TimeDelta::days(30),
         }
     }
 }

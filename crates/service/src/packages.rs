@@ -2,7 +2,7 @@
 //! first, then metadata in one transaction), tag, delete, restore, and count
 //! downloads, each checked by the one authorization rule and audited.
 
-use chrono::{TimeDelta, Utc};
+use chrono::Utc;
 use entrepot_core::{
     Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility, authorize,
 };
@@ -13,11 +13,9 @@ use std::sync::atomic::Ordering;
 
 use crate::{Registry, ServiceError, ServiceResult};
 
-/// How long a deleted package or version can be restored (GitHub: 30 days).
-pub const RESTORE_WINDOW: TimeDelta = TimeDelta::days(30);
-
-/// Public versions downloaded more than this many times cannot be deleted.
-pub const DELETE_DOWNLOAD_LIMIT: i64 = 5000;
+/// GitHub's answer when the last version of a package is deleted.
+pub const LAST_VERSION_MESSAGE: &str =
+    "You cannot delete the last version of a package. You must delete the package instead.";
 
 /// A file whose blob is already stored, waiting for its version.
 #[derive(Debug, Clone)]
@@ -300,7 +298,8 @@ impl Registry {
         Ok(totals)
     }
 
-    /// Soft-deletes a version; deleting the last live one hides the package.
+    /// Soft-deletes a version. The last live version cannot be deleted: the
+    /// package is deleted instead, as GitHub advises.
     pub async fn delete_version(
         &self,
         actor: &Actor,
@@ -319,17 +318,21 @@ impl Registry {
                 .get(&version.id)
                 .copied()
                 .unwrap_or(0)
-                > DELETE_DOWNLOAD_LIMIT
+                > self.limits.delete_download_limit
         {
             return Err(ServiceError::Forbidden(format!(
-                "public versions with more than {DELETE_DOWNLOAD_LIMIT} downloads cannot be deleted"
+                "Public package versions with more than {} downloads cannot be deleted. \
+                 Contact your site administrator for help.",
+                self.limits.delete_download_limit
             )));
         }
-        let at = Utc::now();
-        self.meta.set_version_deleted(version.id, Some(at)).await?;
-        if self.meta.versions(package.id, false).await?.is_empty() {
-            self.meta.set_package_deleted(package.id, Some(at)).await?;
+        let live = self.meta.versions(package.id, false).await?;
+        if live.iter().all(|v| v.id == version.id) {
+            return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
         }
+        self.meta
+            .set_version_deleted(version.id, Some(Utc::now()))
+            .await?;
         self.audit(
             actor,
             "version.delete",
@@ -348,10 +351,12 @@ impl Registry {
                 .version_downloads(package)
                 .await?
                 .values()
-                .any(|n| *n > DELETE_DOWNLOAD_LIMIT)
+                .any(|n| *n > self.limits.delete_download_limit)
         {
             return Err(ServiceError::Forbidden(format!(
-                "public packages with a version downloaded more than {DELETE_DOWNLOAD_LIMIT} times cannot be deleted"
+                "Public packages with a version downloaded more than {} times cannot be deleted. \
+                 Contact your site administrator for help.",
+                self.limits.delete_download_limit
             )));
         }
         self.meta
@@ -368,9 +373,9 @@ impl Registry {
         };
         self.authorize_package(actor, Action::Restore, package)
             .await?;
-        if Utc::now() - deleted_at > RESTORE_WINDOW {
+        if Utc::now() - deleted_at > self.limits.retention {
             return Err(ServiceError::not_found(
-                "the package was deleted more than 30 days ago",
+                "the package was deleted too long ago to be restored",
             ));
         }
         if self
@@ -403,9 +408,9 @@ impl Registry {
         };
         self.authorize_package(actor, Action::Restore, package)
             .await?;
-        if Utc::now() - deleted_at > RESTORE_WINDOW {
+        if Utc::now() - deleted_at > self.limits.retention {
             return Err(ServiceError::not_found(
-                "the version was deleted more than 30 days ago",
+                "the version was deleted too long ago to be restored",
             ));
         }
         self.meta.set_version_deleted(version.id, None).await?;
@@ -546,5 +551,57 @@ impl Registry {
                 at: Utc::now(),
             })
             .await?)
+    }
+}
+
+/// What one run of the purge job removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub packages: usize,
+    pub versions: usize,
+    pub blobs: usize,
+}
+
+/// Blobs younger than this are spared by the collector: their metadata may
+/// still be on its way (blobs are written before the metadata).
+pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
+
+impl Registry {
+    /// Removes packages and versions deleted longer ago than the retention
+    /// period, then every blob nothing references (older than the grace
+    /// period). Idempotent, so running it twice or on two nodes is harmless.
+    pub async fn purge_expired(
+        &self,
+        blob_grace: std::time::Duration,
+    ) -> ServiceResult<PurgeReport> {
+        let cutoff = Utc::now() - self.limits.retention;
+        let mut report = PurgeReport::default();
+        for id in self.meta.expired_packages(cutoff).await? {
+            self.meta.purge_package(id).await?;
+            report.packages += 1;
+        }
+        for id in self.meta.expired_versions(cutoff).await? {
+            self.meta.purge_version(id).await?;
+            report.versions += 1;
+        }
+        for digest in self.blobs.list().await? {
+            if self.meta.blob_referenced(&digest).await? {
+                continue;
+            }
+            let old_enough = self
+                .blobs
+                .modified(&digest)
+                .await?
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age >= blob_grace);
+            if old_enough {
+                self.blobs.delete(&digest).await?;
+                report.blobs += 1;
+            }
+        }
+        if report != PurgeReport::default() {
+            tracing::info!(?report, "purged expired packages, versions and blobs");
+        }
+        Ok(report)
     }
 }

@@ -361,3 +361,53 @@ async fn passwords_are_verified_with_argon2() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = SqliteStore::open_path(&dir.path().join("m.db"))
+        .await
+        .unwrap();
+    let blobs = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
+    let limits = Limits {
+        retention: chrono::TimeDelta::zero(),
+        ..Limits::default()
+    };
+    let r = Registry::new(Arc::new(meta), Arc::new(blobs), Policy::default(), limits);
+    r.create_user("alice", None, false, None).await.unwrap();
+    let alice = actor(&r, "alice", "write:packages,delete:packages").await;
+    let (pkg, v1) = r
+        .publish(&alice, publication(&r, "alice", "hello", "1.0.0").await)
+        .await
+        .unwrap();
+    r.publish(&alice, publication(&r, "alice", "hello", "1.1.0").await)
+        .await
+        .unwrap();
+    let (other, _) = r
+        .publish(&alice, publication(&r, "alice", "other", "1.0.0").await)
+        .await
+        .unwrap();
+    // An orphan blob, as a crash between blob and metadata would leave.
+    r.store_blob(stream_of("orphan"), Expected::default())
+        .await
+        .unwrap();
+    assert_eq!(r.blobs.list().await.unwrap().len(), 4);
+
+    r.delete_version(&alice, &pkg, &v1).await.unwrap();
+    r.delete_package(&alice, &other).await.unwrap();
+    let young = r
+        .purge_expired(std::time::Duration::from_hours(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (young.packages, young.versions, young.blobs),
+        (1, 1, 0),
+        "young blobs are spared"
+    );
+    let report = r.purge_expired(std::time::Duration::ZERO).await.unwrap();
+    assert_eq!((report.packages, report.versions, report.blobs), (0, 0, 3));
+    let left = r.blobs.list().await.unwrap();
+    assert_eq!(left.len(), 1, "only 1.1.0's tarball is still referenced");
+    assert!(r.meta.blob_referenced(&left[0]).await.unwrap());
+    assert!(r.meta.package_by_id(other.id).await.unwrap().is_none());
+}

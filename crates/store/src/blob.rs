@@ -81,6 +81,10 @@ pub trait BlobStore: Send + Sync + 'static {
     /// The size of a blob, if present.
     async fn size(&self, sha256: &str) -> StoreResult<Option<u64>>;
 
+    /// When a blob was written, so the collector spares blobs whose
+    /// metadata may still be on its way.
+    async fn modified(&self, sha256: &str) -> StoreResult<Option<std::time::SystemTime>>;
+
     /// Removes a blob; removing a missing one is not an error.
     async fn delete(&self, sha256: &str) -> StoreResult<()>;
 

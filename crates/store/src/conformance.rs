@@ -155,8 +155,15 @@ pub async fn blob_store(store: &dyn BlobStore) {
         .await
         .unwrap();
     assert_eq!(again.sha256, info.sha256);
+    let written = store
+        .modified(&info.sha256)
+        .await
+        .unwrap()
+        .expect("a stored blob has a time");
+    assert!(written.elapsed().unwrap_or_default() < std::time::Duration::from_mins(10));
     store.delete(&info.sha256).await.unwrap();
     store.delete(&info.sha256).await.unwrap();
+    assert_eq!(store.modified(&info.sha256).await.unwrap(), None);
     assert_eq!(store.size(&info.sha256).await.unwrap(), None);
     assert!(matches!(
         store.get(&info.sha256, None).await,
@@ -532,4 +539,20 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
 
     store.purge_version(v2.id).await.unwrap();
     assert!(store.version(pkg.id, "1.1.0").await.unwrap().is_none());
+
+    // The purge job finds what was deleted before a cutoff, and purges it whole.
+    let later = at + chrono::TimeDelta::seconds(10);
+    store.set_version_deleted(v1.id, Some(at)).await.unwrap();
+    assert_eq!(store.expired_versions(later).await.unwrap(), vec![v1.id]);
+    assert!(store.expired_versions(at).await.unwrap().is_empty());
+    store.set_package_deleted(pkg.id, Some(at)).await.unwrap();
+    assert!(
+        store.expired_versions(later).await.unwrap().is_empty(),
+        "a deleted package's versions go with it"
+    );
+    assert_eq!(store.expired_packages(later).await.unwrap(), vec![pkg.id]);
+    store.purge_package(pkg.id).await.unwrap();
+    assert!(store.package_by_id(pkg.id).await.unwrap().is_none());
+    assert!(store.version_by_id(v1.id).await.unwrap().is_none());
+    assert!(!store.blob_referenced(&"a".repeat(64)).await.unwrap());
 }

@@ -141,6 +141,14 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn modified(&self, sha256: &str) -> StoreResult<Option<SystemTime>> {
+        match tokio::fs::metadata(self.path_of(sha256)?).await {
+            Ok(m) => Ok(Some(m.modified()?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn delete(&self, sha256: &str) -> StoreResult<()> {
         match tokio::fs::remove_file(self.path_of(sha256)?).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),

@@ -165,6 +165,12 @@ pub trait PackageStore: Send + Sync {
     /// may be reused after all of it is deleted).
     async fn purge_version(&self, id: Id) -> StoreResult<()>;
     async fn files(&self, version: Id) -> StoreResult<Vec<PackageFile>>;
+    /// Packages deleted before `cutoff`, for the purge job.
+    async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>>;
+    /// Versions deleted before `cutoff` (of live packages), for the purge job.
+    async fn expired_versions(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>>;
+    /// Removes a package with its versions, files, tags and counts for good.
+    async fn purge_package(&self, id: Id) -> StoreResult<()>;
     /// Whether any file of any version references this blob.
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
 

@@ -732,6 +732,33 @@ impl PackageStore for SqliteStore {
         rows.iter().map(file).collect()
     }
 
+    async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM packages WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY id",
+        )
+        .bind(cutoff)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn expired_versions(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>> {
+        Ok(sqlx::query_scalar(
+            "SELECT v.id FROM versions v JOIN packages p ON p.id = v.package_id
+             WHERE v.deleted_at IS NOT NULL AND v.deleted_at < ? AND p.deleted_at IS NULL ORDER BY v.id",
+        )
+        .bind(cutoff)
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn purge_package(&self, id: Id) -> StoreResult<()> {
+        sqlx::query("DELETE FROM packages WHERE id = ?")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
         Ok(
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)")

@@ -4,6 +4,10 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::Digest;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -167,4 +171,39 @@ pub fn read_to_string(mut r: impl Read) -> String {
     let mut s = String::new();
     r.read_to_string(&mut s).unwrap();
     s
+}
+
+/// A minimal valid gzipped tarball and the publish document npm would send.
+pub fn publish_doc(name: &str, version: &str, repository: &str) -> Value {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let manifest = json!({"name": name, "version": version});
+    for (path, body) in [
+        ("package/package.json", manifest.to_string()),
+        ("package/README.md", format!("# {name} {version}")),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, path, body.as_bytes())
+            .unwrap();
+    }
+    let tgz = builder.into_inner().unwrap().finish().unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let integrity = format!("sha512-{}", b64.encode(sha2::Sha512::digest(&tgz)));
+    let shasum = hex::encode(sha1::Sha1::digest(&tgz));
+    let unscoped = name.split('/').nth(1).unwrap();
+    json!({
+        "_id": name, "name": name, "description": "a test package",
+        "dist-tags": {"latest": version},
+        "versions": {version: {"name": name, "version": version, "repository": repository,
+            "dependencies": {"left-pad": "^1.0.0"}, "scripts": {"test": "true"},
+            "dist": {"integrity": integrity, "shasum": shasum, "tarball": format!("http://x/{name}/-/{unscoped}-{version}.tgz")}}},
+        "_attachments": {format!("{name}-{version}.tgz"): {"content_type": "application/octet-stream",
+            "data": b64.encode(&tgz), "length": tgz.len()}},
+    })
 }
