@@ -540,6 +540,38 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     store.purge_version(v2.id).await.unwrap();
     assert!(store.version(pkg.id, "1.1.0").await.unwrap().is_none());
 
+    // Job claims: one holder at a time, taken over once the claim lapses.
+    let hour = chrono::TimeDelta::hours(1);
+    assert!(
+        store
+            .claim_job("purge", "node-a", at + hour, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .claim_job(
+                "purge",
+                "node-b",
+                at + hour,
+                at + chrono::TimeDelta::minutes(1)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_job("other", "node-b", at + hour, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_job("purge", "node-b", at + hour * 2, at + hour)
+            .await
+            .unwrap()
+    );
+
     // The purge job finds what was deleted before a cutoff, and purges it whole.
     let later = at + chrono::TimeDelta::seconds(10);
     store.set_version_deleted(v1.id, Some(at)).await.unwrap();

@@ -4,14 +4,18 @@
 
 pub mod blob;
 pub mod conformance;
+pub mod copy;
 pub mod fs;
 pub mod meta;
-pub mod sqlite;
+pub mod s3;
+pub mod sql;
+pub mod testing;
 
 pub use blob::{BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected};
 pub use fs::FsBlobStore;
 pub use meta::*;
-pub use sqlite::SqliteStore;
+pub use s3::{S3BlobStore, S3Config};
+pub use sql::{Dialect, SqlStore, SqliteStore};
 
 /// What any store can fail with. Wire protocols map these to their own errors.
 #[derive(Debug, thiserror::Error)]

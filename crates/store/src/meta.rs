@@ -211,13 +211,34 @@ pub struct NewAuditEntry {
     pub at: Timestamp,
 }
 
+/// Claims on background jobs, so that each runs once per period however
+/// many nodes share the store.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// Claims `name` for `node` until `until`, if no claim is in force at
+    /// `now`; true when this caller won.
+    async fn claim_job(
+        &self,
+        name: &str,
+        node: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
-    AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + 'static
+    AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + JobStore + 'static
 {
 }
 
 impl<T> MetadataStore for T where
-    T: AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + 'static
+    T: AccountStore
+        + RepositoryStore
+        + TokenStore
+        + PackageStore
+        + ActivityStore
+        + JobStore
+        + 'static
 {
 }

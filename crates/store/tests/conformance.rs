@@ -1,6 +1,6 @@
 //! Runs the shared conformance suite against the SQLite and file-system backends.
 
-use entrepot_store::{AccountStore, FsBlobStore, SqliteStore, conformance};
+use entrepot_store::{AccountStore, FsBlobStore, SqlStore, SqliteStore, conformance};
 
 #[tokio::test]
 async fn sqlite_metadata_store_passes_the_conformance_suite() {
@@ -9,6 +9,16 @@ async fn sqlite_metadata_store_passes_the_conformance_suite() {
         .await
         .unwrap();
     conformance::metadata_store(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_metadata_store_passes_the_conformance_suite() {
+    let db = entrepot_store::testing::TestDatabase::create().await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    assert_eq!(store.dialect(), entrepot_store::Dialect::Postgres);
+    conformance::metadata_store(&store).await;
+    drop(store);
+    db.drop_now().await;
 }
 
 #[tokio::test]
@@ -23,6 +33,47 @@ async fn file_blob_store_passes_the_conformance_suite() {
         leftovers, 0,
         "refused and failed writes leave no temporary file"
     );
+}
+
+#[tokio::test]
+async fn s3_blob_store_passes_the_conformance_suite() {
+    let emulator = entrepot_store::testing::S3Emulator::start();
+    let config = emulator.bucket("conformance");
+    let store = entrepot_store::S3BlobStore::open(&config).await.unwrap();
+    conformance::blob_store(&store).await;
+    // Refused and failed uploads leave no temporary object behind.
+    assert_eq!(
+        store.sweep_temp(std::time::Duration::ZERO).await.unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn s3_blob_store_streams_multipart_uploads_and_ranges() {
+    use entrepot_store::{BlobStore, ByteRange, Expected};
+    use futures::TryStreamExt;
+    let emulator = entrepot_store::testing::S3Emulator::start();
+    let store = entrepot_store::S3BlobStore::open(&emulator.bucket("big"))
+        .await
+        .unwrap();
+    // 20 MiB in 1 MiB chunks: past the part size, so a multipart upload.
+    let chunk = |i: u8| Ok(bytes::Bytes::from(vec![i; 1024 * 1024]));
+    let body = Box::pin(futures::stream::iter((0..20u8).map(chunk)));
+    let info = store.put(body, Expected::default()).await.unwrap();
+    assert_eq!(info.size, 20 * 1024 * 1024);
+    let read = store
+        .get(
+            &info.sha256,
+            Some(ByteRange {
+                start: 3 * 1024 * 1024 - 1,
+                end: Some(3 * 1024 * 1024),
+            }),
+        )
+        .await
+        .unwrap();
+    let bytes: Vec<bytes::Bytes> = read.stream.try_collect().await.unwrap();
+    assert_eq!(bytes.concat(), vec![2u8, 3u8]);
+    assert_eq!(read.total_size, info.size);
 }
 
 #[tokio::test]

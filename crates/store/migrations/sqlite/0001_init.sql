@@ -1,8 +1,9 @@
--- Entrepot's metadata schema (SQLite). Times are RFC 3339 UTC text.
+-- Entrepot's metadata schema (SQLite). Times are fixed-width RFC 3339 UTC
+-- text, so they compare correctly as text here and in PostgreSQL.
 
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,
-    login         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+    login         TEXT NOT NULL,
     kind          TEXT NOT NULL CHECK (kind IN ('user', 'organization')),
     name          TEXT,
     email         TEXT,
@@ -11,6 +12,8 @@ CREATE TABLE accounts (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
+-- Users and organizations share one namespace, case-insensitively.
+CREATE UNIQUE INDEX accounts_login ON accounts (lower(login));
 
 CREATE TABLE org_members (
     org_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -22,13 +25,13 @@ CREATE TABLE org_members (
 CREATE TABLE repositories (
     id          INTEGER PRIMARY KEY,
     owner_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-    name        TEXT NOT NULL COLLATE NOCASE,
+    name        TEXT NOT NULL,
     visibility  TEXT NOT NULL CHECK (visibility IN ('public', 'private', 'internal')),
     description TEXT,
     created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL,
-    UNIQUE (owner_id, name)
+    updated_at  TEXT NOT NULL
 );
+CREATE UNIQUE INDEX repositories_name ON repositories (owner_id, lower(name));
 
 CREATE TABLE repo_collaborators (
     repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,
@@ -126,3 +129,10 @@ CREATE TABLE audit_log (
     at         TEXT NOT NULL
 );
 CREATE INDEX audit_log_package ON audit_log(package_id);
+
+-- Background jobs: a node runs a job only after claiming it until a time.
+CREATE TABLE jobs (
+    name          TEXT PRIMARY KEY,
+    claimed_until TEXT NOT NULL,
+    claimed_by    TEXT
+);

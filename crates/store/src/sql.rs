@@ -1,165 +1,286 @@
-//! The embedded SQLite metadata store: WAL, full fsync, foreign keys, and one
-//! writer connection beside a pool of readers so that writes never meet
-//! `SQLITE_BUSY` half-way through a transaction.
+//! The SQL metadata store, one implementation for SQLite (embedded) and
+//! PostgreSQL (shared by any number of nodes), through sqlx's `Any` driver.
+//!
+//! The two schemas match column for column; times are fixed-width RFC 3339
+//! text and JSON is text, so every query below runs unchanged on both.
+//! SQLite gets WAL, full fsync, and one writer connection beside a pool of
+//! readers, so that writes never meet `SQLITE_BUSY` half-way through.
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use entrepot_core::{
     Account, AuditEntry, Digests, Id, OrgRole, Package, PackageFile, PackageType, Repository, Role,
     Scopes, Tag, Timestamp, TokenRecord, Version,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
 
 use crate::meta::{
-    AccountStore, ActivityStore, DownloadDay, NewAuditEntry, NewPackage, NewRepository,
+    AccountStore, ActivityStore, DownloadDay, JobStore, NewAuditEntry, NewPackage, NewRepository,
     NewTokenRecord, NewUser, NewVersion, PackageFilter, PackageStore, PackageUpdate,
     RepositoryStore, TokenStore,
 };
 use crate::{StoreError, StoreResult};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
 }
 
-impl SqliteStore {
-    /// Opens `sqlite://PATH` (creating the file) and runs the migrations.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    writer: AnyPool,
+    reader: AnyPool,
+    dialect: Dialect,
+}
+
+/// The SQLite store is the same type; the name reads better at call sites.
+pub type SqliteStore = SqlStore;
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;";
+
+/// Formats a time as the schema stores it: fixed width, so text order is time order.
+pub fn ts(t: &Timestamp) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn parse_ts(text: &str) -> StoreResult<Timestamp> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Database(format!("bad time {text}: {e}")))
+}
+
+/// Applies the SQLite settings to every new connection.
+fn sqlite_pragmas(
+    conn: &mut sqlx::AnyConnection,
+    _meta: sqlx::pool::PoolConnectionMetadata,
+) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        conn.execute(SQLITE_PRAGMAS).await?;
+        Ok(())
+    })
+}
+
+impl SqlStore {
+    /// Opens `sqlite://PATH` (creating it) or `postgres://…`, running the
+    /// migrations.
     pub async fn open(url: &str) -> StoreResult<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Invalid(format!("database URL {url}: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An acknowledged publish must survive a power cut, not only a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("temp_store", "memory");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        MIGRATOR.run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await?;
-        Ok(SqliteStore { writer, reader })
+        Self::open_with(url, true).await
     }
 
-    /// Opens the database file at `path`.
+    /// Opens the store, running the migrations only when `migrate` is set
+    /// (`serve --no-migrate` leaves them to `admin migrate`).
+    pub async fn open_with(url: &str, migrate: bool) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let store = if url.starts_with("sqlite:") {
+            let base = url.split('?').next().unwrap_or(url);
+            let writer = AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(sqlite_pragmas)
+                .connect(&format!("{base}?mode=rwc"))
+                .await?;
+            let reader = AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(sqlite_pragmas)
+                .connect(&format!("{base}?mode=ro"))
+                .await;
+            // The read-only pool opens the file the writer has just created.
+            let reader = match reader {
+                Ok(r) => r,
+                Err(e) => return Err(e.into()),
+            };
+            SqlStore {
+                writer,
+                reader,
+                dialect: Dialect::Sqlite,
+            }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
+            SqlStore {
+                writer: pool.clone(),
+                reader: pool,
+                dialect: Dialect::Postgres,
+            }
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "unsupported database URL {url}: use sqlite://PATH or postgres://…"
+            )));
+        };
+        if migrate {
+            store.migrate().await?;
+        }
+        Ok(store)
+    }
+
+    /// Opens the SQLite database file at `path`.
     pub async fn open_path(path: &Path) -> StoreResult<Self> {
         Self::open(&format!("sqlite://{}", path.display())).await
     }
+
+    /// Brings the schema up to date; safe to run on every start and from
+    /// several nodes (the migrator takes a lock).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        match self.dialect {
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.writer).await?,
+        }
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
 }
 
-fn parse<T: FromStr>(row: &SqliteRow, col: &str) -> StoreResult<T>
+fn text(row: &AnyRow, col: &str) -> StoreResult<String> {
+    Ok(row.try_get(col)?)
+}
+
+fn opt_text(row: &AnyRow, col: &str) -> StoreResult<Option<String>> {
+    Ok(row.try_get(col)?)
+}
+
+fn int(row: &AnyRow, col: &str) -> StoreResult<i64> {
+    Ok(row.try_get(col)?)
+}
+
+fn opt_int(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
+    Ok(row.try_get(col)?)
+}
+
+/// PostgreSQL has booleans, SQLite integers.
+fn boolean(row: &AnyRow, col: &str) -> StoreResult<bool> {
+    match row.try_get::<bool, _>(col) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(col)? != 0),
+    }
+}
+
+fn time(row: &AnyRow, col: &str) -> StoreResult<Timestamp> {
+    parse_ts(&text(row, col)?)
+}
+
+fn opt_time(row: &AnyRow, col: &str) -> StoreResult<Option<Timestamp>> {
+    opt_text(row, col)?.as_deref().map(parse_ts).transpose()
+}
+
+fn parse<T: FromStr>(row: &AnyRow, col: &str) -> StoreResult<T>
 where
     T::Err: std::fmt::Display,
 {
-    let text: String = row.try_get(col)?;
-    text.parse()
+    text(row, col)?
+        .parse()
         .map_err(|e: T::Err| StoreError::Database(format!("column {col}: {e}")))
 }
 
-fn json(row: &SqliteRow, col: &str) -> StoreResult<serde_json::Value> {
-    let text: String = row.try_get(col)?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Database(format!("column {col}: {e}")))
+fn json(row: &AnyRow, col: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(&text(row, col)?)
+        .map_err(|e| StoreError::Database(format!("column {col}: {e}")))
 }
 
-fn account(row: &SqliteRow) -> StoreResult<Account> {
+fn account(row: &AnyRow) -> StoreResult<Account> {
     Ok(Account {
-        id: row.try_get("id")?,
-        login: row.try_get("login")?,
+        id: int(row, "id")?,
+        login: text(row, "login")?,
         kind: parse(row, "kind")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        site_admin: row.try_get("site_admin")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        name: opt_text(row, "name")?,
+        email: opt_text(row, "email")?,
+        site_admin: boolean(row, "site_admin")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
     })
 }
 
-fn repository(row: &SqliteRow) -> StoreResult<Repository> {
+fn repository(row: &AnyRow) -> StoreResult<Repository> {
     Ok(Repository {
-        id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
-        owner_login: row.try_get("owner_login")?,
-        name: row.try_get("name")?,
+        id: int(row, "id")?,
+        owner_id: int(row, "owner_id")?,
+        owner_login: text(row, "owner_login")?,
+        name: text(row, "name")?,
         visibility: parse(row, "visibility")?,
-        description: row.try_get("description")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        description: opt_text(row, "description")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
     })
 }
 
-fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
-    let scopes: String = row.try_get("scopes")?;
+fn token(row: &AnyRow) -> StoreResult<TokenRecord> {
     Ok(TokenRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        prefix: row.try_get("prefix")?,
-        scopes: Scopes::parse_list(&scopes).map_err(|e| StoreError::Database(e.to_string()))?,
-        note: row.try_get("note")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        revoked_at: row.try_get("revoked_at")?,
+        id: int(row, "id")?,
+        user_id: int(row, "user_id")?,
+        prefix: text(row, "prefix")?,
+        scopes: Scopes::parse_list(&text(row, "scopes")?)
+            .map_err(|e| StoreError::Database(e.to_string()))?,
+        note: opt_text(row, "note")?,
+        created_at: time(row, "created_at")?,
+        expires_at: opt_time(row, "expires_at")?,
+        last_used_at: opt_time(row, "last_used_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
     })
 }
 
-fn package(row: &SqliteRow) -> StoreResult<Package> {
+fn package(row: &AnyRow) -> StoreResult<Package> {
     Ok(Package {
-        id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
-        owner_login: row.try_get("owner_login")?,
+        id: int(row, "id")?,
+        owner_id: int(row, "owner_id")?,
+        owner_login: text(row, "owner_login")?,
         package_type: parse(row, "package_type")?,
-        name: row.try_get("name")?,
+        name: text(row, "name")?,
         visibility: parse(row, "visibility")?,
-        repository_id: row.try_get("repository_id")?,
-        inherit_access: row.try_get("inherit_access")?,
-        description: row.try_get("description")?,
-        readme: row.try_get("readme")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        deleted_at: row.try_get("deleted_at")?,
+        repository_id: opt_int(row, "repository_id")?,
+        inherit_access: boolean(row, "inherit_access")?,
+        description: opt_text(row, "description")?,
+        readme: opt_text(row, "readme")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        deleted_at: opt_time(row, "deleted_at")?,
     })
 }
 
-fn version(row: &SqliteRow) -> StoreResult<Version> {
+fn version(row: &AnyRow) -> StoreResult<Version> {
     Ok(Version {
-        id: row.try_get("id")?,
-        package_id: row.try_get("package_id")?,
-        name: row.try_get("name")?,
+        id: int(row, "id")?,
+        package_id: int(row, "package_id")?,
+        name: text(row, "name")?,
         metadata: json(row, "metadata")?,
-        publisher_id: row.try_get("publisher_id")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        deleted_at: row.try_get("deleted_at")?,
+        publisher_id: opt_int(row, "publisher_id")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+        deleted_at: opt_time(row, "deleted_at")?,
     })
 }
 
-fn file(row: &SqliteRow) -> StoreResult<PackageFile> {
+fn file(row: &AnyRow) -> StoreResult<PackageFile> {
     let digests: Digests = serde_json::from_value(json(row, "digests")?)
         .map_err(|e| StoreError::Database(e.to_string()))?;
     Ok(PackageFile {
-        id: row.try_get("id")?,
-        version_id: row.try_get("version_id")?,
-        name: row.try_get("name")?,
-        size: row.try_get::<i64, _>("size")? as u64,
-        sha256: row.try_get("sha256")?,
+        id: int(row, "id")?,
+        version_id: int(row, "version_id")?,
+        name: text(row, "name")?,
+        size: int(row, "size")? as u64,
+        sha256: text(row, "sha256")?,
         digests,
-        content_type: row.try_get("content_type")?,
-        created_at: row.try_get("created_at")?,
+        content_type: opt_text(row, "content_type")?,
+        created_at: time(row, "created_at")?,
     })
 }
 
@@ -168,25 +289,24 @@ const PACKAGE_COLUMNS: &str =
 const REPOSITORY_COLUMNS: &str =
     "r.*, a.login AS owner_login FROM repositories r JOIN accounts a ON a.id = r.owner_id";
 
-fn now() -> Timestamp {
-    chrono::Utc::now()
+fn now() -> String {
+    ts(&Utc::now())
 }
 
 #[async_trait]
-impl AccountStore for SqliteStore {
+impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<Account> {
         let at = now();
         let row = sqlx::query(
             "INSERT INTO accounts (login, kind, name, email, password_hash, site_admin, created_at, updated_at)
-             VALUES (?, 'user', ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES ($1, 'user', $2, $3, $4, $5, $6, $6) RETURNING *",
         )
         .bind(&user.login)
         .bind(&user.name)
         .bind(&user.email)
         .bind(&user.password_hash)
         .bind(user.site_admin)
-        .bind(at)
-        .bind(at)
+        .bind(&at)
         .fetch_one(&self.writer)
         .await?;
         account(&row)
@@ -196,16 +316,16 @@ impl AccountStore for SqliteStore {
         let at = now();
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO accounts (login, kind, created_at, updated_at)
-             VALUES (?, 'organization', ?, ?) RETURNING *",
+            "INSERT INTO accounts (login, kind, site_admin, created_at, updated_at)
+             VALUES ($1, 'organization', $2, $3, $3) RETURNING *",
         )
         .bind(login)
-        .bind(at)
-        .bind(at)
+        .bind(false)
+        .bind(&at)
         .fetch_one(&mut *tx)
         .await?;
         let org = account(&row)?;
-        sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES (?, ?, 'owner')")
+        sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'owner')")
             .bind(org.id)
             .bind(owner)
             .execute(&mut *tx)
@@ -216,7 +336,7 @@ impl AccountStore for SqliteStore {
 
     async fn set_org_member(&self, org: Id, user: Id, role: OrgRole) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO org_members (org_id, user_id, role) VALUES (?, ?, ?)
+            "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3)
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
         )
         .bind(org)
@@ -228,7 +348,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn org_role(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>> {
-        let row = sqlx::query("SELECT role FROM org_members WHERE org_id = ? AND user_id = ?")
+        let row = sqlx::query("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
             .fetch_optional(&self.reader)
@@ -237,7 +357,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE login = ?")
+        let row = sqlx::query("SELECT * FROM accounts WHERE lower(login) = lower($1)")
             .bind(login)
             .fetch_optional(&self.reader)
             .await?;
@@ -245,7 +365,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>> {
-        let row = sqlx::query("SELECT * FROM accounts WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -253,15 +373,18 @@ impl AccountStore for SqliteStore {
     }
 
     async fn password_hash(&self, user: Id) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT password_hash FROM accounts WHERE id = ?")
+        let row = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(user)
             .fetch_optional(&self.reader)
             .await?;
-        Ok(row.and_then(|r| r.get("password_hash")))
+        Ok(match row {
+            Some(r) => opt_text(&r, "password_hash")?,
+            None => None,
+        })
     }
 
     async fn set_password_hash(&self, user: Id, hash: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE accounts SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now())
             .bind(user)
@@ -279,30 +402,47 @@ impl AccountStore for SqliteStore {
     }
 }
 
+impl SqlStore {
+    async fn repository_on(&self, pool: &AnyPool, id: Id) -> StoreResult<Option<Repository>> {
+        let row = sqlx::query(&format!("SELECT {REPOSITORY_COLUMNS} WHERE r.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+        row.as_ref().map(repository).transpose()
+    }
+
+    async fn package_on(&self, pool: &AnyPool, id: Id) -> StoreResult<Option<Package>> {
+        let row = sqlx::query(&format!("SELECT {PACKAGE_COLUMNS} WHERE p.id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+        row.as_ref().map(package).transpose()
+    }
+}
+
 #[async_trait]
-impl RepositoryStore for SqliteStore {
+impl RepositoryStore for SqlStore {
     async fn create_repository(&self, repo: NewRepository) -> StoreResult<Repository> {
         let at = now();
         let id: Id = sqlx::query_scalar(
             "INSERT INTO repositories (owner_id, name, visibility, description, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
         )
         .bind(repo.owner_id)
         .bind(&repo.name)
         .bind(repo.visibility.as_str())
         .bind(&repo.description)
-        .bind(at)
-        .bind(at)
+        .bind(&at)
         .fetch_one(&self.writer)
         .await?;
-        self.repository_by_id_on(&self.writer, id)
+        self.repository_on(&self.writer, id)
             .await?
             .ok_or(StoreError::NotFound)
     }
 
     async fn repository(&self, owner: Id, name: &str) -> StoreResult<Option<Repository>> {
         let row = sqlx::query(&format!(
-            "SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = ? AND r.name = ?"
+            "SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = $1 AND lower(r.name) = lower($2)"
         ))
         .bind(owner)
         .bind(name)
@@ -312,12 +452,12 @@ impl RepositoryStore for SqliteStore {
     }
 
     async fn repository_by_id(&self, id: Id) -> StoreResult<Option<Repository>> {
-        self.repository_by_id_on(&self.reader, id).await
+        self.repository_on(&self.reader, id).await
     }
 
     async fn set_collaborator(&self, repo: Id, user: Id, role: Role) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO repo_collaborators (repo_id, user_id, role) VALUES (?, ?, ?)
+            "INSERT INTO repo_collaborators (repo_id, user_id, role) VALUES ($1, $2, $3)
              ON CONFLICT (repo_id, user_id) DO UPDATE SET role = excluded.role",
         )
         .bind(repo)
@@ -330,7 +470,7 @@ impl RepositoryStore for SqliteStore {
 
     async fn collaborator_role(&self, repo: Id, user: Id) -> StoreResult<Option<Role>> {
         let row =
-            sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = ? AND user_id = ?")
+            sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = $1 AND user_id = $2")
                 .bind(repo)
                 .bind(user)
                 .fetch_optional(&self.reader)
@@ -339,34 +479,12 @@ impl RepositoryStore for SqliteStore {
     }
 }
 
-impl SqliteStore {
-    async fn repository_by_id_on(
-        &self,
-        pool: &SqlitePool,
-        id: Id,
-    ) -> StoreResult<Option<Repository>> {
-        let row = sqlx::query(&format!("SELECT {REPOSITORY_COLUMNS} WHERE r.id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-        row.as_ref().map(repository).transpose()
-    }
-
-    async fn package_on(&self, pool: &SqlitePool, id: Id) -> StoreResult<Option<Package>> {
-        let row = sqlx::query(&format!("SELECT {PACKAGE_COLUMNS} WHERE p.id = ?"))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
-        row.as_ref().map(package).transpose()
-    }
-}
-
 #[async_trait]
-impl TokenStore for SqliteStore {
+impl TokenStore for SqlStore {
     async fn create_token(&self, t: NewTokenRecord) -> StoreResult<TokenRecord> {
         let row = sqlx::query(
             "INSERT INTO tokens (user_id, hash, prefix, scopes, note, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
         )
         .bind(t.user_id)
         .bind(&t.hash)
@@ -374,23 +492,22 @@ impl TokenStore for SqliteStore {
         .bind(t.scopes.to_string())
         .bind(&t.note)
         .bind(now())
-        .bind(t.expires_at)
+        .bind(t.expires_at.as_ref().map(ts))
         .fetch_one(&self.writer)
         .await?;
         token(&row)
     }
 
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRecord, String)>> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE hash = ?")
+        let row = sqlx::query("SELECT * FROM tokens WHERE hash = $1")
             .bind(hash)
             .fetch_optional(&self.reader)
             .await?;
-        row.map(|r| Ok((token(&r)?, r.try_get("hash")?)))
-            .transpose()
+        row.map(|r| Ok((token(&r)?, text(&r, "hash")?))).transpose()
     }
 
     async fn token_by_id(&self, id: Id) -> StoreResult<Option<TokenRecord>> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM tokens WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -398,7 +515,7 @@ impl TokenStore for SqliteStore {
     }
 
     async fn list_tokens(&self, user: Id) -> StoreResult<Vec<TokenRecord>> {
-        let rows = sqlx::query("SELECT * FROM tokens WHERE user_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT * FROM tokens WHERE user_id = $1 ORDER BY id")
             .bind(user)
             .fetch_all(&self.reader)
             .await?;
@@ -407,8 +524,8 @@ impl TokenStore for SqliteStore {
 
     async fn revoke_token(&self, id: Id, at: Timestamp) -> StoreResult<bool> {
         let done =
-            sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                .bind(at)
+            sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(ts(&at))
                 .bind(id)
                 .execute(&self.writer)
                 .await?;
@@ -416,8 +533,8 @@ impl TokenStore for SqliteStore {
     }
 
     async fn touch_token(&self, id: Id, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("UPDATE tokens SET last_used_at = ? WHERE id = ?")
-            .bind(at)
+        sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(ts(&at))
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -426,13 +543,13 @@ impl TokenStore for SqliteStore {
 }
 
 #[async_trait]
-impl PackageStore for SqliteStore {
+impl PackageStore for SqlStore {
     async fn create_package(&self, p: NewPackage) -> StoreResult<Package> {
         let at = now();
         let id: Id = sqlx::query_scalar(
             "INSERT INTO packages (owner_id, package_type, name, visibility, repository_id, inherit_access,
                                    description, readme, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
         )
         .bind(p.owner_id)
         .bind(p.package_type.as_str())
@@ -442,8 +559,7 @@ impl PackageStore for SqliteStore {
         .bind(p.inherit_access)
         .bind(&p.description)
         .bind(&p.readme)
-        .bind(at)
-        .bind(at)
+        .bind(&at)
         .fetch_one(&self.writer)
         .await?;
         self.package_on(&self.writer, id)
@@ -464,8 +580,8 @@ impl PackageStore for SqliteStore {
             "AND p.deleted_at IS NULL"
         };
         let row = sqlx::query(&format!(
-            "SELECT {PACKAGE_COLUMNS} WHERE p.owner_id = ? AND p.package_type = ? AND p.name = ? {filter}
-             ORDER BY p.deleted_at IS NOT NULL, p.deleted_at DESC LIMIT 1"
+            "SELECT {PACKAGE_COLUMNS} WHERE p.owner_id = $1 AND p.package_type = $2 AND p.name = $3 {filter}
+             ORDER BY CASE WHEN p.deleted_at IS NULL THEN 0 ELSE 1 END, p.deleted_at DESC LIMIT 1"
         ))
         .bind(owner)
         .bind(package_type.as_str())
@@ -480,20 +596,39 @@ impl PackageStore for SqliteStore {
     }
 
     async fn list_packages(&self, f: PackageFilter) -> StoreResult<Vec<Package>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PACKAGE_COLUMNS}
-             WHERE (?1 IS NULL OR p.owner_id = ?1)
-               AND (?2 IS NULL OR p.package_type = ?2)
-               AND (?3 IS NULL OR p.repository_id = ?3)
-               AND (?4 OR p.deleted_at IS NULL)
-             ORDER BY p.id"
-        ))
-        .bind(f.owner_id)
-        .bind(f.package_type.map(PackageType::as_str))
-        .bind(f.repository_id)
-        .bind(f.include_deleted)
-        .fetch_all(&self.reader)
-        .await?;
+        let mut conditions = vec!["1 = 1".to_owned()];
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if f.owner_id.is_some() {
+            conditions.push(format!("p.owner_id = {}", next()));
+        }
+        if f.package_type.is_some() {
+            conditions.push(format!("p.package_type = {}", next()));
+        }
+        if f.repository_id.is_some() {
+            conditions.push(format!("p.repository_id = {}", next()));
+        }
+        if !f.include_deleted {
+            conditions.push("p.deleted_at IS NULL".to_owned());
+        }
+        let sql = format!(
+            "SELECT {PACKAGE_COLUMNS} WHERE {} ORDER BY p.id",
+            conditions.join(" AND ")
+        );
+        let mut query = sqlx::query(&sql);
+        if let Some(owner) = f.owner_id {
+            query = query.bind(owner);
+        }
+        if let Some(t) = f.package_type {
+            query = query.bind(t.as_str());
+        }
+        if let Some(r) = f.repository_id {
+            query = query.bind(r);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
         rows.iter().map(package).collect()
     }
 
@@ -505,42 +640,42 @@ impl PackageStore for SqliteStore {
     ) -> StoreResult<Package> {
         let mut tx = self.writer.begin().await?;
         if let Some(v) = u.visibility {
-            sqlx::query("UPDATE packages SET visibility = ? WHERE id = ?")
+            sqlx::query("UPDATE packages SET visibility = $1 WHERE id = $2")
                 .bind(v.as_str())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(r) = u.repository_id {
-            sqlx::query("UPDATE packages SET repository_id = ? WHERE id = ?")
+            sqlx::query("UPDATE packages SET repository_id = $1 WHERE id = $2")
                 .bind(r)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(i) = u.inherit_access {
-            sqlx::query("UPDATE packages SET inherit_access = ? WHERE id = ?")
+            sqlx::query("UPDATE packages SET inherit_access = $1 WHERE id = $2")
                 .bind(i)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(d) = u.description {
-            sqlx::query("UPDATE packages SET description = ? WHERE id = ?")
+            sqlx::query("UPDATE packages SET description = $1 WHERE id = $2")
                 .bind(d)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         if let Some(r) = u.readme {
-            sqlx::query("UPDATE packages SET readme = ? WHERE id = ?")
+            sqlx::query("UPDATE packages SET readme = $1 WHERE id = $2")
                 .bind(r)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
-        let done = sqlx::query("UPDATE packages SET updated_at = ? WHERE id = ?")
-            .bind(at)
+        let done = sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
+            .bind(ts(&at))
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -554,8 +689,8 @@ impl PackageStore for SqliteStore {
     }
 
     async fn set_package_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE packages SET deleted_at = ? WHERE id = ?")
-            .bind(deleted_at)
+        let done = sqlx::query("UPDATE packages SET deleted_at = $1 WHERE id = $2")
+            .bind(deleted_at.as_ref().map(ts))
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -568,13 +703,13 @@ impl PackageStore for SqliteStore {
     async fn set_package_role(&self, package: Id, user: Id, role: Option<Role>) -> StoreResult<()> {
         match role {
             Some(role) => sqlx::query(
-                "INSERT INTO package_roles (package_id, user_id, role) VALUES (?, ?, ?)
+                "INSERT INTO package_roles (package_id, user_id, role) VALUES ($1, $2, $3)
                  ON CONFLICT (package_id, user_id) DO UPDATE SET role = excluded.role",
             )
             .bind(package)
             .bind(user)
             .bind(role.as_str()),
-            None => sqlx::query("DELETE FROM package_roles WHERE package_id = ? AND user_id = ?")
+            None => sqlx::query("DELETE FROM package_roles WHERE package_id = $1 AND user_id = $2")
                 .bind(package)
                 .bind(user),
         }
@@ -585,7 +720,7 @@ impl PackageStore for SqliteStore {
 
     async fn package_role(&self, package: Id, user: Id) -> StoreResult<Option<Role>> {
         let row =
-            sqlx::query("SELECT role FROM package_roles WHERE package_id = ? AND user_id = ?")
+            sqlx::query("SELECT role FROM package_roles WHERE package_id = $1 AND user_id = $2")
                 .bind(package)
                 .bind(user)
                 .fetch_optional(&self.reader)
@@ -594,17 +729,17 @@ impl PackageStore for SqliteStore {
     }
 
     async fn publish_version(&self, v: NewVersion) -> StoreResult<Version> {
+        let at = ts(&v.at);
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query(
             "INSERT INTO versions (package_id, name, metadata, publisher_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
         )
         .bind(v.package_id)
         .bind(&v.name)
         .bind(v.metadata.to_string())
         .bind(v.publisher_id)
-        .bind(v.at)
-        .bind(v.at)
+        .bind(&at)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match StoreError::from(e) {
@@ -615,7 +750,7 @@ impl PackageStore for SqliteStore {
         for f in &v.files {
             sqlx::query(
                 "INSERT INTO files (version_id, name, size, sha256, digests, content_type, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(created.id)
             .bind(&f.name)
@@ -623,25 +758,25 @@ impl PackageStore for SqliteStore {
             .bind(&f.sha256)
             .bind(serde_json::to_string(&f.digests).expect("digests serialize"))
             .bind(&f.content_type)
-            .bind(v.at)
+            .bind(&at)
             .execute(&mut *tx)
             .await?;
         }
         for tag in &v.tags {
             sqlx::query(
-                "INSERT INTO tags (package_id, name, version_id, updated_at) VALUES (?, ?, ?, ?)
+                "INSERT INTO tags (package_id, name, version_id, updated_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (package_id, name) DO UPDATE SET version_id = excluded.version_id,
                  updated_at = excluded.updated_at",
             )
             .bind(v.package_id)
             .bind(tag)
             .bind(created.id)
-            .bind(v.at)
+            .bind(&at)
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query("UPDATE packages SET updated_at = ? WHERE id = ?")
-            .bind(v.at)
+        sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
+            .bind(&at)
             .bind(v.package_id)
             .execute(&mut *tx)
             .await?;
@@ -650,7 +785,7 @@ impl PackageStore for SqliteStore {
     }
 
     async fn version(&self, package: Id, name: &str) -> StoreResult<Option<Version>> {
-        let row = sqlx::query("SELECT * FROM versions WHERE package_id = ? AND name = ?")
+        let row = sqlx::query("SELECT * FROM versions WHERE package_id = $1 AND name = $2")
             .bind(package)
             .bind(name)
             .fetch_optional(&self.reader)
@@ -659,7 +794,7 @@ impl PackageStore for SqliteStore {
     }
 
     async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>> {
-        let row = sqlx::query("SELECT * FROM versions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM versions WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.reader)
             .await?;
@@ -667,11 +802,15 @@ impl PackageStore for SqliteStore {
     }
 
     async fn versions(&self, package: Id, include_deleted: bool) -> StoreResult<Vec<Version>> {
-        let rows = sqlx::query(
-            "SELECT * FROM versions WHERE package_id = ? AND (? OR deleted_at IS NULL) ORDER BY id",
-        )
+        let filter = if include_deleted {
+            ""
+        } else {
+            "AND deleted_at IS NULL"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM versions WHERE package_id = $1 {filter} ORDER BY id"
+        ))
         .bind(package)
-        .bind(include_deleted)
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(version).collect()
@@ -679,8 +818,8 @@ impl PackageStore for SqliteStore {
 
     async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()> {
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query("UPDATE versions SET deleted_at = ? WHERE id = ?")
-            .bind(deleted_at)
+        let done = sqlx::query("UPDATE versions SET deleted_at = $1 WHERE id = $2")
+            .bind(deleted_at.as_ref().map(ts))
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -689,7 +828,7 @@ impl PackageStore for SqliteStore {
         }
         if deleted_at.is_some() {
             // A tag never points at a deleted version.
-            sqlx::query("DELETE FROM tags WHERE version_id = ?")
+            sqlx::query("DELETE FROM tags WHERE version_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -704,9 +843,9 @@ impl PackageStore for SqliteStore {
         metadata: serde_json::Value,
         at: Timestamp,
     ) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE versions SET metadata = ?, updated_at = ? WHERE id = ?")
+        let done = sqlx::query("UPDATE versions SET metadata = $1, updated_at = $2 WHERE id = $3")
             .bind(metadata.to_string())
-            .bind(at)
+            .bind(ts(&at))
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -717,7 +856,7 @@ impl PackageStore for SqliteStore {
     }
 
     async fn purge_version(&self, id: Id) -> StoreResult<()> {
-        sqlx::query("DELETE FROM versions WHERE id = ?")
+        sqlx::query("DELETE FROM versions WHERE id = $1")
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -725,7 +864,7 @@ impl PackageStore for SqliteStore {
     }
 
     async fn files(&self, version_id: Id) -> StoreResult<Vec<PackageFile>> {
-        let rows = sqlx::query("SELECT * FROM files WHERE version_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT * FROM files WHERE version_id = $1 ORDER BY id")
             .bind(version_id)
             .fetch_all(&self.reader)
             .await?;
@@ -734,9 +873,9 @@ impl PackageStore for SqliteStore {
 
     async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>> {
         Ok(sqlx::query_scalar(
-            "SELECT id FROM packages WHERE deleted_at IS NOT NULL AND deleted_at < ? ORDER BY id",
+            "SELECT id FROM packages WHERE deleted_at IS NOT NULL AND deleted_at < $1 ORDER BY id",
         )
-        .bind(cutoff)
+        .bind(ts(&cutoff))
         .fetch_all(&self.reader)
         .await?)
     }
@@ -744,15 +883,15 @@ impl PackageStore for SqliteStore {
     async fn expired_versions(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>> {
         Ok(sqlx::query_scalar(
             "SELECT v.id FROM versions v JOIN packages p ON p.id = v.package_id
-             WHERE v.deleted_at IS NOT NULL AND v.deleted_at < ? AND p.deleted_at IS NULL ORDER BY v.id",
+             WHERE v.deleted_at IS NOT NULL AND v.deleted_at < $1 AND p.deleted_at IS NULL ORDER BY v.id",
         )
-        .bind(cutoff)
+        .bind(ts(&cutoff))
         .fetch_all(&self.reader)
         .await?)
     }
 
     async fn purge_package(&self, id: Id) -> StoreResult<()> {
-        sqlx::query("DELETE FROM packages WHERE id = ?")
+        sqlx::query("DELETE FROM packages WHERE id = $1")
             .bind(id)
             .execute(&self.writer)
             .await?;
@@ -760,12 +899,11 @@ impl PackageStore for SqliteStore {
     }
 
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {
-        Ok(
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE sha256 = ?)")
-                .bind(sha256)
-                .fetch_one(&self.reader)
-                .await?,
-        )
+        let row = sqlx::query("SELECT id FROM files WHERE sha256 = $1 LIMIT 1")
+            .bind(sha256)
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(row.is_some())
     }
 
     async fn set_tag(
@@ -775,30 +913,26 @@ impl PackageStore for SqliteStore {
         version_id: Id,
         at: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
+        let done = sqlx::query(
             "INSERT INTO tags (package_id, name, version_id, updated_at)
-             SELECT ?1, ?2, id, ?4 FROM versions WHERE id = ?3 AND package_id = ?1 AND deleted_at IS NULL
+             SELECT $1, $2, id, $4 FROM versions WHERE id = $3 AND package_id = $1 AND deleted_at IS NULL
              ON CONFLICT (package_id, name) DO UPDATE SET version_id = excluded.version_id,
              updated_at = excluded.updated_at",
         )
         .bind(package)
         .bind(name)
         .bind(version_id)
-        .bind(at)
+        .bind(ts(&at))
         .execute(&self.writer)
-        .await
-        .map_err(StoreError::from)
-        .and_then(|done| {
-            if done.rows_affected() == 0 {
-                Err(StoreError::NotFound)
-            } else {
-                Ok(())
-            }
-        })
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn remove_tag(&self, package: Id, name: &str) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM tags WHERE package_id = ? AND name = ?")
+        let done = sqlx::query("DELETE FROM tags WHERE package_id = $1 AND name = $2")
             .bind(package)
             .bind(name)
             .execute(&self.writer)
@@ -807,17 +941,17 @@ impl PackageStore for SqliteStore {
     }
 
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>> {
-        let rows = sqlx::query("SELECT * FROM tags WHERE package_id = ? ORDER BY name")
+        let rows = sqlx::query("SELECT * FROM tags WHERE package_id = $1 ORDER BY name")
             .bind(package)
             .fetch_all(&self.reader)
             .await?;
         rows.iter()
             .map(|r| {
                 Ok(Tag {
-                    package_id: r.try_get("package_id")?,
-                    name: r.try_get("name")?,
-                    version_id: r.try_get("version_id")?,
-                    updated_at: r.try_get("updated_at")?,
+                    package_id: int(r, "package_id")?,
+                    name: text(r, "name")?,
+                    version_id: int(r, "version_id")?,
+                    updated_at: time(r, "updated_at")?,
                 })
             })
             .collect()
@@ -825,7 +959,7 @@ impl PackageStore for SqliteStore {
 }
 
 #[async_trait]
-impl ActivityStore for SqliteStore {
+impl ActivityStore for SqlStore {
     async fn record_downloads(
         &self,
         version_id: Id,
@@ -833,8 +967,8 @@ impl ActivityStore for SqliteStore {
         count: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO downloads (version_id, day, count) VALUES (?, ?, ?)
-             ON CONFLICT (version_id, day) DO UPDATE SET count = count + excluded.count",
+            "INSERT INTO downloads (version_id, day, count) VALUES ($1, $2, $3)
+             ON CONFLICT (version_id, day) DO UPDATE SET count = downloads.count + excluded.count",
         )
         .bind(version_id)
         .bind(day.to_string())
@@ -847,7 +981,7 @@ impl ActivityStore for SqliteStore {
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>> {
         let rows = sqlx::query(
             "SELECT d.version_id, d.day, d.count FROM downloads d JOIN versions v ON v.id = d.version_id
-             WHERE v.package_id = ? ORDER BY d.day, d.version_id",
+             WHERE v.package_id = $1 ORDER BY d.day, d.version_id",
         )
         .bind(package)
         .fetch_all(&self.reader)
@@ -855,9 +989,9 @@ impl ActivityStore for SqliteStore {
         rows.iter()
             .map(|r| {
                 Ok(DownloadDay {
-                    version_id: r.try_get("version_id")?,
+                    version_id: int(r, "version_id")?,
                     day: parse(r, "day")?,
-                    count: r.try_get("count")?,
+                    count: int(r, "count")?,
                 })
             })
             .collect()
@@ -865,36 +999,61 @@ impl ActivityStore for SqliteStore {
 
     async fn audit(&self, e: NewAuditEntry) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO audit_log (actor_id, action, package_id, version_id, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (actor_id, action, package_id, version_id, detail, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(e.actor_id)
         .bind(&e.action)
         .bind(e.package_id)
         .bind(e.version_id)
         .bind(&e.detail)
-        .bind(e.at)
+        .bind(ts(&e.at))
         .execute(&self.writer)
         .await?;
         Ok(())
     }
 
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>> {
-        let rows = sqlx::query("SELECT * FROM audit_log WHERE package_id = ? ORDER BY id")
+        let rows = sqlx::query("SELECT * FROM audit_log WHERE package_id = $1 ORDER BY id")
             .bind(package)
             .fetch_all(&self.reader)
             .await?;
         rows.iter()
             .map(|r| {
                 Ok(AuditEntry {
-                    id: r.try_get("id")?,
-                    actor_id: r.try_get("actor_id")?,
-                    action: r.try_get("action")?,
-                    package_id: r.try_get("package_id")?,
-                    version_id: r.try_get("version_id")?,
-                    detail: r.try_get("detail")?,
-                    at: r.try_get("at")?,
+                    id: int(r, "id")?,
+                    actor_id: opt_int(r, "actor_id")?,
+                    action: text(r, "action")?,
+                    package_id: opt_int(r, "package_id")?,
+                    version_id: opt_int(r, "version_id")?,
+                    detail: opt_text(r, "detail")?,
+                    at: time(r, "at")?,
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl JobStore for SqlStore {
+    async fn claim_job(
+        &self,
+        name: &str,
+        node: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (name, claimed_until, claimed_by) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET claimed_until = excluded.claimed_until,
+             claimed_by = excluded.claimed_by WHERE jobs.claimed_until <= $4",
+        )
+        .bind(name)
+        .bind(ts(&until))
+        .bind(node)
+        .bind(ts(&now))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -1,0 +1,232 @@
+//! Moving an install between backends (`entrepot admin copy`): every row
+//! with its id, then every blob, verified by its digest on arrival.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::blob::{BlobStore, Expected};
+use crate::sql::{Dialect, SqlStore};
+use crate::{StoreError, StoreResult};
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Int,
+    OptInt,
+    Text,
+    OptText,
+    Bool,
+}
+
+use Kind::{Bool, Int, OptInt, OptText, Text};
+
+/// Every table, parents before children, with its columns.
+const TABLES: &[(&str, &[(&str, Kind)])] = &[
+    (
+        "accounts",
+        &[
+            ("id", Int),
+            ("login", Text),
+            ("kind", Text),
+            ("name", OptText),
+            ("email", OptText),
+            ("password_hash", OptText),
+            ("site_admin", Bool),
+            ("created_at", Text),
+            ("updated_at", Text),
+        ],
+    ),
+    (
+        "org_members",
+        &[("org_id", Int), ("user_id", Int), ("role", Text)],
+    ),
+    (
+        "repositories",
+        &[
+            ("id", Int),
+            ("owner_id", Int),
+            ("name", Text),
+            ("visibility", Text),
+            ("description", OptText),
+            ("created_at", Text),
+            ("updated_at", Text),
+        ],
+    ),
+    (
+        "repo_collaborators",
+        &[("repo_id", Int), ("user_id", Int), ("role", Text)],
+    ),
+    (
+        "tokens",
+        &[
+            ("id", Int),
+            ("user_id", Int),
+            ("hash", Text),
+            ("prefix", Text),
+            ("scopes", Text),
+            ("note", OptText),
+            ("created_at", Text),
+            ("expires_at", OptText),
+            ("last_used_at", OptText),
+            ("revoked_at", OptText),
+        ],
+    ),
+    (
+        "packages",
+        &[
+            ("id", Int),
+            ("owner_id", Int),
+            ("package_type", Text),
+            ("name", Text),
+            ("visibility", Text),
+            ("repository_id", OptInt),
+            ("inherit_access", Bool),
+            ("description", OptText),
+            ("readme", OptText),
+            ("created_at", Text),
+            ("updated_at", Text),
+            ("deleted_at", OptText),
+        ],
+    ),
+    (
+        "package_roles",
+        &[("package_id", Int), ("user_id", Int), ("role", Text)],
+    ),
+    (
+        "versions",
+        &[
+            ("id", Int),
+            ("package_id", Int),
+            ("name", Text),
+            ("metadata", Text),
+            ("publisher_id", OptInt),
+            ("created_at", Text),
+            ("updated_at", Text),
+            ("deleted_at", OptText),
+        ],
+    ),
+    (
+        "files",
+        &[
+            ("id", Int),
+            ("version_id", Int),
+            ("name", Text),
+            ("size", Int),
+            ("sha256", Text),
+            ("digests", Text),
+            ("content_type", OptText),
+            ("created_at", Text),
+        ],
+    ),
+    (
+        "tags",
+        &[
+            ("package_id", Int),
+            ("name", Text),
+            ("version_id", Int),
+            ("updated_at", Text),
+        ],
+    ),
+    (
+        "downloads",
+        &[("version_id", Int), ("day", Text), ("count", Int)],
+    ),
+    (
+        "audit_log",
+        &[
+            ("id", Int),
+            ("actor_id", OptInt),
+            ("action", Text),
+            ("package_id", OptInt),
+            ("version_id", OptInt),
+            ("detail", OptText),
+            ("at", Text),
+        ],
+    ),
+];
+
+/// What a copy moved.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CopyReport {
+    pub rows: u64,
+    pub blobs: u64,
+    pub blobs_already_there: u64,
+}
+
+fn bool_of(row: &AnyRow, col: &str) -> StoreResult<bool> {
+    match row.try_get::<bool, _>(col) {
+        Ok(b) => Ok(b),
+        Err(_) => Ok(row.try_get::<i64, _>(col)? != 0),
+    }
+}
+
+/// Copies every row of `from` into the empty store `to`, keeping ids, in one
+/// transaction.
+pub async fn copy_metadata(from: &SqlStore, to: &SqlStore) -> StoreResult<u64> {
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(to.writer())
+        .await?;
+    if existing > 0 {
+        return Err(StoreError::Invalid(
+            "the target database is not empty; copy into a new database".into(),
+        ));
+    }
+    let mut rows_copied = 0;
+    let mut tx = to.writer().begin().await?;
+    for (table, columns) in TABLES {
+        let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+        let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+        let insert = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
+            names.join(", "),
+            placeholders.join(", ")
+        );
+        let rows = sqlx::query(&format!("SELECT {} FROM {table}", names.join(", ")))
+            .fetch_all(from.reader())
+            .await?;
+        for row in &rows {
+            let mut query = sqlx::query(&insert);
+            for (name, kind) in *columns {
+                query = match kind {
+                    Int => query.bind(row.try_get::<i64, _>(*name)?),
+                    OptInt => query.bind(row.try_get::<Option<i64>, _>(*name)?),
+                    Text => query.bind(row.try_get::<String, _>(*name)?),
+                    OptText => query.bind(row.try_get::<Option<String>, _>(*name)?),
+                    Bool => query.bind(bool_of(row, name)?),
+                };
+            }
+            query.execute(&mut *tx).await?;
+            rows_copied += 1;
+        }
+        if to.dialect() == Dialect::Postgres && names.first() == Some(&"id") {
+            // Identities continue after the copied ids.
+            sqlx::query(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(rows_copied)
+}
+
+/// Copies every blob of `from` that `to` lacks, verifying each digest.
+pub async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore) -> StoreResult<(u64, u64)> {
+    let (mut copied, mut present) = (0, 0);
+    for digest in from.list().await? {
+        if to.size(&digest).await?.is_some() {
+            present += 1;
+            continue;
+        }
+        let read = from.get(&digest, None).await?;
+        let expected = Expected {
+            sha256: Some(digest.clone()),
+            size: Some(read.total_size),
+            ..Expected::default()
+        };
+        to.put(read.stream, expected).await?;
+        copied += 1;
+    }
+    Ok((copied, present))
+}
