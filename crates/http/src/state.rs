@@ -22,9 +22,6 @@ pub struct AppState {
 pub struct HttpConfig {
     /// The URL clients reach this server at; every URL we emit is built on it.
     pub base_url: Url,
-    /// Where uploads wait while a format decodes them (npm's base64
-    /// attachments); on the same disk as the blobs, never in memory.
-    pub staging_dir: std::path::PathBuf,
     /// REST API requests per hour per token.
     pub api_rate_limit: u32,
 }

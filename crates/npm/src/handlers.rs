@@ -10,7 +10,6 @@ use entrepot_core::{Actor, PackageType, Scopes, Visibility};
 use entrepot_http::{AppState, Caller};
 use entrepot_service::ServiceError;
 use entrepot_service::packages::{Publication, StagedFile};
-use entrepot_store::Expected;
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -322,8 +321,7 @@ async fn put_document(
     }
     let max_file = state.registry.limits.max_upload_bytes;
     let max_body = max_file.saturating_mul(4) / 3 + 1024 * 1024;
-    let staging = state.config.staging_dir.clone();
-    let parsed = publish::read(body, &staging, max_body, max_file)
+    let parsed = publish::read(body, state.registry.clone(), max_body)
         .await
         .map_err(|e| match e {
             NpmError(ServiceError::TooLarge { .. }) => {
@@ -331,38 +329,47 @@ async fn put_document(
             }
             other => other,
         })?;
-    if parsed
-        .doc
-        .get("name")
-        .and_then(Value::as_str)
-        .is_some_and(|n| n != name.full())
-    {
-        return Err(invalid("the document's name does not match the URL"));
+    let blobs: Vec<_> = parsed.attachments.iter().map(|a| a.blob.clone()).collect();
+    let result = match () {
+        () if parsed
+            .doc
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n != name.full()) =>
+        {
+            Err(invalid("the document's name does not match the URL"))
+        }
+        () if unpublish && parsed.attachments.is_empty() => {
+            unpublish_missing(state, actor, &name, &parsed.doc).await
+        }
+        () if parsed.attachments.is_empty() => {
+            update_metadata(state, actor, &name, &parsed.doc).await
+        }
+        () if unpublish => Err(invalid("an unpublish carries no tarball")),
+        () => publish_version(state, actor, &name, parsed).await,
+    };
+    if result.is_err() {
+        // Nothing half-written: blobs of a refused publish go again.
+        for blob in &blobs {
+            publish::discard(&state.registry, blob).await;
+        }
     }
-    if unpublish {
-        return unpublish_missing(state, actor, &name, &parsed.doc).await;
-    }
-    if parsed.attachments.is_empty() {
-        return update_metadata(state, actor, &name, &parsed.doc).await;
-    }
-    publish_version(state, actor, &name, parsed).await
+    result
 }
 
 /// A publish document that passed every check.
 struct ValidPublish {
     version: String,
     manifest: Value,
-    attachment: publish::StagedAttachment,
-    /// The digests the tarball must have.
-    expected: Expected,
+    attachment: publish::StoredAttachment,
 }
 
 /// Checks that a publish document carries one well-formed version with its
-/// tarball, and returns them with the digests the tarball must have.
+/// tarball, and that the stored tarball has the digests the version names.
 fn validate_publish(
     name: &NpmName,
     doc: &serde_json::Map<String, Value>,
-    attachments: Vec<publish::StagedAttachment>,
+    attachments: Vec<publish::StoredAttachment>,
 ) -> NpmResult<ValidPublish> {
     let versions = versions_of(doc);
     let (version, manifest) = match (versions.len(), attachments.len()) {
@@ -392,7 +399,7 @@ fn validate_publish(
     }
     if attachment
         .declared_length
-        .is_some_and(|l| l != attachment.size)
+        .is_some_and(|l| l != attachment.blob.size)
     {
         return Err(invalid(
             "the tarball's length does not match its declared length",
@@ -412,17 +419,19 @@ fn validate_publish(
             "dist.integrity (sha512) or dist.shasum is required",
         ));
     }
+    // Normally the blob store already refused a mismatch; this covers a
+    // document whose tarball came before its version.
+    if sha512.is_some_and(|d| Some(d) != attachment.blob.sha512)
+        || sha1.is_some_and(|d| Some(d) != attachment.blob.sha1)
+    {
+        return Err(invalid(
+            "the tarball does not match dist.integrity / dist.shasum",
+        ));
+    }
     Ok(ValidPublish {
         version,
         manifest,
         attachment,
-        expected: Expected {
-            sha512,
-            sha1,
-            want_sha512: true,
-            want_sha1: true,
-            ..Expected::default()
-        },
     })
 }
 
@@ -436,33 +445,17 @@ async fn publish_version(
         version,
         manifest,
         attachment,
-        expected,
     } = validate_publish(name, &parsed.doc, parsed.attachments)?;
-    let file = tokio::fs::File::open(attachment.file.path())
-        .await
-        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-    let stream = Box::pin(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
-    let blob = state
-        .registry
-        .store_blob(stream, expected)
-        .await
-        .map_err(|e| match e {
-            ServiceError::DigestMismatch(m) => invalid(format!(
-                "the tarball does not match dist.integrity / dist.shasum: {m}"
-            )),
-            other => NpmError(other),
-        })?;
-    drop(attachment.file);
-
     let repository = connected_repository(state, &manifest, &name.scope).await?;
     let tags = tags_for(state, &parsed.doc, name, &version).await?;
     let metadata = stored_metadata(&manifest);
-    let readme = attachment.readme.or_else(|| {
-        manifest
+    let readme = match publish::readme_of(&state.registry, &attachment.blob).await {
+        Some(readme) => Some(readme),
+        None => manifest
             .get("readme")
             .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
+            .map(str::to_owned),
+    };
     let (package, _) = state
         .registry
         .publish(
@@ -475,7 +468,7 @@ async fn publish_version(
                 metadata,
                 files: vec![StagedFile {
                     name: format!("{}-{version}.tgz", name.name),
-                    blob,
+                    blob: attachment.blob,
                     content_type: Some("application/octet-stream".into()),
                 }],
                 tags,

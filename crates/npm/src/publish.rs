@@ -1,15 +1,19 @@
 //! Reads npm's publish document as a stream: the metadata is parsed, and
-//! each base64 attachment is decoded straight to a staging file, so a
-//! 256 MiB tarball never sits in memory.
+//! each base64 attachment is decoded straight into the blob store (which
+//! verifies its digests), so a 256 MiB tarball never sits in memory or on a
+//! node's disk.
 
-use std::io::{BufReader, Read, Write};
-use std::path::Path;
+use std::io::{BufReader, Read};
 
 use axum::body::Body;
 use base64::Engine;
+use bytes::Bytes;
+use entrepot_service::{Registry, ServiceError};
+use entrepot_store::{BlobInfo, Expected};
 use futures::TryStreamExt;
 use serde_json::{Map, Value};
 use struson::reader::{JsonReader, JsonStreamReader, ValueType};
+use tokio::runtime::Handle;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::error::{NpmError, NpmResult, invalid};
@@ -18,25 +22,24 @@ use crate::error::{NpmError, NpmResult, invalid};
 const MAX_README_BYTES: u64 = 1024 * 1024;
 /// Decompressed bytes inspected while looking for the README.
 const MAX_INSPECTED_BYTES: u64 = 512 * 1024 * 1024;
+/// Decoded bytes handed to the blob store at a time.
+const CHUNK: usize = 64 * 1024;
 
-/// One decoded attachment, waiting in a staging file.
-pub struct StagedAttachment {
+/// One attachment, already in the blob store.
+pub struct StoredAttachment {
     pub filename: String,
-    pub file: tempfile::NamedTempFile,
-    pub size: u64,
+    pub blob: BlobInfo,
     pub declared_length: Option<u64>,
-    /// The README found in the tarball (`package/README*`), if any.
-    pub readme: Option<String>,
 }
 
 pub struct PublishBody {
     /// Every member of the document except `_attachments`.
     pub doc: Map<String, Value>,
-    pub attachments: Vec<StagedAttachment>,
+    pub attachments: Vec<StoredAttachment>,
 }
 
-/// Counts bytes read and fails past a limit, so a hostile body cannot fill
-/// the disk or memory.
+/// Counts bytes read and fails past a limit, so a hostile body cannot run
+/// on for ever.
 struct Limited<R> {
     inner: R,
     left: u64,
@@ -67,37 +70,57 @@ impl std::error::Error for BodyTooLarge {}
 fn json_error(e: impl std::fmt::Display) -> NpmError {
     let text = e.to_string();
     if text.contains("request body too large") {
-        NpmError(entrepot_service::ServiceError::TooLarge { limit: 0 })
+        NpmError(ServiceError::TooLarge { limit: 0 })
     } else {
         invalid(format!("invalid publish document: {text}"))
     }
 }
 
-/// Streams the request body through the JSON reader on a blocking thread.
-pub async fn read(
-    body: Body,
-    staging: &Path,
-    max_body: u64,
-    max_file: u64,
-) -> NpmResult<PublishBody> {
+/// The digests the document promises for its one version's tarball, known
+/// before the attachment when npm's member order is kept.
+fn expected_from(doc: &Map<String, Value>) -> Expected {
+    let mut expected = Expected {
+        want_sha512: true,
+        want_sha1: true,
+        ..Expected::default()
+    };
+    if let Some(Value::Object(versions)) = doc.get("versions")
+        && versions.len() == 1
+        && let Some(dist) = versions.values().next().and_then(|v| v.get("dist"))
+    {
+        expected.sha512 = dist
+            .get("integrity")
+            .and_then(Value::as_str)
+            .and_then(sha512_of_integrity);
+        expected.sha1 = dist
+            .get("shasum")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+    }
+    expected
+}
+
+/// Streams the request body through the JSON reader on a blocking thread,
+/// each attachment into the blob store.
+pub async fn read(body: Body, registry: Registry, max_body: u64) -> NpmResult<PublishBody> {
     let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let bridge = SyncIoBridge::new(StreamReader::new(stream));
-    let staging = staging.to_owned();
+    let handle = Handle::current();
+    let bridge = SyncIoBridge::new_with_handle(StreamReader::new(stream), handle.clone());
     tokio::task::spawn_blocking(move || {
         let reader = BufReader::with_capacity(
-            64 * 1024,
+            CHUNK,
             Limited {
                 inner: bridge,
                 left: max_body,
             },
         );
-        parse(reader, &staging, max_file)
+        parse(reader, &handle, &registry)
     })
     .await
-    .map_err(|e| NpmError(entrepot_service::ServiceError::Internal(e.to_string())))?
+    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
 }
 
-fn parse(reader: impl Read, staging: &Path, max_file: u64) -> NpmResult<PublishBody> {
+fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<PublishBody> {
     let mut json = JsonStreamReader::new(reader);
     let mut doc = Map::new();
     let mut attachments = Vec::new();
@@ -105,10 +128,18 @@ fn parse(reader: impl Read, staging: &Path, max_file: u64) -> NpmResult<PublishB
     while json.has_next().map_err(json_error)? {
         let name = json.next_name_owned().map_err(json_error)?;
         if name == "_attachments" && json.peek().map_err(json_error)? == ValueType::Object {
+            let expected = expected_from(&doc);
             json.begin_object().map_err(json_error)?;
             while json.has_next().map_err(json_error)? {
                 let filename = json.next_name_owned().map_err(json_error)?;
-                attachments.push(read_attachment(&mut json, filename, staging, max_file)?);
+                let stored = read_attachment(&mut json, filename, handle, registry, &expected);
+                match stored {
+                    Ok(a) => attachments.push(a),
+                    Err(e) => {
+                        discard_all(handle, registry, &attachments);
+                        return Err(e);
+                    }
+                }
             }
             json.end_object().map_err(json_error)?;
         } else {
@@ -116,61 +147,134 @@ fn parse(reader: impl Read, staging: &Path, max_file: u64) -> NpmResult<PublishB
             doc.insert(name, value);
         }
     }
-    json.end_object().map_err(json_error)?;
-    json.consume_trailing_whitespace().map_err(json_error)?;
+    let end = json
+        .end_object()
+        .map_err(json_error)
+        .and_then(|()| json.consume_trailing_whitespace().map_err(json_error));
+    if let Err(e) = end {
+        discard_all(handle, registry, &attachments);
+        return Err(e);
+    }
     Ok(PublishBody { doc, attachments })
+}
+
+fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttachment]) {
+    for a in attachments {
+        handle.block_on(discard(registry, &a.blob));
+    }
+}
+
+/// Removes a blob stored for a publish that then failed, unless something
+/// else references the same content.
+pub async fn discard(registry: &Registry, blob: &BlobInfo) {
+    if let Ok(false) = registry.meta.blob_referenced(&blob.sha256).await {
+        let _ = registry.blobs.delete(&blob.sha256).await;
+    }
 }
 
 fn read_attachment<R: Read>(
     json: &mut JsonStreamReader<R>,
     filename: String,
-    staging: &Path,
-    max_file: u64,
-) -> NpmResult<StagedAttachment> {
-    let io = |e: std::io::Error| NpmError(entrepot_service::ServiceError::Internal(e.to_string()));
-    std::fs::create_dir_all(staging).map_err(io)?;
-    let mut file = tempfile::NamedTempFile::new_in(staging).map_err(io)?;
-    let mut size = 0;
+    handle: &Handle,
+    registry: &Registry,
+    expected: &Expected,
+) -> NpmResult<StoredAttachment> {
+    let mut blob = None;
     let mut declared_length = None;
     json.begin_object().map_err(json_error)?;
     while json.has_next().map_err(json_error)? {
         match json.next_name_owned().map_err(json_error)?.as_str() {
-            "data" => {
+            "data" if blob.is_none() => {
                 let text = json.next_string_reader().map_err(json_error)?;
-                let engine = base64::engine::general_purpose::STANDARD;
-                let mut decoder = base64::read::DecoderReader::new(text, &engine);
-                let mut limited = (&mut decoder).take(max_file + 1);
-                size = std::io::copy(&mut limited, &mut file).map_err(|e| {
-                    invalid(format!("attachment {filename} is not valid base64: {e}"))
-                })?;
-                if size > max_file {
-                    return Err(NpmError(entrepot_service::ServiceError::TooLarge {
-                        limit: max_file,
-                    }));
-                }
-                // Drain what the limit left unread so the JSON reader can go on.
-                std::io::copy(&mut decoder, &mut std::io::sink()).map_err(json_error)?;
+                blob = Some(stream_into_store(
+                    text, &filename, handle, registry, expected,
+                )?);
             }
             "length" => declared_length = json.next_number::<u64>().map_err(json_error)?.ok(),
             _ => json.skip_value().map_err(json_error)?,
         }
     }
     json.end_object().map_err(json_error)?;
-    file.flush().map_err(io)?;
-    let readme = find_readme(file.path());
-    Ok(StagedAttachment {
+    let blob = blob.ok_or_else(|| invalid(format!("attachment {filename} has no data")))?;
+    Ok(StoredAttachment {
         filename,
-        file,
-        size,
+        blob,
         declared_length,
-        readme,
     })
 }
 
-/// Looks for `package/README*` in a gzipped tarball; any failure means no README.
-fn find_readme(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
-    let gz = flate2::read::GzDecoder::new(BufReader::new(file)).take(MAX_INSPECTED_BYTES);
+/// Decodes base64 from `text` into the blob store, chunk by chunk.
+fn stream_into_store(
+    text: impl Read,
+    filename: &str,
+    handle: &Handle,
+    registry: &Registry,
+    expected: &Expected,
+) -> NpmResult<BlobInfo> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    let store = {
+        let registry = registry.clone();
+        let expected = expected.clone();
+        let body = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }));
+        handle.spawn(async move { registry.store_blob(body, expected).await })
+    };
+    let engine = base64::engine::general_purpose::STANDARD;
+    let mut decoder = base64::read::DecoderReader::new(text, &engine);
+    let mut buf = vec![0u8; CHUNK];
+    let mut bad_base64 = None;
+    loop {
+        match decoder.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                // A closed channel means the store gave up (too large, say);
+                // its own error is reported below.
+                if tx
+                    .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Err(e) => {
+                let _ = tx.blocking_send(Err(std::io::Error::other("invalid base64")));
+                bad_base64 = Some(invalid(format!(
+                    "attachment {filename} is not valid base64: {e}"
+                )));
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let stored = handle
+        .block_on(store)
+        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+    if let Some(e) = bad_base64 {
+        return Err(e);
+    }
+    stored.map_err(|e| match e {
+        ServiceError::DigestMismatch(m) => invalid(format!(
+            "the tarball does not match dist.integrity / dist.shasum: {m}"
+        )),
+        other => NpmError(other),
+    })
+}
+
+/// Looks for `package/README*` in a stored gzipped tarball; any failure
+/// means no README.
+pub async fn readme_of(registry: &Registry, blob: &BlobInfo) -> Option<String> {
+    let read = registry.blobs.get(&blob.sha256, None).await.ok()?;
+    let handle = Handle::current();
+    let reader = SyncIoBridge::new_with_handle(StreamReader::new(read.stream), handle);
+    tokio::task::spawn_blocking(move || find_readme(BufReader::new(reader)))
+        .await
+        .ok()
+        .flatten()
+}
+
+fn find_readme(tarball: impl Read) -> Option<String> {
+    let gz = flate2::read::GzDecoder::new(tarball).take(MAX_INSPECTED_BYTES);
     let mut archive = tar::Archive::new(gz);
     for entry in archive.entries().ok()?.take(10_000) {
         let mut entry = entry.ok()?;
@@ -228,40 +332,27 @@ mod tests {
     }
 
     #[test]
-    fn attachments_are_decoded_to_staging_files_and_the_rest_parsed() {
-        let dir = tempfile::tempdir().unwrap();
-        let tgz = tarball_with_readme("# Hello");
-        let body = serde_json::json!({
-            "name": "@alice/hello",
-            "versions": {"1.0.0": {"name": "@alice/hello", "version": "1.0.0"}},
-            "_attachments": {"@alice/hello-1.0.0.tgz": {
-                "content_type": "application/octet-stream",
-                "data": base64::engine::general_purpose::STANDARD.encode(&tgz),
-                "length": tgz.len(),
-            }},
-        });
-        let parsed = parse(body.to_string().as_bytes(), dir.path(), 1 << 20).unwrap();
-        assert_eq!(parsed.doc["name"], "@alice/hello");
-        assert!(!parsed.doc.contains_key("_attachments"));
-        let a = &parsed.attachments[0];
-        assert_eq!(a.filename, "@alice/hello-1.0.0.tgz");
-        assert_eq!(std::fs::read(a.file.path()).unwrap(), tgz);
-        assert_eq!(a.declared_length, Some(tgz.len() as u64));
-        assert_eq!(a.readme.as_deref(), Some("# Hello"));
+    fn the_readme_is_found_in_the_package_folder() {
+        assert_eq!(
+            find_readme(&tarball_with_readme("# Hello")[..]).as_deref(),
+            Some("# Hello")
+        );
+        assert_eq!(find_readme(&b"not a tarball"[..]), None);
     }
 
     #[test]
-    fn oversized_attachments_and_bad_documents_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let big = serde_json::json!({"_attachments": {"a.tgz": {"data": base64::engine::general_purpose::STANDARD.encode(vec![0u8; 100])}}});
-        assert!(matches!(
-            parse(big.to_string().as_bytes(), dir.path(), 10),
-            Err(NpmError(entrepot_service::ServiceError::TooLarge { .. }))
-        ));
-        assert!(parse(&b"{\"a\": "[..], dir.path(), 10).is_err());
-        assert!(parse(&b"[1]"[..], dir.path(), 10).is_err());
-        let not_b64 = serde_json::json!({"_attachments": {"a.tgz": {"data": "!!!"}}});
-        assert!(parse(not_b64.to_string().as_bytes(), dir.path(), 10).is_err());
+    fn expected_digests_come_from_the_single_version() {
+        let digest = [7u8; 64];
+        let sri = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        let doc = serde_json::json!({"versions": {"1.0.0": {"dist": {"integrity": sri, "shasum": "ABC"}}}});
+        let e = expected_from(doc.as_object().unwrap());
+        assert_eq!(e.sha512, Some(hex::encode(digest)));
+        assert_eq!(e.sha1.as_deref(), Some("abc"));
+        let none = expected_from(&Map::new());
+        assert!(none.sha512.is_none() && none.want_sha512);
     }
 
     #[test]

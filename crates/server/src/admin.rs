@@ -13,7 +13,22 @@ use crate::config::Config;
     reason = "a flat dispatch over every admin command"
 )]
 pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
-    let registry = config.open_registry().await?;
+    match command {
+        AdminCommand::Migrate => {
+            Config::open_metadata(&config.database, true).await?;
+            eprintln!(
+                "the schema of {} is up to date",
+                crate::config::redact(&config.database)
+            );
+            return Ok(());
+        }
+        AdminCommand::Copy {
+            to_database,
+            to_blobs,
+        } => return copy(&config, &to_database, &to_blobs).await,
+        _ => {}
+    }
+    let registry = config.open_registry(true).await?;
     match command {
         AdminCommand::User {
             command:
@@ -116,6 +131,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             registry.revoke_token(token_id).await?;
             eprintln!("revoked token {token_id}");
         }
+        AdminCommand::Migrate | AdminCommand::Copy { .. } => unreachable!("handled above"),
         AdminCommand::Token {
             command: TokenCommand::List { user },
         } => {
@@ -140,5 +156,25 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Copies the configured install into an empty database and blob store:
+/// metadata first (one transaction), then every blob, digest-verified.
+async fn copy(config: &Config, to_database: &str, to_blobs: &str) -> anyhow::Result<()> {
+    let from_meta = Config::open_metadata(&config.database, true).await?;
+    let from_blobs = Config::open_blobs(&config.blobs).await?;
+    let to_meta = Config::open_metadata(to_database, true).await?;
+    let to_blob_store = Config::open_blobs(to_blobs).await?;
+    let rows = entrepot_store::copy::copy_metadata(&from_meta, &to_meta).await?;
+    eprintln!(
+        "copied {rows} rows to {}",
+        crate::config::redact(to_database)
+    );
+    let (copied, present) =
+        entrepot_store::copy::copy_blobs(from_blobs.as_ref(), to_blob_store.as_ref()).await?;
+    eprintln!(
+        "copied {copied} blobs to {to_blobs} ({present} were already there), every digest verified"
+    );
     Ok(())
 }

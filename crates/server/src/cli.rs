@@ -82,7 +82,11 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the registry.
-    Serve,
+    Serve {
+        /// Leave the database schema alone (run `admin migrate` first).
+        #[arg(long)]
+        no_migrate: bool,
+    },
     /// Manage users, organizations, repositories and tokens (no token needed).
     Admin {
         #[command(subcommand)]
@@ -111,6 +115,17 @@ pub enum AdminCommand {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Copy this install (every row and blob) into an empty database and blob store.
+    Copy {
+        /// The target database, e.g. postgres://…
+        #[arg(long, value_name = "URL")]
+        to_database: String,
+        /// The target blob store, e.g. s3://BUCKET?endpoint=…&region=…
+        #[arg(long, value_name = "URL")]
+        to_blobs: String,
     },
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use entrepot_core::Policy;
 use entrepot_service::{Limits, Registry};
-use entrepot_store::{BlobStore, FsBlobStore, MetadataStore, SqliteStore};
+use entrepot_store::{BlobStore, FsBlobStore, MetadataStore, S3BlobStore, S3Config, SqlStore};
 use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
@@ -153,42 +153,59 @@ impl Config {
         })
     }
 
-    /// Opens the configured stores (creating the data directory) and builds
-    /// the registry over them.
-    pub async fn open_registry(&self) -> anyhow::Result<Registry> {
-        let meta: Arc<dyn MetadataStore> =
-            if let Some(path) = self.database.strip_prefix("sqlite://") {
-                create_parent(Path::new(path))?;
-                Arc::new(
-                    SqliteStore::open(&self.database)
-                        .await
-                        .with_context(|| format!("opening {}", self.database))?,
-                )
-            } else if self.database.starts_with("postgres://")
-                || self.database.starts_with("postgresql://")
-            {
-                bail!("PostgreSQL metadata stores are not supported yet; use sqlite://PATH")
-            } else {
-                bail!(
-                    "unsupported database URL `{}` (expected sqlite://PATH)",
-                    self.database
-                )
-            };
-        let blobs: Arc<dyn BlobStore> = if let Some(path) = self.blobs.strip_prefix("file://") {
-            Arc::new(
-                FsBlobStore::open(path)
-                    .await
-                    .with_context(|| format!("opening blob store {path}"))?,
-            )
-        } else if self.blobs.starts_with("s3://") {
-            bail!("S3 blob stores are not supported yet; use file://PATH")
+    /// Opens the metadata store named by `url`, running its migrations when
+    /// `migrate` is set.
+    pub async fn open_metadata(url: &str, migrate: bool) -> anyhow::Result<SqlStore> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            create_parent(Path::new(path.split('?').next().unwrap_or(path)))?;
+        } else if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            bail!("unsupported database URL `{url}` (expected sqlite://PATH or postgres://…)");
+        }
+        SqlStore::open_with(url, migrate)
+            .await
+            .with_context(|| format!("opening the database {}", redact(url)))
+    }
+
+    /// Opens the blob store named by `url`.
+    pub async fn open_blobs(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {
+        if let Some(path) = url.strip_prefix("file://") {
+            Ok(Arc::new(FsBlobStore::open(path).await.with_context(
+                || format!("opening the blob store {path}"),
+            )?))
+        } else if url.starts_with("s3://") {
+            let config = S3Config::from_url(url)?;
+            Ok(Arc::new(S3BlobStore::open(&config).await.with_context(
+                || format!("opening the bucket {}", config.bucket),
+            )?))
         } else {
             bail!(
-                "unsupported blob store URL `{}` (expected file://PATH)",
-                self.blobs
+                "unsupported blob store URL `{url}` (expected file://PATH or s3://BUCKET?endpoint=…&region=…)"
             )
-        };
+        }
+    }
+
+    /// Whether anything is kept in the data directory (an embedded install).
+    pub fn uses_data_dir(&self) -> bool {
+        self.database.starts_with("sqlite:") || self.blobs.starts_with("file:")
+    }
+
+    /// Opens the configured stores and builds the registry over them.
+    pub async fn open_registry(&self, migrate: bool) -> anyhow::Result<Registry> {
+        let meta: Arc<dyn MetadataStore> =
+            Arc::new(Self::open_metadata(&self.database, migrate).await?);
+        let blobs = Self::open_blobs(&self.blobs).await?;
         Ok(Registry::new(meta, blobs, self.policy, self.limits))
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -24,7 +24,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let config = config::Config::resolve(&cli.global)?;
     match cli.command {
-        cli::Command::Serve => serve::run(config).await,
+        cli::Command::Serve { no_migrate } => serve::run(config, !no_migrate).await,
         cli::Command::Admin { command } => admin::run(config, command).await,
     }
 }

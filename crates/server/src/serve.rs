@@ -27,11 +27,13 @@ fn formats() -> Vec<Arc<dyn PackageFormat>> {
     vec![Arc::new(entrepot_npm::Npm)]
 }
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
+pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let registry = config.open_registry().await?;
+    if config.uses_data_dir() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    let registry = config.open_registry(migrate).await?;
     if let Some(issued) = registry.bootstrap_admin().await? {
         eprintln!(
             "entrepot: first start: created the site administrator `{}`. Its access token, shown only this once:",
@@ -43,7 +45,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registry,
         HttpConfig {
             base_url: config.base_url.clone(),
-            staging_dir: config.data_dir.join("staging"),
             api_rate_limit: config.api_rate_limit,
         },
         formats(),
@@ -65,19 +66,37 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the purge job at start and then hourly: deleted packages and
-/// versions past the retention period, and blobs nothing references.
+/// Runs the purge job hourly: deleted packages and versions past the
+/// retention period, and blobs nothing references. However many nodes
+/// share the store, the one that claims the hour runs it.
 async fn purge_periodically(registry: entrepot_service::Registry) {
-    let mut every = tokio::time::interval(std::time::Duration::from_hours(1));
+    let node = format!("{}-{:08x}", std::process::id(), rand_suffix());
+    let mut every = tokio::time::interval(std::time::Duration::from_mins(5));
     loop {
         every.tick().await;
-        if let Err(e) = registry
-            .purge_expired(entrepot_service::packages::BLOB_GRACE)
-            .await
-        {
-            tracing::warn!(error = %e, "purge job failed; it will run again");
+        let now = chrono::Utc::now();
+        let until = now + chrono::TimeDelta::minutes(55);
+        match registry.meta.claim_job("purge", &node, until, now).await {
+            Ok(true) => {
+                if let Err(e) = registry
+                    .purge_expired(entrepot_service::packages::BLOB_GRACE)
+                    .await
+                {
+                    tracing::warn!(error = %e, "purge job failed; it will run again");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not claim the purge job"),
         }
     }
+}
+
+fn rand_suffix() -> u32 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    nanos ^ std::process::id().rotate_left(16)
 }
 
 async fn shutdown_signal() {
