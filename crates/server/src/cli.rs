@@ -120,10 +120,10 @@ pub enum AdminCommand {
     Migrate,
     /// Copy this install (every row and blob) into an empty database and blob store.
     Copy {
-        /// The target database, e.g. postgres://…
+        /// The target database, e.g. `postgres://…`
         #[arg(long, value_name = "URL")]
         to_database: String,
-        /// The target blob store, e.g. s3://BUCKET?endpoint=…&region=…
+        /// The target blob store, e.g. `s3://BUCKET?endpoint=…&region=…`
         #[arg(long, value_name = "URL")]
         to_blobs: String,
     },
