@@ -79,6 +79,18 @@ pub struct S3BlobStore {
 impl S3BlobStore {
     /// Connects to the bucket and sweeps temporary uploads a crash left.
     pub async fn open(config: &S3Config) -> StoreResult<Self> {
+        let env_has = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+        let keys_given = config.access_key_id.is_some()
+            || env_has("AWS_ACCESS_KEY_ID")
+            || env_has("AWS_WEB_IDENTITY_TOKEN_FILE")
+            || env_has("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            || env_has("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        if config.endpoint.is_some() && !keys_given {
+            // An S3-compatible server has no instance metadata to ask.
+            return Err(StoreError::Invalid(
+                "no credentials for the S3 endpoint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+            ));
+        }
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(&config.bucket);
         if let Some(endpoint) = &config.endpoint {
             builder = builder

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod npm;
+
 use std::io::{BufRead, BufReader, Read};
 
 use base64::Engine;
@@ -31,15 +33,27 @@ pub struct Server {
     /// Lines the server printed on stdout (the first-start token, if any).
     pub stdout: mpsc::Receiver<String>,
     pub stderr_log: PathBuf,
+    /// The configuration flags, which admin commands repeat.
+    pub args: Vec<String>,
+    /// Environment variables for the server and its admin commands.
+    pub env: Vec<(String, String)>,
 }
 
 impl Server {
     /// Starts `entrepot serve` in `dir` with `args` and waits until it answers.
     pub fn start_in(dir: &Path, args: &[&str], base: &str) -> Server {
-        let stderr_log = dir.join(format!("stderr-{}.log", free_port()));
+        Server::start_with(dir, args, base, &[])
+    }
+
+    /// Like `start_in`, with environment variables for the server and its
+    /// admin commands.
+    pub fn start_with(dir: &Path, args: &[&str], base: &str, env: &[(&str, &str)]) -> Server {
+        let stderr_log =
+            std::env::temp_dir().join(format!("entrepot-test-stderr-{}.log", free_port()));
         let mut child = Command::new(BIN)
-            .arg("serve")
             .args(args)
+            .arg("serve")
+            .envs(env.iter().copied())
             .current_dir(dir)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
@@ -61,6 +75,11 @@ impl Server {
             dir: dir.to_owned(),
             stdout: rx,
             stderr_log,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         server.wait_ready();
         server
@@ -99,9 +118,26 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// Runs `entrepot admin ARGS` on the same data folder.
+    /// Runs `entrepot admin ARGS` on the same configuration.
     pub fn admin(&self, args: &[&str]) -> Output {
-        admin_in(&self.dir, args, None)
+        let child = Command::new(BIN)
+            .args(&self.args)
+            .arg("admin")
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "admin {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
     }
 
     pub fn sigterm(&mut self) -> std::process::ExitStatus {

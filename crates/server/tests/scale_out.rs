@@ -1,0 +1,321 @@
+//! Several `entrepot serve` nodes on one PostgreSQL database and one S3
+//! bucket (an emulator on loopback), with the real npm CLI.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use common::npm::{NpmUser, package, project};
+use common::{Server, free_port, token};
+use entrepot_store::testing::{S3Emulator, TEST_KEY, TestDatabase};
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+struct Shared {
+    db: TestDatabase,
+    s3: S3Emulator,
+    bucket: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Shared {
+    fn new(bucket: &str) -> Shared {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let db = rt.block_on(TestDatabase::create());
+        let s3 = S3Emulator::start();
+        s3.bucket(bucket);
+        Shared {
+            db,
+            s3,
+            bucket: bucket.to_owned(),
+            rt,
+        }
+    }
+
+    fn blobs_url(&self) -> String {
+        format!(
+            "s3://{}?endpoint={}&region=us-east-1",
+            self.bucket, self.s3.endpoint
+        )
+    }
+
+    /// A node in its own folder, on the shared database and bucket.
+    fn node(&self, dir: &Path) -> Server {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let blobs = self.blobs_url();
+        let args = [
+            "--listen",
+            listen.as_str(),
+            "--database",
+            self.db.url.as_str(),
+            "--blobs",
+            blobs.as_str(),
+        ];
+        let env = [
+            ("AWS_ACCESS_KEY_ID", TEST_KEY),
+            ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
+        ];
+        Server::start_with(dir, &args, &format!("http://{listen}"), &env)
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.rt.block_on(self.db.drop_now());
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.map_while(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn two_nodes_share_one_database_and_one_bucket() {
+    let shared = Shared::new("two-nodes");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&["user", "create", "alice"]);
+    let t = token(&a, "alice", "read:packages,write:packages,delete:packages");
+
+    // npm publish through A, npm install through B.
+    let publisher = NpmUser::new(&a, &["alice"], Some(&t));
+    publisher.npm_ok(
+        &package(publisher.dir.path(), "@alice/hello", "1.0.0"),
+        &["publish"],
+    );
+    publisher.npm_ok(
+        &package(publisher.dir.path(), "@alice/hello", "1.1.0"),
+        &["publish"],
+    );
+    let installer = NpmUser::new(&b, &["alice"], Some(&t));
+    let app = project(installer.dir.path(), "app");
+    installer.npm_ok(&app, &["install", "@alice/hello@1.0.0"]);
+    assert!(app.join("node_modules/@alice/hello/index.js").exists());
+
+    // A REST delete through B, a restore through A.
+    let client = Client::new();
+    let package_url = |node: &Server| node.url("/api/v3/user/packages/npm/hello");
+    assert_eq!(
+        client
+            .delete(package_url(&b))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        client
+            .get(package_url(&a))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        client
+            .post(format!("{}/restore", package_url(&a)))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        204
+    );
+    let restored: Value = client
+        .get(package_url(&b))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(restored["version_count"], 2);
+
+    // Nothing is kept on either node.
+    for dir in [dir_a.path(), dir_b.path()] {
+        assert_eq!(files_under(dir), Vec::<String>::new(), "a node kept files");
+    }
+}
+
+#[test]
+fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
+    let shared = Shared::new("copied");
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let env = [
+        ("AWS_ACCESS_KEY_ID", TEST_KEY),
+        ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
+    ];
+    let embedded = Server::start_with(
+        dir.path(),
+        &["--listen", &listen],
+        &format!("http://{listen}"),
+        &env,
+    );
+    embedded.admin(&["user", "create", "alice"]);
+    embedded.admin(&["org", "create", "acme", "--owner", "alice"]);
+    let t = token(
+        &embedded,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    let npm = NpmUser::new(&embedded, &["alice", "acme"], Some(&t));
+    for (name, version) in [
+        ("@alice/hello", "1.0.0"),
+        ("@alice/hello", "1.1.0"),
+        ("@acme/tool", "2.0.0"),
+    ] {
+        npm.npm_ok(&package(npm.dir.path(), name, version), &["publish"]);
+    }
+    let client = Client::new();
+    let before: Value = client
+        .get(embedded.url("/npm/@alice%2fhello"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+
+    embedded.admin(&[
+        "copy",
+        "--to-database",
+        &shared.db.url,
+        "--to-blobs",
+        &shared.blobs_url(),
+    ]);
+
+    let moved_dir = tempfile::tempdir().unwrap();
+    let moved = shared.node(moved_dir.path());
+    // The same token, ids, versions and digests.
+    let after: Value = client
+        .get(moved.url("/npm/@alice%2fhello"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for v in ["1.0.0", "1.1.0"] {
+        assert_eq!(
+            after["versions"][v]["dist"]["integrity"],
+            before["versions"][v]["dist"]["integrity"]
+        );
+        assert_eq!(
+            after["versions"][v]["dist"]["shasum"],
+            before["versions"][v]["dist"]["shasum"]
+        );
+    }
+    let consumer = NpmUser::new(&moved, &["alice", "acme"], Some(&t));
+    let app = project(consumer.dir.path(), "app");
+    consumer.npm_ok(&app, &["install", "@alice/hello@1.0.0", "@acme/tool"]);
+    assert!(app.join("node_modules/@acme/tool/index.js").exists());
+    let package: Value = client
+        .get(moved.url("/api/v3/orgs/acme/packages/npm/tool"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(package["version_count"], 1);
+    // New rows continue after the copied ids.
+    moved.admin(&["user", "create", "bob"]);
+
+    // Copying twice into the same database is refused.
+    let again = std::process::Command::new(common::BIN)
+        .args([
+            "admin",
+            "copy",
+            "--to-database",
+            &shared.db.url,
+            "--to-blobs",
+            &shared.blobs_url(),
+        ])
+        .current_dir(dir.path())
+        .envs([
+            ("AWS_ACCESS_KEY_ID", TEST_KEY),
+            ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
+
+#[test]
+fn killing_a_node_during_a_publish_leaves_the_other_serving_and_nothing_half_written() {
+    let shared = Shared::new("killed");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&["user", "create", "alice"]);
+    let t = token(&a, "alice", "read:packages,write:packages");
+    let npm = NpmUser::new(&b, &["alice"], Some(&t));
+    npm.npm_ok(
+        &package(npm.dir.path(), "@alice/hello", "1.0.0"),
+        &["publish"],
+    );
+
+    // A publish whose body arrives slowly at A, killed half-way.
+    let doc = common::publish_doc("@alice/slow", "1.0.0", "");
+    let body = serde_json::to_vec(&doc).unwrap();
+    let addr = a.base.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        stream,
+        "PUT /npm/@alice%2fslow HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {t}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+
+    let client = Client::new();
+    assert_eq!(
+        client
+            .get(b.url("/npm/@alice%2fhello"))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(b.url("/npm/@alice%2fslow"))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status(),
+        404,
+        "no half-written package or version"
+    );
+    let app = project(npm.dir.path(), "app");
+    npm.npm_ok(&app, &["install", "@alice/hello"]);
+    // The publish works in full through the surviving node.
+    let done = client
+        .put(b.url("/npm/@alice%2fslow"))
+        .bearer_auth(&t)
+        .json(&doc)
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 201);
+}
