@@ -37,7 +37,19 @@ pub async fn serve_file(
     request_headers: &HeaderMap,
     content_type: &str,
 ) -> Result<Response, ServiceError> {
-    let etag = format!("\"{}\"", file.sha256);
+    serve_blob(state, &file.sha256, request_headers, content_type, false).await
+}
+
+/// Streams the blob stored under `sha256` (headers only when `head_only`),
+/// honouring `Range` and `If-None-Match`.
+pub async fn serve_blob(
+    state: &AppState,
+    sha256: &str,
+    request_headers: &HeaderMap,
+    content_type: &str,
+    head_only: bool,
+) -> Result<Response, ServiceError> {
+    let etag = format!("\"{sha256}\"");
     if request_headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -50,7 +62,26 @@ pub async fn serve_file(
             .expect("valid response"));
     }
     let range = parse_range(request_headers);
-    let read = state.registry.blobs.get(&file.sha256, range).await?;
+    if head_only {
+        let size = state
+            .registry
+            .blobs
+            .size(sha256)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("blob not found"))?;
+        let mut response = Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ETAG, &etag)
+            .header(header::ACCEPT_RANGES, "bytes")
+            .body(Body::empty())
+            .expect("valid response");
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        return Ok(response);
+    }
+    let read = state.registry.blobs.get(sha256, range).await?;
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ETAG, &etag)

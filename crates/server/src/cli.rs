@@ -50,6 +50,14 @@ pub struct GlobalArgs {
     /// Require a signed-in caller even to read public packages.
     #[arg(long, global = true, env = "ENTREPOT_REQUIRE_AUTH_FOR_READS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub require_auth_for_reads: Option<bool>,
+    /// Largest container layer, e.g. 10GiB [default: 10GiB].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_LAYER_SIZE",
+        value_name = "SIZE"
+    )]
+    pub max_layer_size: Option<String>,
     /// How long deleted packages and versions stay restorable, e.g. 30d [default: 30d].
     #[arg(
         long,

@@ -24,6 +24,7 @@ struct FileConfig {
     require_auth_for_reads: Option<bool>,
     log_format: Option<String>,
     retention: Option<String>,
+    max_layer_size: Option<String>,
     delete_download_limit: Option<i64>,
     api_rate_limit: Option<u32>,
 }
@@ -115,6 +116,14 @@ impl Config {
                 .map(parse_size)
                 .transpose()?
                 .unwrap_or(defaults.max_upload_bytes),
+            max_layer_bytes: args
+                .max_layer_size
+                .clone()
+                .or(file.max_layer_size)
+                .as_deref()
+                .map(parse_size)
+                .transpose()?
+                .unwrap_or(defaults.max_layer_bytes),
             delete_download_limit: args
                 .delete_download_limit
                 .or(file.delete_download_limit)

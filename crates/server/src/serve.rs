@@ -24,7 +24,10 @@ fn init_logging(format: LogFormat) {
 
 /// Every package format this binary serves; a new format is one line here.
 fn formats() -> Vec<Arc<dyn PackageFormat>> {
-    vec![Arc::new(entrepot_npm::Npm)]
+    vec![
+        Arc::new(entrepot_npm::Npm),
+        Arc::new(entrepot_oci::Containers::default()),
+    ]
 }
 
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {

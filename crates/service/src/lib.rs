@@ -22,6 +22,8 @@ pub use error::{ServiceError, ServiceResult};
 pub struct Limits {
     /// The largest single file a client may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// The largest container layer (GitHub allows 10 GB).
+    pub max_layer_bytes: u64,
     /// Public versions downloaded more than this many times cannot be
     /// deleted (GitHub: 5,000).
     pub delete_download_limit: i64,
@@ -34,6 +36,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_upload_bytes: 256 * 1024 * 1024,
+            max_layer_bytes: 10 * 1024 * 1024 * 1024,
             delete_download_limit: 5000,
             retention: chrono::TimeDelta::days(30),
         }

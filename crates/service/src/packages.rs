@@ -47,9 +47,19 @@ impl Registry {
     pub async fn store_blob(
         &self,
         body: ByteStream,
-        mut expected: Expected,
+        expected: Expected,
     ) -> ServiceResult<BlobInfo> {
-        let limit = self.limits.max_upload_bytes;
+        self.store_blob_limited(body, expected, self.limits.max_upload_bytes)
+            .await
+    }
+
+    /// Streams an upload into the blob store under `limit` bytes.
+    pub async fn store_blob_limited(
+        &self,
+        body: ByteStream,
+        mut expected: Expected,
+        limit: u64,
+    ) -> ServiceResult<BlobInfo> {
         expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
         Ok(self.blobs.put(body, expected).await?)
     }
@@ -306,6 +316,18 @@ impl Registry {
         package: &Package,
         version: &Version,
     ) -> ServiceResult<()> {
+        self.delete_version_of(actor, package, version, false).await
+    }
+
+    /// Soft-deletes a version; protocols whose clients delete the last
+    /// version themselves (OCI manifests) pass `allow_last`.
+    pub async fn delete_version_of(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+        allow_last: bool,
+    ) -> ServiceResult<()> {
         self.authorize_package(actor, Action::Delete, package)
             .await?;
         if version.package_id != package.id || version.deleted_at.is_some() {
@@ -327,7 +349,7 @@ impl Registry {
             )));
         }
         let live = self.meta.versions(package.id, false).await?;
-        if live.iter().all(|v| v.id == version.id) {
+        if !allow_last && live.iter().all(|v| v.id == version.id) {
             return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
         }
         self.meta

@@ -540,6 +540,78 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     store.purge_version(v2.id).await.unwrap();
     assert!(store.version(pkg.id, "1.1.0").await.unwrap().is_none());
 
+    // Uploads: parts append only at the expected offset.
+    store
+        .create_upload("u1", alice.id, "hello/web", at)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .append_upload_part("u1", 0, &"d".repeat(64), 10, at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .append_upload_part("u1", 0, &"e".repeat(64), 5, at)
+            .await
+            .unwrap(),
+        "a stale offset loses"
+    );
+    assert!(
+        store
+            .append_upload_part("u1", 10, &"e".repeat(64), 5, at)
+            .await
+            .unwrap()
+    );
+    let session = store.upload("u1").await.unwrap().unwrap();
+    assert_eq!((session.size, session.parts.len()), (15, 2));
+    assert!(
+        store.blob_referenced(&"d".repeat(64)).await.unwrap(),
+        "open uploads keep their parts"
+    );
+    assert_eq!(
+        store
+            .stale_uploads(at + chrono::TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        vec!["u1".to_owned()]
+    );
+    assert!(store.delete_upload("u1").await.unwrap());
+    assert!(store.upload("u1").await.unwrap().is_none());
+
+    // Blob links: a repository holds a blob before any version names it.
+    let link = crate::meta::BlobLink {
+        owner_id: alice.id,
+        package_type: PackageType::Container,
+        repository: "hello/web".into(),
+        digest: format!("sha256:{}", "f".repeat(64)),
+        sha256: "f".repeat(64),
+        size: 3,
+    };
+    store.link_blob(&link, at).await.unwrap();
+    store.link_blob(&link, at).await.unwrap();
+    assert_eq!(
+        store
+            .blob_link(alice.id, PackageType::Container, "hello/web", &link.digest)
+            .await
+            .unwrap(),
+        Some(link.clone())
+    );
+    assert_eq!(store.links_of(&link.digest).await.unwrap().len(), 1);
+    assert!(store.blob_referenced(&"f".repeat(64)).await.unwrap());
+    assert!(
+        store
+            .unlink_blob(alice.id, PackageType::Container, "hello/web", &link.digest)
+            .await
+            .unwrap()
+    );
+    assert!(!store.blob_referenced(&"f".repeat(64)).await.unwrap());
+
+    // Settings: the first value wins on every node.
+    assert_eq!(store.setting_or_init("key", "one").await.unwrap(), "one");
+    assert_eq!(store.setting_or_init("key", "two").await.unwrap(), "one");
+
     // Job claims: one holder at a time, taken over once the claim lapses.
     let hour = chrono::TimeDelta::hours(1);
     assert!(

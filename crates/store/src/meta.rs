@@ -171,7 +171,8 @@ pub trait PackageStore: Send + Sync {
     async fn expired_versions(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>>;
     /// Removes a package with its versions, files, tags and counts for good.
     async fn purge_package(&self, id: Id) -> StoreResult<()>;
-    /// Whether any file of any version references this blob.
+    /// Whether anything references this blob: a file of a version, a
+    /// repository's blob link, or a part of an open upload.
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool>;
 
     async fn set_tag(&self, package: Id, name: &str, version: Id, at: Timestamp)
@@ -211,6 +212,82 @@ pub struct NewAuditEntry {
     pub at: Timestamp,
 }
 
+/// A resumable upload: its parts are blobs already stored, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSession {
+    pub id: String,
+    pub owner_id: Id,
+    pub repository: String,
+    /// `(sha256, size)` of each part, in order.
+    pub parts: Vec<(String, u64)>,
+    pub size: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A blob a repository holds outside any version (OCI pushes blobs before
+/// the manifest that names them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobLink {
+    pub owner_id: Id,
+    pub package_type: PackageType,
+    pub repository: String,
+    /// The digest clients name it by (`sha256:…` or `sha512:…`).
+    pub digest: String,
+    /// Its key in the blob store.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Upload sessions and blob links: what protocols with resumable uploads
+/// keep in the shared store, so any node can continue another's work.
+#[async_trait]
+pub trait UploadStore: Send + Sync {
+    async fn create_upload(
+        &self,
+        id: &str,
+        owner: Id,
+        repository: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn upload(&self, id: &str) -> StoreResult<Option<UploadSession>>;
+    /// Appends a part if the session is still `expected_size` long (two
+    /// racing appends cannot both win); false otherwise.
+    async fn append_upload_part(
+        &self,
+        id: &str,
+        expected_size: u64,
+        sha256: &str,
+        size: u64,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn delete_upload(&self, id: &str) -> StoreResult<bool>;
+    /// Sessions untouched since `cutoff`, for the collector.
+    async fn stale_uploads(&self, cutoff: Timestamp) -> StoreResult<Vec<String>>;
+
+    async fn link_blob(&self, link: &BlobLink, at: Timestamp) -> StoreResult<()>;
+    async fn blob_link(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        repository: &str,
+        digest: &str,
+    ) -> StoreResult<Option<BlobLink>>;
+    async fn unlink_blob(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        repository: &str,
+        digest: &str,
+    ) -> StoreResult<bool>;
+    /// Every repository that holds `digest`.
+    async fn links_of(&self, digest: &str) -> StoreResult<Vec<BlobLink>>;
+
+    /// The value of an instance setting, creating it with `initial` if
+    /// absent; every node gets the same value.
+    async fn setting_or_init(&self, name: &str, initial: &str) -> StoreResult<String>;
+}
+
 /// Claims on background jobs, so that each runs once per period however
 /// many nodes share the store.
 #[async_trait]
@@ -228,7 +305,14 @@ pub trait JobStore: Send + Sync {
 
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
-    AccountStore + RepositoryStore + TokenStore + PackageStore + ActivityStore + JobStore + 'static
+    AccountStore
+    + RepositoryStore
+    + TokenStore
+    + PackageStore
+    + ActivityStore
+    + JobStore
+    + UploadStore
+    + 'static
 {
 }
 
@@ -239,6 +323,7 @@ impl<T> MetadataStore for T where
         + PackageStore
         + ActivityStore
         + JobStore
+        + UploadStore
         + 'static
 {
 }

@@ -200,13 +200,9 @@ impl BlobStore for S3BlobStore {
             }
         };
         let target = self.blob_key(&info.sha256)?;
-        let placed = match self.store.head(&target).await {
-            Ok(_) => Ok(()),
-            Err(object_store::Error::NotFound { .. }) => {
-                self.store.copy(&temp, &target).await.map_err(os_error)
-            }
-            Err(e) => Err(os_error(e)),
-        };
+        // Copied even over an identical blob: the fresh modification time
+        // keeps the collector from taking it while its metadata is on the way.
+        let placed = self.store.copy(&temp, &target).await.map_err(os_error);
         let _ = self.store.delete(&temp).await;
         placed?;
         Ok(info)
