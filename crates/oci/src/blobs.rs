@@ -105,7 +105,7 @@ pub async fn blob(ctx: &Ctx, repo: &RepoName, digest: &str) -> OciResult<Respons
             Code::RangeInvalid,
             format!("the range is outside the blob's {size} bytes"),
         ),
-        other => OciError::from_service(other, Code::BlobUnknown),
+        other => OciError::from_service(&other, Code::BlobUnknown),
     })?;
     set(&mut response, "docker-content-digest", &digest.to_text());
     Ok(response)
@@ -183,7 +183,7 @@ async fn store(ctx: &Ctx, body: ByteStream, expected: Expected) -> OciResult<Blo
             entrepot_service::ServiceError::DigestMismatch(m) => {
                 OciError::new(StatusCode::BAD_REQUEST, Code::DigestInvalid, m)
             }
-            other => OciError::from_service(other, Code::BlobUploadInvalid),
+            other => OciError::from_service(&other, Code::BlobUploadInvalid),
         })
 }
 
@@ -381,9 +381,10 @@ async fn finish(
         }),
         _ => None,
     };
-    let result = match single {
-        Some(info) => Ok(info),
-        None => {
+    let result = if let Some(info) = single {
+        Ok(info)
+    } else {
+        {
             let blobs = ctx.state.registry.blobs.clone();
             let parts: Vec<String> = session.parts.iter().map(|(s, _)| s.clone()).collect();
             let joined = futures::stream::iter(parts)

@@ -76,9 +76,9 @@ impl OciError {
     }
 
     /// Maps a service error, naming what was being looked for on a 404.
-    pub fn from_service(e: ServiceError, not_found: Code) -> Self {
-        let status = entrepot_http::error::status_of(&e);
-        let code = match &e {
+    pub fn from_service(e: &ServiceError, not_found: Code) -> Self {
+        let status = entrepot_http::error::status_of(e);
+        let code = match e {
             ServiceError::Unauthenticated | ServiceError::BadCredentials => Code::Unauthorized,
             ServiceError::NotFound(_) => not_found,
             ServiceError::Forbidden(_) => Code::Denied,
@@ -89,13 +89,13 @@ impl OciError {
                 Code::Unsupported
             }
         };
-        OciError::new(status, code, public_message(&e))
+        OciError::new(status, code, public_message(e))
     }
 }
 
 impl From<ServiceError> for OciError {
     fn from(e: ServiceError) -> Self {
-        OciError::from_service(e, Code::NameUnknown)
+        OciError::from_service(&e, Code::NameUnknown)
     }
 }
 

@@ -11,6 +11,7 @@ mod manifests;
 mod name;
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
@@ -130,7 +131,7 @@ impl Ctx {
             self.state.config.host()
         );
         if let Some(scope) = scope {
-            c.push_str(&format!(",scope=\"{scope}\""));
+            let _ = write!(c, ",scope=\"{scope}\"");
         }
         c
     }
@@ -164,11 +165,10 @@ impl Ctx {
             Err(ServiceError::Unauthenticated | ServiceError::BadCredentials) => {
                 Err(self.unauthorized(repo, act))
             }
-            Err(e @ ServiceError::NotFound(_)) => Err(OciError::from_service(e, not_found)),
             Err(ServiceError::Forbidden(m)) => {
                 Err(OciError::new(StatusCode::FORBIDDEN, Code::Denied, m))
             }
-            Err(e) => Err(OciError::from_service(e, not_found)),
+            Err(e) => Err(OciError::from_service(&e, not_found)),
         }
     }
 }
@@ -201,9 +201,10 @@ pub(crate) async fn repo_access(
         (Act::Pull | Act::Push, None) => Action::Create,
         (Act::Delete, None) => return Err(hidden()),
     };
-    let result = match &package {
-        Some(p) => registry.authorize_package(actor, action, p).await,
-        None => {
+    let result = if let Some(p) = &package {
+        registry.authorize_package(actor, action, p).await
+    } else {
+        {
             let facts = registry
                 .namespace_facts(actor, &owner, PackageType::Container, None)
                 .await?;
@@ -323,9 +324,8 @@ async fn handle(
     let headers = request.headers().clone();
     let method = request.method().clone();
     let body = request.into_body();
-    let access = match access_of(&state, &key, &headers).await {
-        Ok(a) => a,
-        Err(_) => {
+    let Ok(access) = access_of(&state, &key, &headers).await else {
+        {
             let challenge = format!(
                 "Bearer realm=\"{}\",service=\"{}\"",
                 state.config.url("/token"),
@@ -408,9 +408,9 @@ async fn token_endpoint(
         Ok(None) => Actor::Anonymous,
         Ok(Some(credential)) => match state.registry.authenticate(&credential).await {
             Ok(actor) => actor,
-            Err(e) => return OciError::from_service(e, Code::Unauthorized).into_response(),
+            Err(e) => return OciError::from_service(&e, Code::Unauthorized).into_response(),
         },
-        Err(e) => return OciError::from_service(e, Code::Unauthorized).into_response(),
+        Err(e) => return OciError::from_service(&e, Code::Unauthorized).into_response(),
     };
     let mut grants: HashMap<(String, String), Vec<String>> = HashMap::new();
     for (_, scope) in query.iter().filter(|(k, _)| k == "scope") {

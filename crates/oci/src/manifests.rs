@@ -137,7 +137,7 @@ async fn get(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Response>
         head,
     )
     .await
-    .map_err(|e| OciError::from_service(e, Code::ManifestUnknown))?;
+    .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?;
     let digest = if reference.starts_with("sha512:") {
         reference.to_owned()
     } else {
@@ -175,17 +175,22 @@ fn describe(doc: &Value, media_type: &str, size: usize, sha512: &str) -> Value {
     })
 }
 
-async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResult<Response> {
-    ctx.check(repo, Act::Push, Code::NameUnknown).await?;
-    let bytes = axum::body::to_bytes(body, MAX_MANIFEST_BYTES)
-        .await
-        .map_err(|_| {
-            OciError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                Code::SizeInvalid,
-                "the manifest is too large",
-            )
-        })?;
+/// A pushed manifest that passed every check of its own.
+struct Pushed {
+    doc: Value,
+    bytes: bytes::Bytes,
+    media_type: String,
+    sha256: String,
+    sha512: String,
+    /// The digest the client named it by (sha256 or sha512).
+    named_digest: String,
+    /// The reference tag and every `?tag=`.
+    tags: Vec<String>,
+    /// The `?tag=` tags alone, echoed as `OCI-Tag`.
+    extra: Vec<String>,
+}
+
+fn parse_pushed(ctx: &Ctx, reference: &str, bytes: bytes::Bytes) -> OciResult<Pushed> {
     let doc: Value = serde_json::from_slice(&bytes)
         .map_err(|e| invalid(format!("the manifest is not JSON: {e}")))?;
     let header_type = ctx
@@ -210,9 +215,8 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
     }
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let sha512 = hex::encode(sha2::Sha512::digest(&bytes));
-    let digest = format!("sha256:{sha256}");
     let mut tags = Vec::new();
-    let pushed_digest = if Digest::looks_like(reference) {
+    let named_digest = if Digest::looks_like(reference) {
         let wanted = Digest::parse(reference).ok_or_else(|| {
             OciError::new(
                 StatusCode::BAD_REQUEST,
@@ -234,7 +238,7 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
         reference.to_owned()
     } else if is_tag(reference) {
         tags.push(reference.to_owned());
-        digest.clone()
+        format!("sha256:{sha256}")
     } else {
         return Err(invalid(format!("invalid tag: {reference}")));
     };
@@ -251,13 +255,82 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
             "too many tags",
         ));
     }
-    for tag in &extra {
-        if !is_tag(tag) {
-            return Err(invalid(format!("invalid tag: {tag}")));
-        }
+    if let Some(bad) = extra.iter().find(|t| !is_tag(t)) {
+        return Err(invalid(format!("invalid tag: {bad}")));
     }
     tags.extend(extra.iter().cloned());
+    Ok(Pushed {
+        doc,
+        bytes,
+        media_type,
+        sha256,
+        sha512,
+        named_digest,
+        tags,
+        extra,
+    })
+}
 
+/// An image manifest's config and layers must be in the repository
+/// (non-distributable layers excepted); an index's children need not be.
+async fn check_references(
+    ctx: &Ctx,
+    owner: &entrepot_core::Account,
+    repo: &RepoName,
+    pushed: &Pushed,
+) -> OciResult<()> {
+    if INDEX_TYPES.contains(&pushed.media_type.as_str()) {
+        return Ok(());
+    }
+    let doc = &pushed.doc;
+    let mut referenced: Vec<&Value> = doc
+        .get("layers")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().collect())
+        .unwrap_or_default();
+    if let Some(config) = doc.get("config") {
+        referenced.push(config);
+    }
+    for descriptor in referenced {
+        let mt = descriptor
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let Some(d) = descriptor.get("digest").and_then(Value::as_str) else {
+            return Err(invalid("a descriptor has no digest"));
+        };
+        if non_distributable(mt) {
+            continue;
+        }
+        let linked = ctx
+            .state
+            .registry
+            .meta
+            .blob_link(owner.id, PackageType::Container, &repo.image, d)
+            .await?;
+        if linked.is_none() {
+            return Err(OciError::new(
+                StatusCode::BAD_REQUEST,
+                Code::ManifestBlobUnknown,
+                format!("blob unknown to registry: {d}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResult<Response> {
+    ctx.check(repo, Act::Push, Code::NameUnknown).await?;
+    let bytes = axum::body::to_bytes(body, MAX_MANIFEST_BYTES)
+        .await
+        .map_err(|_| {
+            OciError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::SizeInvalid,
+                "the manifest is too large",
+            )
+        })?;
+    let pushed = parse_pushed(ctx, reference, bytes)?;
     let owner = ctx
         .state
         .registry
@@ -271,69 +344,74 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
                 "repository name not known to registry",
             )
         })?;
-    if !INDEX_TYPES.contains(&media_type.as_str()) {
-        let mut referenced: Vec<&Value> = doc
-            .get("layers")
-            .and_then(Value::as_array)
-            .map(|l| l.iter().collect())
-            .unwrap_or_default();
-        if let Some(config) = doc.get("config") {
-            referenced.push(config);
-        }
-        for descriptor in referenced {
-            let mt = descriptor
-                .get("mediaType")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let Some(d) = descriptor.get("digest").and_then(Value::as_str) else {
-                return Err(invalid("a descriptor has no digest"));
-            };
-            if non_distributable(mt) {
-                continue;
-            }
-            let linked = ctx
-                .state
-                .registry
-                .meta
-                .blob_link(owner.id, PackageType::Container, &repo.image, d)
-                .await?;
-            if linked.is_none() {
-                return Err(OciError::new(
-                    StatusCode::BAD_REQUEST,
-                    Code::ManifestBlobUnknown,
-                    format!("blob unknown to registry: {d}"),
-                ));
-            }
-        }
+    check_references(ctx, &owner, repo, &pushed).await?;
+    record(ctx, repo, &owner, &pushed).await?;
+    let mut response = StatusCode::CREATED.into_response();
+    set(
+        &mut response,
+        "location",
+        &format!("/v2/{}/manifests/{}", repo.full(), pushed.named_digest),
+    );
+    set(
+        &mut response,
+        "docker-content-digest",
+        &pushed.named_digest,
+    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
+    if let Some(subject) = pushed
+        .doc
+        .pointer("/subject/digest")
+        .and_then(Value::as_str)
+    {
+        set(&mut response, "oci-subject", subject);
     }
-    let (source, description) = annotations_and_labels(ctx, &owner, repo, &doc).await;
+    for tag in &pushed.extra {
+        set(&mut response, "oci-tag", tag);
+    }
+    Ok(response)
+}
+
+/// Stores the manifest as a version (or, pushed again, moves its tags).
+async fn record(
+    ctx: &Ctx,
+    repo: &RepoName,
+    owner: &entrepot_core::Account,
+    pushed: &Pushed,
+) -> OciResult<()> {
+    let digest = format!("sha256:{}", pushed.sha256);
+    let (source, description) = annotations_and_labels(ctx, owner, repo, &pushed.doc).await;
     let repository = match source {
         Some(url) => entrepot_http::repo_link::resolve(&ctx.state, &url, &repo.owner).await?,
         None => None,
     };
+    let expected = Expected {
+        sha256: Some(pushed.sha256.clone()),
+        ..Expected::default()
+    };
     let blob = ctx
         .state
         .registry
-        .store_blob(
-            stream_of(bytes.clone()),
-            Expected {
-                sha256: Some(sha256.clone()),
-                ..Expected::default()
-            },
-        )
+        .store_blob(stream_of(pushed.bytes.clone()), expected)
         .await?;
     let publication = Publication {
         owner: repo.owner.clone(),
         package_type: PackageType::Container,
         name: repo.image.clone(),
         version: digest.clone(),
-        metadata: describe(&doc, &media_type, bytes.len(), &sha512),
+        metadata: describe(
+            &pushed.doc,
+            &pushed.media_type,
+            pushed.bytes.len(),
+            &pushed.sha512,
+        ),
         files: vec![StagedFile {
             name: "manifest.json".into(),
             blob,
-            content_type: Some(media_type.clone()),
+            content_type: Some(pushed.media_type.clone()),
         }],
-        tags: tags.clone(),
+        tags: pushed.tags.clone(),
         repository: repository.clone(),
         description,
         readme: None,
@@ -347,20 +425,16 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
                     .connect_repository(&package, &repo)
                     .await?;
             }
+            Ok(())
         }
         // The same manifest again: only its tags move.
         Err(ServiceError::Conflict(_)) => {
-            let package = ctx
-                .state
-                .registry
-                .meta
+            let meta = &ctx.state.registry.meta;
+            let package = meta
                 .package(owner.id, PackageType::Container, &repo.image, false)
                 .await?
                 .ok_or_else(manifest_unknown)?;
-            let version = ctx
-                .state
-                .registry
-                .meta
+            let version = meta
                 .version(package.id, &digest)
                 .await?
                 .ok_or_else(manifest_unknown)?;
@@ -370,39 +444,20 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
                     .restore_version(actor, &package, &version)
                     .await?;
             }
-            let version = ctx
-                .state
-                .registry
-                .meta
+            let version = meta
                 .version_by_id(version.id)
                 .await?
                 .ok_or_else(manifest_unknown)?;
-            for tag in &tags {
+            for tag in &pushed.tags {
                 ctx.state
                     .registry
                     .set_tag(actor, &package, tag, &version)
                     .await?;
             }
+            Ok(())
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
-    let mut response = StatusCode::CREATED.into_response();
-    set(
-        &mut response,
-        "location",
-        &format!("/v2/{}/manifests/{pushed_digest}", repo.full()),
-    );
-    set(&mut response, "docker-content-digest", &pushed_digest);
-    response
-        .headers_mut()
-        .insert(header::CONTENT_LENGTH, HeaderValue::from(0));
-    if let Some(subject) = doc.pointer("/subject/digest").and_then(Value::as_str) {
-        set(&mut response, "oci-subject", subject);
-    }
-    for tag in &extra {
-        set(&mut response, "oci-tag", tag);
-    }
-    Ok(response)
 }
 
 /// The source repository URL and description a manifest's annotations or
@@ -465,7 +520,7 @@ async fn delete(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Respon
             .registry
             .remove_tag(actor, &package, reference)
             .await
-            .map_err(|e| OciError::from_service(e, Code::ManifestUnknown))?;
+            .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?;
     }
     Ok(StatusCode::ACCEPTED.into_response())
 }
