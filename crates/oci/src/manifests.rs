@@ -352,11 +352,7 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
         "location",
         &format!("/v2/{}/manifests/{}", repo.full(), pushed.named_digest),
     );
-    set(
-        &mut response,
-        "docker-content-digest",
-        &pushed.named_digest,
-    );
+    set(&mut response, "docker-content-digest", &pushed.named_digest);
     response
         .headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(0));

@@ -319,3 +319,57 @@ fn killing_a_node_during_a_publish_leaves_the_other_serving_and_nothing_half_wri
         .unwrap();
     assert_eq!(done.status(), 201);
 }
+
+#[test]
+fn a_chunked_container_upload_started_on_one_node_finishes_on_another() {
+    let shared = Shared::new("chunked");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&["user", "create", "alice"]);
+    let t = token(&a, "alice", "read:packages,write:packages");
+    let client = Client::new();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let digest = format!(
+        "sha256:{}",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data))
+    );
+
+    let start = client
+        .post(a.url("/v2/alice/app/blobs/uploads/"))
+        .basic_auth("alice", Some(&t))
+        .send()
+        .unwrap();
+    assert_eq!(start.status(), 202);
+    let location = start.headers()["location"].to_str().unwrap().to_owned();
+    let first = client
+        .patch(a.url(&location))
+        .basic_auth("alice", Some(&t))
+        .header("Content-Range", "0-99999")
+        .body(data[..100_000].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(first.status(), 202);
+    let second = client
+        .patch(b.url(&location))
+        .basic_auth("alice", Some(&t))
+        .header("Content-Range", "100000-199999")
+        .body(data[100_000..200_000].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(second.status(), 202, "node B continues node A's session");
+    assert_eq!(second.headers()["range"], "0-199999");
+    let done = client
+        .put(a.url(&format!("{location}?digest={digest}")))
+        .basic_auth("alice", Some(&t))
+        .body(data[200_000..].to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 201);
+    let fetched = client
+        .get(b.url(&format!("/v2/alice/app/blobs/{digest}")))
+        .basic_auth("alice", Some(&t))
+        .send()
+        .unwrap();
+    assert_eq!(fetched.bytes().unwrap().to_vec(), data);
+}
