@@ -7,6 +7,7 @@ mod auth;
 mod blobs;
 mod endpoint;
 mod error;
+pub mod gc;
 mod manifests;
 mod name;
 

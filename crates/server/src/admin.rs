@@ -26,6 +26,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             to_database,
             to_blobs,
         } => return copy(&config, &to_database, &to_blobs).await,
+        AdminCommand::Gc { dry_run } => return gc(&config, dry_run).await,
         _ => {}
     }
     let registry = config.open_registry(true).await?;
@@ -131,7 +132,9 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             registry.revoke_token(token_id).await?;
             eprintln!("revoked token {token_id}");
         }
-        AdminCommand::Migrate | AdminCommand::Copy { .. } => unreachable!("handled above"),
+        AdminCommand::Migrate | AdminCommand::Copy { .. } | AdminCommand::Gc { .. } => {
+            unreachable!("handled above")
+        }
         AdminCommand::Token {
             command: TokenCommand::List { user },
         } => {
@@ -176,5 +179,40 @@ async fn copy(config: &Config, to_database: &str, to_blobs: &str) -> anyhow::Res
     eprintln!(
         "copied {copied} blobs to {to_blobs} ({present} were already there), every digest verified"
     );
+    Ok(())
+}
+
+/// `admin gc`: one collection now, or with `--dry-run` the list of what
+/// would go, one line each on standard output.
+async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    let registry = config.open_registry(true).await?;
+    let images = entrepot_oci::gc::collect(&registry, entrepot_oci::gc::GRACE, dry_run).await?;
+    for blob in &images.blobs {
+        println!("image-blob\t{blob}");
+    }
+    for upload in &images.uploads {
+        println!("upload\t{upload}");
+    }
+    if dry_run {
+        for digest in registry
+            .collectable_blobs(entrepot_service::packages::BLOB_GRACE)
+            .await?
+        {
+            println!("blob\tsha256:{digest}");
+        }
+        eprintln!("dry run: nothing was removed");
+    } else {
+        let report = registry
+            .purge_expired(entrepot_service::packages::BLOB_GRACE)
+            .await?;
+        eprintln!(
+            "removed {} image blob links, {} uploads, {} packages, {} versions and {} blobs",
+            images.blobs.len(),
+            images.uploads.len(),
+            report.packages,
+            report.versions,
+            report.blobs
+        );
+    }
     Ok(())
 }

@@ -126,6 +126,13 @@ pub enum AdminCommand {
     },
     /// Bring the database schema up to date.
     Migrate,
+    /// Collect garbage now: image blobs no manifest names, abandoned
+    /// uploads, expired deletions and unreferenced blobs.
+    Gc {
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Copy this install (every row and blob) into an empty database and blob store.
     Copy {
         /// The target database, e.g. `postgres://…`

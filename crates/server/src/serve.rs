@@ -81,6 +81,11 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
         let until = now + chrono::TimeDelta::minutes(55);
         match registry.meta.claim_job("purge", &node, until, now).await {
             Ok(true) => {
+                if let Err(e) =
+                    entrepot_oci::gc::collect(&registry, entrepot_oci::gc::GRACE, false).await
+                {
+                    tracing::warn!(error = %e, "image collection failed; it will run again");
+                }
                 if let Err(e) = registry
                     .purge_expired(entrepot_service::packages::BLOB_GRACE)
                     .await

@@ -743,3 +743,92 @@ fn invalid_names_and_unknown_repositories_get_the_specs_codes() {
         .unwrap();
     assert_eq!(version, json!({}));
 }
+
+#[test]
+fn garbage_collection_takes_only_blobs_no_manifest_names() {
+    let (dir, server) = setup();
+    let r = alice(&server);
+    let (_, _) = r.push_image("alice/app", "v1", b"kept layer");
+    let stray = r.push_blob("alice/app", b"a blob no manifest names");
+    let start = r
+        .req(reqwest::Method::POST, "/v2/alice/app/blobs/uploads/")
+        .send()
+        .unwrap();
+    assert_eq!(start.status(), 202);
+
+    // The admin command's dry run lists nothing young.
+    let dry = server.admin(&["gc", "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&dry.stdout).trim().is_empty(),
+        "nothing is old enough yet"
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let registry = rt.block_on(async {
+        let data = dir.path().join("entrepot-data");
+        let meta = entrepot_store::SqlStore::open_path(&data.join("entrepot.db"))
+            .await
+            .unwrap();
+        let blobs = entrepot_store::FsBlobStore::open(data.join("blobs"))
+            .await
+            .unwrap();
+        entrepot_service::Registry::new(
+            std::sync::Arc::new(meta),
+            std::sync::Arc::new(blobs),
+            entrepot_core::Policy::default(),
+            entrepot_service::Limits::default(),
+        )
+    });
+    let dry = rt
+        .block_on(entrepot_oci::gc::collect(
+            &registry,
+            chrono::TimeDelta::zero(),
+            true,
+        ))
+        .unwrap();
+    assert_eq!(dry.blobs, vec![format!("alice/app@{stray}")]);
+    let stray_head = r
+        .req(
+            reqwest::Method::HEAD,
+            &format!("/v2/alice/app/blobs/{stray}"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(stray_head.status(), 200, "a dry run removes nothing");
+    let done = rt
+        .block_on(entrepot_oci::gc::collect(
+            &registry,
+            chrono::TimeDelta::zero(),
+            false,
+        ))
+        .unwrap();
+    assert_eq!(done.blobs.len(), 1);
+    let report = rt
+        .block_on(registry.purge_expired(std::time::Duration::ZERO))
+        .unwrap();
+    assert_eq!(report.blobs, 1, "the stray blob's bytes go too");
+    assert_eq!(
+        r.req(
+            reqwest::Method::HEAD,
+            &format!("/v2/alice/app/blobs/{stray}")
+        )
+        .send()
+        .unwrap()
+        .status(),
+        404
+    );
+    let manifest = r
+        .req(reqwest::Method::GET, "/v2/alice/app/manifests/v1")
+        .send()
+        .unwrap();
+    assert_eq!(manifest.status(), 200, "the image is intact");
+    let layer = sha256(b"kept layer");
+    let pulled = r
+        .req(
+            reqwest::Method::GET,
+            &format!("/v2/alice/app/blobs/{layer}"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(&pulled.bytes().unwrap()[..], b"kept layer");
+}

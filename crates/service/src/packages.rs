@@ -589,6 +589,29 @@ pub struct PurgeReport {
 pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
 
 impl Registry {
+    /// Blobs nothing references that are older than `grace`.
+    pub async fn collectable_blobs(
+        &self,
+        grace: std::time::Duration,
+    ) -> ServiceResult<Vec<String>> {
+        let mut out = Vec::new();
+        for digest in self.blobs.list().await? {
+            if self.meta.blob_referenced(&digest).await? {
+                continue;
+            }
+            let old_enough = self
+                .blobs
+                .modified(&digest)
+                .await?
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age >= grace);
+            if old_enough {
+                out.push(digest);
+            }
+        }
+        Ok(out)
+    }
+
     /// Removes packages and versions deleted longer ago than the retention
     /// period, then every blob nothing references (older than the grace
     /// period). Idempotent, so running it twice or on two nodes is harmless.
@@ -606,20 +629,9 @@ impl Registry {
             self.meta.purge_version(id).await?;
             report.versions += 1;
         }
-        for digest in self.blobs.list().await? {
-            if self.meta.blob_referenced(&digest).await? {
-                continue;
-            }
-            let old_enough = self
-                .blobs
-                .modified(&digest)
-                .await?
-                .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age >= blob_grace);
-            if old_enough {
-                self.blobs.delete(&digest).await?;
-                report.blobs += 1;
-            }
+        for digest in self.collectable_blobs(blob_grace).await? {
+            self.blobs.delete(&digest).await?;
+            report.blobs += 1;
         }
         if report != PurgeReport::default() {
             tracing::info!(?report, "purged expired packages, versions and blobs");

@@ -599,6 +599,28 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         Some(link.clone())
     );
     assert_eq!(store.links_of(&link.digest).await.unwrap().len(), 1);
+    let later = at + chrono::TimeDelta::seconds(1);
+    assert_eq!(
+        store
+            .links_before(PackageType::Container, later)
+            .await
+            .unwrap(),
+        vec![link.clone()]
+    );
+    assert!(
+        store
+            .links_before(PackageType::Container, at)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .links_before(PackageType::Npm, later)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.blob_referenced(&"f".repeat(64)).await.unwrap());
     assert!(
         store

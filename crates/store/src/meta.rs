@@ -265,6 +265,8 @@ pub trait UploadStore: Send + Sync {
     /// Sessions untouched since `cutoff`, for the collector.
     async fn stale_uploads(&self, cutoff: Timestamp) -> StoreResult<Vec<String>>;
 
+    /// Links a blob (again); the link's time is refreshed, so a blob being
+    /// pushed anew is never collected under the push.
     async fn link_blob(&self, link: &BlobLink, at: Timestamp) -> StoreResult<()>;
     async fn blob_link(
         &self,
@@ -282,6 +284,12 @@ pub trait UploadStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Every repository that holds `digest`.
     async fn links_of(&self, digest: &str) -> StoreResult<Vec<BlobLink>>;
+    /// Links of one package type made before `cutoff`, for the collector.
+    async fn links_before(
+        &self,
+        package_type: PackageType,
+        cutoff: Timestamp,
+    ) -> StoreResult<Vec<BlobLink>>;
 
     /// The value of an instance setting, creating it with `initial` if
     /// absent; every node gets the same value.

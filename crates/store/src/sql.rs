@@ -1174,7 +1174,8 @@ impl UploadStore for SqlStore {
         sqlx::query(
             "INSERT INTO blob_links (owner_id, package_type, repository, digest, sha256, size, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (owner_id, package_type, repository, digest) DO NOTHING",
+             ON CONFLICT (owner_id, package_type, repository, digest)
+             DO UPDATE SET created_at = excluded.created_at",
         )
         .bind(link.owner_id)
         .bind(link.package_type.as_str())
@@ -1232,6 +1233,22 @@ impl UploadStore for SqlStore {
                 .bind(digest)
                 .fetch_all(&self.reader)
                 .await?;
+        rows.iter().map(blob_link).collect()
+    }
+
+    async fn links_before(
+        &self,
+        package_type: PackageType,
+        cutoff: Timestamp,
+    ) -> StoreResult<Vec<BlobLink>> {
+        let rows = sqlx::query(
+            "SELECT * FROM blob_links WHERE package_type = $1 AND created_at < $2
+             ORDER BY owner_id, repository, digest",
+        )
+        .bind(package_type.as_str())
+        .bind(ts(&cutoff))
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(blob_link).collect()
     }
 
