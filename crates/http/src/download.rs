@@ -10,24 +10,44 @@ use entrepot_store::ByteRange;
 
 use crate::state::AppState;
 
-/// Parses a single `bytes=START-END` range; anything else is ignored, as
-/// RFC 9110 allows.
-pub fn parse_range(headers: &HeaderMap) -> Option<ByteRange> {
+/// What a `Range` header asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeRequest {
+    /// `bytes=START-END` or `bytes=START-`.
+    Bytes(ByteRange),
+    /// `bytes=-N`: the last N bytes.
+    Last(u64),
+    /// A well-formed range that can never be satisfied (`bytes=500-0`).
+    Unsatisfiable,
+}
+
+/// Parses a single byte range; anything else (several ranges, other units)
+/// is ignored, as RFC 9110 allows, and the whole content is served.
+pub fn parse_range(headers: &HeaderMap) -> Option<RangeRequest> {
     let value = headers.get(header::RANGE)?.to_str().ok()?;
     let spec = value.strip_prefix("bytes=")?;
     if spec.contains(',') {
         return None;
     }
     let (start, end) = spec.split_once('-')?;
-    let start: u64 = start.trim().parse().ok()?;
-    let end = match end.trim() {
+    let (start, end) = (start.trim(), end.trim());
+    if start.is_empty() {
+        let n: u64 = end.parse().ok()?;
+        return Some(if n == 0 {
+            RangeRequest::Unsatisfiable
+        } else {
+            RangeRequest::Last(n)
+        });
+    }
+    let start: u64 = start.parse().ok()?;
+    let end = match end {
         "" => None,
         e => Some(e.parse().ok()?),
     };
     if end.is_some_and(|e| e < start) {
-        return None;
+        return Some(RangeRequest::Unsatisfiable);
     }
-    Some(ByteRange { start, end })
+    Some(RangeRequest::Bytes(ByteRange { start, end }))
 }
 
 /// Streams `file` to the client, honouring `Range` and `If-None-Match`.
@@ -61,7 +81,26 @@ pub async fn serve_blob(
             .body(Body::empty())
             .expect("valid response"));
     }
-    let range = parse_range(request_headers);
+    let range = match parse_range(request_headers) {
+        None => None,
+        Some(RangeRequest::Bytes(r)) => Some(r),
+        Some(RangeRequest::Last(n)) => {
+            let size = state
+                .registry
+                .blobs
+                .size(sha256)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("blob not found"))?;
+            Some(ByteRange {
+                start: size.saturating_sub(n),
+                end: None,
+            })
+        }
+        Some(RangeRequest::Unsatisfiable) => {
+            let size = state.registry.blobs.size(sha256).await?.unwrap_or(0);
+            return Err(ServiceError::RangeNotSatisfiable { size });
+        }
+    };
     if head_only {
         let size = state
             .registry
@@ -128,21 +167,18 @@ mod tests {
 
     #[test]
     fn single_byte_ranges_parse_and_others_are_ignored() {
+        let bytes = |start, end| Some(RangeRequest::Bytes(ByteRange { start, end }));
+        assert_eq!(parse_range(&headers("bytes=0-99")), bytes(0, Some(99)));
+        assert_eq!(parse_range(&headers("bytes=100-")), bytes(100, None));
         assert_eq!(
-            parse_range(&headers("bytes=0-99")),
-            Some(ByteRange {
-                start: 0,
-                end: Some(99)
-            })
+            parse_range(&headers("bytes=-5")),
+            Some(RangeRequest::Last(5))
         );
         assert_eq!(
-            parse_range(&headers("bytes=100-")),
-            Some(ByteRange {
-                start: 100,
-                end: None
-            })
+            parse_range(&headers("bytes=5-1")),
+            Some(RangeRequest::Unsatisfiable)
         );
-        for ignored in ["bytes=5-1", "bytes=0-1,4-5", "items=0-1", "bytes=-5"] {
+        for ignored in ["bytes=0-1,4-5", "items=0-1", "bytes=x-"] {
             assert_eq!(parse_range(&headers(ignored)), None, "{ignored}");
         }
     }

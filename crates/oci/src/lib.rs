@@ -199,8 +199,9 @@ pub(crate) async fn repo_access(
         (Act::Pull, Some(_)) => Action::Read,
         (Act::Push, Some(_)) => Action::Publish,
         (Act::Delete, Some(_)) => Action::Delete,
-        (Act::Pull | Act::Push, None) => Action::Create,
-        (Act::Delete, None) => return Err(hidden()),
+        // A repository without manifests yet is its namespace's: those who
+        // may create images there may push, pull and delete its blobs.
+        (Act::Pull | Act::Push | Act::Delete, None) => Action::Create,
     };
     let result = if let Some(p) = &package {
         registry.authorize_package(actor, action, p).await

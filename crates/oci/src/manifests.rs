@@ -138,10 +138,16 @@ async fn get(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Response>
     )
     .await
     .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?;
-    let digest = if reference.starts_with("sha512:") {
+    // A digest reference is echoed; a tag reports the digest it was pushed
+    // by (sha512 when the client chose it), else the manifest's first one.
+    let digest = if Digest::looks_like(reference) {
         reference.to_owned()
     } else {
-        version.name.clone()
+        let m = &version.metadata;
+        m.pointer(&format!("/tag_digests/{reference}"))
+            .or_else(|| m.get("digest"))
+            .and_then(Value::as_str)
+            .map_or_else(|| version.name.clone(), str::to_owned)
     };
     set(&mut response, "docker-content-digest", &digest);
     if !head && response.status() == StatusCode::OK {
@@ -151,7 +157,7 @@ async fn get(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Response>
 }
 
 /// What a manifest says about itself, kept as the version's metadata.
-fn describe(doc: &Value, media_type: &str, size: usize, sha512: &str) -> Value {
+fn describe(doc: &Value, media_type: &str, size: usize, sha512: &str, digest: &str) -> Value {
     let digests = |list: &Value| -> Vec<Value> {
         list.as_array()
             .map(|a| a.iter().filter_map(|d| d.get("digest").cloned()).collect())
@@ -172,6 +178,8 @@ fn describe(doc: &Value, media_type: &str, size: usize, sha512: &str) -> Value {
         "manifests": digests(doc.get("manifests").unwrap_or(&Value::Null)),
         "size": size,
         "sha512": sha512,
+        "digest": digest,
+        "tag_digests": {},
     })
 }
 
@@ -369,6 +377,26 @@ async fn put(ctx: &Ctx, repo: &RepoName, reference: &str, body: Body) -> OciResu
     Ok(response)
 }
 
+/// Tags pushed with a sha512 digest report that digest; returns whether
+/// anything changed.
+fn remember_tag_digests(metadata: &mut Value, pushed: &Pushed) -> bool {
+    let mut changed = false;
+    if let Some(map) = metadata
+        .get_mut("tag_digests")
+        .and_then(Value::as_object_mut)
+    {
+        if pushed.named_digest.starts_with("sha256:") {
+            return false;
+        }
+        for tag in &pushed.tags {
+            let named = json!(pushed.named_digest);
+            changed |= map.get(tag) != Some(&named);
+            map.insert(tag.clone(), named);
+        }
+    }
+    changed
+}
+
 /// Stores the manifest as a version (or, pushed again, moves its tags).
 async fn record(
     ctx: &Ctx,
@@ -386,6 +414,14 @@ async fn record(
         sha256: Some(pushed.sha256.clone()),
         ..Expected::default()
     };
+    let mut metadata = describe(
+        &pushed.doc,
+        &pushed.media_type,
+        pushed.bytes.len(),
+        &pushed.sha512,
+        &pushed.named_digest,
+    );
+    remember_tag_digests(&mut metadata, pushed);
     let blob = ctx
         .state
         .registry
@@ -396,12 +432,7 @@ async fn record(
         package_type: PackageType::Container,
         name: repo.image.clone(),
         version: digest.clone(),
-        metadata: describe(
-            &pushed.doc,
-            &pushed.media_type,
-            pushed.bytes.len(),
-            &pushed.sha512,
-        ),
+        metadata,
         files: vec![StagedFile {
             name: "manifest.json".into(),
             blob,

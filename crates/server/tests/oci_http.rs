@@ -178,6 +178,25 @@ fn chunked_uploads_continue_in_order_and_refuse_gaps_with_416() {
         .unwrap();
     assert_eq!(part.status(), 206);
     assert_eq!(&part.bytes().unwrap()[..], b"234");
+    let suffix = r
+        .req(
+            reqwest::Method::GET,
+            &format!("/v2/alice/app/blobs/{digest}"),
+        )
+        .header("Range", "bytes=-3")
+        .send()
+        .unwrap();
+    assert_eq!(suffix.status(), 206);
+    assert_eq!(&suffix.bytes().unwrap()[..], b"hij");
+    let inverted = r
+        .req(
+            reqwest::Method::GET,
+            &format!("/v2/alice/app/blobs/{digest}"),
+        )
+        .header("Range", "bytes=5-1")
+        .send()
+        .unwrap();
+    assert_eq!(inverted.status(), 416);
     // The session is gone.
     assert_eq!(
         r.req(reqwest::Method::GET, &location)
