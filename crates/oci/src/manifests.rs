@@ -405,7 +405,11 @@ async fn record(
     pushed: &Pushed,
 ) -> OciResult<()> {
     let digest = format!("sha256:{}", pushed.sha256);
-    let (source, description) = annotations_and_labels(ctx, owner, repo, &pushed.doc).await;
+    let ImageInfo {
+        source,
+        description,
+        licenses,
+    } = annotations_and_labels(ctx, owner, repo, &pushed.doc).await;
     let repository = match source {
         Some(url) => entrepot_http::repo_link::resolve(&ctx.state, &url, &repo.owner).await?,
         None => None,
@@ -422,6 +426,9 @@ async fn record(
         &pushed.named_digest,
     );
     remember_tag_digests(&mut metadata, pushed);
+    if let Some(licenses) = licenses {
+        metadata["license"] = json!(licenses);
+    }
     let blob = ctx
         .state
         .registry
@@ -494,16 +501,23 @@ async fn annotations_and_labels(
     owner: &entrepot_core::Account,
     repo: &RepoName,
     doc: &Value,
-) -> (Option<String>, Option<String>) {
+) -> ImageInfo {
     let pick = |map: Option<&Value>, key: &str| {
         map.and_then(|m| m.get(key))
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
+    const SOURCE: &str = "org.opencontainers.image.source";
+    const DESCRIPTION: &str = "org.opencontainers.image.description";
+    const LICENSES: &str = "org.opencontainers.image.licenses";
     let annotations = doc.get("annotations");
-    let mut source = pick(annotations, "org.opencontainers.image.source");
-    let mut description = pick(annotations, "org.opencontainers.image.description");
-    if (source.is_none() || description.is_none())
+    let mut info = ImageInfo {
+        source: pick(annotations, SOURCE),
+        description: pick(annotations, DESCRIPTION),
+        licenses: pick(annotations, LICENSES),
+    };
+    let incomplete = info.source.is_none() || info.description.is_none() || info.licenses.is_none();
+    if incomplete
         && let Some(config) = doc.pointer("/config/digest").and_then(Value::as_str)
         && let Ok(Some(link)) = ctx
             .state
@@ -519,12 +533,22 @@ async fn annotations_and_labels(
             && let Ok(config) = serde_json::from_slice::<Value>(&chunks.concat())
         {
             let labels = config.pointer("/config/Labels");
-            source = source.or_else(|| pick(labels, "org.opencontainers.image.source"));
-            description =
-                description.or_else(|| pick(labels, "org.opencontainers.image.description"));
+            info.source = info.source.or_else(|| pick(labels, SOURCE));
+            info.description = info.description.or_else(|| pick(labels, DESCRIPTION));
+            info.licenses = info.licenses.or_else(|| pick(labels, LICENSES));
         }
     }
-    (source, description.map(|d| d.chars().take(512).collect()))
+    // GitHub's limits: 512 characters of description, 256 of licenses.
+    info.description = info.description.map(|d| d.chars().take(512).collect());
+    info.licenses = info.licenses.map(|l| l.chars().take(256).collect());
+    info
+}
+
+/// What an image declares about itself for its package page.
+struct ImageInfo {
+    source: Option<String>,
+    description: Option<String>,
+    licenses: Option<String>,
 }
 
 async fn delete(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Response> {

@@ -851,3 +851,43 @@ fn garbage_collection_takes_only_blobs_no_manifest_names() {
         .unwrap();
     assert_eq!(&pulled.bytes().unwrap()[..], b"kept layer");
 }
+
+#[test]
+fn the_source_annotation_connects_the_repository_and_feeds_the_package() {
+    let (_dir, server) = setup();
+    server.admin(&["repo", "create", "alice/web"]);
+    let r = alice(&server);
+    let config = br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"org.opencontainers.image.licenses":"MIT"}}}"#;
+    let config_digest = r.push_blob("alice/web", config);
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [],
+        "annotations": {
+            "org.opencontainers.image.source": "https://github.com/alice/web",
+            "org.opencontainers.image.description": "The web front end",
+        },
+    });
+    assert_eq!(r.push_manifest("alice/web", "1.0", &manifest).status(), 201);
+    let client = Client::new();
+    let package: Value = client
+        .get(server.url("/api/v3/user/packages/container/web"))
+        .bearer_auth(&r.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(package["repository"]["full_name"], "alice/web");
+    let versions: Value = client
+        .get(server.url("/api/v3/user/packages/container/web/versions"))
+        .bearer_auth(&r.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(versions[0]["description"], "The web front end");
+    assert_eq!(
+        versions[0]["license"], "MIT",
+        "licenses come from the image config's labels"
+    );
+}
