@@ -507,9 +507,6 @@ async fn annotations_and_labels(
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    const SOURCE: &str = "org.opencontainers.image.source";
-    const DESCRIPTION: &str = "org.opencontainers.image.description";
-    const LICENSES: &str = "org.opencontainers.image.licenses";
     let annotations = doc.get("annotations");
     let mut info = ImageInfo {
         source: pick(annotations, SOURCE),
@@ -543,6 +540,10 @@ async fn annotations_and_labels(
     info.licenses = info.licenses.map(|l| l.chars().take(256).collect());
     info
 }
+
+const SOURCE: &str = "org.opencontainers.image.source";
+const DESCRIPTION: &str = "org.opencontainers.image.description";
+const LICENSES: &str = "org.opencontainers.image.licenses";
 
 /// What an image declares about itself for its package page.
 struct ImageInfo {
