@@ -441,20 +441,34 @@ async fn list_packages(
     let filter = entrepot_store::PackageFilter {
         owner_id: Some(owner.id),
         package_type: Some(package_type),
+        visibility,
         ..Default::default()
     };
-    let mut items = Vec::new();
-    for package in state.registry.meta.list_packages(filter).await? {
-        if visibility.is_some_and(|v| v != package.visibility)
-            || !state.registry.can_read(&actor, &package).await?
-        {
-            continue;
+    let meta = &state.registry.meta;
+    let (page_items, total) = if sees_everything(&state, &actor, &owner, package_type).await? {
+        // The owner (or an admin of it) may read every package: page in SQL.
+        let total = meta.count_packages(filter.clone()).await?;
+        let items = meta
+            .list_packages(entrepot_store::PackageFilter {
+                offset: Some(((page.page - 1) * page.per_page) as u64),
+                limit: Some(page.per_page as u64),
+                ..filter
+            })
+            .await?;
+        (items, usize::try_from(total).unwrap_or(usize::MAX))
+    } else {
+        let mut readable = Vec::new();
+        for package in meta.list_packages(filter).await? {
+            if state.registry.can_read(&actor, &package).await? {
+                readable.push(package);
+            }
         }
-        items.push(package);
-    }
+        let total = readable.len();
+        (page.slice(&readable).to_vec(), total)
+    };
     // Only the page's packages are rendered; the rest are only counted.
     let mut rendered = Vec::with_capacity(page.per_page);
-    for package in page.slice(&items) {
+    for package in &page_items {
         rendered.push(package_json(&state, &owner, package).await?);
     }
     let mut url = list_url(&state, route, &owner);
@@ -462,7 +476,29 @@ async fn list_packages(
     if let Some(v) = visibility {
         url = format!("{url}&visibility={v}");
     }
-    Ok(paginated(rendered, items.len(), page, &url))
+    Ok(paginated(rendered, total, page, &url))
+}
+
+/// Whether `actor` may read every package `owner` has: the owner, a site
+/// administrator, or an owner of the organization.
+async fn sees_everything(
+    state: &AppState,
+    actor: &Actor,
+    owner: &Account,
+    package_type: PackageType,
+) -> Result<bool, ApiError> {
+    let Actor::User { id, site_admin, scopes, .. } = actor else {
+        return Ok(false);
+    };
+    let repo_scoped = package_type.registry_kind() == entrepot_core::RegistryKind::RepositoryScoped;
+    if !scopes.contains(Scope::ReadPackages) || (repo_scoped && !scopes.contains(Scope::Repo)) {
+        return Ok(false);
+    }
+    if *site_admin || *id == owner.id {
+        return Ok(true);
+    }
+    Ok(owner.kind == AccountKind::Organization
+        && state.registry.meta.org_role(owner.id, *id).await? == Some(entrepot_core::OrgRole::Owner))
 }
 
 fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {

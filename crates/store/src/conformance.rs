@@ -495,6 +495,19 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         .unwrap();
     assert_eq!(listed.len(), 1);
 
+    // Pages and counts.
+    for name in ["p1", "p2", "p3"] {
+        store.create_package(NewPackage { name: name.into(), repository_id: None, ..new_package.clone() }).await.unwrap();
+    }
+    let all = PackageFilter { owner_id: Some(alice.id), package_type: Some(PackageType::Npm), ..PackageFilter::default() };
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    let page = store.list_packages(PackageFilter { offset: Some(1), limit: Some(2), ..all.clone() }).await.unwrap();
+    assert_eq!(page.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p1", "p2"]);
+    let rest = store.list_packages(PackageFilter { offset: Some(3), ..all.clone() }).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    let public = PackageFilter { visibility: Some(Visibility::Public), ..all.clone() };
+    assert_eq!(store.count_packages(public).await.unwrap(), 0);
+
     let updated = store
         .update_package(
             pkg.id,

@@ -121,7 +121,11 @@ pub struct PackageFilter {
     pub owner_id: Option<Id>,
     pub package_type: Option<PackageType>,
     pub repository_id: Option<Id>,
+    pub visibility: Option<Visibility>,
     pub include_deleted: bool,
+    /// A page of the list, in id order: skip `offset`, return at most `limit`.
+    pub offset: Option<u64>,
+    pub limit: Option<u64>,
 }
 
 #[async_trait]
@@ -138,6 +142,8 @@ pub trait PackageStore: Send + Sync {
     ) -> StoreResult<Option<Package>>;
     async fn package_by_id(&self, id: Id) -> StoreResult<Option<Package>>;
     async fn list_packages(&self, filter: PackageFilter) -> StoreResult<Vec<Package>>;
+    /// How many packages match (`offset` and `limit` ignored).
+    async fn count_packages(&self, filter: PackageFilter) -> StoreResult<u64>;
     async fn update_package(
         &self,
         id: Id,

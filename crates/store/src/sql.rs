@@ -6,6 +6,7 @@
 //! SQLite gets WAL, full fsync, and one writer connection beside a pool of
 //! readers, so that writes never meet `SQLITE_BUSY` half-way through.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -542,6 +543,47 @@ impl TokenStore for SqlStore {
     }
 }
 
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The `WHERE` clause of a package filter, with its parameters in order.
+fn package_conditions(f: &PackageFilter) -> (String, Vec<Bind>) {
+    let mut conditions = vec!["1 = 1".to_owned()];
+    let mut binds = Vec::new();
+    if let Some(owner) = f.owner_id {
+        binds.push(Bind::Int(owner));
+        conditions.push(format!("p.owner_id = ${}", binds.len()));
+    }
+    if let Some(t) = f.package_type {
+        binds.push(Bind::Text(t.as_str().to_owned()));
+        conditions.push(format!("p.package_type = ${}", binds.len()));
+    }
+    if let Some(r) = f.repository_id {
+        binds.push(Bind::Int(r));
+        conditions.push(format!("p.repository_id = ${}", binds.len()));
+    }
+    if let Some(v) = f.visibility {
+        binds.push(Bind::Text(v.as_str().to_owned()));
+        conditions.push(format!("p.visibility = ${}", binds.len()));
+    }
+    if !f.include_deleted {
+        conditions.push("p.deleted_at IS NULL".to_owned());
+    }
+    (conditions.join(" AND "), binds)
+}
+
+fn bind_all<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    binds.into_iter().fold(query, |q, b| match b {
+        Bind::Int(i) => q.bind(i),
+        Bind::Text(t) => q.bind(t),
+    })
+}
+
 #[async_trait]
 impl PackageStore for SqlStore {
     async fn create_package(&self, p: NewPackage) -> StoreResult<Package> {
@@ -596,40 +638,30 @@ impl PackageStore for SqlStore {
     }
 
     async fn list_packages(&self, f: PackageFilter) -> StoreResult<Vec<Package>> {
-        let mut conditions = vec!["1 = 1".to_owned()];
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        if f.owner_id.is_some() {
-            conditions.push(format!("p.owner_id = {}", next()));
+        let (conditions, binds) = package_conditions(&f);
+        let mut sql = format!("SELECT {PACKAGE_COLUMNS} WHERE {conditions} ORDER BY p.id");
+        if let Some(limit) = f.limit {
+            write!(sql, " LIMIT {limit}").expect("writing to a String");
         }
-        if f.package_type.is_some() {
-            conditions.push(format!("p.package_type = {}", next()));
+        if let Some(offset) = f.offset {
+            if f.limit.is_none() {
+                sql.push_str(" LIMIT -1");
+            }
+            write!(sql, " OFFSET {offset}").expect("writing to a String");
         }
-        if f.repository_id.is_some() {
-            conditions.push(format!("p.repository_id = {}", next()));
-        }
-        if !f.include_deleted {
-            conditions.push("p.deleted_at IS NULL".to_owned());
-        }
-        let sql = format!(
-            "SELECT {PACKAGE_COLUMNS} WHERE {} ORDER BY p.id",
-            conditions.join(" AND ")
-        );
-        let mut query = sqlx::query(&sql);
-        if let Some(owner) = f.owner_id {
-            query = query.bind(owner);
-        }
-        if let Some(t) = f.package_type {
-            query = query.bind(t.as_str());
-        }
-        if let Some(r) = f.repository_id {
-            query = query.bind(r);
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+        let rows = bind_all(sqlx::query(&sql), binds).fetch_all(&self.reader).await?;
         rows.iter().map(package).collect()
+    }
+
+    async fn count_packages(&self, f: PackageFilter) -> StoreResult<u64> {
+        let (conditions, binds) = package_conditions(&f);
+        let sql = format!("SELECT COUNT(*) FROM packages p WHERE {conditions}");
+        let query = sqlx::query_scalar::<_, i64>(&sql);
+        let query = binds.into_iter().fold(query, |q, b| match b {
+            Bind::Int(i) => q.bind(i),
+            Bind::Text(t) => q.bind(t),
+        });
+        Ok(query.fetch_one(&self.reader).await? as u64)
     }
 
     async fn update_package(

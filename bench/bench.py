@@ -1,0 +1,687 @@
+#!/usr/bin/env python3
+"""Entrepot's benchmarks, side by side with its peers on this machine.
+
+Every system runs on loopback with its state in a fresh temporary folder,
+gets the same data, and is measured with the same tools (wrk, hyperfine,
+curl). The results, the machine, the versions and the exact commands go to
+BENCHMARKS.md. `--quick` runs each figure for a moment against Entrepot
+alone, so that the harness is exercised by the test suite and cannot rot.
+"""
+
+import argparse
+import base64
+import concurrent.futures
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMMANDS = []  # every load command, as run, for the report
+
+
+# ---------------------------------------------------------------- helpers
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, deadline=60, ok=(200, 401, 404)):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status in ok:
+                    return
+        except urllib.error.HTTPError as e:
+            if e.code in ok:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer in {deadline} s")
+
+
+def request(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=600) as r:
+            return r.status, dict((k.lower(), v) for k, v in r.headers.items()), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict((k.lower(), v) for k, v in e.headers.items()), e.read()
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kib(pid):
+    """RSS of a process and its children (nginx workers, node)."""
+    total = rss_kib(pid)
+    try:
+        for child in open(f"/proc/{pid}/task/{pid}/children").read().split():
+            total += tree_rss_kib(int(child))
+    except OSError:
+        pass
+    return total
+
+
+class PeakRss:
+    """Samples a process tree's RSS every 20 ms while in use."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_kib(self.pid))
+            time.sleep(0.02)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def mib(kib):
+    return f"{kib / 1024:.0f} MiB"
+
+
+# ---------------------------------------------------------------- npm data
+
+def tarball(name, version, size=0):
+    """A gzipped npm tarball, with `size` bytes of incompressible padding."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        def add(path, data):
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+        manifest = {"name": name, "version": version, "main": "index.js", "description": "benchmark package"}
+        add("package/package.json", json.dumps(manifest).encode())
+        add("package/index.js", f"module.exports = {json.dumps(version)};\n".encode())
+        if size:
+            add("package/blob.bin", os.urandom(size))
+    return gzip.compress(raw.getvalue(), compresslevel=1, mtime=0)
+
+
+def publish_doc(name, version, tgz, deps=None):
+    unscoped = name.split("/")[-1]
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tgz).digest()).decode()
+    manifest = {
+        "name": name, "version": version, "description": "benchmark package", "main": "index.js",
+        "dependencies": deps or {},
+        "dist": {"integrity": integrity, "shasum": hashlib.sha1(tgz).hexdigest(),
+                 "tarball": f"http://x/{name}/-/{unscoped}-{version}.tgz"},
+    }
+    return json.dumps({
+        "_id": name, "name": name, "description": "benchmark package",
+        "dist-tags": {"latest": version}, "versions": {version: manifest},
+        "_attachments": {f"{name}-{version}.tgz": {
+            "content_type": "application/octet-stream",
+            "data": base64.b64encode(tgz).decode(), "length": len(tgz)}},
+    }).encode()
+
+
+class NpmRegistry:
+    def __init__(self, label, base, token, pid):
+        self.label, self.base, self.token, self.pid = label, base.rstrip("/") + "/", token, pid
+
+    def headers(self, extra=None):
+        h = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        h.update(extra or {})
+        return h
+
+    def publish(self, name, version, tgz, deps=None):
+        url = self.base + name.replace("/", "%2f")
+        status, _, body = request("PUT", url, publish_doc(name, version, tgz, deps), self.headers())
+        if status not in (200, 201):
+            raise SystemExit(f"{self.label}: publishing {name}@{version} failed: {status} {body[:200]!r}")
+
+
+# ---------------------------------------------------------------- systems
+
+class Systems:
+    def __init__(self, args, work):
+        self.args, self.work, self.procs = args, work, []
+
+    def spawn(self, cmd, log, **kw):
+        p = subprocess.Popen(cmd, stdout=open(log, "w"), stderr=subprocess.STDOUT, **kw)
+        self.procs.append(p)
+        return p
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    def entrepot(self):
+        d = os.path.join(self.work, "entrepot")
+        os.makedirs(d)
+        port = free_port()
+        env = dict(os.environ, RUST_LOG="warn")
+        binary = self.args.binary
+        p = self.spawn([binary, "--listen", f"127.0.0.1:{port}", "--api-rate-limit", "1000000000",
+                        "serve"], os.path.join(d, "log"), cwd=d, env=env)
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/healthz")
+        run([binary, "admin", "user", "create", "bench"], cwd=d)
+        token = run([binary, "admin", "token", "create", "bench", "--scopes",
+                     "read:packages,write:packages,delete:packages"], cwd=d).stdout.strip()
+        self.entrepot_dir, self.entrepot_base, self.entrepot_token = d, base, token
+        return p, base, token
+
+    def verdaccio(self):
+        d = os.path.join(self.work, "verdaccio")
+        os.makedirs(d)
+        with open(os.path.join(d, "config.yaml"), "w") as f:
+            f.write("storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 1000\n"
+                    "uplinks: {}\npackages:\n  '@*/*':\n    access: $all\n    publish: $authenticated\n"
+                    "  '**':\n    access: $all\n    publish: $authenticated\n"
+                    "server:\n  keepAliveTimeout: 60\nlog: { type: stdout, format: pretty, level: error }\n"
+                    "web:\n  enable: false\n")
+        port = free_port()
+        p = self.spawn(["/opt/verdaccio-peer/node_modules/.bin/verdaccio", "--config",
+                        os.path.join(d, "config.yaml"), "--listen", f"127.0.0.1:{port}"],
+                       os.path.join(d, "log"), cwd=d)
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/-/ping")
+        status, _, body = request("PUT", f"{base}/-/user/org.couchdb.user:bench",
+                                  json.dumps({"name": "bench", "password": "bench-password"}).encode(),
+                                  {"Content-Type": "application/json"})
+        token = json.loads(body)["token"]
+        return p, base, token
+
+    def distribution(self):
+        d = os.path.join(self.work, "distribution")
+        os.makedirs(d)
+        port = free_port()
+        with open(os.path.join(d, "config.yml"), "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {d}/data\n"
+                    f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n")
+        p = self.spawn(["docker-registry", "serve", os.path.join(d, "config.yml")], os.path.join(d, "log"))
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/v2/")
+        return p, base
+
+    def nginx(self):
+        d = os.path.join(self.work, "nginx")
+        os.makedirs(os.path.join(d, "root"))
+        port = free_port()
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(f"daemon off;\nworker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n"
+                    f"events {{ worker_connections 1024; }}\nhttp {{\n access_log off;\n sendfile on;\n"
+                    f" tcp_nopush on;\n client_body_temp_path {d};\n proxy_temp_path {d};\n"
+                    f" fastcgi_temp_path {d};\n uwsgi_temp_path {d};\n scgi_temp_path {d};\n"
+                    f" server {{ listen 127.0.0.1:{port}; root {d}/root; }}\n}}\n")
+        p = self.spawn(["nginx", "-c", os.path.join(d, "nginx.conf"), "-p", d], os.path.join(d, "log"))
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/", ok=(200, 403, 404))
+        return p, base, os.path.join(d, "root")
+
+
+# ---------------------------------------------------------------- load tools
+
+def wrk(url, connections, duration, headers):
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    cmd.append(url)
+    COMMANDS.append(" ".join(c if " " not in c else repr(c) for c in cmd).replace(headers.get("Authorization", "@@"), "…"))
+    out = run(cmd).stdout
+    def latency(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    factor = {"B": 1 / 2**20, "KB": 1 / 1024, "MB": 1, "GB": 1024}.get(transfer.group(2), 1) if transfer else 0
+    mbs = float(transfer.group(1)) * factor if transfer else 0
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} error responses from {url}")
+    return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "mbs": mbs}
+
+
+def curl_speed(args):
+    COMMANDS.append("curl " + " ".join(a for a in args if not a.startswith("Authorization")))
+    out = run(["curl", "-sS", "--fail", "-w", "%{speed_download} %{speed_upload}"] + args).stdout
+    down, up = out.split()[-2:]
+    return float(down) / 2**20, float(up) / 2**20
+
+
+# ---------------------------------------------------------------- figures
+
+def figure_packument(sys_, results, regs, duration):
+    """(1) abbreviated packument of a package with 200 versions."""
+    versions = 20 if sys_.args.quick else 200
+    for reg in regs:
+        for i in range(versions):
+            reg.publish("@bench/big", f"1.0.{i}", tarball("@bench/big", f"1.0.{i}"))
+    rows = {}
+    for reg in regs:
+        url = reg.base + "@bench%2fbig"
+        headers = {"Accept": "application/vnd.npm.install-v1+json", "Authorization": f"Bearer {reg.token}"}
+        status, _, body = request("GET", url, headers=headers)
+        assert status == 200 and len(json.loads(body)["versions"]) == versions, (reg.label, status)
+        rows[reg.label] = {}
+        with PeakRss(reg.pid) as peak:
+            for c in (1, 16, 64):
+                rows[reg.label][c] = wrk(url, c, duration, headers)
+        rows[reg.label]["rss"] = peak.peak
+    results["packument"] = {"versions": versions, "rows": rows}
+
+
+def figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration):
+    """(2) a 1 MiB tarball, against nginx serving the same file."""
+    size = 1 << 20
+    tgz = tarball("@bench/blob", "1.0.0", size)
+    rows = {}
+    for reg in regs:
+        reg.publish("@bench/blob", "1.0.0", tgz)
+        url = reg.base + "@bench/blob/-/blob-1.0.0.tgz"
+        status, _, body = request("GET", url, headers={"Authorization": f"Bearer {reg.token}"})
+        assert status == 200 and body == tgz, (reg.label, status)
+        rows[reg.label] = wrk(url, 16, duration, {"Authorization": f"Bearer {reg.token}"})
+    if nginx_root:
+        with open(os.path.join(nginx_root, "blob-1.0.0.tgz"), "wb") as f:
+            f.write(tgz)
+        rows["nginx"] = wrk(nginx_base + "/blob-1.0.0.tgz", 16, duration, {})
+    results["tarball"] = {"size": len(tgz), "rows": rows}
+
+
+def figure_install(sys_, results, regs, work):
+    """(3) `npm install` of 50 dependencies from a cold cache."""
+    count = 5 if sys_.args.quick else 50
+    runs = 1 if sys_.args.quick else 5
+    rows = {}
+    for reg in regs:
+        for i in range(count):
+            reg.publish(f"@bench/dep-{i}", "1.0.0", tarball(f"@bench/dep-{i}", "1.0.0"))
+        project = os.path.join(work, f"project-{reg.label.split()[0].lower()}")
+        os.makedirs(project)
+        deps = {f"@bench/dep-{i}": "^1.0.0" for i in range(count)}
+        with open(os.path.join(project, "package.json"), "w") as f:
+            json.dump({"name": "bench-app", "version": "1.0.0", "private": True, "dependencies": deps}, f)
+        host = reg.base.split("://", 1)[1]
+        with open(os.path.join(project, ".npmrc"), "w") as f:
+            f.write(f"@bench:registry={reg.base}\n//{host}:_authToken={reg.token}\n"
+                    "audit=false\nfund=false\nupdate-notifier=false\n")
+        export = os.path.join(project, "hyperfine.json")
+        cmd = ["hyperfine", "--runs", str(runs), "--export-json", export,
+               "--prepare", "rm -rf node_modules package-lock.json cache",
+               "npm install --cache cache --no-audit --no-fund --loglevel=error"]
+        COMMANDS.append(" ".join(repr(c) if " " in c else c for c in cmd) + f"   (in a project with {count} @bench deps)")
+        run(cmd, cwd=project, env=dict(os.environ, NPM_CONFIG_USERCONFIG=os.path.join(project, ".npmrc")))
+        result = json.load(open(export))["results"][0]
+        rows[reg.label] = {"mean": result["mean"], "stddev": result.get("stddev") or 0.0}
+    results["install"] = {"count": count, "runs": runs, "rows": rows}
+
+
+def figure_publish(sys_, results, regs):
+    """(4) publish throughput with 8 concurrent publishers."""
+    per = 2 if sys_.args.quick else 25
+    rows = {}
+    for reg in regs:
+        docs = [[(f"@bench/pub-{t}", f"1.0.{i}", tarball(f"@bench/pub-{t}", f"1.0.{i}")) for i in range(per)]
+                for t in range(8)]
+        def publisher(batch):
+            for name, version, tgz in batch:
+                reg.publish(name, version, tgz)
+        start = time.time()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(publisher, docs))
+        elapsed = time.time() - start
+        rows[reg.label] = {"count": 8 * per, "seconds": elapsed, "per_second": 8 * per / elapsed}
+    results["publish"] = {"rows": rows}
+
+
+def oci_put_layer(base, repo, path, digest, auth):
+    headers = ["-H", auth] if auth else []
+    status, h, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/", b"",
+                           {"Authorization": auth.split(": ", 1)[1]} if auth else {})
+    assert status == 202, status
+    location = h["location"]
+    if location.startswith("/"):
+        location = base + location
+    sep = "&" if "?" in location else "?"
+    _, up = curl_speed(headers + ["-X", "PUT", "-T", path, "-H", "Content-Type: application/octet-stream",
+                                  "-o", "/dev/null", f"{location}{sep}digest={digest}"])
+    return up
+
+
+def figure_oci(sys_, results, entrepot, distribution, nginx_root, nginx_base, work, duration):
+    """(5) push and pull of a large layer; manifest GET req/s."""
+    size = (8 if sys_.args.quick else 256) << 20
+    layer = os.path.join(work, "layer.bin")
+    with open(layer, "wb") as f:
+        for _ in range(size >> 20):
+            f.write(os.urandom(1 << 20))
+    h = hashlib.sha256()
+    with open(layer, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    digest = "sha256:" + h.hexdigest()
+    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+    config_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest, "size": size}],
+    }).encode()
+    targets = [("Entrepot", entrepot[0], entrepot[1], "bench/layer", entrepot[2])]
+    if distribution:
+        targets.append(("Distribution 2.8", distribution[0], distribution[1], "bench/layer", None))
+    rows = {}
+    for label, pid, base, repo, auth in targets:
+        auth_header = f"Authorization: {auth}" if auth else None
+        hdrs = {"Authorization": auth} if auth else {}
+        with PeakRss(pid) as peak:
+            push = oci_put_layer(base, repo, layer, digest, auth_header)
+            down, _ = curl_speed((["-H", auth_header] if auth else []) + ["-o", "/dev/null", f"{base}/v2/{repo}/blobs/{digest}"])
+        status, _, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/?digest={config_digest}", config,
+                               dict(hdrs, **{"Content-Type": "application/octet-stream"}))
+        if status == 202:  # no single-POST upload: POST then PUT
+            _, h2, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/", b"", hdrs)
+            loc = h2["location"] if h2["location"].startswith("http") else base + h2["location"]
+            sep = "&" if "?" in loc else "?"
+            request("PUT", f"{loc}{sep}digest={config_digest}", config, hdrs)
+        status, _, body = request("PUT", f"{base}/v2/{repo}/manifests/v1", manifest,
+                                  dict(hdrs, **{"Content-Type": "application/vnd.oci.image.manifest.v1+json"}))
+        assert status == 201, (label, status, body[:200])
+        accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+        with PeakRss(pid) as manifest_peak:
+            get = wrk(f"{base}/v2/{repo}/manifests/v1", 16, duration, dict(hdrs, **accept))
+        rows[label] = {"push": push, "pull": down, "manifest_rps": get["rps"], "rss": max(peak.peak, manifest_peak.peak)}
+    if nginx_root:
+        shutil.copy(layer, os.path.join(nginx_root, "layer.bin"))
+        down, _ = curl_speed(["-o", "/dev/null", f"{nginx_base}/layer.bin"])
+        rows["nginx"] = {"pull": down}
+    results["oci"] = {"size": size, "rows": rows}
+    os.remove(layer)
+
+
+def figure_rest(sys_, results, duration):
+    """(6) REST listing latency as the number of packages grows."""
+    db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
+    steps = [100, 1000] if sys_.args.quick else [1000, 10000, 100000]
+    conn = sqlite3.connect(db, timeout=30)
+    owner = conn.execute("SELECT id FROM accounts WHERE login = 'bench'").fetchone()[0]
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    have = conn.execute("SELECT COUNT(*) FROM packages WHERE owner_id = ? AND package_type = 'npm'", (owner,)).fetchone()[0]
+    rows = {}
+    headers = {"Authorization": f"Bearer {sys_.entrepot_token}", "Accept": "application/vnd.github+json"}
+    url = sys_.entrepot_base + "/api/v3/user/packages?package_type=npm&per_page=100"
+    for target in steps:
+        batch = [(owner, f"rest-{i}", now, now) for i in range(have, target)]
+        conn.executemany("INSERT INTO packages (owner_id, package_type, name, visibility, inherit_access, "
+                         "created_at, updated_at) VALUES (?, 'npm', ?, 'private', 1, ?, ?)", batch)
+        conn.commit()
+        have = max(have, target)
+        status, _, _ = request("GET", url, headers=headers)
+        assert status == 200, status
+        rows[target] = wrk(url, 1, duration, headers)
+    conn.close()
+    results["rest"] = {"rows": rows}
+
+
+def figure_big_upload(sys_, results, entrepot):
+    """(7) Entrepot's memory while one 2 GiB layer streams in."""
+    size = (64 if sys_.args.quick else 2048) << 20
+    pid, base, auth = entrepot
+    h = hashlib.sha256()
+    zeros = b"\0" * (1 << 20)
+    for _ in range(size >> 20):
+        h.update(zeros)
+    digest = "sha256:" + h.hexdigest()
+    status, hd, _ = request("POST", f"{base}/v2/bench/big/blobs/uploads/", b"", {"Authorization": auth})
+    location = base + hd["location"]
+    idle = tree_rss_kib(pid)
+    with PeakRss(pid) as peak:
+        producer = subprocess.Popen(["head", "-c", str(size), "/dev/zero"], stdout=subprocess.PIPE)
+        COMMANDS.append(f"head -c {size} /dev/zero | curl -X PUT -T - {location}?digest=…")
+        out = subprocess.run(["curl", "-sS", "--fail", "-X", "PUT", "-T", "-", "-H", f"Authorization: {auth}",
+                              "-H", "Content-Type: application/octet-stream", "-o", "/dev/null",
+                              "-w", "%{speed_upload}", f"{location}?digest={digest}"],
+                             stdin=producer.stdout, check=True, capture_output=True, text=True)
+        producer.wait()
+    results["big_upload"] = {"size": size, "idle": idle, "peak": peak.peak,
+                             "mbs": float(out.stdout.split()[-1]) / 2**20}
+
+
+# ---------------------------------------------------------------- report
+
+def versions(args):
+    def first_line(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+            return (r.stdout or r.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "not installed"
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    rev = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    return {
+        "machine": f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB, Linux {os.uname().release}",
+        "entrepot": f"{first_line([args.binary, '--version'])} (commit {rev}, {'debug' if args.quick else 'release'} build)",
+        "verdaccio": "verdaccio 6.8.0" if os.path.exists("/opt/verdaccio-peer") else "not installed",
+        "distribution": first_line(["docker-registry", "--version"]),
+        "nginx": first_line(["nginx", "-v"]),
+        "wrk": first_line(["wrk", "-v"]),
+        "hyperfine": first_line(["hyperfine", "--version"]),
+        "node": f"node {first_line(['node', '--version'])}, npm {first_line(['npm', '--version'])}",
+    }
+
+
+def ratio(ours, theirs, higher_is_better=True):
+    if not theirs or not ours:
+        return "–"
+    r = ours / theirs if higher_is_better else theirs / ours
+    return f"{r:.2f}×"
+
+
+def report(args, results, info, started):
+    out = []
+    w = out.append
+    w("# Benchmarks\n")
+    w(f"Written by `bench/run{' --quick' if args.quick else ''}` on {started} "
+      f"(the run took {time.time() - started_clock:.0f} s). Every system ran on loopback on the same "
+      "machine, with its state in a fresh temporary folder, and got the same data. Ratios are "
+      "Entrepot's advantage: above 1× Entrepot is better.\n")
+    if args.quick:
+        w("**Quick mode**: tiny data and a second per figure, Entrepot alone (debug build). "
+          "These numbers only show that every figure runs; see a full run for comparisons.\n")
+    w("## Machine and versions\n")
+    for k, v in info.items():
+        w(f"- {k}: {v}")
+    w("")
+    if "packument" in results:
+        r = results["packument"]
+        w(f"## 1. Abbreviated packument, {r['versions']} versions\n")
+        w("| system | connections | req/s | p50 ms | p99 ms | peak RSS |")
+        w("| --- | --- | --- | --- | --- | --- |")
+        for label, rows in r["rows"].items():
+            for c in (1, 16, 64):
+                x = rows[c]
+                w(f"| {label} | {c} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | {mib(rows['rss']) if c == 64 else ''} |")
+        if "Verdaccio 6.8" in r["rows"]:
+            e, v = r["rows"]["Entrepot"], r["rows"]["Verdaccio 6.8"]
+            w("")
+            for c in (1, 16, 64):
+                w(f"- {c} connections: Entrepot serves {ratio(e[c]['rps'], v[c]['rps'])} Verdaccio's req/s; "
+                  f"p99 {ratio(e[c]['p99'], v[c]['p99'], False)} better.")
+        w("")
+    if "tarball" in results:
+        r = results["tarball"]
+        w(f"## 2. Tarball download ({r['size'] / 2**20:.2f} MiB), 16 connections\n")
+        w("| system | req/s | MB/s | ratio (Entrepot ÷ system) |")
+        w("| --- | --- | --- | --- |")
+        e = r["rows"]["Entrepot"]
+        for label, x in r["rows"].items():
+            w(f"| {label} | {x['rps']:.0f} | {x['mbs']:.0f} | {ratio(e['rps'], x['rps']) if label != 'Entrepot' else ''} |")
+        w("")
+    if "install" in results:
+        r = results["install"]
+        w(f"## 3. `npm install` of {r['count']} dependencies, cold cache ({r['runs']} runs)\n")
+        w("| system | mean s | ± | ratio |")
+        w("| --- | --- | --- | --- |")
+        e = r["rows"]["Entrepot"]
+        for label, x in r["rows"].items():
+            w(f"| {label} | {x['mean']:.2f} | {x['stddev']:.2f} | {ratio(e['mean'], x['mean'], False) if label != 'Entrepot' else ''} |")
+        w("")
+    if "publish" in results:
+        r = results["publish"]
+        w("## 4. Publishing with 8 concurrent publishers\n")
+        w("| system | publishes | seconds | publishes/s | ratio |")
+        w("| --- | --- | --- | --- | --- |")
+        e = r["rows"]["Entrepot"]
+        for label, x in r["rows"].items():
+            w(f"| {label} | {x['count']} | {x['seconds']:.2f} | {x['per_second']:.1f} | {ratio(e['per_second'], x['per_second']) if label != 'Entrepot' else ''} |")
+        w("")
+    if "oci" in results:
+        r = results["oci"]
+        w(f"## 5. OCI: a {r['size'] >> 20} MiB layer, and manifest GETs (16 connections)\n")
+        w("| system | push MB/s | pull MB/s | manifest req/s | peak RSS |")
+        w("| --- | --- | --- | --- | --- |")
+        for label, x in r["rows"].items():
+            w(f"| {label} | {x.get('push', 0):.0f} | {x['pull']:.0f} | {x.get('manifest_rps', 0):.0f} | {mib(x['rss']) if 'rss' in x else ''} |")
+        rows = r["rows"]
+        if "Distribution 2.8" in rows:
+            e, d = rows["Entrepot"], rows["Distribution 2.8"]
+            w("")
+            w(f"- push: {ratio(e['push'], d['push'])} Distribution; pull: {ratio(e['pull'], d['pull'])} Distribution; "
+              f"manifest GETs: {ratio(e['manifest_rps'], d['manifest_rps'])} Distribution.")
+        if "nginx" in rows:
+            w(f"- pull is {rows['Entrepot']['pull'] / rows['nginx']['pull'] * 100:.0f} % of nginx's.")
+        w("")
+    if "rest" in results:
+        r = results["rest"]
+        w("## 6. REST `GET /user/packages?package_type=npm&per_page=100`, one connection\n")
+        w("| packages stored | req/s | p50 ms | p99 ms |")
+        w("| --- | --- | --- | --- |")
+        for n, x in r["rows"].items():
+            w(f"| {n} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} |")
+        ns = list(r["rows"])
+        w(f"\n- p50 grows {r['rows'][ns[-1]]['p50'] / r['rows'][ns[0]]['p50']:.2f}× from {ns[0]} to {ns[-1]} packages.\n")
+    if "rss" in results:
+        w("## 7. Memory (RSS)\n")
+        w("| system | idle | during (1) | during (5) |")
+        w("| --- | --- | --- | --- |")
+        for label, x in results["rss"].items():
+            w(f"| {label} | {mib(x['idle'])} | {mib(x['packument']) if x.get('packument') else '–'} | {mib(x['oci']) if x.get('oci') else '–'} |")
+        if "big_upload" in results:
+            b = results["big_upload"]
+            w(f"\nEntrepot while one {b['size'] >> 20} MiB layer streamed in at {b['mbs']:.0f} MB/s: "
+              f"{mib(b['idle'])} before, {mib(b['peak'])} at the peak.\n")
+    w("## Commands\n")
+    w("Each load was generated with these commands (tokens elided):\n")
+    w("```")
+    for c in COMMANDS:
+        w(c)
+    w("```\n")
+    return "\n".join(out)
+
+
+started_clock = time.time()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="seconds per figure, Entrepot alone")
+    parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
+    parser.add_argument("--binary", help="the entrepot binary (default: build it)")
+    args = parser.parse_args()
+    started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if not args.binary:
+        profile = [] if args.quick else ["--release"]
+        subprocess.run(["cargo", "build", "--locked", "-p", "entrepot"] + profile, check=True, cwd=ROOT)
+        args.binary = os.path.join(ROOT, "target", "debug" if args.quick else "release", "entrepot")
+    args.binary = os.path.abspath(args.binary)
+    peers = not args.quick
+    if peers:
+        install = os.path.join(ROOT, "bench", "install-peers")
+        subprocess.run([install], check=True)
+    duration = 1 if args.quick else 5
+    work = tempfile.mkdtemp(prefix="entrepot-bench-")
+    sys_ = Systems(args, work)
+    results = {"rss": {}}
+    try:
+        e_proc, e_base, e_token = sys_.entrepot()
+        regs = [NpmRegistry("Entrepot", e_base + "/npm/", e_token, e_proc.pid)]
+        results["rss"]["Entrepot"] = {"idle": tree_rss_kib(e_proc.pid)}
+        nginx_root = nginx_base = distribution = None
+        if peers:
+            v_proc, v_base, v_token = sys_.verdaccio()
+            regs.append(NpmRegistry("Verdaccio 6.8", v_base + "/", v_token, v_proc.pid))
+            results["rss"]["Verdaccio 6.8"] = {"idle": tree_rss_kib(v_proc.pid)}
+            d_proc, d_base = sys_.distribution()
+            distribution = (d_proc.pid, d_base)
+            results["rss"]["Distribution 2.8"] = {"idle": tree_rss_kib(d_proc.pid)}
+            n_proc, nginx_base, nginx_root = sys_.nginx()
+            results["rss"]["nginx"] = {"idle": tree_rss_kib(n_proc.pid)}
+        figure_packument(sys_, results, regs, duration)
+        for reg in regs:
+            results["rss"][reg.label]["packument"] = results["packument"]["rows"][reg.label]["rss"]
+        figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration)
+        figure_install(sys_, results, regs, work)
+        figure_publish(sys_, results, regs)
+        basic = "Basic " + base64.b64encode(f"bench:{e_token}".encode()).decode()
+        figure_oci(sys_, results, (e_proc.pid, e_base, basic), distribution, nginx_root, nginx_base, work, duration)
+        for label in ("Entrepot", "Distribution 2.8"):
+            if label in results["oci"]["rows"]:
+                results["rss"][label]["oci"] = results["oci"]["rows"][label]["rss"]
+        figure_rest(sys_, results, duration)
+        figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
+    finally:
+        sys_.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    info = versions(args)
+    text = report(args, results, info, started)
+    out = args.out or (os.path.join(tempfile.gettempdir(), "entrepot-BENCHMARKS-quick.md") if args.quick
+                       else os.path.join(ROOT, "BENCHMARKS.md"))
+    with open(out, "w") as f:
+        f.write(text)
+    print(f"wrote {out}")
+
+
+
+if __name__ == "__main__":
+    main()
