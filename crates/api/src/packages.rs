@@ -487,7 +487,13 @@ async fn sees_everything(
     owner: &Account,
     package_type: PackageType,
 ) -> Result<bool, ApiError> {
-    let Actor::User { id, site_admin, scopes, .. } = actor else {
+    let Actor::User {
+        id,
+        site_admin,
+        scopes,
+        ..
+    } = actor
+    else {
         return Ok(false);
     };
     let repo_scoped = package_type.registry_kind() == entrepot_core::RegistryKind::RepositoryScoped;
@@ -498,7 +504,8 @@ async fn sees_everything(
         return Ok(true);
     }
     Ok(owner.kind == AccountKind::Organization
-        && state.registry.meta.org_role(owner.id, *id).await? == Some(entrepot_core::OrgRole::Owner))
+        && state.registry.meta.org_role(owner.id, *id).await?
+            == Some(entrepot_core::OrgRole::Owner))
 }
 
 fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {

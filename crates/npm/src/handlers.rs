@@ -21,6 +21,7 @@ use crate::publish;
 const CORGI: &str = "application/vnd.npm.install-v1+json";
 
 pub async fn dispatch(
+    cache: std::sync::Arc<crate::cache::Packuments>,
     State(state): State<AppState>,
     caller: Result<Caller, entrepot_http::ApiError>,
     request: Request,
@@ -39,12 +40,13 @@ pub async fn dispatch(
     let query: HashMap<String, String> = Query::try_from_uri(request.uri())
         .map(|q| q.0)
         .unwrap_or_default();
-    let result = route(&state, &caller, endpoint, request, &query).await;
+    let result = route(&state, &cache, &caller, endpoint, request, &query).await;
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn route(
     state: &AppState,
+    cache: &crate::cache::Packuments,
     actor: &Actor,
     endpoint: Endpoint,
     request: Request,
@@ -58,7 +60,7 @@ async fn route(
         Endpoint::Logout { token } => logout(state, actor, &token).await,
         Endpoint::Search => search(state, actor, query).await,
         Endpoint::Packument { name } => {
-            packument(state, actor, &name, &headers, request.method()).await
+            packument(state, cache, actor, &name, &headers, request.method()).await
         }
         Endpoint::VersionDoc { name, version } => version_doc(state, actor, &name, &version).await,
         Endpoint::Tarball { name, file } => tarball(state, actor, &name, &file, &headers).await,
@@ -146,7 +148,19 @@ async fn load_view(state: &AppState, actor: &Actor, name: &NpmName) -> NpmResult
         .registry
         .readable_package(actor, &name.scope, PackageType::Npm, &name.name)
         .await?;
+    view_of(state, package).await
+}
+
+/// Everything a packument shows, in a fixed number of queries.
+async fn view_of(state: &AppState, package: entrepot_core::Package) -> NpmResult<View> {
     let meta = &state.registry.meta;
+    let mut files_by_version: HashMap<i64, Vec<entrepot_core::PackageFile>> = HashMap::new();
+    for file in meta.package_files(package.id).await? {
+        files_by_version
+            .entry(file.version_id)
+            .or_default()
+            .push(file);
+    }
     let mut versions = Vec::new();
     let mut publishers = HashMap::new();
     for v in meta.versions(package.id, false).await? {
@@ -156,7 +170,7 @@ async fn load_view(state: &AppState, actor: &Actor, name: &NpmName) -> NpmResult
         {
             publishers.insert(p, account.login);
         }
-        let files = meta.files(v.id).await?;
+        let files = files_by_version.remove(&v.id).unwrap_or_default();
         versions.push((v, files));
     }
     let tags = meta.tags(package.id).await?;
@@ -174,27 +188,55 @@ fn http_date(t: &chrono::DateTime<chrono::Utc>) -> String {
 
 async fn packument(
     state: &AppState,
+    cache: &crate::cache::Packuments,
     actor: &Actor,
     name: &str,
     headers: &HeaderMap,
     method: &Method,
 ) -> NpmResult<Response> {
     let name = parse_name(name)?;
-    let view = load_view(state, actor, &name).await?;
-    let base = state.config.base_url.as_str();
+    let package = state
+        .registry
+        .readable_package(actor, &name.scope, PackageType::Npm, &name.name)
+        .await?;
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let abbreviated = accept.contains(CORGI) && !accept.starts_with("application/json");
-    let (doc, content_type) = if abbreviated {
-        (view.abbreviated(base, &name), CORGI)
+    let content_type = if abbreviated {
+        CORGI
     } else {
-        (view.full(base, &name), "application/json")
+        "application/json"
     };
-    let body =
-        serde_json::to_vec(&doc).map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-    let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+    let key = (package.id, abbreviated);
+    let rendered = if let Some(hit) = cache.get(key, package.updated_at) {
+        hit
+    } else {
+        {
+            let stamp = package.updated_at;
+            let view = view_of(state, package).await?;
+            let base = state.config.base_url.as_str();
+            let doc = if abbreviated {
+                view.abbreviated(base, &name)
+            } else {
+                view.full(base, &name)
+            };
+            let body = serde_json::to_vec(&doc)
+                .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+            let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+            cache.put(
+                key,
+                stamp,
+                crate::cache::Rendered {
+                    body: body.into(),
+                    etag,
+                    last_modified: http_date(&view.last_modified()),
+                },
+            )
+        }
+    };
+    let etag = rendered.etag.clone();
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -207,7 +249,7 @@ async fn packument(
     } else if method == Method::HEAD {
         (StatusCode::OK, Body::empty()).into_response()
     } else {
-        (StatusCode::OK, body).into_response()
+        (StatusCode::OK, rendered.body.clone()).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -223,7 +265,7 @@ async fn packument(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    if let Ok(v) = HeaderValue::from_str(&http_date(&view.last_modified())) {
+    if let Ok(v) = HeaderValue::from_str(&rendered.last_modified) {
         h.insert(header::LAST_MODIFIED, v);
     }
     Ok(response)

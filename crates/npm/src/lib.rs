@@ -2,6 +2,7 @@
 //! install, tag, deprecate, unpublish, search and log in, with npm's JSON
 //! errors. Packages are scoped by their owner, `@OWNER/NAME`.
 
+mod cache;
 mod endpoint;
 mod error;
 mod handlers;
@@ -18,7 +19,10 @@ use entrepot_http::{AppState, PackageFormat};
 pub use endpoint::{Endpoint, NpmName};
 
 /// The npm format, registered by the server binary.
-pub struct Npm;
+#[derive(Default)]
+pub struct Npm {
+    packuments: std::sync::Arc<cache::Packuments>,
+}
 
 impl PackageFormat for Npm {
     fn package_type(&self) -> PackageType {
@@ -30,10 +34,14 @@ impl PackageFormat for Npm {
     }
 
     fn router(&self) -> Router<AppState> {
+        let cache = std::sync::Arc::clone(&self.packuments);
+        let dispatch = move |state, caller, request| {
+            handlers::dispatch(std::sync::Arc::clone(&cache), state, caller, request)
+        };
         Router::new()
-            .route("/npm", any(handlers::dispatch))
-            .route("/npm/", any(handlers::dispatch))
-            .route("/npm/{*path}", any(handlers::dispatch))
+            .route("/npm", any(dispatch.clone()))
+            .route("/npm/", any(dispatch.clone()))
+            .route("/npm/{*path}", any(dispatch))
     }
 
     fn install_instructions(

@@ -25,7 +25,7 @@ fn init_logging(format: LogFormat) {
 /// Every package format this binary serves; a new format is one line here.
 fn formats() -> Vec<Arc<dyn PackageFormat>> {
     vec![
-        Arc::new(entrepot_npm::Npm),
+        Arc::new(entrepot_npm::Npm::default()),
         Arc::new(entrepot_oci::Containers::default()),
     ]
 }

@@ -393,6 +393,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         "nor moves a tag"
     );
 
+    assert_eq!(store.package_files(pkg.id).await.unwrap().len(), 1);
     let files = store.files(v1.id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(
@@ -423,7 +424,20 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         })
         .await
         .unwrap();
+    let before = store
+        .package_by_id(pkg.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .updated_at;
     store.set_tag(pkg.id, "stable", v2.id, at).await.unwrap();
+    let after = store
+        .package_by_id(pkg.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .updated_at;
+    assert!(after > before, "a tag change marks the package updated");
     store.set_tag(pkg.id, "stable", v1.id, at).await.unwrap();
     let tags = store.tags(pkg.id).await.unwrap();
     assert_eq!(
@@ -497,15 +511,45 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
 
     // Pages and counts.
     for name in ["p1", "p2", "p3"] {
-        store.create_package(NewPackage { name: name.into(), repository_id: None, ..new_package.clone() }).await.unwrap();
+        store
+            .create_package(NewPackage {
+                name: name.into(),
+                repository_id: None,
+                ..new_package.clone()
+            })
+            .await
+            .unwrap();
     }
-    let all = PackageFilter { owner_id: Some(alice.id), package_type: Some(PackageType::Npm), ..PackageFilter::default() };
+    let all = PackageFilter {
+        owner_id: Some(alice.id),
+        package_type: Some(PackageType::Npm),
+        ..PackageFilter::default()
+    };
     assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
-    let page = store.list_packages(PackageFilter { offset: Some(1), limit: Some(2), ..all.clone() }).await.unwrap();
-    assert_eq!(page.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p1", "p2"]);
-    let rest = store.list_packages(PackageFilter { offset: Some(3), ..all.clone() }).await.unwrap();
+    let page = store
+        .list_packages(PackageFilter {
+            offset: Some(1),
+            limit: Some(2),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["p1", "p2"]
+    );
+    let rest = store
+        .list_packages(PackageFilter {
+            offset: Some(3),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!(rest.len(), 1);
-    let public = PackageFilter { visibility: Some(Visibility::Public), ..all.clone() };
+    let public = PackageFilter {
+        visibility: Some(Visibility::Public),
+        ..all.clone()
+    };
     assert_eq!(store.count_packages(public).await.unwrap(), 0);
 
     let updated = store

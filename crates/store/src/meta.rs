@@ -171,6 +171,8 @@ pub trait PackageStore: Send + Sync {
     /// may be reused after all of it is deleted).
     async fn purge_version(&self, id: Id) -> StoreResult<()>;
     async fn files(&self, version: Id) -> StoreResult<Vec<PackageFile>>;
+    /// Every file of every version of a package, in one query.
+    async fn package_files(&self, package: Id) -> StoreResult<Vec<PackageFile>>;
     /// Packages deleted before `cutoff`, for the purge job.
     async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>>;
     /// Versions deleted before `cutoff` (of live packages), for the purge job.

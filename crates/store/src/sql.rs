@@ -59,6 +59,22 @@ fn parse_ts(text: &str) -> StoreResult<Timestamp> {
         .map_err(|e| StoreError::Database(format!("bad time {text}: {e}")))
 }
 
+/// Marks a package changed, so that anything cached from it (rendered
+/// indexes) is known to be stale. Times only move forward.
+async fn touch_package_of_version(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    version: Id,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE packages SET updated_at = $1 WHERE id = (SELECT package_id FROM versions WHERE id = $2)",
+    )
+    .bind(now())
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Applies the SQLite settings to every new connection.
 fn sqlite_pragmas(
     conn: &mut sqlx::AnyConnection,
@@ -141,6 +157,15 @@ impl SqlStore {
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    async fn touch_package(&self, package: Id) -> StoreResult<()> {
+        sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(package)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     pub(crate) fn writer(&self) -> &AnyPool {
@@ -644,12 +669,15 @@ impl PackageStore for SqlStore {
             write!(sql, " LIMIT {limit}").expect("writing to a String");
         }
         if let Some(offset) = f.offset {
-            if f.limit.is_none() {
+            // SQLite needs a LIMIT before an OFFSET; -1 means none.
+            if f.limit.is_none() && self.dialect == Dialect::Sqlite {
                 sql.push_str(" LIMIT -1");
             }
             write!(sql, " OFFSET {offset}").expect("writing to a String");
         }
-        let rows = bind_all(sqlx::query(&sql), binds).fetch_all(&self.reader).await?;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(package).collect()
     }
 
@@ -865,6 +893,7 @@ impl PackageStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        touch_package_of_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -965,7 +994,7 @@ impl PackageStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        self.touch_package(package).await
     }
 
     async fn remove_tag(&self, package: Id, name: &str) -> StoreResult<bool> {
@@ -974,7 +1003,20 @@ impl PackageStore for SqlStore {
             .bind(name)
             .execute(&self.writer)
             .await?;
+        if done.rows_affected() > 0 {
+            self.touch_package(package).await?;
+        }
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn package_files(&self, package: Id) -> StoreResult<Vec<PackageFile>> {
+        let rows = sqlx::query(
+            "SELECT f.* FROM files f JOIN versions v ON v.id = f.version_id WHERE v.package_id = $1 ORDER BY f.id",
+        )
+        .bind(package)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(file).collect()
     }
 
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>> {
