@@ -244,7 +244,8 @@ class Systems:
         os.makedirs(os.path.join(d, "root"))
         port = free_port()
         with open(os.path.join(d, "nginx.conf"), "w") as f:
-            f.write(f"daemon off;\nworker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n"
+            user = "user root;\n" if os.geteuid() == 0 else ""
+            f.write(f"{user}daemon off;\nworker_processes auto;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n"
                     f"events {{ worker_connections 1024; }}\nhttp {{\n access_log off;\n sendfile on;\n"
                     f" tcp_nopush on;\n client_body_temp_path {d};\n proxy_temp_path {d};\n"
                     f" fastcgi_temp_path {d};\n uwsgi_temp_path {d};\n scgi_temp_path {d};\n"
@@ -417,13 +418,13 @@ def figure_oci(sys_, results, entrepot, distribution, nginx_root, nginx_base, wo
         with PeakRss(pid) as peak:
             push = oci_put_layer(base, repo, layer, digest, auth_header)
             down, _ = curl_speed((["-H", auth_header] if auth else []) + ["-o", "/dev/null", f"{base}/v2/{repo}/blobs/{digest}"])
-        status, _, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/?digest={config_digest}", config,
-                               dict(hdrs, **{"Content-Type": "application/octet-stream"}))
-        if status == 202:  # no single-POST upload: POST then PUT
-            _, h2, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/", b"", hdrs)
+        octet = dict(hdrs, **{"Content-Type": "application/octet-stream"})
+        status, h2, _ = request("POST", f"{base}/v2/{repo}/blobs/uploads/?digest={config_digest}", config, octet)
+        if status == 202:  # no single-POST upload: PUT to the session it opened
             loc = h2["location"] if h2["location"].startswith("http") else base + h2["location"]
             sep = "&" if "?" in loc else "?"
-            request("PUT", f"{loc}{sep}digest={config_digest}", config, hdrs)
+            status, _, _ = request("PUT", f"{loc}{sep}digest={config_digest}", config, octet)
+        assert status == 201, (label, "config upload", status)
         status, _, body = request("PUT", f"{base}/v2/{repo}/manifests/v1", manifest,
                                   dict(hdrs, **{"Content-Type": "application/vnd.oci.image.manifest.v1+json"}))
         assert status == 201, (label, status, body[:200])
