@@ -270,7 +270,7 @@ async fn download_totals(
     package: &Package,
 ) -> Result<HashMap<i64, i64>, ApiError> {
     let mut totals = HashMap::new();
-    for day in state.registry.meta.downloads(package.id).await? {
+    for day in state.registry.downloads(package).await? {
         *totals.entry(day.version_id).or_insert(0) += day.count;
     }
     Ok(totals)

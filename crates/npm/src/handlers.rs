@@ -336,7 +336,7 @@ async fn tarball(
         Err(e) => return Err(e.into()),
     };
     if response.status() == StatusCode::OK {
-        state.registry.count_download(&version).await?;
+        state.registry.count_download(&version);
     }
     Ok(response)
 }

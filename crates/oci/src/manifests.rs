@@ -151,7 +151,7 @@ async fn get(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Response>
     };
     set(&mut response, "docker-content-digest", &digest);
     if !head && response.status() == StatusCode::OK {
-        ctx.state.registry.count_download(&version).await?;
+        ctx.state.registry.count_download(&version);
     }
     Ok(response)
 }

@@ -58,6 +58,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", config.listen))?;
     tracing::info!(address = %listener.local_addr()?, base_url = %config.base_url, "entrepot is serving");
     tokio::spawn(purge_periodically(state.registry.clone()));
+    tokio::spawn(flush_downloads_periodically(state.registry.clone()));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -65,8 +66,22 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    if let Err(e) = state.registry.flush_downloads().await {
+        tracing::warn!(error = %e, "could not write the last download counts");
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Writes buffered download counts every second.
+async fn flush_downloads_periodically(registry: entrepot_service::Registry) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        if let Err(e) = registry.flush_downloads().await {
+            tracing::warn!(error = %e, "could not write download counts; they stay buffered");
+        }
+    }
 }
 
 /// Runs the purge job hourly: deleted packages and versions past the

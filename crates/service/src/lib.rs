@@ -59,6 +59,9 @@ pub struct Registry {
     pub policy: Policy,
     pub limits: Limits,
     pub stats: Arc<Stats>,
+    /// Download counts not yet written, by (version, day).
+    pending_downloads:
+        Arc<std::sync::Mutex<std::collections::HashMap<(i64, chrono::NaiveDate), i64>>>,
 }
 
 impl Registry {
@@ -74,6 +77,7 @@ impl Registry {
             policy,
             limits,
             stats: Arc::default(),
+            pending_downloads: Arc::default(),
         }
     }
 }

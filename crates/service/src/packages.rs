@@ -302,7 +302,7 @@ impl Registry {
         package: &Package,
     ) -> ServiceResult<std::collections::HashMap<Id, i64>> {
         let mut totals = std::collections::HashMap::new();
-        for day in self.meta.downloads(package.id).await? {
+        for day in self.downloads(package).await? {
             *totals.entry(day.version_id).or_insert(0) += day.count;
         }
         Ok(totals)
@@ -546,12 +546,47 @@ impl Registry {
     }
 
     /// Counts one download of a version, for today.
-    pub async fn count_download(&self, version: &Version) -> ServiceResult<()> {
+    ///
+    /// Counts are buffered in memory and written in batches (by
+    /// `flush_downloads`, which the server calls every second and at
+    /// shutdown, and every read of counts calls first): a download costs
+    /// no database write, and a crash loses at most a second of counts.
+    pub fn count_download(&self, version: &Version) {
         self.stats.downloads.fetch_add(1, Ordering::Relaxed);
-        Ok(self
-            .meta
-            .record_downloads(version.id, Utc::now().date_naive(), 1)
-            .await?)
+        let day = Utc::now().date_naive();
+        *self
+            .pending_downloads
+            .lock()
+            .expect("download buffer lock")
+            .entry((version.id, day))
+            .or_insert(0) += 1;
+    }
+
+    /// Writes buffered download counts to the store.
+    pub async fn flush_downloads(&self) -> ServiceResult<()> {
+        let pending =
+            std::mem::take(&mut *self.pending_downloads.lock().expect("download buffer lock"));
+        let mut entries = pending.into_iter();
+        while let Some(((version, day), count)) = entries.next() {
+            if let Err(e) = self.meta.record_downloads(version, day, count).await {
+                // Keep what was not written for the next flush.
+                let mut buffer = self.pending_downloads.lock().expect("download buffer lock");
+                for (key, n) in std::iter::once(((version, day), count)).chain(entries) {
+                    *buffer.entry(key).or_insert(0) += n;
+                }
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// A package's downloads per version and day, buffered counts included.
+    pub async fn downloads(
+        &self,
+        package: &Package,
+    ) -> ServiceResult<Vec<entrepot_store::DownloadDay>> {
+        self.flush_downloads().await?;
+        Ok(self.meta.downloads(package.id).await?)
     }
 
     async fn audit(

@@ -75,7 +75,9 @@ impl BlobStore for FsBlobStore {
         let (file, temp_path) =
             tempfile::NamedTempFile::new_in(self.root.join("tmp"))?.into_parts();
         // `temp_path` removes the file on drop: every early return cleans up.
-        let mut file = tokio::fs::File::from_std(file);
+        // Large writes: one trip to the blocking pool per MiB, not per chunk.
+        let mut file =
+            tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
         let mut hasher = Hasher::new(&expected);
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
@@ -84,6 +86,7 @@ impl BlobStore for FsBlobStore {
         }
         let info = hasher.finish(&expected)?;
         file.flush().await?;
+        let file = file.into_inner();
         file.sync_all().await?;
         drop(file);
         let target = self.path_of(&info.sha256)?;
@@ -121,7 +124,7 @@ impl BlobStore for FsBlobStore {
                 file.seek(SeekFrom::Start(start)).await?;
                 Box::pin(ReaderStream::with_capacity(
                     file.take(end - start + 1),
-                    64 * 1024,
+                    512 * 1024,
                 ))
             }
             None => Box::pin(futures::stream::empty()),

@@ -1,2 +1,3 @@
--- Owner listings page through packages in id order.
-CREATE INDEX packages_owner_type_id ON packages(owner_id, package_type, id);
+-- Owner listings page through live packages in id order; partial so
+-- that counting them reads the index alone.
+CREATE INDEX packages_owner_type_live ON packages(owner_id, package_type, id) WHERE deleted_at IS NULL;
