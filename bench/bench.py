@@ -340,30 +340,38 @@ def figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration):
 
 
 def figure_install(sys_, results, regs, work):
-    """(3) `npm install` of 50 dependencies from a cold cache."""
+    """(3) `npm install` of 50 dependencies from a cold cache: public
+    packages read anonymously, and private ones read with a token."""
     count = 5 if sys_.args.quick else 50
     runs = 1 if sys_.args.quick else 5
-    rows = {}
-    for reg in regs:
-        for i in range(count):
-            reg.publish(f"@bench/dep-{i}", "1.0.0", tarball(f"@bench/dep-{i}", "1.0.0"))
-            reg.make_public(f"@bench/dep-{i}")
-        project = os.path.join(work, f"project-{reg.label.split()[0].lower()}")
-        os.makedirs(project)
-        deps = {f"@bench/dep-{i}": "^1.0.0" for i in range(count)}
-        with open(os.path.join(project, "package.json"), "w") as f:
-            json.dump({"name": "bench-app", "version": "1.0.0", "private": True, "dependencies": deps}, f)
-        with open(os.path.join(project, ".npmrc"), "w") as f:
-            f.write(f"@bench:registry={reg.base}\naudit=false\nfund=false\nupdate-notifier=false\n")
-        export = os.path.join(project, "hyperfine.json")
-        cmd = ["hyperfine", "--runs", str(runs), "--export-json", export,
-               "--prepare", "rm -rf node_modules package-lock.json cache",
-               "npm install --cache cache --no-audit --no-fund --loglevel=error"]
-        COMMANDS.append(" ".join(repr(c) if " " in c else c for c in cmd) + f"   (in a project with {count} @bench deps)")
-        run(cmd, cwd=project, env=dict(os.environ, NPM_CONFIG_USERCONFIG=os.path.join(project, ".npmrc")))
-        result = json.load(open(export))["results"][0]
-        rows[reg.label] = {"mean": result["mean"], "stddev": result.get("stddev") or 0.0}
-    results["install"] = {"count": count, "runs": runs, "rows": rows}
+    variants = {}
+    for variant, public in (("public, anonymous", True), ("with a token", False)):
+        prefix = "dep" if public else "priv"
+        rows = {}
+        for reg in regs:
+            for i in range(count):
+                reg.publish(f"@bench/{prefix}-{i}", "1.0.0", tarball(f"@bench/{prefix}-{i}", "1.0.0"))
+                if public:
+                    reg.make_public(f"@bench/{prefix}-{i}")
+            project = os.path.join(work, f"project-{prefix}-{reg.label.split()[0].lower()}")
+            os.makedirs(project)
+            deps = {f"@bench/{prefix}-{i}": "^1.0.0" for i in range(count)}
+            with open(os.path.join(project, "package.json"), "w") as f:
+                json.dump({"name": "bench-app", "version": "1.0.0", "private": True, "dependencies": deps}, f)
+            auth = "" if public else f"//{reg.base.split('://', 1)[1]}:_authToken={reg.token}\n"
+            with open(os.path.join(project, ".npmrc"), "w") as f:
+                f.write(f"@bench:registry={reg.base}\n{auth}audit=false\nfund=false\nupdate-notifier=false\n")
+            export = os.path.join(project, "hyperfine.json")
+            cmd = ["hyperfine", "--runs", str(runs), "--export-json", export,
+                   "--prepare", "rm -rf node_modules package-lock.json cache",
+                   "npm install --cache cache --no-audit --no-fund --loglevel=error"]
+            COMMANDS.append(" ".join(repr(c) if " " in c else c for c in cmd)
+                            + f"   (in a project with {count} {variant} @bench deps)")
+            run(cmd, cwd=project, env=dict(os.environ, NPM_CONFIG_USERCONFIG=os.path.join(project, ".npmrc")))
+            result = json.load(open(export))["results"][0]
+            rows[reg.label] = {"mean": result["mean"], "stddev": result.get("stddev") or 0.0}
+        variants[variant] = rows
+    results["install"] = {"count": count, "runs": runs, "variants": variants}
 
 
 def figure_publish(sys_, results, regs):
@@ -570,13 +578,17 @@ def report(args, results, info, started):
         w("")
     if "install" in results:
         r = results["install"]
-        w(f"## 3. `npm install` of {r['count']} public dependencies, cold cache ({r['runs']} runs)\n")
-        w("| system | mean s | ± | ratio |")
-        w("| --- | --- | --- | --- |")
-        e = r["rows"]["Entrepot"]
-        for label, x in r["rows"].items():
-            w(f"| {label} | {x['mean']:.2f} | {x['stddev']:.2f} | {ratio(e['mean'], x['mean'], False) if label != 'Entrepot' else ''} |")
+        w(f"## 3. `npm install` of {r['count']} dependencies, cold cache ({r['runs']} runs)\n")
+        w("| dependencies | system | mean s | ± | ratio |")
+        w("| --- | --- | --- | --- | --- |")
+        for variant, rows in r["variants"].items():
+            e = rows["Entrepot"]
+            for label, x in rows.items():
+                w(f"| {variant} | {label} | {x['mean']:.2f} | {x['stddev']:.2f} | "
+                  f"{ratio(e['mean'], x['mean'], False) if label != 'Entrepot' else ''} |")
         w("")
+        w("npm itself needs about half a second for such an install; with a token, Verdaccio checks "
+          "the user's bcrypt password hash on every request.\n")
     if "publish" in results:
         r = results["publish"]
         w("## 4. Publishing with 8 concurrent publishers\n")
@@ -621,6 +633,14 @@ def report(args, results, info, started):
             b = results["big_upload"]
             w(f"\nEntrepot while one {b['size'] >> 20} MiB layer streamed in at {b['mbs']:.0f} MB/s: "
               f"{mib(b['idle'])} before, {mib(b['peak'])} at the peak.\n")
+    if not args.quick:
+        w("## Targets (issue 7)\n")
+        for line in targets(results):
+            w(f"- {line}")
+        w("")
+    history = os.path.join(ROOT, "bench", "history.md")
+    if not args.quick and os.path.exists(history):
+        w(open(history).read())
     w("## Commands\n")
     w("Each load was generated with these commands (tokens elided):\n")
     w("```")
@@ -628,6 +648,47 @@ def report(args, results, info, started):
         w(c)
     w("```\n")
     return "\n".join(out)
+
+
+def targets(results):
+    """Each target of issue 7, met or not, from this run's numbers."""
+    out = []
+    def mark(ok):
+        return "met" if ok else "**missed**"
+    p = results.get("packument", {}).get("rows", {})
+    if "Verdaccio 6.8" in p:
+        e, v = p["Entrepot"][16], p["Verdaccio 6.8"][16]
+        out.append(f"(1) ≥ 5× Verdaccio's req/s with p99 ≤ half, 16 connections: {e['rps'] / v['rps']:.1f}×, "
+                   f"p99 {e['p99']:.2f} vs {v['p99']:.2f} ms — {mark(e['rps'] >= 5 * v['rps'] and e['p99'] <= v['p99'] / 2)}")
+    for variant, rows in results.get("install", {}).get("variants", {}).items():
+        if "Verdaccio 6.8" in rows:
+            e, v = rows["Entrepot"]["mean"], rows["Verdaccio 6.8"]["mean"]
+            out.append(f"(3) ≤ half Verdaccio's time ({variant}): {e:.2f} s vs {v:.2f} s — {mark(e <= v / 2)}")
+    o = results.get("oci", {}).get("rows", {})
+    if "Distribution 2.8" in o:
+        e, d = o["Entrepot"], o["Distribution 2.8"]
+        out.append(f"(5) push ≥ 3× Distribution: {e['push'] / d['push']:.2f}× — {mark(e['push'] >= 3 * d['push'])}")
+        out.append(f"(5) pull ≥ Distribution: {e['pull'] / d['pull']:.2f}× — {mark(e['pull'] >= d['pull'])}")
+        if "nginx" in o:
+            share = e["pull"] / o["nginx"]["pull"]
+            out.append(f"(5) pull ≥ 70 % of nginx: {share * 100:.0f} % — {mark(share >= 0.7)}")
+    r = results.get("rest", {}).get("rows", {})
+    if r:
+        ns = list(r)
+        growth = r[ns[-1]]["p50"] / r[ns[0]]["p50"]
+        out.append(f"(6) flat within 2× from {ns[0]} to {ns[-1]} packages: {growth:.2f}× — {mark(growth <= 2)}")
+    rss = results.get("rss", {})
+    if "Verdaccio 6.8" in rss and rss["Verdaccio 6.8"].get("packument"):
+        e, v = rss["Entrepot"]["packument"], rss["Verdaccio 6.8"]["packument"]
+        out.append(f"(7) RSS ≤ a third of Verdaccio's during (1): {mib(e)} vs {mib(v)} — {mark(e <= v / 3)}")
+    if "Distribution 2.8" in rss and rss["Distribution 2.8"].get("oci"):
+        e, d = rss["Entrepot"]["oci"], rss["Distribution 2.8"]["oci"]
+        out.append(f"(7) RSS ≤ Distribution's under OCI load: {mib(e)} vs {mib(d)} — {mark(e <= d)}")
+    if "big_upload" in results:
+        b = results["big_upload"]
+        out.append(f"(7) constant memory during the {b['size'] >> 20} MiB upload: {mib(b['idle'])} → {mib(b['peak'])} — "
+                   f"{mark(b['peak'] - b['idle'] < 32 * 1024)}")
+    return out
 
 
 started_clock = time.time()

@@ -59,6 +59,12 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, base_url = %config.base_url, "entrepot is serving");
     tokio::spawn(purge_periodically(state.registry.clone()));
     tokio::spawn(flush_downloads_periodically(state.registry.clone()));
+    // Small responses (manifests, JSON) must not wait on delayed ACKs.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -173,6 +173,61 @@ impl Hasher {
     }
 }
 
+/// Hashes on a thread of its own while the caller writes, so that an
+/// upload costs the longer of hashing and writing, not their sum.
+pub struct HashingThread {
+    chunks: Option<std::sync::mpsc::SyncSender<Bytes>>,
+    done: tokio::task::JoinHandle<Hasher>,
+    size: u64,
+    max_size: Option<u64>,
+}
+
+impl HashingThread {
+    pub fn spawn(expected: &Expected) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(8);
+        let mut hasher = Hasher::new(expected);
+        // Size limits are enforced by `feed`; the thread only hashes.
+        hasher.max_size = None;
+        let done = tokio::task::spawn_blocking(move || {
+            for chunk in rx {
+                let _ = hasher.update(&chunk);
+            }
+            hasher
+        });
+        HashingThread {
+            chunks: Some(tx),
+            done,
+            size: 0,
+            max_size: expected.max_size,
+        }
+    }
+
+    /// Hands over the next chunk (cheap: `Bytes` is shared, not copied).
+    pub fn feed(&mut self, chunk: &Bytes) -> StoreResult<()> {
+        self.size += chunk.len() as u64;
+        if let Some(limit) = self.max_size
+            && self.size > limit
+        {
+            return Err(StoreError::TooLarge { limit });
+        }
+        if let Some(tx) = &self.chunks {
+            tx.send(chunk.clone())
+                .map_err(|_| StoreError::Io(std::io::Error::other("the hashing thread stopped")))?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the hashes and checks every expectation.
+    pub async fn finish(mut self, expected: &Expected) -> StoreResult<BlobInfo> {
+        self.chunks = None;
+        let hasher = self
+            .done
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        hasher.finish(expected)
+    }
+}
+
 /// Whether `s` is a lowercase hex SHA-256, the only key a blob can have;
 /// checked before any path is built from it.
 pub fn is_sha256_hex(s: &str) -> bool {

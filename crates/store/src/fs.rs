@@ -12,9 +12,13 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
 
 use crate::blob::{
-    BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, Hasher, is_sha256_hex,
+    BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, HashingThread, is_sha256_hex,
 };
 use crate::{StoreError, StoreResult};
+
+/// Bytes read from disk at a time when streaming a blob out: large enough
+/// that a multi-GiB layer costs few trips to the blocking pool.
+const READ_CHUNK: usize = 2 * 1024 * 1024;
 
 /// Temporary files older than this are leftovers of a crash.
 const STALE_TEMP_AGE: Duration = Duration::from_hours(1);
@@ -78,13 +82,13 @@ impl BlobStore for FsBlobStore {
         // Large writes: one trip to the blocking pool per MiB, not per chunk.
         let mut file =
             tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-        let mut hasher = Hasher::new(&expected);
+        let mut hasher = HashingThread::spawn(&expected);
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
-            hasher.update(&chunk)?;
+            hasher.feed(&chunk)?;
             file.write_all(&chunk).await?;
         }
-        let info = hasher.finish(&expected)?;
+        let info = hasher.finish(&expected).await?;
         file.flush().await?;
         let file = file.into_inner();
         file.sync_all().await?;
@@ -124,7 +128,8 @@ impl BlobStore for FsBlobStore {
                 file.seek(SeekFrom::Start(start)).await?;
                 Box::pin(ReaderStream::with_capacity(
                     file.take(end - start + 1),
-                    512 * 1024,
+                    // Small files (manifests, metadata) get small buffers.
+                    READ_CHUNK.min(usize::try_from(end - start + 1).unwrap_or(READ_CHUNK)),
                 ))
             }
             None => Box::pin(futures::stream::empty()),
