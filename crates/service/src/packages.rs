@@ -665,6 +665,11 @@ impl Registry {
             report.versions += 1;
         }
         for digest in self.collectable_blobs(blob_grace).await? {
+            // Checked again at the last moment: a publish may have just
+            // referenced the same content.
+            if self.meta.blob_referenced(&digest).await? {
+                continue;
+            }
             self.blobs.delete(&digest).await?;
             report.blobs += 1;
         }
