@@ -52,7 +52,10 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         },
         formats(),
     );
-    let app = entrepot_http::build_app(state.clone(), vec![entrepot_api::router(&state)]);
+    let app = entrepot_http::build_app(
+        state.clone(),
+        vec![entrepot_api::router(&state), entrepot_web::router()],
+    );
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
