@@ -65,7 +65,7 @@ fn the_package_page_shows_readme_versions_install_command_and_downloads() {
     );
     assert!(body.contains("npm install @alice/hello@1.1.0"));
     assert!(
-        body.contains("href=\"/alice/hello\""),
+        body.contains("href=\"/alice/hello/packages\""),
         "the connected repository"
     );
     assert!(body.contains("<strong>0</strong> total"));
@@ -124,6 +124,10 @@ fn owner_repository_and_search_pages_list_filter_and_sort() {
     assert!(body.contains("@alice/hello") && body.contains("@alice/other"));
     let (_, filtered) = html(&server, "/alice?q=oth", Some(&t));
     assert!(filtered.contains("@alice/other") && !filtered.contains("@alice/hello"));
+    assert!(
+        !body.contains("value=\"None\""),
+        "an empty search box is empty"
+    );
     let (_, by_type) = html(&server, "/alice?type=container", Some(&t));
     assert!(by_type.contains("No packages to show."));
     let (status, repo_page) = html(&server, "/alice/hello/packages", Some(&t));

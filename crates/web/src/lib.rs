@@ -442,7 +442,7 @@ async fn list(
             types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             type => wanted_type,
             visibility => wanted_visibility,
-            query => query.get("q"),
+            query => query.get("q").cloned().unwrap_or_default(),
             sort => sort,
             page => page_no,
             pages => pages,
