@@ -15,7 +15,7 @@ use entrepot_core::{
 };
 use entrepot_http::pagination::{Page, PageQuery};
 use entrepot_http::state::HttpConfig;
-use entrepot_http::{ApiError, AppState, Caller};
+use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
 use entrepot_service::ServiceError;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Deserialize;
@@ -323,10 +323,10 @@ async fn version_json(
 ) -> Result<Value, ApiError> {
     let urls = package_urls(&state.config, owner, package);
     let mut metadata = json!({ "package_type": package.package_type.as_str() });
-    if matches!(
-        package.package_type,
-        PackageType::Container | PackageType::Docker
-    ) {
+    if let Some(key) = state
+        .format(package.package_type)
+        .and_then(PackageFormat::rest_tags_key)
+    {
         let tags: Vec<String> = state
             .registry
             .meta
@@ -336,11 +336,6 @@ async fn version_json(
             .filter(|t| t.version_id == version.id)
             .map(|t| t.name)
             .collect();
-        let key = if package.package_type == PackageType::Container {
-            "container"
-        } else {
-            "docker"
-        };
         metadata[key] = json!({ "tags": tags });
     }
     let version_query = utf8_percent_encode(&version.name, PATH_SEGMENT).to_string();

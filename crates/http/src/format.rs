@@ -27,6 +27,18 @@ pub trait PackageFormat: Send + Sync + 'static {
     /// Routes, already under their mount point (e.g. `/npm/...`).
     fn router(&self) -> Router<AppState>;
 
+    /// The name clients know the package by (npm: `@owner/name`).
+    fn full_name(&self, package: &Package) -> String {
+        package.name.clone()
+    }
+
+    /// The key under which the REST API's `package-version.metadata` lists
+    /// a version's tags, for formats whose GitHub schema has one
+    /// (containers: `container`).
+    fn rest_tags_key(&self) -> Option<&'static str> {
+        None
+    }
+
     /// How to install `package` (at `version`, or the latest) from this server.
     fn install_instructions(
         &self,

@@ -43,6 +43,14 @@ impl HttpConfig {
 }
 
 impl AppState {
+    /// The format serving `package_type`, if this server has it.
+    pub fn format(&self, package_type: entrepot_core::PackageType) -> Option<&dyn PackageFormat> {
+        self.formats
+            .iter()
+            .find(|f| f.package_type() == package_type)
+            .map(AsRef::as_ref)
+    }
+
     pub fn new(
         registry: Registry,
         config: HttpConfig,

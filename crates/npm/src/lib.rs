@@ -44,6 +44,10 @@ impl PackageFormat for Npm {
             .route("/npm/{*path}", any(dispatch))
     }
 
+    fn full_name(&self, package: &Package) -> String {
+        format!("@{}/{}", package.owner_login, package.name)
+    }
+
     fn install_instructions(
         &self,
         config: &HttpConfig,

@@ -164,12 +164,10 @@ fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttach
     }
 }
 
-/// Removes a blob stored for a publish that then failed, unless something
-/// else references the same content.
+/// Removes a blob stored for a publish that then failed; a failure to
+/// remove it only leaves it to the collector.
 pub async fn discard(registry: &Registry, blob: &BlobInfo) {
-    if let Ok(false) = registry.meta.blob_referenced(&blob.sha256).await {
-        let _ = registry.blobs.delete(&blob.sha256).await;
-    }
+    let _ = registry.discard_blob(&blob.sha256).await;
 }
 
 fn read_attachment<R: Read>(

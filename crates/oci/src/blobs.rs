@@ -308,11 +308,9 @@ async fn append(ctx: &Ctx, repo: &RepoName, id: &str, at: u64, body: Body) -> Oc
     Ok(at + info.size)
 }
 
+/// Drops an upload part; a failure only leaves it to the collector.
 async fn discard(ctx: &Ctx, sha256: &str) {
-    let registry = &ctx.state.registry;
-    if let Ok(false) = registry.meta.blob_referenced(sha256).await {
-        let _ = registry.blobs.delete(sha256).await;
-    }
+    let _ = ctx.state.registry.discard_blob(sha256).await;
 }
 
 /// `GET`/`PATCH`/`PUT`/`DELETE` on an upload session.

@@ -105,9 +105,7 @@ pub async fn collect(
         if !dry_run {
             meta.delete_upload(&id).await?;
             for (sha, _) in session.parts {
-                if !meta.blob_referenced(&sha).await? {
-                    registry.blobs.delete(&sha).await?;
-                }
+                registry.discard_blob(&sha).await?;
             }
         }
     }

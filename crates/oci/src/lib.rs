@@ -67,6 +67,14 @@ impl PackageFormat for Containers {
             )
     }
 
+    fn full_name(&self, package: &Package) -> String {
+        format!("{}/{}", package.owner_login, package.name)
+    }
+
+    fn rest_tags_key(&self) -> Option<&'static str> {
+        Some("container")
+    }
+
     fn install_instructions(
         &self,
         config: &HttpConfig,

@@ -624,6 +624,17 @@ pub struct PurgeReport {
 pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
 
 impl Registry {
+    /// Removes a blob unless something references it (the same content may
+    /// belong to another package); true when it was removed. For blobs a
+    /// refused or abandoned upload left, and for the collector.
+    pub async fn discard_blob(&self, sha256: &str) -> ServiceResult<bool> {
+        if self.meta.blob_referenced(sha256).await? {
+            return Ok(false);
+        }
+        self.blobs.delete(sha256).await?;
+        Ok(true)
+    }
+
     /// Blobs nothing references that are older than `grace`.
     pub async fn collectable_blobs(
         &self,
@@ -667,11 +678,9 @@ impl Registry {
         for digest in self.collectable_blobs(blob_grace).await? {
             // Checked again at the last moment: a publish may have just
             // referenced the same content.
-            if self.meta.blob_referenced(&digest).await? {
-                continue;
+            if self.discard_blob(&digest).await? {
+                report.blobs += 1;
             }
-            self.blobs.delete(&digest).await?;
-            report.blobs += 1;
         }
         if report != PurgeReport::default() {
             tracing::info!(?report, "purged expired packages, versions and blobs");

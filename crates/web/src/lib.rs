@@ -137,12 +137,11 @@ pub fn package_path(owner: &Account, package: &Package) -> String {
     )
 }
 
-fn display_name(package: &Package) -> String {
-    match package.package_type {
-        PackageType::Npm => format!("@{}/{}", package.owner_login, package.name),
-        PackageType::Container => format!("{}/{}", package.owner_login, package.name),
-        _ => package.name.clone(),
-    }
+/// The name clients know a package by, as its format writes it.
+fn display_name(state: &AppState, package: &Package) -> String {
+    state
+        .format(package.package_type)
+        .map_or_else(|| package.name.clone(), |f| f.full_name(package))
 }
 
 fn day(t: &chrono::DateTime<Utc>) -> String {
@@ -274,9 +273,7 @@ async fn render_package(
         None => None,
     };
     let install = state
-        .formats
-        .iter()
-        .find(|f| f.package_type() == package.package_type)
+        .format(package.package_type)
         .map(|f| f.install_instructions(&state.config, &package, selected))
         .unwrap_or_default()
         .into_iter()
@@ -322,7 +319,7 @@ async fn render_package(
         viewer => actor.login(),
         package => context! {
             name => package.name,
-            display_name => display_name(&package),
+            display_name => display_name(state, &package),
             owner => package.owner_login,
             type => package.package_type.as_str(),
             visibility => package.visibility.as_str(),
@@ -378,7 +375,7 @@ async fn list(
             || wanted_visibility
                 .as_deref()
                 .is_some_and(|v| v != package.visibility.as_str())
-            || (!text.is_empty() && !display_name(&package).to_lowercase().contains(&text))
+            || (!text.is_empty() && !display_name(state, &package).to_lowercase().contains(&text))
             || !state.registry.can_read(actor, &package).await?
         {
             continue;
@@ -414,7 +411,7 @@ async fn list(
         };
         shown.push(ListRow {
             url: package_path(&owner, &package),
-            display_name: display_name(&package),
+            display_name: display_name(state, &package),
             r#type: package.package_type.as_str(),
             visibility: package.visibility.as_str(),
             description: package.description.clone(),
