@@ -94,14 +94,29 @@ impl S3Emulator {
     pub fn bucket(&self, name: &str) -> crate::S3Config {
         use std::io::{Read, Write};
         let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(host).expect("emulator reachable");
-        write!(
-            stream,
-            "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .expect("request sent");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("answer read");
+        let attempt = || -> std::io::Result<String> {
+            let mut stream = std::net::TcpStream::connect(host)?;
+            write!(
+                stream,
+                "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )?;
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer)?;
+            Ok(answer)
+        };
+        // The emulator may accept connections a moment before it answers
+        // them: retry dropped connections until a deadline.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let answer = loop {
+            match attempt() {
+                Ok(answer) if !answer.is_empty() => break answer,
+                other => assert!(
+                    std::time::Instant::now() < deadline,
+                    "the emulator never answered: {other:?}"
+                ),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
         assert!(
             answer.starts_with("HTTP/1.1 200"),
             "bucket creation failed: {answer}"
