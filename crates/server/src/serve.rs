@@ -94,7 +94,7 @@ async fn flush_downloads_periodically(registry: entrepot_service::Registry) {
 }
 
 /// Runs the purge job hourly: deleted packages and versions past the
-/// retention period, and blobs nothing references. However many nodes
+/// retention period, blobs nothing references, expired web sessions. However many nodes
 /// share the store, the one that claims the hour runs it.
 async fn purge_periodically(registry: entrepot_service::Registry) {
     let node = format!("{}-{:08x}", std::process::id(), rand_suffix());
@@ -115,6 +115,9 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
                     .await
                 {
                     tracing::warn!(error = %e, "purge job failed; it will run again");
+                }
+                if let Err(e) = registry.prune_sessions().await {
+                    tracing::warn!(error = %e, "could not prune web sessions; will retry");
                 }
             }
             Ok(false) => {}

@@ -147,3 +147,506 @@ fn owner_repository_and_search_pages_list_filter_and_sort() {
             .starts_with("text/css")
     );
 }
+
+/// A browser without JavaScript: keeps cookies, does not follow redirects
+/// (so that each answer can be checked).
+struct Browser<'a> {
+    server: &'a Server,
+    client: Client,
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a Server) -> Self {
+        Browser {
+            server,
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let r = self.client.get(self.server.url(path)).send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::blocking::Response {
+        self.client
+            .post(self.server.url(path))
+            .form(form)
+            .send()
+            .unwrap()
+    }
+
+    /// Signs in through the form, returning the answer to the POST.
+    fn sign_in(&self, login: &str, password: &str) -> reqwest::blocking::Response {
+        let (status, form) = self.get("/login?return_to=/settings/tokens");
+        assert_eq!(status, 200);
+        let csrf = csrf_of(&form);
+        self.post(
+            "/login",
+            &[
+                ("login", login),
+                ("password", password),
+                ("csrf", &csrf),
+                ("return_to", "/settings/tokens"),
+            ],
+        )
+    }
+
+    /// The CSRF token of the forms on `path`.
+    fn csrf(&self, path: &str) -> String {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        csrf_of(&body)
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+fn with_password(server: &Server, login: &str, password: &str) {
+    server.admin_input(
+        &["user", "create", login, "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+}
+
+#[test]
+fn signing_in_sets_a_safe_session_cookie_and_signing_out_ends_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    let browser = Browser::new(&server);
+
+    let refused = browser.sign_in("alice", "wrong");
+    assert_eq!(refused.status(), 401);
+    assert!(
+        refused
+            .text()
+            .unwrap()
+            .contains("Incorrect user name or password")
+    );
+
+    let ok = browser.sign_in("alice", "correct horse battery");
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/settings/tokens");
+    let cookie = ok
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("entrepot_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+    let secret = cookie["entrepot_session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let (_, page) = browser.get("/");
+    assert!(page.contains("Signed in as"), "{page}");
+    assert!(page.contains("<strong>alice</strong>"));
+
+    // Signing out needs the page's CSRF token.
+    assert_eq!(browser.post("/logout", &[("csrf", "forged")]).status(), 400);
+    let csrf = browser.csrf("/");
+    assert_eq!(browser.post("/logout", &[("csrf", &csrf)]).status(), 303);
+    let (_, page) = browser.get("/");
+    assert!(page.contains("Sign in") && !page.contains("Signed in as"));
+    // The session is gone on the server, not just in this browser.
+    let replay = Client::new()
+        .get(server.url("/settings/tokens"))
+        .header("cookie", format!("entrepot_session={secret}"))
+        .send()
+        .unwrap();
+    assert!(
+        replay.url().path().starts_with("/login"),
+        "{}",
+        replay.url()
+    );
+}
+
+#[test]
+fn session_cookies_are_secure_behind_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let server = Server::start_in(
+        dir.path(),
+        &[
+            "--listen",
+            &listen,
+            "--base-url",
+            "https://packages.example.test",
+        ],
+        &format!("http://{listen}"),
+    );
+    with_password(&server, "alice", "correct horse battery");
+    let ok = Browser::new(&server).sign_in("alice", "correct horse battery");
+    assert_eq!(ok.status(), 303);
+    let cookies: Vec<String> = ok
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("entrepot_session=") && c.contains("; Secure")),
+        "{cookies:?}"
+    );
+}
+
+#[test]
+fn a_sign_in_form_from_elsewhere_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    // No CSRF cookie: a form posted from another site.
+    let r = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(server.url("/login"))
+        .form(&[
+            ("login", "alice"),
+            ("password", "correct horse battery"),
+            ("csrf", "x"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        !r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("entrepot_session=")),
+        "no session for a forged form"
+    );
+}
+
+#[test]
+fn failed_sign_ins_are_throttled_per_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    with_password(&server, "bob", "another good one");
+    let browser = Browser::new(&server);
+    for _ in 0..5 {
+        assert_eq!(browser.sign_in("alice", "guess").status(), 401);
+    }
+    let locked = browser.sign_in("alice", "correct horse battery");
+    assert_eq!(locked.status(), 429, "even the right password waits");
+    assert!(locked.headers().contains_key("retry-after"));
+    // Another user is not locked out by alice's failures.
+    assert_eq!(browser.sign_in("bob", "another good one").status(), 303);
+}
+
+#[test]
+fn tokens_are_created_shown_once_listed_and_revoked_on_the_settings_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    let anonymous = Browser::new(&server);
+    let r = anonymous.post(
+        "/settings/tokens",
+        &[("note", "x"), ("scope", "read:packages")],
+    );
+    assert_eq!(r.status(), 303, "signed out: sent to sign in");
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+
+    let browser = Browser::new(&server);
+    assert_eq!(
+        browser.sign_in("alice", "correct horse battery").status(),
+        303
+    );
+    let csrf = browser.csrf("/settings/tokens");
+
+    let forged = browser.post(
+        "/settings/tokens",
+        &[
+            ("csrf", "forged"),
+            ("note", "ci"),
+            ("scope", "write:packages"),
+        ],
+    );
+    assert_eq!(forged.status(), 400);
+    let no_scope = browser.post("/settings/tokens", &[("csrf", &csrf), ("note", "ci")]);
+    assert_eq!(no_scope.status(), 422);
+    assert!(no_scope.text().unwrap().contains("at least one scope"));
+
+    let created = browser.post(
+        "/settings/tokens",
+        &[
+            ("csrf", &csrf),
+            ("note", "ci publish"),
+            ("expiration", "7"),
+            ("scope", "write:packages"),
+            ("scope", "delete:packages"),
+        ],
+    );
+    assert_eq!(created.status(), 201);
+    let body = created.text().unwrap();
+    let marker = "<code id=\"new-token\" class=\"token\">";
+    let start = body.find(marker).unwrap() + marker.len();
+    let secret = body[start..].split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("entp_"), "{secret}");
+
+    // It works, with the scopes chosen (write implies read).
+    let user = Client::new()
+        .get(server.url("/api/v3/user"))
+        .bearer_auth(&secret)
+        .send()
+        .unwrap();
+    assert_eq!(user.status(), 200);
+    let scopes = user.headers()["x-oauth-scopes"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(scopes.contains("write:packages") && scopes.contains("delete:packages"));
+
+    // The list shows it, but never again its secret.
+    let (_, list) = browser.get("/settings/tokens");
+    assert!(list.contains("ci publish") && list.contains("write:packages"));
+    assert!(!list.contains(&secret));
+    let revoke_path = {
+        let marker = "action=\"/settings/tokens/";
+        let start = list.find(marker).unwrap() + "action=\"".len();
+        list[start..].split('"').next().unwrap().to_owned()
+    };
+    // Another user cannot revoke it.
+    with_password(&server, "bob", "another good one");
+    let bob = Browser::new(&server);
+    assert_eq!(bob.sign_in("bob", "another good one").status(), 303);
+    let bob_csrf = bob.csrf("/settings/tokens");
+    assert_eq!(bob.post(&revoke_path, &[("csrf", &bob_csrf)]).status(), 404);
+    assert_eq!(
+        Client::new()
+            .get(server.url("/api/v3/user"))
+            .bearer_auth(&secret)
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(browser.post(&revoke_path, &[("csrf", &csrf)]).status(), 303);
+    assert_eq!(
+        Client::new()
+            .get(server.url("/api/v3/user"))
+            .bearer_auth(&secret)
+            .send()
+            .unwrap()
+            .status(),
+        401,
+        "a revoked token is refused"
+    );
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one user's story, step by step")]
+fn package_settings_change_visibility_access_and_delete_and_restore_versions() {
+    let settings = "/users/alice/packages/npm/hello/settings";
+    let page = "/users/alice/packages/npm/package/hello";
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    with_password(&server, "bob", "another good one");
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    publish(&server, &t, "@alice/hello", "1.0.0", "");
+    publish(&server, &t, "@alice/hello", "1.1.0", "");
+    let bob_token = token(&server, "bob", "read:packages");
+
+    let signed_out = Browser::new(&server);
+    let r = signed_out.post(settings, &[("action", "delete_package")]);
+    assert_eq!(
+        r.status(),
+        303,
+        "a browser without a session signs in first"
+    );
+
+    let bob_browser = Browser::new(&server);
+    assert_eq!(bob_browser.sign_in("bob", "another good one").status(), 303);
+    assert_eq!(bob_browser.get(settings).0, 404, "bob may not even see it");
+
+    let alice = Browser::new(&server);
+    assert_eq!(
+        alice.sign_in("alice", "correct horse battery").status(),
+        303
+    );
+    let (status, body) = alice.get(page);
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(&format!("href=\"{settings}\"")),
+        "settings link for admins"
+    );
+    let csrf = alice.csrf(settings);
+
+    // Forged forms change nothing.
+    let forged = alice.post(
+        settings,
+        &[
+            ("csrf", "forged"),
+            ("action", "delete_package"),
+            ("confirm", "hello"),
+        ],
+    );
+    assert_eq!(forged.status(), 400);
+
+    // Access: bob gets read, then sees the page; the settings stay admin-only.
+    let grant = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "grant"),
+            ("login", "bob"),
+            ("role", "read"),
+        ],
+    );
+    assert_eq!(grant.status(), 303);
+    assert_eq!(html(&server, page, Some(&bob_token)).0, 200);
+    assert_eq!(
+        bob_browser.get(settings).0,
+        403,
+        "bob reads but does not administer"
+    );
+    let revoke = alice.post(
+        settings,
+        &[("csrf", &csrf), ("action", "revoke"), ("login", "bob")],
+    );
+    assert_eq!(revoke.status(), 303);
+    assert_eq!(html(&server, page, Some(&bob_token)).0, 404);
+
+    // Public needs the name typed; the wrong name changes nothing.
+    let unconfirmed = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "visibility"),
+            ("visibility", "public"),
+            ("confirm", "hell"),
+        ],
+    );
+    assert_eq!(unconfirmed.status(), 400);
+    assert_eq!(html(&server, page, None).0, 404);
+    let public = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "visibility"),
+            ("visibility", "public"),
+            ("confirm", "hello"),
+        ],
+    );
+    assert_eq!(public.status(), 303);
+    assert_eq!(html(&server, page, None).0, 200, "public: seen signed out");
+    let back = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "visibility"),
+            ("visibility", "private"),
+        ],
+    );
+    assert_eq!(back.status(), 403, "public is one-way");
+
+    // Delete a version with its name typed, then restore it.
+    let (_, body) = alice.get(settings);
+    let id_marker = "name=\"version_id\" value=\"";
+    let ids: Vec<String> = body
+        .match_indices(id_marker)
+        .map(|(i, _)| {
+            body[i + id_marker.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let v100 = ids.last().unwrap().clone(); // newest first: 1.0.0 is last
+    let wrong = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "delete_version"),
+            ("version_id", &v100),
+            ("confirm", "1.1.0"),
+        ],
+    );
+    assert_eq!(wrong.status(), 400);
+    let deleted = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "delete_version"),
+            ("version_id", &v100),
+            ("confirm", "1.0.0"),
+        ],
+    );
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(
+        Client::new()
+            .get(server.url("/npm/@alice%2fhello/1.0.0"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    let (_, body) = alice.get(settings);
+    assert!(body.contains("Deleted versions"));
+    let restored = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "restore_version"),
+            ("version_id", &v100),
+        ],
+    );
+    assert_eq!(restored.status(), 303);
+    assert_eq!(
+        Client::new()
+            .get(server.url("/npm/@alice%2fhello/1.0.0"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Delete the whole package; the owner page offers it back; restore it.
+    let gone = alice.post(
+        settings,
+        &[
+            ("csrf", &csrf),
+            ("action", "delete_package"),
+            ("confirm", "hello"),
+        ],
+    );
+    assert_eq!(gone.status(), 303);
+    assert_eq!(html(&server, page, None).0, 404);
+    let (_, owner) = alice.get("/alice");
+    assert!(
+        owner.contains("Recently deleted") && owner.contains(settings),
+        "{owner}"
+    );
+    let (_, anonymous_owner) = html(&server, "/alice", None);
+    assert!(!anonymous_owner.contains("Recently deleted"));
+    let back = alice.post(settings, &[("csrf", &csrf), ("action", "restore_package")]);
+    assert_eq!(back.status(), 303);
+    assert_eq!(html(&server, page, None).0, 200);
+}

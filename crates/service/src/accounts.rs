@@ -56,7 +56,7 @@ impl Registry {
         })
     }
 
-    async fn user(&self, login: &str) -> ServiceResult<Account> {
+    pub(crate) async fn user(&self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::User {
             return Err(ServiceError::Invalid(format!(

@@ -8,6 +8,8 @@ pub mod accounts;
 pub mod auth;
 pub mod error;
 pub mod packages;
+pub mod sessions;
+pub mod settings;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;

@@ -589,7 +589,7 @@ impl Registry {
         Ok(self.meta.downloads(package.id).await?)
     }
 
-    async fn audit(
+    pub(crate) async fn audit(
         &self,
         actor: &Actor,
         action: &str,

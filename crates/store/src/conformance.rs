@@ -3,7 +3,7 @@
 //! and S3 run the same functions).
 
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use entrepot_core::{Digests, OrgRole, PackageType, Role, Scopes, Visibility};
 use futures::{StreamExt, TryStreamExt};
 
@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::blob::{BlobStore, ByteRange, Expected, stream_of};
 use crate::meta::{
     MetadataStore, NewFile, NewPackage, NewRepository, NewTokenRecord, NewUser, NewVersion,
-    PackageFilter, PackageUpdate,
+    PackageFilter, PackageUpdate, WebSession,
 };
 
 async fn read_all(store: &dyn BlobStore, sha: &str, range: Option<ByteRange>) -> Vec<u8> {
@@ -329,7 +329,12 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         store.package_role(pkg.id, bob.id).await.unwrap(),
         Some(Role::Read)
     );
+    assert_eq!(
+        store.package_roles(pkg.id).await.unwrap(),
+        vec![(bob.id, Role::Read)]
+    );
     store.set_package_role(pkg.id, bob.id, None).await.unwrap();
+    assert!(store.package_roles(pkg.id).await.unwrap().is_empty());
     assert_eq!(store.package_role(pkg.id, bob.id).await.unwrap(), None);
 
     // Versions: files and tags land with the version, or not at all.
@@ -738,4 +743,68 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     assert!(store.package_by_id(pkg.id).await.unwrap().is_none());
     assert!(store.version_by_id(v1.id).await.unwrap().is_none());
     assert!(!store.blob_referenced(&"a".repeat(64)).await.unwrap());
+
+    web_sessions(store, alice.id).await;
+}
+
+async fn web_sessions(store: &dyn MetadataStore, user: i64) {
+    let now = Utc::now();
+    let session = WebSession {
+        user_id: user,
+        csrf: "c".repeat(43),
+        created_at: now,
+        expires_at: now + TimeDelta::hours(1),
+    };
+    store.create_session("h1", &session).await.unwrap();
+    let found = store.session("h1", now).await.unwrap().unwrap();
+    assert_eq!(found.user_id, user);
+    assert_eq!(found.csrf, session.csrf);
+    assert!(store.session("h2", now).await.unwrap().is_none());
+    assert!(
+        store
+            .session("h1", now + TimeDelta::hours(2))
+            .await
+            .unwrap()
+            .is_none(),
+        "an expired session is no session"
+    );
+    store.delete_session("h1").await.unwrap();
+    assert!(store.session("h1", now).await.unwrap().is_none());
+
+    let old = WebSession {
+        expires_at: now - TimeDelta::seconds(1),
+        ..session
+    };
+    store.create_session("h3", &old).await.unwrap();
+    for back in [1, 2, 120] {
+        store
+            .record_sign_in_failure("Alice", now - TimeDelta::minutes(back))
+            .await
+            .unwrap();
+    }
+    let since = now - TimeDelta::minutes(15);
+    assert_eq!(
+        store.sign_in_failures_since("alice", since).await.unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .prune_sessions(now, now - TimeDelta::minutes(60))
+            .await
+            .unwrap(),
+        2,
+        "the expired session and the old failure"
+    );
+    assert_eq!(
+        store
+            .sign_in_failures_since("ALICE", now - TimeDelta::days(1))
+            .await
+            .unwrap(),
+        2
+    );
+    store.clear_sign_in_failures("alice").await.unwrap();
+    assert_eq!(
+        store.sign_in_failures_since("alice", since).await.unwrap(),
+        0
+    );
 }

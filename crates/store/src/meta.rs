@@ -153,6 +153,8 @@ pub trait PackageStore: Send + Sync {
     async fn set_package_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
     async fn set_package_role(&self, package: Id, user: Id, role: Option<Role>) -> StoreResult<()>;
     async fn package_role(&self, package: Id, user: Id) -> StoreResult<Option<Role>>;
+    /// Every explicit grant on a package, by user id.
+    async fn package_roles(&self, package: Id) -> StoreResult<Vec<(Id, Role)>>;
 
     /// Inserts the version, its files and tags in one transaction. Fails with
     /// `Conflict` when the version name exists, deleted or not.
@@ -319,6 +321,31 @@ pub trait JobStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// A signed-in browser: whose session it is and the token its forms carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    pub user_id: Id,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Web sign-in state, kept in the shared store so that any node serves any
+/// browser and a sign-out is seen everywhere at once.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a session under the hash of its cookie secret.
+    async fn create_session(&self, hash: &str, session: &WebSession) -> StoreResult<()>;
+    /// The session with this hash, unless it has expired by `now`.
+    async fn session(&self, hash: &str, now: Timestamp) -> StoreResult<Option<WebSession>>;
+    async fn delete_session(&self, hash: &str) -> StoreResult<()>;
+    /// Forgets expired sessions and failures older than `failures_before`.
+    async fn prune_sessions(&self, now: Timestamp, failures_before: Timestamp) -> StoreResult<u64>;
+    async fn record_sign_in_failure(&self, login: &str, at: Timestamp) -> StoreResult<()>;
+    async fn sign_in_failures_since(&self, login: &str, since: Timestamp) -> StoreResult<i64>;
+    async fn clear_sign_in_failures(&self, login: &str) -> StoreResult<()>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -328,6 +355,7 @@ pub trait MetadataStore:
     + ActivityStore
     + JobStore
     + UploadStore
+    + SessionStore
     + 'static
 {
 }
@@ -340,6 +368,7 @@ impl<T> MetadataStore for T where
         + ActivityStore
         + JobStore
         + UploadStore
+        + SessionStore
         + 'static
 {
 }

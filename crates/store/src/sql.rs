@@ -22,7 +22,7 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::meta::{
     AccountStore, ActivityStore, BlobLink, DownloadDay, JobStore, NewAuditEntry, NewPackage,
     NewRepository, NewTokenRecord, NewUser, NewVersion, PackageFilter, PackageStore, PackageUpdate,
-    RepositoryStore, TokenStore, UploadSession, UploadStore,
+    RepositoryStore, SessionStore, TokenStore, UploadSession, UploadStore, WebSession,
 };
 use crate::{StoreError, StoreResult};
 
@@ -791,6 +791,18 @@ impl PackageStore for SqlStore {
         row.map(|r| parse(&r, "role")).transpose()
     }
 
+    async fn package_roles(&self, package: Id) -> StoreResult<Vec<(Id, Role)>> {
+        let rows = sqlx::query(
+            "SELECT user_id, role FROM package_roles WHERE package_id = $1 ORDER BY user_id",
+        )
+        .bind(package)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((int(r, "user_id")?, parse(r, "role")?)))
+            .collect()
+    }
+
     async fn publish_version(&self, v: NewVersion) -> StoreResult<Version> {
         let at = ts(&v.at);
         let mut tx = self.writer.begin().await?;
@@ -1113,6 +1125,88 @@ impl ActivityStore for SqlStore {
                 })
             })
             .collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(&self, hash: &str, session: &WebSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO web_sessions (hash, user_id, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(session.user_id)
+        .bind(&session.csrf)
+        .bind(ts(&session.created_at))
+        .bind(ts(&session.expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, hash: &str, now: Timestamp) -> StoreResult<Option<WebSession>> {
+        let row = sqlx::query("SELECT * FROM web_sessions WHERE hash = $1 AND expires_at > $2")
+            .bind(hash)
+            .bind(ts(&now))
+            .fetch_optional(&self.reader)
+            .await?;
+        row.map(|r| {
+            Ok(WebSession {
+                user_id: int(&r, "user_id")?,
+                csrf: text(&r, "csrf")?,
+                created_at: parse_ts(&text(&r, "created_at")?)?,
+                expires_at: parse_ts(&text(&r, "expires_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM web_sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn prune_sessions(&self, now: Timestamp, failures_before: Timestamp) -> StoreResult<u64> {
+        let sessions = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
+            .bind(ts(&now))
+            .execute(&self.writer)
+            .await?;
+        let failures = sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(ts(&failures_before))
+            .execute(&self.writer)
+            .await?;
+        Ok(sessions.rows_affected() + failures.rows_affected())
+    }
+
+    async fn record_sign_in_failure(&self, login: &str, at: Timestamp) -> StoreResult<()> {
+        sqlx::query("INSERT INTO sign_in_failures (login, at) VALUES ($1, $2)")
+            .bind(login.to_lowercase())
+            .bind(ts(&at))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn sign_in_failures_since(&self, login: &str, since: Timestamp) -> StoreResult<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM sign_in_failures WHERE login = $1 AND at >= $2")
+                .bind(login.to_lowercase())
+                .bind(ts(&since))
+                .fetch_one(&self.reader)
+                .await?;
+        int(&row, "n")
+    }
+
+    async fn clear_sign_in_failures(&self, login: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE login = $1")
+            .bind(login.to_lowercase())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 }
 

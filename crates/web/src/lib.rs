@@ -1,32 +1,44 @@
 //! The web pages: a package's page (README, install instructions from its
-//! format, versions, files and download activity), and the lists of an
-//! owner's, a repository's and the whole instance's packages. Server-rendered
-//! HTML, no JavaScript; private packages are simply not there for those who
-//! may not see them.
+//! format, versions, files and download activity), the lists of an owner's,
+//! a repository's and the whole instance's packages, signing in, token
+//! settings and package settings. Server-rendered HTML, no JavaScript;
+//! private packages are simply not there for those who may not see them.
 
+mod account;
 mod chart;
 mod render;
+mod session;
+mod settings;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{Account, AccountKind, Actor, Package, PackageType, Version};
-use entrepot_http::{AppState, Caller};
+use entrepot_core::{Account, AccountKind, Action, Actor, Package, PackageType, Version};
+use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use minijinja::{Environment, context};
 use serde::Serialize;
+
+use crate::session::Viewer;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/search", get(search))
         .route("/static/style.css", get(stylesheet))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/settings/tokens",
+            get(account::tokens).post(account::create_token),
+        )
+        .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/{owner}", get(owner_page))
         .route("/{owner}/{repo}/packages", get(repository_page))
         .route(
@@ -36,6 +48,15 @@ pub fn router() -> Router<AppState> {
         .route(
             "/orgs/{owner}/packages/{package_type}/package/{*name}",
             get(package_page),
+        )
+        // GitHub's settings URL: `…/packages/TYPE/NAME/settings`.
+        .route(
+            "/users/{owner}/packages/{package_type}/{*rest}",
+            get(settings::show).post(settings::change),
+        )
+        .route(
+            "/orgs/{owner}/packages/{package_type}/{*rest}",
+            get(settings::show).post(settings::change),
         )
 }
 
@@ -61,6 +82,10 @@ fn templates() -> &'static Environment<'static> {
             ("base.html", include_str!("templates/base.html")),
             ("package.html", include_str!("templates/package.html")),
             ("list.html", include_str!("templates/list.html")),
+            ("login.html", include_str!("templates/login.html")),
+            ("tokens.html", include_str!("templates/tokens.html")),
+            ("settings.html", include_str!("templates/settings.html")),
+            ("message.html", include_str!("templates/message.html")),
         ] {
             env.add_template(name, source).expect("templates parse");
         }
@@ -83,35 +108,68 @@ fn escape_html(text: &str) -> String {
     out
 }
 
-fn page(template: &str, ctx: minijinja::Value) -> Response {
+/// Renders a page for `viewer` (who is signed in, and the CSRF token of
+/// their forms, go into every page's header).
+fn page_with_status(
+    status: StatusCode,
+    viewer: &Viewer,
+    template: &str,
+    ctx: minijinja::Value,
+) -> Response {
+    let ctx = context! { viewer => viewer.login(), csrf => viewer.csrf, ..ctx };
     match templates()
         .get_template(template)
         .and_then(|t| t.render(ctx))
     {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            entrepot_http::error::public_message(&ServiceError::Internal(e.to_string()));
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be rendered",
-            )
-                .into_response()
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            let headers = response.headers_mut();
+            // Pages differ by viewer and carry form tokens: never cached
+            // by anyone, never framed by another site.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
+                     form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                ),
+            );
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
+            response
         }
+        Err(e) => server_error(&ServiceError::Internal(e.to_string())),
     }
 }
 
-fn not_found(viewer: Option<&str>) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found · Entrepot</title>\
-         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><h1>404</h1>\
-         <p>There is nothing here{}.</p><p><a href=\"/\">Entrepot</a></p></main></body></html>",
-        if viewer.is_some() {
-            ""
-        } else {
-            ", or you need to sign in to see it"
-        }
-    );
-    (StatusCode::NOT_FOUND, Html(html)).into_response()
+fn page(viewer: &Viewer, template: &str, ctx: minijinja::Value) -> Response {
+    page_with_status(StatusCode::OK, viewer, template, ctx)
+}
+
+fn server_error(e: &ServiceError) -> Response {
+    let message = entrepot_http::error::public_message(e);
+    (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+}
+
+fn not_found(viewer: &Viewer) -> Response {
+    let message = if viewer.login().is_some() {
+        "There is nothing here."
+    } else {
+        "There is nothing here, or you need to sign in to see it."
+    };
+    page_with_status(
+        StatusCode::NOT_FOUND,
+        viewer,
+        "message.html",
+        context! { heading => "404: not found", message => message },
+    )
 }
 
 async fn stylesheet() -> Response {
@@ -133,6 +191,18 @@ pub fn package_path(owner: &Account, package: &Package) -> String {
     };
     format!(
         "/{segment}/{}/packages/{}/package/{}",
+        owner.login, package.package_type, package.name
+    )
+}
+
+/// The path of a package's settings page (GitHub's: no `/package/`).
+pub fn settings_path(owner: &Account, package: &Package) -> String {
+    let segment = match owner.kind {
+        AccountKind::User => "users",
+        AccountKind::Organization => "orgs",
+    };
+    format!(
+        "/{segment}/{}/packages/{}/{}/settings",
         owner.login, package.package_type, package.name
     )
 }
@@ -176,15 +246,13 @@ struct FileRow {
 
 async fn package_page(
     State(state): State<AppState>,
-    caller: Result<Caller, entrepot_http::ApiError>,
+    viewer: Viewer,
     Path((owner, package_type, name)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let actor = caller.map_or(Actor::Anonymous, |c| c.0);
-    let viewer = actor.login().map(str::to_owned);
     match render_package(
         &state,
-        &actor,
+        &viewer.actor,
         &owner,
         &package_type,
         &name,
@@ -192,12 +260,9 @@ async fn package_page(
     )
     .await
     {
-        Ok(Some(ctx)) => page("package.html", ctx),
-        Ok(None) => not_found(viewer.as_deref()),
-        Err(e) => {
-            entrepot_http::error::public_message(&e);
-            (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
-        }
+        Ok(Some(ctx)) => page(&viewer, "package.html", ctx),
+        Ok(None) => not_found(&viewer),
+        Err(e) => server_error(&e),
     }
 }
 
@@ -283,6 +348,17 @@ async fn render_package(
         Some(id) => meta.repository_by_id(id).await?.map(|r| r.full_name()),
         None => None,
     };
+    let settings = match registry
+        .authorize_package(actor, Action::Manage, &package)
+        .await
+    {
+        Ok(()) => meta
+            .account_by_id(package.owner_id)
+            .await?
+            .map(|owner| settings_path(&owner, &package)),
+        Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+        Err(_) => None,
+    };
     let today = Utc::now().date_naive();
     let daily: HashMap<chrono::NaiveDate, i64> =
         downloads.iter().fold(HashMap::new(), |mut acc, d| {
@@ -316,7 +392,7 @@ async fn render_package(
         })
         .collect();
     Ok(Some(context! {
-        viewer => actor.login(),
+        settings => settings,
         package => context! {
             name => package.name,
             display_name => display_name(state, &package),
@@ -354,12 +430,14 @@ const PER_PAGE: usize = 30;
 /// sorted and paginated by the query.
 async fn list(
     state: &AppState,
-    actor: &Actor,
+    viewer: &Viewer,
     heading: String,
     candidates: Vec<Package>,
     query: &HashMap<String, String>,
     base_path: &str,
+    deleted: Vec<DeletedPackage>,
 ) -> Result<Response, ServiceError> {
+    let actor = &viewer.actor;
     let wanted_type = query.get("type").filter(|t| !t.is_empty()).cloned();
     let wanted_visibility = query.get("visibility").filter(|v| !v.is_empty()).cloned();
     let text = query.get("q").map(|q| q.to_lowercase()).unwrap_or_default();
@@ -431,9 +509,10 @@ async fn list(
         format!("{base_path}?{}", params.join("&"))
     };
     Ok(page(
+        viewer,
         "list.html",
         context! {
-            viewer => actor.login(),
+            deleted => deleted,
             heading => heading,
             packages => shown,
             types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
@@ -461,26 +540,73 @@ fn urlencode(text: &str) -> String {
 }
 
 fn or_error(result: Result<Response, ServiceError>) -> Response {
-    result.unwrap_or_else(|e| {
-        entrepot_http::error::public_message(&e);
-        (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
-    })
+    result.unwrap_or_else(|e| server_error(&e))
+}
+
+/// A deleted package its viewer may still restore, for the owner page.
+#[derive(Serialize)]
+struct DeletedPackage {
+    display_name: String,
+    r#type: &'static str,
+    deleted: String,
+    settings: String,
+}
+
+async fn restorable(
+    state: &AppState,
+    actor: &Actor,
+    owner: &Account,
+) -> Result<Vec<DeletedPackage>, ServiceError> {
+    if actor.user_id().is_none() {
+        return Ok(Vec::new());
+    }
+    let filter = entrepot_store::PackageFilter {
+        owner_id: Some(owner.id),
+        include_deleted: true,
+        ..Default::default()
+    };
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for package in state.registry.meta.list_packages(filter).await? {
+        let Some(at) = package.deleted_at else {
+            continue;
+        };
+        if now - at > state.registry.limits.retention
+            || state
+                .registry
+                .authorize_package(actor, Action::Restore, &package)
+                .await
+                .is_err()
+        {
+            continue;
+        }
+        out.push(DeletedPackage {
+            display_name: display_name(state, &package),
+            r#type: package.package_type.as_str(),
+            deleted: day(&at),
+            settings: settings_path(owner, &package),
+        });
+    }
+    Ok(out)
 }
 
 async fn owner_page(
     State(state): State<AppState>,
-    caller: Result<Caller, entrepot_http::ApiError>,
+    viewer: Viewer,
     Path(owner): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let actor = caller.map_or(Actor::Anonymous, |c| c.0);
     if !entrepot_core::names::is_valid_login(&owner) {
-        return not_found(actor.login());
+        return not_found(&viewer);
     }
     let account = match state.registry.meta.account_by_login(&owner).await {
         Ok(Some(a)) => a,
-        Ok(None) => return not_found(actor.login()),
+        Ok(None) => return not_found(&viewer),
         Err(e) => return or_error(Err(e.into())),
+    };
+    let deleted = match restorable(&state, &viewer.actor, &account).await {
+        Ok(d) => d,
+        Err(e) => return server_error(&e),
     };
     let filter = entrepot_store::PackageFilter {
         owner_id: Some(account.id),
@@ -494,11 +620,12 @@ async fn owner_page(
     or_error(
         list(
             &state,
-            &actor,
+            &viewer,
             format!("{}'s packages", account.login),
             candidates,
             &query,
             &path,
+            deleted,
         )
         .await,
     )
@@ -506,21 +633,21 @@ async fn owner_page(
 
 async fn repository_page(
     State(state): State<AppState>,
-    caller: Result<Caller, entrepot_http::ApiError>,
+    viewer: Viewer,
     Path((owner, repo)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let actor = caller.map_or(Actor::Anonymous, |c| c.0);
+    let actor = &viewer.actor;
     let Ok(repository) = state.registry.repository(&format!("{owner}/{repo}")).await else {
-        return not_found(actor.login());
+        return not_found(&viewer);
     };
     // A private repository is there only for those with a role on it.
     if repository.visibility != entrepot_core::Visibility::Public {
-        let role = state.registry.repository_role(&actor, &repository).await;
+        let role = state.registry.repository_role(actor, &repository).await;
         let internal_ok = repository.visibility == entrepot_core::Visibility::Internal
             && actor.user_id().is_some();
         if !internal_ok && !matches!(role, Ok(Some(_))) {
-            return not_found(actor.login());
+            return not_found(&viewer);
         }
     }
     let filter = entrepot_store::PackageFilter {
@@ -535,11 +662,12 @@ async fn repository_page(
     or_error(
         list(
             &state,
-            &actor,
+            &viewer,
             format!("Packages of {}", repository.full_name()),
             candidates,
             &query,
             &path,
+            Vec::new(),
         )
         .await,
     )
@@ -547,10 +675,9 @@ async fn repository_page(
 
 async fn search(
     State(state): State<AppState>,
-    caller: Result<Caller, entrepot_http::ApiError>,
+    viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let actor = caller.map_or(Actor::Anonymous, |c| c.0);
     let candidates = match state
         .registry
         .meta
@@ -564,15 +691,26 @@ async fn search(
         Some(q) => format!("Packages matching “{q}”"),
         None => "All packages".to_owned(),
     };
-    or_error(list(&state, &actor, heading, candidates, &query, "/search").await)
+    or_error(
+        list(
+            &state,
+            &viewer,
+            heading,
+            candidates,
+            &query,
+            "/search",
+            Vec::new(),
+        )
+        .await,
+    )
 }
 
 async fn home(
     state: State<AppState>,
-    caller: Result<Caller, entrepot_http::ApiError>,
+    viewer: Viewer,
     query: Query<HashMap<String, String>>,
 ) -> Response {
-    search(state, caller, query).await
+    search(state, viewer, query).await
 }
 
 #[cfg(test)]

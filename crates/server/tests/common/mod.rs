@@ -120,17 +120,29 @@ impl Server {
 
     /// Runs `entrepot admin ARGS` on the same configuration.
     pub fn admin(&self, args: &[&str]) -> Output {
-        let child = Command::new(BIN)
+        self.admin_input(args, None)
+    }
+
+    /// Runs `entrepot admin ARGS`, feeding `stdin` (a password).
+    pub fn admin_input(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(BIN)
             .args(&self.args)
             .arg("admin")
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&self.dir)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        {
+            use std::io::Write;
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        }
         let output = child.wait_with_output().unwrap();
         assert!(
             output.status.success(),

@@ -1,0 +1,128 @@
+//! Browser sign-in. A session is a random secret in a cookie (the store
+//! keeps only its SHA-256) with its own CSRF token for the forms it
+//! submits. Failed sign-ins are counted per login in the shared store, so
+//! password guessing is throttled on every node at once.
+
+use base64::Engine;
+use chrono::{TimeDelta, Utc};
+use entrepot_core::{Actor, Scopes, Timestamp, token};
+use entrepot_store::WebSession;
+use rand::RngCore;
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// How long a browser stays signed in.
+pub const SESSION_LIFETIME: TimeDelta = TimeDelta::days(14);
+/// Failed sign-ins are counted over this window…
+pub const FAILURE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// …and this many of them lock the login until the oldest leaves it.
+pub const MAX_FAILURES: i64 = 5;
+
+/// A session just opened: the cookie secret is shown to the browser once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub secret: String,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+/// Why a sign-in did not open a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("incorrect user name or password")]
+    Refused,
+    #[error("too many failed sign-ins; try again in a few minutes")]
+    Throttled,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+/// A random secret for cookies and CSRF tokens (256 bits, URL-safe).
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl Registry {
+    /// Checks a user name and password and opens a session. The throttle is
+    /// checked before the password, so a locked login learns nothing.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Result<NewSession, SignInError> {
+        let now = Utc::now();
+        let key = login.trim();
+        if self
+            .meta
+            .sign_in_failures_since(key, now - FAILURE_WINDOW)
+            .await
+            .map_err(ServiceError::from)?
+            >= MAX_FAILURES
+        {
+            return Err(SignInError::Throttled);
+        }
+        let user_id = match self.verify_password(key, password, Scopes::ALL).await {
+            Ok(actor) => actor
+                .user_id()
+                .ok_or_else(|| ServiceError::Internal("a password signed in no user".into()))?,
+            Err(ServiceError::BadCredentials) => {
+                self.meta
+                    .record_sign_in_failure(key, now)
+                    .await
+                    .map_err(ServiceError::from)?;
+                return Err(SignInError::Refused);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.meta
+            .clear_sign_in_failures(key)
+            .await
+            .map_err(ServiceError::from)?;
+        let secret = random_secret();
+        let session = WebSession {
+            user_id,
+            csrf: random_secret(),
+            created_at: now,
+            expires_at: now + SESSION_LIFETIME,
+        };
+        self.meta
+            .create_session(&token::hash(&secret), &session)
+            .await
+            .map_err(ServiceError::from)?;
+        Ok(NewSession {
+            secret,
+            csrf: session.csrf,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// The signed-in user behind a session cookie, with the session's CSRF
+    /// token; `None` for an unknown or expired session. A session acts
+    /// with every scope: it is the user at the keyboard, not a token.
+    pub async fn session(&self, secret: &str) -> ServiceResult<Option<(Actor, String)>> {
+        let Some(session) = self.meta.session(&token::hash(secret), Utc::now()).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.meta.account_by_id(session.user_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Actor::User {
+                id: user.id,
+                login: user.login,
+                site_admin: user.site_admin,
+                scopes: Scopes::ALL,
+                token_id: None,
+            },
+            session.csrf,
+        )))
+    }
+
+    pub async fn sign_out(&self, secret: &str) -> ServiceResult<()> {
+        Ok(self.meta.delete_session(&token::hash(secret)).await?)
+    }
+
+    /// Forgets expired sessions and failures older than the window.
+    pub async fn prune_sessions(&self) -> ServiceResult<u64> {
+        let now = Utc::now();
+        Ok(self.meta.prune_sessions(now, now - FAILURE_WINDOW).await?)
+    }
+}

@@ -1,0 +1,164 @@
+//! What a package's admins change after publication (who else may use it,
+//! which repository it belongs to) and what users do with their own tokens.
+//! Every change is authorised here and written to the audit log.
+
+use chrono::Utc;
+use entrepot_core::{
+    Account, Action, Actor, Id, Package, RegistryKind, Repository, Role, TokenRecord,
+};
+use entrepot_store::PackageUpdate;
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// One explicit grant on a package, for the settings page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub user: Account,
+    pub role: Role,
+}
+
+impl Registry {
+    fn require_granular(package: &Package) -> ServiceResult<()> {
+        if package.package_type.registry_kind() == RegistryKind::Granular {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(
+                "this registry's packages take their permissions from their repository".into(),
+            ))
+        }
+    }
+
+    /// The users given a role on the package itself.
+    pub async fn package_grants(
+        &self,
+        actor: &Actor,
+        package: &Package,
+    ) -> ServiceResult<Vec<Grant>> {
+        self.authorize_package(actor, Action::Manage, package)
+            .await?;
+        let mut grants = Vec::new();
+        for (user_id, role) in self.meta.package_roles(package.id).await? {
+            if let Some(user) = self.meta.account_by_id(user_id).await? {
+                grants.push(Grant { user, role });
+            }
+        }
+        Ok(grants)
+    }
+
+    /// Gives `login` a role on a package of a granular registry, or takes
+    /// it away (`None`).
+    pub async fn set_package_access(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        login: &str,
+        role: Option<Role>,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Manage, package)
+            .await?;
+        Self::require_granular(package)?;
+        let user = self.user(login.trim()).await?;
+        self.meta
+            .set_package_role(package.id, user.id, role)
+            .await?;
+        let detail = format!("{}: {}", user.login, role.map_or("none", |r| r.as_str()));
+        self.audit(
+            actor,
+            "package.access",
+            Some(package.id),
+            None,
+            Some(detail),
+        )
+        .await
+    }
+
+    /// Whether the connected repository's roles apply to the package too.
+    pub async fn set_inherit_access(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        inherit: bool,
+    ) -> ServiceResult<Package> {
+        self.authorize_package(actor, Action::Manage, package)
+            .await?;
+        Self::require_granular(package)?;
+        let update = PackageUpdate {
+            inherit_access: Some(inherit),
+            ..PackageUpdate::default()
+        };
+        let updated = self
+            .meta
+            .update_package(package.id, update, Utc::now())
+            .await?;
+        self.audit(
+            actor,
+            "package.inherit_access",
+            Some(package.id),
+            None,
+            Some(inherit.to_string()),
+        )
+        .await?;
+        Ok(updated)
+    }
+
+    /// Connects a package to one of its owner's repositories, or
+    /// disconnects it. Repository-scoped packages stay where they were
+    /// published.
+    pub async fn set_package_repository(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        repository: Option<&Repository>,
+    ) -> ServiceResult<Package> {
+        self.authorize_package(actor, Action::Manage, package)
+            .await?;
+        Self::require_granular(package)?;
+        if let Some(repo) = repository {
+            if repo.owner_id != package.owner_id {
+                return Err(ServiceError::Invalid(format!(
+                    "{} belongs to another owner; a package connects to its owner's repositories",
+                    repo.full_name()
+                )));
+            }
+            // Connecting hands the repository's people access: only those
+            // who administer the repository may do it.
+            if self.repository_role(actor, repo).await? != Some(Role::Admin) {
+                return Err(ServiceError::not_found("Repository not found"));
+            }
+        }
+        let update = PackageUpdate {
+            repository_id: Some(repository.map(|r| r.id)),
+            ..PackageUpdate::default()
+        };
+        let updated = self
+            .meta
+            .update_package(package.id, update, Utc::now())
+            .await?;
+        self.audit(
+            actor,
+            "package.repository",
+            Some(package.id),
+            None,
+            repository.map(Repository::full_name),
+        )
+        .await?;
+        Ok(updated)
+    }
+
+    /// A signed-in user's own tokens, newest first.
+    pub async fn own_tokens(&self, actor: &Actor) -> ServiceResult<Vec<TokenRecord>> {
+        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        let mut tokens = self.meta.list_tokens(user).await?;
+        tokens.reverse();
+        Ok(tokens)
+    }
+
+    /// Revokes one of the caller's own tokens; anyone else's is not found.
+    pub async fn revoke_own_token(&self, actor: &Actor, id: Id) -> ServiceResult<()> {
+        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        match self.meta.token_by_id(id).await? {
+            Some(record) if record.user_id == user => self.revoke_token(id).await,
+            _ => Err(ServiceError::not_found("Token not found")),
+        }
+    }
+}
