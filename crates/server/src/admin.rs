@@ -41,11 +41,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 },
         } => {
             let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin()
-                    .read_line(&mut line)
-                    .context("reading the password")?;
-                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+                Some(password_from_stdin()?)
             } else {
                 None
             };
@@ -53,6 +49,12 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 .create_user(&name, email, site_admin, password)
                 .await?;
             eprintln!("created user {} (id {})", user.login, user.id);
+        }
+        AdminCommand::User {
+            command: UserCommand::SetPassword { name },
+        } => {
+            registry.set_password(&name, password_from_stdin()?).await?;
+            eprintln!("set the password of {name}");
         }
         AdminCommand::Org {
             command: OrgCommand::Create { org, owner },
@@ -215,4 +217,13 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// One line of standard input, without its line ending.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

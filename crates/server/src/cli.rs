@@ -157,6 +157,8 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Set a user's password (for `npm login` and the web pages), read from standard input.
+    SetPassword { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -650,3 +650,14 @@ fn package_settings_change_visibility_access_and_delete_and_restore_versions() {
     assert_eq!(back.status(), 303);
     assert_eq!(html(&server, page, None).0, 200);
 }
+
+#[test]
+fn an_operator_sets_the_password_of_an_existing_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "dave"]);
+    let browser = Browser::new(&server);
+    assert_eq!(browser.sign_in("dave", "a new password").status(), 401);
+    server.admin_input(&["user", "set-password", "dave"], Some("a new password\n"));
+    assert_eq!(browser.sign_in("dave", "a new password").status(), 303);
+}

@@ -89,12 +89,7 @@ impl Registry {
             )));
         }
         let password_hash = match password {
-            Some(p) if p.len() < 8 => {
-                return Err(ServiceError::Invalid(
-                    "passwords need at least 8 characters".into(),
-                ));
-            }
-            Some(p) => Some(hash_password(p).await?),
+            Some(p) => Some(checked_hash(p).await?),
             None => None,
         };
         self.meta
@@ -107,6 +102,13 @@ impl Registry {
             })
             .await
             .map_err(|e| conflict_as(e, format!("the login `{login}` is taken")))
+    }
+
+    /// Sets (or replaces) a user's password, for the web pages and `npm login`.
+    pub async fn set_password(&self, login: &str, password: String) -> ServiceResult<()> {
+        let user = self.user(login).await?;
+        let hash = checked_hash(password).await?;
+        Ok(self.meta.set_password_hash(user.id, &hash).await?)
     }
 
     pub async fn create_org(&self, login: &str, owner: &str) -> ServiceResult<Account> {
@@ -231,6 +233,15 @@ impl Registry {
             .await?;
         Ok(Some(issued))
     }
+}
+
+async fn checked_hash(password: String) -> ServiceResult<String> {
+    if password.chars().count() < 8 {
+        return Err(ServiceError::Invalid(
+            "passwords need at least 8 characters".into(),
+        ));
+    }
+    hash_password(password).await
 }
 
 /// Splits `OWNER/NAME`, validating both halves before any lookup.
