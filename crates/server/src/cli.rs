@@ -74,6 +74,14 @@ pub struct GlobalArgs {
         value_name = "N"
     )]
     pub delete_download_limit: Option<i64>,
+    /// Timestamped builds kept per Maven SNAPSHOT version [default: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAVEN_SNAPSHOT_BUILDS",
+        value_name = "N"
+    )]
+    pub maven_snapshot_builds: Option<usize>,
     /// REST API requests per hour per token; anonymous callers get a tenth per address [default: 5000].
     #[arg(long, global = true, env = "ENTREPOT_API_RATE_LIMIT", value_name = "N")]
     pub api_rate_limit: Option<u32>,

@@ -27,6 +27,7 @@ struct FileConfig {
     max_layer_size: Option<String>,
     delete_download_limit: Option<i64>,
     api_rate_limit: Option<u32>,
+    maven_snapshot_builds: Option<usize>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -49,6 +50,8 @@ pub struct Config {
     pub policy: Policy,
     pub log_format: LogFormat,
     pub api_rate_limit: u32,
+    /// Timestamped builds kept per Maven SNAPSHOT version.
+    pub maven_snapshot_builds: usize,
 }
 
 /// Parses sizes such as `1048576`, `512KiB`, `256MiB`, `2GiB` (or KB/MB/GB, taken as binary too).
@@ -149,6 +152,13 @@ impl Config {
             Some("json") => LogFormat::Json,
             Some(other) => bail!("unknown log format `{other}` (human or json)"),
         };
+        let maven_snapshot_builds = args
+            .maven_snapshot_builds
+            .or(file.maven_snapshot_builds)
+            .unwrap_or(entrepot_maven::DEFAULT_SNAPSHOT_BUILDS);
+        if maven_snapshot_builds == 0 {
+            bail!("--maven-snapshot-builds must keep at least one build");
+        }
         Ok(Config {
             listen,
             data_dir,
@@ -159,6 +169,7 @@ impl Config {
             policy,
             log_format,
             api_rate_limit,
+            maven_snapshot_builds,
         })
     }
 

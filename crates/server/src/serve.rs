@@ -23,10 +23,13 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Every package format this binary serves; a new format is one line here.
-fn formats() -> Vec<Arc<dyn PackageFormat>> {
+fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
     vec![
         Arc::new(entrepot_npm::Npm::default()),
         Arc::new(entrepot_oci::Containers::default()),
+        Arc::new(entrepot_maven::Maven {
+            snapshot_builds: config.maven_snapshot_builds,
+        }),
     ]
 }
 
@@ -50,7 +53,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
             base_url: config.base_url.clone(),
             api_rate_limit: config.api_rate_limit,
         },
-        formats(),
+        formats(&config),
     );
     let app = entrepot_http::build_app(
         state.clone(),

@@ -7,6 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod error;
+pub mod files;
 pub mod packages;
 pub mod sessions;
 pub mod settings;

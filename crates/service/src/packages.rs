@@ -179,7 +179,7 @@ impl Registry {
         Ok((package, version))
     }
 
-    async fn create_package(
+    pub(crate) async fn create_package(
         &self,
         actor: &Actor,
         user_id: Id,

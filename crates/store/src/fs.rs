@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::AsyncWriteExt;
 
 use crate::blob::{
     BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, HashingThread, is_sha256_hex,
@@ -22,6 +22,63 @@ const READ_CHUNK: usize = 2 * 1024 * 1024;
 
 /// Temporary files older than this are leftovers of a crash.
 const STALE_TEMP_AGE: Duration = Duration::from_hours(1);
+
+/// What is left to read of a blob being streamed out.
+struct Reading {
+    file: std::sync::Arc<std::fs::File>,
+    remaining: u64,
+}
+
+impl Reading {
+    /// Reads the next chunk from the file's cursor (blocking). Reads go
+    /// straight into the buffer that is sent: no intermediate copy.
+    fn read_next(&mut self) -> std::io::Result<Bytes> {
+        let len = usize::try_from(self.remaining).map_or(READ_CHUNK, |r| r.min(READ_CHUNK));
+        self.remaining -= len as u64;
+        let mut buf = Vec::with_capacity(len);
+        std::io::Read::read_to_end(&mut std::io::Read::take(&*self.file, len as u64), &mut buf)?;
+        if buf.len() < len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the blob is shorter than its size",
+            ));
+        }
+        Ok(Bytes::from(buf))
+    }
+}
+
+/// Streams `first`, then the rest of the blob, always reading the next
+/// chunk while the current one is being sent. No blocking thread is held
+/// between chunks, so slow clients cost no threads.
+fn read_ahead(
+    state: Reading,
+    first: Bytes,
+) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send {
+    type Pending = Option<tokio::task::JoinHandle<(Reading, std::io::Result<Bytes>)>>;
+    fn start(mut state: Reading) -> Pending {
+        (state.remaining > 0).then(|| {
+            tokio::task::spawn_blocking(move || {
+                let chunk = state.read_next();
+                (state, chunk)
+            })
+        })
+    }
+    let pending = start(state);
+    futures::stream::try_unfold(
+        (Some(first), pending),
+        |(ready, pending): (Option<Bytes>, Pending)| async move {
+            if let Some(chunk) = ready {
+                return Ok(Some((chunk, (None, pending))));
+            }
+            let Some(handle) = pending else {
+                return Ok(None);
+            };
+            let (state, chunk) = handle.await.map_err(std::io::Error::other)?;
+            let chunk = chunk?;
+            Ok(Some((chunk, (None, start(state)))))
+        },
+    )
+}
 
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -110,28 +167,41 @@ impl BlobStore for FsBlobStore {
 
     async fn get(&self, sha256: &str, range: Option<ByteRange>) -> StoreResult<BlobRead> {
         let path = self.path_of(sha256)?;
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotFound),
-            Err(e) => return Err(e.into()),
-        };
-        let total_size = file.metadata().await?.len();
-        let bounds = match range {
-            Some(r) => Some(
-                r.resolve(total_size)
-                    .ok_or(StoreError::RangeNotSatisfiable { size: total_size })?,
-            ),
-            None => (total_size > 0).then(|| (0, total_size - 1)),
-        };
-        let stream: ByteStream = match bounds {
-            Some((start, end)) => {
-                file.seek(SeekFrom::Start(start)).await?;
-                Box::pin(ReaderStream::with_capacity(
-                    file.take(end - start + 1),
-                    // Small files (manifests, metadata) get small buffers.
-                    READ_CHUNK.min(usize::try_from(end - start + 1).unwrap_or(READ_CHUNK)),
-                ))
+        // Opening, sizing, seeking and the first read are one trip to the
+        // blocking pool: most blobs (tarballs, manifests) are one chunk.
+        let opened = tokio::task::spawn_blocking(move || -> StoreResult<_> {
+            let mut file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::NotFound);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let total_size = file.metadata()?.len();
+            let bounds = match range {
+                Some(r) => Some(
+                    r.resolve(total_size)
+                        .ok_or(StoreError::RangeNotSatisfiable { size: total_size })?,
+                ),
+                None => (total_size > 0).then(|| (0, total_size - 1)),
+            };
+            let mut reading = None;
+            if let Some((start, end)) = bounds {
+                std::io::Seek::seek(&mut file, SeekFrom::Start(start))?;
+                let mut state = Reading {
+                    file: std::sync::Arc::new(file),
+                    remaining: end - start + 1,
+                };
+                let first = state.read_next()?;
+                reading = Some((state, first));
             }
+            Ok((total_size, bounds, reading))
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        let (total_size, bounds, reading) = opened?;
+        let stream: ByteStream = match reading {
+            Some((state, first)) => Box::pin(read_ahead(state, first)),
             None => Box::pin(futures::stream::empty()),
         };
         Ok(BlobRead {

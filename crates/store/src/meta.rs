@@ -173,6 +173,13 @@ pub trait PackageStore: Send + Sync {
     /// may be reused after all of it is deleted).
     async fn purge_version(&self, id: Id) -> StoreResult<()>;
     async fn files(&self, version: Id) -> StoreResult<Vec<PackageFile>>;
+    /// Adds a file to a live version (formats that upload a version file
+    /// by file, such as Maven). `Conflict` when the name is taken.
+    async fn add_file(&self, version: Id, file: NewFile, at: Timestamp)
+    -> StoreResult<PackageFile>;
+    /// Removes files from a version (old SNAPSHOT builds); their blobs are
+    /// left to the collector.
+    async fn remove_files(&self, version: Id, names: &[String]) -> StoreResult<u64>;
     /// Every file of every version of a package, in one query.
     async fn package_files(&self, package: Id) -> StoreResult<Vec<PackageFile>>;
     /// Packages deleted before `cutoff`, for the purge job.

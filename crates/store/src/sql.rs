@@ -20,9 +20,10 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor, Row};
 
 use crate::meta::{
-    AccountStore, ActivityStore, BlobLink, DownloadDay, JobStore, NewAuditEntry, NewPackage,
-    NewRepository, NewTokenRecord, NewUser, NewVersion, PackageFilter, PackageStore, PackageUpdate,
-    RepositoryStore, SessionStore, TokenStore, UploadSession, UploadStore, WebSession,
+    AccountStore, ActivityStore, BlobLink, DownloadDay, JobStore, NewAuditEntry, NewFile,
+    NewPackage, NewRepository, NewTokenRecord, NewUser, NewVersion, PackageFilter, PackageStore,
+    PackageUpdate, RepositoryStore, SessionStore, TokenStore, UploadSession, UploadStore,
+    WebSession,
 };
 use crate::{StoreError, StoreResult};
 
@@ -945,6 +946,54 @@ impl PackageStore for SqlStore {
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(file).collect()
+    }
+
+    async fn add_file(&self, version: Id, f: NewFile, at: Timestamp) -> StoreResult<PackageFile> {
+        let mut tx = self.writer.begin().await?;
+        let live = sqlx::query("SELECT id FROM versions WHERE id = $1 AND deleted_at IS NULL")
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if live.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let row = sqlx::query(
+            "INSERT INTO files (version_id, name, size, sha256, digests, content_type, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind(version)
+        .bind(&f.name)
+        .bind(f.size as i64)
+        .bind(&f.sha256)
+        .bind(serde_json::to_string(&f.digests).expect("digests serialize"))
+        .bind(&f.content_type)
+        .bind(ts(&at))
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
+            .bind(ts(&at))
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+        touch_package_of_version(&mut tx, version).await?;
+        tx.commit().await?;
+        file(&row)
+    }
+
+    async fn remove_files(&self, version: Id, names: &[String]) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await?;
+        let mut removed = 0;
+        for name in names {
+            removed += sqlx::query("DELETE FROM files WHERE version_id = $1 AND name = $2")
+                .bind(version)
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        touch_package_of_version(&mut tx, version).await?;
+        tx.commit().await?;
+        Ok(removed)
     }
 
     async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>> {

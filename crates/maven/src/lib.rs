@@ -1,0 +1,119 @@
+//! The Apache Maven repository at `BASE/maven/OWNER/REPOSITORY/`, for mvn
+//! and Gradle: files deployed one PUT at a time, releases immutable,
+//! SNAPSHOT builds kept to the newest few, checksums computed at upload and
+//! `maven-metadata.xml` generated from what is stored. Packages belong to
+//! the repository in the URL and take its permissions, as on GitHub.
+
+mod handlers;
+mod metadata;
+mod path;
+mod xml;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method};
+use axum::routing::any;
+use entrepot_core::{Package, PackageType, Version};
+use entrepot_http::format::Snippet;
+use entrepot_http::state::HttpConfig;
+use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+
+/// How many timestamped builds of each SNAPSHOT version are kept unless
+/// configured otherwise.
+pub const DEFAULT_SNAPSHOT_BUILDS: usize = 10;
+
+/// The Maven format, registered by the server binary.
+pub struct Maven {
+    /// The newest builds of a SNAPSHOT version that are kept; older builds'
+    /// files are removed when a new build arrives.
+    pub snapshot_builds: usize,
+}
+
+impl Default for Maven {
+    fn default() -> Self {
+        Maven {
+            snapshot_builds: DEFAULT_SNAPSHOT_BUILDS,
+        }
+    }
+}
+
+impl PackageFormat for Maven {
+    fn package_type(&self) -> PackageType {
+        PackageType::Maven
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Apache Maven"
+    }
+
+    fn router(&self) -> Router<AppState> {
+        let keep = self.snapshot_builds.max(1);
+        Router::new().route(
+            "/maven/{owner}/{repo}/{*path}",
+            any(
+                move |state: State<AppState>,
+                      caller: Result<Caller, ApiError>,
+                      method: Method,
+                      path: Path<(String, String, String)>,
+                      headers: HeaderMap,
+                      body: Body| {
+                    handlers::handle(keep, state, caller, method, path, headers, body)
+                },
+            ),
+        )
+    }
+
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let Some(version) = version else {
+            return Vec::new();
+        };
+        let field = |k: &str| version.metadata.get(k).and_then(|v| v.as_str());
+        let (Some(group), Some(artifact), Some(repository)) =
+            (field("group_id"), field("artifact_id"), field("repository"))
+        else {
+            return Vec::new();
+        };
+        let url = config.url(&format!("/maven/{}", repository.to_lowercase()));
+        let packaging = match field("packaging") {
+            Some(p) if p != "jar" && p != "bundle" => format!("\n  <type>{p}</type>"),
+            _ => String::new(),
+        };
+        let snapshots = if version.name.ends_with("-SNAPSHOT") {
+            "\n    <snapshots><enabled>true</enabled></snapshots>"
+        } else {
+            ""
+        };
+        let _ = package;
+        vec![
+            Snippet {
+                title: "Add the repository to pom.xml (credentials: a <server> with id entrepot in settings.xml)".into(),
+                language: "xml".into(),
+                body: format!(
+                    "<repositories>\n  <repository>\n    <id>entrepot</id>\n    <url>{url}</url>{snapshots}\n  </repository>\n</repositories>"
+                ),
+            },
+            Snippet {
+                title: "Add the dependency to pom.xml".into(),
+                language: "xml".into(),
+                body: format!(
+                    "<dependency>\n  <groupId>{group}</groupId>\n  <artifactId>{artifact}</artifactId>\n  <version>{}</version>{packaging}\n</dependency>",
+                    version.name
+                ),
+            },
+            Snippet {
+                title: "Gradle (build.gradle)".into(),
+                language: "groovy".into(),
+                body: format!(
+                    "repositories {{\n    maven {{\n        url '{url}'\n        credentials {{\n            username = 'USER'\n            password = System.getenv('ENTREPOT_TOKEN')\n        }}\n    }}\n}}\ndependencies {{\n    implementation '{group}:{artifact}:{}'\n}}",
+                    version.name
+                ),
+            },
+        ]
+    }
+}

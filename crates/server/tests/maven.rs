@@ -1,0 +1,483 @@
+//! The Maven repository with the real mvn (Debian's Maven 3.8 and its
+//! plugins, no Maven Central): deploy of releases and SNAPSHOTs, resolution
+//! by a consumer project, immutability, generated metadata and checksums,
+//! and the repository's permissions with Maven's 401-then-credentials dance.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{Server, token};
+use reqwest::blocking::Client;
+use sha1::Digest;
+
+/// Debian's plugin versions, which `/usr/share/maven-repo` holds.
+const PLUGINS: &str = r"<build><plugins>
+  <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.0</version></plugin>
+  <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.10.1</version></plugin>
+  <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-jar-plugin</artifactId><version>3.3.0</version></plugin>
+  <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-install-plugin</artifactId><version>3.1.0</version></plugin>
+  <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-deploy-plugin</artifactId><version>3.0.0</version></plugin>
+</plugins></build>
+<properties><maven.compiler.source>17</maven.compiler.source><maven.compiler.target>17</maven.compiler.target>
+<project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>";
+
+/// A writable local repository holding Debian's plugins (absolute symlinks into
+/// `/usr/share/maven-repo`), and nothing from the registry yet.
+fn local_repository(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let repo = dir.join("m2");
+    let status = Command::new("cp")
+        .args(["-rs", "/usr/share/maven-repo"])
+        .arg(&repo)
+        .status()
+        .expect("cp runs");
+    assert!(status.success(), "Debian's maven-repo is installed");
+    repo
+}
+
+fn settings(dir: &Path, url: &str, user: &str, token: Option<&str>) -> PathBuf {
+    let server = token.map_or(String::new(), |t| {
+        format!(
+            "<server><id>entrepot</id><username>{user}</username><password>{t}</password></server>"
+        )
+    });
+    let xml = format!(
+        r"<settings>
+  <mirrors><mirror><id>entrepot</id><mirrorOf>central</mirrorOf><url>{url}</url></mirror></mirrors>
+  <servers>{server}</servers>
+  <profiles><profile><id>entrepot</id>
+    <repositories><repository><id>entrepot</id><url>{url}</url>
+      <releases><enabled>true</enabled></releases><snapshots><enabled>true</enabled></snapshots>
+    </repository></repositories>
+  </profile></profiles>
+  <activeProfiles><activeProfile>entrepot</activeProfile></activeProfiles>
+</settings>"
+    );
+    let path = dir.join(format!("settings-{user}.xml"));
+    std::fs::write(&path, xml).unwrap();
+    path
+}
+
+/// The library `com.example:tiny` at `version`.
+fn library(dir: &Path, version: &str) -> PathBuf {
+    let project = dir.join(format!("tiny-{version}"));
+    std::fs::create_dir_all(project.join("src/main/java/demo")).unwrap();
+    std::fs::write(
+        project.join("src/main/java/demo/Tiny.java"),
+        format!("package demo; public class Tiny {{ public static String hi() {{ return \"hi {version}\"; }} }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("pom.xml"),
+        format!(
+            r#"<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.example</groupId><artifactId>tiny</artifactId><version>{version}</version>
+  <packaging>jar</packaging>
+  <name>Tiny</name>
+  <description>A tiny library that says hi</description>
+  <url>https://example.com/tiny</url>
+  <licenses><license><name>MIT</name></license></licenses>
+  <scm><url>https://github.com/alice/tiny</url></scm>
+  {PLUGINS}
+</project>"#
+        ),
+    )
+    .unwrap();
+    project
+}
+
+/// A project depending on `com.example:tiny:version`.
+fn consumer(dir: &Path, version: &str) -> PathBuf {
+    let project = dir.join(format!("consumer-{version}"));
+    std::fs::create_dir_all(project.join("src/main/java/app")).unwrap();
+    std::fs::write(
+        project.join("src/main/java/app/App.java"),
+        "package app; public class App { public static void main(String[] a) { System.out.println(demo.Tiny.hi()); } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("pom.xml"),
+        format!(
+            r#"<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>com.example</groupId><artifactId>consumer</artifactId><version>1.0.0</version>
+  <dependencies><dependency><groupId>com.example</groupId><artifactId>tiny</artifactId><version>{version}</version></dependency></dependencies>
+  {PLUGINS}
+</project>"#
+        ),
+    )
+    .unwrap();
+    project
+}
+
+fn mvn(project: &Path, settings: &Path, local: &Path, args: &[&str]) -> Output {
+    Command::new("mvn")
+        .arg("-B")
+        .arg("-s")
+        .arg(settings)
+        .arg(format!("-Dmaven.repo.local={}", local.display()))
+        .args(args)
+        .current_dir(project)
+        .output()
+        .expect("mvn runs")
+}
+
+fn ok(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "mvn failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn deploy(project: &Path, settings: &Path, local: &Path, url: &str) -> Output {
+    mvn(
+        project,
+        settings,
+        local,
+        &[
+            &format!("-DaltDeploymentRepository=entrepot::{url}"),
+            "deploy",
+        ],
+    )
+}
+
+fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut req = Client::new().get(url);
+    if let Some((u, p)) = auth {
+        req = req.basic_auth(u, Some(p));
+    }
+    let r = req.send().unwrap();
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    (status, headers, r.bytes().unwrap().to_vec())
+}
+
+#[test]
+fn mvn_deploys_releases_and_snapshots_and_a_consumer_resolves_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["repo", "create", "alice/tiny"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let url = server.url("/maven/alice/tiny");
+    let local = local_repository(dir.path());
+    let alice = settings(dir.path(), &url, "alice", Some(&t));
+
+    // A release, with sources of its own.
+    let lib = library(dir.path(), "1.0.0");
+    ok(&deploy(&lib, &alice, &local, &url));
+    let (status, _, xml) = get(&format!("{url}/com/example/tiny/maven-metadata.xml"), None);
+    assert_eq!(
+        status, 200,
+        "a public repository's packages are readable anonymously"
+    );
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(
+        xml.contains("<release>1.0.0</release>") && xml.contains("<version>1.0.0</version>"),
+        "{xml}"
+    );
+    let (_, _, sha1) = get(
+        &format!("{url}/com/example/tiny/maven-metadata.xml.sha1"),
+        None,
+    );
+    assert_eq!(
+        String::from_utf8(sha1).unwrap(),
+        hex::encode(sha1::Sha1::digest(xml.as_bytes())),
+        "the metadata and its checksum agree"
+    );
+    let jar = format!("{url}/com/example/tiny/1.0.0/tiny-1.0.0.jar");
+    let (status, _, bytes) = get(&jar, None);
+    assert_eq!(status, 200);
+    let (_, _, sha256) = get(&format!("{jar}.sha256"), None);
+    assert_eq!(
+        String::from_utf8(sha256).unwrap(),
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+    let (_, _, sha512) = get(&format!("{jar}.sha512"), None);
+    assert_eq!(
+        sha512.len(),
+        128,
+        "sha512 is served though mvn did not send one"
+    );
+
+    // Releases are immutable: deploying 1.0.0 again fails.
+    let again = deploy(&lib, &alice, &local, &url);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("409"),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+
+    // Two SNAPSHOT deploys: two timestamped builds, the newest in the metadata.
+    let snap = library(dir.path(), "1.1.0-SNAPSHOT");
+    ok(&deploy(&snap, &alice, &local, &url));
+    ok(&deploy(&snap, &alice, &local, &url));
+    let (status, _, xml) = get(
+        &format!("{url}/com/example/tiny/1.1.0-SNAPSHOT/maven-metadata.xml"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(xml.contains("<buildNumber>2</buildNumber>"), "{xml}");
+    let (_, _, top) = get(&format!("{url}/com/example/tiny/maven-metadata.xml"), None);
+    let top = String::from_utf8(top).unwrap();
+    assert!(
+        top.contains("<latest>1.1.0-SNAPSHOT</latest>") && top.contains("<release>1.0.0</release>"),
+        "{top}"
+    );
+
+    // A consumer on a fresh local repository resolves both, anonymously.
+    let anonymous = settings(dir.path(), &url, "anonymous", None);
+    for version in ["1.0.0", "1.1.0-SNAPSHOT"] {
+        let fresh = local_repository(&dir.path().join(format!("consumer-m2-{version}")));
+        let app = consumer(dir.path(), version);
+        ok(&mvn(&app, &anonymous, &fresh, &["package"]));
+        let resolved = fresh.join(format!("com/example/tiny/{version}"));
+        assert!(
+            std::fs::read_dir(&resolved).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".jar")),
+            "{version} resolved into {}",
+            resolved.display()
+        );
+    }
+
+    // The package page has the POM's facts and the install snippets, and
+    // the consumer's download was counted.
+    let (status, _, page) = get(
+        &server.url("/users/alice/packages/maven/package/com.example.tiny?version=1.0.0"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("A tiny library that says hi"));
+    assert!(page.contains("Licences: MIT"));
+    assert!(
+        page.contains("&lt;artifactId&gt;tiny&lt;/artifactId&gt;"),
+        "dependency snippet"
+    );
+    assert!(page.contains(&url), "repository snippet with the real URL");
+    // The jar was fetched twice (by this test, then by the consumer); its
+    // POM and checksums do not count.
+    assert!(page.contains("2 downloads"), "{page}");
+    assert!(
+        page.contains("<strong>3</strong> total"),
+        "and once the SNAPSHOT's jar"
+    );
+}
+
+#[test]
+fn a_private_repository_challenges_maven_and_hides_from_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    server.admin(&["repo", "create", "alice/secret", "--private"]);
+    let url = server.url("/maven/alice/secret");
+    let local = local_repository(dir.path());
+
+    // Without `repo`, a private repository takes no deploy.
+    let no_repo = token(&server, "alice", "read:packages,write:packages");
+    let lib = library(dir.path(), "1.0.0");
+    let refused = deploy(
+        &lib,
+        &settings(dir.path(), &url, "alice", Some(&no_repo)),
+        &local,
+        &url,
+    );
+    assert!(!refused.status.success());
+    let t = token(&server, "alice", "read:packages,write:packages,repo");
+    let alice = settings(dir.path(), &url, "alice", Some(&t));
+    ok(&deploy(&lib, &alice, &local, &url));
+
+    let pom = format!("{url}/com/example/tiny/1.0.0/tiny-1.0.0.pom");
+    let (status, headers, _) = get(&pom, None);
+    assert_eq!(status, 401);
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+    let (status, _, _) = get(&pom, Some(("alice", &t)));
+    assert_eq!(status, 200);
+    let bob = token(&server, "bob", "read:packages,repo");
+    let (status, _, _) = get(&pom, Some(("bob", &bob)));
+    assert_eq!(status, 404, "bob may not know it exists");
+
+    // mvn reads without credentials first, and retries with them after the 401.
+    let app = consumer(dir.path(), "1.0.0");
+    let fresh = local_repository(&dir.path().join("consumer"));
+    ok(&mvn(&app, &alice, &fresh, &["package"]));
+    assert!(fresh.join("com/example/tiny/1.0.0/tiny-1.0.0.jar").exists());
+}
+
+#[test]
+fn bad_uploads_are_refused_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["repo", "create", "alice/tiny"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let url = server.url("/maven/alice/tiny");
+    let put = |path: &str, body: &[u8]| {
+        Client::new()
+            .put(format!("{url}/{path}"))
+            .basic_auth("alice", Some(&t))
+            .body(body.to_vec())
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let jar = b"PK\x03\x04 not really a jar";
+    assert_eq!(put("com/example/tiny/1.0.0/tiny-1.0.0.jar", jar), 201);
+    assert_eq!(
+        put(
+            "com/example/tiny/1.0.0/tiny-1.0.0.jar.sha1",
+            b"0000000000000000000000000000000000000000"
+        ),
+        400
+    );
+    let sha1 = hex::encode(sha1::Sha1::digest(jar));
+    assert_eq!(
+        put(
+            "com/example/tiny/1.0.0/tiny-1.0.0.jar.sha1",
+            format!("{sha1}  tiny-1.0.0.jar\n").as_bytes()
+        ),
+        201
+    );
+    assert_eq!(
+        put("com/example/tiny/1.0.0/tiny-1.0.0.jar", b"other bytes"),
+        409
+    );
+    assert_eq!(
+        put("com/example/Tiny/1.0.0/Tiny-1.0.0.jar", jar),
+        422,
+        "uppercase artifactId"
+    );
+    assert_eq!(
+        put("com/example/tiny/1.0.0/../../../../etc/passwd", jar),
+        400
+    );
+    // A POM that describes another artifact is refused, and not stored.
+    let pom = br"<project><modelVersion>4.0.0</modelVersion><groupId>com.example</groupId><artifactId>other</artifactId><version>1.0.0</version></project>";
+    assert_eq!(put("com/example/tiny/1.0.0/tiny-1.0.0.pom", pom), 400);
+    let (status, _, _) = get(
+        &format!("{url}/com/example/tiny/1.0.0/tiny-1.0.0.pom"),
+        None,
+    );
+    assert_eq!(status, 404);
+    // Client metadata naming another artifact is refused; the server's stays.
+    let metadata =
+        b"<metadata><groupId>com.example</groupId><artifactId>other</artifactId></metadata>";
+    assert_eq!(put("com/example/tiny/maven-metadata.xml", metadata), 400);
+    let (status, _, xml) = get(&format!("{url}/com/example/tiny/maven-metadata.xml"), None);
+    assert_eq!(status, 200);
+    assert!(
+        String::from_utf8(xml)
+            .unwrap()
+            .contains("<artifactId>tiny</artifactId>")
+    );
+    // Anonymous deploys are challenged.
+    let anonymous = Client::new()
+        .put(format!("{url}/com/example/tiny/2.0.0/tiny-2.0.0.jar"))
+        .body(jar.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    // An owner in capitals is refused with a hint, as GitHub requires lowercase.
+    let upper = Client::new()
+        .get(server.url("/maven/Alice/tiny/com/example/tiny/maven-metadata.xml"))
+        .send()
+        .unwrap();
+    assert_eq!(upper.status(), 400);
+}
+
+#[test]
+fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_in(
+        dir.path(),
+        &["--listen", &listen, "--maven-snapshot-builds", "2"],
+        &format!("http://{listen}"),
+    );
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["repo", "create", "alice/tiny"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let url = server.url("/maven/alice/tiny");
+    let put = |path: &str, body: Vec<u8>| {
+        Client::new()
+            .put(format!("{url}/{path}"))
+            .basic_auth("alice", Some(&t))
+            .body(body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for build in 1..=3 {
+        let name = format!("tiny-2.0.0-20261122.0{build}0000-{build}");
+        assert_eq!(
+            put(
+                &format!("com/example/tiny/2.0.0-SNAPSHOT/{name}.jar"),
+                vec![build; 10]
+            ),
+            201
+        );
+    }
+    let base = format!("{url}/com/example/tiny/2.0.0-SNAPSHOT");
+    assert_eq!(
+        get(&format!("{base}/tiny-2.0.0-20261122.010000-1.jar"), None).0,
+        404,
+        "the oldest build is gone"
+    );
+    assert_eq!(
+        get(&format!("{base}/tiny-2.0.0-20261122.020000-2.jar"), None).0,
+        200
+    );
+    assert_eq!(
+        get(&format!("{base}/tiny-2.0.0-20261122.030000-3.jar"), None).0,
+        200
+    );
+    let (_, _, xml) = get(&format!("{base}/maven-metadata.xml"), None);
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(
+        xml.contains("<value>2.0.0-20261122.030000-3</value>"),
+        "{xml}"
+    );
+
+    // Twelve versions deployed at once all end up in the metadata.
+    std::thread::scope(|scope| {
+        for i in 0..12 {
+            let put = &put;
+            scope.spawn(move || {
+                let v = format!("3.{i}.0");
+                assert_eq!(
+                    put(&format!("com/example/tiny/{v}/tiny-{v}.jar"), vec![i; 100]),
+                    201
+                );
+            });
+        }
+    });
+    let (_, _, xml) = get(&format!("{url}/com/example/tiny/maven-metadata.xml"), None);
+    let xml = String::from_utf8(xml).unwrap();
+    for i in 0..12 {
+        assert!(
+            xml.contains(&format!("<version>3.{i}.0</version>")),
+            "3.{i}.0 missing: {xml}"
+        );
+    }
+}

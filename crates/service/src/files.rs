@@ -1,0 +1,208 @@
+//! Publishing a version file by file, for formats whose clients upload each
+//! file of a version in its own request (Maven). Every file name is written
+//! once; the version appears with its first file.
+
+use chrono::Utc;
+use entrepot_core::{Action, Actor, Digests, Package, PackageFile, Version};
+use entrepot_store::{NewFile, NewVersion, PackageUpdate, StoreError};
+use std::sync::atomic::Ordering;
+
+use crate::packages::Publication;
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// What adding one file did.
+#[derive(Debug, Clone)]
+pub struct AddedFile {
+    pub package: Package,
+    pub version: Version,
+    pub file: PackageFile,
+}
+
+impl Registry {
+    /// Adds the one file of `p` to version `p.version`, creating the
+    /// package and the version on their first file. A name already taken
+    /// in the version is a `Conflict`: published files are immutable.
+    pub async fn publish_file(&self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
+        let Some(user_id) = actor.user_id() else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        let owner = self.account(&p.owner).await?;
+        let package = match self
+            .meta
+            .package(owner.id, p.package_type, &p.name, false)
+            .await?
+        {
+            Some(existing) => {
+                self.authorize_package(actor, Action::Publish, &existing)
+                    .await?;
+                existing
+            }
+            None => self.create_package(actor, user_id, &owner, &p).await?,
+        };
+        if let (Some(repo), Some(home)) = (&p.repository, package.repository_id)
+            && repo.id != home
+        {
+            return Err(ServiceError::Conflict(format!(
+                "{} belongs to another repository of {}; publish it there",
+                p.name, owner.login
+            )));
+        }
+        let staged = p
+            .files
+            .first()
+            .cloned()
+            .ok_or_else(|| ServiceError::Invalid("no file to publish".into()))?;
+        let new_file = NewFile {
+            name: staged.name.clone(),
+            size: staged.blob.size,
+            sha256: staged.blob.sha256.clone(),
+            digests: Digests {
+                sha512: staged.blob.sha512.clone(),
+                sha1: staged.blob.sha1.clone(),
+                md5: staged.blob.md5.clone(),
+            },
+            content_type: staged.content_type.clone(),
+        };
+        let at = Utc::now();
+        let (version, file) = self.place_file(&package, &p, new_file, user_id, at).await?;
+        let package = if p.description.is_some() || p.readme.is_some() {
+            let update = PackageUpdate {
+                description: p.description.map(Some),
+                readme: p.readme.map(Some),
+                ..PackageUpdate::default()
+            };
+            self.meta.update_package(package.id, update, at).await?
+        } else {
+            package
+        };
+        self.stats.publishes.fetch_add(1, Ordering::Relaxed);
+        self.audit(
+            actor,
+            "file.publish",
+            Some(package.id),
+            Some(version.id),
+            Some(file.name.clone()),
+        )
+        .await?;
+        Ok(AddedFile {
+            package,
+            version,
+            file,
+        })
+    }
+
+    /// Puts a file into version `p.version` of `package`, creating the
+    /// version with it when it is the first.
+    async fn place_file(
+        &self,
+        package: &Package,
+        p: &Publication,
+        new_file: NewFile,
+        user_id: entrepot_core::Id,
+        at: chrono::DateTime<Utc>,
+    ) -> ServiceResult<(Version, PackageFile)> {
+        let staged_name = new_file.name.clone();
+        let taken = || {
+            ServiceError::Conflict(format!(
+                "{} of {} {} exists; published files cannot be replaced",
+                staged_name, p.name, p.version
+            ))
+        };
+        let existing = self.meta.version(package.id, &p.version).await?;
+        let placed = match existing {
+            Some(v) if v.deleted_at.is_some() => {
+                return Err(ServiceError::Conflict(format!(
+                    "version {} of {} was deleted; restore it or publish another version",
+                    p.version, p.name
+                )));
+            }
+            Some(v) => {
+                let file = self
+                    .meta
+                    .add_file(v.id, new_file, at)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(_) => taken(),
+                        other => other.into(),
+                    })?;
+                (v, file)
+            }
+            None => {
+                let created = self
+                    .meta
+                    .publish_version(NewVersion {
+                        package_id: package.id,
+                        name: p.version.clone(),
+                        metadata: p.metadata.clone(),
+                        publisher_id: Some(user_id),
+                        files: vec![new_file.clone()],
+                        tags: p.tags.clone(),
+                        at,
+                    })
+                    .await;
+                match created {
+                    Ok(v) => {
+                        let file = self
+                            .meta
+                            .files(v.id)
+                            .await?
+                            .into_iter()
+                            .find(|f| f.name == staged_name)
+                            .ok_or_else(|| ServiceError::Internal("a new file vanished".into()))?;
+                        (v, file)
+                    }
+                    // Another upload created the version a moment ago.
+                    Err(StoreError::Conflict(_)) => {
+                        let v = self
+                            .meta
+                            .version(package.id, &p.version)
+                            .await?
+                            .filter(|v| v.deleted_at.is_none())
+                            .ok_or_else(taken)?;
+                        let file =
+                            self.meta
+                                .add_file(v.id, new_file, at)
+                                .await
+                                .map_err(|e| match e {
+                                    StoreError::Conflict(_) => taken(),
+                                    other => other.into(),
+                                })?;
+                        (v, file)
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        Ok(placed)
+    }
+
+    /// Replaces a version's format metadata on behalf of a publisher (a
+    /// POM uploaded after the version's first file).
+    pub async fn set_version_metadata(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+        metadata: serde_json::Value,
+    ) -> ServiceResult<()> {
+        self.authorize_package(actor, Action::Publish, package)
+            .await?;
+        Ok(self
+            .meta
+            .update_version_metadata(version.id, metadata, Utc::now())
+            .await?)
+    }
+
+    /// Removes files of a version (old SNAPSHOT builds), for a publisher.
+    pub async fn prune_files(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+        names: &[String],
+    ) -> ServiceResult<u64> {
+        self.authorize_package(actor, Action::Publish, package)
+            .await?;
+        Ok(self.meta.remove_files(version.id, names).await?)
+    }
+}
