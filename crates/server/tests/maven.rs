@@ -163,9 +163,9 @@ fn mvn_deploys_releases_and_snapshots_and_a_consumer_resolves_them() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     server.admin(&["user", "create", "alice"]);
-    server.admin(&["repo", "create", "alice/tiny"]);
+    server.admin(&["repo", "create", "alice/hello-repo"]);
     let t = token(&server, "alice", "read:packages,write:packages");
-    let url = server.url("/maven/alice/tiny");
+    let url = server.url("/maven/alice/hello-repo");
     let local = local_repository(dir.path());
     let alice = settings(dir.path(), &url, "alice", Some(&t));
 
@@ -480,4 +480,204 @@ fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_versi
             "3.{i}.0 missing: {xml}"
         );
     }
+}
+
+fn gradle_build(dir: &Path, url: &str, user: &str, token: &str, version: &str) -> Output {
+    let project = dir.join(format!("gradle-{version}"));
+    std::fs::create_dir_all(project.join("src/main/java/app")).unwrap();
+    std::fs::write(
+        project.join("src/main/java/app/App.java"),
+        "package app; public class App { public static void main(String[] a) { System.out.println(demo.Tiny.hi()); } }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("settings.gradle"),
+        "rootProject.name = 'consumer'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("build.gradle"),
+        format!(
+            "apply plugin: 'java'\nrepositories {{ maven {{ url '{url}'\n  credentials {{ username = '{user}'; password = '{token}' }} }} }}\n\
+             dependencies {{ compile 'com.example:tiny:{version}' }}\n"
+        ),
+    )
+    .unwrap();
+    Command::new("gradle")
+        .args(["--no-daemon", "-q", "build"])
+        .env("GRADLE_USER_HOME", dir.join("gradle-home"))
+        .current_dir(&project)
+        .output()
+        .expect("gradle runs")
+}
+
+#[test]
+fn the_rest_api_and_gradle_see_what_mvn_deployed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    server.admin(&["repo", "create", "alice/hello-repo", "--private"]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages,repo",
+    );
+    let url = server.url("/maven/alice/hello-repo");
+    let local = local_repository(dir.path());
+    let alice = settings(dir.path(), &url, "alice", Some(&t));
+    for version in ["1.0.0", "1.1.0"] {
+        ok(&deploy(&library(dir.path(), version), &alice, &local, &url));
+    }
+
+    // Bob, who has no role on the repository, cannot deploy.
+    let bob_token = token(&server, "bob", "read:packages,write:packages,repo");
+    let bob = settings(dir.path(), &url, "bob", Some(&bob_token));
+    let refused = deploy(
+        &library(&dir.path().join("bob"), "2.0.0"),
+        &bob,
+        &local,
+        &url,
+    );
+    assert!(
+        !refused.status.success(),
+        "bob deployed to alice's repository"
+    );
+
+    // The REST API lists the package as maven, in its repository.
+    let api = |method: reqwest::Method, path: &str| {
+        Client::new()
+            .request(method, server.url(&format!("/api/v3{path}")))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+    };
+    let listed: serde_json::Value = api(
+        reqwest::Method::GET,
+        "/users/alice/packages?package_type=maven",
+    )
+    .json()
+    .unwrap();
+    assert_eq!(listed[0]["name"], "com.example.tiny");
+    assert_eq!(listed[0]["package_type"], "maven");
+    assert_eq!(listed[0]["repository"]["full_name"], "alice/hello-repo");
+    let versions: serde_json::Value = api(
+        reqwest::Method::GET,
+        "/users/alice/packages/maven/com.example.tiny/versions",
+    )
+    .json()
+    .unwrap();
+    let id = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "1.0.0")
+        .expect("1.0.0 listed")["id"]
+        .as_i64()
+        .unwrap();
+
+    // Deleted through REST, 1.0.0 no longer resolves; restored, it does.
+    let path = format!("/users/alice/packages/maven/com.example.tiny/versions/{id}");
+    assert_eq!(api(reqwest::Method::DELETE, &path).status(), 204);
+    let app = consumer(dir.path(), "1.0.0");
+    let fresh = local_repository(&dir.path().join("after-delete"));
+    assert!(!mvn(&app, &alice, &fresh, &["package"]).status.success());
+    let metadata = Client::new()
+        .get(format!("{url}/com/example/tiny/maven-metadata.xml"))
+        .basic_auth("alice", Some(&t))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(!metadata.contains("<version>1.0.0</version>"), "{metadata}");
+    assert_eq!(
+        api(reqwest::Method::POST, &format!("{path}/restore")).status(),
+        204
+    );
+    let fresh = local_repository(&dir.path().join("after-restore"));
+    ok(&mvn(&app, &alice, &fresh, &["package"]));
+
+    // Debian's Gradle 4.4.1 resolves the release (after its 401).
+    let gradle = gradle_build(dir.path(), &url, "alice", &t, "1.0.0");
+    assert!(
+        gradle.status.success(),
+        "gradle failed:\n{}\n{}",
+        String::from_utf8_lossy(&gradle.stdout),
+        String::from_utf8_lossy(&gradle.stderr)
+    );
+}
+
+#[test]
+fn gradle_style_publishing_with_module_files_and_strong_checksums() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["repo", "create", "alice/tiny"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let url = server.url("/maven/alice/tiny");
+    let put = |path: &str, body: &[u8]| {
+        Client::new()
+            .put(format!("{url}/{path}"))
+            .basic_auth("alice", Some(&t))
+            .body(body.to_vec())
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let base = "com/example/tiny/1.0.0/tiny-1.0.0";
+    let jar = b"PK\x03\x04 gradle jar".to_vec();
+    let module = br#"{"formatVersion":"1.1","component":{"group":"com.example","module":"tiny","version":"1.0.0"}}"#.to_vec();
+    let pom = br"<project><modelVersion>4.0.0</modelVersion><groupId>com.example</groupId><artifactId>tiny</artifactId><version>1.0.0</version></project>".to_vec();
+    // Gradle's order: artifact, checksums (sha1, md5, sha256, sha512), module, pom, metadata.
+    for (suffix, bytes) in [(".jar", &jar), (".module", &module), (".pom", &pom)] {
+        assert_eq!(put(&format!("{base}{suffix}"), bytes), 201, "{suffix}");
+        let sums = [
+            ("sha1", hex::encode(sha1::Sha1::digest(bytes))),
+            ("md5", hex::encode(md5::Md5::digest(bytes))),
+            ("sha256", hex::encode(sha2::Sha256::digest(bytes))),
+            ("sha512", hex::encode(sha2::Sha512::digest(bytes))),
+        ];
+        for (ext, sum) in &sums {
+            assert_eq!(
+                put(&format!("{base}{suffix}.{ext}"), sum.as_bytes()),
+                201,
+                "{suffix}.{ext}"
+            );
+            let (status, _, answer) = get(&format!("{url}/{base}{suffix}.{ext}"), None);
+            assert_eq!(
+                (status, String::from_utf8(answer).unwrap()),
+                (200, sum.clone())
+            );
+        }
+        assert_eq!(
+            put(
+                &format!("{base}{suffix}.sha512"),
+                "0".repeat(128).as_bytes()
+            ),
+            400
+        );
+    }
+    let (status, headers, answer) = get(&format!("{url}/{base}.module"), None);
+    assert_eq!((status, answer), (200, module));
+    assert_eq!(headers["content-type"], "application/json");
+    let metadata = b"<metadata><groupId>com.example</groupId><artifactId>tiny</artifactId><versioning><versions><version>1.0.0</version></versions></versioning></metadata>";
+    assert_eq!(put("com/example/tiny/maven-metadata.xml", metadata), 201);
+    assert_eq!(
+        put(
+            "com/example/tiny/maven-metadata.xml.sha256",
+            hex::encode(sha2::Sha256::digest(metadata)).as_bytes()
+        ),
+        201
+    );
+    // HEAD answers with the length and no body.
+    let head = Client::new()
+        .head(format!("{url}/{base}.jar"))
+        .send()
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        jar.len().to_string().as_str()
+    );
 }
