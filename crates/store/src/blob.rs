@@ -184,7 +184,7 @@ pub struct HashingThread {
 
 impl HashingThread {
     pub fn spawn(expected: &Expected) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(4);
         let mut hasher = Hasher::new(expected);
         // Size limits are enforced by `feed`; the thread only hashes.
         hasher.max_size = None;

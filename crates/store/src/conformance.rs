@@ -556,6 +556,39 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         ..all.clone()
     };
     assert_eq!(store.count_packages(public).await.unwrap(), 0);
+    // The running count follows deletes, restores and purges.
+    let p1 = page[0].clone();
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 3);
+    store.set_package_deleted(p1.id, None).await.unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    store.purge_package(p1.id).await.unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 3);
+    store
+        .create_package(NewPackage {
+            name: "p1".into(),
+            repository_id: None,
+            ..new_package.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    assert_eq!(
+        store.list_packages(all.clone()).await.unwrap().len(),
+        4,
+        "the count agrees with the rows"
+    );
 
     let updated = store
         .update_package(

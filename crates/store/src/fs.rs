@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::io::AsyncWriteExt;
 
 use crate::blob::{
     BlobInfo, BlobRead, BlobStore, ByteRange, ByteStream, Expected, HashingThread, is_sha256_hex,
@@ -18,10 +17,65 @@ use crate::{StoreError, StoreResult};
 
 /// Bytes read from disk at a time when streaming a blob out: large enough
 /// that a multi-GiB layer costs few trips to the blocking pool.
-const READ_CHUNK: usize = 2 * 1024 * 1024;
+const READ_CHUNK: usize = 512 * 1024;
 
 /// Temporary files older than this are leftovers of a crash.
 const STALE_TEMP_AGE: Duration = Duration::from_hours(1);
+
+/// Bytes written between two background flushes of an upload.
+const FLUSH_EVERY: u64 = 16 * 1024 * 1024;
+
+/// Writes an upload's chunks to `file` on a blocking thread, and makes it
+/// durable before finishing. Every `FLUSH_EVERY` bytes a flush of what is
+/// written so far starts on a clone of the file, so the disk works while
+/// the upload is still arriving and the final `fsync` has little left.
+fn spawn_writer(
+    file: std::fs::File,
+) -> (
+    tokio::sync::mpsc::Sender<Option<Bytes>>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    use std::io::Write as _;
+    // `Some(chunk)` to write, then `None` to finish; a channel closed
+    // without `None` is an abandoned upload.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Option<Bytes>>(4);
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let mut unflushed = 0u64;
+        let mut flushing: Option<std::thread::JoinHandle<std::io::Result<()>>> = None;
+        let mut complete = false;
+        while let Some(next) = rx.blocking_recv() {
+            let Some(chunk) = next else {
+                complete = true;
+                break;
+            };
+            out.write_all(&chunk)?;
+            unflushed += chunk.len() as u64;
+            if unflushed >= FLUSH_EVERY
+                && flushing
+                    .as_ref()
+                    .is_none_or(std::thread::JoinHandle::is_finished)
+            {
+                out.flush()?;
+                let clone = out.get_ref().try_clone()?;
+                flushing = Some(std::thread::spawn(move || clone.sync_data()));
+                unflushed = 0;
+            }
+        }
+        if !complete {
+            return Err(std::io::Error::other("the upload was abandoned"));
+        }
+        let file = out
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        if let Some(f) = flushing {
+            // An early flush's error shows again in the final one.
+            let _ = f.join();
+        }
+        file.sync_all()
+    });
+    (tx, handle)
+}
 
 /// What is left to read of a blob being streamed out.
 struct Reading {
@@ -136,20 +190,30 @@ impl BlobStore for FsBlobStore {
         let (file, temp_path) =
             tempfile::NamedTempFile::new_in(self.root.join("tmp"))?.into_parts();
         // `temp_path` removes the file on drop: every early return cleans up.
-        // Large writes: one trip to the blocking pool per MiB, not per chunk.
-        let mut file =
-            tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
+        // One thread writes, another hashes, both from the same chunks.
+        let (chunks, writer) = spawn_writer(file);
         let mut hasher = HashingThread::spawn(&expected);
+        let mut writer_stopped = false;
         while let Some(chunk) = body.next().await {
+            // An early return drops `chunks` without the final `None`: the
+            // writer then stops without making the partial file durable.
             let chunk = chunk?;
             hasher.feed(&chunk)?;
-            file.write_all(&chunk).await?;
+            if chunks.send(Some(chunk)).await.is_err() {
+                writer_stopped = true;
+                break;
+            }
         }
+        if !writer_stopped {
+            let _ = chunks.send(None).await;
+        }
+        drop(chunks);
+        let written = writer
+            .await
+            .map_err(|e| StoreError::Io(std::io::Error::other(e)))?;
+        // The writer's own error, if it stopped early.
+        written?;
         let info = hasher.finish(&expected).await?;
-        file.flush().await?;
-        let file = file.into_inner();
-        file.sync_all().await?;
-        drop(file);
         let target = self.path_of(&info.sha256)?;
         let parent = target
             .parent()

@@ -686,6 +686,23 @@ impl PackageStore for SqlStore {
     }
 
     async fn count_packages(&self, f: PackageFilter) -> StoreResult<u64> {
+        // An owner's live packages of one type: the triggers' running count.
+        if let (Some(owner), Some(package_type), None, None, false) = (
+            f.owner_id,
+            f.package_type,
+            f.repository_id,
+            f.visibility,
+            f.include_deleted,
+        ) {
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT live FROM package_counts WHERE owner_id = $1 AND package_type = $2",
+            )
+            .bind(owner)
+            .bind(package_type.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+            return Ok(live.unwrap_or(0).max(0) as u64);
+        }
         let (conditions, binds) = package_conditions(&f);
         let sql = format!("SELECT COUNT(*) FROM packages p WHERE {conditions}");
         let query = sqlx::query_scalar::<_, i64>(&sql);
