@@ -409,7 +409,7 @@ def figure_install(sys_, results, regs, work, nginx_root=None, nginx_base=None):
             with open(os.path.join(project, ".npmrc"), "w") as f:
                 f.write(f"@bench:registry={reg.base}\n{auth}audit=false\nfund=false\nupdate-notifier=false\n")
             export = os.path.join(project, "hyperfine.json")
-            cmd = ["hyperfine", "--runs", str(runs), "--export-json", export,
+            cmd = ["hyperfine", "--runs", str(runs), "--warmup", "0" if sys_.args.quick else "1", "--export-json", export,
                    "--prepare", "rm -rf node_modules package-lock.json cache",
                    "npm install --cache cache --no-audit --no-fund --loglevel=error"]
             COMMANDS.append(" ".join(repr(c) if " " in c else c for c in cmd)
