@@ -295,6 +295,27 @@ async fn version_of(state: &AppState, package: &Package, name: &str) -> Result<O
         .filter(|v| v.deleted_at.is_none()))
 }
 
+/// A live version's file, or 404.
+async fn stored_file(
+    state: &AppState,
+    package: &Package,
+    version: &str,
+    file: &str,
+) -> Result<(Version, PackageFile)> {
+    let v = version_of(state, package, version)
+        .await?
+        .ok_or_else(not_found)?;
+    let stored = state
+        .registry
+        .meta
+        .files(v.id)
+        .await?
+        .into_iter()
+        .find(|f| f.name == file)
+        .ok_or_else(not_found)?;
+    Ok((v, stored))
+}
+
 async fn read(
     state: &AppState,
     t: &Target,
@@ -335,17 +356,7 @@ async fn read(
             checksum,
             ..
         } => {
-            let v = version_of(state, package, version)
-                .await?
-                .ok_or_else(not_found)?;
-            let stored = state
-                .registry
-                .meta
-                .files(v.id)
-                .await?
-                .into_iter()
-                .find(|f| &f.name == file)
-                .ok_or_else(not_found)?;
+            let (v, stored) = stored_file(state, package, version, file).await?;
             if let Some(c) = checksum {
                 let hex = match stored_digest(&stored, *c) {
                     Some(h) => h,
@@ -550,17 +561,7 @@ async fn write_checksum(
     let bytes = small_body(body, 1024).await?;
     let sent = checksum_text(&bytes, checksum)?;
     let package = t.package.as_ref().ok_or_else(not_found)?;
-    let v = version_of(state, package, version)
-        .await?
-        .ok_or_else(not_found)?;
-    let stored = state
-        .registry
-        .meta
-        .files(v.id)
-        .await?
-        .into_iter()
-        .find(|f| f.name == file)
-        .ok_or_else(not_found)?;
+    let (_, stored) = stored_file(state, package, version, file).await?;
     let ours = match stored_digest(&stored, checksum) {
         Some(h) => h,
         None => digest_of_blob(state, &stored.sha256, checksum).await?,

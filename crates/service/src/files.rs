@@ -3,8 +3,8 @@
 //! once; the version appears with its first file.
 
 use chrono::Utc;
-use entrepot_core::{Action, Actor, Digests, Package, PackageFile, Version};
-use entrepot_store::{NewFile, NewVersion, PackageUpdate, StoreError};
+use entrepot_core::{Action, Actor, Package, PackageFile, Version};
+use entrepot_store::{NewFile, NewVersion, StoreError};
 use std::sync::atomic::Ordering;
 
 use crate::packages::Publication;
@@ -52,29 +52,10 @@ impl Registry {
             .first()
             .cloned()
             .ok_or_else(|| ServiceError::Invalid("no file to publish".into()))?;
-        let new_file = NewFile {
-            name: staged.name.clone(),
-            size: staged.blob.size,
-            sha256: staged.blob.sha256.clone(),
-            digests: Digests {
-                sha512: staged.blob.sha512.clone(),
-                sha1: staged.blob.sha1.clone(),
-                md5: staged.blob.md5.clone(),
-            },
-            content_type: staged.content_type.clone(),
-        };
+        let new_file = staged.to_new_file();
         let at = Utc::now();
         let (version, file) = self.place_file(&package, &p, new_file, user_id, at).await?;
-        let package = if p.description.is_some() || p.readme.is_some() {
-            let update = PackageUpdate {
-                description: p.description.map(Some),
-                readme: p.readme.map(Some),
-                ..PackageUpdate::default()
-            };
-            self.meta.update_package(package.id, update, at).await?
-        } else {
-            package
-        };
+        let package = self.describe(package, p.description, p.readme, at).await?;
         self.stats.publishes.fetch_add(1, Ordering::Relaxed);
         self.audit(
             actor,
@@ -108,6 +89,14 @@ impl Registry {
                 staged_name, p.name, p.version
             ))
         };
+        // Into an existing version: a name already there is a conflict.
+        let add = |v: Version, file: NewFile| async move {
+            match self.meta.add_file(v.id, file, at).await {
+                Ok(f) => Ok((v, f)),
+                Err(StoreError::Conflict(_)) => Err(taken()),
+                Err(e) => Err(ServiceError::from(e)),
+            }
+        };
         let existing = self.meta.version(package.id, &p.version).await?;
         let placed = match existing {
             Some(v) if v.deleted_at.is_some() => {
@@ -116,17 +105,7 @@ impl Registry {
                     p.version, p.name
                 )));
             }
-            Some(v) => {
-                let file = self
-                    .meta
-                    .add_file(v.id, new_file, at)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(_) => taken(),
-                        other => other.into(),
-                    })?;
-                (v, file)
-            }
+            Some(v) => add(v, new_file).await?,
             None => {
                 let created = self
                     .meta
@@ -159,15 +138,7 @@ impl Registry {
                             .await?
                             .filter(|v| v.deleted_at.is_none())
                             .ok_or_else(taken)?;
-                        let file =
-                            self.meta
-                                .add_file(v.id, new_file, at)
-                                .await
-                                .map_err(|e| match e {
-                                    StoreError::Conflict(_) => taken(),
-                                    other => other.into(),
-                                })?;
-                        (v, file)
+                        add(v, new_file).await?
                     }
                     Err(e) => return Err(e.into()),
                 }

@@ -25,6 +25,23 @@ pub struct StagedFile {
     pub content_type: Option<String>,
 }
 
+impl StagedFile {
+    /// The file's row, as the store takes it.
+    pub fn to_new_file(&self) -> NewFile {
+        NewFile {
+            name: self.name.clone(),
+            size: self.blob.size,
+            sha256: self.blob.sha256.clone(),
+            digests: Digests {
+                sha512: self.blob.sha512.clone(),
+                sha1: self.blob.sha1.clone(),
+                md5: self.blob.md5.clone(),
+            },
+            content_type: self.content_type.clone(),
+        }
+    }
+}
+
 /// Everything a format hands over to publish one version.
 #[derive(Debug, Clone)]
 pub struct Publication {
@@ -131,21 +148,7 @@ impl Registry {
                 name: p.version.clone(),
                 metadata: p.metadata,
                 publisher_id: Some(user_id),
-                files: p
-                    .files
-                    .into_iter()
-                    .map(|f| NewFile {
-                        name: f.name,
-                        size: f.blob.size,
-                        sha256: f.blob.sha256,
-                        digests: Digests {
-                            sha512: f.blob.sha512,
-                            sha1: f.blob.sha1,
-                            md5: f.blob.md5,
-                        },
-                        content_type: f.content_type,
-                    })
-                    .collect(),
+                files: p.files.iter().map(StagedFile::to_new_file).collect(),
                 tags: p.tags,
                 at,
             })
@@ -157,16 +160,7 @@ impl Registry {
                 )),
                 other => other.into(),
             })?;
-        let package = if p.description.is_some() || p.readme.is_some() {
-            let update = PackageUpdate {
-                description: p.description.map(Some),
-                readme: p.readme.map(Some),
-                ..PackageUpdate::default()
-            };
-            self.meta.update_package(package.id, update, at).await?
-        } else {
-            package
-        };
+        let package = self.describe(package, p.description, p.readme, at).await?;
         self.stats.publishes.fetch_add(1, Ordering::Relaxed);
         self.audit(
             actor,
@@ -177,6 +171,26 @@ impl Registry {
         )
         .await?;
         Ok((package, version))
+    }
+
+    /// Updates the package's description and README from a publication
+    /// that carries them.
+    pub(crate) async fn describe(
+        &self,
+        package: Package,
+        description: Option<String>,
+        readme: Option<String>,
+        at: chrono::DateTime<Utc>,
+    ) -> ServiceResult<Package> {
+        if description.is_none() && readme.is_none() {
+            return Ok(package);
+        }
+        let update = PackageUpdate {
+            description: description.map(Some),
+            readme: readme.map(Some),
+            ..PackageUpdate::default()
+        };
+        Ok(self.meta.update_package(package.id, update, at).await?)
     }
 
     pub(crate) async fn create_package(

@@ -183,12 +183,17 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// The path of a package's page, as INTERFACE.md names it.
-pub fn package_path(owner: &Account, package: &Package) -> String {
-    let segment = match owner.kind {
+/// `users` or `orgs`, as the owner's pages are addressed.
+fn owner_segment(owner: &Account) -> &'static str {
+    match owner.kind {
         AccountKind::User => "users",
         AccountKind::Organization => "orgs",
-    };
+    }
+}
+
+/// The path of a package's page, as INTERFACE.md names it.
+pub fn package_path(owner: &Account, package: &Package) -> String {
+    let segment = owner_segment(owner);
     format!(
         "/{segment}/{}/packages/{}/package/{}",
         owner.login, package.package_type, package.name
@@ -197,10 +202,7 @@ pub fn package_path(owner: &Account, package: &Package) -> String {
 
 /// The path of a package's settings page (GitHub's: no `/package/`).
 pub fn settings_path(owner: &Account, package: &Package) -> String {
-    let segment = match owner.kind {
-        AccountKind::User => "users",
-        AccountKind::Organization => "orgs",
-    };
+    let segment = owner_segment(owner);
     format!(
         "/{segment}/{}/packages/{}/{}/settings",
         owner.login, package.package_type, package.name
