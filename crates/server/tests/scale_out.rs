@@ -373,3 +373,128 @@ fn a_chunked_container_upload_started_on_one_node_finishes_on_another() {
         .unwrap();
     assert_eq!(fetched.bytes().unwrap().to_vec(), data);
 }
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_browser_signed_in_on_one_node_is_signed_in_on_all_and_throttles_are_shared() {
+    let shared = Shared::new("sessions");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin_input(
+        &["user", "create", "alice", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    let browser = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = browser.get(a.url("/login")).send().unwrap().text().unwrap();
+    let signed_in = browser
+        .post(a.url("/login"))
+        .form(&[
+            ("login", "alice"),
+            ("password", "correct horse battery"),
+            ("csrf", &csrf_of(&form)),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("entrepot_session="))
+        .unwrap();
+    // Node B knows the session: the tokens page opens there.
+    let on_b = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(b.url("/settings/tokens"))
+        .header("cookie", &cookie)
+        .send()
+        .unwrap();
+    assert_eq!(on_b.status(), 200);
+    // Failed sign-ins on A count on B too.
+    let guesser = Client::builder().cookie_store(true).build().unwrap();
+    let form = guesser.get(a.url("/login")).send().unwrap().text().unwrap();
+    let csrf = csrf_of(&form);
+    for _ in 0..5 {
+        let r = guesser
+            .post(a.url("/login"))
+            .form(&[("login", "alice"), ("password", "guess"), ("csrf", &csrf)])
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let form = guesser.get(b.url("/login")).send().unwrap().text().unwrap();
+    let locked = guesser
+        .post(b.url("/login"))
+        .form(&[
+            ("login", "alice"),
+            ("password", "correct horse battery"),
+            ("csrf", &csrf_of(&form)),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(locked.status(), 429);
+}
+
+#[test]
+fn maven_files_deployed_through_one_node_resolve_through_another() {
+    let shared = Shared::new("maven");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&["user", "create", "alice"]);
+    a.admin(&["repo", "create", "alice/tiny"]);
+    let t = token(&a, "alice", "read:packages,write:packages");
+    let jar = b"PK\x03\x04 a jar".to_vec();
+    let put = |node: &Server, path: &str, body: Vec<u8>| {
+        Client::new()
+            .put(node.url(&format!("/maven/alice/tiny/{path}")))
+            .basic_auth("alice", Some(&t))
+            .body(body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        put(&a, "com/example/tiny/1.0.0/tiny-1.0.0.jar", jar.clone()),
+        201
+    );
+    assert_eq!(
+        put(&b, "com/example/tiny/1.0.0/tiny-1.0.0.jar", jar.clone()),
+        409,
+        "immutable on every node"
+    );
+    assert_eq!(
+        put(&b, "com/example/tiny/1.1.0/tiny-1.1.0.jar", jar.clone()),
+        201
+    );
+    let metadata = Client::new()
+        .get(a.url("/maven/alice/tiny/com/example/tiny/maven-metadata.xml"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metadata.contains("<version>1.0.0</version>")
+            && metadata.contains("<version>1.1.0</version>"),
+        "{metadata}"
+    );
+    let fetched = Client::new()
+        .get(b.url("/maven/alice/tiny/com/example/tiny/1.0.0/tiny-1.0.0.jar"))
+        .send()
+        .unwrap();
+    assert_eq!(fetched.bytes().unwrap().to_vec(), jar);
+}
