@@ -365,10 +365,13 @@ def static_copy(reg, names, nginx_root, nginx_base):
             json.dump(doc, f)
 
 
+FLOOR = "nginx (static files: npm's floor)"
+
+
 class StaticRegistry:
     """nginx serving another registry's files: a registry with no work."""
     def __init__(self, base):
-        self.label = "nginx (static files: npm's floor)"
+        self.label = FLOOR
         self.base = base + "/"
         self.token = ""
 
@@ -641,14 +644,12 @@ def report(args, results, info, started):
                 w(f"| {variant} | {label} | {x['mean']:.2f} | {x['stddev']:.2f} | "
                   f"{ratio(e['mean'], x['mean'], False) if label != 'Entrepot' else ''} |")
         w("")
-        floor = r["variants"].get("public, anonymous", {}).get("nginx (static files: npm's floor)")
+        floor = r["variants"].get("public, anonymous", {}).get(FLOOR)
         if floor:
             e = r["variants"]["public, anonymous"]["Entrepot"]["mean"]
             w(f"The nginx row is the same install from static copies of Entrepot's packuments and tarballs: "
-              f"npm's own floor, {floor['mean']:.2f} s, of which Entrepot adds {max(e - floor['mean'], 0) * 1000:.0f} ms. "
-              "With a token, Verdaccio checks the user's bcrypt password hash on every request.\n")
-        else:
-            w("With a token, Verdaccio checks the user's bcrypt password hash on every request.\n")
+              f"npm's own floor, {floor['mean']:.2f} s, of which Entrepot adds {max(e - floor['mean'], 0) * 1000:.0f} ms.")
+        w("With a token, Verdaccio checks the user's bcrypt password hash on every request.\n")
     if "publish" in results:
         r = results["publish"]
         w("## 4. Publishing with 8 concurrent publishers\n")
@@ -723,7 +724,7 @@ def targets(results):
     for variant, rows in results.get("install", {}).get("variants", {}).items():
         if "Verdaccio 6.8" in rows:
             e, v = rows["Entrepot"]["mean"], rows["Verdaccio 6.8"]["mean"]
-            floor = rows.get("nginx (static files: npm's floor)")
+            floor = rows.get(FLOOR)
             note = (f" (npm alone, from static files: {floor['mean']:.2f} s, "
                     f"so half of Verdaccio's time is below what npm itself needs)"
                     if floor and floor["mean"] > v / 2 and e > v / 2 else "")

@@ -85,12 +85,7 @@ pub async fn serve_blob(
         None => None,
         Some(RangeRequest::Bytes(r)) => Some(r),
         Some(RangeRequest::Last(n)) => {
-            let size = state
-                .registry
-                .blobs
-                .size(sha256)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("blob not found"))?;
+            let size = blob_size(state, sha256).await?;
             Some(ByteRange {
                 start: size.saturating_sub(n),
                 end: None,
@@ -102,12 +97,7 @@ pub async fn serve_blob(
         }
     };
     if head_only {
-        let size = state
-            .registry
-            .blobs
-            .size(sha256)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("blob not found"))?;
+        let size = blob_size(state, sha256).await?;
         let mut response = Response::builder()
             .status(StatusCode::OK)
             .header(header::CONTENT_TYPE, content_type)
@@ -144,6 +134,15 @@ pub async fn serve_blob(
         .headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     Ok(response)
+}
+
+async fn blob_size(state: &AppState, sha256: &str) -> Result<u64, ServiceError> {
+    state
+        .registry
+        .blobs
+        .size(sha256)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("blob not found"))
 }
 
 /// The `416` answer for a range past the end.

@@ -147,6 +147,18 @@ fn deploy(project: &Path, settings: &Path, local: &Path, url: &str) -> Output {
     )
 }
 
+/// PUTs `body` to `path` under the repository URL, as `user`; the status.
+fn put_as(url: &str, user: &str, token: &str, path: &str, body: &[u8]) -> u16 {
+    Client::new()
+        .put(format!("{url}/{path}"))
+        .basic_auth(user, Some(token))
+        .body(body.to_vec())
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let mut req = Client::new().get(url);
     if let Some((u, p)) = auth {
@@ -329,16 +341,7 @@ fn bad_uploads_are_refused_and_leave_nothing() {
     server.admin(&["repo", "create", "alice/tiny"]);
     let t = token(&server, "alice", "read:packages,write:packages");
     let url = server.url("/maven/alice/tiny");
-    let put = |path: &str, body: &[u8]| {
-        Client::new()
-            .put(format!("{url}/{path}"))
-            .basic_auth("alice", Some(&t))
-            .body(body.to_vec())
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
+    let put = |path: &str, body: &[u8]| put_as(&url, "alice", &t, path, body);
     let jar = b"PK\x03\x04 not really a jar";
     assert_eq!(put("com/example/tiny/1.0.0/tiny-1.0.0.jar", jar), 201);
     assert_eq!(
@@ -418,22 +421,13 @@ fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_versi
     server.admin(&["repo", "create", "alice/tiny"]);
     let t = token(&server, "alice", "read:packages,write:packages");
     let url = server.url("/maven/alice/tiny");
-    let put = |path: &str, body: Vec<u8>| {
-        Client::new()
-            .put(format!("{url}/{path}"))
-            .basic_auth("alice", Some(&t))
-            .body(body)
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
+    let put = |path: &str, body: &[u8]| put_as(&url, "alice", &t, path, body);
     for build in 1..=3 {
         let name = format!("tiny-2.0.0-20261122.0{build}0000-{build}");
         assert_eq!(
             put(
                 &format!("com/example/tiny/2.0.0-SNAPSHOT/{name}.jar"),
-                vec![build; 10]
+                &[build; 10]
             ),
             201
         );
@@ -466,7 +460,7 @@ fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_versi
             scope.spawn(move || {
                 let v = format!("3.{i}.0");
                 assert_eq!(
-                    put(&format!("com/example/tiny/{v}/tiny-{v}.jar"), vec![i; 100]),
+                    put(&format!("com/example/tiny/{v}/tiny-{v}.jar"), &[i; 100]),
                     201
                 );
             });
@@ -615,16 +609,7 @@ fn gradle_style_publishing_with_module_files_and_strong_checksums() {
     server.admin(&["repo", "create", "alice/tiny"]);
     let t = token(&server, "alice", "read:packages,write:packages");
     let url = server.url("/maven/alice/tiny");
-    let put = |path: &str, body: &[u8]| {
-        Client::new()
-            .put(format!("{url}/{path}"))
-            .basic_auth("alice", Some(&t))
-            .body(body.to_vec())
-            .send()
-            .unwrap()
-            .status()
-            .as_u16()
-    };
+    let put = |path: &str, body: &[u8]| put_as(&url, "alice", &t, path, body);
     let base = "com/example/tiny/1.0.0/tiny-1.0.0";
     let jar = b"PK\x03\x04 gradle jar".to_vec();
     let module = br#"{"formatVersion":"1.1","component":{"group":"com.example","module":"tiny","version":"1.0.0"}}"#.to_vec();

@@ -23,22 +23,7 @@ impl Registry {
     /// package and the version on their first file. A name already taken
     /// in the version is a `Conflict`: published files are immutable.
     pub async fn publish_file(&self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
-        let Some(user_id) = actor.user_id() else {
-            return Err(ServiceError::Unauthenticated);
-        };
-        let owner = self.account(&p.owner).await?;
-        let package = match self
-            .meta
-            .package(owner.id, p.package_type, &p.name, false)
-            .await?
-        {
-            Some(existing) => {
-                self.authorize_package(actor, Action::Publish, &existing)
-                    .await?;
-                existing
-            }
-            None => self.create_package(actor, user_id, &owner, &p).await?,
-        };
+        let (user_id, owner, package) = self.package_to_publish(actor, &p).await?;
         if let (Some(repo), Some(home)) = (&p.repository, package.repository_id)
             && repo.id != home
         {

@@ -118,22 +118,7 @@ impl Registry {
         actor: &Actor,
         p: Publication,
     ) -> ServiceResult<(Package, Version)> {
-        let Some(user_id) = actor.user_id() else {
-            return Err(ServiceError::Unauthenticated);
-        };
-        let owner = self.account(&p.owner).await?;
-        let package = match self
-            .meta
-            .package(owner.id, p.package_type, &p.name, false)
-            .await?
-        {
-            Some(existing) => {
-                self.authorize_package(actor, Action::Publish, &existing)
-                    .await?;
-                existing
-            }
-            None => self.create_package(actor, user_id, &owner, &p).await?,
-        };
+        let (user_id, _, package) = self.package_to_publish(actor, &p).await?;
         if self.meta.version(package.id, &p.version).await?.is_some() {
             return Err(ServiceError::Conflict(format!(
                 "Cannot publish over existing version {} of {}",
@@ -171,6 +156,51 @@ impl Registry {
         )
         .await?;
         Ok((package, version))
+    }
+
+    /// The publisher, the owner and the package `p` publishes into: the
+    /// existing one if the actor may publish to it, else a new one if the
+    /// actor may create it.
+    pub(crate) async fn package_to_publish(
+        &self,
+        actor: &Actor,
+        p: &Publication,
+    ) -> ServiceResult<(Id, entrepot_core::Account, Package)> {
+        let Some(user_id) = actor.user_id() else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        let owner = self.account(&p.owner).await?;
+        let package = match self
+            .meta
+            .package(owner.id, p.package_type, &p.name, false)
+            .await?
+        {
+            Some(existing) => {
+                self.authorize_package(actor, Action::Publish, &existing)
+                    .await?;
+                existing
+            }
+            None => self.create_package(actor, user_id, &owner, p).await?,
+        };
+        Ok((user_id, owner, package))
+    }
+
+    /// Applies a settings change to a package and writes it to the audit log.
+    pub(crate) async fn update_audited(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        update: PackageUpdate,
+        action: &str,
+        detail: Option<String>,
+    ) -> ServiceResult<Package> {
+        let updated = self
+            .meta
+            .update_package(package.id, update, Utc::now())
+            .await?;
+        self.audit(actor, action, Some(package.id), None, detail)
+            .await?;
+        Ok(updated)
     }
 
     /// Updates the package's description and README from a publication
@@ -544,19 +574,14 @@ impl Registry {
             visibility: Some(visibility),
             ..PackageUpdate::default()
         };
-        let updated = self
-            .meta
-            .update_package(package.id, update, Utc::now())
-            .await?;
-        self.audit(
+        self.update_audited(
             actor,
+            package,
+            update,
             "package.visibility",
-            Some(package.id),
-            None,
             Some(visibility.to_string()),
         )
-        .await?;
-        Ok(updated)
+        .await
     }
 
     /// Counts one download of a version, for today.

@@ -2,7 +2,6 @@
 //! which repository it belongs to) and what users do with their own tokens.
 //! Every change is authorised here and written to the audit log.
 
-use chrono::Utc;
 use entrepot_core::{
     Account, Action, Actor, Id, Package, RegistryKind, Repository, Role, TokenRecord,
 };
@@ -86,19 +85,14 @@ impl Registry {
             inherit_access: Some(inherit),
             ..PackageUpdate::default()
         };
-        let updated = self
-            .meta
-            .update_package(package.id, update, Utc::now())
-            .await?;
-        self.audit(
+        self.update_audited(
             actor,
+            package,
+            update,
             "package.inherit_access",
-            Some(package.id),
-            None,
             Some(inherit.to_string()),
         )
-        .await?;
-        Ok(updated)
+        .await
     }
 
     /// Connects a package to one of its owner's repositories, or
@@ -130,19 +124,14 @@ impl Registry {
             repository_id: Some(repository.map(|r| r.id)),
             ..PackageUpdate::default()
         };
-        let updated = self
-            .meta
-            .update_package(package.id, update, Utc::now())
-            .await?;
-        self.audit(
+        self.update_audited(
             actor,
+            package,
+            update,
             "package.repository",
-            Some(package.id),
-            None,
             repository.map(Repository::full_name),
         )
-        .await?;
-        Ok(updated)
+        .await
     }
 
     /// A signed-in user's own tokens, newest first.

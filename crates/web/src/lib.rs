@@ -554,22 +554,19 @@ struct DeletedPackage {
     settings: String,
 }
 
+/// Of an owner's deleted packages, those the viewer may still restore.
 async fn restorable(
     state: &AppState,
     actor: &Actor,
     owner: &Account,
+    deleted: Vec<Package>,
 ) -> Result<Vec<DeletedPackage>, ServiceError> {
     if actor.user_id().is_none() {
         return Ok(Vec::new());
     }
-    let filter = entrepot_store::PackageFilter {
-        owner_id: Some(owner.id),
-        include_deleted: true,
-        ..Default::default()
-    };
     let now = Utc::now();
     let mut out = Vec::new();
-    for package in state.registry.meta.list_packages(filter).await? {
+    for package in deleted {
         let Some(at) = package.deleted_at else {
             continue;
         };
@@ -606,17 +603,20 @@ async fn owner_page(
         Ok(None) => return not_found(&viewer),
         Err(e) => return or_error(Err(e.into())),
     };
-    let deleted = match restorable(&state, &viewer.actor, &account).await {
-        Ok(d) => d,
-        Err(e) => return server_error(&e),
-    };
+    // One read for the live packages and the recently deleted ones.
     let filter = entrepot_store::PackageFilter {
         owner_id: Some(account.id),
+        include_deleted: true,
         ..Default::default()
     };
-    let candidates = match state.registry.meta.list_packages(filter).await {
-        Ok(c) => c,
-        Err(e) => return or_error(Err(e.into())),
+    let (candidates, deleted): (Vec<Package>, Vec<Package>) =
+        match state.registry.meta.list_packages(filter).await {
+            Ok(all) => all.into_iter().partition(|p| p.deleted_at.is_none()),
+            Err(e) => return or_error(Err(e.into())),
+        };
+    let deleted = match restorable(&state, &viewer.actor, &account, deleted).await {
+        Ok(d) => d,
+        Err(e) => return server_error(&e),
     };
     let path = format!("/{}", account.login);
     or_error(

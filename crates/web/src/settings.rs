@@ -50,11 +50,11 @@ fn settings_target(rest: &str) -> Option<&str> {
 async fn administered(
     state: &AppState,
     viewer: &Viewer,
-    owner: &str,
-    package_type: &str,
-    name: &str,
+    (owner, package_type, rest): &(String, String, String),
 ) -> Result<(Account, Package), Response> {
-    let Ok(package_type) = package_type.parse::<PackageType>() else {
+    let (Some(name), Ok(package_type)) =
+        (settings_target(rest), package_type.parse::<PackageType>())
+    else {
         return Err(not_found(viewer));
     };
     let registry = &state.registry;
@@ -222,14 +222,10 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((owner, package_type, rest)): Path<(String, String, String)>,
+    Path(target): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(name) = settings_target(&rest) else {
-        return not_found(&viewer);
-    };
-    let (account, package) = match administered(&state, &viewer, &owner, &package_type, name).await
-    {
+    let (account, package) = match administered(&state, &viewer, &target).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -251,14 +247,10 @@ pub async fn show(
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
-    Path((owner, package_type, rest)): Path<(String, String, String)>,
+    Path(target): Path<(String, String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let Some(name) = settings_target(&rest) else {
-        return not_found(&viewer);
-    };
-    let (account, package) = match administered(&state, &viewer, &owner, &package_type, name).await
-    {
+    let (account, package) = match administered(&state, &viewer, &target).await {
         Ok(found) => found,
         Err(page) => return page,
     };
