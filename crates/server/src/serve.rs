@@ -30,6 +30,7 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
         Arc::new(entrepot_maven::Maven {
             snapshot_builds: config.maven_snapshot_builds,
         }),
+        Arc::new(entrepot_rubygems::RubyGems::default()),
     ]
 }
 

@@ -1,0 +1,113 @@
+//! The RubyGems registry at `BASE/rubygems/OWNER/`, for `gem` and Bundler:
+//! push and yank, the compact index, the legacy Marshal indexes and quick
+//! gemspecs, the dependency API and rubygems.org's JSON API. Gems belong to
+//! their owner (granular permissions, as on GitHub) and connect to the
+//! repository their `github_repo` metadata names.
+
+mod gem;
+mod handlers;
+mod index;
+mod marshal;
+mod spec;
+mod version;
+mod yaml;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::any;
+use entrepot_core::{Package, PackageType, Version};
+use entrepot_http::format::Snippet;
+use entrepot_http::state::HttpConfig;
+use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+
+/// The RubyGems format, registered by the server binary.
+#[derive(Default)]
+pub struct RubyGems {
+    indexes: Arc<handlers::Indexes>,
+}
+
+impl PackageFormat for RubyGems {
+    fn package_type(&self) -> PackageType {
+        PackageType::Rubygems
+    }
+
+    fn display_name(&self) -> &'static str {
+        "RubyGems"
+    }
+
+    fn router(&self) -> Router<AppState> {
+        let indexes = Arc::clone(&self.indexes);
+        let dispatch = move |state: State<AppState>,
+                             caller: Result<Caller, ApiError>,
+                             method: Method,
+                             Path(params): Path<Vec<(String, String)>>,
+                             uri: Uri,
+                             headers: HeaderMap,
+                             body: Body| {
+            let mut owner = String::new();
+            let mut path = String::new();
+            for (k, v) in params {
+                match k.as_str() {
+                    "owner" => owner = v,
+                    _ => path = v,
+                }
+            }
+            let request = handlers::Request {
+                method,
+                owner,
+                path,
+                query: uri.query().map(str::to_owned),
+                headers,
+                body,
+            };
+            handlers::handle(state.0, Arc::clone(&indexes), caller, request)
+        };
+        Router::new()
+            .route("/rubygems/{owner}", any(dispatch.clone()))
+            .route("/rubygems/{owner}/", any(dispatch.clone()))
+            .route("/rubygems/{owner}/{*path}", any(dispatch))
+    }
+
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let source = config.url(&format!("/rubygems/{}/", package.owner_login));
+        let pin = version
+            .and_then(|v| v.metadata.get("version").and_then(|n| n.as_str()))
+            .map(str::to_owned);
+        let install_version = pin
+            .as_ref()
+            .map_or(String::new(), |v| format!(" --version {v}"));
+        let gemfile_version = pin.as_ref().map_or(String::new(), |v| format!(", \"{v}\""));
+        vec![
+            Snippet {
+                title: "Install from the command line".into(),
+                language: "shell".into(),
+                body: format!(
+                    "gem install {}{install_version} --source {source}",
+                    package.name
+                ),
+            },
+            Snippet {
+                title: "Add to the Gemfile".into(),
+                language: "ruby".into(),
+                body: format!(
+                    "source \"{source}\" do\n  gem \"{}\"{gemfile_version}\nend",
+                    package.name
+                ),
+            },
+            Snippet {
+                title: "Credentials for Bundler (private gems)".into(),
+                language: "shell".into(),
+                body: format!("bundle config set --global {source} USER:TOKEN"),
+            },
+        ]
+    }
+}
