@@ -779,6 +779,10 @@ async fn gem_json(
     let entry = latest(entries).ok_or_else(|| missing(actor, name))?;
     let spec = &entry.spec;
     let meta = |k: &str| spec.metadata.get(k);
+    let segment = match state.registry.account(owner).await?.kind {
+        entrepot_core::AccountKind::Organization => "orgs",
+        entrepot_core::AccountKind::User => "users",
+    };
     let source = format!(
         "/rubygems/{}/gems/{}.gem",
         package.owner_login,
@@ -797,7 +801,7 @@ async fn gem_json(
         "metadata": spec.metadata,
         "yanked": false,
         "sha": spec.sha256,
-        "project_uri": state.config.url(&format!("/{}/{}/packages", package.owner_login, package.name)),
+        "project_uri": state.config.url(&format!("/{segment}/{}/packages/rubygems/package/{}", package.owner_login, package.name)),
         "gem_uri": state.config.url(&source),
         "homepage_uri": spec.homepage,
         "wiki_uri": meta("wiki_uri"),
