@@ -754,3 +754,59 @@ fn private_gems_refuse_anonymous_readers_and_pushes_without_rights() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(pusher.installed(), ["secretgem-1.0.0"]);
 }
+
+#[test]
+fn a_public_gem_installs_without_credentials_with_gem_and_bundler() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    let host = push_host(&server, "alice");
+    let url = source(&server, "alice", None);
+    let pusher = Ruby::new(dir.path(), "pusher");
+    for (name, version) in [("opengem", "1.0.0"), ("closedgem", "1.0.0")] {
+        let gem = GemSpec {
+            name,
+            version,
+            extra: "",
+            lib: &versioned_lib(
+                if name == "opengem" {
+                    "Opengem"
+                } else {
+                    "Closedgem"
+                },
+                version,
+            ),
+        }
+        .build(&pusher, dir.path());
+        let out = pusher.push(&gem, &host, Some(&t));
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let made_public = Client::new()
+        .patch(server.url("/api/v3/user/packages/rubygems/opengem"))
+        .bearer_auth(&t)
+        .json(&serde_json::json!({"visibility": "public"}))
+        .send()
+        .unwrap();
+    assert_eq!(made_public.status(), 200);
+
+    // Anonymous callers see the public gem in the indexes, and only it.
+    let (status, _, versions) = get(&server.url("/rubygems/alice/versions"), None);
+    assert_eq!(status, 200);
+    let versions = String::from_utf8(versions).unwrap();
+    assert!(versions.contains("opengem 1.0.0 "), "{versions}");
+    assert!(!versions.contains("closedgem"), "{versions}");
+
+    let anonymous = Ruby::new(dir.path(), "anonymous");
+    let out = anonymous.install("opengem", &url, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(anonymous.installed(), ["opengem-1.0.0"]);
+    let out = anonymous.install("closedgem", &url, &[]);
+    assert!(!out.status.success(), "the private gem stays private");
+
+    let bundler = Ruby::new(dir.path(), "bundler");
+    let app = project(&bundler, dir.path(), "app", &url, &["opengem"]);
+    bundler.ok(&app, "bundle", &["install"]);
+    let lock = std::fs::read_to_string(app.join("Gemfile.lock")).unwrap();
+    assert!(lock.contains("    opengem (1.0.0)\n"), "{lock}");
+}

@@ -498,3 +498,68 @@ fn maven_files_deployed_through_one_node_resolve_through_another() {
         .unwrap();
     assert_eq!(fetched.bytes().unwrap().to_vec(), jar);
 }
+
+/// A gem built by the real `gem build`.
+fn built_gem(dir: &Path, name: &str, version: &str) -> Vec<u8> {
+    let work = dir.join(format!("{name}-{version}-src"));
+    std::fs::create_dir_all(work.join("lib")).unwrap();
+    std::fs::write(work.join("lib").join(format!("{name}.rb")), "# a gem\n").unwrap();
+    std::fs::write(
+        work.join("g.gemspec"),
+        format!(
+            "Gem::Specification.new do |s|\n  s.name = {name:?}\n  s.version = {version:?}\n  s.summary = 'A gem'\n  s.authors = ['Alice']\n  s.files = ['lib/{name}.rb']\nend\n"
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("gem")
+        .args(["build", "g.gemspec"])
+        .current_dir(&work)
+        .env("HOME", &work)
+        .output()
+        .expect("gem runs");
+    assert!(out.status.success(), "{out:?}");
+    std::fs::read(work.join(format!("{name}-{version}.gem"))).unwrap()
+}
+
+#[test]
+fn gems_pushed_through_one_node_are_indexed_and_immutable_on_another() {
+    let shared = Shared::new("rubygems");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&["user", "create", "alice"]);
+    let t = token(&a, "alice", "read:packages,write:packages");
+    let push = |node: &Server, gem: Vec<u8>| {
+        Client::new()
+            .post(node.url("/rubygems/alice/api/v1/gems"))
+            .header("authorization", &t)
+            .body(gem)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let read = |node: &Server, path: &str| {
+        Client::new()
+            .get(node.url(&format!("/rubygems/alice/{path}")))
+            .basic_auth("alice", Some(&t))
+            .send()
+            .unwrap()
+            .bytes()
+            .unwrap()
+            .to_vec()
+    };
+    let first = built_gem(dir_a.path(), "tiny", "1.0.0");
+    assert_eq!(push(&a, first.clone()), 200);
+    // B renders (and caches) its index, then A publishes again.
+    let before = String::from_utf8(read(&b, "versions")).unwrap();
+    assert!(before.contains("tiny 1.0.0 "), "{before}");
+    assert_eq!(push(&a, built_gem(dir_a.path(), "tiny", "1.1.0")), 200);
+    let after = String::from_utf8(read(&b, "versions")).unwrap();
+    assert!(
+        after.starts_with(&before) && after.contains("tiny 1.1.0 "),
+        "{after}"
+    );
+    assert_eq!(push(&b, first.clone()), 409, "immutable on every node");
+    assert_eq!(read(&b, "gems/tiny-1.0.0.gem"), first);
+}
