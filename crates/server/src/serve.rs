@@ -31,6 +31,7 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
             snapshot_builds: config.maven_snapshot_builds,
         }),
         Arc::new(entrepot_rubygems::RubyGems::default()),
+        Arc::new(entrepot_nuget::NuGet),
     ]
 }
 

@@ -1,0 +1,105 @@
+//! The NuGet feed at `BASE/nuget/OWNER/index.json`: the v3 protocol for
+//! NuGet.exe and dotnet (push, flat container, registrations, search,
+//! autocomplete, READMEs, symbol packages), unlist and relist, and a v2
+//! `OData` feed for `NuGet` 2.x and `nuget list`. Packages belong to their
+//! owner (granular, as on GitHub); ids are case-insensitive.
+
+mod feed;
+mod handlers;
+mod nuspec;
+mod odata;
+mod package;
+mod version;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::any;
+use entrepot_core::{Package, PackageType, Version};
+use entrepot_http::format::Snippet;
+use entrepot_http::state::HttpConfig;
+use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+
+/// The NuGet format, registered by the server binary.
+pub struct NuGet;
+
+impl PackageFormat for NuGet {
+    fn package_type(&self) -> PackageType {
+        PackageType::Nuget
+    }
+
+    fn display_name(&self) -> &'static str {
+        "NuGet"
+    }
+
+    fn router(&self) -> Router<AppState> {
+        let dispatch = |state: State<AppState>,
+                        caller: Result<Caller, ApiError>,
+                        method: Method,
+                        Path((owner, path)): Path<(String, String)>,
+                        uri: Uri,
+                        headers: HeaderMap,
+                        body: Body| {
+            let request = handlers::Request {
+                method,
+                owner,
+                path,
+                query: uri.query().map(str::to_owned),
+                headers,
+                body,
+            };
+            handlers::handle(state.0, caller, request)
+        };
+        Router::new().route("/nuget/{owner}/{*path}", any(dispatch))
+    }
+
+    fn full_name(&self, package: &Package) -> String {
+        package.name.clone()
+    }
+
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let source = config.url(&format!("/nuget/{}/index.json", package.owner_login));
+        let id = version
+            .and_then(|v| v.metadata.get("nuspec"))
+            .and_then(|n| n.get("id"))
+            .and_then(|i| i.as_str())
+            .unwrap_or(&package.name)
+            .to_owned();
+        let number = version
+            .and_then(|v| v.metadata.get("nuspec"))
+            .and_then(|n| n.get("version"))
+            .and_then(|i| i.as_str())
+            .map(str::to_owned);
+        let pin = number
+            .as_ref()
+            .map_or(String::new(), |v| format!(" -Version {v}"));
+        let reference = number
+            .as_ref()
+            .map_or(String::new(), |v| format!(" Version=\"{v}\""));
+        vec![
+            Snippet {
+                title: "Add the feed to nuget.config".into(),
+                language: "xml".into(),
+                body: format!(
+                    "<configuration>\n  <packageSources>\n    <add key=\"entrepot\" value=\"{source}\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <entrepot>\n      <add key=\"Username\" value=\"USER\" />\n      <add key=\"ClearTextPassword\" value=\"TOKEN\" />\n    </entrepot>\n  </packageSourceCredentials>\n</configuration>"
+                ),
+            },
+            Snippet {
+                title: "Install from the command line".into(),
+                language: "shell".into(),
+                body: format!("nuget install {id}{pin} -Source entrepot"),
+            },
+            Snippet {
+                title: "Or reference it in the project file".into(),
+                language: "xml".into(),
+                body: format!("<PackageReference Include=\"{id}\"{reference} />"),
+            },
+        ]
+    }
+}

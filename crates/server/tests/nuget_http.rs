@@ -1,0 +1,632 @@
+//! The NuGet resources by hand, request by request as NuGet.exe 5.8 sends
+//! them (recordings/nuget.jsonl): the service index, push (multipart with a
+//! quoted boundary, `X-NuGet-ApiKey`, the empty `Basic Og==`), the flat
+//! container, every registration hive, search, autocomplete, READMEs and
+//! icons, unlist and relist, symbol packages, refused packages, and the v2
+//! feed.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use common::{Server, token};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value;
+
+const UA: &str = "NuGet Command Line/5.8.0 (Unix 6.18.44.6)";
+
+fn nuspec(id: &str, version: &str, extra: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
+  <metadata>
+    <id>{id}</id>
+    <version>{version}</version>
+    <authors>Alice</authors>
+    <description>The {id} package</description>
+    <tags>tiny demo</tags>
+    {extra}
+  </metadata>
+</package>"#
+    )
+}
+
+fn nupkg(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(body).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn package(id: &str, version: &str, extra: &str) -> Vec<u8> {
+    let spec = nuspec(id, version, extra);
+    nupkg(&[
+        (&format!("{id}.nuspec"), spec.as_bytes()),
+        ("README.md", b"# The readme\n"),
+        ("icon.png", b"\x89PNG fake"),
+        ("lib/netstandard2.0/x.dll", b"MZ"),
+    ])
+}
+
+/// A push exactly as NuGet.exe sends it after its first 401.
+fn push_to(server: &Server, resource: &str, key: &str, body: &[u8]) -> (u16, String) {
+    let boundary = "7579b67b-69b0-4cdd-8052-374f03113e5f";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name=\"package\"; filename=\"package.nupkg\"\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(body);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = Client::new()
+        .put(server.url(&format!("/nuget/alice/api/v2/{resource}/")))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary=\"{boundary}\""),
+        )
+        .header("authorization", "Basic Og==")
+        .header("x-nuget-apikey", key)
+        .header("user-agent", UA)
+        .body(form)
+        .send()
+        .unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+fn push(server: &Server, key: &str, body: &[u8]) -> (u16, String) {
+    push_to(server, "package", key, body)
+}
+
+fn get_as(server: &Server, token: Option<&str>, path: &str) -> RequestBuilder {
+    let mut r = Client::builder()
+        .no_gzip()
+        .build()
+        .unwrap()
+        .get(server.url(path))
+        .header("user-agent", UA)
+        .header("x-nuget-client-version", "5.8.0");
+    if let Some(t) = token {
+        r = r.basic_auth("alice", Some(t));
+    }
+    r
+}
+
+fn json(r: Response) -> Value {
+    assert_eq!(r.status(), 200, "{}", r.url());
+    let gzipped = r
+        .headers()
+        .get("content-encoding")
+        .is_some_and(|v| v == "gzip");
+    let bytes = r.bytes().unwrap();
+    let text = if gzipped {
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(bytes.as_ref())
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    } else {
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    serde_json::from_str(&text).unwrap()
+}
+
+fn setup(dir: &std::path::Path) -> (Server, String) {
+    let server = Server::start(dir);
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    (server, t)
+}
+
+#[test]
+fn the_service_index_names_every_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = setup(dir.path());
+    let index = json(
+        get_as(&server, None, "/nuget/alice/index.json")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(index["version"], "3.0.0");
+    let types: Vec<&str> = index["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["@type"].as_str().unwrap())
+        .collect();
+    for t in [
+        "PackagePublish/2.0.0",
+        "SymbolPackagePublish/4.9.0",
+        "PackageBaseAddress/3.0.0",
+        "RegistrationsBaseUrl",
+        "RegistrationsBaseUrl/3.0.0-beta",
+        "RegistrationsBaseUrl/3.0.0-rc",
+        "RegistrationsBaseUrl/3.4.0",
+        "RegistrationsBaseUrl/3.6.0",
+        "SearchQueryService",
+        "SearchQueryService/3.0.0-beta",
+        "SearchQueryService/3.0.0-rc",
+        "SearchQueryService/3.5.0",
+        "SearchAutocompleteService",
+        "ReadmeUriTemplate/6.13.0",
+        "LegacyGallery/2.0.0",
+    ] {
+        assert!(types.contains(&t), "{t} missing from {types:?}");
+    }
+}
+
+const DEPS: &str = r#"<dependencies><group targetFramework=".NETStandard2.0"><dependency id="Other.Lib" version="1.2" /></group></dependencies>
+    <readme>README.md</readme><icon>icon.png</icon>"#;
+
+/// Four versions of `Tiny.Demo`: two releases, a prerelease, and a SemVer 2
+/// prerelease with build metadata.
+fn demo(dir: &std::path::Path) -> (Server, String) {
+    let (server, t) = setup(dir);
+    for v in ["1.0.0", "1.1.0", "2.0.0-beta", "2.0.0-rc.1+build.5"] {
+        let (status, text) = push(&server, &t, &package("Tiny.Demo", v, DEPS));
+        assert_eq!(status, 201, "{v}: {text}");
+    }
+    let (status, _) = push(&server, &t, &package("tiny.demo", "1.1.0", ""));
+    assert_eq!(
+        status, 409,
+        "ids are case-insensitive and versions immutable"
+    );
+    (server, t)
+}
+
+#[test]
+fn pushed_versions_appear_in_the_flat_container_with_readme_and_icon() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = demo(dir.path());
+    let deps = DEPS;
+
+    // Flat container: lowercase, normalised, every version.
+    let flat = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/flat/Tiny.Demo/index.json",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(
+        flat["versions"],
+        serde_json::json!(["1.0.0", "1.1.0", "2.0.0-beta", "2.0.0-rc.1"])
+    );
+    let nupkg = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg",
+    )
+    .send()
+    .unwrap();
+    assert_eq!(nupkg.status(), 200);
+    assert_eq!(
+        nupkg.bytes().unwrap().to_vec(),
+        package("Tiny.Demo", "1.1.0", deps)
+    );
+    let spec = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.nuspec",
+    )
+    .send()
+    .unwrap()
+    .text()
+    .unwrap();
+    assert!(spec.contains("<version>1.1.0</version>"), "{spec}");
+    let readme = get_as(&server, Some(&t), "/nuget/alice/v3/readme/tiny.demo/1.1.0")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(readme, "# The readme\n");
+    let icon = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.1.0/icon",
+    )
+    .send()
+    .unwrap();
+    assert_eq!(icon.headers()["content-type"], "image/png");
+}
+
+#[test]
+fn every_registration_hive_describes_the_versions_it_may_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = demo(dir.path());
+    // The SemVer 1 hives hide 2.0.0-rc.1; the 3.6.0 hive shows it, gzipped.
+    let plain = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/registration/tiny.demo/index.json",
+        )
+        .send()
+        .unwrap(),
+    );
+    let page = &plain["items"][0];
+    assert_eq!(page["count"], 3);
+    assert_eq!(
+        (page["lower"].as_str(), page["upper"].as_str()),
+        (Some("1.0.0"), Some("2.0.0-beta"))
+    );
+    let entry = &page["items"][1]["catalogEntry"];
+    assert_eq!(entry["id"], "Tiny.Demo");
+    assert_eq!(entry["version"], "1.1.0");
+    assert_eq!(entry["listed"], true);
+    assert_eq!(
+        entry["dependencyGroups"][0]["dependencies"][0]["range"],
+        "[1.2.0, )"
+    );
+    assert_eq!(
+        entry["dependencyGroups"][0]["targetFramework"],
+        ".NETStandard2.0"
+    );
+    assert!(
+        page["items"][1]["packageContent"]
+            .as_str()
+            .unwrap()
+            .ends_with("/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg")
+    );
+    let semver2 = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/registration-semver2/tiny.demo/index.json",
+    )
+    .header("accept-encoding", "gzip")
+    .send()
+    .unwrap();
+    assert_eq!(semver2.headers()["content-encoding"], "gzip");
+    let semver2 = json(semver2);
+    assert_eq!(semver2["items"][0]["count"], 4);
+    assert_eq!(
+        semver2["items"][0]["items"][3]["catalogEntry"]["version"],
+        "2.0.0-rc.1+build.5"
+    );
+    let leaf = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/registration/tiny.demo/1.1.0.json",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(leaf["listed"], true);
+    let catalog = json(
+        Client::new()
+            .get(leaf["catalogEntry"].as_str().unwrap())
+            .basic_auth("alice", Some(&t))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(catalog["version"], "1.1.0");
+}
+
+#[test]
+fn search_and_autocomplete_filter_prereleases_and_semver_levels() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = demo(dir.path());
+    // Search: releases by default, prereleases when asked, SemVer 2 by level.
+    let search = |query: &str| {
+        json(
+            get_as(&server, Some(&t), &format!("/nuget/alice/v3/query?{query}"))
+                .send()
+                .unwrap(),
+        )
+    };
+    let hits = search("q=tiny&skip=0&take=20");
+    assert_eq!(hits["totalHits"], 1);
+    assert_eq!(hits["data"][0]["version"], "1.1.0");
+    assert_eq!(hits["data"][0]["id"], "Tiny.Demo");
+    let pre = search("q=tiny&prerelease=true");
+    assert_eq!(pre["data"][0]["version"], "2.0.0-beta");
+    let pre2 = search("q=tiny&prerelease=true&semVerLevel=2.0.0");
+    assert_eq!(pre2["data"][0]["version"], "2.0.0-rc.1+build.5");
+    assert_eq!(search("q=nothing-like-it")["totalHits"], 0);
+    assert_eq!(search("q=tiny&skip=1")["data"], serde_json::json!([]));
+
+    let ids = json(
+        get_as(&server, Some(&t), "/nuget/alice/v3/autocomplete?q=tin")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(ids["data"], serde_json::json!(["Tiny.Demo"]));
+    let versions = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/autocomplete?id=tiny.demo&prerelease=true",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(
+        versions["data"],
+        serde_json::json!(["1.0.0", "1.1.0", "2.0.0-beta"])
+    );
+}
+
+#[test]
+fn many_versions_are_paged_and_each_page_is_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for minor in 0..130 {
+        let (status, text) = push(&server, &t, &package("Paged", &format!("1.{minor}.0"), ""));
+        assert_eq!(status, 201, "{text}");
+    }
+    let index = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/registration/paged/index.json",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(index["count"], 3);
+    let pages = index["items"].as_array().unwrap();
+    assert!(
+        pages.iter().all(|p| p.get("items").is_none()),
+        "not inlined"
+    );
+    let mut seen = 0;
+    for p in pages {
+        let page = json(
+            Client::new()
+                .get(p["@id"].as_str().unwrap())
+                .basic_auth("alice", Some(&t))
+                .send()
+                .unwrap(),
+        );
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len() as u64, p["count"].as_u64().unwrap());
+        assert_eq!(items[0]["catalogEntry"]["version"], p["lower"]);
+        seen += items.len();
+    }
+    assert_eq!(seen, 130);
+}
+
+#[test]
+fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for v in ["1.0.0", "1.1.0"] {
+        assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
+    }
+    let unlist = |method: reqwest::Method, key: &str| {
+        Client::new()
+            .request(
+                method,
+                server.url("/nuget/alice/api/v2/package/Tiny.Demo/1.1.0"),
+            )
+            .header("x-nuget-apikey", key)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let writer = token(&server, "alice", "read:packages,write:packages");
+    assert_eq!(unlist(reqwest::Method::DELETE, &writer), 403);
+    assert_eq!(unlist(reqwest::Method::DELETE, &t), 204);
+    let hits = json(
+        get_as(&server, Some(&t), "/nuget/alice/v3/query?q=tiny")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(hits["data"][0]["version"], "1.0.0");
+    let leaf = json(
+        get_as(
+            &server,
+            Some(&t),
+            "/nuget/alice/v3/registration/tiny.demo/1.1.0.json",
+        )
+        .send()
+        .unwrap(),
+    );
+    assert_eq!(leaf["listed"], false);
+    let nupkg = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg",
+    )
+    .send()
+    .unwrap();
+    assert_eq!(nupkg.status(), 200, "unlisted is still installable");
+    assert_eq!(unlist(reqwest::Method::POST, &t), 200);
+    let hits = json(
+        get_as(&server, Some(&t), "/nuget/alice/v3/query?q=tiny")
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(hits["data"][0]["version"], "1.1.0");
+}
+
+#[test]
+fn symbol_packages_are_stored_beside_their_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    let symbols = |v: &str| {
+        let spec = nuspec(
+            "Tiny.Demo",
+            v,
+            r#"<packageTypes><packageType name="SymbolsPackage" /></packageTypes>"#,
+        );
+        nupkg(&[
+            ("Tiny.Demo.nuspec", spec.as_bytes()),
+            ("lib/netstandard2.0/x.pdb", b"pdb"),
+        ])
+    };
+    assert_eq!(
+        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        404
+    );
+    assert_eq!(push(&server, &t, &package("Tiny.Demo", "1.0.0", "")).0, 201);
+    assert_eq!(
+        push(&server, &t, &symbols("1.0.0")).0,
+        400,
+        "not to the package resource"
+    );
+    assert_eq!(
+        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        201
+    );
+    assert_eq!(
+        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        409
+    );
+    let fetched = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.0.0/tiny.demo.1.0.0.snupkg",
+    )
+    .send()
+    .unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().unwrap().to_vec(), symbols("1.0.0"));
+}
+
+/// Files under `dir` named `name`, anywhere.
+fn files_named(dir: &std::path::Path, name: &str) -> usize {
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found += files_named(&path, name);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn refused_packages_get_a_reason_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    let spec = nuspec("Tiny.Demo", "1.0.0", "");
+    let xxe = "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><package><metadata><id>&e;</id></metadata></package>";
+    for (body, reason) in [
+        (b"not a zip".to_vec(), "not a valid zip"),
+        (
+            nupkg(&[
+                ("Tiny.Demo.nuspec", spec.as_bytes()),
+                ("../../evil.dll", b"MZ"),
+            ]),
+            "unsafe entry name",
+        ),
+        (nupkg(&[("lib/x.dll", b"MZ")]), "no .nuspec"),
+        (nupkg(&[("x.nuspec", xxe.as_bytes())]), "DOCTYPE"),
+        (
+            nupkg(&[("x.nuspec", nuspec("../evil", "1.0.0", "").as_bytes())]),
+            "invalid package id",
+        ),
+        (
+            nupkg(&[("x.nuspec", nuspec("Tiny.Demo", "1.0.0.0.1", "").as_bytes())]),
+            "invalid version",
+        ),
+    ] {
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
+        let (status, text) = push(&server, &t, &body);
+        assert_eq!(status, 400, "{reason}: {text}");
+        assert!(text.contains(reason), "{reason}: {text}");
+        assert_eq!(files_named(dir.path(), &sha), 0, "{reason}: blob left");
+    }
+    // Anonymous callers are challenged; others' feeds are not theirs.
+    let r = get_as(&server, None, "/nuget/alice/v3/query?q=")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "no private package yet: an empty search");
+    assert_eq!(push(&server, &t, &package("Tiny.Demo", "1.0.0", "")).0, 201);
+    for path in [
+        "/nuget/alice/v3/registration/tiny.demo/index.json",
+        "/nuget/alice/v3/flat/tiny.demo/index.json",
+        "/nuget/alice/v3/query?q=tiny",
+    ] {
+        let r = get_as(&server, None, path).send().unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Basic realm=\"Entrepot NuGet\""
+        );
+    }
+    let bob = token(&server, "bob", "read:packages,write:packages");
+    let r = Client::new()
+        .get(server.url("/nuget/alice/v3/flat/tiny.demo/index.json"))
+        .basic_auth("bob", Some(&bob))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let (status, _) = push(&server, &bob, &package("Bobs.Own", "1.0.0", ""));
+    assert!(status == 403 || status == 404, "{status}");
+}
+
+#[test]
+fn the_v2_feed_answers_the_queries_nuget_2_and_nuget_list_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for v in ["1.0.0", "1.1.0", "2.0.0-beta"] {
+        assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
+    }
+    let text = |path: &str| {
+        let r = get_as(&server, Some(&t), path).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.text().unwrap()
+    };
+    let metadata = text("/nuget/alice/api/v2/$metadata");
+    assert!(metadata.contains("<FunctionImport Name=\"FindPackagesById\""));
+    assert!(metadata.contains("<Property Name=\"IsLatestVersion\" Type=\"Edm.Boolean\""));
+    let one = text("/nuget/alice/api/v2/Packages(Id='Tiny.Demo',Version='1.0.0')");
+    assert!(one.contains("<d:Version>1.0.0</d:Version>"), "{one}");
+    assert!(
+        one.contains("/nuget/alice/api/v2/package/Tiny.Demo/1.0.0"),
+        "{one}"
+    );
+    let by_id = text("/nuget/alice/api/v2/FindPackagesById()?id='tiny.demo'&semVerLevel=2.0.0");
+    assert_eq!(by_id.matches("<entry>").count(), 3, "{by_id}");
+    let listed = text(
+        "/nuget/alice/api/v2/Search()?$filter=IsLatestVersion&searchTerm=''&targetFramework=''&includePrerelease=false&$skip=0&$top=30&semVerLevel=2.0.0",
+    );
+    assert_eq!(listed.matches("<entry>").count(), 1, "{listed}");
+    assert!(listed.contains("<d:Version>1.1.0</d:Version>"), "{listed}");
+    let filtered = text(
+        "/nuget/alice/api/v2/Packages()?$filter=(tolower(Id)%20eq%20'tiny.demo')%20and%20IsAbsoluteLatestVersion",
+    );
+    assert!(
+        filtered.contains("<d:Version>2.0.0-beta</d:Version>"),
+        "{filtered}"
+    );
+    assert_eq!(
+        text("/nuget/alice/api/v2/Search()/$count?searchTerm=''&includePrerelease=true"),
+        "3",
+        "every version matches"
+    );
+    assert_eq!(
+        text(
+            "/nuget/alice/api/v2/Search()/$count?$filter=IsAbsoluteLatestVersion&searchTerm=''&includePrerelease=true"
+        ),
+        "1"
+    );
+    let paged = text("/nuget/alice/api/v2/FindPackagesById()?id='Tiny.Demo'&$top=2");
+    assert!(paged.contains("rel=\"next\""), "{paged}");
+    let download = get_as(
+        &server,
+        Some(&t),
+        "/nuget/alice/api/v2/package/Tiny.Demo/1.0.0",
+    )
+    .send()
+    .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(
+        download.bytes().unwrap().to_vec(),
+        package("Tiny.Demo", "1.0.0", "")
+    );
+}
