@@ -32,6 +32,7 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
         }),
         Arc::new(entrepot_rubygems::RubyGems::default()),
         Arc::new(entrepot_nuget::NuGet),
+        Arc::new(entrepot_pypi::Pypi),
         Arc::new(entrepot_cargo::CargoRegistry),
     ]
 }

@@ -1,0 +1,96 @@
+//! The Python package index at `BASE/pypi/OWNER/`: twine uploads to it and
+//! pip installs from `BASE/pypi/OWNER/simple/`. Projects belong to their
+//! owner (granular) under their PEP 503 normalised name; a file name is
+//! never reused; releases can be yanked with a reason.
+
+mod handlers;
+mod pep440;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri};
+use axum::routing::any;
+use entrepot_core::{Package, PackageType, Version};
+use entrepot_http::format::Snippet;
+use entrepot_http::state::HttpConfig;
+use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+
+/// The PyPI format, registered by the server binary.
+pub struct Pypi;
+
+impl PackageFormat for Pypi {
+    fn package_type(&self) -> PackageType {
+        PackageType::Pypi
+    }
+
+    fn display_name(&self) -> &'static str {
+        "PyPI"
+    }
+
+    fn router(&self) -> Router<AppState> {
+        let dispatch = |state: State<AppState>,
+                        caller: Result<Caller, ApiError>,
+                        method: Method,
+                        Path(params): Path<Vec<(String, String)>>,
+                        uri: Uri,
+                        headers: HeaderMap,
+                        body: Body| {
+            let mut owner = String::new();
+            let mut path = String::new();
+            for (k, v) in params {
+                if k == "owner" {
+                    owner = v;
+                } else {
+                    path = v;
+                }
+            }
+            let request = handlers::Request {
+                method,
+                owner,
+                path,
+                query: uri.query().map(str::to_owned),
+                headers,
+                body,
+            };
+            handlers::handle(state.0, caller, request)
+        };
+        Router::new()
+            .route("/pypi/{owner}", any(dispatch))
+            .route("/pypi/{owner}/", any(dispatch))
+            .route("/pypi/{owner}/{*path}", any(dispatch))
+    }
+
+    fn install_instructions(
+        &self,
+        config: &HttpConfig,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let index = config.url(&format!("/pypi/{}/simple/", package.owner_login));
+        let display = version
+            .and_then(|v| v.metadata.get("name"))
+            .and_then(|n| n.as_str())
+            .unwrap_or(&package.name)
+            .to_owned();
+        let pin = version.map_or(String::new(), |v| format!("=={}", v.name));
+        let (scheme, rest) = index.split_once("://").unwrap_or(("https", &index));
+        vec![
+            Snippet {
+                title: "Install with pip".into(),
+                language: "shell".into(),
+                body: format!(
+                    "pip install --index-url {scheme}://USER:TOKEN@{rest} {display}{pin}"
+                ),
+            },
+            Snippet {
+                title: "Upload with twine".into(),
+                language: "shell".into(),
+                body: format!(
+                    "twine upload --repository-url {} -u __token__ -p TOKEN dist/*",
+                    config.url(&format!("/pypi/{}/", package.owner_login))
+                ),
+            },
+        ]
+    }
+}

@@ -1,0 +1,396 @@
+//! The PyPI endpoints by hand, with the form twine sends: digests checked,
+//! file names tied to their project and version, refused uploads leaving
+//! nothing, PEP 691 content negotiation and PEP 503 redirects, PEP 658 core
+//! metadata, PEP 592 yanks, download counts and the 401 challenge.
+
+mod common;
+
+use std::io::Write;
+
+use common::{Server, token};
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const METADATA: &[u8] =
+    b"Metadata-Version: 2.1\nName: Tiny_Pkg\nVersion: 1.0.0\nRequires-Python: >=3.8\n";
+
+fn wheel() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in [
+        ("tinypkg/__init__.py", &b"def hi(): return 'hi'\n"[..]),
+        ("tiny_pkg-1.0.0.dist-info/METADATA", METADATA),
+        ("tiny_pkg-1.0.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
+    ] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(body).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// twine's form: metadata fields, then the file as `content`.
+fn form(fields: &[(&str, &str)], filename: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "entrepot-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        write!(
+            body,
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        )
+        .unwrap();
+    }
+    write!(
+        body,
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .unwrap();
+    body.extend_from_slice(file);
+    write!(body, "\r\n--{boundary}--\r\n").unwrap();
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+struct Upload<'a> {
+    version: &'a str,
+    filename: &'a str,
+    filetype: &'a str,
+    file: Vec<u8>,
+    sha256: Option<String>,
+    blake2: Option<String>,
+}
+
+impl Upload<'_> {
+    fn wheel(version: &str) -> Upload<'static> {
+        let file = wheel();
+        let filename = Box::leak(format!("Tiny_Pkg-{version}-py3-none-any.whl").into_boxed_str());
+        let version = Box::leak(version.to_owned().into_boxed_str());
+        Upload {
+            version,
+            filename,
+            filetype: "bdist_wheel",
+            sha256: Some(hex::encode(Sha256::digest(&file))),
+            blake2: Some(hex::encode(
+                blake2::Blake2b::<blake2::digest::consts::U32>::digest(&file),
+            )),
+            file,
+        }
+    }
+
+    fn send(&self, server: &Server, token: Option<&str>) -> (u16, String) {
+        let mut fields = vec![
+            (":action", "file_upload"),
+            ("protocol_version", "1"),
+            ("name", "Tiny_Pkg"),
+            ("version", self.version),
+            ("filetype", self.filetype),
+            ("pyversion", "py3"),
+            ("metadata_version", "2.1"),
+            ("summary", "Says hi"),
+            ("description", "# Tiny pkg readme"),
+            ("description_content_type", "text/markdown"),
+            ("requires_python", ">=3.8"),
+        ];
+        if let Some(s) = &self.sha256 {
+            fields.push(("sha256_digest", s));
+        }
+        if let Some(b) = &self.blake2 {
+            fields.push(("blake2_256_digest", b));
+        }
+        let (content_type, body) = form(&fields, self.filename, &self.file);
+        let mut request = Client::new()
+            .post(server.url("/pypi/alice/"))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            request = request.basic_auth("__token__", Some(t));
+        }
+        let r = request.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+}
+
+fn get(server: &Server, token: Option<&str>, path: &str, accept: Option<&str>) -> Response {
+    let mut r = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url(path));
+    if let Some(t) = token {
+        r = r.basic_auth("alice", Some(t));
+    }
+    if let Some(a) = accept {
+        r = r.header("accept", a);
+    }
+    r.send().unwrap()
+}
+
+fn setup(dir: &std::path::Path) -> (Server, String) {
+    let server = Server::start(dir);
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    (server, t)
+}
+
+const PIP_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
+
+#[test]
+fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    let upload = Upload::wheel("1.0.0");
+    assert_eq!(upload.send(&server, Some(&t)), (200, "OK\n".into()));
+
+    let r = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some(PIP_ACCEPT),
+    );
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.pypi.simple.v1+json"
+    );
+    assert!(r.headers()["vary"].to_str().unwrap().contains("Accept"));
+    let doc: Value = r.json().unwrap();
+    assert_eq!(doc["meta"]["api-version"], "1.1");
+    assert_eq!(doc["name"], "tiny-pkg");
+    let file = &doc["files"][0];
+    assert_eq!(file["filename"], "Tiny_Pkg-1.0.0-py3-none-any.whl");
+    assert_eq!(file["hashes"]["sha256"], upload.sha256.clone().unwrap());
+    assert_eq!(file["requires-python"], ">=3.8");
+    assert_eq!(file["yanked"], false);
+    let metadata_sha = hex::encode(Sha256::digest(METADATA));
+    assert_eq!(file["core-metadata"]["sha256"], metadata_sha);
+    assert_eq!(file["dist-info-metadata"]["sha256"], metadata_sha);
+    // PEP 658: the metadata file sits beside the wheel.
+    let url = file["url"].as_str().unwrap();
+    let metadata = Client::new()
+        .get(format!("{url}.metadata"))
+        .basic_auth("alice", Some(&t))
+        .send()
+        .unwrap();
+    assert_eq!(metadata.bytes().unwrap().as_ref(), METADATA);
+
+    let html = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some("text/html"),
+    );
+    assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
+    let html = html.text().unwrap();
+    assert!(
+        html.contains(&format!("#sha256={}", upload.sha256.unwrap())),
+        "{html}"
+    );
+    assert!(html.contains("data-requires-python=\"&gt;=3.8\""), "{html}");
+    assert!(
+        html.contains(&format!("data-core-metadata=\"sha256={metadata_sha}\"")),
+        "{html}"
+    );
+    let versioned = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/?format=application/vnd.pypi.simple.v1%2Bhtml",
+        None,
+    );
+    assert_eq!(
+        versioned.headers()["content-type"],
+        "application/vnd.pypi.simple.v1+html"
+    );
+    let refused = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some("application/pdf"),
+    );
+    assert_eq!(refused.status(), 406);
+
+    // PEP 503: other spellings redirect to the normalised name.
+    let r = get(&server, Some(&t), "/pypi/alice/simple/Tiny_Pkg/", None);
+    assert_eq!(r.status(), 301);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/pypi/alice/simple/tiny-pkg/")
+    );
+    let root: Value = get(&server, Some(&t), "/pypi/alice/simple/", Some(PIP_ACCEPT))
+        .json()
+        .unwrap();
+    assert_eq!(
+        root["projects"],
+        serde_json::json!([{ "name": "tiny-pkg" }])
+    );
+}
+
+/// Files under `dir` named `name`, anywhere.
+fn files_named(dir: &std::path::Path, name: &str) -> usize {
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found += files_named(&path, name);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    let mut cases = Vec::new();
+    let mut wrong_sha = Upload::wheel("1.0.0");
+    wrong_sha.sha256 = Some(hex::encode(Sha256::digest(b"other")));
+    cases.push((wrong_sha, "sha256_digest"));
+    let mut wrong_blake = Upload::wheel("1.0.0");
+    wrong_blake.blake2 = Some("00".repeat(32));
+    cases.push((wrong_blake, "blake2_256_digest"));
+    let mut other_version = Upload::wheel("1.0.0");
+    other_version.filename = "Tiny_Pkg-2.0.0-py3-none-any.whl";
+    cases.push((other_version, "does not belong"));
+    let mut bad_version = Upload::wheel("1.0.0");
+    bad_version.version = "one";
+    cases.push((bad_version, "PEP 440"));
+    let mut not_a_wheel = Upload::wheel("1.0.0");
+    not_a_wheel.file = b"not a zip".to_vec();
+    not_a_wheel.sha256 = None;
+    not_a_wheel.blake2 = None;
+    cases.push((not_a_wheel, "not a valid zip"));
+    for (upload, reason) in cases {
+        let sha = hex::encode(Sha256::digest(&upload.file));
+        let (status, text) = upload.send(&server, Some(&t));
+        assert_eq!(status, 400, "{reason}: {text}");
+        assert!(text.contains(reason), "{reason}: {text}");
+        if reason != "PEP 440" && reason != "does not belong" {
+            assert_eq!(
+                files_named(dir.path(), &sha),
+                0,
+                "{reason}: a blob was left"
+            );
+        }
+    }
+    let listed: Value = Client::new()
+        .get(server.url("/api/v3/user/packages?package_type=pypi"))
+        .bearer_auth(&t)
+        .header("user-agent", "test")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(listed, serde_json::json!([]));
+
+    // A file name is never reused, and others cannot upload here.
+    assert_eq!(Upload::wheel("1.0.0").send(&server, Some(&t)).0, 200);
+    let (status, text) = Upload::wheel("1.0.0").send(&server, Some(&t));
+    assert_eq!(status, 409, "{text}");
+    assert!(text.contains("File already exists"), "{text}");
+    let bob = token(&server, "bob", "read:packages,write:packages");
+    let (status, _) = Upload::wheel("1.1.0").send(&server, Some(&bob));
+    assert!(status == 403 || status == 404, "{status}");
+    assert_eq!(Upload::wheel("1.1.0").send(&server, None).0, 401);
+}
+
+#[test]
+fn yanks_carry_a_reason_and_downloads_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for v in ["1.0.0", "1.1.0"] {
+        assert_eq!(Upload::wheel(v).send(&server, Some(&t)).0, 200);
+    }
+    let yank = |token: &str, action: &str| {
+        Client::new()
+            .post(server.url(&format!("/pypi/alice/tiny-pkg/1.1.0/{action}")))
+            .basic_auth("alice", Some(token))
+            .form(&[("reason", "broken on Windows")])
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let writer = token(&server, "alice", "read:packages,write:packages");
+    assert_eq!(yank(&writer, "yank"), 403);
+    assert_eq!(yank(&t, "yank"), 200);
+    let doc: Value = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some(PIP_ACCEPT),
+    )
+    .json()
+    .unwrap();
+    let yanked: Vec<(&str, &Value)> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["filename"].as_str().unwrap(), &f["yanked"]))
+        .collect();
+    assert_eq!(yanked[0].1, &Value::Bool(false));
+    assert_eq!(yanked[1].1, "broken on Windows");
+    let html = get(&server, Some(&t), "/pypi/alice/simple/tiny-pkg/", None)
+        .text()
+        .unwrap();
+    assert!(html.contains("data-yanked=\"broken on Windows\""), "{html}");
+    assert_eq!(yank(&t, "unyank"), 200);
+    let doc: Value = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some(PIP_ACCEPT),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(doc["files"][1]["yanked"], false);
+
+    // Downloads: the wheel counts, its metadata file does not.
+    let url = doc["files"][1]["url"].as_str().unwrap().to_owned();
+    for suffix in ["", ".metadata", ""] {
+        let r = Client::new()
+            .get(format!("{url}{suffix}"))
+            .basic_auth("alice", Some(&t))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let versions: Value = Client::new()
+        .get(server.url("/api/v3/user/packages/pypi/tiny-pkg/versions"))
+        .bearer_auth(&t)
+        .header("user-agent", "test")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    let page = Client::new()
+        .get(server.url("/users/alice/packages/pypi/package/tiny-pkg"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("Tiny pkg readme"),
+        "the description is the README"
+    );
+    assert!(page.contains("pip install"), "{page}");
+    assert!(
+        page.contains("<strong>2</strong> total"),
+        "two wheel downloads: {page}"
+    );
+
+    // Anonymous callers are challenged, as pip expects.
+    let r = get(&server, None, "/pypi/alice/simple/tiny-pkg/", None);
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Basic realm=\"Entrepot PyPI\""
+    );
+}
