@@ -65,6 +65,10 @@ pub struct Registry {
     /// Download counts not yet written, by (version, day).
     pending_downloads:
         Arc<std::sync::Mutex<std::collections::HashMap<(i64, chrono::NaiveDate), i64>>>,
+    /// Held while counts are written, so that a reader who flushes first
+    /// waits for a flush already under way and never reads a count that
+    /// has left the buffer but not yet reached the store.
+    flushing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Registry {
@@ -81,6 +85,7 @@ impl Registry {
             limits,
             stats: Arc::default(),
             pending_downloads: Arc::default(),
+            flushing: Arc::default(),
         }
     }
 }

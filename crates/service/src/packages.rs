@@ -603,6 +603,7 @@ impl Registry {
 
     /// Writes buffered download counts to the store.
     pub async fn flush_downloads(&self) -> ServiceResult<()> {
+        let _writing = self.flushing.lock().await;
         let pending =
             std::mem::take(&mut *self.pending_downloads.lock().expect("download buffer lock"));
         let mut entries = pending.into_iter();

@@ -1,0 +1,715 @@
+//! The Cargo registry by hand, for what real cargo does not show directly:
+//! `config.json` and its 401 challenge, index files in cargo's layout with
+//! `ETag` and `Last-Modified`, every field of an index line (renamed,
+//! crates.io, target, build and dev dependencies, new-syntax features),
+//! name rules and refused bodies leaving nothing behind, search, owners,
+//! yank, downloads counted in the REST API, and the repository link.
+#![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::{Server, token};
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
+
+/// A `.crate`: a gzipped tar of `members`, as `cargo package` writes one.
+fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    for (path, body) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(body.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, path, *body).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// The `.crate` of `name` `vers`, with a README.
+fn crate_of(name: &str, vers: &str) -> Vec<u8> {
+    let root = format!("{name}-{vers}");
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"{vers}\"\nedition = \"2021\"\nreadme = \"README.md\"\nrust-version = \"1.70\"\n"
+    );
+    tar_gz(&[
+        (&format!("{root}/Cargo.toml"), manifest.as_bytes()),
+        (
+            &format!("{root}/README.md"),
+            format!("# {name}\n\nThe readme inside {name}.\n").as_bytes(),
+        ),
+        (&format!("{root}/src/lib.rs"), b"pub fn hi() {}\n"),
+    ])
+}
+
+/// The publish JSON cargo would send for `name` `vers` without dependencies.
+fn metadata(name: &str, vers: &str) -> Value {
+    json!({
+        "name": name, "vers": vers, "deps": [], "features": {},
+        "authors": ["Alice <alice@example.com>"], "description": format!("The {name} crate"),
+        "documentation": null, "homepage": null, "readme": "# from the JSON\n",
+        "readme_file": "README.md", "keywords": ["test"], "categories": [],
+        "license": "MIT", "license_file": null, "repository": null, "badges": {},
+        "links": null, "rust_version": null
+    })
+}
+
+/// A publish body: the JSON and the `.crate`, each after its u32 LE length.
+fn body(json: &Value, krate: &[u8]) -> Vec<u8> {
+    let text = json.to_string();
+    let mut out = Vec::new();
+    out.write_all(&(text.len() as u32).to_le_bytes()).unwrap();
+    out.write_all(text.as_bytes()).unwrap();
+    out.write_all(&(krate.len() as u32).to_le_bytes()).unwrap();
+    out.write_all(krate).unwrap();
+    out
+}
+
+/// `PUT api/v1/crates/new` into alice's registry with `token` (raw, as
+/// cargo sends it).
+fn publish(server: &Server, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let mut request = Client::new()
+        .put(server.url("/cargo/alice/api/v1/crates/new"))
+        .body(body);
+    if let Some(t) = token {
+        request = request.header("authorization", t);
+    }
+    let response = request.send().unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().unwrap_or(Value::Null))
+}
+
+fn publish_ok(server: &Server, token: &str, json: &Value, krate: &[u8]) {
+    let (status, reply) = publish(server, Some(token), body(json, krate));
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        reply,
+        json!({"warnings": {"invalid_categories": [], "invalid_badges": [], "other": []}})
+    );
+}
+
+fn with(request: RequestBuilder, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
+    let mut request = request;
+    if let Some(t) = token {
+        request = request.header("authorization", t);
+    }
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    request.send().unwrap()
+}
+
+fn get(server: &Server, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
+    with(Client::new().get(server.url(path)), token, headers)
+}
+
+fn detail(value: &Value) -> String {
+    value["errors"][0]["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn setup(dir: &Path) -> (Server, String) {
+    let server = Server::start(dir);
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    (server, t)
+}
+
+#[test]
+fn config_json_challenges_anonymous_callers_of_a_private_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    publish_ok(
+        &server,
+        &t,
+        &metadata("tiny", "1.0.0"),
+        &crate_of("tiny", "1.0.0"),
+    );
+
+    let anonymous = get(&server, "/cargo/alice/index/config.json", None, &[]);
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        format!("Cargo login_url=\"{}\"", server.url("/settings/tokens")).as_str()
+    );
+    let error: Value = anonymous.json().unwrap();
+    assert!(detail(&error).contains("cargo login"), "{error}");
+
+    // Cargo sends the token raw, or as the credentials file holds it.
+    for auth in [t.clone(), format!("Bearer {t}")] {
+        let config: Value = get(&server, "/cargo/alice/index/config.json", Some(&auth), &[])
+            .json()
+            .unwrap();
+        assert_eq!(
+            config,
+            json!({
+                "dl": server.url("/cargo/alice/api/v1/crates"),
+                "api": server.url("/cargo/alice"),
+                "auth-required": true,
+            })
+        );
+    }
+    // A bad token is refused with the same challenge, never anonymous.
+    let bad = get(
+        &server,
+        "/cargo/alice/index/config.json",
+        Some("entp_not_a_token"),
+        &[],
+    );
+    assert_eq!(bad.status(), 401);
+    assert!(bad.headers().contains_key("www-authenticate"));
+    // An owner without crates asks too (its first crate will be private);
+    // an unknown owner is hidden alike from anonymous callers.
+    assert_eq!(
+        get(&server, "/cargo/bob/index/config.json", None, &[]).status(),
+        401
+    );
+    assert_eq!(
+        get(&server, "/cargo/nobody/index/config.json", None, &[]).status(),
+        401
+    );
+    assert_eq!(
+        get(&server, "/cargo/nobody/index/config.json", Some(&t), &[]).status(),
+        404
+    );
+}
+
+#[test]
+fn index_files_have_cargos_layout_lines_and_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for name in ["a", "ab", "abc"] {
+        publish_ok(
+            &server,
+            &t,
+            &metadata(name, "1.0.0"),
+            &crate_of(name, "1.0.0"),
+        );
+    }
+    // A crate with every kind of dependency and new-syntax features.
+    let mut rich = metadata("Rich_Crate", "2.0.0-beta.1");
+    rich["deps"] = json!([
+        {"name": "ab", "version_req": "^1", "features": [], "optional": false,
+         "default_features": true, "target": null, "kind": "normal", "explicit_name_in_toml": "short"},
+        {"name": "serde", "version_req": "^1.0", "features": ["derive"], "optional": true,
+         "default_features": false, "target": null, "kind": "normal", "registry": CRATES_IO},
+        {"name": "abc", "version_req": "=1.0.0", "features": [], "optional": false,
+         "default_features": true, "target": "cfg(unix)", "kind": "build",
+         "registry": format!("sparse+{}", server.url("/cargo/alice/index/"))},
+        {"name": "a", "version_req": "*", "features": [], "optional": false,
+         "default_features": true, "target": null, "kind": "dev"}
+    ]);
+    rich["features"] = json!({"default": ["std"], "std": [], "json": ["dep:serde", "serde?/std"]});
+    rich["links"] = json!("rich");
+    publish_ok(&server, &t, &rich, &crate_of("Rich_Crate", "2.0.0-beta.1"));
+
+    for (path, name) in [
+        ("1/a", "a"),
+        ("2/ab", "ab"),
+        ("3/a/abc", "abc"),
+        ("ri/ch/rich_crate", "Rich_Crate"),
+    ] {
+        let response = get(
+            &server,
+            &format!("/cargo/alice/index/{path}"),
+            Some(&t),
+            &[],
+        );
+        assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().unwrap();
+        let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(line["name"], name, "{text}");
+    }
+    for wrong in [
+        "ab/c/abc",
+        "3/b/abc",
+        "ri/ch/Rich_Crate",
+        "ri/ch/rich-crate",
+        "2/zz",
+    ] {
+        assert_eq!(
+            get(
+                &server,
+                &format!("/cargo/alice/index/{wrong}"),
+                Some(&t),
+                &[]
+            )
+            .status(),
+            404,
+            "{wrong}"
+        );
+    }
+    // An anonymous caller is asked for the token on any crate, known or not.
+    assert_eq!(
+        get(&server, "/cargo/alice/index/2/zz", None, &[]).status(),
+        401
+    );
+    assert_eq!(
+        get(&server, "/cargo/alice/index/2/ab", None, &[]).status(),
+        401
+    );
+
+    let response = get(
+        &server,
+        "/cargo/alice/index/ri/ch/rich_crate",
+        Some(&t),
+        &[],
+    );
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let modified = response.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let text = response.text().unwrap();
+    assert!(text.ends_with('\n') && text.lines().count() == 1, "{text}");
+    let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+    let cksum = hex::encode(Sha256::digest(crate_of("Rich_Crate", "2.0.0-beta.1")));
+    let pubtime = line["pubtime"].as_str().unwrap().to_owned();
+    assert_eq!(pubtime.len(), "2026-01-01T00:00:00Z".len(), "{pubtime}");
+    assert_eq!(
+        line,
+        json!({
+            "name": "Rich_Crate", "vers": "2.0.0-beta.1",
+            "deps": [
+                {"name": "short", "package": "ab", "req": "^1", "features": [], "optional": false,
+                 "default_features": true, "target": null, "kind": "normal"},
+                {"name": "serde", "req": "^1.0", "features": ["derive"], "optional": true,
+                 "default_features": false, "target": null, "kind": "normal", "registry": CRATES_IO},
+                {"name": "abc", "req": "=1.0.0", "features": [], "optional": false,
+                 "default_features": true, "target": "cfg(unix)", "kind": "build"},
+                {"name": "a", "req": "*", "features": [], "optional": false,
+                 "default_features": true, "target": null, "kind": "dev"}
+            ],
+            "cksum": cksum,
+            "features": {"default": ["std"], "std": []},
+            "features2": {"json": ["dep:serde", "serde?/std"]},
+            "v": 2,
+            "yanked": false,
+            "links": "rich",
+            "rust_version": "1.70",
+            "pubtime": pubtime,
+        })
+    );
+
+    // Revalidation: by ETag, and by date when only that is sent.
+    let path = "/cargo/alice/index/ri/ch/rich_crate";
+    let same = get(&server, path, Some(&t), &[("if-none-match", &etag)]);
+    assert_eq!(same.status(), 304);
+    assert_eq!(same.headers()["etag"], etag.as_str());
+    assert_eq!(
+        get(&server, path, Some(&t), &[("if-modified-since", &modified)]).status(),
+        304
+    );
+    let head = with(Client::new().head(server.url(path)), Some(&t), &[]);
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["etag"], etag.as_str());
+
+    // A yank changes the file: the old ETag gets the new line.
+    let yank = with(
+        Client::new().delete(server.url("/cargo/alice/api/v1/crates/Rich_Crate/2.0.0-beta.1/yank")),
+        Some(&t),
+        &[],
+    );
+    assert_eq!(yank.status(), 200);
+    assert_eq!(yank.json::<Value>().unwrap(), json!({"ok": true}));
+    let changed = get(&server, path, Some(&t), &[("if-none-match", &etag)]);
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], etag.as_str());
+    let line: Value = serde_json::from_str(changed.text().unwrap().trim_end()).unwrap();
+    assert_eq!(line["yanked"], true);
+    assert_eq!(
+        line["pubtime"],
+        pubtime.as_str(),
+        "a yank keeps the publish time"
+    );
+}
+
+/// Files under `dir` named `name`, anywhere.
+fn files_named(dir: &Path, name: &str) -> usize {
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found += files_named(&path, name);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found += 1;
+        }
+    }
+    found
+}
+
+#[test]
+fn refused_publishes_say_why_and_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    let good = crate_of("tiny", "1.0.0");
+    let truncated = {
+        let mut b = body(&metadata("tiny", "1.0.0"), &good);
+        b.truncate(b.len() - 10);
+        b
+    };
+    let longer = {
+        let mut b = body(&metadata("tiny", "1.0.0"), &good);
+        b.extend_from_slice(b"trailing");
+        b
+    };
+    let mut undeclared_dep = metadata("tiny", "1.0.0");
+    undeclared_dep["deps"] = json!([{"name": "ghost", "version_req": "^1", "kind": "normal"}]);
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (vec![1, 2], 400, "ends before"),
+        ((64u32 << 20).to_le_bytes().to_vec(), 413, "larger than"),
+        (b"\x05\0\0\0notjs\0\0\0\0".to_vec(), 400, "not valid"),
+        (truncated, 400, "not the"),
+        (longer, 400, "not the"),
+        (
+            body(&metadata("1tiny", "1.0.0"), &crate_of("1tiny", "1.0.0")),
+            400,
+            "first character",
+        ),
+        (
+            body(&metadata("ti.ny", "1.0.0"), &good),
+            400,
+            "is not allowed",
+        ),
+        (
+            body(&metadata(&"x".repeat(65), "1.0.0"), &good),
+            400,
+            "longer than 64",
+        ),
+        (body(&metadata("nul", "1.0.0"), &good), 400, "reserved"),
+        (
+            body(&metadata("tiny", "1.0"), &good),
+            400,
+            "invalid version",
+        ),
+        (
+            body(&undeclared_dep, &good),
+            400,
+            "`ghost` is not in alice's registry",
+        ),
+        (
+            body(&metadata("tiny", "1.0.0"), b"not gzip at all"),
+            422,
+            "gzipped tar",
+        ),
+        (
+            body(&metadata("tiny", "1.0.0"), &crate_of("other", "1.0.0")),
+            422,
+            "outside the crate's folder",
+        ),
+        (
+            body(&metadata("tiny", "1.0.0"), &{
+                let m = "[package]\nname = \"tiny\"\nversion = \"9.9.9\"\n";
+                tar_gz(&[("tiny-1.0.0/Cargo.toml", m.as_bytes())])
+            }),
+            422,
+            "has version `9.9.9`",
+        ),
+    ];
+    for (request, status, reason) in cases {
+        let (got, reply) = publish(&server, Some(&t), request);
+        assert_eq!(got, status, "{reason}: {reply}");
+        assert!(detail(&reply).contains(reason), "{reason}: {reply}");
+    }
+    // No blob of any refused crate, and no crate at all.
+    for krate in [
+        good.clone(),
+        crate_of("other", "1.0.0"),
+        crate_of("1tiny", "1.0.0"),
+        b"not gzip at all".to_vec(),
+    ] {
+        let sha = hex::encode(Sha256::digest(&krate));
+        assert_eq!(files_named(dir.path(), &sha), 0);
+    }
+    let listed: Value = get(
+        &server,
+        "/api/v3/user/packages?package_type=cargo",
+        Some(&t),
+        &[],
+    )
+    .json()
+    .unwrap();
+    assert_eq!(listed, json!([]));
+
+    // Published once; never again, build metadata or not; twins refused.
+    publish_ok(
+        &server,
+        &t,
+        &metadata("tiny-crate", "1.0.0"),
+        &crate_of("tiny-crate", "1.0.0"),
+    );
+    for (name, vers, status, reason) in [
+        (
+            "tiny-crate",
+            "1.0.0",
+            409,
+            "crate version `1.0.0` is already uploaded",
+        ),
+        (
+            "tiny-crate",
+            "1.0.0+build.5",
+            409,
+            "crate version `1.0.0+build.5` is already uploaded",
+        ),
+        ("tiny_crate", "1.1.0", 400, "already exists as `tiny-crate`"),
+        ("Tiny-Crate", "1.1.0", 400, "already exists as `tiny-crate`"),
+    ] {
+        let (got, reply) = publish(
+            &server,
+            Some(&t),
+            body(&metadata(name, vers), &crate_of(name, vers)),
+        );
+        assert_eq!(got, status, "{name} {vers}: {reply}");
+        assert!(detail(&reply).contains(reason), "{reply}");
+    }
+    // Without a token: 401 with the challenge; bob: 403.
+    let (status, _) = publish(&server, None, body(&metadata("tiny", "1.0.0"), &good));
+    assert_eq!(status, 401);
+    let bob = token(&server, "bob", "read:packages,write:packages");
+    let (status, reply) = publish(&server, Some(&bob), body(&metadata("tiny", "1.0.0"), &good));
+    assert_eq!(status, 403, "{reply}");
+    assert_eq!(
+        files_named(dir.path(), &hex::encode(Sha256::digest(&good))),
+        0
+    );
+}
+
+#[test]
+fn search_owners_yank_and_counted_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    for (name, vers) in [
+        ("alpha", "1.0.0"),
+        ("alpha", "1.1.0"),
+        ("alpha-tools", "0.1.0"),
+        ("beta", "3.0.0"),
+    ] {
+        publish_ok(&server, &t, &metadata(name, vers), &crate_of(name, vers));
+    }
+    let search = |q: &str, token: Option<&str>| -> Value {
+        get(
+            &server,
+            &format!("/cargo/alice/api/v1/crates?q={q}&per_page=1"),
+            token,
+            &[],
+        )
+        .json()
+        .unwrap()
+    };
+    assert_eq!(
+        search("alpha", Some(&t)),
+        json!({"crates": [{"name": "alpha", "max_version": "1.1.0", "description": "The alpha crate"}],
+               "meta": {"total": 2}})
+    );
+    assert_eq!(
+        search("crate", Some(&t))["meta"]["total"],
+        3,
+        "descriptions match too"
+    );
+    let bob = token(
+        &server,
+        "bob",
+        "read:packages,write:packages,delete:packages",
+    );
+    assert_eq!(
+        search("alpha", Some(&bob))["meta"]["total"],
+        0,
+        "bob sees none"
+    );
+
+    // Yank: a flag, with delete:packages; the version stays downloadable.
+    let yank = |version: &str, method: reqwest::Method, token: Option<&str>| {
+        let action = if method == reqwest::Method::DELETE {
+            "yank"
+        } else {
+            "unyank"
+        };
+        let r = with(
+            Client::new().request(
+                method,
+                server.url(&format!(
+                    "/cargo/alice/api/v1/crates/alpha/{version}/{action}"
+                )),
+            ),
+            token,
+            &[],
+        );
+        (
+            r.status().as_u16(),
+            r.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    assert_eq!(yank("1.1.0", reqwest::Method::DELETE, None).0, 401);
+    assert_eq!(yank("1.1.0", reqwest::Method::DELETE, Some(&bob)).0, 404);
+    let (status, reply) = yank("9.9.9", reqwest::Method::DELETE, Some(&t));
+    assert_eq!(status, 404);
+    assert!(detail(&reply).contains("does not have a version `9.9.9`"));
+    assert_eq!(
+        yank("1.1.0", reqwest::Method::DELETE, Some(&t)),
+        (200, json!({"ok": true}))
+    );
+    assert_eq!(
+        search("alpha", Some(&t))["crates"][0]["max_version"],
+        "1.0.0"
+    );
+
+    let download = |version: &str| {
+        get(
+            &server,
+            &format!("/cargo/alice/api/v1/crates/alpha/{version}/download"),
+            Some(&t),
+            &[],
+        )
+    };
+    let file = download("1.1.0");
+    assert_eq!(file.status(), 200);
+    assert_eq!(
+        file.bytes().unwrap().as_ref(),
+        crate_of("alpha", "1.1.0").as_slice()
+    );
+    assert_eq!(download("1.0.0").status(), 200);
+    assert_eq!(download("1.0.0").status(), 200);
+    assert_eq!(download("7.0.0").status(), 404);
+    let head = with(
+        Client::new().head(server.url("/cargo/alice/api/v1/crates/alpha/1.0.0/download")),
+        Some(&t),
+        &[],
+    );
+    assert_eq!(head.status(), 200, "HEAD is answered, and not counted");
+    assert_eq!(
+        get(
+            &server,
+            "/cargo/alice/api/v1/crates/alpha/1.0.0/download",
+            None,
+            &[]
+        )
+        .status(),
+        401
+    );
+    assert_eq!(
+        yank("1.1.0", reqwest::Method::PUT, Some(&t)),
+        (200, json!({"ok": true}))
+    );
+    assert_eq!(
+        search("alpha", Some(&t))["crates"][0]["max_version"],
+        "1.1.0"
+    );
+
+    let versions: Value = get(
+        &server,
+        "/api/v3/user/packages/cargo/alpha/versions",
+        Some(&t),
+        &[],
+    )
+    .json()
+    .unwrap();
+    let count = |v: &str| {
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == v)
+            .unwrap()["download_count"]
+            .clone()
+    };
+    assert_eq!(
+        (count("1.0.0"), count("1.1.0")),
+        (json!(2), json!(1)),
+        "{versions}"
+    );
+    assert_eq!(versions[0]["license"], "MIT");
+
+    // Owners: alice's account, then whoever is granted admin.
+    let owners = |method: reqwest::Method, users: &[&str], token: &str| {
+        let r = with(
+            Client::new()
+                .request(
+                    method,
+                    server.url("/cargo/alice/api/v1/crates/alpha/owners"),
+                )
+                .json(&json!({ "users": users })),
+            Some(token),
+            &[],
+        );
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let (status, listed) = owners(reqwest::Method::GET, &[], &t);
+    assert_eq!(status, 200);
+    assert_eq!(listed["users"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["users"][0]["login"], "alice");
+    let (status, reply) = owners(reqwest::Method::PUT, &["bob"], &t);
+    assert_eq!((status, reply["ok"].clone()), (200, json!(true)), "{reply}");
+    let (_, listed) = owners(reqwest::Method::GET, &[], &bob);
+    assert_eq!(listed["users"][1]["login"], "bob", "{listed}");
+    // Bob, an owner now, may yank; an unknown user cannot be added.
+    assert_eq!(yank("1.0.0", reqwest::Method::DELETE, Some(&bob)).0, 200);
+    let (status, reply) = owners(reqwest::Method::PUT, &["nobody"], &t);
+    assert_eq!(status, 404, "{reply}");
+    assert!(detail(&reply).contains("nobody"), "{reply}");
+    let (status, _) = owners(reqwest::Method::DELETE, &["bob"], &t);
+    assert_eq!(status, 200);
+    assert_eq!(yank("1.0.0", reqwest::Method::PUT, Some(&bob)).0, 404);
+}
+
+#[test]
+fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = setup(dir.path());
+    server.admin(&["repo", "create", "alice/tiny-src"]);
+    let mut json = metadata("tiny", "1.0.0");
+    json["repository"] = json!("https://github.com/alice/tiny-src.git");
+    publish_ok(&server, &t, &json, &crate_of("tiny", "1.0.0"));
+    let package: Value = get(&server, "/api/v3/user/packages/cargo/tiny", Some(&t), &[])
+        .json()
+        .unwrap();
+    assert_eq!(package["package_type"], "cargo");
+    assert_eq!(
+        package["repository"]["full_name"], "alice/tiny-src",
+        "{package}"
+    );
+
+    // A repository that is not alice's is not connected, and cargo is told.
+    let mut json = metadata("other", "1.0.0");
+    json["repository"] = json!("https://gitlab.com/alice/other");
+    let (status, reply) = publish(&server, Some(&t), body(&json, &crate_of("other", "1.0.0")));
+    assert_eq!(status, 200);
+    assert!(
+        reply["warnings"]["other"][0]
+            .as_str()
+            .unwrap()
+            .contains("not connected"),
+        "{reply}"
+    );
+
+    let page = get(
+        &server,
+        "/users/alice/packages/cargo/package/tiny",
+        Some(&format!("Bearer {t}")),
+        &[],
+    )
+    .text()
+    .unwrap();
+    assert!(page.contains("The readme inside tiny."), "{page}");
+    assert!(
+        page.contains("tiny = { version = \"1.0.0\", registry = \"entrepot\" }")
+            || page.contains(
+                "tiny = { version = &quot;1.0.0&quot;, registry = &quot;entrepot&quot; }"
+            ),
+        "{page}"
+    );
+}
