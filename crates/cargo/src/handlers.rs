@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use entrepot_core::{Account, Action, Actor, Package, PackageType, Repository, Role};
+use entrepot_http::owner::{OwnerRequest, form_fields};
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
@@ -137,20 +138,11 @@ impl IndexCache {
     }
 }
 
-pub struct Request {
-    pub method: Method,
-    pub owner: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Body,
-}
-
 pub async fn handle(
     state: AppState,
     cache: Arc<IndexCache>,
     caller: std::result::Result<Caller, ApiError>,
-    request: Request,
+    request: OwnerRequest,
 ) -> Response {
     let result = match caller {
         Ok(Caller(actor)) => route(&state, &cache, &actor, request).await,
@@ -163,9 +155,9 @@ async fn route(
     state: &AppState,
     cache: &IndexCache,
     actor: &Actor,
-    request: Request,
+    request: OwnerRequest,
 ) -> Result<Response> {
-    let Request {
+    let OwnerRequest {
         method,
         owner,
         path,
@@ -1024,24 +1016,6 @@ async fn change_owners(
     ))
 }
 
-/// `application/x-www-form-urlencoded` fields of a query.
-fn query_fields(query: Option<&str>) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
 /// The version `cargo search` shows: the newest release not yanked, else
 /// the newest prerelease not yanked, else the newest.
 fn max_version(versions: &[entrepot_core::Version]) -> Option<String> {
@@ -1078,7 +1052,7 @@ async fn search(
     query: Option<&str>,
 ) -> Result<Response> {
     let owner = owner_account(state, actor, login).await?;
-    let fields = query_fields(query);
+    let fields = form_fields(query.unwrap_or(""));
     let q = fields
         .get("q")
         .map(|q| q.trim().to_lowercase())

@@ -13,14 +13,11 @@ mod tarball;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
 use entrepot_http::format::Snippet;
+use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
-use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+use entrepot_http::{AppState, PackageFormat};
 
 /// The Cargo format, registered by the server binary.
 pub struct CargoRegistry;
@@ -40,24 +37,9 @@ impl PackageFormat for CargoRegistry {
     fn router(&self) -> Router<AppState> {
         // One cache per router, which the server builds once.
         let cache = Arc::new(handlers::IndexCache::default());
-        let dispatch = move |state: State<AppState>,
-                             caller: Result<Caller, ApiError>,
-                             method: Method,
-                             Path((owner, path)): Path<(String, String)>,
-                             uri: Uri,
-                             headers: HeaderMap,
-                             body: Body| {
-            let request = handlers::Request {
-                method,
-                owner,
-                path,
-                query: uri.query().map(str::to_owned),
-                headers,
-                body,
-            };
-            handlers::handle(state.0, Arc::clone(&cache), caller, request)
-        };
-        Router::new().route("/cargo/{owner}/{*path}", any(dispatch))
+        owner_routes("cargo", move |state, caller, request| {
+            handlers::handle(state, Arc::clone(&cache), caller, request)
+        })
     }
 
     fn install_instructions(

@@ -69,3 +69,61 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// How a format asks a client for credentials on a 401.
+pub trait Challenge {
+    const WWW_AUTHENTICATE: &'static str;
+}
+
+/// A status and a line of text: the error shape of clients that print the
+/// response body (gem, Maven, NuGet, pip). A 401 carries the format's
+/// challenge, since these clients send credentials only after one.
+#[derive(Debug)]
+pub struct PlainError<C> {
+    pub status: StatusCode,
+    pub message: String,
+    challenge: std::marker::PhantomData<C>,
+}
+
+impl<C> PlainError<C> {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        PlainError {
+            status,
+            message: message.into(),
+            challenge: std::marker::PhantomData,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+impl<C, E: Into<ServiceError>> From<E> for PlainError<C> {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        Self::new(status_of(&e), public_message(&e))
+    }
+}
+
+impl<C: Challenge> IntoResponse for PlainError<C> {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{}\n", self.message),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(C::WWW_AUTHENTICATE),
+            );
+        }
+        response
+    }
+}

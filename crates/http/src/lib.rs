@@ -7,9 +7,11 @@ pub mod download;
 pub mod error;
 pub mod format;
 pub mod metrics;
+pub mod owner;
 pub mod pagination;
 pub mod rate_limit;
 pub mod repo_link;
+pub mod spool;
 pub mod state;
 
 mod app;

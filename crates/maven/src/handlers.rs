@@ -17,55 +17,21 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
+use entrepot_http::error::{Challenge, PlainError};
+
 use crate::metadata;
 use crate::path::{self, Checksum, Coordinates, MavenPath, PathError};
 use crate::xml::{DeclaredMetadata, MAX_XML_BYTES, Pom};
 
+/// How Maven and Gradle are asked for the credentials of their settings.
+pub struct MavenChallenge;
+
+impl Challenge for MavenChallenge {
+    const WWW_AUTHENTICATE: &'static str = "Basic realm=\"Entrepot Maven\"";
+}
+
 /// A refusal, as Maven and Gradle show it: a status and one line of text.
-pub struct MavenError {
-    status: StatusCode,
-    message: String,
-}
-
-impl MavenError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        MavenError {
-            status,
-            message: message.into(),
-        }
-    }
-
-    fn bad_request(message: impl Into<String>) -> Self {
-        MavenError::new(StatusCode::BAD_REQUEST, message)
-    }
-}
-
-impl From<ServiceError> for MavenError {
-    fn from(e: ServiceError) -> Self {
-        let status = entrepot_http::error::status_of(&e);
-        MavenError::new(status, entrepot_http::error::public_message(&e))
-    }
-}
-
-impl From<entrepot_store::StoreError> for MavenError {
-    fn from(e: entrepot_store::StoreError) -> Self {
-        ServiceError::from(e).into()
-    }
-}
-
-impl IntoResponse for MavenError {
-    fn into_response(self) -> Response {
-        let mut response = (self.status, format!("{}\n", self.message)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            // Maven and Gradle send credentials only after this challenge.
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Entrepot Maven\""),
-            );
-        }
-        response
-    }
-}
+pub type MavenError = PlainError<MavenChallenge>;
 
 type Result<T> = std::result::Result<T, MavenError>;
 

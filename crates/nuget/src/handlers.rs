@@ -10,11 +10,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::{Action, Actor, Package, PackageType};
+use entrepot_http::error::{Challenge, PlainError};
+use entrepot_http::owner::{OwnerRequest, form_fields, unseen, visible_packages};
+use entrepot_http::spool::{store_spooled, temp_file};
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
 use entrepot_service::auth::Credential;
 use entrepot_service::packages::{Publication, StagedFile};
-use entrepot_store::{Expected, PackageFilter};
+use entrepot_store::Expected;
 use futures::StreamExt;
 use serde_json::{Value, json};
 
@@ -23,68 +26,18 @@ use crate::odata;
 use crate::package::{self, Contents};
 use crate::version::NuGetVersion;
 
+/// How NuGet is asked for the credentials of its `nuget.config`.
 #[derive(Debug)]
-pub struct NuGetError {
-    status: StatusCode,
-    message: String,
+pub struct NuGetChallenge;
+
+impl Challenge for NuGetChallenge {
+    const WWW_AUTHENTICATE: &'static str = "Basic realm=\"Entrepot NuGet\"";
 }
 
-impl NuGetError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        NuGetError {
-            status,
-            message: message.into(),
-        }
-    }
-
-    fn not_found(message: impl Into<String>) -> Self {
-        NuGetError::new(StatusCode::NOT_FOUND, message)
-    }
-}
-
-impl From<ServiceError> for NuGetError {
-    fn from(e: ServiceError) -> Self {
-        NuGetError::new(
-            entrepot_http::error::status_of(&e),
-            entrepot_http::error::public_message(&e),
-        )
-    }
-}
-
-impl From<entrepot_store::StoreError> for NuGetError {
-    fn from(e: entrepot_store::StoreError) -> Self {
-        ServiceError::from(e).into()
-    }
-}
-
-impl IntoResponse for NuGetError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            self.message,
-        )
-            .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Entrepot NuGet\""),
-            );
-        }
-        response
-    }
-}
+/// An error as NuGet prints it: the status and a line of text.
+pub type NuGetError = PlainError<NuGetChallenge>;
 
 pub type Result<T> = std::result::Result<T, NuGetError>;
-
-pub struct Request {
-    pub method: Method,
-    pub owner: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Body,
-}
 
 /// Who is calling: the `Authorization` header, else the push key NuGet
 /// sends in `X-NuGet-ApiKey` (alone, or beside empty Basic credentials).
@@ -111,7 +64,7 @@ async fn actor_of(
 pub async fn handle(
     state: AppState,
     caller: std::result::Result<Caller, ApiError>,
-    request: Request,
+    request: OwnerRequest,
 ) -> Response {
     let actor = match actor_of(&state, caller, &request.headers).await {
         Ok(a) => a,
@@ -136,26 +89,8 @@ pub fn urls(state: &AppState, owner: &entrepot_core::Account) -> Urls {
     }
 }
 
-/// `application/x-www-form-urlencoded` fields of a query.
-pub fn query_fields(query: Option<&str>) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Response> {
-    let Request {
+async fn route(state: &AppState, actor: &Actor, request: OwnerRequest) -> Result<Response> {
+    let OwnerRequest {
         method,
         owner,
         path,
@@ -167,7 +102,7 @@ async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Resp
         return Err(missing(actor));
     };
     let urls = urls(state, &account);
-    let fields = query_fields(query.as_deref());
+    let fields = form_fields(query.as_deref().unwrap_or(""));
     let head = method == Method::HEAD;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match (method.clone(), segments.as_slice()) {
@@ -250,10 +185,7 @@ async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Resp
 /// 401 for anonymous callers (NuGet then sends its credentials), 404 for
 /// signed-in ones.
 pub fn missing(actor: &Actor) -> NuGetError {
-    match actor {
-        Actor::Anonymous => ServiceError::Unauthenticated.into(),
-        Actor::User { .. } => NuGetError::not_found("Not Found"),
-    }
+    unseen(actor, "Not Found").into()
 }
 
 /// A JSON body, gzip-compressed when `gzip` and the client accepts it.
@@ -457,35 +389,13 @@ async fn registration(
     Ok(json_response(&doc, gzip, headers))
 }
 
-/// The owner's packages `actor` may read; anonymous callers who may read
-/// none of them are asked for credentials.
-pub async fn visible_packages(
+/// The owner's NuGet packages `actor` may read.
+pub async fn visible(
     state: &AppState,
     actor: &Actor,
     owner: &entrepot_core::Account,
 ) -> Result<Vec<Package>> {
-    let packages = state
-        .registry
-        .meta
-        .list_packages(PackageFilter {
-            owner_id: Some(owner.id),
-            package_type: Some(PackageType::Nuget),
-            ..PackageFilter::default()
-        })
-        .await?;
-    let mut visible = Vec::new();
-    let mut hidden = false;
-    for p in packages {
-        if state.registry.can_read(actor, &p).await? {
-            visible.push(p);
-        } else {
-            hidden = true;
-        }
-    }
-    if hidden && visible.is_empty() && matches!(actor, Actor::Anonymous) {
-        return Err(ServiceError::Unauthenticated.into());
-    }
-    Ok(visible)
+    Ok(visible_packages(state, actor, owner, PackageType::Nuget).await?)
 }
 
 /// Whether a search or list shows `item`: listed, and within the
@@ -546,7 +456,7 @@ async fn search(
         .get("semVerLevel")
         .is_some_and(|v| v.starts_with('2'));
     let mut hits = Vec::new();
-    for package in visible_packages(state, actor, owner).await? {
+    for package in visible(state, actor, owner).await? {
         let items = items_of(state, &package).await?;
         let shown_items: Vec<&Item> = items
             .iter()
@@ -602,7 +512,7 @@ async fn autocomplete(
         .unwrap_or(20)
         .min(1000);
     let mut ids = Vec::new();
-    for package in visible_packages(state, actor, owner).await? {
+    for package in visible(state, actor, owner).await? {
         let items = items_of(state, &package).await?;
         if let Some(latest) = items.iter().rev().find(|i| shown(i, prerelease, semver2))
             && latest.stored.nuspec.id.to_ascii_lowercase().contains(&q)
@@ -625,11 +535,7 @@ async fn autocomplete(
 /// the closing boundary, which strict multipart parsers refuse.
 async fn spool(headers: &HeaderMap, body: Body, limit: u64) -> Result<std::fs::File> {
     let internal = |e: std::io::Error| NuGetError::from(ServiceError::Internal(e.to_string()));
-    let raw = tokio::task::spawn_blocking(tempfile::tempfile)
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(internal)?;
-    let mut out = tokio::fs::File::from_std(raw.try_clone().map_err(internal)?);
+    let (raw, mut out) = temp_file().await?;
     let boundary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -738,18 +644,15 @@ async fn push(
     .map_err(|e| ServiceError::Internal(e.to_string()))?
     .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let contents = contents.map_err(|m| NuGetError::new(StatusCode::BAD_REQUEST, m))?;
-    let stream =
-        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 * 1024);
-    let blob = state
-        .registry
-        .store_blob(
-            Box::pin(stream),
-            Expected {
-                want_sha512: true,
-                ..Expected::default()
-            },
-        )
-        .await?;
+    let blob = store_spooled(
+        &state.registry,
+        file,
+        Expected {
+            want_sha512: true,
+            ..Expected::default()
+        },
+    )
+    .await?;
     let mut stored = Vec::new();
     let result = if symbols {
         push_symbols(state, actor, owner, &contents, &blob).await

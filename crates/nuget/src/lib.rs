@@ -12,14 +12,11 @@ mod package;
 mod version;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
 use entrepot_http::format::Snippet;
+use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
-use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+use entrepot_http::{AppState, PackageFormat};
 
 /// The NuGet format, registered by the server binary.
 pub struct NuGet;
@@ -34,24 +31,7 @@ impl PackageFormat for NuGet {
     }
 
     fn router(&self) -> Router<AppState> {
-        let dispatch = |state: State<AppState>,
-                        caller: Result<Caller, ApiError>,
-                        method: Method,
-                        Path((owner, path)): Path<(String, String)>,
-                        uri: Uri,
-                        headers: HeaderMap,
-                        body: Body| {
-            let request = handlers::Request {
-                method,
-                owner,
-                path,
-                query: uri.query().map(str::to_owned),
-                headers,
-                body,
-            };
-            handlers::handle(state.0, caller, request)
-        };
-        Router::new().route("/nuget/{owner}/{*path}", any(dispatch))
+        owner_routes("nuget", handlers::handle)
     }
 
     fn full_name(&self, package: &Package) -> String {

@@ -14,7 +14,7 @@ use entrepot_core::{Account, Actor, Package};
 use quick_xml::escape::escape;
 
 use crate::feed::{Item, Urls};
-use crate::handlers::{NuGetError, Result, items_of, shown, visible_packages};
+use crate::handlers::{NuGetError, Result, items_of, shown, visible};
 use entrepot_http::AppState;
 
 /// One row of the feed: a package version with its place among its peers.
@@ -496,7 +496,7 @@ async fn all_rows(
     only: Option<&str>,
 ) -> Result<Vec<(Package, Vec<Item>)>> {
     let mut out = Vec::new();
-    for package in visible_packages(state, actor, owner).await? {
+    for package in visible(state, actor, owner).await? {
         if only.is_some_and(|id| !package.name.eq_ignore_ascii_case(id)) {
             continue;
         }

@@ -12,82 +12,35 @@ use axum::response::{IntoResponse, Response};
 use blake2::Digest as _;
 use bytes::Bytes;
 use entrepot_core::{Action, Actor, Package, PackageType};
+use entrepot_http::error::{Challenge, PlainError};
+use entrepot_http::owner::{OwnerRequest, form_fields, unseen, visible_packages};
+use entrepot_http::spool::{store_spooled, temp_file};
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
 use entrepot_service::packages::{Publication, StagedFile};
-use entrepot_store::{Expected, PackageFilter};
+use entrepot_store::Expected;
 use quick_xml::escape::escape;
 use serde_json::{Value, json};
 
 use crate::pep440::{Version, is_valid_name, normalize_name};
 
+/// How pip and twine are asked for credentials.
 #[derive(Debug)]
-pub struct PypiError {
-    status: StatusCode,
-    message: String,
+pub struct PypiChallenge;
+
+impl Challenge for PypiChallenge {
+    const WWW_AUTHENTICATE: &'static str = "Basic realm=\"Entrepot PyPI\"";
 }
 
-impl PypiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        PypiError {
-            status,
-            message: message.into(),
-        }
-    }
-
-    fn bad(message: impl Into<String>) -> Self {
-        PypiError::new(StatusCode::BAD_REQUEST, message)
-    }
-}
-
-impl From<ServiceError> for PypiError {
-    fn from(e: ServiceError) -> Self {
-        PypiError::new(
-            entrepot_http::error::status_of(&e),
-            entrepot_http::error::public_message(&e),
-        )
-    }
-}
-
-impl From<entrepot_store::StoreError> for PypiError {
-    fn from(e: entrepot_store::StoreError) -> Self {
-        ServiceError::from(e).into()
-    }
-}
-
-impl IntoResponse for PypiError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{}\n", self.message),
-        )
-            .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Entrepot PyPI\""),
-            );
-        }
-        response
-    }
-}
+/// An error as twine and pip show it: the status and a line of text.
+pub type PypiError = PlainError<PypiChallenge>;
 
 type Result<T> = std::result::Result<T, PypiError>;
-
-pub struct Request {
-    pub method: Method,
-    pub owner: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Body,
-}
 
 pub async fn handle(
     state: AppState,
     caller: std::result::Result<Caller, ApiError>,
-    request: Request,
+    request: OwnerRequest,
 ) -> Response {
     let actor = match caller {
         Ok(Caller(actor)) => actor,
@@ -98,23 +51,8 @@ pub async fn handle(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-fn fields_of(text: &str) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
-}
-
-async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Response> {
-    let Request {
+async fn route(state: &AppState, actor: &Actor, request: OwnerRequest) -> Result<Response> {
+    let OwnerRequest {
         method,
         owner,
         path,
@@ -123,7 +61,7 @@ async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Resp
         body,
     } = request;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let query = fields_of(query.as_deref().unwrap_or(""));
+    let query = form_fields(query.as_deref().unwrap_or(""));
     let head = method == Method::HEAD;
     match (method.clone(), segments.as_slice()) {
         (Method::POST, [] | ["legacy"]) => upload(state, actor, &owner, &headers, body).await,
@@ -145,8 +83,8 @@ async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Resp
         (Method::POST, [project, version, action @ ("yank" | "unyank")]) => {
             let bytes = axum::body::to_bytes(body, 64 * 1024)
                 .await
-                .map_err(|_| PypiError::bad("the form is too large"))?;
-            let form = fields_of(&String::from_utf8_lossy(&bytes));
+                .map_err(|_| PypiError::bad_request("the form is too large"))?;
+            let form = form_fields(&String::from_utf8_lossy(&bytes));
             let reason = form.get("reason").cloned().unwrap_or_default();
             yank(
                 state,
@@ -164,10 +102,7 @@ async fn route(state: &AppState, actor: &Actor, request: Request) -> Result<Resp
 }
 
 fn missing(actor: &Actor) -> PypiError {
-    match actor {
-        Actor::Anonymous => ServiceError::Unauthenticated.into(),
-        Actor::User { .. } => PypiError::new(StatusCode::NOT_FOUND, "Not Found"),
-    }
+    unseen(actor, "Not Found").into()
 }
 
 // ---- upload -------------------------------------------------------------
@@ -190,24 +125,20 @@ async fn read_form(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let boundary = multer::parse_boundary(content_type)
-        .map_err(|_| PypiError::bad("an upload is a multipart/form-data form"))?;
+        .map_err(|_| PypiError::bad_request("an upload is a multipart/form-data form"))?;
     let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
     let mut fields: HashMap<String, Vec<String>> = HashMap::new();
     let mut text_bytes = 0usize;
     let mut spooled = None;
-    let bad_form = |e: multer::Error| PypiError::bad(format!("bad multipart form: {e}"));
+    let bad_form = |e: multer::Error| PypiError::bad_request(format!("bad multipart form: {e}"));
     while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "content" {
             let filename = field
                 .file_name()
-                .ok_or_else(|| PypiError::bad("the content part has no file name"))?
+                .ok_or_else(|| PypiError::bad_request("the content part has no file name"))?
                 .to_owned();
-            let file = tempfile::tempfile().map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let mut out = tokio::fs::File::from_std(
-                file.try_clone()
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            );
+            let (file, mut out) = temp_file().await?;
             let mut hasher = blake2::Blake2b::<blake2::digest::consts::U32>::new();
             let mut written = 0u64;
             while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
@@ -235,12 +166,13 @@ async fn read_form(
             let text = field.text().await.map_err(bad_form)?;
             text_bytes += text.len();
             if text_bytes > 4 << 20 {
-                return Err(PypiError::bad("the form's metadata is too large"));
+                return Err(PypiError::bad_request("the form's metadata is too large"));
             }
             fields.entry(name).or_default().push(text);
         }
     }
-    let spooled = spooled.ok_or_else(|| PypiError::bad("the upload has no content file"))?;
+    let spooled =
+        spooled.ok_or_else(|| PypiError::bad_request("the upload has no content file"))?;
     Ok((fields, spooled))
 }
 
@@ -256,7 +188,9 @@ fn first<'a>(fields: &'a HashMap<String, Vec<String>>, name: &str) -> Option<&'a
 /// claims (wheels: `NAME-VERSION-…whl`; sdists: `NAME-VERSION.tar.gz`/`.zip`).
 fn check_filename(filename: &str, project: &str, version: &Version, filetype: &str) -> Result<()> {
     if filename.contains(['/', '\\']) || filename.starts_with('.') || filename.len() > 255 {
-        return Err(PypiError::bad(format!("invalid file name {filename:?}")));
+        return Err(PypiError::bad_request(format!(
+            "invalid file name {filename:?}"
+        )));
     }
     let lower = filename.to_ascii_lowercase();
     let stem = match filetype {
@@ -268,16 +202,22 @@ fn check_filename(filename: &str, project: &str, version: &Version, filetype: &s
             .strip_suffix(".tar.gz")
             .or_else(|| lower.strip_suffix(".zip"))
             .map(|s| Some(s.to_owned())),
-        other => return Err(PypiError::bad(format!("unsupported filetype {other:?}"))),
+        other => {
+            return Err(PypiError::bad_request(format!(
+                "unsupported filetype {other:?}"
+            )));
+        }
     }
     .flatten()
-    .ok_or_else(|| PypiError::bad(format!("{filename} is not a valid {filetype} file name")))?;
+    .ok_or_else(|| {
+        PypiError::bad_request(format!("{filename} is not a valid {filetype} file name"))
+    })?;
     let matches = stem.rsplit_once('-').is_some_and(|(name, v)| {
         normalize_name(name) == normalize_name(project)
             && Version::parse(v).is_some_and(|v| v == *version)
     });
     if !matches {
-        return Err(PypiError::bad(format!(
+        return Err(PypiError::bad_request(format!(
             "{filename} does not belong to {project} {}",
             version.normalized()
         )));
@@ -375,26 +315,33 @@ async fn upload(
         return Err(ServiceError::Unauthenticated.into());
     }
     let owner = state.registry.account(owner).await?;
-    let (fields, mut spooled) =
+    let (fields, spooled) =
         read_form(headers, body, state.registry.limits.max_upload_bytes).await?;
     match first(&fields, ":action") {
         Some("file_upload") | None => {}
-        Some(other) => return Err(PypiError::bad(format!("unsupported :action {other}"))),
+        Some(other) => {
+            return Err(PypiError::bad_request(format!(
+                "unsupported :action {other}"
+            )));
+        }
     }
-    let name = first(&fields, "name").ok_or_else(|| PypiError::bad("name is required"))?;
+    let name = first(&fields, "name").ok_or_else(|| PypiError::bad_request("name is required"))?;
     if !is_valid_name(name) {
-        return Err(PypiError::bad(format!("invalid project name {name:?}")));
+        return Err(PypiError::bad_request(format!(
+            "invalid project name {name:?}"
+        )));
     }
     let raw_version =
-        first(&fields, "version").ok_or_else(|| PypiError::bad("version is required"))?;
-    let version = Version::parse(raw_version)
-        .ok_or_else(|| PypiError::bad(format!("invalid version {raw_version:?} (PEP 440)")))?;
+        first(&fields, "version").ok_or_else(|| PypiError::bad_request("version is required"))?;
+    let version = Version::parse(raw_version).ok_or_else(|| {
+        PypiError::bad_request(format!("invalid version {raw_version:?} (PEP 440)"))
+    })?;
     let filetype = first(&fields, "filetype").unwrap_or("");
     check_filename(&spooled.filename, name, &version, filetype)?;
     if let Some(want) = first(&fields, "blake2_256_digest")
         && !want.eq_ignore_ascii_case(&spooled.blake2_256)
     {
-        return Err(PypiError::bad(
+        return Err(PypiError::bad_request(
             "the file does not match its blake2_256_digest",
         ));
     }
@@ -413,35 +360,26 @@ async fn upload(
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(PypiError::bad)?
+        .map_err(PypiError::bad_request)?
     } else {
         None
     };
-    spooled
-        .file
-        .seek(SeekFrom::Start(0))
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let stream = tokio_util::io::ReaderStream::with_capacity(
-        tokio::fs::File::from_std(spooled.file),
-        256 * 1024,
-    );
-    let blob = state
-        .registry
-        .store_blob(
-            Box::pin(stream),
-            Expected {
-                sha256,
-                md5,
-                ..Expected::default()
-            },
-        )
-        .await
-        .map_err(|e| match e {
-            ServiceError::DigestMismatch(_) => {
-                PypiError::bad("the file does not match its sha256_digest or md5_digest")
-            }
-            other => other.into(),
-        })?;
+    let blob = store_spooled(
+        &state.registry,
+        spooled.file,
+        Expected {
+            sha256,
+            md5,
+            ..Expected::default()
+        },
+    )
+    .await
+    .map_err(|e| match e {
+        ServiceError::DigestMismatch(_) => {
+            PypiError::bad_request("the file does not match its sha256_digest or md5_digest")
+        }
+        other => other.into(),
+    })?;
     let mut stored = vec![blob.sha256.clone()];
     let result = publish(
         state,
@@ -699,27 +637,11 @@ async fn projects(
     let Some(account) = state.registry.meta.account_by_login(owner).await? else {
         return Err(missing(actor));
     };
-    let packages = state
-        .registry
-        .meta
-        .list_packages(PackageFilter {
-            owner_id: Some(account.id),
-            package_type: Some(PackageType::Pypi),
-            ..PackageFilter::default()
-        })
-        .await?;
-    let mut names = Vec::new();
-    let mut hidden = false;
-    for p in packages {
-        if state.registry.can_read(actor, &p).await? {
-            names.push(p.name);
-        } else {
-            hidden = true;
-        }
-    }
-    if hidden && names.is_empty() && matches!(actor, Actor::Anonymous) {
-        return Err(ServiceError::Unauthenticated.into());
-    }
+    let mut names: Vec<String> = visible_packages(state, actor, &account, PackageType::Pypi)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     names.sort();
     let mut html = String::from(
         "<!DOCTYPE html>\n<html><head><meta name=\"pypi:repository-version\" content=\"1.1\"><title>Simple index</title></head><body>\n",
@@ -937,7 +859,7 @@ async fn yank(
         .await?;
     let name = Version::parse(version)
         .map(|v| v.normalized())
-        .ok_or_else(|| PypiError::bad("invalid version"))?;
+        .ok_or_else(|| PypiError::bad_request("invalid version"))?;
     let v = state
         .registry
         .meta

@@ -7,14 +7,11 @@ mod handlers;
 mod pep440;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
 use entrepot_http::format::Snippet;
+use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
-use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+use entrepot_http::{AppState, PackageFormat};
 
 /// The PyPI format, registered by the server binary.
 pub struct Pypi;
@@ -29,36 +26,7 @@ impl PackageFormat for Pypi {
     }
 
     fn router(&self) -> Router<AppState> {
-        let dispatch = |state: State<AppState>,
-                        caller: Result<Caller, ApiError>,
-                        method: Method,
-                        Path(params): Path<Vec<(String, String)>>,
-                        uri: Uri,
-                        headers: HeaderMap,
-                        body: Body| {
-            let mut owner = String::new();
-            let mut path = String::new();
-            for (k, v) in params {
-                if k == "owner" {
-                    owner = v;
-                } else {
-                    path = v;
-                }
-            }
-            let request = handlers::Request {
-                method,
-                owner,
-                path,
-                query: uri.query().map(str::to_owned),
-                headers,
-                body,
-            };
-            handlers::handle(state.0, caller, request)
-        };
-        Router::new()
-            .route("/pypi/{owner}", any(dispatch))
-            .route("/pypi/{owner}/", any(dispatch))
-            .route("/pypi/{owner}/{*path}", any(dispatch))
+        owner_routes("pypi", handlers::handle)
     }
 
     fn install_instructions(

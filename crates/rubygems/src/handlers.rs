@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
 use entrepot_core::{Actor, Package, PackageType, Scopes};
+use entrepot_http::error::{Challenge, PlainError};
+use entrepot_http::owner::{OwnerRequest, form_fields, unseen, visible_packages};
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
 use entrepot_service::packages::{Publication, StagedFile};
-use entrepot_store::{Expected, PackageFilter};
+use entrepot_store::Expected;
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -24,56 +26,16 @@ use crate::index::{self, Entry, Index};
 use crate::spec::{GemSpec, requirement_text};
 use crate::version::{compare, is_prerelease};
 
-/// An error as gem and Bundler show it: the status and a line of text.
+/// How gem and Bundler are asked for credentials.
 #[derive(Debug)]
-pub struct GemError {
-    status: StatusCode,
-    message: String,
+pub struct GemChallenge;
+
+impl Challenge for GemChallenge {
+    const WWW_AUTHENTICATE: &'static str = "Basic realm=\"Entrepot RubyGems\"";
 }
 
-impl GemError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        GemError {
-            status,
-            message: message.into(),
-        }
-    }
-
-    fn not_found(message: impl Into<String>) -> Self {
-        GemError::new(StatusCode::NOT_FOUND, message)
-    }
-}
-
-impl From<ServiceError> for GemError {
-    fn from(e: ServiceError) -> Self {
-        let status = entrepot_http::error::status_of(&e);
-        GemError::new(status, entrepot_http::error::public_message(&e))
-    }
-}
-
-impl From<entrepot_store::StoreError> for GemError {
-    fn from(e: entrepot_store::StoreError) -> Self {
-        ServiceError::from(e).into()
-    }
-}
-
-impl IntoResponse for GemError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{}\n", self.message),
-        )
-            .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Entrepot RubyGems\""),
-            );
-        }
-        response
-    }
-}
+/// An error as gem and Bundler show it: the status and a line of text.
+pub type GemError = PlainError<GemChallenge>;
 
 type Result<T> = std::result::Result<T, GemError>;
 
@@ -112,20 +74,11 @@ impl Indexes {
     }
 }
 
-pub struct Request {
-    pub method: Method,
-    pub owner: String,
-    pub path: String,
-    pub query: Option<String>,
-    pub headers: HeaderMap,
-    pub body: Body,
-}
-
 pub async fn handle(
     state: AppState,
     indexes: Arc<Indexes>,
     caller: std::result::Result<Caller, ApiError>,
-    request: Request,
+    request: OwnerRequest,
 ) -> Response {
     // `gem signin` sends a password, which is not a token.
     if request.path == "api/v1/api_key" {
@@ -146,9 +99,9 @@ async fn route(
     state: &AppState,
     indexes: &Indexes,
     actor: &Actor,
-    request: Request,
+    request: OwnerRequest,
 ) -> Result<Response> {
-    let Request {
+    let OwnerRequest {
         method,
         owner,
         path,
@@ -158,7 +111,7 @@ async fn route(
     } = request;
     let read = method == Method::GET || method == Method::HEAD;
     let head = method == Method::HEAD;
-    let params = form(query.as_deref().unwrap_or(""));
+    let params = form_fields(query.as_deref().unwrap_or(""));
     match path.as_str() {
         "" if read => {
             // `gem` probes the source root and uses the compact index when it answers.
@@ -171,7 +124,7 @@ async fn route(
                 .await
                 .map_err(|_| GemError::new(StatusCode::BAD_REQUEST, "the form is too large"))?;
             let mut fields = params;
-            fields.extend(form(&String::from_utf8_lossy(&bytes)));
+            fields.extend(form_fields(&String::from_utf8_lossy(&bytes)));
             yank(state, actor, &owner, &fields).await
         }
         _ if !read => Err(GemError::new(
@@ -337,26 +290,7 @@ async fn api_read(
 /// A gem the caller cannot see: 401 asks anonymous callers to sign in, as
 /// for a private gem; signed-in ones get 404.
 fn missing(actor: &Actor, what: &str) -> GemError {
-    match actor {
-        Actor::Anonymous => ServiceError::Unauthenticated.into(),
-        Actor::User { .. } => GemError::not_found(format!("Could not find {what}")),
-    }
-}
-
-/// `application/x-www-form-urlencoded` fields.
-fn form(text: &str) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " "))
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    text.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+    unseen(actor, format!("Could not find {what}")).into()
 }
 
 fn text_response(head: bool, body: String) -> Response {
@@ -459,26 +393,7 @@ async fn rendered(
     let Some(account) = registry.meta.account_by_login(owner).await? else {
         return Err(missing(actor, owner));
     };
-    let packages = registry
-        .meta
-        .list_packages(PackageFilter {
-            owner_id: Some(account.id),
-            package_type: Some(PackageType::Rubygems),
-            ..PackageFilter::default()
-        })
-        .await?;
-    let mut visible = Vec::new();
-    let mut hidden = false;
-    for package in packages {
-        if registry.can_read(actor, &package).await? {
-            visible.push(package);
-        } else {
-            hidden = true;
-        }
-    }
-    if hidden && visible.is_empty() && matches!(actor, Actor::Anonymous) {
-        return Err(ServiceError::Unauthenticated.into());
-    }
+    let visible = visible_packages(state, actor, &account, PackageType::Rubygems).await?;
     let mut hasher = std::hash::DefaultHasher::new();
     for p in &visible {
         std::hash::Hash::hash(&(p.id, p.updated_at.timestamp_micros()), &mut hasher);

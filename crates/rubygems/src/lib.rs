@@ -15,14 +15,11 @@ mod yaml;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri};
-use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
 use entrepot_http::format::Snippet;
+use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
-use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+use entrepot_http::{AppState, PackageFormat};
 
 /// The RubyGems format, registered by the server binary.
 #[derive(Default)]
@@ -41,35 +38,9 @@ impl PackageFormat for RubyGems {
 
     fn router(&self) -> Router<AppState> {
         let indexes = Arc::clone(&self.indexes);
-        let dispatch = move |state: State<AppState>,
-                             caller: Result<Caller, ApiError>,
-                             method: Method,
-                             Path(params): Path<Vec<(String, String)>>,
-                             uri: Uri,
-                             headers: HeaderMap,
-                             body: Body| {
-            let mut owner = String::new();
-            let mut path = String::new();
-            for (k, v) in params {
-                match k.as_str() {
-                    "owner" => owner = v,
-                    _ => path = v,
-                }
-            }
-            let request = handlers::Request {
-                method,
-                owner,
-                path,
-                query: uri.query().map(str::to_owned),
-                headers,
-                body,
-            };
-            handlers::handle(state.0, Arc::clone(&indexes), caller, request)
-        };
-        Router::new()
-            .route("/rubygems/{owner}", any(dispatch.clone()))
-            .route("/rubygems/{owner}/", any(dispatch.clone()))
-            .route("/rubygems/{owner}/{*path}", any(dispatch))
+        owner_routes("rubygems", move |state, caller, request| {
+            handlers::handle(state, Arc::clone(&indexes), caller, request)
+        })
     }
 
     fn install_instructions(
