@@ -8,18 +8,14 @@
 
 mod common;
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Server, token};
+use common::process::{run, text};
+use common::{Server, make_public, server_with_alice, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 use sha2::Digest;
-
-/// How long one cargo command may take before the test gives up on it.
-const COMMAND_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// One cargo user: a `CARGO_HOME` that knows the registry as `entrepot`,
 /// and a target folder of its own.
@@ -103,50 +99,6 @@ impl Cargo {
     }
 }
 
-/// Runs `cmd` to its end, polling it until `COMMAND_TIMEOUT`; its output goes
-/// to files, so that a chatty client cannot block on a full pipe.
-fn run(cmd: &mut Command) -> Output {
-    let mut stdout = tempfile::tempfile().unwrap();
-    let mut stderr = tempfile::tempfile().unwrap();
-    let mut child = cmd
-        .stdout(stdout.try_clone().unwrap())
-        .stderr(stderr.try_clone().unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {COMMAND_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let read = |file: &mut std::fs::File| {
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        file.read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    Output {
-        status,
-        stdout: read(&mut stdout),
-        stderr: read(&mut stderr),
-    }
-}
-
-/// A command's stdout and stderr together.
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Writes a library crate `name` `version` under `parent`, publishable to
 /// `entrepot` only, with `deps` as its `[dependencies]` and `hi()` saying
 /// its name and version (and its dependency's `hi()` after a `+`, when
@@ -227,17 +179,10 @@ fn locked(project: &Path) -> Vec<(String, String, String)> {
     packages
 }
 
-/// A server with `alice` and `bob`, and alice's token with every package
-/// scope.
+/// `server_with_alice`, and the sparse index of alice's registry as cargo
+/// names it.
 fn setup(dir: &Path) -> (Server, String, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
+    let (server, t) = server_with_alice(dir);
     let index = format!("sparse+{}", server.url("/cargo/alice/index/"));
     (server, t, index)
 }
@@ -557,13 +502,7 @@ fn an_all_public_registry_builds_without_a_token() {
     let (server, t, index) = setup(dir.path());
     let alice = Cargo::new(dir.path(), "alice", &index);
     alice.publish(&library(dir.path(), "alpha", "1.0.0", "", None), &t);
-    let patched = Client::new()
-        .patch(server.url("/api/v3/user/packages/cargo/alpha"))
-        .bearer_auth(&t)
-        .json(&serde_json::json!({"visibility": "public"}))
-        .send()
-        .unwrap();
-    assert_eq!(patched.status(), 200, "{}", patched.text().unwrap());
+    make_public(&server, &t, "cargo", "alpha");
 
     let config: Value = Client::new()
         .get(server.url("/cargo/alice/index/config.json"))

@@ -9,9 +9,8 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
 
-use common::{Server, token};
+use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -117,23 +116,10 @@ fn detail(value: &Value) -> String {
         .unwrap_or_default()
         .to_owned()
 }
-
-fn setup(dir: &Path) -> (Server, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    (server, t)
-}
-
 #[test]
 fn config_json_challenges_anonymous_callers_of_a_private_registry() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     publish_ok(
         &server,
         &t,
@@ -192,7 +178,7 @@ fn config_json_challenges_anonymous_callers_of_a_private_registry() {
 #[test]
 fn index_files_have_cargos_layout_lines_and_validators() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for name in ["a", "ab", "abc"] {
         publish_ok(
             &server,
@@ -339,24 +325,10 @@ fn index_files_have_cargos_layout_lines_and_validators() {
     );
 }
 
-/// Files under `dir` named `name`, anywhere.
-fn files_named(dir: &Path, name: &str) -> usize {
-    let mut found = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found += files_named(&path, name);
-        } else if path.file_name().is_some_and(|n| n == name) {
-            found += 1;
-        }
-    }
-    found
-}
-
 #[test]
 fn refused_publishes_say_why_and_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let good = crate_of("tiny", "1.0.0");
     let truncated = {
         let mut b = body(&metadata("tiny", "1.0.0"), &good);
@@ -492,7 +464,7 @@ fn refused_publishes_say_why_and_leave_nothing_behind() {
 #[test]
 fn search_owners_yank_and_counted_downloads() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for (name, vers) in [
         ("alpha", "1.0.0"),
         ("alpha", "1.1.0"),
@@ -669,7 +641,7 @@ fn search_owners_yank_and_counted_downloads() {
 #[test]
 fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     server.admin(&["repo", "create", "alice/tiny-src"]);
     let mut json = metadata("tiny", "1.0.0");
     json["repository"] = json!("https://github.com/alice/tiny-src.git");

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine;
-use common::npm::{NpmUser, package, project, text};
+use common::npm::{NpmUser, package, project};
+use common::process::text;
 use common::{Server, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};

@@ -9,13 +9,13 @@
 
 mod common;
 
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Server, token};
+use common::process::{run_within, text};
+use common::{Server, alice_packages, make_public, server_with_alice, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -101,7 +101,7 @@ impl NuGet {
         let mut all = vec![NUGET_EXE];
         all.extend_from_slice(args);
         all.push("-NonInteractive");
-        run(&mut self.command("mono", &all))
+        run_within(&mut self.command("mono", &all), COMMAND_TIMEOUT)
     }
 
     /// NuGet.exe `ARGS -NonInteractive -ConfigFile CONFIG`.
@@ -179,7 +179,7 @@ impl NuGet {
             "-NonInteractive",
         ];
         args.extend_from_slice(more);
-        run(&mut self.command(NUGET_2, &args))
+        run_within(&mut self.command(NUGET_2, &args), COMMAND_TIMEOUT)
     }
 
     /// The folders `install` made (`ID.VERSION`), sorted.
@@ -279,50 +279,6 @@ fn feed_config(
     path
 }
 
-/// Runs `cmd` to its end, polling it until `COMMAND_TIMEOUT`; its output goes
-/// to files, so that a chatty client cannot block on a full pipe.
-fn run(cmd: &mut Command) -> Output {
-    let mut stdout = tempfile::tempfile().unwrap();
-    let mut stderr = tempfile::tempfile().unwrap();
-    let mut child = cmd
-        .stdout(stdout.try_clone().unwrap())
-        .stderr(stderr.try_clone().unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {COMMAND_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let read = |file: &mut std::fs::File| {
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        file.read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    Output {
-        status,
-        stdout: read(&mut stdout),
-        stderr: read(&mut stderr),
-    }
-}
-
-/// A command's stdout and stderr together.
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Asserts that `out` succeeded and said `expected`.
 fn assert_said(out: &Output, expected: &str) {
     assert!(
@@ -347,31 +303,6 @@ fn get_json(url: &str, user: &str, token: &str) -> (u16, Value) {
         .unwrap();
     let status = response.status().as_u16();
     (status, response.json().unwrap_or(Value::Null))
-}
-
-/// Makes `owner`'s NuGet package `name` public through the REST API.
-fn make_public(server: &Server, token: &str, name: &str) {
-    let response = Client::new()
-        .patch(server.url(&format!("/api/v3/user/packages/nuget/{name}")))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"visibility": "public"}))
-        .send()
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().unwrap());
-}
-
-/// A server with the users `alice` and `bob`; alice's token with every
-/// package scope.
-fn server_with_alice(dir: &Path) -> (Server, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    (server, t)
 }
 
 #[test]
@@ -456,13 +387,7 @@ fn nuget_exe_pushes_installs_restores_and_lists_private_packages_and_prereleases
 
     // The REST API knows the package (by its lowercase id), private and in
     // the repository its nuspec named.
-    let packages: Value = Client::new()
-        .get(server.url("/api/v3/users/alice/packages?package_type=nuget"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let packages = alice_packages(&server, &t, "nuget");
     assert_eq!(packages.as_array().map(Vec::len), Some(1), "{packages}");
     assert_eq!(packages[0]["name"], "tiny.demo", "{packages}");
     assert_eq!(packages[0]["package_type"], "nuget");
@@ -565,7 +490,7 @@ fn nuget_exe_delete_unlists_a_version_which_stays_installable_by_number() {
     // NuGet 2.8, which honours listing, takes 1.0.0 through the v2 feed
     // (once the package is public, as it cannot sign in), and 1.1.0 by its
     // number.
-    make_public(&server, &t, "tiny.demo");
+    make_public(&server, &t, "nuget", "tiny.demo");
     let feed = server.url("/nuget/alice/api/v2/");
     let v2 = NuGet::new(dir.path(), "v2", &config);
     assert_said(
@@ -597,7 +522,7 @@ fn debian_nuget_2_8_installs_and_pushes_through_the_v2_feed() {
     assert!(!out.status.success(), "{}", text(&out));
     assert!(early.installed().is_empty());
 
-    make_public(&server, &t, "tiny.demo");
+    make_public(&server, &t, "nuget", "tiny.demo");
     let v2 = NuGet::new(dir.path(), "v2", &config);
     assert_said(
         &v2.install_v2("Tiny.Demo", &feed, &[]),
@@ -619,17 +544,20 @@ fn debian_nuget_2_8_installs_and_pushes_through_the_v2_feed() {
     let newer = pusher.pack("Tiny.Demo", "1.2.0", "");
     std::fs::copy(&newer, v2.root.join("Tiny.Demo.1.2.0.nupkg")).unwrap();
     let push_url = server.url("/nuget/alice/api/v2/package");
-    let out = run(&mut v2.command(
-        NUGET_2,
-        &[
-            "push",
-            "Tiny.Demo.1.2.0.nupkg",
-            &t,
-            "-Source",
-            &push_url,
-            "-NonInteractive",
-        ],
-    ));
+    let out = run_within(
+        &mut v2.command(
+            NUGET_2,
+            &[
+                "push",
+                "Tiny.Demo.1.2.0.nupkg",
+                &t,
+                "-Source",
+                &push_url,
+                "-NonInteractive",
+            ],
+        ),
+        COMMAND_TIMEOUT,
+    );
     assert_said(&out, "Your package was pushed.");
     let (status, flat) = get_json(
         &server.url("/nuget/alice/v3/flat/tiny.demo/index.json"),

@@ -9,7 +9,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{Server, token};
+use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
 
@@ -111,23 +111,10 @@ fn json(r: Response) -> Value {
     };
     serde_json::from_str(&text).unwrap()
 }
-
-fn setup(dir: &std::path::Path) -> (Server, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    (server, t)
-}
-
 #[test]
 fn the_service_index_names_every_resource() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _) = setup(dir.path());
+    let (server, _) = server_with_alice(dir.path());
     let index = json(
         get_as(&server, None, "/nuget/alice/index.json")
             .send()
@@ -167,7 +154,7 @@ const DEPS: &str = r#"<dependencies><group targetFramework=".NETStandard2.0"><de
 /// Four versions of `Tiny.Demo`: two releases, a prerelease, and a SemVer 2
 /// prerelease with build metadata.
 fn demo(dir: &std::path::Path) -> (Server, String) {
-    let (server, t) = setup(dir);
+    let (server, t) = server_with_alice(dir);
     for v in ["1.0.0", "1.1.0", "2.0.0-beta", "2.0.0-rc.1+build.5"] {
         let (status, text) = push(&server, &t, &package("Tiny.Demo", v, DEPS));
         assert_eq!(status, 201, "{v}: {text}");
@@ -358,7 +345,7 @@ fn search_and_autocomplete_filter_prereleases_and_semver_levels() {
 #[test]
 fn many_versions_are_paged_and_each_page_is_served() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for minor in 0..130 {
         let (status, text) = push(&server, &t, &package("Paged", &format!("1.{minor}.0"), ""));
         assert_eq!(status, 201, "{text}");
@@ -398,7 +385,7 @@ fn many_versions_are_paged_and_each_page_is_served() {
 #[test]
 fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0"] {
         assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
     }
@@ -453,7 +440,7 @@ fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
 #[test]
 fn symbol_packages_are_stored_beside_their_package() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let symbols = |v: &str| {
         let spec = nuspec(
             "Tiny.Demo",
@@ -494,24 +481,10 @@ fn symbol_packages_are_stored_beside_their_package() {
     assert_eq!(fetched.bytes().unwrap().to_vec(), symbols("1.0.0"));
 }
 
-/// Files under `dir` named `name`, anywhere.
-fn files_named(dir: &std::path::Path, name: &str) -> usize {
-    let mut found = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found += files_named(&path, name);
-        } else if path.file_name().is_some_and(|n| n == name) {
-            found += 1;
-        }
-    }
-    found
-}
-
 #[test]
 fn refused_packages_get_a_reason_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let spec = nuspec("Tiny.Demo", "1.0.0", "");
     let xxe = "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><package><metadata><id>&e;</id></metadata></package>";
     for (body, reason) in [
@@ -572,7 +545,7 @@ fn refused_packages_get_a_reason_and_leave_nothing() {
 #[test]
 fn the_v2_feed_answers_the_queries_nuget_2_and_nuget_list_send() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0", "2.0.0-beta"] {
         assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
     }

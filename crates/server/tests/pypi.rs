@@ -11,18 +11,14 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Server, token};
+use common::process::{run, text};
+use common::{Server, alice_packages, make_public, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;
-
-/// How long one client command may take before the test gives up on it.
-const COMMAND_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// The PEP 691 media type of the JSON simple index.
 const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
@@ -245,50 +241,6 @@ impl Venv<'_> {
     fn hi(&self, path: Option<&Path>) -> String {
         self.python("import tinypkg; print(tinypkg.hi())", path)
     }
-}
-
-/// Runs `cmd` to its end, polling it until `COMMAND_TIMEOUT`; its output goes
-/// to files, so that a chatty client cannot block on a full pipe.
-fn run(cmd: &mut Command) -> Output {
-    let mut stdout = tempfile::tempfile().unwrap();
-    let mut stderr = tempfile::tempfile().unwrap();
-    let mut child = cmd
-        .stdout(stdout.try_clone().unwrap())
-        .stderr(stderr.try_clone().unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {COMMAND_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let read = |file: &mut std::fs::File| {
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        file.read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    Output {
-        status,
-        stdout: read(&mut stdout),
-        stderr: read(&mut stderr),
-    }
-}
-
-/// A command's stdout and stderr together.
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn file_name(path: &Path) -> String {
@@ -594,13 +546,7 @@ fn twine_uploads_a_wheel_and_an_sdist_that_pip_installs_plainly_hash_checked_and
     assert_eq!(std::fs::read_dir(&downloads).unwrap().count(), 1);
 
     // The REST API knows the package, private and in its repository.
-    let packages: Value = Client::new()
-        .get(server.url("/api/v3/users/alice/packages?package_type=pypi"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let packages = alice_packages(&server, &t, "pypi");
     assert_eq!(packages.as_array().unwrap().len(), 1, "{packages}");
     assert_eq!(packages[0]["name"], PROJECT, "{packages}");
     assert_eq!(packages[0]["package_type"], "pypi");
@@ -795,14 +741,7 @@ fn a_private_index_wants_alices_credentials_until_the_project_is_public() {
     );
 
     // Made public, the project installs without credentials.
-    let made_public = Client::new()
-        .patch(server.url(&format!("/api/v3/user/packages/pypi/{PROJECT}")))
-        .bearer_auth(&t)
-        .json(&json!({"visibility": "public"}))
-        .send()
-        .unwrap();
-    assert_eq!(made_public.status(), 200);
-    let made_public: Value = made_public.json().unwrap();
+    let made_public = make_public(&server, &t, "pypi", PROJECT);
     assert_eq!(made_public["visibility"], "public", "{made_public}");
     let page = project_json(&server, None);
     assert_eq!(page["versions"], json!(["1.0.0"]), "{page}");

@@ -7,7 +7,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{Server, token};
+use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -123,25 +123,12 @@ fn get(server: &Server, token: Option<&str>, path: &str, accept: Option<&str>) -
     }
     r.send().unwrap()
 }
-
-fn setup(dir: &std::path::Path) -> (Server, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    (server, t)
-}
-
 const PIP_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
 
 #[test]
 fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let upload = Upload::wheel("1.0.0");
     assert_eq!(upload.send(&server, Some(&t)), (200, "OK\n".into()));
 
@@ -229,24 +216,10 @@ fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
     );
 }
 
-/// Files under `dir` named `name`, anywhere.
-fn files_named(dir: &std::path::Path, name: &str) -> usize {
-    let mut found = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found += files_named(&path, name);
-        } else if path.file_name().is_some_and(|n| n == name) {
-            found += 1;
-        }
-    }
-    found
-}
-
 #[test]
 fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let mut cases = Vec::new();
     let mut wrong_sha = Upload::wheel("1.0.0");
     wrong_sha.sha256 = Some(hex::encode(Sha256::digest(b"other")));
@@ -302,7 +275,7 @@ fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
 #[test]
 fn yanks_carry_a_reason_and_downloads_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0"] {
         assert_eq!(Upload::wheel(v).send(&server, Some(&t)).0, 200);
     }

@@ -8,18 +8,14 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-use common::{Server, token};
+use common::process::{run, text};
+use common::{Server, alice_packages, make_public, token};
 use reqwest::blocking::Client;
-
-/// How long one client command may take before the test gives up on it.
-const COMMAND_TIMEOUT: Duration = Duration::from_mins(5);
 
 /// Where Debian keeps the Bundler gem that `/usr/bin/bundle` runs (2.3.15;
 /// without it on `GEM_PATH`, Ruby's default Bundler 2.3.7 would run).
@@ -163,50 +159,6 @@ impl Ruby {
         all.extend_from_slice(args);
         self.ok(&self.root, "ruby", &all)
     }
-}
-
-/// Runs `cmd` to its end, polling it until `COMMAND_TIMEOUT`; its output goes
-/// to files, so that a chatty client cannot block on a full pipe.
-fn run(cmd: &mut Command) -> Output {
-    let mut stdout = tempfile::tempfile().unwrap();
-    let mut stderr = tempfile::tempfile().unwrap();
-    let mut child = cmd
-        .stdout(stdout.try_clone().unwrap())
-        .stderr(stderr.try_clone().unwrap())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
-    let deadline = Instant::now() + COMMAND_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} still ran after {COMMAND_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let read = |file: &mut std::fs::File| {
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0)).unwrap();
-        file.read_to_end(&mut bytes).unwrap();
-        bytes
-    };
-    Output {
-        status,
-        stdout: read(&mut stdout),
-        stderr: read(&mut stderr),
-    }
-}
-
-/// A command's stdout and stderr together.
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The gem source of `owner`, with `user:token` in it when given.
@@ -447,13 +399,7 @@ fn gem_pushes_installs_lists_and_yanks_private_gems_and_prereleases() {
     assert!(found.contains("tinygem (2.0.0.pre1)"), "{found}");
 
     // The REST API knows the package, private and in its repository.
-    let packages: serde_json::Value = Client::new()
-        .get(server.url("/api/v3/users/alice/packages?package_type=rubygems"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let packages = alice_packages(&server, &t, "rubygems");
     assert_eq!(packages[0]["name"], "tinygem", "{packages}");
     assert_eq!(packages[0]["package_type"], "rubygems");
     assert_eq!(packages[0]["visibility"], "private");
@@ -782,13 +728,7 @@ fn a_public_gem_installs_without_credentials_with_gem_and_bundler() {
         let out = pusher.push(&gem, &host, Some(&t));
         assert!(out.status.success(), "{}", text(&out));
     }
-    let made_public = Client::new()
-        .patch(server.url("/api/v3/user/packages/rubygems/opengem"))
-        .bearer_auth(&t)
-        .json(&serde_json::json!({"visibility": "public"}))
-        .send()
-        .unwrap();
-    assert_eq!(made_public.status(), 200);
+    make_public(&server, &t, "rubygems", "opengem");
 
     // Anonymous callers see the public gem in the indexes, and only it.
     let (status, _, versions) = get(&server.url("/rubygems/alice/versions"), None);

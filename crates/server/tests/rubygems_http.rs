@@ -6,10 +6,9 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::Command;
 
-use common::{Server, token};
+use common::{Server, alice_packages, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, Response};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -96,23 +95,10 @@ fn get(server: &Server, path: &str, auth: Option<&str>, headers: &[(&str, &str)]
 fn md5_hex(bytes: &[u8]) -> String {
     hex::encode(md5::Md5::digest(bytes))
 }
-
-fn setup(dir: &Path) -> (Server, String) {
-    let server = Server::start(dir);
-    server.admin(&["user", "create", "alice"]);
-    server.admin(&["user", "create", "bob"]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    (server, t)
-}
-
 #[test]
 fn the_compact_index_serves_etags_ranges_and_md5s_that_agree() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0"] {
         let (status, text) = push(&server, Some(&t), gem_of(&gemspec("tiny", v, None), false));
         assert_eq!(status, 200, "{text}");
@@ -185,7 +171,7 @@ fn the_compact_index_serves_etags_ranges_and_md5s_that_agree() {
 #[test]
 fn private_gems_challenge_anonymous_callers_and_hide_from_others() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let (status, _) = push(
         &server,
         Some(&t),
@@ -241,24 +227,10 @@ fn private_gems_challenge_anonymous_callers_and_hide_from_others() {
     assert_eq!(status, 403);
 }
 
-/// Files under `dir` named `name`, anywhere.
-fn files_named(dir: &Path, name: &str) -> usize {
-    let mut found = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found += files_named(&path, name);
-        } else if path.file_name().is_some_and(|n| n == name) {
-            found += 1;
-        }
-    }
-    found
-}
-
 #[test]
 fn refused_gems_get_a_reason_and_leave_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     let evil = "--- !ruby/object:Gem::Installer\nname: x\n".to_owned();
     for (gem, reason) in [
         (b"not a gem at all".to_vec(), "not a valid tar"),
@@ -279,13 +251,7 @@ fn refused_gems_get_a_reason_and_leave_nothing_behind() {
         assert!(text.contains(reason), "{reason}: {text}");
         assert_eq!(files_named(dir.path(), &sha), 0, "{reason}: blob left");
     }
-    let listed: serde_json::Value = Client::new()
-        .get(server.url("/api/v3/users/alice/packages?package_type=rubygems"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let listed = alice_packages(&server, &t, "rubygems");
     assert_eq!(listed, serde_json::json!([]));
     // Re-pushing a version is a conflict and keeps the first file.
     let first = gem_of(&gemspec("tiny", "1.0.0", None), false);
@@ -322,7 +288,7 @@ fn ruby(script: &str, input: &[u8]) -> String {
 #[test]
 fn the_dependency_and_json_apis_describe_what_was_pushed() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for (name, v, dep) in [
         ("base", "1.0.0", None),
         ("app", "1.0.0", Some("base")),
@@ -405,7 +371,7 @@ fn the_dependency_and_json_apis_describe_what_was_pushed() {
 #[test]
 fn yanks_and_rest_deletes_reach_every_index_and_the_page_shows_the_gem() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, t) = setup(dir.path());
+    let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0"] {
         assert_eq!(
             push(&server, Some(&t), gem_of(&gemspec("tiny", v, None), false)).0,
@@ -512,7 +478,7 @@ fn yanks_and_rest_deletes_reach_every_index_and_the_page_shows_the_gem() {
 #[test]
 fn gem_signin_trades_a_password_for_a_key_that_pushes() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _) = setup(dir.path());
+    let (server, _) = server_with_alice(dir.path());
     let out = server.admin_input(
         &["user", "set-password", "alice"],
         Some("correct horse battery\n"),

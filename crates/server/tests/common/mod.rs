@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod npm;
+pub mod process;
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -213,6 +214,62 @@ pub fn token(server: &Server, user: &str, scopes: &str) -> String {
         "token create prints the token and nothing else: {text:?}"
     );
     lines[0].to_owned()
+}
+
+/// A server with the users `alice` and `bob`; alice's token with every
+/// package scope.
+pub fn server_with_alice(dir: &Path) -> (Server, String) {
+    let server = Server::start(dir);
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["user", "create", "bob"]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    (server, t)
+}
+
+/// alice's packages of `package_type`, listed by the REST API for `token`.
+pub fn alice_packages(server: &Server, token: &str, package_type: &str) -> Value {
+    reqwest::blocking::Client::new()
+        .get(server.url(&format!(
+            "/api/v3/users/alice/packages?package_type={package_type}"
+        )))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// Makes the signed-in user's `package_type` package `name` public through
+/// the REST API; returns the package as the API then describes it.
+pub fn make_public(server: &Server, token: &str, package_type: &str, name: &str) -> Value {
+    let response = reqwest::blocking::Client::new()
+        .patch(server.url(&format!("/api/v3/user/packages/{package_type}/{name}")))
+        .bearer_auth(token)
+        .json(&json!({"visibility": "public"}))
+        .send()
+        .unwrap();
+    let status = response.status();
+    let body = response.text().unwrap();
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Files under `dir` named `name`, anywhere.
+pub fn files_named(dir: &Path, name: &str) -> usize {
+    let mut found = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found += files_named(&path, name);
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found += 1;
+        }
+    }
+    found
 }
 
 pub fn read_to_string(mut r: impl Read) -> String {

@@ -60,14 +60,6 @@ impl NpmUser {
     }
 }
 
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// Writes a package folder for `name`@`version` with a README.
 pub fn package(parent: &Path, name: &str, version: &str) -> PathBuf {
     let dir = parent.join(format!("{}-{version}", name.replace(['@', '/'], "_")));
