@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
+use entrepot_http::format::{Snippet, VersionStatus};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
@@ -40,6 +40,15 @@ impl PackageFormat for CargoRegistry {
         owner_routes("cargo", move |state, caller, request| {
             handlers::handle(state, Arc::clone(&cache), caller, request)
         })
+    }
+
+    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
+        (version.metadata.get("yanked") == Some(&serde_json::Value::Bool(true))).then_some(
+            VersionStatus {
+                label: "yanked",
+                detail: None,
+            },
+        )
     }
 
     fn install_instructions(

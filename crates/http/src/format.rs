@@ -17,6 +17,16 @@ pub struct Snippet {
     pub body: String,
 }
 
+/// Why a version is not plainly available, for the package page: npm's
+/// deprecation, a yank, an unlisting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionStatus {
+    /// A word for the badge, e.g. "yanked".
+    pub label: &'static str,
+    /// The reason, when the publisher gave one.
+    pub detail: Option<String>,
+}
+
 pub trait PackageFormat: Send + Sync + 'static {
     /// GitHub's `package_type` this format serves.
     fn package_type(&self) -> PackageType;
@@ -36,6 +46,12 @@ pub trait PackageFormat: Send + Sync + 'static {
     /// a version's tags, for formats whose GitHub schema has one
     /// (containers: `container`).
     fn rest_tags_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The version's standing where it is not plainly available.
+    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
+        let _ = version;
         None
     }
 

@@ -12,7 +12,7 @@ mod publish;
 use axum::Router;
 use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
+use entrepot_http::format::{Snippet, VersionStatus};
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
 
@@ -46,6 +46,14 @@ impl PackageFormat for Npm {
 
     fn full_name(&self, package: &Package) -> String {
         format!("@{}/{}", package.owner_login, package.name)
+    }
+
+    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
+        let message = version.metadata.get("deprecated")?.as_str()?;
+        Some(VersionStatus {
+            label: "deprecated",
+            detail: Some(message.to_owned()),
+        })
     }
 
     fn install_instructions(

@@ -13,7 +13,7 @@ mod version;
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
+use entrepot_http::format::{Snippet, VersionStatus};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
@@ -36,6 +36,15 @@ impl PackageFormat for NuGet {
 
     fn full_name(&self, package: &Package) -> String {
         package.name.clone()
+    }
+
+    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
+        (version.metadata.get("listed") == Some(&serde_json::Value::Bool(false))).then_some(
+            VersionStatus {
+                label: "unlisted",
+                detail: None,
+            },
+        )
     }
 
     fn install_instructions(

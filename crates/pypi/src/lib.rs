@@ -8,7 +8,7 @@ mod pep440;
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
+use entrepot_http::format::{Snippet, VersionStatus};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
@@ -27,6 +27,20 @@ impl PackageFormat for Pypi {
 
     fn router(&self) -> Router<AppState> {
         owner_routes("pypi", handlers::handle)
+    }
+
+    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
+        match version.metadata.get("yanked")? {
+            serde_json::Value::String(reason) => Some(VersionStatus {
+                label: "yanked",
+                detail: Some(reason.clone()).filter(|r| !r.is_empty()),
+            }),
+            serde_json::Value::Bool(true) => Some(VersionStatus {
+                label: "yanked",
+                detail: None,
+            }),
+            _ => None,
+        }
     }
 
     fn install_instructions(

@@ -323,6 +323,17 @@ fn index_files_have_cargos_layout_lines_and_validators() {
         pubtime.as_str(),
         "a yank keeps the publish time"
     );
+    let page = with(
+        Client::new().get(server.url("/users/alice/packages/cargo/package/Rich_Crate")),
+        Some(&t),
+        &[],
+    )
+    .text()
+    .unwrap();
+    assert!(
+        page.contains("<span class=\"badge warn\">yanked</span>"),
+        "{page}"
+    );
 }
 
 #[test]

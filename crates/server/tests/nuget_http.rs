@@ -420,6 +420,17 @@ fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
         .unwrap(),
     );
     assert_eq!(leaf["listed"], false);
+    let page = Client::new()
+        .get(server.url("/users/alice/packages/nuget/package/tiny.demo"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("<span class=\"badge warn\">unlisted</span>"),
+        "{page}"
+    );
     let nupkg = get_as(
         &server,
         Some(&t),

@@ -273,7 +273,7 @@ fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
 }
 
 #[test]
-fn yanks_carry_a_reason_and_downloads_are_counted() {
+fn yanks_carry_a_reason_shown_in_the_index_and_on_the_page() {
     let dir = tempfile::tempdir().unwrap();
     let (server, t) = server_with_alice(dir.path());
     for v in ["1.0.0", "1.1.0"] {
@@ -312,6 +312,21 @@ fn yanks_carry_a_reason_and_downloads_are_counted() {
         .text()
         .unwrap();
     assert!(html.contains("data-yanked=\"broken on Windows\""), "{html}");
+    let page = Client::new()
+        .get(server.url("/users/alice/packages/pypi/package/tiny-pkg?version=1.1.0"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        page.contains("This version is yanked: broken on Windows"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<span class=\"badge warn\">yanked</span>"),
+        "{page}"
+    );
     assert_eq!(yank(&t, "unyank"), 200);
     let doc: Value = get(
         &server,
@@ -322,7 +337,23 @@ fn yanks_carry_a_reason_and_downloads_are_counted() {
     .json()
     .unwrap();
     assert_eq!(doc["files"][1]["yanked"], false);
+}
 
+#[test]
+fn downloads_of_files_are_counted_and_shown_on_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, t) = server_with_alice(dir.path());
+    for v in ["1.0.0", "1.1.0"] {
+        assert_eq!(Upload::wheel(v).send(&server, Some(&t)).0, 200);
+    }
+    let doc: Value = get(
+        &server,
+        Some(&t),
+        "/pypi/alice/simple/tiny-pkg/",
+        Some(PIP_ACCEPT),
+    )
+    .json()
+    .unwrap();
     // Downloads: the wheel counts, its metadata file does not.
     let url = doc["files"][1]["url"].as_str().unwrap().to_owned();
     for suffix in ["", ".metadata", ""] {

@@ -236,7 +236,8 @@ struct VersionRow {
     published: String,
     published_iso: String,
     publisher: Option<String>,
-    deprecated: Option<String>,
+    /// A badge for a deprecated, yanked or unlisted version.
+    status: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -315,6 +316,8 @@ async fn render_package(
         None => versions.first(),
     };
     let tags = meta.tags(package.id).await?;
+    let format = state.format(package.package_type);
+    let status_of = |v: &entrepot_core::Version| format.and_then(|f| f.version_status(v));
     let version_ctx = match selected {
         Some(v) => {
             let files: Vec<FileRow> = meta
@@ -333,7 +336,8 @@ async fn render_package(
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
                 tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
-                deprecated => v.metadata.get("deprecated").and_then(|d| d.as_str()).map(str::to_owned),
+                status => status_of(v).map(|st| st.label),
+                status_detail => status_of(v).and_then(|st| st.detail),
                 files => files,
             })
         }
@@ -386,11 +390,7 @@ async fn render_package(
             published: day(&v.created_at),
             published_iso: v.created_at.to_rfc3339(),
             publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
-            deprecated: v
-                .metadata
-                .get("deprecated")
-                .and_then(|d| d.as_str())
-                .map(str::to_owned),
+            status: status_of(v).map(|st| st.label),
         })
         .collect();
     Ok(Some(context! {
