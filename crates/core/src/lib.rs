@@ -2,12 +2,14 @@
 //! that decides who may do what. No I/O lives here, so every rule is testable
 //! in isolation and shared by every wire protocol.
 
+pub mod advisory;
 pub mod authz;
 pub mod model;
 pub mod names;
 pub mod scope;
 pub mod token;
 
+pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};
 pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, authorize};
 pub use model::*;
 pub use scope::{Scope, Scopes};

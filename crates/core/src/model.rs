@@ -231,3 +231,42 @@ pub struct AuditEntry {
     pub detail: Option<String>,
     pub at: Timestamp,
 }
+
+string_enum! {
+    /// An advisory's ecosystem, named as GitHub names them
+    /// (`security-advisory-ecosystems`).
+    Ecosystem {
+        Npm = "npm",
+        Maven = "maven",
+        Rubygems = "rubygems",
+        Nuget = "nuget",
+        Pip = "pip",
+        Rust = "rust",
+    }
+}
+
+impl Ecosystem {
+    /// The ecosystem a package's advisories belong to; containers have none.
+    pub fn of(package_type: PackageType) -> Option<Ecosystem> {
+        match package_type {
+            PackageType::Npm => Some(Ecosystem::Npm),
+            PackageType::Maven => Some(Ecosystem::Maven),
+            PackageType::Rubygems => Some(Ecosystem::Rubygems),
+            PackageType::Nuget => Some(Ecosystem::Nuget),
+            PackageType::Pypi => Some(Ecosystem::Pip),
+            PackageType::Cargo => Some(Ecosystem::Rust),
+            PackageType::Docker | PackageType::Container => None,
+        }
+    }
+}
+
+string_enum! {
+    /// An advisory's severity, as GitHub grades them.
+    Severity { Low = "low", Medium = "medium", High = "high", Critical = "critical" }
+}
+
+string_enum! {
+    /// Where an advisory is in its review: drafted by the package's admins,
+    /// published by a site administrator, withdrawn by one.
+    AdvisoryState { Draft = "draft", Published = "published", Withdrawn = "withdrawn" }
+}

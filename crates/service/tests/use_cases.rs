@@ -415,3 +415,198 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
     assert!(r.meta.blob_referenced(&left[0]).await.unwrap());
     assert!(r.meta.package_by_id(other.id).await.unwrap().is_none());
 }
+
+fn advisory_draft(name: &str) -> entrepot_service::advisories::AdvisoryChanges {
+    use entrepot_core::{AdvisoryPackage, Ecosystem, Severity, Vulnerability};
+    entrepot_service::advisories::AdvisoryChanges {
+        summary: Some("Prototype pollution".into()),
+        description: Some("Details.".into()),
+        vulnerabilities: Some(vec![Vulnerability {
+            package: AdvisoryPackage {
+                ecosystem: Ecosystem::Npm,
+                name: name.into(),
+            },
+            vulnerable_version_range: Some("< 1.0.1".into()),
+            patched_versions: Some("1.0.1".into()),
+            vulnerable_functions: vec![],
+        }]),
+        severity: Some(Some(Severity::High)),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one scenario reads best as one story")]
+async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
+    use entrepot_core::AdvisoryState;
+    use entrepot_service::advisories::{AdvisoryChanges, AdvisoryQuery};
+    let w = world().await;
+    let r = &w.registry;
+    r.create_user("root", None, true, None).await.unwrap();
+    let alice = actor(r, "alice", "read:packages,write:packages").await;
+    let bob = actor(r, "bob", "read:packages,write:packages").await;
+    let root = actor(r, "root", "read:packages,write:packages").await;
+    let (pkg, _) = r
+        .publish(&alice, publication(r, "alice", "lib", "1.0.0").await)
+        .await
+        .unwrap();
+    r.publish(&alice, publication(r, "alice", "lib", "1.0.1").await)
+        .await
+        .unwrap();
+    r.meta
+        .update_package(
+            pkg.id,
+            PackageUpdate {
+                visibility: Some(Visibility::Public),
+                ..PackageUpdate::default()
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let pkg = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
+
+    // Only the package's admins draft; a reader may not (403).
+    assert!(matches!(
+        r.create_advisory(&bob, &pkg, advisory_draft("lib")).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    assert!(matches!(
+        r.create_advisory(&alice, &pkg, advisory_draft("other"))
+            .await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let draft = r
+        .create_advisory(&alice, &pkg, advisory_draft("lib"))
+        .await
+        .unwrap();
+    assert_eq!(draft.state, AdvisoryState::Draft);
+    assert!(draft.ghsa_id.starts_with("GHSA-"));
+
+    // A draft is hidden: 404 signed in, 401 anonymous; nowhere in lists.
+    assert!(matches!(
+        r.advisory(&bob, &draft.ghsa_id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        r.advisory(&Actor::Anonymous, &draft.ghsa_id).await,
+        Err(ServiceError::Unauthenticated)
+    ));
+    assert!(
+        r.advisories_for_package(&bob, &pkg)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        r.advisories_for_package(&alice, &pkg).await.unwrap().len(),
+        1
+    );
+    assert!(
+        r.list_advisories(&alice, &AdvisoryQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Bob cannot edit what he cannot see; alice may not publish her own.
+    let publish = || AdvisoryChanges {
+        state: Some(AdvisoryState::Published),
+        ..AdvisoryChanges::default()
+    };
+    assert!(matches!(
+        r.update_advisory(&bob, &draft.ghsa_id, publish()).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        r.update_advisory(&alice, &draft.ghsa_id, publish()).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    let edited = r
+        .update_advisory(
+            &alice,
+            &draft.ghsa_id,
+            AdvisoryChanges {
+                summary: Some("Prototype pollution in merge".into()),
+                ..AdvisoryChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.summary, "Prototype pollution in merge");
+
+    let published = r
+        .update_advisory(&root, &draft.ghsa_id, publish())
+        .await
+        .unwrap();
+    assert_eq!(published.state, AdvisoryState::Published);
+    assert!(published.published_at.is_some());
+    assert!(r.advisory(&Actor::Anonymous, &draft.ghsa_id).await.is_ok());
+    // Bob reads it now, but may not edit it (403).
+    assert!(matches!(
+        r.update_advisory(
+            &bob,
+            &draft.ghsa_id,
+            AdvisoryChanges {
+                summary: Some("x".into()),
+                ..AdvisoryChanges::default()
+            }
+        )
+        .await,
+        Err(ServiceError::Forbidden(_))
+    ));
+    let affects = |v: Option<&str>| AdvisoryQuery {
+        affects: Some(("lib".into(), v.map(str::to_owned))),
+        ..AdvisoryQuery::default()
+    };
+    assert_eq!(
+        r.list_advisories(&bob, &affects(Some("1.0.0")))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        r.list_advisories(&bob, &affects(Some("1.0.1")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let affected = r.affected_versions(&bob, &pkg).await.unwrap();
+    assert_eq!(affected.len(), 1);
+    assert_eq!(
+        affected[0]
+            .1
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["1.0.0"]
+    );
+
+    // Back to draft is no transition; withdrawing is.
+    assert!(matches!(
+        r.update_advisory(
+            &root,
+            &draft.ghsa_id,
+            AdvisoryChanges {
+                state: Some(AdvisoryState::Draft),
+                ..AdvisoryChanges::default()
+            }
+        )
+        .await,
+        Err(ServiceError::Invalid(_))
+    ));
+    let withdrawn = r
+        .update_advisory(
+            &root,
+            &draft.ghsa_id,
+            AdvisoryChanges {
+                state: Some(AdvisoryState::Withdrawn),
+                ..AdvisoryChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(withdrawn.withdrawn_at.is_some());
+    assert!(r.affected_versions(&bob, &pkg).await.unwrap().is_empty());
+}

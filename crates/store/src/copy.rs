@@ -142,6 +142,31 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("at", Text),
         ],
     ),
+    (
+        "advisories",
+        &[
+            ("id", Int),
+            ("ghsa_id", Text),
+            ("package_id", Int),
+            ("ecosystem", Text),
+            ("package_name", Text),
+            ("summary", Text),
+            ("description", Text),
+            ("severity", OptText),
+            ("cvss_vector", OptText),
+            ("cve_id", OptText),
+            ("cwe_ids", Text),
+            ("vulnerabilities", Text),
+            ("credits", Text),
+            ("state", Text),
+            ("author_id", OptInt),
+            ("publisher_id", OptInt),
+            ("created_at", Text),
+            ("updated_at", Text),
+            ("published_at", OptText),
+            ("withdrawn_at", OptText),
+        ],
+    ),
 ];
 
 /// What a copy moved.

@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use entrepot_core::{
-    Account, AuditEntry, Id, OrgRole, Package, PackageFile, PackageType, Repository, Role, Scopes,
-    Tag, Timestamp, TokenRecord, Version, Visibility,
+    Account, Advisory, AdvisoryState, AuditEntry, Ecosystem, Id, OrgRole, Package, PackageFile,
+    PackageType, Repository, Role, Scopes, Severity, Tag, Timestamp, TokenRecord, Version,
+    Visibility,
 };
 
 use crate::StoreResult;
@@ -353,6 +354,36 @@ pub trait SessionStore: Send + Sync {
     async fn clear_sign_in_failures(&self, login: &str) -> StoreResult<()>;
 }
 
+/// Which advisories a list returns; `None` (or empty) filters nothing.
+#[derive(Debug, Clone, Default)]
+pub struct AdvisoryFilter {
+    pub package_id: Option<Id>,
+    /// Any of these states.
+    pub states: Vec<AdvisoryState>,
+    pub ecosystem: Option<Ecosystem>,
+    /// Advisories on packages of any of these names.
+    pub package_names: Vec<String>,
+    pub ghsa_id: Option<String>,
+    pub cve_id: Option<String>,
+    pub severity: Option<Severity>,
+}
+
+/// Security advisories, one package each. The service fills every field
+/// (the GHSA id, the times); the store keeps them as given.
+#[async_trait]
+pub trait AdvisoryStore: Send + Sync {
+    /// Stores a new advisory (its `id` is ignored and assigned). Fails with
+    /// `Conflict` when the GHSA id is taken.
+    async fn create_advisory(&self, advisory: &Advisory) -> StoreResult<Advisory>;
+    /// Replaces every field of the advisory with this GHSA id but its id,
+    /// package and creation time. `NotFound` if there is none.
+    async fn update_advisory(&self, advisory: &Advisory) -> StoreResult<Advisory>;
+    /// By GHSA id, case-insensitively (`ghsa-…` finds `GHSA-…`).
+    async fn advisory(&self, ghsa_id: &str) -> StoreResult<Option<Advisory>>;
+    /// Matching advisories, newest first.
+    async fn list_advisories(&self, filter: &AdvisoryFilter) -> StoreResult<Vec<Advisory>>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -363,6 +394,7 @@ pub trait MetadataStore:
     + JobStore
     + UploadStore
     + SessionStore
+    + AdvisoryStore
     + 'static
 {
 }
@@ -376,6 +408,7 @@ impl<T> MetadataStore for T where
         + JobStore
         + UploadStore
         + SessionStore
+        + AdvisoryStore
         + 'static
 {
 }
