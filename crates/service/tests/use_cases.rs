@@ -436,7 +436,10 @@ fn advisory_draft(name: &str) -> entrepot_service::advisories::AdvisoryChanges {
 }
 
 #[tokio::test]
-#[expect(clippy::too_many_lines, reason = "one scenario reads best as one story")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one scenario reads best as one story"
+)]
 async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
     use entrepot_core::AdvisoryState;
     use entrepot_service::advisories::{AdvisoryChanges, AdvisoryQuery};
