@@ -1,6 +1,7 @@
 //! GitHub's REST API under `/api/v3`, as GitHub Enterprise Server serves it,
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
+mod advisories;
 mod packages;
 mod users;
 
@@ -24,6 +25,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user", get(users::authenticated_user))
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
+        .merge(advisories::global_routes())
+        .merge(advisories::repository_routes())
         .nest("/user", packages::owner_routes(packages::OwnerRoute::Me))
         .nest(
             "/users/{username}",

@@ -73,6 +73,14 @@ pub fn owner_routes(route: OwnerRoute) -> Router<AppState> {
             "/packages/{package_type}/{package_name}/versions/{package_version_id}/restore",
             post(restore_version),
         )
+        .route(
+            "/packages/{package_type}/{package_name}/security-advisories",
+            get(crate::advisories::list_for_package).post(crate::advisories::create_for_package),
+        )
+        .route(
+            "/packages/{package_type}/{package_name}/security-advisories/{ghsa_id}",
+            get(crate::advisories::get_for_package).patch(crate::advisories::patch_for_package),
+        )
         .route("/docker/conflicts", get(docker_conflicts))
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
@@ -378,7 +386,7 @@ fn paginated(page_items: Vec<Value>, total: usize, page: Page, url: &str) -> Res
 }
 
 /// Reads `page` and `per_page`; a malformed number is GitHub's 400.
-fn page_of(query: &HashMap<String, String>) -> Result<Page, ApiError> {
+pub(crate) fn page_of(query: &HashMap<String, String>) -> Result<Page, ApiError> {
     let number = |name: &str| -> Result<Option<usize>, ApiError> {
         query
             .get(name)
@@ -515,7 +523,7 @@ fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {
 }
 
 /// Finds the live package a path names, as the caller may see it.
-async fn live_package(
+pub(crate) async fn live_package(
     state: &AppState,
     actor: &Actor,
     route: OwnerRoute,
