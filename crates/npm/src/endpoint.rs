@@ -110,6 +110,11 @@ pub enum Endpoint {
         name: String,
         file: String,
     },
+    /// `POST /-/npm/v1/security/advisories/bulk`: `npm audit`'s query.
+    AuditBulk,
+    /// `POST /-/npm/v1/security/audits/quick`: the older audit, a
+    /// dependency tree in.
+    AuditQuick,
     NotFound,
 }
 
@@ -145,6 +150,12 @@ impl Endpoint {
             ["-", "ping"] if get => return Endpoint::Ping,
             ["-", "whoami"] if get => return Endpoint::Whoami,
             ["-", "v1", "search"] if get => return Endpoint::Search,
+            ["-", "npm", "v1", "security", "advisories", "bulk"] if post => {
+                return Endpoint::AuditBulk;
+            }
+            ["-", "npm", "v1", "security", "audits", "quick"] if post => {
+                return Endpoint::AuditQuick;
+            }
             ["-", "user", user] if put => {
                 if let Some(user) = user.strip_prefix("org.couchdb.user:") {
                     return Endpoint::Login {
@@ -272,6 +283,18 @@ mod tests {
         assert_eq!(parse(Method::GET, "-/whoami"), Endpoint::Whoami);
         assert_eq!(parse(Method::GET, "-/v1/search"), Endpoint::Search);
         assert_eq!(
+            parse(Method::POST, "-/npm/v1/security/advisories/bulk"),
+            Endpoint::AuditBulk
+        );
+        assert_eq!(
+            parse(Method::POST, "-/npm/v1/security/audits/quick"),
+            Endpoint::AuditQuick
+        );
+        assert_eq!(
+            parse(Method::GET, "-/npm/v1/security/advisories/bulk"),
+            Endpoint::NotFound
+        );
+        assert_eq!(
             parse(Method::PUT, "-/user/org.couchdb.user:alice"),
             Endpoint::Login {
                 user: "alice".into()
@@ -314,10 +337,6 @@ mod tests {
             Endpoint::Visibility {
                 name: "@alice/hello".into()
             }
-        );
-        assert_eq!(
-            parse(Method::POST, "-/npm/v1/security/advisories/bulk"),
-            Endpoint::NotFound
         );
         assert_eq!(parse(Method::GET, ""), Endpoint::NotFound);
     }

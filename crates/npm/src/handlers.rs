@@ -79,6 +79,12 @@ async fn route(
         Endpoint::RemoveDistTag { name, tag } => remove_dist_tag(state, actor, &name, &tag).await,
         Endpoint::SetAccess { name } => set_access(state, actor, &name, request.into_body()).await,
         Endpoint::Visibility { name } => visibility(state, actor, &name).await,
+        Endpoint::AuditBulk => {
+            crate::audit::bulk(state, actor, &headers, request.into_body()).await
+        }
+        Endpoint::AuditQuick => {
+            crate::audit::quick(state, actor, &headers, request.into_body()).await
+        }
         Endpoint::NotFound => Err(NpmError(ServiceError::not_found("not found"))),
     }
 }
