@@ -106,8 +106,13 @@ fn client_name(state: &AppState, package: &Package) -> String {
 }
 
 /// Reads a client's package name back to the stored one: npm's
-/// `@owner/name` is `name` when the scope is the package's owner.
+/// `@owner/name` is `name` when the scope is the package's owner, and
+/// Maven's `groupId:artifactId` (how GitHub's advisories write it) is
+/// `groupId.artifactId`.
 fn stored_name(package: &Package, name: &str) -> String {
+    if package.package_type == PackageType::Maven {
+        return name.replace(':', ".");
+    }
     if package.package_type == PackageType::Npm
         && let Some((scope, rest)) = name.strip_prefix('@').and_then(|n| n.split_once('/'))
         && scope.eq_ignore_ascii_case(&package.owner_login)

@@ -2,6 +2,7 @@
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
 mod advisories;
+pub mod osv;
 mod packages;
 mod users;
 

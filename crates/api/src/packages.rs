@@ -184,12 +184,12 @@ fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-struct Urls {
-    api: String,
-    html: String,
+pub(crate) struct Urls {
+    pub(crate) api: String,
+    pub(crate) html: String,
 }
 
-fn package_urls(config: &HttpConfig, owner: &Account, package: &Package) -> Urls {
+pub(crate) fn package_urls(config: &HttpConfig, owner: &Account, package: &Package) -> Urls {
     let name = utf8_percent_encode(&package.name, PATH_SEGMENT).to_string();
     let segment = owner_segment(owner.kind);
     Urls {

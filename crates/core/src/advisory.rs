@@ -105,8 +105,9 @@ impl Advisory {
     }
 }
 
+/// A constraint's comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub enum Op {
     Lt,
     Le,
     Gt,
@@ -117,8 +118,8 @@ enum Op {
 /// One parsed constraint of a range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constraint {
-    op: Op,
-    version: String,
+    pub op: Op,
+    pub version: String,
 }
 
 /// Parses a `vulnerable_version_range`, checking every version in it

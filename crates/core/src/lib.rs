@@ -6,6 +6,7 @@ pub mod advisory;
 pub mod authz;
 pub mod model;
 pub mod names;
+pub mod osv;
 pub mod scope;
 pub mod token;
 

@@ -42,6 +42,14 @@ pub trait PackageFormat: Send + Sync + 'static {
         package.name.clone()
     }
 
+    /// The name the package's ecosystem and OSV know it by, read from its
+    /// newest version where the stored name loses something (Maven's
+    /// `groupId:artifactId`).
+    fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
+        let _ = newest;
+        self.full_name(package)
+    }
+
     /// The key under which the REST API's `package-version.metadata` lists
     /// a version's tags, for formats whose GitHub schema has one
     /// (containers: `container`).

@@ -64,6 +64,18 @@ impl PackageFormat for Maven {
         )
     }
 
+    fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
+        let field = |k: &str| {
+            newest
+                .and_then(|v| v.metadata.get(k))
+                .and_then(|v| v.as_str())
+        };
+        match (field("group_id"), field("artifact_id")) {
+            (Some(group), Some(artifact)) => format!("{group}:{artifact}"),
+            _ => package.name.clone(),
+        }
+    }
+
     fn install_instructions(
         &self,
         config: &HttpConfig,

@@ -38,6 +38,15 @@ impl PackageFormat for NuGet {
         package.name.clone()
     }
 
+    /// The id with its author's case (stored names are lowercase).
+    fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
+        newest
+            .and_then(|v| v.metadata.pointer("/nuspec/id"))
+            .and_then(|id| id.as_str())
+            .filter(|id| id.eq_ignore_ascii_case(&package.name))
+            .map_or_else(|| package.name.clone(), str::to_owned)
+    }
+
     fn version_status(&self, version: &Version) -> Option<VersionStatus> {
         (version.metadata.get("listed") == Some(&serde_json::Value::Bool(false))).then_some(
             VersionStatus {

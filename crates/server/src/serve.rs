@@ -61,7 +61,11 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     );
     let app = entrepot_http::build_app(
         state.clone(),
-        vec![entrepot_api::router(&state), entrepot_web::router()],
+        vec![
+            entrepot_api::router(&state),
+            entrepot_api::osv::router(),
+            entrepot_web::router(),
+        ],
     );
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await

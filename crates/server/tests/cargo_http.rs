@@ -8,69 +8,13 @@
 
 mod common;
 
-use std::io::Write;
-
+use common::artifacts::{crate_body as body, crate_metadata as metadata, crate_of, tar_gz};
 use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
-
-/// A `.crate`: a gzipped tar of `members`, as `cargo package` writes one.
-fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-        Vec::new(),
-        flate2::Compression::fast(),
-    ));
-    for (path, body) in members {
-        let mut header = tar::Header::new_gnu();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, path, *body).unwrap();
-    }
-    builder.into_inner().unwrap().finish().unwrap()
-}
-
-/// The `.crate` of `name` `vers`, with a README.
-fn crate_of(name: &str, vers: &str) -> Vec<u8> {
-    let root = format!("{name}-{vers}");
-    let manifest = format!(
-        "[package]\nname = \"{name}\"\nversion = \"{vers}\"\nedition = \"2021\"\nreadme = \"README.md\"\nrust-version = \"1.70\"\n"
-    );
-    tar_gz(&[
-        (&format!("{root}/Cargo.toml"), manifest.as_bytes()),
-        (
-            &format!("{root}/README.md"),
-            format!("# {name}\n\nThe readme inside {name}.\n").as_bytes(),
-        ),
-        (&format!("{root}/src/lib.rs"), b"pub fn hi() {}\n"),
-    ])
-}
-
-/// The publish JSON cargo would send for `name` `vers` without dependencies.
-fn metadata(name: &str, vers: &str) -> Value {
-    json!({
-        "name": name, "vers": vers, "deps": [], "features": {},
-        "authors": ["Alice <alice@example.com>"], "description": format!("The {name} crate"),
-        "documentation": null, "homepage": null, "readme": "# from the JSON\n",
-        "readme_file": "README.md", "keywords": ["test"], "categories": [],
-        "license": "MIT", "license_file": null, "repository": null, "badges": {},
-        "links": null, "rust_version": null
-    })
-}
-
-/// A publish body: the JSON and the `.crate`, each after its u32 LE length.
-fn body(json: &Value, krate: &[u8]) -> Vec<u8> {
-    let text = json.to_string();
-    let mut out = Vec::new();
-    out.write_all(&(text.len() as u32).to_le_bytes()).unwrap();
-    out.write_all(text.as_bytes()).unwrap();
-    out.write_all(&(krate.len() as u32).to_le_bytes()).unwrap();
-    out.write_all(krate).unwrap();
-    out
-}
 
 /// `PUT api/v1/crates/new` into alice's registry with `token` (raw, as
 /// cargo sends it).

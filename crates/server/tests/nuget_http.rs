@@ -7,48 +7,17 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 
+use common::artifacts::{nupkg_of, nuspec, zip_of as nupkg};
 use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::Value;
 
 const UA: &str = "NuGet Command Line/5.8.0 (Unix 6.18.44.6)";
 
-fn nuspec(id: &str, version: &str, extra: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
-  <metadata>
-    <id>{id}</id>
-    <version>{version}</version>
-    <authors>Alice</authors>
-    <description>The {id} package</description>
-    <tags>tiny demo</tags>
-    {extra}
-  </metadata>
-</package>"#
-    )
-}
-
-fn nupkg(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in entries {
-        zip.start_file(*name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(body).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
-}
-
 fn package(id: &str, version: &str, extra: &str) -> Vec<u8> {
-    let spec = nuspec(id, version, extra);
-    nupkg(&[
-        (&format!("{id}.nuspec"), spec.as_bytes()),
-        ("README.md", b"# The readme\n"),
-        ("icon.png", b"\x89PNG fake"),
-        ("lib/netstandard2.0/x.dll", b"MZ"),
-    ])
+    nupkg_of(id, version, extra)
 }
 
 /// A push exactly as NuGet.exe sends it after its first 401.

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::Write;
-
+use common::artifacts::{twine_form as form, wheel_of};
 use common::{Server, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, Response};
 use serde_json::Value;
@@ -16,38 +15,7 @@ const METADATA: &[u8] =
     b"Metadata-Version: 2.1\nName: Tiny_Pkg\nVersion: 1.0.0\nRequires-Python: >=3.8\n";
 
 fn wheel() -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in [
-        ("tinypkg/__init__.py", &b"def hi(): return 'hi'\n"[..]),
-        ("tiny_pkg-1.0.0.dist-info/METADATA", METADATA),
-        ("tiny_pkg-1.0.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n"),
-    ] {
-        zip.start_file(name, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(body).unwrap();
-    }
-    zip.finish().unwrap().into_inner()
-}
-
-/// twine's form: metadata fields, then the file as `content`.
-fn form(fields: &[(&str, &str)], filename: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "entrepot-test-boundary";
-    let mut body = Vec::new();
-    for (k, v) in fields {
-        write!(
-            body,
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        )
-        .unwrap();
-    }
-    write!(
-        body,
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-    .unwrap();
-    body.extend_from_slice(file);
-    write!(body, "\r\n--{boundary}--\r\n").unwrap();
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    wheel_of("Tiny_Pkg", "1.0.0")
 }
 
 struct Upload<'a> {

@@ -8,66 +8,10 @@ mod common;
 use std::io::Write;
 use std::process::Command;
 
+use common::artifacts::{gem_of, gemspec, gz, tar_of};
 use common::{Server, alice_packages, files_named, server_with_alice, token};
 use reqwest::blocking::{Client, Response};
-use sha2::{Digest, Sha256, Sha512};
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
-
-fn tar_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, body) in members {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder
-            .append_data(&mut header, name, body.as_slice())
-            .unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
-/// A gemspec as `gem build` writes it, with one runtime dependency.
-fn gemspec(name: &str, version: &str, dependency: Option<&str>) -> String {
-    let deps = dependency.map_or("dependencies: []\n".to_owned(), |d| {
-        format!(
-            "dependencies:\n- !ruby/object:Gem::Dependency\n  name: {d}\n  requirement: &1 !ruby/object:Gem::Requirement\n    requirements:\n    - - \"~>\"\n      - !ruby/object:Gem::Version\n        version: '1.0'\n  type: :runtime\n  prerelease: false\n  version_requirements: *1\n"
-        )
-    });
-    format!(
-        "--- !ruby/object:Gem::Specification\nname: {name}\nversion: !ruby/object:Gem::Version\n  version: {version}\nplatform: ruby\nauthors:\n- Alice\ndate: 2026-11-21 00:00:00.000000000 Z\n{deps}description: The {name} gem\nhomepage: https://example.com/{name}\nlicenses:\n- MIT\nmetadata: {{}}\nrequire_paths:\n- lib\nrequired_ruby_version: !ruby/object:Gem::Requirement\n  requirements:\n  - - \">=\"\n    - !ruby/object:Gem::Version\n      version: '0'\nrubygems_version: 3.3.15\nspecification_version: 4\nsummary: Says hi\n"
-    )
-}
-
-/// A `.gem` holding `spec`; `tamper` spoils the data checksum.
-fn gem_of(spec: &str, tamper: bool) -> Vec<u8> {
-    let metadata = gz(spec.as_bytes());
-    let data = gz(&tar_of(&[
-        ("README.md", b"# Readme of the gem\n".to_vec()),
-        ("lib/x.rb", b"module X; end\n".to_vec()),
-    ]));
-    let data_sum = if tamper {
-        hex::encode(Sha256::digest(b"something else"))
-    } else {
-        hex::encode(Sha256::digest(&data))
-    };
-    let checksums = format!(
-        "---\nSHA256:\n  metadata.gz: {}\n  data.tar.gz: {data_sum}\nSHA512:\n  metadata.gz: {}\n  data.tar.gz: {}\n",
-        hex::encode(Sha256::digest(&metadata)),
-        hex::encode(Sha512::digest(&metadata)),
-        hex::encode(Sha512::digest(&data)),
-    );
-    tar_of(&[
-        ("metadata.gz", metadata),
-        ("data.tar.gz", data),
-        ("checksums.yaml.gz", gz(checksums.as_bytes())),
-    ])
-}
+use sha2::{Digest, Sha256};
 
 fn push(server: &Server, token: Option<&str>, gem: Vec<u8>) -> (u16, String) {
     let mut request = Client::new()

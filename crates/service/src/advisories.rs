@@ -9,6 +9,7 @@
 
 use entrepot_core::advisory::{CREDIT_TYPES, compare, parse_range};
 use entrepot_core::authz::effective_role;
+use entrepot_core::osv::canonical_name;
 use entrepot_core::{
     Action, Actor, Advisory, AdvisoryState, Credit, Ecosystem, Package, Role, Scope, Severity,
     Version, Vulnerability,
@@ -400,6 +401,13 @@ impl Registry {
             if v.package.name.trim().is_empty() {
                 v.package.name.clone_from(&advisory.package_name);
             }
+            // Each ecosystem's spellings of one name (NuGet's case, PyPI's
+            // separators) name the package as stored.
+            if canonical_name(ecosystem, &v.package.name)
+                == canonical_name(ecosystem, &advisory.package_name)
+            {
+                v.package.name.clone_from(&advisory.package_name);
+            }
             if v.package.name != advisory.package_name {
                 return Err(invalid(format!(
                     "this advisory is on `{}`; vulnerabilities name that package",
@@ -458,6 +466,20 @@ impl Registry {
         actor: &Actor,
         query: &AdvisoryQuery,
     ) -> ServiceResult<Vec<Advisory>> {
+        Ok(self
+            .readable_advisories(actor, query)
+            .await?
+            .into_iter()
+            .map(|(advisory, _)| advisory)
+            .collect())
+    }
+
+    /// The global list with each advisory's package.
+    pub async fn readable_advisories(
+        &self,
+        actor: &Actor,
+        query: &AdvisoryQuery,
+    ) -> ServiceResult<Vec<(Advisory, Package)>> {
         let filter = AdvisoryFilter {
             states: vec![AdvisoryState::Published, AdvisoryState::Withdrawn],
             ecosystem: query.ecosystem,
@@ -471,7 +493,8 @@ impl Registry {
             severity: query.severity,
             package_id: None,
         };
-        let mut readable = std::collections::HashMap::new();
+        let mut readable: std::collections::HashMap<entrepot_core::Id, Option<Package>> =
+            std::collections::HashMap::new();
         let mut out = Vec::new();
         for advisory in self.meta.list_advisories(&filter).await? {
             if let Some((_, Some(version))) = &query.affects
@@ -479,18 +502,18 @@ impl Registry {
             {
                 continue;
             }
-            let may_read = if let Some(known) = readable.get(&advisory.package_id) {
-                *known
+            let package = if let Some(known) = readable.get(&advisory.package_id) {
+                known.clone()
             } else {
-                let may = match self.advisory_package(&advisory).await? {
-                    Some(package) => self.can_read(actor, &package).await?,
-                    None => false,
+                let package = match self.advisory_package(&advisory).await? {
+                    Some(package) if self.can_read(actor, &package).await? => Some(package),
+                    _ => None,
                 };
-                readable.insert(advisory.package_id, may);
-                may
+                readable.insert(advisory.package_id, package.clone());
+                package
             };
-            if may_read {
-                out.push(advisory);
+            if let Some(package) = package {
+                out.push((advisory, package));
             }
         }
         Ok(out)
