@@ -646,3 +646,99 @@ fn the_advisory_schemas_catch_a_malformed_body() {
     complete["severity"] = json!("severe");
     assert!(std::panic::catch_unwind(|| check("global-advisory", &complete, false)).is_err());
 }
+
+fn page(server: &Server, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut request = Client::new().get(server.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let r = request.send().unwrap();
+    (r.status().as_u16(), r.text().unwrap())
+}
+
+#[test]
+fn package_pages_warn_on_affected_versions_and_point_to_the_fix() {
+    let (_dir, server) = setup();
+    let scopes = "read:packages,write:packages";
+    let alice = token(&server, "alice", scopes);
+    let root = token(&server, "root", scopes);
+    publish(&server, &alice, "@alice/lib", "1.0.0", "");
+    publish(&server, &alice, "@alice/lib", "1.0.1", "");
+    make_public(&server, &alice, "npm", "lib");
+    let created = json_call(
+        &server,
+        Method::POST,
+        "/user/packages/npm/lib/security-advisories",
+        Some(&alice),
+        Some(&draft("@alice/lib")),
+        201,
+    );
+    let id = created["ghsa_id"].as_str().unwrap().to_owned();
+    let package = "/users/alice/packages/npm/package/lib";
+    let affected = format!("{package}?version=1.0.0");
+
+    // A draft marks nothing; its page is for the package's admins only.
+    let (_, html) = page(&server, &affected, None);
+    assert!(!html.contains("class=\"vulnerable\""), "{html}");
+    assert_eq!(page(&server, &format!("/advisories/{id}"), None).0, 404);
+    let (status, html) = page(&server, &format!("/advisories/{id}"), Some(&alice));
+    assert_eq!(status, 200);
+    assert!(html.contains("draft"), "{html}");
+
+    json_call(
+        &server,
+        Method::PATCH,
+        &format!("/users/alice/packages/npm/lib/security-advisories/{id}"),
+        Some(&root),
+        Some(&json!({"state": "published"})),
+        200,
+    );
+    // The affected version: a banner naming the advisory and the fix.
+    let (status, html) = page(&server, &affected, None);
+    assert_eq!(status, 200);
+    let banner = html
+        .split("class=\"vulnerable\"")
+        .nth(1)
+        .expect("a banner on 1.0.0")
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(banner.contains(&format!("/advisories/{id}")), "{banner}");
+    assert!(banner.contains("Prototype pollution in lib"), "{banner}");
+    assert!(banner.contains("?version=1.0.1"), "{banner}");
+    assert!(html.contains("badge danger\">vulnerable"), "{html}");
+    // The fixed version: no banner.
+    let (_, html) = page(&server, &format!("{package}?version=1.0.1"), None);
+    assert!(!html.contains("class=\"vulnerable\""), "{html}");
+    assert!(html.contains("Security advisories"), "{html}");
+    // The advisory's own page, for anyone who may read the package.
+    let (status, html) = page(&server, &format!("/advisories/{id}"), None);
+    assert_eq!(status, 200);
+    for text in [
+        "Prototype pollution in lib",
+        "CVE-2026-12345",
+        "&lt; 1.0.1",
+        "CWE-1321",
+        "bob",
+    ] {
+        assert!(html.contains(text), "{text}: {html}");
+    }
+    assert!(
+        html.contains("?version=1.0.0"),
+        "the affected version is linked"
+    );
+
+    // Withdrawn: the banner goes, the page says so.
+    json_call(
+        &server,
+        Method::PATCH,
+        &format!("/users/alice/packages/npm/lib/security-advisories/{id}"),
+        Some(&root),
+        Some(&json!({"state": "withdrawn"})),
+        200,
+    );
+    let (_, html) = page(&server, &affected, None);
+    assert!(!html.contains("class=\"vulnerable\""), "{html}");
+    let (_, html) = page(&server, &format!("/advisories/{id}"), None);
+    assert!(html.contains("was withdrawn"), "{html}");
+}

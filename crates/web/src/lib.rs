@@ -5,6 +5,7 @@
 //! private packages are simply not there for those who may not see them.
 
 mod account;
+mod advisories;
 mod chart;
 mod render;
 mod session;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
             get(account::tokens).post(account::create_token),
         )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
         .route("/{owner}", get(owner_page))
         .route("/{owner}/{repo}/packages", get(repository_page))
         .route(
@@ -86,6 +88,7 @@ fn templates() -> &'static Environment<'static> {
             ("tokens.html", include_str!("templates/tokens.html")),
             ("settings.html", include_str!("templates/settings.html")),
             ("message.html", include_str!("templates/message.html")),
+            ("advisory.html", include_str!("templates/advisory.html")),
         ] {
             env.add_template(name, source).expect("templates parse");
         }
@@ -238,6 +241,8 @@ struct VersionRow {
     publisher: Option<String>,
     /// A badge for a deprecated, yanked or unlisted version.
     status: Option<&'static str>,
+    /// A published advisory covers it.
+    vulnerable: bool,
 }
 
 #[derive(Serialize)]
@@ -316,6 +321,13 @@ async fn render_package(
         None => versions.first(),
     };
     let tags = meta.tags(package.id).await?;
+    let advisories = advisories::package_advisories(state, actor, &package, &versions).await?;
+    let affecting = |v: &Version| -> Vec<&advisories::AdvisoryRow> {
+        advisories
+            .iter()
+            .filter(|a| a.affected.contains(&v.name))
+            .collect()
+    };
     let format = state.format(package.package_type);
     let status_of = |v: &entrepot_core::Version| format.and_then(|f| f.version_status(v));
     let version_ctx = match selected {
@@ -338,6 +350,7 @@ async fn render_package(
                 tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
                 status => status_of(v).map(|st| st.label),
                 status_detail => status_of(v).and_then(|st| st.detail),
+                advisories => affecting(v),
                 files => files,
             })
         }
@@ -391,6 +404,7 @@ async fn render_package(
             published_iso: v.created_at.to_rfc3339(),
             publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
             status: status_of(v).map(|st| st.label),
+            vulnerable: !affecting(v).is_empty(),
         })
         .collect();
     Ok(Some(context! {
@@ -407,6 +421,7 @@ async fn render_package(
         },
         version => version_ctx,
         versions => version_rows,
+        advisories => advisories,
         install => install,
         readme => package.readme.as_deref().map(render::markdown),
         chart30 => chart::bars(&series(30), "downloads per day, last 30 days"),

@@ -1,0 +1,139 @@
+//! Advisories on the web: an advisory's own page (`/advisories/GHSA-…`, the
+//! `html_url` the REST API and OSV documents point at), and the warnings a
+//! package page shows on affected versions, pointing at the fixed one.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use entrepot_core::{Actor, Advisory, AdvisoryState, Package, Version};
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::session::Viewer;
+use crate::{day, display_name, not_found, package_path, page, render, server_error};
+
+/// An advisory as the package page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AdvisoryRow {
+    pub ghsa_id: String,
+    pub summary: String,
+    pub severity: Option<&'static str>,
+    pub state: &'static str,
+    /// The first patched version, if the advisory names one.
+    pub fixed: Option<String>,
+    /// Whether that version is published here (the banner links to it).
+    pub fixed_here: bool,
+    /// The affected versions, by name.
+    #[serde(skip)]
+    pub affected: Vec<String>,
+}
+
+fn first_fixed(advisory: &Advisory) -> Option<String> {
+    advisory
+        .vulnerabilities
+        .iter()
+        .find_map(|v| v.first_patched_version())
+        .map(str::to_owned)
+}
+
+/// The published advisories on `package` the viewer may read, with the
+/// versions each affects.
+pub(crate) async fn package_advisories(
+    state: &AppState,
+    actor: &Actor,
+    package: &Package,
+    versions: &[Version],
+) -> Result<Vec<AdvisoryRow>, ServiceError> {
+    let affected = match state.registry.affected_versions(actor, package).await {
+        Ok(a) => a,
+        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(affected
+        .into_iter()
+        .map(|(advisory, hit)| {
+            let fixed = first_fixed(&advisory);
+            AdvisoryRow {
+                fixed_here: fixed
+                    .as_ref()
+                    .is_some_and(|f| versions.iter().any(|v| &v.name == f)),
+                fixed,
+                ghsa_id: advisory.ghsa_id,
+                summary: advisory.summary,
+                severity: advisory.severity.map(entrepot_core::Severity::as_str),
+                state: advisory.state.as_str(),
+                affected: hit.into_iter().map(|v| v.name).collect(),
+            }
+        })
+        .collect())
+}
+
+/// `GET /advisories/{ghsa_id}`.
+pub(crate) async fn advisory_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(ghsa_id): Path<String>,
+) -> Response {
+    let registry = &state.registry;
+    let (advisory, package) = match registry.advisory(&viewer.actor, &ghsa_id).await {
+        Ok(found) => found,
+        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => {
+            return not_found(&viewer);
+        }
+        Err(e) => return server_error(&e),
+    };
+    let rendered = async {
+        let owner = registry
+            .meta
+            .account_by_id(package.owner_id)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("Not Found"))?;
+        let versions = registry.meta.versions(package.id, false).await?;
+        let affected: Vec<String> = if advisory.state == AdvisoryState::Withdrawn {
+            Vec::new()
+        } else {
+            versions
+                .iter()
+                .filter(|v| advisory.affects(&v.name))
+                .map(|v| v.name.clone())
+                .collect()
+        };
+        let mut credits = Vec::new();
+        for c in &advisory.credits {
+            credits.push(context! { login => c.login, kind => c.credit_type.replace('_', " ") });
+        }
+        Ok::<_, ServiceError>(context! {
+            advisory => context! {
+                ghsa_id => advisory.ghsa_id,
+                cve_id => advisory.cve_id,
+                summary => advisory.summary,
+                severity => advisory.severity.map(entrepot_core::Severity::as_str),
+                cvss_vector => advisory.cvss_vector,
+                cwe_ids => advisory.cwe_ids,
+                state => advisory.state.as_str(),
+                published => advisory.published_at.as_ref().map(day),
+                withdrawn => advisory.withdrawn_at.as_ref().map(day),
+                updated => day(&advisory.updated_at),
+                vulnerabilities => advisory.vulnerabilities.iter().map(|v| context! {
+                    range => v.vulnerable_version_range.clone().unwrap_or_else(|| "every version".into()),
+                    patched => v.patched_versions,
+                }).collect::<Vec<_>>(),
+                credits => credits,
+            },
+            description => render::markdown(&advisory.description),
+            package => context! {
+                display_name => display_name(&state, &package),
+                url => package_path(&owner, &package),
+                ecosystem => advisory.ecosystem.as_str(),
+            },
+            affected => affected,
+        })
+    }
+    .await;
+    match rendered {
+        Ok(ctx) => page(&viewer, "advisory.html", ctx),
+        Err(ServiceError::NotFound(_)) => not_found(&viewer),
+        Err(e) => server_error(&e),
+    }
+}
