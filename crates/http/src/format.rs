@@ -4,6 +4,8 @@
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
+use entrepot_service::ServiceResult;
+use futures::future::BoxFuture;
 
 use crate::state::{AppState, HttpConfig};
 
@@ -61,6 +63,19 @@ pub trait PackageFormat: Send + Sync + 'static {
     fn version_status(&self, version: &Version) -> Option<VersionStatus> {
         let _ = version;
         None
+    }
+
+    /// `admin fsck`'s look at this format's indexes for one live package
+    /// and its live versions: whatever a client would read that disagrees
+    /// with the metadata, as sentences.
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> BoxFuture<'static, ServiceResult<Vec<String>>> {
+        let _ = (state, package, versions);
+        Box::pin(std::future::ready(Ok(Vec::new())))
     }
 
     /// How to install `package` (at `version`, or the latest) from this server.

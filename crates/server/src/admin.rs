@@ -27,6 +27,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             to_blobs,
         } => return copy(&config, &to_database, &to_blobs).await,
         AdminCommand::Gc { dry_run } => return gc(&config, dry_run).await,
+        AdminCommand::Fsck {
+            repair,
+            skip_digests,
+        } => return fsck(&config, repair, skip_digests).await,
         _ => {}
     }
     let registry = config.open_registry(true).await?;
@@ -134,7 +138,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             registry.revoke_token(token_id).await?;
             eprintln!("revoked token {token_id}");
         }
-        AdminCommand::Migrate | AdminCommand::Copy { .. } | AdminCommand::Gc { .. } => {
+        AdminCommand::Migrate
+        | AdminCommand::Copy { .. }
+        | AdminCommand::Gc { .. }
+        | AdminCommand::Fsck { .. } => {
             unreachable!("handled above")
         }
         AdminCommand::Token {
@@ -215,6 +222,54 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
             report.versions,
             report.blobs
         );
+    }
+    Ok(())
+}
+
+/// `admin fsck`: one line per fault on standard output (`fault`, or
+/// `repaired`, then the kind, the subject and the detail, tab-separated)
+/// and one per orphan blob; a summary on standard error; exit status 1
+/// while any fault is left.
+async fn fsck(config: &Config, repair: bool, skip_digests: bool) -> anyhow::Result<()> {
+    let registry = config.open_registry(true).await?;
+    let state = crate::serve::app_state(config, registry.clone());
+    let check = |package: &entrepot_core::Package, versions: &[entrepot_core::Version]| match state
+        .format(package.package_type)
+    {
+        Some(format) => format.check_indexes(&state, package, versions),
+        None => {
+            Box::pin(std::future::ready(Ok(Vec::new()))) as futures::future::BoxFuture<'static, _>
+        }
+    };
+    let options = entrepot_service::fsck::FsckOptions {
+        repair,
+        verify_digests: !skip_digests,
+        ..entrepot_service::fsck::FsckOptions::default()
+    };
+    let report = registry.fsck(options, &check).await?;
+    for fault in &report.faults {
+        let state = if fault.repaired { "repaired" } else { "fault" };
+        println!(
+            "{state}\t{}\t{}\t{}",
+            fault.kind, fault.subject, fault.detail
+        );
+    }
+    for digest in &report.orphan_blobs {
+        println!("orphan-blob\tsha256:{digest}");
+    }
+    let left = report.unrepaired();
+    eprintln!(
+        "checked {} packages, {} versions and {} files: {} faults ({} left), {} orphan blobs ({} collected)",
+        report.packages,
+        report.versions,
+        report.files,
+        report.faults.len(),
+        left,
+        report.orphan_blobs.len(),
+        report.collected
+    );
+    if left > 0 {
+        std::process::exit(1);
     }
     Ok(())
 }

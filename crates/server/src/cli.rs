@@ -141,6 +141,18 @@ pub enum AdminCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Check every file's blob (presence, size, SHA-256), tags, upload
+    /// sessions and each format's indexes against the metadata; exits 1 on
+    /// any fault left unrepaired.
+    Fsck {
+        /// Fix what has one right fix: remove dangling tags and abandoned
+        /// uploads, collect orphan blobs.
+        #[arg(long)]
+        repair: bool,
+        /// Check sizes only, without reading every blob through.
+        #[arg(long)]
+        skip_digests: bool,
+    },
     /// Copy this install (every row and blob) into an empty database and blob store.
     Copy {
         /// The target database, e.g. `postgres://…`

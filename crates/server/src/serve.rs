@@ -37,6 +37,18 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
     ]
 }
 
+/// The state handlers (and `admin fsck`'s index checks) work on.
+pub fn app_state(config: &Config, registry: entrepot_service::Registry) -> AppState {
+    AppState::new(
+        registry,
+        HttpConfig {
+            base_url: config.base_url.clone(),
+            api_rate_limit: config.api_rate_limit,
+        },
+        formats(config),
+    )
+}
+
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
     if config.uses_data_dir() {
@@ -51,14 +63,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         );
         println!("{}", issued.secret);
     }
-    let state = AppState::new(
-        registry,
-        HttpConfig {
-            base_url: config.base_url.clone(),
-            api_rate_limit: config.api_rate_limit,
-        },
-        formats(&config),
-    );
+    let state = app_state(&config, registry);
     let app = entrepot_http::build_app(
         state.clone(),
         vec![

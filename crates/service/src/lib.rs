@@ -9,6 +9,7 @@ pub mod advisories;
 pub mod auth;
 pub mod error;
 pub mod files;
+pub mod fsck;
 pub mod packages;
 pub mod sessions;
 pub mod settings;

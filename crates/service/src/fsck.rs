@@ -1,0 +1,260 @@
+//! `admin fsck`: checks that what the metadata promises is there and true —
+//! every file's blob present with its size and SHA-256, every tag on a live
+//! version of its package, no version without files, no upload session left
+//! behind — and, through each format's own check, that the indexes clients
+//! read agree with the metadata. Blobs nothing references are reported (the
+//! collector removes them; they are not faults).
+//!
+//! `repair` fixes only what has one right fix: a dangling tag is removed, an
+//! abandoned upload session deleted, orphan blobs past the grace period
+//! collected. A missing or corrupt blob, or an empty version, is reported
+//! for a person to decide.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::Utc;
+use entrepot_core::{Package, Version};
+use entrepot_store::PackageFilter;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use sha2::{Digest, Sha256};
+
+use crate::{Registry, ServiceResult};
+
+/// What to check and whether to repair.
+#[derive(Debug, Clone, Copy)]
+pub struct FsckOptions {
+    pub repair: bool,
+    /// Reads every blob through to check its SHA-256 (slow on big stores).
+    pub verify_digests: bool,
+    /// Upload sessions untouched this long are abandoned.
+    pub upload_age: Duration,
+    /// Unreferenced blobs younger than this may still be on their way.
+    pub blob_grace: Duration,
+}
+
+impl Default for FsckOptions {
+    fn default() -> Self {
+        FsckOptions {
+            repair: false,
+            verify_digests: true,
+            upload_age: Duration::from_hours(24),
+            blob_grace: crate::packages::BLOB_GRACE,
+        }
+    }
+}
+
+/// One thing found wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// `missing-blob`, `blob-size`, `blob-digest`, `dangling-tag`,
+    /// `empty-version`, `abandoned-upload`, or a format's `index`.
+    pub kind: &'static str,
+    /// What it is about: `TYPE OWNER/NAME@VERSION FILE`, an upload id, …
+    pub subject: String,
+    pub detail: String,
+    pub repaired: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct FsckReport {
+    pub faults: Vec<Fault>,
+    pub orphan_blobs: Vec<String>,
+    /// Orphan blobs removed by `repair`.
+    pub collected: usize,
+    pub packages: usize,
+    pub versions: usize,
+    pub files: usize,
+}
+
+impl FsckReport {
+    /// Faults left as they were.
+    pub fn unrepaired(&self) -> usize {
+        self.faults.iter().filter(|f| !f.repaired).count()
+    }
+}
+
+/// A format's check of its indexes for one live package and its live
+/// versions: the problems found, as sentences.
+pub type IndexCheck<'a> = dyn Fn(&Package, &[Version]) -> BoxFuture<'static, ServiceResult<Vec<String>>>
+    + Send
+    + Sync
+    + 'a;
+
+fn subject(package: &Package) -> String {
+    format!(
+        "{} {}/{}",
+        package.package_type, package.owner_login, package.name
+    )
+}
+
+impl Registry {
+    /// Checks the whole registry; see the module's documentation.
+    pub async fn fsck(
+        &self,
+        options: FsckOptions,
+        index_check: &IndexCheck<'_>,
+    ) -> ServiceResult<FsckReport> {
+        let mut report = FsckReport::default();
+        let mut verified: HashMap<String, Option<String>> = HashMap::new();
+        let mut packages = Vec::new();
+        for package in self
+            .meta
+            .list_packages(PackageFilter {
+                include_deleted: true,
+                ..PackageFilter::default()
+            })
+            .await?
+        {
+            let versions = self.meta.versions(package.id, true).await?;
+            report.packages += 1;
+            let live: HashSet<i64> = versions
+                .iter()
+                .filter(|v| v.deleted_at.is_none())
+                .map(|v| v.id)
+                .collect();
+            for version in &versions {
+                report.versions += 1;
+                let files = self.meta.files(version.id).await?;
+                let at = format!("{}@{}", subject(&package), version.name);
+                if files.is_empty() {
+                    report.faults.push(Fault {
+                        kind: "empty-version",
+                        subject: at.clone(),
+                        detail: "the version has no files".into(),
+                        repaired: false,
+                    });
+                }
+                for file in files {
+                    report.files += 1;
+                    let about = format!("{at} {}", file.name);
+                    if let Some(fault) = self
+                        .check_blob(&file.sha256, file.size, options, &mut verified)
+                        .await?
+                    {
+                        report.faults.push(Fault {
+                            subject: about,
+                            ..fault
+                        });
+                    }
+                }
+            }
+            if package.deleted_at.is_none() {
+                for tag in self.meta.tags(package.id).await? {
+                    if live.contains(&tag.version_id) {
+                        continue;
+                    }
+                    let repaired =
+                        options.repair && self.meta.remove_tag(package.id, &tag.name).await?;
+                    report.faults.push(Fault {
+                        kind: "dangling-tag",
+                        subject: format!("{} tag {}", subject(&package), tag.name),
+                        detail: "the tag points at no live version of the package".into(),
+                        repaired,
+                    });
+                }
+            }
+            let live_versions: Vec<Version> = versions
+                .into_iter()
+                .filter(|v| v.deleted_at.is_none())
+                .collect();
+            packages.push((package, live_versions));
+        }
+        for (package, versions) in &packages {
+            if package.deleted_at.is_some() {
+                continue;
+            }
+            for problem in index_check(package, versions).await? {
+                report.faults.push(Fault {
+                    kind: "index",
+                    subject: subject(package),
+                    detail: problem,
+                    repaired: false,
+                });
+            }
+        }
+        let cutoff = Utc::now()
+            - chrono::TimeDelta::from_std(options.upload_age).unwrap_or(chrono::TimeDelta::MAX);
+        for id in self.meta.stale_uploads(cutoff).await? {
+            let repaired = options.repair && self.meta.delete_upload(&id).await?;
+            report.faults.push(Fault {
+                kind: "abandoned-upload",
+                subject: format!("upload {id}"),
+                detail: format!(
+                    "untouched for more than {} hours",
+                    options.upload_age.as_secs() / 3600
+                ),
+                repaired,
+            });
+        }
+        report.orphan_blobs = self.collectable_blobs(options.blob_grace).await?;
+        if options.repair {
+            for digest in &report.orphan_blobs {
+                // Checked again at the last moment, as the collector does.
+                if !self.meta.blob_referenced(digest).await? {
+                    self.blobs.delete(digest).await?;
+                    report.collected += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Whether the blob `sha256` is there with `size` bytes and, if asked,
+    /// that digest. Each blob is read once however many files share it.
+    async fn check_blob(
+        &self,
+        sha256: &str,
+        size: u64,
+        options: FsckOptions,
+        verified: &mut HashMap<String, Option<String>>,
+    ) -> ServiceResult<Option<Fault>> {
+        let fault = |kind, detail: String| {
+            Some(Fault {
+                kind,
+                subject: String::new(),
+                detail,
+                repaired: false,
+            })
+        };
+        let Some(stored) = self.blobs.size(sha256).await? else {
+            return Ok(fault(
+                "missing-blob",
+                format!("blob sha256:{sha256} is missing"),
+            ));
+        };
+        if stored != size {
+            return Ok(fault(
+                "blob-size",
+                format!("blob sha256:{sha256} has {stored} bytes, the metadata says {size}"),
+            ));
+        }
+        if !options.verify_digests {
+            return Ok(None);
+        }
+        if !verified.contains_key(sha256) {
+            let mut read = self.blobs.get(sha256, None).await?;
+            let mut hasher = Sha256::new();
+            let mut problem = None;
+            while let Some(chunk) = read.stream.next().await {
+                match chunk {
+                    Ok(bytes) => hasher.update(&bytes),
+                    Err(e) => {
+                        problem = Some(format!("blob sha256:{sha256} cannot be read: {e}"));
+                        break;
+                    }
+                }
+            }
+            let problem = problem.or_else(|| {
+                let actual = hex::encode(hasher.finalize());
+                (actual != sha256)
+                    .then(|| format!("blob sha256:{sha256} holds bytes whose SHA-256 is {actual}"))
+            });
+            verified.insert(sha256.to_owned(), problem);
+        }
+        Ok(verified[sha256]
+            .clone()
+            .and_then(|detail| fault("blob-digest", detail)))
+    }
+}
