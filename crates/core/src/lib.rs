@@ -8,8 +8,10 @@ pub mod model;
 pub mod names;
 pub mod scope;
 pub mod token;
+pub mod webhook;
 
 pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};
 pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, authorize};
 pub use model::*;
 pub use scope::{Scope, Scopes};
+pub use webhook::{Delivery, Hook, Notification, Subscription};
