@@ -2,6 +2,7 @@
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
 mod advisories;
+mod hooks;
 mod packages;
 mod users;
 
@@ -27,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orgs/{org}", get(users::get_org))
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
+        .merge(hooks::notification_routes())
         .nest("/user", packages::owner_routes(packages::OwnerRoute::Me))
         .nest(
             "/users/{username}",
