@@ -489,10 +489,7 @@ async fn ping(
 }
 
 /// Who a subscription route is for.
-async fn subscriber<'a>(
-    route: OwnerRoute,
-    params: &'a HashMap<String, String>,
-) -> Result<Subscriber<'a>> {
+fn subscriber(route: OwnerRoute, params: &HashMap<String, String>) -> Result<Subscriber<'_>> {
     match route {
         OwnerRoute::Me => Ok(Subscriber::Me),
         OwnerRoute::Org => Ok(Subscriber::Org(param(params, "org")?)),
@@ -534,7 +531,7 @@ async fn subscriptions(
     Extension(route): Extension<OwnerRoute>,
     Path(params): Params,
 ) -> Result<Response> {
-    let who = subscriber(route, &params).await?;
+    let who = subscriber(route, &params)?;
     let mut out = Vec::new();
     for s in state.registry.subscriptions(&actor, who).await? {
         out.push(subscription_json(&state, &s).await?);
@@ -549,7 +546,7 @@ async fn subscribe(
     Path(params): Params,
     body: axum::body::Bytes,
 ) -> Result<Response> {
-    let who = subscriber(route, &params).await?;
+    let who = subscriber(route, &params)?;
     let body: SubscribeBody = body_of(&body)?;
     let package = if body.all {
         None
@@ -592,7 +589,7 @@ async fn unsubscribe(
     Extension(route): Extension<OwnerRoute>,
     Path(params): Params,
 ) -> Result<Response> {
-    let who = subscriber(route, &params).await?;
+    let who = subscriber(route, &params)?;
     state
         .registry
         .unsubscribe(&actor, who, id_param(&params, "subscription_id")?)

@@ -33,7 +33,7 @@ pub const EVENTS: &[&str] = &[
 pub const MAX_ATTEMPTS: u32 = 8;
 
 /// The longest wait between two attempts, however many failed before.
-pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
+pub const MAX_RETRY_DELAY: Duration = Duration::from_hours(1);
 
 /// A webhook of an account (all its packages) or of one package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,7 +195,7 @@ mod tests {
         assert_eq!(retry_delay(base, 7), Some(Duration::from_secs(640)));
         assert_eq!(retry_delay(base, MAX_ATTEMPTS), None);
         assert_eq!(
-            retry_delay(Duration::from_secs(600), 7),
+            retry_delay(Duration::from_mins(10), 7),
             Some(MAX_RETRY_DELAY),
             "capped"
         );

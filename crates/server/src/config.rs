@@ -100,6 +100,10 @@ pub fn parse_size(text: &str) -> anyhow::Result<u64> {
 }
 
 impl Config {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one setting after another, each in precedence order"
+    )]
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Config> {
         let file: FileConfig = match &args.config {
             Some(path) => {
@@ -185,14 +189,14 @@ impl Config {
         if maven_snapshot_builds == 0 {
             bail!("--maven-snapshot-builds must keep at least one build");
         }
-        let webhook_retry_delay = args
+        let webhook_retry_delay = match args
             .webhook_retry_delay
             .clone()
             .or(file.webhook_retry_delay)
-            .as_deref()
-            .map(parse_delay)
-            .transpose()?
-            .unwrap_or(std::time::Duration::from_secs(10));
+        {
+            Some(text) => parse_delay(&text)?,
+            None => entrepot_service::webhooks::HookSettings::default().retry_delay,
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -296,7 +300,7 @@ mod tests {
         use std::time::Duration;
         assert_eq!(parse_delay("200ms").unwrap(), Duration::from_millis(200));
         assert_eq!(parse_delay("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_delay("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_delay("5m").unwrap(), Duration::from_mins(5));
         assert!(parse_delay("0s").is_err());
         assert!(parse_delay("soon").is_err());
     }

@@ -152,7 +152,8 @@ fn call(
     body: Option<&Value>,
     status: u16,
 ) -> Value {
-    let mut request = Client::new().request(method.clone(), server.url(&format!("/api/v3{path}")));
+    let label = format!("{method} {path}");
+    let mut request = Client::new().request(method, server.url(&format!("/api/v3{path}")));
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
@@ -162,7 +163,7 @@ fn call(
     let response = request.send().unwrap();
     let got = response.status().as_u16();
     let text = response.text().unwrap();
-    assert_eq!(got, status, "{method} {path}: {text}");
+    assert_eq!(got, status, "{label}: {text}");
     if text.is_empty() {
         Value::Null
     } else {

@@ -635,24 +635,7 @@ impl Registry {
         ));
         let version_url = format!("{html}?version={}", version.name);
         let author = sender.as_ref().map(|a| account_json(links, a));
-        let package_files: Vec<Value> = files
-            .iter()
-            .map(|f| {
-                json!({
-                    "download_url": links.url(&format!("/api/v3/package-files/{}", f.id)),
-                    "id": f.id,
-                    "name": f.name,
-                    "sha256": f.sha256,
-                    "sha1": f.digests.sha1,
-                    "md5": f.digests.md5,
-                    "content_type": f.content_type.as_deref().unwrap_or("application/octet-stream"),
-                    "state": "uploaded",
-                    "size": f.size,
-                    "created_at": iso(&f.created_at),
-                    "updated_at": iso(&f.created_at),
-                })
-            })
-            .collect();
+        let package_files = files_json(links, &files);
         let description = package.description.clone().unwrap_or_default();
         let package_json = json!({
             "id": package.id,
@@ -708,17 +691,7 @@ impl Registry {
         } {
             context.push((
                 "repository".to_owned(),
-                json!({
-                    "id": repo.id,
-                    "name": repo.name,
-                    "full_name": repo.full_name(),
-                    "private": repo.visibility != Visibility::Public,
-                    "visibility": repo.visibility.as_str(),
-                    "owner": account_json(links, &owner),
-                    "html_url": links.url(&format!("/{}", repo.full_name())),
-                    "url": links.url(&format!("/api/v3/repos/{}", repo.full_name())),
-                    "description": repo.description,
-                }),
+                repository_json(links, &repo, &owner),
             ));
         }
         Ok(PackageBody {
@@ -845,6 +818,43 @@ impl Registry {
 struct PackageBody {
     package: Value,
     context: Vec<(String, Value)>,
+}
+
+/// The `package_files` of a payload's `package_version`.
+fn files_json(links: &dyn Links, files: &[entrepot_core::PackageFile]) -> Vec<Value> {
+    files
+        .iter()
+        .map(|f| {
+            json!({
+                "download_url": links.url(&format!("/api/v3/package-files/{}", f.id)),
+                "id": f.id,
+                "name": f.name,
+                "sha256": f.sha256,
+                "sha1": f.digests.sha1,
+                "md5": f.digests.md5,
+                "content_type": f.content_type.as_deref().unwrap_or("application/octet-stream"),
+                "state": "uploaded",
+                "size": f.size,
+                "created_at": iso(&f.created_at),
+                "updated_at": iso(&f.created_at),
+            })
+        })
+        .collect()
+}
+
+/// The connected repository, as a payload's `repository`.
+fn repository_json(links: &dyn Links, repo: &entrepot_core::Repository, owner: &Account) -> Value {
+    json!({
+        "id": repo.id,
+        "name": repo.name,
+        "full_name": repo.full_name(),
+        "private": repo.visibility != Visibility::Public,
+        "visibility": repo.visibility.as_str(),
+        "owner": account_json(links, owner),
+        "html_url": links.url(&format!("/{}", repo.full_name())),
+        "url": links.url(&format!("/api/v3/repos/{}", repo.full_name())),
+        "description": repo.description,
+    })
 }
 
 /// GitHub's `simple-user`, as far as payloads need it.

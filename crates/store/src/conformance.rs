@@ -1317,7 +1317,7 @@ async fn webhooks(store: &dyn MetadataStore, owner: i64, other: i64) {
     ));
     assert_eq!(
         store.subscriptions(other).await.unwrap(),
-        [to_package.clone()]
+        std::slice::from_ref(&to_package)
     );
     let covering: Vec<i64> = store
         .subscriptions_covering(pkg.id)
