@@ -3,6 +3,7 @@
 
 mod advisories;
 pub mod osv;
+mod hooks;
 mod packages;
 mod users;
 
@@ -28,6 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orgs/{org}", get(users::get_org))
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
+        .merge(hooks::notification_routes())
         .nest("/user", packages::owner_routes(packages::OwnerRoute::Me))
         .nest(
             "/users/{username}",

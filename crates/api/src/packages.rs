@@ -82,6 +82,7 @@ pub fn owner_routes(route: OwnerRoute) -> Router<AppState> {
             get(crate::advisories::get_for_package).patch(crate::advisories::patch_for_package),
         )
         .route("/docker/conflicts", get(docker_conflicts))
+        .merge(crate::hooks::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }
@@ -102,9 +103,12 @@ async fn accepted_scopes(request: axum::extract::Request, next: Next) -> Respons
     response
 }
 
-type Params = Path<HashMap<String, String>>;
+pub(crate) type Params = Path<HashMap<String, String>>;
 
-fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
+pub(crate) fn param<'a>(
+    params: &'a HashMap<String, String>,
+    name: &str,
+) -> Result<&'a str, ApiError> {
     params
         .get(name)
         .map(String::as_str)
@@ -168,7 +172,7 @@ async fn resolve_owner(
     Ok(account)
 }
 
-fn package_type_of(text: &str) -> Result<PackageType, ApiError> {
+pub(crate) fn package_type_of(text: &str) -> Result<PackageType, ApiError> {
     text.parse()
         .map_err(|_| ApiError(ServiceError::not_found("Not Found")))
 }

@@ -9,8 +9,10 @@ pub mod names;
 pub mod osv;
 pub mod scope;
 pub mod token;
+pub mod webhook;
 
 pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};
 pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, authorize};
 pub use model::*;
 pub use scope::{Scope, Scopes};
+pub use webhook::{Delivery, Hook, Notification, Subscription};

@@ -270,3 +270,15 @@ string_enum! {
     /// published by a site administrator, withdrawn by one.
     AdvisoryState { Draft = "draft", Published = "published", Withdrawn = "withdrawn" }
 }
+
+string_enum! {
+    /// How a webhook's payload is sent: a JSON body, or a form whose one
+    /// field `payload` holds the JSON (GitHub's two content types).
+    HookContentType { Json = "json", Form = "form" }
+}
+
+string_enum! {
+    /// Where a delivery is: waiting for its (next) attempt, answered with a
+    /// 2xx, or given up on after the last attempt.
+    DeliveryState { Pending = "pending", Delivered = "delivered", Failed = "failed" }
+}

@@ -51,17 +51,63 @@ impl AppState {
             .map(AsRef::as_ref)
     }
 
+    /// The state over `registry`; webhook payloads built from now on name
+    /// packages as these formats do and link to `config.base_url`.
     pub fn new(
         registry: Registry,
         config: HttpConfig,
         formats: Vec<Arc<dyn PackageFormat>>,
     ) -> Self {
+        let config = Arc::new(config);
+        let formats = Arc::new(formats);
+        registry.webhooks.set_links(Arc::new(FormatLinks {
+            config: config.clone(),
+            formats: formats.clone(),
+        }));
         AppState {
             registry,
             rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config.api_rate_limit)),
-            config: Arc::new(config),
+            config,
             metrics: Arc::new(Metrics::new()),
-            formats: Arc::new(formats),
+            formats,
         }
+    }
+}
+
+/// The service's view of URLs and client names, answered by the formats.
+struct FormatLinks {
+    config: Arc<HttpConfig>,
+    formats: Arc<Vec<Arc<dyn PackageFormat>>>,
+}
+
+impl FormatLinks {
+    fn format(&self, package_type: entrepot_core::PackageType) -> Option<&dyn PackageFormat> {
+        self.formats
+            .iter()
+            .find(|f| f.package_type() == package_type)
+            .map(AsRef::as_ref)
+    }
+}
+
+impl entrepot_service::webhooks::Links for FormatLinks {
+    fn url(&self, path: &str) -> String {
+        self.config.url(path)
+    }
+
+    fn client_name(&self, package: &entrepot_core::Package) -> String {
+        self.format(package.package_type)
+            .map_or_else(|| package.name.clone(), |f| f.full_name(package))
+    }
+
+    fn installation_command(
+        &self,
+        package: &entrepot_core::Package,
+        version: &entrepot_core::Version,
+    ) -> Option<String> {
+        self.format(package.package_type)?
+            .install_instructions(&self.config, package, Some(version))
+            .into_iter()
+            .find(|s| s.language == "shell")
+            .map(|s| s.body)
     }
 }

@@ -85,6 +85,14 @@ pub struct GlobalArgs {
     /// REST API requests per hour per token; anonymous callers get a tenth per address [default: 5000].
     #[arg(long, global = true, env = "ENTREPOT_API_RATE_LIMIT", value_name = "N")]
     pub api_rate_limit: Option<u32>,
+    /// Wait before a failed webhook delivery is retried, doubled after each failure, e.g. 10s or 200ms [default: 10s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_WEBHOOK_RETRY_DELAY",
+        value_name = "DURATION"
+    )]
+    pub webhook_retry_delay: Option<String>,
     /// Log format: human or json [default: human].
     #[arg(
         long,

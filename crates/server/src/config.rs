@@ -28,6 +28,7 @@ struct FileConfig {
     delete_download_limit: Option<i64>,
     api_rate_limit: Option<u32>,
     maven_snapshot_builds: Option<usize>,
+    webhook_retry_delay: Option<String>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -52,6 +53,31 @@ pub struct Config {
     pub api_rate_limit: u32,
     /// Timestamped builds kept per Maven SNAPSHOT version.
     pub maven_snapshot_builds: usize,
+    /// The wait before a failed webhook delivery's first retry (doubled
+    /// after each further failure).
+    pub webhook_retry_delay: std::time::Duration,
+}
+
+/// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
+pub fn parse_delay(text: &str) -> anyhow::Result<std::time::Duration> {
+    let t = text.trim();
+    let number = |n: &str| -> anyhow::Result<u64> {
+        n.parse()
+            .with_context(|| format!("`{t}` is not a delay such as 200ms, 10s or 5m"))
+    };
+    let delay = if let Some(ms) = t.strip_suffix("ms") {
+        std::time::Duration::from_millis(number(ms)?)
+    } else if let Some(s) = t.strip_suffix('s') {
+        std::time::Duration::from_secs(number(s)?)
+    } else {
+        entrepot_service::accounts::parse_lifetime(t)?
+            .to_std()
+            .context("a delay is positive")?
+    };
+    if delay.is_zero() {
+        bail!("`{t}` is no delay: give a positive one");
+    }
+    Ok(delay)
 }
 
 /// Parses sizes such as `1048576`, `512KiB`, `256MiB`, `2GiB` (or KB/MB/GB, taken as binary too).
@@ -74,6 +100,10 @@ pub fn parse_size(text: &str) -> anyhow::Result<u64> {
 }
 
 impl Config {
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one setting after another, each in precedence order"
+    )]
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Config> {
         let file: FileConfig = match &args.config {
             Some(path) => {
@@ -159,6 +189,14 @@ impl Config {
         if maven_snapshot_builds == 0 {
             bail!("--maven-snapshot-builds must keep at least one build");
         }
+        let webhook_retry_delay = match args
+            .webhook_retry_delay
+            .clone()
+            .or(file.webhook_retry_delay)
+        {
+            Some(text) => parse_delay(&text)?,
+            None => entrepot_service::webhooks::HookSettings::default().retry_delay,
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -170,6 +208,7 @@ impl Config {
             log_format,
             api_rate_limit,
             maven_snapshot_builds,
+            webhook_retry_delay,
         })
     }
 
@@ -214,7 +253,14 @@ impl Config {
         let meta: Arc<dyn MetadataStore> =
             Arc::new(Self::open_metadata(&self.database, migrate).await?);
         let blobs = Self::open_blobs(&self.blobs).await?;
-        Ok(Registry::new(meta, blobs, self.policy, self.limits))
+        let registry = Registry::new(meta, blobs, self.policy, self.limits);
+        registry
+            .webhooks
+            .configure(entrepot_service::webhooks::HookSettings {
+                retry_delay: self.webhook_retry_delay,
+                ..entrepot_service::webhooks::HookSettings::default()
+            });
+        Ok(registry)
     }
 }
 
@@ -247,6 +293,16 @@ mod tests {
         assert_eq!(parse_size("256MiB").unwrap(), 256 << 20);
         assert_eq!(parse_size("2g").unwrap(), 2 << 30);
         assert!(parse_size("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn delays_parse_from_milliseconds_to_hours() {
+        use std::time::Duration;
+        assert_eq!(parse_delay("200ms").unwrap(), Duration::from_millis(200));
+        assert_eq!(parse_delay("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_delay("5m").unwrap(), Duration::from_mins(5));
+        assert!(parse_delay("0s").is_err());
+        assert!(parse_delay("soon").is_err());
     }
 
     #[test]

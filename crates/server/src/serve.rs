@@ -78,6 +78,9 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, base_url = %config.base_url, "entrepot is serving");
     tokio::spawn(purge_periodically(state.registry.clone()));
     tokio::spawn(flush_downloads_periodically(state.registry.clone()));
+    // Webhook deliveries: sent in the background, never in a request.
+    let worker = state.registry.clone();
+    tokio::spawn(async move { worker.run_webhook_worker().await });
     // Small responses (manifests, JSON) must not wait on delayed ACKs.
     let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
         if let Err(e) = stream.set_nodelay(true) {

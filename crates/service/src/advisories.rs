@@ -269,6 +269,17 @@ impl Registry {
         }
         advisory.updated_at = now;
         let updated = self.meta.update_advisory(&advisory).await?;
+        match review {
+            Some(AdvisoryState::Published) => {
+                self.emit_advisory_event(&updated, &package, "published")
+                    .await;
+            }
+            Some(AdvisoryState::Withdrawn) => {
+                self.emit_advisory_event(&updated, &package, "withdrawn")
+                    .await;
+            }
+            _ => {}
+        }
         let action = match review {
             Some(AdvisoryState::Published) => "advisory.publish",
             Some(AdvisoryState::Withdrawn) => "advisory.withdraw",

@@ -39,7 +39,7 @@ impl Registry {
             .ok_or_else(|| ServiceError::Invalid("no file to publish".into()))?;
         let new_file = staged.to_new_file();
         let at = Utc::now();
-        let (version, file) = self.place_file(&package, &p, new_file, user_id, at).await?;
+        let (version, file, created) = self.place_file(&package, &p, new_file, user_id, at).await?;
         let package = self.describe(package, p.description, p.readme, at).await?;
         self.stats.publishes.fetch_add(1, Ordering::Relaxed);
         self.audit(
@@ -50,6 +50,9 @@ impl Registry {
             Some(file.name.clone()),
         )
         .await?;
+        let action = if created { "published" } else { "updated" };
+        self.emit_package_event(actor, &package, &version, action)
+            .await;
         Ok(AddedFile {
             package,
             version,
@@ -58,7 +61,7 @@ impl Registry {
     }
 
     /// Puts a file into version `p.version` of `package`, creating the
-    /// version with it when it is the first.
+    /// version with it when it is the first (then the flag is set).
     async fn place_file(
         &self,
         package: &Package,
@@ -66,7 +69,7 @@ impl Registry {
         new_file: NewFile,
         user_id: entrepot_core::Id,
         at: chrono::DateTime<Utc>,
-    ) -> ServiceResult<(Version, PackageFile)> {
+    ) -> ServiceResult<(Version, PackageFile, bool)> {
         let staged_name = new_file.name.clone();
         let taken = || {
             ServiceError::Conflict(format!(
@@ -77,7 +80,7 @@ impl Registry {
         // Into an existing version: a name already there is a conflict.
         let add = |v: Version, file: NewFile| async move {
             match self.meta.add_file(v.id, file, at).await {
-                Ok(f) => Ok((v, f)),
+                Ok(f) => Ok((v, f, false)),
                 Err(StoreError::Conflict(_)) => Err(taken()),
                 Err(e) => Err(ServiceError::from(e)),
             }
@@ -113,7 +116,7 @@ impl Registry {
                             .into_iter()
                             .find(|f| f.name == staged_name)
                             .ok_or_else(|| ServiceError::Internal("a new file vanished".into()))?;
-                        (v, file)
+                        (v, file, true)
                     }
                     // Another upload created the version a moment ago.
                     Err(StoreError::Conflict(_)) => {

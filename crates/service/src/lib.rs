@@ -7,12 +7,15 @@ pub mod access;
 pub mod accounts;
 pub mod advisories;
 pub mod auth;
+pub mod delivery;
 pub mod error;
 pub mod files;
 pub mod fsck;
+pub mod notifications;
 pub mod packages;
 pub mod sessions;
 pub mod settings;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -71,6 +74,8 @@ pub struct Registry {
     /// waits for a flush already under way and never reads a count that
     /// has left the buffer but not yet reached the store.
     flushing: Arc<tokio::sync::Mutex<()>>,
+    /// Webhook settings, links and the worker's wake-up bell.
+    pub webhooks: Arc<webhooks::Webhooks>,
 }
 
 impl Registry {
@@ -88,6 +93,7 @@ impl Registry {
             stats: Arc::default(),
             pending_downloads: Arc::default(),
             flushing: Arc::default(),
+            webhooks: Arc::default(),
         }
     }
 }

@@ -155,6 +155,8 @@ impl Registry {
             Some(version.name.clone()),
         )
         .await?;
+        self.emit_package_event(actor, &package, &version, "published")
+            .await;
         Ok((package, version))
     }
 

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use entrepot_core::{
-    Account, Advisory, AdvisoryState, AuditEntry, Ecosystem, Id, OrgRole, Package, PackageFile,
-    PackageType, Repository, Role, Scopes, Severity, Tag, Timestamp, TokenRecord, Version,
-    Visibility,
+    Account, Advisory, AdvisoryState, AuditEntry, Delivery, DeliveryState, Ecosystem, Hook,
+    HookContentType, Id, Notification, OrgRole, Package, PackageFile, PackageType, Repository,
+    Role, Scopes, Severity, Subscription, Tag, Timestamp, TokenRecord, Version, Visibility,
 };
 
 use crate::StoreResult;
@@ -28,6 +28,8 @@ pub trait AccountStore: Send + Sync {
     async fn create_org(&self, login: &str, owner: Id) -> StoreResult<Account>;
     async fn set_org_member(&self, org: Id, user: Id, role: OrgRole) -> StoreResult<()>;
     async fn org_role(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>>;
+    /// Every member of an organization with their role, by user id.
+    async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
     async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>>;
     async fn password_hash(&self, user: Id) -> StoreResult<Option<String>>;
@@ -384,6 +386,122 @@ pub trait AdvisoryStore: Send + Sync {
     async fn list_advisories(&self, filter: &AdvisoryFilter) -> StoreResult<Vec<Advisory>>;
 }
 
+/// A hook to create; the store assigns its id.
+#[derive(Debug, Clone)]
+pub struct NewHook {
+    pub owner_id: Id,
+    pub package_id: Option<Id>,
+    pub url: String,
+    pub secret: Option<String>,
+    pub content_type: HookContentType,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub insecure_ssl: bool,
+    pub at: Timestamp,
+}
+
+/// A delivery to enqueue, due at once.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub guid: String,
+    pub hook_id: Id,
+    pub event: String,
+    pub action: Option<String>,
+    pub payload: String,
+    pub redelivery: bool,
+    pub at: Timestamp,
+}
+
+/// What one attempt at a delivery came to.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt {
+    /// `Pending` with `next_attempt_at` for a retry; `Delivered` or `Failed` for good.
+    pub state: DeliveryState,
+    pub next_attempt_at: Option<Timestamp>,
+    pub status_code: Option<u16>,
+    pub status: String,
+    pub duration_ms: u64,
+    pub at: Timestamp,
+    pub request_headers: serde_json::Value,
+    pub response_headers: Option<serde_json::Value>,
+    pub response_body: Option<String>,
+}
+
+/// A notification to write.
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user_id: Id,
+    pub reason: String,
+    pub title: String,
+    pub url: String,
+    pub package_id: Option<Id>,
+    pub ghsa_id: Option<String>,
+    pub at: Timestamp,
+}
+
+/// Webhooks with their delivery log, subscriptions and notifications. The
+/// delivery log is the queue: any node may claim what is due.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn create_hook(&self, hook: NewHook) -> StoreResult<Hook>;
+    async fn hook(&self, id: Id) -> StoreResult<Option<Hook>>;
+    /// The hooks of exactly this scope: the owner's own (`package: None`)
+    /// or one package's, oldest first.
+    async fn hooks(&self, owner: Id, package: Option<Id>) -> StoreResult<Vec<Hook>>;
+    /// Replaces the editable fields (url, secret, content type, events,
+    /// active, insecure SSL, `updated_at`). `NotFound` if there is none.
+    async fn update_hook(&self, hook: &Hook) -> StoreResult<Hook>;
+    /// Removes a hook and its delivery log; false if there was none.
+    async fn delete_hook(&self, id: Id) -> StoreResult<bool>;
+
+    /// Enqueues deliveries in one transaction, due at their time.
+    async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<Vec<Delivery>>;
+    async fn delivery(&self, id: Id) -> StoreResult<Option<Delivery>>;
+    /// A hook's deliveries, newest first, at most `limit`.
+    async fn deliveries(&self, hook: Id, limit: u64) -> StoreResult<Vec<Delivery>>;
+    /// Claims up to `limit` pending deliveries due at `now`, moving each
+    /// one's `next_attempt_at` to `lease_until`. A row is claimed only if
+    /// it still has the due time read, so two nodes never both take it; a
+    /// node that dies mid-attempt leaves it to be claimed again after the lease.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u64,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records an attempt (adding one to `attempts`) and what comes next.
+    async fn record_attempt(&self, id: Id, attempt: &DeliveryAttempt) -> StoreResult<()>;
+    /// The earliest due time of a pending delivery, so the worker knows how long to sleep.
+    async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>>;
+
+    /// `Conflict` when the account already has that subscription.
+    async fn subscribe(
+        &self,
+        account: Id,
+        package: Option<Id>,
+        at: Timestamp,
+    ) -> StoreResult<Subscription>;
+    async fn subscription(&self, id: Id) -> StoreResult<Option<Subscription>>;
+    /// An account's subscriptions, oldest first.
+    async fn subscriptions(&self, account: Id) -> StoreResult<Vec<Subscription>>;
+    /// Subscriptions that cover `package`: to it, or to everything.
+    async fn subscriptions_covering(&self, package: Id) -> StoreResult<Vec<Subscription>>;
+    async fn unsubscribe(&self, id: Id) -> StoreResult<bool>;
+
+    async fn create_notifications(&self, notifications: &[NewNotification]) -> StoreResult<()>;
+    /// A user's notifications, unread first, then newest first.
+    async fn notifications(
+        &self,
+        user: Id,
+        unread_only: bool,
+        limit: u64,
+    ) -> StoreResult<Vec<Notification>>;
+    /// False if the user has no such notification.
+    async fn mark_notification_read(&self, user: Id, id: Id, at: Timestamp) -> StoreResult<bool>;
+    /// How many were unread.
+    async fn mark_all_notifications_read(&self, user: Id, at: Timestamp) -> StoreResult<u64>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -395,6 +513,7 @@ pub trait MetadataStore:
     + UploadStore
     + SessionStore
     + AdvisoryStore
+    + WebhookStore
     + 'static
 {
 }
@@ -409,6 +528,7 @@ impl<T> MetadataStore for T where
         + UploadStore
         + SessionStore
         + AdvisoryStore
+        + WebhookStore
         + 'static
 {
 }

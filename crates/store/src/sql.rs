@@ -27,6 +27,8 @@ use crate::meta::{
 };
 use crate::{StoreError, StoreResult};
 
+mod hooks;
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -384,6 +386,17 @@ impl AccountStore for SqlStore {
             .fetch_optional(&self.reader)
             .await?;
         row.map(|r| parse(&r, "role")).transpose()
+    }
+
+    async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>> {
+        let rows =
+            sqlx::query("SELECT user_id, role FROM org_members WHERE org_id = $1 ORDER BY user_id")
+                .bind(org)
+                .fetch_all(&self.reader)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((int(r, "user_id")?, parse(r, "role")?)))
+            .collect()
     }
 
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
