@@ -2,8 +2,8 @@
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
 mod advisories;
-pub mod osv;
 mod hooks;
+pub mod osv;
 mod packages;
 mod users;
 

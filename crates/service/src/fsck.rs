@@ -174,6 +174,16 @@ impl Registry {
                 });
             }
         }
+        self.fsck_leftovers(options, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Abandoned upload sessions (faults) and orphan blobs (reported).
+    async fn fsck_leftovers(
+        &self,
+        options: FsckOptions,
+        report: &mut FsckReport,
+    ) -> ServiceResult<()> {
         let cutoff = Utc::now()
             - chrono::TimeDelta::from_std(options.upload_age).unwrap_or(chrono::TimeDelta::MAX);
         for id in self.meta.stale_uploads(cutoff).await? {
@@ -198,7 +208,7 @@ impl Registry {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Whether the blob `sha256` is there with `size` bytes and, if asked,
