@@ -661,3 +661,155 @@ fn an_operator_sets_the_password_of_an_existing_user() {
     server.admin_input(&["user", "set-password", "dave"], Some("a new password\n"));
     assert_eq!(browser.sign_in("dave", "a new password").status(), 303);
 }
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
+fn watching_a_package_brings_its_advisories_to_the_notifications_page() {
+    let (_dir, server, alice) = setup();
+    server.admin(&["user", "create", "root", "--site-admin"]);
+    let root = token(&server, "root", "read:packages,write:packages");
+    common::make_public(&server, &alice, "npm", "hello");
+    server.admin_input(
+        &["user", "set-password", "bob"],
+        Some("correct horse battery staple\n"),
+    );
+    let bob = Browser::new(&server);
+    assert_eq!(
+        bob.sign_in("bob", "correct horse battery staple").status(),
+        303
+    );
+    // Signed out, the page asks for a sign-in.
+    let r = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(server.url("/notifications"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    // bob watches the package from its page.
+    let package = "/users/alice/packages/npm/package/hello";
+    let (_, page) = bob.get(package);
+    assert!(page.contains("Watch for security advisories"), "{page}");
+    let csrf = csrf_of(&page);
+    let forged = bob.post(
+        "/notifications/subscriptions",
+        &[
+            ("csrf", "forged"),
+            ("package_type", "npm"),
+            ("owner", "alice"),
+            ("name", "hello"),
+        ],
+    );
+    assert_eq!(forged.status(), 400);
+    let watched = bob.post(
+        "/notifications/subscriptions",
+        &[
+            ("csrf", &csrf),
+            ("package_type", "npm"),
+            ("owner", "alice"),
+            ("name", "hello"),
+            ("return_to", package),
+        ],
+    );
+    assert_eq!(watched.status(), 303);
+    assert_eq!(watched.headers()["location"], package);
+    let (_, page) = bob.get(package);
+    assert!(page.contains(">Unwatch<"), "{page}");
+    let (status, inbox) = bob.get("/notifications");
+    assert_eq!(status, 200);
+    assert!(inbox.contains("0 unread"), "{inbox}");
+    assert!(
+        inbox.contains("href=\"/users/alice/packages/npm/package/hello\""),
+        "{inbox}"
+    );
+
+    // An advisory, drafted by alice and published by root, lands there.
+    let api = |t: &str, method: reqwest::Method, path: &str, body: serde_json::Value| {
+        let r = Client::new()
+            .request(method, server.url(&format!("/api/v3{path}")))
+            .bearer_auth(t)
+            .json(&body)
+            .send()
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json::<serde_json::Value>().unwrap()
+    };
+    let draft = api(
+        &alice,
+        reqwest::Method::POST,
+        "/user/packages/npm/hello/security-advisories",
+        json!({
+            "summary": "Path traversal in hello",
+            "description": "Reads files outside its folder.",
+            "severity": "high",
+            "vulnerabilities": [{"package": {"ecosystem": "npm", "name": "@alice/hello"},
+                                 "vulnerable_version_range": "< 1.1.0", "patched_versions": "1.1.0"}],
+        }),
+    );
+    let id = draft["ghsa_id"].as_str().unwrap().to_owned();
+    api(
+        &root,
+        reqwest::Method::PATCH,
+        &format!("/users/alice/packages/npm/hello/security-advisories/{id}"),
+        json!({"state": "published"}),
+    );
+    let (_, inbox) = bob.get("/notifications");
+    assert!(inbox.contains("1 unread"), "{inbox}");
+    assert!(inbox.contains("Path traversal in hello"), "{inbox}");
+    assert!(inbox.contains(&format!("/advisories/{id}")), "{inbox}");
+    // carol watches nothing and hears nothing.
+    let carol = Browser::new(&server);
+    with_password(&server, "carol", "another long passphrase");
+    assert_eq!(
+        carol.sign_in("carol", "another long passphrase").status(),
+        303
+    );
+    let (_, carols) = carol.get("/notifications");
+    assert!(!carols.contains("Path traversal"), "{carols}");
+
+    // Marked read; then unwatched.
+    let csrf = csrf_of(&inbox);
+    let numbered = |html: &str, prefix: &str| -> String {
+        html.split(prefix)
+            .skip(1)
+            .filter_map(|rest| rest.split('/').next())
+            .find(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| panic!("no {prefix}ID/ in {html}"))
+            .to_owned()
+    };
+    let notification = numbered(&inbox, "action=\"/notifications/");
+    assert_eq!(
+        bob.post(
+            &format!("/notifications/{notification}/read"),
+            &[("csrf", &csrf)]
+        )
+        .status(),
+        303
+    );
+    let (_, inbox) = bob.get("/notifications");
+    assert!(inbox.contains("0 unread"), "{inbox}");
+    assert!(
+        inbox.contains("Path traversal in hello"),
+        "read ones stay listed"
+    );
+    let subscription = numbered(&inbox, "action=\"/notifications/subscriptions/");
+    assert_eq!(carols.matches("/delete").count(), 0);
+    let stranger = carol.post(
+        &format!("/notifications/subscriptions/{subscription}/delete"),
+        &[("csrf", &csrf_of(&carols))],
+    );
+    assert_eq!(
+        stranger.status(),
+        404,
+        "carol cannot end bob's subscription"
+    );
+    let r = bob.post(
+        &format!("/notifications/subscriptions/{subscription}/delete"),
+        &[("csrf", &csrf)],
+    );
+    assert_eq!(r.status(), 303);
+    let (_, page) = bob.get(package);
+    assert!(page.contains("Watch for security advisories"), "{page}");
+}

@@ -7,6 +7,7 @@
 mod account;
 mod advisories;
 mod chart;
+mod notifications;
 mod render;
 mod session;
 mod settings;
@@ -41,6 +42,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
+        .route("/notifications", get(notifications::notifications_page))
+        .route("/notifications/read", post(notifications::mark_all_read))
+        .route("/notifications/{id}/read", post(notifications::mark_read))
+        .route("/notifications/subscriptions", post(notifications::watch))
+        .route(
+            "/notifications/subscriptions/{id}/delete",
+            post(notifications::unwatch),
+        )
         .route("/{owner}", get(owner_page))
         .route("/{owner}/{repo}/packages", get(repository_page))
         .route(
@@ -89,6 +98,10 @@ fn templates() -> &'static Environment<'static> {
             ("settings.html", include_str!("templates/settings.html")),
             ("message.html", include_str!("templates/message.html")),
             ("advisory.html", include_str!("templates/advisory.html")),
+            (
+                "notifications.html",
+                include_str!("templates/notifications.html"),
+            ),
         ] {
             env.add_template(name, source).expect("templates parse");
         }
@@ -378,6 +391,11 @@ async fn render_package(
         Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
         Err(_) => None,
     };
+    let watching = notifications::watching(state, actor, package.id).await?;
+    let self_path = match meta.account_by_id(package.owner_id).await? {
+        Some(owner) => package_path(&owner, &package),
+        None => "/".to_owned(),
+    };
     let today = Utc::now().date_naive();
     let daily: HashMap<chrono::NaiveDate, i64> =
         downloads.iter().fold(HashMap::new(), |mut acc, d| {
@@ -409,6 +427,9 @@ async fn render_package(
         .collect();
     Ok(Some(context! {
         settings => settings,
+        can_watch => watching.is_some(),
+        watching => watching.flatten(),
+        self_path => self_path,
         package => context! {
             name => package.name,
             display_name => display_name(state, &package),
