@@ -32,6 +32,10 @@ pub fn build_app(state: AppState, parts: Vec<Router<AppState>>) -> Router {
             crate::metrics::track,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idle::stalled_uploads,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(state)

@@ -15,6 +15,7 @@ pub mod spool;
 pub mod state;
 
 mod app;
+mod idle;
 
 pub use app::build_app;
 pub use auth::Caller;

@@ -24,6 +24,9 @@ pub struct HttpConfig {
     pub base_url: Url,
     /// REST API requests per hour per token.
     pub api_rate_limit: u32,
+    /// How long a request body may send nothing before the request fails
+    /// with 408.
+    pub upload_idle_timeout: std::time::Duration,
 }
 
 impl HttpConfig {

@@ -560,13 +560,29 @@ async fn spool(headers: &HeaderMap, body: Body, limit: u64) -> Result<std::fs::F
     tokio::io::AsyncWriteExt::flush(&mut out)
         .await
         .map_err(internal)?;
-    let Some(boundary) = boundary else {
-        return Ok(raw);
+    let too_large = || {
+        NuGetError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the package exceeds the limit of {limit} bytes"),
+        )
     };
-    tokio::task::spawn_blocking(move || first_part(raw, &boundary, written))
+    let Some(boundary) = boundary else {
+        return if written > limit {
+            Err(too_large())
+        } else {
+            Ok(raw)
+        };
+    };
+    let package = tokio::task::spawn_blocking(move || first_part(raw, &boundary, written))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(|m| NuGetError::new(StatusCode::BAD_REQUEST, m))
+        .map_err(|m| NuGetError::new(StatusCode::BAD_REQUEST, m))?;
+    // The slack above was for the form; the package itself keeps the limit.
+    let size = package.metadata().map_err(internal)?.len();
+    if size > limit {
+        return Err(too_large());
+    }
+    Ok(package)
 }
 
 /// Copies the body of a form's first part out of `raw` (`len` bytes).

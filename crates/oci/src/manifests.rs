@@ -221,6 +221,7 @@ fn parse_pushed(ctx: &Ctx, reference: &str, bytes: bytes::Bytes) -> OciResult<Pu
     if doc.get("schemaVersion").and_then(Value::as_i64) != Some(2) {
         return Err(invalid("schemaVersion must be 2"));
     }
+    check_shape(&media_type, &doc).map_err(invalid)?;
     let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
     let sha512 = hex::encode(sha2::Sha512::digest(&bytes));
     let mut tags = Vec::new();
@@ -277,6 +278,46 @@ fn parse_pushed(ctx: &Ctx, reference: &str, bytes: bytes::Bytes) -> OciResult<Pu
         tags,
         extra,
     })
+}
+
+/// A descriptor: a media type, a valid digest and a size.
+fn check_descriptor(d: &Value, what: &str) -> Result<(), String> {
+    let ok = d.get("mediaType").is_some_and(Value::is_string)
+        && d.get("digest")
+            .and_then(Value::as_str)
+            .is_some_and(|t| Digest::parse(t).is_some())
+        && d.get("size").is_some_and(Value::is_u64);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} is not a descriptor (mediaType, digest and size)"
+        ))
+    }
+}
+
+/// The structure the image and index specifications require: an image
+/// manifest's `config` and `layers`, an index's `manifests`, each entry
+/// a descriptor. Clients and garbage collection rely on it.
+fn check_shape(media_type: &str, doc: &Value) -> Result<(), String> {
+    let list = |key: &str| -> Result<(), String> {
+        let items = doc
+            .get(key)
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("`{key}` must be an array of descriptors"))?;
+        for (i, item) in items.iter().enumerate() {
+            check_descriptor(item, &format!("{key}[{i}]"))?;
+        }
+        Ok(())
+    };
+    if INDEX_TYPES.contains(&media_type) {
+        return list("manifests");
+    }
+    let config = doc
+        .get("config")
+        .ok_or("an image manifest needs a `config` descriptor")?;
+    check_descriptor(config, "config")?;
+    list("layers")
 }
 
 /// An image manifest's config and layers must be in the repository

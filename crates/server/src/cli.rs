@@ -93,6 +93,15 @@ pub struct GlobalArgs {
         value_name = "DURATION"
     )]
     pub webhook_retry_delay: Option<String>,
+    /// How long an upload may send nothing before it is answered 408 and
+    /// closed, e.g. 60s [default: 60s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_UPLOAD_IDLE_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub upload_idle_timeout: Option<String>,
     /// Log format: human or json [default: human].
     #[arg(
         long,

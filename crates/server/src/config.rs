@@ -29,6 +29,7 @@ struct FileConfig {
     api_rate_limit: Option<u32>,
     maven_snapshot_builds: Option<usize>,
     webhook_retry_delay: Option<String>,
+    upload_idle_timeout: Option<String>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -56,6 +57,8 @@ pub struct Config {
     /// The wait before a failed webhook delivery's first retry (doubled
     /// after each further failure).
     pub webhook_retry_delay: std::time::Duration,
+    /// How long an upload may send nothing before it fails with 408.
+    pub upload_idle_timeout: std::time::Duration,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
@@ -197,6 +200,17 @@ impl Config {
             Some(text) => parse_delay(&text)?,
             None => entrepot_service::webhooks::HookSettings::default().retry_delay,
         };
+        let upload_idle_timeout = match args
+            .upload_idle_timeout
+            .clone()
+            .or(file.upload_idle_timeout)
+        {
+            Some(text) => parse_delay(&text)?,
+            None => std::time::Duration::from_mins(1),
+        };
+        if upload_idle_timeout.is_zero() {
+            bail!("--upload-idle-timeout must be longer than zero");
+        }
         Ok(Config {
             listen,
             data_dir,
@@ -209,6 +223,7 @@ impl Config {
             api_rate_limit,
             maven_snapshot_builds,
             webhook_retry_delay,
+            upload_idle_timeout,
         })
     }
 

@@ -44,6 +44,7 @@ pub fn app_state(config: &Config, registry: entrepot_service::Registry) -> AppSt
         HttpConfig {
             base_url: config.base_url.clone(),
             api_rate_limit: config.api_rate_limit,
+            upload_idle_timeout: config.upload_idle_timeout,
         },
         formats(config),
     )
