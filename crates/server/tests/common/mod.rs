@@ -55,9 +55,10 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(args)
             .arg("serve")
+            // The caller's RUST_LOG is not the test's; a test may set its own.
+            .env_remove("RUST_LOG")
             .envs(env.iter().copied())
             .current_dir(dir)
-            .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr_log).unwrap())
             .spawn()
