@@ -49,6 +49,11 @@ impl CargoError {
         }
     }
 
+    /// The line of detail cargo would print.
+    pub(crate) fn detail(&self) -> &str {
+        &self.detail
+    }
+
     fn bad(detail: impl Into<String>) -> Self {
         CargoError::new(StatusCode::BAD_REQUEST, detail)
     }
@@ -122,6 +127,13 @@ pub struct IndexFile {
 #[derive(Default)]
 pub struct IndexCache {
     files: Mutex<HashMap<(i64, i64), Arc<IndexFile>>>,
+}
+
+impl IndexFile {
+    /// The file as served.
+    pub(crate) fn body(&self) -> &Bytes {
+        &self.body
+    }
 }
 
 impl IndexCache {
@@ -423,7 +435,7 @@ async fn index_file(
     Ok(response)
 }
 
-async fn render(state: &AppState, package: &Package) -> Result<IndexFile> {
+pub(crate) async fn render(state: &AppState, package: &Package) -> Result<IndexFile> {
     let mut versions = state.registry.meta.versions(package.id, false).await?;
     versions.sort_by_key(|v| (v.created_at, v.id));
     let mut body = String::new();

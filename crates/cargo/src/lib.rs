@@ -5,6 +5,7 @@
 //! to their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `repository` field names.
 
+mod fsck;
 mod handlers;
 mod index;
 mod names;
@@ -49,6 +50,19 @@ impl PackageFormat for CargoRegistry {
                 detail: None,
             },
         )
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

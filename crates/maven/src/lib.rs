@@ -4,6 +4,7 @@
 //! `maven-metadata.xml` generated from what is stored. Packages belong to
 //! the repository in the URL and take its permissions, as on GitHub.
 
+mod fsck;
 mod handlers;
 mod metadata;
 mod path;
@@ -74,6 +75,19 @@ impl PackageFormat for Maven {
             (Some(group), Some(artifact)) => format!("{group}:{artifact}"),
             _ => package.name.clone(),
         }
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

@@ -158,7 +158,7 @@ async fn load_view(state: &AppState, actor: &Actor, name: &NpmName) -> NpmResult
 }
 
 /// Everything a packument shows, in a fixed number of queries.
-async fn view_of(state: &AppState, package: entrepot_core::Package) -> NpmResult<View> {
+pub(crate) async fn view_of(state: &AppState, package: entrepot_core::Package) -> NpmResult<View> {
     let meta = &state.registry.meta;
     let mut files_by_version: HashMap<i64, Vec<entrepot_core::PackageFile>> = HashMap::new();
     for file in meta.package_files(package.id).await? {

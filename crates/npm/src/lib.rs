@@ -6,6 +6,7 @@ mod audit;
 mod cache;
 mod endpoint;
 mod error;
+mod fsck;
 mod handlers;
 mod packument;
 mod publish;
@@ -55,6 +56,19 @@ impl PackageFormat for Npm {
             label: "deprecated",
             detail: Some(message.to_owned()),
         })
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

@@ -5,6 +5,7 @@
 //! owner (granular, as on GitHub); ids are case-insensitive.
 
 mod feed;
+mod fsck;
 mod handlers;
 mod nuspec;
 mod odata;
@@ -54,6 +55,19 @@ impl PackageFormat for NuGet {
                 detail: None,
             },
         )
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

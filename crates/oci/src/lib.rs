@@ -7,6 +7,7 @@ mod auth;
 mod blobs;
 mod endpoint;
 mod error;
+mod fsck;
 pub mod gc;
 mod manifests;
 mod name;
@@ -73,6 +74,19 @@ impl PackageFormat for Containers {
 
     fn rest_tags_key(&self) -> Option<&'static str> {
         Some("container")
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

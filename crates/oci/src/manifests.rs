@@ -27,7 +27,7 @@ const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
-const INDEX_TYPES: &[&str] = &[
+pub(crate) const INDEX_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
@@ -51,7 +51,7 @@ fn set(response: &mut Response, name: &'static str, value: &str) {
 }
 
 /// Non-distributable ("foreign") layers need not be in the registry.
-fn non_distributable(media_type: &str) -> bool {
+pub(crate) fn non_distributable(media_type: &str) -> bool {
     media_type.contains("nondistributable") || media_type.contains("foreign")
 }
 

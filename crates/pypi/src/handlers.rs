@@ -186,7 +186,12 @@ fn first<'a>(fields: &'a HashMap<String, Vec<String>>, name: &str) -> Option<&'a
 
 /// Checks a distribution's file name against the project and version it
 /// claims (wheels: `NAME-VERSION-…whl`; sdists: `NAME-VERSION.tar.gz`/`.zip`).
-fn check_filename(filename: &str, project: &str, version: &Version, filetype: &str) -> Result<()> {
+pub(crate) fn check_filename(
+    filename: &str,
+    project: &str,
+    version: &Version,
+    filetype: &str,
+) -> Result<()> {
     if filename.contains(['/', '\\']) || filename.starts_with('.') || filename.len() > 255 {
         return Err(PypiError::bad_request(format!(
             "invalid file name {filename:?}"
@@ -479,19 +484,19 @@ async fn publish(
 // ---- reading ------------------------------------------------------------
 
 /// One distribution file as the index lists it.
-struct Dist {
-    filename: String,
-    url: String,
-    sha256: String,
-    size: u64,
-    uploaded: chrono::DateTime<chrono::Utc>,
-    requires_python: Option<String>,
-    metadata_sha256: Option<String>,
-    yanked: Option<String>,
+pub(crate) struct Dist {
+    pub(crate) filename: String,
+    pub(crate) url: String,
+    pub(crate) sha256: String,
+    pub(crate) size: u64,
+    pub(crate) uploaded: chrono::DateTime<chrono::Utc>,
+    pub(crate) requires_python: Option<String>,
+    pub(crate) metadata_sha256: Option<String>,
+    pub(crate) yanked: Option<String>,
 }
 
 /// A project's live versions (ascending) and their files.
-async fn project_files(
+pub(crate) async fn project_files(
     state: &AppState,
     package: &Package,
 ) -> Result<Vec<(Version, Value, Vec<Dist>)>> {

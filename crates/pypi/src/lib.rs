@@ -3,6 +3,7 @@
 //! owner (granular) under their PEP 503 normalised name; a file name is
 //! never reused; releases can be yanked with a reason.
 
+mod fsck;
 mod handlers;
 mod pep440;
 
@@ -41,6 +42,19 @@ impl PackageFormat for Pypi {
             }),
             _ => None,
         }
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

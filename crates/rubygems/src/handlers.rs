@@ -407,18 +407,9 @@ async fn rendered(
         gems: std::collections::BTreeMap::new(),
     };
     for package in &visible {
-        let mut entries = Vec::new();
-        for v in registry.meta.versions(package.id, true).await? {
-            let Ok(spec) = serde_json::from_value::<GemSpec>(v.metadata.clone()) else {
-                tracing::warn!(version = v.id, "a gem version without a readable spec");
-                continue;
-            };
-            entries.push(Entry {
-                spec,
-                id: v.id,
-                published_at: v.created_at,
-                yanked_at: v.deleted_at,
-            });
+        let (entries, unreadable) = entries_of(registry, package).await?;
+        for v in unreadable {
+            tracing::warn!(version = v.id, "a gem version without a readable spec");
         }
         index.gems.insert(package.name.clone(), entries);
     }
@@ -428,6 +419,28 @@ async fn rendered(
     });
     indexes.put(key, Arc::clone(&rendered));
     Ok(rendered)
+}
+
+/// A gem's versions, yanked ones included, as the indexes show them; and
+/// those left out because their spec cannot be read.
+pub(crate) async fn entries_of(
+    registry: &entrepot_service::Registry,
+    package: &Package,
+) -> entrepot_service::ServiceResult<(Vec<Entry>, Vec<entrepot_core::Version>)> {
+    let mut entries = Vec::new();
+    let mut unreadable = Vec::new();
+    for v in registry.meta.versions(package.id, true).await? {
+        match serde_json::from_value::<GemSpec>(v.metadata.clone()) {
+            Ok(spec) => entries.push(Entry {
+                spec,
+                id: v.id,
+                published_at: v.created_at,
+                yanked_at: v.deleted_at,
+            }),
+            Err(_) => unreadable.push(v),
+        }
+    }
+    Ok((entries, unreadable))
 }
 
 async fn download(

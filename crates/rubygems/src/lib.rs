@@ -4,6 +4,7 @@
 //! their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `github_repo` metadata names.
 
+mod fsck;
 mod gem;
 mod handlers;
 mod index;
@@ -41,6 +42,19 @@ impl PackageFormat for RubyGems {
         owner_routes("rubygems", move |state, caller, request| {
             handlers::handle(state, Arc::clone(&indexes), caller, request)
         })
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 
     fn install_instructions(

@@ -1,0 +1,336 @@
+//! `entrepot admin fsck` against a real registry: a package in every format
+//! and one image, checked clean; then one fault at a time made on disk or
+//! in the database (the server stopped), found, and undone — a truncated,
+//! overwritten or deleted blob, an image layer gone, an index line that
+//! disagrees with its file, and a dangling tag that `--repair` removes.
+#![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::artifacts::{
+    crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom, twine_wheel_upload,
+};
+use common::{Server, publish_doc, server_with_alice};
+use entrepot_core::PackageType;
+use entrepot_store::{AccountStore, PackageStore, SqlStore};
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+/// What one `admin fsck` printed and how it ended.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The `fault` lines (faults left as they were).
+    fn faults(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("fault\t"))
+            .collect()
+    }
+
+    fn has(&self, state: &str, kind: &str, about: &str) -> bool {
+        self.stdout.lines().any(|l| {
+            let fields: Vec<&str> = l.split('\t').collect();
+            fields.len() == 4
+                && fields[0] == state
+                && fields[1] == kind
+                && (fields[2].contains(about) || fields[3].contains(about))
+        })
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `entrepot admin fsck ARGS` on the server's configuration, whatever its
+/// exit status.
+fn fsck(server: &Server, args: &[&str]) -> Run {
+    let out = Command::new(common::BIN)
+        .args(&server.args)
+        .args(["admin", "fsck"])
+        .args(args)
+        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(&server.dir)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// One package in each format, 1.0.0 and 1.0.1, over plain HTTP.
+fn publish_everything(server: &Server, alice: &str) {
+    let client = Client::new();
+    server.admin(&["repo", "create", "alice/java"]);
+    for version in ["1.0.0", "1.0.1"] {
+        let status = client
+            .put(server.url("/npm/@alice%2flib"))
+            .bearer_auth(alice)
+            .json(&publish_doc("@alice/lib", version, ""))
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, 201);
+        let base = server.url(&format!(
+            "/maven/alice/java/com/example/lib/{version}/lib-{version}"
+        ));
+        for (ext, body) in [
+            ("pom", pom("com.example", "lib", version).into_bytes()),
+            ("jar", b"PK fake jar".to_vec()),
+        ] {
+            let status = client
+                .put(format!("{base}.{ext}"))
+                .basic_auth("alice", Some(alice))
+                .body(body)
+                .send()
+                .unwrap()
+                .status();
+            assert_eq!(status, 201, "maven {ext} {version}");
+        }
+        let r = client
+            .post(server.url("/rubygems/alice/api/v1/gems"))
+            .header("authorization", alice)
+            .body(gem_of(&gemspec("tinygem", version, None), false))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let r = client
+            .put(server.url("/nuget/alice/api/v2/package/"))
+            .header("x-nuget-apikey", alice)
+            .body(nupkg_of("Alice.Lib", version, ""))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        let (content_type, body) = twine_wheel_upload("tiny-lib", version);
+        let r = client
+            .post(server.url("/pypi/alice/"))
+            .basic_auth("__token__", Some(alice))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        let r = client
+            .put(server.url("/cargo/alice/api/v1/crates/new"))
+            .header("authorization", alice)
+            .body(crate_body(
+                &crate_metadata("tiny_lib", version),
+                &crate_of("tiny_lib", version),
+            ))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+    }
+}
+
+/// One image (a config and a layer) pushed as `alice/app:v1`; the
+/// layer's digest.
+fn push_image(server: &Server, alice: &str) -> String {
+    let client = Client::new();
+    let push_blob = |bytes: &[u8]| {
+        let digest = sha256_digest(bytes);
+        let r = client
+            .post(server.url(&format!("/v2/alice/app/blobs/uploads/?digest={digest}")))
+            .basic_auth("alice", Some(alice))
+            .body(bytes.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "blob upload");
+        digest
+    };
+    let layer_bytes = b"the one layer of the image";
+    let layer = push_blob(layer_bytes);
+    let config = br#"{"architecture":"amd64","os":"linux"}"#;
+    let config_digest = push_blob(config);
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": layer_bytes.len()}],
+    });
+    let r = client
+        .put(server.url("/v2/alice/app/manifests/v1"))
+        .basic_auth("alice", Some(alice))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(serde_json::to_vec(&manifest).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    layer
+}
+
+/// Where the file-system blob store keeps `sha256`.
+fn blob_path(data: &Path, sha256: &str) -> PathBuf {
+    data.join("blobs/sha256").join(&sha256[..2]).join(sha256)
+}
+
+/// Replaces a blob file's bytes (blob files may be read-only).
+fn write_blob(path: &Path, bytes: &[u8]) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    #[expect(clippy::permissions_set_readonly_false, reason = "a test file")]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, alice) = server_with_alice(dir.path());
+    publish_everything(&server, &alice);
+    let layer = push_image(&server, &alice);
+
+    let clean = fsck(&server, &[]);
+    assert_eq!(clean.code, 0, "{clean}");
+    assert!(clean.faults().is_empty(), "{clean}");
+    assert!(
+        clean
+            .stderr
+            .contains("checked 7 packages, 13 versions and "),
+        "{clean}"
+    );
+    server.sigterm();
+
+    let data = dir.path().join("entrepot-data");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let store = rt.block_on(async {
+        SqlStore::open_path(&data.join("entrepot.db"))
+            .await
+            .unwrap()
+    });
+    let owner = rt
+        .block_on(store.account_by_login("alice"))
+        .unwrap()
+        .unwrap();
+    let package = |package_type, name: &str| {
+        rt.block_on(store.package(owner.id, package_type, name, false))
+            .unwrap()
+            .unwrap()
+    };
+    let version = |package: &entrepot_core::Package, name: &str| {
+        rt.block_on(store.version(package.id, name))
+            .unwrap()
+            .unwrap()
+    };
+
+    // A blob cut short is found by its size, with or without digests.
+    let npm = package(PackageType::Npm, "lib");
+    let tarball = rt
+        .block_on(store.files(version(&npm, "1.0.0").id))
+        .unwrap()
+        .remove(0);
+    let path = blob_path(&data, &tarball.sha256);
+    let original = std::fs::read(&path).unwrap();
+    write_blob(&path, &original[..original.len() / 2]);
+    let subject = "npm alice/lib@1.0.0 lib-1.0.0.tgz";
+    for args in [&[][..], &["--skip-digests"][..]] {
+        let run = fsck(&server, args);
+        assert_eq!(run.code, 1, "{run}");
+        assert!(run.has("fault", "blob-size", subject), "{run}");
+        assert_eq!(run.faults().len(), 1, "{run}");
+    }
+
+    // Other bytes of the same size: only reading them tells.
+    let mut other = original.clone();
+    other[0] ^= 0xff;
+    write_blob(&path, &other);
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.has("fault", "blob-digest", subject), "{run}");
+    let sizes_only = fsck(&server, &["--skip-digests"]);
+    assert_eq!(
+        sizes_only.code, 0,
+        "--skip-digests checks sizes only: {sizes_only}"
+    );
+    assert!(sizes_only.faults().is_empty(), "{sizes_only}");
+
+    // A blob gone.
+    std::fs::remove_file(&path).unwrap();
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.has("fault", "missing-blob", subject), "{run}");
+    std::fs::write(&path, &original).unwrap();
+    assert_eq!(fsck(&server, &[]).code, 0);
+
+    // An image layer is no version's file: the container check finds it.
+    let layer_path = blob_path(&data, layer.trim_start_matches("sha256:"));
+    let layer_bytes = std::fs::read(&layer_path).unwrap();
+    std::fs::remove_file(&layer_path).unwrap();
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.has("fault", "index", &layer), "{run}");
+    assert!(run.has("fault", "index", "container alice/app"), "{run}");
+    std::fs::write(&layer_path, &layer_bytes).unwrap();
+    assert_eq!(fsck(&server, &[]).code, 0);
+
+    // The sparse index's cksum no longer the .crate's: the index check.
+    let krate = package(PackageType::Cargo, "tiny_lib");
+    let v = version(&krate, "1.0.0");
+    let mut wrong = v.metadata.clone();
+    wrong["cksum"] = Value::String("0".repeat(64));
+    rt.block_on(store.update_version_metadata(v.id, wrong, chrono::Utc::now()))
+        .unwrap();
+    let run = fsck(&server, &["--repair"]);
+    assert_eq!(run.code, 1, "an index fault is not repaired: {run}");
+    assert!(run.has("fault", "index", "cargo alice/tiny_lib"), "{run}");
+    assert!(run.has("fault", "index", "index cksum"), "{run}");
+    rt.block_on(store.update_version_metadata(v.id, v.metadata.clone(), chrono::Utc::now()))
+        .unwrap();
+    assert_eq!(fsck(&server, &[]).code, 0);
+
+    // A tag on a deleted version: the store never leaves one (deleting a
+    // version removes its tags in the same transaction, and a tag on a
+    // deleted version is refused), so the database is edited by hand, as
+    // an older release or a restore from a partial backup might leave it.
+    let Ok(sqlite) = Command::new("sqlite3")
+        .arg(data.join("entrepot.db"))
+        .arg(format!(
+            "UPDATE versions SET deleted_at = updated_at WHERE id = {}",
+            version(&npm, "1.0.1").id
+        ))
+        .output()
+    else {
+        eprintln!("sqlite3 is not installed: the dangling tag is not tried");
+        return;
+    };
+    assert!(sqlite.status.success(), "{sqlite:?}");
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.has("fault", "dangling-tag", "npm alice/lib tag latest"),
+        "{run}"
+    );
+    let repaired = fsck(&server, &["--repair"]);
+    assert_eq!(repaired.code, 0, "{repaired}");
+    assert!(
+        repaired.has("repaired", "dangling-tag", "npm alice/lib tag latest"),
+        "{repaired}"
+    );
+    let again = fsck(&server, &[]);
+    assert_eq!(again.code, 0, "{again}");
+    assert!(
+        again.stdout.lines().all(|l| l.starts_with("orphan-blob\t")),
+        "{again}"
+    );
+}
