@@ -5,6 +5,7 @@
 //! to their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `repository` field names.
 
+pub mod fuzzing;
 mod fsck;
 mod handlers;
 mod index;

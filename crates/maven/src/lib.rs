@@ -4,6 +4,7 @@
 //! `maven-metadata.xml` generated from what is stored. Packages belong to
 //! the repository in the URL and take its permissions, as on GitHub.
 
+pub mod fuzzing;
 mod fsck;
 mod handlers;
 mod metadata;

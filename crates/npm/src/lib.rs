@@ -2,6 +2,7 @@
 //! install, tag, deprecate, unpublish, search and log in, with npm's JSON
 //! errors. Packages are scoped by their owner, `@OWNER/NAME`.
 
+pub mod fuzzing;
 mod audit;
 mod cache;
 mod endpoint;

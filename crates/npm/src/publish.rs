@@ -271,7 +271,7 @@ pub async fn readme_of(registry: &Registry, blob: &BlobInfo) -> Option<String> {
         .flatten()
 }
 
-fn find_readme(tarball: impl Read) -> Option<String> {
+pub(crate) fn find_readme(tarball: impl Read) -> Option<String> {
     let gz = flate2::read::GzDecoder::new(tarball).take(MAX_INSPECTED_BYTES);
     let mut archive = tar::Archive::new(gz);
     for entry in archive.entries().ok()?.take(10_000) {

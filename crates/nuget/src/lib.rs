@@ -4,6 +4,7 @@
 //! `OData` feed for `NuGet` 2.x and `nuget list`. Packages belong to their
 //! owner (granular, as on GitHub); ids are case-insensitive.
 
+pub mod fuzzing;
 mod feed;
 mod fsck;
 mod handlers;

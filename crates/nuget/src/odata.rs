@@ -272,7 +272,7 @@ fn literal(s: &str) -> String {
 /// The `$filter` subset clients write: property names (booleans),
 /// `eq`/`ne` between properties (optionally in `tolower`/`toupper`) and
 /// literals, `not`, `and`, `or` and parentheses.
-mod filter {
+pub(crate) mod filter {
     #[derive(Debug, Clone, PartialEq)]
     pub enum Expr {
         Prop(String),

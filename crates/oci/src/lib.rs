@@ -3,6 +3,7 @@
 //! package of type `container` named `OWNER/IMAGE`; its versions are its
 //! manifests, by digest; tags are movable labels on them.
 
+pub mod fuzzing;
 mod auth;
 mod blobs;
 mod endpoint;

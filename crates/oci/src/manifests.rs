@@ -299,7 +299,7 @@ fn check_descriptor(d: &Value, what: &str) -> Result<(), String> {
 /// The structure the image and index specifications require: an image
 /// manifest's `config` and `layers`, an index's `manifests`, each entry
 /// a descriptor. Clients and garbage collection rely on it.
-fn check_shape(media_type: &str, doc: &Value) -> Result<(), String> {
+pub(crate) fn check_shape(media_type: &str, doc: &Value) -> Result<(), String> {
     let list = |key: &str| -> Result<(), String> {
         let items = doc
             .get(key)

@@ -4,6 +4,7 @@
 //! their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `github_repo` metadata names.
 
+pub mod fuzzing;
 mod fsck;
 mod gem;
 mod handlers;
