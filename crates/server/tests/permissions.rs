@@ -1,0 +1,1064 @@
+//! The permission matrix (issue 14): every format's read, write and delete
+//! (or yank), and the REST API's package operations, each tried by every kind
+//! of caller — anonymous, the owner (with every scope and with
+//! `read:packages` alone), a stranger, the read, write and admin
+//! collaborators of the connected repository, an organization's owner and
+//! member, a site administrator, and an expired and a revoked token — against
+//! the status `docs/PERMISSIONS.md` promises. Every mismatch is collected and
+//! the whole matrix printed; every 401 must carry a `WWW-Authenticate`
+//! challenge, since Maven, pip, gem and NuGet send credentials only after one.
+#![expect(clippy::too_many_lines, reason = "the matrix reads as one table")]
+
+mod common;
+
+use std::fmt::Write as _;
+
+use common::artifacts::{crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom};
+use common::{Server, publish_doc, token};
+use reqwest::blocking::{Client, RequestBuilder};
+use serde_json::{Value, json};
+use sha2::Digest;
+
+/// Every package scope, and `repo` for the repository-scoped registries.
+const FULL: &str = "read:packages,write:packages,delete:packages,repo";
+
+/// The repository alice's granular packages connect to, and Maven's home.
+const REPO_URL: &str = "https://github.com/alice/app";
+
+/// The callers, in the matrix's column order.
+const ACTORS: [&str; 12] = [
+    "anonymous",
+    "owner",
+    "owner:read-only",
+    "stranger",
+    "collab:read",
+    "collab:write",
+    "collab:admin",
+    "org:owner",
+    "org:member",
+    "site-admin",
+    "expired",
+    "revoked",
+];
+
+/// How a format's client sends its credentials.
+#[derive(Clone, Copy)]
+enum Auth {
+    /// npm, OCI clients with a token, the REST API.
+    Bearer,
+    /// Maven, gem and NuGet reads, docker: the login and the token.
+    Basic,
+    /// gem push and cargo: the token alone in `Authorization`.
+    Raw,
+    /// `nuget push` and `nuget delete`.
+    NuGetKey,
+    /// twine and pip: `__token__` and the token.
+    PyPi,
+}
+
+struct Caller {
+    login: &'static str,
+    token: Option<String>,
+}
+
+impl Caller {
+    fn apply(&self, auth: Auth, r: RequestBuilder) -> RequestBuilder {
+        let Some(t) = &self.token else {
+            return r;
+        };
+        match auth {
+            Auth::Bearer => r.bearer_auth(t),
+            Auth::Basic => r.basic_auth(self.login, Some(t)),
+            Auth::Raw => r.header("authorization", t),
+            Auth::NuGetKey => r.header("x-nuget-apikey", t),
+            Auth::PyPi => r.basic_auth("__token__", Some(t)),
+        }
+    }
+}
+
+/// Makes a row's request for the caller of a column.
+type Build = dyn Fn(&Ctx, usize) -> RequestBuilder;
+
+/// One endpoint: a request per caller (by column, so that writes and
+/// deletes each touch their own version) and the status expected of each.
+struct Row {
+    area: &'static str,
+    name: &'static str,
+    auth: Auth,
+    build: Box<Build>,
+    expected: [u16; 12],
+}
+
+fn row(
+    area: &'static str,
+    name: &'static str,
+    auth: Auth,
+    expected: [u16; 12],
+    build: impl Fn(&Ctx, usize) -> RequestBuilder + 'static,
+) -> Row {
+    Row {
+        area,
+        name,
+        auth,
+        build: Box::new(build),
+        expected,
+    }
+}
+
+/// A client that knows the server's address.
+struct Ctx {
+    client: Client,
+    base: String,
+}
+
+impl Ctx {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+fn send_ok(r: RequestBuilder, what: &str) -> Value {
+    let r = r.send().unwrap();
+    let status = r.status();
+    let text = r.text().unwrap();
+    assert!(status.is_success(), "{what}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+/// A gemspec whose `github_repo` connects it to alice/app.
+fn gem(version: &str) -> Vec<u8> {
+    let spec = gemspec("tinygem", version, None).replace(
+        "metadata: {}\n",
+        &format!("metadata:\n  github_repo: {REPO_URL}\n"),
+    );
+    gem_of(&spec, false)
+}
+
+fn nupkg(version: &str) -> Vec<u8> {
+    nupkg_of(
+        "Alice.Lib",
+        version,
+        &format!(r#"<repository type="git" url="{REPO_URL}" />"#),
+    )
+}
+
+/// twine's upload of a wheel naming alice/app as its source.
+fn wheel(version: &str) -> (String, Vec<u8>) {
+    let file = common::artifacts::wheel_of("tiny-lib", version);
+    common::artifacts::twine_form(
+        &[
+            (":action", "file_upload"),
+            ("protocol_version", "1"),
+            ("name", "tiny-lib"),
+            ("version", version),
+            ("filetype", "bdist_wheel"),
+            ("pyversion", "py3"),
+            ("metadata_version", "2.1"),
+            ("summary", "Says hi"),
+            ("project_urls", &format!("Source, {REPO_URL}")),
+        ],
+        &format!("tiny_lib-{version}-py3-none-any.whl"),
+        &file,
+    )
+}
+
+fn krate(version: &str) -> Vec<u8> {
+    let mut metadata = crate_metadata("tiny_lib", version);
+    metadata["repository"] = json!(REPO_URL);
+    crate_body(&metadata, &crate_of("tiny_lib", version))
+}
+
+/// An image manifest over alice/app-image's blobs; `n` makes its digest.
+fn image_manifest(config: &str, layer: &str, n: usize) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": CONFIG.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": LAYER.len()}],
+        "annotations": {"org.opencontainers.image.source": REPO_URL, "n": n.to_string()},
+    }))
+    .unwrap()
+}
+
+const CONFIG: &[u8] = br#"{"architecture":"amd64","os":"linux"}"#;
+const LAYER: &[u8] = b"a layer";
+
+/// A token of alice's that expired an hour ago: written to the store
+/// directly, since `--expires-in` is at least a minute.
+fn expired_token(server: &Server) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use entrepot_store::{AccountStore, NewTokenRecord, TokenStore};
+        let store =
+            entrepot_store::SqlStore::open_path(&server.dir.join("entrepot-data/entrepot.db"))
+                .await
+                .unwrap();
+        let alice = store.account_by_login("alice").await.unwrap().unwrap();
+        let new = entrepot_core::token::generate();
+        store
+            .create_token(NewTokenRecord {
+                user_id: alice.id,
+                hash: new.hash,
+                prefix: new.prefix,
+                scopes: entrepot_core::Scopes::parse_list(FULL).unwrap(),
+                note: Some("expired".into()),
+                expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+            })
+            .await
+            .unwrap();
+        new.secret
+    })
+}
+
+/// A token of alice's, revoked with `admin token revoke`.
+fn revoked_token(server: &Server) -> String {
+    let out = server.admin(&["token", "create", "alice", "--scopes", FULL]);
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let said = String::from_utf8(out.stderr).unwrap();
+    let id = said
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_else(|| panic!("no token id in {said:?}"))
+        .to_owned();
+    server.admin(&["token", "revoke", &id]);
+    secret
+}
+
+struct World {
+    server: Server,
+    callers: Vec<Caller>,
+    alice: String,
+}
+
+fn setup(dir: &std::path::Path) -> World {
+    let server = Server::start(dir);
+    for user in ["alice", "bob", "carol", "dave", "erin", "oscar", "mia"] {
+        server.admin(&["user", "create", user]);
+    }
+    server.admin(&["user", "create", "root", "--site-admin"]);
+    server.admin(&["org", "create", "acme", "--owner", "oscar"]);
+    server.admin(&["org", "add-member", "acme", "mia"]);
+    server.admin(&["repo", "create", "alice/app", "--private"]);
+    server.admin(&["repo", "create", "acme/tools", "--private"]);
+    for (user, permission) in [("carol", "read"), ("dave", "write"), ("erin", "admin")] {
+        server.admin(&[
+            "repo",
+            "add-collaborator",
+            "alice/app",
+            user,
+            "--permission",
+            permission,
+        ]);
+    }
+    let full = |user: &str| token(&server, user, FULL);
+    let alice = full("alice");
+    let callers = vec![
+        Caller {
+            login: "alice",
+            token: None,
+        },
+        Caller {
+            login: "alice",
+            token: Some(alice.clone()),
+        },
+        Caller {
+            login: "alice",
+            token: Some(token(&server, "alice", "read:packages")),
+        },
+        Caller {
+            login: "bob",
+            token: Some(full("bob")),
+        },
+        Caller {
+            login: "carol",
+            token: Some(full("carol")),
+        },
+        Caller {
+            login: "dave",
+            token: Some(full("dave")),
+        },
+        Caller {
+            login: "erin",
+            token: Some(full("erin")),
+        },
+        Caller {
+            login: "oscar",
+            token: Some(full("oscar")),
+        },
+        Caller {
+            login: "mia",
+            token: Some(full("mia")),
+        },
+        Caller {
+            login: "root",
+            token: Some(full("root")),
+        },
+        Caller {
+            login: "alice",
+            token: Some(expired_token(&server)),
+        },
+        Caller {
+            login: "alice",
+            token: Some(revoked_token(&server)),
+        },
+    ];
+    World {
+        server,
+        callers,
+        alice,
+    }
+}
+
+/// What alice (and oscar, for acme) publish before the matrix runs; the
+/// per-caller versions and packages that writes and deletes use.
+struct Fixtures {
+    npm_lib: String,
+    maven_name: String,
+    /// By column: the digest of the image the column deletes.
+    image_digests: Vec<String>,
+    /// The manifest the write rows tag again.
+    image: Vec<u8>,
+    config: String,
+    /// By column: the REST ids of @alice/lib 4.0.N (live) and 5.0.N (deleted).
+    delete_ids: Vec<i64>,
+    restore_ids: Vec<i64>,
+}
+
+fn publish_fixtures(w: &World) -> Fixtures {
+    let s = &w.server;
+    let c = Client::new();
+    let alice = &w.alice;
+    let npm = |name: &str, version: &str, repo: &str, t: &str| {
+        let escaped = name.replace('/', "%2f");
+        send_ok(
+            c.put(s.url(&format!("/npm/{escaped}")))
+                .bearer_auth(t)
+                .json(&publish_doc(name, version, repo)),
+            &format!("npm {name} {version}"),
+        );
+    };
+    npm("@alice/lib", "1.0.0", REPO_URL, alice);
+    npm("@alice/pub", "1.0.0", "", alice);
+    common::make_public(s, alice, "npm", "pub");
+    let oscar = w.callers[7].token.clone().unwrap();
+    npm("@acme/lib", "1.0.0", "", &oscar);
+    for n in 0..ACTORS.len() {
+        npm(&format!("@alice/del{n}"), "1.0.0", REPO_URL, alice);
+        npm(&format!("@alice/rdel{n}"), "1.0.0", REPO_URL, alice);
+        npm(&format!("@alice/res{n}"), "1.0.0", REPO_URL, alice);
+        npm("@alice/lib", &format!("4.0.{n}"), REPO_URL, alice);
+        npm("@alice/lib", &format!("5.0.{n}"), REPO_URL, alice);
+    }
+    let maven = |path: &str, body: String, t: &str| {
+        send_ok(
+            c.put(s.url(&format!("/maven/{path}")))
+                .basic_auth("x", Some(t))
+                .body(body),
+            path,
+        );
+    };
+    maven(
+        "alice/app/com/example/lib/1.0.0/lib-1.0.0.pom",
+        pom("com.example", "lib", "1.0.0"),
+        alice,
+    );
+    maven(
+        "acme/tools/com/acme/tool/1.0.0/tool-1.0.0.pom",
+        pom("com.acme", "tool", "1.0.0"),
+        &oscar,
+    );
+    send_ok(
+        c.post(s.url("/rubygems/alice/api/v1/gems"))
+            .header("authorization", alice)
+            .body(gem("1.0.0")),
+        "gem",
+    );
+    send_ok(
+        c.put(s.url("/nuget/alice/api/v2/package/"))
+            .header("x-nuget-apikey", alice)
+            .body(nupkg("1.0.0")),
+        "nupkg",
+    );
+    let pypi = |version: &str| {
+        let (content_type, body) = wheel(version);
+        send_ok(
+            c.post(s.url("/pypi/alice/"))
+                .basic_auth("__token__", Some(alice))
+                .header("content-type", content_type)
+                .body(body),
+            "wheel",
+        );
+    };
+    pypi("1.0.0");
+    send_ok(
+        c.put(s.url("/cargo/alice/api/v1/crates/new"))
+            .header("authorization", alice)
+            .body(krate("1.0.0")),
+        "crate",
+    );
+    for n in 0..ACTORS.len() {
+        let v = format!("3.0.{n}");
+        send_ok(
+            c.post(s.url("/rubygems/alice/api/v1/gems"))
+                .header("authorization", alice)
+                .body(gem(&v)),
+            "gem",
+        );
+        send_ok(
+            c.put(s.url("/nuget/alice/api/v2/package/"))
+                .header("x-nuget-apikey", alice)
+                .body(nupkg(&v)),
+            "nupkg",
+        );
+        pypi(&v);
+        send_ok(
+            c.put(s.url("/cargo/alice/api/v1/crates/new"))
+                .header("authorization", alice)
+                .body(krate(&v)),
+            "crate",
+        );
+    }
+    // The image: its blobs, 1.0, and one manifest per column to delete.
+    let blob = |bytes: &[u8]| {
+        let digest = sha256(bytes);
+        send_ok(
+            c.post(s.url(&format!(
+                "/v2/alice/app-image/blobs/uploads/?digest={digest}"
+            )))
+            .bearer_auth(alice)
+            .body(bytes.to_vec()),
+            "blob",
+        );
+        digest
+    };
+    let config = blob(CONFIG);
+    let layer = blob(LAYER);
+    let manifest = |reference: &str, body: &[u8]| {
+        send_ok(
+            c.put(s.url(&format!("/v2/alice/app-image/manifests/{reference}")))
+                .bearer_auth(alice)
+                .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                .body(body.to_vec()),
+            "manifest",
+        );
+    };
+    let image = image_manifest(&config, &layer, 1000);
+    manifest("1.0", &image);
+    let image_digests = (0..ACTORS.len())
+        .map(|n| {
+            let body = image_manifest(&config, &layer, n);
+            manifest(&format!("d{n}"), &body);
+            sha256(&body)
+        })
+        .collect();
+
+    // The REST API's names and version ids.
+    let packages = |package_type: &str| common::alice_packages(s, alice, package_type);
+    let npm_lib = packages("npm")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .find(|n| n.ends_with("lib"))
+        .unwrap();
+    let maven_name = packages("maven")[0]["name"].as_str().unwrap().to_owned();
+    let versions = send_ok(
+        c.get(s.url(&format!(
+            "/api/v3/user/packages/npm/{npm_lib}/versions?per_page=100"
+        )))
+        .bearer_auth(alice),
+        "versions",
+    );
+    let id_of = |name: &str| {
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("no version {name} in {versions}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let delete_ids = (0..ACTORS.len())
+        .map(|n| id_of(&format!("4.0.{n}")))
+        .collect();
+    let restore_ids: Vec<i64> = (0..ACTORS.len())
+        .map(|n| id_of(&format!("5.0.{n}")))
+        .collect();
+    for id in &restore_ids {
+        let r = c
+            .delete(s.url(&format!(
+                "/api/v3/user/packages/npm/{npm_lib}/versions/{id}"
+            )))
+            .bearer_auth(alice)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 204, "{}", r.text().unwrap());
+    }
+    for n in 0..ACTORS.len() {
+        let r = c
+            .delete(s.url(&format!("/api/v3/user/packages/npm/res{n}")))
+            .bearer_auth(alice)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 204, "{}", r.text().unwrap());
+    }
+    Fixtures {
+        npm_lib,
+        maven_name,
+        image_digests,
+        image,
+        config,
+        delete_ids,
+        restore_ids,
+    }
+}
+
+// Columns: anonymous, owner, owner:read-only, stranger, collab:read,
+// collab:write, collab:admin, org:owner, org:member, site-admin, expired,
+// revoked.
+
+/// Reading a private package connected to alice/app.
+const fn private_read(ok: u16) -> [u16; 12] {
+    [401, ok, ok, 404, ok, ok, ok, 404, 404, ok, 401, 401]
+}
+
+/// Publishing into it: write access and `write:packages`.
+const fn private_write(ok: u16) -> [u16; 12] {
+    [401, ok, 403, 404, 403, ok, ok, 404, 404, ok, 401, 401]
+}
+
+/// Deleting from it: admin access, `read:packages` and `delete:packages`;
+/// settings and advisories: admin access and `write:packages`.
+const fn private_admin(ok: u16) -> [u16; 12] {
+    [401, ok, 403, 404, 403, 403, ok, 404, 404, ok, 401, 401]
+}
+
+fn rows(f: &Fixtures) -> Vec<Row> {
+    let mut rows = Vec::new();
+
+    // npm: a private package connected to alice/app, a public one, acme's.
+    {
+        rows.push(row(
+            "npm",
+            "read @alice/lib",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url("/npm/@alice%2flib")),
+        ));
+        rows.push(row(
+            "npm",
+            "tarball of @alice/lib",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url("/npm/@alice/lib/-/lib-1.0.0.tgz")),
+        ));
+        rows.push(row(
+            "npm",
+            "publish @alice/lib",
+            Auth::Bearer,
+            private_write(201),
+            move |c, n| {
+                c.put(c.url("/npm/@alice%2flib")).json(&publish_doc(
+                    "@alice/lib",
+                    &format!("2.0.{n}"),
+                    REPO_URL,
+                ))
+            },
+        ));
+        rows.push(row(
+            "npm",
+            "unpublish @alice/delN",
+            Auth::Bearer,
+            private_admin(200),
+            move |c, n| c.delete(c.url(&format!("/npm/@alice%2fdel{n}/-rev/1-0"))),
+        ));
+        rows.push(row(
+            "npm",
+            "read public @alice/pub",
+            Auth::Bearer,
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/npm/@alice%2fpub")),
+        ));
+        rows.push(row(
+            "npm",
+            "publish public @alice/pub",
+            Auth::Bearer,
+            [401, 201, 403, 403, 403, 403, 403, 403, 403, 201, 401, 401],
+            move |c, n| {
+                c.put(c.url("/npm/@alice%2fpub")).json(&publish_doc(
+                    "@alice/pub",
+                    &format!("2.0.{n}"),
+                    "",
+                ))
+            },
+        ));
+        rows.push(row(
+            "npm",
+            "read private @acme/lib",
+            Auth::Bearer,
+            [401, 404, 404, 404, 404, 404, 404, 200, 404, 200, 401, 401],
+            move |c, _| c.get(c.url("/npm/@acme%2flib")),
+        ));
+        rows.push(row(
+            "npm",
+            "create @acme/newN",
+            Auth::Bearer,
+            [401, 403, 403, 403, 403, 403, 403, 201, 201, 201, 401, 401],
+            move |c, n| {
+                c.put(c.url(&format!("/npm/@acme%2fnew{n}")))
+                    .json(&publish_doc(&format!("@acme/new{n}"), "1.0.0", ""))
+            },
+        ));
+    }
+
+    // Maven: repository-scoped, so `repo` is needed and the org's members read.
+    {
+        rows.push(row(
+            "maven",
+            "read alice/app pom",
+            Auth::Basic,
+            [401, 200, 403, 404, 200, 200, 200, 404, 404, 200, 401, 401],
+            move |c, _| c.get(c.url("/maven/alice/app/com/example/lib/1.0.0/lib-1.0.0.pom")),
+        ));
+        rows.push(row(
+            "maven",
+            "deploy to alice/app",
+            Auth::Basic,
+            private_write(201),
+            move |c, n| {
+                let v = format!("2.0.{n}");
+                c.put(c.url(&format!("/maven/alice/app/com/example/lib/{v}/lib-{v}.pom")))
+                    .body(pom("com.example", "lib", &v))
+            },
+        ));
+        rows.push(row(
+            "maven",
+            "read acme/tools pom",
+            Auth::Basic,
+            [401, 404, 404, 404, 404, 404, 404, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/maven/acme/tools/com/acme/tool/1.0.0/tool-1.0.0.pom")),
+        ));
+        rows.push(row(
+            "maven",
+            "deploy to acme/tools",
+            Auth::Basic,
+            [401, 404, 404, 404, 404, 404, 404, 201, 403, 201, 401, 401],
+            move |c, n| {
+                let v = format!("2.0.{n}");
+                c.put(c.url(&format!("/maven/acme/tools/com/acme/tool/{v}/tool-{v}.pom")))
+                    .body(pom("com.acme", "tool", &v))
+            },
+        ));
+    }
+
+    // RubyGems
+    {
+        rows.push(row(
+            "rubygems",
+            "download tinygem",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| c.get(c.url("/rubygems/alice/gems/tinygem-1.0.0.gem")),
+        ));
+        rows.push(row(
+            "rubygems",
+            "compact index /versions",
+            Auth::Basic,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/rubygems/alice/versions")),
+        ));
+        rows.push(row(
+            "rubygems",
+            "info/tinygem",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| c.get(c.url("/rubygems/alice/info/tinygem")),
+        ));
+        rows.push(row(
+            "rubygems",
+            "gem push",
+            Auth::Raw,
+            private_write(200),
+            move |c, n| {
+                c.post(c.url("/rubygems/alice/api/v1/gems"))
+                    .body(gem(&format!("2.0.{n}")))
+            },
+        ));
+        rows.push(row(
+            "rubygems",
+            "gem yank",
+            Auth::Raw,
+            private_admin(200),
+            move |c, n| {
+                c.delete(c.url("/rubygems/alice/api/v1/gems/yank")).form(&[
+                    ("gem_name", "tinygem".to_owned()),
+                    ("version", format!("3.0.{n}")),
+                ])
+            },
+        ));
+    }
+
+    // NuGet
+    {
+        rows.push(row(
+            "nuget",
+            "download nupkg",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| c.get(c.url("/nuget/alice/v3/flat/alice.lib/1.0.0/alice.lib.1.0.0.nupkg")),
+        ));
+        rows.push(row(
+            "nuget",
+            "search",
+            Auth::Basic,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/nuget/alice/v3/query?q=alice")),
+        ));
+        rows.push(row(
+            "nuget",
+            "push",
+            Auth::NuGetKey,
+            private_write(201),
+            move |c, n| {
+                c.put(c.url("/nuget/alice/api/v2/package/"))
+                    .body(nupkg(&format!("2.0.{n}")))
+            },
+        ));
+        rows.push(row(
+            "nuget",
+            "delete (unlist)",
+            Auth::NuGetKey,
+            private_admin(204),
+            move |c, n| c.delete(c.url(&format!("/nuget/alice/api/v2/package/Alice.Lib/3.0.{n}"))),
+        ));
+    }
+
+    // PyPI
+    {
+        rows.push(row(
+            "pypi",
+            "simple/tiny-lib",
+            Auth::PyPi,
+            private_read(200),
+            move |c, _| c.get(c.url("/pypi/alice/simple/tiny-lib/")),
+        ));
+        rows.push(row(
+            "pypi",
+            "simple/ (project list)",
+            Auth::PyPi,
+            [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/pypi/alice/simple/")),
+        ));
+        rows.push(row(
+            "pypi",
+            "twine upload",
+            Auth::PyPi,
+            private_write(200),
+            move |c, n| {
+                let (content_type, body) = wheel(&format!("2.0.{n}"));
+                c.post(c.url("/pypi/alice/"))
+                    .header("content-type", content_type)
+                    .body(body)
+            },
+        ));
+        rows.push(row(
+            "pypi",
+            "yank",
+            Auth::PyPi,
+            private_admin(200),
+            move |c, n| {
+                c.post(c.url(&format!("/pypi/alice/tiny-lib/3.0.{n}/yank")))
+                    .form(&[("reason", "broken")])
+            },
+        ));
+    }
+
+    // Cargo
+    {
+        rows.push(row(
+            "cargo",
+            "index ti/ny/tiny_lib",
+            Auth::Raw,
+            private_read(200),
+            move |c, _| c.get(c.url("/cargo/alice/index/ti/ny/tiny_lib")),
+        ));
+        rows.push(row(
+            "cargo",
+            "download",
+            Auth::Raw,
+            private_read(200),
+            move |c, _| c.get(c.url("/cargo/alice/api/v1/crates/tiny_lib/1.0.0/download")),
+        ));
+        // Cargo answers a publish to a crate the caller may not see as it
+        // would a new name (403: only the owner or the organization's
+        // members create crates; docs/cargo.md), so that its existence is
+        // not given away; the other formats answer 404.
+        rows.push(row(
+            "cargo",
+            "publish",
+            Auth::Raw,
+            [401, 200, 403, 403, 403, 200, 200, 403, 403, 200, 401, 401],
+            move |c, n| {
+                c.put(c.url("/cargo/alice/api/v1/crates/new"))
+                    .body(krate(&format!("2.0.{n}")))
+            },
+        ));
+        rows.push(row(
+            "cargo",
+            "yank",
+            Auth::Raw,
+            private_admin(200),
+            move |c, n| {
+                c.delete(c.url(&format!("/cargo/alice/api/v1/crates/tiny_lib/3.0.{n}/yank")))
+            },
+        ));
+    }
+
+    // OCI: alice/app-image, connected to alice/app by its source annotation.
+    {
+        rows.push(row(
+            "oci",
+            "pull manifest",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| {
+                c.get(c.url("/v2/alice/app-image/manifests/1.0"))
+                    .header("accept", "application/vnd.oci.image.manifest.v1+json")
+            },
+        ));
+        let config = f.config.clone();
+        rows.push(row(
+            "oci",
+            "pull blob",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| c.get(c.url(&format!("/v2/alice/app-image/blobs/{config}"))),
+        ));
+        let image = f.image.clone();
+        rows.push(row(
+            "oci",
+            "push manifest",
+            Auth::Basic,
+            private_write(201),
+            move |c, n| {
+                c.put(c.url(&format!("/v2/alice/app-image/manifests/w{n}")))
+                    .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+                    .body(image.clone())
+            },
+        ));
+        rows.push(row(
+            "oci",
+            "start blob upload",
+            Auth::Basic,
+            private_write(202),
+            move |c, _| c.post(c.url("/v2/alice/app-image/blobs/uploads/")),
+        ));
+        let digests = f.image_digests.clone();
+        rows.push(row(
+            "oci",
+            "delete manifest",
+            Auth::Basic,
+            private_admin(202),
+            move |c, n| c.delete(c.url(&format!("/v2/alice/app-image/manifests/{}", digests[n]))),
+        ));
+    }
+
+    // The REST API, on @alice/lib unless named.
+    {
+        let lib = format!("/api/v3/users/alice/packages/npm/{}", f.npm_lib);
+        rows.push(row(
+            "rest",
+            "list alice's npm packages",
+            Auth::Bearer,
+            [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
+            move |c, _| c.get(c.url("/api/v3/users/alice/packages?package_type=npm")),
+        ));
+        let p = lib.clone();
+        rows.push(row(
+            "rest",
+            "get package",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url(&p)),
+        ));
+        let p = lib.clone();
+        rows.push(row(
+            "rest",
+            "list versions",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url(&format!("{p}/versions"))),
+        ));
+        let p = lib.clone();
+        let id = f.delete_ids[0];
+        rows.push(row(
+            "rest",
+            "get version",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url(&format!("{p}/versions/{id}"))),
+        ));
+        let p = lib.clone();
+        let ids = f.delete_ids.clone();
+        rows.push(row(
+            "rest",
+            "delete version",
+            Auth::Bearer,
+            private_admin(204),
+            move |c, n| c.delete(c.url(&format!("{p}/versions/{}", ids[n]))),
+        ));
+        let p = lib.clone();
+        let ids = f.restore_ids.clone();
+        rows.push(row(
+            "rest",
+            "restore version",
+            Auth::Bearer,
+            private_admin(204),
+            move |c, n| c.post(c.url(&format!("{p}/versions/{}/restore", ids[n]))),
+        ));
+        let p = lib.clone();
+        rows.push(row(
+            "rest",
+            "set visibility",
+            Auth::Bearer,
+            private_admin(200),
+            move |c, _| c.patch(c.url(&p)).json(&json!({"visibility": "private"})),
+        ));
+        rows.push(row(
+            "rest",
+            "delete package rdelN",
+            Auth::Bearer,
+            private_admin(204),
+            move |c, n| c.delete(c.url(&format!("/api/v3/users/alice/packages/npm/rdel{n}"))),
+        ));
+        rows.push(row(
+            "rest",
+            "restore package resN",
+            Auth::Bearer,
+            private_admin(204),
+            move |c, n| c.post(c.url(&format!("/api/v3/users/alice/packages/npm/res{n}/restore"))),
+        ));
+        let p = lib.clone();
+        rows.push(row(
+            "rest",
+            "list advisories",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url(&format!("{p}/security-advisories"))),
+        ));
+        let p = lib.clone();
+        rows.push(row(
+            "rest",
+            "draft advisory",
+            Auth::Bearer,
+            private_admin(201),
+            move |c, n| {
+                c.post(c.url(&format!("{p}/security-advisories")))
+                    .json(&json!({
+                        "summary": format!("Draft {n}"),
+                        "description": "Crafted input runs code.",
+                        "vulnerabilities": [{
+                            "package": {"ecosystem": "npm", "name": "@alice/lib"},
+                            "vulnerable_version_range": "< 1.0.1",
+                        }],
+                    }))
+            },
+        ));
+        let maven = format!("/api/v3/users/alice/packages/maven/{}", f.maven_name);
+        rows.push(row(
+            "rest",
+            "get maven package",
+            Auth::Bearer,
+            [401, 200, 403, 404, 200, 200, 200, 404, 404, 200, 401, 401],
+            move |c, _| c.get(c.url(&maven)),
+        ));
+        rows.push(row(
+            "rest",
+            "get container package",
+            Auth::Bearer,
+            private_read(200),
+            move |c, _| c.get(c.url("/api/v3/users/alice/packages/container/app-image")),
+        ));
+    }
+    rows
+}
+
+#[test]
+fn every_endpoint_answers_every_caller_as_the_rules_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = setup(dir.path());
+    let f = publish_fixtures(&w);
+    let rows = rows(&f);
+    let ctx = Ctx {
+        client: Client::new(),
+        base: w.server.base.clone(),
+    };
+
+    let mut table = String::new();
+    let mut mismatches = Vec::new();
+    let width = rows
+        .iter()
+        .map(|r| r.area.len() + r.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    let _ = write!(table, "{:width$}", "");
+    for (n, actor) in ACTORS.iter().enumerate() {
+        let _ = write!(table, " {n:>2}:{actor}");
+    }
+    table.push('\n');
+    for r in &rows {
+        let _ = write!(table, "{:width$}", format!("{} {}", r.area, r.name));
+        for (n, caller) in w.callers.iter().enumerate() {
+            let response = caller.apply(r.auth, (r.build)(&ctx, n)).send().unwrap();
+            let status = response.status().as_u16();
+            let challenge = response.headers().get("www-authenticate").cloned();
+            let body = response.text().unwrap_or_default();
+            let expected = r.expected[n];
+            let mut cell = status.to_string();
+            if status != expected {
+                cell = format!("{status}≠{expected}");
+                mismatches.push(format!(
+                    "{} {} as {}: {status}, expected {expected}: {}",
+                    r.area,
+                    r.name,
+                    ACTORS[n],
+                    body.chars().take(200).collect::<String>()
+                ));
+            }
+            if status == 401 && challenge.is_none() {
+                cell.push('!');
+                mismatches.push(format!(
+                    "{} {} as {}: 401 without WWW-Authenticate",
+                    r.area, r.name, ACTORS[n]
+                ));
+            }
+            let column = ACTORS[n].len() + 3 + usize::from(n >= 10);
+            let _ = write!(table, " {cell:>column$}");
+        }
+        table.push('\n');
+    }
+    let cases = rows.len() * ACTORS.len();
+    println!(
+        "{} rows × {} callers = {cases} cases\n{table}",
+        rows.len(),
+        ACTORS.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} of {cases} cases differ (actual≠expected; ! = 401 without a challenge):\n{table}\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
