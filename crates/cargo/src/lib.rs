@@ -5,8 +5,8 @@
 //! to their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `repository` field names.
 
-pub mod fuzzing;
 mod fsck;
+pub mod fuzzing;
 mod handlers;
 mod index;
 mod names;

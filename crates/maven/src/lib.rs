@@ -4,8 +4,8 @@
 //! `maven-metadata.xml` generated from what is stored. Packages belong to
 //! the repository in the URL and take its permissions, as on GitHub.
 
-pub mod fuzzing;
 mod fsck;
+pub mod fuzzing;
 mod handlers;
 mod metadata;
 mod path;

@@ -2,12 +2,12 @@
 //! install, tag, deprecate, unpublish, search and log in, with npm's JSON
 //! errors. Packages are scoped by their owner, `@OWNER/NAME`.
 
-pub mod fuzzing;
 mod audit;
 mod cache;
 mod endpoint;
 mod error;
 mod fsck;
+pub mod fuzzing;
 mod handlers;
 mod packument;
 mod publish;

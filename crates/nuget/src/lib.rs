@@ -4,9 +4,9 @@
 //! `OData` feed for `NuGet` 2.x and `nuget list`. Packages belong to their
 //! owner (granular, as on GitHub); ids are case-insensitive.
 
-pub mod fuzzing;
 mod feed;
 mod fsck;
+pub mod fuzzing;
 mod handlers;
 mod nuspec;
 mod odata;

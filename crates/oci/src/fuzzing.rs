@@ -7,7 +7,14 @@ use axum::http::Method;
 /// Request paths under `/v2/`.
 pub fn endpoint(data: &[u8]) {
     if let Ok(path) = std::str::from_utf8(data) {
-        for method in [Method::GET, Method::HEAD, Method::PUT, Method::PATCH, Method::POST, Method::DELETE] {
+        for method in [
+            Method::GET,
+            Method::HEAD,
+            Method::PUT,
+            Method::PATCH,
+            Method::POST,
+            Method::DELETE,
+        ] {
             let _ = crate::endpoint::Endpoint::parse(&method, path);
         }
         let _ = crate::name::Digest::parse(path);

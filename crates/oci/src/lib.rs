@@ -3,12 +3,12 @@
 //! package of type `container` named `OWNER/IMAGE`; its versions are its
 //! manifests, by digest; tags are movable labels on them.
 
-pub mod fuzzing;
 mod auth;
 mod blobs;
 mod endpoint;
 mod error;
 mod fsck;
+pub mod fuzzing;
 pub mod gc;
 mod manifests;
 mod name;

@@ -8,7 +8,10 @@ pub fn pep440(data: &[u8]) {
         if let Some(v) = crate::pep440::Version::parse(text) {
             let _ = (v.normalized(), v.is_prerelease());
         }
-        let _ = (crate::pep440::is_valid_name(text), crate::pep440::normalize_name(text));
+        let _ = (
+            crate::pep440::is_valid_name(text),
+            crate::pep440::normalize_name(text),
+        );
     }
 }
 

@@ -3,8 +3,8 @@
 //! owner (granular) under their PEP 503 normalised name; a file name is
 //! never reused; releases can be yanked with a reason.
 
-pub mod fuzzing;
 mod fsck;
+pub mod fuzzing;
 mod handlers;
 mod pep440;
 

@@ -4,8 +4,8 @@
 //! their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `github_repo` metadata names.
 
-pub mod fuzzing;
 mod fsck;
+pub mod fuzzing;
 mod gem;
 mod handlers;
 mod index;

@@ -539,6 +539,13 @@ const fn private_write(ok: u16) -> [u16; 12] {
     [401, ok, 403, 404, 403, ok, ok, 404, 404, ok, 401, 401]
 }
 
+/// Publishing into a granular package: as above, but whoever may not
+/// create a package in alice's account gets the 403 a new name would get,
+/// so that a publish does not reveal whether a private package exists.
+const fn granular_write(ok: u16) -> [u16; 12] {
+    [401, ok, 403, 403, 403, ok, ok, 403, 403, ok, 401, 401]
+}
+
 /// Deleting from it: admin access, `read:packages` and `delete:packages`;
 /// settings and advisories: admin access and `write:packages`.
 const fn private_admin(ok: u16) -> [u16; 12] {
@@ -568,7 +575,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "npm",
             "publish @alice/lib",
             Auth::Bearer,
-            private_write(201),
+            granular_write(201),
             move |c, n| {
                 c.put(c.url("/npm/@alice%2flib")).json(&publish_doc(
                     "@alice/lib",
@@ -690,7 +697,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "rubygems",
             "gem push",
             Auth::Raw,
-            private_write(200),
+            granular_write(200),
             move |c, n| {
                 c.post(c.url("/rubygems/alice/api/v1/gems"))
                     .body(gem(&format!("2.0.{n}")))
@@ -730,7 +737,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "nuget",
             "push",
             Auth::NuGetKey,
-            private_write(201),
+            granular_write(201),
             move |c, n| {
                 c.put(c.url("/nuget/alice/api/v2/package/"))
                     .body(nupkg(&format!("2.0.{n}")))
@@ -765,7 +772,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "pypi",
             "twine upload",
             Auth::PyPi,
-            private_write(200),
+            granular_write(200),
             move |c, n| {
                 let (content_type, body) = wheel(&format!("2.0.{n}"));
                 c.post(c.url("/pypi/alice/"))

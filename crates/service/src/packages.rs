@@ -178,9 +178,23 @@ impl Registry {
             .await?
         {
             Some(existing) => {
-                self.authorize_package(actor, Action::Publish, &existing)
-                    .await?;
-                existing
+                match self
+                    .authorize_package(actor, Action::Publish, &existing)
+                    .await
+                {
+                    Ok(()) => existing,
+                    // Who may not create a name here gets the answer a new
+                    // name would get, so that publishing does not tell them
+                    // whether a private package exists.
+                    Err(ServiceError::NotFound(hidden)) => {
+                        let facts = self
+                            .namespace_facts(actor, &owner, p.package_type, p.repository.as_ref())
+                            .await?;
+                        authorize(&self.policy, actor, Action::Create, &facts)?;
+                        return Err(ServiceError::NotFound(hidden));
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => self.create_package(actor, user_id, &owner, p).await?,
         };
