@@ -10,10 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::artifacts::{
-    crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom, twine_wheel_upload,
-};
-use common::{Server, publish_doc, server_with_alice};
+use common::{Server, server_with_alice};
 use entrepot_core::PackageType;
 use entrepot_store::{AccountStore, PackageStore, SqlStore};
 use reqwest::blocking::Client;
@@ -81,66 +78,9 @@ fn sha256_digest(bytes: &[u8]) -> String {
 
 /// One package in each format, 1.0.0 and 1.0.1, over plain HTTP.
 fn publish_everything(server: &Server, alice: &str) {
-    let client = Client::new();
     server.admin(&["repo", "create", "alice/java"]);
     for version in ["1.0.0", "1.0.1"] {
-        let status = client
-            .put(server.url("/npm/@alice%2flib"))
-            .bearer_auth(alice)
-            .json(&publish_doc("@alice/lib", version, ""))
-            .send()
-            .unwrap()
-            .status();
-        assert_eq!(status, 201);
-        let base = server.url(&format!(
-            "/maven/alice/java/com/example/lib/{version}/lib-{version}"
-        ));
-        for (ext, body) in [
-            ("pom", pom("com.example", "lib", version).into_bytes()),
-            ("jar", b"PK fake jar".to_vec()),
-        ] {
-            let status = client
-                .put(format!("{base}.{ext}"))
-                .basic_auth("alice", Some(alice))
-                .body(body)
-                .send()
-                .unwrap()
-                .status();
-            assert_eq!(status, 201, "maven {ext} {version}");
-        }
-        let r = client
-            .post(server.url("/rubygems/alice/api/v1/gems"))
-            .header("authorization", alice)
-            .body(gem_of(&gemspec("tinygem", version, None), false))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
-        let r = client
-            .put(server.url("/nuget/alice/api/v2/package/"))
-            .header("x-nuget-apikey", alice)
-            .body(nupkg_of("Alice.Lib", version, ""))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-        let (content_type, body) = twine_wheel_upload("tiny-lib", version);
-        let r = client
-            .post(server.url("/pypi/alice/"))
-            .basic_auth("__token__", Some(alice))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
-        let r = client
-            .put(server.url("/cargo/alice/api/v1/crates/new"))
-            .header("authorization", alice)
-            .body(crate_body(
-                &crate_metadata("tiny_lib", version),
-                &crate_of("tiny_lib", version),
-            ))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+        common::publish::one_of_each(server, alice, version);
     }
 }
 

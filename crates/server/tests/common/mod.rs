@@ -6,6 +6,7 @@
 pub mod artifacts;
 pub mod npm;
 pub mod process;
+pub mod publish;
 
 use std::io::{BufRead, BufReader, Read};
 
