@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod artifacts;
+pub mod formats;
 pub mod npm;
 pub mod process;
 
