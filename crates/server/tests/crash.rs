@@ -14,13 +14,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::formats::{self, ALL, Answer, Format, Publish};
-use common::{BIN, Server, free_port, token};
+use common::{Server, free_port, token};
 use reqwest::blocking::Client;
 
 /// Client threads per format, so that publishes into one package overlap.
@@ -229,15 +227,6 @@ fn check(
     }
 }
 
-fn fsck(dir: &Path, args: &[String]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["admin", "fsck"])
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn sigkill_during_concurrent_publishes_in_every_format_loses_nothing_that_was_acknowledged() {
     let started = Instant::now();
@@ -349,21 +338,9 @@ fn sigkill_during_concurrent_publishes_in_every_format_loses_nothing_that_was_ac
         "every format published something: {per_format:?}"
     );
 
-    // Once more at a random moment of an idle server, then the offline check.
+    // Killed once more, idle, and checked offline.
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let out = fsck(dir.path(), &args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("fsck: {}", stderr.trim());
-    assert!(
-        out.status.success(),
-        "fsck found faults:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        !stdout.lines().any(|l| l.starts_with("fault\t")),
-        "{stdout}"
-    );
+    println!("fsck: {}", server.assert_fsck_clean());
     println!("total {:?}", started.elapsed());
 }

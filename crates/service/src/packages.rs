@@ -240,6 +240,7 @@ impl Registry {
             .meta
             .package(owner.id, p.package_type, &p.name, true)
             .await?
+            && old.deleted_at.is_some()
             && old.visibility == Visibility::Public
         {
             // GitHub's rule: a public package's name is never reused.

