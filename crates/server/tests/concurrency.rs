@@ -230,3 +230,214 @@ fn twenty_simultaneous_pushes_of_one_manifest_all_succeed_and_leave_one_version(
 fn twenty_simultaneous_pushes_of_one_manifest_on_postgres() {
     concurrent_pushes_of_one_manifest(true);
 }
+
+/// splitmix64, seeded per thread so that a run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        usize::try_from((z ^ (z >> 31)) % n as u64).unwrap()
+    }
+}
+
+const CHURN_VERSIONS: usize = 8;
+const CHURN_OPERATIONS: usize = 40;
+
+fn npm_get(at: &At, path: &str) -> (u16, Value) {
+    let r = Client::new()
+        .get(format!("{}{path}", at.base))
+        .bearer_auth(&at.token)
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().unwrap_or(Value::Null))
+}
+
+/// The packument's versions and dist-tags; every tag points at a listed
+/// version and `latest` exists.
+fn packument(at: &At, name: &str) -> (BTreeSet<String>, serde_json::Map<String, Value>) {
+    let (status, doc) = npm_get(at, &format!("/npm/@alice%2f{name}"));
+    assert_eq!(status, 200, "{doc}");
+    let versions: BTreeSet<String> = doc["versions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let tags = doc["dist-tags"].as_object().unwrap().clone();
+    assert!(tags.contains_key("latest"), "{doc}");
+    for (tag, version) in &tags {
+        assert!(
+            versions.contains(version.as_str().unwrap()),
+            "dist-tag {tag} points at {version}, which the packument does not list: {doc}"
+        );
+    }
+    (versions, tags)
+}
+
+/// One thread's share of the churn: `role` 0–1 move dist-tags, 2–3 delete
+/// versions, 4–5 restore them, 6 reads the packument. Returns the answers
+/// no operation may give.
+fn churn(at: &At, role: usize, seed: u64, ids: &[(String, i64)]) -> Vec<String> {
+    let client = Client::new();
+    let mut rng = Rng(seed ^ (role as u64) << 40);
+    let mut wrong = Vec::new();
+    for _ in 0..CHURN_OPERATIONS {
+        let (name, id) = &ids[rng.below(ids.len())];
+        let versions = format!("{}/api/v3/user/packages/npm/churn/versions/{id}", at.base);
+        let (what, allowed, r): (String, &[u16], _) = match role {
+            0 | 1 => {
+                let tag = ["latest", "beta", "next"][rng.below(3)];
+                let url = format!("{}/npm/-/package/@alice%2fchurn/dist-tags/{tag}", at.base);
+                // 404: the version was deleted a moment ago.
+                let r = client.put(url).bearer_auth(&at.token).json(&name).send();
+                (format!("tag {tag} → {name}"), &[201, 404], r)
+            }
+            2 | 3 => {
+                // 404: deleted already; 400: the last live version.
+                let r = client.delete(versions).bearer_auth(&at.token).send();
+                (format!("delete {name}"), &[204, 404, 400], r)
+            }
+            4 | 5 => {
+                // 404: not deleted.
+                let r = client
+                    .post(format!("{versions}/restore"))
+                    .bearer_auth(&at.token)
+                    .send();
+                (format!("restore {name}"), &[204, 404], r)
+            }
+            _ => {
+                packument(at, "churn");
+                continue;
+            }
+        };
+        let r = r.unwrap();
+        let status = r.status().as_u16();
+        if !allowed.contains(&status) {
+            wrong.push(format!("{what}: {status} {}", r.text().unwrap_or_default()));
+        }
+    }
+    wrong
+}
+
+fn tag_moves_deletes_and_restores(postgres: bool) {
+    let s = Setup::new(postgres);
+    let client = Client::new();
+    let mut tarballs = Vec::new();
+    for i in 0..CHURN_VERSIONS {
+        let version = format!("1.0.{i}");
+        let doc = common::publish_doc("@alice/churn", &version, "");
+        let r = client
+            .put(s.server.url("/npm/@alice%2fchurn"))
+            .bearer_auth(&s.at.token)
+            .json(&doc)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        tarballs.push(version);
+    }
+    let ids = rest_versions(&s, "npm", "churn", "active");
+    assert_eq!(ids.len(), CHURN_VERSIONS);
+    let seed = u64::from(std::process::id());
+    println!("churn seed {seed}");
+    let wrong: Vec<String> = race(7, |role| churn(&s.at, role, seed, &ids))
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+
+    // Every index agrees with the REST API's live and deleted versions.
+    let live: BTreeSet<String> = rest_versions(&s, "npm", "churn", "active")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let deleted: BTreeSet<String> = rest_versions(&s, "npm", "churn", "deleted")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(!live.is_empty(), "the last version is never deleted");
+    assert!(live.is_disjoint(&deleted));
+    assert_eq!(live.len() + deleted.len(), CHURN_VERSIONS);
+    let (versions, tags) = packument(&s.at, "churn");
+    assert_eq!(
+        versions, live,
+        "the packument lists exactly the live versions"
+    );
+    let (status, endpoint_tags) = npm_get(&s.at, "/npm/-/package/@alice%2fchurn/dist-tags");
+    assert_eq!(status, 200);
+    assert_eq!(endpoint_tags, Value::Object(tags));
+    for version in &tarballs {
+        let (status, _) = npm_get(&s.at, &format!("/npm/@alice/churn/-/churn-{version}.tgz"));
+        let expected = if live.contains(version) { 200 } else { 404 };
+        assert_eq!(status, expected, "tarball of {version}");
+    }
+    s.server.assert_fsck_clean();
+}
+
+#[test]
+fn concurrent_tag_moves_deletes_and_restores_keep_every_index_consistent() {
+    tag_moves_deletes_and_restores(false);
+}
+
+#[test]
+fn concurrent_tag_moves_deletes_and_restores_on_postgres() {
+    tag_moves_deletes_and_restores(true);
+}
+
+/// Both versions of a two-version package deleted by 20 threads at once:
+/// the rule that the last version cannot be deleted holds under contention.
+fn racing_deletes_of_the_last_two_versions(postgres: bool) {
+    let s = Setup::new(postgres);
+    let client = Client::new();
+    for version in ["1.0.0", "1.0.1"] {
+        let r = client
+            .put(s.server.url("/npm/@alice%2fpair"))
+            .bearer_auth(&s.at.token)
+            .json(&common::publish_doc("@alice/pair", version, ""))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let ids = rest_versions(&s, "npm", "pair", "active");
+    let statuses = race(THREADS, |i| {
+        let id = ids[i % 2].1;
+        Client::new()
+            .delete(format!(
+                "{}/api/v3/user/packages/npm/pair/versions/{id}",
+                s.at.base
+            ))
+            .bearer_auth(&s.at.token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    let live = rest_versions(&s, "npm", "pair", "active");
+    assert_eq!(live.len(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|st| **st == 204).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|st| [204, 400, 404].contains(st)),
+        "{statuses:?}"
+    );
+    let (versions, _) = packument(&s.at, "pair");
+    assert_eq!(versions.len(), 1);
+    s.server.assert_fsck_clean();
+}
+
+#[test]
+fn racing_deletes_never_remove_the_last_version() {
+    racing_deletes_of_the_last_two_versions(false);
+}
+
+#[test]
+fn racing_deletes_never_remove_the_last_version_on_postgres() {
+    racing_deletes_of_the_last_two_versions(true);
+}

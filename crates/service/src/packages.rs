@@ -395,13 +395,27 @@ impl Registry {
                 self.limits.delete_download_limit
             )));
         }
-        let live = self.meta.versions(package.id, false).await?;
-        if !allow_last && live.iter().all(|v| v.id == version.id) {
-            return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
+        // The store decides atomically, so that racing deletes neither both
+        // succeed on one version nor remove the last two together.
+        let deleted = if allow_last {
+            self.meta
+                .set_version_deleted(version.id, Some(Utc::now()))
+                .await
+        } else {
+            self.meta
+                .delete_version_keeping_one(version.id, Utc::now())
+                .await
+        };
+        match deleted {
+            Ok(()) => {}
+            Err(entrepot_store::StoreError::NotFound) => {
+                return Err(ServiceError::not_found("Package version not found"));
+            }
+            Err(entrepot_store::StoreError::Invalid(_)) => {
+                return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
+            }
+            Err(e) => return Err(e.into()),
         }
-        self.meta
-            .set_version_deleted(version.id, Some(Utc::now()))
-            .await?;
         self.audit(
             actor,
             "version.delete",
@@ -482,7 +496,14 @@ impl Registry {
                 "the version was deleted too long ago to be restored",
             ));
         }
-        self.meta.set_version_deleted(version.id, None).await?;
+        match self.meta.set_version_deleted(version.id, None).await {
+            Ok(()) => {}
+            // Restored a moment ago by someone else.
+            Err(entrepot_store::StoreError::NotFound) => {
+                return Err(ServiceError::not_found("Package version not found"));
+            }
+            Err(e) => return Err(e.into()),
+        }
         if package.deleted_at.is_some() {
             self.meta.set_package_deleted(package.id, None).await?;
         }
