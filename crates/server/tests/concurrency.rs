@@ -441,3 +441,44 @@ fn racing_deletes_never_remove_the_last_version() {
 fn racing_deletes_never_remove_the_last_version_on_postgres() {
     racing_deletes_of_the_last_two_versions(true);
 }
+
+/// alice publishes while bob, who may not, sends the very same bytes at the
+/// same moment: bob's refused upload must not take away the blob alice's
+/// accepted one stored (blobs are shared by content).
+fn a_refused_twin_upload_leaves_the_accepted_one_intact(postgres: bool) {
+    let s = Setup::new(postgres);
+    s.server.admin(&["user", "create", "bob"]);
+    let bob = token(&s.server, "bob", "read:packages,write:packages");
+    for round in 0..5 {
+        let version = format!("1.0.{round}");
+        let publish = formats::publish(Format::Npm, &version, 0);
+        let step = &publish.steps[0];
+        let answers = race(THREADS, |i| {
+            let who = if i == 0 { &s.at.token } else { &bob };
+            let at = At {
+                base: s.at.base.clone(),
+                token: who.clone(),
+            };
+            (i, status_of(&at, &Client::new(), Format::Npm, step))
+        });
+        for (i, (status, body)) in &answers {
+            if *i == 0 {
+                assert_eq!(*status, 201, "alice: {body}");
+            } else {
+                assert!([403, 404].contains(status), "bob: {status} {body}");
+            }
+        }
+        assert_intact(&s.at, Format::Npm, step);
+    }
+    s.server.assert_fsck_clean();
+}
+
+#[test]
+fn a_refused_twin_upload_leaves_the_accepted_one_intact_on_sqlite() {
+    a_refused_twin_upload_leaves_the_accepted_one_intact(false);
+}
+
+#[test]
+fn a_refused_twin_upload_leaves_the_accepted_one_intact_on_postgres() {
+    a_refused_twin_upload_leaves_the_accepted_one_intact(true);
+}

@@ -78,7 +78,9 @@ impl Registry {
         limit: u64,
     ) -> ServiceResult<BlobInfo> {
         expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
-        Ok(self.blobs.put(body, expected).await?)
+        let info = self.blobs.put(body, expected).await?;
+        self.holds.hold(&info.sha256);
+        Ok(info)
     }
 
     /// Finds a live package by owner login, type and name, as `actor` may see
@@ -687,16 +689,84 @@ pub struct PurgeReport {
 /// still be on its way (blobs are written before the metadata).
 pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
 
+/// How long an upload's blob is held after it was stored: longer than any
+/// publish takes from storing its blob to writing its metadata.
+const HOLD_WINDOW: std::time::Duration = std::time::Duration::from_mins(10);
+
+/// Blobs stored by uploads of the last `HOLD_WINDOW`, counted by digest.
+/// Blobs are shared by content, so a refused upload must not delete the
+/// blob when a concurrent upload of the same bytes stored it too and is
+/// about to reference it: the refused one only gives up its own hold, and
+/// the collector (whose grace is longer) removes what nobody references.
+/// Per node: a twin upload on another node is covered by the collector's
+/// grace alone.
+#[derive(Debug, Default)]
+pub struct Holds(std::sync::Mutex<std::collections::HashMap<String, (usize, std::time::Instant)>>);
+
+impl Holds {
+    fn hold(&self, sha256: &str) {
+        let mut holds = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if holds.len() > 1024 {
+            holds.retain(|_, (_, at)| at.elapsed() < HOLD_WINDOW);
+        }
+        let entry = holds
+            .entry(sha256.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        entry.0 += 1;
+        entry.1 = std::time::Instant::now();
+    }
+
+    /// Gives up one hold; whether others still hold the blob.
+    fn release(&self, sha256: &str) -> bool {
+        let mut holds = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some((count, at)) = holds.get_mut(sha256) else {
+            return false;
+        };
+        *count = count.saturating_sub(1);
+        let others = *count > 0 && at.elapsed() < HOLD_WINDOW;
+        if *count == 0 {
+            holds.remove(sha256);
+        }
+        others
+    }
+
+    fn held(&self, sha256: &str) -> bool {
+        let holds = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        holds
+            .get(sha256)
+            .is_some_and(|(count, at)| *count > 0 && at.elapsed() < HOLD_WINDOW)
+    }
+}
+
 impl Registry {
     /// Removes a blob unless something references it (the same content may
-    /// belong to another package); true when it was removed. For blobs a
-    /// refused or abandoned upload left, and for the collector.
+    /// belong to another package) or an upload of the last minutes stored
+    /// it; true when it was removed. For the collector.
     pub async fn discard_blob(&self, sha256: &str) -> ServiceResult<bool> {
-        if self.meta.blob_referenced(sha256).await? {
+        if self.holds.held(sha256) || self.meta.blob_referenced(sha256).await? {
             return Ok(false);
         }
         self.blobs.delete(sha256).await?;
         Ok(true)
+    }
+
+    /// Drops the blob a refused upload stored through `store_blob`, unless
+    /// a concurrent upload of the same bytes holds it too or something
+    /// references it; true when it was removed.
+    pub async fn discard_upload(&self, sha256: &str) -> ServiceResult<bool> {
+        if self.holds.release(sha256) {
+            return Ok(false);
+        }
+        self.discard_blob(sha256).await
     }
 
     /// Blobs nothing references that are older than `grace`.
