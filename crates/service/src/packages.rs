@@ -697,9 +697,9 @@ const HOLD_WINDOW: std::time::Duration = std::time::Duration::from_mins(10);
 /// Blobs are shared by content, so a refused upload must not delete the
 /// blob when a concurrent upload of the same bytes stored it too and is
 /// about to reference it: the refused one only gives up its own hold, and
-/// the collector (whose grace is longer) removes what nobody references.
-/// Per node: a twin upload on another node is covered by the collector's
-/// grace alone.
+/// the collector (whose grace period is longer) removes what nobody
+/// references. Per node: a twin upload on another node is covered by the
+/// collector's grace period alone.
 #[derive(Debug, Default)]
 pub struct Holds(std::sync::Mutex<std::collections::HashMap<String, (usize, std::time::Instant)>>);
 
@@ -735,24 +735,14 @@ impl Holds {
         }
         others
     }
-
-    fn held(&self, sha256: &str) -> bool {
-        let holds = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        holds
-            .get(sha256)
-            .is_some_and(|(count, at)| *count > 0 && at.elapsed() < HOLD_WINDOW)
-    }
 }
 
 impl Registry {
     /// Removes a blob unless something references it (the same content may
-    /// belong to another package) or an upload of the last minutes stored
-    /// it; true when it was removed. For the collector.
+    /// belong to another package); true when it was removed. For the
+    /// collector, which spares young blobs by its own grace period.
     pub async fn discard_blob(&self, sha256: &str) -> ServiceResult<bool> {
-        if self.holds.held(sha256) || self.meta.blob_referenced(sha256).await? {
+        if self.meta.blob_referenced(sha256).await? {
             return Ok(false);
         }
         self.blobs.delete(sha256).await?;
