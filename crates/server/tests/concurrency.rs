@@ -449,7 +449,7 @@ fn a_refused_twin_upload_leaves_the_accepted_one_intact(postgres: bool) {
     let s = Setup::new(postgres);
     s.server.admin(&["user", "create", "bob"]);
     let bob = token(&s.server, "bob", "read:packages,write:packages");
-    for round in 0..5 {
+    for round in 0..10 {
         let version = format!("1.0.{round}");
         let publish = formats::publish(Format::Npm, &version, 0);
         let step = &publish.steps[0];

@@ -78,8 +78,10 @@ impl Registry {
         limit: u64,
     ) -> ServiceResult<BlobInfo> {
         expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
+        let storing = self.holds.storing();
         let info = self.blobs.put(body, expected).await?;
         self.holds.hold(&info.sha256);
+        drop(storing);
         Ok(info)
     }
 
@@ -693,47 +695,70 @@ pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
 /// publish takes from storing its blob to writing its metadata.
 const HOLD_WINDOW: std::time::Duration = std::time::Duration::from_mins(10);
 
-/// Blobs stored by uploads of the last `HOLD_WINDOW`, counted by digest.
+/// Blobs stored by uploads of the last `HOLD_WINDOW`, counted by digest,
+/// and the uploads still being stored, whose digests are not known yet.
 /// Blobs are shared by content, so a refused upload must not delete the
 /// blob when a concurrent upload of the same bytes stored it too and is
-/// about to reference it: the refused one only gives up its own hold, and
-/// the collector (whose grace period is longer) removes what nobody
-/// references. Per node: a twin upload on another node is covered by the
-/// collector's grace period alone.
+/// about to reference it: the refused one gives up its own hold and leaves
+/// the blob to the collector (whose grace period is longer) while another
+/// upload holds it or may be writing it. Per node: a twin upload on
+/// another node is covered by the collector's grace period alone.
 #[derive(Debug, Default)]
-pub struct Holds(std::sync::Mutex<std::collections::HashMap<String, (usize, std::time::Instant)>>);
+pub struct Holds(std::sync::Mutex<HeldBlobs>);
+
+#[derive(Debug, Default)]
+pub struct HeldBlobs {
+    storing: usize,
+    held: std::collections::HashMap<String, (usize, std::time::Instant)>,
+}
+
+/// An upload being stored; counted until it is dropped.
+struct Storing<'a>(&'a Holds);
+
+impl Drop for Storing<'_> {
+    fn drop(&mut self) {
+        self.0.lock().storing -= 1;
+    }
+}
 
 impl Holds {
-    fn hold(&self, sha256: &str) {
-        let mut holds = self
-            .0
+    fn lock(&self) -> std::sync::MutexGuard<'_, HeldBlobs> {
+        self.0
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if holds.len() > 1024 {
-            holds.retain(|_, (_, at)| at.elapsed() < HOLD_WINDOW);
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn storing(&self) -> Storing<'_> {
+        self.lock().storing += 1;
+        Storing(self)
+    }
+
+    fn hold(&self, sha256: &str) {
+        let mut blobs = self.lock();
+        if blobs.held.len() > 1024 {
+            blobs.held.retain(|_, (_, at)| at.elapsed() < HOLD_WINDOW);
         }
-        let entry = holds
+        let entry = blobs
+            .held
             .entry(sha256.to_owned())
             .or_insert((0, std::time::Instant::now()));
         entry.0 += 1;
         entry.1 = std::time::Instant::now();
     }
 
-    /// Gives up one hold; whether others still hold the blob.
+    /// Gives up one hold; whether the blob must be kept because another
+    /// upload holds it or one is being stored.
     fn release(&self, sha256: &str) -> bool {
-        let mut holds = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some((count, at)) = holds.get_mut(sha256) else {
-            return false;
-        };
-        *count = count.saturating_sub(1);
-        let others = *count > 0 && at.elapsed() < HOLD_WINDOW;
-        if *count == 0 {
-            holds.remove(sha256);
+        let mut blobs = self.lock();
+        let mut others = false;
+        if let Some((count, at)) = blobs.held.get_mut(sha256) {
+            *count = count.saturating_sub(1);
+            others = *count > 0 && at.elapsed() < HOLD_WINDOW;
+            if *count == 0 {
+                blobs.held.remove(sha256);
+            }
         }
-        others
+        others || blobs.storing > 0
     }
 }
 
@@ -750,13 +775,16 @@ impl Registry {
     }
 
     /// Drops the blob a refused upload stored through `store_blob`, unless
-    /// a concurrent upload of the same bytes holds it too or something
-    /// references it; true when it was removed.
+    /// something references it or another upload holds it or is being
+    /// stored (it may be a twin); true when it was removed.
     pub async fn discard_upload(&self, sha256: &str) -> ServiceResult<bool> {
-        if self.holds.release(sha256) {
+        let referenced = self.meta.blob_referenced(sha256).await?;
+        // Decided at the last moment before the delete.
+        if self.holds.release(sha256) || referenced {
             return Ok(false);
         }
-        self.discard_blob(sha256).await
+        self.blobs.delete(sha256).await?;
+        Ok(true)
     }
 
     /// Blobs nothing references that are older than `grace`.
