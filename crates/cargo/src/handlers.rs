@@ -628,7 +628,7 @@ async fn publish(state: &AppState, actor: &Actor, login: &str, body: Body) -> Re
         })?;
     let result = publish_crate(state, actor, &owner, krate, plan, &blob).await;
     if result.is_err() {
-        let _ = state.registry.discard_blob(&blob.sha256).await;
+        let _ = state.registry.discard_upload(&blob.sha256).await;
     }
     result
 }

@@ -578,7 +578,7 @@ async fn write_file(
     match publish(state, t, version, file, &blob, snapshot_builds).await {
         Ok(()) => Ok(StatusCode::CREATED.into_response()),
         Err(e) => {
-            let _ = state.registry.discard_blob(&blob.sha256).await;
+            let _ = state.registry.discard_upload(&blob.sha256).await;
             Err(e)
         }
     }
@@ -666,14 +666,8 @@ async fn read_pom(
     version: &str,
     blob: &BlobInfo,
 ) -> Result<Pom> {
-    let refuse = |m: String| {
-        let sha = blob.sha256.clone();
-        let registry = state.registry.clone();
-        async move {
-            let _ = registry.discard_blob(&sha).await;
-            MavenError::bad_request(m)
-        }
-    };
+    // The caller discards the blob of a refused POM.
+    let refuse = |m: String| std::future::ready(MavenError::bad_request(m));
     if blob.size > MAX_XML_BYTES as u64 {
         return Err(refuse(format!("a POM may be at most {MAX_XML_BYTES} bytes")).await);
     }

@@ -167,7 +167,7 @@ fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttach
 /// Removes a blob stored for a publish that then failed; a failure to
 /// remove it only leaves it to the collector.
 pub async fn discard(registry: &Registry, blob: &BlobInfo) {
-    let _ = registry.discard_blob(&blob.sha256).await;
+    let _ = registry.discard_upload(&blob.sha256).await;
 }
 
 fn read_attachment<R: Read>(

@@ -677,7 +677,7 @@ async fn push(
     };
     if result.is_err() {
         for sha in std::iter::once(&blob.sha256).chain(&stored) {
-            let _ = state.registry.discard_blob(sha).await;
+            let _ = state.registry.discard_upload(sha).await;
         }
     }
     result

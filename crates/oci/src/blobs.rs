@@ -310,7 +310,7 @@ async fn append(ctx: &Ctx, repo: &RepoName, id: &str, at: u64, body: Body) -> Oc
 
 /// Drops an upload part; a failure only leaves it to the collector.
 async fn discard(ctx: &Ctx, sha256: &str) {
-    let _ = ctx.state.registry.discard_blob(sha256).await;
+    let _ = ctx.state.registry.discard_upload(sha256).await;
 }
 
 /// `GET`/`PATCH`/`PUT`/`DELETE` on an upload session.

@@ -514,10 +514,16 @@ async fn record(
                 .await?
                 .ok_or_else(manifest_unknown)?;
             if version.deleted_at.is_some() {
-                ctx.state
+                match ctx
+                    .state
                     .registry
                     .restore_version(actor, &package, &version)
-                    .await?;
+                    .await
+                {
+                    // NotFound: a concurrent push restored it a moment ago.
+                    Ok(()) | Err(ServiceError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
             let version = meta
                 .version_by_id(version.id)

@@ -404,7 +404,7 @@ async fn upload(
     .await;
     if result.is_err() {
         for sha in &stored {
-            let _ = state.registry.discard_blob(sha).await;
+            let _ = state.registry.discard_upload(sha).await;
         }
     }
     result

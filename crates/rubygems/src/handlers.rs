@@ -499,7 +499,7 @@ async fn push(state: &AppState, actor: &Actor, owner: &str, body: Body) -> Resul
         .await?;
     let result = publish_gem(state, actor, &owner_account, &blob).await;
     if result.is_err() {
-        let _ = state.registry.discard_blob(&blob.sha256).await;
+        let _ = state.registry.discard_upload(&blob.sha256).await;
     }
     result
 }

@@ -234,7 +234,7 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
     moved.admin(&["user", "create", "bob"]);
 
     // Copying twice into the same database is refused.
-    let again = std::process::Command::new(common::BIN)
+    let again = std::process::Command::new(&*common::BIN)
         .args([
             "admin",
             "copy",

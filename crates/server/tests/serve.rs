@@ -247,14 +247,14 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
     assert!(stdout.starts_with("entp_"));
 
     // Mistakes are refused with a message and a failing exit code.
-    let dup = std::process::Command::new(common::BIN)
+    let dup = std::process::Command::new(&*common::BIN)
         .args(["admin", "user", "create", "ALICE"])
         .current_dir(d)
         .output()
         .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("taken"));
-    let bad_scope = std::process::Command::new(common::BIN)
+    let bad_scope = std::process::Command::new(&*common::BIN)
         .args(["admin", "token", "create", "bob", "--scopes", "admin:org"])
         .current_dir(d)
         .output()
@@ -265,12 +265,12 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
 
 #[test]
 fn version_and_help_work() {
-    let out = std::process::Command::new(common::BIN)
+    let out = std::process::Command::new(&*common::BIN)
         .arg("--version")
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("entrepot "));
-    let out = std::process::Command::new(common::BIN)
+    let out = std::process::Command::new(&*common::BIN)
         .arg("help")
         .output()
         .unwrap();

@@ -76,6 +76,8 @@ pub struct Registry {
     flushing: Arc<tokio::sync::Mutex<()>>,
     /// Webhook settings, links and the worker's wake-up bell.
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// Blobs recently stored by uploads, which a refused twin must not take.
+    holds: Arc<packages::Holds>,
 }
 
 impl Registry {
@@ -94,6 +96,7 @@ impl Registry {
             pending_downloads: Arc::default(),
             flushing: Arc::default(),
             webhooks: Arc::default(),
+            holds: Arc::default(),
         }
     }
 }

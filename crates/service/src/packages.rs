@@ -78,7 +78,11 @@ impl Registry {
         limit: u64,
     ) -> ServiceResult<BlobInfo> {
         expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
-        Ok(self.blobs.put(body, expected).await?)
+        let storing = self.holds.storing();
+        let info = self.blobs.put(body, expected).await?;
+        self.holds.hold(&info.sha256);
+        drop(storing);
+        Ok(info)
     }
 
     /// Finds a live package by owner login, type and name, as `actor` may see
@@ -254,6 +258,7 @@ impl Registry {
             .meta
             .package(owner.id, p.package_type, &p.name, true)
             .await?
+            && old.deleted_at.is_some()
             && old.visibility == Visibility::Public
         {
             // GitHub's rule: a public package's name is never reused.
@@ -408,13 +413,27 @@ impl Registry {
                 self.limits.delete_download_limit
             )));
         }
-        let live = self.meta.versions(package.id, false).await?;
-        if !allow_last && live.iter().all(|v| v.id == version.id) {
-            return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
+        // The store decides atomically, so that racing deletes neither both
+        // succeed on one version nor remove the last two together.
+        let deleted = if allow_last {
+            self.meta
+                .set_version_deleted(version.id, Some(Utc::now()))
+                .await
+        } else {
+            self.meta
+                .delete_version_keeping_one(version.id, Utc::now())
+                .await
+        };
+        match deleted {
+            Ok(()) => {}
+            Err(entrepot_store::StoreError::NotFound) => {
+                return Err(ServiceError::not_found("Package version not found"));
+            }
+            Err(entrepot_store::StoreError::Invalid(_)) => {
+                return Err(ServiceError::Invalid(LAST_VERSION_MESSAGE.into()));
+            }
+            Err(e) => return Err(e.into()),
         }
-        self.meta
-            .set_version_deleted(version.id, Some(Utc::now()))
-            .await?;
         self.audit(
             actor,
             "version.delete",
@@ -495,7 +514,14 @@ impl Registry {
                 "the version was deleted too long ago to be restored",
             ));
         }
-        self.meta.set_version_deleted(version.id, None).await?;
+        match self.meta.set_version_deleted(version.id, None).await {
+            Ok(()) => {}
+            // Restored a moment ago by someone else.
+            Err(entrepot_store::StoreError::NotFound) => {
+                return Err(ServiceError::not_found("Package version not found"));
+            }
+            Err(e) => return Err(e.into()),
+        }
         if package.deleted_at.is_some() {
             self.meta.set_package_deleted(package.id, None).await?;
         }
@@ -679,12 +705,96 @@ pub struct PurgeReport {
 /// still be on its way (blobs are written before the metadata).
 pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
 
+/// How long an upload's blob is held after it was stored: longer than any
+/// publish takes from storing its blob to writing its metadata.
+const HOLD_WINDOW: std::time::Duration = std::time::Duration::from_mins(10);
+
+/// Blobs stored by uploads of the last `HOLD_WINDOW`, counted by digest,
+/// and the uploads still being stored, whose digests are not known yet.
+/// Blobs are shared by content, so a refused upload must not delete the
+/// blob when a concurrent upload of the same bytes stored it too and is
+/// about to reference it: the refused one gives up its own hold and leaves
+/// the blob to the collector (whose grace period is longer) while another
+/// upload holds it or may be writing it. Per node: a twin upload on
+/// another node is covered by the collector's grace period alone.
+#[derive(Debug, Default)]
+pub struct Holds(std::sync::Mutex<HeldBlobs>);
+
+#[derive(Debug, Default)]
+pub struct HeldBlobs {
+    storing: usize,
+    held: std::collections::HashMap<String, (usize, std::time::Instant)>,
+}
+
+/// An upload being stored; counted until it is dropped.
+struct Storing<'a>(&'a Holds);
+
+impl Drop for Storing<'_> {
+    fn drop(&mut self) {
+        self.0.lock().storing -= 1;
+    }
+}
+
+impl Holds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HeldBlobs> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn storing(&self) -> Storing<'_> {
+        self.lock().storing += 1;
+        Storing(self)
+    }
+
+    fn hold(&self, sha256: &str) {
+        let mut blobs = self.lock();
+        if blobs.held.len() > 1024 {
+            blobs.held.retain(|_, (_, at)| at.elapsed() < HOLD_WINDOW);
+        }
+        let entry = blobs
+            .held
+            .entry(sha256.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        entry.0 += 1;
+        entry.1 = std::time::Instant::now();
+    }
+
+    /// Gives up one hold; whether the blob must be kept because another
+    /// upload holds it or one is being stored.
+    fn release(&self, sha256: &str) -> bool {
+        let mut blobs = self.lock();
+        let mut others = false;
+        if let Some((count, at)) = blobs.held.get_mut(sha256) {
+            *count = count.saturating_sub(1);
+            others = *count > 0 && at.elapsed() < HOLD_WINDOW;
+            if *count == 0 {
+                blobs.held.remove(sha256);
+            }
+        }
+        others || blobs.storing > 0
+    }
+}
+
 impl Registry {
     /// Removes a blob unless something references it (the same content may
-    /// belong to another package); true when it was removed. For blobs a
-    /// refused or abandoned upload left, and for the collector.
+    /// belong to another package); true when it was removed. For the
+    /// collector, which spares young blobs by its own grace period.
     pub async fn discard_blob(&self, sha256: &str) -> ServiceResult<bool> {
         if self.meta.blob_referenced(sha256).await? {
+            return Ok(false);
+        }
+        self.blobs.delete(sha256).await?;
+        Ok(true)
+    }
+
+    /// Drops the blob a refused upload stored through `store_blob`, unless
+    /// something references it or another upload holds it or is being
+    /// stored (it may be a twin); true when it was removed.
+    pub async fn discard_upload(&self, sha256: &str) -> ServiceResult<bool> {
+        let referenced = self.meta.blob_referenced(sha256).await?;
+        // Decided at the last moment before the delete.
+        if self.holds.release(sha256) || referenced {
             return Ok(false);
         }
         self.blobs.delete(sha256).await?;

@@ -474,7 +474,29 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
         ),
         "no tag on a deleted version"
     );
+    assert!(
+        matches!(
+            store.set_version_deleted(v1.id, Some(at)).await,
+            Err(StoreError::NotFound)
+        ),
+        "a deleted version is not deleted twice"
+    );
+    assert!(
+        matches!(
+            store.delete_version_keeping_one(v2.id, at).await,
+            Err(StoreError::Invalid(_))
+        ),
+        "the last live version is kept"
+    );
+    assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 1);
     store.set_version_deleted(v1.id, None).await.unwrap();
+    assert!(
+        matches!(
+            store.set_version_deleted(v1.id, None).await,
+            Err(StoreError::NotFound)
+        ),
+        "a live version is not restored"
+    );
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 2);
 
     store

@@ -165,7 +165,14 @@ pub trait PackageStore: Send + Sync {
     async fn version(&self, package: Id, name: &str) -> StoreResult<Option<Version>>;
     async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>>;
     async fn versions(&self, package: Id, include_deleted: bool) -> StoreResult<Vec<Version>>;
+    /// Deletes a live version (`Some`) or restores a deleted one (`None`);
+    /// `NotFound` when the version is missing or already in that state, so
+    /// that of racing callers exactly one succeeds.
     async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()>;
+    /// Deletes a live version unless it is the last live version of its
+    /// package (`Invalid`), atomically: racing deletes of the last versions
+    /// leave one. `NotFound` when missing or already deleted.
+    async fn delete_version_keeping_one(&self, id: Id, at: Timestamp) -> StoreResult<()>;
     async fn update_version_metadata(
         &self,
         id: Id,

@@ -146,6 +146,46 @@ impl SqlStore {
         Ok(store)
     }
 
+    /// Soft-deletes a live version and drops its tags; with `keep_one`,
+    /// not the package's last live version. The package row is written
+    /// first, so that deletes in one package run one after the other (a
+    /// row lock on PostgreSQL; SQLite has one writer) and each sees what
+    /// the previous one did.
+    async fn soft_delete(&self, id: Id, at: Timestamp, keep_one: bool) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        touch_package_of_version(&mut tx, id).await?;
+        let done =
+            sqlx::query("UPDATE versions SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+                .bind(ts(&at))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        if keep_one {
+            let others: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM versions WHERE deleted_at IS NULL
+                 AND package_id = (SELECT package_id FROM versions WHERE id = $1)",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if others == 0 {
+                return Err(StoreError::Invalid(
+                    "the last live version of a package cannot be deleted".into(),
+                ));
+            }
+        }
+        // A tag never points at a deleted version.
+        sqlx::query("DELETE FROM tags WHERE version_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Opens the SQLite database file at `path`.
     pub async fn open_path(path: &Path) -> StoreResult<Self> {
         Self::open(&format!("sqlite://{}", path.display())).await
@@ -923,25 +963,26 @@ impl PackageStore for SqlStore {
     }
 
     async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()> {
+        if let Some(at) = deleted_at {
+            return self.soft_delete(id, at, false).await;
+        }
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query("UPDATE versions SET deleted_at = $1 WHERE id = $2")
-            .bind(deleted_at.as_ref().map(ts))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE versions SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
-        }
-        if deleted_at.is_some() {
-            // A tag never points at a deleted version.
-            sqlx::query("DELETE FROM tags WHERE version_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
         }
         touch_package_of_version(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn delete_version_keeping_one(&self, id: Id, at: Timestamp) -> StoreResult<()> {
+        self.soft_delete(id, at, true).await
     }
 
     async fn update_version_metadata(

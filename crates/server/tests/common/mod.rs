@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod artifacts;
+pub mod formats;
 pub mod npm;
 pub mod process;
 pub mod publish;
@@ -19,7 +20,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_entrepot");
+/// The binary under test: cargo's, or `ENTREPOT_TEST_BIN` when set (in a
+/// target folder shared by several worktrees, `target/debug/entrepot` is
+/// whichever worktree linked it last).
+pub static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("ENTREPOT_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_entrepot").to_owned())
+});
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -53,7 +59,7 @@ impl Server {
     pub fn start_with(dir: &Path, args: &[&str], base: &str, env: &[(&str, &str)]) -> Server {
         let stderr_log =
             std::env::temp_dir().join(format!("entrepot-test-stderr-{}.log", free_port()));
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(&*BIN)
             .args(args)
             .arg("serve")
             // The caller's RUST_LOG is not the test's; a test may set its own.
@@ -129,7 +135,7 @@ impl Server {
 
     /// Runs `entrepot admin ARGS`, feeding `stdin` (a password).
     pub fn admin_input(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut child = Command::new(BIN)
+        let mut child = Command::new(&*BIN)
             .args(&self.args)
             .arg("admin")
             .args(args)
@@ -154,6 +160,31 @@ impl Server {
             String::from_utf8_lossy(&output.stderr)
         );
         output
+    }
+
+    /// Runs `entrepot admin fsck` on the same configuration (whether or not
+    /// the server still runs), without judging its exit status.
+    pub fn fsck(&self) -> Output {
+        Command::new(&*BIN)
+            .args(&self.args)
+            .args(["admin", "fsck"])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    /// Asserts that `admin fsck` finds no fault; its summary line.
+    pub fn assert_fsck_clean(&self) -> String {
+        let out = self.fsck();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !stdout.lines().any(|l| l.starts_with("fault\t")),
+            "fsck found faults ({}):\n{stdout}\n{stderr}",
+            out.status
+        );
+        stderr.trim().to_owned()
     }
 
     pub fn sigterm(&mut self) -> std::process::ExitStatus {
@@ -181,7 +212,7 @@ impl Drop for Server {
 
 /// Runs an admin command in `dir`, optionally feeding `stdin`.
 pub fn admin_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(&*BIN)
         .arg("admin")
         .args(args)
         .current_dir(dir)
