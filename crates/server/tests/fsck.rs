@@ -57,7 +57,7 @@ impl std::fmt::Display for Run {
 /// `entrepot admin fsck ARGS` on the server's configuration, whatever its
 /// exit status.
 fn fsck(server: &Server, args: &[&str]) -> Run {
-    let out = Command::new(common::BIN)
+    let out = Command::new(&*common::BIN)
         .args(&server.args)
         .args(["admin", "fsck"])
         .args(args)
