@@ -103,7 +103,8 @@ async fn strangers_cannot_see_or_publish_into_a_private_package() {
     let into_existing = r
         .publish(&carol, publication(r, "alice", "hello", "2.0.0").await)
         .await;
-    assert!(matches!(into_existing, Err(ServiceError::NotFound(_))));
+    // Answered as a new name would be, so that it reveals nothing.
+    assert!(matches!(into_existing, Err(ServiceError::Forbidden(_))));
     let new_in_alices_namespace = r
         .publish(&carol, publication(r, "alice", "other", "1.0.0").await)
         .await;
