@@ -725,10 +725,11 @@ fn a_private_index_wants_alices_credentials_until_the_project_is_public() {
     assert!(!out.status.success(), "{}", text(&out));
     assert!(dist_infos(&target).is_empty());
 
-    // No upload by another user (to whom the private project does not
-    // exist) or without `write:packages`.
+    // No upload by another user (answered as for a new name in alice's
+    // account, so that the private project's existence is not given away)
+    // or without `write:packages`.
     for (who, password, status) in [
-        ("bob", bob_t.as_str(), "404 Not Found"),
+        ("bob", bob_t.as_str(), "403 Forbidden"),
         ("read-only token", &read_only, "403 Forbidden"),
     ] {
         let out = python.twine_upload(&url, "__token__", password, &wheels[1..]);
