@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use entrepot_core::{
-    Account, Actor, Advisory, AdvisoryPackage, AdvisoryState, Credit, Ecosystem, Package,
-    PackageType, Severity, Vulnerability,
+    Account, Actor, Advisory, AdvisoryPackage, AdvisoryState, Credit, Ecosystem, Package, Severity,
+    Vulnerability,
 };
 use entrepot_http::pagination::Page;
 use entrepot_http::{ApiError, AppState, Caller};
@@ -105,21 +105,11 @@ fn client_name(state: &AppState, package: &Package) -> String {
         .map_or_else(|| package.name.clone(), |f| f.full_name(package))
 }
 
-/// Reads a client's package name back to the stored one: npm's
-/// `@owner/name` is `name` when the scope is the package's owner, and
-/// Maven's `groupId:artifactId` (how GitHub's advisories write it) is
-/// `groupId.artifactId`.
-fn stored_name(package: &Package, name: &str) -> String {
-    if package.package_type == PackageType::Maven {
-        return name.replace(':', ".");
-    }
-    if package.package_type == PackageType::Npm
-        && let Some((scope, rest)) = name.strip_prefix('@').and_then(|n| n.split_once('/'))
-        && scope.eq_ignore_ascii_case(&package.owner_login)
-    {
-        return rest.to_owned();
-    }
-    name.to_owned()
+/// Reads a client's package name back to the stored one.
+fn stored_name(state: &AppState, package: &Package, name: &str) -> String {
+    state
+        .format(package.package_type)
+        .map_or_else(|| name.to_owned(), |f| f.stored_name(package, name))
 }
 
 /// What the renderers need beside the advisory.
@@ -508,7 +498,7 @@ fn state_of(text: &str) -> Result<AdvisoryState> {
 
 impl AdvisoryBody {
     /// The changes the body asks for on `package`.
-    fn changes(self, package: &Package) -> Result<AdvisoryChanges> {
+    fn changes(self, state: &AppState, package: &Package) -> Result<AdvisoryChanges> {
         let _ = (
             self.start_private_fork,
             self.collaborating_users,
@@ -528,7 +518,11 @@ impl AdvisoryBody {
                     out.push(Vulnerability {
                         package: AdvisoryPackage {
                             ecosystem,
-                            name: stored_name(package, v.package.name.as_deref().unwrap_or("")),
+                            name: stored_name(
+                                state,
+                                package,
+                                v.package.name.as_deref().unwrap_or(""),
+                            ),
                         },
                         vulnerable_version_range: v.vulnerable_version_range,
                         patched_versions: v.patched_versions,
@@ -675,7 +669,7 @@ async fn create(
     body: &[u8],
     base: &str,
 ) -> Result<Response> {
-    let changes = parse_body(body)?.changes(package)?;
+    let changes = parse_body(body)?.changes(state, package)?;
     let advisory = state
         .registry
         .create_advisory(actor, package, changes)
@@ -765,7 +759,7 @@ async fn create_for_repository(
             "no {ecosystem} package `{wanted}` is connected to this repository"
         )));
     };
-    let changes = parsed.changes(package)?;
+    let changes = parsed.changes(&state, package)?;
     let advisory = state
         .registry
         .create_advisory(&actor, package, changes)
@@ -816,7 +810,7 @@ async fn patch_for_repository(
     body: axum::body::Bytes,
 ) -> Result<Response> {
     let (base, advisory, package) = repository_advisory(&state, &actor, &params).await?;
-    let changes = parse_body(&body)?.changes(&package)?;
+    let changes = parse_body(&body)?.changes(&state, &package)?;
     let updated = state
         .registry
         .update_advisory(&actor, &advisory.ghsa_id, changes)
@@ -854,7 +848,7 @@ pub async fn patch_for_package(
 ) -> Result<Response> {
     let (owner, package, advisory) = package_advisory(&state, &actor, route, &params).await?;
     let base = package_base(&state, route, &package, &owner);
-    let changes = parse_body(&body)?.changes(&package)?;
+    let changes = parse_body(&body)?.changes(&state, &package)?;
     let updated = state
         .registry
         .update_advisory(&actor, &advisory.ghsa_id, changes)

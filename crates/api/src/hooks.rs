@@ -8,8 +8,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -297,193 +298,160 @@ fn body_of<T: for<'de> Deserialize<'de> + Default>(body: &axum::body::Bytes) -> 
         .map_err(|e| ApiError(ServiceError::Invalid(format!("Problems parsing JSON: {e}"))).into())
 }
 
-async fn list(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    let hooks = state.registry.list_hooks(&actor, place.scope()).await?;
-    let body: Vec<Value> = hooks.iter().map(|h| hook_json(&state, &place, h)).collect();
+/// What every hook route starts from: the caller and where the hooks are,
+/// found (and permission to see them checked) before the handler runs.
+struct AtHooks {
+    state: AppState,
+    actor: Actor,
+    place: Place,
+    params: HashMap<String, String>,
+}
+
+impl FromRequestParts<AppState> for AtHooks {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> std::result::Result<Self, Response> {
+        let Caller(actor) = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Extension(route) = Extension::<OwnerRoute>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(params) = Params::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let place = place(state, &actor, route, &params)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(AtHooks {
+            state: state.clone(),
+            actor,
+            place,
+            params,
+        })
+    }
+}
+
+impl AtHooks {
+    fn scope(&self) -> HookScope<'_> {
+        self.place.scope()
+    }
+
+    fn hook_id(&self) -> Result<i64> {
+        id_param(&self.params, "hook_id")
+    }
+
+    fn delivery_id(&self) -> Result<i64> {
+        id_param(&self.params, "delivery_id")
+    }
+
+    fn hook_json(&self, hook: &Hook) -> Value {
+        hook_json(&self.state, &self.place, hook)
+    }
+}
+
+async fn list(at: AtHooks) -> Result<Response> {
+    let hooks = at.state.registry.list_hooks(&at.actor, at.scope()).await?;
+    let body: Vec<Value> = hooks.iter().map(|h| at.hook_json(h)).collect();
     Ok(Json(body).into_response())
 }
 
-async fn create(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-    body: axum::body::Bytes,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
+async fn create(at: AtHooks, body: axum::body::Bytes) -> Result<Response> {
     let changes = changes_of(body_of(&body)?)?;
-    let hook = state
+    let hook = at
+        .state
         .registry
-        .create_hook(&actor, place.scope(), changes)
+        .create_hook(&at.actor, at.scope(), changes)
         .await?;
-    Ok((StatusCode::CREATED, Json(hook_json(&state, &place, &hook))).into_response())
+    Ok((StatusCode::CREATED, Json(at.hook_json(&hook))).into_response())
 }
 
-async fn show(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    let hook = state
+async fn show(at: AtHooks) -> Result<Response> {
+    let hook = at
+        .state
         .registry
-        .hook(&actor, place.scope(), id_param(&params, "hook_id")?)
+        .hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
-    Ok(Json(hook_json(&state, &place, &hook)).into_response())
+    Ok(Json(at.hook_json(&hook)).into_response())
 }
 
-async fn update(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-    body: axum::body::Bytes,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
+async fn update(at: AtHooks, body: axum::body::Bytes) -> Result<Response> {
     let changes = changes_of(body_of(&body)?)?;
-    let hook = state
+    let hook = at
+        .state
         .registry
-        .update_hook(
-            &actor,
-            place.scope(),
-            id_param(&params, "hook_id")?,
-            changes,
-        )
+        .update_hook(&at.actor, at.scope(), at.hook_id()?, changes)
         .await?;
-    Ok(Json(hook_json(&state, &place, &hook)).into_response())
+    Ok(Json(at.hook_json(&hook)).into_response())
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    state
+async fn remove(at: AtHooks) -> Result<Response> {
+    at.state
         .registry
-        .delete_hook(&actor, place.scope(), id_param(&params, "hook_id")?)
+        .delete_hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn show_config(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    let hook = state
+async fn show_config(at: AtHooks) -> Result<Response> {
+    let hook = at
+        .state
         .registry
-        .hook(&actor, place.scope(), id_param(&params, "hook_id")?)
+        .hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(Json(config_json(&hook)).into_response())
 }
 
-async fn update_config(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-    body: axum::body::Bytes,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
+async fn update_config(at: AtHooks, body: axum::body::Bytes) -> Result<Response> {
     let mut changes = HookChanges::default();
     config_changes(body_of(&body)?, &mut changes)?;
-    let hook = state
+    let hook = at
+        .state
         .registry
-        .update_hook(
-            &actor,
-            place.scope(),
-            id_param(&params, "hook_id")?,
-            changes,
-        )
+        .update_hook(&at.actor, at.scope(), at.hook_id()?, changes)
         .await?;
     Ok(Json(config_json(&hook)).into_response())
 }
 
-async fn deliveries(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
+async fn deliveries(at: AtHooks, Query(query): Query<HashMap<String, String>>) -> Result<Response> {
     let per_page = query
         .get("per_page")
         .and_then(|p| p.parse::<u64>().ok())
         .unwrap_or(30)
         .clamp(1, 100);
-    let list = state
+    let list = at
+        .state
         .registry
-        .hook_deliveries(
-            &actor,
-            place.scope(),
-            id_param(&params, "hook_id")?,
-            per_page,
-        )
+        .hook_deliveries(&at.actor, at.scope(), at.hook_id()?, per_page)
         .await?;
     let body: Vec<Value> = list.iter().map(delivery_item).collect();
     Ok(Json(body).into_response())
 }
 
-async fn delivery(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    let d = state
+async fn delivery(at: AtHooks) -> Result<Response> {
+    let d = at
+        .state
         .registry
-        .hook_delivery(
-            &actor,
-            place.scope(),
-            id_param(&params, "hook_id")?,
-            id_param(&params, "delivery_id")?,
-        )
+        .hook_delivery(&at.actor, at.scope(), at.hook_id()?, at.delivery_id()?)
         .await?;
-    Ok(Json(delivery_json(&state, &place, &d)).into_response())
+    Ok(Json(delivery_json(&at.state, &at.place, &d)).into_response())
 }
 
-async fn redeliver(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    state
+async fn redeliver(at: AtHooks) -> Result<Response> {
+    at.state
         .registry
-        .redeliver(
-            &actor,
-            place.scope(),
-            id_param(&params, "hook_id")?,
-            id_param(&params, "delivery_id")?,
-        )
+        .redeliver(&at.actor, at.scope(), at.hook_id()?, at.delivery_id()?)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({}))).into_response())
 }
 
-async fn ping(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-    Extension(route): Extension<OwnerRoute>,
-    Path(params): Params,
-) -> Result<Response> {
-    let place = place(&state, &actor, route, &params).await?;
-    state
+async fn ping(at: AtHooks) -> Result<Response> {
+    at.state
         .registry
-        .ping_hook(&actor, place.scope(), id_param(&params, "hook_id")?)
+        .ping_hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

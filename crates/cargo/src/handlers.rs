@@ -658,6 +658,16 @@ async fn prepare(
         .find(|p| names::canonical(&p.name) == canonical)
     {
         Some(existing) if existing.name != krate.name => {
+            // A twin the caller may not see is named only to those who
+            // could create crates here, who would collide with it anyway;
+            // everyone else gets what a new name would get.
+            if let Err(ServiceError::NotFound(_)) = state
+                .registry
+                .authorize_package(actor, Action::Read, existing)
+                .await
+            {
+                may_create(state, actor, owner, repository.as_ref()).await?;
+            }
             return Err(CargoError::bad(format!(
                 "crate `{}` already exists as `{}`: names that differ only in case, `-` or `_` \
                  are the same crate; publish it as `{}`",

@@ -53,7 +53,7 @@ pub fn is_plausible_dependency(name: &str) -> bool {
 
 /// The form under which `Foo-Bar`, `foo_bar` and `FOO-BAR` are one name.
 pub fn canonical(name: &str) -> String {
-    name.to_ascii_lowercase().replace('-', "_")
+    entrepot_core::names::crate_canonical(name)
 }
 
 /// The crate name an index path names, if the path has cargo's layout:

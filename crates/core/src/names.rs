@@ -26,6 +26,31 @@ pub fn is_valid_repo_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// PEP 503's normalized name, under which PyPI's `Foo.Bar` and `foo-bar`
+/// are one project: lowercase, runs of `-`, `_` and `.` as one `-`.
+pub fn pep503(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+        } else {
+            if separator && !out.is_empty() {
+                out.push('-');
+            }
+            separator = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The form under which crates.io's `Foo-Bar`, `foo_bar` and `FOO-BAR` are
+/// one crate.
+pub fn crate_canonical(name: &str) -> String {
+    name.to_ascii_lowercase().replace('-', "_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

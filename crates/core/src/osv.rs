@@ -55,24 +55,8 @@ pub fn canonical_name(ecosystem: Ecosystem, name: &str) -> String {
         Ecosystem::Npm | Ecosystem::Rubygems => name.to_owned(),
         Ecosystem::Maven => name.replace(':', "."),
         Ecosystem::Nuget => name.to_ascii_lowercase(),
-        Ecosystem::Rust => name.to_ascii_lowercase().replace('-', "_"),
-        Ecosystem::Pip => {
-            // PEP 503: lowercase, runs of `-`, `_` and `.` as one `-`.
-            let mut out = String::with_capacity(name.len());
-            let mut separator = false;
-            for c in name.chars() {
-                if matches!(c, '-' | '_' | '.') {
-                    separator = true;
-                } else {
-                    if separator && !out.is_empty() {
-                        out.push('-');
-                    }
-                    separator = false;
-                    out.push(c.to_ascii_lowercase());
-                }
-            }
-            out
-        }
+        Ecosystem::Rust => crate::names::crate_canonical(name),
+        Ecosystem::Pip => crate::names::pep503(name),
     }
 }
 

@@ -44,6 +44,13 @@ pub trait PackageFormat: Send + Sync + 'static {
         package.name.clone()
     }
 
+    /// Reads a name as a client writes it (in an advisory, say) back to the
+    /// stored one; the inverse of `full_name` and `ecosystem_name`.
+    fn stored_name(&self, package: &Package, client_name: &str) -> String {
+        let _ = package;
+        client_name.to_owned()
+    }
+
     /// The name the package's ecosystem and OSV know it by, read from its
     /// newest version where the stored name loses something (Maven's
     /// `groupId:artifactId`).

@@ -66,6 +66,12 @@ impl PackageFormat for Maven {
         )
     }
 
+    /// GitHub's advisories write `groupId:artifactId`; the name is stored
+    /// as `groupId.artifactId`.
+    fn stored_name(&self, _package: &Package, client_name: &str) -> String {
+        client_name.replace(':', ".")
+    }
+
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
         let field = |k: &str| {
             newest

@@ -51,6 +51,18 @@ impl PackageFormat for Npm {
         format!("@{}/{}", package.owner_login, package.name)
     }
 
+    fn stored_name(&self, package: &Package, client_name: &str) -> String {
+        match client_name
+            .strip_prefix('@')
+            .and_then(|n| n.split_once('/'))
+        {
+            Some((scope, rest)) if scope.eq_ignore_ascii_case(&package.owner_login) => {
+                rest.to_owned()
+            }
+            _ => client_name.to_owned(),
+        }
+    }
+
     fn version_status(&self, version: &Version) -> Option<VersionStatus> {
         let message = version.metadata.get("deprecated")?.as_str()?;
         Some(VersionStatus {

@@ -5,20 +5,7 @@ use std::cmp::Ordering;
 
 /// PEP 503's normalised name: lowercase, runs of `-`, `_`, `.` as one `-`.
 pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
+    entrepot_core::names::pep503(name)
 }
 
 /// PEP 508's rule for a project name.

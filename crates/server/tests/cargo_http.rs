@@ -414,6 +414,18 @@ fn refused_publishes_say_why_and_leave_nothing_behind() {
         files_named(dir.path(), &hex::encode(Sha256::digest(&good))),
         0
     );
+    // A twin of a private crate bob cannot see gets what a new name gets,
+    // not the twin's name.
+    let (status, reply) = publish(
+        &server,
+        Some(&bob),
+        body(
+            &metadata("Tiny_Crate", "1.1.0"),
+            &crate_of("Tiny_Crate", "1.1.0"),
+        ),
+    );
+    assert_eq!(status, 403, "{reply}");
+    assert!(!detail(&reply).contains("tiny-crate"), "{reply}");
 }
 
 #[test]

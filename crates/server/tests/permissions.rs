@@ -333,6 +333,8 @@ struct Fixtures {
     /// By column: the REST ids of @alice/lib 4.0.N (live) and 5.0.N (deleted).
     delete_ids: Vec<i64>,
     restore_ids: Vec<i64>,
+    /// By column: the REST id of @acme/int 3.0.N.
+    internal_delete_ids: Vec<i64>,
 }
 
 fn publish_fixtures(w: &World) -> Fixtures {
@@ -353,6 +355,16 @@ fn publish_fixtures(w: &World) -> Fixtures {
     common::make_public(s, alice, "npm", "pub");
     let oscar = w.callers[7].token.clone().unwrap();
     npm("@acme/lib", "1.0.0", "", &oscar);
+    npm("@acme/int", "1.0.0", "", &oscar);
+    for n in 0..ACTORS.len() {
+        npm("@acme/int", &format!("3.0.{n}"), "", &oscar);
+    }
+    send_ok(
+        c.patch(s.url("/api/v3/orgs/acme/packages/npm/int"))
+            .bearer_auth(&oscar)
+            .json(&json!({"visibility": "internal"})),
+        "make @acme/int internal",
+    );
     for n in 0..ACTORS.len() {
         npm(&format!("@alice/del{n}"), "1.0.0", REPO_URL, alice);
         npm(&format!("@alice/rdel{n}"), "1.0.0", REPO_URL, alice);
@@ -514,6 +526,23 @@ fn publish_fixtures(w: &World) -> Fixtures {
             .unwrap();
         assert_eq!(r.status(), 204, "{}", r.text().unwrap());
     }
+    let internal = send_ok(
+        c.get(s.url("/api/v3/orgs/acme/packages/npm/int/versions?per_page=100"))
+            .bearer_auth(&oscar),
+        "internal versions",
+    );
+    let internal_delete_ids = (0..ACTORS.len())
+        .map(|n| {
+            internal
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == format!("3.0.{n}"))
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
     Fixtures {
         npm_lib,
         maven_name,
@@ -522,12 +551,16 @@ fn publish_fixtures(w: &World) -> Fixtures {
         config,
         delete_ids,
         restore_ids,
+        internal_delete_ids,
     }
 }
 
 // Columns: anonymous, owner, owner:read-only, stranger, collab:read,
 // collab:write, collab:admin, org:owner, org:member, site-admin, expired,
 // revoked.
+
+/// Reading an organization's internal package: anyone signed in.
+const INTERNAL_READ: [u16; 12] = [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401];
 
 /// Reading a private package connected to alice/app.
 const fn private_read(ok: u16) -> [u16; 12] {
@@ -617,6 +650,34 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 404, 404, 404, 404, 404, 404, 200, 404, 200, 401, 401],
             move |c, _| c.get(c.url("/npm/@acme%2flib")),
+        ));
+        // Internal: every signed-in user reads it; writing still takes a role.
+        rows.push(row(
+            "npm",
+            "read internal @acme/int",
+            Auth::Bearer,
+            INTERNAL_READ,
+            move |c, _| c.get(c.url("/npm/@acme%2fint")),
+        ));
+        rows.push(row(
+            "npm",
+            "tarball of internal @acme/int",
+            Auth::Bearer,
+            INTERNAL_READ,
+            move |c, _| c.get(c.url("/npm/@acme/int/-/int-1.0.0.tgz")),
+        ));
+        rows.push(row(
+            "npm",
+            "publish internal @acme/int",
+            Auth::Bearer,
+            [401, 403, 403, 403, 403, 403, 403, 201, 403, 201, 401, 401],
+            move |c, n| {
+                c.put(c.url("/npm/@acme%2fint")).json(&publish_doc(
+                    "@acme/int",
+                    &format!("2.0.{n}"),
+                    "",
+                ))
+            },
         ));
         rows.push(row(
             "npm",
@@ -990,6 +1051,26 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 200, 403, 404, 200, 200, 200, 404, 404, 200, 401, 401],
             move |c, _| c.get(c.url(&maven)),
+        ));
+        rows.push(row(
+            "rest",
+            "get internal org package",
+            Auth::Bearer,
+            INTERNAL_READ,
+            move |c, _| c.get(c.url("/api/v3/orgs/acme/packages/npm/int")),
+        ));
+        let internal_ids = f.internal_delete_ids.clone();
+        rows.push(row(
+            "rest",
+            "delete internal @acme/int 3.0.N",
+            Auth::Bearer,
+            [401, 403, 403, 403, 403, 403, 403, 204, 403, 204, 401, 401],
+            move |c, n| {
+                c.delete(c.url(&format!(
+                    "/api/v3/orgs/acme/packages/npm/int/versions/{}",
+                    internal_ids[n]
+                )))
+            },
         ));
         rows.push(row(
             "rest",

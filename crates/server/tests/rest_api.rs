@@ -7,72 +7,17 @@ mod common;
 use std::collections::BTreeSet;
 use std::process::Command;
 
+use common::openapi::Schemas;
 use common::{Server, publish_doc, token};
 use reqwest::Method;
 use reqwest::blocking::{Client, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::Digest;
-
-/// OpenAPI 3.0 schemas as JSON Schema: `nullable: true` becomes a union with
-/// null; examples are dropped.
-fn to_json_schema(v: &Value, in_properties: bool) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                if !in_properties && matches!(k.as_str(), "nullable" | "example" | "examples") {
-                    continue;
-                }
-                out.insert(
-                    k.clone(),
-                    to_json_schema(v, !in_properties && k == "properties"),
-                );
-            }
-            if !in_properties && m.get("nullable") == Some(&Value::Bool(true)) {
-                json!({"anyOf": [Value::Object(out), {"type": "null"}]})
-            } else {
-                Value::Object(out)
-            }
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|x| to_json_schema(x, false)).collect()),
-        other => other.clone(),
-    }
-}
-
-struct Spec {
-    schemas: Value,
-}
-
-impl Spec {
-    fn load() -> Spec {
-        let spec: Value =
-            serde_json::from_str(include_str!("../../../spec/github-packages-openapi.json"))
-                .unwrap();
-        Spec {
-            schemas: to_json_schema(&spec["components"]["schemas"], false),
-        }
-    }
-
-    fn check(&self, schema: &str, body: &Value, array: bool) {
-        let reference = json!({"$ref": format!("#/components/schemas/{schema}")});
-        let root = if array {
-            json!({"type": "array", "items": reference, "components": {"schemas": self.schemas}})
-        } else {
-            json!({"allOf": [reference], "components": {"schemas": self.schemas}})
-        };
-        let validator = jsonschema::draft7::new(&root).expect("the spec compiles");
-        let errors: Vec<String> = validator
-            .iter_errors(body)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "{schema} invalid: {errors:?}\n{body}");
-    }
-}
 
 struct Api<'a> {
     server: &'a Server,
     client: Client,
-    spec: Spec,
+    spec: Schemas,
     operations: BTreeSet<String>,
 }
 
@@ -81,7 +26,7 @@ impl<'a> Api<'a> {
         Api {
             server,
             client: Client::new(),
-            spec: Spec::load(),
+            spec: Schemas::packages(),
             operations: BTreeSet::new(),
         }
     }
@@ -811,7 +756,7 @@ fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed(
 
 #[test]
 fn the_schema_check_catches_a_malformed_body() {
-    let spec = Spec::load();
+    let spec = Schemas::packages();
     let malformed = json!({"id": "one", "name": 1});
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         spec.check("package", &malformed, false);

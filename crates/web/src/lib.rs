@@ -427,8 +427,8 @@ async fn render_package(
         .collect();
     Ok(Some(context! {
         settings => settings,
-        can_watch => watching.is_some(),
-        watching => watching.flatten(),
+        can_watch => watching.shown(),
+        watching => watching.subscription(),
         self_path => self_path,
         package => context! {
             name => package.name,

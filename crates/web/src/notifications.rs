@@ -241,24 +241,42 @@ pub(crate) async fn unwatch(
     }
 }
 
-/// The viewer's subscription to `package_id`, for the package page's
-/// watch button: `Some(None)` when signed in and not watching.
+/// The package page's watch button: hidden from anonymous viewers, and
+/// for the others the subscription to undo, if any.
+pub(crate) enum Watch {
+    SignedOut,
+    Off,
+    On(i64),
+}
+
+impl Watch {
+    pub(crate) fn shown(&self) -> bool {
+        !matches!(self, Watch::SignedOut)
+    }
+
+    pub(crate) fn subscription(&self) -> Option<i64> {
+        match self {
+            Watch::On(id) => Some(*id),
+            Watch::SignedOut | Watch::Off => None,
+        }
+    }
+}
+
+/// The viewer's subscription to `package_id`.
 pub(crate) async fn watching(
     state: &AppState,
     viewer_actor: &entrepot_core::Actor,
     package_id: i64,
-) -> Result<Option<Option<i64>>, ServiceError> {
+) -> Result<Watch, ServiceError> {
     if viewer_actor.user_id().is_none() {
-        return Ok(None);
+        return Ok(Watch::SignedOut);
     }
     let subscriptions = state
         .registry
         .subscriptions(viewer_actor, Subscriber::Me)
         .await?;
-    Ok(Some(
-        subscriptions
-            .iter()
-            .find(|s| s.package_id == Some(package_id))
-            .map(|s| s.id),
-    ))
+    Ok(subscriptions
+        .iter()
+        .find(|s| s.package_id == Some(package_id))
+        .map_or(Watch::Off, |s| Watch::On(s.id)))
 }
