@@ -4,8 +4,7 @@
 //! the `Cargo login_url` challenge of RFC 3139, on which cargo retries
 //! `config.json` with its token.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::{Body, BodyDataStream};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -121,32 +120,15 @@ pub struct IndexFile {
     last_modified: DateTime<Utc>,
 }
 
-/// Rendered index files by package and the package's last change: every
-/// publish, yank or deletion touches the package, so a changed crate gets
-/// a new key and nothing stale is served, on any node.
-#[derive(Default)]
-pub struct IndexCache {
-    files: Mutex<HashMap<(i64, i64), Arc<IndexFile>>>,
-}
+/// Rendered index files by package and the package's last change (see
+/// `entrepot_http::cache`).
+pub type IndexCache =
+    entrepot_http::cache::Renderings<(i64, i64), Arc<IndexFile>, MAX_CACHED_FILES>;
 
 impl IndexFile {
     /// The file as served.
     pub(crate) fn body(&self) -> &Bytes {
         &self.body
-    }
-}
-
-impl IndexCache {
-    fn get(&self, key: (i64, i64)) -> Option<Arc<IndexFile>> {
-        self.files.lock().expect("index cache").get(&key).cloned()
-    }
-
-    fn put(&self, key: (i64, i64), file: Arc<IndexFile>) {
-        let mut files = self.files.lock().expect("index cache");
-        if files.len() >= MAX_CACHED_FILES {
-            files.clear();
-        }
-        files.insert(key, file);
     }
 }
 
@@ -390,7 +372,7 @@ async fn index_file(
     };
     let package = readable_crate(state, actor, &owner, name).await?;
     let key = (package.id, package.updated_at.timestamp_micros());
-    let file = if let Some(file) = cache.get(key) {
+    let file = if let Some(file) = cache.get(&key) {
         file
     } else {
         let file = Arc::new(render(state, &package).await?);

@@ -3,6 +3,7 @@
 //! metrics, and the `PackageFormat` trait each format crate implements.
 
 pub mod auth;
+pub mod cache;
 pub mod download;
 pub mod error;
 pub mod format;

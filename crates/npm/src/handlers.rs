@@ -215,32 +215,27 @@ async fn packument(
     } else {
         "application/json"
     };
-    let key = (package.id, abbreviated);
-    let rendered = if let Some(hit) = cache.get(key, package.updated_at) {
+    let key = (package.id, abbreviated, package.updated_at);
+    let rendered = if let Some(hit) = cache.get(&key) {
         hit
     } else {
-        {
-            let stamp = package.updated_at;
-            let view = view_of(state, package).await?;
-            let base = state.config.base_url.as_str();
-            let doc = if abbreviated {
-                view.abbreviated(base, &name)
-            } else {
-                view.full(base, &name)
-            };
-            let body = serde_json::to_vec(&doc)
-                .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-            let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
-            cache.put(
-                key,
-                stamp,
-                crate::cache::Rendered {
-                    body: body.into(),
-                    etag,
-                    last_modified: http_date(&view.last_modified()),
-                },
-            )
-        }
+        let view = view_of(state, package).await?;
+        let base = state.config.base_url.as_str();
+        let doc = if abbreviated {
+            view.abbreviated(base, &name)
+        } else {
+            view.full(base, &name)
+        };
+        let body = serde_json::to_vec(&doc)
+            .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+        let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+        let rendered = crate::cache::Rendered {
+            body: body.into(),
+            etag,
+            last_modified: http_date(&view.last_modified()),
+        };
+        cache.put(key, rendered.clone());
+        rendered
     };
     let etag = rendered.etag.clone();
     let not_modified = headers

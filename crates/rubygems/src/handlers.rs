@@ -53,26 +53,9 @@ pub struct Rendered {
 /// Rendered indexes by owner and by the exact set of packages (and their
 /// last change) the caller may see: a publish, yank or permission change
 /// makes a new key, so nothing stale is ever served.
-#[derive(Default)]
-pub struct Indexes {
-    entries: Mutex<HashMap<(i64, u64), Arc<Rendered>>>,
-}
+pub type Indexes = entrepot_http::cache::Renderings<(i64, u64), Arc<Rendered>, MAX_CACHED_INDEXES>;
 
 const MAX_CACHED_INDEXES: usize = 512;
-
-impl Indexes {
-    fn get(&self, key: (i64, u64)) -> Option<Arc<Rendered>> {
-        self.entries.lock().expect("index cache").get(&key).cloned()
-    }
-
-    fn put(&self, key: (i64, u64), rendered: Arc<Rendered>) {
-        let mut entries = self.entries.lock().expect("index cache");
-        if entries.len() >= MAX_CACHED_INDEXES {
-            entries.clear();
-        }
-        entries.insert(key, rendered);
-    }
-}
 
 pub async fn handle(
     state: AppState,
@@ -399,7 +382,7 @@ async fn rendered(
         std::hash::Hash::hash(&(p.id, p.updated_at.timestamp_micros()), &mut hasher);
     }
     let key = (account.id, std::hash::Hasher::finish(&hasher));
-    if let Some(hit) = indexes.get(key) {
+    if let Some(hit) = indexes.get(&key) {
         return Ok(hit);
     }
     let mut index = Index {
