@@ -2,20 +2,27 @@
 //! test: each parser of what a client sends, on raw bytes. They must never
 //! panic, hang or allocate without bound, whatever the input.
 
-/// A publish body: a length-prefixed JSON document, then the `.crate`.
+/// A publish body, read by the publish handler's own reader: the
+/// length-prefixed JSON document, then the `.crate`.
 pub fn publish(data: &[u8]) {
-    let Some((len, rest)) = data.split_first_chunk::<4>() else {
-        return;
-    };
-    let len = u32::from_le_bytes(*len) as usize;
-    let Some((json, rest)) = (len <= rest.len()).then(|| rest.split_at(len)) else {
-        return;
-    };
-    let Ok(krate) = serde_json::from_slice::<crate::index::NewCrate>(json) else {
-        return;
-    };
-    let krate_bytes = rest.get(4..).unwrap_or_default();
-    let _ = crate::tarball::read_crate(krate_bytes, &krate.name, &krate.vers, None);
+    use futures::StreamExt;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let body = axum::body::Body::from(data.to_vec());
+    runtime.block_on(async move {
+        let mut reader = crate::handlers::BodyReader::new(body);
+        let Ok((krate, len)) = reader.head().await else {
+            return;
+        };
+        let mut rest = Vec::new();
+        let mut stream = reader.into_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            rest.extend_from_slice(&chunk);
+        }
+        rest.truncate(len as usize);
+        let _ = crate::tarball::read_crate(rest.as_slice(), &krate.name, &krate.vers, None);
+    });
 }
 
 /// A `.crate` alone, for a fixed name and version.

@@ -503,13 +503,13 @@ async fn download(
 
 /// Reads a publish body's length-prefixed parts off the stream, keeping in
 /// memory only what is asked for.
-struct BodyReader {
+pub(crate) struct BodyReader {
     stream: BodyDataStream,
     buffer: BytesMut,
 }
 
 impl BodyReader {
-    fn new(body: Body) -> Self {
+    pub(crate) fn new(body: Body) -> Self {
         BodyReader {
             stream: body.into_data_stream(),
             buffer: BytesMut::new(),
@@ -542,8 +542,24 @@ impl BodyReader {
         Ok(self.buffer.split_to(n).freeze())
     }
 
+    /// The publish metadata and the declared length of the `.crate` after it.
+    pub(crate) async fn head(&mut self) -> Result<(NewCrate, u32)> {
+        let json_len = self.u32().await?;
+        if json_len > MAX_METADATA {
+            return Err(CargoError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the publish metadata is larger than {MAX_METADATA} bytes"),
+            ));
+        }
+        let metadata = self.bytes(json_len as usize).await?;
+        let krate: NewCrate = serde_json::from_slice(&metadata)
+            .map_err(|e| CargoError::bad(format!("the publish metadata is not valid: {e}")))?;
+        let crate_len = self.u32().await?;
+        Ok((krate, crate_len))
+    }
+
     /// The rest of the body: what is buffered, then the stream.
-    fn into_stream(self) -> ByteStream {
+    pub(crate) fn into_stream(self) -> ByteStream {
         let head = self.buffer.freeze();
         let head = futures::stream::iter((!head.is_empty()).then_some(Ok(head)));
         Box::pin(head.chain(self.stream.map_err(std::io::Error::other)))
@@ -580,17 +596,7 @@ async fn publish(state: &AppState, actor: &Actor, login: &str, body: Body) -> Re
     }
     let owner = state.registry.account(login).await?;
     let mut reader = BodyReader::new(body);
-    let json_len = reader.u32().await?;
-    if json_len > MAX_METADATA {
-        return Err(CargoError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the publish metadata is larger than {MAX_METADATA} bytes"),
-        ));
-    }
-    let metadata = reader.bytes(json_len as usize).await?;
-    let krate: NewCrate = serde_json::from_slice(&metadata)
-        .map_err(|e| CargoError::bad(format!("the publish metadata is not valid: {e}")))?;
-    let crate_len = reader.u32().await?;
+    let (krate, crate_len) = reader.head().await?;
     let plan = prepare(state, actor, &owner, login, &krate).await?;
     let blob = state
         .registry

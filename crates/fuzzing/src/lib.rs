@@ -14,6 +14,7 @@ pub const TARGETS: &[Target] = &[
     ("npm_endpoint", entrepot_npm::fuzzing::endpoint),
     ("npm_publish", entrepot_npm::fuzzing::publish_body),
     ("npm_tarball", entrepot_npm::fuzzing::tarball),
+    ("npm_audit", entrepot_npm::fuzzing::audit_body),
     ("nuget_nuspec", entrepot_nuget::fuzzing::nuspec),
     ("nuget_nupkg", entrepot_nuget::fuzzing::nupkg),
     ("nuget_odata", entrepot_nuget::fuzzing::odata),
@@ -27,6 +28,7 @@ pub const TARGETS: &[Target] = &[
     ("oci_manifest", entrepot_oci::fuzzing::manifest),
     ("pypi_pep440", entrepot_pypi::fuzzing::pep440),
     ("pypi_multipart", entrepot_pypi::fuzzing::multipart),
+    ("pypi_wheel", entrepot_pypi::fuzzing::wheel),
     ("http_range", range),
     ("advisory_range", advisory_range),
 ];
@@ -40,13 +42,15 @@ pub fn run(name: &str, data: &[u8]) {
     target(data);
 }
 
-/// `Range` headers, as downloads read them.
+/// `Range` headers, as downloads read them, and `Content-Range`, as OCI's
+/// chunked uploads do.
 fn range(data: &[u8]) {
     if let Ok(value) = HeaderValue::from_bytes(data) {
         let mut headers = HeaderMap::new();
         headers.insert(header::RANGE, value);
         let _ = entrepot_http::download::parse_range(&headers);
     }
+    entrepot_oci::fuzzing::content_range(data);
 }
 
 /// Advisory version ranges in every ecosystem's order, their OSV events,

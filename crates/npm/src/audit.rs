@@ -20,7 +20,7 @@ use crate::error::{NpmError, NpmResult, invalid};
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// Reads the JSON body, inflating it if `Content-Encoding: gzip`.
-async fn read_json(headers: &HeaderMap, body: Body) -> NpmResult<Value> {
+pub(crate) async fn read_json(headers: &HeaderMap, body: Body) -> NpmResult<Value> {
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .map_err(|_| invalid("audit body too large"))?;

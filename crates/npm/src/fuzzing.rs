@@ -60,3 +60,24 @@ pub fn publish_body(data: &[u8]) {
     let body = axum::body::Body::from(data.to_vec());
     let _ = runtime.block_on(crate::publish::read(body, registry.clone(), 1 << 24));
 }
+
+/// An `npm audit` body, plain and as gzip (both as `Content-Encoding`
+/// says).
+pub fn audit_body(data: &[u8]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        for gzip in [false, true] {
+            let mut headers = axum::http::HeaderMap::new();
+            if gzip {
+                headers.insert(
+                    axum::http::header::CONTENT_ENCODING,
+                    axum::http::HeaderValue::from_static("gzip"),
+                );
+            }
+            let body = axum::body::Body::from(data.to_vec());
+            let _ = crate::audit::read_json(&headers, body).await;
+        }
+    });
+}

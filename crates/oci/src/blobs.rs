@@ -4,7 +4,7 @@
 //! begun on one node can finish on another.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::{Id, PackageType};
 use entrepot_store::{BlobInfo, BlobLink, ByteStream, Expected};
@@ -258,8 +258,8 @@ async fn mountable(ctx: &Ctx, digest: &Digest, from: Option<&str>) -> OciResult<
 }
 
 /// `Content-Range: START-END` (inclusive), as the spec writes it.
-fn content_range(ctx: &Ctx) -> Option<(u64, u64)> {
-    let value = ctx.headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
+pub(crate) fn content_range(headers: &HeaderMap) -> Option<(u64, u64)> {
+    let value = headers.get(header::CONTENT_RANGE)?.to_str().ok()?;
     let value = value
         .trim_start_matches("bytes=")
         .trim_start_matches("bytes ");
@@ -279,7 +279,7 @@ fn range_invalid(repo: &RepoName, id: &str, size: u64) -> OciError {
 
 /// Appends a request body as the next part of an upload.
 async fn append(ctx: &Ctx, repo: &RepoName, id: &str, at: u64, body: Body) -> OciResult<u64> {
-    let range = content_range(ctx);
+    let range = content_range(&ctx.headers);
     if let Some((start, _)) = range
         && start != at
     {

@@ -33,3 +33,12 @@ pub fn manifest(data: &[u8]) {
         }
     }
 }
+
+/// A chunked upload's `Content-Range`.
+pub fn content_range(data: &[u8]) {
+    if let Ok(value) = axum::http::HeaderValue::from_bytes(data) {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(axum::http::header::CONTENT_RANGE, value);
+        let _ = crate::blobs::content_range(&headers);
+    }
+}

@@ -15,17 +15,33 @@ pub fn pep440(data: &[u8]) {
     }
 }
 
-/// twine's multipart form, read as the upload handler reads it.
+/// twine's multipart form, read by the upload handler's own reader, and
+/// the file it carries read as a wheel.
 pub fn multipart(data: &[u8]) {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("a runtime");
-    let body = bytes::Bytes::copy_from_slice(data);
+    let body = axum::body::Body::from(data.to_vec());
     runtime.block_on(async move {
-        let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
-        let mut form = multer::Multipart::new(stream, "fuzz");
-        while let Ok(Some(mut field)) = form.next_field().await {
-            while let Ok(Some(_)) = field.chunk().await {}
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("multipart/form-data; boundary=fuzz"),
+        );
+        if let Ok((_, mut spooled)) = crate::handlers::read_form(&headers, body, 1 << 20).await {
+            let _ = crate::handlers::wheel_metadata(&mut spooled.file);
         }
     });
+}
+
+/// A wheel (a zip), searched for its `.dist-info/METADATA`.
+pub fn wheel(data: &[u8]) {
+    use std::io::Write;
+    let Ok(mut file) = tempfile::tempfile() else {
+        return;
+    };
+    if file.write_all(data).is_ok() {
+        let _ = crate::handlers::wheel_metadata(&mut file);
+    }
 }

@@ -108,14 +108,14 @@ fn missing(actor: &Actor) -> PypiError {
 // ---- upload -------------------------------------------------------------
 
 /// The file part of an upload, spooled to a temporary file.
-struct Spooled {
-    file: std::fs::File,
+pub(crate) struct Spooled {
+    pub(crate) file: std::fs::File,
     filename: String,
     blake2_256: String,
 }
 
 /// Reads twine's form: text fields (repeatable) and the `content` file.
-async fn read_form(
+pub(crate) async fn read_form(
     headers: &HeaderMap,
     body: Body,
     limit: u64,
@@ -231,7 +231,9 @@ pub(crate) fn check_filename(
 }
 
 /// A wheel's `*.dist-info/METADATA`, for PEP 658.
-fn wheel_metadata(file: &mut std::fs::File) -> std::result::Result<Option<Vec<u8>>, String> {
+pub(crate) fn wheel_metadata(
+    file: &mut std::fs::File,
+) -> std::result::Result<Option<Vec<u8>>, String> {
     file.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut zip = zip::ZipArchive::new(&mut *file)
         .map_err(|e| format!("the wheel is not a valid zip: {e}"))?;
