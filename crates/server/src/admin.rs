@@ -30,7 +30,11 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Fsck {
             repair,
             skip_digests,
-        } => return fsck(&config, repair, skip_digests).await,
+            upload_age,
+        } => {
+            let upload_age = crate::config::parse_delay(&upload_age)?;
+            return fsck(&config, repair, skip_digests, upload_age).await;
+        }
         _ => {}
     }
     let registry = config.open_registry(true).await?;
@@ -230,7 +234,12 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
 /// `repaired`, then the kind, the subject and the detail, tab-separated)
 /// and one per orphan blob; a summary on standard error; exit status 1
 /// while any fault is left.
-async fn fsck(config: &Config, repair: bool, skip_digests: bool) -> anyhow::Result<()> {
+async fn fsck(
+    config: &Config,
+    repair: bool,
+    skip_digests: bool,
+    upload_age: std::time::Duration,
+) -> anyhow::Result<()> {
     let registry = config.open_registry(true).await?;
     let state = crate::serve::app_state(config, registry.clone());
     let check = |package: &entrepot_core::Package, versions: &[entrepot_core::Version]| match state
@@ -244,6 +253,7 @@ async fn fsck(config: &Config, repair: bool, skip_digests: bool) -> anyhow::Resu
     let options = entrepot_service::fsck::FsckOptions {
         repair,
         verify_digests: !skip_digests,
+        upload_age,
         ..entrepot_service::fsck::FsckOptions::default()
     };
     let report = registry.fsck(options, &check).await?;

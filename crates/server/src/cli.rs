@@ -169,6 +169,9 @@ pub enum AdminCommand {
         /// Check sizes only, without reading every blob through.
         #[arg(long)]
         skip_digests: bool,
+        /// Upload sessions untouched this long are abandoned (`30s`, `2h`).
+        #[arg(long, value_name = "DURATION", default_value = "24h")]
+        upload_age: String,
     },
     /// Copy this install (every row and blob) into an empty database and blob store.
     Copy {

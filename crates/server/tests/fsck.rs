@@ -1,8 +1,9 @@
 //! `entrepot admin fsck` against a real registry: a package in every format
 //! and one image, checked clean; then one fault at a time made on disk or
 //! in the database (the server stopped), found, and undone — a truncated,
-//! overwritten or deleted blob, an image layer gone, an index line that
-//! disagrees with its file, and a dangling tag that `--repair` removes.
+//! overwritten or deleted blob, an image layer gone or overwritten, an
+//! index line that disagrees with its file, a dangling tag and an abandoned
+//! upload session that `--repair` removes.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
 mod common;
@@ -141,6 +142,14 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     publish_everything(&server, &alice);
     let layer = push_image(&server, &alice);
 
+    // An upload begun and never finished, as a killed client leaves it.
+    let r = Client::new()
+        .post(server.url("/v2/alice/app/blobs/uploads/"))
+        .basic_auth("alice", Some(&alice))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "upload session");
+
     let clean = fsck(&server, &[]);
     assert_eq!(clean.code, 0, "{clean}");
     assert!(clean.faults().is_empty(), "{clean}");
@@ -221,7 +230,16 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     assert_eq!(run.code, 1, "{run}");
     assert!(run.has("fault", "index", &layer), "{run}");
     assert!(run.has("fault", "index", "container alice/app"), "{run}");
-    std::fs::write(&layer_path, &layer_bytes).unwrap();
+    // Of the same size but other bytes: only reading it tells.
+    let mut bad_layer = layer_bytes.clone();
+    bad_layer[0] ^= 0xff;
+    std::fs::write(&layer_path, &bad_layer).unwrap();
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.has("fault", "blob-digest", &layer), "{run}");
+    assert_eq!(run.faults().len(), 1, "{run}");
+    assert_eq!(fsck(&server, &["--skip-digests"]).code, 0);
+    write_blob(&layer_path, &layer_bytes);
     assert_eq!(fsck(&server, &[]).code, 0);
 
     // The sparse index's cksum no longer the .crate's: the index check.
@@ -270,4 +288,24 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
         again.stdout.lines().all(|l| l.starts_with("orphan-blob\t")),
         "{again}"
     );
+
+    // The upload session, once older than `--upload-age`, is abandoned;
+    // `--repair` deletes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let run = loop {
+        let run = fsck(&server, &["--upload-age", "1s"]);
+        if run.code != 0 || std::time::Instant::now() > deadline {
+            break run;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.has("fault", "abandoned-upload", "upload "), "{run}");
+    let repaired = fsck(&server, &["--upload-age", "1s", "--repair"]);
+    assert_eq!(repaired.code, 0, "{repaired}");
+    assert!(
+        repaired.has("repaired", "abandoned-upload", "upload "),
+        "{repaired}"
+    );
+    assert_eq!(fsck(&server, &["--upload-age", "1s"]).code, 0);
 }

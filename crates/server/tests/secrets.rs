@@ -28,7 +28,15 @@ fn exercise(server: &Server) -> Vec<String> {
         "alice",
         "read:packages,write:packages,delete:packages,repo",
     );
-    let doomed = token(server, "alice", "read:packages");
+    let made = server.admin(&["token", "create", "alice", "--scopes", "read:packages,repo"]);
+    let doomed = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    // `token create` says "created token ID …" on stderr.
+    let doomed_id = String::from_utf8(made.stderr)
+        .unwrap()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_owned();
     let client = Client::new();
     let ok = |r: reqwest::blocking::Response, what: &str| {
         let status = r.status();
@@ -185,21 +193,17 @@ fn exercise(server: &Server) -> Vec<String> {
             .unwrap();
         assert_eq!(r.status(), 401);
     }
-    let tokens = server.admin(&["token", "list", "alice"]);
-    let listing = String::from_utf8_lossy(&tokens.stdout).to_string();
-    let id = listing
-        .lines()
-        .last()
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap()
-        .to_owned();
-    server.admin(&["token", "revoke", &id]);
-    let r = client
-        .get(server.url("/maven/alice/java/com/example/lib/1.0.0/lib-1.0.0.pom"))
-        .basic_auth("alice", Some(&doomed))
-        .send()
-        .unwrap();
-    assert!(r.status() == 401 || r.status() == 200, "{}", r.status());
+    let pom = |t: &str| {
+        client
+            .get(server.url("/maven/alice/java/com/example/lib/1.0.0/lib-1.0.0.pom"))
+            .basic_auth("alice", Some(t))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(pom(&doomed), 200, "the token works until it is revoked");
+    server.admin(&["token", "revoke", &doomed_id]);
+    assert_eq!(pom(&doomed), 401, "a revoked token is refused");
     let r = client
         .put(server.url("/npm/-/user/org.couchdb.user:alice"))
         .json(&json!({"name": "alice", "password": "wrong but also secret 9"}))

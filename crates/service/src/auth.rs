@@ -67,29 +67,29 @@ impl Registry {
         password: &str,
         scopes: Scopes,
     ) -> ServiceResult<Actor> {
-        let user = self
-            .meta
-            .account_by_login(login)
-            .await?
-            .ok_or(ServiceError::BadCredentials)?;
-        let stored = self
-            .meta
-            .password_hash(user.id)
-            .await?
-            .ok_or(ServiceError::BadCredentials)?;
+        let user = self.meta.account_by_login(login).await?;
+        let stored = match &user {
+            Some(user) => self.meta.password_hash(user.id).await?,
+            None => None,
+        };
         let password = password.to_owned();
+        // Without a user or a password, a decoy is verified all the same,
+        // so that the answer takes as long and tells no one which logins
+        // exist.
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored).is_ok_and(|parsed| {
+            let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
+            let matches = PasswordHash::new(hash).is_ok_and(|parsed| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &parsed)
                     .is_ok()
-            })
+            });
+            matches && stored.is_some()
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        if !ok {
+        let Some(user) = user.filter(|_| ok) else {
             return Err(ServiceError::BadCredentials);
-        }
+        };
         Ok(Actor::User {
             id: user.id,
             login: user.login,
@@ -98,6 +98,20 @@ impl Registry {
             token_id: None,
         })
     }
+}
+
+/// A hash of a random password, made once with the parameters of real
+/// hashes, for `verify_password` to check against when there is no real one.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut secret = [0u8; 32];
+        argon2::password_hash::rand_core::RngCore::fill_bytes(&mut OsRng, &mut secret);
+        Argon2::default()
+            .hash_password(&secret, &SaltString::generate(&mut OsRng))
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    });
+    &DECOY
 }
 
 /// Hashes a password with Argon2id and a random salt (PHC string format).
@@ -111,4 +125,24 @@ pub async fn hash_password(password: String) -> ServiceResult<String> {
     })
     .await
     .map_err(|e| ServiceError::Internal(e.to_string()))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_decoy_costs_what_a_real_hash_costs() {
+        let real = hash_password("correct horse".into()).await.unwrap();
+        let real = PasswordHash::new(&real).unwrap();
+        let decoy = PasswordHash::new(decoy_hash()).unwrap();
+        assert_eq!(decoy.algorithm, real.algorithm);
+        assert_eq!(decoy.version, real.version);
+        assert_eq!(decoy.params.to_string(), real.params.to_string());
+        assert_eq!(
+            decoy.hash.map(|h| h.len()),
+            real.hash.map(|h| h.len()),
+            "the same output length"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::Utc;
-use entrepot_core::{Package, Version};
+use entrepot_core::{Package, PackageType, Version};
 use entrepot_store::PackageFilter;
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -48,7 +48,7 @@ impl Default for FsckOptions {
 /// One thing found wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
-    /// `missing-blob`, `blob-size`, `blob-digest`, `dangling-tag`,
+    /// `missing-blob`, `blob-size`, `blob-digest`, `unreadable-blob`, `dangling-tag`,
     /// `empty-version`, `abandoned-upload`, or a format's `index`.
     pub kind: &'static str,
     /// What it is about: `TYPE OWNER/NAME@VERSION FILE`, an upload id, …
@@ -165,7 +165,12 @@ impl Registry {
             if package.deleted_at.is_some() {
                 continue;
             }
-            for problem in index_check(package, versions).await? {
+            // A package whose index cannot be built is a fault of its own;
+            // the others are still checked.
+            let problems = index_check(package, versions)
+                .await
+                .unwrap_or_else(|e| vec![format!("the index could not be checked: {e}")]);
+            for problem in problems {
                 report.faults.push(Fault {
                     kind: "index",
                     subject: subject(package),
@@ -174,8 +179,44 @@ impl Registry {
                 });
             }
         }
+        if options.verify_digests {
+            self.fsck_linked_blobs(options, &mut verified, &mut report)
+                .await?;
+        }
         self.fsck_leftovers(options, &mut report).await?;
         Ok(report)
+    }
+
+    /// The digests of blobs that belong to a repository rather than to a
+    /// version's files (an image's layers and configs): the format's index
+    /// check finds them missing or of the wrong size, this reads them.
+    async fn fsck_linked_blobs(
+        &self,
+        options: FsckOptions,
+        verified: &mut HashMap<String, Option<String>>,
+        report: &mut FsckReport,
+    ) -> ServiceResult<()> {
+        let everything = Utc::now() + chrono::TimeDelta::days(1);
+        for link in self
+            .meta
+            .links_before(PackageType::Container, everything)
+            .await?
+        {
+            if let Some(fault) = self
+                .check_blob(&link.sha256, link.size, options, verified)
+                .await?
+                && matches!(fault.kind, "blob-digest" | "unreadable-blob")
+            {
+                report.faults.push(Fault {
+                    subject: format!(
+                        "container repository {} blob {}",
+                        link.repository, link.digest
+                    ),
+                    ..fault
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Abandoned upload sessions (faults) and orphan blobs (reported).
@@ -192,8 +233,8 @@ impl Registry {
                 kind: "abandoned-upload",
                 subject: format!("upload {id}"),
                 detail: format!(
-                    "untouched for more than {} hours",
-                    options.upload_age.as_secs() / 3600
+                    "untouched for more than {} seconds",
+                    options.upload_age.as_secs()
                 ),
                 repaired,
             });
@@ -244,7 +285,15 @@ impl Registry {
             return Ok(None);
         }
         if !verified.contains_key(sha256) {
-            let mut read = self.blobs.get(sha256, None).await?;
+            let mut read = match self.blobs.get(sha256, None).await {
+                Ok(read) => read,
+                Err(e) => {
+                    return Ok(fault(
+                        "unreadable-blob",
+                        format!("blob sha256:{sha256} cannot be read: {e}"),
+                    ));
+                }
+            };
             let mut hasher = Sha256::new();
             let mut problem = None;
             while let Some(chunk) = read.stream.next().await {

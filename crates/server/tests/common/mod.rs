@@ -204,10 +204,33 @@ impl Server {
     }
 }
 
+/// Every token this test process made with `token`: each server's log is
+/// searched for all of them when it stops, so that every test run also
+/// checks that no token is ever logged.
+static CREATED_TOKENS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            return;
+        }
+        let log = std::fs::read_to_string(&self.stderr_log).unwrap_or_default();
+        let tokens = CREATED_TOKENS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        for token in tokens {
+            // The token, and its random part alone.
+            let tail = &token[token.len().saturating_sub(16)..];
+            assert!(
+                !log.contains(tail),
+                "a token ({}…) is in the server's log {}",
+                &token[..token.len().min(6)],
+                self.stderr_log.display()
+            );
+        }
     }
 }
 
@@ -248,7 +271,12 @@ pub fn token(server: &Server, user: &str, scopes: &str) -> String {
         1,
         "token create prints the token and nothing else: {text:?}"
     );
-    lines[0].to_owned()
+    let secret = lines[0].to_owned();
+    CREATED_TOKENS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(secret.clone());
+    secret
 }
 
 /// A server with the users `alice` and `bob`; alice's token with every
