@@ -2,8 +2,8 @@
 //! and one image, checked clean; then one fault at a time made on disk or
 //! in the database (the server stopped), found, and undone — a truncated,
 //! overwritten or deleted blob, an image layer gone or overwritten, an
-//! index line that disagrees with its file, a dangling tag and an abandoned
-//! upload session that `--repair` removes.
+//! index that disagrees with the metadata in each format, a dangling tag
+//! and an abandoned upload session that `--repair` removes.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
 mod common;
@@ -175,7 +175,7 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     let package = |package_type, name: &str| {
         rt.block_on(store.package(owner.id, package_type, name, false))
             .unwrap()
-            .unwrap()
+            .unwrap_or_else(|| panic!("no {package_type} package {name}"))
     };
     let version = |package: &entrepot_core::Package, name: &str| {
         rt.block_on(store.version(package.id, name))
@@ -253,6 +253,56 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     assert_eq!(run.code, 1, "an index fault is not repaired: {run}");
     assert!(run.has("fault", "index", "cargo alice/tiny_lib"), "{run}");
     assert!(run.has("fault", "index", "index cksum"), "{run}");
+    rt.block_on(store.update_version_metadata(v.id, v.metadata.clone(), chrono::Utc::now()))
+        .unwrap();
+    assert_eq!(fsck(&server, &[]).code, 0);
+
+    // A file renamed behind the format's back: each format's index check
+    // sees that the file its index names is not the one it holds.
+    let sql = |statement: String| {
+        let out = Command::new("sqlite3")
+            .arg(data.join("entrepot.db"))
+            .arg(&statement)
+            .output()
+            .expect("sqlite3 runs (scripts/test installs it)");
+        assert!(out.status.success(), "{statement}: {out:?}");
+    };
+    for (package_type, name) in [
+        (PackageType::Npm, "lib"),
+        (PackageType::Rubygems, "tinygem"),
+        (PackageType::Nuget, "alice.lib"),
+        (PackageType::Pypi, "tiny-lib"),
+    ] {
+        let id = version(&package(package_type, name), "1.0.0").id;
+        sql(format!(
+            "UPDATE files SET name = 'renamed-' || name WHERE version_id = {id}"
+        ));
+        let run = fsck(&server, &[]);
+        assert_eq!(run.code, 1, "{package_type}: {run}");
+        let subject = format!("{package_type} alice/{name}");
+        assert!(run.has("fault", "index", &subject), "{run}");
+        assert!(
+            run.faults().iter().all(|l| l.contains(&subject)),
+            "only {subject}: {run}"
+        );
+        sql(format!(
+            "UPDATE files SET name = substr(name, 9) WHERE version_id = {id}"
+        ));
+        assert_eq!(fsck(&server, &[]).code, 0, "{package_type} restored");
+    }
+    // A Maven version naming other coordinates than its package.
+    let maven = package(PackageType::Maven, "com.example.lib");
+    let v = version(&maven, "1.0.0");
+    let mut wrong = v.metadata.clone();
+    wrong["group_id"] = Value::String("org.other".into());
+    rt.block_on(store.update_version_metadata(v.id, wrong, chrono::Utc::now()))
+        .unwrap();
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.has("fault", "index", "maven alice/com.example.lib"),
+        "{run}"
+    );
     rt.block_on(store.update_version_metadata(v.id, v.metadata.clone(), chrono::Utc::now()))
         .unwrap();
     assert_eq!(fsck(&server, &[]).code, 0);
