@@ -1,6 +1,8 @@
 //! Contention: 20 simultaneous publishes of one version in every format
 //! give exactly one success and 19 conflicts (OCI tags are mutable: 20
-//! pushes of one manifest all succeed and leave one version); npm dist-tag
+//! pushes of one manifest all succeed and leave one version, and 20
+//! different manifests pushed to one tag all succeed and leave the tag on
+//! one of them); npm dist-tag
 //! moves, version deletes and restores from many threads at once leave the
 //! packument, the dist-tags, the REST API and the tarballs agreeing, and
 //! `admin fsck` clean. Each test runs on SQLite and on PostgreSQL.
@@ -218,6 +220,57 @@ fn concurrent_pushes_of_one_manifest(postgres: bool) {
     let mut expected: BTreeSet<String> = (0..THREADS).map(|i| format!("t{i}")).collect();
     expected.insert("1.0.0".into());
     assert_eq!(tags, expected);
+
+    // 20 different manifests pushed to one tag at once: every push
+    // succeeds, the tag ends on one of them, and each stays an image of
+    // its own, by digest.
+    let bodies: Vec<Vec<u8>> = (0..THREADS)
+        .map(|i| {
+            let mut doc: Value = serde_json::from_slice(&manifest.body).unwrap();
+            doc["annotations"] = serde_json::json!({"n": i.to_string()});
+            serde_json::to_vec(&doc).unwrap()
+        })
+        .collect();
+    let digests: Vec<String> = bodies
+        .iter()
+        .map(|b| format!("sha256:{}", formats::sha256_hex(b)))
+        .collect();
+    let answers = race(THREADS, |i| {
+        let mut step = manifest.clone();
+        step.path = step.path.replace("/manifests/1.0.0", "/manifests/moving");
+        step.body.clone_from(&bodies[i]);
+        status_of(&s.at, &Client::new(), Format::Oci, &step)
+    });
+    assert!(answers.iter().all(|(st, _)| *st == 201), "{answers:#?}");
+    let head = |reference: &str| {
+        let path = manifest
+            .path
+            .replace("/manifests/1.0.0", &format!("/manifests/{reference}"));
+        let r = client
+            .get(format!("{}{path}", s.at.base))
+            .bearer_auth(&s.at.token)
+            .header("accept", "application/vnd.oci.image.manifest.v1+json")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{reference}");
+        let digest = r.headers()["docker-content-digest"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = r.bytes().unwrap().to_vec();
+        assert_eq!(format!("sha256:{}", formats::sha256_hex(&body)), digest);
+        digest
+    };
+    let moving = head("moving");
+    assert!(digests.contains(&moving), "the tag is on a pushed manifest");
+    for digest in &digests {
+        assert_eq!(&head(digest), digest);
+    }
+    let versions = rest_versions(&s, "container", "crash", "active");
+    assert_eq!(versions.len(), 1 + THREADS, "{versions:?}");
+    let tags = formats::listed(&client, &s.at.base, &s.at.token, Format::Oci);
+    expected.insert("moving".into());
+    assert_eq!(tags, expected, "one tag, not one per push");
     s.server.assert_fsck_clean();
 }
 
