@@ -3,7 +3,8 @@
 //! of caller — anonymous, the owner (with every scope and with
 //! `read:packages` alone), a stranger, the read, write and admin
 //! collaborators of the connected repository, an organization's owner and
-//! member, a site administrator, and an expired and a revoked token — against
+//! member, a site administrator, an expired and a revoked token, and the
+//! owner's tokens without `delete:packages` and without `repo` — against
 //! the status `docs/PERMISSIONS.md` promises. Every mismatch is collected and
 //! the whole matrix printed; every 401 must carry a `WWW-Authenticate`
 //! challenge, since Maven, pip, gem and NuGet send credentials only after one.
@@ -26,7 +27,7 @@ const FULL: &str = "read:packages,write:packages,delete:packages,repo";
 const REPO_URL: &str = "https://github.com/alice/app";
 
 /// The callers, in the matrix's column order.
-const ACTORS: [&str; 12] = [
+const ACTORS: [&str; 14] = [
     "anonymous",
     "owner",
     "owner:read-only",
@@ -39,6 +40,8 @@ const ACTORS: [&str; 12] = [
     "site-admin",
     "expired",
     "revoked",
+    "owner:no-delete",
+    "owner:no-repo",
 ];
 
 /// How a format's client sends its credentials.
@@ -86,9 +89,11 @@ struct Row {
     name: &'static str,
     auth: Auth,
     build: Box<Build>,
-    expected: [u16; 12],
+    expected: [u16; 14],
 }
 
+/// A row: the statuses of the first twelve callers as written, those of
+/// the owner's two narrower tokens from the scope rules.
 fn row(
     area: &'static str,
     name: &'static str,
@@ -96,13 +101,39 @@ fn row(
     expected: [u16; 12],
     build: impl Fn(&Ctx, usize) -> RequestBuilder + 'static,
 ) -> Row {
+    let [no_delete, no_repo] = narrower_tokens(area, name, expected[1]);
+    let mut all = [0; 14];
+    all[..12].copy_from_slice(&expected);
+    all[12] = no_delete;
+    all[13] = no_repo;
     Row {
         area,
         name,
         auth,
         build: Box::new(build),
-        expected,
+        expected: all,
     }
+}
+
+/// What the owner's token without `delete:packages`, and the one without
+/// `repo`, get where the owner's full token gets `owner`: 403 (the owner
+/// sees the package; the token may not act) for a delete, yank or unlist
+/// without `delete:packages`, and for anything in a repository-scoped
+/// registry (Maven) without `repo`; otherwise what the full token gets.
+fn narrower_tokens(area: &str, name: &str, owner: u16) -> [u16; 2] {
+    let allowed = (200..300).contains(&owner);
+    let deletes = ["delete", "unpublish", "yank", "unlist"]
+        .iter()
+        .any(|w| name.contains(w));
+    let repository_scoped = area == "maven" || name.contains("maven");
+    [
+        if allowed && deletes { 403 } else { owner },
+        if allowed && repository_scoped {
+            403
+        } else {
+            owner
+        },
+    ]
 }
 
 /// A client that knows the server's address.
@@ -311,6 +342,18 @@ fn setup(dir: &std::path::Path) -> World {
         Caller {
             login: "alice",
             token: Some(revoked_token(&server)),
+        },
+        Caller {
+            login: "alice",
+            token: Some(token(&server, "alice", "read:packages,write:packages,repo")),
+        },
+        Caller {
+            login: "alice",
+            token: Some(token(
+                &server,
+                "alice",
+                "read:packages,write:packages,delete:packages",
+            )),
         },
     ];
     World {
