@@ -7,7 +7,8 @@
 //! error is visible, and a publish whose answer was lost is either absent
 //! or complete.
 //!
-//! `ENTREPOT_CRASH_ROUNDS` sets the number of kills (20 by default),
+//! It runs on SQLite and on PostgreSQL. `ENTREPOT_CRASH_ROUNDS` sets the
+//! number of kills (20 by default),
 //! `ENTREPOT_CRASH_SEED` replays a run (the seed is printed).
 #![expect(clippy::too_many_lines, reason = "the test reads as one scenario")]
 
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::formats::{self, ALL, Answer, Format, Publish};
 use common::{Server, free_port, token};
+use entrepot_store::testing::TestDatabase;
 use reqwest::blocking::Client;
 
 /// Client threads per format, so that publishes into one package overlap.
@@ -229,6 +231,17 @@ fn check(
 
 #[test]
 fn sigkill_during_concurrent_publishes_in_every_format_loses_nothing_that_was_acknowledged() {
+    crash_run(false);
+}
+
+#[test]
+fn sigkill_during_concurrent_publishes_on_postgres_loses_nothing_that_was_acknowledged() {
+    crash_run(true);
+}
+
+/// The scenario, on SQLite or on a fresh PostgreSQL database (the blob
+/// store is the file system's either way).
+fn crash_run(postgres: bool) {
     let started = Instant::now();
     let rounds = env_number("ENTREPOT_CRASH_ROUNDS").unwrap_or(20);
     let seed = env_number("ENTREPOT_CRASH_SEED").unwrap_or_else(|| {
@@ -247,7 +260,14 @@ fn sigkill_during_concurrent_publishes_in_every_format_loses_nothing_that_was_ac
     let dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let base = format!("http://{listen}");
-    let args = ["--listen", listen.as_str()];
+    let database = postgres.then(|| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        (rt.block_on(TestDatabase::create()), rt)
+    });
+    let mut args = vec!["--listen", listen.as_str()];
+    if let Some((db, _)) = &database {
+        args.extend(["--database", db.url.as_str()]);
+    }
     let mut server = Server::start_in(dir.path(), &args, &base);
     server.admin(&["user", "create", "alice"]);
     server.admin(&["repo", "create", formats::MAVEN_REPO]);
@@ -343,4 +363,7 @@ fn sigkill_during_concurrent_publishes_in_every_format_loses_nothing_that_was_ac
     server.child.wait().unwrap();
     println!("fsck: {}", server.assert_fsck_clean());
     println!("total {:?}", started.elapsed());
+    if let Some((db, rt)) = &database {
+        rt.block_on(db.drop_now());
+    }
 }
