@@ -30,6 +30,7 @@ pub const TARGETS: &[Target] = &[
     ("pypi_multipart", entrepot_pypi::fuzzing::multipart),
     ("pypi_wheel", entrepot_pypi::fuzzing::wheel),
     ("http_range", range),
+    ("http_request", entrepot::fuzzing::request),
     ("advisory_range", advisory_range),
 ];
 

@@ -2,12 +2,8 @@
 //! runs the server or an admin command. The only place that names concrete
 //! backends and formats.
 
-mod admin;
-mod cli;
-mod config;
-mod serve;
-
 use clap::Parser;
+use entrepot::{admin, cli, config, serve};
 
 /// jemalloc returns freed memory to the system and fragments less under
 /// many threads than the system allocator, which kept pages from earlier

@@ -50,6 +50,18 @@ pub fn app_state(config: &Config, registry: entrepot_service::Registry) -> AppSt
     )
 }
 
+/// Every route: the formats', the REST API's, OSV's and the web pages'.
+pub fn app(state: &AppState) -> axum::Router {
+    entrepot_http::build_app(
+        state.clone(),
+        vec![
+            entrepot_api::router(state),
+            entrepot_api::osv::router(),
+            entrepot_web::router(),
+        ],
+    )
+}
+
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
     if config.uses_data_dir() {
@@ -65,14 +77,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         println!("{}", issued.secret);
     }
     let state = app_state(&config, registry);
-    let app = entrepot_http::build_app(
-        state.clone(),
-        vec![
-            entrepot_api::router(&state),
-            entrepot_api::osv::router(),
-            entrepot_web::router(),
-        ],
-    );
+    let app = app(&state);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
