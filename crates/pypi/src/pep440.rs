@@ -48,7 +48,9 @@ fn implicit_number(s: &str) -> (u64, &str) {
 fn strip_word<'a>(s: &'a str, words: &[&str]) -> Option<(&'static str, &'a str)> {
     let t = s.strip_prefix(['-', '_', '.']).unwrap_or(s);
     for w in words {
-        if t.len() >= w.len() && t[..w.len()].eq_ignore_ascii_case(w) {
+        // `get`: the text may hold any character, and a word's length
+        // may end inside one.
+        if t.get(..w.len()).is_some_and(|p| p.eq_ignore_ascii_case(w)) {
             let canonical = match *w {
                 "a" | "alpha" => "a",
                 "b" | "beta" => "b",
@@ -218,6 +220,15 @@ impl PartialOrd for Version {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `pypi_pep440` fuzz target: a word's length ended inside
+    /// a two-byte character.
+    #[test]
+    fn any_character_after_the_release_is_refused_not_a_panic() {
+        for text in ["8v1\u{398}.1", "1.0\u{e9}", "1\u{1f600}", "1.0.\u{398}dev"] {
+            assert_eq!(Version::parse(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn names_normalize_as_pep_503_says() {
