@@ -2,8 +2,9 @@
 //! and one image, checked clean; then one fault at a time made on disk or
 //! in the database (the server stopped), found, and undone — a truncated,
 //! overwritten or deleted blob, an image layer gone or overwritten, an
-//! index that disagrees with the metadata in each format, a dangling tag
-//! and an abandoned upload session that `--repair` removes.
+//! index that disagrees with the metadata in each format, and a dangling
+//! tag, an upload session that lost a part and an abandoned one, which
+//! `--repair` removes.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
 mod common;
@@ -149,6 +150,24 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 202, "upload session");
+    // And one with a part stored, which a lost part would break.
+    let chunk = b"the first part of a layer being pushed";
+    let r = Client::new()
+        .post(server.url("/v2/alice/app/blobs/uploads/"))
+        .basic_auth("alice", Some(&alice))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "upload session");
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let session = location.rsplit('/').next().unwrap().to_owned();
+    let r = Client::new()
+        .patch(server.url(&location))
+        .basic_auth("alice", Some(&alice))
+        .header("content-type", "application/octet-stream")
+        .body(chunk.to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "a part");
 
     let clean = fsck(&server, &[]);
     assert_eq!(clean.code, 0, "{clean}");
@@ -338,6 +357,23 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
         again.stdout.lines().all(|l| l.starts_with("orphan-blob\t")),
         "{again}"
     );
+
+    // A part of a live upload lost: the session can never be finished.
+    let part = blob_path(&data, &hex::encode(sha2::Sha256::digest(chunk)));
+    std::fs::remove_file(&part).unwrap();
+    let run = fsck(&server, &[]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.has("fault", "broken-upload", &format!("upload {session}")),
+        "{run}"
+    );
+    let repaired = fsck(&server, &["--repair"]);
+    assert_eq!(repaired.code, 0, "{repaired}");
+    assert!(
+        repaired.has("repaired", "broken-upload", &session),
+        "{repaired}"
+    );
+    assert_eq!(fsck(&server, &[]).code, 0);
 
     // The upload session, once older than `--upload-age`, is abandoned;
     // `--repair` deletes it.

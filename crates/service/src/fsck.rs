@@ -1,12 +1,12 @@
 //! `admin fsck`: checks that what the metadata promises is there and true —
 //! every file's blob present with its size and SHA-256, every tag on a live
 //! version of its package, no version without files, no upload session left
-//! behind — and, through each format's own check, that the indexes clients
+//! behind or missing a part — and, through each format's own check, that the indexes clients
 //! read agree with the metadata. Blobs nothing references are reported (the
 //! collector removes them; they are not faults).
 //!
 //! `repair` fixes only what has one right fix: a dangling tag is removed, an
-//! abandoned upload session deleted, orphan blobs past the grace period
+//! abandoned or broken upload session deleted, orphan blobs past the grace period
 //! collected. A missing or corrupt blob, or an empty version, is reported
 //! for a person to decide.
 
@@ -49,7 +49,7 @@ impl Default for FsckOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     /// `missing-blob`, `blob-size`, `blob-digest`, `unreadable-blob`, `dangling-tag`,
-    /// `empty-version`, `abandoned-upload`, or a format's `index`.
+    /// `empty-version`, `abandoned-upload`, `broken-upload`, or a format's `index`.
     pub kind: &'static str,
     /// What it is about: `TYPE OWNER/NAME@VERSION FILE`, an upload id, …
     pub subject: String,
@@ -238,6 +238,36 @@ impl Registry {
                 ),
                 repaired,
             });
+        }
+        // The live sessions: each part they hold must still be there, or
+        // the upload can never be finished (`repair` ends it, and the
+        // client starts over).
+        let stale: HashSet<String> = self.meta.stale_uploads(cutoff).await?.into_iter().collect();
+        let everything = Utc::now() + chrono::TimeDelta::days(1);
+        for id in self.meta.stale_uploads(everything).await? {
+            if stale.contains(&id) {
+                continue;
+            }
+            let Some(session) = self.meta.upload(&id).await? else {
+                continue;
+            };
+            for (n, (sha256, size)) in session.parts.iter().enumerate() {
+                let problem = match self.blobs.size(sha256).await? {
+                    None => format!("part {n} (blob sha256:{sha256}) is missing"),
+                    Some(stored) if stored != *size => format!(
+                        "part {n} (blob sha256:{sha256}) has {stored} bytes, the session says {size}"
+                    ),
+                    Some(_) => continue,
+                };
+                let repaired = options.repair && self.meta.delete_upload(&id).await?;
+                report.faults.push(Fault {
+                    kind: "broken-upload",
+                    subject: format!("upload {id}"),
+                    detail: problem,
+                    repaired,
+                });
+                break;
+            }
         }
         report.orphan_blobs = self.collectable_blobs(options.blob_grace).await?;
         if options.repair {
