@@ -667,9 +667,11 @@ async fn read_pom(
     blob: &BlobInfo,
 ) -> Result<Pom> {
     // The caller discards the blob of a refused POM.
-    let refuse = |m: String| std::future::ready(MavenError::bad_request(m));
+    let refuse = MavenError::bad_request;
     if blob.size > MAX_XML_BYTES as u64 {
-        return Err(refuse(format!("a POM may be at most {MAX_XML_BYTES} bytes")).await);
+        return Err(refuse(format!(
+            "a POM may be at most {MAX_XML_BYTES} bytes"
+        )));
     }
     let read = state.registry.blobs.get(&blob.sha256, None).await?;
     let chunks: Vec<bytes::Bytes> = read
@@ -680,7 +682,7 @@ async fn read_pom(
     let bytes = chunks.concat();
     let pom = match Pom::parse(&bytes) {
         Ok(p) => p,
-        Err(m) => return Err(refuse(m).await),
+        Err(m) => return Err(refuse(m)),
     };
     if pom.artifact.as_deref() != Some(c.artifact.as_str())
         || pom.group.as_deref() != Some(c.group.as_str())
@@ -693,8 +695,7 @@ async fn read_pom(
             pom.version.as_deref().unwrap_or("?"),
             c.group,
             c.artifact
-        ))
-        .await);
+        )));
     }
     Ok(pom)
 }

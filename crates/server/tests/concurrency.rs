@@ -14,7 +14,6 @@ use std::sync::Barrier;
 
 use common::formats::{self, ALL, Answer, Format, Step};
 use common::{Server, free_port, token};
-use entrepot_store::testing::TestDatabase;
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -26,20 +25,18 @@ struct Setup {
     server: Server,
     at: At,
     _dir: tempfile::TempDir,
-    database: Option<(TestDatabase, tokio::runtime::Runtime)>,
+    /// Dropped after the server, which `Drop` stops first.
+    _database: Option<common::Postgres>,
 }
 
 impl Setup {
     fn new(postgres: bool) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
-        let database = postgres.then(|| {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            (rt.block_on(TestDatabase::create()), rt)
-        });
+        let database = postgres.then(common::Postgres::create);
         let mut args = vec!["--listen", listen.as_str()];
-        if let Some((db, _)) = &database {
-            args.extend(["--database", db.url.as_str()]);
+        if let Some(db) = &database {
+            args.extend(["--database", db.url()]);
         }
         let server = Server::start_in(dir.path(), &args, &format!("http://{listen}"));
         server.admin(&["user", "create", "alice"]);
@@ -56,7 +53,7 @@ impl Setup {
             },
             server,
             _dir: dir,
-            database,
+            _database: database,
         }
     }
 }
@@ -65,9 +62,6 @@ impl Drop for Setup {
     fn drop(&mut self) {
         let _ = self.server.child.kill();
         let _ = self.server.child.wait();
-        if let Some((db, rt)) = &self.database {
-            rt.block_on(db.drop_now());
-        }
     }
 }
 

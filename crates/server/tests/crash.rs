@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use common::formats::{self, ALL, Answer, Format, Publish};
 use common::{Server, free_port, token};
-use entrepot_store::testing::TestDatabase;
 use reqwest::blocking::Client;
 
 /// Client threads per format, so that publishes into one package overlap.
@@ -260,13 +259,10 @@ fn crash_run(postgres: bool) {
     let dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let base = format!("http://{listen}");
-    let database = postgres.then(|| {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        (rt.block_on(TestDatabase::create()), rt)
-    });
+    let database = postgres.then(common::Postgres::create);
     let mut args = vec!["--listen", listen.as_str()];
-    if let Some((db, _)) = &database {
-        args.extend(["--database", db.url.as_str()]);
+    if let Some(db) = &database {
+        args.extend(["--database", db.url()]);
     }
     let mut server = Server::start_in(dir.path(), &args, &base);
     server.admin(&["user", "create", "alice"]);
@@ -363,7 +359,4 @@ fn crash_run(postgres: bool) {
     server.child.wait().unwrap();
     println!("fsck: {}", server.assert_fsck_clean());
     println!("total {:?}", started.elapsed());
-    if let Some((db, rt)) = &database {
-        rt.block_on(db.drop_now());
-    }
 }

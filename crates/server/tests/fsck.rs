@@ -143,22 +143,20 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     publish_everything(&server, &alice);
     let layer = push_image(&server, &alice);
 
-    // An upload begun and never finished, as a killed client leaves it.
-    let r = Client::new()
-        .post(server.url("/v2/alice/app/blobs/uploads/"))
-        .basic_auth("alice", Some(&alice))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202, "upload session");
-    // And one with a part stored, which a lost part would break.
+    // Uploads begun and never finished, as killed clients leave them: one
+    // empty, one with a part stored, which a lost part would break.
+    let start_upload = || {
+        let r = Client::new()
+            .post(server.url("/v2/alice/app/blobs/uploads/"))
+            .basic_auth("alice", Some(&alice))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 202, "upload session");
+        r.headers()["location"].to_str().unwrap().to_owned()
+    };
+    start_upload();
     let chunk = b"the first part of a layer being pushed";
-    let r = Client::new()
-        .post(server.url("/v2/alice/app/blobs/uploads/"))
-        .basic_auth("alice", Some(&alice))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 202, "upload session");
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let location = start_upload();
     let session = location.rsplit('/').next().unwrap().to_owned();
     let r = Client::new()
         .patch(server.url(&location))

@@ -79,12 +79,27 @@ fn stored(dir: &Path) -> Vec<String> {
 /// A request as each format's client authenticates it.
 fn with_auth(format: &str, r: RequestBuilder, t: &str) -> RequestBuilder {
     match format {
-        "npm" | "oci" => r.bearer_auth(t),
+        "npm" | "oci" | "rest" => r.bearer_auth(t),
         "maven" => r.basic_auth("alice", Some(t)),
         "rubygems" | "cargo" => r.header("authorization", t),
         "nuget" => r.header("x-nuget-apikey", t),
         _ => r.basic_auth("__token__", Some(t)),
     }
+}
+
+/// A raw connection to the server, for requests sent byte for byte, and
+/// the `host:port` it goes to.
+fn connect(server: &Server) -> (TcpStream, String) {
+    let address = server
+        .url("/")
+        .replace("http://", "")
+        .trim_end_matches('/')
+        .to_owned();
+    let stream = TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    (stream, address)
 }
 
 /// One upload per format of a body of `body` bytes as the main file.
@@ -165,13 +180,8 @@ fn oversized_headers_and_bodies_are_refused_and_leave_nothing() {
     // A header block past what the server parses (more than 100 fields):
     // 431 before any handler runs. Sent raw, so that the whole request is
     // written before the answer and the answer is read, not a reset.
-    let address = s.server.url("/").replace("http://", "");
-    let address = address.trim_end_matches('/');
     let headers = |n: usize| -> String {
-        let mut stream = TcpStream::connect(address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
+        let (mut stream, address) = connect(&s.server);
         let mut fields = String::new();
         for i in 0..n {
             let _ = std::fmt::Write::write_fmt(&mut fields, format_args!("X-Field-{i}: {i}\r\n"));
@@ -204,12 +214,7 @@ fn oversized_headers_and_bodies_are_refused_and_leave_nothing() {
 
 /// A raw upload that sends `sent` of its `declared` bytes, then waits.
 fn stall(server: &Server, t: &str, declared: usize, sent: usize) -> (String, Duration) {
-    let address = server.url("/").replace("http://", "");
-    let address = address.trim_end_matches('/');
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let (mut stream, address) = connect(server);
     write!(
         stream,
         "PUT /maven/alice/java/com/example/slow/1.0.0/slow-1.0.0.jar HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {t}\r\nContent-Length: {declared}\r\n\r\n"
@@ -249,12 +254,7 @@ fn stalled_uploads_time_out_while_slow_ones_finish() {
 
     // Slow but moving: a chunk every 200 ms, well inside the idle timeout,
     // for longer than the timeout in all.
-    let address = s.server.url("/").replace("http://", "");
-    let address = address.trim_end_matches('/');
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let (mut stream, address) = connect(&s.server);
     let chunks = 8;
     write!(
         stream,
@@ -277,33 +277,22 @@ fn stalled_uploads_time_out_while_slow_ones_finish() {
 
 /// Sends a request whose path goes out exactly as written (reqwest's URL
 /// parser resolves `..`, `%2e%2e` and `\`), as `format`'s client
-/// authenticates; returns the status and the body.
+/// authenticates; returns the status and the whole answer.
 fn raw(server: &Server, t: &str, a: &Attempt) -> (u16, String) {
-    use base64::Engine;
-    let address = server.url("/").replace("http://", "");
-    let address = address.trim_end_matches('/');
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
+    let (mut stream, address) = connect(server);
+    // The credentials as `format`'s client sends them.
+    let credentials = with_auth(a.format, Client::new().get("http://localhost/"), t)
+        .build()
         .unwrap();
-    let auth = match a.format {
-        "npm" | "oci" | "rest" => format!("Bearer {t}"),
-        "maven" => format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("alice:{t}"))
-        ),
-        "pypi" => format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("__token__:{t}"))
-        ),
-        _ => t.to_owned(),
-    };
     let mut head = format!(
-        "{} {} HTTP/1.1\r\nHost: {address}\r\nAuthorization: {auth}\r\nX-NuGet-ApiKey: {t}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "{} {} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n",
         a.method,
         a.path,
         a.body.len()
     );
+    for (name, value) in credentials.headers() {
+        head = format!("{head}{name}: {}\r\n", value.to_str().unwrap());
+    }
     if let Some(content_type) = &a.content_type {
         head = format!("{head}Content-Type: {content_type}\r\n");
     }

@@ -197,23 +197,21 @@ impl Registry {
         report: &mut FsckReport,
     ) -> ServiceResult<()> {
         let everything = Utc::now() + chrono::TimeDelta::days(1);
-        for link in self
-            .meta
-            .links_before(PackageType::Container, everything)
-            .await?
-        {
-            if let Some(fault) = self
-                .check_blob(&link.sha256, link.size, options, verified)
-                .await?
-                && matches!(fault.kind, "blob-digest" | "unreadable-blob")
-            {
-                report.faults.push(Fault {
-                    subject: format!(
-                        "container repository {} blob {}",
-                        link.repository, link.digest
-                    ),
-                    ..fault
-                });
+        for package_type in PackageType::ALL {
+            for link in self.meta.links_before(*package_type, everything).await? {
+                if let Some(fault) = self
+                    .check_blob(&link.sha256, link.size, options, verified)
+                    .await?
+                    && matches!(fault.kind, "blob-digest" | "unreadable-blob")
+                {
+                    report.faults.push(Fault {
+                        subject: format!(
+                            "{package_type} repository {} blob {}",
+                            link.repository, link.digest
+                        ),
+                        ..fault
+                    });
+                }
             }
         }
         Ok(())

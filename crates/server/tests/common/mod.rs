@@ -234,6 +234,31 @@ impl Drop for Server {
     }
 }
 
+/// A fresh database on the local PostgreSQL server for one test's server,
+/// dropped with it (after the server, when declared before it).
+pub struct Postgres {
+    db: entrepot_store::testing::TestDatabase,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Postgres {
+    pub fn create() -> Postgres {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let db = rt.block_on(entrepot_store::testing::TestDatabase::create());
+        Postgres { db, rt }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.db.url
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.rt.block_on(self.db.drop_now());
+    }
+}
+
 /// Runs an admin command in `dir`, optionally feeding `stdin`.
 pub fn admin_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(&*BIN)
