@@ -22,10 +22,14 @@ pub struct NewCrate {
     pub features: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub authors: Vec<String>,
+    /// Cut to the limit every format shares.
+    #[serde(default, deserialize_with = "description_within_limit")]
     pub description: Option<String>,
     pub documentation: Option<String>,
     pub homepage: Option<String>,
-    /// The README's text (cargo sends the contents, not the path).
+    /// The README's text (cargo sends the contents, not the path), cut to
+    /// the limit every format shares.
+    #[serde(default, deserialize_with = "readme_within_limit")]
     pub readme: Option<String>,
     pub readme_file: Option<String>,
     #[serde(default)]
@@ -37,6 +41,29 @@ pub struct NewCrate {
     pub repository: Option<String>,
     pub links: Option<String>,
     pub rust_version: Option<String>,
+}
+
+fn text_within<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    max: usize,
+) -> Result<Option<String>, D::Error> {
+    let mut text = Option::<String>::deserialize(deserializer)?;
+    if let Some(t) = &mut text {
+        entrepot_core::limits::truncate(t, max);
+    }
+    Ok(text)
+}
+
+fn description_within_limit<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    text_within(deserializer, entrepot_core::limits::MAX_DESCRIPTION_BYTES)
+}
+
+fn readme_within_limit<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    text_within(deserializer, entrepot_core::limits::MAX_README_BYTES)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -227,6 +254,21 @@ mod tests {
 
     fn dep(json: serde_json::Value) -> NewDependency {
         serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn the_readme_and_description_of_a_publish_are_cut_to_the_limits() {
+        use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES};
+        let long = "x".repeat(MAX_README_BYTES + 10);
+        let krate: NewCrate = serde_json::from_value(serde_json::json!({
+            "name": "tiny", "vers": "1.0.0", "description": long, "readme": long,
+        }))
+        .unwrap();
+        assert_eq!(krate.description.unwrap().len(), MAX_DESCRIPTION_BYTES);
+        assert_eq!(krate.readme.unwrap().len(), MAX_README_BYTES);
+        let bare: NewCrate =
+            serde_json::from_value(serde_json::json!({"name": "tiny", "vers": "1.0.0"})).unwrap();
+        assert!(bare.description.is_none() && bare.readme.is_none());
     }
 
     #[test]

@@ -9,13 +9,13 @@ use std::io::{self, Read};
 use std::path::Component;
 use std::rc::Rc;
 
+use entrepot_core::limits::{MAX_README_BYTES, utf8_prefix};
 use flate2::read::GzDecoder;
 
 /// The unpacked size past which a crate is refused, so that a small
 /// gzip bomb cannot keep a worker busy for long.
 pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
 const MAX_MANIFEST: u64 = 1024 * 1024;
-const MAX_README: u64 = 512 * 1024;
 const MAX_ENTRIES: usize = 100_000;
 const MAX_README_CANDIDATES: usize = 8;
 
@@ -64,6 +64,17 @@ fn read_text(entry: impl Read, limit: u64, what: &str) -> Result<String, String>
         return Err(format!("{what} is larger than {limit} bytes"));
     }
     String::from_utf8(bytes).map_err(|_| format!("{what} is not UTF-8"))
+}
+
+/// A README's text, cut to the limit every format shares; one that is not
+/// UTF-8 is simply not shown.
+fn read_readme(entry: impl Read) -> Option<String> {
+    let mut bytes = Vec::new();
+    entry
+        .take(MAX_README_BYTES as u64)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    utf8_prefix(bytes, MAX_README_BYTES).ok()
 }
 
 /// Reads the `.crate` of `name` `vers` from `reader`. `readme_file` is the
@@ -158,11 +169,9 @@ fn read_members(
         } else if readmes.len() < MAX_README_CANDIDATES
             && (hint.as_deref() == Some(relative.as_str())
                 || (!relative.contains('/') && relative.to_ascii_lowercase().starts_with("readme")))
+            && let Some(text) = read_readme(entry)
         {
-            // A README that is not UTF-8 is simply not shown.
-            if let Ok(text) = read_text(entry, MAX_README, "the README") {
-                readmes.push((relative, text));
-            }
+            readmes.push((relative, text));
         }
     }
     let manifest = manifest.ok_or_else(|| format!("the crate has no `{root}/Cargo.toml`"))?;
@@ -275,6 +284,21 @@ pub(crate) mod tests {
         ]);
         let contents = read_crate(default.as_slice(), "tiny", "1.0.0", None).unwrap();
         assert_eq!(contents.readme.as_deref(), Some("# Default\n"));
+    }
+
+    #[test]
+    fn a_readme_past_the_limit_is_cut_not_dropped() {
+        let long = format!("a{}", "é".repeat(MAX_README_BYTES));
+        let krate = crate_of(&[
+            ("tiny-1.0.0/Cargo.toml", &manifest("tiny", "1.0.0", "")),
+            ("tiny-1.0.0/README.md", long.as_bytes()),
+        ]);
+        let readme = read_crate(krate.as_slice(), "tiny", "1.0.0", None)
+            .unwrap()
+            .readme
+            .unwrap();
+        assert_eq!(readme.len(), MAX_README_BYTES - 1);
+        assert!(long.starts_with(&readme));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod advisory;
 pub mod authz;
+pub mod limits;
 pub mod model;
 pub mod names;
 pub mod osv;

@@ -124,7 +124,14 @@ impl Pom {
             version: owned("project/version").or_else(|| owned("project/parent/version")),
             packaging: owned("project/packaging"),
             name: owned("project/name"),
-            description: owned("project/description"),
+            description: owned("project/description").map(|mut d| {
+                // The limit every format shares.
+                entrepot_core::limits::truncate(
+                    &mut d,
+                    entrepot_core::limits::MAX_DESCRIPTION_BYTES,
+                );
+                d
+            }),
             url: owned("project/url"),
             licenses: all(&t, "project/licenses/license/name")
                 .map(str::to_owned)
@@ -222,6 +229,17 @@ mod tests {
         assert_eq!(p.licenses, ["MIT", "Apache-2.0"]);
         assert_eq!(p.scm.as_deref(), Some("https://github.com/alice/tiny.git"));
         assert!(p.readme("x").contains("- Licences: MIT, Apache-2.0"));
+    }
+
+    #[test]
+    fn a_long_description_is_cut_to_the_limit() {
+        use entrepot_core::limits::MAX_DESCRIPTION_BYTES;
+        let long = "d".repeat(MAX_DESCRIPTION_BYTES + 10);
+        let pom = format!(
+            "<project><artifactId>tiny</artifactId><description>{long}</description></project>"
+        );
+        let p = Pom::parse(pom.as_bytes()).unwrap();
+        assert_eq!(p.description.unwrap().len(), MAX_DESCRIPTION_BYTES);
     }
 
     #[test]

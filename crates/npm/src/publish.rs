@@ -1,13 +1,16 @@
 //! Reads npm's publish document as a stream: the metadata is parsed, and
 //! each base64 attachment is decoded straight into the blob store (which
 //! verifies its digests), so a 256 MiB tarball never sits in memory or on a
-//! node's disk.
+//! node's disk. READMEs and descriptions, at the document's top level and
+//! in each version, are read through their limits (`entrepot_core::limits`):
+//! what is past a limit is discarded as it arrives, never held.
 
 use std::io::{BufReader, Read};
 
 use axum::body::Body;
 use base64::Engine;
 use bytes::Bytes;
+use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES, utf8_prefix};
 use entrepot_service::{Registry, ServiceError};
 use entrepot_store::{BlobInfo, Expected};
 use futures::TryStreamExt;
@@ -18,8 +21,6 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::error::{NpmError, NpmResult, invalid};
 
-/// The README is read from the tarball up to this size.
-const MAX_README_BYTES: u64 = 1024 * 1024;
 /// Decompressed bytes inspected while looking for the README.
 const MAX_INSPECTED_BYTES: u64 = 512 * 1024 * 1024;
 /// Decoded bytes handed to the blob store at a time.
@@ -143,7 +144,7 @@ fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<P
             }
             json.end_object().map_err(json_error)?;
         } else {
-            let value: Value = json.deserialize_next().map_err(json_error)?;
+            let value = read_member(&mut json, &name)?;
             doc.insert(name, value);
         }
     }
@@ -156,6 +157,59 @@ fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<P
         return Err(e);
     }
     Ok(PublishBody { doc, attachments })
+}
+
+/// The value of the document's member `name`: `versions` manifest by
+/// manifest, so that each version's README and description go through
+/// their limits too.
+fn read_member<R: Read>(json: &mut JsonStreamReader<R>, name: &str) -> NpmResult<Value> {
+    if name != "versions" || json.peek().map_err(json_error)? != ValueType::Object {
+        return read_field(json, name);
+    }
+    let mut versions = Map::new();
+    json.begin_object().map_err(json_error)?;
+    while json.has_next().map_err(json_error)? {
+        let version = json.next_name_owned().map_err(json_error)?;
+        let manifest = if json.peek().map_err(json_error)? == ValueType::Object {
+            let mut manifest = Map::new();
+            json.begin_object().map_err(json_error)?;
+            while json.has_next().map_err(json_error)? {
+                let key = json.next_name_owned().map_err(json_error)?;
+                let value = read_field(json, &key)?;
+                manifest.insert(key, value);
+            }
+            json.end_object().map_err(json_error)?;
+            Value::Object(manifest)
+        } else {
+            json.deserialize_next().map_err(json_error)?
+        };
+        versions.insert(version, manifest);
+    }
+    json.end_object().map_err(json_error)?;
+    Ok(Value::Object(versions))
+}
+
+/// The value of member `name`: a README or description string read
+/// through its limit (the rest read and dropped), anything else whole.
+fn read_field<R: Read>(json: &mut JsonStreamReader<R>, name: &str) -> NpmResult<Value> {
+    let limit = match name {
+        "readme" => MAX_README_BYTES,
+        "description" => MAX_DESCRIPTION_BYTES,
+        _ => return json.deserialize_next().map_err(json_error),
+    };
+    if json.peek().map_err(json_error)? != ValueType::String {
+        return json.deserialize_next().map_err(json_error);
+    }
+    let mut kept = Vec::new();
+    let mut text = json.next_string_reader().map_err(json_error)?;
+    (&mut text)
+        .take(limit as u64)
+        .read_to_end(&mut kept)
+        .map_err(json_error)?;
+    std::io::copy(&mut text, &mut std::io::sink()).map_err(json_error)?;
+    drop(text);
+    let kept = utf8_prefix(kept, limit).map_err(json_error)?;
+    Ok(Value::String(kept))
 }
 
 fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttachment]) {
@@ -285,12 +339,12 @@ pub(crate) fn find_readme(tarball: impl Read) -> Option<String> {
                 .to_str()
                 .is_some_and(|n| n.to_ascii_lowercase().starts_with("readme"));
         if is_readme && entry.header().entry_type().is_file() {
-            let mut text = String::new();
+            let mut text = Vec::new();
             (&mut entry)
-                .take(MAX_README_BYTES)
-                .read_to_string(&mut text)
+                .take(MAX_README_BYTES as u64)
+                .read_to_end(&mut text)
                 .ok()?;
-            return Some(text);
+            return utf8_prefix(text, MAX_README_BYTES).ok();
         }
     }
     None
@@ -336,6 +390,63 @@ mod tests {
             Some("# Hello")
         );
         assert_eq!(find_readme(&b"not a tarball"[..]), None);
+    }
+
+    /// The document's members as `parse` reads them (without attachments).
+    fn members(text: &[u8]) -> Map<String, Value> {
+        let mut json = JsonStreamReader::new(text);
+        json.begin_object().unwrap();
+        let mut doc = Map::new();
+        while json.has_next().unwrap() {
+            let name = json.next_name_owned().unwrap();
+            let value = read_member(&mut json, &name).unwrap();
+            doc.insert(name, value);
+        }
+        json.end_object().unwrap();
+        doc
+    }
+
+    #[test]
+    fn readmes_and_descriptions_are_read_through_their_limits() {
+        // Two bytes a character, plus one: the limit falls inside one.
+        let long = format!("a{}", "é".repeat(MAX_README_BYTES));
+        let doc = serde_json::json!({
+            "readme": long, "description": long,
+            "versions": {"1.0.0": {"name": "x", "readme": long, "description": long,
+                "keywords": ["kept"], "other": "short"}},
+        });
+        let doc = members(&serde_json::to_vec(&doc).unwrap());
+        let version = &doc["versions"]["1.0.0"];
+        for (text, limit) in [
+            (&doc["readme"], MAX_README_BYTES),
+            (&doc["description"], MAX_DESCRIPTION_BYTES),
+            (&version["readme"], MAX_README_BYTES),
+            (&version["description"], MAX_DESCRIPTION_BYTES),
+        ] {
+            let text = text.as_str().unwrap();
+            assert_eq!(text.len(), limit - 1, "cut before the split character");
+            assert!(long.starts_with(text));
+        }
+        assert_eq!(version["name"], "x");
+        assert_eq!(version["keywords"][0], "kept");
+        assert_eq!(version["other"], "short");
+        let small = members(br##"{"readme": "# Hi", "versions": {"1.0.0": {"readme": null}}}"##);
+        assert_eq!(small["readme"], "# Hi");
+        assert_eq!(small["versions"]["1.0.0"]["readme"], Value::Null);
+    }
+
+    #[test]
+    fn a_readme_past_the_limit_in_the_tarball_is_cut() {
+        let long = "é".repeat(MAX_README_BYTES);
+        let found = find_readme(&tarball_with_readme(&long)[..]).unwrap();
+        assert_eq!(found.len(), MAX_README_BYTES);
+        let long = format!("a{long}");
+        let found = find_readme(&tarball_with_readme(&long)[..]).unwrap();
+        assert_eq!(
+            found.len(),
+            MAX_README_BYTES - 1,
+            "a character split by the limit is dropped, the README kept"
+        );
     }
 
     #[test]

@@ -204,6 +204,12 @@ pub struct Nuspec {
     pub package_types: Vec<String>,
 }
 
+/// A description or summary cut to the limit every format shares.
+fn within_limit(mut text: String) -> String {
+    entrepot_core::limits::truncate(&mut text, entrepot_core::limits::MAX_DESCRIPTION_BYTES);
+    text
+}
+
 fn dependencies_of(group: &Element) -> Vec<Dependency> {
     group
         .children
@@ -258,8 +264,8 @@ impl Nuspec {
             authors: m.text_of("authors").unwrap_or_default(),
             owners: m.text_of("owners"),
             title: m.text_of("title"),
-            description: m.text_of("description").unwrap_or_default(),
-            summary: m.text_of("summary"),
+            description: within_limit(m.text_of("description").unwrap_or_default()),
+            summary: m.text_of("summary").map(within_limit),
             release_notes: m.text_of("releaseNotes"),
             copyright: m.text_of("copyright"),
             language: m.text_of("language"),
@@ -347,6 +353,19 @@ pub(crate) mod tests {
         assert_eq!(n.min_client_version.as_deref(), Some("2.12"));
         assert_eq!(n.dependency_groups[0].target_framework, ".NETStandard2.0");
         assert_eq!(n.dependency_groups[0].dependencies[0].range, "[1.2.0, )");
+    }
+
+    #[test]
+    fn a_long_description_is_cut_to_the_limit() {
+        use entrepot_core::limits::MAX_DESCRIPTION_BYTES;
+        let long = "d".repeat(MAX_DESCRIPTION_BYTES + 10);
+        let doc = DEMO.replace(
+            "<description>tiny test package</description>",
+            &format!("<description>{long}</description><summary>{long}</summary>"),
+        );
+        let n = Nuspec::parse(doc.as_bytes()).unwrap();
+        assert_eq!(n.description.len(), MAX_DESCRIPTION_BYTES);
+        assert_eq!(n.summary.unwrap().len(), MAX_DESCRIPTION_BYTES);
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 use std::io::{Read, Seek};
 
+use entrepot_core::limits::{MAX_README_BYTES, truncate, utf8_prefix};
+
 use crate::nuspec::{MAX_NUSPEC_BYTES, Nuspec};
 
 const MAX_ENTRIES: usize = 100_000;
@@ -35,18 +37,41 @@ fn read_entry<R: Read + Seek>(
     limit: u64,
     what: &str,
 ) -> Result<Vec<u8>, String> {
+    let bytes = read_prefix(zip, index, limit + 1, what)?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{what} is larger than {limit} bytes"));
+    }
+    Ok(bytes)
+}
+
+/// At most the first `limit` bytes of entry `index`.
+fn read_prefix<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    index: usize,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, String> {
     let entry = zip
         .by_index(index)
         .map_err(|e| format!("cannot read {what} from the package: {e}"))?;
     let mut bytes = Vec::new();
     entry
-        .take(limit + 1)
+        .take(limit)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {what} from the package: {e}"))?;
-    if bytes.len() as u64 > limit {
-        return Err(format!("{what} is larger than {limit} bytes"));
-    }
     Ok(bytes)
+}
+
+/// A README's text, cut (not refused) at the limit every format shares.
+fn readme_text(bytes: Vec<u8>) -> String {
+    match utf8_prefix(bytes, MAX_README_BYTES) {
+        Ok(text) => text,
+        Err(e) => {
+            let mut text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            truncate(&mut text, MAX_README_BYTES);
+            text
+        }
+    }
 }
 
 /// The index of the entry at `path` (written with `/` or `\`), if any.
@@ -98,8 +123,8 @@ pub fn read<R: Read + Seek>(reader: R) -> Result<Contents, String> {
     if let Some(path) = &nuspec.readme {
         let i =
             find(&names, path).ok_or_else(|| format!("the README {path} is not in the package"))?;
-        let bytes = read_entry(&mut zip, i, MAX_EMBEDDED, "the README")?;
-        readme = Some(String::from_utf8_lossy(&bytes).into_owned());
+        let bytes = read_prefix(&mut zip, i, MAX_README_BYTES as u64, "the README")?;
+        readme = Some(readme_text(bytes));
     }
     let mut icon = None;
     if let Some(path) = &nuspec.icon {
@@ -149,6 +174,19 @@ pub(crate) mod tests {
         assert_eq!(c.nuspec.id, "Tiny.Demo");
         assert_eq!(c.readme.as_deref(), Some("# Tiny"));
         assert_eq!(c.icon.as_ref().map(|(n, _)| n.as_str()), Some("icon.png"));
+    }
+
+    #[test]
+    fn a_readme_past_the_limit_is_cut_not_refused() {
+        let long = format!("a{}", "é".repeat(MAX_README_BYTES));
+        let bytes = nupkg(&[
+            ("Tiny.Demo.nuspec", crate::nuspec::tests::DEMO.as_bytes()),
+            ("docs/README.md", long.as_bytes()),
+            ("icon.png", b"\x89PNG"),
+        ]);
+        let readme = read(Cursor::new(bytes)).unwrap().readme.unwrap();
+        assert_eq!(readme.len(), MAX_README_BYTES - 1);
+        assert!(long.starts_with(&readme));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::io::{self, Read};
 
+use entrepot_core::limits::{MAX_README_BYTES, utf8_prefix};
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256, Sha512};
 
@@ -13,7 +14,6 @@ use crate::yaml::{self, Node};
 
 const MAX_METADATA: u64 = 8 * 1024 * 1024;
 const MAX_CHECKSUMS: u64 = 64 * 1024;
-const MAX_README: u64 = 512 * 1024;
 const MAX_MEMBERS: usize = 32;
 const MAX_DATA_ENTRIES: usize = 100_000;
 
@@ -87,13 +87,15 @@ fn read_data(entry: impl Read) -> Result<((String, String), Option<String>), Str
                             .is_some_and(|n| n.to_ascii_lowercase().starts_with("readme"))
                 });
                 if top_level_readme && entry.header().entry_type().is_file() {
-                    let mut text = String::new();
+                    // Cut to the limit every format shares; a README that
+                    // is not UTF-8 is not shown.
+                    let mut bytes = Vec::new();
                     if (&mut entry)
-                        .take(MAX_README)
-                        .read_to_string(&mut text)
+                        .take(MAX_README_BYTES as u64)
+                        .read_to_end(&mut bytes)
                         .is_ok()
                     {
-                        readme = Some(text);
+                        readme = utf8_prefix(bytes, MAX_README_BYTES).ok();
                     }
                     break;
                 }
@@ -247,6 +249,15 @@ pub(crate) mod tests {
         let tampered = gem_with(crate::spec::tests::TINY, "# Tiny\n", true);
         let err = read_gem(tampered.as_slice()).unwrap_err();
         assert!(err.contains("data.tar.gz does not match"), "{err}");
+    }
+
+    #[test]
+    fn a_readme_past_the_limit_is_cut() {
+        let long = format!("a{}", "é".repeat(MAX_README_BYTES));
+        let gem = gem_with(crate::spec::tests::TINY, &long, false);
+        let readme = read_gem(gem.as_slice()).unwrap().readme.unwrap();
+        assert_eq!(readme.len(), MAX_README_BYTES - 1);
+        assert!(long.starts_with(&readme));
     }
 
     #[test]

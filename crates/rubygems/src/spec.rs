@@ -81,6 +81,13 @@ fn text(node: Option<&Node>) -> Option<String> {
     .filter(|s| !s.is_empty())
 }
 
+/// A summary or description, cut to the limit every format shares.
+fn description_of(node: Option<&Node>) -> Option<String> {
+    let mut text = text(node)?;
+    entrepot_core::limits::truncate(&mut text, entrepot_core::limits::MAX_DESCRIPTION_BYTES);
+    Some(text)
+}
+
 fn texts(node: Option<&Node>) -> Vec<String> {
     match node {
         Some(Node::Seq(items)) => items
@@ -180,8 +187,8 @@ impl GemSpec {
             name,
             version,
             platform,
-            summary: text(doc.get("summary")),
-            description: text(doc.get("description")),
+            summary: description_of(doc.get("summary")),
+            description: description_of(doc.get("description")),
             authors: texts(doc.get("authors")),
             email: texts(doc.get("email")),
             homepage: text(doc.get("homepage")),
@@ -299,6 +306,19 @@ specification_version: 4
 summary: Says hi
 test_files: []
 "#;
+
+    #[test]
+    fn a_long_description_is_cut_to_the_limit() {
+        use entrepot_core::limits::MAX_DESCRIPTION_BYTES;
+        // Three bytes a character: within the character limit of other
+        // text, past the byte limit of a description.
+        let long = "€".repeat(MAX_DESCRIPTION_BYTES);
+        let yaml = TINY.replace("description: A tiny gem", &format!("description: {long}"));
+        let spec = GemSpec::from_yaml(&crate::yaml::load(&yaml).unwrap()).unwrap();
+        let description = spec.description.unwrap();
+        assert_eq!(description.len(), MAX_DESCRIPTION_BYTES - 1);
+        assert!(long.starts_with(&description));
+    }
 
     #[test]
     fn a_gemspec_written_by_gem_build_is_read() {

@@ -23,6 +23,7 @@ impl Registry {
     /// package and the version on their first file. A name already taken
     /// in the version is a `Conflict`: published files are immutable.
     pub async fn publish_file(&self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
+        let p = p.within_limits();
         let (user_id, owner, package) = self.package_to_publish(actor, &p).await?;
         if let (Some(repo), Some(home)) = (&p.repository, package.repository_id)
             && repo.id != home

@@ -59,6 +59,22 @@ pub struct Publication {
     pub readme: Option<String>,
 }
 
+impl Publication {
+    /// The publication with its description and README cut to the limits
+    /// every format shares, whichever field carried them (formats read them
+    /// through the same limits; this keeps any that did not from the store).
+    pub(crate) fn within_limits(mut self) -> Self {
+        use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES, truncate};
+        if let Some(d) = &mut self.description {
+            truncate(d, MAX_DESCRIPTION_BYTES);
+        }
+        if let Some(r) = &mut self.readme {
+            truncate(r, MAX_README_BYTES);
+        }
+        self
+    }
+}
+
 impl Registry {
     /// Streams an upload into the blob store under the instance's size limit.
     pub async fn store_blob(
@@ -122,6 +138,7 @@ impl Registry {
         actor: &Actor,
         p: Publication,
     ) -> ServiceResult<(Package, Version)> {
+        let p = p.within_limits();
         let (user_id, _, package) = self.package_to_publish(actor, &p).await?;
         if self.meta.version(package.id, &p.version).await?.is_some() {
             return Err(ServiceError::Conflict(format!(
@@ -852,5 +869,30 @@ impl Registry {
             tracing::info!(?report, "purged expired packages, versions and blobs");
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES};
+
+    #[test]
+    fn a_publication_keeps_its_readme_and_description_within_the_limits() {
+        let p = Publication {
+            owner: "alice".into(),
+            package_type: PackageType::Npm,
+            name: "hello".into(),
+            version: "1.0.0".into(),
+            metadata: serde_json::Value::Null,
+            files: Vec::new(),
+            tags: Vec::new(),
+            repository: None,
+            description: Some("d".repeat(MAX_DESCRIPTION_BYTES + 1)),
+            readme: Some("r".repeat(MAX_README_BYTES + 1)),
+        }
+        .within_limits();
+        assert_eq!(p.description.unwrap().len(), MAX_DESCRIPTION_BYTES);
+        assert_eq!(p.readme.unwrap().len(), MAX_README_BYTES);
     }
 }

@@ -99,6 +99,7 @@ pub(crate) async fn advisory_page(
                 .map(|v| v.name.clone())
                 .collect()
         };
+        let description = render::html(advisory.description.clone()).await?;
         let mut credits = Vec::new();
         for c in &advisory.credits {
             credits.push(context! { login => c.login, kind => c.credit_type.replace('_', " ") });
@@ -121,7 +122,7 @@ pub(crate) async fn advisory_page(
                 }).collect::<Vec<_>>(),
                 credits => credits,
             },
-            description => render::markdown(&advisory.description),
+            description => &*description,
             package => context! {
                 display_name => display_name(&state, &package),
                 url => package_path(&owner, &package),

@@ -425,6 +425,10 @@ async fn render_package(
             vulnerable: !affecting(v).is_empty(),
         })
         .collect();
+    let readme = match package.readme.clone() {
+        Some(source) => Some(render::html(source).await?),
+        None => None,
+    };
     Ok(Some(context! {
         settings => settings,
         can_watch => watching.shown(),
@@ -444,7 +448,7 @@ async fn render_package(
         versions => version_rows,
         advisories => advisories,
         install => install,
-        readme => package.readme.as_deref().map(render::markdown),
+        readme => readme.as_deref(),
         chart30 => chart::bars(&series(30), "downloads per day, last 30 days"),
         chart90 => chart::bars(&series(90), "downloads per day, last 90 days"),
     }))

@@ -1,0 +1,195 @@
+//! READMEs and descriptions over HTTP: whichever format and field carries
+//! them, what a package keeps and shows is cut to the limits every format
+//! shares (never refused), and a hostile README renders within bounds.
+
+mod common;
+
+use base64::Engine;
+use common::artifacts::{crate_body, crate_metadata, nuspec, tar_gz, zip_of};
+use common::{Server, token};
+use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES};
+use reqwest::blocking::Client;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+fn setup() -> (tempfile::TempDir, Server, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    let t = token(&server, "alice", "read:packages,write:packages");
+    (dir, server, t)
+}
+
+/// npm's publish document for `@alice/NAME` 1.0.0 whose tarball has no
+/// README, so that the version's `readme` is the package's.
+fn npm_doc(name: &str, readme: &str, description: &str) -> Value {
+    let full = format!("@alice/{name}");
+    let manifest = json!({"name": full, "version": "1.0.0"}).to_string();
+    let tgz = tar_gz(&[
+        ("package/package.json", manifest.as_bytes()),
+        ("package/index.js", b"module.exports = 1;\n"),
+    ]);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let integrity = format!("sha512-{}", b64.encode(sha2::Sha512::digest(&tgz)));
+    json!({
+        "_id": full, "name": full, "description": description, "readme": readme,
+        "dist-tags": {"latest": "1.0.0"},
+        "versions": {"1.0.0": {"name": full, "version": "1.0.0",
+            "description": description, "readme": readme, "readmeFilename": "README.md",
+            "dist": {"integrity": integrity}}},
+        "_attachments": {format!("{full}-1.0.0.tgz"): {"content_type": "application/octet-stream",
+            "data": b64.encode(&tgz), "length": tgz.len()}},
+    })
+}
+
+fn npm_publish(server: &Server, t: &str, name: &str, doc: &Value) {
+    let status = Client::new()
+        .put(server.url(&format!("/npm/@alice%2f{name}")))
+        .bearer_auth(t)
+        .json(doc)
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 201, "a long README is cut, not refused");
+}
+
+fn page(server: &Server, t: &str, package_type: &str, name: &str) -> String {
+    let response = Client::new()
+        .get(server.url(&format!(
+            "/users/alice/packages/{package_type}/package/{name}"
+        )))
+        .bearer_auth(t)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().unwrap()
+}
+
+/// A page may add to its README and description no more than this.
+const PAGE_AROUND: usize = 256 * 1024;
+
+#[test]
+fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and_pages() {
+    let (_dir, server, t) = setup();
+    let readme = format!("# Big\n\n{}", "a".repeat(5 * 1024 * 1024));
+    let description = "d".repeat(1024 * 1024);
+    npm_publish(&server, &t, "big", &npm_doc("big", &readme, &description));
+
+    let packument: Value = Client::new()
+        .get(server.url("/npm/@alice%2fbig"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let kept = packument["readme"].as_str().unwrap();
+    assert_eq!(
+        kept.len(),
+        MAX_README_BYTES,
+        "the README is cut to the limit"
+    );
+    assert!(readme.starts_with(kept));
+    for d in [
+        &packument["description"],
+        &packument["versions"]["1.0.0"]["description"],
+    ] {
+        let d = d.as_str().unwrap();
+        assert_eq!(d.len(), MAX_DESCRIPTION_BYTES, "{packument:.200}");
+    }
+    assert!(
+        packument["versions"]["1.0.0"].get("readme").is_none(),
+        "no version keeps a copy"
+    );
+
+    let html = page(&server, &t, "npm", "big");
+    assert!(html.contains("<h1>Big</h1>"));
+    assert!(
+        html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND,
+        "{} bytes",
+        html.len()
+    );
+}
+
+#[test]
+fn a_hostile_readme_renders_within_bounds() {
+    let (_dir, server, t) = setup();
+    // 60 kB of nested quotes, and 40 000 nested `<div>`s: seconds each to
+    // render before, and pages tens of thousands of elements deep.
+    let quotes = "> ".repeat(30_000) + "deep quote\n";
+    npm_publish(&server, &t, "quotes", &npm_doc("quotes", &quotes, "q"));
+    let divs = "<div>".repeat(40_000) + "\n\ndeep div\n";
+    npm_publish(&server, &t, "divs", &npm_doc("divs", &divs, "d"));
+
+    let html = page(&server, &t, "npm", "quotes");
+    assert!(html.contains("deep quote"));
+    let quotes_shown = html.matches("<blockquote>").count();
+    assert!((1..=32).contains(&quotes_shown), "{quotes_shown} quotes");
+    let html = page(&server, &t, "npm", "divs");
+    assert!(html.contains("deep div"));
+    assert!(html.matches("<div").count() < 100);
+    assert!(html.len() < PAGE_AROUND, "{} bytes", html.len());
+}
+
+#[test]
+fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
+    let (_dir, server, t) = setup();
+
+    // Cargo: the README and description of the publish JSON, for a crate
+    // without a README file.
+    let mut metadata = crate_metadata("big", "1.0.0");
+    metadata["readme"] = json!(format!("# Big crate\n\n{}", "r".repeat(3 * 1024 * 1024)));
+    metadata["readme_file"] = Value::Null;
+    metadata["description"] = json!("c".repeat(256 * 1024));
+    let manifest = "[package]\nname = \"big\"\nversion = \"1.0.0\"\nedition = \"2021\"\n";
+    let krate = tar_gz(&[
+        ("big-1.0.0/Cargo.toml", manifest.as_bytes()),
+        ("big-1.0.0/src/lib.rs", b"pub fn hi() {}\n"),
+    ]);
+    let response = Client::new()
+        .put(server.url("/cargo/alice/api/v1/crates/new"))
+        .header("authorization", &t)
+        .body(crate_body(&metadata, &krate))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().unwrap());
+    let found: Value = Client::new()
+        .get(server.url("/cargo/alice/api/v1/crates?q=big"))
+        .header("authorization", &t)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let description = found["crates"][0]["description"].as_str().unwrap();
+    assert_eq!(description.len(), MAX_DESCRIPTION_BYTES);
+    let html = page(&server, &t, "cargo", "big");
+    assert!(html.contains("<h1>Big crate</h1>"));
+    assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
+
+    // NuGet: a README file of 2 MiB in the package.
+    let spec = nuspec("Big.Readme", "1.0.0", "<readme>README.md</readme>");
+    let readme = format!("# Big package\n\n{}", "n".repeat(2 * 1024 * 1024));
+    let nupkg = zip_of(&[
+        ("Big.Readme.nuspec", spec.as_bytes()),
+        ("README.md", readme.as_bytes()),
+        ("lib/netstandard2.0/x.dll", b"MZ"),
+    ]);
+    let response = Client::new()
+        .put(server.url("/nuget/alice/api/v2/package/"))
+        .header("x-nuget-apikey", &t)
+        .body(nupkg)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().unwrap());
+    let kept = Client::new()
+        .get(server.url("/nuget/alice/v3/readme/big.readme/1.0.0"))
+        .basic_auth("alice", Some(&t))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(kept.len(), MAX_README_BYTES);
+    assert!(readme.starts_with(&kept));
+    let html = page(&server, &t, "nuget", "big.readme");
+    assert!(html.contains("<h1>Big package</h1>"));
+    assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
+}
