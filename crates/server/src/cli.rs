@@ -102,6 +102,41 @@ pub struct GlobalArgs {
         value_name = "DURATION"
     )]
     pub upload_idle_timeout: Option<String>,
+    /// How long a client may take to send a request's header, e.g. 30s [default: 30s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_HEADER_READ_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub header_read_timeout: Option<String>,
+    /// How long a connection with no request in flight may stay silent
+    /// before it is closed, e.g. 75s [default: 75s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_IDLE_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub idle_timeout: Option<String>,
+    /// Open connections at most; more are closed at once [default: half
+    /// the open-file limit less 256, at most 16384].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_CONNECTIONS",
+        value_name = "N"
+    )]
+    pub max_connections: Option<usize>,
+    /// Open connections at most from one address (an IPv6 /64); more are
+    /// closed at once [default: a quarter of --max-connections, at most 256].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N"
+    )]
+    pub max_connections_per_address: Option<usize>,
     /// Log format: human or json [default: human].
     #[arg(
         long,

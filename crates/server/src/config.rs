@@ -30,6 +30,10 @@ struct FileConfig {
     maven_snapshot_builds: Option<usize>,
     webhook_retry_delay: Option<String>,
     upload_idle_timeout: Option<String>,
+    header_read_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -59,6 +63,8 @@ pub struct Config {
     pub webhook_retry_delay: std::time::Duration,
     /// How long an upload may send nothing before it fails with 408.
     pub upload_idle_timeout: std::time::Duration,
+    /// Timeouts and limits of client connections.
+    pub connections: crate::listener::ConnectionSettings,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
@@ -211,6 +217,13 @@ impl Config {
         if upload_idle_timeout.is_zero() {
             bail!("--upload-idle-timeout must be longer than zero");
         }
+        let connections = connection_settings(
+            args,
+            file.header_read_timeout,
+            file.idle_timeout,
+            file.max_connections,
+            file.max_connections_per_address,
+        )?;
         Ok(Config {
             listen,
             data_dir,
@@ -224,6 +237,7 @@ impl Config {
             maven_snapshot_builds,
             webhook_retry_delay,
             upload_idle_timeout,
+            connections,
         })
     }
 
@@ -277,6 +291,40 @@ impl Config {
             });
         Ok(registry)
     }
+}
+
+/// The connection timeouts and limits (the flag or the file's key, then
+/// the default); limits left unset are derived from the open-file limit
+/// when `serve` starts.
+fn connection_settings(
+    args: &GlobalArgs,
+    header_read_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    max_connections: Option<usize>,
+    max_connections_per_address: Option<usize>,
+) -> anyhow::Result<crate::listener::ConnectionSettings> {
+    let defaults = crate::listener::ConnectionSettings::default();
+    let delay = |flag: &Option<String>, key: Option<String>, default| {
+        flag.clone()
+            .or(key)
+            .map_or(Ok(default), |t| parse_delay(&t))
+    };
+    let settings = crate::listener::ConnectionSettings {
+        header_read_timeout: delay(
+            &args.header_read_timeout,
+            header_read_timeout,
+            defaults.header_read_timeout,
+        )?,
+        idle_timeout: delay(&args.idle_timeout, idle_timeout, defaults.idle_timeout)?,
+        max_connections: args.max_connections.or(max_connections),
+        max_connections_per_address: args
+            .max_connections_per_address
+            .or(max_connections_per_address),
+    };
+    if settings.max_connections == Some(0) || settings.max_connections_per_address == Some(0) {
+        bail!("--max-connections and --max-connections-per-address must allow at least one");
+    }
+    Ok(settings)
 }
 
 /// A database URL without its password, for messages.
@@ -341,5 +389,9 @@ mod tests {
         assert_eq!(c.database, "sqlite:///flag/entrepot.db");
         assert_eq!(c.blobs, "file:///flag/blobs");
         assert_eq!(c.limits.max_upload_bytes, 1 << 20);
+        assert_eq!(
+            c.connections,
+            crate::listener::ConnectionSettings::default()
+        );
     }
 }

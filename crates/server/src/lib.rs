@@ -10,4 +10,5 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod fuzzing;
+pub mod listener;
 pub mod serve;

@@ -64,6 +64,7 @@ pub fn app(state: &AppState) -> axum::Router {
 
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
+    let descriptors = crate::listener::raise_descriptor_limit();
     if config.uses_data_dir() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -81,25 +82,30 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    tracing::info!(address = %listener.local_addr()?, base_url = %config.base_url, "entrepot is serving");
+    let limits = config.connections.limits(descriptors);
+    tracing::info!(
+        address = %listener.local_addr()?,
+        base_url = %config.base_url,
+        open_files = descriptors,
+        max_connections = limits.max_connections,
+        max_connections_per_address = limits.max_connections_per_address,
+        "entrepot is serving"
+    );
+    if limits.max_connections as u64
+        > descriptors.saturating_sub(crate::listener::RESERVED_DESCRIPTORS)
+    {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            open_files = descriptors,
+            "--max-connections is more than the open-file limit leaves room for; raise LimitNOFILE"
+        );
+    }
     tokio::spawn(purge_periodically(state.registry.clone()));
     tokio::spawn(flush_downloads_periodically(state.registry.clone()));
     // Webhook deliveries: sent in the background, never in a request.
     let worker = state.registry.clone();
     tokio::spawn(async move { worker.run_webhook_worker().await });
-    // Small responses (manifests, JSON) must not wait on delayed ACKs.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("serving")?;
+    crate::listener::serve(listener, app, limits, shutdown_signal()).await;
     if let Err(e) = state.registry.flush_downloads().await {
         tracing::warn!(error = %e, "could not write the last download counts");
     }
