@@ -43,9 +43,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             github_headers,
-        ));
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new().nest("/api/v3", api)
 }
+
+/// The largest request body the REST and OSV APIs read: their JSON
+/// documents are small, and none is read whole past this.
+pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 async fn not_found() -> ApiError {
     ApiError(ServiceError::not_found("Not Found"))

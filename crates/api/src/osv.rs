@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/osv/v1/vulns/{id}", get(vuln))
         .route("/osv/ecosystems.txt", get(ecosystems))
         .route("/osv/{ecosystem}/all.zip", get(all_zip))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
 }
 
 /// osv.dev's error: a gRPC status code and a message.

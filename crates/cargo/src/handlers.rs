@@ -158,6 +158,7 @@ async fn route(
         query,
         headers,
         body,
+        ..
     } = request;
     let head = method == Method::HEAD;
     let read = method == Method::GET || head;

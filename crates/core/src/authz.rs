@@ -152,9 +152,16 @@ pub fn effective_role(actor: &Actor, action: Action, facts: &Facts) -> Option<Ro
     }
     let from_owner = match facts.owner {
         OwnerRelation::IsOwner | OwnerRelation::OrgOwner => Some(Role::Admin),
-        // Members may create packages in their organization; on repositories
-        // they hold the organization's base permission (read, GitHub's default).
-        OwnerRelation::OrgMember if action == Action::Create => Some(Role::Write),
+        // Members may create packages in their organization's granular
+        // registries. In repository-scoped ones (Maven) a package lives in a
+        // repository and takes its permissions, creation included: there a
+        // member holds the organization's base permission (read, GitHub's
+        // default), and creating needs the repository's write role.
+        OwnerRelation::OrgMember
+            if action == Action::Create && facts.registry == RegistryKind::Granular =>
+        {
+            Some(Role::Write)
+        }
         OwnerRelation::OrgMember if facts.registry == RegistryKind::RepositoryScoped => {
             Some(Role::Read)
         }

@@ -31,12 +31,19 @@ pub fn status_of(e: &ServiceError) -> StatusCode {
     StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// What every client is told when the stores have no room left.
+pub const STORAGE_FULL: &str = "Insufficient storage: the registry's storage is full. Ask its administrator to free space, then try again.";
+
 /// The message a client may see: internal details are logged, never sent.
 pub fn public_message(e: &ServiceError) -> String {
     match e {
         ServiceError::Internal(detail) => {
             tracing::error!(%detail, "internal error");
             "Internal Server Error".to_owned()
+        }
+        ServiceError::StorageFull(detail) => {
+            tracing::error!(%detail, "storage is full");
+            STORAGE_FULL.to_owned()
         }
         ServiceError::Unauthenticated => "Requires authentication".to_owned(),
         ServiceError::BadCredentials => "Bad credentials".to_owned(),

@@ -38,6 +38,7 @@ pub struct Metrics {
     latency: HistogramFamily,
     bytes_in: Counter,
     bytes_out: Counter,
+    storage_full: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -57,6 +58,7 @@ impl Metrics {
         let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
         let bytes_in = Counter::default();
         let bytes_out = Counter::default();
+        let storage_full = Counter::default();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -77,12 +79,18 @@ impl Metrics {
             "Response body bytes sent (declared length)",
             bytes_out.clone(),
         );
+        registry.register(
+            "storage_full",
+            "Requests refused with 507 because the stores had no room left",
+            storage_full.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
             latency,
             bytes_in,
             bytes_out,
+            storage_full,
         }
     }
 
@@ -116,10 +124,29 @@ fn declared_length(headers: &axum::http::HeaderMap) -> u64 {
         .unwrap_or(0)
 }
 
+/// The method as a label: the standard ones by name, any other as
+/// `other`, so that made-up methods cannot grow the label set (and
+/// `/metrics`) without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 /// Middleware recording each request.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -131,6 +158,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
     let response = next.run(request).await;
     let m = &state.metrics;
     m.bytes_out.inc_by(declared_length(response.headers()));
+    if response.status() == axum::http::StatusCode::INSUFFICIENT_STORAGE {
+        m.storage_full.inc();
+    }
     m.requests
         .get_or_create(&RequestLabels {
             method: method.clone(),

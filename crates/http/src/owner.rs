@@ -25,6 +25,8 @@ pub struct OwnerRequest {
     pub path: String,
     pub query: Option<String>,
     pub headers: HeaderMap,
+    /// The client's address, where the server recorded one.
+    pub client: Option<std::net::IpAddr>,
     pub body: Body,
 }
 
@@ -40,6 +42,7 @@ where
                          method: Method,
                          Path(params): Path<Vec<(String, String)>>,
                          uri: Uri,
+                         crate::auth::ClientAddress(client): crate::auth::ClientAddress,
                          headers: HeaderMap,
                          body: Body| {
         let mut owner = String::new();
@@ -57,6 +60,7 @@ where
             path,
             query: uri.query().map(str::to_owned),
             headers,
+            client,
             body,
         };
         handler(state, caller, request)

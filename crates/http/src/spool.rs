@@ -16,9 +16,8 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 pub async fn temp_file() -> ServiceResult<(std::fs::File, tokio::fs::File)> {
     let file = tokio::task::spawn_blocking(tempfile::tempfile)
         .await
-        .map_err(internal)?
-        .map_err(internal)?;
-    let writer = tokio::fs::File::from_std(file.try_clone().map_err(internal)?);
+        .map_err(internal)??;
+    let writer = tokio::fs::File::from_std(file.try_clone()?);
     Ok((file, writer))
 }
 
@@ -29,7 +28,7 @@ pub async fn store_spooled(
     mut file: std::fs::File,
     expected: Expected,
 ) -> ServiceResult<BlobInfo> {
-    file.seek(SeekFrom::Start(0)).map_err(internal)?;
+    file.seek(SeekFrom::Start(0))?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 * 1024);
     registry.store_blob(Box::pin(stream), expected).await

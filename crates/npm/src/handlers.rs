@@ -56,7 +56,10 @@ async fn route(
     match endpoint {
         Endpoint::Ping => Ok(axum::Json(json!({})).into_response()),
         Endpoint::Whoami => whoami(actor),
-        Endpoint::Login { user } => login(state, &user, request.into_body()).await,
+        Endpoint::Login { user } => {
+            let from = entrepot_http::auth::client_address(request.extensions());
+            login(state, &user, from, request.into_body()).await
+        }
         Endpoint::Logout { token } => logout(state, actor, &token).await,
         Endpoint::Search => search(state, actor, query).await,
         Endpoint::Packument { name } => {
@@ -106,7 +109,12 @@ fn whoami(actor: &Actor) -> NpmResult<Response> {
 
 /// `npm login --auth-type=legacy` / `npm adduser`: user name and password in,
 /// a new `read:packages,write:packages` token out. No self-registration.
-async fn login(state: &AppState, user: &str, body: Body) -> NpmResult<Response> {
+async fn login(
+    state: &AppState,
+    user: &str,
+    from: Option<std::net::IpAddr>,
+    body: Body,
+) -> NpmResult<Response> {
     let bytes = axum::body::to_bytes(body, 64 * 1024)
         .await
         .map_err(|_| invalid("login body too large"))?;
@@ -120,9 +128,8 @@ async fn login(state: &AppState, user: &str, body: Body) -> NpmResult<Response> 
     let scopes = Scopes::parse_list("read:packages,write:packages").expect("known scopes");
     let actor = state
         .registry
-        .verify_password(name, password, scopes)
-        .await
-        .map_err(|_| NpmError(ServiceError::BadCredentials))?;
+        .check_password(name, password, from, scopes)
+        .await?;
     let login = actor.login().unwrap_or(name).to_owned();
     let issued = state
         .registry

@@ -97,6 +97,7 @@ async fn route(state: &AppState, actor: &Actor, request: OwnerRequest) -> Result
         query,
         headers,
         body,
+        ..
     } = request;
     let Some(account) = state.registry.meta.account_by_login(&owner).await? else {
         return Err(missing(actor));
@@ -534,7 +535,7 @@ async fn autocomplete(
 /// cut out by hand because NuGet 2.x ends its part with a bare `\n` before
 /// the closing boundary, which strict multipart parsers refuse.
 async fn spool(headers: &HeaderMap, body: Body, limit: u64) -> Result<std::fs::File> {
-    let internal = |e: std::io::Error| NuGetError::from(ServiceError::Internal(e.to_string()));
+    let internal = |e: std::io::Error| NuGetError::from(ServiceError::from(e));
     let (raw, mut out) = temp_file().await?;
     let boundary = headers
         .get(header::CONTENT_TYPE)

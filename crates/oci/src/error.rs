@@ -24,12 +24,15 @@ pub enum Code {
     Denied,
     Unsupported,
     RangeInvalid,
+    /// Docker's code for a throttled client.
+    Toomanyrequests,
 }
 
 impl Code {
     fn text(self) -> &'static str {
         match self {
             Code::BlobUnknown => "BLOB_UNKNOWN",
+            Code::Toomanyrequests => "TOOMANYREQUESTS",
             Code::BlobUploadInvalid | Code::RangeInvalid => "BLOB_UPLOAD_INVALID",
             Code::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
             Code::DigestInvalid => "DIGEST_INVALID",
@@ -85,9 +88,11 @@ impl OciError {
             ServiceError::DigestMismatch(_) => Code::DigestInvalid,
             ServiceError::TooLarge { .. } => Code::SizeInvalid,
             ServiceError::RangeNotSatisfiable { .. } => Code::RangeInvalid,
-            ServiceError::Conflict(_) | ServiceError::Invalid(_) | ServiceError::Internal(_) => {
-                Code::Unsupported
-            }
+            ServiceError::Throttled(_) => Code::Toomanyrequests,
+            ServiceError::Conflict(_)
+            | ServiceError::Invalid(_)
+            | ServiceError::StorageFull(_)
+            | ServiceError::Internal(_) => Code::Unsupported,
         };
         OciError::new(status, code, public_message(e))
     }

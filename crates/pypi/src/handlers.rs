@@ -59,6 +59,7 @@ async fn route(state: &AppState, actor: &Actor, request: OwnerRequest) -> Result
         query,
         headers,
         body,
+        ..
     } = request;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let query = form_fields(query.as_deref().unwrap_or(""));
@@ -114,6 +115,12 @@ pub(crate) struct Spooled {
     blake2_256: String,
 }
 
+/// The longest text field of an upload form: a long description (the
+/// README) fits, anything longer is refused while it is read.
+const MAX_FIELD_BYTES: usize = 1 << 20;
+/// All text fields of one form together.
+const MAX_FORM_TEXT_BYTES: usize = 4 << 20;
+
 /// Reads twine's form: text fields (repeatable) and the `content` file.
 pub(crate) async fn read_form(
     headers: &HeaderMap,
@@ -152,22 +159,35 @@ pub(crate) async fn read_form(
                 hasher.update(&chunk);
                 tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
                     .await
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    .map_err(ServiceError::from)?;
             }
             tokio::io::AsyncWriteExt::flush(&mut out)
                 .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                .map_err(ServiceError::from)?;
             spooled = Some(Spooled {
                 file,
                 filename,
                 blake2_256: hex::encode(hasher.finalize()),
             });
         } else {
-            let text = field.text().await.map_err(bad_form)?;
-            text_bytes += text.len();
-            if text_bytes > 4 << 20 {
-                return Err(PypiError::bad_request("the form's metadata is too large"));
+            // Each field is bounded as it arrives: a huge `summary` is
+            // refused at its first megabyte, never read whole.
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+                text_bytes += chunk.len();
+                if text.len() + chunk.len() > MAX_FIELD_BYTES {
+                    return Err(PypiError::bad_request(format!(
+                        "the form field {name:?} is longer than {MAX_FIELD_BYTES} bytes"
+                    )));
+                }
+                if text_bytes > MAX_FORM_TEXT_BYTES {
+                    return Err(PypiError::bad_request("the form's metadata is too large"));
+                }
+                text.extend_from_slice(&chunk);
             }
+            let text = String::from_utf8(text).map_err(|_| {
+                PypiError::bad_request(format!("the form field {name:?} is not UTF-8"))
+            })?;
             fields.entry(name).or_default().push(text);
         }
     }
@@ -680,6 +700,12 @@ async fn files_page(
     query: &HashMap<String, String>,
     head: bool,
 ) -> Result<Response> {
+    if !is_valid_name(project) {
+        // Also what keeps a CR or LF out of the `Location` below.
+        return Err(PypiError::bad_request(format!(
+            "{project:?} is not a valid project name"
+        )));
+    }
     let normalized = normalize_name(project);
     if normalized != project {
         // PEP 503: the normalised name is the project's one URL.

@@ -65,7 +65,7 @@ pub async fn handle(
 ) -> Response {
     // `gem signin` sends a password, which is not a token.
     if request.path == "api/v1/api_key" {
-        return api_key(&state, &request.headers)
+        return api_key(&state, &request.headers, request.client)
             .await
             .unwrap_or_else(IntoResponse::into_response);
     }
@@ -91,6 +91,7 @@ async fn route(
         query,
         headers,
         body,
+        ..
     } = request;
     let read = method == Method::GET || method == Method::HEAD;
     let head = method == Method::HEAD;
@@ -611,7 +612,11 @@ async fn yank(
 
 /// `gem signin`: a user name and password (HTTP Basic) buy a new key with
 /// the package scopes, as `npm login` does.
-async fn api_key(state: &AppState, headers: &HeaderMap) -> Result<Response> {
+async fn api_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    from: Option<std::net::IpAddr>,
+) -> Result<Response> {
     let decoded = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -629,9 +634,8 @@ async fn api_key(state: &AppState, headers: &HeaderMap) -> Result<Response> {
         Scopes::parse_list("read:packages,write:packages,delete:packages").expect("known scopes");
     let actor = state
         .registry
-        .verify_password(login, password, scopes)
-        .await
-        .map_err(|_| GemError::from(ServiceError::BadCredentials))?;
+        .check_password(login, password, from, scopes)
+        .await?;
     let login = actor.login().unwrap_or(login).to_owned();
     let issued = state
         .registry

@@ -64,6 +64,15 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             registry.set_password(&name, password_from_stdin()?).await?;
             eprintln!("set the password of {name}");
         }
+        AdminCommand::User {
+            command: UserCommand::Unlock { name },
+        } => {
+            if registry.unlock_user(&name).await? {
+                eprintln!("lifted the sign-in lock on {name}");
+            } else {
+                eprintln!("{name} had no failed sign-ins to forget");
+            }
+        }
         AdminCommand::Org {
             command: OrgCommand::Create { org, owner },
         } => {

@@ -93,6 +93,16 @@ pub struct GlobalArgs {
         value_name = "DURATION"
     )]
     pub webhook_retry_delay: Option<String>,
+    /// Address ranges that webhooks (and every other request this server
+    /// sends) may reach beyond the public internet, e.g. `10.0.0.0/8,::1`
+    /// [default: none: loopback, private and link-local addresses are refused].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_OUTBOUND_ALLOW",
+        value_name = "CIDR[,CIDR…]"
+    )]
+    pub outbound_allow: Option<String>,
     /// How long an upload may send nothing before it is answered 408 and
     /// closed, e.g. 60s [default: 60s].
     #[arg(
@@ -234,6 +244,8 @@ pub enum UserCommand {
     },
     /// Set a user's password (for `npm login` and the web pages), read from standard input.
     SetPassword { name: String },
+    /// Lift the lock that failed password attempts put on a user name.
+    Unlock { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -34,6 +34,7 @@ struct FileConfig {
     idle_timeout: Option<String>,
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
+    outbound_allow: Option<String>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -65,6 +66,8 @@ pub struct Config {
     pub upload_idle_timeout: std::time::Duration,
     /// Timeouts and limits of client connections.
     pub connections: crate::listener::ConnectionSettings,
+    /// Ranges outbound requests may reach beyond the public internet.
+    pub outbound_allow: entrepot_service::outbound::AllowList,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
@@ -224,6 +227,14 @@ impl Config {
             file.max_connections,
             file.max_connections_per_address,
         )?;
+        let outbound_allow = entrepot_service::outbound::AllowList::parse(
+            args.outbound_allow
+                .clone()
+                .or(file.outbound_allow)
+                .as_deref()
+                .unwrap_or(""),
+        )
+        .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
         Ok(Config {
             listen,
             data_dir,
@@ -238,6 +249,7 @@ impl Config {
             webhook_retry_delay,
             upload_idle_timeout,
             connections,
+            outbound_allow,
         })
     }
 
@@ -289,6 +301,7 @@ impl Config {
                 retry_delay: self.webhook_retry_delay,
                 ..entrepot_service::webhooks::HookSettings::default()
             });
+        registry.outbound.allow(self.outbound_allow.clone());
         Ok(registry)
     }
 }

@@ -772,6 +772,21 @@ fn rows(f: &Fixtures) -> Vec<Row> {
                     .body(pom("com.acme", "tool", &v))
             },
         ));
+        // A new artifact takes the repository's permissions too: a member's
+        // base permission (read) does not create one.
+        rows.push(row(
+            "maven",
+            "create a new artifact in acme/tools",
+            Auth::Basic,
+            [401, 404, 404, 404, 404, 404, 404, 201, 403, 201, 401, 401],
+            move |c, n| {
+                let a = format!("fresh{n}");
+                c.put(c.url(&format!(
+                    "/maven/acme/tools/com/acme/{a}/1.0.0/{a}-1.0.0.pom"
+                )))
+                .body(pom("com.acme", &a, "1.0.0"))
+            },
+        ));
     }
 
     // RubyGems

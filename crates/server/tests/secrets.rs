@@ -184,7 +184,7 @@ fn exercise(server: &Server) -> Vec<String> {
         "hook",
     );
     // Wrong, unknown and revoked tokens, and a wrong password.
-    let forged = format!("{}x", &alice[..alice.len() - 1]);
+    let forged = common::forged(&alice);
     for bad in [forged.as_str(), "entp_notarealtokenatallnotatallreally00"] {
         let r = client
             .get(server.url("/api/v3/user"))

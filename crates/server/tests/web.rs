@@ -350,6 +350,198 @@ fn failed_sign_ins_are_throttled_per_user() {
     assert_eq!(browser.sign_in("bob", "another good one").status(), 303);
 }
 
+/// `npm login`'s request; its status.
+fn npm_login(server: &Server, login: &str, password: &str) -> u16 {
+    Client::new()
+        .put(server.url(&format!("/npm/-/user/org.couchdb.user:{login}")))
+        .json(&json!({"name": login, "password": password}))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// `gem signin`'s request; its status.
+fn gem_signin(server: &Server, login: &str, password: &str) -> u16 {
+    Client::new()
+        .get(server.url("/rubygems/alice/api/v1/api_key"))
+        .basic_auth(login, Some(password))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn every_way_of_presenting_a_password_shares_one_throttle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    let browser = Browser::new(&server);
+    // Five wrong guesses, spread over npm login, gem signin and the web.
+    assert_eq!(npm_login(&server, "alice", "guess 1"), 401);
+    assert_eq!(npm_login(&server, "alice", "guess 2"), 401);
+    assert_eq!(gem_signin(&server, "alice", "guess 3"), 401);
+    assert_eq!(gem_signin(&server, "alice", "guess 4"), 401);
+    assert_eq!(browser.sign_in("alice", "guess 5").status(), 401);
+    // Then the right password waits on every one of them.
+    assert_eq!(npm_login(&server, "alice", "correct horse battery"), 429);
+    assert_eq!(gem_signin(&server, "alice", "correct horse battery"), 429);
+    assert_eq!(
+        browser.sign_in("alice", "correct horse battery").status(),
+        429
+    );
+    // Until an operator lifts the lock.
+    server.admin(&["user", "unlock", "alice"]);
+    assert_eq!(gem_signin(&server, "alice", "correct horse battery"), 200);
+    assert_eq!(npm_login(&server, "alice", "correct horse battery"), 201);
+}
+
+#[test]
+fn concurrent_guesses_cannot_outrun_the_throttle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    // 29 wrong guesses and the right password, all at once, each from a
+    // browser of its own.
+    let base = server.base.clone();
+    let statuses: Vec<(bool, u16)> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..30)
+            .map(|n| {
+                let base = &base;
+                scope.spawn(move || {
+                    let right = n == 29;
+                    let password = if right {
+                        "correct horse battery"
+                    } else {
+                        "guess"
+                    };
+                    let browser = Client::builder()
+                        .cookie_store(true)
+                        .redirect(reqwest::redirect::Policy::none())
+                        .build()
+                        .unwrap();
+                    let form = browser
+                        .get(format!("{base}/login"))
+                        .send()
+                        .unwrap()
+                        .text()
+                        .unwrap();
+                    let csrf = csrf_of(&form);
+                    let status = browser
+                        .post(format!("{base}/login"))
+                        .form(&[("login", "alice"), ("password", password), ("csrf", &csrf)])
+                        .send()
+                        .unwrap()
+                        .status()
+                        .as_u16();
+                    (right, status)
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    // Exactly five guesses are checked; the right password signs in only
+    // if it came among the first, and everything else waits.
+    let wrong_ones_checked = statuses
+        .iter()
+        .filter(|(right, s)| !right && *s == 401)
+        .count();
+    let signed_in = statuses.iter().any(|(right, s)| *right && *s == 303);
+    let waited = statuses.iter().filter(|(_, s)| *s == 429).count();
+    assert_eq!(wrong_ones_checked, 5, "{statuses:?}");
+    assert_eq!(waited, 30 - 5 - usize::from(signed_in), "{statuses:?}");
+}
+
+#[test]
+fn site_administrators_see_and_lift_sign_in_locks() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    server.admin_input(
+        &["user", "create", "root", "--site-admin", "--password-stdin"],
+        Some("the root password\n"),
+    );
+    for _ in 0..5 {
+        assert_eq!(npm_login(&server, "alice", "guess"), 401);
+    }
+    assert_eq!(npm_login(&server, "alice", "correct horse battery"), 429);
+    // alice herself may not see the page.
+    let alice_browser = Browser::new(&server);
+    let root = Browser::new(&server);
+    assert_eq!(root.sign_in("root", "the root password").status(), 303);
+    let (status, page) = root.get("/admin/sign-in-locks");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("user:alice"), "{page}");
+    let csrf = csrf_of(&page);
+    let lifted = root.post(
+        "/admin/sign-in-locks",
+        &[("csrf", csrf.as_str()), ("key", "user:alice")],
+    );
+    assert_eq!(lifted.status(), 303);
+    assert!(!root.get("/admin/sign-in-locks").1.contains("user:alice"));
+    assert_eq!(
+        alice_browser
+            .sign_in("alice", "correct horse battery")
+            .status(),
+        303
+    );
+    assert_eq!(alice_browser.get("/admin/sign-in-locks").0, 404);
+    assert_eq!(Browser::new(&server).get("/admin/sign-in-locks").0, 303);
+}
+
+#[test]
+fn the_settings_url_tells_nobody_whether_a_private_package_exists() {
+    let (_dir, server, _t) = setup();
+    let existing = "/users/alice/packages/npm/hello/settings";
+    let missing = "/users/alice/packages/npm/nothing-here/settings";
+    // Signed out: both send the browser to sign in.
+    for path in [existing, missing] {
+        let r = Browser::new(&server)
+            .client
+            .get(server.url(path))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login")
+        );
+    }
+    // Signed in as a stranger: both are simply not there.
+    with_password(&server, "carol", "a long passphrase");
+    let carol = Browser::new(&server);
+    assert_eq!(carol.sign_in("carol", "a long passphrase").status(), 303);
+    let (existing_status, existing_page) = carol.get(existing);
+    let (missing_status, missing_page) = carol.get(missing);
+    assert_eq!((existing_status, missing_status), (404, 404));
+    assert_eq!(existing_page, missing_page);
+}
+
+#[test]
+fn control_characters_in_a_return_path_are_never_a_server_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    let browser = Browser::new(&server);
+    assert_eq!(
+        browser.sign_in("alice", "correct horse battery").status(),
+        303
+    );
+    let csrf = browser.csrf("/notifications");
+    let r = browser.post(
+        "/notifications/read",
+        &[
+            ("csrf", csrf.as_str()),
+            ("return_to", "/x\r\nSet-Cookie: a=b"),
+        ],
+    );
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/notifications");
+}
+
 #[test]
 fn tokens_are_created_shown_once_listed_and_revoked_on_the_settings_page() {
     let dir = tempfile::tempdir().unwrap();

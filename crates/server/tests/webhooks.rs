@@ -188,7 +188,16 @@ fn setup() -> (tempfile::TempDir, Server) {
     let listen = format!("127.0.0.1:{}", common::free_port());
     let server = Server::start_in(
         dir.path(),
-        &["--listen", &listen, "--webhook-retry-delay", "200ms"],
+        &[
+            "--listen",
+            &listen,
+            "--webhook-retry-delay",
+            "200ms",
+            // The receivers are on loopback, which hooks may reach only
+            // where the operator allows it.
+            "--outbound-allow",
+            "127.0.0.0/8",
+        ],
         &format!("http://{listen}"),
     );
     for user in ["alice", "bob", "carol"] {
@@ -825,5 +834,117 @@ fn a_receiver_that_fails_twice_gets_the_third_attempt() {
         receiver.wait_for("package", 3).len(),
         3,
         "nothing more after success"
+    );
+}
+
+/// The first delivery in a hook's log once it has been attempted.
+fn first_attempt(server: &Server, t: &str, hook_path: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = call(
+            server,
+            Method::GET,
+            &format!("{hook_path}/deliveries"),
+            Some(t),
+            None,
+            200,
+        );
+        if let Some(d) = log.as_array().and_then(|l| l.last())
+            && d["status"] != "pending"
+        {
+            return call(
+                server,
+                Method::GET,
+                &format!("{hook_path}/deliveries/{}", d["id"]),
+                Some(t),
+                None,
+                200,
+            );
+        }
+        assert!(Instant::now() < deadline, "no attempt in {log}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn create_hook(server: &Server, t: &str, url: &str) -> String {
+    let hook = call(
+        server,
+        Method::POST,
+        "/user/hooks",
+        Some(t),
+        Some(&json!({"config": {"url": url, "content_type": "json"}, "events": ["package"]})),
+        201,
+    );
+    format!("/user/hooks/{}", hook["id"])
+}
+
+#[test]
+fn hooks_never_reach_internal_addresses_unless_the_operator_allows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    // No --outbound-allow: the defaults a plain install runs with.
+    let server = Server::start(dir.path());
+    server.admin(&["user", "create", "alice"]);
+    let alice = token(&server, "alice", SCOPES);
+    let receiver = Receiver::start(0);
+    let port = receiver
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/hook");
+    for url in [
+        receiver.url.clone(),
+        format!("http://localhost:{port}/hook"),
+        format!("http://2130706433:{port}/hook"),
+        format!("http://0x7f.0.0.1:{port}/hook"),
+        format!("http://[::1]:{port}/hook"),
+        format!("http://[::ffff:127.0.0.1]:{port}/hook"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/hook".to_owned(),
+        "http://0.0.0.0/hook".to_owned(),
+    ] {
+        let hook_path = create_hook(&server, &alice, &url);
+        let ping = first_attempt(&server, &alice, &hook_path);
+        assert_eq!(ping["status_code"], 0, "{url}: {ping}");
+        assert!(
+            ping["status"].as_str().unwrap().starts_with("refused"),
+            "{url}: {ping}"
+        );
+        assert!(ping["response"]["payload"].is_null(), "{url}: {ping}");
+    }
+    assert!(
+        receiver.received().is_empty(),
+        "nothing reached the internal receiver: {:?}",
+        receiver.received()
+    );
+}
+
+#[test]
+fn failures_to_connect_read_alike_whatever_the_port() {
+    let (_dir, server) = setup();
+    let alice = token(&server, "alice", SCOPES);
+    // A closed port, and an open one that hangs up without answering.
+    let closed = common::free_port();
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in open.incoming() {
+            drop(stream);
+        }
+    });
+    let mut statuses = Vec::new();
+    for port in [closed, open_port] {
+        let hook_path = create_hook(&server, &alice, &format!("http://127.0.0.1:{port}/hook"));
+        let ping = first_attempt(&server, &alice, &hook_path);
+        assert_eq!(ping["status_code"], 0, "{ping}");
+        assert!(
+            ping["response"]["headers"].is_null() || ping["response"]["headers"] == json!({}),
+            "{ping}"
+        );
+        statuses.push(ping["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        statuses[0], statuses[1],
+        "closed and open ports must read alike"
     );
 }

@@ -47,8 +47,12 @@ impl Registry {
             .account_by_id(record.user_id)
             .await?
             .ok_or(ServiceError::BadCredentials)?;
-        if record.last_used_at.is_none_or(|t| now - t > TOUCH_INTERVAL) {
-            self.meta.touch_token(record.id, now).await?;
+        // Recording use is a courtesy: a store that cannot write (a full
+        // disk) must not turn every install into a failed sign-in.
+        if record.last_used_at.is_none_or(|t| now - t > TOUCH_INTERVAL)
+            && let Err(e) = self.meta.touch_token(record.id, now).await
+        {
+            tracing::warn!(error = %e, "could not record a token's use");
         }
         Ok(Actor::User {
             id: user.id,
@@ -59,9 +63,10 @@ impl Registry {
         })
     }
 
-    /// Checks a user name and password (npm's legacy `login`), returning the
-    /// user's actor with the given scopes. Any failure is `BadCredentials`.
-    pub async fn verify_password(
+    /// Checks a user name and password, returning the user's actor with the
+    /// given scopes. Any failure is `BadCredentials`. Not public: every
+    /// caller goes through `check_password`, which throttles guessing.
+    pub(crate) async fn verify_password(
         &self,
         login: &str,
         password: &str,

@@ -2,10 +2,10 @@
 //! each to its hook's URL signed with the hook's secret, and logs the
 //! outcome; failures are retried with exponential backoff until
 //! `MAX_ATTEMPTS`. Redirects are not followed (GitHub does not either).
+//! Every request goes through the registry's `Outbound` client, so a hook
+//! never reaches an address the operator has not allowed.
 
 use std::time::{Duration, Instant};
-
-use reqwest_hooks as reqwest;
 
 use chrono::Utc;
 use entrepot_core::webhook::{retry_delay, signature_256, signature_sha1};
@@ -13,7 +13,8 @@ use entrepot_core::{Delivery, DeliveryState, Hook, HookContentType};
 use entrepot_store::DeliveryAttempt;
 use serde_json::{Map, Value};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::outbound::{self, ClientKind, Outbound};
+use crate::{Registry, ServiceResult};
 
 /// How many deliveries one pass claims.
 const BATCH: u64 = 16;
@@ -21,45 +22,17 @@ const BATCH: u64 = 16;
 const POLL: Duration = Duration::from_secs(1);
 /// How much of a response body the log keeps.
 const KEPT_BODY: usize = 4096;
-
-/// The two HTTP clients: one checks certificates, one (for hooks with
-/// `insecure_ssl`) does not.
-pub struct Senders {
-    checked: reqwest::Client,
-    unchecked: reqwest::Client,
-}
-
-impl Senders {
-    pub fn new() -> ServiceResult<Self> {
-        let build = |insecure: bool| {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent("GitHub-Hookshot/entrepot")
-                .tls_danger_accept_invalid_certs(insecure)
-                .build()
-                .map_err(|e| ServiceError::Internal(format!("webhook client: {e}")))
-        };
-        Ok(Senders {
-            checked: build(false)?,
-            unchecked: build(true)?,
-        })
-    }
-}
+/// How many of a response's headers the log keeps, and how much of each.
+const KEPT_HEADERS: usize = 64;
+const KEPT_HEADER_VALUE: usize = 1024;
 
 impl Registry {
     /// Sends deliveries until the process ends: whatever is due, then
     /// sleeps until the next is due, something is enqueued, or a second
     /// has passed.
     pub async fn run_webhook_worker(&self) {
-        let senders = match Senders::new() {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "webhooks will not be delivered");
-                return;
-            }
-        };
         loop {
-            let sent = match self.deliver_due(&senders).await {
+            let sent = match self.deliver_due().await {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim webhook deliveries; will retry");
@@ -82,14 +55,14 @@ impl Registry {
 
     /// One pass: claims what is due and sends it, all at once. Returns how
     /// many were attempted.
-    pub async fn deliver_due(&self, senders: &Senders) -> ServiceResult<usize> {
+    pub async fn deliver_due(&self) -> ServiceResult<usize> {
         let settings = self.webhooks.settings();
         let now = Utc::now();
         let lease = chrono::TimeDelta::from_std(settings.timeout + Duration::from_secs(30))
             .unwrap_or(chrono::TimeDelta::minutes(1));
         let claimed = self.meta.claim_deliveries(now, now + lease, BATCH).await?;
         let count = claimed.len();
-        let attempts = claimed.into_iter().map(|d| self.attempt(senders, d));
+        let attempts = claimed.into_iter().map(|d| self.attempt(d));
         for result in futures::future::join_all(attempts).await {
             if let Err(e) = result {
                 tracing::warn!(error = %e, "could not record a webhook delivery attempt");
@@ -98,13 +71,13 @@ impl Registry {
         Ok(count)
     }
 
-    async fn attempt(&self, senders: &Senders, delivery: Delivery) -> ServiceResult<()> {
+    async fn attempt(&self, delivery: Delivery) -> ServiceResult<()> {
         let Some(hook) = self.meta.hook(delivery.hook_id).await? else {
             return Ok(());
         };
         let settings = self.webhooks.settings();
         let outcome = if hook.active {
-            send(senders, &hook, &delivery, settings.timeout).await
+            send(&self.outbound, &hook, &delivery, settings.timeout).await
         } else {
             Outcome::refused(&hook, &delivery, "the hook is inactive")
         };
@@ -212,53 +185,88 @@ fn headers(hook: &Hook, delivery: &Delivery, body: &[u8]) -> Vec<(String, Value)
         .collect()
 }
 
-async fn send(senders: &Senders, hook: &Hook, delivery: &Delivery, timeout: Duration) -> Outcome {
+/// What the log says of every failure to get an answer: a refused
+/// connection, a reset, a time-out and a TLS failure read alike, so that
+/// hooks cannot tell open ports from closed ones.
+const NO_ANSWER: &str = "the receiver did not answer";
+
+async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Duration) -> Outcome {
     let body = body_of(hook, delivery);
     let request_headers = headers(hook, delivery, &body);
-    let client = if hook.insecure_ssl {
-        &senders.unchecked
-    } else {
-        &senders.checked
+    let at = Utc::now();
+    let refused = |why: String| Outcome {
+        status_code: None,
+        status: why,
+        duration_ms: 0,
+        at,
+        request_headers: Value::Object(request_headers.iter().cloned().collect()),
+        response_headers: None,
+        response_body: None,
     };
-    let mut request = client.post(&hook.url).timeout(timeout);
+    let Ok(url) = url::Url::parse(&hook.url) else {
+        return refused("the hook's URL is not valid".to_owned());
+    };
+    if let Err(e) = outbound.check_url(&url) {
+        return refused(format!("refused: {e}"));
+    }
+    let kind = ClientKind {
+        insecure: hook.insecure_ssl,
+        follow_redirects: false,
+    };
+    let client = match outbound.client(kind) {
+        Ok(client) => client,
+        Err(e) => return refused(format!("not sent: {e}")),
+    };
+    let mut request = client.post(url).timeout(timeout);
     for (name, value) in &request_headers {
         if let Value::String(v) = value {
             request = request.header(name.as_str(), v.as_str());
         }
     }
-    let at = Utc::now();
     let started = Instant::now();
     let result = request.body(body).send().await;
     let (status_code, status, response_headers, response_body) = match result {
-        Ok(response) => {
+        Ok(mut response) => {
             let code = response.status();
             let headers: Map<String, Value> = response
                 .headers()
                 .iter()
+                .take(KEPT_HEADERS)
                 .map(|(k, v)| {
+                    let v = v.as_bytes();
+                    let v = &v[..v.len().min(KEPT_HEADER_VALUE)];
                     (
                         k.as_str().to_owned(),
-                        Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()),
+                        Value::String(String::from_utf8_lossy(v).into_owned()),
                     )
                 })
                 .collect();
-            let text = match response.bytes().await {
-                Ok(bytes) => {
-                    let kept = &bytes[..bytes.len().min(KEPT_BODY)];
-                    String::from_utf8_lossy(kept).into_owned()
+            // Only the first KEPT_BODY bytes are read; the rest is never
+            // taken off the socket.
+            let mut kept = Vec::new();
+            while kept.len() < KEPT_BODY {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = KEPT_BODY - kept.len();
+                        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                    Ok(None) | Err(_) => break,
                 }
-                Err(_) => String::new(),
-            };
+            }
             (
                 Some(code.as_u16()),
                 code.canonical_reason().unwrap_or("").to_owned(),
                 Some(Value::Object(headers)),
-                Some(text),
+                Some(String::from_utf8_lossy(&kept).into_owned()),
             )
         }
-        Err(e) if e.is_timeout() => (None, "timed out".to_owned(), None, None),
-        Err(e) if e.is_connect() => (None, "could not connect".to_owned(), None, None),
-        Err(e) => (None, e.to_string(), None, None),
+        Err(e) if outbound::is_refusal(&e) => (
+            None,
+            "refused: the receiver's address is not one this server may send to".to_owned(),
+            None,
+            None,
+        ),
+        Err(_) => (None, NO_ANSWER.to_owned(), None, None),
     };
     Outcome {
         status_code,

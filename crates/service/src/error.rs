@@ -26,6 +26,12 @@ pub enum ServiceError {
     TooLarge { limit: u64 },
     #[error("requested range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
+    /// Too many attempts (password guesses): 429, try again later.
+    #[error("{0}")]
+    Throttled(String),
+    /// The stores have no room left: 507. Details are logged, never sent.
+    #[error("storage is full: {0}")]
+    StorageFull(String),
     /// Details are logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +52,8 @@ impl ServiceError {
             ServiceError::Invalid(_) | ServiceError::DigestMismatch(_) => 400,
             ServiceError::TooLarge { .. } => 413,
             ServiceError::RangeNotSatisfiable { .. } => 416,
+            ServiceError::Throttled(_) => 429,
+            ServiceError::StorageFull(_) => 507,
             ServiceError::Internal(_) => 500,
         }
     }
@@ -72,8 +80,17 @@ impl From<StoreError> for ServiceError {
             StoreError::TooLarge { limit } => ServiceError::TooLarge { limit },
             StoreError::RangeNotSatisfiable { size } => ServiceError::RangeNotSatisfiable { size },
             StoreError::Invalid(m) => ServiceError::Invalid(m),
+            StoreError::Full(m) => ServiceError::StorageFull(m),
             StoreError::Io(_) | StoreError::Database(_) => ServiceError::Internal(e.to_string()),
         }
+    }
+}
+
+/// An I/O error of the service's own (a spooled upload, a temporary file):
+/// a full disk is `StorageFull`, anything else internal.
+impl From<std::io::Error> for ServiceError {
+    fn from(e: std::io::Error) -> Self {
+        StoreError::from(e).into()
     }
 }
 

@@ -12,9 +12,11 @@ pub mod error;
 pub mod files;
 pub mod fsck;
 pub mod notifications;
+pub mod outbound;
 pub mod packages;
 pub mod sessions;
 pub mod settings;
+pub mod throttle;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -76,6 +78,8 @@ pub struct Registry {
     flushing: Arc<tokio::sync::Mutex<()>>,
     /// Webhook settings, links and the worker's wake-up bell.
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// The client every request this server sends goes through.
+    pub outbound: Arc<outbound::Outbound>,
     /// Blobs recently stored by uploads, which a refused twin must not take.
     holds: Arc<packages::Holds>,
 }
@@ -96,6 +100,7 @@ impl Registry {
             pending_downloads: Arc::default(),
             flushing: Arc::default(),
             webhooks: Arc::default(),
+            outbound: Arc::default(),
             holds: Arc::default(),
         }
     }

@@ -1,7 +1,7 @@
 //! Browser sign-in. A session is a random secret in a cookie (the store
 //! keeps only its SHA-256) with its own CSRF token for the forms it
-//! submits. Failed sign-ins are counted per login in the shared store, so
-//! password guessing is throttled on every node at once.
+//! submits. Passwords are checked under the shared throttle
+//! (`crate::throttle`), as every other way of presenting one is.
 
 use base64::Engine;
 use chrono::{TimeDelta, Utc};
@@ -13,10 +13,6 @@ use crate::{Registry, ServiceError, ServiceResult};
 
 /// How long a browser stays signed in.
 pub const SESSION_LIFETIME: TimeDelta = TimeDelta::days(14);
-/// Failed sign-ins are counted over this window…
-pub const FAILURE_WINDOW: TimeDelta = TimeDelta::minutes(15);
-/// …and this many of them lock the login until the oldest leaves it.
-pub const MAX_FAILURES: i64 = 5;
 
 /// A session just opened: the cookie secret is shown to the browser once.
 #[derive(Debug, Clone)]
@@ -31,8 +27,10 @@ pub struct NewSession {
 pub enum SignInError {
     #[error("incorrect user name or password")]
     Refused,
-    #[error("too many failed sign-ins; try again in a few minutes")]
-    Throttled,
+    /// Too many attempts on this name or from this address; the message
+    /// says when to try again.
+    #[error("{0}")]
+    Throttled(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -45,37 +43,26 @@ pub fn random_secret() -> String {
 }
 
 impl Registry {
-    /// Checks a user name and password and opens a session. The throttle is
-    /// checked before the password, so a locked login learns nothing.
-    pub async fn sign_in(&self, login: &str, password: &str) -> Result<NewSession, SignInError> {
+    /// Checks a user name and password under the shared throttle
+    /// (`check_password`) and opens a session.
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<NewSession, SignInError> {
         let now = Utc::now();
-        let key = login.trim();
-        if self
-            .meta
-            .sign_in_failures_since(key, now - FAILURE_WINDOW)
+        let user_id = match self
+            .check_password(login, password, from, Scopes::ALL)
             .await
-            .map_err(ServiceError::from)?
-            >= MAX_FAILURES
         {
-            return Err(SignInError::Throttled);
-        }
-        let user_id = match self.verify_password(key, password, Scopes::ALL).await {
             Ok(actor) => actor
                 .user_id()
                 .ok_or_else(|| ServiceError::Internal("a password signed in no user".into()))?,
-            Err(ServiceError::BadCredentials) => {
-                self.meta
-                    .record_sign_in_failure(key, now)
-                    .await
-                    .map_err(ServiceError::from)?;
-                return Err(SignInError::Refused);
-            }
+            Err(ServiceError::BadCredentials) => return Err(SignInError::Refused),
+            Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
             Err(e) => return Err(e.into()),
         };
-        self.meta
-            .clear_sign_in_failures(key)
-            .await
-            .map_err(ServiceError::from)?;
         let secret = random_secret();
         let session = WebSession {
             user_id,
@@ -120,9 +107,12 @@ impl Registry {
         Ok(self.meta.delete_session(&token::hash(secret)).await?)
     }
 
-    /// Forgets expired sessions and failures older than the window.
+    /// Forgets expired sessions and throttle windows that are over.
     pub async fn prune_sessions(&self) -> ServiceResult<u64> {
         let now = Utc::now();
-        Ok(self.meta.prune_sessions(now, now - FAILURE_WINDOW).await?)
+        Ok(self
+            .meta
+            .prune_sessions(now, now - crate::throttle::WINDOW)
+            .await?)
     }
 }

@@ -345,6 +345,86 @@ async fn the_first_start_creates_one_admin_and_later_starts_none() {
 }
 
 #[tokio::test]
+async fn concurrent_password_guesses_are_counted_one_by_one() {
+    let w = world().await;
+    let r = &w.registry;
+    r.create_user("dave", None, false, Some("correct horse".into()))
+        .await
+        .unwrap();
+    let from: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+    // Thirty wrong guesses at once: five are checked, the rest throttled.
+    let guesses = futures::future::join_all(
+        (0..30).map(|_| r.check_password("dave", "wrong horse", Some(from), Scopes::ALL)),
+    )
+    .await;
+    let refused = guesses
+        .iter()
+        .filter(|g| matches!(g, Err(ServiceError::BadCredentials)))
+        .count();
+    let throttled = guesses
+        .iter()
+        .filter(|g| matches!(g, Err(ServiceError::Throttled(_))))
+        .count();
+    assert_eq!(
+        (refused, throttled),
+        (entrepot_service::throttle::PER_USER as usize, 25)
+    );
+    // Now even the right password waits, from anywhere.
+    assert!(matches!(
+        r.check_password("dave", "correct horse", None, Scopes::ALL)
+            .await,
+        Err(ServiceError::Throttled(_))
+    ));
+    // Until the lock is lifted; the guessing address stays locked.
+    assert!(r.unlock_user("dave").await.unwrap());
+    assert!(matches!(
+        r.check_password("dave", "correct horse", Some(from), Scopes::ALL)
+            .await,
+        Err(ServiceError::Throttled(_))
+    ));
+    let home: std::net::IpAddr = "198.51.100.1".parse().unwrap();
+    assert!(
+        r.check_password("dave", "correct horse", Some(home), Scopes::ALL)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_spray_passwords_across_users() {
+    let w = world().await;
+    let r = &w.registry;
+    let from: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+    let neighbour: std::net::IpAddr = "2001:db8::2".parse().unwrap();
+    let elsewhere: std::net::IpAddr = "2001:db8:0:1::1".parse().unwrap();
+    for n in 0..entrepot_service::throttle::PER_ADDRESS {
+        let got = r
+            .check_password(&format!("user{n}"), "guess", Some(from), Scopes::ALL)
+            .await;
+        assert!(
+            matches!(got, Err(ServiceError::BadCredentials)),
+            "{n}: {got:?}"
+        );
+    }
+    r.create_user("erin", None, false, Some("correct horse".into()))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            r.check_password("erin", "correct horse", Some(neighbour), Scopes::ALL)
+                .await,
+            Err(ServiceError::Throttled(_))
+        ),
+        "the same /64 is the same client"
+    );
+    assert!(
+        r.check_password("erin", "correct horse", Some(elsewhere), Scopes::ALL)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
 async fn passwords_are_verified_with_argon2() {
     let w = world().await;
     let r = &w.registry;
@@ -352,12 +432,13 @@ async fn passwords_are_verified_with_argon2() {
         .await
         .unwrap();
     assert!(
-        r.verify_password("dave", "correct horse", Scopes::ALL)
+        r.check_password("dave", "correct horse", None, Scopes::ALL)
             .await
             .is_ok()
     );
     assert!(matches!(
-        r.verify_password("dave", "wrong horse", Scopes::ALL).await,
+        r.check_password("dave", "wrong horse", None, Scopes::ALL)
+            .await,
         Err(ServiceError::BadCredentials)
     ));
     assert!(

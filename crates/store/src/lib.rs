@@ -38,9 +38,32 @@ pub enum StoreError {
     #[error("invalid input: {0}")]
     Invalid(String),
     #[error("i/o error: {0}")]
-    Io(#[from] std::io::Error),
+    Io(std::io::Error),
     #[error("database error: {0}")]
     Database(String),
+    /// The disk, the database or the bucket has no room left: the caller
+    /// can do nothing about it, an operator can.
+    #[error("storage is full: {0}")]
+    Full(String),
+}
+
+impl From<std::io::Error> for StoreError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.kind() == std::io::ErrorKind::QuotaExceeded
+        {
+            StoreError::Full(e.to_string())
+        } else {
+            StoreError::Io(e)
+        }
+    }
+}
+
+/// SQLite's `SQLITE_FULL` and PostgreSQL's `disk_full` class.
+fn is_full(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let code = db.code();
+    let code = code.as_deref().unwrap_or("");
+    code == "13" || code.starts_with("531") || db.message().contains("disk is full")
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -50,6 +73,10 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(db.message().to_owned())
             }
+            sqlx::Error::Database(db) if is_full(db.as_ref()) => {
+                StoreError::Full(db.message().to_owned())
+            }
+            sqlx::Error::Io(io) => StoreError::from(io),
             other => StoreError::Database(other.to_string()),
         }
     }

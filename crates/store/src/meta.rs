@@ -356,11 +356,38 @@ pub trait SessionStore: Send + Sync {
     /// The session with this hash, unless it has expired by `now`.
     async fn session(&self, hash: &str, now: Timestamp) -> StoreResult<Option<WebSession>>;
     async fn delete_session(&self, hash: &str) -> StoreResult<()>;
-    /// Forgets expired sessions and failures older than `failures_before`.
-    async fn prune_sessions(&self, now: Timestamp, failures_before: Timestamp) -> StoreResult<u64>;
-    async fn record_sign_in_failure(&self, login: &str, at: Timestamp) -> StoreResult<()>;
-    async fn sign_in_failures_since(&self, login: &str, since: Timestamp) -> StoreResult<i64>;
-    async fn clear_sign_in_failures(&self, login: &str) -> StoreResult<()>;
+    /// Forgets expired sessions, and throttle windows that began before
+    /// `windows_before`.
+    async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64>;
+    /// Counts one password attempt against `key` and returns the attempts
+    /// of its window, this one included. A window begins at the first
+    /// attempt after the last one began before `window_after`. Atomic: of
+    /// concurrent attempts, on any node, each gets its own count.
+    async fn count_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_after: Timestamp,
+    ) -> StoreResult<Throttle>;
+    /// Takes one attempt back (one that succeeded, on a key that keeps
+    /// counting failures only).
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()>;
+    /// Forgets every attempt against `key`; whether there were any.
+    async fn clear_attempts(&self, key: &str) -> StoreResult<bool>;
+    /// The keys with at least `at_least` attempts in a window that began
+    /// after `window_after`, most attempts first.
+    async fn throttled_keys(
+        &self,
+        window_after: Timestamp,
+        at_least: i64,
+    ) -> StoreResult<Vec<(String, Throttle)>>;
+}
+
+/// A throttle key's current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    pub attempts: i64,
+    pub window_start: Timestamp,
 }
 
 /// Which advisories a list returns; `None` (or empty) filters nothing.

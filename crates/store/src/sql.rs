@@ -22,8 +22,8 @@ use sqlx::{AnyPool, Executor, Row};
 use crate::meta::{
     AccountStore, ActivityStore, AdvisoryFilter, AdvisoryStore, BlobLink, DownloadDay, JobStore,
     NewAuditEntry, NewFile, NewPackage, NewRepository, NewTokenRecord, NewUser, NewVersion,
-    PackageFilter, PackageStore, PackageUpdate, RepositoryStore, SessionStore, TokenStore,
-    UploadSession, UploadStore, WebSession,
+    PackageFilter, PackageStore, PackageUpdate, RepositoryStore, SessionStore, Throttle,
+    TokenStore, UploadSession, UploadStore, WebSession,
 };
 use crate::{StoreError, StoreResult};
 
@@ -1290,43 +1290,89 @@ impl SessionStore for SqlStore {
         Ok(())
     }
 
-    async fn prune_sessions(&self, now: Timestamp, failures_before: Timestamp) -> StoreResult<u64> {
+    async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64> {
         let sessions = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
             .bind(ts(&now))
             .execute(&self.writer)
             .await?;
-        let failures = sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
-            .bind(ts(&failures_before))
+        let windows = sqlx::query("DELETE FROM auth_throttle WHERE window_start < $1")
+            .bind(ts(&windows_before))
             .execute(&self.writer)
             .await?;
-        Ok(sessions.rows_affected() + failures.rows_affected())
+        Ok(sessions.rows_affected() + windows.rows_affected())
     }
 
-    async fn record_sign_in_failure(&self, login: &str, at: Timestamp) -> StoreResult<()> {
-        sqlx::query("INSERT INTO sign_in_failures (login, at) VALUES ($1, $2)")
-            .bind(login.to_lowercase())
-            .bind(ts(&at))
-            .execute(&self.writer)
-            .await?;
+    async fn count_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_after: Timestamp,
+    ) -> StoreResult<Throttle> {
+        // One statement: the row lock of the upsert orders concurrent
+        // attempts, so each reads the count its own increment made.
+        let row = sqlx::query(
+            "INSERT INTO auth_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                 attempts = CASE WHEN auth_throttle.window_start < $3
+                     THEN 1 ELSE auth_throttle.attempts + 1 END,
+                 window_start = CASE WHEN auth_throttle.window_start < $3
+                     THEN excluded.window_start ELSE auth_throttle.window_start END
+             RETURNING attempts, window_start",
+        )
+        .bind(key)
+        .bind(ts(&now))
+        .bind(ts(&window_after))
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(Throttle {
+            attempts: int(&row, "attempts")?,
+            window_start: parse_ts(&text(&row, "window_start")?)?,
+        })
+    }
+
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE auth_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+        )
+        .bind(key)
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
-    async fn sign_in_failures_since(&self, login: &str, since: Timestamp) -> StoreResult<i64> {
-        let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM sign_in_failures WHERE login = $1 AND at >= $2")
-                .bind(login.to_lowercase())
-                .bind(ts(&since))
-                .fetch_one(&self.reader)
-                .await?;
-        int(&row, "n")
-    }
-
-    async fn clear_sign_in_failures(&self, login: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sign_in_failures WHERE login = $1")
-            .bind(login.to_lowercase())
+    async fn clear_attempts(&self, key: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
+            .bind(key)
             .execute(&self.writer)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn throttled_keys(
+        &self,
+        window_after: Timestamp,
+        at_least: i64,
+    ) -> StoreResult<Vec<(String, Throttle)>> {
+        let rows = sqlx::query(
+            "SELECT key, attempts, window_start FROM auth_throttle
+             WHERE window_start >= $1 AND attempts >= $2
+             ORDER BY attempts DESC, key LIMIT 1000",
+        )
+        .bind(ts(&window_after))
+        .bind(at_least)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    text(row, "key")?,
+                    Throttle {
+                        attempts: int(row, "attempts")?,
+                        window_start: parse_ts(&text(row, "window_start")?)?,
+                    },
+                ))
+            })
+            .collect()
     }
 }
 

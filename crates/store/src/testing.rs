@@ -18,11 +18,19 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates `entrepot_test_<random>` on the local server.
+    /// Creates `entrepot_test_<pid>_<n>_<random>` on the local server.
     pub async fn create() -> TestDatabase {
+        // The process and a counter keep one run's databases apart by
+        // construction; the random part, runs that left one behind.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         sqlx::any::install_default_drivers();
         let admin = admin_url();
-        let name = format!("entrepot_test_{:016x}", rand::random::<u64>());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(
+            "entrepot_test_{}_{n}_{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .connect(&admin)

@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
 use entrepot_core::{Scope, Scopes};
 use entrepot_http::AppState;
-use entrepot_service::sessions::{FAILURE_WINDOW, SESSION_LIFETIME, SignInError, random_secret};
+use entrepot_http::auth::ClientAddress;
+use entrepot_service::sessions::{SESSION_LIFETIME, SignInError, random_secret};
+use entrepot_service::throttle::WINDOW;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +79,7 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     viewer: Viewer,
+    ClientAddress(from): ClientAddress,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -94,7 +97,11 @@ pub async fn login(
         );
         return with_cookie(html, set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600));
     };
-    match state.registry.sign_in(&form.login, &form.password).await {
+    match state
+        .registry
+        .sign_in(&form.login, &form.password, from)
+        .await
+    {
         Ok(session) => {
             let mut response = with_cookie(
                 Redirect::to(&return_to),
@@ -118,18 +125,18 @@ pub async fn login(
             Some("Incorrect user name or password."),
             StatusCode::UNAUTHORIZED,
         ),
-        Err(SignInError::Throttled) => {
+        Err(SignInError::Throttled(message)) => {
             let mut response = login_page(
                 &viewer,
                 expected,
                 &return_to,
                 Some(&form.login),
-                Some("Too many failed sign-ins for this user. Try again in a few minutes."),
+                Some(&message),
                 StatusCode::TOO_MANY_REQUESTS,
             );
             response
                 .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW.num_seconds()));
+                .insert(RETRY_AFTER, HeaderValue::from(WINDOW.num_seconds()));
             response
         }
         Err(SignInError::Service(e)) => server_error(&e),

@@ -7,6 +7,7 @@
 mod account;
 mod advisories;
 mod chart;
+mod locks;
 mod notifications;
 mod render;
 mod session;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
+        .route("/admin/sign-in-locks", get(locks::page).post(locks::lift))
         .route("/notifications", get(notifications::notifications_page))
         .route("/notifications/read", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
@@ -69,7 +71,12 @@ pub fn router() -> Router<AppState> {
             "/orgs/{owner}/packages/{package_type}/{*rest}",
             get(settings::show).post(settings::change),
         )
+        // Every form here is a few fields: none is read past this.
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
 }
+
+/// The largest form body a page accepts.
+const MAX_FORM_BYTES: usize = 256 * 1024;
 
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
@@ -98,6 +105,7 @@ fn templates() -> &'static Environment<'static> {
             ("settings.html", include_str!("templates/settings.html")),
             ("message.html", include_str!("templates/message.html")),
             ("advisory.html", include_str!("templates/advisory.html")),
+            ("locks.html", include_str!("templates/locks.html")),
             (
                 "notifications.html",
                 include_str!("templates/notifications.html"),
@@ -169,9 +177,11 @@ fn page(viewer: &Viewer, template: &str, ctx: minijinja::Value) -> Response {
     page_with_status(StatusCode::OK, viewer, template, ctx)
 }
 
+/// An error page for what the service refused: its own status (a full
+/// disk is 507, not 500) and the message a client may see.
 fn server_error(e: &ServiceError) -> Response {
     let message = entrepot_http::error::public_message(e);
-    (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+    (entrepot_http::error::status_of(e), message).into_response()
 }
 
 fn not_found(viewer: &Viewer) -> Response {

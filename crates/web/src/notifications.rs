@@ -22,8 +22,10 @@ const PAGE: &str = "/notifications";
 
 /// Where a form sends the viewer back: a local path, else this page.
 fn back(return_to: Option<&str>) -> Response {
+    // The sign-in page's rule: a local path without control characters
+    // (which no `Location` header may carry).
     let target = return_to
-        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .filter(|p| crate::session::safe_return_to(Some(p)) == *p)
         .unwrap_or(PAGE);
     Redirect::to(target).into_response()
 }

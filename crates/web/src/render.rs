@@ -750,10 +750,9 @@ mod tests {
             if rest.starts_with('/') {
                 depth -= 1;
             } else if rest.starts_with(|c: char| c.is_ascii_alphabetic())
-                && !VOID.iter().any(|v| {
-                    rest.starts_with(v)
-                        && rest[v.len()..].starts_with(|c: char| c == '>' || c == ' ')
-                })
+                && !VOID
+                    .iter()
+                    .any(|v| rest.starts_with(v) && rest[v.len()..].starts_with(['>', ' ']))
             {
                 depth += 1;
                 deepest = deepest.max(depth);
@@ -809,7 +808,7 @@ mod tests {
 
         let mut wide = String::from("<div");
         for i in 0..100_000 {
-            wide.push_str(&format!(" a{i}=\"{i}\""));
+            let _ = std::fmt::Write::write_fmt(&mut wide, format_args!(" a{i}=\"{i}\""));
         }
         wide.push_str(" a0=dup>text</div>");
         let html = balanced(&wide);

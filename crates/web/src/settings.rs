@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use entrepot_core::{Account, AccountKind, Action, Package, PackageType, Role, Visibility};
@@ -50,6 +50,7 @@ fn settings_target(rest: &str) -> Option<&str> {
 async fn administered(
     state: &AppState,
     viewer: &Viewer,
+    uri: &Uri,
     (owner, package_type, rest): &(String, String, String),
 ) -> Result<(Account, Package), Response> {
     let (Some(name), Ok(package_type)) =
@@ -57,6 +58,11 @@ async fn administered(
     else {
         return Err(not_found(viewer));
     };
+    // Before any lookup: without a session, an existing private package
+    // and a missing one must look the same.
+    if viewer.session.is_none() {
+        return Err(sign_in_redirect(uri.path()));
+    }
     let registry = &state.registry;
     let account = match registry.meta.account_by_login(owner).await {
         Ok(Some(a)) => a,
@@ -72,9 +78,6 @@ async fn administered(
         Ok(None) => return Err(not_found(viewer)),
         Err(e) => return Err(server_error(&e.into())),
     };
-    if viewer.session.is_none() {
-        return Err(sign_in_redirect(&settings_path(&account, &package)));
-    }
     let action = if package.deleted_at.is_some() {
         Action::Restore
     } else {
@@ -222,10 +225,11 @@ async fn render(
 pub async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
+    uri: Uri,
     Path(target): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let (account, package) = match administered(&state, &viewer, &target).await {
+    let (account, package) = match administered(&state, &viewer, &uri, &target).await {
         Ok(found) => found,
         Err(page) => return page,
     };
@@ -247,10 +251,11 @@ pub async fn show(
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
+    uri: Uri,
     Path(target): Path<(String, String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (account, package) = match administered(&state, &viewer, &target).await {
+    let (account, package) = match administered(&state, &viewer, &uri, &target).await {
         Ok(found) => found,
         Err(page) => return page,
     };

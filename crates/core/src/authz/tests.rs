@@ -74,7 +74,8 @@ repo     public   owner     w     publish ok
 repo     private  orgowner  all   delete  ok
 repo     private  member    all   read    ok
 repo     private  member    all   publish 403
-repo     private  member    all   create  ok
+repo     private  member    all   create  403
+repo     public   member    all   create  403
 repo     private  read      all   read    ok
 repo     private  read      all   publish 403
 repo     private  read      all   create  403

@@ -28,12 +28,42 @@ pub static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     std::env::var("ENTREPOT_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_entrepot").to_owned())
 });
 
+/// A loopback port no other server of this process was given. Ports come
+/// from below the kernel's ephemeral range (32768 and up on Linux), so no
+/// outgoing connection can take one between this call and the server's
+/// bind, and each is handed out once: two servers never race for a port
+/// that the kernel happened to offer twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Each test process starts at its own offset, so that test binaries
+    // run side by side rarely meet; a port that is taken is skipped.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = (std::process::id() % u32::from(SPAN)) as u16;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = FIRST + (start.wrapping_add(n.wrapping_mul(7))) % SPAN;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {FIRST} and {}", FIRST + SPAN);
+}
+
+/// A name no other file of this test process uses (the process id and a
+/// counter: nothing drawn by chance).
+pub fn unique_name(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// A token that differs from `token` in its last character, so it is
+/// never a real token: the checksum no longer matches by construction.
+pub fn forged(token: &str) -> String {
+    let (head, last) = token.split_at(token.len() - 1);
+    format!("{head}{}", if last == "x" { "y" } else { "x" })
 }
 
 pub struct Server {
@@ -59,7 +89,7 @@ impl Server {
     /// admin commands.
     pub fn start_with(dir: &Path, args: &[&str], base: &str, env: &[(&str, &str)]) -> Server {
         let stderr_log =
-            std::env::temp_dir().join(format!("entrepot-test-stderr-{}.log", free_port()));
+            std::env::temp_dir().join(format!("{}.log", unique_name("entrepot-test-stderr")));
         let mut child = Command::new(&*BIN)
             .args(args)
             .arg("serve")
@@ -127,6 +157,13 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The OpenMetrics text of `/metrics`.
+    pub fn metrics(&self) -> String {
+        reqwest::blocking::get(self.url("/metrics"))
+            .and_then(reqwest::blocking::Response::text)
+            .expect("/metrics answers")
     }
 
     /// Runs `entrepot admin ARGS` on the same configuration.

@@ -1,0 +1,164 @@
+//! Password guessing, throttled. Every way of presenting a password (the
+//! web sign-in, `npm login`, `gem signin`) goes through `check_password`,
+//! which counts the attempt against the user name and against the client's
+//! address in the shared store before the password is looked at: one
+//! atomic count per key, so concurrent guesses and several nodes count
+//! together, and a locked login learns nothing, not even from timing.
+
+use std::net::IpAddr;
+
+use chrono::{TimeDelta, Utc};
+use entrepot_core::{Actor, Scopes, Timestamp};
+
+use crate::{Registry, ServiceError, ServiceResult};
+
+/// The window attempts are counted in.
+pub const WINDOW: TimeDelta = TimeDelta::minutes(15);
+/// Failed attempts per user name in a window (a success does not wipe
+/// them; the window's end, or an administrator, does).
+pub const PER_USER: i64 = 5;
+/// Failed attempts per client address in a window, whatever the names:
+/// enough for an office behind one address, too few to spray passwords.
+pub const PER_ADDRESS: i64 = 30;
+
+/// The key of a user name.
+fn user_key(login: &str) -> String {
+    format!("user:{}", login.trim().to_lowercase())
+}
+
+/// The key of a client address: IPv4 as it is, IPv6 by its /64, which one
+/// client usually holds whole.
+fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                format!("addr:{v4}")
+            } else {
+                let s = v6.segments();
+                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        }
+    }
+}
+
+/// A key with too many attempts, for the administrators' page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    /// `user:NAME` or `addr:ADDRESS`.
+    pub key: String,
+    pub attempts: i64,
+    pub until: Timestamp,
+}
+
+fn throttled(until: Timestamp) -> ServiceError {
+    let minutes = (until - Utc::now()).num_minutes().max(0) + 1;
+    ServiceError::Throttled(format!(
+        "Too many failed sign-ins. Try again in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    ))
+}
+
+impl Registry {
+    /// Checks a user name and password under the throttle and returns the
+    /// user's actor with `scopes`. A wrong password is `BadCredentials`; too
+    /// many attempts, from this address or on this name, `Throttled`
+    /// whatever the password.
+    pub async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+        from: Option<IpAddr>,
+        scopes: Scopes,
+    ) -> ServiceResult<Actor> {
+        let now = Utc::now();
+        let window_after = now - WINDOW;
+        let address = from.map(address_key);
+        if let Some(key) = &address {
+            let t = self.meta.count_attempt(key, now, window_after).await?;
+            if t.attempts > PER_ADDRESS {
+                return Err(throttled(t.window_start + WINDOW));
+            }
+        }
+        let user = user_key(login);
+        let t = self.meta.count_attempt(&user, now, window_after).await?;
+        if t.attempts > PER_USER {
+            return Err(throttled(t.window_start + WINDOW));
+        }
+        let actor = self.verify_password(login.trim(), password, scopes).await?;
+        // A success takes back its own attempt only: the failures of the
+        // window still count, so that guesses sent together with (or
+        // between) the owner's sign-ins never get more than their share.
+        self.meta.forgive_attempt(&user).await?;
+        if let Some(key) = &address {
+            self.meta.forgive_attempt(key).await?;
+        }
+        Ok(actor)
+    }
+
+    /// The user names and addresses locked now (site administrators only).
+    pub async fn sign_in_locks(&self, actor: &Actor) -> ServiceResult<Vec<Lock>> {
+        require_site_admin(actor)?;
+        let window_after = Utc::now() - WINDOW;
+        let mut locks = Vec::new();
+        for (key, t) in self.meta.throttled_keys(window_after, PER_USER).await? {
+            let limit = if key.starts_with("addr:") {
+                PER_ADDRESS
+            } else {
+                PER_USER
+            };
+            if t.attempts >= limit {
+                locks.push(Lock {
+                    key,
+                    attempts: t.attempts,
+                    until: t.window_start + WINDOW,
+                });
+            }
+        }
+        Ok(locks)
+    }
+
+    /// Lifts a lock (`user:NAME` or `addr:ADDRESS`, as `sign_in_locks`
+    /// names it) for a site administrator; whether there was one.
+    pub async fn lift_sign_in_lock(&self, actor: &Actor, key: &str) -> ServiceResult<bool> {
+        require_site_admin(actor)?;
+        Ok(self.meta.clear_attempts(key).await?)
+    }
+
+    /// Lifts the lock on a user name (`entrepot admin user unlock`, which
+    /// runs with the operator's authority); whether there was one.
+    pub async fn unlock_user(&self, login: &str) -> ServiceResult<bool> {
+        self.user(login.trim()).await?;
+        Ok(self.meta.clear_attempts(&user_key(login)).await?)
+    }
+}
+
+fn require_site_admin(actor: &Actor) -> ServiceResult<()> {
+    match actor {
+        Actor::User {
+            site_admin: true, ..
+        } => Ok(()),
+        Actor::User { .. } => Err(ServiceError::not_found("Not Found")),
+        Actor::Anonymous => Err(ServiceError::Unauthenticated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_keyed_by_client() {
+        assert_eq!(address_key("192.0.2.7".parse().unwrap()), "addr:192.0.2.7");
+        assert_eq!(
+            address_key("::ffff:192.0.2.7".parse().unwrap()),
+            "addr:192.0.2.7"
+        );
+        assert_eq!(
+            address_key("2001:db8:1:2:3:4:5:6".parse().unwrap()),
+            address_key("2001:db8:1:2:ffff::1".parse().unwrap()),
+            "one /64 is one client"
+        );
+        assert_eq!(user_key(" Alice "), "user:alice");
+    }
+}
