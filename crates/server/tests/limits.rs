@@ -297,8 +297,12 @@ fn raw(server: &Server, t: &str, a: &Attempt) -> (u16, String) {
         head = format!("{head}Content-Type: {content_type}\r\n");
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(&a.body).unwrap();
+    // One write: the body is in the server's socket before it answers, and
+    // a server that refuses the path without reading the body (and closes)
+    // does not break the write of a body that was still to be sent.
+    let mut request = head.into_bytes();
+    request.extend_from_slice(&a.body);
+    let _ = stream.write_all(&request);
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     let answer = String::from_utf8_lossy(&answer).into_owned();
