@@ -120,6 +120,8 @@ pub(crate) struct Spooled {
 const MAX_FIELD_BYTES: usize = 1 << 20;
 /// All text fields of one form together.
 const MAX_FORM_TEXT_BYTES: usize = 4 << 20;
+/// Fields in one form (twine sends a few dozen, more with many classifiers).
+const MAX_FORM_PARTS: usize = 2000;
 
 /// Reads twine's form: text fields (repeatable) and the `content` file.
 pub(crate) async fn read_form(
@@ -138,7 +140,14 @@ pub(crate) async fn read_form(
     let mut text_bytes = 0usize;
     let mut spooled = None;
     let bad_form = |e: multer::Error| PypiError::bad_request(format!("bad multipart form: {e}"));
+    let mut parts = 0usize;
     while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
+        parts += 1;
+        if parts > MAX_FORM_PARTS {
+            return Err(PypiError::bad_request(format!(
+                "the form has more than {MAX_FORM_PARTS} fields"
+            )));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         if name == "content" {
             let filename = field
@@ -715,7 +724,10 @@ async fn files_page(
         let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
         r.headers_mut().insert(
             header::LOCATION,
-            HeaderValue::from_str(&location).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            // The owner came from the URL too: bytes no header may carry
+            // are the client's mistake.
+            HeaderValue::from_str(&location)
+                .map_err(|_| PypiError::bad_request("the URL names no valid owner"))?,
         );
         return Ok(r);
     }

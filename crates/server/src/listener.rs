@@ -211,8 +211,23 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // In-flight requests finish, but not forever: a client that stopped
+    // reading must not keep the process (and its last download counts)
+    // from ending before the service manager's own deadline.
+    if tokio::time::timeout(DRAIN_LIMIT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "connections still open {}s after the shutdown signal; closing them",
+            DRAIN_LIMIT.as_secs()
+        );
+    }
 }
+
+/// How long a shutdown waits for requests in flight (systemd's default
+/// stop timeout is 90 s, docs/deploy.md's unit sets 60 s).
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// The application for one connection: every request gets the peer's
 /// address, and counts as in flight until its response is written.

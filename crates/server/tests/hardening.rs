@@ -57,6 +57,7 @@ fn bytes_that_cannot_go_into_a_header_are_a_400_never_a_500() {
         "/pypi/alice/simple/A%0D%0ASet-Cookie:%20x=y/",
         "/pypi/alice/simple/a%0Ab/",
         "/pypi/alice/simple/A%00/",
+        "/pypi/a%0D%0Ab/simple/Foo/",
     ] {
         for auth in [None, Some(t.as_str())] {
             let mut request = Client::new().get(server.url(path));

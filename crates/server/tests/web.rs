@@ -441,16 +441,25 @@ fn concurrent_guesses_cannot_outrun_the_throttle() {
             .collect();
         guesses.into_iter().map(|g| g.join().unwrap()).collect()
     });
-    // Exactly five guesses are checked; the right password signs in only
-    // if it came among the first, and everything else waits.
+    // Five attempts are counted in; everything else waits. The right
+    // password signs in only if it was among them, and then takes back its
+    // own count, which one more guess may take in time.
     let wrong_ones_checked = statuses
         .iter()
         .filter(|(right, s)| !right && *s == 401)
         .count();
     let signed_in = statuses.iter().any(|(right, s)| *right && *s == 303);
     let waited = statuses.iter().filter(|(_, s)| *s == 429).count();
-    assert_eq!(wrong_ones_checked, 5, "{statuses:?}");
-    assert_eq!(waited, 30 - 5 - usize::from(signed_in), "{statuses:?}");
+    if signed_in {
+        assert!((4..=5).contains(&wrong_ones_checked), "{statuses:?}");
+    } else {
+        assert_eq!(wrong_ones_checked, 5, "{statuses:?}");
+    }
+    assert_eq!(
+        waited,
+        30 - wrong_ones_checked - usize::from(signed_in),
+        "{statuses:?}"
+    );
 }
 
 #[test]

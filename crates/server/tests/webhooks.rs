@@ -941,6 +941,7 @@ fn failures_to_connect_read_alike_whatever_the_port() {
             ping["response"]["headers"].is_null() || ping["response"]["headers"] == json!({}),
             "{ping}"
         );
+        assert_eq!(ping["duration"], 0.0, "no timing of failures: {ping}");
         statuses.push(ping["status"].as_str().unwrap().to_owned());
     }
     assert_eq!(

@@ -20,6 +20,13 @@ pub enum Credential {
     Basic { username: String, password: String },
 }
 
+/// Each password check takes about 19 MiB and a core for a moment: at most
+/// one per processor at a time, however many clients send passwords.
+static PASSWORD_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from))
+    });
+
 /// Token use is recorded at most this often, to keep reads write-free.
 const TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
@@ -78,10 +85,15 @@ impl Registry {
             None => None,
         };
         let password = password.to_owned();
+        let turn = PASSWORD_CHECKS
+            .acquire()
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         // Without a user or a password, a decoy is verified all the same,
         // so that the answer takes as long and tells no one which logins
         // exist.
         let ok = tokio::task::spawn_blocking(move || {
+            let _turn = turn;
             let hash = stored.as_deref().unwrap_or_else(|| decoy_hash());
             let matches = PasswordHash::new(hash).is_ok_and(|parsed| {
                 Argon2::default()

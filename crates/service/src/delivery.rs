@@ -269,9 +269,15 @@ async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Du
         Err(_) => (None, NO_ANSWER.to_owned(), None, None),
     };
     Outcome {
+        // How long a failure took would tell a closed port (at once) from
+        // a filtered one (the timeout): only answers are timed.
+        duration_ms: if status_code.is_some() {
+            started.elapsed().as_millis() as u64
+        } else {
+            0
+        },
         status_code,
         status,
-        duration_ms: started.elapsed().as_millis() as u64,
         at,
         request_headers: Value::Object(request_headers.into_iter().collect()),
         response_headers,

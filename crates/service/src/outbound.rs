@@ -70,6 +70,7 @@ fn is_global_v4(ip: Ipv4Addr) -> bool {
         || ip.is_documentation()
         || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
         || a >= 240) // reserved
 }
@@ -87,6 +88,10 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
     }
     if s[0] == 0x2002 {
         return is_global_v4(embedded_v4(s[1], s[2]));
+    }
+    // Local-use NAT64 (RFC 8215): a translator on the operator's network.
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return false;
     }
     !(ip.is_unspecified()
         || ip.is_loopback()
@@ -268,6 +273,8 @@ mod tests {
             "ff02::1",
             "64:ff9b::7f00:1",
             "2002:7f00:1::",
+            "64:ff9b:1::808:808",
+            "192.88.99.1",
         ] {
             assert!(!none.permits(ip(internal)), "{internal} must be refused");
         }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use chrono::{TimeDelta, Utc};
 use entrepot_core::{Actor, Scopes, Timestamp};
+use sha2::Digest as _;
 
 use crate::{Registry, ServiceError, ServiceResult};
 
@@ -21,9 +22,17 @@ pub const PER_USER: i64 = 5;
 /// enough for an office behind one address, too few to spray passwords.
 pub const PER_ADDRESS: i64 = 30;
 
-/// The key of a user name.
+/// The key of a user name. A name no account can have (too long, odd
+/// bytes) is keyed by its digest, so that keys stay short whatever a
+/// client sends.
 fn user_key(login: &str) -> String {
-    format!("user:{}", login.trim().to_lowercase())
+    let login = login.trim().to_lowercase();
+    if entrepot_core::names::is_valid_login(&login) {
+        format!("user:{login}")
+    } else {
+        let digest = sha2::Sha256::digest(login.as_bytes());
+        format!("user:#{}", &hex::encode(digest)[..32])
+    }
 }
 
 /// The key of a client address: IPv4 as it is, IPv6 by its /64, which one
@@ -160,5 +169,7 @@ mod tests {
             "one /64 is one client"
         );
         assert_eq!(user_key(" Alice "), "user:alice");
+        let long = user_key(&"x".repeat(100_000));
+        assert!(long.starts_with("user:#") && long.len() == 38, "{long}");
     }
 }

@@ -30,6 +30,12 @@ const MAX_DEPTH: usize = 32;
 const MAX_ELEMENTS: usize = 50_000;
 /// Attributes kept on one tag.
 const MAX_ATTRIBUTES: usize = 32;
+/// The HTML a README may grow to through reopened formatting tags (HTML's
+/// rule that `<b>` closed early comes back before the next text).
+const MAX_OUTPUT_BYTES: usize = 4 * MAX_README_BYTES;
+/// The longest start tag written again when reopened; longer ones come
+/// back without their attributes.
+const MAX_REOPENED_TAG_BYTES: usize = 1024;
 /// Rendered READMEs kept per node, in bytes of HTML.
 const MAX_CACHED_BYTES: usize = 64 * 1024 * 1024;
 
@@ -42,11 +48,14 @@ pub async fn html(source: String) -> Result<Arc<str>, ServiceError> {
         let processors = std::thread::available_parallelism().map_or(1, usize::from);
         Semaphore::new((processors / 2).max(1))
     });
-    let _turn = RENDERING
+    // The turn goes with the render, so a client that leaves does not
+    // free it while the render runs on.
+    let turn = RENDERING
         .acquire()
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
         if let Some(hit) = RENDERED.get(&key) {
             return hit;
@@ -472,8 +481,17 @@ impl Balancer {
             .find(|o| MARKERS.contains(&o.name.as_str()))
             .map_or(0, |o| o.ordinal + 1);
         let from = self.closed_early.partition_point(|o| o.ordinal < floor);
-        for o in self.closed_early.split_off(from) {
-            if self.open.len() < MAX_DEPTH && self.elements < MAX_ELEMENTS {
+        for mut o in self.closed_early.split_off(from) {
+            // A reopened tag is written again each time: a long one comes
+            // back bare, and none once the output is as large as it may
+            // grow, so that a small README cannot write gigabytes.
+            if self.open.len() < MAX_DEPTH
+                && self.elements < MAX_ELEMENTS
+                && self.out.len() < MAX_OUTPUT_BYTES
+            {
+                if o.start.len() > MAX_REOPENED_TAG_BYTES {
+                    o.start = format!("<{}>", o.name);
+                }
                 self.push(o);
             }
         }
@@ -673,6 +691,23 @@ fn balanced(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reopened_tags_cannot_multiply_the_readme() {
+        // A formatting tag with a long attribute, closed early, then
+        // reopened before each of 20 000 little paragraphs.
+        let long = "y".repeat(500_000);
+        let mut html = format!("<div><b title=\"{long}\"></div>");
+        html.push_str(&"<div>x</div>".repeat(20_000));
+        let out = balanced(&html);
+        assert!(
+            out.len() < MAX_OUTPUT_BYTES + html.len(),
+            "{} bytes of HTML from {}",
+            out.len(),
+            html.len()
+        );
+        assert_eq!(out.matches("x</b>").count(), 20_000, "still bold");
+    }
 
     /// The old, unbounded rendering, for comparison.
     fn unbounded(source: &str) -> String {
