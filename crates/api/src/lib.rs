@@ -69,10 +69,8 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
             token_id: Some(t), ..
         } => RateKey::Token(*t),
         Actor::User { id, .. } => RateKey::User(*id),
-        Actor::Anonymous => parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or(RateKey::Unknown, |c| RateKey::Address(c.0.ip())),
+        Actor::Anonymous => entrepot_http::auth::client_address(&parts.extensions)
+            .map_or(RateKey::Unknown, RateKey::Address),
     };
     let status = state.rate_limiter.hit(key, std::time::SystemTime::now());
     let response = if status.exceeded() {

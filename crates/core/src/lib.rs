@@ -8,6 +8,7 @@ pub mod limits;
 pub mod model;
 pub mod names;
 pub mod osv;
+pub mod ranges;
 pub mod scope;
 pub mod token;
 pub mod webhook;

@@ -36,6 +36,10 @@ pub fn build_app(state: AppState, parts: Vec<Router<AppState>>) -> Router {
             state.clone(),
             crate::idle::stalled_uploads,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::resolve_client,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(state)

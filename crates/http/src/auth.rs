@@ -116,13 +116,47 @@ mod tests {
     }
 }
 
-/// The address of the client at the other end of the connection, where the
-/// server recorded one (not in-process requests): what password attempts
-/// are counted against besides the user name.
+/// The client's address as the application sees it: the connection's
+/// peer, or behind a trusted reverse proxy the address it names. Set on
+/// every request by `resolve_client`.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// The address of the client, where the server recorded one (not
+/// in-process requests): what password attempts and anonymous REST calls
+/// are counted against.
 pub fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
-    extensions
+    extensions.get::<ClientIp>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
+}
+
+/// Middleware: records `ClientIp`, believing `X-Forwarded-For` only as far
+/// as it was written by the proxies `--trusted-proxies` names.
+pub async fn resolve_client(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip());
+    if let Some(peer) = peer {
+        let client = entrepot_core::ranges::client_behind(
+            peer,
+            request
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+            &state.config.trusted_proxies,
+        );
+        request.extensions_mut().insert(ClientIp(client));
+    }
+    next.run(request).await
 }
 
 /// `client_address` as an extractor.

@@ -27,6 +27,8 @@ pub struct HttpConfig {
     /// How long a request body may send nothing before the request fails
     /// with 408.
     pub upload_idle_timeout: std::time::Duration,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: entrepot_core::ranges::Ranges,
 }
 
 impl HttpConfig {

@@ -103,6 +103,16 @@ pub struct GlobalArgs {
         value_name = "CIDR[,CIDR…]"
     )]
     pub outbound_allow: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, e.g.
+    /// `127.0.0.1` for nginx on the same host [default: none: every client
+    /// is the connection's own address].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_TRUSTED_PROXIES",
+        value_name = "CIDR[,CIDR…]"
+    )]
+    pub trusted_proxies: Option<String>,
     /// How long an upload may send nothing before it is answered 408 and
     /// closed, e.g. 60s [default: 60s].
     #[arg(

@@ -35,6 +35,7 @@ struct FileConfig {
     max_connections: Option<usize>,
     max_connections_per_address: Option<usize>,
     outbound_allow: Option<String>,
+    trusted_proxies: Option<String>,
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -68,6 +69,8 @@ pub struct Config {
     pub connections: crate::listener::ConnectionSettings,
     /// Ranges outbound requests may reach beyond the public internet.
     pub outbound_allow: entrepot_service::outbound::AllowList,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: entrepot_core::ranges::Ranges,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
@@ -235,6 +238,14 @@ impl Config {
                 .unwrap_or(""),
         )
         .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
+        let trusted_proxies = entrepot_core::ranges::Ranges::parse(
+            args.trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .as_deref()
+                .unwrap_or(""),
+        )
+        .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
         Ok(Config {
             listen,
             data_dir,
@@ -250,6 +261,7 @@ impl Config {
             upload_idle_timeout,
             connections,
             outbound_allow,
+            trusted_proxies,
         })
     }
 

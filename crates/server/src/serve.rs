@@ -45,6 +45,7 @@ pub fn app_state(config: &Config, registry: entrepot_service::Registry) -> AppSt
             base_url: config.base_url.clone(),
             api_rate_limit: config.api_rate_limit,
             upload_idle_timeout: config.upload_idle_timeout,
+            trusted_proxies: config.trusted_proxies.clone(),
         },
         formats(config),
     )

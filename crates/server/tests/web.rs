@@ -397,6 +397,57 @@ fn every_way_of_presenting_a_password_shares_one_throttle() {
     assert_eq!(npm_login(&server, "alice", "correct horse battery"), 201);
 }
 
+/// `npm login` as relayed by a proxy that says the client is `client`.
+fn npm_login_via(server: &Server, login: &str, password: &str, client: &str) -> u16 {
+    Client::new()
+        .put(server.url(&format!("/npm/-/user/org.couchdb.user:{login}")))
+        .header("x-forwarded-for", client)
+        .json(&json!({"name": login, "password": password}))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn the_address_throttle_counts_the_client_a_trusted_proxy_names() {
+    let spray = |server: &Server, client: &str| {
+        for n in 0..30 {
+            assert_eq!(
+                npm_login_via(server, &format!("user{n}"), "guess", client),
+                401
+            );
+        }
+    };
+    // Behind a trusted proxy: one client's guesses lock only that client.
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", common::free_port());
+    let server = Server::start_in(
+        dir.path(),
+        &["--listen", &listen, "--trusted-proxies", "127.0.0.1"],
+        &format!("http://{listen}"),
+    );
+    with_password(&server, "alice", "correct horse battery");
+    spray(&server, "198.51.100.1");
+    assert_eq!(
+        npm_login_via(&server, "alice", "correct horse battery", "198.51.100.1"),
+        429
+    );
+    assert_eq!(
+        npm_login_via(&server, "alice", "correct horse battery", "198.51.100.2"),
+        201
+    );
+    // Without: the header is the client's own word, and changes nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    with_password(&server, "alice", "correct horse battery");
+    spray(&server, "198.51.100.1");
+    assert_eq!(
+        npm_login_via(&server, "alice", "correct horse battery", "198.51.100.2"),
+        429
+    );
+}
+
 #[test]
 fn concurrent_guesses_cannot_outrun_the_throttle() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,42 +10,24 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
-use ipnet::IpNet;
+use entrepot_core::ranges::{Ranges, canonical};
 use reqwest_hooks as reqwest;
 
 use crate::{ServiceError, ServiceResult};
 
 /// The ranges an operator allows beyond the global internet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowList(Vec<IpNet>);
+pub struct AllowList(Ranges);
 
 impl AllowList {
     /// Parses `CIDR[,CIDR…]` (a bare address is its own range).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut nets = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let net = part
-                .parse::<IpNet>()
-                .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("`{part}` is not an address range such as 10.0.0.0/8"))?;
-            nets.push(net);
-        }
-        Ok(AllowList(nets))
+        Ranges::parse(text).map(AllowList)
     }
 
     /// Whether a request may go to `ip`.
     pub fn permits(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
-        is_global(ip) || self.0.iter().any(|net| net.contains(&ip))
-    }
-}
-
-/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is that IPv4
-/// address: it must meet the same rule.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 @ IpAddr::V4(_) => v4,
+        is_global(canonical(ip)) || self.0.contains(ip)
     }
 }
 
