@@ -11,7 +11,8 @@
 //! closed once it has been silent for the idle timeout, or once the header
 //! timeout has passed since the first byte it sent while no request was in
 //! flight (for a new connection: since it was opened) without a request
-//! starting. A request in flight is never cut: a stalled upload is
+//! starting. A request in flight is cut only when its response waits for a
+//! client that has read nothing for the idle timeout; a stalled upload is
 //! `--upload-idle-timeout`'s business.
 
 use std::collections::HashMap;
@@ -432,8 +433,17 @@ impl Activity {
     /// When the connection is due to close, if nothing changes; `None`
     /// while it is busy.
     fn deadline(&self, limits: &Limits) -> Option<(u64, Expiry)> {
-        if self.in_flight.load(Ordering::Relaxed) > 0 || self.write_blocked.load(Ordering::Relaxed)
-        {
+        // A response that waits for a client which stopped reading: once
+        // nothing has moved either way for the idle timeout, the request
+        // is over too (nginx's `send_timeout`), so that clients which never
+        // read cannot hold their connections.
+        if self.write_blocked.load(Ordering::Relaxed) {
+            return Some((
+                self.last_io.load(Ordering::Relaxed) + millis(limits.idle_timeout),
+                Expiry::Unread(limits.idle_timeout),
+            ));
+        }
+        if self.in_flight.load(Ordering::Relaxed) > 0 {
             return None;
         }
         let idle = (
@@ -476,6 +486,7 @@ impl Activity {
 enum Expiry {
     Idle(Duration),
     Header(Duration),
+    Unread(Duration),
 }
 
 impl std::fmt::Display for Expiry {
@@ -483,6 +494,7 @@ impl std::fmt::Display for Expiry {
         match self {
             Expiry::Idle(d) => write!(f, "idle for {}s", d.as_secs_f32()),
             Expiry::Header(d) => write!(f, "no request header within {}s", d.as_secs_f32()),
+            Expiry::Unread(d) => write!(f, "the client read nothing for {}s", d.as_secs_f32()),
         }
     }
 }
@@ -644,7 +656,17 @@ mod tests {
             activity.deadline(&limits),
             Some((_, Expiry::Header(_)))
         ));
+        // A response waiting for a client that stopped reading: the idle
+        // timeout from the last byte that moved, request in flight or not.
+        let busy = InFlight::begin(&activity);
         activity.write_blocked.store(true, Ordering::Relaxed);
-        assert!(activity.deadline(&limits).is_none());
+        let last = activity.last_io.load(Ordering::Relaxed);
+        assert!(matches!(
+            activity.deadline(&limits),
+            Some((at, Expiry::Unread(_))) if at == last + 75_000
+        ));
+        activity.wrote();
+        assert!(activity.deadline(&limits).is_none(), "it read again");
+        drop(busy);
     }
 }

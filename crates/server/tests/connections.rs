@@ -227,6 +227,47 @@ fn an_idle_keep_alive_connection_is_closed_but_never_a_request_in_flight() {
 }
 
 #[test]
+fn a_client_that_stops_reading_a_download_is_let_go_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &["--idle-timeout", "2s"]);
+    server.admin(&["user", "create", "alice"]);
+    server.admin(&["repo", "create", "alice/java"]);
+    let alice = token(&server, "alice", "read:packages,write:packages,repo");
+    // Larger than every socket buffer between the two ends.
+    let size = 64 << 20;
+    let path = "/maven/alice/java/com/example/big/1.0.0/big-1.0.0.jar";
+    let put = reqwest::blocking::Client::new()
+        .put(server.url(path))
+        .bearer_auth(&alice)
+        .body(vec![b'x'; size])
+        .send()
+        .unwrap();
+    assert_eq!(put.status(), 201);
+    let mut stream = connect_from(&server, [127, 0, 0, 1]);
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: entrepot\r\nAuthorization: Bearer {alice}\r\n\r\n"
+    )
+    .unwrap();
+    let mut first = [0u8; 4096];
+    stream.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 200"));
+    // Read nothing more for three times the idle timeout (the scenario,
+    // not a wait for luck): the server gives up on the response, and what
+    // is left to read ends short of the whole.
+    std::thread::sleep(Duration::from_secs(6));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    assert!(
+        first.len() + rest.len() < size,
+        "the whole {size} bytes came: the server never let go"
+    );
+}
+
+#[test]
 fn one_address_cannot_take_more_than_its_connections() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(
