@@ -31,6 +31,7 @@ pub const TARGETS: &[Target] = &[
     ("pypi_wheel", entrepot_pypi::fuzzing::wheel),
     ("http_range", range),
     ("http_request", entrepot::fuzzing::request),
+    ("web_readme", entrepot_web::fuzzing::readme),
     ("advisory_range", advisory_range),
 ];
 

@@ -7,6 +7,7 @@
 mod account;
 mod advisories;
 mod chart;
+pub mod fuzzing;
 mod locks;
 mod notifications;
 mod render;
