@@ -27,7 +27,7 @@ impl Ranges {
     /// Whether `ip` (an IPv4-mapped IPv6 address as the IPv4 one) is in a
     /// range.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = canonical(ip);
+        let ip = ip.to_canonical();
         self.0.iter().any(|net| net.contains(&ip))
     }
 
@@ -36,11 +36,13 @@ impl Ranges {
     }
 }
 
-/// An IPv4 address written as IPv6 (`::ffff:127.0.0.1`) is that IPv4
-/// address.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+/// What counts as one client: an IPv4 address (also when it arrives
+/// IPv4-mapped on an IPv6 socket), or an IPv6 /64, the smallest block a
+/// site is handed. Connection limits and the password throttle both count
+/// by it.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
         v4 @ IpAddr::V4(_) => v4,
     }
 }
@@ -67,7 +69,7 @@ pub fn client_behind<'a>(
         let Ok(ip) = hop.parse::<IpAddr>() else {
             break;
         };
-        client = canonical(ip);
+        client = ip.to_canonical();
         if !trusted.contains(client) {
             break;
         }
@@ -92,6 +94,14 @@ mod tests {
         assert!(!r.contains(ip("10.0.0.6")));
         assert!(Ranges::parse("not-a-range").is_err());
         assert!(Ranges::parse("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_ipv6_site_is_one_client_and_mapped_ipv4_is_ipv4() {
+        let a = client_key(ip("2001:db8:1:2:aaaa::1"));
+        assert_eq!(a, client_key(ip("2001:db8:1:2:bbbb::9")));
+        assert_ne!(a, client_key(ip("2001:db8:1:3::1")));
+        assert_eq!(client_key(ip("::ffff:192.0.2.7")), ip("192.0.2.7"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -281,7 +281,7 @@ enum Refusal {
 
 impl Tally {
     fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Slot, Refusal> {
-        let key = address_key(peer);
+        let key = entrepot_core::ranges::client_key(peer);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= self.limits.max_connections {
             return Err(Refusal::Total);
@@ -319,16 +319,6 @@ impl Drop for Slot {
                 counts.by_address.remove(&self.key);
             }
         }
-    }
-}
-
-/// What counts as one address: an IPv4 address (also when it arrives
-/// IPv4-mapped on an IPv6 socket), or an IPv6 /64, the smallest block a
-/// site is handed.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & (u128::MAX << 64))),
-        v4 @ IpAddr::V4(_) => v4,
     }
 }
 
@@ -621,17 +611,6 @@ mod tests {
             (set.max_connections, set.max_connections_per_address),
             (10, 2)
         );
-    }
-
-    #[test]
-    fn an_ipv6_site_is_one_address_and_mapped_ipv4_is_ipv4() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
-        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert_eq!(address_key(a), address_key(b));
-        assert_ne!(address_key(a), address_key(c));
-        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(address_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
-use entrepot_core::ranges::{Ranges, canonical};
+use entrepot_core::ranges::Ranges;
 use reqwest_hooks as reqwest;
 
 use crate::{ServiceError, ServiceResult};
@@ -27,7 +27,7 @@ impl AllowList {
 
     /// Whether a request may go to `ip`.
     pub fn permits(&self, ip: IpAddr) -> bool {
-        is_global(canonical(ip)) || self.0.contains(ip)
+        is_global(ip.to_canonical()) || self.0.contains(ip)
     }
 }
 

@@ -35,19 +35,12 @@ fn user_key(login: &str) -> String {
     }
 }
 
-/// The key of a client address: IPv4 as it is, IPv6 by its /64, which one
-/// client usually holds whole.
+/// The key of a client address: one client as the connection limits count
+/// them (IPv4 as it is, IPv6 by its /64).
 fn address_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("addr:{v4}"),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                format!("addr:{v4}")
-            } else {
-                let s = v6.segments();
-                format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        }
+    match entrepot_core::ranges::client_key(ip) {
+        v4 @ IpAddr::V4(_) => format!("addr:{v4}"),
+        v6 @ IpAddr::V6(_) => format!("addr:{v6}/64"),
     }
 }
 
