@@ -15,11 +15,11 @@ mod tarball;
 use std::sync::Arc;
 
 use axum::Router;
-use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{Snippet, VersionStatus};
+use entrepot_core::{Lifecycle, Package, PackageType, Version};
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
-use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::site::Site;
 
 /// The Cargo format, registered by the server binary.
 pub struct CargoRegistry;
@@ -27,7 +27,7 @@ pub struct CargoRegistry;
 /// The name the snippets give the registry in cargo's configuration.
 const ALIAS: &str = "entrepot";
 
-impl PackageFormat for CargoRegistry {
+impl FormatSpec for CargoRegistry {
     fn package_type(&self) -> PackageType {
         PackageType::Cargo
     }
@@ -36,43 +36,21 @@ impl PackageFormat for CargoRegistry {
         "Cargo"
     }
 
-    fn router(&self) -> Router<AppState> {
-        // One cache per router, which the server builds once.
-        let cache = Arc::new(handlers::IndexCache::default());
-        owner_routes("cargo", move |state, caller, request| {
-            handlers::handle(state, Arc::clone(&cache), caller, request)
-        })
-    }
-
-    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
-        (version.metadata.get("yanked") == Some(&serde_json::Value::Bool(true))).then_some(
-            VersionStatus {
-                label: "yanked",
-                detail: None,
-            },
-        )
-    }
-
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
+    fn lifecycle(&self, version: &Version) -> Lifecycle {
+        if version.metadata.get("yanked") == Some(&serde_json::Value::Bool(true)) {
+            Lifecycle::Yanked { reason: None }
+        } else {
+            Lifecycle::Available
+        }
     }
 
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let index = config.url(&format!("/cargo/{}/index/", package.owner_login));
+        let index = site.url(&format!("/cargo/{}/index/", package.owner_login));
         let name = &package.name;
         let at = version.map_or(String::new(), |v| format!("@{}", v.name));
         let requirement = version.map_or("*", |v| v.name.as_str());
@@ -105,5 +83,28 @@ impl PackageFormat for CargoRegistry {
                 ),
             },
         ]
+    }
+}
+
+impl PackageFormat for CargoRegistry {
+    fn router(&self) -> Router<AppState> {
+        // One cache per router, which the server builds once.
+        let cache = Arc::new(handlers::IndexCache::default());
+        owner_routes("cargo", move |state, caller, request| {
+            handlers::handle(state, Arc::clone(&cache), caller, request)
+        })
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

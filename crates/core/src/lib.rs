@@ -4,6 +4,7 @@
 
 pub mod advisory;
 pub mod authz;
+pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod names;
@@ -15,6 +16,7 @@ pub mod webhook;
 
 pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};
 pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, authorize};
+pub use lifecycle::Lifecycle;
 pub use model::*;
 pub use scope::{Scope, Scopes};
 pub use webhook::{Delivery, Hook, Notification, Subscription};

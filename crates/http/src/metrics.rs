@@ -1,21 +1,19 @@
 //! Prometheus metrics: requests by route and status, latency, bytes in and
 //! out, and the service's publish and download counters.
 
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-
-use crate::state::AppState;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -144,19 +142,16 @@ fn method_label(method: &axum::http::Method) -> &'static str {
 }
 
 /// Middleware recording each request.
-pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    state
-        .metrics
-        .bytes_in
-        .inc_by(declared_length(request.headers()));
+    metrics.bytes_in.inc_by(declared_length(request.headers()));
     let response = next.run(request).await;
-    let m = &state.metrics;
+    let m = &metrics;
     m.bytes_out.inc_by(declared_length(response.headers()));
     if response.status() == axum::http::StatusCode::INSUFFICIENT_STORAGE {
         m.storage_full.inc();
@@ -172,15 +167,4 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get_or_create(&RouteLabels { method, route })
         .observe(started.elapsed().as_secs_f64());
     response
-}
-
-/// `GET /metrics`.
-pub async fn endpoint(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.render(&state.registry.stats),
-    )
 }

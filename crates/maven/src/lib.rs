@@ -17,9 +17,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
-use entrepot_http::state::HttpConfig;
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
+use entrepot_service::site::Site;
 
 /// How many timestamped builds of each SNAPSHOT version are kept unless
 /// configured otherwise.
@@ -40,30 +40,13 @@ impl Default for Maven {
     }
 }
 
-impl PackageFormat for Maven {
+impl FormatSpec for Maven {
     fn package_type(&self) -> PackageType {
         PackageType::Maven
     }
 
     fn display_name(&self) -> &'static str {
         "Apache Maven"
-    }
-
-    fn router(&self) -> Router<AppState> {
-        let keep = self.snapshot_builds.max(1);
-        Router::new().route(
-            "/maven/{owner}/{repo}/{*path}",
-            any(
-                move |state: State<AppState>,
-                      caller: Result<Caller, ApiError>,
-                      method: Method,
-                      path: Path<(String, String, String)>,
-                      headers: HeaderMap,
-                      body: Body| {
-                    handlers::handle(keep, state, caller, method, path, headers, body)
-                },
-            ),
-        )
     }
 
     /// GitHub's advisories write `groupId:artifactId`; the name is stored
@@ -84,22 +67,9 @@ impl PackageFormat for Maven {
         }
     }
 
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
-    }
-
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
@@ -112,7 +82,7 @@ impl PackageFormat for Maven {
         else {
             return Vec::new();
         };
-        let url = config.url(&format!("/maven/{}", repository.to_lowercase()));
+        let url = site.url(&format!("/maven/{}", repository.to_lowercase()));
         let packaging = match field("packaging") {
             Some(p) if p != "jar" && p != "bundle" => format!("\n  <type>{p}</type>"),
             _ => String::new(),
@@ -148,5 +118,37 @@ impl PackageFormat for Maven {
                 ),
             },
         ]
+    }
+}
+
+impl PackageFormat for Maven {
+    fn router(&self) -> Router<AppState> {
+        let keep = self.snapshot_builds.max(1);
+        Router::new().route(
+            "/maven/{owner}/{repo}/{*path}",
+            any(
+                move |state: State<AppState>,
+                      caller: Result<Caller, ApiError>,
+                      method: Method,
+                      path: Path<(String, String, String)>,
+                      headers: HeaderMap,
+                      body: Body| {
+                    handlers::handle(keep, state, caller, method, path, headers, body)
+                },
+            ),
+        )
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

@@ -25,7 +25,7 @@ pub async fn check(
         scope: package.owner_login.clone(),
         name: package.name.clone(),
     };
-    let base = state.config.base_url.as_str().to_owned();
+    let base = state.config.site.base_url().as_str().to_owned();
     let view = crate::handlers::view_of(&state, package)
         .await
         .map_err(|e| e.0)?;

@@ -227,7 +227,7 @@ async fn packument(
         hit
     } else {
         let view = view_of(state, package).await?;
-        let base = state.config.base_url.as_str();
+        let base = state.config.site.base_url().as_str();
         let doc = if abbreviated {
             view.abbreviated(base, &name)
         } else {
@@ -300,7 +300,7 @@ async fn version_doc(
         })?;
     Ok(ok_json(
         StatusCode::OK,
-        view.manifest(state.config.base_url.as_str(), &name, v, files),
+        view.manifest(state.config.site.base_url().as_str(), &name, v, files),
     ))
 }
 

@@ -14,10 +14,10 @@ mod publish;
 
 use axum::Router;
 use axum::routing::any;
-use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{Snippet, VersionStatus};
-use entrepot_http::state::HttpConfig;
+use entrepot_core::{Lifecycle, Package, PackageType, Version};
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::site::Site;
 
 pub use endpoint::{Endpoint, NpmName};
 
@@ -27,24 +27,13 @@ pub struct Npm {
     packuments: std::sync::Arc<cache::Packuments>,
 }
 
-impl PackageFormat for Npm {
+impl FormatSpec for Npm {
     fn package_type(&self) -> PackageType {
         PackageType::Npm
     }
 
     fn display_name(&self) -> &'static str {
         "npm"
-    }
-
-    fn router(&self) -> Router<AppState> {
-        let cache = std::sync::Arc::clone(&self.packuments);
-        let dispatch = move |state, caller, request| {
-            handlers::dispatch(std::sync::Arc::clone(&cache), state, caller, request)
-        };
-        Router::new()
-            .route("/npm", any(dispatch.clone()))
-            .route("/npm/", any(dispatch.clone()))
-            .route("/npm/{*path}", any(dispatch))
     }
 
     fn full_name(&self, package: &Package) -> String {
@@ -63,34 +52,22 @@ impl PackageFormat for Npm {
         }
     }
 
-    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
-        let message = version.metadata.get("deprecated")?.as_str()?;
-        Some(VersionStatus {
-            label: "deprecated",
-            detail: Some(message.to_owned()),
-        })
-    }
-
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
+    fn lifecycle(&self, version: &Version) -> Lifecycle {
+        match version.metadata.get("deprecated").and_then(|d| d.as_str()) {
+            Some(message) => Lifecycle::Deprecated {
+                reason: Some(message.to_owned()),
+            },
+            None => Lifecycle::Available,
+        }
     }
 
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let registry = config.url("/npm/");
+        let registry = site.url("/npm/");
         let host_path = registry
             .split_once("://")
             .map_or(registry.as_str(), |(_, r)| r);
@@ -113,5 +90,31 @@ impl PackageFormat for Npm {
                 body: format!("npm install {spec}"),
             },
         ]
+    }
+}
+
+impl PackageFormat for Npm {
+    fn router(&self) -> Router<AppState> {
+        let cache = std::sync::Arc::clone(&self.packuments);
+        let dispatch = move |state, caller, request| {
+            handlers::dispatch(std::sync::Arc::clone(&cache), state, caller, request)
+        };
+        Router::new()
+            .route("/npm", any(dispatch.clone()))
+            .route("/npm/", any(dispatch.clone()))
+            .route("/npm/{*path}", any(dispatch))
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

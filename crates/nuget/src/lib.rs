@@ -14,26 +14,22 @@ mod package;
 mod version;
 
 use axum::Router;
-use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{Snippet, VersionStatus};
+use entrepot_core::{Lifecycle, Package, PackageType, Version};
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
-use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::site::Site;
 
 /// The NuGet format, registered by the server binary.
 pub struct NuGet;
 
-impl PackageFormat for NuGet {
+impl FormatSpec for NuGet {
     fn package_type(&self) -> PackageType {
         PackageType::Nuget
     }
 
     fn display_name(&self) -> &'static str {
         "NuGet"
-    }
-
-    fn router(&self) -> Router<AppState> {
-        owner_routes("nuget", handlers::handle)
     }
 
     fn full_name(&self, package: &Package) -> String {
@@ -49,35 +45,21 @@ impl PackageFormat for NuGet {
             .map_or_else(|| package.name.clone(), str::to_owned)
     }
 
-    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
-        (version.metadata.get("listed") == Some(&serde_json::Value::Bool(false))).then_some(
-            VersionStatus {
-                label: "unlisted",
-                detail: None,
-            },
-        )
-    }
-
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
+    fn lifecycle(&self, version: &Version) -> Lifecycle {
+        if version.metadata.get("listed") == Some(&serde_json::Value::Bool(false)) {
+            Lifecycle::Unlisted { reason: None }
+        } else {
+            Lifecycle::Available
+        }
     }
 
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let source = config.url(&format!("/nuget/{}/index.json", package.owner_login));
+        let source = site.url(&format!("/nuget/{}/index.json", package.owner_login));
         let id = version
             .and_then(|v| v.metadata.get("nuspec"))
             .and_then(|n| n.get("id"))
@@ -114,5 +96,24 @@ impl PackageFormat for NuGet {
                 body: format!("<PackageReference Include=\"{id}\"{reference} />"),
             },
         ]
+    }
+}
+
+impl PackageFormat for NuGet {
+    fn router(&self) -> Router<AppState> {
+        owner_routes("nuget", handlers::handle)
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

@@ -23,10 +23,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use entrepot_core::{Action, Actor, Package, PackageType, Version, authorize};
-use entrepot_http::format::Snippet;
-use entrepot_http::state::HttpConfig;
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::ServiceError;
+use entrepot_service::site::Site;
 use tokio::sync::OnceCell;
 
 pub use endpoint::Endpoint;
@@ -39,7 +39,7 @@ pub struct Containers {
     key: Arc<OnceCell<Vec<u8>>>,
 }
 
-impl PackageFormat for Containers {
+impl FormatSpec for Containers {
     fn package_type(&self) -> PackageType {
         PackageType::Container
     }
@@ -48,6 +48,38 @@ impl PackageFormat for Containers {
         "Container"
     }
 
+    fn full_name(&self, package: &Package) -> String {
+        format!("{}/{}", package.owner_login, package.name)
+    }
+
+    fn rest_tags_key(&self) -> Option<&'static str> {
+        Some("container")
+    }
+
+    fn install_instructions(
+        &self,
+        site: &Site,
+        package: &Package,
+        version: Option<&Version>,
+    ) -> Vec<Snippet> {
+        let reference = match version {
+            Some(v) => format!("@{}", v.name),
+            None => ":latest".to_owned(),
+        };
+        vec![Snippet {
+            title: "Install from the command line".into(),
+            language: "shell".into(),
+            body: format!(
+                "docker pull {}/{}/{}{reference}",
+                site.host(),
+                package.owner_login,
+                package.name
+            ),
+        }]
+    }
+}
+
+impl PackageFormat for Containers {
     fn router(&self) -> Router<AppState> {
         let key = Arc::clone(&self.key);
         let token_key = Arc::clone(&self.key);
@@ -69,14 +101,6 @@ impl PackageFormat for Containers {
             )
     }
 
-    fn full_name(&self, package: &Package) -> String {
-        format!("{}/{}", package.owner_login, package.name)
-    }
-
-    fn rest_tags_key(&self) -> Option<&'static str> {
-        Some("container")
-    }
-
     fn check_indexes(
         &self,
         state: &AppState,
@@ -88,28 +112,6 @@ impl PackageFormat for Containers {
             package.clone(),
             versions.to_vec(),
         ))
-    }
-
-    fn install_instructions(
-        &self,
-        config: &HttpConfig,
-        package: &Package,
-        version: Option<&Version>,
-    ) -> Vec<Snippet> {
-        let reference = match version {
-            Some(v) => format!("@{}", v.name),
-            None => ":latest".to_owned(),
-        };
-        vec![Snippet {
-            title: "Install from the command line".into(),
-            language: "shell".into(),
-            body: format!(
-                "docker pull {}/{}/{}{reference}",
-                config.host(),
-                package.owner_login,
-                package.name
-            ),
-        }]
     }
 }
 

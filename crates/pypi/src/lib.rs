@@ -9,16 +9,16 @@ mod handlers;
 mod pep440;
 
 use axum::Router;
-use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{Snippet, VersionStatus};
+use entrepot_core::{Lifecycle, Package, PackageType, Version};
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
-use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::site::Site;
 
 /// The PyPI format, registered by the server binary.
 pub struct Pypi;
 
-impl PackageFormat for Pypi {
+impl FormatSpec for Pypi {
     fn package_type(&self) -> PackageType {
         PackageType::Pypi
     }
@@ -27,44 +27,23 @@ impl PackageFormat for Pypi {
         "PyPI"
     }
 
-    fn router(&self) -> Router<AppState> {
-        owner_routes("pypi", handlers::handle)
-    }
-
-    fn version_status(&self, version: &Version) -> Option<VersionStatus> {
-        match version.metadata.get("yanked")? {
-            serde_json::Value::String(reason) => Some(VersionStatus {
-                label: "yanked",
-                detail: Some(reason.clone()).filter(|r| !r.is_empty()),
-            }),
-            serde_json::Value::Bool(true) => Some(VersionStatus {
-                label: "yanked",
-                detail: None,
-            }),
-            _ => None,
+    fn lifecycle(&self, version: &Version) -> Lifecycle {
+        match version.metadata.get("yanked") {
+            Some(serde_json::Value::String(reason)) => Lifecycle::Yanked {
+                reason: Some(reason.clone()),
+            },
+            Some(serde_json::Value::Bool(true)) => Lifecycle::Yanked { reason: None },
+            _ => Lifecycle::Available,
         }
-    }
-
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
     }
 
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let index = config.url(&format!("/pypi/{}/simple/", package.owner_login));
+        let index = site.url(&format!("/pypi/{}/simple/", package.owner_login));
         let display = version
             .and_then(|v| v.metadata.get("name"))
             .and_then(|n| n.as_str())
@@ -85,9 +64,28 @@ impl PackageFormat for Pypi {
                 language: "shell".into(),
                 body: format!(
                     "twine upload --repository-url {} -u __token__ -p TOKEN dist/*",
-                    config.url(&format!("/pypi/{}/", package.owner_login))
+                    site.url(&format!("/pypi/{}/", package.owner_login))
                 ),
             },
         ]
+    }
+}
+
+impl PackageFormat for Pypi {
+    fn router(&self) -> Router<AppState> {
+        owner_routes("pypi", handlers::handle)
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::Snippet;
+use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
-use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::site::Site;
 
 /// The RubyGems format, registered by the server binary.
 #[derive(Default)]
@@ -29,7 +29,7 @@ pub struct RubyGems {
     indexes: Arc<handlers::Indexes>,
 }
 
-impl PackageFormat for RubyGems {
+impl FormatSpec for RubyGems {
     fn package_type(&self) -> PackageType {
         PackageType::Rubygems
     }
@@ -38,33 +38,13 @@ impl PackageFormat for RubyGems {
         "RubyGems"
     }
 
-    fn router(&self) -> Router<AppState> {
-        let indexes = Arc::clone(&self.indexes);
-        owner_routes("rubygems", move |state, caller, request| {
-            handlers::handle(state, Arc::clone(&indexes), caller, request)
-        })
-    }
-
-    fn check_indexes(
-        &self,
-        state: &AppState,
-        package: &Package,
-        versions: &[Version],
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
-        Box::pin(fsck::check(
-            state.clone(),
-            package.clone(),
-            versions.to_vec(),
-        ))
-    }
-
     fn install_instructions(
         &self,
-        config: &HttpConfig,
+        site: &Site,
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let source = config.url(&format!("/rubygems/{}/", package.owner_login));
+        let source = site.url(&format!("/rubygems/{}/", package.owner_login));
         let pin = version
             .and_then(|v| v.metadata.get("version").and_then(|n| n.as_str()))
             .map(str::to_owned);
@@ -95,5 +75,27 @@ impl PackageFormat for RubyGems {
                 body: format!("bundle config set --global {source} USER:TOKEN"),
             },
         ]
+    }
+}
+
+impl PackageFormat for RubyGems {
+    fn router(&self) -> Router<AppState> {
+        let indexes = Arc::clone(&self.indexes);
+        owner_routes("rubygems", move |state, caller, request| {
+            handlers::handle(state, Arc::clone(&indexes), caller, request)
+        })
+    }
+
+    fn check_indexes(
+        &self,
+        state: &AppState,
+        package: &Package,
+        versions: &[Version],
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<String>>> {
+        Box::pin(fsck::check(
+            state.clone(),
+            package.clone(),
+            versions.to_vec(),
+        ))
     }
 }

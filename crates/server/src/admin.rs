@@ -250,15 +250,16 @@ async fn fsck(
     upload_age: std::time::Duration,
 ) -> anyhow::Result<()> {
     let registry = config.open_registry(true).await?;
-    let state = crate::serve::app_state(config, registry.clone());
-    let check = |package: &entrepot_core::Package, versions: &[entrepot_core::Version]| match state
-        .format(package.package_type)
-    {
-        Some(format) => format.check_indexes(&state, package, versions),
-        None => {
-            Box::pin(std::future::ready(Ok(Vec::new()))) as futures::future::BoxFuture<'static, _>
-        }
-    };
+    let application = crate::serve::Application::new(config, registry);
+    let registry = application.state.registry.clone();
+    let check =
+        |package: &entrepot_core::Package, versions: &[entrepot_core::Version]| match application
+            .format(package.package_type)
+        {
+            Some(format) => format.check_indexes(&application.state, package, versions),
+            None => Box::pin(std::future::ready(Ok(Vec::new())))
+                as futures::future::BoxFuture<'static, _>,
+        };
     let options = entrepot_service::fsck::FsckOptions {
         repair,
         verify_digests: !skip_digests,

@@ -64,8 +64,8 @@ fn harness() -> &'static Harness {
                 .create_token("alice", scopes, None, None)
                 .await
                 .expect("a token");
-            let state = crate::serve::app_state(&config, registry);
-            (crate::serve::app(&state), issued.secret)
+            let application = crate::serve::Application::new(&config, registry);
+            (application.router(), issued.secret)
         });
         Harness {
             runtime,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use entrepot_http::state::HttpConfig;
 use entrepot_http::{AppState, PackageFormat};
+use entrepot_service::format::{Catalog, FormatSpec};
+use entrepot_service::site::Site;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
@@ -37,30 +39,56 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
     ]
 }
 
-/// The state handlers (and `admin fsck`'s index checks) work on.
-pub fn app_state(config: &Config, registry: entrepot_service::Registry) -> AppState {
-    AppState::new(
-        registry,
-        HttpConfig {
-            base_url: config.base_url.clone(),
-            api_rate_limit: config.api_rate_limit,
-            upload_idle_timeout: config.upload_idle_timeout,
-            trusted_proxies: config.trusted_proxies.clone(),
-        },
-        formats(config),
-    )
+/// The application the binary serves: the state every handler shares and
+/// the formats whose routes it mounts.
+pub struct Application {
+    pub state: AppState,
+    pub formats: Vec<Arc<dyn PackageFormat>>,
 }
 
-/// Every route: the formats', the REST API's, OSV's and the web pages'.
-pub fn app(state: &AppState) -> axum::Router {
-    entrepot_http::build_app(
-        state.clone(),
-        vec![
-            entrepot_api::router(state),
-            entrepot_api::osv::router(),
-            entrepot_web::router(),
-        ],
-    )
+impl Application {
+    /// The application over `registry`, which learns here, once, the
+    /// formats served and the public URL.
+    pub fn new(config: &Config, registry: entrepot_service::Registry) -> Self {
+        let formats = formats(config);
+        let site = Site::new(config.base_url.clone());
+        let specs = formats
+            .iter()
+            .map(|f| Arc::clone(f) as Arc<dyn FormatSpec>)
+            .collect();
+        let registry = registry.with_catalog(Catalog::new(site.clone(), specs));
+        let state = AppState::new(
+            registry,
+            HttpConfig {
+                site,
+                api_rate_limit: config.api_rate_limit,
+                upload_idle_timeout: config.upload_idle_timeout,
+                trusted_proxies: config.trusted_proxies.clone(),
+            },
+        );
+        Application { state, formats }
+    }
+
+    /// The HTTP part of the format serving `package_type`.
+    pub fn format(&self, package_type: entrepot_core::PackageType) -> Option<&dyn PackageFormat> {
+        self.formats
+            .iter()
+            .find(|f| f.package_type() == package_type)
+            .map(AsRef::as_ref)
+    }
+
+    /// Every route: the formats', the REST API's, OSV's and the web pages'.
+    pub fn router(&self) -> axum::Router {
+        entrepot_http::build_app(
+            self.state.clone(),
+            &self.formats,
+            vec![
+                entrepot_api::router(&self.state),
+                entrepot_api::osv::router(),
+                entrepot_web::router(),
+            ],
+        )
+    }
 }
 
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
@@ -78,8 +106,9 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         );
         println!("{}", issued.secret);
     }
-    let state = app_state(&config, registry);
-    let app = app(&state);
+    let application = Application::new(&config, registry);
+    let app = application.router();
+    let state = application.state;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;

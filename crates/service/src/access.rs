@@ -141,4 +141,77 @@ impl Registry {
             Err(_) => Ok(false),
         }
     }
+
+    /// Whether `actor` may do `action` in `owner`'s namespace of
+    /// `package_type` (and `repository`'s, for formats scoped to one),
+    /// where no package of that name exists yet: publishing there creates
+    /// one, so `Publish` is checked as `Create`.
+    pub async fn authorize_namespace(
+        &self,
+        actor: &Actor,
+        owner: &Account,
+        package_type: PackageType,
+        repository: Option<&Repository>,
+        action: Action,
+    ) -> ServiceResult<()> {
+        let facts = self
+            .namespace_facts(actor, owner, package_type, repository)
+            .await?;
+        let action = if action == Action::Publish {
+            Action::Create
+        } else {
+            action
+        };
+        Ok(authorize(&self.policy, actor, action, &facts)?)
+    }
+
+    /// Where a publication of `name` by `actor` would land: an existing
+    /// package they may publish to, a new one they may create, or a name
+    /// taken by a package they may not see (while they may create names
+    /// here). Refusals come as errors, with the answer a caller who may
+    /// not see the namespace gets.
+    pub async fn publish_target(
+        &self,
+        actor: &Actor,
+        owner: &Account,
+        package_type: PackageType,
+        name: &str,
+        repository: Option<&Repository>,
+    ) -> ServiceResult<PublishTarget> {
+        let Some(existing) = self
+            .meta
+            .package(owner.id, package_type, name, false)
+            .await?
+        else {
+            self.authorize_namespace(actor, owner, package_type, repository, Action::Create)
+                .await?;
+            return Ok(PublishTarget::New);
+        };
+        match self
+            .authorize_package(actor, Action::Publish, &existing)
+            .await
+        {
+            Ok(()) => Ok(PublishTarget::Existing(existing)),
+            Err(ServiceError::NotFound(_)) => {
+                self.authorize_namespace(actor, owner, package_type, repository, Action::Create)
+                    .await?;
+                Ok(PublishTarget::Hidden)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Where a publication would land (`Registry::publish_target`).
+#[derive(Debug, Clone)]
+pub enum PublishTarget {
+    /// A package the caller may publish to.
+    Existing(Package),
+    /// No package has the name; the caller may create it.
+    New,
+    /// The name belongs to a package the caller may not see. Publishing
+    /// answers as if the name were new and refused, so that the package's
+    /// existence is not confirmed; a format whose names are global may
+    /// say the name is taken.
+    Hidden,
 }

@@ -56,6 +56,40 @@ impl Registry {
         })
     }
 
+    /// The user or organization named `login`, if there is one.
+    pub async fn account_by_login(&self, login: &str) -> ServiceResult<Option<Account>> {
+        Ok(self.meta.account_by_login(login).await?)
+    }
+
+    pub async fn account_by_id(&self, id: entrepot_core::Id) -> ServiceResult<Option<Account>> {
+        Ok(self.meta.account_by_id(id).await?)
+    }
+
+    /// `user`'s role in the organization `org`, if a member.
+    pub async fn org_role(
+        &self,
+        org: entrepot_core::Id,
+        user: entrepot_core::Id,
+    ) -> ServiceResult<Option<OrgRole>> {
+        Ok(self.meta.org_role(org, user).await?)
+    }
+
+    /// `owner`'s repository called `name`, if there is one.
+    pub async fn repository_of(
+        &self,
+        owner: entrepot_core::Id,
+        name: &str,
+    ) -> ServiceResult<Option<Repository>> {
+        Ok(self.meta.repository(owner, name).await?)
+    }
+
+    pub async fn repository_by_id(
+        &self,
+        id: entrepot_core::Id,
+    ) -> ServiceResult<Option<Repository>> {
+        Ok(self.meta.repository_by_id(id).await?)
+    }
+
     pub(crate) async fn user(&self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::User {

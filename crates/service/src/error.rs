@@ -38,6 +38,18 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// What a caller who may not see a thing is told: an anonymous caller
+    /// is asked to sign in (401 with the protocol's challenge), a signed-in
+    /// one hears that it does not exist (404), so that a private name is
+    /// never confirmed to someone who may not see it. Every protocol's
+    /// "missing or hidden" answer comes from here.
+    pub fn unseen(actor: &entrepot_core::Actor, what: impl Into<String>) -> Self {
+        match actor {
+            entrepot_core::Actor::Anonymous => ServiceError::Unauthenticated,
+            entrepot_core::Actor::User { .. } => ServiceError::NotFound(what.into()),
+        }
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         ServiceError::NotFound(what.into())
     }

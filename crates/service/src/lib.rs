@@ -7,15 +7,19 @@ pub mod access;
 pub mod accounts;
 pub mod advisories;
 pub mod auth;
+mod blobs;
+mod browse;
 pub mod delivery;
 pub mod error;
 pub mod files;
+pub mod format;
 pub mod fsck;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
 pub mod sessions;
 pub mod settings;
+pub mod site;
 pub mod throttle;
 pub mod webhooks;
 
@@ -82,6 +86,8 @@ pub struct Registry {
     pub outbound: Arc<outbound::Outbound>,
     /// Blobs recently stored by uploads, which a refused twin must not take.
     holds: Arc<packages::Holds>,
+    /// The formats served and the public URL, for naming and linking.
+    catalog: Arc<format::Catalog>,
 }
 
 impl Registry {
@@ -102,6 +108,21 @@ impl Registry {
             webhooks: Arc::default(),
             outbound: Arc::default(),
             holds: Arc::default(),
+            catalog: Arc::default(),
         }
+    }
+
+    /// The registry serving `catalog`'s formats at its URL; set once, as
+    /// the registry is built, before anything shares it.
+    #[must_use]
+    pub fn with_catalog(mut self, catalog: format::Catalog) -> Self {
+        self.catalog = Arc::new(catalog);
+        self
+    }
+
+    /// The formats served and the public URL.
+    #[must_use]
+    pub fn catalog(&self) -> &format::Catalog {
+        &self.catalog
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use entrepot_core::{
-    Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility, authorize,
+    Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility,
 };
 use entrepot_store::{
     BlobInfo, ByteStream, Expected, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate,
@@ -193,31 +193,26 @@ impl Registry {
             return Err(ServiceError::Unauthenticated);
         };
         let owner = self.account(&p.owner).await?;
-        let package = match self
-            .meta
-            .package(owner.id, p.package_type, &p.name, false)
-            .await?
-        {
-            Some(existing) => {
-                match self
-                    .authorize_package(actor, Action::Publish, &existing)
-                    .await
-                {
-                    Ok(()) => existing,
-                    // Who may not create a name here gets the answer a new
-                    // name would get, so that publishing does not tell them
-                    // whether a private package exists.
-                    Err(ServiceError::NotFound(hidden)) => {
-                        let facts = self
-                            .namespace_facts(actor, &owner, p.package_type, p.repository.as_ref())
-                            .await?;
-                        authorize(&self.policy, actor, Action::Create, &facts)?;
-                        return Err(ServiceError::NotFound(hidden));
-                    }
-                    Err(e) => return Err(e),
-                }
+        let target = self
+            .publish_target(
+                actor,
+                &owner,
+                p.package_type,
+                &p.name,
+                p.repository.as_ref(),
+            )
+            .await?;
+        let package = match target {
+            crate::access::PublishTarget::Existing(existing) => existing,
+            // Who may create names here but not see this package hears
+            // what a new name would get: publishing does not tell them
+            // that a private package exists.
+            crate::access::PublishTarget::Hidden => {
+                return Err(ServiceError::NotFound("Not Found".into()));
             }
-            None => self.create_package(actor, user_id, &owner, p).await?,
+            crate::access::PublishTarget::New => {
+                self.create_package(actor, user_id, &owner, p).await?
+            }
         };
         Ok((user_id, owner, package))
     }
@@ -260,6 +255,8 @@ impl Registry {
         Ok(self.meta.update_package(package.id, update, at).await?)
     }
 
+    /// Creates the package `p` names; `publish_target` has found that the
+    /// actor may.
     pub(crate) async fn create_package(
         &self,
         actor: &Actor,
@@ -267,10 +264,6 @@ impl Registry {
         owner: &entrepot_core::Account,
         p: &Publication,
     ) -> ServiceResult<Package> {
-        let facts = self
-            .namespace_facts(actor, owner, p.package_type, p.repository.as_ref())
-            .await?;
-        authorize(&self.policy, actor, Action::Create, &facts)?;
         if let Some(old) = self
             .meta
             .package(owner.id, p.package_type, &p.name, true)

@@ -9,7 +9,7 @@
 //! not manage answer as missing (401 to anonymous callers).
 
 use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -24,6 +24,7 @@ use entrepot_store::{NewDelivery, NewHook, NewNotification};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+use crate::format::Catalog;
 use crate::{Registry, ServiceError, ServiceResult};
 
 /// How the worker sends: the first retry's delay (doubled after each
@@ -43,40 +44,11 @@ impl Default for HookSettings {
     }
 }
 
-/// What the service cannot know alone about how clients see a package:
-/// the server's public URL and each format's naming. The HTTP layer, which
-/// knows the formats, supplies it; payloads are built when the event
-/// happens, so this is asked then.
-pub trait Links: Send + Sync {
-    /// `path` (starting with `/`) under the server's public URL.
-    fn url(&self, path: &str) -> String;
-    /// The name clients know the package by (npm: `@owner/name`).
-    fn client_name(&self, package: &Package) -> String;
-    /// The command that installs this version, if the format has one.
-    fn installation_command(&self, package: &Package, version: &Version) -> Option<String>;
-}
-
-/// Until the HTTP layer installs its own: stored names on a local URL.
-struct BareLinks;
-
-impl Links for BareLinks {
-    fn url(&self, path: &str) -> String {
-        format!("http://localhost{path}")
-    }
-    fn client_name(&self, package: &Package) -> String {
-        package.name.clone()
-    }
-    fn installation_command(&self, _: &Package, _: &Version) -> Option<String> {
-        None
-    }
-}
-
-/// The webhook machinery a `Registry` carries: settings, links, and the
+/// The webhook machinery a `Registry` carries: settings and the
 /// bell that wakes the worker when something is enqueued.
 pub struct Webhooks {
     wake: Notify,
     settings: RwLock<HookSettings>,
-    links: RwLock<Arc<dyn Links>>,
 }
 
 impl Default for Webhooks {
@@ -84,7 +56,6 @@ impl Default for Webhooks {
         Webhooks {
             wake: Notify::new(),
             settings: RwLock::new(HookSettings::default()),
-            links: RwLock::new(Arc::new(BareLinks)),
         }
     }
 }
@@ -96,14 +67,6 @@ impl Webhooks {
 
     pub fn settings(&self) -> HookSettings {
         *self.settings.read().expect("settings lock")
-    }
-
-    pub fn set_links(&self, links: Arc<dyn Links>) {
-        *self.links.write().expect("links lock") = links;
-    }
-
-    pub fn links(&self) -> Arc<dyn Links> {
-        self.links.read().expect("links lock").clone()
     }
 
     /// Tells the worker there is something to send.
@@ -487,7 +450,7 @@ impl Registry {
         package: Option<&Package>,
         hook: &Hook,
     ) -> ServiceResult<Delivery> {
-        let links = self.webhooks.links();
+        let catalog = self.catalog();
         let hook_type = match (package, owner.kind) {
             (Some(_), _) => "Package",
             (None, AccountKind::Organization) => "Organization",
@@ -516,7 +479,7 @@ impl Registry {
         } else {
             "sender"
         };
-        payload[key] = account_json(links.as_ref(), owner);
+        payload[key] = account_json(catalog, owner);
         let queued = self
             .meta
             .enqueue_deliveries(&[NewDelivery {
@@ -608,8 +571,7 @@ impl Registry {
         package: &Package,
         version: &Version,
     ) -> ServiceResult<PackageBody> {
-        let links = self.webhooks.links();
-        let links = links.as_ref();
+        let catalog = self.catalog();
         let owner = self
             .meta
             .account_by_id(package.owner_id)
@@ -620,22 +582,22 @@ impl Registry {
             None => None,
         };
         let files = self.meta.files(version.id).await?;
-        let name = links.client_name(package);
+        let name = catalog.client_name(package);
         let segment = match owner.kind {
             AccountKind::Organization => "orgs",
             AccountKind::User => "users",
         };
-        let html = links.url(&format!(
+        let html = catalog.url(&format!(
             "/{segment}/{}/packages/{}/package/{}",
             owner.login, package.package_type, package.name
         ));
-        let api = links.url(&format!(
+        let api = catalog.url(&format!(
             "/api/v3/{segment}/{}/packages/{}/{}",
             owner.login, package.package_type, package.name
         ));
         let version_url = format!("{html}?version={}", version.name);
-        let author = sender.as_ref().map(|a| account_json(links, a));
-        let package_files = files_json(links, &files);
+        let author = sender.as_ref().map(|a| account_json(catalog, a));
+        let package_files = files_json(catalog, &files);
         let description = package.description.clone().unwrap_or_default();
         let package_json = json!({
             "id": package.id,
@@ -647,7 +609,7 @@ impl Registry {
             "html_url": html,
             "created_at": iso(&package.created_at),
             "updated_at": iso(&package.updated_at),
-            "owner": account_json(links, &owner),
+            "owner": account_json(catalog, &owner),
             "package_version": {
                 "id": version.id,
                 "version": version.name,
@@ -664,15 +626,15 @@ impl Registry {
                 "metadata": [],
                 "package_files": package_files,
                 "author": author,
-                "installation_command": links.installation_command(package, version).unwrap_or_default(),
+                "installation_command": catalog.installation_command(package, version).unwrap_or_default(),
                 "package_url": api,
                 "prerelease": version.name.contains('-'),
             },
             "registry": {
-                "about_url": links.url("/"),
+                "about_url": catalog.url("/"),
                 "name": format!("{} registry", package.package_type),
                 "type": package.package_type.as_str(),
-                "url": links.url(&format!("/{}", package.package_type)),
+                "url": catalog.url(&format!("/{}", package.package_type)),
                 "vendor": "Entrepot",
             },
         });
@@ -680,10 +642,10 @@ impl Registry {
             "sender".to_owned(),
             sender
                 .as_ref()
-                .map_or(Value::Null, |a| account_json(links, a)),
+                .map_or(Value::Null, |a| account_json(catalog, a)),
         )];
         if owner.kind == AccountKind::Organization {
-            context.push(("organization".to_owned(), org_json(links, &owner)));
+            context.push(("organization".to_owned(), org_json(catalog, &owner)));
         }
         if let Some(repo) = match package.repository_id {
             Some(id) => self.meta.repository_by_id(id).await?,
@@ -691,7 +653,7 @@ impl Registry {
         } {
             context.push((
                 "repository".to_owned(),
-                repository_json(links, &repo, &owner),
+                repository_json(catalog, &repo, &owner),
             ));
         }
         Ok(PackageBody {
@@ -725,8 +687,7 @@ impl Registry {
         package: &Package,
         action: &str,
     ) -> ServiceResult<()> {
-        let links = self.webhooks.links();
-        let links = links.as_ref();
+        let catalog = self.catalog();
         let public = self
             .package_facts(&Actor::Anonymous, package)
             .await?
@@ -764,12 +725,12 @@ impl Registry {
         let mut seen = HashSet::new();
         hook_owners.retain(|o| seen.insert(*o));
         let at = Utc::now();
-        let name = links.client_name(package);
+        let name = catalog.client_name(package);
         let title = match action {
             "withdrawn" => format!("Advisory withdrawn for {name}: {}", advisory.summary),
             _ => format!("Security advisory for {name}: {}", advisory.summary),
         };
-        let url = links.url(&format!("/advisories/{}", advisory.ghsa_id));
+        let url = catalog.url(&format!("/advisories/{}", advisory.ghsa_id));
         let notifications: Vec<NewNotification> = users
             .iter()
             .map(|&user_id| NewNotification {
@@ -787,7 +748,7 @@ impl Registry {
         }
         let payload = json!({
             "action": action,
-            "security_advisory": advisory_json(links, advisory, &name),
+            "security_advisory": advisory_json(catalog, advisory, &name),
         })
         .to_string();
         let mut deliveries = Vec::new();
@@ -821,12 +782,12 @@ struct PackageBody {
 }
 
 /// The `package_files` of a payload's `package_version`.
-fn files_json(links: &dyn Links, files: &[entrepot_core::PackageFile]) -> Vec<Value> {
+fn files_json(catalog: &Catalog, files: &[entrepot_core::PackageFile]) -> Vec<Value> {
     files
         .iter()
         .map(|f| {
             json!({
-                "download_url": links.url(&format!("/api/v3/package-files/{}", f.id)),
+                "download_url": catalog.url(&format!("/api/v3/package-files/{}", f.id)),
                 "id": f.id,
                 "name": f.name,
                 "sha256": f.sha256,
@@ -843,22 +804,22 @@ fn files_json(links: &dyn Links, files: &[entrepot_core::PackageFile]) -> Vec<Va
 }
 
 /// The connected repository, as a payload's `repository`.
-fn repository_json(links: &dyn Links, repo: &entrepot_core::Repository, owner: &Account) -> Value {
+fn repository_json(catalog: &Catalog, repo: &entrepot_core::Repository, owner: &Account) -> Value {
     json!({
         "id": repo.id,
         "name": repo.name,
         "full_name": repo.full_name(),
         "private": repo.visibility != Visibility::Public,
         "visibility": repo.visibility.as_str(),
-        "owner": account_json(links, owner),
-        "html_url": links.url(&format!("/{}", repo.full_name())),
-        "url": links.url(&format!("/api/v3/repos/{}", repo.full_name())),
+        "owner": account_json(catalog, owner),
+        "html_url": catalog.url(&format!("/{}", repo.full_name())),
+        "url": catalog.url(&format!("/api/v3/repos/{}", repo.full_name())),
         "description": repo.description,
     })
 }
 
 /// GitHub's `simple-user`, as far as payloads need it.
-fn account_json(links: &dyn Links, a: &Account) -> Value {
+fn account_json(catalog: &Catalog, a: &Account) -> Value {
     let kind = match a.kind {
         AccountKind::User => "User",
         AccountKind::Organization => "Organization",
@@ -867,18 +828,18 @@ fn account_json(links: &dyn Links, a: &Account) -> Value {
         "login": a.login,
         "id": a.id,
         "node_id": format!("U_{}", a.id),
-        "avatar_url": links.url(&format!("/avatars/{}", a.login)),
+        "avatar_url": catalog.url(&format!("/avatars/{}", a.login)),
         "gravatar_id": "",
-        "url": links.url(&format!("/api/v3/users/{}", a.login)),
-        "html_url": links.url(&format!("/{}", a.login)),
+        "url": catalog.url(&format!("/api/v3/users/{}", a.login)),
+        "html_url": catalog.url(&format!("/{}", a.login)),
         "type": kind,
         "site_admin": a.site_admin,
     })
 }
 
 /// GitHub's `organization-simple`.
-fn org_json(links: &dyn Links, a: &Account) -> Value {
-    let api = links.url(&format!("/api/v3/orgs/{}", a.login));
+fn org_json(catalog: &Catalog, a: &Account) -> Value {
+    let api = catalog.url(&format!("/api/v3/orgs/{}", a.login));
     json!({
         "login": a.login,
         "id": a.id,
@@ -887,13 +848,13 @@ fn org_json(links: &dyn Links, a: &Account) -> Value {
         "repos_url": format!("{api}/repos"),
         "hooks_url": format!("{api}/hooks"),
         "members_url": format!("{api}/members{{/member}}"),
-        "avatar_url": links.url(&format!("/avatars/{}", a.login)),
+        "avatar_url": catalog.url(&format!("/avatars/{}", a.login)),
         "description": null,
     })
 }
 
 /// The `security_advisory` object of GitHub's webhook payload.
-fn advisory_json(links: &dyn Links, a: &Advisory, package_name: &str) -> Value {
+fn advisory_json(catalog: &Catalog, a: &Advisory, package_name: &str) -> Value {
     let mut identifiers = vec![json!({"type": "GHSA", "value": a.ghsa_id})];
     if let Some(cve) = &a.cve_id {
         identifiers.push(json!({"type": "CVE", "value": cve}));
@@ -920,8 +881,8 @@ fn advisory_json(links: &dyn Links, a: &Advisory, package_name: &str) -> Value {
         "description": a.description,
         "severity": a.severity.map(entrepot_core::Severity::as_str),
         "identifiers": identifiers,
-        "references": [{"url": links.url(&format!("/advisories/{}", a.ghsa_id))}],
-        "html_url": links.url(&format!("/advisories/{}", a.ghsa_id)),
+        "references": [{"url": catalog.url(&format!("/advisories/{}", a.ghsa_id))}],
+        "html_url": catalog.url(&format!("/advisories/{}", a.ghsa_id)),
         "published_at": a.published_at.as_ref().map(iso),
         "updated_at": iso(&a.updated_at),
         "withdrawn_at": a.withdrawn_at.as_ref().map(iso),

@@ -353,7 +353,9 @@ async fn render_package(
             .collect()
     };
     let format = state.format(package.package_type);
-    let status_of = |v: &entrepot_core::Version| format.and_then(|f| f.version_status(v));
+    let status_of = |v: &entrepot_core::Version| {
+        format.map_or(entrepot_core::Lifecycle::Available, |f| f.lifecycle(v))
+    };
     let version_ctx = match selected {
         Some(v) => {
             let files: Vec<FileRow> = meta
@@ -372,8 +374,8 @@ async fn render_package(
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
                 tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
-                status => status_of(v).map(|st| st.label),
-                status_detail => status_of(v).and_then(|st| st.detail),
+                status => status_of(v).label(),
+                status_detail => status_of(v).reason(),
                 advisories => affecting(v),
                 files => files,
             })
@@ -382,7 +384,7 @@ async fn render_package(
     };
     let install = state
         .format(package.package_type)
-        .map(|f| f.install_instructions(&state.config, &package, selected))
+        .map(|f| f.install_instructions(&state.config.site, &package, selected))
         .unwrap_or_default()
         .into_iter()
         .map(|s| context! { title => s.title, language => s.language, body => s.body })
@@ -432,7 +434,7 @@ async fn render_package(
             published: day(&v.created_at),
             published_iso: v.created_at.to_rfc3339(),
             publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
-            status: status_of(v).map(|st| st.label),
+            status: status_of(v).label(),
             vulnerable: !affecting(v).is_empty(),
         })
         .collect();

@@ -115,7 +115,7 @@ impl FromRequestParts<AppState> for Viewer {
 /// A `Set-Cookie` value for this server: `Secure` when it is served over
 /// https; `max_age` 0 deletes the cookie.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.base_url.scheme() == "https" {
+    let secure = if state.config.site.is_https() {
         "; Secure"
     } else {
         ""
