@@ -6,9 +6,11 @@ use async_trait::async_trait;
 use entrepot_core::{Delivery, Hook, Id, Notification, Subscription, Timestamp};
 use sqlx::any::AnyRow;
 
-use super::{
-    SqlStore, boolean, int, json_of, json_text, opt_int, opt_text, opt_time, parse, text, time, ts,
+use super::rows::{
+    all_rows, boolean, found, int, json_of, json_text, opt_int, opt_text, opt_time, optional_row,
+    parse, parse_ts, text, time,
 };
+use super::{SqlStore, ts};
 use crate::meta::{DeliveryAttempt, NewDelivery, NewHook, NewNotification, WebhookStore};
 use crate::{StoreError, StoreResult};
 
@@ -106,37 +108,27 @@ impl WebhookStore for SqlStore {
     }
 
     async fn hook(&self, id: Id) -> StoreResult<Option<Hook>> {
-        let row = sqlx::query("SELECT * FROM hooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(hook).transpose()
+        let query = sqlx::query("SELECT * FROM hooks WHERE id = $1").bind(id);
+        optional_row(query, &self.reader, hook).await
     }
 
     async fn hooks(&self, owner: Id, package: Option<Id>) -> StoreResult<Vec<Hook>> {
-        let rows =
-            match package {
-                Some(p) => {
-                    sqlx::query(
-                        "SELECT * FROM hooks WHERE owner_id = $1 AND package_id = $2 ORDER BY id",
-                    )
-                    .bind(owner)
-                    .bind(p)
-                    .fetch_all(&self.reader)
-                    .await?
-                }
-                None => sqlx::query(
-                    "SELECT * FROM hooks WHERE owner_id = $1 AND package_id IS NULL ORDER BY id",
-                )
-                .bind(owner)
-                .fetch_all(&self.reader)
-                .await?,
-            };
-        rows.iter().map(hook).collect()
+        let query = match package {
+            Some(p) => sqlx::query(
+                "SELECT * FROM hooks WHERE owner_id = $1 AND package_id = $2 ORDER BY id",
+            )
+            .bind(owner)
+            .bind(p),
+            None => sqlx::query(
+                "SELECT * FROM hooks WHERE owner_id = $1 AND package_id IS NULL ORDER BY id",
+            )
+            .bind(owner),
+        };
+        all_rows(query, &self.reader, hook).await
     }
 
     async fn update_hook(&self, h: &Hook) -> StoreResult<Hook> {
-        let row = sqlx::query(
+        let query = sqlx::query(
             "UPDATE hooks SET url = $2, secret = $3, content_type = $4, events = $5, active = $6,
                  insecure_ssl = $7, updated_at = $8
              WHERE id = $1 RETURNING *",
@@ -148,12 +140,9 @@ impl WebhookStore for SqlStore {
         .bind(json_text(&h.events)?)
         .bind(h.active)
         .bind(h.insecure_ssl)
-        .bind(ts(&h.updated_at))
-        .fetch_optional(&self.writer)
-        .await?;
-        row.as_ref()
-            .map(hook)
-            .transpose()?
+        .bind(ts(&h.updated_at));
+        optional_row(query, &self.writer, hook)
+            .await?
             .ok_or(StoreError::NotFound)
     }
 
@@ -196,22 +185,17 @@ impl WebhookStore for SqlStore {
     }
 
     async fn delivery(&self, id: Id) -> StoreResult<Option<Delivery>> {
-        let row = sqlx::query("SELECT * FROM hook_deliveries WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(delivery).transpose()
+        let query = sqlx::query("SELECT * FROM hook_deliveries WHERE id = $1").bind(id);
+        optional_row(query, &self.reader, delivery).await
     }
 
     async fn deliveries(&self, hook: Id, limit: u64) -> StoreResult<Vec<Delivery>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT * FROM hook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(hook)
-        .bind(limit as i64)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(delivery).collect()
+        .bind(limit as i64);
+        all_rows(query, &self.reader, delivery).await
     }
 
     async fn claim_deliveries(
@@ -274,10 +258,7 @@ impl WebhookStore for SqlStore {
         .bind(&a.response_body)
         .execute(&self.writer)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(&done)
     }
 
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
@@ -286,7 +267,7 @@ impl WebhookStore for SqlStore {
         )
         .fetch_one(&self.reader)
         .await?;
-        next.as_deref().map(super::parse_ts).transpose()
+        next.as_deref().map(parse_ts).transpose()
     }
 
     async fn subscribe(
@@ -308,29 +289,22 @@ impl WebhookStore for SqlStore {
     }
 
     async fn subscription(&self, id: Id) -> StoreResult<Option<Subscription>> {
-        let row = sqlx::query("SELECT * FROM subscriptions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(subscription).transpose()
+        let query = sqlx::query("SELECT * FROM subscriptions WHERE id = $1").bind(id);
+        optional_row(query, &self.reader, subscription).await
     }
 
     async fn subscriptions(&self, account: Id) -> StoreResult<Vec<Subscription>> {
-        let rows = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
-            .bind(account)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(subscription).collect()
+        let query = sqlx::query("SELECT * FROM subscriptions WHERE account_id = $1 ORDER BY id")
+            .bind(account);
+        all_rows(query, &self.reader, subscription).await
     }
 
     async fn subscriptions_covering(&self, package: Id) -> StoreResult<Vec<Subscription>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT * FROM subscriptions WHERE package_id = $1 OR package_id IS NULL ORDER BY id",
         )
-        .bind(package)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter().map(subscription).collect()
+        .bind(package);
+        all_rows(query, &self.reader, subscription).await
     }
 
     async fn unsubscribe(&self, id: Id) -> StoreResult<bool> {
@@ -379,8 +353,7 @@ impl WebhookStore for SqlStore {
         if unread_only {
             query = query.bind(true);
         }
-        let rows = query.fetch_all(&self.reader).await?;
-        rows.iter().map(notification).collect()
+        all_rows(query, &self.reader, notification).await
     }
 
     async fn mark_notification_read(&self, user: Id, id: Id, at: Timestamp) -> StoreResult<bool> {

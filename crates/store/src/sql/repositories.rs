@@ -1,0 +1,89 @@
+//! `RepositoryStore` in SQL: repositories, named with their owner's login,
+//! and their collaborators.
+
+use async_trait::async_trait;
+use entrepot_core::{Id, Repository, Role};
+use sqlx::AnyPool;
+use sqlx::any::AnyRow;
+
+use super::rows::{int, opt_text, optional_row, parse, text, time};
+use super::{SqlStore, now};
+use crate::meta::{NewRepository, RepositoryStore};
+use crate::{StoreError, StoreResult};
+
+const REPOSITORY_COLUMNS: &str =
+    "r.*, a.login AS owner_login FROM repositories r JOIN accounts a ON a.id = r.owner_id";
+
+fn repository(row: &AnyRow) -> StoreResult<Repository> {
+    Ok(Repository {
+        id: int(row, "id")?,
+        owner_id: int(row, "owner_id")?,
+        owner_login: text(row, "owner_login")?,
+        name: text(row, "name")?,
+        visibility: parse(row, "visibility")?,
+        description: opt_text(row, "description")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+impl SqlStore {
+    async fn repository_on(&self, pool: &AnyPool, id: Id) -> StoreResult<Option<Repository>> {
+        let sql = format!("SELECT {REPOSITORY_COLUMNS} WHERE r.id = $1");
+        optional_row(sqlx::query(&sql).bind(id), pool, repository).await
+    }
+}
+
+#[async_trait]
+impl RepositoryStore for SqlStore {
+    async fn create_repository(&self, repo: NewRepository) -> StoreResult<Repository> {
+        let at = now();
+        let id: Id = sqlx::query_scalar(
+            "INSERT INTO repositories (owner_id, name, visibility, description, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(repo.owner_id)
+        .bind(&repo.name)
+        .bind(repo.visibility.as_str())
+        .bind(&repo.description)
+        .bind(&at)
+        .fetch_one(&self.writer)
+        .await?;
+        self.repository_on(&self.writer, id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn repository(&self, owner: Id, name: &str) -> StoreResult<Option<Repository>> {
+        let sql = format!(
+            "SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = $1 AND lower(r.name) = lower($2)"
+        );
+        let query = sqlx::query(&sql).bind(owner).bind(name);
+        optional_row(query, &self.reader, repository).await
+    }
+
+    async fn repository_by_id(&self, id: Id) -> StoreResult<Option<Repository>> {
+        self.repository_on(&self.reader, id).await
+    }
+
+    async fn set_collaborator(&self, repo: Id, user: Id, role: Role) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO repo_collaborators (repo_id, user_id, role) VALUES ($1, $2, $3)
+             ON CONFLICT (repo_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(repo)
+        .bind(user)
+        .bind(role.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn collaborator_role(&self, repo: Id, user: Id) -> StoreResult<Option<Role>> {
+        let query =
+            sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = $1 AND user_id = $2")
+                .bind(repo)
+                .bind(user);
+        optional_row(query, &self.reader, |r| parse(r, "role")).await
+    }
+}

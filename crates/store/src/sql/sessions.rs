@@ -1,0 +1,130 @@
+//! `SessionStore` in SQL: web sessions, found by the hash of their cookie,
+//! and the password throttle's windows of attempts per key.
+
+use async_trait::async_trait;
+use entrepot_core::Timestamp;
+use sqlx::any::AnyRow;
+
+use super::rows::{all_rows, int, optional_row, text, time};
+use super::{SqlStore, ts};
+use crate::StoreResult;
+use crate::meta::{SessionStore, Throttle, WebSession};
+
+/// The `attempts` and `window_start` columns of `auth_throttle`.
+fn throttle(row: &AnyRow) -> StoreResult<Throttle> {
+    Ok(Throttle {
+        attempts: int(row, "attempts")?,
+        window_start: time(row, "window_start")?,
+    })
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(&self, hash: &str, session: &WebSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO web_sessions (hash, user_id, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(hash)
+        .bind(session.user_id)
+        .bind(&session.csrf)
+        .bind(ts(&session.created_at))
+        .bind(ts(&session.expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, hash: &str, now: Timestamp) -> StoreResult<Option<WebSession>> {
+        let query = sqlx::query("SELECT * FROM web_sessions WHERE hash = $1 AND expires_at > $2")
+            .bind(hash)
+            .bind(ts(&now));
+        optional_row(query, &self.reader, |r| {
+            Ok(WebSession {
+                user_id: int(r, "user_id")?,
+                csrf: text(r, "csrf")?,
+                created_at: time(r, "created_at")?,
+                expires_at: time(r, "expires_at")?,
+            })
+        })
+        .await
+    }
+
+    async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM web_sessions WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64> {
+        let sessions = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
+            .bind(ts(&now))
+            .execute(&self.writer)
+            .await?;
+        let windows = sqlx::query("DELETE FROM auth_throttle WHERE window_start < $1")
+            .bind(ts(&windows_before))
+            .execute(&self.writer)
+            .await?;
+        Ok(sessions.rows_affected() + windows.rows_affected())
+    }
+
+    async fn count_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_after: Timestamp,
+    ) -> StoreResult<Throttle> {
+        // One statement: the row lock of the upsert orders concurrent
+        // attempts, so each reads the count its own increment made.
+        let row = sqlx::query(
+            "INSERT INTO auth_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                 attempts = CASE WHEN auth_throttle.window_start < $3
+                     THEN 1 ELSE auth_throttle.attempts + 1 END,
+                 window_start = CASE WHEN auth_throttle.window_start < $3
+                     THEN excluded.window_start ELSE auth_throttle.window_start END
+             RETURNING attempts, window_start",
+        )
+        .bind(key)
+        .bind(ts(&now))
+        .bind(ts(&window_after))
+        .fetch_one(&self.writer)
+        .await?;
+        throttle(&row)
+    }
+
+    async fn forgive_attempt(&self, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE auth_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
+        )
+        .bind(key)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn clear_attempts(&self, key: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
+            .bind(key)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn throttled_keys(
+        &self,
+        window_after: Timestamp,
+        at_least: i64,
+    ) -> StoreResult<Vec<(String, Throttle)>> {
+        let query = sqlx::query(
+            "SELECT key, attempts, window_start FROM auth_throttle
+             WHERE window_start >= $1 AND attempts >= $2
+             ORDER BY attempts DESC, key LIMIT 1000",
+        )
+        .bind(ts(&window_after))
+        .bind(at_least);
+        all_rows(query, &self.reader, |r| Ok((text(r, "key")?, throttle(r)?))).await
+    }
+}
