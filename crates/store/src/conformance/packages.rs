@@ -1,0 +1,226 @@
+//! Conformance, packages: one live package per owner, type and name, its
+//! grants, deleting and restoring it, pages and counts, updates, and the
+//! purge job.
+
+use chrono::Utc;
+use entrepot_core::{
+    Account, Package, PackageType, Repository, Role, Timestamp, Version, Visibility,
+};
+
+use crate::StoreError;
+use crate::meta::{MetadataStore, NewPackage, PackageFilter, PackageUpdate};
+
+/// Packages: one live package per owner, type and name; grants per user.
+/// Returns the package and what created it, for the pages to copy.
+pub(super) async fn create_with_roles(
+    store: &dyn MetadataStore,
+    alice: &Account,
+    bob: &Account,
+    repo: &Repository,
+) -> (Package, NewPackage) {
+    let new_package = NewPackage {
+        owner_id: alice.id,
+        package_type: PackageType::Npm,
+        name: "hello".into(),
+        visibility: Visibility::Private,
+        repository_id: Some(repo.id),
+        inherit_access: true,
+        description: Some("greets".into()),
+        readme: None,
+    };
+    let pkg = store.create_package(new_package.clone()).await.unwrap();
+    assert_eq!(pkg.owner_login, "alice");
+    assert!(matches!(
+        store.create_package(new_package.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_package_role(pkg.id, bob.id, Some(Role::Read))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.package_role(pkg.id, bob.id).await.unwrap(),
+        Some(Role::Read)
+    );
+    assert_eq!(
+        store.package_roles(pkg.id).await.unwrap(),
+        vec![(bob.id, Role::Read)]
+    );
+    store.set_package_role(pkg.id, bob.id, None).await.unwrap();
+    assert!(store.package_roles(pkg.id).await.unwrap().is_empty());
+    assert_eq!(store.package_role(pkg.id, bob.id).await.unwrap(), None);
+    (pkg, new_package)
+}
+
+/// A deleted package frees its name; the deleted one is still found for restore.
+pub(super) async fn delete_and_restore(
+    store: &dyn MetadataStore,
+    pkg: &Package,
+    alice: &Account,
+    repo: &Repository,
+    at: Timestamp,
+) {
+    store.set_package_deleted(pkg.id, Some(at)).await.unwrap();
+    assert!(
+        store
+            .package(alice.id, PackageType::Npm, "hello", false)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .package(alice.id, PackageType::Npm, "hello", true)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        pkg.id
+    );
+    let listed = store
+        .list_packages(PackageFilter {
+            owner_id: Some(alice.id),
+            ..PackageFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(listed.is_empty());
+    store.set_package_deleted(pkg.id, None).await.unwrap();
+    let listed = store
+        .list_packages(PackageFilter {
+            repository_id: Some(repo.id),
+            ..PackageFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+/// Pages and counts; the running count follows deletes, restores and purges.
+pub(super) async fn pages_and_counts(
+    store: &dyn MetadataStore,
+    alice: &Account,
+    new_package: &NewPackage,
+) {
+    for name in ["p1", "p2", "p3"] {
+        store
+            .create_package(NewPackage {
+                name: name.into(),
+                repository_id: None,
+                ..new_package.clone()
+            })
+            .await
+            .unwrap();
+    }
+    let all = PackageFilter {
+        owner_id: Some(alice.id),
+        package_type: Some(PackageType::Npm),
+        ..PackageFilter::default()
+    };
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    let page = store
+        .list_packages(PackageFilter {
+            offset: Some(1),
+            limit: Some(2),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        ["p1", "p2"]
+    );
+    let rest = store
+        .list_packages(PackageFilter {
+            offset: Some(3),
+            ..all.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1);
+    let public = PackageFilter {
+        visibility: Some(Visibility::Public),
+        ..all.clone()
+    };
+    assert_eq!(store.count_packages(public).await.unwrap(), 0);
+    // The running count follows deletes, restores and purges.
+    let p1 = page[0].clone();
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 3);
+    store.set_package_deleted(p1.id, None).await.unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    store
+        .set_package_deleted(p1.id, Some(Utc::now()))
+        .await
+        .unwrap();
+    store.purge_package(p1.id).await.unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 3);
+    store
+        .create_package(NewPackage {
+            name: "p1".into(),
+            repository_id: None,
+            ..new_package.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.count_packages(all.clone()).await.unwrap(), 4);
+    assert_eq!(
+        store.list_packages(all.clone()).await.unwrap().len(),
+        4,
+        "the count agrees with the rows"
+    );
+}
+
+/// An update changes the fields it names and keeps the others.
+pub(super) async fn update(store: &dyn MetadataStore, pkg: &Package, at: Timestamp) {
+    let updated = store
+        .update_package(
+            pkg.id,
+            PackageUpdate {
+                visibility: Some(Visibility::Public),
+                readme: Some(Some("# Hi".into())),
+                ..PackageUpdate::default()
+            },
+            at,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            updated.visibility,
+            updated.readme.as_deref(),
+            updated.description.as_deref()
+        ),
+        (Visibility::Public, Some("# Hi"), Some("greets"))
+    );
+}
+
+/// The purge job finds what was deleted before a cutoff, and purges it whole.
+pub(super) async fn purge_expired(
+    store: &dyn MetadataStore,
+    pkg: &Package,
+    v1: &Version,
+    at: Timestamp,
+) {
+    let later = at + chrono::TimeDelta::seconds(10);
+    store.set_version_deleted(v1.id, Some(at)).await.unwrap();
+    assert_eq!(store.expired_versions(later).await.unwrap(), vec![v1.id]);
+    assert!(store.expired_versions(at).await.unwrap().is_empty());
+    store.set_package_deleted(pkg.id, Some(at)).await.unwrap();
+    assert!(
+        store.expired_versions(later).await.unwrap().is_empty(),
+        "a deleted package's versions go with it"
+    );
+    assert_eq!(store.expired_packages(later).await.unwrap(), vec![pkg.id]);
+    store.purge_package(pkg.id).await.unwrap();
+    assert!(store.package_by_id(pkg.id).await.unwrap().is_none());
+    assert!(store.version_by_id(v1.id).await.unwrap().is_none());
+    assert!(!store.blob_referenced(&"a".repeat(64)).await.unwrap());
+}
