@@ -13,7 +13,6 @@ use axum::response::Response;
 use axum::routing::any;
 use entrepot_core::{Account, Actor, Package, PackageType};
 use entrepot_service::{ServiceError, ServiceResult};
-use entrepot_store::PackageFilter;
 
 use crate::{ApiError, AppState, Caller};
 
@@ -98,37 +97,16 @@ pub async fn visible_packages(
     owner: &Account,
     package_type: PackageType,
 ) -> ServiceResult<Vec<Package>> {
-    let packages = state
+    state
         .registry
-        .meta
-        .list_packages(PackageFilter {
-            owner_id: Some(owner.id),
-            package_type: Some(package_type),
-            ..PackageFilter::default()
-        })
-        .await?;
-    let mut visible = Vec::new();
-    let mut hidden = false;
-    for package in packages {
-        if state.registry.can_read(actor, &package).await? {
-            visible.push(package);
-        } else {
-            hidden = true;
-        }
-    }
-    if hidden && visible.is_empty() && matches!(actor, Actor::Anonymous) {
-        return Err(ServiceError::Unauthenticated);
-    }
-    Ok(visible)
+        .visible_packages(actor, owner, package_type)
+        .await
 }
 
 /// What a caller who may not see something is told: anonymous callers are
 /// asked to sign in (401), signed-in ones are told it is not there (404).
 pub fn unseen(actor: &Actor, what: impl Into<String>) -> ServiceError {
-    match actor {
-        Actor::Anonymous => ServiceError::Unauthenticated,
-        Actor::User { .. } => ServiceError::NotFound(what.into()),
-    }
+    ServiceError::unseen(actor, what)
 }
 
 #[cfg(test)]

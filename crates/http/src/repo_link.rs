@@ -47,10 +47,10 @@ pub async fn resolve(
     if !owner.eq_ignore_ascii_case(owner_login) {
         return Ok(None);
     }
-    let Some(account) = state.registry.meta.account_by_login(&owner).await? else {
+    let Some(account) = state.registry.account_by_login(&owner).await? else {
         return Ok(None);
     };
-    Ok(state.registry.meta.repository(account.id, &name).await?)
+    state.registry.repository_of(account.id, &name).await
 }
 
 #[cfg(test)]

@@ -160,8 +160,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Token {
             command: TokenCommand::List { user },
         } => {
-            let account = registry.account(&user).await?;
-            for t in registry.meta.list_tokens(account.id).await? {
+            for t in registry.tokens_of(&user).await? {
                 let state = if t.revoked_at.is_some() {
                     "revoked".to_owned()
                 } else {

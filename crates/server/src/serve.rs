@@ -162,9 +162,10 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
     let mut every = tokio::time::interval(std::time::Duration::from_mins(5));
     loop {
         every.tick().await;
-        let now = chrono::Utc::now();
-        let until = now + chrono::TimeDelta::minutes(55);
-        match registry.meta.claim_job("purge", &node, until, now).await {
+        match registry
+            .claim_job("purge", &node, chrono::TimeDelta::minutes(55))
+            .await
+        {
             Ok(true) => {
                 if let Err(e) =
                     entrepot_oci::gc::collect(&registry, entrepot_oci::gc::GRACE, false).await

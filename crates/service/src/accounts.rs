@@ -235,6 +235,13 @@ impl Registry {
         })
     }
 
+    /// Every token of the user `login`, oldest first, revoked ones too
+    /// (`admin token list`).
+    pub async fn tokens_of(&self, login: &str) -> ServiceResult<Vec<TokenRecord>> {
+        let account = self.account(login).await?;
+        Ok(self.meta.list_tokens(account.id).await?)
+    }
+
     pub async fn revoke_token(&self, id: i64) -> ServiceResult<()> {
         if self.meta.revoke_token(id, Utc::now()).await? {
             Ok(())

@@ -3,14 +3,62 @@
 //! These answer whatever is asked: the caller has already decided, through
 //! `readable_package` or `authorize_package`, that its caller may see it.
 
-use entrepot_core::{Id, Package, PackageFile, Role, Tag, Version};
+use entrepot_core::{Account, Actor, Id, Package, PackageFile, PackageType, Role, Tag, Version};
 use entrepot_store::PackageFilter;
 
-use crate::{Registry, ServiceResult};
+use crate::{Registry, ServiceError, ServiceResult};
 
 impl Registry {
     pub async fn package_by_id(&self, id: Id) -> ServiceResult<Option<Package>> {
         Ok(self.meta.package_by_id(id).await?)
+    }
+
+    /// `owner`'s package of this type and name; a deleted one too when asked.
+    pub async fn package_named(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        name: &str,
+        include_deleted: bool,
+    ) -> ServiceResult<Option<Package>> {
+        Ok(self
+            .meta
+            .package(owner, package_type, name, include_deleted)
+            .await?)
+    }
+
+    /// The owner's packages of one type that `actor` may read, for indexes
+    /// and searches that span an owner. An anonymous caller who may read
+    /// none of them, while there are some, is asked to sign in (401), so
+    /// that clients retry with the credentials they hold; one who may read
+    /// some sees those.
+    pub async fn visible_packages(
+        &self,
+        actor: &Actor,
+        owner: &Account,
+        package_type: PackageType,
+    ) -> ServiceResult<Vec<Package>> {
+        let packages = self
+            .meta
+            .list_packages(PackageFilter {
+                owner_id: Some(owner.id),
+                package_type: Some(package_type),
+                ..PackageFilter::default()
+            })
+            .await?;
+        let mut visible = Vec::new();
+        let mut hidden = false;
+        for package in packages {
+            if self.can_read(actor, &package).await? {
+                visible.push(package);
+            } else {
+                hidden = true;
+            }
+        }
+        if hidden && visible.is_empty() && matches!(actor, Actor::Anonymous) {
+            return Err(ServiceError::Unauthenticated);
+        }
+        Ok(visible)
     }
 
     /// The packages `filter` selects, in its order and page.

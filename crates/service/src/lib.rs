@@ -14,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod format;
 pub mod fsck;
+mod jobs;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;

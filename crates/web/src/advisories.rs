@@ -85,11 +85,10 @@ pub(crate) async fn advisory_page(
     };
     let rendered = async {
         let owner = registry
-            .meta
             .account_by_id(package.owner_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("Not Found"))?;
-        let versions = registry.meta.versions(package.id, false).await?;
+        let versions = registry.versions(package.id, false).await?;
         let affected: Vec<String> = if advisory.state == AdvisoryState::Withdrawn {
             Vec::new()
         } else {

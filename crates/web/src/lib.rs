@@ -319,8 +319,7 @@ async fn render_package(
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let meta = &registry.meta;
-    let mut versions = meta.versions(package.id, false).await?;
+    let mut versions = registry.versions(package.id, false).await?;
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let downloads = registry.downloads(&package).await?;
     let mut per_version: HashMap<i64, i64> = HashMap::new();
@@ -332,7 +331,7 @@ async fn render_package(
     for v in &versions {
         if let Some(p) = v.publisher_id
             && !publishers.contains_key(&p)
-            && let Some(a) = meta.account_by_id(p).await?
+            && let Some(a) = registry.account_by_id(p).await?
         {
             publishers.insert(p, a.login);
         }
@@ -344,7 +343,7 @@ async fn render_package(
         },
         None => versions.first(),
     };
-    let tags = meta.tags(package.id).await?;
+    let tags = registry.tags(package.id).await?;
     let advisories = advisories::package_advisories(state, actor, &package, &versions).await?;
     let affecting = |v: &Version| -> Vec<&advisories::AdvisoryRow> {
         advisories
@@ -358,7 +357,7 @@ async fn render_package(
     };
     let version_ctx = match selected {
         Some(v) => {
-            let files: Vec<FileRow> = meta
+            let files: Vec<FileRow> = registry
                 .files(v.id)
                 .await?
                 .into_iter()
@@ -390,14 +389,14 @@ async fn render_package(
         .map(|s| context! { title => s.title, language => s.language, body => s.body })
         .collect::<Vec<_>>();
     let repository = match package.repository_id {
-        Some(id) => meta.repository_by_id(id).await?.map(|r| r.full_name()),
+        Some(id) => registry.repository_by_id(id).await?.map(|r| r.full_name()),
         None => None,
     };
     let settings = match registry
         .authorize_package(actor, Action::Manage, &package)
         .await
     {
-        Ok(()) => meta
+        Ok(()) => registry
             .account_by_id(package.owner_id)
             .await?
             .map(|owner| settings_path(&owner, &package)),
@@ -405,7 +404,7 @@ async fn render_package(
         Err(_) => None,
     };
     let watching = notifications::watching(state, actor, package.id).await?;
-    let self_path = match meta.account_by_id(package.owner_id).await? {
+    let self_path = match registry.account_by_id(package.owner_id).await? {
         Some(owner) => package_path(&owner, &package),
         None => "/".to_owned(),
     };
@@ -539,7 +538,7 @@ async fn list(
         .skip((page_no - 1) * PER_PAGE)
         .take(PER_PAGE)
     {
-        let Some(owner) = state.registry.meta.account_by_id(package.owner_id).await? else {
+        let Some(owner) = state.registry.account_by_id(package.owner_id).await? else {
             continue;
         };
         shown.push(ListRow {
@@ -651,7 +650,7 @@ async fn owner_page(
     if !entrepot_core::names::is_valid_login(&owner) {
         return not_found(&viewer);
     }
-    let account = match state.registry.meta.account_by_login(&owner).await {
+    let account = match state.registry.account_by_login(&owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(&viewer),
         Err(e) => return or_error(Err(e.into())),
@@ -663,7 +662,7 @@ async fn owner_page(
         ..Default::default()
     };
     let (candidates, deleted): (Vec<Package>, Vec<Package>) =
-        match state.registry.meta.list_packages(filter).await {
+        match state.registry.list_packages(filter).await {
             Ok(all) => all.into_iter().partition(|p| p.deleted_at.is_none()),
             Err(e) => return or_error(Err(e.into())),
         };
@@ -709,7 +708,7 @@ async fn repository_page(
         repository_id: Some(repository.id),
         ..Default::default()
     };
-    let candidates = match state.registry.meta.list_packages(filter).await {
+    let candidates = match state.registry.list_packages(filter).await {
         Ok(c) => c,
         Err(e) => return or_error(Err(e.into())),
     };
@@ -735,7 +734,6 @@ async fn search(
 ) -> Response {
     let candidates = match state
         .registry
-        .meta
         .list_packages(entrepot_store::PackageFilter::default())
         .await
     {

@@ -88,14 +88,14 @@ async fn subscription_row(
     state: &AppState,
     s: &Subscription,
 ) -> Result<minijinja::Value, ServiceError> {
-    let meta = &state.registry.meta;
+    let registry = &state.registry;
     let package = match s.package_id {
-        Some(id) => meta.package_by_id(id).await?,
+        Some(id) => registry.package_by_id(id).await?,
         None => None,
     };
     let described = match package {
         Some(p) => {
-            let owner = meta.account_by_id(p.owner_id).await?;
+            let owner = registry.account_by_id(p.owner_id).await?;
             Some((display_name(state, &p), owner.map(|o| package_path(&o, &p))))
         }
         None => None,

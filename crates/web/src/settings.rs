@@ -64,14 +64,13 @@ async fn administered(
         return Err(sign_in_redirect(uri.path()));
     }
     let registry = &state.registry;
-    let account = match registry.meta.account_by_login(owner).await {
+    let account = match registry.account_by_login(owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return Err(not_found(viewer)),
         Err(e) => return Err(server_error(&e.into())),
     };
     let package = match registry
-        .meta
-        .package(account.id, package_type, name, true)
+        .package_named(account.id, package_type, name, true)
         .await
     {
         Ok(Some(p)) => p,
@@ -151,7 +150,7 @@ async fn render(
     for d in registry.downloads(package).await? {
         *downloads.entry(d.version_id).or_insert(0) += d.count;
     }
-    let mut versions = registry.meta.versions(package.id, true).await?;
+    let mut versions = registry.versions(package.id, true).await?;
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let now = Utc::now();
     for v in versions {
@@ -182,11 +181,7 @@ async fn render(
         Vec::new()
     };
     let repository = match package.repository_id {
-        Some(id) => registry
-            .meta
-            .repository_by_id(id)
-            .await?
-            .map(|r| r.full_name()),
+        Some(id) => registry.repository_by_id(id).await?.map(|r| r.full_name()),
         None => None,
     };
     let mut visibilities = vec!["private", "public"];
@@ -278,7 +273,6 @@ pub async fn change(
             // Show the page as it now is, with what went wrong.
             let current = state
                 .registry
-                .meta
                 .package_by_id(package.id)
                 .await
                 .ok()
@@ -324,7 +318,7 @@ async fn apply(
         let id: i64 = field("version_id")
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| ServiceError::Invalid("no version given".into()))?;
-        match registry.meta.version_by_id(id).await? {
+        match registry.version_by_id(id).await? {
             Some(v) if v.package_id == package.id => Ok(v),
             _ => Err(ServiceError::not_found("Package version not found")),
         }
