@@ -1,131 +1,195 @@
-//! Parses `/v2/...` paths, whose repository names hold slashes, into typed
-//! endpoints before any lookup.
+//! Parses a `/v2/...` request (its method and path, whose repository names
+//! hold slashes) into the one typed endpoint it addresses, before any
+//! lookup: the repository name is checked here; digests, references and
+//! upload ids are checked by their handlers, after the caller's access.
 
 use axum::http::Method;
+
+use crate::name::RepoName;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// `GET /v2/`: the API version check.
     Base,
+    /// `GET /v2/_catalog`.
     Catalog,
-    Blob {
-        name: String,
+    /// `GET`/`HEAD /v2/<name>/blobs/<digest>`.
+    GetBlob {
+        repo: RepoName,
         digest: String,
+        head: bool,
     },
-    StartUpload {
-        name: String,
-    },
-    Upload {
-        name: String,
-        id: String,
-    },
-    Manifest {
-        name: String,
+    /// `DELETE /v2/<name>/blobs/<digest>`.
+    DeleteBlob { repo: RepoName, digest: String },
+    /// `POST /v2/<name>/blobs/uploads/`: a mount, a monolithic upload, or
+    /// a session.
+    StartUpload { repo: RepoName },
+    /// `GET`/`HEAD /v2/<name>/blobs/uploads/<id>`.
+    UploadStatus { repo: RepoName, id: String },
+    /// `PATCH /v2/<name>/blobs/uploads/<id>`: the next chunk.
+    AppendUpload { repo: RepoName, id: String },
+    /// `PUT /v2/<name>/blobs/uploads/<id>?digest=`: the last chunk.
+    FinishUpload { repo: RepoName, id: String },
+    /// `DELETE /v2/<name>/blobs/uploads/<id>`.
+    CancelUpload { repo: RepoName, id: String },
+    /// `GET`/`HEAD /v2/<name>/manifests/<reference>`.
+    GetManifest {
+        repo: RepoName,
         reference: String,
+        head: bool,
     },
-    Tags {
-        name: String,
-    },
-    Referrers {
-        name: String,
-        digest: String,
-    },
-    /// A path this API does not have (or the wrong method on one).
+    /// `PUT /v2/<name>/manifests/<reference>`.
+    PutManifest { repo: RepoName, reference: String },
+    /// `DELETE /v2/<name>/manifests/<reference>`.
+    DeleteManifest { repo: RepoName, reference: String },
+    /// `GET /v2/<name>/tags/list`.
+    Tags { repo: RepoName },
+    /// `GET /v2/<name>/referrers/<digest>`.
+    Referrers { repo: RepoName, digest: String },
+    /// An endpoint of a repository whose name breaks the grammar.
+    InvalidName(String),
+    /// A path this API does not have.
     NotFound,
+    /// A path it has, with a method it does not take there.
     MethodNotAllowed,
 }
 
-impl Endpoint {
-    /// `path` is what follows `/v2/`.
-    pub fn parse(method: &Method, path: &str) -> Endpoint {
-        let path = path.trim_start_matches('/');
-        let get = method == Method::GET || method == Method::HEAD;
-        if path.is_empty() {
-            return if get {
-                Endpoint::Base
-            } else {
-                Endpoint::MethodNotAllowed
-            };
-        }
-        if path == "_catalog" {
-            return if get {
-                Endpoint::Catalog
-            } else {
-                Endpoint::MethodNotAllowed
-            };
-        }
-        let allowed = |ok: bool, e: Endpoint| if ok { e } else { Endpoint::MethodNotAllowed };
+/// What a path below a repository name addresses.
+#[derive(Debug, Clone, Copy)]
+enum Resource<'a> {
+    Uploads,
+    Upload(&'a str),
+    Tags,
+    Blob(&'a str),
+    Manifest(&'a str),
+    Referrers(&'a str),
+}
+
+impl<'a> Resource<'a> {
+    /// Splits `NAME/RESOURCE`, reading the resource from the end (a name
+    /// may itself hold `blobs` or `manifests`); `None` for no resource.
+    fn split(path: &'a str) -> Option<(&'a str, Resource<'a>)> {
         if let Some(name) = path
             .strip_suffix("/blobs/uploads")
             .or_else(|| path.strip_suffix("/blobs/uploads/"))
         {
-            return allowed(
-                method == Method::POST,
-                Endpoint::StartUpload {
-                    name: name.to_owned(),
-                },
-            );
+            return Some((name, Resource::Uploads));
         }
         if let Some((name, id)) = path.rsplit_once("/blobs/uploads/") {
-            let ok = get || matches!(*method, Method::PATCH | Method::PUT | Method::DELETE);
-            return allowed(
-                ok && !id.is_empty() && !id.contains('/'),
-                Endpoint::Upload {
-                    name: name.to_owned(),
-                    id: id.to_owned(),
-                },
-            );
+            return Some((name, Resource::Upload(id)));
         }
         if let Some(name) = path.strip_suffix("/tags/list") {
-            return allowed(
-                get,
-                Endpoint::Tags {
-                    name: name.to_owned(),
-                },
-            );
+            return Some((name, Resource::Tags));
         }
         if let Some((name, rest)) = path.rsplit_once("/blobs/") {
-            let ok = get || *method == Method::DELETE;
-            return allowed(
-                ok && !rest.contains('/'),
-                Endpoint::Blob {
-                    name: name.to_owned(),
-                    digest: rest.to_owned(),
-                },
-            );
+            return Some((name, Resource::Blob(rest)));
         }
         if let Some((name, rest)) = path.rsplit_once("/manifests/") {
-            let ok = get || matches!(*method, Method::PUT | Method::DELETE);
-            return allowed(
-                ok && !rest.contains('/'),
-                Endpoint::Manifest {
-                    name: name.to_owned(),
-                    reference: rest.to_owned(),
-                },
-            );
+            return Some((name, Resource::Manifest(rest)));
         }
-        if let Some((name, rest)) = path.rsplit_once("/referrers/") {
-            return allowed(
-                get && !rest.contains('/'),
-                Endpoint::Referrers {
-                    name: name.to_owned(),
-                    digest: rest.to_owned(),
-                },
-            );
-        }
-        Endpoint::NotFound
+        let (name, rest) = path.rsplit_once("/referrers/")?;
+        Some((name, Resource::Referrers(rest)))
     }
 
-    /// The repository the endpoint addresses, if any.
-    pub fn name(&self) -> Option<&str> {
+    /// Whether the resource takes `method` (and, for the last path
+    /// segment, that it is one segment).
+    fn allows(self, method: &Method) -> bool {
+        let get = *method == Method::GET || *method == Method::HEAD;
         match self {
-            Endpoint::Blob { name, .. }
-            | Endpoint::StartUpload { name }
-            | Endpoint::Upload { name, .. }
-            | Endpoint::Manifest { name, .. }
-            | Endpoint::Tags { name }
-            | Endpoint::Referrers { name, .. } => Some(name),
+            Resource::Uploads => *method == Method::POST,
+            Resource::Upload(id) => {
+                let ok = get || matches!(*method, Method::PATCH | Method::PUT | Method::DELETE);
+                ok && !id.is_empty() && !id.contains('/')
+            }
+            Resource::Tags => get,
+            Resource::Blob(rest) => (get || *method == Method::DELETE) && !rest.contains('/'),
+            Resource::Manifest(rest) => {
+                let ok = get || matches!(*method, Method::PUT | Method::DELETE);
+                ok && !rest.contains('/')
+            }
+            Resource::Referrers(rest) => get && !rest.contains('/'),
+        }
+    }
+
+    /// The endpoint, for a method the resource allows.
+    fn endpoint(self, method: &Method, repo: RepoName) -> Endpoint {
+        let head = *method == Method::HEAD;
+        match (self, method) {
+            (Resource::Uploads, _) => Endpoint::StartUpload { repo },
+            (Resource::Upload(id), &Method::PATCH) => Endpoint::AppendUpload {
+                repo,
+                id: id.to_owned(),
+            },
+            (Resource::Upload(id), &Method::PUT) => Endpoint::FinishUpload {
+                repo,
+                id: id.to_owned(),
+            },
+            (Resource::Upload(id), &Method::DELETE) => Endpoint::CancelUpload {
+                repo,
+                id: id.to_owned(),
+            },
+            (Resource::Upload(id), _) => Endpoint::UploadStatus {
+                repo,
+                id: id.to_owned(),
+            },
+            (Resource::Tags, _) => Endpoint::Tags { repo },
+            (Resource::Blob(digest), &Method::DELETE) => Endpoint::DeleteBlob {
+                repo,
+                digest: digest.to_owned(),
+            },
+            (Resource::Blob(digest), _) => Endpoint::GetBlob {
+                repo,
+                digest: digest.to_owned(),
+                head,
+            },
+            (Resource::Manifest(reference), &Method::PUT) => Endpoint::PutManifest {
+                repo,
+                reference: reference.to_owned(),
+            },
+            (Resource::Manifest(reference), &Method::DELETE) => Endpoint::DeleteManifest {
+                repo,
+                reference: reference.to_owned(),
+            },
+            (Resource::Manifest(reference), _) => Endpoint::GetManifest {
+                repo,
+                reference: reference.to_owned(),
+                head,
+            },
+            (Resource::Referrers(digest), _) => Endpoint::Referrers {
+                repo,
+                digest: digest.to_owned(),
+            },
+        }
+    }
+}
+
+impl Endpoint {
+    /// `path` is what follows `/v2/`. A wrong method is told before an
+    /// invalid name, an invalid name before anything else.
+    pub fn parse(method: &Method, path: &str) -> Endpoint {
+        let path = path.trim_start_matches('/');
+        let get = *method == Method::GET || *method == Method::HEAD;
+        let fixed = match path {
+            "" => Some(Endpoint::Base),
+            "_catalog" => Some(Endpoint::Catalog),
             _ => None,
+        };
+        if let Some(endpoint) = fixed {
+            return if get {
+                endpoint
+            } else {
+                Endpoint::MethodNotAllowed
+            };
+        }
+        let Some((name, resource)) = Resource::split(path) else {
+            return Endpoint::NotFound;
+        };
+        if !resource.allows(method) {
+            return Endpoint::MethodNotAllowed;
+        }
+        match RepoName::parse(name) {
+            Some(repo) => resource.endpoint(method, repo),
+            None => Endpoint::InvalidName(name.to_owned()),
         }
     }
 }
@@ -134,45 +198,108 @@ impl Endpoint {
 mod tests {
     use super::*;
 
+    fn repo(name: &str) -> RepoName {
+        RepoName::parse(name).unwrap()
+    }
+
+    fn digest() -> String {
+        format!("sha256:{}", "a".repeat(64))
+    }
+
     #[test]
     fn nested_names_parse_for_every_endpoint() {
-        let n = || "alice/web/app".to_owned();
-        let d = || format!("sha256:{}", "a".repeat(64));
-        assert_eq!(Endpoint::parse(&Method::GET, ""), Endpoint::Base);
-        assert_eq!(Endpoint::parse(&Method::GET, "_catalog"), Endpoint::Catalog);
+        let n = || repo("alice/web/app");
+        let d = digest;
+        let parse = |method: Method, path: &str| Endpoint::parse(&method, path);
+        assert_eq!(parse(Method::GET, ""), Endpoint::Base);
+        assert_eq!(parse(Method::HEAD, "/"), Endpoint::Base);
+        assert_eq!(parse(Method::GET, "_catalog"), Endpoint::Catalog);
+        let blob = format!("alice/web/app/blobs/{}", d());
         assert_eq!(
-            Endpoint::parse(&Method::HEAD, &format!("alice/web/app/blobs/{}", d())),
-            Endpoint::Blob {
-                name: n(),
+            parse(Method::HEAD, &blob),
+            Endpoint::GetBlob {
+                repo: n(),
+                digest: d(),
+                head: true
+            }
+        );
+        assert_eq!(
+            parse(Method::DELETE, &blob),
+            Endpoint::DeleteBlob {
+                repo: n(),
                 digest: d()
             }
         );
+        for path in [
+            "alice/web/app/blobs/uploads/",
+            "alice/web/app/blobs/uploads",
+        ] {
+            assert_eq!(
+                parse(Method::POST, path),
+                Endpoint::StartUpload { repo: n() }
+            );
+        }
+        let upload = "alice/web/app/blobs/uploads/abc";
+        let id = || "abc".to_owned();
         assert_eq!(
-            Endpoint::parse(&Method::POST, "alice/web/app/blobs/uploads/"),
-            Endpoint::StartUpload { name: n() }
-        );
-        assert_eq!(
-            Endpoint::parse(&Method::PATCH, "alice/web/app/blobs/uploads/abc"),
-            Endpoint::Upload {
-                name: n(),
-                id: "abc".into()
+            parse(Method::PATCH, upload),
+            Endpoint::AppendUpload {
+                repo: n(),
+                id: id()
             }
         );
         assert_eq!(
-            Endpoint::parse(&Method::PUT, "alice/web/app/manifests/1.0"),
-            Endpoint::Manifest {
-                name: n(),
-                reference: "1.0".into()
+            parse(Method::PUT, upload),
+            Endpoint::FinishUpload {
+                repo: n(),
+                id: id()
             }
         );
         assert_eq!(
-            Endpoint::parse(&Method::GET, "alice/web/app/tags/list"),
-            Endpoint::Tags { name: n() }
+            parse(Method::DELETE, upload),
+            Endpoint::CancelUpload {
+                repo: n(),
+                id: id()
+            }
         );
         assert_eq!(
-            Endpoint::parse(&Method::GET, &format!("alice/web/app/referrers/{}", d())),
+            parse(Method::HEAD, upload),
+            Endpoint::UploadStatus {
+                repo: n(),
+                id: id()
+            }
+        );
+        let reference = || "1.0".to_owned();
+        assert_eq!(
+            parse(Method::GET, "alice/web/app/manifests/1.0"),
+            Endpoint::GetManifest {
+                repo: n(),
+                reference: reference(),
+                head: false
+            }
+        );
+        assert_eq!(
+            parse(Method::PUT, "alice/web/app/manifests/1.0"),
+            Endpoint::PutManifest {
+                repo: n(),
+                reference: reference()
+            }
+        );
+        assert_eq!(
+            parse(Method::DELETE, "alice/web/app/manifests/1.0"),
+            Endpoint::DeleteManifest {
+                repo: n(),
+                reference: reference()
+            }
+        );
+        assert_eq!(
+            parse(Method::GET, "alice/web/app/tags/list"),
+            Endpoint::Tags { repo: n() }
+        );
+        assert_eq!(
+            parse(Method::GET, &format!("alice/web/app/referrers/{}", d())),
             Endpoint::Referrers {
-                name: n(),
+                repo: n(),
                 digest: d()
             }
         );
@@ -180,25 +307,87 @@ mod tests {
 
     #[test]
     fn wrong_methods_and_unknown_paths_are_told_apart() {
-        assert_eq!(
-            Endpoint::parse(&Method::POST, "alice/app/manifests/1.0"),
-            Endpoint::MethodNotAllowed
-        );
-        assert_eq!(
-            Endpoint::parse(&Method::GET, "alice/app/blobs/uploads"),
-            Endpoint::MethodNotAllowed
-        );
-        assert_eq!(
-            Endpoint::parse(&Method::GET, "alice/app/other"),
-            Endpoint::NotFound
-        );
+        let parse = |method: Method, path: &str| Endpoint::parse(&method, path);
+        for (method, path) in [
+            (Method::POST, "alice/app/manifests/1.0"),
+            (Method::GET, "alice/app/blobs/uploads"),
+            (Method::POST, ""),
+            (Method::DELETE, "_catalog"),
+            (Method::PUT, "alice/app/tags/list"),
+            (Method::PATCH, "alice/app/blobs/x"),
+            (Method::POST, "alice/app/referrers/x"),
+        ] {
+            assert_eq!(parse(method, path), Endpoint::MethodNotAllowed, "{path}");
+        }
+        assert_eq!(parse(Method::GET, "alice/app/other"), Endpoint::NotFound);
+        assert_eq!(parse(Method::GET, "alice"), Endpoint::NotFound);
         // A repository may itself be called "blobs" or "manifests".
         assert_eq!(
-            Endpoint::parse(&Method::GET, "alice/manifests/manifests/latest"),
-            Endpoint::Manifest {
-                name: "alice/manifests".into(),
-                reference: "latest".into()
+            parse(Method::GET, "alice/manifests/manifests/latest"),
+            Endpoint::GetManifest {
+                repo: repo("alice/manifests"),
+                reference: "latest".into(),
+                head: false
             }
+        );
+        assert_eq!(
+            parse(Method::GET, "alice/blobs/tags/list"),
+            Endpoint::Tags {
+                repo: repo("alice/blobs")
+            }
+        );
+    }
+
+    #[test]
+    fn hostile_paths_never_reach_a_repository() {
+        let parse = |method: Method, path: &str| Endpoint::parse(&method, path);
+        for name in [
+            "../alice/app",
+            "alice/../bob",
+            "alice/./app",
+            "alice//app",
+            "ALICE/app",
+            "alice/app%2Fother",
+            "alice/app\0",
+            "alice/app\r\nx-injected: 1",
+            "alice/ápp",
+            "alice",
+        ] {
+            assert_eq!(
+                parse(Method::GET, &format!("{name}/tags/list")),
+                Endpoint::InvalidName(name.to_owned()),
+                "{name:?}"
+            );
+        }
+        let long = format!("alice/{}", "a".repeat(300));
+        assert_eq!(
+            parse(Method::GET, &format!("{long}/tags/list")),
+            Endpoint::InvalidName(long)
+        );
+        assert_eq!(parse(Method::GET, "/tags/list"), Endpoint::NotFound);
+        // Segments after the last separator never smuggle a path.
+        assert_eq!(
+            parse(Method::GET, "alice/app/blobs/sha256:a/../../x"),
+            Endpoint::MethodNotAllowed
+        );
+        assert_eq!(
+            parse(Method::PATCH, "alice/app/blobs/uploads/a/b"),
+            Endpoint::MethodNotAllowed
+        );
+        assert_eq!(
+            parse(Method::GET, "alice/app/manifests/v1/extra"),
+            Endpoint::MethodNotAllowed
+        );
+        // A method the API does not know is refused wherever it goes.
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(
+            parse(odd, "alice/app/manifests/v1"),
+            Endpoint::MethodNotAllowed
+        );
+        // The name check comes after the method check.
+        assert_eq!(
+            parse(Method::POST, "../x/manifests/v1"),
+            Endpoint::MethodNotAllowed
         );
     }
 }

@@ -8,6 +8,8 @@ use entrepot_http::error::public_message;
 use entrepot_service::ServiceError;
 use serde_json::json;
 
+use crate::name::BadReference;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     BlobUnknown,
@@ -49,6 +51,9 @@ impl Code {
     }
 }
 
+/// What a repository the caller may not see is called, as for an absent one.
+pub const NAME_UNKNOWN: &str = "repository name not known to registry";
+
 /// An error as a registry client sees it.
 #[derive(Debug)]
 pub struct OciError {
@@ -78,6 +83,43 @@ impl OciError {
         }
     }
 
+    /// `NAME_UNKNOWN`: no repository by that name, or none the caller may see.
+    pub fn name_unknown() -> Self {
+        OciError::new(StatusCode::NOT_FOUND, Code::NameUnknown, NAME_UNKNOWN)
+    }
+
+    pub fn manifest_unknown() -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            Code::ManifestUnknown,
+            "manifest unknown to registry",
+        )
+    }
+
+    pub fn blob_unknown() -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            Code::BlobUnknown,
+            "blob unknown to registry",
+        )
+    }
+
+    pub fn upload_unknown() -> Self {
+        OciError::new(
+            StatusCode::NOT_FOUND,
+            Code::BlobUploadUnknown,
+            "blob upload unknown to registry",
+        )
+    }
+
+    pub fn digest_invalid(message: impl Into<String>) -> Self {
+        OciError::new(StatusCode::BAD_REQUEST, Code::DigestInvalid, message)
+    }
+
+    pub fn manifest_invalid(message: impl Into<String>) -> Self {
+        OciError::new(StatusCode::BAD_REQUEST, Code::ManifestInvalid, message)
+    }
+
     /// Maps a service error, naming what was being looked for on a 404.
     pub fn from_service(e: &ServiceError, not_found: Code) -> Self {
         let status = entrepot_http::error::status_of(e);
@@ -104,9 +146,14 @@ impl From<ServiceError> for OciError {
     }
 }
 
-impl From<entrepot_store::StoreError> for OciError {
-    fn from(e: entrepot_store::StoreError) -> Self {
-        ServiceError::from(e).into()
+impl From<BadReference> for OciError {
+    fn from(bad: BadReference) -> Self {
+        match bad {
+            BadReference::Digest(text) => {
+                OciError::digest_invalid(format!("invalid digest: {text}"))
+            }
+            BadReference::Tag(text) => OciError::manifest_invalid(format!("invalid tag: {text}")),
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use entrepot_service::ServiceResult;
 use futures::TryStreamExt;
 use serde_json::Value;
 
-use crate::manifests::{INDEX_TYPES, non_distributable};
+use crate::document::{Needs, config_and_layers, is_index, needs};
 
 /// Each live version (a manifest) is stored under its own digest, and an
 /// image manifest's config and layers (non-distributable layers excepted,
@@ -25,7 +25,7 @@ pub async fn check(
     let mut problems = Vec::new();
     let registry = &state.registry;
     for v in &live {
-        let Some(file) = registry.meta.files(v.id).await?.into_iter().next() else {
+        let Some(file) = registry.files(v.id).await?.into_iter().next() else {
             continue; // an empty version, reported as such
         };
         if v.name != format!("sha256:{}", file.sha256) {
@@ -35,7 +35,7 @@ pub async fn check(
             ));
         }
         // A missing or damaged manifest blob is the blob check's to report.
-        let Ok(read) = registry.blobs.get(&file.sha256, None).await else {
+        let Ok(read) = registry.read_blob(&file.sha256, None).await else {
             continue;
         };
         let Ok(chunks) = read.stream.try_collect::<Vec<_>>().await else {
@@ -50,31 +50,23 @@ pub async fn check(
             .as_deref()
             .or_else(|| doc.get("mediaType").and_then(Value::as_str))
             .unwrap_or("");
-        if INDEX_TYPES.contains(&media_type) {
+        if is_index(media_type) {
             continue;
         }
-        let layers = doc.get("layers").and_then(Value::as_array);
-        for descriptor in doc
-            .get("config")
-            .into_iter()
-            .chain(layers.into_iter().flatten())
-        {
-            let mt = descriptor
-                .get("mediaType")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let Some(digest) = descriptor.get("digest").and_then(Value::as_str) else {
-                problems.push(format!(
-                    "manifest {} has a descriptor without a digest",
-                    v.name
-                ));
-                continue;
+        let (config, layers) = config_and_layers(&doc);
+        for descriptor in config.into_iter().chain(layers) {
+            let digest = match needs(descriptor) {
+                Needs::Blob(digest) => digest,
+                Needs::Nothing => continue,
+                Needs::NoDigest => {
+                    problems.push(format!(
+                        "manifest {} has a descriptor without a digest",
+                        v.name
+                    ));
+                    continue;
+                }
             };
-            if non_distributable(mt) {
-                continue;
-            }
             let Some(link) = registry
-                .meta
                 .blob_link(
                     package.owner_id,
                     PackageType::Container,
@@ -89,7 +81,7 @@ pub async fn check(
                 ));
                 continue;
             };
-            match registry.blobs.size(&link.sha256).await? {
+            match registry.blob_size(&link.sha256).await? {
                 None => problems.push(format!(
                     "blob {digest} of manifest {} is missing from the blob store",
                     v.name

@@ -29,7 +29,7 @@ pub fn manifest(data: &[u8]) {
             "application/vnd.oci.image.manifest.v1+json",
             "application/vnd.oci.image.index.v1+json",
         ] {
-            let _ = crate::manifests::check_shape(media_type, &doc);
+            let _ = crate::document::check_shape(media_type, &doc);
         }
     }
 }
@@ -39,6 +39,6 @@ pub fn content_range(data: &[u8]) {
     if let Ok(value) = axum::http::HeaderValue::from_bytes(data) {
         let mut headers = axum::http::HeaderMap::new();
         headers.insert(axum::http::header::CONTENT_RANGE, value);
-        let _ = crate::blobs::content_range(&headers);
+        let _ = crate::uploads::content_range(&headers);
     }
 }

@@ -68,6 +68,37 @@ pub fn is_tag(tag: &str) -> bool {
             .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'.' | b'_' | b'-'))
 }
 
+/// What a manifest is named by in a path: a tag, or a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    Tag(String),
+    Digest(Digest),
+}
+
+/// A reference that is neither: a digest's shape with an unsupported or
+/// malformed digest, or an invalid tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadReference {
+    Digest(String),
+    Tag(String),
+}
+
+impl Reference {
+    /// Anything shaped like a digest (`alg:encoded`) must be one this
+    /// registry verifies; anything else must be a valid tag.
+    pub fn parse(text: &str) -> Result<Reference, BadReference> {
+        if Digest::looks_like(text) {
+            Digest::parse(text)
+                .map(Reference::Digest)
+                .ok_or_else(|| BadReference::Digest(text.to_owned()))
+        } else if is_tag(text) {
+            Ok(Reference::Tag(text.to_owned()))
+        } else {
+            Err(BadReference::Tag(text.to_owned()))
+        }
+    }
+}
+
 /// A content digest this registry can verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Digest {
@@ -155,5 +186,23 @@ mod tests {
         assert!(Digest::parse("sha256:abc").is_none());
         assert!(Digest::parse(&format!("sha256:{}", "A".repeat(64))).is_none());
         assert!(Digest::parse(&format!("md5:{}", "a".repeat(32))).is_none());
+    }
+
+    #[test]
+    fn a_reference_is_a_digest_if_it_has_the_shape_else_a_tag() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(
+            Reference::parse(&d),
+            Ok(Reference::Digest(Digest::Sha256("a".repeat(64))))
+        );
+        assert_eq!(Reference::parse("v1"), Ok(Reference::Tag("v1".into())));
+        assert_eq!(
+            Reference::parse("md5:abc"),
+            Err(BadReference::Digest("md5:abc".into()))
+        );
+        assert_eq!(
+            Reference::parse(".hidden"),
+            Err(BadReference::Tag(".hidden".into()))
+        );
     }
 }

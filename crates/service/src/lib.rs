@@ -15,13 +15,16 @@ pub mod files;
 pub mod format;
 pub mod fsck;
 mod jobs;
+pub mod links;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
 pub mod sessions;
 pub mod settings;
+mod signed_tokens;
 pub mod site;
 pub mod throttle;
+mod uploads;
 pub mod webhooks;
 
 use std::sync::Arc;
