@@ -1,0 +1,10 @@
+//! The HTTP-level tests that need no real client, socket, crash or second
+//! node: each sends its requests through the application the binary
+//! serves, in process (`test_app::TestApp`). One module per area; one test
+//! binary for all of them, so that the server is linked once.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod test_app;
+
+mod npm_http;
