@@ -7,4 +7,13 @@
 mod common;
 mod test_app;
 
+mod cargo_http;
+mod limits;
 mod npm_http;
+mod nuget_http;
+mod oci_http;
+mod permissions;
+mod pypi_http;
+mod readmes;
+mod rubygems_http;
+mod web;

@@ -3,13 +3,12 @@
 //! nothing, PEP 691 content negotiation and PEP 503 redirects, PEP 658 core
 //! metadata, PEP 592 yanks, download counts and the 401 challenge.
 
-mod common;
-
-use common::artifacts::{twine_form as form, wheel_of};
-use common::{Server, files_named, server_with_alice, token};
-use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::common::artifacts::{twine_form as form, wheel_of};
+use crate::common::files_named;
+use crate::test_app::{TestApp, TestResponse, with_alice};
 
 const METADATA: &[u8] =
     b"Metadata-Version: 2.1\nName: Tiny_Pkg\nVersion: 1.0.0\nRequires-Python: >=3.8\n";
@@ -44,7 +43,7 @@ impl Upload<'_> {
         }
     }
 
-    fn send(&self, server: &Server, token: Option<&str>) -> (u16, String) {
+    async fn send(&self, app: &TestApp, token: Option<&str>) -> (u16, String) {
         let mut fields = vec![
             (":action", "file_upload"),
             ("protocol_version", "1"),
@@ -65,53 +64,50 @@ impl Upload<'_> {
             fields.push(("blake2_256_digest", b));
         }
         let (content_type, body) = form(&fields, self.filename, &self.file);
-        let mut request = Client::new()
-            .post(server.url("/pypi/alice/"))
+        let mut request = app
+            .post("/pypi/alice/")
             .header("content-type", content_type)
             .body(body);
         if let Some(t) = token {
-            request = request.basic_auth("__token__", Some(t));
+            request = request.basic("__token__", t);
         }
-        let r = request.send().unwrap();
-        (r.status().as_u16(), r.text().unwrap())
+        let r = request.send().await;
+        (r.status().as_u16(), r.text())
     }
 }
 
-fn get(server: &Server, token: Option<&str>, path: &str, accept: Option<&str>) -> Response {
-    let mut r = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .get(server.url(path));
+async fn get(app: &TestApp, token: Option<&str>, path: &str, accept: Option<&str>) -> TestResponse {
+    // Redirects are not followed: the tests look at them.
+    let mut r = app.get(path);
     if let Some(t) = token {
-        r = r.basic_auth("alice", Some(t));
+        r = r.basic("alice", t);
     }
     if let Some(a) = accept {
         r = r.header("accept", a);
     }
-    r.send().unwrap()
+    r.send().await
 }
 const PIP_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
 
-#[test]
-fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
+    let (app, t) = with_alice().await;
     let upload = Upload::wheel("1.0.0");
-    assert_eq!(upload.send(&server, Some(&t)), (200, "OK\n".into()));
+    assert_eq!(upload.send(&app, Some(&t)).await, (200, "OK\n".into()));
 
     let r = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some(PIP_ACCEPT),
-    );
+    )
+    .await;
     assert_eq!(
         r.headers()["content-type"],
         "application/vnd.pypi.simple.v1+json"
     );
     assert!(r.headers()["vary"].to_str().unwrap().contains("Accept"));
-    let doc: Value = r.json().unwrap();
+    let doc: Value = r.json();
     assert_eq!(doc["meta"]["api-version"], "1.1");
     assert_eq!(doc["name"], "tiny-pkg");
     let file = &doc["files"][0];
@@ -124,21 +120,22 @@ fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
     assert_eq!(file["dist-info-metadata"]["sha256"], metadata_sha);
     // PEP 658: the metadata file sits beside the wheel.
     let url = file["url"].as_str().unwrap();
-    let metadata = Client::new()
-        .get(format!("{url}.metadata"))
-        .basic_auth("alice", Some(&t))
+    let metadata = app
+        .get(&format!("{url}.metadata"))
+        .basic("alice", &t)
         .send()
-        .unwrap();
-    assert_eq!(metadata.bytes().unwrap().as_ref(), METADATA);
+        .await;
+    assert_eq!(metadata.bytes().as_ref(), METADATA);
 
     let html = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some("text/html"),
-    );
+    )
+    .await;
     assert_eq!(html.headers()["content-type"], "text/html; charset=utf-8");
-    let html = html.text().unwrap();
+    let html = html.text();
     assert!(
         html.contains(&format!("#sha256={}", upload.sha256.unwrap())),
         "{html}"
@@ -149,25 +146,27 @@ fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
         "{html}"
     );
     let versioned = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/?format=application/vnd.pypi.simple.v1%2Bhtml",
         None,
-    );
+    )
+    .await;
     assert_eq!(
         versioned.headers()["content-type"],
         "application/vnd.pypi.simple.v1+html"
     );
     let refused = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some("application/pdf"),
-    );
+    )
+    .await;
     assert_eq!(refused.status(), 406);
 
     // PEP 503: other spellings redirect to the normalised name.
-    let r = get(&server, Some(&t), "/pypi/alice/simple/Tiny_Pkg/", None);
+    let r = get(&app, Some(&t), "/pypi/alice/simple/Tiny_Pkg/", None).await;
     assert_eq!(r.status(), 301);
     assert!(
         r.headers()["location"]
@@ -175,19 +174,18 @@ fn the_simple_index_negotiates_json_and_html_and_lists_hashes_and_metadata() {
             .unwrap()
             .ends_with("/pypi/alice/simple/tiny-pkg/")
     );
-    let root: Value = get(&server, Some(&t), "/pypi/alice/simple/", Some(PIP_ACCEPT))
-        .json()
-        .unwrap();
+    let root: Value = get(&app, Some(&t), "/pypi/alice/simple/", Some(PIP_ACCEPT))
+        .await
+        .json();
     assert_eq!(
         root["projects"],
         serde_json::json!([{ "name": "tiny-pkg" }])
     );
 }
 
-#[test]
-fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
+    let (app, t) = with_alice().await;
     let mut cases = Vec::new();
     let mut wrong_sha = Upload::wheel("1.0.0");
     wrong_sha.sha256 = Some(hex::encode(Sha256::digest(b"other")));
@@ -208,66 +206,59 @@ fn bad_uploads_are_refused_with_a_reason_and_leave_nothing() {
     cases.push((not_a_wheel, "not a valid zip"));
     for (upload, reason) in cases {
         let sha = hex::encode(Sha256::digest(&upload.file));
-        let (status, text) = upload.send(&server, Some(&t));
+        let (status, text) = upload.send(&app, Some(&t)).await;
         assert_eq!(status, 400, "{reason}: {text}");
         assert!(text.contains(reason), "{reason}: {text}");
         if reason != "PEP 440" && reason != "does not belong" {
-            assert_eq!(
-                files_named(dir.path(), &sha),
-                0,
-                "{reason}: a blob was left"
-            );
+            assert_eq!(files_named(app.dir(), &sha), 0, "{reason}: a blob was left");
         }
     }
-    let listed: Value = Client::new()
-        .get(server.url("/api/v3/user/packages?package_type=pypi"))
-        .bearer_auth(&t)
+    let listed: Value = app
+        .get("/api/v3/user/packages?package_type=pypi")
+        .bearer(&t)
         .header("user-agent", "test")
         .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        .await
+        .json();
     assert_eq!(listed, serde_json::json!([]));
 
     // A file name is never reused, and others cannot upload here.
-    assert_eq!(Upload::wheel("1.0.0").send(&server, Some(&t)).0, 200);
-    let (status, text) = Upload::wheel("1.0.0").send(&server, Some(&t));
+    assert_eq!(Upload::wheel("1.0.0").send(&app, Some(&t)).await.0, 200);
+    let (status, text) = Upload::wheel("1.0.0").send(&app, Some(&t)).await;
     assert_eq!(status, 409, "{text}");
     assert!(text.contains("File already exists"), "{text}");
-    let bob = token(&server, "bob", "read:packages,write:packages");
-    let (status, _) = Upload::wheel("1.1.0").send(&server, Some(&bob));
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let (status, _) = Upload::wheel("1.1.0").send(&app, Some(&bob)).await;
     assert!(status == 403 || status == 404, "{status}");
-    assert_eq!(Upload::wheel("1.1.0").send(&server, None).0, 401);
+    assert_eq!(Upload::wheel("1.1.0").send(&app, None).await.0, 401);
 }
 
-#[test]
-fn yanks_carry_a_reason_shown_in_the_index_and_on_the_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn yanks_carry_a_reason_shown_in_the_index_and_on_the_page() {
+    let (app, t) = with_alice().await;
     for v in ["1.0.0", "1.1.0"] {
-        assert_eq!(Upload::wheel(v).send(&server, Some(&t)).0, 200);
+        assert_eq!(Upload::wheel(v).send(&app, Some(&t)).await.0, 200);
     }
-    let yank = |token: &str, action: &str| {
-        Client::new()
-            .post(server.url(&format!("/pypi/alice/tiny-pkg/1.1.0/{action}")))
-            .basic_auth("alice", Some(token))
+    let yank = async |token: &str, action: &str| {
+        app.post(&format!("/pypi/alice/tiny-pkg/1.1.0/{action}"))
+            .basic("alice", token)
             .form(&[("reason", "broken on Windows")])
             .send()
-            .unwrap()
+            .await
             .status()
             .as_u16()
     };
-    let writer = token(&server, "alice", "read:packages,write:packages");
-    assert_eq!(yank(&writer, "yank"), 403);
-    assert_eq!(yank(&t, "yank"), 200);
+    let writer = app.token("alice", "read:packages,write:packages").await;
+    assert_eq!(yank(&writer, "yank").await, 403);
+    assert_eq!(yank(&t, "yank").await, 200);
     let doc: Value = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some(PIP_ACCEPT),
     )
-    .json()
-    .unwrap();
+    .await
+    .json();
     let yanked: Vec<(&str, &Value)> = doc["files"]
         .as_array()
         .unwrap()
@@ -276,17 +267,16 @@ fn yanks_carry_a_reason_shown_in_the_index_and_on_the_page() {
         .collect();
     assert_eq!(yanked[0].1, &Value::Bool(false));
     assert_eq!(yanked[1].1, "broken on Windows");
-    let html = get(&server, Some(&t), "/pypi/alice/simple/tiny-pkg/", None)
-        .text()
-        .unwrap();
+    let html = get(&app, Some(&t), "/pypi/alice/simple/tiny-pkg/", None)
+        .await
+        .text();
     assert!(html.contains("data-yanked=\"broken on Windows\""), "{html}");
-    let page = Client::new()
-        .get(server.url("/users/alice/packages/pypi/package/tiny-pkg?version=1.1.0"))
-        .bearer_auth(&t)
+    let page = app
+        .get("/users/alice/packages/pypi/package/tiny-pkg?version=1.1.0")
+        .bearer(&t)
         .send()
-        .unwrap()
-        .text()
-        .unwrap();
+        .await
+        .text();
     assert!(
         page.contains("This version is yanked: broken on Windows"),
         "{page}"
@@ -295,59 +285,56 @@ fn yanks_carry_a_reason_shown_in_the_index_and_on_the_page() {
         page.contains("<span class=\"badge warn\">yanked</span>"),
         "{page}"
     );
-    assert_eq!(yank(&t, "unyank"), 200);
+    assert_eq!(yank(&t, "unyank").await, 200);
     let doc: Value = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some(PIP_ACCEPT),
     )
-    .json()
-    .unwrap();
+    .await
+    .json();
     assert_eq!(doc["files"][1]["yanked"], false);
 }
 
-#[test]
-fn downloads_of_files_are_counted_and_shown_on_the_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn downloads_of_files_are_counted_and_shown_on_the_page() {
+    let (app, t) = with_alice().await;
     for v in ["1.0.0", "1.1.0"] {
-        assert_eq!(Upload::wheel(v).send(&server, Some(&t)).0, 200);
+        assert_eq!(Upload::wheel(v).send(&app, Some(&t)).await.0, 200);
     }
     let doc: Value = get(
-        &server,
+        &app,
         Some(&t),
         "/pypi/alice/simple/tiny-pkg/",
         Some(PIP_ACCEPT),
     )
-    .json()
-    .unwrap();
+    .await
+    .json();
     // Downloads: the wheel counts, its metadata file does not.
     let url = doc["files"][1]["url"].as_str().unwrap().to_owned();
     for suffix in ["", ".metadata", ""] {
-        let r = Client::new()
-            .get(format!("{url}{suffix}"))
-            .basic_auth("alice", Some(&t))
+        let r = app
+            .get(&format!("{url}{suffix}"))
+            .basic("alice", &t)
             .send()
-            .unwrap();
+            .await;
         assert_eq!(r.status(), 200);
     }
-    let versions: Value = Client::new()
-        .get(server.url("/api/v3/user/packages/pypi/tiny-pkg/versions"))
-        .bearer_auth(&t)
+    let versions: Value = app
+        .get("/api/v3/user/packages/pypi/tiny-pkg/versions")
+        .bearer(&t)
         .header("user-agent", "test")
         .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        .await
+        .json();
     assert_eq!(versions.as_array().unwrap().len(), 2);
-    let page = Client::new()
-        .get(server.url("/users/alice/packages/pypi/package/tiny-pkg"))
-        .bearer_auth(&t)
+    let page = app
+        .get("/users/alice/packages/pypi/package/tiny-pkg")
+        .bearer(&t)
         .send()
-        .unwrap()
-        .text()
-        .unwrap();
+        .await
+        .text();
     assert!(
         page.contains("Tiny pkg readme"),
         "the description is the README"
@@ -359,7 +346,7 @@ fn downloads_of_files_are_counted_and_shown_on_the_page() {
     );
 
     // Anonymous callers are challenged, as pip expects.
-    let r = get(&server, None, "/pypi/alice/simple/tiny-pkg/", None);
+    let r = get(&app, None, "/pypi/alice/simple/tiny-pkg/", None).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         r.headers()["www-authenticate"],

@@ -5,14 +5,14 @@
 //! icons, unlist and relist, symbol packages, refused packages, and the v2
 //! feed.
 
-mod common;
-
 use std::io::Read;
 
-use common::artifacts::{nupkg_of, nuspec, zip_of as nupkg};
-use common::{Server, files_named, server_with_alice, token};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use axum::http::Method;
 use serde_json::Value;
+
+use crate::common::artifacts::{nupkg_of, nuspec, zip_of as nupkg};
+use crate::common::files_named;
+use crate::test_app::{TestApp, TestRequest, TestResponse, with_alice};
 
 const UA: &str = "NuGet Command Line/5.8.0 (Unix 6.18.44.6)";
 
@@ -21,7 +21,7 @@ fn package(id: &str, version: &str, extra: &str) -> Vec<u8> {
 }
 
 /// A push exactly as NuGet.exe sends it after its first 401.
-fn push_to(server: &Server, resource: &str, key: &str, body: &[u8]) -> (u16, String) {
+async fn push_to(app: &TestApp, resource: &str, key: &str, body: &[u8]) -> (u16, String) {
     let boundary = "7579b67b-69b0-4cdd-8052-374f03113e5f";
     let mut form = format!(
         "--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name=\"package\"; filename=\"package.nupkg\"\r\n\r\n"
@@ -29,8 +29,8 @@ fn push_to(server: &Server, resource: &str, key: &str, body: &[u8]) -> (u16, Str
     .into_bytes();
     form.extend_from_slice(body);
     form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let r = Client::new()
-        .put(server.url(&format!("/nuget/alice/api/v2/{resource}/")))
+    let r = app
+        .put(&format!("/nuget/alice/api/v2/{resource}/"))
         .header(
             "content-type",
             format!("multipart/form-data; boundary=\"{boundary}\""),
@@ -40,35 +40,32 @@ fn push_to(server: &Server, resource: &str, key: &str, body: &[u8]) -> (u16, Str
         .header("user-agent", UA)
         .body(form)
         .send()
-        .unwrap();
-    (r.status().as_u16(), r.text().unwrap())
+        .await;
+    (r.status().as_u16(), r.text())
 }
 
-fn push(server: &Server, key: &str, body: &[u8]) -> (u16, String) {
-    push_to(server, "package", key, body)
+async fn push(app: &TestApp, key: &str, body: &[u8]) -> (u16, String) {
+    push_to(app, "package", key, body).await
 }
 
-fn get_as(server: &Server, token: Option<&str>, path: &str) -> RequestBuilder {
-    let mut r = Client::builder()
-        .no_gzip()
-        .build()
-        .unwrap()
-        .get(server.url(path))
+fn get_as(app: &TestApp, token: Option<&str>, path: &str) -> TestRequest {
+    let mut r = app
+        .get(path)
         .header("user-agent", UA)
         .header("x-nuget-client-version", "5.8.0");
     if let Some(t) = token {
-        r = r.basic_auth("alice", Some(t));
+        r = r.basic("alice", t);
     }
     r
 }
 
-fn json(r: Response) -> Value {
-    assert_eq!(r.status(), 200, "{}", r.url());
+fn json(r: &TestResponse) -> Value {
+    assert_eq!(r.status(), 200, "{r:?}");
     let gzipped = r
         .headers()
         .get("content-encoding")
         .is_some_and(|v| v == "gzip");
-    let bytes = r.bytes().unwrap();
+    let bytes = r.bytes();
     let text = if gzipped {
         let mut s = String::new();
         flate2::read::GzDecoder::new(bytes.as_ref())
@@ -80,15 +77,10 @@ fn json(r: Response) -> Value {
     };
     serde_json::from_str(&text).unwrap()
 }
-#[test]
-fn the_service_index_names_every_resource() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, _) = server_with_alice(dir.path());
-    let index = json(
-        get_as(&server, None, "/nuget/alice/index.json")
-            .send()
-            .unwrap(),
-    );
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_index_names_every_resource() {
+    let (app, _) = with_alice().await;
+    let index = json(&get_as(&app, None, "/nuget/alice/index.json").send().await);
     assert_eq!(index["version"], "3.0.0");
     let types: Vec<&str> = index["resources"]
         .as_array()
@@ -122,91 +114,76 @@ const DEPS: &str = r#"<dependencies><group targetFramework=".NETStandard2.0"><de
 
 /// Four versions of `Tiny.Demo`: two releases, a prerelease, and a SemVer 2
 /// prerelease with build metadata.
-fn demo(dir: &std::path::Path) -> (Server, String) {
-    let (server, t) = server_with_alice(dir);
+async fn demo() -> (TestApp, String) {
+    let (app, t) = with_alice().await;
     for v in ["1.0.0", "1.1.0", "2.0.0-beta", "2.0.0-rc.1+build.5"] {
-        let (status, text) = push(&server, &t, &package("Tiny.Demo", v, DEPS));
+        let (status, text) = push(&app, &t, &package("Tiny.Demo", v, DEPS)).await;
         assert_eq!(status, 201, "{v}: {text}");
     }
-    let (status, _) = push(&server, &t, &package("tiny.demo", "1.1.0", ""));
+    let (status, _) = push(&app, &t, &package("tiny.demo", "1.1.0", "")).await;
     assert_eq!(
         status, 409,
         "ids are case-insensitive and versions immutable"
     );
-    (server, t)
+    (app, t)
 }
 
-#[test]
-fn pushed_versions_appear_in_the_flat_container_with_readme_and_icon() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = demo(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn pushed_versions_appear_in_the_flat_container_with_readme_and_icon() {
+    let (app, t) = demo().await;
     let deps = DEPS;
 
     // Flat container: lowercase, normalised, every version.
     let flat = json(
-        get_as(
-            &server,
-            Some(&t),
-            "/nuget/alice/v3/flat/Tiny.Demo/index.json",
-        )
-        .send()
-        .unwrap(),
+        &get_as(&app, Some(&t), "/nuget/alice/v3/flat/Tiny.Demo/index.json")
+            .send()
+            .await,
     );
     assert_eq!(
         flat["versions"],
         serde_json::json!(["1.0.0", "1.1.0", "2.0.0-beta", "2.0.0-rc.1"])
     );
     let nupkg = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg",
     )
     .send()
-    .unwrap();
+    .await;
     assert_eq!(nupkg.status(), 200);
-    assert_eq!(
-        nupkg.bytes().unwrap().to_vec(),
-        package("Tiny.Demo", "1.1.0", deps)
-    );
+    assert_eq!(nupkg.bytes().to_vec(), package("Tiny.Demo", "1.1.0", deps));
     let spec = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.nuspec",
     )
     .send()
-    .unwrap()
-    .text()
-    .unwrap();
+    .await
+    .text();
     assert!(spec.contains("<version>1.1.0</version>"), "{spec}");
-    let readme = get_as(&server, Some(&t), "/nuget/alice/v3/readme/tiny.demo/1.1.0")
+    let readme = get_as(&app, Some(&t), "/nuget/alice/v3/readme/tiny.demo/1.1.0")
         .send()
-        .unwrap()
-        .text()
-        .unwrap();
+        .await
+        .text();
     assert_eq!(readme, "# The readme\n");
-    let icon = get_as(
-        &server,
-        Some(&t),
-        "/nuget/alice/v3/flat/tiny.demo/1.1.0/icon",
-    )
-    .send()
-    .unwrap();
+    let icon = get_as(&app, Some(&t), "/nuget/alice/v3/flat/tiny.demo/1.1.0/icon")
+        .send()
+        .await;
     assert_eq!(icon.headers()["content-type"], "image/png");
 }
 
-#[test]
-fn every_registration_hive_describes_the_versions_it_may_show() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = demo(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn every_registration_hive_describes_the_versions_it_may_show() {
+    let (app, t) = demo().await;
     // The SemVer 1 hives hide 2.0.0-rc.1; the 3.6.0 hive shows it, gzipped.
     let plain = json(
-        get_as(
-            &server,
+        &get_as(
+            &app,
             Some(&t),
             "/nuget/alice/v3/registration/tiny.demo/index.json",
         )
         .send()
-        .unwrap(),
+        .await,
     );
     let page = &plain["items"][0];
     assert_eq!(page["count"], 3);
@@ -233,77 +210,75 @@ fn every_registration_hive_describes_the_versions_it_may_show() {
             .ends_with("/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg")
     );
     let semver2 = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/v3/registration-semver2/tiny.demo/index.json",
     )
     .header("accept-encoding", "gzip")
     .send()
-    .unwrap();
+    .await;
     assert_eq!(semver2.headers()["content-encoding"], "gzip");
-    let semver2 = json(semver2);
+    let semver2 = json(&semver2);
     assert_eq!(semver2["items"][0]["count"], 4);
     assert_eq!(
         semver2["items"][0]["items"][3]["catalogEntry"]["version"],
         "2.0.0-rc.1+build.5"
     );
     let leaf = json(
-        get_as(
-            &server,
+        &get_as(
+            &app,
             Some(&t),
             "/nuget/alice/v3/registration/tiny.demo/1.1.0.json",
         )
         .send()
-        .unwrap(),
+        .await,
     );
     assert_eq!(leaf["listed"], true);
     let catalog = json(
-        Client::new()
-            .get(leaf["catalogEntry"].as_str().unwrap())
-            .basic_auth("alice", Some(&t))
+        &app.get(leaf["catalogEntry"].as_str().unwrap())
+            .basic("alice", &t)
             .send()
-            .unwrap(),
+            .await,
     );
     assert_eq!(catalog["version"], "1.1.0");
 }
 
-#[test]
-fn search_and_autocomplete_filter_prereleases_and_semver_levels() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = demo(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn search_and_autocomplete_filter_prereleases_and_semver_levels() {
+    let (app, t) = demo().await;
     // Search: releases by default, prereleases when asked, SemVer 2 by level.
-    let search = |query: &str| {
+    let search = async |query: &str| {
         json(
-            get_as(&server, Some(&t), &format!("/nuget/alice/v3/query?{query}"))
+            &get_as(&app, Some(&t), &format!("/nuget/alice/v3/query?{query}"))
                 .send()
-                .unwrap(),
+                .await,
         )
     };
-    let hits = search("q=tiny&skip=0&take=20");
+    let hits = search("q=tiny&skip=0&take=20").await;
     assert_eq!(hits["totalHits"], 1);
     assert_eq!(hits["data"][0]["version"], "1.1.0");
     assert_eq!(hits["data"][0]["id"], "Tiny.Demo");
-    let pre = search("q=tiny&prerelease=true");
+    let pre = search("q=tiny&prerelease=true").await;
     assert_eq!(pre["data"][0]["version"], "2.0.0-beta");
-    let pre2 = search("q=tiny&prerelease=true&semVerLevel=2.0.0");
+    let pre2 = search("q=tiny&prerelease=true&semVerLevel=2.0.0").await;
     assert_eq!(pre2["data"][0]["version"], "2.0.0-rc.1+build.5");
-    assert_eq!(search("q=nothing-like-it")["totalHits"], 0);
-    assert_eq!(search("q=tiny&skip=1")["data"], serde_json::json!([]));
+    assert_eq!(search("q=nothing-like-it").await["totalHits"], 0);
+    assert_eq!(search("q=tiny&skip=1").await["data"], serde_json::json!([]));
 
     let ids = json(
-        get_as(&server, Some(&t), "/nuget/alice/v3/autocomplete?q=tin")
+        &get_as(&app, Some(&t), "/nuget/alice/v3/autocomplete?q=tin")
             .send()
-            .unwrap(),
+            .await,
     );
     assert_eq!(ids["data"], serde_json::json!(["Tiny.Demo"]));
     let versions = json(
-        get_as(
-            &server,
+        &get_as(
+            &app,
             Some(&t),
             "/nuget/alice/v3/autocomplete?id=tiny.demo&prerelease=true",
         )
         .send()
-        .unwrap(),
+        .await,
     );
     assert_eq!(
         versions["data"],
@@ -311,22 +286,21 @@ fn search_and_autocomplete_filter_prereleases_and_semver_levels() {
     );
 }
 
-#[test]
-fn many_versions_are_paged_and_each_page_is_served() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn many_versions_are_paged_and_each_page_is_served() {
+    let (app, t) = with_alice().await;
     for minor in 0..130 {
-        let (status, text) = push(&server, &t, &package("Paged", &format!("1.{minor}.0"), ""));
+        let (status, text) = push(&app, &t, &package("Paged", &format!("1.{minor}.0"), "")).await;
         assert_eq!(status, 201, "{text}");
     }
     let index = json(
-        get_as(
-            &server,
+        &get_as(
+            &app,
             Some(&t),
             "/nuget/alice/v3/registration/paged/index.json",
         )
         .send()
-        .unwrap(),
+        .await,
     );
     assert_eq!(index["count"], 3);
     let pages = index["items"].as_array().unwrap();
@@ -337,11 +311,10 @@ fn many_versions_are_paged_and_each_page_is_served() {
     let mut seen = 0;
     for p in pages {
         let page = json(
-            Client::new()
-                .get(p["@id"].as_str().unwrap())
-                .basic_auth("alice", Some(&t))
+            &app.get(p["@id"].as_str().unwrap())
+                .basic("alice", &t)
                 .send()
-                .unwrap(),
+                .await,
         );
         let items = page["items"].as_array().unwrap();
         assert_eq!(items.len() as u64, p["count"].as_u64().unwrap());
@@ -351,76 +324,69 @@ fn many_versions_are_paged_and_each_page_is_served() {
     assert_eq!(seen, 130);
 }
 
-#[test]
-fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
+    let (app, t) = with_alice().await;
     for v in ["1.0.0", "1.1.0"] {
-        assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
+        assert_eq!(push(&app, &t, &package("Tiny.Demo", v, "")).await.0, 201);
     }
-    let unlist = |method: reqwest::Method, key: &str| {
-        Client::new()
-            .request(
-                method,
-                server.url("/nuget/alice/api/v2/package/Tiny.Demo/1.1.0"),
-            )
+    let unlist = async |method: Method, key: &str| {
+        app.request(method, "/nuget/alice/api/v2/package/Tiny.Demo/1.1.0")
             .header("x-nuget-apikey", key)
             .send()
-            .unwrap()
+            .await
             .status()
             .as_u16()
     };
-    let writer = token(&server, "alice", "read:packages,write:packages");
-    assert_eq!(unlist(reqwest::Method::DELETE, &writer), 403);
-    assert_eq!(unlist(reqwest::Method::DELETE, &t), 204);
+    let writer = app.token("alice", "read:packages,write:packages").await;
+    assert_eq!(unlist(Method::DELETE, &writer).await, 403);
+    assert_eq!(unlist(Method::DELETE, &t).await, 204);
     let hits = json(
-        get_as(&server, Some(&t), "/nuget/alice/v3/query?q=tiny")
+        &get_as(&app, Some(&t), "/nuget/alice/v3/query?q=tiny")
             .send()
-            .unwrap(),
+            .await,
     );
     assert_eq!(hits["data"][0]["version"], "1.0.0");
     let leaf = json(
-        get_as(
-            &server,
+        &get_as(
+            &app,
             Some(&t),
             "/nuget/alice/v3/registration/tiny.demo/1.1.0.json",
         )
         .send()
-        .unwrap(),
+        .await,
     );
     assert_eq!(leaf["listed"], false);
-    let page = Client::new()
-        .get(server.url("/users/alice/packages/nuget/package/tiny.demo"))
-        .bearer_auth(&t)
+    let page = app
+        .get("/users/alice/packages/nuget/package/tiny.demo")
+        .bearer(&t)
         .send()
-        .unwrap()
-        .text()
-        .unwrap();
+        .await
+        .text();
     assert!(
         page.contains("<span class=\"badge warn\">unlisted</span>"),
         "{page}"
     );
     let nupkg = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg",
     )
     .send()
-    .unwrap();
+    .await;
     assert_eq!(nupkg.status(), 200, "unlisted is still installable");
-    assert_eq!(unlist(reqwest::Method::POST, &t), 200);
+    assert_eq!(unlist(Method::POST, &t).await, 200);
     let hits = json(
-        get_as(&server, Some(&t), "/nuget/alice/v3/query?q=tiny")
+        &get_as(&app, Some(&t), "/nuget/alice/v3/query?q=tiny")
             .send()
-            .unwrap(),
+            .await,
     );
     assert_eq!(hits["data"][0]["version"], "1.1.0");
 }
 
-#[test]
-fn symbol_packages_are_stored_beside_their_package() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn symbol_packages_are_stored_beside_their_package() {
+    let (app, t) = with_alice().await;
     let symbols = |v: &str| {
         let spec = nuspec(
             "Tiny.Demo",
@@ -433,38 +399,46 @@ fn symbol_packages_are_stored_beside_their_package() {
         ])
     };
     assert_eq!(
-        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        push_to(&app, "symbolpackage", &t, &symbols("1.0.0"))
+            .await
+            .0,
         404
     );
-    assert_eq!(push(&server, &t, &package("Tiny.Demo", "1.0.0", "")).0, 201);
     assert_eq!(
-        push(&server, &t, &symbols("1.0.0")).0,
+        push(&app, &t, &package("Tiny.Demo", "1.0.0", "")).await.0,
+        201
+    );
+    assert_eq!(
+        push(&app, &t, &symbols("1.0.0")).await.0,
         400,
         "not to the package resource"
     );
     assert_eq!(
-        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        push_to(&app, "symbolpackage", &t, &symbols("1.0.0"))
+            .await
+            .0,
         201
     );
     assert_eq!(
-        push_to(&server, "symbolpackage", &t, &symbols("1.0.0")).0,
+        push_to(&app, "symbolpackage", &t, &symbols("1.0.0"))
+            .await
+            .0,
         409
     );
     let fetched = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/v3/flat/tiny.demo/1.0.0/tiny.demo.1.0.0.snupkg",
     )
     .send()
-    .unwrap();
+    .await;
     assert_eq!(fetched.status(), 200);
-    assert_eq!(fetched.bytes().unwrap().to_vec(), symbols("1.0.0"));
+    assert_eq!(fetched.bytes().to_vec(), symbols("1.0.0"));
 }
 
-#[test]
-fn refused_packages_get_a_reason_and_leave_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_packages_get_a_reason_and_leave_nothing() {
+    let (app, t) = with_alice().await;
     let spec = nuspec("Tiny.Demo", "1.0.0", "");
     let xxe = "<?xml version=\"1.0\"?><!DOCTYPE p [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><package><metadata><id>&e;</id></metadata></package>";
     for (body, reason) in [
@@ -488,98 +462,96 @@ fn refused_packages_get_a_reason_and_leave_nothing() {
         ),
     ] {
         let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
-        let (status, text) = push(&server, &t, &body);
+        let (status, text) = push(&app, &t, &body).await;
         assert_eq!(status, 400, "{reason}: {text}");
         assert!(text.contains(reason), "{reason}: {text}");
-        assert_eq!(files_named(dir.path(), &sha), 0, "{reason}: blob left");
+        assert_eq!(files_named(app.dir(), &sha), 0, "{reason}: blob left");
     }
     // Anonymous callers are challenged; others' feeds are not theirs.
-    let r = get_as(&server, None, "/nuget/alice/v3/query?q=")
-        .send()
-        .unwrap();
+    let r = get_as(&app, None, "/nuget/alice/v3/query?q=").send().await;
     assert_eq!(r.status(), 200, "no private package yet: an empty search");
-    assert_eq!(push(&server, &t, &package("Tiny.Demo", "1.0.0", "")).0, 201);
+    assert_eq!(
+        push(&app, &t, &package("Tiny.Demo", "1.0.0", "")).await.0,
+        201
+    );
     for path in [
         "/nuget/alice/v3/registration/tiny.demo/index.json",
         "/nuget/alice/v3/flat/tiny.demo/index.json",
         "/nuget/alice/v3/query?q=tiny",
     ] {
-        let r = get_as(&server, None, path).send().unwrap();
+        let r = get_as(&app, None, path).send().await;
         assert_eq!(r.status(), 401, "{path}");
         assert_eq!(
             r.headers()["www-authenticate"],
             "Basic realm=\"Entrepot NuGet\""
         );
     }
-    let bob = token(&server, "bob", "read:packages,write:packages");
-    let r = Client::new()
-        .get(server.url("/nuget/alice/v3/flat/tiny.demo/index.json"))
-        .basic_auth("bob", Some(&bob))
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let r = app
+        .get("/nuget/alice/v3/flat/tiny.demo/index.json")
+        .basic("bob", &bob)
         .send()
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 404);
-    let (status, _) = push(&server, &bob, &package("Bobs.Own", "1.0.0", ""));
+    let (status, _) = push(&app, &bob, &package("Bobs.Own", "1.0.0", "")).await;
     assert!(status == 403 || status == 404, "{status}");
 }
 
-#[test]
-fn the_v2_feed_answers_the_queries_nuget_2_and_nuget_list_send() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn the_v2_feed_answers_the_queries_nuget_2_and_nuget_list_send() {
+    let (app, t) = with_alice().await;
     for v in ["1.0.0", "1.1.0", "2.0.0-beta"] {
-        assert_eq!(push(&server, &t, &package("Tiny.Demo", v, "")).0, 201);
+        assert_eq!(push(&app, &t, &package("Tiny.Demo", v, "")).await.0, 201);
     }
-    let text = |path: &str| {
-        let r = get_as(&server, Some(&t), path).send().unwrap();
+    let text = async |path: &str| {
+        let r = get_as(&app, Some(&t), path).send().await;
         assert_eq!(r.status(), 200, "{path}");
-        r.text().unwrap()
+        r.text()
     };
-    let metadata = text("/nuget/alice/api/v2/$metadata");
+    let metadata = text("/nuget/alice/api/v2/$metadata").await;
     assert!(metadata.contains("<FunctionImport Name=\"FindPackagesById\""));
     assert!(metadata.contains("<Property Name=\"IsLatestVersion\" Type=\"Edm.Boolean\""));
-    let one = text("/nuget/alice/api/v2/Packages(Id='Tiny.Demo',Version='1.0.0')");
+    let one = text("/nuget/alice/api/v2/Packages(Id='Tiny.Demo',Version='1.0.0')").await;
     assert!(one.contains("<d:Version>1.0.0</d:Version>"), "{one}");
     assert!(
         one.contains("/nuget/alice/api/v2/package/Tiny.Demo/1.0.0"),
         "{one}"
     );
-    let by_id = text("/nuget/alice/api/v2/FindPackagesById()?id='tiny.demo'&semVerLevel=2.0.0");
+    let by_id =
+        text("/nuget/alice/api/v2/FindPackagesById()?id='tiny.demo'&semVerLevel=2.0.0").await;
     assert_eq!(by_id.matches("<entry>").count(), 3, "{by_id}");
     let listed = text(
         "/nuget/alice/api/v2/Search()?$filter=IsLatestVersion&searchTerm=''&targetFramework=''&includePrerelease=false&$skip=0&$top=30&semVerLevel=2.0.0",
-    );
+    ).await;
     assert_eq!(listed.matches("<entry>").count(), 1, "{listed}");
     assert!(listed.contains("<d:Version>1.1.0</d:Version>"), "{listed}");
     let filtered = text(
         "/nuget/alice/api/v2/Packages()?$filter=(tolower(Id)%20eq%20'tiny.demo')%20and%20IsAbsoluteLatestVersion",
-    );
+    ).await;
     assert!(
         filtered.contains("<d:Version>2.0.0-beta</d:Version>"),
         "{filtered}"
     );
     assert_eq!(
-        text("/nuget/alice/api/v2/Search()/$count?searchTerm=''&includePrerelease=true"),
+        text("/nuget/alice/api/v2/Search()/$count?searchTerm=''&includePrerelease=true").await,
         "3",
         "every version matches"
     );
     assert_eq!(
         text(
             "/nuget/alice/api/v2/Search()/$count?$filter=IsAbsoluteLatestVersion&searchTerm=''&includePrerelease=true"
-        ),
+        ).await,
         "1"
     );
-    let paged = text("/nuget/alice/api/v2/FindPackagesById()?id='Tiny.Demo'&$top=2");
+    let paged = text("/nuget/alice/api/v2/FindPackagesById()?id='Tiny.Demo'&$top=2").await;
     assert!(paged.contains("rel=\"next\""), "{paged}");
     let download = get_as(
-        &server,
+        &app,
         Some(&t),
         "/nuget/alice/api/v2/package/Tiny.Demo/1.0.0",
     )
     .send()
-    .unwrap();
+    .await;
     assert_eq!(download.status(), 200);
-    assert_eq!(
-        download.bytes().unwrap().to_vec(),
-        package("Tiny.Demo", "1.0.0", "")
-    );
+    assert_eq!(download.bytes().to_vec(), package("Tiny.Demo", "1.0.0", ""));
 }

@@ -10,15 +10,17 @@
 //! challenge, since Maven, pip, gem and NuGet send credentials only after one.
 #![expect(clippy::too_many_lines, reason = "the matrix reads as one table")]
 
-mod common;
-
 use std::fmt::Write as _;
 
-use common::artifacts::{crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom};
-use common::{Server, publish_doc, token};
-use reqwest::blocking::{Client, RequestBuilder};
+use entrepot_core::{OrgRole, Role, Visibility};
 use serde_json::{Value, json};
 use sha2::Digest;
+
+use crate::common::artifacts::{
+    crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom,
+};
+use crate::common::publish_doc;
+use crate::test_app::{TestApp, TestRequest, alice_packages, make_public};
 
 /// Every package scope, and `repo` for the repository-scoped registries.
 const FULL: &str = "read:packages,write:packages,delete:packages,repo";
@@ -65,22 +67,22 @@ struct Caller {
 }
 
 impl Caller {
-    fn apply(&self, auth: Auth, r: RequestBuilder) -> RequestBuilder {
+    fn apply(&self, auth: Auth, r: TestRequest) -> TestRequest {
         let Some(t) = &self.token else {
             return r;
         };
         match auth {
-            Auth::Bearer => r.bearer_auth(t),
-            Auth::Basic => r.basic_auth(self.login, Some(t)),
+            Auth::Bearer => r.bearer(t),
+            Auth::Basic => r.basic(self.login, t),
             Auth::Raw => r.header("authorization", t),
             Auth::NuGetKey => r.header("x-nuget-apikey", t),
-            Auth::PyPi => r.basic_auth("__token__", Some(t)),
+            Auth::PyPi => r.basic("__token__", t),
         }
     }
 }
 
 /// Makes a row's request for the caller of a column.
-type Build = dyn Fn(&Ctx, usize) -> RequestBuilder;
+type Build = dyn Fn(&Ctx, usize) -> TestRequest;
 
 /// One endpoint: a request per caller (by column, so that writes and
 /// deletes each touch their own version) and the status expected of each.
@@ -99,7 +101,7 @@ fn row(
     name: &'static str,
     auth: Auth,
     expected: [u16; 12],
-    build: impl Fn(&Ctx, usize) -> RequestBuilder + 'static,
+    build: impl Fn(&Ctx, usize) -> TestRequest + 'static,
 ) -> Row {
     let [no_delete, no_repo] = narrower_tokens(area, name, expected[1]);
     let mut all = [0; 14];
@@ -136,29 +138,13 @@ fn narrower_tokens(area: &str, name: &str, owner: u16) -> [u16; 2] {
     ]
 }
 
-/// A client that knows the server's address.
-struct Ctx {
-    client: Client,
-    base: String,
-}
+/// Where the rows' requests go.
+type Ctx = TestApp;
 
-impl Ctx {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl std::ops::Deref for Ctx {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.client
-    }
-}
-
-fn send_ok(r: RequestBuilder, what: &str) -> Value {
-    let r = r.send().unwrap();
+async fn send_ok(r: TestRequest, what: &str) -> Value {
+    let r = r.send().await;
     let status = r.status();
-    let text = r.text().unwrap();
+    let text = r.text();
     assert!(status.is_success(), "{what}: {status} {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
@@ -186,8 +172,8 @@ fn nupkg(version: &str) -> Vec<u8> {
 
 /// twine's upload of a wheel naming alice/app as its source.
 fn wheel(version: &str) -> (String, Vec<u8>) {
-    let file = common::artifacts::wheel_of("tiny-lib", version);
-    common::artifacts::twine_form(
+    let file = crate::common::artifacts::wheel_of("tiny-lib", version);
+    crate::common::artifacts::twine_form(
         &[
             (":action", "file_upload"),
             ("protocol_version", "1"),
@@ -227,73 +213,57 @@ const LAYER: &[u8] = b"a layer";
 
 /// A token of alice's that expired an hour ago: written to the store
 /// directly, since `--expires-in` is at least a minute.
-fn expired_token(server: &Server) -> String {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        use entrepot_store::{AccountStore, NewTokenRecord, TokenStore};
-        let store =
-            entrepot_store::SqlStore::open_path(&server.dir.join("entrepot-data/entrepot.db"))
-                .await
-                .unwrap();
-        let alice = store.account_by_login("alice").await.unwrap().unwrap();
-        let new = entrepot_core::token::generate();
-        store
-            .create_token(NewTokenRecord {
-                user_id: alice.id,
-                hash: new.hash,
-                prefix: new.prefix,
-                scopes: entrepot_core::Scopes::parse_list(FULL).unwrap(),
-                note: Some("expired".into()),
-                expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
-            })
-            .await
-            .unwrap();
-        new.secret
-    })
+async fn expired_token(app: &TestApp) -> String {
+    use entrepot_store::NewTokenRecord;
+    let store = &app.registry.meta;
+    let alice = store.account_by_login("alice").await.unwrap().unwrap();
+    let new = entrepot_core::token::generate();
+    store
+        .create_token(NewTokenRecord {
+            user_id: alice.id,
+            hash: new.hash,
+            prefix: new.prefix,
+            scopes: entrepot_core::Scopes::parse_list(FULL).unwrap(),
+            note: Some("expired".into()),
+            expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+        })
+        .await
+        .unwrap();
+    new.secret
 }
 
-/// A token of alice's, revoked with `admin token revoke`.
-fn revoked_token(server: &Server) -> String {
-    let out = server.admin(&["token", "create", "alice", "--scopes", FULL]);
-    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let said = String::from_utf8(out.stderr).unwrap();
-    let id = said
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or_else(|| panic!("no token id in {said:?}"))
-        .to_owned();
-    server.admin(&["token", "revoke", &id]);
-    secret
+/// A token of alice's, revoked as `admin token revoke` revokes it.
+async fn revoked_token(app: &TestApp) -> String {
+    let issued = app.issue("alice", FULL, None).await;
+    app.revoke(issued.record.id).await;
+    issued.secret
 }
 
 struct World {
-    server: Server,
+    app: TestApp,
     callers: Vec<Caller>,
     alice: String,
 }
 
-fn setup(dir: &std::path::Path) -> World {
-    let server = Server::start(dir);
+async fn setup() -> World {
+    let app = TestApp::new().await;
     for user in ["alice", "bob", "carol", "dave", "erin", "oscar", "mia"] {
-        server.admin(&["user", "create", user]);
+        app.user(user).await;
     }
-    server.admin(&["user", "create", "root", "--site-admin"]);
-    server.admin(&["org", "create", "acme", "--owner", "oscar"]);
-    server.admin(&["org", "add-member", "acme", "mia"]);
-    server.admin(&["repo", "create", "alice/app", "--private"]);
-    server.admin(&["repo", "create", "acme/tools", "--private"]);
-    for (user, permission) in [("carol", "read"), ("dave", "write"), ("erin", "admin")] {
-        server.admin(&[
-            "repo",
-            "add-collaborator",
-            "alice/app",
-            user,
-            "--permission",
-            permission,
-        ]);
+    app.site_admin("root").await;
+    app.org("acme", "oscar").await;
+    app.org_member("acme", "mia", OrgRole::Member).await;
+    app.repo_with("alice/app", Visibility::Private).await;
+    app.repo_with("acme/tools", Visibility::Private).await;
+    for (user, permission) in [
+        ("carol", Role::Read),
+        ("dave", Role::Write),
+        ("erin", Role::Admin),
+    ] {
+        app.collaborator("alice/app", user, permission).await;
     }
-    let full = |user: &str| token(&server, user, FULL);
-    let alice = full("alice");
+    let full = async |user: &str| app.token(user, FULL).await;
+    let alice = full("alice").await;
     let callers = vec![
         Caller {
             login: "alice",
@@ -305,59 +275,61 @@ fn setup(dir: &std::path::Path) -> World {
         },
         Caller {
             login: "alice",
-            token: Some(token(&server, "alice", "read:packages")),
+            token: Some(app.token("alice", "read:packages").await),
         },
         Caller {
             login: "bob",
-            token: Some(full("bob")),
+            token: Some(full("bob").await),
         },
         Caller {
             login: "carol",
-            token: Some(full("carol")),
+            token: Some(full("carol").await),
         },
         Caller {
             login: "dave",
-            token: Some(full("dave")),
+            token: Some(full("dave").await),
         },
         Caller {
             login: "erin",
-            token: Some(full("erin")),
+            token: Some(full("erin").await),
         },
         Caller {
             login: "oscar",
-            token: Some(full("oscar")),
+            token: Some(full("oscar").await),
         },
         Caller {
             login: "mia",
-            token: Some(full("mia")),
+            token: Some(full("mia").await),
         },
         Caller {
             login: "root",
-            token: Some(full("root")),
+            token: Some(full("root").await),
         },
         Caller {
             login: "alice",
-            token: Some(expired_token(&server)),
+            token: Some(expired_token(&app).await),
         },
         Caller {
             login: "alice",
-            token: Some(revoked_token(&server)),
+            token: Some(revoked_token(&app).await),
         },
         Caller {
             login: "alice",
-            token: Some(token(&server, "alice", "read:packages,write:packages,repo")),
+            token: Some(
+                app.token("alice", "read:packages,write:packages,repo")
+                    .await,
+            ),
         },
         Caller {
             login: "alice",
-            token: Some(token(
-                &server,
-                "alice",
-                "read:packages,write:packages,delete:packages",
-            )),
+            token: Some(
+                app.token("alice", "read:packages,write:packages,delete:packages")
+                    .await,
+            ),
         },
     ];
     World {
-        server,
+        app,
         callers,
         alice,
     }
@@ -380,161 +352,176 @@ struct Fixtures {
     internal_delete_ids: Vec<i64>,
 }
 
-fn publish_fixtures(w: &World) -> Fixtures {
-    let s = &w.server;
-    let c = Client::new();
+async fn publish_fixtures(w: &World) -> Fixtures {
+    let app = &w.app;
     let alice = &w.alice;
-    let npm = |name: &str, version: &str, repo: &str, t: &str| {
+    let npm = async |name: &str, version: &str, repo: &str, t: &str| {
         let escaped = name.replace('/', "%2f");
         send_ok(
-            c.put(s.url(&format!("/npm/{escaped}")))
-                .bearer_auth(t)
+            app.put(&format!("/npm/{escaped}"))
+                .bearer(t)
                 .json(&publish_doc(name, version, repo)),
             &format!("npm {name} {version}"),
-        );
+        )
+        .await;
     };
-    npm("@alice/lib", "1.0.0", REPO_URL, alice);
-    npm("@alice/pub", "1.0.0", "", alice);
-    common::make_public(s, alice, "npm", "pub");
+    npm("@alice/lib", "1.0.0", REPO_URL, alice).await;
+    npm("@alice/pub", "1.0.0", "", alice).await;
+    make_public(app, alice, "npm", "pub").await;
     let oscar = w.callers[7].token.clone().unwrap();
-    npm("@acme/lib", "1.0.0", "", &oscar);
-    npm("@acme/int", "1.0.0", "", &oscar);
+    npm("@acme/lib", "1.0.0", "", &oscar).await;
+    npm("@acme/int", "1.0.0", "", &oscar).await;
     for n in 0..ACTORS.len() {
-        npm("@acme/int", &format!("3.0.{n}"), "", &oscar);
+        npm("@acme/int", &format!("3.0.{n}"), "", &oscar).await;
     }
     send_ok(
-        c.patch(s.url("/api/v3/orgs/acme/packages/npm/int"))
-            .bearer_auth(&oscar)
+        app.patch("/api/v3/orgs/acme/packages/npm/int")
+            .bearer(&oscar)
             .json(&json!({"visibility": "internal"})),
         "make @acme/int internal",
-    );
+    )
+    .await;
     for n in 0..ACTORS.len() {
-        npm(&format!("@alice/del{n}"), "1.0.0", REPO_URL, alice);
-        npm(&format!("@alice/rdel{n}"), "1.0.0", REPO_URL, alice);
-        npm(&format!("@alice/res{n}"), "1.0.0", REPO_URL, alice);
-        npm("@alice/lib", &format!("4.0.{n}"), REPO_URL, alice);
-        npm("@alice/lib", &format!("5.0.{n}"), REPO_URL, alice);
+        npm(&format!("@alice/del{n}"), "1.0.0", REPO_URL, alice).await;
+        npm(&format!("@alice/rdel{n}"), "1.0.0", REPO_URL, alice).await;
+        npm(&format!("@alice/res{n}"), "1.0.0", REPO_URL, alice).await;
+        npm("@alice/lib", &format!("4.0.{n}"), REPO_URL, alice).await;
+        npm("@alice/lib", &format!("5.0.{n}"), REPO_URL, alice).await;
     }
-    let maven = |path: &str, body: String, t: &str| {
+    let maven = async |path: &str, body: String, t: &str| {
         send_ok(
-            c.put(s.url(&format!("/maven/{path}")))
-                .basic_auth("x", Some(t))
-                .body(body),
+            app.put(&format!("/maven/{path}")).basic("x", t).body(body),
             path,
-        );
+        )
+        .await;
     };
     maven(
         "alice/app/com/example/lib/1.0.0/lib-1.0.0.pom",
         pom("com.example", "lib", "1.0.0"),
         alice,
-    );
+    )
+    .await;
     maven(
         "acme/tools/com/acme/tool/1.0.0/tool-1.0.0.pom",
         pom("com.acme", "tool", "1.0.0"),
         &oscar,
-    );
+    )
+    .await;
     send_ok(
-        c.post(s.url("/rubygems/alice/api/v1/gems"))
+        app.post("/rubygems/alice/api/v1/gems")
             .header("authorization", alice)
             .body(gem("1.0.0")),
         "gem",
-    );
+    )
+    .await;
     send_ok(
-        c.put(s.url("/nuget/alice/api/v2/package/"))
+        app.put("/nuget/alice/api/v2/package/")
             .header("x-nuget-apikey", alice)
             .body(nupkg("1.0.0")),
         "nupkg",
-    );
-    let pypi = |version: &str| {
+    )
+    .await;
+    let pypi = async |version: &str| {
         let (content_type, body) = wheel(version);
         send_ok(
-            c.post(s.url("/pypi/alice/"))
-                .basic_auth("__token__", Some(alice))
+            app.post("/pypi/alice/")
+                .basic("__token__", alice)
                 .header("content-type", content_type)
                 .body(body),
             "wheel",
-        );
+        )
+        .await;
     };
-    pypi("1.0.0");
+    pypi("1.0.0").await;
     send_ok(
-        c.put(s.url("/cargo/alice/api/v1/crates/new"))
+        app.put("/cargo/alice/api/v1/crates/new")
             .header("authorization", alice)
             .body(krate("1.0.0")),
         "crate",
-    );
+    )
+    .await;
     for n in 0..ACTORS.len() {
         let v = format!("3.0.{n}");
         send_ok(
-            c.post(s.url("/rubygems/alice/api/v1/gems"))
+            app.post("/rubygems/alice/api/v1/gems")
                 .header("authorization", alice)
                 .body(gem(&v)),
             "gem",
-        );
+        )
+        .await;
         send_ok(
-            c.put(s.url("/nuget/alice/api/v2/package/"))
+            app.put("/nuget/alice/api/v2/package/")
                 .header("x-nuget-apikey", alice)
                 .body(nupkg(&v)),
             "nupkg",
-        );
-        pypi(&v);
+        )
+        .await;
+        pypi(&v).await;
         send_ok(
-            c.put(s.url("/cargo/alice/api/v1/crates/new"))
+            app.put("/cargo/alice/api/v1/crates/new")
                 .header("authorization", alice)
                 .body(krate(&v)),
             "crate",
-        );
+        )
+        .await;
     }
     // The image: its blobs, 1.0, and one manifest per column to delete.
-    let blob = |bytes: &[u8]| {
+    let blob = async |bytes: &[u8]| {
         let digest = sha256(bytes);
         send_ok(
-            c.post(s.url(&format!(
+            app.post(&format!(
                 "/v2/alice/app-image/blobs/uploads/?digest={digest}"
-            )))
-            .bearer_auth(alice)
+            ))
+            .bearer(alice)
             .body(bytes.to_vec()),
             "blob",
-        );
+        )
+        .await;
         digest
     };
-    let config = blob(CONFIG);
-    let layer = blob(LAYER);
-    let manifest = |reference: &str, body: &[u8]| {
+    let config = blob(CONFIG).await;
+    let layer = blob(LAYER).await;
+    let manifest = async |reference: &str, body: &[u8]| {
         send_ok(
-            c.put(s.url(&format!("/v2/alice/app-image/manifests/{reference}")))
-                .bearer_auth(alice)
+            app.put(&format!("/v2/alice/app-image/manifests/{reference}"))
+                .bearer(alice)
                 .header("content-type", "application/vnd.oci.image.manifest.v1+json")
                 .body(body.to_vec()),
             "manifest",
-        );
+        )
+        .await;
     };
     let image = image_manifest(&config, &layer, 1000);
-    manifest("1.0", &image);
-    let image_digests = (0..ACTORS.len())
-        .map(|n| {
-            let body = image_manifest(&config, &layer, n);
-            manifest(&format!("d{n}"), &body);
-            sha256(&body)
-        })
-        .collect();
+    manifest("1.0", &image).await;
+    let mut image_digests = Vec::new();
+    for n in 0..ACTORS.len() {
+        let body = image_manifest(&config, &layer, n);
+        manifest(&format!("d{n}"), &body).await;
+        image_digests.push(sha256(&body));
+    }
 
     // The REST API's names and version ids.
-    let packages = |package_type: &str| common::alice_packages(s, alice, package_type);
+    let packages = async |package_type: &str| alice_packages(app, alice, package_type).await;
     let npm_lib = packages("npm")
+        .await
         .as_array()
         .unwrap()
         .iter()
         .map(|p| p["name"].as_str().unwrap().to_owned())
         .find(|n| n.ends_with("lib"))
         .unwrap();
-    let maven_name = packages("maven")[0]["name"].as_str().unwrap().to_owned();
+    let maven_name = packages("maven").await[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let versions = send_ok(
-        c.get(s.url(&format!(
+        app.get(&format!(
             "/api/v3/user/packages/npm/{npm_lib}/versions?per_page=100"
-        )))
-        .bearer_auth(alice),
+        ))
+        .bearer(alice),
         "versions",
-    );
+    )
+    .await;
     let id_of = |name: &str| {
         versions
             .as_array()
@@ -552,28 +539,29 @@ fn publish_fixtures(w: &World) -> Fixtures {
         .map(|n| id_of(&format!("5.0.{n}")))
         .collect();
     for id in &restore_ids {
-        let r = c
-            .delete(s.url(&format!(
+        let r = app
+            .delete(&format!(
                 "/api/v3/user/packages/npm/{npm_lib}/versions/{id}"
-            )))
-            .bearer_auth(alice)
+            ))
+            .bearer(alice)
             .send()
-            .unwrap();
-        assert_eq!(r.status(), 204, "{}", r.text().unwrap());
+            .await;
+        assert_eq!(r.status(), 204, "{}", r.text());
     }
     for n in 0..ACTORS.len() {
-        let r = c
-            .delete(s.url(&format!("/api/v3/user/packages/npm/res{n}")))
-            .bearer_auth(alice)
+        let r = app
+            .delete(&format!("/api/v3/user/packages/npm/res{n}"))
+            .bearer(alice)
             .send()
-            .unwrap();
-        assert_eq!(r.status(), 204, "{}", r.text().unwrap());
+            .await;
+        assert_eq!(r.status(), 204, "{}", r.text());
     }
     let internal = send_ok(
-        c.get(s.url("/api/v3/orgs/acme/packages/npm/int/versions?per_page=100"))
-            .bearer_auth(&oscar),
+        app.get("/api/v3/orgs/acme/packages/npm/int/versions?per_page=100")
+            .bearer(&oscar),
         "internal versions",
-    );
+    )
+    .await;
     let internal_delete_ids = (0..ACTORS.len())
         .map(|n| {
             internal
@@ -638,14 +626,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "read @alice/lib",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url("/npm/@alice%2flib")),
+            move |c, _| c.get("/npm/@alice%2flib"),
         ));
         rows.push(row(
             "npm",
             "tarball of @alice/lib",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url("/npm/@alice/lib/-/lib-1.0.0.tgz")),
+            move |c, _| c.get("/npm/@alice/lib/-/lib-1.0.0.tgz"),
         ));
         rows.push(row(
             "npm",
@@ -653,7 +641,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             granular_write(201),
             move |c, n| {
-                c.put(c.url("/npm/@alice%2flib")).json(&publish_doc(
+                c.put("/npm/@alice%2flib").json(&publish_doc(
                     "@alice/lib",
                     &format!("2.0.{n}"),
                     REPO_URL,
@@ -665,14 +653,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "unpublish @alice/delN",
             Auth::Bearer,
             private_admin(200),
-            move |c, n| c.delete(c.url(&format!("/npm/@alice%2fdel{n}/-rev/1-0"))),
+            move |c, n| c.delete(&format!("/npm/@alice%2fdel{n}/-rev/1-0")),
         ));
         rows.push(row(
             "npm",
             "read public @alice/pub",
             Auth::Bearer,
             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/npm/@alice%2fpub")),
+            move |c, _| c.get("/npm/@alice%2fpub"),
         ));
         rows.push(row(
             "npm",
@@ -680,11 +668,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 201, 403, 403, 403, 403, 403, 403, 403, 201, 401, 401],
             move |c, n| {
-                c.put(c.url("/npm/@alice%2fpub")).json(&publish_doc(
-                    "@alice/pub",
-                    &format!("2.0.{n}"),
-                    "",
-                ))
+                c.put("/npm/@alice%2fpub")
+                    .json(&publish_doc("@alice/pub", &format!("2.0.{n}"), ""))
             },
         ));
         rows.push(row(
@@ -692,7 +677,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "read private @acme/lib",
             Auth::Bearer,
             [401, 404, 404, 404, 404, 404, 404, 200, 404, 200, 401, 401],
-            move |c, _| c.get(c.url("/npm/@acme%2flib")),
+            move |c, _| c.get("/npm/@acme%2flib"),
         ));
         // Internal: every signed-in user reads it; writing still takes a role.
         rows.push(row(
@@ -700,14 +685,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "read internal @acme/int",
             Auth::Bearer,
             INTERNAL_READ,
-            move |c, _| c.get(c.url("/npm/@acme%2fint")),
+            move |c, _| c.get("/npm/@acme%2fint"),
         ));
         rows.push(row(
             "npm",
             "tarball of internal @acme/int",
             Auth::Bearer,
             INTERNAL_READ,
-            move |c, _| c.get(c.url("/npm/@acme/int/-/int-1.0.0.tgz")),
+            move |c, _| c.get("/npm/@acme/int/-/int-1.0.0.tgz"),
         ));
         rows.push(row(
             "npm",
@@ -715,11 +700,8 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 403, 403, 403, 403, 403, 403, 201, 403, 201, 401, 401],
             move |c, n| {
-                c.put(c.url("/npm/@acme%2fint")).json(&publish_doc(
-                    "@acme/int",
-                    &format!("2.0.{n}"),
-                    "",
-                ))
+                c.put("/npm/@acme%2fint")
+                    .json(&publish_doc("@acme/int", &format!("2.0.{n}"), ""))
             },
         ));
         rows.push(row(
@@ -728,8 +710,11 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 403, 403, 403, 403, 403, 403, 201, 201, 201, 401, 401],
             move |c, n| {
-                c.put(c.url(&format!("/npm/@acme%2fnew{n}")))
-                    .json(&publish_doc(&format!("@acme/new{n}"), "1.0.0", ""))
+                c.put(&format!("/npm/@acme%2fnew{n}")).json(&publish_doc(
+                    &format!("@acme/new{n}"),
+                    "1.0.0",
+                    "",
+                ))
             },
         ));
     }
@@ -741,7 +726,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "read alice/app pom",
             Auth::Basic,
             [401, 200, 403, 404, 200, 200, 200, 404, 404, 200, 401, 401],
-            move |c, _| c.get(c.url("/maven/alice/app/com/example/lib/1.0.0/lib-1.0.0.pom")),
+            move |c, _| c.get("/maven/alice/app/com/example/lib/1.0.0/lib-1.0.0.pom"),
         ));
         rows.push(row(
             "maven",
@@ -750,7 +735,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             private_write(201),
             move |c, n| {
                 let v = format!("2.0.{n}");
-                c.put(c.url(&format!("/maven/alice/app/com/example/lib/{v}/lib-{v}.pom")))
+                c.put(&format!("/maven/alice/app/com/example/lib/{v}/lib-{v}.pom"))
                     .body(pom("com.example", "lib", &v))
             },
         ));
@@ -759,7 +744,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "read acme/tools pom",
             Auth::Basic,
             [401, 404, 404, 404, 404, 404, 404, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/maven/acme/tools/com/acme/tool/1.0.0/tool-1.0.0.pom")),
+            move |c, _| c.get("/maven/acme/tools/com/acme/tool/1.0.0/tool-1.0.0.pom"),
         ));
         rows.push(row(
             "maven",
@@ -768,7 +753,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             [401, 404, 404, 404, 404, 404, 404, 201, 403, 201, 401, 401],
             move |c, n| {
                 let v = format!("2.0.{n}");
-                c.put(c.url(&format!("/maven/acme/tools/com/acme/tool/{v}/tool-{v}.pom")))
+                c.put(&format!("/maven/acme/tools/com/acme/tool/{v}/tool-{v}.pom"))
                     .body(pom("com.acme", "tool", &v))
             },
         ));
@@ -781,9 +766,9 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             [401, 404, 404, 404, 404, 404, 404, 201, 403, 201, 401, 401],
             move |c, n| {
                 let a = format!("fresh{n}");
-                c.put(c.url(&format!(
+                c.put(&format!(
                     "/maven/acme/tools/com/acme/{a}/1.0.0/{a}-1.0.0.pom"
-                )))
+                ))
                 .body(pom("com.acme", &a, "1.0.0"))
             },
         ));
@@ -796,21 +781,21 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "download tinygem",
             Auth::Basic,
             private_read(200),
-            move |c, _| c.get(c.url("/rubygems/alice/gems/tinygem-1.0.0.gem")),
+            move |c, _| c.get("/rubygems/alice/gems/tinygem-1.0.0.gem"),
         ));
         rows.push(row(
             "rubygems",
             "compact index /versions",
             Auth::Basic,
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/rubygems/alice/versions")),
+            move |c, _| c.get("/rubygems/alice/versions"),
         ));
         rows.push(row(
             "rubygems",
             "info/tinygem",
             Auth::Basic,
             private_read(200),
-            move |c, _| c.get(c.url("/rubygems/alice/info/tinygem")),
+            move |c, _| c.get("/rubygems/alice/info/tinygem"),
         ));
         rows.push(row(
             "rubygems",
@@ -818,7 +803,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Raw,
             granular_write(200),
             move |c, n| {
-                c.post(c.url("/rubygems/alice/api/v1/gems"))
+                c.post("/rubygems/alice/api/v1/gems")
                     .body(gem(&format!("2.0.{n}")))
             },
         ));
@@ -828,7 +813,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Raw,
             private_admin(200),
             move |c, n| {
-                c.delete(c.url("/rubygems/alice/api/v1/gems/yank")).form(&[
+                c.delete("/rubygems/alice/api/v1/gems/yank").form(&[
                     ("gem_name", "tinygem".to_owned()),
                     ("version", format!("3.0.{n}")),
                 ])
@@ -843,14 +828,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "download nupkg",
             Auth::Basic,
             private_read(200),
-            move |c, _| c.get(c.url("/nuget/alice/v3/flat/alice.lib/1.0.0/alice.lib.1.0.0.nupkg")),
+            move |c, _| c.get("/nuget/alice/v3/flat/alice.lib/1.0.0/alice.lib.1.0.0.nupkg"),
         ));
         rows.push(row(
             "nuget",
             "search",
             Auth::Basic,
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/nuget/alice/v3/query?q=alice")),
+            move |c, _| c.get("/nuget/alice/v3/query?q=alice"),
         ));
         rows.push(row(
             "nuget",
@@ -858,7 +843,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::NuGetKey,
             granular_write(201),
             move |c, n| {
-                c.put(c.url("/nuget/alice/api/v2/package/"))
+                c.put("/nuget/alice/api/v2/package/")
                     .body(nupkg(&format!("2.0.{n}")))
             },
         ));
@@ -867,7 +852,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "delete (unlist)",
             Auth::NuGetKey,
             private_admin(204),
-            move |c, n| c.delete(c.url(&format!("/nuget/alice/api/v2/package/Alice.Lib/3.0.{n}"))),
+            move |c, n| c.delete(&format!("/nuget/alice/api/v2/package/Alice.Lib/3.0.{n}")),
         ));
     }
 
@@ -878,14 +863,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "simple/tiny-lib",
             Auth::PyPi,
             private_read(200),
-            move |c, _| c.get(c.url("/pypi/alice/simple/tiny-lib/")),
+            move |c, _| c.get("/pypi/alice/simple/tiny-lib/"),
         ));
         rows.push(row(
             "pypi",
             "simple/ (project list)",
             Auth::PyPi,
             [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/pypi/alice/simple/")),
+            move |c, _| c.get("/pypi/alice/simple/"),
         ));
         rows.push(row(
             "pypi",
@@ -894,7 +879,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             granular_write(200),
             move |c, n| {
                 let (content_type, body) = wheel(&format!("2.0.{n}"));
-                c.post(c.url("/pypi/alice/"))
+                c.post("/pypi/alice/")
                     .header("content-type", content_type)
                     .body(body)
             },
@@ -905,7 +890,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::PyPi,
             private_admin(200),
             move |c, n| {
-                c.post(c.url(&format!("/pypi/alice/tiny-lib/3.0.{n}/yank")))
+                c.post(&format!("/pypi/alice/tiny-lib/3.0.{n}/yank"))
                     .form(&[("reason", "broken")])
             },
         ));
@@ -918,14 +903,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "index ti/ny/tiny_lib",
             Auth::Raw,
             private_read(200),
-            move |c, _| c.get(c.url("/cargo/alice/index/ti/ny/tiny_lib")),
+            move |c, _| c.get("/cargo/alice/index/ti/ny/tiny_lib"),
         ));
         rows.push(row(
             "cargo",
             "download",
             Auth::Raw,
             private_read(200),
-            move |c, _| c.get(c.url("/cargo/alice/api/v1/crates/tiny_lib/1.0.0/download")),
+            move |c, _| c.get("/cargo/alice/api/v1/crates/tiny_lib/1.0.0/download"),
         ));
         // Cargo answers a publish to a crate the caller may not see as it
         // would a new name (403: only the owner or the organization's
@@ -937,7 +922,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Raw,
             [401, 200, 403, 403, 403, 200, 200, 403, 403, 200, 401, 401],
             move |c, n| {
-                c.put(c.url("/cargo/alice/api/v1/crates/new"))
+                c.put("/cargo/alice/api/v1/crates/new")
                     .body(krate(&format!("2.0.{n}")))
             },
         ));
@@ -946,9 +931,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "yank",
             Auth::Raw,
             private_admin(200),
-            move |c, n| {
-                c.delete(c.url(&format!("/cargo/alice/api/v1/crates/tiny_lib/3.0.{n}/yank")))
-            },
+            move |c, n| c.delete(&format!("/cargo/alice/api/v1/crates/tiny_lib/3.0.{n}/yank")),
         ));
     }
 
@@ -960,7 +943,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Basic,
             private_read(200),
             move |c, _| {
-                c.get(c.url("/v2/alice/app-image/manifests/1.0"))
+                c.get("/v2/alice/app-image/manifests/1.0")
                     .header("accept", "application/vnd.oci.image.manifest.v1+json")
             },
         ));
@@ -970,7 +953,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "pull blob",
             Auth::Basic,
             private_read(200),
-            move |c, _| c.get(c.url(&format!("/v2/alice/app-image/blobs/{config}"))),
+            move |c, _| c.get(&format!("/v2/alice/app-image/blobs/{config}")),
         ));
         let image = f.image.clone();
         rows.push(row(
@@ -979,7 +962,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Basic,
             private_write(201),
             move |c, n| {
-                c.put(c.url(&format!("/v2/alice/app-image/manifests/w{n}")))
+                c.put(&format!("/v2/alice/app-image/manifests/w{n}"))
                     .header("content-type", "application/vnd.oci.image.manifest.v1+json")
                     .body(image.clone())
             },
@@ -989,7 +972,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "start blob upload",
             Auth::Basic,
             private_write(202),
-            move |c, _| c.post(c.url("/v2/alice/app-image/blobs/uploads/")),
+            move |c, _| c.post("/v2/alice/app-image/blobs/uploads/"),
         ));
         let digests = f.image_digests.clone();
         rows.push(row(
@@ -997,7 +980,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "delete manifest",
             Auth::Basic,
             private_admin(202),
-            move |c, n| c.delete(c.url(&format!("/v2/alice/app-image/manifests/{}", digests[n]))),
+            move |c, n| c.delete(&format!("/v2/alice/app-image/manifests/{}", digests[n])),
         ));
     }
 
@@ -1009,7 +992,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "list alice's npm packages",
             Auth::Bearer,
             [200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401],
-            move |c, _| c.get(c.url("/api/v3/users/alice/packages?package_type=npm")),
+            move |c, _| c.get("/api/v3/users/alice/packages?package_type=npm"),
         ));
         let p = lib.clone();
         rows.push(row(
@@ -1017,7 +1000,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "get package",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url(&p)),
+            move |c, _| c.get(&p),
         ));
         let p = lib.clone();
         rows.push(row(
@@ -1025,7 +1008,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "list versions",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url(&format!("{p}/versions"))),
+            move |c, _| c.get(&format!("{p}/versions")),
         ));
         let p = lib.clone();
         let id = f.delete_ids[0];
@@ -1034,7 +1017,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "get version",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url(&format!("{p}/versions/{id}"))),
+            move |c, _| c.get(&format!("{p}/versions/{id}")),
         ));
         let p = lib.clone();
         let ids = f.delete_ids.clone();
@@ -1043,7 +1026,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "delete version",
             Auth::Bearer,
             private_admin(204),
-            move |c, n| c.delete(c.url(&format!("{p}/versions/{}", ids[n]))),
+            move |c, n| c.delete(&format!("{p}/versions/{}", ids[n])),
         ));
         let p = lib.clone();
         let ids = f.restore_ids.clone();
@@ -1052,7 +1035,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "restore version",
             Auth::Bearer,
             private_admin(204),
-            move |c, n| c.post(c.url(&format!("{p}/versions/{}/restore", ids[n]))),
+            move |c, n| c.post(&format!("{p}/versions/{}/restore", ids[n])),
         ));
         let p = lib.clone();
         rows.push(row(
@@ -1060,21 +1043,21 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "set visibility",
             Auth::Bearer,
             private_admin(200),
-            move |c, _| c.patch(c.url(&p)).json(&json!({"visibility": "private"})),
+            move |c, _| c.patch(&p).json(&json!({"visibility": "private"})),
         ));
         rows.push(row(
             "rest",
             "delete package rdelN",
             Auth::Bearer,
             private_admin(204),
-            move |c, n| c.delete(c.url(&format!("/api/v3/users/alice/packages/npm/rdel{n}"))),
+            move |c, n| c.delete(&format!("/api/v3/users/alice/packages/npm/rdel{n}")),
         ));
         rows.push(row(
             "rest",
             "restore package resN",
             Auth::Bearer,
             private_admin(204),
-            move |c, n| c.post(c.url(&format!("/api/v3/users/alice/packages/npm/res{n}/restore"))),
+            move |c, n| c.post(&format!("/api/v3/users/alice/packages/npm/res{n}/restore")),
         ));
         let p = lib.clone();
         rows.push(row(
@@ -1082,7 +1065,7 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "list advisories",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url(&format!("{p}/security-advisories"))),
+            move |c, _| c.get(&format!("{p}/security-advisories")),
         ));
         let p = lib.clone();
         rows.push(row(
@@ -1091,15 +1074,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             private_admin(201),
             move |c, n| {
-                c.post(c.url(&format!("{p}/security-advisories")))
-                    .json(&json!({
-                        "summary": format!("Draft {n}"),
-                        "description": "Crafted input runs code.",
-                        "vulnerabilities": [{
-                            "package": {"ecosystem": "npm", "name": "@alice/lib"},
-                            "vulnerable_version_range": "< 1.0.1",
-                        }],
-                    }))
+                c.post(&format!("{p}/security-advisories")).json(&json!({
+                    "summary": format!("Draft {n}"),
+                    "description": "Crafted input runs code.",
+                    "vulnerabilities": [{
+                        "package": {"ecosystem": "npm", "name": "@alice/lib"},
+                        "vulnerable_version_range": "< 1.0.1",
+                    }],
+                }))
             },
         ));
         let maven = format!("/api/v3/users/alice/packages/maven/{}", f.maven_name);
@@ -1108,14 +1090,14 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "get maven package",
             Auth::Bearer,
             [401, 200, 403, 404, 200, 200, 200, 404, 404, 200, 401, 401],
-            move |c, _| c.get(c.url(&maven)),
+            move |c, _| c.get(&maven),
         ));
         rows.push(row(
             "rest",
             "get internal org package",
             Auth::Bearer,
             INTERNAL_READ,
-            move |c, _| c.get(c.url("/api/v3/orgs/acme/packages/npm/int")),
+            move |c, _| c.get("/api/v3/orgs/acme/packages/npm/int"),
         ));
         let internal_ids = f.internal_delete_ids.clone();
         rows.push(row(
@@ -1124,10 +1106,10 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Bearer,
             [401, 403, 403, 403, 403, 403, 403, 204, 403, 204, 401, 401],
             move |c, n| {
-                c.delete(c.url(&format!(
+                c.delete(&format!(
                     "/api/v3/orgs/acme/packages/npm/int/versions/{}",
                     internal_ids[n]
-                )))
+                ))
             },
         ));
         rows.push(row(
@@ -1135,22 +1117,18 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             "get container package",
             Auth::Bearer,
             private_read(200),
-            move |c, _| c.get(c.url("/api/v3/users/alice/packages/container/app-image")),
+            move |c, _| c.get("/api/v3/users/alice/packages/container/app-image"),
         ));
     }
     rows
 }
 
-#[test]
-fn every_endpoint_answers_every_caller_as_the_rules_say() {
-    let dir = tempfile::tempdir().unwrap();
-    let w = setup(dir.path());
-    let f = publish_fixtures(&w);
+#[tokio::test(flavor = "multi_thread")]
+async fn every_endpoint_answers_every_caller_as_the_rules_say() {
+    let w = setup().await;
+    let f = publish_fixtures(&w).await;
     let rows = rows(&f);
-    let ctx = Ctx {
-        client: Client::new(),
-        base: w.server.base.clone(),
-    };
+    let ctx: &Ctx = &w.app;
 
     let mut table = String::new();
     let mut mismatches = Vec::new();
@@ -1167,10 +1145,10 @@ fn every_endpoint_answers_every_caller_as_the_rules_say() {
     for r in &rows {
         let _ = write!(table, "{:width$}", format!("{} {}", r.area, r.name));
         for (n, caller) in w.callers.iter().enumerate() {
-            let response = caller.apply(r.auth, (r.build)(&ctx, n)).send().unwrap();
+            let response = caller.apply(r.auth, (r.build)(ctx, n)).send().await;
             let status = response.status().as_u16();
             let challenge = response.headers().get("www-authenticate").cloned();
-            let body = response.text().unwrap_or_default();
+            let body = String::from_utf8_lossy(&response.bytes()).into_owned();
             let expected = r.expected[n];
             let mut cell = status.to_string();
             if status != expected {

@@ -2,22 +2,19 @@
 //! them, what a package keeps and shows is cut to the limits every format
 //! shares (never refused), and a hostile README renders within bounds.
 
-mod common;
-
 use base64::Engine;
-use common::artifacts::{crate_body, crate_metadata, nuspec, tar_gz, zip_of};
-use common::{Server, token};
 use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES};
-use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-fn setup() -> (tempfile::TempDir, Server, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
-    server.admin(&["user", "create", "alice"]);
-    let t = token(&server, "alice", "read:packages,write:packages");
-    (dir, server, t)
+use crate::common::artifacts::{crate_body, crate_metadata, nuspec, tar_gz, zip_of};
+use crate::test_app::TestApp;
+
+async fn setup() -> (TestApp, String) {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    let t = app.token("alice", "read:packages,write:packages").await;
+    (app, t)
 }
 
 /// npm's publish document for `@alice/NAME` 1.0.0 whose tarball has no
@@ -42,46 +39,40 @@ fn npm_doc(name: &str, readme: &str, description: &str) -> Value {
     })
 }
 
-fn npm_publish(server: &Server, t: &str, name: &str, doc: &Value) {
-    let status = Client::new()
-        .put(server.url(&format!("/npm/@alice%2f{name}")))
-        .bearer_auth(t)
+async fn npm_publish(app: &TestApp, t: &str, name: &str, doc: &Value) {
+    let status = app
+        .put(&format!("/npm/@alice%2f{name}"))
+        .bearer(t)
         .json(doc)
         .send()
-        .unwrap()
+        .await
         .status();
     assert_eq!(status, 201, "a long README is cut, not refused");
 }
 
-fn page(server: &Server, t: &str, package_type: &str, name: &str) -> String {
-    let response = Client::new()
-        .get(server.url(&format!(
+async fn page(app: &TestApp, t: &str, package_type: &str, name: &str) -> String {
+    let response = app
+        .get(&format!(
             "/users/alice/packages/{package_type}/package/{name}"
-        )))
-        .bearer_auth(t)
+        ))
+        .bearer(t)
         .send()
-        .unwrap();
+        .await;
     assert_eq!(response.status(), 200);
-    response.text().unwrap()
+    response.text()
 }
 
 /// A page may add to its README and description no more than this.
 const PAGE_AROUND: usize = 256 * 1024;
 
-#[test]
-fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and_pages() {
-    let (_dir, server, t) = setup();
+#[tokio::test(flavor = "multi_thread")]
+async fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and_pages() {
+    let (app, t) = setup().await;
     let readme = format!("# Big\n\n{}", "a".repeat(5 * 1024 * 1024));
     let description = "d".repeat(1024 * 1024);
-    npm_publish(&server, &t, "big", &npm_doc("big", &readme, &description));
+    npm_publish(&app, &t, "big", &npm_doc("big", &readme, &description)).await;
 
-    let packument: Value = Client::new()
-        .get(server.url("/npm/@alice%2fbig"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let packument: Value = app.get("/npm/@alice%2fbig").bearer(&t).send().await.json();
     let kept = packument["readme"].as_str().unwrap();
     assert_eq!(
         kept.len(),
@@ -101,7 +92,7 @@ fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and_pages
         "no version keeps a copy"
     );
 
-    let html = page(&server, &t, "npm", "big");
+    let html = page(&app, &t, "npm", "big").await;
     assert!(html.contains("<h1>Big</h1>"));
     assert!(
         html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND,
@@ -110,29 +101,29 @@ fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and_pages
     );
 }
 
-#[test]
-fn a_hostile_readme_renders_within_bounds() {
-    let (_dir, server, t) = setup();
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hostile_readme_renders_within_bounds() {
+    let (app, t) = setup().await;
     // 60 kB of nested quotes, and 40 000 nested `<div>`s: seconds each to
     // render before, and pages tens of thousands of elements deep.
     let quotes = "> ".repeat(30_000) + "deep quote\n";
-    npm_publish(&server, &t, "quotes", &npm_doc("quotes", &quotes, "q"));
+    npm_publish(&app, &t, "quotes", &npm_doc("quotes", &quotes, "q")).await;
     let divs = "<div>".repeat(40_000) + "\n\ndeep div\n";
-    npm_publish(&server, &t, "divs", &npm_doc("divs", &divs, "d"));
+    npm_publish(&app, &t, "divs", &npm_doc("divs", &divs, "d")).await;
 
-    let html = page(&server, &t, "npm", "quotes");
+    let html = page(&app, &t, "npm", "quotes").await;
     assert!(html.contains("deep quote"));
     let quotes_shown = html.matches("<blockquote>").count();
     assert!((1..=32).contains(&quotes_shown), "{quotes_shown} quotes");
-    let html = page(&server, &t, "npm", "divs");
+    let html = page(&app, &t, "npm", "divs").await;
     assert!(html.contains("deep div"));
     assert!(html.matches("<div").count() < 100);
     assert!(html.len() < PAGE_AROUND, "{} bytes", html.len());
 }
 
-#[test]
-fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
-    let (_dir, server, t) = setup();
+#[tokio::test(flavor = "multi_thread")]
+async fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
+    let (app, t) = setup().await;
 
     // Cargo: the README and description of the publish JSON, for a crate
     // without a README file.
@@ -145,23 +136,22 @@ fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
         ("big-1.0.0/Cargo.toml", manifest.as_bytes()),
         ("big-1.0.0/src/lib.rs", b"pub fn hi() {}\n"),
     ]);
-    let response = Client::new()
-        .put(server.url("/cargo/alice/api/v1/crates/new"))
+    let response = app
+        .put("/cargo/alice/api/v1/crates/new")
         .header("authorization", &t)
         .body(crate_body(&metadata, &krate))
         .send()
-        .unwrap();
-    assert_eq!(response.status(), 200, "{}", response.text().unwrap());
-    let found: Value = Client::new()
-        .get(server.url("/cargo/alice/api/v1/crates?q=big"))
+        .await;
+    assert_eq!(response.status(), 200, "{}", response.text());
+    let found: Value = app
+        .get("/cargo/alice/api/v1/crates?q=big")
         .header("authorization", &t)
         .send()
-        .unwrap()
-        .json()
-        .unwrap();
+        .await
+        .json();
     let description = found["crates"][0]["description"].as_str().unwrap();
     assert_eq!(description.len(), MAX_DESCRIPTION_BYTES);
-    let html = page(&server, &t, "cargo", "big");
+    let html = page(&app, &t, "cargo", "big").await;
     assert!(html.contains("<h1>Big crate</h1>"));
     assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
 
@@ -173,23 +163,22 @@ fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
         ("README.md", readme.as_bytes()),
         ("lib/netstandard2.0/x.dll", b"MZ"),
     ]);
-    let response = Client::new()
-        .put(server.url("/nuget/alice/api/v2/package/"))
+    let response = app
+        .put("/nuget/alice/api/v2/package/")
         .header("x-nuget-apikey", &t)
         .body(nupkg)
         .send()
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().unwrap());
-    let kept = Client::new()
-        .get(server.url("/nuget/alice/v3/readme/big.readme/1.0.0"))
-        .basic_auth("alice", Some(&t))
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text());
+    let kept = app
+        .get("/nuget/alice/v3/readme/big.readme/1.0.0")
+        .basic("alice", &t)
         .send()
-        .unwrap()
-        .text()
-        .unwrap();
+        .await
+        .text();
     assert_eq!(kept.len(), MAX_README_BYTES);
     assert!(readme.starts_with(&kept));
-    let html = page(&server, &t, "nuget", "big.readme");
+    let html = page(&app, &t, "nuget", "big.readme").await;
     assert!(html.contains("<h1>Big package</h1>"));
     assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
 }

@@ -6,32 +6,30 @@
 //! yank, downloads counted in the REST API, and the repository link.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
-mod common;
-
-use common::artifacts::{crate_body as body, crate_metadata as metadata, crate_of, tar_gz};
-use common::{Server, files_named, server_with_alice, token};
-use reqwest::blocking::{Client, RequestBuilder, Response};
+use axum::http::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+
+use crate::common::artifacts::{crate_body as body, crate_metadata as metadata, crate_of, tar_gz};
+use crate::common::files_named;
+use crate::test_app::{TestApp, TestRequest, TestResponse, with_alice};
 
 const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
 
 /// `PUT api/v1/crates/new` into alice's registry with `token` (raw, as
 /// cargo sends it).
-fn publish(server: &Server, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
-    let mut request = Client::new()
-        .put(server.url("/cargo/alice/api/v1/crates/new"))
-        .body(body);
+async fn publish(app: &TestApp, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let mut request = app.put("/cargo/alice/api/v1/crates/new").body(body);
     if let Some(t) = token {
         request = request.header("authorization", t);
     }
-    let response = request.send().unwrap();
+    let response = request.send().await;
     let status = response.status().as_u16();
-    (status, response.json().unwrap_or(Value::Null))
+    (status, response.try_json().unwrap_or(Value::Null))
 }
 
-fn publish_ok(server: &Server, token: &str, json: &Value, krate: &[u8]) {
-    let (status, reply) = publish(server, Some(token), body(json, krate));
+async fn publish_ok(app: &TestApp, token: &str, json: &Value, krate: &[u8]) {
+    let (status, reply) = publish(app, Some(token), body(json, krate)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(
         reply,
@@ -39,7 +37,7 @@ fn publish_ok(server: &Server, token: &str, json: &Value, krate: &[u8]) {
     );
 }
 
-fn with(request: RequestBuilder, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
+async fn with(request: TestRequest, token: Option<&str>, headers: &[(&str, &str)]) -> TestResponse {
     let mut request = request;
     if let Some(t) = token {
         request = request.header("authorization", t);
@@ -47,11 +45,16 @@ fn with(request: RequestBuilder, token: Option<&str>, headers: &[(&str, &str)]) 
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
-    request.send().unwrap()
+    request.send().await
 }
 
-fn get(server: &Server, path: &str, token: Option<&str>, headers: &[(&str, &str)]) -> Response {
-    with(Client::new().get(server.url(path)), token, headers)
+async fn get(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> TestResponse {
+    with(app.get(path), token, headers).await
 }
 
 fn detail(value: &Value) -> String {
@@ -60,76 +63,77 @@ fn detail(value: &Value) -> String {
         .unwrap_or_default()
         .to_owned()
 }
-#[test]
-fn config_json_challenges_anonymous_callers_of_a_private_registry() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn config_json_challenges_anonymous_callers_of_a_private_registry() {
+    let (app, t) = with_alice().await;
     publish_ok(
-        &server,
+        &app,
         &t,
         &metadata("tiny", "1.0.0"),
         &crate_of("tiny", "1.0.0"),
-    );
+    )
+    .await;
 
-    let anonymous = get(&server, "/cargo/alice/index/config.json", None, &[]);
+    let anonymous = get(&app, "/cargo/alice/index/config.json", None, &[]).await;
     assert_eq!(anonymous.status(), 401);
     assert_eq!(
         anonymous.headers()["www-authenticate"],
-        format!("Cargo login_url=\"{}\"", server.url("/settings/tokens")).as_str()
+        format!("Cargo login_url=\"{}\"", app.url("/settings/tokens")).as_str()
     );
-    let error: Value = anonymous.json().unwrap();
+    let error: Value = anonymous.json();
     assert!(detail(&error).contains("cargo login"), "{error}");
 
     // Cargo sends the token raw, or as the credentials file holds it.
     for auth in [t.clone(), format!("Bearer {t}")] {
-        let config: Value = get(&server, "/cargo/alice/index/config.json", Some(&auth), &[])
-            .json()
-            .unwrap();
+        let config: Value = get(&app, "/cargo/alice/index/config.json", Some(&auth), &[])
+            .await
+            .json();
         assert_eq!(
             config,
             json!({
-                "dl": server.url("/cargo/alice/api/v1/crates"),
-                "api": server.url("/cargo/alice"),
+                "dl": app.url("/cargo/alice/api/v1/crates"),
+                "api": app.url("/cargo/alice"),
                 "auth-required": true,
             })
         );
     }
     // A bad token is refused with the same challenge, never anonymous.
     let bad = get(
-        &server,
+        &app,
         "/cargo/alice/index/config.json",
         Some("entp_not_a_token"),
         &[],
-    );
+    )
+    .await;
     assert_eq!(bad.status(), 401);
     assert!(bad.headers().contains_key("www-authenticate"));
     // An owner without crates asks too (its first crate will be private);
     // an unknown owner is hidden alike from anonymous callers.
     assert_eq!(
-        get(&server, "/cargo/bob/index/config.json", None, &[]).status(),
+        get(&app, "/cargo/bob/index/config.json", None, &[])
+            .await
+            .status(),
         401
     );
     assert_eq!(
-        get(&server, "/cargo/nobody/index/config.json", None, &[]).status(),
+        get(&app, "/cargo/nobody/index/config.json", None, &[])
+            .await
+            .status(),
         401
     );
     assert_eq!(
-        get(&server, "/cargo/nobody/index/config.json", Some(&t), &[]).status(),
+        get(&app, "/cargo/nobody/index/config.json", Some(&t), &[])
+            .await
+            .status(),
         404
     );
 }
 
-#[test]
-fn index_files_have_cargos_layout_lines_and_validators() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn index_files_have_cargos_layout_lines_and_validators() {
+    let (app, t) = with_alice().await;
     for name in ["a", "ab", "abc"] {
-        publish_ok(
-            &server,
-            &t,
-            &metadata(name, "1.0.0"),
-            &crate_of(name, "1.0.0"),
-        );
+        publish_ok(&app, &t, &metadata(name, "1.0.0"), &crate_of(name, "1.0.0")).await;
     }
     // A crate with every kind of dependency and new-syntax features.
     let mut rich = metadata("Rich_Crate", "2.0.0-beta.1");
@@ -140,13 +144,13 @@ fn index_files_have_cargos_layout_lines_and_validators() {
          "default_features": false, "target": null, "kind": "normal", "registry": CRATES_IO},
         {"name": "abc", "version_req": "=1.0.0", "features": [], "optional": false,
          "default_features": true, "target": "cfg(unix)", "kind": "build",
-         "registry": format!("sparse+{}", server.url("/cargo/alice/index/"))},
+         "registry": format!("sparse+{}", app.url("/cargo/alice/index/"))},
         {"name": "a", "version_req": "*", "features": [], "optional": false,
          "default_features": true, "target": null, "kind": "dev"}
     ]);
     rich["features"] = json!({"default": ["std"], "std": [], "json": ["dep:serde", "serde?/std"]});
     rich["links"] = json!("rich");
-    publish_ok(&server, &t, &rich, &crate_of("Rich_Crate", "2.0.0-beta.1"));
+    publish_ok(&app, &t, &rich, &crate_of("Rich_Crate", "2.0.0-beta.1")).await;
 
     for (path, name) in [
         ("1/a", "a"),
@@ -154,14 +158,9 @@ fn index_files_have_cargos_layout_lines_and_validators() {
         ("3/a/abc", "abc"),
         ("ri/ch/rich_crate", "Rich_Crate"),
     ] {
-        let response = get(
-            &server,
-            &format!("/cargo/alice/index/{path}"),
-            Some(&t),
-            &[],
-        );
+        let response = get(&app, &format!("/cargo/alice/index/{path}"), Some(&t), &[]).await;
         assert_eq!(response.status(), 200, "{path}");
-        let text = response.text().unwrap();
+        let text = response.text();
         let line: Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(line["name"], name, "{text}");
     }
@@ -173,39 +172,34 @@ fn index_files_have_cargos_layout_lines_and_validators() {
         "2/zz",
     ] {
         assert_eq!(
-            get(
-                &server,
-                &format!("/cargo/alice/index/{wrong}"),
-                Some(&t),
-                &[]
-            )
-            .status(),
+            get(&app, &format!("/cargo/alice/index/{wrong}"), Some(&t), &[])
+                .await
+                .status(),
             404,
             "{wrong}"
         );
     }
     // An anonymous caller is asked for the token on any crate, known or not.
     assert_eq!(
-        get(&server, "/cargo/alice/index/2/zz", None, &[]).status(),
+        get(&app, "/cargo/alice/index/2/zz", None, &[])
+            .await
+            .status(),
         401
     );
     assert_eq!(
-        get(&server, "/cargo/alice/index/2/ab", None, &[]).status(),
+        get(&app, "/cargo/alice/index/2/ab", None, &[])
+            .await
+            .status(),
         401
     );
 
-    let response = get(
-        &server,
-        "/cargo/alice/index/ri/ch/rich_crate",
-        Some(&t),
-        &[],
-    );
+    let response = get(&app, "/cargo/alice/index/ri/ch/rich_crate", Some(&t), &[]).await;
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     let modified = response.headers()["last-modified"]
         .to_str()
         .unwrap()
         .to_owned();
-    let text = response.text().unwrap();
+    let text = response.text();
     assert!(text.ends_with('\n') && text.lines().count() == 1, "{text}");
     let line: Value = serde_json::from_str(text.trim_end()).unwrap();
     let cksum = hex::encode(Sha256::digest(crate_of("Rich_Crate", "2.0.0-beta.1")));
@@ -238,29 +232,32 @@ fn index_files_have_cargos_layout_lines_and_validators() {
 
     // Revalidation: by ETag, and by date when only that is sent.
     let path = "/cargo/alice/index/ri/ch/rich_crate";
-    let same = get(&server, path, Some(&t), &[("if-none-match", &etag)]);
+    let same = get(&app, path, Some(&t), &[("if-none-match", &etag)]).await;
     assert_eq!(same.status(), 304);
     assert_eq!(same.headers()["etag"], etag.as_str());
     assert_eq!(
-        get(&server, path, Some(&t), &[("if-modified-since", &modified)]).status(),
+        get(&app, path, Some(&t), &[("if-modified-since", &modified)])
+            .await
+            .status(),
         304
     );
-    let head = with(Client::new().head(server.url(path)), Some(&t), &[]);
+    let head = with(app.head(path), Some(&t), &[]).await;
     assert_eq!(head.status(), 200);
     assert_eq!(head.headers()["etag"], etag.as_str());
 
     // A yank changes the file: the old ETag gets the new line.
     let yank = with(
-        Client::new().delete(server.url("/cargo/alice/api/v1/crates/Rich_Crate/2.0.0-beta.1/yank")),
+        app.delete("/cargo/alice/api/v1/crates/Rich_Crate/2.0.0-beta.1/yank"),
         Some(&t),
         &[],
-    );
+    )
+    .await;
     assert_eq!(yank.status(), 200);
-    assert_eq!(yank.json::<Value>().unwrap(), json!({"ok": true}));
-    let changed = get(&server, path, Some(&t), &[("if-none-match", &etag)]);
+    assert_eq!(yank.json::<Value>(), json!({"ok": true}));
+    let changed = get(&app, path, Some(&t), &[("if-none-match", &etag)]).await;
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"], etag.as_str());
-    let line: Value = serde_json::from_str(changed.text().unwrap().trim_end()).unwrap();
+    let line: Value = serde_json::from_str(changed.text().trim_end()).unwrap();
     assert_eq!(line["yanked"], true);
     assert_eq!(
         line["pubtime"],
@@ -268,22 +265,21 @@ fn index_files_have_cargos_layout_lines_and_validators() {
         "a yank keeps the publish time"
     );
     let page = with(
-        Client::new().get(server.url("/users/alice/packages/cargo/package/Rich_Crate")),
+        app.get("/users/alice/packages/cargo/package/Rich_Crate"),
         Some(&t),
         &[],
     )
-    .text()
-    .unwrap();
+    .await
+    .text();
     assert!(
         page.contains("<span class=\"badge warn\">yanked</span>"),
         "{page}"
     );
 }
 
-#[test]
-fn refused_publishes_say_why_and_leave_nothing_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_publishes_say_why_and_leave_nothing_behind() {
+    let (app, t) = with_alice().await;
     let good = crate_of("tiny", "1.0.0");
     let truncated = {
         let mut b = body(&metadata("tiny", "1.0.0"), &good);
@@ -349,7 +345,7 @@ fn refused_publishes_say_why_and_leave_nothing_behind() {
         ),
     ];
     for (request, status, reason) in cases {
-        let (got, reply) = publish(&server, Some(&t), request);
+        let (got, reply) = publish(&app, Some(&t), request).await;
         assert_eq!(got, status, "{reason}: {reply}");
         assert!(detail(&reply).contains(reason), "{reason}: {reply}");
     }
@@ -361,25 +357,26 @@ fn refused_publishes_say_why_and_leave_nothing_behind() {
         b"not gzip at all".to_vec(),
     ] {
         let sha = hex::encode(Sha256::digest(&krate));
-        assert_eq!(files_named(dir.path(), &sha), 0);
+        assert_eq!(files_named(app.dir(), &sha), 0);
     }
     let listed: Value = get(
-        &server,
+        &app,
         "/api/v3/user/packages?package_type=cargo",
         Some(&t),
         &[],
     )
-    .json()
-    .unwrap();
+    .await
+    .json();
     assert_eq!(listed, json!([]));
 
     // Published once; never again, build metadata or not; twins refused.
     publish_ok(
-        &server,
+        &app,
         &t,
         &metadata("tiny-crate", "1.0.0"),
         &crate_of("tiny-crate", "1.0.0"),
-    );
+    )
+    .await;
     for (name, vers, status, reason) in [
         (
             "tiny-crate",
@@ -397,166 +394,164 @@ fn refused_publishes_say_why_and_leave_nothing_behind() {
         ("Tiny-Crate", "1.1.0", 400, "already exists as `tiny-crate`"),
     ] {
         let (got, reply) = publish(
-            &server,
+            &app,
             Some(&t),
             body(&metadata(name, vers), &crate_of(name, vers)),
-        );
+        )
+        .await;
         assert_eq!(got, status, "{name} {vers}: {reply}");
         assert!(detail(&reply).contains(reason), "{reply}");
     }
     // Without a token: 401 with the challenge; bob: 403.
-    let (status, _) = publish(&server, None, body(&metadata("tiny", "1.0.0"), &good));
+    let (status, _) = publish(&app, None, body(&metadata("tiny", "1.0.0"), &good)).await;
     assert_eq!(status, 401);
-    let bob = token(&server, "bob", "read:packages,write:packages");
-    let (status, reply) = publish(&server, Some(&bob), body(&metadata("tiny", "1.0.0"), &good));
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let (status, reply) = publish(&app, Some(&bob), body(&metadata("tiny", "1.0.0"), &good)).await;
     assert_eq!(status, 403, "{reply}");
     assert_eq!(
-        files_named(dir.path(), &hex::encode(Sha256::digest(&good))),
+        files_named(app.dir(), &hex::encode(Sha256::digest(&good))),
         0
     );
     // A twin of a private crate bob cannot see gets what a new name gets,
     // not the twin's name.
     let (status, reply) = publish(
-        &server,
+        &app,
         Some(&bob),
         body(
             &metadata("Tiny_Crate", "1.1.0"),
             &crate_of("Tiny_Crate", "1.1.0"),
         ),
-    );
+    )
+    .await;
     assert_eq!(status, 403, "{reply}");
     assert!(!detail(&reply).contains("tiny-crate"), "{reply}");
 }
 
-#[test]
-fn search_owners_yank_and_counted_downloads() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
+#[tokio::test(flavor = "multi_thread")]
+async fn search_owners_yank_and_counted_downloads() {
+    let (app, t) = with_alice().await;
     for (name, vers) in [
         ("alpha", "1.0.0"),
         ("alpha", "1.1.0"),
         ("alpha-tools", "0.1.0"),
         ("beta", "3.0.0"),
     ] {
-        publish_ok(&server, &t, &metadata(name, vers), &crate_of(name, vers));
+        publish_ok(&app, &t, &metadata(name, vers), &crate_of(name, vers)).await;
     }
-    let search = |q: &str, token: Option<&str>| -> Value {
+    let search = async |q: &str, token: Option<&str>| -> Value {
         get(
-            &server,
+            &app,
             &format!("/cargo/alice/api/v1/crates?q={q}&per_page=1"),
             token,
             &[],
         )
+        .await
         .json()
-        .unwrap()
     };
     assert_eq!(
-        search("alpha", Some(&t)),
+        search("alpha", Some(&t)).await,
         json!({"crates": [{"name": "alpha", "max_version": "1.1.0", "description": "The alpha crate"}],
                "meta": {"total": 2}})
     );
     assert_eq!(
-        search("crate", Some(&t))["meta"]["total"],
+        search("crate", Some(&t)).await["meta"]["total"],
         3,
         "descriptions match too"
     );
-    let bob = token(
-        &server,
-        "bob",
-        "read:packages,write:packages,delete:packages",
-    );
+    let bob = app
+        .token("bob", "read:packages,write:packages,delete:packages")
+        .await;
     assert_eq!(
-        search("alpha", Some(&bob))["meta"]["total"],
+        search("alpha", Some(&bob)).await["meta"]["total"],
         0,
         "bob sees none"
     );
 
     // Yank: a flag, with delete:packages; the version stays downloadable.
-    let yank = |version: &str, method: reqwest::Method, token: Option<&str>| {
-        let action = if method == reqwest::Method::DELETE {
+    let yank = async |version: &str, method: Method, token: Option<&str>| {
+        let action = if method == Method::DELETE {
             "yank"
         } else {
             "unyank"
         };
         let r = with(
-            Client::new().request(
+            app.request(
                 method,
-                server.url(&format!(
-                    "/cargo/alice/api/v1/crates/alpha/{version}/{action}"
-                )),
+                &format!("/cargo/alice/api/v1/crates/alpha/{version}/{action}"),
             ),
             token,
             &[],
-        );
+        )
+        .await;
         (
             r.status().as_u16(),
-            r.json::<Value>().unwrap_or(Value::Null),
+            r.try_json::<Value>().unwrap_or(Value::Null),
         )
     };
-    assert_eq!(yank("1.1.0", reqwest::Method::DELETE, None).0, 401);
-    assert_eq!(yank("1.1.0", reqwest::Method::DELETE, Some(&bob)).0, 404);
-    let (status, reply) = yank("9.9.9", reqwest::Method::DELETE, Some(&t));
+    assert_eq!(yank("1.1.0", Method::DELETE, None).await.0, 401);
+    assert_eq!(yank("1.1.0", Method::DELETE, Some(&bob)).await.0, 404);
+    let (status, reply) = yank("9.9.9", Method::DELETE, Some(&t)).await;
     assert_eq!(status, 404);
     assert!(detail(&reply).contains("does not have a version `9.9.9`"));
     assert_eq!(
-        yank("1.1.0", reqwest::Method::DELETE, Some(&t)),
+        yank("1.1.0", Method::DELETE, Some(&t)).await,
         (200, json!({"ok": true}))
     );
     assert_eq!(
-        search("alpha", Some(&t))["crates"][0]["max_version"],
+        search("alpha", Some(&t)).await["crates"][0]["max_version"],
         "1.0.0"
     );
 
-    let download = |version: &str| {
+    let download = async |version: &str| {
         get(
-            &server,
+            &app,
             &format!("/cargo/alice/api/v1/crates/alpha/{version}/download"),
             Some(&t),
             &[],
         )
+        .await
     };
-    let file = download("1.1.0");
+    let file = download("1.1.0").await;
     assert_eq!(file.status(), 200);
-    assert_eq!(
-        file.bytes().unwrap().as_ref(),
-        crate_of("alpha", "1.1.0").as_slice()
-    );
-    assert_eq!(download("1.0.0").status(), 200);
-    assert_eq!(download("1.0.0").status(), 200);
-    assert_eq!(download("7.0.0").status(), 404);
+    assert_eq!(file.bytes().as_ref(), crate_of("alpha", "1.1.0").as_slice());
+    assert_eq!(download("1.0.0").await.status(), 200);
+    assert_eq!(download("1.0.0").await.status(), 200);
+    assert_eq!(download("7.0.0").await.status(), 404);
     let head = with(
-        Client::new().head(server.url("/cargo/alice/api/v1/crates/alpha/1.0.0/download")),
+        app.head("/cargo/alice/api/v1/crates/alpha/1.0.0/download"),
         Some(&t),
         &[],
-    );
+    )
+    .await;
     assert_eq!(head.status(), 200, "HEAD is answered, and not counted");
     assert_eq!(
         get(
-            &server,
+            &app,
             "/cargo/alice/api/v1/crates/alpha/1.0.0/download",
             None,
             &[]
         )
+        .await
         .status(),
         401
     );
     assert_eq!(
-        yank("1.1.0", reqwest::Method::PUT, Some(&t)),
+        yank("1.1.0", Method::PUT, Some(&t)).await,
         (200, json!({"ok": true}))
     );
     assert_eq!(
-        search("alpha", Some(&t))["crates"][0]["max_version"],
+        search("alpha", Some(&t)).await["crates"][0]["max_version"],
         "1.1.0"
     );
 
     let versions: Value = get(
-        &server,
+        &app,
         "/api/v3/user/packages/cargo/alpha/versions",
         Some(&t),
         &[],
     )
-    .json()
-    .unwrap();
+    .await
+    .json();
     let count = |v: &str| {
         versions
             .as_array()
@@ -574,48 +569,44 @@ fn search_owners_yank_and_counted_downloads() {
     assert_eq!(versions[0]["license"], "MIT");
 
     // Owners: alice's account, then whoever is granted admin.
-    let owners = |method: reqwest::Method, users: &[&str], token: &str| {
+    let owners = async |method: Method, users: &[&str], token: &str| {
         let r = with(
-            Client::new()
-                .request(
-                    method,
-                    server.url("/cargo/alice/api/v1/crates/alpha/owners"),
-                )
+            app.request(method, "/cargo/alice/api/v1/crates/alpha/owners")
                 .json(&json!({ "users": users })),
             Some(token),
             &[],
-        );
-        (r.status().as_u16(), r.json::<Value>().unwrap())
+        )
+        .await;
+        (r.status().as_u16(), r.json::<Value>())
     };
-    let (status, listed) = owners(reqwest::Method::GET, &[], &t);
+    let (status, listed) = owners(Method::GET, &[], &t).await;
     assert_eq!(status, 200);
     assert_eq!(listed["users"].as_array().unwrap().len(), 1);
     assert_eq!(listed["users"][0]["login"], "alice");
-    let (status, reply) = owners(reqwest::Method::PUT, &["bob"], &t);
+    let (status, reply) = owners(Method::PUT, &["bob"], &t).await;
     assert_eq!((status, reply["ok"].clone()), (200, json!(true)), "{reply}");
-    let (_, listed) = owners(reqwest::Method::GET, &[], &bob);
+    let (_, listed) = owners(Method::GET, &[], &bob).await;
     assert_eq!(listed["users"][1]["login"], "bob", "{listed}");
     // Bob, an owner now, may yank; an unknown user cannot be added.
-    assert_eq!(yank("1.0.0", reqwest::Method::DELETE, Some(&bob)).0, 200);
-    let (status, reply) = owners(reqwest::Method::PUT, &["nobody"], &t);
+    assert_eq!(yank("1.0.0", Method::DELETE, Some(&bob)).await.0, 200);
+    let (status, reply) = owners(Method::PUT, &["nobody"], &t).await;
     assert_eq!(status, 404, "{reply}");
     assert!(detail(&reply).contains("nobody"), "{reply}");
-    let (status, _) = owners(reqwest::Method::DELETE, &["bob"], &t);
+    let (status, _) = owners(Method::DELETE, &["bob"], &t).await;
     assert_eq!(status, 200);
-    assert_eq!(yank("1.0.0", reqwest::Method::PUT, Some(&bob)).0, 404);
+    assert_eq!(yank("1.0.0", Method::PUT, Some(&bob)).await.0, 404);
 }
 
-#[test]
-fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
-    let dir = tempfile::tempdir().unwrap();
-    let (server, t) = server_with_alice(dir.path());
-    server.admin(&["repo", "create", "alice/tiny-src"]);
+#[tokio::test(flavor = "multi_thread")]
+async fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
+    let (app, t) = with_alice().await;
+    app.repo("alice/tiny-src").await;
     let mut json = metadata("tiny", "1.0.0");
     json["repository"] = json!("https://github.com/alice/tiny-src.git");
-    publish_ok(&server, &t, &json, &crate_of("tiny", "1.0.0"));
-    let package: Value = get(&server, "/api/v3/user/packages/cargo/tiny", Some(&t), &[])
-        .json()
-        .unwrap();
+    publish_ok(&app, &t, &json, &crate_of("tiny", "1.0.0")).await;
+    let package: Value = get(&app, "/api/v3/user/packages/cargo/tiny", Some(&t), &[])
+        .await
+        .json();
     assert_eq!(package["package_type"], "cargo");
     assert_eq!(
         package["repository"]["full_name"], "alice/tiny-src",
@@ -625,7 +616,7 @@ fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
     // A repository that is not alice's is not connected, and cargo is told.
     let mut json = metadata("other", "1.0.0");
     json["repository"] = json!("https://gitlab.com/alice/other");
-    let (status, reply) = publish(&server, Some(&t), body(&json, &crate_of("other", "1.0.0")));
+    let (status, reply) = publish(&app, Some(&t), body(&json, &crate_of("other", "1.0.0"))).await;
     assert_eq!(status, 200);
     assert!(
         reply["warnings"]["other"][0]
@@ -636,13 +627,13 @@ fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_page() {
     );
 
     let page = get(
-        &server,
+        &app,
         "/users/alice/packages/cargo/package/tiny",
         Some(&format!("Bearer {t}")),
         &[],
     )
-    .text()
-    .unwrap();
+    .await
+    .text();
     assert!(page.contains("The readme inside tiny."), "{page}");
     assert!(
         page.contains("tiny = { version = \"1.0.0\", registry = \"entrepot\" }")
