@@ -7,13 +7,11 @@
 //! packument, the dist-tags, the REST API and the tarballs agreeing, and
 //! `admin fsck` clean. Each test runs on SQLite and on PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::Barrier;
 
-use common::formats::{self, ALL, Answer, Format, Step};
-use common::{Server, free_port, token};
+use crate::common::formats::{self, ALL, Answer, Format, Step};
+use crate::common::{Server, free_port, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -26,14 +24,14 @@ struct Setup {
     at: At,
     _dir: tempfile::TempDir,
     /// Dropped after the server, which `Drop` stops first.
-    _database: Option<common::Postgres>,
+    _database: Option<crate::common::Postgres>,
 }
 
 impl Setup {
     fn new(postgres: bool) -> Setup {
         let dir = tempfile::tempdir().unwrap();
         let listen = format!("127.0.0.1:{}", free_port());
-        let database = postgres.then(common::Postgres::create);
+        let database = postgres.then(crate::common::Postgres::create);
         let mut args = vec!["--listen", listen.as_str()];
         if let Some(db) = &database {
             args.extend(["--database", db.url()]);
@@ -377,7 +375,7 @@ fn tag_moves_deletes_and_restores(postgres: bool) {
     let mut tarballs = Vec::new();
     for i in 0..CHURN_VERSIONS {
         let version = format!("1.0.{i}");
-        let doc = common::publish_doc("@alice/churn", &version, "");
+        let doc = crate::common::publish_doc("@alice/churn", &version, "");
         let r = client
             .put(s.server.url("/npm/@alice%2fchurn"))
             .bearer_auth(&s.at.token)
@@ -444,7 +442,7 @@ fn racing_deletes_of_the_last_two_versions(postgres: bool) {
         let r = client
             .put(s.server.url("/npm/@alice%2fpair"))
             .bearer_auth(&s.at.token)
-            .json(&common::publish_doc("@alice/pair", version, ""))
+            .json(&crate::common::publish_doc("@alice/pair", version, ""))
             .send()
             .unwrap();
         assert_eq!(r.status(), 201);

@@ -5,10 +5,10 @@
 //! revoked tokens — and then its logs, and its database, are searched for
 //! every one of them.
 
-mod common;
-
-use common::artifacts::{crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom};
-use common::{Server, publish_doc, token};
+use crate::common::artifacts::{
+    crate_body, crate_metadata, crate_of, gem_of, gemspec, nupkg_of, pom,
+};
+use crate::common::{Server, publish_doc, token};
 use reqwest::blocking::Client;
 use serde_json::json;
 
@@ -82,7 +82,7 @@ fn exercise(server: &Server) -> Vec<String> {
             .unwrap(),
         "nuget push",
     );
-    let (content_type, body) = common::artifacts::twine_wheel_upload("tiny-lib", "1.0.0");
+    let (content_type, body) = crate::common::artifacts::twine_wheel_upload("tiny-lib", "1.0.0");
     ok(
         client
             .post(server.url("/pypi/alice/"))
@@ -184,7 +184,7 @@ fn exercise(server: &Server) -> Vec<String> {
         "hook",
     );
     // Wrong, unknown and revoked tokens, and a wrong password.
-    let forged = common::forged(&alice);
+    let forged = crate::common::forged(&alice);
     for bad in [forged.as_str(), "entp_notarealtokenatallnotatallreally00"] {
         let r = client
             .get(server.url("/api/v3/user"))
@@ -225,7 +225,7 @@ fn exercise(server: &Server) -> Vec<String> {
 
 fn search_logs(format: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", common::free_port());
+    let listen = format!("127.0.0.1:{}", crate::common::free_port());
     let server = Server::start_with(
         dir.path(),
         &["--listen", &listen, "--log-format", format],

@@ -3,12 +3,10 @@
 //! by a consumer project, immutability, generated metadata and checksums,
 //! and the repository's permissions with Maven's 401-then-credentials dance.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{Server, token};
+use crate::common::{Server, token};
 use reqwest::blocking::Client;
 use sha1::Digest;
 
@@ -410,7 +408,7 @@ fn bad_uploads_are_refused_and_leave_nothing() {
 #[test]
 fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_version() {
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let server = Server::start_in(
         dir.path(),

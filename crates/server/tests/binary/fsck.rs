@@ -7,12 +7,10 @@
 //! `--repair` removes.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Server, server_with_alice};
+use crate::common::{Server, server_with_alice};
 use entrepot_core::PackageType;
 use entrepot_store::{AccountStore, PackageStore, SqlStore};
 use reqwest::blocking::Client;
@@ -59,7 +57,7 @@ impl std::fmt::Display for Run {
 /// `entrepot admin fsck ARGS` on the server's configuration, whatever its
 /// exit status.
 fn fsck(server: &Server, args: &[&str]) -> Run {
-    let out = Command::new(&*common::BIN)
+    let out = Command::new(&*crate::common::BIN)
         .args(&server.args)
         .args(["admin", "fsck"])
         .args(args)
@@ -82,7 +80,7 @@ fn sha256_digest(bytes: &[u8]) -> String {
 fn publish_everything(server: &Server, alice: &str) {
     server.admin(&["repo", "create", "alice/java"]);
     for version in ["1.0.0", "1.0.1"] {
-        common::publish::one_of_each(server, alice, version);
+        crate::common::publish::one_of_each(server, alice, version);
     }
 }
 

@@ -5,15 +5,13 @@
 //! screenshots of the pages on the way (under the test's target folder;
 //! the README's come from there).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::npm::{NpmUser, package, project};
+use crate::common::{Server, free_port};
 use base64::Engine;
-use common::npm::{NpmUser, package, project};
-use common::{Server, free_port};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 

@@ -4,17 +4,15 @@
 //! nothing written anywhere). Compression bombs and malformed documents
 //! are tested in process (`tests/app/limits.rs`).
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::artifacts::{
+use crate::common::artifacts::{
     crate_body, crate_metadata, crate_of, gem_of, gemspec, nuspec, pom, twine_form, zip_of,
 };
-use common::{Server, publish_doc, token};
+use crate::common::{Server, publish_doc, token};
 use reqwest::blocking::{Client, RequestBuilder};
 use serde_json::json;
 
@@ -30,7 +28,7 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let listen = format!("127.0.0.1:{}", common::free_port());
+    let listen = format!("127.0.0.1:{}", crate::common::free_port());
     let server = Server::start_in(
         &data,
         &[

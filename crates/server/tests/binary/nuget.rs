@@ -7,15 +7,13 @@
 //! global packages folder or settings; a test makes a new one whenever the
 //! feed changed since a client last read it.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::process::{run_within, text};
-use common::{Server, alice_packages, make_public, server_with_alice, token};
+use crate::common::process::{run_within, text};
+use crate::common::{Server, alice_packages, make_public, server_with_alice, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 

@@ -5,16 +5,14 @@
 //! platform gems. Every client runs in its own home, gem home, spec cache and
 //! Bundler settings, so no command reads another's caches or the machine's.
 
-mod common;
-
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::process::{run, text};
-use common::{Server, alice_packages, make_public, token};
+use crate::common::process::{run, text};
+use crate::common::{Server, alice_packages, make_public, token};
 use reqwest::blocking::Client;
 
 /// Where Debian keeps the Bundler gem that `/usr/bin/bundle` runs (2.3.15;

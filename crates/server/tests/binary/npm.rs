@@ -1,14 +1,12 @@
 //! The real npm CLI against a real `entrepot serve` on a loopback port.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
+use crate::common::npm::{NpmUser, package, project};
+use crate::common::process::text;
+use crate::common::{Server, token};
 use base64::Engine;
-use common::npm::{NpmUser, package, project};
-use common::process::text;
-use common::{Server, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
@@ -373,7 +371,7 @@ fn a_tarball_whose_integrity_does_not_match_is_refused_and_nothing_is_stored() {
 #[test]
 fn a_tarball_over_the_limit_gets_413_and_nothing_is_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let listen = format!("127.0.0.1:{port}");
     let server = Server::start_in(
         dir.path(),
@@ -407,7 +405,7 @@ fn a_tarball_over_the_limit_gets_413_and_nothing_is_kept() {
 fn login_whoami_and_logout_work_with_the_real_cli() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    common::admin_in(
+    crate::common::admin_in(
         dir.path(),
         &["user", "create", "carol", "--password-stdin"],
         Some("carols secret\n"),

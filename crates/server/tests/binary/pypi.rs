@@ -8,14 +8,12 @@
 //! settings (`PIP_CONFIG_FILE=/dev/null`, no `PIP_*` variables such as a
 //! `PIP_FIND_LINKS`), so pip sees no index but ours.
 
-mod common;
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::process::{run, text};
-use common::{Server, alice_packages, make_public, token};
+use crate::common::process::{run, text};
+use crate::common::{Server, alice_packages, make_public, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;

@@ -1,12 +1,10 @@
 //! The container registry with the real skopeo and umoci, and the
 //! distribution API at the HTTP level.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Server, token};
+use crate::common::{Server, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;

@@ -6,13 +6,11 @@
 //! Every client runs with its own `CARGO_HOME` and target folder, and the
 //! test crates depend on nothing from crates.io, which tests cannot reach.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::process::{run, text};
-use common::{Server, make_public, server_with_alice, token};
+use crate::common::process::{run, text};
+use crate::common::{Server, make_public, server_with_alice, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 use sha2::Digest;
