@@ -25,6 +25,7 @@ mod signed_tokens;
 pub mod site;
 pub mod throttle;
 mod uploads;
+mod versions;
 pub mod webhooks;
 
 use std::sync::Arc;
