@@ -16,6 +16,7 @@ pub mod format;
 pub mod fsck;
 mod jobs;
 pub mod links;
+mod namespaces;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
