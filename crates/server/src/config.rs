@@ -1,10 +1,14 @@
-//! Resolves the configuration: flag, then environment (both through clap),
-//! then the `--config` TOML file, then the defaults of INTERFACE.md.
+//! The configuration, declared once. Each field of [`Settings`] is at the
+//! same time a global flag, its environment variable and a key of the
+//! `--config` TOML file; [`Config::resolve`] takes each setting from the
+//! flag, then the environment (both through clap), then the file, then the
+//! defaults of INTERFACE.md, and turns them into the typed [`Config`].
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use clap::Args;
 use entrepot_core::Policy;
 use entrepot_service::{Limits, Registry};
 use entrepot_store::{BlobStore, FsBlobStore, MetadataStore, S3BlobStore, S3Config, SqlStore};
@@ -12,30 +16,312 @@ use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-struct FileConfig {
-    listen: Option<String>,
-    data_dir: Option<PathBuf>,
-    base_url: Option<String>,
-    database: Option<String>,
-    blobs: Option<String>,
-    max_upload_size: Option<String>,
-    require_auth_for_reads: Option<bool>,
-    log_format: Option<String>,
-    retention: Option<String>,
-    max_layer_size: Option<String>,
-    delete_download_limit: Option<i64>,
-    api_rate_limit: Option<u32>,
-    maven_snapshot_builds: Option<usize>,
-    webhook_retry_delay: Option<String>,
-    upload_idle_timeout: Option<String>,
-    header_read_timeout: Option<String>,
-    idle_timeout: Option<String>,
-    max_connections: Option<usize>,
-    max_connections_per_address: Option<usize>,
-    outbound_allow: Option<String>,
-    trusted_proxies: Option<String>,
+/// Every setting, unset unless given. The flag is the field's name in
+/// kebab case, the file's key is the field's name; the defaults are set in
+/// one place, `Settings::resolve`. The fields keep the order in which the
+/// file's unknown-key error lists them.
+#[derive(Debug, Default, Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "ENTREPOT_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Where SQLite and the blobs live by default [default: ./entrepot-data].
+    #[arg(long, global = true, env = "ENTREPOT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The URL clients use to reach this server [default: `http://` + listen address].
+    #[arg(long, global = true, env = "ENTREPOT_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Metadata store [default: `sqlite://DATA_DIR/entrepot.db`].
+    #[arg(long, global = true, env = "ENTREPOT_DATABASE_URL", value_name = "URL")]
+    pub database: Option<String>,
+    /// Blob store [default: `file://DATA_DIR/blobs`].
+    #[arg(long, global = true, env = "ENTREPOT_BLOBS", value_name = "URL")]
+    pub blobs: Option<String>,
+    /// Largest file a client may upload, e.g. 256MiB [default: 256MiB].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_UPLOAD_SIZE",
+        value_name = "SIZE"
+    )]
+    pub max_upload_size: Option<String>,
+    /// Require a signed-in caller even to read public packages.
+    #[arg(long, global = true, env = "ENTREPOT_REQUIRE_AUTH_FOR_READS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub require_auth_for_reads: Option<bool>,
+    /// Log format: human or json [default: human].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_LOG_FORMAT",
+        value_name = "FORMAT"
+    )]
+    pub log_format: Option<String>,
+    /// How long deleted packages and versions stay restorable, e.g. 30d [default: 30d].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_RETENTION",
+        value_name = "DURATION"
+    )]
+    pub retention: Option<String>,
+    /// Largest container layer, e.g. 10GiB [default: 10GiB].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_LAYER_SIZE",
+        value_name = "SIZE"
+    )]
+    pub max_layer_size: Option<String>,
+    /// Public versions downloaded more often than this cannot be deleted [default: 5000].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_DELETE_DOWNLOAD_LIMIT",
+        value_name = "N"
+    )]
+    pub delete_download_limit: Option<i64>,
+    /// REST API requests per hour per token; anonymous callers get a tenth per address [default: 5000].
+    #[arg(long, global = true, env = "ENTREPOT_API_RATE_LIMIT", value_name = "N")]
+    pub api_rate_limit: Option<u32>,
+    /// Timestamped builds kept per Maven SNAPSHOT version [default: 10].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAVEN_SNAPSHOT_BUILDS",
+        value_name = "N"
+    )]
+    pub maven_snapshot_builds: Option<usize>,
+    /// Wait before a failed webhook delivery is retried, doubled after each failure, e.g. 10s or 200ms [default: 10s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_WEBHOOK_RETRY_DELAY",
+        value_name = "DURATION"
+    )]
+    pub webhook_retry_delay: Option<String>,
+    /// How long an upload may send nothing before it is answered 408 and
+    /// closed, e.g. 60s [default: 60s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_UPLOAD_IDLE_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub upload_idle_timeout: Option<String>,
+    /// How long a client may take to send a request's header, e.g. 30s [default: 30s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_HEADER_READ_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub header_read_timeout: Option<String>,
+    /// How long a connection with no request in flight may stay silent
+    /// before it is closed, e.g. 75s [default: 75s].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_IDLE_TIMEOUT",
+        value_name = "DURATION"
+    )]
+    pub idle_timeout: Option<String>,
+    /// Open connections at most; more are closed at once [default: half
+    /// the open-file limit less 256, at most 16384].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_CONNECTIONS",
+        value_name = "N"
+    )]
+    pub max_connections: Option<usize>,
+    /// Open connections at most from one address (an IPv6 /64); more are
+    /// closed at once [default: a quarter of --max-connections, at most 256].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N"
+    )]
+    pub max_connections_per_address: Option<usize>,
+    /// Address ranges that webhooks (and every other request this server
+    /// sends) may reach beyond the public internet, e.g. `10.0.0.0/8,::1`
+    /// [default: none: loopback, private and link-local addresses are refused].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_OUTBOUND_ALLOW",
+        value_name = "CIDR[,CIDR…]"
+    )]
+    pub outbound_allow: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, e.g.
+    /// `127.0.0.1` for nginx on the same host [default: none: every client
+    /// is the connection's own address].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_TRUSTED_PROXIES",
+        value_name = "CIDR[,CIDR…]"
+    )]
+    pub trusted_proxies: Option<String>,
+}
+
+impl Settings {
+    /// The settings a `--config` file gives; a key that names no setting
+    /// is an error.
+    fn read(path: &Path) -> anyhow::Result<Settings> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    /// Each setting given here, or else the one `fallback` gives.
+    fn or(self, fallback: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(fallback.listen),
+            data_dir: self.data_dir.or(fallback.data_dir),
+            base_url: self.base_url.or(fallback.base_url),
+            database: self.database.or(fallback.database),
+            blobs: self.blobs.or(fallback.blobs),
+            max_upload_size: self.max_upload_size.or(fallback.max_upload_size),
+            require_auth_for_reads: self
+                .require_auth_for_reads
+                .or(fallback.require_auth_for_reads),
+            log_format: self.log_format.or(fallback.log_format),
+            retention: self.retention.or(fallback.retention),
+            max_layer_size: self.max_layer_size.or(fallback.max_layer_size),
+            delete_download_limit: self
+                .delete_download_limit
+                .or(fallback.delete_download_limit),
+            api_rate_limit: self.api_rate_limit.or(fallback.api_rate_limit),
+            maven_snapshot_builds: self
+                .maven_snapshot_builds
+                .or(fallback.maven_snapshot_builds),
+            webhook_retry_delay: self.webhook_retry_delay.or(fallback.webhook_retry_delay),
+            upload_idle_timeout: self.upload_idle_timeout.or(fallback.upload_idle_timeout),
+            header_read_timeout: self.header_read_timeout.or(fallback.header_read_timeout),
+            idle_timeout: self.idle_timeout.or(fallback.idle_timeout),
+            max_connections: self.max_connections.or(fallback.max_connections),
+            max_connections_per_address: self
+                .max_connections_per_address
+                .or(fallback.max_connections_per_address),
+            outbound_allow: self.outbound_allow.or(fallback.outbound_allow),
+            trusted_proxies: self.trusted_proxies.or(fallback.trusted_proxies),
+        }
+    }
+
+    /// The typed configuration, each setting left unset taking its default.
+    fn resolve(self) -> anyhow::Result<Config> {
+        let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+        let data_dir = self.data_dir.unwrap_or_else(|| "entrepot-data".into());
+        let base_url = self.base_url.unwrap_or_else(|| format!("http://{listen}"));
+        let base_url =
+            url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
+        let database = self
+            .database
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("entrepot.db").display()));
+        let blobs = self
+            .blobs
+            .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_upload_bytes: parse_or(
+                self.max_upload_size.as_deref(),
+                parse_size,
+                defaults.max_upload_bytes,
+            )?,
+            max_layer_bytes: parse_or(
+                self.max_layer_size.as_deref(),
+                parse_size,
+                defaults.max_layer_bytes,
+            )?,
+            delete_download_limit: self
+                .delete_download_limit
+                .unwrap_or(defaults.delete_download_limit),
+            retention: parse_or(
+                self.retention.as_deref(),
+                entrepot_service::accounts::parse_lifetime,
+                defaults.retention,
+            )?,
+        };
+        let policy = Policy {
+            require_auth_for_reads: self.require_auth_for_reads.unwrap_or(false),
+        };
+        let log_format = match self.log_format.as_deref() {
+            None | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => bail!("unknown log format `{other}` (human or json)"),
+        };
+        let maven_snapshot_builds = self
+            .maven_snapshot_builds
+            .unwrap_or(entrepot_maven::DEFAULT_SNAPSHOT_BUILDS);
+        if maven_snapshot_builds == 0 {
+            bail!("--maven-snapshot-builds must keep at least one build");
+        }
+        let webhook_retry_delay = parse_or(
+            self.webhook_retry_delay.as_deref(),
+            parse_delay,
+            entrepot_service::webhooks::HookSettings::default().retry_delay,
+        )?;
+        let upload_idle_timeout = parse_or(
+            self.upload_idle_timeout.as_deref(),
+            parse_delay,
+            std::time::Duration::from_mins(1),
+        )?;
+        let defaults = crate::listener::ConnectionSettings::default();
+        let connections = crate::listener::ConnectionSettings {
+            header_read_timeout: parse_or(
+                self.header_read_timeout.as_deref(),
+                parse_delay,
+                defaults.header_read_timeout,
+            )?,
+            idle_timeout: parse_or(
+                self.idle_timeout.as_deref(),
+                parse_delay,
+                defaults.idle_timeout,
+            )?,
+            max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
+        };
+        if connections.max_connections == Some(0)
+            || connections.max_connections_per_address == Some(0)
+        {
+            bail!("--max-connections and --max-connections-per-address must allow at least one");
+        }
+        let outbound_allow = entrepot_service::outbound::AllowList::parse(
+            self.outbound_allow.as_deref().unwrap_or(""),
+        )
+        .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
+        let trusted_proxies =
+            entrepot_core::ranges::Ranges::parse(self.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
+        Ok(Config {
+            listen,
+            data_dir,
+            base_url,
+            database,
+            blobs,
+            limits,
+            policy,
+            log_format,
+            api_rate_limit: self.api_rate_limit.unwrap_or(DEFAULT_API_RATE_LIMIT),
+            maven_snapshot_builds,
+            webhook_retry_delay,
+            upload_idle_timeout,
+            connections,
+            outbound_allow,
+            trusted_proxies,
+        })
+    }
+}
+
+/// `text` parsed, or `default` when the setting is unset.
+fn parse_or<T, E>(
+    text: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+    default: T,
+) -> Result<T, E> {
+    text.map_or(Ok(default), parse)
 }
 
 /// REST API requests per hour per token (anonymous callers get a tenth).
@@ -115,154 +401,14 @@ pub fn parse_size(text: &str) -> anyhow::Result<u64> {
 }
 
 impl Config {
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one setting after another, each in precedence order"
-    )]
+    /// The configuration `args` give: each flag (or its environment
+    /// variable), else the `--config` file's key, else the default.
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Config> {
-        let file: FileConfig = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
-            }
-            None => FileConfig::default(),
+        let file = match &args.config {
+            Some(path) => Settings::read(path)?,
+            None => Settings::default(),
         };
-        let listen = args
-            .listen
-            .clone()
-            .or(file.listen)
-            .unwrap_or_else(|| "127.0.0.1:8080".into());
-        let data_dir = args
-            .data_dir
-            .clone()
-            .or(file.data_dir)
-            .unwrap_or_else(|| "entrepot-data".into());
-        let base_url = args
-            .base_url
-            .clone()
-            .or(file.base_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        let base_url =
-            url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
-        let database = args
-            .database
-            .clone()
-            .or(file.database)
-            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("entrepot.db").display()));
-        let blobs = args
-            .blobs
-            .clone()
-            .or(file.blobs)
-            .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
-        let max_upload = args.max_upload_size.clone().or(file.max_upload_size);
-        let defaults = Limits::default();
-        let retention = args.retention.clone().or(file.retention);
-        let limits = Limits {
-            max_upload_bytes: max_upload
-                .as_deref()
-                .map(parse_size)
-                .transpose()?
-                .unwrap_or(defaults.max_upload_bytes),
-            max_layer_bytes: args
-                .max_layer_size
-                .clone()
-                .or(file.max_layer_size)
-                .as_deref()
-                .map(parse_size)
-                .transpose()?
-                .unwrap_or(defaults.max_layer_bytes),
-            delete_download_limit: args
-                .delete_download_limit
-                .or(file.delete_download_limit)
-                .unwrap_or(defaults.delete_download_limit),
-            retention: retention
-                .as_deref()
-                .map(entrepot_service::accounts::parse_lifetime)
-                .transpose()?
-                .unwrap_or(defaults.retention),
-        };
-        let api_rate_limit = args
-            .api_rate_limit
-            .or(file.api_rate_limit)
-            .unwrap_or(DEFAULT_API_RATE_LIMIT);
-        let policy = Policy {
-            require_auth_for_reads: args
-                .require_auth_for_reads
-                .or(file.require_auth_for_reads)
-                .unwrap_or(false),
-        };
-        let log_format = match args.log_format.clone().or(file.log_format).as_deref() {
-            None | Some("human") => LogFormat::Human,
-            Some("json") => LogFormat::Json,
-            Some(other) => bail!("unknown log format `{other}` (human or json)"),
-        };
-        let maven_snapshot_builds = args
-            .maven_snapshot_builds
-            .or(file.maven_snapshot_builds)
-            .unwrap_or(entrepot_maven::DEFAULT_SNAPSHOT_BUILDS);
-        if maven_snapshot_builds == 0 {
-            bail!("--maven-snapshot-builds must keep at least one build");
-        }
-        let webhook_retry_delay = match args
-            .webhook_retry_delay
-            .clone()
-            .or(file.webhook_retry_delay)
-        {
-            Some(text) => parse_delay(&text)?,
-            None => entrepot_service::webhooks::HookSettings::default().retry_delay,
-        };
-        let upload_idle_timeout = match args
-            .upload_idle_timeout
-            .clone()
-            .or(file.upload_idle_timeout)
-        {
-            Some(text) => parse_delay(&text)?,
-            None => std::time::Duration::from_mins(1),
-        };
-        if upload_idle_timeout.is_zero() {
-            bail!("--upload-idle-timeout must be longer than zero");
-        }
-        let connections = connection_settings(
-            args,
-            file.header_read_timeout,
-            file.idle_timeout,
-            file.max_connections,
-            file.max_connections_per_address,
-        )?;
-        let outbound_allow = entrepot_service::outbound::AllowList::parse(
-            args.outbound_allow
-                .clone()
-                .or(file.outbound_allow)
-                .as_deref()
-                .unwrap_or(""),
-        )
-        .map_err(|e| anyhow::anyhow!("--outbound-allow: {e}"))?;
-        let trusted_proxies = entrepot_core::ranges::Ranges::parse(
-            args.trusted_proxies
-                .clone()
-                .or(file.trusted_proxies)
-                .as_deref()
-                .unwrap_or(""),
-        )
-        .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
-        Ok(Config {
-            listen,
-            data_dir,
-            base_url,
-            database,
-            blobs,
-            limits,
-            policy,
-            log_format,
-            api_rate_limit,
-            maven_snapshot_builds,
-            webhook_retry_delay,
-            upload_idle_timeout,
-            connections,
-            outbound_allow,
-            trusted_proxies,
-        })
+        args.settings.clone().or(file).resolve()
     }
 
     /// Opens the metadata store named by `url`, running its migrations when
@@ -318,40 +464,6 @@ impl Config {
     }
 }
 
-/// The connection timeouts and limits (the flag or the file's key, then
-/// the default); limits left unset are derived from the open-file limit
-/// when `serve` starts.
-fn connection_settings(
-    args: &GlobalArgs,
-    header_read_timeout: Option<String>,
-    idle_timeout: Option<String>,
-    max_connections: Option<usize>,
-    max_connections_per_address: Option<usize>,
-) -> anyhow::Result<crate::listener::ConnectionSettings> {
-    let defaults = crate::listener::ConnectionSettings::default();
-    let delay = |flag: &Option<String>, key: Option<String>, default| {
-        flag.clone()
-            .or(key)
-            .map_or(Ok(default), |t| parse_delay(&t))
-    };
-    let settings = crate::listener::ConnectionSettings {
-        header_read_timeout: delay(
-            &args.header_read_timeout,
-            header_read_timeout,
-            defaults.header_read_timeout,
-        )?,
-        idle_timeout: delay(&args.idle_timeout, idle_timeout, defaults.idle_timeout)?,
-        max_connections: args.max_connections.or(max_connections),
-        max_connections_per_address: args
-            .max_connections_per_address
-            .or(max_connections_per_address),
-    };
-    if settings.max_connections == Some(0) || settings.max_connections_per_address == Some(0) {
-        bail!("--max-connections and --max-connections-per-address must allow at least one");
-    }
-    Ok(settings)
-}
-
 /// A database URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -404,8 +516,10 @@ mod tests {
         .unwrap();
         let args = GlobalArgs {
             config: Some(file),
-            data_dir: Some("/flag".into()),
-            ..GlobalArgs::default()
+            settings: Settings {
+                data_dir: Some("/flag".into()),
+                ..Settings::default()
+            },
         };
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.listen, "127.0.0.1:9999");
@@ -418,5 +532,96 @@ mod tests {
             c.connections,
             crate::listener::ConnectionSettings::default()
         );
+    }
+
+    #[test]
+    fn the_file_takes_every_flag_by_its_snake_case_name_and_nothing_else() {
+        use clap::CommandFactory;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("entrepot.toml");
+        let read = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            Config::resolve(&GlobalArgs {
+                config: Some(file.clone()),
+                ..GlobalArgs::default()
+            })
+        };
+        let c = read(concat!(
+            "listen = \"127.0.0.1:9000\"\n",
+            "data_dir = \"/d\"\n",
+            "base_url = \"https://packages.example.com\"\n",
+            "database = \"sqlite:///db/e.db\"\n",
+            "blobs = \"file:///b\"\n",
+            "max_upload_size = \"2MiB\"\n",
+            "require_auth_for_reads = true\n",
+            "max_layer_size = \"3MiB\"\n",
+            "retention = \"2d\"\n",
+            "delete_download_limit = 7\n",
+            "maven_snapshot_builds = 3\n",
+            "api_rate_limit = 11\n",
+            "webhook_retry_delay = \"200ms\"\n",
+            "outbound_allow = \"10.0.0.0/8\"\n",
+            "trusted_proxies = \"127.0.0.1\"\n",
+            "upload_idle_timeout = \"5s\"\n",
+            "header_read_timeout = \"6s\"\n",
+            "idle_timeout = \"7s\"\n",
+            "max_connections = 40\n",
+            "max_connections_per_address = 4\n",
+            "log_format = \"json\"\n",
+        ))
+        .unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000");
+        assert_eq!(c.data_dir, PathBuf::from("/d"));
+        assert_eq!(c.base_url.as_str(), "https://packages.example.com/");
+        assert_eq!(c.database, "sqlite:///db/e.db");
+        assert_eq!(c.blobs, "file:///b");
+        assert_eq!(c.limits.max_upload_bytes, 2 << 20);
+        assert!(c.policy.require_auth_for_reads);
+        assert_eq!(c.limits.max_layer_bytes, 3 << 20);
+        assert_eq!(c.limits.retention, chrono::TimeDelta::days(2));
+        assert_eq!(c.limits.delete_download_limit, 7);
+        assert_eq!(c.maven_snapshot_builds, 3);
+        assert_eq!(c.api_rate_limit, 11);
+        assert_eq!(c.webhook_retry_delay, std::time::Duration::from_millis(200));
+        assert_eq!(c.upload_idle_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(
+            c.connections,
+            crate::listener::ConnectionSettings {
+                header_read_timeout: std::time::Duration::from_secs(6),
+                idle_timeout: std::time::Duration::from_secs(7),
+                max_connections: Some(40),
+                max_connections_per_address: Some(4),
+            }
+        );
+        assert_eq!(c.log_format, LogFormat::Json);
+        // Every global flag but `--config` is a key of the file.
+        let command = crate::cli::Cli::command();
+        let keys: Vec<_> = command
+            .get_arguments()
+            .filter(|a| {
+                a.is_global_set() && !["config", "help", "version"].contains(&a.get_id().as_str())
+            })
+            .map(|a| a.get_long().unwrap().replace('-', "_"))
+            .collect();
+        assert_eq!(keys.len(), 21);
+        for key in keys {
+            if let Err(e) = read(&format!("{key} = 0")) {
+                assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");
+            }
+        }
+        // A key that names no setting (nor `config` itself) is refused.
+        for key in ["colour = \"blue\"", "config = \"/etc/other.toml\""] {
+            let error = format!("{:#}", read(key).unwrap_err());
+            assert!(
+                error.contains("parsing") && error.contains("unknown field"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
     }
 }
