@@ -4,32 +4,17 @@
 
 use chrono::{DateTime, Utc};
 use entrepot_core::Package;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::nuspec::Nuspec;
+use crate::metadata::VersionMetadata;
 use crate::version::NuGetVersion;
-
-/// What a version's metadata holds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Stored {
-    pub nuspec: Nuspec,
-    pub listed: bool,
-    pub size: u64,
-    /// Hex SHA-512 of the `.nupkg`.
-    pub sha512: String,
-    #[serde(default)]
-    pub icon_file: Option<String>,
-    #[serde(default)]
-    pub readme_file: Option<String>,
-}
 
 /// One live version, ready to render.
 #[derive(Debug, Clone)]
 pub struct Item {
     pub id: i64,
     pub parsed: NuGetVersion,
-    pub stored: Stored,
+    pub stored: VersionMetadata,
     pub published: DateTime<Utc>,
     pub downloads: i64,
 }

@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 
 use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
-use entrepot_service::{ServiceError, ServiceResult};
+use entrepot_service::ServiceResult;
 
-use crate::feed::{Item, Stored};
-use crate::handlers::items_of;
+use crate::feed::Item;
+use crate::metadata::VersionMetadata;
+use crate::view::items_of;
 
 /// Every live version's stored metadata parses (the feed leaves out one
 /// that does not); the flat container's version list is exactly the live
@@ -21,16 +22,14 @@ pub async fn check(
 ) -> ServiceResult<Vec<String>> {
     let mut problems = Vec::new();
     for v in &live {
-        if serde_json::from_value::<Stored>(v.metadata.clone()).is_err() {
+        if VersionMetadata::of(v).is_none() {
             problems.push(format!(
                 "version {}'s stored metadata does not parse, so the feed leaves it out",
                 v.name
             ));
         }
     }
-    let items = items_of(&state, &package)
-        .await
-        .map_err(|e| ServiceError::Internal(e.message))?;
+    let items = items_of(&state.registry, &package).await?;
     let listed: BTreeSet<String> = items.iter().map(Item::lower_version).collect();
     let wanted: BTreeSet<String> = live.iter().map(|v| v.name.clone()).collect();
     if listed != wanted {
@@ -41,7 +40,7 @@ pub async fn check(
     for item in &items {
         let lver = item.lower_version();
         let nupkg = format!("{}.{lver}.nupkg", package.name);
-        let files = state.registry.meta.files(item.id).await?;
+        let files = state.registry.files(item.id).await?;
         match files.iter().find(|f| f.name == nupkg) {
             None => problems.push(format!("version {lver} has no {nupkg}")),
             Some(f) => {

@@ -4,14 +4,24 @@
 //! `OData` feed for `NuGet` 2.x and `nuget list`. Packages belong to their
 //! owner (granular, as on GitHub); ids are case-insensitive.
 
+mod dispatch;
+mod endpoint;
 mod feed;
+mod flatcontainer;
 mod fsck;
 pub mod fuzzing;
-mod handlers;
+mod metadata;
 mod nuspec;
 mod odata;
 mod package;
+mod push;
+mod registration;
+mod respond;
+mod search;
+mod unlist;
+mod upload;
 mod version;
+mod view;
 
 use axum::Router;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
@@ -19,6 +29,8 @@ use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
+
+use crate::metadata::VersionMetadata;
 
 /// The NuGet format, registered by the server binary.
 pub struct NuGet;
@@ -39,17 +51,17 @@ impl FormatSpec for NuGet {
     /// The id with its author's case (stored names are lowercase).
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
         newest
-            .and_then(|v| v.metadata.pointer("/nuspec/id"))
-            .and_then(|id| id.as_str())
+            .and_then(VersionMetadata::of)
+            .map(|m| m.nuspec.id)
             .filter(|id| id.eq_ignore_ascii_case(&package.name))
-            .map_or_else(|| package.name.clone(), str::to_owned)
+            .unwrap_or_else(|| package.name.clone())
     }
 
+    /// Unlisted versions are left out of searches and of "latest".
     fn lifecycle(&self, version: &Version) -> Lifecycle {
-        if version.metadata.get("listed") == Some(&serde_json::Value::Bool(false)) {
-            Lifecycle::Unlisted { reason: None }
-        } else {
-            Lifecycle::Available
+        match VersionMetadata::of(version) {
+            Some(m) if !m.listed => Lifecycle::Unlisted { reason: None },
+            _ => Lifecycle::Available,
         }
     }
 
@@ -60,17 +72,11 @@ impl FormatSpec for NuGet {
         version: Option<&Version>,
     ) -> Vec<Snippet> {
         let source = site.url(&format!("/nuget/{}/index.json", package.owner_login));
-        let id = version
-            .and_then(|v| v.metadata.get("nuspec"))
-            .and_then(|n| n.get("id"))
-            .and_then(|i| i.as_str())
-            .unwrap_or(&package.name)
-            .to_owned();
-        let number = version
-            .and_then(|v| v.metadata.get("nuspec"))
-            .and_then(|n| n.get("version"))
-            .and_then(|i| i.as_str())
-            .map(str::to_owned);
+        let nuspec = version.and_then(VersionMetadata::of).map(|m| m.nuspec);
+        let id = nuspec
+            .as_ref()
+            .map_or_else(|| package.name.clone(), |n| n.id.clone());
+        let number = nuspec.map(|n| n.version);
         let pin = number
             .as_ref()
             .map_or(String::new(), |v| format!(" -Version {v}"));
@@ -101,7 +107,7 @@ impl FormatSpec for NuGet {
 
 impl PackageFormat for NuGet {
     fn router(&self) -> Router<AppState> {
-        owner_routes("nuget", handlers::handle)
+        owner_routes("nuget", dispatch::handle)
     }
 
     fn check_indexes(

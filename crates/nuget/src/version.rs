@@ -90,6 +90,12 @@ impl NuGetVersion {
     pub fn key(&self) -> String {
         self.normalized().to_ascii_lowercase()
     }
+
+    /// The key of the version `text` names (`1.0` is `1.0.0`), if it
+    /// names one.
+    pub fn key_of(text: &str) -> Option<String> {
+        NuGetVersion::parse(text).map(|v| v.key())
+    }
 }
 
 fn compare_label(a: &str, b: &str) -> Ordering {
