@@ -7,8 +7,8 @@ use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
 use entrepot_service::ServiceResult;
 
-use crate::handlers::entries_of;
 use crate::index::{Index, md5_hex};
+use crate::view::entries_of;
 
 /// Every version (yanked ones too, which `/versions` still names) has a
 /// readable spec naming this gem and version; every live version has its
@@ -43,7 +43,7 @@ pub async fn check(
             ));
         }
         let gem = format!("{}.gem", spec.full_name());
-        let files = state.registry.meta.files(version.id).await?;
+        let files = state.registry.files(version.id).await?;
         match files.iter().find(|f| f.name == gem) {
             None => problems.push(format!("version {} has no {gem}", version.name)),
             Some(f) if f.sha256 != spec.sha256 => problems.push(format!(

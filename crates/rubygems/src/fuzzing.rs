@@ -7,7 +7,7 @@ pub fn gemspec(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data)
         && let Ok(doc) = crate::yaml::load(text)
     {
-        let _ = crate::spec::GemSpec::from_yaml(&doc);
+        let _ = crate::metadata::GemSpec::from_yaml(&doc);
     }
 }
 

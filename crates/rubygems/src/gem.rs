@@ -9,7 +9,7 @@ use entrepot_core::limits::{MAX_README_BYTES, utf8_prefix};
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::spec::GemSpec;
+use crate::metadata::GemSpec;
 use crate::yaml::{self, Node};
 
 const MAX_METADATA: u64 = 8 * 1024 * 1024;

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
 
 use crate::marshal::{self, Value};
-use crate::spec::{GemSpec, requirement_text};
+use crate::metadata::GemSpec;
+use crate::spec::requirement_text;
 use crate::version::{compare, is_prerelease};
 
 /// One stored version of a gem, yanked or not.

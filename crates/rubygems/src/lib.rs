@@ -4,15 +4,25 @@
 //! their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `github_repo` metadata names.
 
+mod api;
+mod compact_index;
+mod dispatch;
+mod download;
+mod endpoint;
 mod fsck;
 pub mod fuzzing;
 mod gem;
-mod handlers;
 mod index;
+mod legacy_index;
 mod marshal;
+mod metadata;
+mod push;
+mod respond;
 mod spec;
 mod version;
+mod view;
 mod yaml;
+mod yank;
 
 use std::sync::Arc;
 
@@ -23,10 +33,12 @@ use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
 
+use crate::metadata::GemSpec;
+
 /// The RubyGems format, registered by the server binary.
 #[derive(Default)]
 pub struct RubyGems {
-    indexes: Arc<handlers::Indexes>,
+    indexes: Arc<view::Indexes>,
 }
 
 impl FormatSpec for RubyGems {
@@ -45,9 +57,7 @@ impl FormatSpec for RubyGems {
         version: Option<&Version>,
     ) -> Vec<Snippet> {
         let source = site.url(&format!("/rubygems/{}/", package.owner_login));
-        let pin = version
-            .and_then(|v| v.metadata.get("version").and_then(|n| n.as_str()))
-            .map(str::to_owned);
+        let pin = version.and_then(GemSpec::of).map(|spec| spec.version);
         let install_version = pin
             .as_ref()
             .map_or(String::new(), |v| format!(" --version {v}"));
@@ -82,7 +92,7 @@ impl PackageFormat for RubyGems {
     fn router(&self) -> Router<AppState> {
         let indexes = Arc::clone(&self.indexes);
         owner_routes("rubygems", move |state, caller, request| {
-            handlers::handle(state, Arc::clone(&indexes), caller, request)
+            dispatch::handle(state, Arc::clone(&indexes), caller, request)
         })
     }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::spec::{Constraint, GemSpec};
+use crate::metadata::{Constraint, GemSpec};
 use crate::version::Platform;
 
 /// A Ruby value to be dumped.

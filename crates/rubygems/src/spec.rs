@@ -1,61 +1,12 @@
-//! The gemspec fields the indexes and pages need, read from the safe YAML
-//! tree of a `.gem`'s `metadata.gz` and stored as a version's metadata.
+//! Reading a gemspec: the fields the indexes and pages need (`GemSpec`,
+//! what a version stores), from the safe YAML tree of a `.gem`'s
+//! `metadata.gz`, with the checks the indexes rely on.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
+use crate::metadata::{Constraint, Dependency, GemSpec};
 use crate::version::{is_valid_platform, is_valid_version};
 use crate::yaml::Node;
-
-/// One requirement, e.g. `(">=", "1.0")`.
-pub type Constraint = (String, String);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dependency {
-    pub name: String,
-    /// `runtime` or `development`.
-    pub kind: String,
-    pub requirements: Vec<Constraint>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GemSpec {
-    pub name: String,
-    pub version: String,
-    /// `ruby` for pure-Ruby gems.
-    pub platform: String,
-    #[serde(default)]
-    pub summary: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub authors: Vec<String>,
-    #[serde(default)]
-    pub email: Vec<String>,
-    #[serde(default)]
-    pub homepage: Option<String>,
-    #[serde(default)]
-    pub licenses: Vec<String>,
-    #[serde(default)]
-    pub metadata: BTreeMap<String, String>,
-    #[serde(default)]
-    pub dependencies: Vec<Dependency>,
-    #[serde(default)]
-    pub required_ruby_version: Vec<Constraint>,
-    #[serde(default)]
-    pub required_rubygems_version: Vec<Constraint>,
-    /// `YYYY-MM-DD`, the gem's build date.
-    #[serde(default)]
-    pub date: Option<String>,
-    #[serde(default)]
-    pub rubygems_version: Option<String>,
-    #[serde(default)]
-    pub specification_version: Option<i64>,
-    /// Hex SHA-256 of the `.gem` file (the compact index's checksum).
-    #[serde(default)]
-    pub sha256: String,
-}
 
 /// The longest free-text field kept.
 const MAX_TEXT: usize = 64 * 1024;
@@ -205,25 +156,6 @@ impl GemSpec {
             },
             sha256: String::new(),
         })
-    }
-
-    /// `VERSION` or `VERSION-PLATFORM`: the version's name here and in every
-    /// index.
-    pub fn full_version(&self) -> String {
-        if self.platform == "ruby" {
-            self.version.clone()
-        } else {
-            format!("{}-{}", self.version, self.platform)
-        }
-    }
-
-    /// `NAME-VERSION[-PLATFORM]`, the stem of the file names.
-    pub fn full_name(&self) -> String {
-        format!("{}-{}", self.name, self.full_version())
-    }
-
-    pub fn runtime_dependencies(&self) -> impl Iterator<Item = &Dependency> {
-        self.dependencies.iter().filter(|d| d.kind == "runtime")
     }
 }
 

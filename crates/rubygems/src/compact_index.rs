@@ -1,0 +1,111 @@
+//! The compact index Bundler and newer `gem` read: `/versions`, `/names`
+//! and `/info/NAME`, served with an `ETag` of their MD5, `Range` requests
+//! for the tail Bundler lacks, and their SHA-256 in `Repr-Digest`.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use entrepot_service::ServiceError;
+use sha2::Digest;
+
+use crate::index;
+use crate::respond::{Result, binary};
+use crate::view::View;
+
+/// `/versions` (or `/names` with `names`).
+pub async fn list(view: &View<'_>, names: bool) -> Result<Response> {
+    let rendered = view.rendered().await?;
+    let body = if names {
+        rendered.names.get_or_init(|| rendered.index.names().into())
+    } else {
+        rendered
+            .versions
+            .get_or_init(|| rendered.index.versions().into())
+    };
+    Ok(compact(body, view.headers, view.head))
+}
+
+/// `/info/NAME`: the gem's live versions, rendered once per index.
+pub async fn info(view: &View<'_>, name: &str) -> Result<Response> {
+    let rendered = view.rendered().await?;
+    let cached = rendered
+        .infos
+        .lock()
+        .expect("info cache")
+        .get(name)
+        .cloned();
+    let body = if let Some(b) = cached {
+        b
+    } else {
+        let b: Bytes = rendered
+            .index
+            .info(name)
+            .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {name}")))?
+            .into();
+        let mut infos = rendered.infos.lock().expect("info cache");
+        infos.insert(name.to_owned(), b.clone());
+        b
+    };
+    Ok(compact(&body, view.headers, view.head))
+}
+
+/// A compact index file: `ETag` is the quoted MD5 of the whole file (what
+/// Bundler checks after appending a range), `Range: bytes=N-` gets the
+/// tail, and `Repr-Digest` names the whole file's SHA-256.
+fn compact(body: &Bytes, headers: &HeaderMap, head: bool) -> Response {
+    let etag = format!("\"{}\"", index::md5_hex(body));
+    let len = body.len();
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
+        });
+    let start = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("bytes="))
+        .and_then(|r| r.strip_suffix('-'))
+        .and_then(|n| n.parse::<usize>().ok());
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        match start {
+            Some(s) if s >= len => {
+                let mut r = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                r.headers_mut().insert(
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&format!("bytes */{len}")).expect("digits"),
+                );
+                return r;
+            }
+            Some(s) if s > 0 => {
+                let mut r = binary(head, "text/plain; charset=utf-8", body.slice(s..));
+                *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+                r.headers_mut().insert(
+                    header::CONTENT_RANGE,
+                    HeaderValue::from_str(&format!("bytes {s}-{}/{len}", len - 1)).expect("digits"),
+                );
+                r
+            }
+            _ => binary(head, "text/plain; charset=utf-8", body.clone()),
+        }
+    };
+    let sha256 = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body));
+    let h = response.headers_mut();
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("sha-256=:{sha256}:")) {
+        h.insert("repr-digest", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("sha-256={sha256}")) {
+        h.insert("digest", v);
+    }
+    response
+}

@@ -1,0 +1,83 @@
+//! One request under `BASE/rubygems/OWNER/`: which endpoint, who calls,
+//! and the handler that answers it.
+
+use std::sync::Arc;
+
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use entrepot_core::Actor;
+use entrepot_http::owner::OwnerRequest;
+use entrepot_http::{ApiError, AppState, Caller};
+
+use crate::endpoint::Endpoint;
+use crate::respond::{Result, text_response};
+use crate::view::{Indexes, View};
+use crate::{api, compact_index, download, legacy_index, push, yank};
+
+pub async fn handle(
+    state: AppState,
+    indexes: Arc<Indexes>,
+    caller: std::result::Result<Caller, ApiError>,
+    request: OwnerRequest,
+) -> Response {
+    route(&state, &indexes, caller, request)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The endpoint, then the caller: `gem signin` sends a password, which is
+/// not a token, so it is answered whoever the caller is.
+async fn route(
+    state: &AppState,
+    indexes: &Indexes,
+    caller: std::result::Result<Caller, ApiError>,
+    request: OwnerRequest,
+) -> Result<Response> {
+    let OwnerRequest {
+        method,
+        owner,
+        path,
+        query,
+        headers,
+        client,
+        body,
+    } = request;
+    let endpoint = Endpoint::parse(&method, &path, query.as_deref());
+    let actor = match (&endpoint, caller) {
+        // The password is checked by the endpoint itself.
+        (Ok(Endpoint::ApiKey), _) => Actor::Anonymous,
+        (_, Ok(Caller(actor))) => actor,
+        (_, Err(e)) => return Err(e.0.into()),
+    };
+    let view = View {
+        state,
+        indexes,
+        actor: &actor,
+        owner: &owner,
+        headers: &headers,
+        head: method == Method::HEAD,
+    };
+    match endpoint? {
+        Endpoint::ApiKey => api::api_key(state, &headers, client).await,
+        Endpoint::Root => {
+            // `gem` uses the compact index when the source root answers.
+            state.registry.account(&owner).await?;
+            Ok(text_response(
+                view.head,
+                "Entrepot RubyGems source\n".into(),
+            ))
+        }
+        Endpoint::Push => push::push(&view, body).await,
+        Endpoint::Yank { fields } => yank::yank(&view, fields, body).await,
+        Endpoint::Versions => compact_index::list(&view, false).await,
+        Endpoint::Names => compact_index::list(&view, true).await,
+        Endpoint::Info { name } => compact_index::info(&view, &name).await,
+        Endpoint::Specs(specs) => legacy_index::specs(&view, specs).await,
+        Endpoint::QuickSpec { stem } => legacy_index::quick_spec(&view, &stem).await,
+        Endpoint::Gem { stem } => download::gem(&view, &stem).await,
+        Endpoint::Dependencies { names, json } => api::dependencies(&view, &names, json).await,
+        Endpoint::GemJson { name } => api::gem_json(&view, &name).await,
+        Endpoint::LatestVersion { name } => api::latest_version(&view, &name).await,
+        Endpoint::VersionsJson { name } => api::versions_json(&view, &name).await,
+    }
+}
