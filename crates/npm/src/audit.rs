@@ -7,14 +7,16 @@ use std::io::Read;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use entrepot_core::{Actor, Advisory, AdvisoryState, PackageType, Severity};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use serde_json::{Map, Value, json};
 
-use crate::endpoint::NpmName;
+use crate::endpoint::Audit;
 use crate::error::{NpmError, NpmResult, invalid};
+use crate::name::NpmName;
+use crate::reply;
 
 /// The most a request body may hold, compressed or not.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -146,23 +148,33 @@ fn requested(body: &Value) -> NpmResult<BTreeMap<String, BTreeSet<String>>> {
         .collect())
 }
 
-/// `POST /-/npm/v1/security/advisories/bulk`.
-pub async fn bulk(
+/// Answers an audit of either kind from its JSON body.
+pub async fn answer(
     state: &AppState,
     actor: &Actor,
+    kind: Audit,
     headers: &HeaderMap,
     body: Body,
 ) -> NpmResult<Response> {
     let body = read_json(headers, body).await?;
+    let answer = match kind {
+        Audit::Bulk => bulk(state, actor, &body).await?,
+        Audit::Quick => quick(state, actor, &body).await?,
+    };
+    Ok(reply::json(StatusCode::OK, answer))
+}
+
+/// `POST /-/npm/v1/security/advisories/bulk`.
+async fn bulk(state: &AppState, actor: &Actor, body: &Value) -> NpmResult<Value> {
     let mut out = Map::new();
-    for (name, versions) in requested(&body)? {
+    for (name, versions) in requested(body)? {
         let advisories = advisories_for(state, actor, &name, &versions).await?;
         if !advisories.is_empty() {
             let entries = advisories.iter().map(|a| bulk_entry(state, a)).collect();
             out.insert(name, Value::Array(entries));
         }
     }
-    Ok((StatusCode::OK, axum::Json(Value::Object(out))).into_response())
+    Ok(Value::Object(out))
 }
 
 /// Collects `name → versions` from a quick-audit tree's `dependencies`.
@@ -185,15 +197,9 @@ fn collect_tree(node: &Value, into: &mut BTreeMap<String, BTreeSet<String>>, dep
 
 /// `POST /-/npm/v1/security/audits/quick`: npm's older audit, answered
 /// minimally (advisories and counts; no suggested actions).
-pub async fn quick(
-    state: &AppState,
-    actor: &Actor,
-    headers: &HeaderMap,
-    body: Body,
-) -> NpmResult<Response> {
-    let body = read_json(headers, body).await?;
+async fn quick(state: &AppState, actor: &Actor, body: &Value) -> NpmResult<Value> {
     let mut tree = BTreeMap::new();
-    collect_tree(&body, &mut tree, 0);
+    collect_tree(body, &mut tree, 0);
     let total: usize = tree.values().map(BTreeSet::len).sum();
     let mut advisories = Map::new();
     let mut counts: BTreeMap<&str, u64> = ["info", "low", "moderate", "high", "critical"]
@@ -225,22 +231,18 @@ pub async fn quick(
             advisories.insert(advisory.id.to_string(), entry);
         }
     }
-    Ok((
-        StatusCode::OK,
-        axum::Json(json!({
-            "actions": [],
-            "advisories": advisories,
-            "muted": [],
-            "metadata": {
-                "vulnerabilities": counts,
-                "dependencies": total,
-                "devDependencies": 0,
-                "optionalDependencies": 0,
-                "totalDependencies": total,
-            },
-        })),
-    )
-        .into_response())
+    Ok(json!({
+        "actions": [],
+        "advisories": advisories,
+        "muted": [],
+        "metadata": {
+            "vulnerabilities": counts,
+            "dependencies": total,
+            "devDependencies": 0,
+            "optionalDependencies": 0,
+            "totalDependencies": total,
+        },
+    }))
 }
 
 #[cfg(test)]

@@ -1,54 +1,13 @@
-//! Parses an npm request path into a typed endpoint before any lookup.
-//! Scoped names arrive both escaped (`@scope%2fname`, for metadata) and
-//! plain (`@scope/name/-/name-1.0.0.tgz`, for tarballs).
+//! Parses an npm request (method, path, query) into a typed endpoint
+//! before any lookup, package names validated. Scoped names arrive both
+//! escaped (`@scope%2fname`, for metadata) and plain
+//! (`@scope/name/-/name-1.0.0.tgz`, for tarballs).
 
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
 
-/// A validated scoped npm package name, `@scope/name`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NpmName {
-    /// The owning user or organization.
-    pub scope: String,
-    /// The name without its scope, as the REST API and the database know it.
-    pub name: String,
-}
-
-impl NpmName {
-    pub fn full(&self) -> String {
-        format!("@{}/{}", self.scope, self.name)
-    }
-
-    /// Parses `@scope/name`, enforcing npm's and GitHub's rules: scoped,
-    /// lowercase, URL-safe, at most 214 characters.
-    pub fn parse(full: &str) -> Result<NpmName, String> {
-        let Some((scope, name)) = full.strip_prefix('@').and_then(|s| s.split_once('/')) else {
-            return Err(format!(
-                "package names must be scoped by their owner, as in @OWNER/{full}"
-            ));
-        };
-        if full.len() > 214 {
-            return Err("package names are at most 214 characters".into());
-        }
-        if full.chars().any(|c| c.is_ascii_uppercase()) {
-            return Err(format!("package names must be lowercase: {full}"));
-        }
-        let name_ok = !name.is_empty()
-            && !name.starts_with(['.', '_'])
-            && name.bytes().all(|b| {
-                b.is_ascii_lowercase()
-                    || b.is_ascii_digit()
-                    || matches!(b, b'-' | b'.' | b'_' | b'~')
-            });
-        if !entrepot_core::names::is_valid_login(scope) || !name_ok {
-            return Err(format!("invalid package name: {full}"));
-        }
-        Ok(NpmName {
-            scope: scope.to_owned(),
-            name: name.to_owned(),
-        })
-    }
-}
+use crate::name::NpmName;
+use crate::search::SearchQuery;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -62,60 +21,76 @@ pub enum Endpoint {
     Logout {
         token: String,
     },
-    Search,
+    /// `GET /-/v1/search?text=…&size=…&from=…`.
+    Search(SearchQuery),
     DistTags {
-        name: String,
+        name: NpmName,
     },
     SetDistTag {
-        name: String,
+        name: NpmName,
         tag: String,
     },
     RemoveDistTag {
-        name: String,
+        name: NpmName,
         tag: String,
     },
     /// `POST /-/package/NAME/access` (`npm access set status=…`).
     SetAccess {
-        name: String,
+        name: NpmName,
     },
     /// `GET /-/package/NAME/visibility` (`npm access get status`).
     Visibility {
-        name: String,
+        name: NpmName,
     },
+    /// `GET` or `HEAD /NAME`.
     Packument {
-        name: String,
+        name: NpmName,
+        head: bool,
     },
+    /// `GET /NAME/VERSION`, or a dist-tag in place of the version.
     VersionDoc {
-        name: String,
+        name: NpmName,
         version: String,
     },
     /// `PUT /NAME`: a publish, or a metadata change such as deprecate.
     Publish {
-        name: String,
+        name: NpmName,
     },
     /// `PUT /NAME/-rev/REV`: the packument minus the versions to unpublish.
     UnpublishVersions {
-        name: String,
+        name: NpmName,
     },
     /// `DELETE /NAME/-rev/REV`: unpublish the whole package.
     UnpublishAll {
-        name: String,
+        name: NpmName,
     },
     Tarball {
-        name: String,
+        name: NpmName,
         file: String,
     },
-    /// `DELETE /NAME/-/FILE/-rev/REV`: the tarball of an unpublished version.
-    DeleteTarball {
-        name: String,
-        file: String,
+    /// `DELETE /NAME/-/FILE/-rev/REV`: the tarball of an unpublished
+    /// version, already gone with it; answered without a lookup.
+    DeleteTarball,
+    /// `npm audit`'s query, of either kind.
+    Audit(Audit),
+    /// A package path under a name npm would refuse: a 400 where the client
+    /// sends a document under it (`sent`), else a 404; nothing is looked up.
+    InvalidName {
+        reason: String,
+        sent: bool,
     },
-    /// `POST /-/npm/v1/security/advisories/bulk`: `npm audit`'s query.
-    AuditBulk,
+    NotFound,
+}
+
+/// The two audits npm posts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audit {
+    /// `POST /-/npm/v1/security/advisories/bulk` (npm 7+): package names
+    /// to versions.
+    Bulk,
     /// `POST /-/npm/v1/security/audits/quick`: the older audit, a
     /// dependency tree in.
-    AuditQuick,
-    NotFound,
+    Quick,
 }
 
 fn decode(segment: &str) -> String {
@@ -124,18 +99,20 @@ fn decode(segment: &str) -> String {
 
 /// Splits off the package name (`@scope%2fname`, `@scope/name` or an
 /// unscoped `name`) and returns it with the remaining segments.
-fn split_name(segments: &[String]) -> Option<(String, &[String])> {
+fn split_name(segments: &[String]) -> Option<(String, Vec<&str>)> {
+    let rest = |from: usize| segments[from..].iter().map(String::as_str).collect();
     let first = segments.first()?;
     if first.contains('/') || !first.starts_with('@') {
-        return Some((first.clone(), &segments[1..]));
+        return Some((first.clone(), rest(1)));
     }
     let second = segments.get(1)?;
-    Some((format!("{first}/{second}"), &segments[2..]))
+    Some((format!("{first}/{second}"), rest(2)))
 }
 
 impl Endpoint {
-    /// `path` is what follows `/npm/`, still percent-encoded.
-    pub fn parse(method: &Method, path: &str) -> Endpoint {
+    /// `path` is what follows `/npm/`, still percent-encoded; `query` what
+    /// follows `?`.
+    pub fn parse(method: &Method, path: &str, query: Option<&str>) -> Endpoint {
         let segments: Vec<String> = path
             .split('/')
             .filter(|s| !s.is_empty())
@@ -143,78 +120,95 @@ impl Endpoint {
             .collect();
         let s: Vec<&str> = segments.iter().map(String::as_str).collect();
         let get = method == Method::GET || method == Method::HEAD;
-        let put = method == Method::PUT;
-        let delete = method == Method::DELETE;
-        let post = method == Method::POST;
         match s.as_slice() {
-            ["-", "ping"] if get => return Endpoint::Ping,
-            ["-", "whoami"] if get => return Endpoint::Whoami,
-            ["-", "v1", "search"] if get => return Endpoint::Search,
-            ["-", "npm", "v1", "security", "advisories", "bulk"] if post => {
-                return Endpoint::AuditBulk;
+            ["-", "ping"] if get => Endpoint::Ping,
+            ["-", "whoami"] if get => Endpoint::Whoami,
+            ["-", "v1", "search"] if get => Endpoint::Search(SearchQuery::parse(query)),
+            ["-", "npm", "v1", "security", "advisories", "bulk"] if method == Method::POST => {
+                Endpoint::Audit(Audit::Bulk)
             }
-            ["-", "npm", "v1", "security", "audits", "quick"] if post => {
-                return Endpoint::AuditQuick;
+            ["-", "npm", "v1", "security", "audits", "quick"] if method == Method::POST => {
+                Endpoint::Audit(Audit::Quick)
             }
-            ["-", "user", user] if put => {
-                if let Some(user) = user.strip_prefix("org.couchdb.user:") {
-                    return Endpoint::Login {
+            ["-", "user", user] if method == Method::PUT => {
+                match user.strip_prefix("org.couchdb.user:") {
+                    Some(user) => Endpoint::Login {
                         user: user.to_owned(),
-                    };
+                    },
+                    None => Endpoint::NotFound,
                 }
-                return Endpoint::NotFound;
             }
-            ["-", "user", "token", token] if delete => {
-                return Endpoint::Logout {
-                    token: (*token).to_owned(),
-                };
-            }
-            ["-", "package", ..] => {
-                let Some((name, rest)) = split_name(&segments[2..]) else {
-                    return Endpoint::NotFound;
-                };
-                let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-                return match rest.as_slice() {
-                    ["dist-tags"] if get => Endpoint::DistTags { name },
-                    ["dist-tags", tag] if put => Endpoint::SetDistTag {
-                        name,
-                        tag: (*tag).to_owned(),
-                    },
-                    ["dist-tags", tag] if delete => Endpoint::RemoveDistTag {
-                        name,
-                        tag: (*tag).to_owned(),
-                    },
-                    ["access"] if post => Endpoint::SetAccess { name },
-                    ["visibility"] if get => Endpoint::Visibility { name },
-                    _ => Endpoint::NotFound,
-                };
-            }
-            ["-", ..] | [] => return Endpoint::NotFound,
-            _ => {}
+            ["-", "user", "token", token] if method == Method::DELETE => Endpoint::Logout {
+                token: (*token).to_owned(),
+            },
+            ["-", "package", ..] => match split_name(&segments[2..]) {
+                Some((name, rest)) => package_settings(method, &name, &rest),
+                None => Endpoint::NotFound,
+            },
+            ["-", ..] | [] => Endpoint::NotFound,
+            _ => match split_name(&segments) {
+                Some((name, rest)) => package_document(method, &name, &rest),
+                None => Endpoint::NotFound,
+            },
         }
-        let Some((name, rest)) = split_name(&segments) else {
-            return Endpoint::NotFound;
-        };
-        let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
-        match rest.as_slice() {
-            [] if get => Endpoint::Packument { name },
-            [] if put => Endpoint::Publish { name },
-            ["-rev", _] if put => Endpoint::UnpublishVersions { name },
-            ["-rev", _] if delete => Endpoint::UnpublishAll { name },
-            ["-", file] if get => Endpoint::Tarball {
-                name,
-                file: (*file).to_owned(),
-            },
-            ["-", file, "-rev", _] if delete => Endpoint::DeleteTarball {
-                name,
-                file: (*file).to_owned(),
-            },
-            [version] if get => Endpoint::VersionDoc {
+    }
+}
+
+/// Validates `name` for the endpoint `make` builds from it.
+fn named(name: &str, sent: bool, make: impl FnOnce(NpmName) -> Endpoint) -> Endpoint {
+    match NpmName::parse(name) {
+        Ok(name) => make(name),
+        Err(reason) => Endpoint::InvalidName { reason, sent },
+    }
+}
+
+/// `/-/package/NAME/…`: dist-tags and access.
+fn package_settings(method: &Method, name: &str, rest: &[&str]) -> Endpoint {
+    let tag = |tag: &str| tag.to_owned();
+    match (method.clone(), rest) {
+        (Method::GET | Method::HEAD, ["dist-tags"]) => {
+            named(name, false, |name| Endpoint::DistTags { name })
+        }
+        (Method::PUT, ["dist-tags", t]) => named(name, false, |name| Endpoint::SetDistTag {
+            name,
+            tag: tag(t),
+        }),
+        (Method::DELETE, ["dist-tags", t]) => named(name, false, |name| Endpoint::RemoveDistTag {
+            name,
+            tag: tag(t),
+        }),
+        (Method::POST, ["access"]) => named(name, false, |name| Endpoint::SetAccess { name }),
+        (Method::GET | Method::HEAD, ["visibility"]) => {
+            named(name, false, |name| Endpoint::Visibility { name })
+        }
+        _ => Endpoint::NotFound,
+    }
+}
+
+/// `/NAME/…`: the packument, versions, tarballs, publish and unpublish.
+fn package_document(method: &Method, name: &str, rest: &[&str]) -> Endpoint {
+    let head = method == Method::HEAD;
+    match (method.clone(), rest) {
+        (Method::GET | Method::HEAD, []) => {
+            named(name, false, |name| Endpoint::Packument { name, head })
+        }
+        (Method::PUT, []) => named(name, true, |name| Endpoint::Publish { name }),
+        (Method::PUT, ["-rev", _]) => {
+            named(name, true, |name| Endpoint::UnpublishVersions { name })
+        }
+        (Method::DELETE, ["-rev", _]) => named(name, false, |name| Endpoint::UnpublishAll { name }),
+        (Method::GET | Method::HEAD, ["-", file]) => named(name, false, |name| Endpoint::Tarball {
+            name,
+            file: (*file).to_owned(),
+        }),
+        (Method::DELETE, ["-", _, "-rev", _]) => Endpoint::DeleteTarball,
+        (Method::GET | Method::HEAD, [version]) => {
+            named(name, false, |name| Endpoint::VersionDoc {
                 name,
                 version: (*version).to_owned(),
-            },
-            _ => Endpoint::NotFound,
+            })
         }
+        _ => Endpoint::NotFound,
     }
 }
 
@@ -224,24 +218,20 @@ mod tests {
 
     #[expect(clippy::needless_pass_by_value, reason = "reads better at call sites")]
     fn parse(method: Method, path: &str) -> Endpoint {
-        Endpoint::parse(&method, path)
+        Endpoint::parse(&method, path, None)
+    }
+
+    fn hello() -> NpmName {
+        NpmName::parse("@alice/hello").unwrap()
     }
 
     #[test]
     fn metadata_and_tarball_paths_parse_in_both_encodings() {
-        let name = || "@alice/hello".to_owned();
-        assert_eq!(
-            parse(Method::GET, "@alice%2fhello"),
-            Endpoint::Packument { name: name() }
-        );
-        assert_eq!(
-            parse(Method::GET, "@alice%2Fhello"),
-            Endpoint::Packument { name: name() }
-        );
-        assert_eq!(
-            parse(Method::HEAD, "@alice/hello"),
-            Endpoint::Packument { name: name() }
-        );
+        let name = hello;
+        let packument = |head| Endpoint::Packument { name: name(), head };
+        assert_eq!(parse(Method::GET, "@alice%2fhello"), packument(false));
+        assert_eq!(parse(Method::GET, "@alice%2Fhello"), packument(false));
+        assert_eq!(parse(Method::HEAD, "@alice/hello"), packument(true));
         assert_eq!(
             parse(Method::PUT, "@alice%2fhello"),
             Endpoint::Publish { name: name() }
@@ -270,10 +260,7 @@ mod tests {
         );
         assert_eq!(
             parse(Method::DELETE, "@alice/hello/-/hello-1.0.0.tgz/-rev/3-abc"),
-            Endpoint::DeleteTarball {
-                name: name(),
-                file: "hello-1.0.0.tgz".into()
-            }
+            Endpoint::DeleteTarball
         );
     }
 
@@ -281,14 +268,13 @@ mod tests {
     fn the_dash_endpoints_parse() {
         assert_eq!(parse(Method::GET, "-/ping"), Endpoint::Ping);
         assert_eq!(parse(Method::GET, "-/whoami"), Endpoint::Whoami);
-        assert_eq!(parse(Method::GET, "-/v1/search"), Endpoint::Search);
         assert_eq!(
             parse(Method::POST, "-/npm/v1/security/advisories/bulk"),
-            Endpoint::AuditBulk
+            Endpoint::Audit(Audit::Bulk)
         );
         assert_eq!(
             parse(Method::POST, "-/npm/v1/security/audits/quick"),
-            Endpoint::AuditQuick
+            Endpoint::Audit(Audit::Quick)
         );
         assert_eq!(
             parse(Method::GET, "-/npm/v1/security/advisories/bulk"),
@@ -300,6 +286,7 @@ mod tests {
                 user: "alice".into()
             }
         );
+        assert_eq!(parse(Method::PUT, "-/user/alice"), Endpoint::NotFound);
         assert_eq!(
             parse(Method::DELETE, "-/user/token/entp_x"),
             Endpoint::Logout {
@@ -308,52 +295,96 @@ mod tests {
         );
         assert_eq!(
             parse(Method::GET, "-/package/@alice%2fhello/dist-tags"),
-            Endpoint::DistTags {
-                name: "@alice/hello".into()
-            }
+            Endpoint::DistTags { name: hello() }
         );
         assert_eq!(
             parse(Method::PUT, "-/package/@alice/hello/dist-tags/stable"),
             Endpoint::SetDistTag {
-                name: "@alice/hello".into(),
+                name: hello(),
                 tag: "stable".into()
             }
         );
         assert_eq!(
             parse(Method::DELETE, "-/package/@alice%2fhello/dist-tags/stable"),
             Endpoint::RemoveDistTag {
-                name: "@alice/hello".into(),
+                name: hello(),
                 tag: "stable".into()
             }
         );
         assert_eq!(
             parse(Method::POST, "-/package/@alice%2fhello/access"),
-            Endpoint::SetAccess {
-                name: "@alice/hello".into()
-            }
+            Endpoint::SetAccess { name: hello() }
         );
         assert_eq!(
             parse(Method::GET, "-/package/@alice%2fhello/visibility"),
-            Endpoint::Visibility {
-                name: "@alice/hello".into()
-            }
+            Endpoint::Visibility { name: hello() }
         );
         assert_eq!(parse(Method::GET, ""), Endpoint::NotFound);
     }
 
     #[test]
-    fn names_are_scoped_lowercase_and_url_safe() {
-        assert_eq!(NpmName::parse("@alice/hello.js").unwrap().name, "hello.js");
-        for bad in [
-            "hello",
-            "@Alice/hello",
-            "@alice/Hello",
-            "@alice/",
-            "@alice/.x",
-            "@alice/a b",
-            "@-x/y",
+    fn search_reads_its_query() {
+        assert_eq!(
+            Endpoint::parse(
+                &Method::GET,
+                "-/v1/search",
+                Some("text=Hello+World%21&size=999&from=3")
+            ),
+            Endpoint::Search(SearchQuery {
+                text: "hello world!".into(),
+                size: 250,
+                from: 3
+            })
+        );
+    }
+
+    #[test]
+    fn names_are_checked_before_any_lookup() {
+        let refused =
+            |path: &str, sent| match parse(if sent { Method::PUT } else { Method::GET }, path) {
+                Endpoint::InvalidName { sent: s, .. } => s == sent,
+                _ => false,
+            };
+        assert!(refused("hello", false), "unscoped");
+        assert!(refused("hello", true), "unscoped, publishing");
+        assert!(refused("@Alice%2fhello", false), "uppercase");
+        assert!(refused("-/package/hello/dist-tags", false));
+        assert!(refused("@alice%2f..", false));
+        assert!(refused("@alice%2f..%2f..%2fetc", false));
+        assert!(refused("@alice/hello%00", false));
+        assert!(refused("@alice%2fhello%2f-%2fx.tgz", false));
+        assert!(refused(&format!("@alice%2f{}", "a".repeat(300)), false));
+    }
+
+    #[test]
+    fn hostile_paths_find_nothing() {
+        for path in [
+            "@alice",
+            "-/package/@alice",
+            "-/package/@alice%2fhello/dist-tags/a/b",
+            "-/../-/ping/..",
+            "@alice/hello/-/x.tgz/extra",
+            "@alice/hello/1.0.0/more",
+            "-/user/token",
+            "%2d/ping/x",
+            "//////",
         ] {
-            assert!(NpmName::parse(bad).is_err(), "{bad}");
+            for method in [Method::GET, Method::PUT, Method::POST] {
+                assert!(
+                    matches!(
+                        Endpoint::parse(&method, path, Some("%ff=%ff")),
+                        Endpoint::NotFound | Endpoint::InvalidName { .. }
+                    ),
+                    "{method} {path}"
+                );
+            }
         }
+        // An empty segment is no segment: `//` is `/`.
+        assert_eq!(parse(Method::GET, "//-//ping//"), Endpoint::Ping);
+        // A dot segment is a name like any other, and not a valid one.
+        assert!(matches!(
+            parse(Method::GET, "@alice/../-/ping"),
+            Endpoint::InvalidName { .. }
+        ));
     }
 }

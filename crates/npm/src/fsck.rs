@@ -7,8 +7,9 @@ use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
 use entrepot_service::ServiceResult;
 
-use crate::endpoint::NpmName;
-use crate::packument::tarball_url;
+use crate::metadata::Manifest;
+use crate::name::NpmName;
+use crate::view::{View, tarball_url};
 
 /// The packument lists exactly the live versions; each version's
 /// `dist.tarball` is the URL of its own tarball, whose recorded digests
@@ -26,7 +27,7 @@ pub async fn check(
         name: package.name.clone(),
     };
     let base = state.config.site.base_url().as_str().to_owned();
-    let view = crate::handlers::view_of(&state, package)
+    let view = View::load(&state.registry, package)
         .await
         .map_err(|e| e.0)?;
     let doc = view.full(&base, &name);
@@ -52,7 +53,7 @@ pub async fn check(
             problems.push(format!("version {v} has no tarball"));
             continue;
         };
-        let expected_name = format!("{}-{v}.tgz", name.name);
+        let expected_name = name.tarball(v);
         if file.name != expected_name {
             problems.push(format!(
                 "version {v}'s tarball is stored as {}, not {expected_name}",
@@ -74,11 +75,8 @@ pub async fn check(
         }
         // The manifest as published keeps the publisher's dist, which the
         // publish checked against the tarball: they must still agree.
-        let stored = &version.metadata["dist"];
-        let claimed_sha512 = stored["integrity"]
-            .as_str()
-            .and_then(crate::publish::sha512_of_integrity);
-        let claimed_sha1 = stored["shasum"].as_str().map(str::to_ascii_lowercase);
+        let stored = Manifest::of(version).dist.unwrap_or_default();
+        let (claimed_sha512, claimed_sha1) = (stored.sha512(), stored.sha1());
         if claimed_sha512.is_some_and(|c| file.digests.sha512.as_ref().is_some_and(|d| *d != c))
             || claimed_sha1.is_some_and(|c| file.digests.sha1.as_ref().is_some_and(|d| *d != c))
         {

@@ -8,16 +8,16 @@ use axum::http::Method;
 pub fn endpoint(data: &[u8]) {
     if let Ok(path) = std::str::from_utf8(data) {
         for method in [Method::GET, Method::PUT, Method::DELETE, Method::POST] {
-            let _ = crate::endpoint::Endpoint::parse(&method, path);
+            let _ = crate::endpoint::Endpoint::parse(&method, path, Some(path));
         }
-        let _ = crate::endpoint::NpmName::parse(path);
-        let _ = crate::publish::sha512_of_integrity(path);
+        let _ = crate::name::NpmName::parse(path);
+        let _ = crate::metadata::sha512_of_integrity(path);
     }
 }
 
 /// A package tarball: gzip, then tar, searched for its README.
 pub fn tarball(data: &[u8]) {
-    let _ = crate::publish::find_readme(data);
+    let _ = crate::tarball::find_readme(data);
 }
 
 /// What the publish reader needs: a runtime and a registry over a
@@ -58,7 +58,7 @@ fn publish_harness() -> &'static (tokio::runtime::Runtime, entrepot_service::Reg
 pub fn publish_body(data: &[u8]) {
     let (runtime, registry) = publish_harness();
     let body = axum::body::Body::from(data.to_vec());
-    let _ = runtime.block_on(crate::publish::read(body, registry.clone(), 1 << 24));
+    let _ = runtime.block_on(crate::document::read(body, registry.clone(), 1 << 24));
 }
 
 /// An `npm audit` body, plain and as gzip (both as `Content-Encoding`

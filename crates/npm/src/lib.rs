@@ -4,13 +4,23 @@
 
 mod audit;
 mod cache;
+mod dist_tags;
+mod document;
 mod endpoint;
 mod error;
 mod fsck;
 pub mod fuzzing;
-mod handlers;
+mod metadata;
+mod name;
 mod packument;
 mod publish;
+mod reply;
+mod router;
+mod search;
+mod tarball;
+mod unpublish;
+mod user;
+mod view;
 
 use axum::Router;
 use axum::routing::any;
@@ -19,7 +29,8 @@ use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
 
-pub use endpoint::{Endpoint, NpmName};
+pub use endpoint::Endpoint;
+pub use name::NpmName;
 
 /// The npm format, registered by the server binary.
 #[derive(Default)]
@@ -53,12 +64,7 @@ impl FormatSpec for Npm {
     }
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {
-        match version.metadata.get("deprecated").and_then(|d| d.as_str()) {
-            Some(message) => Lifecycle::Deprecated {
-                reason: Some(message.to_owned()),
-            },
-            None => Lifecycle::Available,
-        }
+        metadata::Manifest::of(version).lifecycle()
     }
 
     fn install_instructions(
@@ -97,7 +103,7 @@ impl PackageFormat for Npm {
     fn router(&self) -> Router<AppState> {
         let cache = std::sync::Arc::clone(&self.packuments);
         let dispatch = move |state, caller, request| {
-            handlers::dispatch(std::sync::Arc::clone(&cache), state, caller, request)
+            router::dispatch(std::sync::Arc::clone(&cache), state, caller, request)
         };
         Router::new()
             .route("/npm", any(dispatch.clone()))

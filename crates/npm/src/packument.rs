@@ -1,234 +1,164 @@
-//! Renders packuments (full and abbreviated) and version documents from
-//! what the store holds; tarball URLs are built from the base URL.
+//! Installing: the packument (full, or abbreviated for `npm install`),
+//! one version's document, and the tarball itself.
 
-use std::collections::HashMap;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use entrepot_core::Actor;
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+use serde_json::Value;
+use sha2::Digest;
 
-use entrepot_core::{Id, Package, PackageFile, Tag, Version};
-use serde_json::{Map, Value, json};
+use crate::cache::{Packuments, Rendered};
+use crate::error::{NpmError, NpmResult};
+use crate::name::NpmName;
+use crate::reply;
+use crate::view::{View, readable};
 
-use crate::endpoint::NpmName;
+/// The abbreviated ("corgi") packument's media type.
+const CORGI: &str = "application/vnd.npm.install-v1+json";
 
-/// A package with everything its packument shows.
-pub struct View {
-    pub package: Package,
-    pub versions: Vec<(Version, Vec<PackageFile>)>,
-    pub tags: Vec<Tag>,
-    pub publishers: HashMap<Id, String>,
+fn http_date(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// Fields the abbreviated ("corgi") document keeps per version.
-const ABBREVIATED_FIELDS: &[&str] = &[
-    "name",
-    "version",
-    "deprecated",
-    "dependencies",
-    "optionalDependencies",
-    "devDependencies",
-    "peerDependencies",
-    "peerDependenciesMeta",
-    "bundleDependencies",
-    "bundledDependencies",
-    "acceptDependencies",
-    "bin",
-    "directories",
-    "engines",
-    "_hasShrinkwrap",
-    "hasInstallScript",
-    "funding",
-    "cpu",
-    "os",
-    "libc",
-];
-
-fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-pub fn tarball_url(base: &str, name: &NpmName, version: &str) -> String {
-    format!(
-        "{}/npm/@{}/{}/-/{}-{version}.tgz",
-        base.trim_end_matches('/'),
-        name.scope,
-        name.name,
-        name.name
-    )
-}
-
-/// The highest version by semver precedence, ignoring prereleases when a
-/// release exists; npm requires a `latest` tag, so one is always derived.
-pub fn highest<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let parsed: Vec<(semver::Version, &str)> = names
-        .filter_map(|n| semver::Version::parse(n).ok().map(|v| (v, n)))
-        .collect();
-    parsed
-        .iter()
-        .filter(|(v, _)| v.pre.is_empty())
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .or_else(|| parsed.iter().max_by(|a, b| a.0.cmp(&b.0)))
-        .map(|(_, n)| *n)
-}
-
-impl View {
-    pub fn dist_tags(&self) -> Map<String, Value> {
-        let by_id: HashMap<Id, &str> = self
-            .versions
-            .iter()
-            .map(|(v, _)| (v.id, v.name.as_str()))
-            .collect();
-        let mut tags: Map<String, Value> = self
-            .tags
-            .iter()
-            .filter_map(|t| by_id.get(&t.version_id).map(|v| (t.name.clone(), json!(v))))
-            .collect();
-        if !tags.contains_key("latest")
-            && let Some(latest) = highest(self.versions.iter().map(|(v, _)| v.name.as_str()))
-        {
-            tags.insert("latest".into(), json!(latest));
-        }
-        tags
-    }
-
-    /// One version's manifest as clients see it, `dist` completed.
-    pub fn manifest(
-        &self,
-        base: &str,
-        name: &NpmName,
-        version: &Version,
-        files: &[PackageFile],
-    ) -> Value {
-        let mut m = match &version.metadata {
-            Value::Object(m) => m.clone(),
-            _ => Map::new(),
+/// `GET /NAME`: rendered once per change of the package, then served from
+/// the cache, with an `ETag` for conditional requests.
+pub async fn packument(
+    state: &AppState,
+    cache: &Packuments,
+    actor: &Actor,
+    name: &NpmName,
+    headers: &HeaderMap,
+    head: bool,
+) -> NpmResult<Response> {
+    let package = readable(&state.registry, actor, name).await?;
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let abbreviated = accept.contains(CORGI) && !accept.starts_with("application/json");
+    let content_type = if abbreviated {
+        CORGI
+    } else {
+        "application/json"
+    };
+    let key = (package.id, abbreviated, package.updated_at);
+    let rendered = if let Some(hit) = cache.get(&key) {
+        hit
+    } else {
+        let view = View::load(&state.registry, package).await?;
+        let base = state.config.site.base_url().as_str();
+        let doc = if abbreviated {
+            view.abbreviated(base, name)
+        } else {
+            view.full(base, name)
         };
-        m.insert("name".into(), json!(name.full()));
-        m.insert("version".into(), json!(version.name));
-        m.insert(
-            "_id".into(),
-            json!(format!("{}@{}", name.full(), version.name)),
-        );
-        if let Some(login) = version.publisher_id.and_then(|p| self.publishers.get(&p)) {
-            m.insert("_npmUser".into(), json!({ "name": login }));
-        }
-        let mut dist = match m.remove("dist") {
-            Some(Value::Object(d)) => d,
-            _ => Map::new(),
+        let body = serde_json::to_vec(&doc)
+            .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+        let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+        let rendered = Rendered {
+            body: body.into(),
+            etag,
+            last_modified: http_date(&view.last_modified()),
         };
-        if let Some(file) = files.first() {
-            dist.insert(
-                "tarball".into(),
-                json!(tarball_url(base, name, &version.name)),
-            );
-            if let Some(sha1) = &file.digests.sha1 {
-                dist.insert("shasum".into(), json!(sha1));
-            }
-            if let Some(sha512) = &file.digests.sha512
-                && let Ok(bytes) = hex::decode(sha512)
-            {
-                use base64::Engine;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-                dist.insert("integrity".into(), json!(format!("sha512-{b64}")));
-            }
-        }
-        m.insert("dist".into(), Value::Object(dist));
-        Value::Object(m)
-    }
-
-    fn modified(&self) -> chrono::DateTime<chrono::Utc> {
-        let versions = self.versions.iter().map(|(v, _)| v.updated_at);
-        let tags = self.tags.iter().map(|t| t.updated_at);
-        versions
-            .chain(tags)
-            .fold(self.package.updated_at, std::cmp::Ord::max)
-    }
-
-    pub fn last_modified(&self) -> chrono::DateTime<chrono::Utc> {
-        self.modified()
-    }
-
-    /// A revision that changes whenever the document does.
-    pub fn rev(&self) -> String {
-        let stamp = self.modified().timestamp_micros();
-        format!("{}-{:x}", self.versions.len() + self.tags.len(), stamp)
-    }
-
-    pub fn full(&self, base: &str, name: &NpmName) -> Value {
-        let mut versions = Map::new();
-        let mut time = Map::new();
-        time.insert("created".into(), json!(iso(&self.package.created_at)));
-        time.insert("modified".into(), json!(iso(&self.modified())));
-        for (v, files) in &self.versions {
-            versions.insert(v.name.clone(), self.manifest(base, name, v, files));
-            time.insert(v.name.clone(), json!(iso(&v.created_at)));
-        }
-        let latest = self
-            .dist_tags()
-            .get("latest")
-            .and_then(Value::as_str)
-            .and_then(|l| self.versions.iter().find(|(v, _)| v.name == l))
-            .map_or(Value::Null, |(v, _)| v.metadata.clone());
-        let mut doc = json!({
-            "_id": name.full(),
-            "_rev": self.rev(),
-            "name": name.full(),
-            "dist-tags": self.dist_tags(),
-            "versions": versions,
-            "time": time,
-            "maintainers": [{ "name": self.package.owner_login }],
-            "readme": self.package.readme.clone().unwrap_or_default(),
+        cache.put(key, rendered.clone());
+        rendered
+    };
+    let etag = rendered.etag.clone();
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag)
         });
-        if let Some(d) = &self.package.description {
-            doc["description"] = json!(d);
-        }
-        for hoisted in [
-            "license",
-            "repository",
-            "homepage",
-            "bugs",
-            "keywords",
-            "author",
-        ] {
-            if let Some(v) = latest.get(hoisted) {
-                doc[hoisted] = v.clone();
-            }
-        }
-        doc
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        (StatusCode::OK, Body::empty()).into_response()
+    } else {
+        (StatusCode::OK, rendered.body.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("hex is a valid header"),
+    );
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Authorization"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&rendered.last_modified) {
+        h.insert(header::LAST_MODIFIED, v);
     }
-
-    pub fn abbreviated(&self, base: &str, name: &NpmName) -> Value {
-        let mut versions = Map::new();
-        for (v, files) in &self.versions {
-            let full = self.manifest(base, name, v, files);
-            let mut slim = Map::new();
-            for field in ABBREVIATED_FIELDS.iter().chain(&["dist"]) {
-                if let Some(value) = full.get(*field) {
-                    slim.insert((*field).to_owned(), value.clone());
-                }
-            }
-            versions.insert(v.name.clone(), Value::Object(slim));
-        }
-        json!({
-            "name": name.full(),
-            "modified": iso(&self.modified()),
-            "dist-tags": self.dist_tags(),
-            "versions": versions,
-        })
-    }
+    Ok(response)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `GET /NAME/VERSION`: one version's manifest; a dist-tag names one too.
+pub async fn version_doc(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    wanted: &str,
+) -> NpmResult<Response> {
+    let view = View::readable(&state.registry, actor, name).await?;
+    let tags = view.dist_tags();
+    let version_name = tags.get(wanted).and_then(Value::as_str).unwrap_or(wanted);
+    let (v, files) = view.version(version_name).ok_or_else(|| {
+        NpmError(ServiceError::not_found(format!(
+            "version not found: {wanted}"
+        )))
+    })?;
+    Ok(reply::json(
+        StatusCode::OK,
+        view.manifest(state.config.site.base_url().as_str(), name, v, files),
+    ))
+}
 
-    #[test]
-    fn the_highest_release_wins_over_prereleases() {
-        assert_eq!(
-            highest(["1.0.0", "1.10.0", "1.9.0", "2.0.0-rc.1"].into_iter()),
-            Some("1.10.0")
-        );
-        assert_eq!(
-            highest(["2.0.0-rc.1", "2.0.0-rc.2"].into_iter()),
-            Some("2.0.0-rc.2")
-        );
-        assert_eq!(highest(["not-semver"].into_iter()), None);
+/// `GET /NAME/-/NAME-VERSION.tgz`, counted as a download when served whole.
+pub async fn tarball(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    file: &str,
+    headers: &HeaderMap,
+) -> NpmResult<Response> {
+    let package = readable(&state.registry, actor, name).await?;
+    let missing = || NpmError(ServiceError::not_found(format!("no tarball {file}")));
+    let version_name = file
+        .strip_prefix(&format!("{}-", name.name))
+        .and_then(|r| r.strip_suffix(".tgz"))
+        .ok_or_else(missing)?;
+    let version = state
+        .registry
+        .live_version(&package, version_name)
+        .await?
+        .ok_or_else(missing)?;
+    let files = state.registry.files(version.id).await?;
+    let stored = files.first().ok_or_else(missing)?;
+    let response = match entrepot_http::download::serve_file(
+        state,
+        stored,
+        headers,
+        "application/octet-stream",
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(ServiceError::RangeNotSatisfiable { size }) => {
+            return Ok(entrepot_http::download::range_not_satisfiable(size));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if response.status() == StatusCode::OK {
+        state.registry.count_download(&version);
     }
+    Ok(response)
 }

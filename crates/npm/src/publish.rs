@@ -1,477 +1,255 @@
-//! Reads npm's publish document as a stream: the metadata is parsed, and
-//! each base64 attachment is decoded straight into the blob store (which
-//! verifies its digests), so a 256 MiB tarball never sits in memory or on a
-//! node's disk. READMEs and descriptions, at the document's top level and
-//! in each version, are read through their limits (`entrepot_core::limits`):
-//! what is past a limit is discarded as it arrives, never held.
-
-use std::io::{BufReader, Read};
+//! `PUT /NAME`: a publish (one version and its tarball), or, without a
+//! tarball, a change of what may change after publication (`npm
+//! deprecate`); `PUT /NAME/-rev/REV` hands over to `unpublish`.
 
 use axum::body::Body;
-use base64::Engine;
-use bytes::Bytes;
-use entrepot_core::limits::{MAX_DESCRIPTION_BYTES, MAX_README_BYTES, utf8_prefix};
-use entrepot_service::{Registry, ServiceError};
-use entrepot_store::{BlobInfo, Expected};
-use futures::TryStreamExt;
-use serde_json::{Map, Value};
-use struson::reader::{JsonReader, JsonStreamReader, ValueType};
-use tokio::runtime::Handle;
-use tokio_util::io::{StreamReader, SyncIoBridge};
+use axum::http::StatusCode;
+use axum::response::Response;
+use entrepot_core::{Actor, PackageType, Repository};
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+use entrepot_service::access::PublishTarget;
+use entrepot_service::packages::{Publication, StagedFile};
+use serde_json::{Map, Value, json};
 
+use crate::document::{self, PublishBody, StoredAttachment};
 use crate::error::{NpmError, NpmResult, invalid};
+use crate::metadata::Manifest;
+use crate::name::NpmName;
+use crate::view::View;
+use crate::{reply, tarball, unpublish};
 
-/// Decompressed bytes inspected while looking for the README.
-const MAX_INSPECTED_BYTES: u64 = 512 * 1024 * 1024;
-/// Decoded bytes handed to the blob store at a time.
-const CHUNK: usize = 64 * 1024;
-
-/// One attachment, already in the blob store.
-pub struct StoredAttachment {
-    pub filename: String,
-    pub blob: BlobInfo,
-    pub declared_length: Option<u64>,
-}
-
-pub struct PublishBody {
-    /// Every member of the document except `_attachments`.
-    pub doc: Map<String, Value>,
-    pub attachments: Vec<StoredAttachment>,
-}
-
-/// Counts bytes read and fails past a limit, so a hostile body cannot run
-/// on for ever.
-struct Limited<R> {
-    inner: R,
-    left: u64,
-}
-
-impl<R: Read> Read for Limited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.left = self
-            .left
-            .checked_sub(n as u64)
-            .ok_or_else(|| std::io::Error::other(BodyTooLarge))?;
-        Ok(n)
+/// `PUT /NAME` (publish, or deprecate when no tarball is attached) and
+/// `PUT /NAME/-rev/REV` (unpublish the versions the document leaves out).
+pub async fn put_document(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    body: Body,
+    unpublish: bool,
+) -> NpmResult<Response> {
+    if actor.user_id().is_none() {
+        return Err(NpmError(ServiceError::Unauthenticated));
     }
-}
-
-#[derive(Debug)]
-struct BodyTooLarge;
-
-impl std::fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("request body too large")
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
-
-fn json_error(e: impl std::fmt::Display) -> NpmError {
-    let text = e.to_string();
-    if text.contains("request body too large") {
-        NpmError(ServiceError::TooLarge { limit: 0 })
-    } else {
-        invalid(format!("invalid publish document: {text}"))
-    }
-}
-
-/// The digests the document promises for its one version's tarball, known
-/// before the attachment when npm's member order is kept.
-fn expected_from(doc: &Map<String, Value>) -> Expected {
-    let mut expected = Expected {
-        want_sha512: true,
-        want_sha1: true,
-        ..Expected::default()
-    };
-    if let Some(Value::Object(versions)) = doc.get("versions")
-        && versions.len() == 1
-        && let Some(dist) = versions.values().next().and_then(|v| v.get("dist"))
-    {
-        expected.sha512 = dist
-            .get("integrity")
-            .and_then(Value::as_str)
-            .and_then(sha512_of_integrity);
-        expected.sha1 = dist
-            .get("shasum")
-            .and_then(Value::as_str)
-            .map(str::to_ascii_lowercase);
-    }
-    expected
-}
-
-/// Streams the request body through the JSON reader on a blocking thread,
-/// each attachment into the blob store.
-pub async fn read(body: Body, registry: Registry, max_body: u64) -> NpmResult<PublishBody> {
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let handle = Handle::current();
-    let bridge = SyncIoBridge::new_with_handle(StreamReader::new(stream), handle.clone());
-    tokio::task::spawn_blocking(move || {
-        let reader = BufReader::with_capacity(
-            CHUNK,
-            Limited {
-                inner: bridge,
-                left: max_body,
-            },
-        );
-        parse(reader, &handle, &registry)
-    })
-    .await
-    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
-}
-
-fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<PublishBody> {
-    let mut json = JsonStreamReader::new(reader);
-    let mut doc = Map::new();
-    let mut attachments = Vec::new();
-    json.begin_object().map_err(json_error)?;
-    while json.has_next().map_err(json_error)? {
-        let name = json.next_name_owned().map_err(json_error)?;
-        if name == "_attachments" && json.peek().map_err(json_error)? == ValueType::Object {
-            let expected = expected_from(&doc);
-            json.begin_object().map_err(json_error)?;
-            while json.has_next().map_err(json_error)? {
-                let filename = json.next_name_owned().map_err(json_error)?;
-                let stored = read_attachment(&mut json, filename, handle, registry, &expected);
-                match stored {
-                    Ok(a) => attachments.push(a),
-                    Err(e) => {
-                        discard_all(handle, registry, &attachments);
-                        return Err(e);
-                    }
-                }
-            }
-            json.end_object().map_err(json_error)?;
-        } else {
-            let value = read_member(&mut json, &name)?;
-            doc.insert(name, value);
-        }
-    }
-    let end = json
-        .end_object()
-        .map_err(json_error)
-        .and_then(|()| json.consume_trailing_whitespace().map_err(json_error));
-    if let Err(e) = end {
-        discard_all(handle, registry, &attachments);
-        return Err(e);
-    }
-    Ok(PublishBody { doc, attachments })
-}
-
-/// The value of the document's member `name`: `versions` manifest by
-/// manifest, so that each version's README and description go through
-/// their limits too.
-fn read_member<R: Read>(json: &mut JsonStreamReader<R>, name: &str) -> NpmResult<Value> {
-    if name != "versions" || json.peek().map_err(json_error)? != ValueType::Object {
-        return read_field(json, name);
-    }
-    let mut versions = Map::new();
-    json.begin_object().map_err(json_error)?;
-    while json.has_next().map_err(json_error)? {
-        let version = json.next_name_owned().map_err(json_error)?;
-        let manifest = if json.peek().map_err(json_error)? == ValueType::Object {
-            let mut manifest = Map::new();
-            json.begin_object().map_err(json_error)?;
-            while json.has_next().map_err(json_error)? {
-                let key = json.next_name_owned().map_err(json_error)?;
-                let value = read_field(json, &key)?;
-                manifest.insert(key, value);
-            }
-            json.end_object().map_err(json_error)?;
-            Value::Object(manifest)
-        } else {
-            json.deserialize_next().map_err(json_error)?
-        };
-        versions.insert(version, manifest);
-    }
-    json.end_object().map_err(json_error)?;
-    Ok(Value::Object(versions))
-}
-
-/// The value of member `name`: a README or description string read
-/// through its limit (the rest read and dropped), anything else whole.
-fn read_field<R: Read>(json: &mut JsonStreamReader<R>, name: &str) -> NpmResult<Value> {
-    let limit = match name {
-        "readme" => MAX_README_BYTES,
-        "description" => MAX_DESCRIPTION_BYTES,
-        _ => return json.deserialize_next().map_err(json_error),
-    };
-    if json.peek().map_err(json_error)? != ValueType::String {
-        return json.deserialize_next().map_err(json_error);
-    }
-    let mut kept = Vec::new();
-    let mut text = json.next_string_reader().map_err(json_error)?;
-    (&mut text)
-        .take(limit as u64)
-        .read_to_end(&mut kept)
-        .map_err(json_error)?;
-    std::io::copy(&mut text, &mut std::io::sink()).map_err(json_error)?;
-    drop(text);
-    let kept = utf8_prefix(kept, limit).map_err(json_error)?;
-    Ok(Value::String(kept))
-}
-
-fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttachment]) {
-    for a in attachments {
-        handle.block_on(discard(registry, &a.blob));
-    }
-}
-
-/// Removes a blob stored for a publish that then failed; a failure to
-/// remove it only leaves it to the collector.
-pub async fn discard(registry: &Registry, blob: &BlobInfo) {
-    let _ = registry.discard_upload(&blob.sha256).await;
-}
-
-fn read_attachment<R: Read>(
-    json: &mut JsonStreamReader<R>,
-    filename: String,
-    handle: &Handle,
-    registry: &Registry,
-    expected: &Expected,
-) -> NpmResult<StoredAttachment> {
-    let mut blob = None;
-    let mut declared_length = None;
-    json.begin_object().map_err(json_error)?;
-    while json.has_next().map_err(json_error)? {
-        match json.next_name_owned().map_err(json_error)?.as_str() {
-            "data" if blob.is_none() => {
-                let text = json.next_string_reader().map_err(json_error)?;
-                blob = Some(stream_into_store(
-                    text, &filename, handle, registry, expected,
-                )?);
-            }
-            "length" => declared_length = json.next_number::<u64>().map_err(json_error)?.ok(),
-            _ => json.skip_value().map_err(json_error)?,
-        }
-    }
-    json.end_object().map_err(json_error)?;
-    let blob = blob.ok_or_else(|| invalid(format!("attachment {filename} has no data")))?;
-    Ok(StoredAttachment {
-        filename,
-        blob,
-        declared_length,
-    })
-}
-
-/// Decodes base64 from `text` into the blob store, chunk by chunk.
-fn stream_into_store(
-    text: impl Read,
-    filename: &str,
-    handle: &Handle,
-    registry: &Registry,
-    expected: &Expected,
-) -> NpmResult<BlobInfo> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-    let store = {
-        let registry = registry.clone();
-        let expected = expected.clone();
-        let body = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
-        }));
-        handle.spawn(async move { registry.store_blob(body, expected).await })
-    };
-    let engine = base64::engine::general_purpose::STANDARD;
-    let mut decoder = base64::read::DecoderReader::new(text, &engine);
-    let mut buf = vec![0u8; CHUNK];
-    let mut bad_base64 = None;
-    loop {
-        match decoder.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                // A closed channel means the store gave up (too large, say);
-                // its own error is reported below.
-                if tx
-                    .blocking_send(Ok(Bytes::copy_from_slice(&buf[..n])))
-                    .is_err()
-                {
-                    break;
-                }
-            }
-            Err(e) => {
-                let _ = tx.blocking_send(Err(std::io::Error::other("invalid base64")));
-                bad_base64 = Some(invalid(format!(
-                    "attachment {filename} is not valid base64: {e}"
-                )));
-                break;
-            }
-        }
-    }
-    drop(tx);
-    let stored = handle
-        .block_on(store)
-        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-    if let Some(e) = bad_base64 {
-        return Err(e);
-    }
-    stored.map_err(|e| match e {
-        ServiceError::DigestMismatch(m) => invalid(format!(
-            "the tarball does not match dist.integrity / dist.shasum: {m}"
-        )),
-        other => NpmError(other),
-    })
-}
-
-/// Looks for `package/README*` in a stored gzipped tarball; any failure
-/// means no README.
-pub async fn readme_of(registry: &Registry, blob: &BlobInfo) -> Option<String> {
-    let read = registry.blobs.get(&blob.sha256, None).await.ok()?;
-    let handle = Handle::current();
-    let reader = SyncIoBridge::new_with_handle(StreamReader::new(read.stream), handle);
-    tokio::task::spawn_blocking(move || find_readme(BufReader::new(reader)))
+    let max_file = state.registry.limits.max_upload_bytes;
+    let max_body = max_file.saturating_mul(4) / 3 + 1024 * 1024;
+    let parsed = document::read(body, state.registry.clone(), max_body)
         .await
-        .ok()
-        .flatten()
-}
-
-pub(crate) fn find_readme(tarball: impl Read) -> Option<String> {
-    let gz = flate2::read::GzDecoder::new(tarball).take(MAX_INSPECTED_BYTES);
-    let mut archive = tar::Archive::new(gz);
-    for entry in archive.entries().ok()?.take(10_000) {
-        let mut entry = entry.ok()?;
-        let path = entry.path().ok()?.into_owned();
-        let mut components = path.components();
-        components.next();
-        let rest = components.as_path();
-        let is_readme = rest.components().count() == 1
-            && rest
-                .to_str()
-                .is_some_and(|n| n.to_ascii_lowercase().starts_with("readme"));
-        if is_readme && entry.header().entry_type().is_file() {
-            let mut text = Vec::new();
-            (&mut entry)
-                .take(MAX_README_BYTES as u64)
-                .read_to_end(&mut text)
-                .ok()?;
-            return utf8_prefix(text, MAX_README_BYTES).ok();
+        .map_err(|e| match e {
+            NpmError(ServiceError::TooLarge { .. }) => {
+                NpmError(ServiceError::TooLarge { limit: max_file })
+            }
+            other => other,
+        })?;
+    let blobs: Vec<_> = parsed.attachments.iter().map(|a| a.blob.clone()).collect();
+    let result = if parsed.name().is_some_and(|n| n != name.full()) {
+        Err(invalid("the document's name does not match the URL"))
+    } else if parsed.attachments.is_empty() {
+        if unpublish {
+            unpublish::missing_versions(state, actor, name, &parsed.versions()).await
+        } else {
+            deprecate(state, actor, name, &parsed.versions()).await
+        }
+    } else if unpublish {
+        Err(invalid("an unpublish carries no tarball"))
+    } else {
+        publish_version(state, actor, name, parsed).await
+    };
+    if result.is_err() {
+        // Nothing half-written: blobs of a refused publish go again.
+        for blob in &blobs {
+            document::discard(&state.registry, blob).await;
         }
     }
-    None
+    result
 }
 
-/// The hex SHA-512 inside an SRI `integrity` value (`sha512-BASE64`).
-pub fn sha512_of_integrity(integrity: &str) -> Option<String> {
-    integrity.split_whitespace().find_map(|part| {
-        let b64 = part.strip_prefix("sha512-")?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-        (bytes.len() == 64).then(|| hex::encode(bytes))
+/// A publish document that passed every check.
+struct ValidPublish {
+    version: String,
+    manifest: Manifest,
+    attachment: StoredAttachment,
+}
+
+/// Checks that a publish document carries one well-formed version with its
+/// tarball, and that the stored tarball has the digests the version names.
+fn validate_publish(
+    name: &NpmName,
+    versions: Map<String, Value>,
+    attachments: Vec<StoredAttachment>,
+) -> NpmResult<ValidPublish> {
+    let (version, manifest) = match (versions.len(), attachments.len()) {
+        (1, 1) => versions.into_iter().next().expect("one version"),
+        _ => {
+            return Err(invalid(
+                "a publish carries exactly one version and one tarball",
+            ));
+        }
+    };
+    let manifest = Manifest::from_value(manifest);
+    if semver::Version::parse(&version).is_err() {
+        return Err(invalid(format!("invalid version: {version} is not semver")));
+    }
+    if manifest.version.as_deref() != Some(version.as_str())
+        || manifest.name.as_deref() != Some(name.full().as_str())
+    {
+        return Err(invalid(
+            "the version's name and version do not match the document",
+        ));
+    }
+    let attachment = attachments.into_iter().next().expect("one attachment");
+    if !attachment.filename.ends_with(&format!("-{version}.tgz")) {
+        return Err(invalid(format!(
+            "the tarball {} does not belong to version {version}",
+            attachment.filename
+        )));
+    }
+    if attachment
+        .declared_length
+        .is_some_and(|l| l != attachment.blob.size)
+    {
+        return Err(invalid(
+            "the tarball's length does not match its declared length",
+        ));
+    }
+    let dist = manifest.dist.clone().unwrap_or_default();
+    let (sha512, sha1) = (dist.sha512(), dist.sha1());
+    if sha512.is_none() && sha1.is_none() {
+        return Err(invalid(
+            "dist.integrity (sha512) or dist.shasum is required",
+        ));
+    }
+    // Normally the blob store already refused a mismatch; this covers a
+    // document whose tarball came before its version.
+    if sha512.is_some_and(|d| Some(d) != attachment.blob.sha512)
+        || sha1.is_some_and(|d| Some(d) != attachment.blob.sha1)
+    {
+        return Err(invalid(
+            "the tarball does not match dist.integrity / dist.shasum",
+        ));
+    }
+    Ok(ValidPublish {
+        version,
+        manifest,
+        attachment,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+async fn publish_version(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    mut parsed: PublishBody,
+) -> NpmResult<Response> {
+    let attachments = std::mem::take(&mut parsed.attachments);
+    let ValidPublish {
+        version,
+        manifest,
+        attachment,
+    } = validate_publish(name, parsed.versions(), attachments)?;
+    let repository = match manifest.repository_url() {
+        Some(url) => entrepot_http::repo_link::resolve(state, url, &name.scope).await?,
+        None => None,
+    };
+    let mut tags = parsed.tags_of(&version);
+    if !tags.iter().any(|t| t == "latest")
+        && !has_latest(state, actor, name, repository.as_ref()).await?
+    {
+        tags.push("latest".into());
+    }
+    let readme = match tarball::readme_of(&state.registry, &attachment.blob).await {
+        Some(readme) => Some(readme),
+        None => manifest.readme.clone(),
+    };
+    let description = manifest.description.clone();
+    let (package, _) = state
+        .registry
+        .publish(
+            actor,
+            Publication {
+                owner: name.scope.clone(),
+                package_type: PackageType::Npm,
+                name: name.name.clone(),
+                version: version.clone(),
+                metadata: manifest.for_storage().to_value(),
+                files: vec![StagedFile {
+                    name: name.tarball(&version),
+                    blob: attachment.blob,
+                    content_type: Some("application/octet-stream".into()),
+                }],
+                tags,
+                repository: repository.clone(),
+                description,
+                readme,
+            },
+        )
+        .await?;
+    if let Some(repo) = repository {
+        state.registry.connect_repository(&package, &repo).await?;
+    }
+    Ok(reply::json(
+        StatusCode::CREATED,
+        json!({ "ok": true, "id": name.full(), "success": true }),
+    ))
+}
 
-    fn tarball_with_readme(readme: &str) -> Vec<u8> {
-        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
-            Vec::new(),
-            flate2::Compression::fast(),
-        ));
-        for (path, body) in [
-            ("package/package.json", "{}"),
-            ("package/README.md", readme),
-        ] {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(body.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder
-                .append_data(&mut header, path, body.as_bytes())
-                .unwrap();
+/// Whether the package this publish lands in already has a `latest`
+/// dist-tag: npm requires one, so the first publish sets it. A refusal
+/// to publish comes from here as it would from the publish itself.
+async fn has_latest(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    repository: Option<&Repository>,
+) -> NpmResult<bool> {
+    let registry = &state.registry;
+    let owner = registry.account(&name.scope).await?;
+    let target = registry
+        .publish_target(actor, &owner, PackageType::Npm, &name.name, repository)
+        .await?;
+    Ok(match target {
+        PublishTarget::Existing(package) => registry
+            .tags(package.id)
+            .await?
+            .iter()
+            .any(|t| t.name == "latest"),
+        PublishTarget::New | PublishTarget::Hidden => false,
+    })
+}
+
+/// A PUT without a tarball: only `deprecated` may change, nothing else
+/// that was published.
+async fn deprecate(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    versions: &Map<String, Value>,
+) -> NpmResult<Response> {
+    let view = View::readable(&state.registry, actor, name).await?;
+    for (version, manifest) in versions {
+        let Some((stored, _)) = view.version(version) else {
+            return Err(invalid(format!(
+                "version {version} has no tarball attached"
+            )));
+        };
+        let wanted = Manifest::from_value(manifest.clone())
+            .deprecated
+            .filter(|d| !d.is_empty());
+        let mut current = Manifest::of(stored);
+        if wanted == current.deprecated {
+            continue;
         }
-        builder.into_inner().unwrap().finish().unwrap()
+        current.deprecated = wanted;
+        state
+            .registry
+            .update_version_metadata(
+                actor,
+                &view.package,
+                stored,
+                current.to_value(),
+                "version.deprecate",
+            )
+            .await?;
     }
-
-    #[test]
-    fn the_readme_is_found_in_the_package_folder() {
-        assert_eq!(
-            find_readme(&tarball_with_readme("# Hello")[..]).as_deref(),
-            Some("# Hello")
-        );
-        assert_eq!(find_readme(&b"not a tarball"[..]), None);
-    }
-
-    /// The document's members as `parse` reads them (without attachments).
-    fn members(text: &[u8]) -> Map<String, Value> {
-        let mut json = JsonStreamReader::new(text);
-        json.begin_object().unwrap();
-        let mut doc = Map::new();
-        while json.has_next().unwrap() {
-            let name = json.next_name_owned().unwrap();
-            let value = read_member(&mut json, &name).unwrap();
-            doc.insert(name, value);
-        }
-        json.end_object().unwrap();
-        doc
-    }
-
-    #[test]
-    fn readmes_and_descriptions_are_read_through_their_limits() {
-        // Two bytes a character, plus one: the limit falls inside one.
-        let long = format!("a{}", "é".repeat(MAX_README_BYTES));
-        let doc = serde_json::json!({
-            "readme": long, "description": long,
-            "versions": {"1.0.0": {"name": "x", "readme": long, "description": long,
-                "keywords": ["kept"], "other": "short"}},
-        });
-        let doc = members(&serde_json::to_vec(&doc).unwrap());
-        let version = &doc["versions"]["1.0.0"];
-        for (text, limit) in [
-            (&doc["readme"], MAX_README_BYTES),
-            (&doc["description"], MAX_DESCRIPTION_BYTES),
-            (&version["readme"], MAX_README_BYTES),
-            (&version["description"], MAX_DESCRIPTION_BYTES),
-        ] {
-            let text = text.as_str().unwrap();
-            assert_eq!(text.len(), limit - 1, "cut before the split character");
-            assert!(long.starts_with(text));
-        }
-        assert_eq!(version["name"], "x");
-        assert_eq!(version["keywords"][0], "kept");
-        assert_eq!(version["other"], "short");
-        let small = members(br##"{"readme": "# Hi", "versions": {"1.0.0": {"readme": null}}}"##);
-        assert_eq!(small["readme"], "# Hi");
-        assert_eq!(small["versions"]["1.0.0"]["readme"], Value::Null);
-    }
-
-    #[test]
-    fn a_readme_past_the_limit_in_the_tarball_is_cut() {
-        let long = "é".repeat(MAX_README_BYTES);
-        let found = find_readme(&tarball_with_readme(&long)[..]).unwrap();
-        assert_eq!(found.len(), MAX_README_BYTES);
-        let long = format!("a{long}");
-        let found = find_readme(&tarball_with_readme(&long)[..]).unwrap();
-        assert_eq!(
-            found.len(),
-            MAX_README_BYTES - 1,
-            "a character split by the limit is dropped, the README kept"
-        );
-    }
-
-    #[test]
-    fn expected_digests_come_from_the_single_version() {
-        let digest = [7u8; 64];
-        let sri = format!(
-            "sha512-{}",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        );
-        let doc = serde_json::json!({"versions": {"1.0.0": {"dist": {"integrity": sri, "shasum": "ABC"}}}});
-        let e = expected_from(doc.as_object().unwrap());
-        assert_eq!(e.sha512, Some(hex::encode(digest)));
-        assert_eq!(e.sha1.as_deref(), Some("abc"));
-        let none = expected_from(&Map::new());
-        assert!(none.sha512.is_none() && none.want_sha512);
-    }
-
-    #[test]
-    fn integrity_strings_yield_the_sha512() {
-        let digest = [7u8; 64];
-        let sri = format!(
-            "sha1-abc sha512-{}",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        );
-        assert_eq!(sha512_of_integrity(&sri), Some(hex::encode(digest)));
-        assert_eq!(sha512_of_integrity("sha256-xyz"), None);
-    }
+    Ok(reply::ok_for(name))
 }

@@ -1,0 +1,110 @@
+//! `npm search`: the npm packages the caller may see whose name or
+//! description contains every search term.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use entrepot_core::{Actor, PackageType, Visibility};
+use entrepot_http::AppState;
+use entrepot_store::PackageFilter;
+use serde_json::json;
+
+use crate::error::NpmResult;
+use crate::reply;
+use crate::view::highest;
+
+/// `npm search`'s query: the terms (lowercase), and a page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub text: String,
+    /// Results per page, 1 to 250 (20 unless asked).
+    pub size: usize,
+    /// Results skipped.
+    pub from: usize,
+}
+
+impl SearchQuery {
+    pub fn parse(query: Option<&str>) -> SearchQuery {
+        let fields = entrepot_http::owner::form_fields(query.unwrap_or(""));
+        SearchQuery {
+            text: fields
+                .get("text")
+                .map(|t| t.to_ascii_lowercase())
+                .unwrap_or_default(),
+            size: fields
+                .get("size")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(20)
+                .clamp(1, 250),
+            from: fields.get("from").and_then(|s| s.parse().ok()).unwrap_or(0),
+        }
+    }
+
+    pub fn terms(&self) -> impl Iterator<Item = &str> {
+        self.text.split_whitespace()
+    }
+}
+
+pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> NpmResult<Response> {
+    let registry = &state.registry;
+    let filter = PackageFilter {
+        package_type: Some(PackageType::Npm),
+        ..Default::default()
+    };
+    let mut hits = Vec::new();
+    for package in registry.packages_readable_by(actor, filter).await? {
+        let full = format!("@{}/{}", package.owner_login, package.name);
+        let haystack = format!(
+            "{} {}",
+            full,
+            package.description.clone().unwrap_or_default()
+        )
+        .to_ascii_lowercase();
+        if query.terms().all(|t| haystack.contains(t)) {
+            hits.push((full, package));
+        }
+    }
+    let total = hits.len();
+    let mut objects = Vec::new();
+    for (full, package) in hits.into_iter().skip(query.from).take(query.size) {
+        let versions = registry.versions(package.id, false).await?;
+        let latest = highest(versions.iter().map(|v| v.name.as_str()))
+            .unwrap_or_default()
+            .to_owned();
+        objects.push(json!({
+            "package": {
+                "name": full,
+                "scope": package.owner_login,
+                "version": latest,
+                "description": package.description,
+                "date": package.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "links": { "npm": state.config.url(&format!("/{}/{}/packages", package.owner_login, package.name)) },
+                "publisher": { "username": package.owner_login },
+                "maintainers": [{ "username": package.owner_login }],
+                "visibility": match package.visibility { Visibility::Public => "public", _ => "private" },
+            },
+            "score": { "final": 1.0, "detail": { "quality": 1.0, "popularity": 1.0, "maintenance": 1.0 } },
+            "searchScore": 1.0,
+        }));
+    }
+    Ok(reply::json(
+        StatusCode::OK,
+        json!({ "objects": objects, "total": total, "time": chrono::Utc::now().to_rfc3339() }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SearchQuery;
+
+    #[test]
+    fn the_query_has_defaults_and_bounds() {
+        let defaults = SearchQuery::parse(Some("size=0&from=x"));
+        assert_eq!(
+            (defaults.text.as_str(), defaults.size, defaults.from),
+            ("", 1, 0)
+        );
+        assert_eq!(SearchQuery::parse(None).size, 20);
+        let query = SearchQuery::parse(Some("text=a%20%20b"));
+        assert_eq!(query.terms().collect::<Vec<_>>(), ["a", "b"]);
+    }
+}
