@@ -12,8 +12,9 @@ use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
 use entrepot_service::{ServiceError, ServiceResult};
 
-use crate::handlers::{check_filename, project_files};
+use crate::distribution::check_filename;
 use crate::pep440;
+use crate::releases::releases;
 
 /// Every live version is in the index (one whose name is not a PEP 440
 /// version is left out) with at least one distribution; each distribution
@@ -33,15 +34,16 @@ pub async fn check(
             ));
         }
     }
-    let releases = project_files(&state, &package)
+    let releases = releases(&state, &package)
         .await
         .map_err(|e| ServiceError::Internal(e.message))?;
-    for (version, _, dists) in &releases {
+    for release in &releases {
+        let version = &release.version;
         let shown = version.normalized();
-        if dists.is_empty() {
+        if release.dists.is_empty() {
             problems.push(format!("version {shown} has no distribution in the index"));
         }
-        for d in dists {
+        for d in &release.dists {
             let filetype = if d.filename.to_ascii_lowercase().ends_with(".whl") {
                 "bdist_wheel"
             } else {
@@ -53,7 +55,7 @@ pub async fn check(
         }
     }
     for v in &live {
-        let files = state.registry.meta.files(v.id).await?;
+        let files = state.registry.files(v.id).await?;
         let names: HashSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
         for f in &files {
             if let Some(dist) = f.name.strip_suffix(".metadata")

@@ -2,9 +2,14 @@
 //! test: each parser of what a client sends, on raw bytes. They must never
 //! panic, hang or allocate without bound, whatever the input.
 
-/// Versions and project names (PEP 440, PEP 503).
+use axum::http::Method;
+
+/// Versions and project names (PEP 440, PEP 503), and request paths.
 pub fn pep440(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
+        for method in [Method::GET, Method::HEAD, Method::POST] {
+            let _ = crate::endpoint::Endpoint::parse(&method, text, Some(text));
+        }
         if let Some(v) = crate::pep440::Version::parse(text) {
             let _ = (v.normalized(), v.is_prerelease());
         }
@@ -29,8 +34,8 @@ pub fn multipart(data: &[u8]) {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("multipart/form-data; boundary=fuzz"),
         );
-        if let Ok((_, mut spooled)) = crate::handlers::read_form(&headers, body, 1 << 20).await {
-            let _ = crate::handlers::wheel_metadata(&mut spooled.file);
+        if let Ok((_, mut spooled)) = crate::form::read_form(&headers, body, 1 << 20).await {
+            let _ = crate::distribution::wheel_metadata(&mut spooled.file);
         }
     });
 }
@@ -42,6 +47,6 @@ pub fn wheel(data: &[u8]) {
         return;
     };
     if file.write_all(data).is_ok() {
-        let _ = crate::handlers::wheel_metadata(&mut file);
+        let _ = crate::distribution::wheel_metadata(&mut file);
     }
 }

@@ -3,10 +3,21 @@
 //! owner (granular) under their PEP 503 normalised name; a file name is
 //! never reused; releases can be yanked with a reason.
 
+mod distribution;
+mod endpoint;
+mod error;
+mod files;
+mod form;
 mod fsck;
 pub mod fuzzing;
-mod handlers;
+mod metadata;
 mod pep440;
+mod project_json;
+mod releases;
+mod router;
+mod simple;
+mod upload;
+mod yank;
 
 use axum::Router;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
@@ -14,6 +25,10 @@ use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
+
+use crate::metadata::CoreMetadata;
+
+pub use endpoint::Endpoint;
 
 /// The PyPI format, registered by the server binary.
 pub struct Pypi;
@@ -28,13 +43,7 @@ impl FormatSpec for Pypi {
     }
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {
-        match version.metadata.get("yanked") {
-            Some(serde_json::Value::String(reason)) => Lifecycle::Yanked {
-                reason: Some(reason.clone()),
-            },
-            Some(serde_json::Value::Bool(true)) => Lifecycle::Yanked { reason: None },
-            _ => Lifecycle::Available,
-        }
+        CoreMetadata::of(version).yanked.lifecycle()
     }
 
     fn install_instructions(
@@ -45,10 +54,8 @@ impl FormatSpec for Pypi {
     ) -> Vec<Snippet> {
         let index = site.url(&format!("/pypi/{}/simple/", package.owner_login));
         let display = version
-            .and_then(|v| v.metadata.get("name"))
-            .and_then(|n| n.as_str())
-            .unwrap_or(&package.name)
-            .to_owned();
+            .and_then(|v| CoreMetadata::of(v).name)
+            .unwrap_or_else(|| package.name.clone());
         let pin = version.map_or(String::new(), |v| format!("=={}", v.name));
         let (scheme, rest) = index.split_once("://").unwrap_or(("https", &index));
         vec![
@@ -73,7 +80,7 @@ impl FormatSpec for Pypi {
 
 impl PackageFormat for Pypi {
     fn router(&self) -> Router<AppState> {
-        owner_routes("pypi", handlers::handle)
+        owner_routes("pypi", router::handle)
     }
 
     fn check_indexes(

@@ -1,0 +1,67 @@
+//! The one door of PyPI requests: each request under `/pypi/OWNER/` is
+//! parsed into an `Endpoint`, then handed to the handler of that endpoint.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use entrepot_http::owner::OwnerRequest;
+use entrepot_http::{ApiError, AppState, Caller};
+
+use crate::endpoint::Endpoint;
+use crate::error::PypiError;
+use crate::files::{FileRequest, download};
+use crate::{project_json, simple, upload, yank};
+
+pub async fn handle(
+    state: AppState,
+    caller: Result<Caller, ApiError>,
+    request: OwnerRequest,
+) -> Response {
+    let actor = match caller {
+        Ok(Caller(actor)) => actor,
+        Err(e) => return PypiError::from(e.0).into_response(),
+    };
+    let OwnerRequest {
+        method,
+        owner,
+        path,
+        query,
+        headers,
+        body,
+        ..
+    } = request;
+    let (state, actor, owner) = (&state, &actor, owner.as_str());
+    let result = match Endpoint::parse(&method, &path, query.as_deref()) {
+        Endpoint::Upload => upload::upload(state, actor, owner, &headers, body).await,
+        Endpoint::Projects(listing) => {
+            simple::projects(state, actor, owner, &headers, &listing).await
+        }
+        Endpoint::Project { project, listing } => {
+            simple::project(state, actor, owner, &project, &headers, &listing).await
+        }
+        Endpoint::File {
+            project,
+            version,
+            filename,
+            head,
+        } => {
+            let file = FileRequest {
+                owner,
+                project: &project,
+                version: &version,
+                filename: &filename,
+                head,
+            };
+            download(state, actor, &file, &headers).await
+        }
+        Endpoint::ProjectJson { project } => {
+            project_json::project_json(state, actor, owner, &project).await
+        }
+        Endpoint::Yank {
+            project,
+            version,
+            yank,
+        } => yank::yank(state, actor, owner, (&project, &version), yank, body).await,
+        Endpoint::NotFound => Err(PypiError::new(StatusCode::NOT_FOUND, "Not Found")),
+    };
+    result.unwrap_or_else(IntoResponse::into_response)
+}
