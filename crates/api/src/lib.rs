@@ -3,13 +3,18 @@
 
 mod advisories;
 mod hooks;
+mod model;
+mod notifications;
 pub mod osv;
 mod packages;
+mod shared;
+mod subscriptions;
 mod users;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,6 +22,8 @@ use entrepot_core::Actor;
 use entrepot_http::rate_limit::RateKey;
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::ServiceError;
+
+use shared::OwnerRoute;
 
 /// The API version we answer as; clients send and read it.
 pub const API_VERSION: &str = "2022-11-28";
@@ -29,16 +36,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/orgs/{org}", get(users::get_org))
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
-        .merge(hooks::notification_routes())
-        .nest("/user", packages::owner_routes(packages::OwnerRoute::Me))
-        .nest(
-            "/users/{username}",
-            packages::owner_routes(packages::OwnerRoute::User),
-        )
-        .nest(
-            "/orgs/{org}",
-            packages::owner_routes(packages::OwnerRoute::Org),
-        )
+        .merge(notifications::routes())
+        .nest("/user", owner_routes(OwnerRoute::Me))
+        .nest("/users/{username}", owner_routes(OwnerRoute::User))
+        .nest("/orgs/{org}", owner_routes(OwnerRoute::Org))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -48,12 +49,39 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new().nest("/api/v3", api)
 }
 
-/// The largest request body the REST and OSV APIs read: their JSON
-/// documents are small, and none is read whole past this.
-pub const MAX_BODY_BYTES: usize = 4 << 20;
+pub use shared::MAX_BODY_BYTES;
 
 async fn not_found() -> ApiError {
-    ApiError(ServiceError::not_found("Not Found"))
+    shared::not_found()
+}
+
+/// The routes under one owner prefix (`/user`, `/users/{username}`,
+/// `/orgs/{org}`): packages and versions, their advisories, hooks and
+/// subscriptions, each told which prefix it is under.
+fn owner_routes(route: OwnerRoute) -> Router<AppState> {
+    Router::new()
+        .merge(packages::routes())
+        .merge(advisories::package_routes())
+        .merge(hooks::owner_routes())
+        .merge(subscriptions::owner_routes())
+        .layer(axum::middleware::from_fn(accepted_scopes))
+        .layer(Extension(route))
+}
+
+/// Tells clients which scopes an endpoint accepts, as GitHub does.
+async fn accepted_scopes(request: Request, next: Next) -> Response {
+    let accepted = match *request.method() {
+        Method::DELETE => "delete:packages, read:packages",
+        Method::POST => "read:packages, write:packages",
+        Method::PATCH => "write:packages",
+        _ => "read:packages",
+    };
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        "x-accepted-oauth-scopes",
+        HeaderValue::from_static(accepted),
+    );
+    response
 }
 
 /// Authenticates once per request and adds the headers GitHub sends that

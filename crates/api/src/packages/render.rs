@@ -1,0 +1,117 @@
+//! Builds the `package` and `package-version` models of a package from the
+//! stores: its repository, version count, tags and download totals.
+
+use std::collections::{BTreeMap, HashMap};
+
+use entrepot_core::{Account, Package, Version};
+use entrepot_http::{ApiError, AppState};
+use percent_encoding::utf8_percent_encode;
+use serde_json::Value;
+
+use crate::model::iso;
+use crate::model::package::{self as model, Tags, VersionMetadata};
+use crate::model::repository::MinimalRepository;
+use crate::model::user::SimpleUser;
+use crate::shared::{PATH_SEGMENT, package_urls};
+
+/// Downloads per version id, summed over every day.
+pub async fn download_totals(
+    state: &AppState,
+    package: &Package,
+) -> Result<HashMap<i64, i64>, ApiError> {
+    let mut totals = HashMap::new();
+    for day in state.registry.downloads(package).await? {
+        *totals.entry(day.version_id).or_insert(0) += day.count;
+    }
+    Ok(totals)
+}
+
+/// GitHub's `package` shape, plus a total `download_count`.
+pub async fn package(
+    state: &AppState,
+    owner: &Account,
+    package: &Package,
+) -> Result<model::Package, ApiError> {
+    let meta = &state.registry.meta;
+    let config = &state.config;
+    let urls = package_urls(config, owner, package);
+    let version_count = meta.versions(package.id, false).await?.len();
+    let downloads: i64 = download_totals(state, package).await?.values().sum();
+    let repository = match package.repository_id {
+        Some(id) => match meta.repository_by_id(id).await? {
+            Some(repo) => meta
+                .account_by_id(repo.owner_id)
+                .await?
+                .map(|repo_owner| MinimalRepository::new(config, &repo, &repo_owner)),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(model::Package {
+        id: package.id,
+        name: package.name.clone(),
+        package_type: package.package_type.as_str(),
+        owner: SimpleUser::new(config, owner),
+        version_count,
+        visibility: package.visibility.as_str(),
+        url: urls.api,
+        html_url: urls.html,
+        repository,
+        created_at: iso(&package.created_at),
+        updated_at: iso(&package.updated_at),
+        download_count: downloads,
+    })
+}
+
+/// GitHub's `package-version` shape, plus `download_count`.
+#[allow(
+    clippy::redundant_closure_for_method_calls,
+    reason = "the method's trait path is moving between crates; the call compiles either way"
+)]
+pub async fn version(
+    state: &AppState,
+    owner: &Account,
+    package: &Package,
+    version: &Version,
+    downloads: i64,
+) -> Result<model::PackageVersion, ApiError> {
+    let urls = package_urls(&state.config, owner, package);
+    let mut tagged = BTreeMap::new();
+    if let Some(key) = state
+        .format(package.package_type)
+        .and_then(|f| f.rest_tags_key())
+    {
+        let tags: Vec<String> = state
+            .registry
+            .meta
+            .tags(package.id)
+            .await?
+            .into_iter()
+            .filter(|t| t.version_id == version.id)
+            .map(|t| t.name)
+            .collect();
+        tagged.insert(key, Tags { tags });
+    }
+    let version_query = utf8_percent_encode(&version.name, PATH_SEGMENT).to_string();
+    Ok(model::PackageVersion {
+        id: version.id,
+        name: version.name.clone(),
+        url: format!("{}/versions/{}", urls.api, version.id),
+        html_url: format!("{}?version={version_query}", urls.html),
+        package_html_url: urls.html,
+        created_at: iso(&version.created_at),
+        updated_at: iso(&version.updated_at),
+        metadata: VersionMetadata {
+            package_type: package.package_type.as_str(),
+            tagged,
+        },
+        download_count: downloads,
+        license: version
+            .metadata
+            .get("license")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        description: package.description.clone(),
+        deleted_at: version.deleted_at.as_ref().map(iso),
+    })
+}

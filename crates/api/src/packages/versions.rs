@@ -1,0 +1,133 @@
+//! The version operations of the packages API: list, get, delete and
+//! restore a package's versions.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use entrepot_core::{Package, Scope, Version};
+use entrepot_http::{ApiError, AppState, Caller};
+use entrepot_service::ServiceError;
+
+use super::render;
+use crate::model::package::PackageVersion;
+use crate::shared::{
+    OwnerRoute, Params, id_param, live_package, not_found, package_urls, page_of, require_scope,
+    with_link,
+};
+
+pub(super) async fn list_versions(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Params,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    require_scope(&actor, Scope::ReadPackages)?;
+    let (owner, package) = live_package(&state, &actor, route, &params).await?;
+    let deleted = match query.get("state").map(String::as_str) {
+        None | Some("active") => false,
+        Some("deleted") => true,
+        Some(other) => {
+            return Err(ApiError(ServiceError::Invalid(format!(
+                "`{other}` is not a valid state: use active or deleted."
+            ))));
+        }
+    };
+    let page = page_of(&query)?;
+    let mut versions: Vec<Version> = state
+        .registry
+        .meta
+        .versions(package.id, true)
+        .await?
+        .into_iter()
+        .filter(|v| v.deleted_at.is_some() == deleted)
+        .collect();
+    // Newest first, as GitHub lists them.
+    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let downloads = render::download_totals(&state, &package).await?;
+    let mut items: Vec<PackageVersion> = Vec::with_capacity(page.per_page);
+    for v in page.slice(&versions) {
+        let count = downloads.get(&v.id).copied().unwrap_or(0);
+        items.push(render::version(&state, &owner, &package, v, count).await?);
+    }
+    let mut url = format!(
+        "{}/versions",
+        package_urls(&state.config, &owner, &package).api
+    );
+    if deleted {
+        url.push_str("?state=deleted");
+    }
+    Ok(with_link(
+        Json(items).into_response(),
+        page,
+        &url,
+        versions.len(),
+    ))
+}
+
+async fn find_version(
+    state: &AppState,
+    package: &Package,
+    params: &HashMap<String, String>,
+) -> Result<Version, ApiError> {
+    let id = id_param(params, "package_version_id")?;
+    state
+        .registry
+        .meta
+        .version_by_id(id)
+        .await?
+        .filter(|v| v.package_id == package.id)
+        .ok_or_else(not_found)
+}
+
+pub(super) async fn get_version(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Params,
+) -> Result<Json<PackageVersion>, ApiError> {
+    require_scope(&actor, Scope::ReadPackages)?;
+    let (owner, package) = live_package(&state, &actor, route, &params).await?;
+    let version = find_version(&state, &package, &params).await?;
+    let downloads = render::download_totals(&state, &package)
+        .await?
+        .get(&version.id)
+        .copied()
+        .unwrap_or(0);
+    Ok(Json(
+        render::version(&state, &owner, &package, &version, downloads).await?,
+    ))
+}
+
+pub(super) async fn delete_version(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Params,
+) -> Result<StatusCode, ApiError> {
+    let (_, package) = live_package(&state, &actor, route, &params).await?;
+    let version = find_version(&state, &package, &params).await?;
+    state
+        .registry
+        .delete_version(&actor, &package, &version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn restore_version(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Params,
+) -> Result<StatusCode, ApiError> {
+    let (_, package) = live_package(&state, &actor, route, &params).await?;
+    let version = find_version(&state, &package, &params).await?;
+    state
+        .registry
+        .restore_version(&actor, &package, &version)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
