@@ -226,83 +226,86 @@ mod tests {
     }
 
     #[test]
-    fn the_v3_resources_are_named_by_their_paths() {
-        assert_eq!(get("index.json").unwrap(), Endpoint::ServiceIndex);
-        assert_eq!(
-            get("v3/flat/Tiny.Demo/index.json").unwrap(),
-            Endpoint::Versions {
-                lid: "tiny.demo".into()
-            }
-        );
-        assert_eq!(
-            get("v3/flat/Tiny.Demo/1.0.0/tiny.demo.1.0.0.nupkg").unwrap(),
-            file("tiny.demo", "1.0.0", FileName::Nupkg)
-        );
-        assert_eq!(
-            get("v3/registration-semver2/Tiny.Demo/page/1.0.0/2.0.0.json").unwrap(),
-            registration(
-                Hive::SemVer2,
-                "tiny.demo",
-                Document::Page {
-                    lower: "1.0.0".into(),
-                    upper: "2.0.0".into()
-                }
-            )
-        );
-        assert_eq!(
-            get("v3/registration/tiny.demo/1.0.0-Beta.json").unwrap(),
-            registration(
-                Hive::Plain,
-                "tiny.demo",
-                Document::Leaf {
-                    lver: "1.0.0-beta".into()
-                }
-            )
-        );
-        assert_eq!(
-            get("v3/catalog/Tiny.Demo/1.0.0.json").unwrap(),
-            Endpoint::CatalogEntry {
-                lid: "tiny.demo".into(),
-                lver: "1.0.0".into()
-            }
-        );
-    }
-
-    #[test]
-    fn push_unlist_relist_and_the_v2_download_are_told_apart_by_method() {
-        let at = |m: Method, p: &str| Endpoint::parse(&m, p, None).unwrap();
-        assert_eq!(
-            at(Method::PUT, "api/v2/package"),
-            Endpoint::Push { symbols: false }
-        );
-        assert_eq!(
-            at(Method::PUT, "api/v2/symbolpackage/"),
-            Endpoint::Push { symbols: true }
-        );
-        assert_eq!(
-            at(Method::DELETE, "api/v2/package/Tiny.Demo/1.0"),
-            Endpoint::SetListed {
-                lid: "tiny.demo".into(),
-                lver: "1.0.0".into(),
-                listed: false
-            }
-        );
-        assert_eq!(
-            at(Method::HEAD, "api/v2/package/Tiny.Demo/1.0"),
-            file("tiny.demo", "1.0.0", FileName::Nupkg)
-        );
-        assert_eq!(
-            status(Endpoint::parse(
-                &Method::POST,
-                "api/v2/package/x/not-a-version",
-                None
-            )),
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            status(Endpoint::parse(&Method::PUT, "index.json", None)),
-            StatusCode::NOT_FOUND
-        );
+    fn each_resource_is_named_by_its_method_and_path() {
+        let page = Document::Page {
+            lower: "1.0.0".into(),
+            upper: "2.0.0".into(),
+        };
+        let leaf = Document::Leaf {
+            lver: "1.0.0-beta".into(),
+        };
+        let catalog = Endpoint::CatalogEntry {
+            lid: "tiny.demo".into(),
+            lver: "1.0.0".into(),
+        };
+        let unlist = Endpoint::SetListed {
+            lid: "tiny.demo".into(),
+            lver: "1.0.0".into(),
+            listed: false,
+        };
+        let nupkg = file("tiny.demo", "1.0.0", FileName::Nupkg);
+        for (method, path, want) in [
+            (Method::GET, "index.json", Endpoint::ServiceIndex),
+            (
+                Method::GET,
+                "v3/flat/Tiny.Demo/index.json",
+                Endpoint::Versions {
+                    lid: "tiny.demo".into(),
+                },
+            ),
+            (
+                Method::GET,
+                "v3/flat/Tiny.Demo/1.0.0/tiny.demo.1.0.0.nupkg",
+                nupkg.clone(),
+            ),
+            (
+                Method::GET,
+                "v3/flat/Tiny.Demo/1.0.0/tiny.demo.nuspec",
+                file("tiny.demo", "1.0.0", FileName::Nuspec),
+            ),
+            (
+                Method::GET,
+                "v3/readme/Tiny.Demo/1.0.0",
+                file("tiny.demo", "1.0.0", FileName::Readme),
+            ),
+            (
+                Method::GET,
+                "v3/registration-semver2/Tiny.Demo/page/1.0.0/2.0.0.json",
+                registration(Hive::SemVer2, "tiny.demo", page),
+            ),
+            (
+                Method::GET,
+                "v3/registration/tiny.demo/1.0.0-Beta.json",
+                registration(Hive::Plain, "tiny.demo", leaf),
+            ),
+            (Method::GET, "v3/catalog/Tiny.Demo/1.0.0.json", catalog),
+            (
+                Method::PUT,
+                "api/v2/package",
+                Endpoint::Push { symbols: false },
+            ),
+            (
+                Method::PUT,
+                "api/v2/symbolpackage/",
+                Endpoint::Push { symbols: true },
+            ),
+            (Method::DELETE, "api/v2/package/Tiny.Demo/1.0", unlist),
+            (Method::HEAD, "api/v2/package/Tiny.Demo/1.0", nupkg),
+        ] {
+            assert_eq!(
+                Endpoint::parse(&method, path, None).unwrap(),
+                want,
+                "{path}"
+            );
+        }
+        for (method, path) in [
+            (Method::POST, "api/v2/package/x/not-a-version"),
+            (Method::PUT, "index.json"),
+            (Method::PATCH, "api/v2/package/x/1.0"),
+        ] {
+            let refused = Endpoint::parse(&method, path, None);
+            assert_eq!(status(refused), StatusCode::NOT_FOUND, "{path}");
+        }
     }
 
     #[test]

@@ -308,6 +308,17 @@ impl Nuspec {
         })
     }
 
+    /// What a search looks in: the id, title, description and tags.
+    pub fn search_text(&self) -> String {
+        format!(
+            "{} {} {} {}",
+            self.id,
+            self.title.clone().unwrap_or_default(),
+            self.description,
+            self.tags.join(" ")
+        )
+    }
+
     pub fn parsed_version(&self) -> NuGetVersion {
         NuGetVersion::parse(&self.version).expect("checked when parsed")
     }

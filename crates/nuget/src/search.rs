@@ -57,16 +57,8 @@ fn matches_query(package: &Package, items: &[&Item], q: &str) -> bool {
     let Some(latest) = items.last() else {
         return false;
     };
-    let n = &latest.stored.nuspec;
-    let haystack = format!(
-        "{} {} {} {} {}",
-        n.id,
-        n.title.clone().unwrap_or_default(),
-        n.description,
-        n.tags.join(" "),
-        package.name
-    )
-    .to_ascii_lowercase();
+    let haystack =
+        format!("{} {}", latest.stored.nuspec.search_text(), package.name).to_ascii_lowercase();
     q.split_whitespace().all(|term| {
         let term = term.to_ascii_lowercase();
         let term = term

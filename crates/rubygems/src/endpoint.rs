@@ -152,33 +152,61 @@ mod tests {
         r.expect_err("refused").status
     }
 
+    fn name(n: &str) -> String {
+        n.to_owned()
+    }
+
     #[test]
-    fn the_indexes_are_named_by_their_paths() {
-        assert_eq!(get("").unwrap(), Endpoint::Root);
-        assert_eq!(get("versions").unwrap(), Endpoint::Versions);
-        assert_eq!(get("names").unwrap(), Endpoint::Names);
-        assert_eq!(
-            get("info/tinygem").unwrap(),
-            Endpoint::Info {
-                name: "tinygem".into()
-            }
-        );
-        assert_eq!(
-            get("latest_specs.4.8.gz").unwrap(),
-            Endpoint::Specs(Specs::Latest)
-        );
-        assert_eq!(
-            get("quick/Marshal.4.8/tinygem-1.0.0.gemspec.rz").unwrap(),
-            Endpoint::QuickSpec {
-                stem: "tinygem-1.0.0".into()
-            }
-        );
-        assert_eq!(
-            get("gems/tinygem-1.0.0-x86_64-linux.gem").unwrap(),
-            Endpoint::Gem {
-                stem: "tinygem-1.0.0-x86_64-linux".into()
-            }
-        );
+    fn the_indexes_and_the_api_are_named_by_their_paths() {
+        for (path, want) in [
+            ("", Endpoint::Root),
+            ("versions", Endpoint::Versions),
+            ("names", Endpoint::Names),
+            (
+                "info/tinygem",
+                Endpoint::Info {
+                    name: name("tinygem"),
+                },
+            ),
+            ("specs.4.8.gz", Endpoint::Specs(Specs::All)),
+            ("latest_specs.4.8.gz", Endpoint::Specs(Specs::Latest)),
+            (
+                "prerelease_specs.4.8.gz",
+                Endpoint::Specs(Specs::Prerelease),
+            ),
+            (
+                "quick/Marshal.4.8/tinygem-1.0.0.gemspec.rz",
+                Endpoint::QuickSpec {
+                    stem: name("tinygem-1.0.0"),
+                },
+            ),
+            (
+                "gems/tinygem-1.0.0-x86_64-linux.gem",
+                Endpoint::Gem {
+                    stem: name("tinygem-1.0.0-x86_64-linux"),
+                },
+            ),
+            (
+                "api/v1/gems/tinygem.json",
+                Endpoint::GemJson {
+                    name: name("tinygem"),
+                },
+            ),
+            (
+                "api/v1/versions/tinygem/latest.json",
+                Endpoint::LatestVersion {
+                    name: name("tinygem"),
+                },
+            ),
+            (
+                "api/v1/versions/tinygem.json",
+                Endpoint::VersionsJson {
+                    name: name("tinygem"),
+                },
+            ),
+        ] {
+            assert_eq!(get(path).unwrap(), want, "{path}");
+        }
         assert_eq!(
             [Specs::All, Specs::Latest, Specs::Prerelease].map(Specs::slot),
             [0, 1, 2]
@@ -186,54 +214,20 @@ mod tests {
     }
 
     #[test]
-    fn the_api_reads_its_names_and_query() {
+    fn the_dependency_api_reads_at_most_so_many_names_from_its_query() {
+        let dependencies =
+            |path: &str, query: &str| match Endpoint::parse(&Method::GET, path, Some(query)) {
+                Ok(Endpoint::Dependencies { names, json }) => (names, json),
+                other => panic!("{other:?}"),
+            };
         assert_eq!(
-            Endpoint::parse(
-                &Method::GET,
-                "api/v1/dependencies.json",
-                Some("gems=a,,b%2Cc")
-            )
-            .unwrap(),
-            Endpoint::Dependencies {
-                names: vec!["a".into(), "b".into(), "c".into()],
-                json: true
-            }
+            dependencies("api/v1/dependencies.json", "gems=a,,b%2Cc"),
+            (vec![name("a"), name("b"), name("c")], true)
         );
-        assert_eq!(
-            get("api/v1/dependencies").unwrap(),
-            Endpoint::Dependencies {
-                names: vec![],
-                json: false
-            }
-        );
+        assert_eq!(dependencies("api/v1/dependencies", ""), (vec![], false));
         let many = vec!["g"; 500].join(",");
-        let Endpoint::Dependencies { names, .. } = Endpoint::parse(
-            &Method::GET,
-            "api/v1/dependencies",
-            Some(&format!("gems={many}")),
-        )
-        .unwrap() else {
-            panic!("the dependency API")
-        };
+        let (names, _) = dependencies("api/v1/dependencies", &format!("gems={many}"));
         assert_eq!(names.len(), MAX_DEPENDENCY_NAMES);
-        assert_eq!(
-            get("api/v1/gems/tinygem.json").unwrap(),
-            Endpoint::GemJson {
-                name: "tinygem".into()
-            }
-        );
-        assert_eq!(
-            get("api/v1/versions/tinygem/latest.json").unwrap(),
-            Endpoint::LatestVersion {
-                name: "tinygem".into()
-            }
-        );
-        assert_eq!(
-            get("api/v1/versions/tinygem.json").unwrap(),
-            Endpoint::VersionsJson {
-                name: "tinygem".into()
-            }
-        );
     }
 
     #[test]
@@ -255,14 +249,17 @@ mod tests {
                 Endpoint::ApiKey
             );
         }
-        assert_eq!(
-            status(at(Method::PUT, "", None)),
-            StatusCode::METHOD_NOT_ALLOWED
-        );
-        assert_eq!(
-            status(at(Method::POST, "versions", None)),
-            StatusCode::METHOD_NOT_ALLOWED
-        );
+        for (method, path) in [
+            (Method::PUT, ""),
+            (Method::POST, "versions"),
+            (Method::DELETE, "gems/x.gem"),
+        ] {
+            assert_eq!(
+                status(at(method, path, None)),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{path}"
+            );
+        }
         assert_eq!(
             status(at(Method::GET, "api/v1/gems/yank", None)),
             StatusCode::NOT_FOUND
@@ -288,29 +285,39 @@ mod tests {
         ] {
             assert_eq!(status(get(path)), StatusCode::NOT_FOUND, "{path}");
         }
-        assert_eq!(
-            get("gems/.gem").unwrap(),
-            Endpoint::Gem {
-                stem: String::new()
-            }
-        );
-        assert_eq!(
-            get("gems/../../etc/passwd.gem").unwrap(),
-            Endpoint::Gem {
-                stem: "../../etc/passwd".into()
-            }
-        );
-        assert_eq!(
-            get("info/").unwrap(),
-            Endpoint::Info {
-                name: String::new()
-            }
-        );
-        assert_eq!(
-            get("api/v1/versions//latest.json").unwrap(),
-            Endpoint::LatestVersion {
-                name: String::new()
-            }
-        );
+        for (path, want) in [
+            (
+                "gems/.gem",
+                Endpoint::Gem {
+                    stem: String::new(),
+                },
+            ),
+            (
+                "gems/../../etc/passwd.gem",
+                Endpoint::Gem {
+                    stem: name("../../etc/passwd"),
+                },
+            ),
+            (
+                "info/",
+                Endpoint::Info {
+                    name: String::new(),
+                },
+            ),
+            (
+                "info/a/../../b",
+                Endpoint::Info {
+                    name: name("a/../../b"),
+                },
+            ),
+            (
+                "api/v1/versions//latest.json",
+                Endpoint::LatestVersion {
+                    name: String::new(),
+                },
+            ),
+        ] {
+            assert_eq!(get(path).unwrap(), want, "{path}");
+        }
     }
 }

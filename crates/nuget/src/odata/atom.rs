@@ -194,27 +194,22 @@ fn entry(out: &mut String, urls: &Urls, row: &Row, totals: &HashMap<i64, i64>) {
 
 const NAMESPACES: &str = "xmlns=\"http://www.w3.org/2005/Atom\" xmlns:d=\"http://schemas.microsoft.com/ado/2007/08/dataservices\" xmlns:m=\"http://schemas.microsoft.com/ado/2007/08/dataservices/metadata\"";
 
-fn atom(body: String) -> Response {
+/// A document of `content_type` in `OData` version `version`.
+fn document(body: String, content_type: &'static str, version: &'static str) -> Response {
     let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/atom+xml;type=feed;charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert("dataserviceversion", HeaderValue::from_static("2.0;"));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert("dataserviceversion", HeaderValue::from_static(version));
     r
+}
+
+fn atom(body: String) -> Response {
+    document(body, "application/atom+xml;type=feed;charset=utf-8", "2.0;")
 }
 
 /// An XML document of the service (`$metadata`, the service document).
 pub fn xml(body: String) -> Response {
-    let mut r = (StatusCode::OK, body).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml;charset=utf-8"),
-    );
-    r.headers_mut()
-        .insert("dataserviceversion", HeaderValue::from_static("1.0;"));
-    r
+    document(body, "application/xml;charset=utf-8", "1.0;")
 }
 
 pub fn service_document(urls: &Urls) -> String {
@@ -344,10 +339,5 @@ pub fn entry_document(urls: &Urls, row: &Row, totals: &HashMap<i64, i64>) -> Res
         &format!("<entry xml:base=\"{}/api/v2/\" {NAMESPACES}>", urls.feed),
         1,
     ));
-    let mut r = atom(out);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/atom+xml;type=entry;charset=utf-8"),
-    );
-    r
+    document(out, "application/atom+xml;type=entry;charset=utf-8", "2.0;")
 }

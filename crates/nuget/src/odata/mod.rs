@@ -69,15 +69,7 @@ pub async fn handle(view: &View<'_>, request: &V2Request) -> Result<Response> {
 /// Whether every word of `term` (lowercased) is in the version's id,
 /// title, description or tags.
 fn matches_term(item: &Item, term: &str) -> bool {
-    let n = &item.stored.nuspec;
-    let hay = format!(
-        "{} {} {} {}",
-        n.id,
-        n.title.clone().unwrap_or_default(),
-        n.description,
-        n.tags.join(" ")
-    )
-    .to_lowercase();
+    let hay = item.stored.nuspec.search_text().to_lowercase();
     term.split_whitespace().all(|t| hay.contains(t))
 }
 
