@@ -653,7 +653,7 @@ async fn owner_page(
     let account = match state.registry.account_by_login(&owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(&viewer),
-        Err(e) => return or_error(Err(e.into())),
+        Err(e) => return or_error(Err(e)),
     };
     // One read for the live packages and the recently deleted ones.
     let filter = entrepot_store::PackageFilter {
@@ -664,7 +664,7 @@ async fn owner_page(
     let (candidates, deleted): (Vec<Package>, Vec<Package>) =
         match state.registry.list_packages(filter).await {
             Ok(all) => all.into_iter().partition(|p| p.deleted_at.is_none()),
-            Err(e) => return or_error(Err(e.into())),
+            Err(e) => return or_error(Err(e)),
         };
     let deleted = match restorable(&state, &viewer.actor, &account, deleted).await {
         Ok(d) => d,
@@ -710,7 +710,7 @@ async fn repository_page(
     };
     let candidates = match state.registry.list_packages(filter).await {
         Ok(c) => c,
-        Err(e) => return or_error(Err(e.into())),
+        Err(e) => return or_error(Err(e)),
     };
     let path = format!("/{}/packages", repository.full_name());
     or_error(
@@ -738,7 +738,7 @@ async fn search(
         .await
     {
         Ok(c) => c,
-        Err(e) => return or_error(Err(e.into())),
+        Err(e) => return or_error(Err(e)),
     };
     let heading = match query.get("q").filter(|q| !q.is_empty()) {
         Some(q) => format!("Packages matching “{q}”"),

@@ -67,7 +67,7 @@ async fn administered(
     let account = match registry.account_by_login(owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return Err(not_found(viewer)),
-        Err(e) => return Err(server_error(&e.into())),
+        Err(e) => return Err(server_error(&e)),
     };
     let package = match registry
         .package_named(account.id, package_type, name, true)
@@ -75,7 +75,7 @@ async fn administered(
     {
         Ok(Some(p)) => p,
         Ok(None) => return Err(not_found(viewer)),
-        Err(e) => return Err(server_error(&e.into())),
+        Err(e) => return Err(server_error(&e)),
     };
     let action = if package.deleted_at.is_some() {
         Action::Restore
