@@ -167,7 +167,6 @@ pub async fn resolve_owner(
             };
             let account = state
                 .registry
-                .meta
                 .account_by_id(*id)
                 .await?
                 .ok_or_else(not_found)?;
@@ -181,7 +180,6 @@ pub async fn resolve_owner(
     }
     let account = state
         .registry
-        .meta
         .account_by_login(login)
         .await?
         .ok_or_else(not_found)?;

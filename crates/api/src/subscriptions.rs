@@ -41,7 +41,7 @@ fn subscriber(route: OwnerRoute, params: &HashMap<String, String>) -> Result<Sub
 
 async fn subscription(state: &AppState, s: &Stored) -> Result<Subscription> {
     let package = match s.package_id {
-        Some(id) => state.registry.meta.package_by_id(id).await?,
+        Some(id) => state.registry.package_by_id(id).await?,
         None => None,
     };
     Ok(Subscription {

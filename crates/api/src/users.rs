@@ -24,7 +24,6 @@ pub async fn authenticated_user(
     };
     let account = state
         .registry
-        .meta
         .account_by_id(id)
         .await?
         .ok_or(ServiceError::BadCredentials)?;
@@ -61,7 +60,6 @@ async fn lookup(state: &AppState, login: &str) -> Result<Account, ApiError> {
     }
     state
         .registry
-        .meta
         .account_by_login(login)
         .await?
         .ok_or_else(not_found)

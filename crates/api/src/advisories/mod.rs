@@ -72,7 +72,6 @@ pub fn package_routes() -> Router<AppState> {
 async fn package_of(state: &AppState, advisory: &Advisory) -> Result<Package> {
     state
         .registry
-        .meta
         .package_by_id(advisory.package_id)
         .await?
         .ok_or_else(|| not_found().into())

@@ -35,7 +35,6 @@ impl Context<'_> {
             Some(id) => self
                 .state
                 .registry
-                .meta
                 .account_by_id(id)
                 .await?
                 .map(|a| SimpleUser::new(&self.state.config, &a)),
@@ -46,13 +45,7 @@ impl Context<'_> {
     async fn credit_users(&self, advisory: &Advisory) -> Result<Vec<(Account, String)>> {
         let mut out = Vec::new();
         for credit in &advisory.credits {
-            if let Some(a) = self
-                .state
-                .registry
-                .meta
-                .account_by_login(&credit.login)
-                .await?
-            {
+            if let Some(a) = self.state.registry.account_by_login(&credit.login).await? {
                 out.push((a, credit.credit_type.clone()));
             }
         }
@@ -64,7 +57,6 @@ impl Context<'_> {
             Some(id) => self
                 .state
                 .registry
-                .meta
                 .repository_by_id(id)
                 .await?
                 .map(|r| r.full_name()),

@@ -147,16 +147,15 @@ async fn repository_packages(
         Actor::Anonymous => UnprocessableError(ServiceError::Unauthenticated),
         Actor::User { .. } => not_found().into(),
     };
-    let Some(account) = state.registry.meta.account_by_login(owner).await? else {
+    let Some(account) = state.registry.account_by_login(owner).await? else {
         return Err(missing());
     };
-    let Some(repository) = state.registry.meta.repository(account.id, repo).await? else {
+    let Some(repository) = state.registry.repository_of(account.id, repo).await? else {
         return Err(missing());
     };
     let mut packages = Vec::new();
     for package in state
         .registry
-        .meta
         .list_packages(entrepot_store::PackageFilter {
             repository_id: Some(repository.id),
             ..Default::default()

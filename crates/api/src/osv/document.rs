@@ -4,7 +4,6 @@
 use entrepot_core::osv;
 use entrepot_core::{Account, Advisory, Package, Version};
 use entrepot_http::AppState;
-use entrepot_service::ServiceError;
 use serde_json::Value;
 
 use super::error::{OsvError, Result};
@@ -15,16 +14,12 @@ pub(super) async fn package_facts(
     state: &AppState,
     package: &Package,
 ) -> Result<(Account, Vec<Version>)> {
-    let meta = &state.registry.meta;
-    let owner = meta
+    let registry = &state.registry;
+    let owner = registry
         .account_by_id(package.owner_id)
-        .await
-        .map_err(ServiceError::from)?
+        .await?
         .ok_or_else(OsvError::not_found)?;
-    let versions = meta
-        .versions(package.id, false)
-        .await
-        .map_err(ServiceError::from)?;
+    let versions = registry.versions(package.id, false).await?;
     Ok((owner, versions))
 }
 

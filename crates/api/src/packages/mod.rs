@@ -88,11 +88,11 @@ async fn list_packages(
         visibility,
         ..Default::default()
     };
-    let meta = &state.registry.meta;
+    let registry = &state.registry;
     let (page_items, total) = if sees_everything(&state, &actor, &owner, package_type).await? {
         // The owner (or an admin of it) may read every package: page in SQL.
-        let total = meta.count_packages(filter.clone()).await?;
-        let items = meta
+        let total = registry.count_packages(filter.clone()).await?;
+        let items = registry
             .list_packages(entrepot_store::PackageFilter {
                 offset: Some(((page.page - 1) * page.per_page) as u64),
                 limit: Some(page.per_page as u64),
@@ -102,7 +102,7 @@ async fn list_packages(
         (items, usize::try_from(total).unwrap_or(usize::MAX))
     } else {
         let mut readable = Vec::new();
-        for package in meta.list_packages(filter).await? {
+        for package in registry.list_packages(filter).await? {
             if state.registry.can_read(&actor, &package).await? {
                 readable.push(package);
             }
@@ -148,8 +148,7 @@ async fn sees_everything(
         return Ok(true);
     }
     Ok(owner.kind == AccountKind::Organization
-        && state.registry.meta.org_role(owner.id, *id).await?
-            == Some(entrepot_core::OrgRole::Owner))
+        && state.registry.org_role(owner.id, *id).await? == Some(entrepot_core::OrgRole::Owner))
 }
 
 fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {
@@ -235,7 +234,6 @@ async fn restore_package(
     };
     let deleted = state
         .registry
-        .meta
         .list_packages(filter)
         .await?
         .into_iter()

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use entrepot_core::{Account, Package, Version};
+use entrepot_http::format::FormatSpec;
 use entrepot_http::{ApiError, AppState};
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
@@ -32,14 +33,14 @@ pub async fn package(
     owner: &Account,
     package: &Package,
 ) -> Result<model::Package, ApiError> {
-    let meta = &state.registry.meta;
+    let registry = &state.registry;
     let config = &state.config;
     let urls = package_urls(config, owner, package);
-    let version_count = meta.versions(package.id, false).await?.len();
+    let version_count = registry.versions(package.id, false).await?.len();
     let downloads: i64 = download_totals(state, package).await?.values().sum();
     let repository = match package.repository_id {
-        Some(id) => match meta.repository_by_id(id).await? {
-            Some(repo) => meta
+        Some(id) => match registry.repository_by_id(id).await? {
+            Some(repo) => registry
                 .account_by_id(repo.owner_id)
                 .await?
                 .map(|repo_owner| MinimalRepository::new(config, &repo, &repo_owner)),
@@ -64,10 +65,6 @@ pub async fn package(
 }
 
 /// GitHub's `package-version` shape, plus `download_count`.
-#[allow(
-    clippy::redundant_closure_for_method_calls,
-    reason = "the method's trait path is moving between crates; the call compiles either way"
-)]
 pub async fn version(
     state: &AppState,
     owner: &Account,
@@ -79,11 +76,10 @@ pub async fn version(
     let mut tagged = BTreeMap::new();
     if let Some(key) = state
         .format(package.package_type)
-        .and_then(|f| f.rest_tags_key())
+        .and_then(FormatSpec::rest_tags_key)
     {
         let tags: Vec<String> = state
             .registry
-            .meta
             .tags(package.id)
             .await?
             .into_iter()

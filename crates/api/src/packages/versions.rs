@@ -39,7 +39,6 @@ pub(super) async fn list_versions(
     let page = page_of(&query)?;
     let mut versions: Vec<Version> = state
         .registry
-        .meta
         .versions(package.id, true)
         .await?
         .into_iter()
@@ -76,7 +75,6 @@ async fn find_version(
     let id = id_param(params, "package_version_id")?;
     state
         .registry
-        .meta
         .version_by_id(id)
         .await?
         .filter(|v| v.package_id == package.id)
