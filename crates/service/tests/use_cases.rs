@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use entrepot_store::MetadataStore;
+
 use entrepot_core::{Action, Actor, OrgRole, PackageType, Policy, Role, Scopes, Visibility};
 use entrepot_service::auth::Credential;
 use entrepot_service::packages::{Publication, StagedFile};
@@ -11,6 +13,9 @@ use entrepot_store::{Expected, FsBlobStore, PackageUpdate, SqliteStore};
 
 struct World {
     registry: Registry,
+    /// The registry's own store, for what a test checks beneath the
+    /// service (a buffered count not yet written, a blob's references).
+    store: Arc<dyn MetadataStore>,
     _dir: tempfile::TempDir,
 }
 
@@ -20,8 +25,9 @@ async fn world() -> World {
         .await
         .unwrap();
     let blobs = FsBlobStore::open(dir.path().join("blobs")).await.unwrap();
+    let store: Arc<dyn MetadataStore> = Arc::new(meta);
     let registry = Registry::new(
-        Arc::new(meta),
+        store.clone(),
         Arc::new(blobs),
         Policy::default(),
         Limits::default(),
@@ -36,6 +42,7 @@ async fn world() -> World {
         .unwrap();
     World {
         registry,
+        store,
         _dir: dir,
     }
 }
@@ -82,7 +89,7 @@ async fn first_publish_creates_a_private_package_and_republishing_a_version_conf
         .unwrap();
     assert_eq!(pkg.visibility, Visibility::Private);
     assert_eq!(pkg.readme.as_deref(), Some("# readme"));
-    assert_eq!(r.meta.tags(pkg.id).await.unwrap()[0].version_id, v.id);
+    assert_eq!(w.store.tags(pkg.id).await.unwrap()[0].version_id, v.id);
     let again = r
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await;
@@ -135,7 +142,7 @@ async fn an_org_member_creates_an_org_package_and_becomes_its_admin() {
         .await
         .unwrap();
     assert_eq!(
-        r.meta
+        w.store
             .package_role(pkg.id, r.account("bob").await.unwrap().id)
             .await
             .unwrap(),
@@ -178,7 +185,7 @@ async fn delete_and_restore_follow_githubs_rules() {
             .await,
         Err(ServiceError::Conflict(_))
     ));
-    let v2 = r.meta.version_by_id(v2.id).await.unwrap().unwrap();
+    let v2 = w.store.version_by_id(v2.id).await.unwrap().unwrap();
     r.restore_version(&alice, &pkg, &v2).await.unwrap();
 
     // Deleting the whole private package frees its name; restore is refused
@@ -189,14 +196,14 @@ async fn delete_and_restore_follow_githubs_rules() {
         .await
         .unwrap();
     assert_ne!(newer.id, pkg.id);
-    let old = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
+    let old = w.store.package_by_id(pkg.id).await.unwrap().unwrap();
     assert!(matches!(
         r.restore_package(&alice, &old).await,
         Err(ServiceError::Conflict(_))
     ));
     r.delete_package(&alice, &newer).await.unwrap();
     r.restore_package(&alice, &old).await.unwrap();
-    assert_eq!(r.meta.versions(pkg.id, false).await.unwrap().len(), 2);
+    assert_eq!(w.store.versions(pkg.id, false).await.unwrap().len(), 2);
     let _ = v1;
 }
 
@@ -209,7 +216,7 @@ async fn a_deleted_public_packages_name_is_never_reused() {
         .publish(&alice, publication(r, "alice", "pub", "1.0.0").await)
         .await
         .unwrap();
-    r.meta
+    w.store
         .update_package(
             pkg.id,
             PackageUpdate {
@@ -220,7 +227,7 @@ async fn a_deleted_public_packages_name_is_never_reused() {
         )
         .await
         .unwrap();
-    let pkg = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
+    let pkg = w.store.package_by_id(pkg.id).await.unwrap().unwrap();
     r.delete_package(&alice, &pkg).await.unwrap();
     assert!(matches!(
         r.publish(&alice, publication(r, "alice", "pub", "2.0.0").await)
@@ -241,7 +248,7 @@ async fn downloads_are_counted_per_version_and_day() {
     r.count_download(&v);
     r.count_download(&v);
     assert!(
-        r.meta.downloads(pkg.id).await.unwrap().is_empty(),
+        w.store.downloads(pkg.id).await.unwrap().is_empty(),
         "counts are buffered"
     );
     let days = r.downloads(&pkg).await.unwrap();
@@ -286,7 +293,7 @@ async fn an_expired_token_is_refused() {
     let r = &w.registry;
     let alice = r.account("alice").await.unwrap();
     let new = entrepot_core::token::generate();
-    r.meta
+    w.store
         .create_token(entrepot_store::NewTokenRecord {
             user_id: alice.id,
             hash: new.hash,
@@ -459,7 +466,8 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
         retention: chrono::TimeDelta::zero(),
         ..Limits::default()
     };
-    let r = Registry::new(Arc::new(meta), Arc::new(blobs), Policy::default(), limits);
+    let store: Arc<dyn MetadataStore> = Arc::new(meta);
+    let r = Registry::new(store.clone(), Arc::new(blobs), Policy::default(), limits);
     r.create_user("alice", None, false, None).await.unwrap();
     let alice = actor(&r, "alice", "write:packages,delete:packages").await;
     let (pkg, v1) = r
@@ -494,8 +502,8 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
     assert_eq!((report.packages, report.versions, report.blobs), (0, 0, 3));
     let left = r.blobs.list().await.unwrap();
     assert_eq!(left.len(), 1, "only 1.1.0's tarball is still referenced");
-    assert!(r.meta.blob_referenced(&left[0]).await.unwrap());
-    assert!(r.meta.package_by_id(other.id).await.unwrap().is_none());
+    assert!(store.blob_referenced(&left[0]).await.unwrap());
+    assert!(store.package_by_id(other.id).await.unwrap().is_none());
 }
 
 fn advisory_draft(name: &str) -> entrepot_service::advisories::AdvisoryChanges {
@@ -538,7 +546,7 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
     r.publish(&alice, publication(r, "alice", "lib", "1.0.1").await)
         .await
         .unwrap();
-    r.meta
+    w.store
         .update_package(
             pkg.id,
             PackageUpdate {
@@ -549,7 +557,7 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
         )
         .await
         .unwrap();
-    let pkg = r.meta.package_by_id(pkg.id).await.unwrap().unwrap();
+    let pkg = w.store.package_by_id(pkg.id).await.unwrap().unwrap();
 
     // Only the package's admins draft; a reader may not (403).
     assert!(matches!(
