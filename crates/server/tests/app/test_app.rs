@@ -1,8 +1,8 @@
 //! `TestApp`: the application the binary serves, driven in process. It
-//! opens a real registry (SQLite and blob files in a temporary folder)
-//! with the binary's own configuration, wiring and router
-//! (`Config::resolve`, `Config::open_registry`, `serve::Application`), and
-//! sends each request through the router with
+//! opens a real registry (SQLite and blob files in a temporary folder, on
+//! the RAM disk where there is one) with the binary's own configuration,
+//! wiring and router (`Config::resolve`, `Config::open_registry`,
+//! `serve::Application`), and sends each request through the router with
 //! `tower::ServiceExt::oneshot`: no socket, no process. Users,
 //! organizations, repositories and tokens are made by the same service
 //! calls `entrepot admin` makes.
@@ -79,7 +79,7 @@ impl TestApp {
     /// would be given (`--max-upload-size 1MiB`, `--require-auth-for-reads`).
     pub async fn with_args(args: &[&str]) -> TestApp {
         capture_logs();
-        let dir = tempfile::tempdir().expect("a temporary folder");
+        let dir = scratch_folder();
         let data = dir.path().join("entrepot-data");
         let data = data.to_str().expect("a UTF-8 temporary folder");
         let base: &[&str] = if args.contains(&"--base-url") {
@@ -533,6 +533,22 @@ impl TestResponse {
             )
         })
     }
+}
+
+/// A fresh folder for one application's data: on the RAM disk where there
+/// is one, since SQLite's fsyncs (`synchronous = FULL`) cost nothing there
+/// and nothing these tests check depends on the disk; else in the
+/// temporary folder.
+fn scratch_folder() -> tempfile::TempDir {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("entrepot-app-");
+    let ram = Path::new("/dev/shm");
+    if ram.is_dir()
+        && let Ok(dir) = builder.tempdir_in(ram)
+    {
+        return dir;
+    }
+    builder.tempdir().expect("a temporary folder")
 }
 
 /// An application with the users `alice` and `bob`, and alice's token
