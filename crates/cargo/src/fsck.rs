@@ -10,9 +10,11 @@ use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
 use entrepot_service::{ServiceError, ServiceResult};
 
-use crate::handlers::render;
-use crate::index::{IndexLine, Stored};
+use crate::index::IndexLine;
+use crate::metadata::VersionMetadata;
 use crate::names::canonical;
+use crate::namespace::crate_file;
+use crate::sparse::render;
 
 /// Every live version (yanked ones are live) has a readable index line
 /// (one that is not is left out of the file); the file has exactly one
@@ -26,7 +28,7 @@ pub async fn check(
 ) -> ServiceResult<Vec<String>> {
     let mut problems = Vec::new();
     for v in &live_versions {
-        if serde_json::from_value::<Stored>(v.metadata.clone()).is_err() {
+        if VersionMetadata::of(v).is_err() {
             problems.push(format!(
                 "version {} has no readable index line, so the index leaves it out",
                 v.name
@@ -64,12 +66,7 @@ pub async fn check(
             ));
             continue;
         };
-        let files = state.registry.meta.files(version.id).await?;
-        let Some(krate) = files.iter().find(|f| {
-            std::path::Path::new(&f.name)
-                .extension()
-                .is_some_and(|e| e == "crate")
-        }) else {
+        let Some(krate) = crate_file(&state, version).await? else {
             problems.push(format!("version {} has no .crate file", line.vers));
             continue;
         };

@@ -11,7 +11,7 @@ pub fn publish(data: &[u8]) {
         .expect("a runtime");
     let body = axum::body::Body::from(data.to_vec());
     runtime.block_on(async move {
-        let mut reader = crate::handlers::BodyReader::new(body);
+        let mut reader = crate::body::BodyReader::new(body);
         let Ok((krate, len)) = reader.head().await else {
             return;
         };

@@ -129,33 +129,6 @@ pub struct IndexLine {
     pub pubtime: Option<String>,
 }
 
-/// What a version's metadata holds: its index line, and the manifest's
-/// descriptive fields for the package page and the REST API (`license`
-/// is where the REST API looks for it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stored {
-    #[serde(flatten)]
-    pub line: IndexLine,
-    #[serde(default)]
-    pub authors: Vec<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub documentation: Option<String>,
-    #[serde(default)]
-    pub homepage: Option<String>,
-    #[serde(default)]
-    pub repository: Option<String>,
-    #[serde(default)]
-    pub license: Option<String>,
-    #[serde(default)]
-    pub license_file: Option<String>,
-    #[serde(default)]
-    pub keywords: Vec<String>,
-    #[serde(default)]
-    pub categories: Vec<String>,
-}
-
 /// Whether a feature uses the syntax cargo before 1.60 cannot read
 /// (`dep:` and `?/`), which belongs in `features2`.
 fn is_new_syntax(values: &[String]) -> bool {

@@ -5,12 +5,23 @@
 //! to their owner (granular permissions, as on GitHub) and connect to the
 //! repository their `repository` field names.
 
+mod body;
+mod download;
+mod endpoint;
 mod fsck;
 pub mod fuzzing;
-mod handlers;
 mod index;
+mod metadata;
 mod names;
+mod namespace;
+mod owners;
+mod publish;
+mod reply;
+mod routes;
+mod search;
+mod sparse;
 mod tarball;
+mod yank;
 
 use std::sync::Arc;
 
@@ -37,11 +48,7 @@ impl FormatSpec for CargoRegistry {
     }
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {
-        if version.metadata.get("yanked") == Some(&serde_json::Value::Bool(true)) {
-            Lifecycle::Yanked { reason: None }
-        } else {
-            Lifecycle::Available
-        }
+        metadata::VersionMetadata::lifecycle(version)
     }
 
     fn install_instructions(
@@ -89,9 +96,9 @@ impl FormatSpec for CargoRegistry {
 impl PackageFormat for CargoRegistry {
     fn router(&self) -> Router<AppState> {
         // One cache per router, which the server builds once.
-        let cache = Arc::new(handlers::IndexCache::default());
+        let cache = Arc::new(sparse::IndexCache::default());
         owner_routes("cargo", move |state, caller, request| {
-            handlers::handle(state, Arc::clone(&cache), caller, request)
+            routes::handle(state, Arc::clone(&cache), caller, request)
         })
     }
 

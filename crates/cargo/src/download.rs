@@ -1,0 +1,45 @@
+//! `GET api/v1/crates/NAME/VERSION/download`: the `.crate`, yanked or not
+//! (lockfiles keep building); each full download is counted.
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use entrepot_core::{Account, Actor};
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+
+use crate::namespace::{crate_file, live_version, no_version, readable_crate};
+use crate::reply::Result;
+
+pub async fn download(
+    state: &AppState,
+    actor: &Actor,
+    owner: &Account,
+    (name, version): (&str, &str),
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response> {
+    let package = readable_crate(state, actor, owner, name).await?;
+    let v = live_version(state, &package, version).await?;
+    let file = crate_file(state, &v)
+        .await?
+        .ok_or_else(|| no_version(&package, version))?;
+    let response = match entrepot_http::download::serve_blob(
+        state,
+        &file.sha256,
+        headers,
+        "application/gzip",
+        head,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(ServiceError::RangeNotSatisfiable { size }) => {
+            return Ok(entrepot_http::download::range_not_satisfiable(size));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if response.status() == StatusCode::OK && !head {
+        state.registry.count_download(&v);
+    }
+    Ok(response)
+}

@@ -1,0 +1,67 @@
+//! One request under `BASE/cargo/OWNER/`: read into its `Endpoint`, the
+//! owner looked up, and handed to the endpoint's handler; errors go out in
+//! cargo's JSON.
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use entrepot_core::Actor;
+use entrepot_http::owner::OwnerRequest;
+use entrepot_http::{ApiError, AppState, Caller};
+
+use crate::endpoint::Endpoint;
+use crate::namespace::owner_account;
+use crate::reply::{CargoError, Result};
+use crate::sparse::{self, IndexCache};
+use crate::{download, owners, publish, search, yank};
+
+pub async fn handle(
+    state: AppState,
+    cache: Arc<IndexCache>,
+    caller: std::result::Result<Caller, ApiError>,
+    request: OwnerRequest,
+) -> Response {
+    let result = match caller {
+        Ok(Caller(actor)) => route(&state, &cache, &actor, request).await,
+        Err(e) => Err(e.0.into()),
+    };
+    result.unwrap_or_else(|e| e.respond(&state.config))
+}
+
+async fn route(
+    state: &AppState,
+    cache: &IndexCache,
+    actor: &Actor,
+    request: OwnerRequest,
+) -> Result<Response> {
+    let endpoint = Endpoint::parse(&request.method, &request.path);
+    if endpoint == Endpoint::NotFound {
+        return Err(CargoError::not_found("Not Found"));
+    }
+    let login = request.owner.as_str();
+    let owner = &owner_account(state, actor, login).await?;
+    let headers = &request.headers;
+    match endpoint {
+        Endpoint::Config { head } => sparse::config_json(state, actor, owner, head).await,
+        Endpoint::IndexFile { name, head } => {
+            sparse::index_file(state, cache, actor, owner, &name, headers, head).await
+        }
+        Endpoint::NoIndexFile | Endpoint::NotFound => Err(CargoError::not_found("Not Found")),
+        Endpoint::Publish => publish::publish(state, actor, owner, login, request.body).await,
+        Endpoint::Search => search::search(state, actor, owner, request.query.as_deref()).await,
+        Endpoint::Download {
+            name,
+            version,
+            head,
+        } => download::download(state, actor, owner, (&name, &version), headers, head).await,
+        Endpoint::Yank {
+            name,
+            version,
+            yanked,
+        } => yank::set_yanked(state, actor, owner, (&name, &version), yanked).await,
+        Endpoint::ListOwners { name } => owners::list_owners(state, actor, owner, &name).await,
+        Endpoint::ChangeOwners { name, add } => {
+            owners::change_owners(state, actor, owner, &name, request.body, add).await
+        }
+    }
+}
