@@ -11,7 +11,9 @@ use entrepot_core::{Package, Version};
 use entrepot_http::AppState;
 use entrepot_service::ServiceResult;
 
-use crate::metadata;
+use crate::maven_metadata;
+use crate::metadata::VersionMetadata;
+use crate::stored::{file_names, in_deploy_order};
 
 /// The values of every `<tag>…</tag>` in `xml`, as a client's parser
 /// would read them (the rendering escapes nothing, so this reads it back
@@ -46,24 +48,18 @@ pub async fn check(
         );
     }
     // The order the layout lists them in.
-    live.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-    let field = |v: &Version, key: &str| {
-        v.metadata
-            .get(key)
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned)
-    };
+    in_deploy_order(&mut live);
     let Some(newest) = live.last() else {
         return Ok(problems);
     };
-    let (Some(group), Some(artifact)) = (field(newest, "group_id"), field(newest, "artifact_id"))
-    else {
+    let Some(coordinates) = VersionMetadata::of(newest) else {
         problems.push(format!(
             "version {} does not record its groupId and artifactId",
             newest.name
         ));
         return Ok(problems);
     };
+    let (group, artifact) = (&coordinates.group_id, &coordinates.artifact_id);
     if format!("{group}.{artifact}") != package.name {
         problems.push(format!(
             "version {} names {group}:{artifact}, not this package",
@@ -71,9 +67,9 @@ pub async fn check(
         ));
     }
     for v in &live {
-        if field(v, "group_id").as_deref() != Some(group.as_str())
-            || field(v, "artifact_id").as_deref() != Some(artifact.as_str())
-        {
+        let same = VersionMetadata::of(v)
+            .is_some_and(|m| m.group_id == *group && m.artifact_id == *artifact);
+        if !same {
             problems.push(format!(
                 "version {} names other coordinates than {group}:{artifact}",
                 v.name
@@ -84,7 +80,7 @@ pub async fn check(
         .iter()
         .map(|v| (v.name.clone(), v.updated_at))
         .collect();
-    let xml = metadata::artifact(&group, &artifact, &rendered);
+    let xml = maven_metadata::artifact(group, artifact, &rendered);
     let listed: BTreeSet<&str> = elements(&xml, "version").into_iter().collect();
     let wanted: BTreeSet<&str> = live.iter().map(|v| v.name.as_str()).collect();
     if listed != wanted {
@@ -93,17 +89,10 @@ pub async fn check(
         ));
     }
     for v in live.iter().filter(|v| v.name.ends_with("-SNAPSHOT")) {
-        let names: Vec<String> = state
-            .registry
-            .meta
-            .files(v.id)
-            .await?
-            .into_iter()
-            .map(|f| f.name)
-            .collect();
+        let names = file_names(&state, v).await?;
         // The document is made from these names, so when there is one it
         // names builds that are held.
-        if metadata::snapshot(&group, &artifact, &v.name, &names).is_none() {
+        if maven_metadata::snapshot(group, artifact, &v.name, &names).is_none() {
             problems.push(format!(
                 "SNAPSHOT version {} holds no timestamped build, so it has no maven-metadata.xml",
                 v.name

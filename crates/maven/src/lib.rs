@@ -4,11 +4,19 @@
 //! `maven-metadata.xml` generated from what is stored. Packages belong to
 //! the repository in the URL and take its permissions, as on GitHub.
 
+mod checksums;
+mod deploy;
+mod endpoint;
+mod error;
 mod fsck;
 pub mod fuzzing;
-mod handlers;
+mod maven_metadata;
 mod metadata;
 mod path;
+mod read;
+mod routes;
+mod stored;
+mod target;
 mod xml;
 
 use axum::Router;
@@ -20,6 +28,8 @@ use entrepot_core::{Package, PackageType, Version};
 use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
 use entrepot_service::site::Site;
+
+use crate::metadata::VersionMetadata;
 
 /// How many timestamped builds of each SNAPSHOT version are kept unless
 /// configured otherwise.
@@ -56,15 +66,9 @@ impl FormatSpec for Maven {
     }
 
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
-        let field = |k: &str| {
-            newest
-                .and_then(|v| v.metadata.get(k))
-                .and_then(|v| v.as_str())
-        };
-        match (field("group_id"), field("artifact_id")) {
-            (Some(group), Some(artifact)) => format!("{group}:{artifact}"),
-            _ => package.name.clone(),
-        }
+        newest
+            .and_then(VersionMetadata::of)
+            .map_or_else(|| package.name.clone(), |m| m.coordinates())
     }
 
     fn install_instructions(
@@ -76,16 +80,14 @@ impl FormatSpec for Maven {
         let Some(version) = version else {
             return Vec::new();
         };
-        let field = |k: &str| version.metadata.get(k).and_then(|v| v.as_str());
-        let (Some(group), Some(artifact), Some(repository)) =
-            (field("group_id"), field("artifact_id"), field("repository"))
-        else {
+        let Some(metadata) = VersionMetadata::of(version) else {
             return Vec::new();
         };
-        let url = site.url(&format!("/maven/{}", repository.to_lowercase()));
-        let packaging = match field("packaging") {
-            Some(p) if p != "jar" && p != "bundle" => format!("\n  <type>{p}</type>"),
-            _ => String::new(),
+        let (group, artifact) = (&metadata.group_id, &metadata.artifact_id);
+        let url = site.url(&format!("/maven/{}", metadata.repository.to_lowercase()));
+        let packaging = match metadata.packaging() {
+            "jar" | "bundle" => String::new(),
+            p => format!("\n  <type>{p}</type>"),
         };
         let snapshots = if version.name.ends_with("-SNAPSHOT") {
             "\n    <snapshots><enabled>true</enabled></snapshots>"
@@ -133,7 +135,7 @@ impl PackageFormat for Maven {
                       path: Path<(String, String, String)>,
                       headers: HeaderMap,
                       body: Body| {
-                    handlers::handle(keep, state, caller, method, path, headers, body)
+                    routes::handle(keep, state, caller, method, path, headers, body)
                 },
             ),
         )

@@ -82,6 +82,17 @@ pub enum MavenPath {
     },
 }
 
+impl MavenPath {
+    /// The artifact the path belongs to.
+    pub fn coordinates(&self) -> &Coordinates {
+        match self {
+            MavenPath::ArtifactMetadata { coordinates, .. }
+            | MavenPath::SnapshotMetadata { coordinates, .. }
+            | MavenPath::File { coordinates, .. } => coordinates,
+        }
+    }
+}
+
 /// Why a path is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
@@ -208,6 +219,19 @@ pub fn parse(path: &str) -> Result<MavenPath, PathError> {
         file: name.to_owned(),
         checksum,
     })
+}
+
+/// The content type a file is served and recorded with, by its extension.
+pub fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("");
+    match ext {
+        "pom" | "xml" => "application/xml",
+        "jar" | "war" | "ear" | "aar" => "application/java-archive",
+        "md5" | "sha1" | "sha256" | "sha512" => "text/plain",
+        "asc" => "application/pgp-signature",
+        "module" | "json" => "application/json",
+        _ => "application/octet-stream",
+    }
 }
 
 /// The parts of a file name after `ARTIFACT-VERSION`: classifier and

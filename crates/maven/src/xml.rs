@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
+use crate::metadata::PomFacts;
+
 /// The largest POM or metadata document accepted.
 pub const MAX_XML_BYTES: usize = 1 << 20;
 
@@ -97,18 +99,14 @@ fn all<'a>(texts: &'a [(String, String)], path: &'a str) -> impl Iterator<Item =
         .map(|(_, t)| t.as_str())
 }
 
-/// What a POM says about its project, for checks and the package page.
+/// What a POM says: its coordinates, checked against its path, and the
+/// facts about its project that the version keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pom {
     pub group: Option<String>,
     pub artifact: Option<String>,
     pub version: Option<String>,
-    pub packaging: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub url: Option<String>,
-    pub licenses: Vec<String>,
-    pub scm: Option<String>,
+    pub facts: PomFacts,
 }
 
 impl Pom {
@@ -118,44 +116,50 @@ impl Pom {
             return Err("a POM's root element is <project>".into());
         }
         let owned = |path: &str| first(&t, path).map(str::to_owned);
+        let licenses: Vec<String> = all(&t, "project/licenses/license/name")
+            .map(str::to_owned)
+            .collect();
         Ok(Pom {
             group: owned("project/groupId").or_else(|| owned("project/parent/groupId")),
             artifact: owned("project/artifactId"),
             version: owned("project/version").or_else(|| owned("project/parent/version")),
-            packaging: owned("project/packaging"),
-            name: owned("project/name"),
-            description: owned("project/description").map(|mut d| {
-                // The limit every format shares.
-                entrepot_core::limits::truncate(
-                    &mut d,
-                    entrepot_core::limits::MAX_DESCRIPTION_BYTES,
-                );
-                d
-            }),
-            url: owned("project/url"),
-            licenses: all(&t, "project/licenses/license/name")
-                .map(str::to_owned)
-                .collect(),
-            scm: owned("project/scm/url").or_else(|| {
-                owned("project/scm/connection").map(|c| c.trim_start_matches("scm:git:").to_owned())
-            }),
+            facts: PomFacts {
+                name: owned("project/name"),
+                description: owned("project/description").map(|mut d| {
+                    // The limit every format shares.
+                    entrepot_core::limits::truncate(
+                        &mut d,
+                        entrepot_core::limits::MAX_DESCRIPTION_BYTES,
+                    );
+                    d
+                }),
+                url: owned("project/url"),
+                license: (!licenses.is_empty()).then(|| licenses.join(", ")),
+                licenses,
+                scm: owned("project/scm/url").or_else(|| {
+                    owned("project/scm/connection")
+                        .map(|c| c.trim_start_matches("scm:git:").to_owned())
+                }),
+                packaging: owned("project/packaging"),
+            },
         })
     }
 
     /// The package page's README, written from the POM.
     pub fn readme(&self, fallback_name: &str) -> String {
-        let mut md = format!("# {}\n", self.name.as_deref().unwrap_or(fallback_name));
-        if let Some(d) = &self.description {
+        let f = &self.facts;
+        let mut md = format!("# {}\n", f.name.as_deref().unwrap_or(fallback_name));
+        if let Some(d) = &f.description {
             let _ = write!(md, "\n{d}\n");
         }
         let mut facts = Vec::new();
-        if let Some(u) = &self.url {
+        if let Some(u) = &f.url {
             facts.push(format!("- Project: <{u}>"));
         }
-        if !self.licenses.is_empty() {
-            facts.push(format!("- Licences: {}", self.licenses.join(", ")));
+        if !f.licenses.is_empty() {
+            facts.push(format!("- Licences: {}", f.licenses.join(", ")));
         }
-        if let Some(s) = &self.scm {
+        if let Some(s) = &f.scm {
             facts.push(format!("- Source: <{s}>"));
         }
         if !facts.is_empty() {
@@ -164,19 +168,6 @@ impl Pom {
             md.push('\n');
         }
         md
-    }
-
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": self.name,
-            "description": self.description,
-            "url": self.url,
-            "licenses": self.licenses,
-            // The REST API's `license` field.
-            "license": (!self.licenses.is_empty()).then(|| self.licenses.join(", ")),
-            "scm": self.scm,
-            "packaging": self.packaging,
-        })
     }
 }
 
@@ -224,10 +215,12 @@ mod tests {
         assert_eq!(p.group.as_deref(), Some("com.example"));
         assert_eq!(p.artifact.as_deref(), Some("tiny"));
         assert_eq!(p.version.as_deref(), Some("1.0.0"));
-        assert_eq!(p.name.as_deref(), Some("Tiny & small"));
-        assert_eq!(p.description.as_deref(), Some("A tiny library"));
-        assert_eq!(p.licenses, ["MIT", "Apache-2.0"]);
-        assert_eq!(p.scm.as_deref(), Some("https://github.com/alice/tiny.git"));
+        let f = &p.facts;
+        assert_eq!(f.name.as_deref(), Some("Tiny & small"));
+        assert_eq!(f.description.as_deref(), Some("A tiny library"));
+        assert_eq!(f.licenses, ["MIT", "Apache-2.0"]);
+        assert_eq!(f.license.as_deref(), Some("MIT, Apache-2.0"));
+        assert_eq!(f.scm.as_deref(), Some("https://github.com/alice/tiny.git"));
         assert!(p.readme("x").contains("- Licences: MIT, Apache-2.0"));
     }
 
@@ -239,7 +232,7 @@ mod tests {
             "<project><artifactId>tiny</artifactId><description>{long}</description></project>"
         );
         let p = Pom::parse(pom.as_bytes()).unwrap();
-        assert_eq!(p.description.unwrap().len(), MAX_DESCRIPTION_BYTES);
+        assert_eq!(p.facts.description.unwrap().len(), MAX_DESCRIPTION_BYTES);
     }
 
     #[test]
