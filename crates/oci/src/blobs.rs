@@ -4,9 +4,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use entrepot_core::PackageType;
+use entrepot_core::{Id, PackageType};
 use entrepot_service::ServiceError;
-use entrepot_service::links::Holder;
 
 use crate::ctx::{Act, Ctx};
 use crate::error::{Code, OciError, OciResult};
@@ -20,29 +19,19 @@ pub fn digest_of(text: &str) -> OciResult<Digest> {
         .ok_or_else(|| OciError::digest_invalid(format!("invalid or unsupported digest: {text}")))
 }
 
-/// The caller's access to `repo` for `act`, then the digest.
-async fn checked(
-    ctx: &Ctx,
-    repo: &RepoName,
-    digest: &str,
-    act: Act,
-) -> OciResult<(Holder, Digest)> {
+/// The caller's access to `repo` for `act`, then the digest: the
+/// repository's owner and the digest as the repository's links name it.
+async fn checked(ctx: &Ctx, repo: &RepoName, digest: &str, act: Act) -> OciResult<(Id, String)> {
     let holder = ctx.check(repo, act, Code::BlobUnknown).await?;
-    Ok((holder, digest_of(digest)?))
+    Ok((holder.owner.id, digest_of(digest)?.to_text()))
 }
 
 /// `GET`/`HEAD /v2/<name>/blobs/<digest>`.
 pub async fn get(ctx: &Ctx, repo: &RepoName, digest: &str, head: bool) -> OciResult<Response> {
-    let (holder, digest) = checked(ctx, repo, digest, Act::Pull).await?;
-    let link = ctx
-        .state
-        .registry
-        .blob_link(
-            holder.owner.id,
-            PackageType::Container,
-            &repo.image,
-            &digest.to_text(),
-        )
+    let (owner, digest) = checked(ctx, repo, digest, Act::Pull).await?;
+    let registry = &ctx.state.registry;
+    let link = registry
+        .blob_link(owner, PackageType::Container, &repo.image, &digest)
         .await?
         .ok_or_else(OciError::blob_unknown)?;
     let mut response = entrepot_http::download::serve_blob(
@@ -61,24 +50,18 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, digest: &str, head: bool) -> OciRes
         ),
         other => OciError::from_service(&other, Code::BlobUnknown),
     })?;
-    set(&mut response, "docker-content-digest", &digest.to_text());
+    set(&mut response, "docker-content-digest", &digest);
     Ok(response)
 }
 
 /// `DELETE /v2/<name>/blobs/<digest>`.
 pub async fn delete(ctx: &Ctx, repo: &RepoName, digest: &str) -> OciResult<Response> {
-    let (holder, digest) = checked(ctx, repo, digest, Act::Delete).await?;
-    let unlinked = ctx
-        .state
-        .registry
-        .unlink_blob(
-            holder.owner.id,
-            PackageType::Container,
-            &repo.image,
-            &digest.to_text(),
-        )
-        .await?;
-    if unlinked {
+    let (owner, digest) = checked(ctx, repo, digest, Act::Delete).await?;
+    let registry = &ctx.state.registry;
+    if registry
+        .unlink_blob(owner, PackageType::Container, &repo.image, &digest)
+        .await?
+    {
         Ok(StatusCode::ACCEPTED.into_response())
     } else {
         Err(OciError::blob_unknown())

@@ -114,48 +114,38 @@ impl<'a> Resource<'a> {
     /// The endpoint, for a method the resource allows.
     fn endpoint(self, method: &Method, repo: RepoName) -> Endpoint {
         let head = *method == Method::HEAD;
-        match (self, method) {
-            (Resource::Uploads, _) => Endpoint::StartUpload { repo },
-            (Resource::Upload(id), &Method::PATCH) => Endpoint::AppendUpload {
-                repo,
-                id: id.to_owned(),
-            },
-            (Resource::Upload(id), &Method::PUT) => Endpoint::FinishUpload {
-                repo,
-                id: id.to_owned(),
-            },
-            (Resource::Upload(id), &Method::DELETE) => Endpoint::CancelUpload {
-                repo,
-                id: id.to_owned(),
-            },
-            (Resource::Upload(id), _) => Endpoint::UploadStatus {
-                repo,
-                id: id.to_owned(),
-            },
-            (Resource::Tags, _) => Endpoint::Tags { repo },
-            (Resource::Blob(digest), &Method::DELETE) => Endpoint::DeleteBlob {
-                repo,
-                digest: digest.to_owned(),
-            },
-            (Resource::Blob(digest), _) => Endpoint::GetBlob {
-                repo,
-                digest: digest.to_owned(),
-                head,
-            },
-            (Resource::Manifest(reference), &Method::PUT) => Endpoint::PutManifest {
-                repo,
-                reference: reference.to_owned(),
-            },
-            (Resource::Manifest(reference), &Method::DELETE) => Endpoint::DeleteManifest {
-                repo,
-                reference: reference.to_owned(),
-            },
-            (Resource::Manifest(reference), _) => Endpoint::GetManifest {
-                repo,
-                reference: reference.to_owned(),
-                head,
-            },
-            (Resource::Referrers(digest), _) => Endpoint::Referrers {
+        match self {
+            Resource::Uploads => Endpoint::StartUpload { repo },
+            Resource::Tags => Endpoint::Tags { repo },
+            Resource::Upload(id) => {
+                let id = id.to_owned();
+                match *method {
+                    Method::PATCH => Endpoint::AppendUpload { repo, id },
+                    Method::PUT => Endpoint::FinishUpload { repo, id },
+                    Method::DELETE => Endpoint::CancelUpload { repo, id },
+                    _ => Endpoint::UploadStatus { repo, id },
+                }
+            }
+            Resource::Blob(digest) => {
+                let digest = digest.to_owned();
+                match *method {
+                    Method::DELETE => Endpoint::DeleteBlob { repo, digest },
+                    _ => Endpoint::GetBlob { repo, digest, head },
+                }
+            }
+            Resource::Manifest(reference) => {
+                let reference = reference.to_owned();
+                match *method {
+                    Method::PUT => Endpoint::PutManifest { repo, reference },
+                    Method::DELETE => Endpoint::DeleteManifest { repo, reference },
+                    _ => Endpoint::GetManifest {
+                        repo,
+                        reference,
+                        head,
+                    },
+                }
+            }
+            Resource::Referrers(digest) => Endpoint::Referrers {
                 repo,
                 digest: digest.to_owned(),
             },

@@ -57,7 +57,7 @@ fn upload_state(status: StatusCode, repo: &RepoName, id: &str, size: u64) -> Res
 pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response> {
     let owner = ctx.check(repo, Act::Push, Code::NameUnknown).await?.owner;
     let registry = &ctx.state.registry;
-    if let Some(mount) = ctx.query("mount")
+    let pushed = if let Some(mount) = ctx.query("mount")
         && let Some(digest) = Digest::parse(mount)
         && let Some(source) = mountable(ctx, &digest, ctx.query("from")).await?
     {
@@ -68,37 +68,32 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
             sha1: None,
             md5: None,
         };
-        registry
-            .link_blob(
-                owner.id,
-                PackageType::Container,
-                &repo.image,
-                &digest.to_text(),
-                &blob,
-            )
-            .await?;
-        return Ok(blob_created(repo, &digest));
-    }
-    if let Some(digest) = ctx.query("digest") {
+        Some((digest, blob))
+    } else if let Some(digest) = ctx.query("digest") {
         let digest = digest_of(digest)?;
         let limit = registry.limits.max_layer_bytes;
         let blob = registry
             .store_blob_limited(body_stream(body), digest.expected(), limit)
             .await
             .map_err(store_error)?;
-        registry
-            .link_blob(
-                owner.id,
-                PackageType::Container,
-                &repo.image,
-                &digest.to_text(),
-                &blob,
-            )
-            .await?;
-        return Ok(blob_created(repo, &digest));
-    }
-    let id = registry.create_upload(owner.id, &repo.image).await?;
-    Ok(upload_state(StatusCode::ACCEPTED, repo, &id, 0))
+        Some((digest, blob))
+    } else {
+        None
+    };
+    let Some((digest, blob)) = pushed else {
+        let id = registry.create_upload(owner.id, &repo.image).await?;
+        return Ok(upload_state(StatusCode::ACCEPTED, repo, &id, 0));
+    };
+    registry
+        .link_blob(
+            owner.id,
+            PackageType::Container,
+            &repo.image,
+            &digest.to_text(),
+            &blob,
+        )
+        .await?;
+    Ok(blob_created(repo, &digest))
 }
 
 /// The blob a mount may take: from the named repository if the caller may
