@@ -76,9 +76,10 @@ pub struct Stats {
 /// The registry's use cases over one metadata store and one blob store.
 #[derive(Clone)]
 pub struct Registry {
-    pub meta: Arc<dyn MetadataStore>,
-    pub blobs: Arc<dyn BlobStore>,
-    pub policy: Policy,
+    /// The stores, private: the service is the only door to them.
+    pub(crate) meta: Arc<dyn MetadataStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) policy: Policy,
     pub limits: Limits,
     pub stats: Arc<Stats>,
     /// Download counts not yet written, by (version, day).

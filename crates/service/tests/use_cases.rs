@@ -467,7 +467,8 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
         ..Limits::default()
     };
     let store: Arc<dyn MetadataStore> = Arc::new(meta);
-    let r = Registry::new(store.clone(), Arc::new(blobs), Policy::default(), limits);
+    let blobs: Arc<dyn entrepot_store::BlobStore> = Arc::new(blobs);
+    let r = Registry::new(store.clone(), blobs.clone(), Policy::default(), limits);
     r.create_user("alice", None, false, None).await.unwrap();
     let alice = actor(&r, "alice", "write:packages,delete:packages").await;
     let (pkg, v1) = r
@@ -485,7 +486,7 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
     r.store_blob(stream_of("orphan"), Expected::default())
         .await
         .unwrap();
-    assert_eq!(r.blobs.list().await.unwrap().len(), 4);
+    assert_eq!(blobs.list().await.unwrap().len(), 4);
 
     r.delete_version(&alice, &pkg, &v1).await.unwrap();
     r.delete_package(&alice, &other).await.unwrap();
@@ -500,7 +501,7 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
     );
     let report = r.purge_expired(std::time::Duration::ZERO).await.unwrap();
     assert_eq!((report.packages, report.versions, report.blobs), (0, 0, 3));
-    let left = r.blobs.list().await.unwrap();
+    let left = blobs.list().await.unwrap();
     assert_eq!(left.len(), 1, "only 1.1.0's tarball is still referenced");
     assert!(store.blob_referenced(&left[0]).await.unwrap());
     assert!(store.package_by_id(other.id).await.unwrap().is_none());

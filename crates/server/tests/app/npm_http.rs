@@ -101,7 +101,7 @@ async fn a_repository_field_naming_the_owners_repository_connects_the_package() 
     );
     assert_eq!(put(&app, &t, "@alice/unlinked", &doc).await.status(), 201);
 
-    let store = &app.registry.meta;
+    let store = app.store().await;
     let alice = store.account_by_login("alice").await.unwrap().unwrap();
     let repo = store.repository(alice.id, "hello").await.unwrap().unwrap();
     let linked = store

@@ -215,7 +215,7 @@ const LAYER: &[u8] = b"a layer";
 /// directly, since `--expires-in` is at least a minute.
 async fn expired_token(app: &TestApp) -> String {
     use entrepot_store::NewTokenRecord;
-    let store = &app.registry.meta;
+    let store = app.store().await;
     let alice = store.account_by_login("alice").await.unwrap().unwrap();
     let new = entrepot_core::token::generate();
     store

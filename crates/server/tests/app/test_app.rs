@@ -70,6 +70,17 @@ pub struct AppClient {
 }
 
 impl TestApp {
+    /// A handle on the registry's own database, beneath the service, for
+    /// the few tests that write what no client can (an expired token) or
+    /// read a row as it is stored.
+    pub async fn store(&self) -> std::sync::Arc<dyn entrepot_store::MetadataStore> {
+        std::sync::Arc::new(
+            Config::open_metadata(&self.config.database, false)
+                .await
+                .expect("the database opens"),
+        )
+    }
+
     /// An application with the binary's defaults.
     pub async fn new() -> TestApp {
         TestApp::with_args(&[]).await
