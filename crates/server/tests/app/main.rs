@@ -7,13 +7,16 @@
 mod common;
 mod test_app;
 
+mod advisories;
 mod cargo_http;
 mod limits;
 mod npm_http;
 mod nuget_http;
 mod oci_http;
+mod osv;
 mod permissions;
 mod pypi_http;
 mod readmes;
+mod rest_api;
 mod rubygems_http;
 mod web;

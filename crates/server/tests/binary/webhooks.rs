@@ -4,15 +4,13 @@
 //! the log, and who may see which hooks.
 #![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
-mod common;
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, make_public, publish_doc, token};
+use crate::common::{Server, make_public, publish_doc, token};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
 use reqwest::blocking::Client;
@@ -185,7 +183,7 @@ fn publish(server: &Server, t: &str, name: &str, version: &str) {
 
 fn setup() -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
-    let listen = format!("127.0.0.1:{}", common::free_port());
+    let listen = format!("127.0.0.1:{}", crate::common::free_port());
     let server = Server::start_in(
         dir.path(),
         &[
@@ -924,7 +922,7 @@ fn failures_to_connect_read_alike_whatever_the_port() {
     let (_dir, server) = setup();
     let alice = token(&server, "alice", SCOPES);
     // A closed port, and an open one that hangs up without answering.
-    let closed = common::free_port();
+    let closed = crate::common::free_port();
     let open = TcpListener::bind("127.0.0.1:0").unwrap();
     let open_port = open.local_addr().unwrap().port();
     std::thread::spawn(move || {

@@ -2,13 +2,11 @@
 //! (gzip bodies, drafts and withdrawn advisories unreported, unreadable
 //! packages absent), then the real npm CLI.
 
-mod common;
-
 use std::io::Write as _;
 
-use common::npm::{NpmUser, package, project};
-use common::process::text;
-use common::{Server, publish_doc, token};
+use crate::common::npm::{NpmUser, package, project};
+use crate::common::process::text;
+use crate::common::{Server, publish_doc, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 

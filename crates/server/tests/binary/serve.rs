@@ -1,11 +1,9 @@
 //! `entrepot serve` and the admin commands, end to end, as a new user meets them.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{Server, admin_in, token};
 use base64::Engine;
-use common::{Server, admin_in, token};
 use reqwest::blocking::Client;
 use serde_json::Value;
 
@@ -100,8 +98,10 @@ fn users_and_organizations_are_served_in_githubs_shapes() {
     let server = Server::start(dir.path());
     server.admin(&["user", "create", "alice"]);
     server.admin(&["org", "create", "acme", "--owner", "alice"]);
-    let spec: Value =
-        serde_json::from_str(include_str!("../../../spec/github-packages-openapi.json")).unwrap();
+    let spec: Value = serde_json::from_str(include_str!(
+        "../../../../spec/github-packages-openapi.json"
+    ))
+    .unwrap();
     let required = spec["components"]["schemas"]["simple-user"]["required"]
         .as_array()
         .unwrap()
@@ -247,14 +247,14 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
     assert!(stdout.starts_with("entp_"));
 
     // Mistakes are refused with a message and a failing exit code.
-    let dup = std::process::Command::new(&*common::BIN)
+    let dup = std::process::Command::new(&*crate::common::BIN)
         .args(["admin", "user", "create", "ALICE"])
         .current_dir(d)
         .output()
         .unwrap();
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("taken"));
-    let bad_scope = std::process::Command::new(&*common::BIN)
+    let bad_scope = std::process::Command::new(&*crate::common::BIN)
         .args(["admin", "token", "create", "bob", "--scopes", "admin:org"])
         .current_dir(d)
         .output()
@@ -265,12 +265,12 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
 
 #[test]
 fn version_and_help_work() {
-    let out = std::process::Command::new(&*common::BIN)
+    let out = std::process::Command::new(&*crate::common::BIN)
         .arg("--version")
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("entrepot "));
-    let out = std::process::Command::new(&*common::BIN)
+    let out = std::process::Command::new(&*crate::common::BIN)
         .arg("help")
         .output()
         .unwrap();

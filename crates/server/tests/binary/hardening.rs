@@ -3,14 +3,12 @@
 //! built from a client's bytes, made-up methods growing `/metrics`, and a
 //! full disk answered with a bare 500.
 
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::formats::{self, ALL, Answer, Format};
-use common::{Server, token};
+use crate::common::formats::{self, ALL, Answer, Format};
+use crate::common::{Server, token};
 use reqwest::blocking::Client;
 
 #[test]
@@ -19,9 +17,9 @@ fn a_pypi_form_field_is_refused_at_its_limit_not_read_whole() {
     let server = Server::start(dir.path());
     server.admin(&["user", "create", "alice"]);
     let t = token(&server, "alice", "read:packages,write:packages");
-    let file = common::artifacts::wheel_of("tiny-lib", "1.0.0");
+    let file = crate::common::artifacts::wheel_of("tiny-lib", "1.0.0");
     let summary = "x".repeat(2 << 20);
-    let (content_type, body) = common::artifacts::twine_form(
+    let (content_type, body) = crate::common::artifacts::twine_form(
         &[
             (":action", "file_upload"),
             ("protocol_version", "1"),
@@ -139,7 +137,7 @@ fn a_full_disk_is_a_507_in_every_format_and_nothing_half_written() {
     let data = dir.path().join("data");
     // Declared before the server, so that it is unmounted after it stops.
     let disk = SmallDisk::mount(&data, "16m");
-    let listen = format!("127.0.0.1:{}", common::free_port());
+    let listen = format!("127.0.0.1:{}", crate::common::free_port());
     let server = Server::start_in(
         dir.path(),
         &["--listen", &listen, "--data-dir", data.to_str().unwrap()],
