@@ -38,6 +38,7 @@ async fn notifications(
         .unwrap_or(50);
     let list = state
         .registry
+        .advisories()
         .notifications(
             &actor,
             NotificationQuery {
@@ -56,6 +57,7 @@ async fn mark_notification_read(
 ) -> Result<StatusCode> {
     state
         .registry
+        .advisories()
         .mark_notification_read(&actor, id_param(&params, "thread_id")?)
         .await?;
     Ok(StatusCode::RESET_CONTENT)
@@ -65,6 +67,10 @@ async fn mark_all_notifications_read(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<StatusCode> {
-    state.registry.mark_all_notifications_read(&actor).await?;
+    state
+        .registry
+        .advisories()
+        .mark_all_notifications_read(&actor)
+        .await?;
     Ok(StatusCode::RESET_CONTENT)
 }

@@ -167,6 +167,7 @@ pub async fn resolve_owner(
             };
             let account = state
                 .registry
+                .accounts()
                 .account_by_id(*id)
                 .await?
                 .ok_or_else(not_found)?;
@@ -180,6 +181,7 @@ pub async fn resolve_owner(
     }
     let account = state
         .registry
+        .accounts()
         .account_by_login(login)
         .await?
         .ok_or_else(not_found)?;
@@ -202,6 +204,7 @@ pub async fn live_package(
     let name = param(params, "package_name")?;
     let package = state
         .registry
+        .packages()
         .readable_package(actor, &owner.login, package_type, name)
         .await?;
     Ok((owner, package))

@@ -41,7 +41,7 @@ fn subscriber(route: OwnerRoute, params: &HashMap<String, String>) -> Result<Sub
 
 async fn subscription(state: &AppState, s: &Stored) -> Result<Subscription> {
     let package = match s.package_id {
-        Some(id) => state.registry.package_by_id(id).await?,
+        Some(id) => state.registry.packages().package_by_id(id).await?,
         None => None,
     };
     Ok(Subscription {
@@ -75,7 +75,12 @@ async fn subscriptions(
 ) -> Result<Json<Vec<Subscription>>> {
     let who = subscriber(route, &params)?;
     let mut out = Vec::new();
-    for s in state.registry.subscriptions(&actor, who).await? {
+    for s in state
+        .registry
+        .advisories()
+        .subscriptions(&actor, who)
+        .await?
+    {
         out.push(subscription(&state, &s).await?);
     }
     Ok(Json(out))
@@ -110,12 +115,14 @@ async fn subscribe(
         Some(
             state
                 .registry
+                .packages()
                 .readable_package(&actor, &owner, package_type, &name)
                 .await?,
         )
     };
     let created = state
         .registry
+        .advisories()
         .subscribe(&actor, who, package.as_ref())
         .await?;
     Ok((
@@ -133,6 +140,7 @@ async fn unsubscribe(
     let who = subscriber(route, &params)?;
     state
         .registry
+        .advisories()
         .unsubscribe(&actor, who, id_param(&params, "subscription_id")?)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -24,6 +24,7 @@ pub async fn authenticated_user(
     };
     let account = state
         .registry
+        .accounts()
         .account_by_id(id)
         .await?
         .ok_or(ServiceError::BadCredentials)?;
@@ -60,6 +61,7 @@ async fn lookup(state: &AppState, login: &str) -> Result<Account, ApiError> {
     }
     state
         .registry
+        .accounts()
         .account_by_login(login)
         .await?
         .ok_or_else(not_found)

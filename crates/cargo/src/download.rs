@@ -39,7 +39,7 @@ pub async fn download(
         Err(e) => return Err(e.into()),
     };
     if response.status() == StatusCode::OK && !head {
-        state.registry.count_download(&v);
+        state.registry.packages().count_download(&v);
     }
     Ok(response)
 }

@@ -13,6 +13,7 @@ use crate::reply::{CargoError, Result};
 pub async fn owner_account(state: &AppState, actor: &Actor, login: &str) -> Result<Account> {
     state
         .registry
+        .accounts()
         .account_by_login(login)
         .await?
         .ok_or_else(|| {
@@ -24,6 +25,7 @@ pub async fn owner_account(state: &AppState, actor: &Actor, login: &str) -> Resu
 pub async fn crates_of(state: &AppState, owner: &Account) -> Result<Vec<Package>> {
     Ok(state
         .registry
+        .packages()
         .namespace_packages(owner, PackageType::Cargo)
         .await?)
 }
@@ -34,6 +36,7 @@ pub async fn crates_of(state: &AppState, owner: &Account) -> Result<Vec<Package>
 async fn find_crate(state: &AppState, owner: &Account, name: &str) -> Result<Option<Package>> {
     if let Some(package) = state
         .registry
+        .packages()
         .package_named(owner.id, PackageType::Cargo, name, false)
         .await?
     {
@@ -59,6 +62,7 @@ pub async fn readable_crate(
     let candidate = find_crate(state, owner, name).await?;
     Ok(state
         .registry
+        .packages()
         .readable_in_namespace(
             actor,
             owner,
@@ -76,6 +80,7 @@ pub async fn readable_crate(
 pub async fn live_version(state: &AppState, package: &Package, version: &str) -> Result<Version> {
     state
         .registry
+        .packages()
         .version(package.id, version)
         .await?
         .filter(|v| v.deleted_at.is_none())
@@ -93,6 +98,7 @@ pub fn no_version(package: &Package, version: &str) -> CargoError {
 pub async fn crate_file(state: &AppState, version: &Version) -> ServiceResult<Option<PackageFile>> {
     Ok(state
         .registry
+        .packages()
         .files(version.id)
         .await?
         .into_iter()

@@ -27,10 +27,10 @@ pub async fn list_owners(
 ) -> Result<Response> {
     let package = readable_crate(state, actor, owner, name).await?;
     let mut users = vec![user_json(owner)];
-    for (user_id, role) in state.registry.package_roles(package.id).await? {
+    for (user_id, role) in state.registry.packages().package_roles(package.id).await? {
         if role == Role::Admin
             && user_id != owner.id
-            && let Some(account) = state.registry.account_by_id(user_id).await?
+            && let Some(account) = state.registry.accounts().account_by_id(user_id).await?
         {
             users.push(user_json(&account));
         }
@@ -76,6 +76,7 @@ pub async fn change_owners(
         }
         state
             .registry
+            .packages()
             .set_package_access(actor, &package, user, add.then_some(Role::Admin))
             .await?;
     }

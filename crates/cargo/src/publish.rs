@@ -45,6 +45,7 @@ pub async fn publish(
     let plan = prepare(state, actor, owner, login, &krate).await?;
     let blob = state
         .registry
+        .blobs()
         .store_blob(
             reader.into_stream(),
             Expected {
@@ -61,7 +62,7 @@ pub async fn publish(
         })?;
     let result = publish_crate(state, actor, owner, krate, plan, &blob).await;
     if result.is_err() {
-        let _ = state.registry.discard_upload(&blob.sha256).await;
+        let _ = state.registry.blobs().discard_upload(&blob.sha256).await;
     }
     result
 }
@@ -136,7 +137,12 @@ async fn prepare(
     match target {
         PublishTarget::Existing(existing) => {
             // Deleted versions count: a version is never reused.
-            for v in state.registry.versions(existing.id, true).await? {
+            for v in state
+                .registry
+                .packages()
+                .versions(existing.id, true)
+                .await?
+            {
                 if semver::Version::parse(&v.name).is_ok_and(|v| same_release(&v, &version)) {
                     return Err(already_uploaded(&krate.vers));
                 }
@@ -218,7 +224,11 @@ async fn declared_repository(
         }
         // GitHub's default: the owner's repository named like the crate.
         None => (
-            state.registry.repository_of(owner.id, &krate.name).await?,
+            state
+                .registry
+                .accounts()
+                .repository_of(owner.id, &krate.name)
+                .await?,
             None,
         ),
     })
@@ -234,7 +244,7 @@ async fn publish_crate(
     plan: Plan,
     blob: &BlobInfo,
 ) -> Result<Response> {
-    let read = state.registry.read_blob(&blob.sha256, None).await?;
+    let read = state.registry.blobs().read_blob(&blob.sha256, None).await?;
     let reader = tokio_util::io::SyncIoBridge::new_with_handle(
         tokio_util::io::StreamReader::new(read.stream),
         tokio::runtime::Handle::current(),
@@ -271,6 +281,7 @@ async fn publish_crate(
     let metadata = VersionMetadata::new(krate, line, description.clone());
     let published = state
         .registry
+        .packages()
         .publish(
             actor,
             Publication {
@@ -299,7 +310,11 @@ async fn publish_crate(
     let mut other = Vec::new();
     match plan.repository {
         Some(repo) => {
-            state.registry.connect_repository(&package, &repo).await?;
+            state
+                .registry
+                .packages()
+                .connect_repository(&package, &repo)
+                .await?;
         }
         None if package.repository_id.is_none() => other.extend(plan.unconnected),
         None => {}

@@ -69,7 +69,11 @@ pub async fn search(
         if !matches || !state.registry.can_read(actor, &package).await? {
             continue;
         }
-        let versions = state.registry.versions(package.id, false).await?;
+        let versions = state
+            .registry
+            .packages()
+            .versions(package.id, false)
+            .await?;
         if let Some(max) = max_version(&versions) {
             let exact = names::canonical(&package.name) == canonical_q;
             hits.push((!exact, package.name, max, package.description));

@@ -51,6 +51,7 @@ pub async fn config_json(
 ) -> Result<Response> {
     let auth_required = state
         .registry
+        .packages()
         .namespace_requires_auth(owner, PackageType::Cargo)
         .await?;
     if auth_required && matches!(actor, Actor::Anonymous) {
@@ -149,7 +150,11 @@ pub async fn index_file(
 /// The crate's index file, in publish order, each line with its publish
 /// time; a version without a readable line is left out (and logged).
 pub async fn render(state: &AppState, package: &Package) -> Result<IndexFile> {
-    let mut versions = state.registry.versions(package.id, false).await?;
+    let mut versions = state
+        .registry
+        .packages()
+        .versions(package.id, false)
+        .await?;
     versions.sort_by_key(|v| (v.created_at, v.id));
     let mut body = String::new();
     for v in versions {

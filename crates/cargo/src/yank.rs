@@ -36,6 +36,7 @@ pub async fn set_yanked(
         };
         state
             .registry
+            .packages()
             .update_version_metadata(
                 actor,
                 &package,

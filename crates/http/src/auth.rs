@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for Caller {
         }
         let actor = match credential_of(parts)? {
             None => Actor::Anonymous,
-            Some(credential) => state.registry.authenticate(&credential).await?,
+            Some(credential) => state.registry.sessions().authenticate(&credential).await?,
         };
         let caller = Caller(actor);
         parts.extensions.insert(caller.clone());

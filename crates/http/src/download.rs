@@ -92,7 +92,7 @@ pub async fn serve_blob(
             })
         }
         Some(RangeRequest::Unsatisfiable) => {
-            let size = state.registry.blob_size(sha256).await?.unwrap_or(0);
+            let size = state.registry.blobs().blob_size(sha256).await?.unwrap_or(0);
             return Err(ServiceError::RangeNotSatisfiable { size });
         }
     };
@@ -110,7 +110,7 @@ pub async fn serve_blob(
             .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
         return Ok(response);
     }
-    let read = state.registry.read_blob(sha256, range).await?;
+    let read = state.registry.blobs().read_blob(sha256, range).await?;
     let mut builder = Response::builder()
         .header(header::CONTENT_TYPE, content_type)
         .header(header::ETAG, &etag)
@@ -139,6 +139,7 @@ pub async fn serve_blob(
 async fn blob_size(state: &AppState, sha256: &str) -> Result<u64, ServiceError> {
     state
         .registry
+        .blobs()
         .blob_size(sha256)
         .await?
         .ok_or_else(|| ServiceError::not_found("blob not found"))

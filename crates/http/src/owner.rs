@@ -99,6 +99,7 @@ pub async fn visible_packages(
 ) -> ServiceResult<Vec<Package>> {
     state
         .registry
+        .packages()
         .visible_packages(actor, owner, package_type)
         .await
 }

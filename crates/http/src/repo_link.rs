@@ -47,10 +47,14 @@ pub async fn resolve(
     if !owner.eq_ignore_ascii_case(owner_login) {
         return Ok(None);
     }
-    let Some(account) = state.registry.account_by_login(&owner).await? else {
+    let Some(account) = state.registry.accounts().account_by_login(&owner).await? else {
         return Ok(None);
     };
-    state.registry.repository_of(account.id, &name).await
+    state
+        .registry
+        .accounts()
+        .repository_of(account.id, &name)
+        .await
 }
 
 #[cfg(test)]

@@ -31,5 +31,8 @@ pub async fn store_spooled(
     file.seek(SeekFrom::Start(0))?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 * 1024);
-    registry.store_blob(Box::pin(stream), expected).await
+    registry
+        .blobs()
+        .store_blob(Box::pin(stream), expected)
+        .await
 }

@@ -39,7 +39,7 @@ pub async fn file_digest(state: &AppState, file: &PackageFile, c: Checksum) -> R
 }
 
 async fn digest_of_blob(state: &AppState, sha256: &str, c: Checksum) -> Result<String> {
-    let read = state.registry.read_blob(sha256, None).await?;
+    let read = state.registry.blobs().read_blob(sha256, None).await?;
     let mut md5 = Md5::new();
     let mut sha1 = Sha1::new();
     let mut sha512 = Sha512::new();

@@ -139,6 +139,7 @@ async fn store_file(
         Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let blob = state
         .registry
+        .blobs()
         .store_blob(
             stream,
             Expected {
@@ -152,7 +153,7 @@ async fn store_file(
     match publish(state, t, (version, file), &blob, snapshot_builds).await {
         Ok(()) => Ok(StatusCode::CREATED.into_response()),
         Err(e) => {
-            let _ = state.registry.discard_upload(&blob.sha256).await;
+            let _ = state.registry.blobs().discard_upload(&blob.sha256).await;
             Err(e)
         }
     }
@@ -201,12 +202,17 @@ async fn publish(
             .and_then(|p| p.facts.description.clone().or_else(|| p.facts.name.clone())),
         readme: pom.as_ref().map(|p| p.readme(&t.package_name())),
     };
-    let added = state.registry.publish_file(&t.actor, publication).await?;
+    let added = state
+        .registry
+        .packages()
+        .publish_file(&t.actor, publication)
+        .await?;
     // The version took the metadata of its first file; the POM's facts
     // join it when the POM comes later.
     if pom.is_some() && added.version.metadata != metadata {
         state
             .registry
+            .packages()
             .set_version_metadata(&t.actor, &added.package, &added.version, metadata)
             .await?;
     }
@@ -224,6 +230,7 @@ async fn publish(
                 .collect();
             state
                 .registry
+                .packages()
                 .prune_files(&t.actor, &added.package, &added.version, &old)
                 .await?;
         }
@@ -246,7 +253,7 @@ async fn read_pom(
             "a POM may be at most {MAX_XML_BYTES} bytes"
         )));
     }
-    let read = state.registry.read_blob(&blob.sha256, None).await?;
+    let read = state.registry.blobs().read_blob(&blob.sha256, None).await?;
     let chunks: Vec<bytes::Bytes> = read
         .stream
         .try_collect()

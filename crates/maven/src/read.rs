@@ -79,7 +79,7 @@ pub async fn read(
                 Err(e) => return Err(e.into()),
             };
             if !head && response.status() == StatusCode::OK && is_main_artifact(c, &v, file) {
-                state.registry.count_download(&v);
+                state.registry.packages().count_download(&v);
             }
             Ok(response)
         }

@@ -10,7 +10,11 @@ use crate::error::{Result, not_found};
 /// The package's live versions, oldest first: the order
 /// `maven-metadata.xml` lists them in.
 pub async fn live_versions(state: &AppState, package: &Package) -> ServiceResult<Vec<Version>> {
-    let mut versions = state.registry.versions(package.id, false).await?;
+    let mut versions = state
+        .registry
+        .packages()
+        .versions(package.id, false)
+        .await?;
     in_deploy_order(&mut versions);
     Ok(versions)
 }
@@ -28,6 +32,7 @@ pub async fn version_of(
 ) -> Result<Option<Version>> {
     Ok(state
         .registry
+        .packages()
         .version(package.id, name)
         .await?
         .filter(|v| v.deleted_at.is_none()))
@@ -37,6 +42,7 @@ pub async fn version_of(
 pub async fn file_names(state: &AppState, v: &Version) -> ServiceResult<Vec<String>> {
     Ok(state
         .registry
+        .packages()
         .files(v.id)
         .await?
         .into_iter()
@@ -56,6 +62,7 @@ pub async fn stored_file(
         .ok_or_else(not_found)?;
     let stored = state
         .registry
+        .packages()
         .files(v.id)
         .await?
         .into_iter()

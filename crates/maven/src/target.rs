@@ -33,7 +33,11 @@ impl Target {
     ) -> Result<Target> {
         let registry = &state.registry;
         let unseen = |actor: &Actor| ServiceError::unseen(actor, "Not Found");
-        let repository = match registry.repository(&format!("{owner}/{repo}")).await {
+        let repository = match registry
+            .accounts()
+            .repository(&format!("{owner}/{repo}"))
+            .await
+        {
             Ok(r) => r,
             Err(ServiceError::NotFound(_) | ServiceError::Invalid(_)) => {
                 return Err(unseen(&actor).into());
@@ -41,10 +45,12 @@ impl Target {
             Err(e) => return Err(e.into()),
         };
         let owner = registry
+            .accounts()
             .account_by_id(repository.owner_id)
             .await?
             .ok_or_else(|| unseen(&actor))?;
         let package = registry
+            .packages()
             .repository_package(&repository, PackageType::Maven, &coordinates.package_name())
             .await?;
         Ok(Target {

@@ -95,6 +95,7 @@ async fn advisories_for(
     };
     let package = match state
         .registry
+        .packages()
         .readable_package(actor, &name.scope, PackageType::Npm, &name.name)
         .await
     {
@@ -102,7 +103,12 @@ async fn advisories_for(
         Err(ServiceError::Internal(e)) => return Err(NpmError(ServiceError::Internal(e))),
         Err(_) => return Ok(Vec::new()),
     };
-    let advisories = match state.registry.advisories_for_package(actor, &package).await {
+    let advisories = match state
+        .registry
+        .advisories()
+        .advisories_for_package(actor, &package)
+        .await
+    {
         Ok(list) => list,
         Err(ServiceError::Internal(e)) => return Err(NpmError(ServiceError::Internal(e))),
         Err(_) => return Ok(Vec::new()),

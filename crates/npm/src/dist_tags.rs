@@ -36,6 +36,7 @@ pub async fn set(
     let package = readable(&state.registry, actor, name).await?;
     let v = state
         .registry
+        .packages()
         .live_version(&package, &version)
         .await?
         .ok_or_else(|| {
@@ -43,7 +44,11 @@ pub async fn set(
                 "version not found: {version}"
             )))
         })?;
-    state.registry.set_tag(actor, &package, tag, &v).await?;
+    state
+        .registry
+        .packages()
+        .set_tag(actor, &package, tag, &v)
+        .await?;
     Ok(reply::ok(StatusCode::CREATED))
 }
 
@@ -58,7 +63,11 @@ pub async fn remove(
         return Err(invalid("the latest tag cannot be removed"));
     }
     let package = readable(&state.registry, actor, name).await?;
-    state.registry.remove_tag(actor, &package, tag).await?;
+    state
+        .registry
+        .packages()
+        .remove_tag(actor, &package, tag)
+        .await?;
     Ok(reply::ok(StatusCode::OK))
 }
 
@@ -80,6 +89,7 @@ pub async fn set_access(
     let package = readable(&state.registry, actor, name).await?;
     state
         .registry
+        .packages()
         .set_visibility(actor, &package, visibility)
         .await?;
     Ok(reply::ok(StatusCode::OK))

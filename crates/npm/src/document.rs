@@ -243,7 +243,7 @@ fn discard_all(handle: &Handle, registry: &Registry, attachments: &[StoredAttach
 /// Removes a blob stored for a publish that then failed; a failure to
 /// remove it only leaves it to the collector.
 pub async fn discard(registry: &Registry, blob: &BlobInfo) {
-    let _ = registry.discard_upload(&blob.sha256).await;
+    let _ = registry.blobs().discard_upload(&blob.sha256).await;
 }
 
 fn read_attachment<R: Read>(
@@ -292,7 +292,7 @@ fn stream_into_store(
         let body = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         }));
-        handle.spawn(async move { registry.store_blob(body, expected).await })
+        handle.spawn(async move { registry.blobs().store_blob(body, expected).await })
     };
     let engine = base64::engine::general_purpose::STANDARD;
     let mut decoder = base64::read::DecoderReader::new(text, &engine);

@@ -138,10 +138,11 @@ pub async fn tarball(
         .ok_or_else(missing)?;
     let version = state
         .registry
+        .packages()
         .live_version(&package, version_name)
         .await?
         .ok_or_else(missing)?;
-    let files = state.registry.files(version.id).await?;
+    let files = state.registry.packages().files(version.id).await?;
     let stored = files.first().ok_or_else(missing)?;
     let response = match entrepot_http::download::serve_file(
         state,
@@ -158,7 +159,7 @@ pub async fn tarball(
         Err(e) => return Err(e.into()),
     };
     if response.status() == StatusCode::OK {
-        state.registry.count_download(&version);
+        state.registry.packages().count_download(&version);
     }
     Ok(response)
 }

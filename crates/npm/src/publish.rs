@@ -164,6 +164,7 @@ async fn publish_version(
     let description = manifest.description.clone();
     let (package, _) = state
         .registry
+        .packages()
         .publish(
             actor,
             Publication {
@@ -185,7 +186,11 @@ async fn publish_version(
         )
         .await?;
     if let Some(repo) = repository {
-        state.registry.connect_repository(&package, &repo).await?;
+        state
+            .registry
+            .packages()
+            .connect_repository(&package, &repo)
+            .await?;
     }
     Ok(reply::json(
         StatusCode::CREATED,
@@ -203,12 +208,13 @@ async fn has_latest(
     repository: Option<&Repository>,
 ) -> NpmResult<bool> {
     let registry = &state.registry;
-    let owner = registry.account(&name.scope).await?;
+    let owner = registry.accounts().account(&name.scope).await?;
     let target = registry
         .publish_target(actor, &owner, PackageType::Npm, &name.name, repository)
         .await?;
     Ok(match target {
         PublishTarget::Existing(package) => registry
+            .packages()
             .tags(package.id)
             .await?
             .iter()
@@ -242,6 +248,7 @@ async fn deprecate(
         current.deprecated = wanted;
         state
             .registry
+            .packages()
             .update_version_metadata(
                 actor,
                 &view.package,

@@ -51,7 +51,11 @@ pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Npm
         ..Default::default()
     };
     let mut hits = Vec::new();
-    for package in registry.packages_readable_by(actor, filter).await? {
+    for package in registry
+        .packages()
+        .packages_readable_by(actor, filter)
+        .await?
+    {
         let full = format!("@{}/{}", package.owner_login, package.name);
         let haystack = format!(
             "{} {}",
@@ -66,7 +70,7 @@ pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Npm
     let total = hits.len();
     let mut objects = Vec::new();
     for (full, package) in hits.into_iter().skip(query.from).take(query.size) {
-        let versions = registry.versions(package.id, false).await?;
+        let versions = registry.packages().versions(package.id, false).await?;
         let latest = highest(versions.iter().map(|v| v.name.as_str()))
             .unwrap_or_default()
             .to_owned();

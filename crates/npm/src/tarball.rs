@@ -15,7 +15,7 @@ const MAX_INSPECTED_BYTES: u64 = 512 * 1024 * 1024;
 /// Looks for `package/README*` in a stored gzipped tarball; any failure
 /// means no README.
 pub async fn readme_of(registry: &Registry, blob: &BlobInfo) -> Option<String> {
-    let read = registry.read_blob(&blob.sha256, None).await.ok()?;
+    let read = registry.blobs().read_blob(&blob.sha256, None).await.ok()?;
     let handle = Handle::current();
     let reader = SyncIoBridge::new_with_handle(StreamReader::new(read.stream), handle);
     tokio::task::spawn_blocking(move || find_readme(BufReader::new(reader)))

@@ -28,16 +28,20 @@ pub async fn missing_versions(
         .partition(|v| kept.contains_key(&v.name));
     for version in removed {
         registry
+            .packages()
             .delete_version(actor, &view.package, version)
             .await?;
     }
-    let tags = registry.tags(view.package.id).await?;
+    let tags = registry.packages().tags(view.package.id).await?;
     if !remaining.is_empty()
         && !tags.iter().any(|t| t.name == "latest")
         && let Some(latest) = highest(remaining.iter().map(|v| v.name.as_str()))
         && let Some(v) = remaining.iter().find(|v| v.name == latest)
     {
-        registry.set_tag(actor, &view.package, "latest", v).await?;
+        registry
+            .packages()
+            .set_tag(actor, &view.package, "latest", v)
+            .await?;
     }
     Ok(reply::ok_for(name))
 }
@@ -45,6 +49,10 @@ pub async fn missing_versions(
 /// `npm unpublish NAME --force`: the package and every version.
 pub async fn all(state: &AppState, actor: &Actor, name: &NpmName) -> NpmResult<Response> {
     let package = readable(&state.registry, actor, name).await?;
-    state.registry.delete_package(actor, &package).await?;
+    state
+        .registry
+        .packages()
+        .delete_package(actor, &package)
+        .await?;
     Ok(reply::ok_for(name))
 }

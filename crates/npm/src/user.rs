@@ -38,11 +38,13 @@ pub async fn login(
     let scopes = Scopes::parse_list("read:packages,write:packages").expect("known scopes");
     let actor = state
         .registry
+        .sessions()
         .check_password(name, password, from, scopes)
         .await?;
     let login = actor.login().unwrap_or(name).to_owned();
     let issued = state
         .registry
+        .accounts()
         .create_token(&login, scopes, None, Some("npm login".into()))
         .await?;
     Ok(reply::json(
@@ -53,6 +55,10 @@ pub async fn login(
 
 /// `npm logout`: revokes the token it names, if it is the caller's own.
 pub async fn logout(state: &AppState, actor: &Actor, token: &str) -> NpmResult<Response> {
-    state.registry.revoke_held_token(actor, token).await?;
+    state
+        .registry
+        .accounts()
+        .revoke_held_token(actor, token)
+        .await?;
     Ok(reply::ok(StatusCode::OK))
 }

@@ -85,6 +85,7 @@ pub fn highest<'a>(names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
 /// The live package `name`, as `actor` may see it.
 pub async fn readable(registry: &Registry, actor: &Actor, name: &NpmName) -> NpmResult<Package> {
     Ok(registry
+        .packages()
         .readable_package(actor, &name.scope, PackageType::Npm, &name.name)
         .await?)
 }
@@ -99,7 +100,7 @@ impl View {
     /// Everything a packument shows, in a fixed number of queries.
     pub async fn load(registry: &Registry, package: Package) -> NpmResult<View> {
         let mut files_by_version: HashMap<i64, Vec<PackageFile>> = HashMap::new();
-        for file in registry.package_files(package.id).await? {
+        for file in registry.packages().package_files(package.id).await? {
             files_by_version
                 .entry(file.version_id)
                 .or_default()
@@ -107,17 +108,17 @@ impl View {
         }
         let mut versions = Vec::new();
         let mut publishers = HashMap::new();
-        for v in registry.versions(package.id, false).await? {
+        for v in registry.packages().versions(package.id, false).await? {
             if let Some(p) = v.publisher_id
                 && !publishers.contains_key(&p)
-                && let Some(account) = registry.account_by_id(p).await?
+                && let Some(account) = registry.accounts().account_by_id(p).await?
             {
                 publishers.insert(p, account.login);
             }
             let files = files_by_version.remove(&v.id).unwrap_or_default();
             versions.push((v, files));
         }
-        let tags = registry.tags(package.id).await?;
+        let tags = registry.packages().tags(package.id).await?;
         Ok(View {
             package,
             versions,

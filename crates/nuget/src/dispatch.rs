@@ -29,6 +29,7 @@ async fn actor_of(
         (Ok(Caller(actor @ Actor::User { .. })), _) | (Ok(Caller(actor)), None) => Ok(actor),
         (_, Some(key)) => Ok(state
             .registry
+            .sessions()
             .authenticate(&Credential::Token(key.to_owned()))
             .await?),
         (Err(e), None) => Err(e.0.into()),

@@ -36,10 +36,11 @@ pub async fn file(
     let registry = view.registry();
     let package = view.package(lid).await?;
     let version = registry
+        .packages()
         .live_version(&package, lver)
         .await?
         .ok_or_else(|| NuGetError::not_found("no such version"))?;
-    let files = registry.files(version.id).await?;
+    let files = registry.packages().files(version.id).await?;
     let name = file.name(lid, lver);
     let (stored, content_type) = stored_file(&files, file, &name);
     let stored = stored.ok_or_else(|| NuGetError::not_found(format!("{name} was not found")))?;
@@ -64,7 +65,7 @@ pub async fn file(
         Err(e) => return Err(e.into()),
     };
     if *file == FileName::Nupkg && !head && response.status() == axum::http::StatusCode::OK {
-        registry.count_download(&version);
+        registry.packages().count_download(&version);
     }
     Ok(response)
 }

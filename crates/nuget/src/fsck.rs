@@ -40,7 +40,7 @@ pub async fn check(
     for item in &items {
         let lver = item.lower_version();
         let nupkg = format!("{}.{lver}.nupkg", package.name);
-        let files = state.registry.files(item.id).await?;
+        let files = state.registry.packages().files(item.id).await?;
         match files.iter().find(|f| f.name == nupkg) {
             None => problems.push(format!("version {lver} has no {nupkg}")),
             Some(f) => {

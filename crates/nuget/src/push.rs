@@ -56,7 +56,7 @@ pub async fn push(view: &View<'_>, body: Body, symbols: bool) -> Result<Response
     };
     if result.is_err() {
         for sha in std::iter::once(&blob.sha256).chain(&stored) {
-            let _ = registry.discard_upload(sha).await;
+            let _ = registry.blobs().discard_upload(sha).await;
         }
     }
     result
@@ -108,6 +108,7 @@ async fn publish(
         nuspec: n.clone(),
     };
     let published = registry
+        .packages()
         .publish(
             view.actor,
             Publication {
@@ -139,7 +140,10 @@ async fn publish(
         Err(e) => return Err(e.into()),
     };
     if let Some(repo) = repository {
-        registry.connect_repository(&package, &repo).await?;
+        registry
+            .packages()
+            .connect_repository(&package, &repo)
+            .await?;
     }
     Ok(created())
 }
@@ -156,6 +160,7 @@ async fn stage_extras(
     let mut stage = async |name: String, bytes: Vec<u8>, content_type: &str| {
         let blob = view
             .registry()
+            .blobs()
             .store_blob(entrepot_store::blob::stream_of(bytes), Expected::default())
             .await?;
         stored.push(blob.sha256.clone());
@@ -195,7 +200,7 @@ async fn push_symbols(view: &View<'_>, contents: &Contents, blob: &BlobInfo) -> 
     let lid = n.id.to_ascii_lowercase();
     let lver = n.parsed_version().key();
     let package = view.package(&lid).await?;
-    let Some(version) = registry.live_version(&package, &lver).await? else {
+    let Some(version) = registry.packages().live_version(&package, &lver).await? else {
         return Err(NuGetError::not_found(format!(
             "{} {} must be pushed before its symbols",
             n.id, lver
@@ -207,6 +212,7 @@ async fn push_symbols(view: &View<'_>, contents: &Contents, blob: &BlobInfo) -> 
         content_type: Some("application/octet-stream".into()),
     };
     match registry
+        .packages()
         .attach_file(view.actor, &package, &version, file)
         .await
     {

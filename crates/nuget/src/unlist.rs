@@ -16,6 +16,7 @@ pub async fn set_listed(view: &View<'_>, lid: &str, lver: &str, listed: bool) ->
     let registry = view.registry();
     let package = view.package(lid).await?;
     let version = registry
+        .packages()
         .withdrawable_version(view.actor, &package, lver)
         .await?
         .ok_or_else(|| NuGetError::not_found("no such version"))?;
@@ -27,6 +28,7 @@ pub async fn set_listed(view: &View<'_>, lid: &str, lver: &str, listed: bool) ->
     })?;
     metadata.listed = listed;
     registry
+        .packages()
         .update_version_metadata(
             view.actor,
             &package,

@@ -30,7 +30,7 @@ impl<'a> View<'a> {
         login: &str,
         headers: &'a HeaderMap,
     ) -> Result<View<'a>> {
-        let Some(owner) = state.registry.account_by_login(login).await? else {
+        let Some(owner) = state.registry.accounts().account_by_login(login).await? else {
             return Err(ServiceError::unseen(actor, "Not Found").into());
         };
         let segment = match owner.kind {
@@ -60,6 +60,7 @@ impl<'a> View<'a> {
     /// The package `lid`, if the caller may read it.
     pub async fn package(&self, lid: &str) -> ServiceResult<Package> {
         self.registry()
+            .packages()
             .readable_package(self.actor, &self.owner.login, PackageType::Nuget, lid)
             .await
     }
@@ -78,6 +79,7 @@ impl<'a> View<'a> {
     /// The owner's packages the caller may read.
     pub async fn visible(&self) -> ServiceResult<Vec<Package>> {
         self.registry()
+            .packages()
             .visible_packages(self.actor, &self.owner, PackageType::Nuget)
             .await
     }
@@ -103,8 +105,9 @@ impl<'a> View<'a> {
 /// The live versions of `package` whose metadata reads, ascending, with
 /// their downloads.
 pub async fn items_of(registry: &Registry, package: &Package) -> ServiceResult<Vec<Item>> {
-    let downloads = registry.downloads_by_version(package).await?;
+    let downloads = registry.packages().downloads_by_version(package).await?;
     let mut items: Vec<Item> = registry
+        .packages()
         .versions(package.id, false)
         .await?
         .into_iter()

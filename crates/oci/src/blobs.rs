@@ -31,6 +31,7 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, digest: &str, head: bool) -> OciRes
     let (owner, digest) = checked(ctx, repo, digest, Act::Pull).await?;
     let registry = &ctx.state.registry;
     let link = registry
+        .blobs()
         .blob_link(owner, PackageType::Container, &repo.image, &digest)
         .await?
         .ok_or_else(OciError::blob_unknown)?;
@@ -59,6 +60,7 @@ pub async fn delete(ctx: &Ctx, repo: &RepoName, digest: &str) -> OciResult<Respo
     let (owner, digest) = checked(ctx, repo, digest, Act::Delete).await?;
     let registry = &ctx.state.registry;
     if registry
+        .blobs()
         .unlink_blob(owner, PackageType::Container, &repo.image, &digest)
         .await?
     {

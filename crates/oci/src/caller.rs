@@ -22,7 +22,7 @@ pub struct SigningKey(Arc<OnceCell<Vec<u8>>>);
 impl SigningKey {
     pub async fn get(&self, state: &AppState) -> ServiceResult<Vec<u8>> {
         self.0
-            .get_or_try_init(|| state.registry.signing_key(KEY_SETTING))
+            .get_or_try_init(|| state.registry.sessions().signing_key(KEY_SETTING))
             .await
             .cloned()
     }
@@ -53,6 +53,7 @@ pub async fn access_of(
                 let scopes = Scopes::parse_list(&claims.scp).unwrap_or_default();
                 state
                     .registry
+                    .sessions()
                     .signed_token_bearer(user, claims.tok, scopes)
                     .await?
             }
@@ -70,7 +71,7 @@ pub async fn access_of(
     parts.headers = headers.clone();
     let actor = match entrepot_http::auth::credential_of(&parts)? {
         None => Actor::Anonymous,
-        Some(credential) => state.registry.authenticate(&credential).await?,
+        Some(credential) => state.registry.sessions().authenticate(&credential).await?,
     };
     Ok(Access {
         actor,

@@ -39,6 +39,7 @@ pub async fn list(ctx: &Ctx) -> OciResult<Response> {
     let mut names: Vec<String> = ctx
         .state
         .registry
+        .packages()
         .list_packages(filter)
         .await?
         .into_iter()

@@ -142,6 +142,7 @@ pub async fn repo_access(
 ) -> Result<Holder, ServiceError> {
     state
         .registry
+        .blobs()
         .holder_access(
             actor,
             &repo.owner,

@@ -25,7 +25,7 @@ pub async fn check(
     let mut problems = Vec::new();
     let registry = &state.registry;
     for v in &live {
-        let Some(file) = registry.files(v.id).await?.into_iter().next() else {
+        let Some(file) = registry.packages().files(v.id).await?.into_iter().next() else {
             continue; // an empty version, reported as such
         };
         if v.name != format!("sha256:{}", file.sha256) {
@@ -35,7 +35,7 @@ pub async fn check(
             ));
         }
         // A missing or damaged manifest blob is the blob check's to report.
-        let Ok(read) = registry.read_blob(&file.sha256, None).await else {
+        let Ok(read) = registry.blobs().read_blob(&file.sha256, None).await else {
             continue;
         };
         let Ok(chunks) = read.stream.try_collect::<Vec<_>>().await else {
@@ -67,6 +67,7 @@ pub async fn check(
                 }
             };
             let Some(link) = registry
+                .blobs()
                 .blob_link(
                     package.owner_id,
                     PackageType::Container,
@@ -81,7 +82,7 @@ pub async fn check(
                 ));
                 continue;
             };
-            match registry.blob_size(&link.sha256).await? {
+            match registry.blobs().blob_size(&link.sha256).await? {
                 None => problems.push(format!(
                     "blob {digest} of manifest {} is missing from the blob store",
                     v.name

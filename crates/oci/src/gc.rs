@@ -33,9 +33,13 @@ pub async fn collect(
     let names = |version: &entrepot_core::Version| ManifestMetadata::of(version).named_digests();
     let collected = Collected {
         blobs: registry
+            .blobs()
             .collect_links(PackageType::Container, grace, &names, dry_run)
             .await?,
-        uploads: registry.collect_uploads(STALE_UPLOAD, dry_run).await?,
+        uploads: registry
+            .blobs()
+            .collect_uploads(STALE_UPLOAD, dry_run)
+            .await?,
     };
     if !dry_run && !collected.blobs.is_empty() {
         tracing::info!(

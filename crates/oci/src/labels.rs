@@ -62,13 +62,14 @@ impl ImageInfo {
 async fn read_config(ctx: &Ctx, owner: &Account, repo: &RepoName, digest: &str) -> Option<Value> {
     let registry = &ctx.state.registry;
     let link = registry
+        .blobs()
         .blob_link(owner.id, PackageType::Container, &repo.image, digest)
         .await
         .ok()??;
     if link.size > MAX_CONFIG_BYTES {
         return None;
     }
-    let read = registry.read_blob(&link.sha256, None).await.ok()?;
+    let read = registry.blobs().read_blob(&link.sha256, None).await.ok()?;
     let chunks = read.stream.try_collect::<Vec<bytes::Bytes>>().await.ok()?;
     serde_json::from_slice(&chunks.concat()).ok()
 }

@@ -27,21 +27,27 @@ async fn find_version(ctx: &Ctx, package: &Package, reference: &Reference) -> Oc
     let registry = &ctx.state.registry;
     let version = match reference {
         Reference::Digest(digest @ Digest::Sha256(_)) => {
-            registry.version(package.id, &digest.to_text()).await?
+            registry
+                .packages()
+                .version(package.id, &digest.to_text())
+                .await?
         }
         Reference::Digest(Digest::Sha512(hex)) => registry
+            .packages()
             .versions(package.id, false)
             .await?
             .into_iter()
             .find(|v| ManifestMetadata::of(v).sha512.as_ref() == Some(hex)),
         Reference::Tag(tag) => {
             let tag = registry
+                .packages()
                 .tags(package.id)
                 .await?
                 .into_iter()
                 .find(|t| t.name == *tag)
                 .ok_or_else(OciError::manifest_unknown)?;
             return registry
+                .packages()
                 .version_by_id(tag.version_id)
                 .await?
                 .ok_or_else(OciError::manifest_unknown);
@@ -64,6 +70,7 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
     let file = ctx
         .state
         .registry
+        .packages()
         .files(version.id)
         .await?
         .into_iter()
@@ -92,7 +99,7 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
     };
     set(&mut response, "docker-content-digest", &digest);
     if !head && response.status() == StatusCode::OK {
-        ctx.state.registry.count_download(&version);
+        ctx.state.registry.packages().count_download(&version);
     }
     Ok(response)
 }
@@ -120,6 +127,7 @@ async fn check_references(
         let linked = ctx
             .state
             .registry
+            .blobs()
             .blob_link(owner.id, PackageType::Container, &repo.image, d)
             .await?;
         if linked.is_none() {
@@ -192,6 +200,7 @@ async fn record(ctx: &Ctx, repo: &RepoName, owner: &Account, pushed: &Pushed) ->
         ..Expected::default()
     };
     let blob = registry
+        .blobs()
         .store_blob(stream_of(pushed.bytes.clone()), expected)
         .await?;
     let publication = Publication {
@@ -211,36 +220,49 @@ async fn record(ctx: &Ctx, repo: &RepoName, owner: &Account, pushed: &Pushed) ->
         readme: None,
     };
     let actor = &ctx.access.actor;
-    match registry.publish(actor, publication).await {
+    match registry.packages().publish(actor, publication).await {
         Ok((package, _)) => {
             if let Some(repo) = repository {
-                registry.connect_repository(&package, &repo).await?;
+                registry
+                    .packages()
+                    .connect_repository(&package, &repo)
+                    .await?;
             }
             Ok(())
         }
         // The same manifest again: only its tags move.
         Err(ServiceError::Conflict(_)) => {
             let package = registry
+                .packages()
                 .package_named(owner.id, PackageType::Container, &repo.image, false)
                 .await?
                 .ok_or_else(OciError::manifest_unknown)?;
             let version = registry
+                .packages()
                 .version(package.id, &digest)
                 .await?
                 .ok_or_else(OciError::manifest_unknown)?;
             if version.deleted_at.is_some() {
-                match registry.restore_version(actor, &package, &version).await {
+                match registry
+                    .packages()
+                    .restore_version(actor, &package, &version)
+                    .await
+                {
                     // NotFound: a concurrent push restored it a moment ago.
                     Ok(()) | Err(ServiceError::NotFound(_)) => {}
                     Err(e) => return Err(e.into()),
                 }
             }
             let version = registry
+                .packages()
                 .version_by_id(version.id)
                 .await?
                 .ok_or_else(OciError::manifest_unknown)?;
             for tag in &pushed.tags {
-                registry.set_tag(actor, &package, tag, &version).await?;
+                registry
+                    .packages()
+                    .set_tag(actor, &package, tag, &version)
+                    .await?;
             }
             Ok(())
         }
@@ -262,10 +284,12 @@ pub async fn delete(ctx: &Ctx, repo: &RepoName, reference: &str) -> OciResult<Re
         digest @ Reference::Digest(_) => {
             let version = find_version(ctx, &package, &digest).await?;
             registry
+                .packages()
                 .delete_version_of(actor, &package, &version, true)
                 .await?;
         }
         Reference::Tag(tag) => registry
+            .packages()
             .remove_tag(actor, &package, &tag)
             .await
             .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?,

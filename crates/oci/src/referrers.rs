@@ -25,7 +25,13 @@ pub async fn list(ctx: &Ctx, repo: &RepoName, digest: &str) -> OciResult<Respons
     let subject = digest.to_text();
     let mut manifests = Vec::new();
     if let Some(package) = package {
-        for v in ctx.state.registry.versions(package.id, false).await? {
+        for v in ctx
+            .state
+            .registry
+            .packages()
+            .versions(package.id, false)
+            .await?
+        {
             let m = ManifestMetadata::of(&v);
             if m.subject.as_deref() != Some(subject.as_str()) {
                 continue;

@@ -17,6 +17,7 @@ pub async fn list(ctx: &Ctx, repo: &RepoName) -> OciResult<Response> {
     let mut names: Vec<String> = ctx
         .state
         .registry
+        .packages()
         .tags(package.id)
         .await?
         .into_iter()

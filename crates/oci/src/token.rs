@@ -24,7 +24,7 @@ pub async fn token_endpoint(
     let (parts, _) = request.into_parts();
     let actor = match entrepot_http::auth::credential_of(&parts) {
         Ok(None) => Actor::Anonymous,
-        Ok(Some(credential)) => match state.registry.authenticate(&credential).await {
+        Ok(Some(credential)) => match state.registry.sessions().authenticate(&credential).await {
             Ok(actor) => actor,
             Err(e) => return OciError::from_service(&e, Code::Unauthorized).into_response(),
         },

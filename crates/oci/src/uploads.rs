@@ -73,6 +73,7 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
         let digest = digest_of(digest)?;
         let limit = registry.limits.max_layer_bytes;
         let blob = registry
+            .blobs()
             .store_blob_limited(body_stream(body), digest.expected(), limit)
             .await
             .map_err(store_error)?;
@@ -81,10 +82,14 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
         None
     };
     let Some((digest, blob)) = pushed else {
-        let id = registry.create_upload(owner.id, &repo.image).await?;
+        let id = registry
+            .blobs()
+            .create_upload(owner.id, &repo.image)
+            .await?;
         return Ok(upload_state(StatusCode::ACCEPTED, repo, &id, 0));
     };
     registry
+        .blobs()
         .link_blob(
             owner.id,
             PackageType::Container,
@@ -99,7 +104,12 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
 /// The blob a mount may take: from the named repository if the caller may
 /// pull it, or (without `from`) from any repository the caller may pull.
 async fn mountable(ctx: &Ctx, digest: &Digest, from: Option<&str>) -> OciResult<Option<BlobLink>> {
-    let links = ctx.state.registry.links_of(&digest.to_text()).await?;
+    let links = ctx
+        .state
+        .registry
+        .blobs()
+        .links_of(&digest.to_text())
+        .await?;
     for (owner, candidate) in links {
         let source = RepoName {
             owner,
@@ -145,6 +155,7 @@ async fn session(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<UploadSessio
         .owner;
     ctx.state
         .registry
+        .blobs()
         .upload_of(id, owner.id, &repo.image)
         .await?
         .ok_or_else(OciError::upload_unknown)
@@ -164,6 +175,7 @@ async fn append(ctx: &Ctx, id: &str, at: u64, body: Body) -> OciResult<u64> {
     let registry = &ctx.state.registry;
     let limit = registry.limits.max_layer_bytes;
     registry
+        .blobs()
         .append_upload(id, at, body_stream(body), declared, limit)
         .await
         .map_err(store_error)?
@@ -186,7 +198,7 @@ pub async fn patch(ctx: &Ctx, repo: &RepoName, id: &str, body: Body) -> OciResul
 /// `DELETE` on an upload session: the client gives up.
 pub async fn cancel(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<Response> {
     let session = session(ctx, repo, id).await?;
-    ctx.state.registry.cancel_upload(&session).await?;
+    ctx.state.registry.blobs().cancel_upload(&session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -198,6 +210,7 @@ pub async fn finish(ctx: &Ctx, repo: &RepoName, id: &str, body: Body) -> OciResu
     append(ctx, id, session.size, body).await?;
     let registry = &ctx.state.registry;
     registry
+        .blobs()
         .finish_upload(
             id,
             (session.owner_id, PackageType::Container, &repo.image),

@@ -36,10 +36,11 @@ pub async fn download(
     let not_found = || PypiError::new(StatusCode::NOT_FOUND, format!("{filename} was not found"));
     let v = state
         .registry
+        .packages()
         .live_version(&package, version)
         .await?
         .ok_or_else(not_found)?;
-    let files = state.registry.files(v.id).await?;
+    let files = state.registry.packages().files(v.id).await?;
     let file = files
         .iter()
         .find(|f| f.name == filename)
@@ -61,7 +62,7 @@ pub async fn download(
             Err(e) => return Err(e.into()),
         };
     if !metadata && !head && response.status() == StatusCode::OK {
-        state.registry.count_download(&v);
+        state.registry.packages().count_download(&v);
     }
     Ok(response)
 }

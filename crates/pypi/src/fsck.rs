@@ -55,7 +55,7 @@ pub async fn check(
         }
     }
     for v in &live {
-        let files = state.registry.files(v.id).await?;
+        let files = state.registry.packages().files(v.id).await?;
         let names: HashSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
         for f in &files {
             if let Some(dist) = f.name.strip_suffix(".metadata")

@@ -42,6 +42,7 @@ pub async fn readable(
 ) -> Result<Package> {
     Ok(state
         .registry
+        .packages()
         .readable_package(actor, owner, PackageType::Pypi, &normalize_name(project))
         .await?)
 }
@@ -51,11 +52,11 @@ pub async fn readable(
 pub async fn releases(state: &AppState, package: &Package) -> Result<Vec<Release>> {
     let registry = &state.registry;
     let mut files_by_version: HashMap<i64, Vec<PackageFile>> = HashMap::new();
-    for f in registry.package_files(package.id).await? {
+    for f in registry.packages().package_files(package.id).await? {
         files_by_version.entry(f.version_id).or_default().push(f);
     }
     let mut out = Vec::new();
-    for v in registry.versions(package.id, false).await? {
+    for v in registry.packages().versions(package.id, false).await? {
         let Some(parsed) = Version::parse(&v.name) else {
             continue;
         };

@@ -115,11 +115,12 @@ pub async fn projects(
     listing: &Listing,
 ) -> Result<Response> {
     let kind = wants_json(headers, listing.format.as_deref())?;
-    let Some(account) = state.registry.account_by_login(owner).await? else {
+    let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
         return Err(ServiceError::unseen(actor, "Not Found").into());
     };
     let mut names: Vec<String> = state
         .registry
+        .packages()
         .visible_packages(actor, &account, PackageType::Pypi)
         .await?
         .into_iter()

@@ -138,7 +138,7 @@ pub async fn upload(
     if actor.user_id().is_none() {
         return Err(ServiceError::Unauthenticated.into());
     }
-    let owner = state.registry.account(owner).await?;
+    let owner = state.registry.accounts().account(owner).await?;
     let (form, spooled) = read_form(headers, body, state.registry.limits.max_upload_bytes).await?;
     let upload = Upload::check(&form, &spooled.filename)?;
     if let Some(want) = form.first("blake2_256_digest")
@@ -189,7 +189,7 @@ pub async fn upload(
     .await;
     if result.is_err() {
         for sha in &stored {
-            let _ = state.registry.discard_upload(sha).await;
+            let _ = state.registry.blobs().discard_upload(sha).await;
         }
     }
     result
@@ -224,7 +224,7 @@ async fn publish(
     let filename = dist.name.clone();
     let added = state
         .registry
-        .publish_file(actor, publication(dist))
+        .packages().publish_file(actor, publication(dist))
         .await
         .map_err(|e| match e {
             ServiceError::Conflict(_) => PypiError::new(
@@ -236,6 +236,7 @@ async fn publish(
     if let Some(bytes) = metadata_file {
         let blob = state
             .registry
+            .blobs()
             .store_blob(entrepot_store::blob::stream_of(bytes), Expected::default())
             .await?;
         stored.push(blob.sha256.clone());
@@ -243,6 +244,7 @@ async fn publish(
         // `core-metadata`: never a state the index cannot describe.
         if let Err(e) = state
             .registry
+            .packages()
             .publish_file(
                 actor,
                 publication(StagedFile {
@@ -259,6 +261,7 @@ async fn publish(
     if let Some(repo) = repository {
         state
             .registry
+            .packages()
             .connect_repository(&added.package, &repo)
             .await?;
     }

@@ -40,6 +40,7 @@ pub async fn yank(
         .ok_or_else(|| PypiError::bad_request("invalid version"))?;
     let v = state
         .registry
+        .packages()
         .live_version(&package, &name)
         .await?
         .ok_or_else(|| {
@@ -63,6 +64,7 @@ pub async fn yank(
     };
     state
         .registry
+        .packages()
         .update_version_metadata(actor, &package, &v, metadata.to_value(), what)
         .await?;
     Ok((StatusCode::OK, if yank { "Yanked\n" } else { "Unyanked\n" }).into_response())

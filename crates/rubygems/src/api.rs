@@ -74,7 +74,11 @@ pub async fn latest_version(view: &View<'_>, name: &str) -> Result<Response> {
 /// A gem the caller may read, its downloads by version, and the index.
 async fn gem(view: &View<'_>, name: &str) -> Result<(Package, HashMap<Id, i64>, Arc<Rendered>)> {
     let package = view.package(name).await?;
-    let counts = view.registry().downloads_by_version(&package).await?;
+    let counts = view
+        .registry()
+        .packages()
+        .downloads_by_version(&package)
+        .await?;
     let rendered = view.rendered().await?;
     Ok((package, counts, rendered))
 }
@@ -95,7 +99,7 @@ pub async fn gem_json(view: &View<'_>, name: &str) -> Result<Response> {
         .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {name}")))?;
     let spec = &entry.spec;
     let meta = |k: &str| spec.metadata.get(k);
-    let segment = match view.registry().account(view.owner).await?.kind {
+    let segment = match view.registry().accounts().account(view.owner).await?.kind {
         AccountKind::Organization => "orgs",
         AccountKind::User => "users",
     };
@@ -196,11 +200,13 @@ pub async fn api_key(
         Scopes::parse_list("read:packages,write:packages,delete:packages").expect("known scopes");
     let actor = state
         .registry
+        .sessions()
         .check_password(login, password, from, scopes)
         .await?;
     let login = actor.login().unwrap_or(login).to_owned();
     let issued = state
         .registry
+        .accounts()
         .create_token(&login, scopes, None, Some("gem signin".into()))
         .await?;
     Ok(text_response(false, issued.secret))

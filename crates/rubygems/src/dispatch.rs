@@ -61,7 +61,7 @@ async fn route(
         Endpoint::ApiKey => api::api_key(state, &headers, client).await,
         Endpoint::Root => {
             // `gem` uses the compact index when the source root answers.
-            state.registry.account(&owner).await?;
+            state.registry.accounts().account(&owner).await?;
             Ok(text_response(
                 view.head,
                 "Entrepot RubyGems source\n".into(),

@@ -32,9 +32,9 @@ pub async fn gem(view: &View<'_>, stem: &str) -> Result<Response> {
     };
     if response.status() == StatusCode::OK
         && !view.head
-        && let Some(version) = registry.version_by_id(entry.id).await?
+        && let Some(version) = registry.packages().version_by_id(entry.id).await?
     {
-        registry.count_download(&version);
+        registry.packages().count_download(&version);
     }
     Ok(response)
 }

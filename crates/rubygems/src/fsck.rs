@@ -43,7 +43,7 @@ pub async fn check(
             ));
         }
         let gem = format!("{}.gem", spec.full_name());
-        let files = state.registry.files(version.id).await?;
+        let files = state.registry.packages().files(version.id).await?;
         match files.iter().find(|f| f.name == gem) {
             None => problems.push(format!("version {} has no {gem}", version.name)),
             Some(f) if f.sha256 != spec.sha256 => problems.push(format!(

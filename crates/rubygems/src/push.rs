@@ -23,22 +23,25 @@ pub async fn push(view: &View<'_>, body: Body) -> Result<Response> {
     if view.actor.user_id().is_none() {
         return Err(ServiceError::Unauthenticated.into());
     }
-    let owner = registry.account(view.owner).await?;
+    let owner = registry.accounts().account(view.owner).await?;
     let stream = Box::pin(
         body.into_data_stream()
             .map_err(|e| std::io::Error::other(e.to_string())),
     );
-    let blob = registry.store_blob(stream, Expected::default()).await?;
+    let blob = registry
+        .blobs()
+        .store_blob(stream, Expected::default())
+        .await?;
     let result = publish(view, &owner, &blob).await;
     if result.is_err() {
-        let _ = registry.discard_upload(&blob.sha256).await;
+        let _ = registry.blobs().discard_upload(&blob.sha256).await;
     }
     result
 }
 
 async fn publish(view: &View<'_>, owner: &Account, blob: &BlobInfo) -> Result<Response> {
     let registry = view.registry();
-    let read = registry.read_blob(&blob.sha256, None).await?;
+    let read = registry.blobs().read_blob(&blob.sha256, None).await?;
     let handle = tokio::runtime::Handle::current();
     let reader = tokio_util::io::SyncIoBridge::new_with_handle(
         tokio_util::io::StreamReader::new(read.stream),
@@ -52,11 +55,17 @@ async fn publish(view: &View<'_>, owner: &Account, blob: &BlobInfo) -> Result<Re
     spec.sha256.clone_from(&blob.sha256);
     let repository = match spec.metadata.get("github_repo") {
         Some(url) => entrepot_http::repo_link::resolve(view.state, url, &owner.login).await?,
-        None => registry.repository_of(owner.id, &spec.name).await?,
+        None => {
+            registry
+                .accounts()
+                .repository_of(owner.id, &spec.name)
+                .await?
+        }
     };
     let description = spec.summary.clone().or_else(|| spec.description.clone());
     let readme = contents.readme.or_else(|| spec.description.clone());
     let published = registry
+        .packages()
         .publish(
             view.actor,
             Publication {
@@ -91,7 +100,10 @@ async fn publish(view: &View<'_>, owner: &Account, blob: &BlobInfo) -> Result<Re
         Err(e) => return Err(e.into()),
     };
     if let Some(repo) = repository {
-        registry.connect_repository(&package, &repo).await?;
+        registry
+            .packages()
+            .connect_repository(&package, &repo)
+            .await?;
     }
     Ok((
         StatusCode::OK,

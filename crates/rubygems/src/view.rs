@@ -54,6 +54,7 @@ impl View<'_> {
     /// The gem `name`, if the caller may read it.
     pub async fn package(&self, name: &str) -> ServiceResult<Package> {
         self.registry()
+            .packages()
             .readable_package(self.actor, self.owner, PackageType::Rubygems, name)
             .await
     }
@@ -64,11 +65,12 @@ impl View<'_> {
     /// some gets those (and 401 for any other gem it names).
     pub async fn rendered(&self) -> Result<Arc<Rendered>> {
         let registry = self.registry();
-        let Some(account) = registry.account_by_login(self.owner).await? else {
+        let Some(account) = registry.accounts().account_by_login(self.owner).await? else {
             let what = format!("Could not find {}", self.owner);
             return Err(ServiceError::unseen(self.actor, what).into());
         };
         let visible = registry
+            .packages()
             .visible_packages(self.actor, &account, PackageType::Rubygems)
             .await?;
         let mut hasher = std::hash::DefaultHasher::new();
@@ -107,7 +109,7 @@ pub async fn entries_of(
 ) -> ServiceResult<(Vec<Entry>, Vec<Version>)> {
     let mut entries = Vec::new();
     let mut unreadable = Vec::new();
-    for v in registry.versions(package.id, true).await? {
+    for v in registry.packages().versions(package.id, true).await? {
         match GemSpec::of(&v) {
             Some(spec) => entries.push(Entry {
                 spec,

@@ -34,6 +34,7 @@ pub async fn yank(
     };
     let deleted = view
         .registry()
+        .packages()
         .delete_version_or_package(view.actor, &package, &full)
         .await?;
     if deleted.is_none() {

@@ -54,6 +54,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 None
             };
             let user = registry
+                .accounts()
                 .create_user(&name, email, site_admin, password)
                 .await?;
             eprintln!("created user {} (id {})", user.login, user.id);
@@ -61,13 +62,16 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User {
             command: UserCommand::SetPassword { name },
         } => {
-            registry.set_password(&name, password_from_stdin()?).await?;
+            registry
+                .accounts()
+                .set_password(&name, password_from_stdin()?)
+                .await?;
             eprintln!("set the password of {name}");
         }
         AdminCommand::User {
             command: UserCommand::Unlock { name },
         } => {
-            if registry.unlock_user(&name).await? {
+            if registry.sessions().unlock_user(&name).await? {
                 eprintln!("lifted the sign-in lock on {name}");
             } else {
                 eprintln!("{name} had no failed sign-ins to forget");
@@ -76,7 +80,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Org {
             command: OrgCommand::Create { org, owner },
         } => {
-            let org = registry.create_org(&org, &owner).await?;
+            let org = registry.accounts().create_org(&org, &owner).await?;
             eprintln!(
                 "created organization {} (id {}) owned by {owner}",
                 org.login, org.id
@@ -86,7 +90,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
             command: OrgCommand::AddMember { org, user, role },
         } => {
             let role: OrgRole = role.parse()?;
-            registry.add_org_member(&org, &user, role).await?;
+            registry
+                .accounts()
+                .add_org_member(&org, &user, role)
+                .await?;
             eprintln!("{user} is now {role} of {org}");
         }
         AdminCommand::Repo {
@@ -106,6 +113,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 Visibility::Public
             };
             let created = registry
+                .accounts()
                 .create_repository(&repo, visibility, description)
                 .await?;
             eprintln!(
@@ -123,7 +131,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                 },
         } => {
             let role: Role = permission.parse()?;
-            registry.add_collaborator(&repo, &user, role).await?;
+            registry
+                .accounts()
+                .add_collaborator(&repo, &user, role)
+                .await?;
             eprintln!("{user} has {role} on {repo}");
         }
         AdminCommand::Token {
@@ -137,7 +148,10 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         } => {
             let scopes = Scopes::parse_list(&scopes)?;
             let lifetime = expires_in.as_deref().map(parse_lifetime).transpose()?;
-            let issued = registry.create_token(&user, scopes, lifetime, note).await?;
+            let issued = registry
+                .accounts()
+                .create_token(&user, scopes, lifetime, note)
+                .await?;
             // The token alone on stdout, so that scripts can capture it.
             println!("{}", issued.secret);
             eprintln!(
@@ -148,7 +162,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Token {
             command: TokenCommand::Revoke { token_id },
         } => {
-            registry.revoke_token(token_id).await?;
+            registry.accounts().revoke_token(token_id).await?;
             eprintln!("revoked token {token_id}");
         }
         AdminCommand::Migrate
@@ -160,7 +174,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Token {
             command: TokenCommand::List { user },
         } => {
-            for t in registry.tokens_of(&user).await? {
+            for t in registry.accounts().tokens_of(&user).await? {
                 let state = if t.revoked_at.is_some() {
                     "revoked".to_owned()
                 } else {
@@ -216,7 +230,8 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
     }
     if dry_run {
         for digest in registry
-            .collectable_blobs(entrepot_service::packages::BLOB_GRACE)
+            .blobs()
+            .collectable_blobs(entrepot_service::blobs::BLOB_GRACE)
             .await?
         {
             println!("blob\tsha256:{digest}");
@@ -224,7 +239,8 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
         eprintln!("dry run: nothing was removed");
     } else {
         let report = registry
-            .purge_expired(entrepot_service::packages::BLOB_GRACE)
+            .maintenance()
+            .purge_expired(entrepot_service::blobs::BLOB_GRACE)
             .await?;
         eprintln!(
             "removed {} image blob links, {} uploads, {} packages, {} versions and {} blobs",
@@ -265,7 +281,7 @@ async fn fsck(
         upload_age,
         ..entrepot_service::fsck::FsckOptions::default()
     };
-    let report = registry.fsck(options, &check).await?;
+    let report = registry.maintenance().fsck(options, &check).await?;
     for fault in &report.faults {
         let state = if fault.repaired { "repaired" } else { "fault" };
         println!(

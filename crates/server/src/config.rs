@@ -454,7 +454,7 @@ impl Config {
         let blobs = Self::open_blobs(&self.blobs).await?;
         let registry = Registry::new(meta, blobs, self.policy, self.limits);
         registry
-            .webhooks
+            .delivery
             .configure(entrepot_service::webhooks::HookSettings {
                 retry_delay: self.webhook_retry_delay,
                 ..entrepot_service::webhooks::HookSettings::default()

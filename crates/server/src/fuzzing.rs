@@ -53,6 +53,7 @@ fn harness() -> &'static Harness {
         let (app, token) = runtime.block_on(async {
             let registry = config.open_registry(true).await.expect("a registry");
             registry
+                .accounts()
                 .create_user("alice", None, false, None)
                 .await
                 .expect("alice");
@@ -61,6 +62,7 @@ fn harness() -> &'static Harness {
             )
             .expect("scopes");
             let issued = registry
+                .accounts()
                 .create_token("alice", scopes, None, None)
                 .await
                 .expect("a token");

@@ -99,7 +99,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let registry = config.open_registry(migrate).await?;
-    if let Some(issued) = registry.bootstrap_admin().await? {
+    if let Some(issued) = registry.accounts().bootstrap_admin().await? {
         eprintln!(
             "entrepot: first start: created the site administrator `{}`. Its access token, shown only this once:",
             entrepot_service::accounts::BOOTSTRAP_ADMIN
@@ -134,9 +134,9 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     tokio::spawn(flush_downloads_periodically(state.registry.clone()));
     // Webhook deliveries: sent in the background, never in a request.
     let worker = state.registry.clone();
-    tokio::spawn(async move { worker.run_webhook_worker().await });
+    tokio::spawn(async move { worker.webhooks().run_webhook_worker().await });
     crate::listener::serve(listener, app, limits, shutdown_signal()).await;
-    if let Err(e) = state.registry.flush_downloads().await {
+    if let Err(e) = state.registry.packages().flush_downloads().await {
         tracing::warn!(error = %e, "could not write the last download counts");
     }
     tracing::info!("stopped");
@@ -148,7 +148,7 @@ async fn flush_downloads_periodically(registry: entrepot_service::Registry) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         every.tick().await;
-        if let Err(e) = registry.flush_downloads().await {
+        if let Err(e) = registry.packages().flush_downloads().await {
             tracing::warn!(error = %e, "could not write download counts; they stay buffered");
         }
     }
@@ -163,6 +163,7 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
     loop {
         every.tick().await;
         match registry
+            .maintenance()
             .claim_job("purge", &node, chrono::TimeDelta::minutes(55))
             .await
         {
@@ -173,12 +174,13 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
                     tracing::warn!(error = %e, "image collection failed; it will run again");
                 }
                 if let Err(e) = registry
-                    .purge_expired(entrepot_service::packages::BLOB_GRACE)
+                    .maintenance()
+                    .purge_expired(entrepot_service::blobs::BLOB_GRACE)
                     .await
                 {
                     tracing::warn!(error = %e, "purge job failed; it will run again");
                 }
-                if let Err(e) = registry.prune_sessions().await {
+                if let Err(e) = registry.sessions().prune_sessions().await {
                     tracing::warn!(error = %e, "could not prune web sessions; will retry");
                 }
             }

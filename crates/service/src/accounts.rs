@@ -3,12 +3,13 @@
 
 use chrono::{TimeDelta, Utc};
 use entrepot_core::{
-    Account, AccountKind, OrgRole, Repository, Role, Scopes, TokenRecord, Visibility, names, token,
+    Account, AccountKind, Actor, Id, OrgRole, Repository, Role, Scopes, TokenRecord, Visibility,
+    names, token,
 };
 use entrepot_store::{NewRepository, NewTokenRecord, NewUser, StoreError};
 
 use crate::auth::hash_password;
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Accounts, ServiceError, ServiceResult};
 
 /// The login of the administrator created on the very first start.
 pub const BOOTSTRAP_ADMIN: &str = "admin";
@@ -49,25 +50,25 @@ fn conflict_as(e: StoreError, message: String) -> ServiceError {
     }
 }
 
-impl Registry {
-    pub async fn account(&self, login: &str) -> ServiceResult<Account> {
+impl Accounts<'_> {
+    pub async fn account(self, login: &str) -> ServiceResult<Account> {
         self.meta.account_by_login(login).await?.ok_or_else(|| {
             ServiceError::not_found(format!("no user or organization named `{login}`"))
         })
     }
 
     /// The user or organization named `login`, if there is one.
-    pub async fn account_by_login(&self, login: &str) -> ServiceResult<Option<Account>> {
+    pub async fn account_by_login(self, login: &str) -> ServiceResult<Option<Account>> {
         Ok(self.meta.account_by_login(login).await?)
     }
 
-    pub async fn account_by_id(&self, id: entrepot_core::Id) -> ServiceResult<Option<Account>> {
+    pub async fn account_by_id(self, id: entrepot_core::Id) -> ServiceResult<Option<Account>> {
         Ok(self.meta.account_by_id(id).await?)
     }
 
     /// `user`'s role in the organization `org`, if a member.
     pub async fn org_role(
-        &self,
+        self,
         org: entrepot_core::Id,
         user: entrepot_core::Id,
     ) -> ServiceResult<Option<OrgRole>> {
@@ -76,7 +77,7 @@ impl Registry {
 
     /// `owner`'s repository called `name`, if there is one.
     pub async fn repository_of(
-        &self,
+        self,
         owner: entrepot_core::Id,
         name: &str,
     ) -> ServiceResult<Option<Repository>> {
@@ -84,13 +85,13 @@ impl Registry {
     }
 
     pub async fn repository_by_id(
-        &self,
+        self,
         id: entrepot_core::Id,
     ) -> ServiceResult<Option<Repository>> {
         Ok(self.meta.repository_by_id(id).await?)
     }
 
-    pub(crate) async fn user(&self, login: &str) -> ServiceResult<Account> {
+    pub(crate) async fn user(self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::User {
             return Err(ServiceError::Invalid(format!(
@@ -100,7 +101,7 @@ impl Registry {
         Ok(account)
     }
 
-    async fn organization(&self, login: &str) -> ServiceResult<Account> {
+    async fn organization(self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::Organization {
             return Err(ServiceError::Invalid(format!(
@@ -111,7 +112,7 @@ impl Registry {
     }
 
     pub async fn create_user(
-        &self,
+        self,
         login: &str,
         email: Option<String>,
         site_admin: bool,
@@ -139,13 +140,13 @@ impl Registry {
     }
 
     /// Sets (or replaces) a user's password, for the web pages and `npm login`.
-    pub async fn set_password(&self, login: &str, password: String) -> ServiceResult<()> {
+    pub async fn set_password(self, login: &str, password: String) -> ServiceResult<()> {
         let user = self.user(login).await?;
         let hash = checked_hash(password).await?;
         Ok(self.meta.set_password_hash(user.id, &hash).await?)
     }
 
-    pub async fn create_org(&self, login: &str, owner: &str) -> ServiceResult<Account> {
+    pub async fn create_org(self, login: &str, owner: &str) -> ServiceResult<Account> {
         if !names::is_valid_login(login) {
             return Err(ServiceError::Invalid(format!(
                 "`{login}` is not a valid organization name"
@@ -158,7 +159,7 @@ impl Registry {
             .map_err(|e| conflict_as(e, format!("the login `{login}` is taken")))
     }
 
-    pub async fn add_org_member(&self, org: &str, user: &str, role: OrgRole) -> ServiceResult<()> {
+    pub async fn add_org_member(self, org: &str, user: &str, role: OrgRole) -> ServiceResult<()> {
         let org = self.organization(org).await?;
         let user = self.user(user).await?;
         Ok(self.meta.set_org_member(org.id, user.id, role).await?)
@@ -166,7 +167,7 @@ impl Registry {
 
     /// Creates a repository record from `OWNER/NAME`.
     pub async fn create_repository(
-        &self,
+        self,
         full_name: &str,
         visibility: Visibility,
         description: Option<String>,
@@ -189,7 +190,7 @@ impl Registry {
             .map_err(|e| conflict_as(e, format!("the repository `{full_name}` exists")))
     }
 
-    pub async fn repository(&self, full_name: &str) -> ServiceResult<Repository> {
+    pub async fn repository(self, full_name: &str) -> ServiceResult<Repository> {
         let (owner, name) = split_full_name(full_name)?;
         let owner = self.account(owner).await?;
         self.meta
@@ -199,7 +200,7 @@ impl Registry {
     }
 
     pub async fn add_collaborator(
-        &self,
+        self,
         full_name: &str,
         user: &str,
         role: Role,
@@ -210,7 +211,7 @@ impl Registry {
     }
 
     pub async fn create_token(
-        &self,
+        self,
         user: &str,
         scopes: Scopes,
         lifetime: Option<TimeDelta>,
@@ -237,12 +238,12 @@ impl Registry {
 
     /// Every token of the user `login`, oldest first, revoked ones too
     /// (`admin token list`).
-    pub async fn tokens_of(&self, login: &str) -> ServiceResult<Vec<TokenRecord>> {
+    pub async fn tokens_of(self, login: &str) -> ServiceResult<Vec<TokenRecord>> {
         let account = self.account(login).await?;
         Ok(self.meta.list_tokens(account.id).await?)
     }
 
-    pub async fn revoke_token(&self, id: i64) -> ServiceResult<()> {
+    pub async fn revoke_token(self, id: i64) -> ServiceResult<()> {
         if self.meta.revoke_token(id, Utc::now()).await? {
             Ok(())
         } else {
@@ -254,7 +255,7 @@ impl Registry {
 
     /// On the very first start (no user at all), creates the site
     /// administrator and returns its token; `None` on every later start.
-    pub async fn bootstrap_admin(&self) -> ServiceResult<Option<IssuedToken>> {
+    pub async fn bootstrap_admin(self) -> ServiceResult<Option<IssuedToken>> {
         if self.meta.count_users().await? > 0 {
             return Ok(None);
         }
@@ -273,6 +274,23 @@ impl Registry {
             )
             .await?;
         Ok(Some(issued))
+    }
+
+    /// A signed-in user's own tokens, newest first.
+    pub async fn own_tokens(self, actor: &Actor) -> ServiceResult<Vec<TokenRecord>> {
+        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        let mut tokens = self.meta.list_tokens(user).await?;
+        tokens.reverse();
+        Ok(tokens)
+    }
+
+    /// Revokes one of the caller's own tokens; anyone else's is not found.
+    pub async fn revoke_own_token(self, actor: &Actor, id: Id) -> ServiceResult<()> {
+        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        match self.meta.token_by_id(id).await? {
+            Some(record) if record.user_id == user => self.revoke_token(id).await,
+            _ => Err(ServiceError::not_found("Token not found")),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use entrepot_core::{
 };
 use entrepot_store::{AdvisoryFilter, StoreError};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Advisories, ServiceError, ServiceResult};
 
 /// What a create or an update sets; `None` leaves a field alone (on
 /// create: summary, description and vulnerabilities are required).
@@ -80,17 +80,17 @@ fn is_id(text: &str, prefix: &str, min_digits: usize) -> bool {
     })
 }
 
-impl Registry {
+impl Advisories<'_> {
     /// The caller's role on the package is admin (owners, granted admins,
     /// site administrators).
-    async fn is_package_admin(&self, actor: &Actor, package: &Package) -> ServiceResult<bool> {
+    async fn is_package_admin(self, actor: &Actor, package: &Package) -> ServiceResult<bool> {
         let facts = self.package_facts(actor, package).await?;
         Ok(effective_role(actor, Action::Manage, &facts) == Some(Role::Admin))
     }
 
     /// Whether `actor` may see `advisory`, answered as the error to give if not.
     async fn may_see_advisory(
-        &self,
+        self,
         actor: &Actor,
         advisory: &Advisory,
         package: &Package,
@@ -105,7 +105,7 @@ impl Registry {
     }
 
     /// The live package an advisory is on.
-    async fn advisory_package(&self, advisory: &Advisory) -> ServiceResult<Option<Package>> {
+    async fn advisory_package(self, advisory: &Advisory) -> ServiceResult<Option<Package>> {
         Ok(self
             .meta
             .package_by_id(advisory.package_id)
@@ -115,7 +115,7 @@ impl Registry {
 
     /// An advisory by GHSA id and its package, if the caller may see it.
     pub async fn advisory(
-        &self,
+        self,
         actor: &Actor,
         ghsa_id: &str,
     ) -> ServiceResult<(Advisory, Package)> {
@@ -131,7 +131,7 @@ impl Registry {
 
     /// Drafts an advisory on `package` (its admins only).
     pub async fn create_advisory(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         changes: AdvisoryChanges,
@@ -193,14 +193,15 @@ impl Registry {
                 other => break other?,
             }
         };
-        self.audit(
-            actor,
-            "advisory.create",
-            Some(package.id),
-            None,
-            Some(created.ghsa_id.clone()),
-        )
-        .await?;
+        self.packages()
+            .audit(
+                actor,
+                "advisory.create",
+                Some(package.id),
+                None,
+                Some(created.ghsa_id.clone()),
+            )
+            .await?;
         Ok(created)
     }
 
@@ -208,7 +209,7 @@ impl Registry {
     /// reviews it (`state`: site administrators only, draft → published →
     /// withdrawn).
     pub async fn update_advisory(
-        &self,
+        self,
         actor: &Actor,
         ghsa_id: &str,
         mut changes: AdvisoryChanges,
@@ -271,11 +272,13 @@ impl Registry {
         let updated = self.meta.update_advisory(&advisory).await?;
         match review {
             Some(AdvisoryState::Published) => {
-                self.emit_advisory_event(&updated, &package, "published")
+                self.webhooks()
+                    .emit_advisory_event(&updated, &package, "published")
                     .await;
             }
             Some(AdvisoryState::Withdrawn) => {
-                self.emit_advisory_event(&updated, &package, "withdrawn")
+                self.webhooks()
+                    .emit_advisory_event(&updated, &package, "withdrawn")
                     .await;
             }
             _ => {}
@@ -285,20 +288,21 @@ impl Registry {
             Some(AdvisoryState::Withdrawn) => "advisory.withdraw",
             _ => "advisory.update",
         };
-        self.audit(
-            actor,
-            action,
-            Some(package.id),
-            None,
-            Some(updated.ghsa_id.clone()),
-        )
-        .await?;
+        self.packages()
+            .audit(
+                actor,
+                action,
+                Some(package.id),
+                None,
+                Some(updated.ghsa_id.clone()),
+            )
+            .await?;
         Ok(updated)
     }
 
     /// Checks and applies field changes.
     async fn apply_changes(
-        &self,
+        self,
         advisory: &mut Advisory,
         changes: AdvisoryChanges,
     ) -> ServiceResult<()> {
@@ -450,7 +454,7 @@ impl Registry {
 
     /// A package's advisories the caller may see: drafts too for its admins.
     pub async fn advisories_for_package(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
     ) -> ServiceResult<Vec<Advisory>> {
@@ -473,7 +477,7 @@ impl Registry {
     /// Published (and withdrawn) advisories on packages the caller may
     /// read, newest first: the global list.
     pub async fn list_advisories(
-        &self,
+        self,
         actor: &Actor,
         query: &AdvisoryQuery,
     ) -> ServiceResult<Vec<Advisory>> {
@@ -487,7 +491,7 @@ impl Registry {
 
     /// The global list with each advisory's package.
     pub async fn readable_advisories(
-        &self,
+        self,
         actor: &Actor,
         query: &AdvisoryQuery,
     ) -> ServiceResult<Vec<(Advisory, Package)>> {
@@ -533,7 +537,7 @@ impl Registry {
     /// Which live versions of `package` fall in each published advisory's
     /// ranges (withdrawn advisories affect nothing).
     pub async fn affected_versions(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
     ) -> ServiceResult<Vec<(Advisory, Vec<Version>)>> {

@@ -8,7 +8,7 @@ use argon2::password_hash::{
 use chrono::Utc;
 use entrepot_core::{Actor, Scopes, token};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Sessions};
 
 /// What a request carried in its `Authorization` header (or a client's own
 /// header, such as NuGet's `X-NuGet-ApiKey`), already decoded by the HTTP layer.
@@ -30,10 +30,10 @@ static PASSWORD_CHECKS: std::sync::LazyLock<tokio::sync::Semaphore> =
 /// Token use is recorded at most this often, to keep reads write-free.
 const TOUCH_INTERVAL: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
 
-impl Registry {
+impl Sessions<'_> {
     /// Resolves a credential to a signed-in actor. A wrong, expired or
     /// revoked token is `BadCredentials`, never an anonymous fallback.
-    pub async fn authenticate(&self, credential: &Credential) -> ServiceResult<Actor> {
+    pub async fn authenticate(self, credential: &Credential) -> ServiceResult<Actor> {
         let secret = match credential {
             Credential::Token(t) => t.as_str(),
             Credential::Basic { password, .. } => password.as_str(),
@@ -74,7 +74,7 @@ impl Registry {
     /// given scopes. Any failure is `BadCredentials`. Not public: every
     /// caller goes through `check_password`, which throttles guessing.
     pub(crate) async fn verify_password(
-        &self,
+        self,
         login: &str,
         password: &str,
         scopes: Scopes,

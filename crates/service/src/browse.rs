@@ -6,16 +6,16 @@
 use entrepot_core::{Account, Actor, Id, Package, PackageFile, PackageType, Role, Tag, Version};
 use entrepot_store::PackageFilter;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Packages, ServiceError, ServiceResult};
 
-impl Registry {
-    pub async fn package_by_id(&self, id: Id) -> ServiceResult<Option<Package>> {
+impl Packages<'_> {
+    pub async fn package_by_id(self, id: Id) -> ServiceResult<Option<Package>> {
         Ok(self.meta.package_by_id(id).await?)
     }
 
     /// `owner`'s package of this type and name; a deleted one too when asked.
     pub async fn package_named(
-        &self,
+        self,
         owner: Id,
         package_type: PackageType,
         name: &str,
@@ -33,7 +33,7 @@ impl Registry {
     /// that clients retry with the credentials they hold; one who may read
     /// some sees those.
     pub async fn visible_packages(
-        &self,
+        self,
         actor: &Actor,
         owner: &Account,
         package_type: PackageType,
@@ -62,49 +62,45 @@ impl Registry {
     }
 
     /// The packages `filter` selects, in its order and page.
-    pub async fn list_packages(&self, filter: PackageFilter) -> ServiceResult<Vec<Package>> {
+    pub async fn list_packages(self, filter: PackageFilter) -> ServiceResult<Vec<Package>> {
         Ok(self.meta.list_packages(filter).await?)
     }
 
-    pub async fn count_packages(&self, filter: PackageFilter) -> ServiceResult<u64> {
+    pub async fn count_packages(self, filter: PackageFilter) -> ServiceResult<u64> {
         Ok(self.meta.count_packages(filter).await?)
     }
 
     /// The package's versions, newest first; deleted ones too when asked.
-    pub async fn versions(
-        &self,
-        package: Id,
-        include_deleted: bool,
-    ) -> ServiceResult<Vec<Version>> {
+    pub async fn versions(self, package: Id, include_deleted: bool) -> ServiceResult<Vec<Version>> {
         Ok(self.meta.versions(package, include_deleted).await?)
     }
 
     /// One live version by its name.
-    pub async fn version(&self, package: Id, name: &str) -> ServiceResult<Option<Version>> {
+    pub async fn version(self, package: Id, name: &str) -> ServiceResult<Option<Version>> {
         Ok(self.meta.version(package, name).await?)
     }
 
-    pub async fn version_by_id(&self, id: Id) -> ServiceResult<Option<Version>> {
+    pub async fn version_by_id(self, id: Id) -> ServiceResult<Option<Version>> {
         Ok(self.meta.version_by_id(id).await?)
     }
 
     /// The files of one version.
-    pub async fn files(&self, version: Id) -> ServiceResult<Vec<PackageFile>> {
+    pub async fn files(self, version: Id) -> ServiceResult<Vec<PackageFile>> {
         Ok(self.meta.files(version).await?)
     }
 
     /// The files of every version of a package.
-    pub async fn package_files(&self, package: Id) -> ServiceResult<Vec<PackageFile>> {
+    pub async fn package_files(self, package: Id) -> ServiceResult<Vec<PackageFile>> {
         Ok(self.meta.package_files(package).await?)
     }
 
     /// The package's tags (npm dist-tags, container tags, NuGet's latest).
-    pub async fn tags(&self, package: Id) -> ServiceResult<Vec<Tag>> {
+    pub async fn tags(self, package: Id) -> ServiceResult<Vec<Tag>> {
         Ok(self.meta.tags(package).await?)
     }
 
     /// Who holds a role on the package itself, beside its owner.
-    pub async fn package_roles(&self, package: Id) -> ServiceResult<Vec<(Id, Role)>> {
+    pub async fn package_roles(self, package: Id) -> ServiceResult<Vec<(Id, Role)>> {
         Ok(self.meta.package_roles(package).await?)
     }
 }

@@ -14,7 +14,7 @@ use entrepot_store::DeliveryAttempt;
 use serde_json::{Map, Value};
 
 use crate::outbound::{self, ClientKind, Outbound};
-use crate::{Registry, ServiceResult};
+use crate::{ServiceResult, Webhooks};
 
 /// How many deliveries one pass claims.
 const BATCH: u64 = 16;
@@ -26,11 +26,11 @@ const KEPT_BODY: usize = 4096;
 const KEPT_HEADERS: usize = 64;
 const KEPT_HEADER_VALUE: usize = 1024;
 
-impl Registry {
+impl Webhooks<'_> {
     /// Sends deliveries until the process ends: whatever is due, then
     /// sleeps until the next is due, something is enqueued, or a second
     /// has passed.
-    pub async fn run_webhook_worker(&self) {
+    pub async fn run_webhook_worker(self) {
         loop {
             let sent = match self.deliver_due().await {
                 Ok(n) => n,
@@ -49,14 +49,14 @@ impl Registry {
                     .clamp(Duration::from_millis(10), POLL),
                 _ => POLL,
             };
-            self.webhooks.wait(wait).await;
+            self.delivery.wait(wait).await;
         }
     }
 
     /// One pass: claims what is due and sends it, all at once. Returns how
     /// many were attempted.
-    pub async fn deliver_due(&self) -> ServiceResult<usize> {
-        let settings = self.webhooks.settings();
+    pub async fn deliver_due(self) -> ServiceResult<usize> {
+        let settings = self.delivery.settings();
         let now = Utc::now();
         let lease = chrono::TimeDelta::from_std(settings.timeout + Duration::from_secs(30))
             .unwrap_or(chrono::TimeDelta::minutes(1));
@@ -71,11 +71,11 @@ impl Registry {
         Ok(count)
     }
 
-    async fn attempt(&self, delivery: Delivery) -> ServiceResult<()> {
+    async fn attempt(self, delivery: Delivery) -> ServiceResult<()> {
         let Some(hook) = self.meta.hook(delivery.hook_id).await? else {
             return Ok(());
         };
-        let settings = self.webhooks.settings();
+        let settings = self.delivery.settings();
         let outcome = if hook.active {
             send(&self.outbound, &hook, &delivery, settings.timeout).await
         } else {

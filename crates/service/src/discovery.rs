@@ -4,13 +4,13 @@
 use entrepot_core::{Actor, Package};
 use entrepot_store::PackageFilter;
 
-use crate::{Registry, ServiceResult};
+use crate::{Packages, ServiceResult};
 
-impl Registry {
+impl Packages<'_> {
     /// The packages `filter` selects that `actor` may read, in the filter's
     /// order; the others are left out without a word, as if absent.
     pub async fn packages_readable_by(
-        &self,
+        self,
         actor: &Actor,
         filter: PackageFilter,
     ) -> ServiceResult<Vec<Package>> {

@@ -8,7 +8,7 @@ use entrepot_store::{NewFile, NewVersion, StoreError};
 use std::sync::atomic::Ordering;
 
 use crate::packages::Publication;
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Packages, ServiceError, ServiceResult};
 
 /// What adding one file did.
 #[derive(Debug, Clone)]
@@ -18,11 +18,11 @@ pub struct AddedFile {
     pub file: PackageFile,
 }
 
-impl Registry {
+impl Packages<'_> {
     /// Adds the one file of `p` to version `p.version`, creating the
     /// package and the version on their first file. A name already taken
     /// in the version is a `Conflict`: published files are immutable.
-    pub async fn publish_file(&self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
+    pub async fn publish_file(self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
         let p = p.within_limits();
         let (user_id, owner, package) = self.package_to_publish(actor, &p).await?;
         if let (Some(repo), Some(home)) = (&p.repository, package.repository_id)
@@ -52,7 +52,8 @@ impl Registry {
         )
         .await?;
         let action = if created { "published" } else { "updated" };
-        self.emit_package_event(actor, &package, &version, action)
+        self.webhooks()
+            .emit_package_event(actor, &package, &version, action)
             .await;
         Ok(AddedFile {
             package,
@@ -64,7 +65,7 @@ impl Registry {
     /// Puts a file into version `p.version` of `package`, creating the
     /// version with it when it is the first (then the flag is set).
     async fn place_file(
-        &self,
+        self,
         package: &Package,
         p: &Publication,
         new_file: NewFile,
@@ -139,7 +140,7 @@ impl Registry {
     /// Replaces a version's format metadata on behalf of a publisher (a
     /// POM uploaded after the version's first file).
     pub async fn set_version_metadata(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -155,7 +156,7 @@ impl Registry {
 
     /// Removes files of a version (old SNAPSHOT builds), for a publisher.
     pub async fn prune_files(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
-use crate::{Registry, ServiceResult};
+use crate::{Maintenance, ServiceResult};
 
 /// What to check and whether to repair.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +40,7 @@ impl Default for FsckOptions {
             repair: false,
             verify_digests: true,
             upload_age: Duration::from_hours(24),
-            blob_grace: crate::packages::BLOB_GRACE,
+            blob_grace: crate::blobs::BLOB_GRACE,
         }
     }
 }
@@ -89,10 +89,10 @@ fn subject(package: &Package) -> String {
     )
 }
 
-impl Registry {
+impl Maintenance<'_> {
     /// Checks the whole registry; see the module's documentation.
     pub async fn fsck(
-        &self,
+        self,
         options: FsckOptions,
         index_check: &IndexCheck<'_>,
     ) -> ServiceResult<FsckReport> {
@@ -191,7 +191,7 @@ impl Registry {
     /// version's files (an image's layers and configs): the format's index
     /// check finds them missing or of the wrong size, this reads them.
     async fn fsck_linked_blobs(
-        &self,
+        self,
         options: FsckOptions,
         verified: &mut HashMap<String, Option<String>>,
         report: &mut FsckReport,
@@ -219,7 +219,7 @@ impl Registry {
 
     /// Abandoned upload sessions (faults) and orphan blobs (reported).
     async fn fsck_leftovers(
-        &self,
+        self,
         options: FsckOptions,
         report: &mut FsckReport,
     ) -> ServiceResult<()> {
@@ -250,7 +250,7 @@ impl Registry {
                 continue;
             };
             for (n, (sha256, size)) in session.parts.iter().enumerate() {
-                let problem = match self.blobs.size(sha256).await? {
+                let problem = match self.blob_store.size(sha256).await? {
                     None => format!("part {n} (blob sha256:{sha256}) is missing"),
                     Some(stored) if stored != *size => format!(
                         "part {n} (blob sha256:{sha256}) has {stored} bytes, the session says {size}"
@@ -267,12 +267,12 @@ impl Registry {
                 break;
             }
         }
-        report.orphan_blobs = self.collectable_blobs(options.blob_grace).await?;
+        report.orphan_blobs = self.blobs().collectable_blobs(options.blob_grace).await?;
         if options.repair {
             for digest in &report.orphan_blobs {
                 // Checked again at the last moment, as the collector does.
                 if !self.meta.blob_referenced(digest).await? {
-                    self.blobs.delete(digest).await?;
+                    self.blob_store.delete(digest).await?;
                     report.collected += 1;
                 }
             }
@@ -283,7 +283,7 @@ impl Registry {
     /// Whether the blob `sha256` is there with `size` bytes and, if asked,
     /// that digest. Each blob is read once however many files share it.
     async fn check_blob(
-        &self,
+        self,
         sha256: &str,
         size: u64,
         options: FsckOptions,
@@ -297,7 +297,7 @@ impl Registry {
                 repaired: false,
             })
         };
-        let Some(stored) = self.blobs.size(sha256).await? else {
+        let Some(stored) = self.blob_store.size(sha256).await? else {
             return Ok(fault(
                 "missing-blob",
                 format!("blob sha256:{sha256} is missing"),
@@ -313,7 +313,7 @@ impl Registry {
             return Ok(None);
         }
         if !verified.contains_key(sha256) {
-            let mut read = match self.blobs.get(sha256, None).await {
+            let mut read = match self.blob_store.get(sha256, None).await {
                 Ok(read) => read,
                 Err(e) => {
                     return Ok(fault(

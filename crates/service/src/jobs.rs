@@ -1,20 +1,54 @@
 //! Jobs that one node of many runs (the hourly purge): a node claims the
-//! job in the shared store for a while, and the others stand aside.
+//! job in the shared store for a while, and the others stand aside. The
+//! purge itself removes what was deleted longer ago than the retention.
 
 use chrono::{TimeDelta, Utc};
 
-use crate::{Registry, ServiceResult};
+use crate::{Maintenance, ServiceResult};
 
-impl Registry {
+/// What one run of the purge job removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub packages: usize,
+    pub versions: usize,
+    pub blobs: usize,
+}
+
+impl Maintenance<'_> {
     /// Claims the job `name` for `node` for `period` from now, if no other
     /// node's claim is in force; true when this node won.
-    pub async fn claim_job(
-        &self,
-        name: &str,
-        node: &str,
-        period: TimeDelta,
-    ) -> ServiceResult<bool> {
+    pub async fn claim_job(self, name: &str, node: &str, period: TimeDelta) -> ServiceResult<bool> {
         let now = Utc::now();
         Ok(self.meta.claim_job(name, node, now + period, now).await?)
+    }
+
+    /// Removes packages and versions deleted longer ago than the retention
+    /// period, then every blob nothing references (older than the grace
+    /// period). Idempotent, so running it twice or on two nodes is harmless.
+    pub async fn purge_expired(
+        self,
+        blob_grace: std::time::Duration,
+    ) -> ServiceResult<PurgeReport> {
+        let cutoff = Utc::now() - self.limits.retention;
+        let mut report = PurgeReport::default();
+        for id in self.meta.expired_packages(cutoff).await? {
+            self.meta.purge_package(id).await?;
+            report.packages += 1;
+        }
+        for id in self.meta.expired_versions(cutoff).await? {
+            self.meta.purge_version(id).await?;
+            report.versions += 1;
+        }
+        for digest in self.blobs().collectable_blobs(blob_grace).await? {
+            // Checked again at the last moment: a publish may have just
+            // referenced the same content.
+            if self.blobs().discard_blob(&digest).await? {
+                report.blobs += 1;
+            }
+        }
+        if report != PurgeReport::default() {
+            tracing::info!(?report, "purged expired packages, versions and blobs");
+        }
+        Ok(report)
     }
 }

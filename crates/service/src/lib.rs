@@ -7,7 +7,7 @@ pub mod access;
 pub mod accounts;
 pub mod advisories;
 pub mod auth;
-mod blobs;
+pub mod blobs;
 mod browse;
 pub mod delivery;
 mod discovery;
@@ -74,11 +74,17 @@ pub struct Stats {
 }
 
 /// The registry's use cases over one metadata store and one blob store.
+///
+/// The root holds what every concern shares: the stores, the limits, the
+/// formats served, and the access rules in [`access`] (who may see, and
+/// who may publish where). The use cases themselves live in one service
+/// per concern, reached as `registry.packages()`, `.accounts()`, … and
+/// declared at the end of this file.
 #[derive(Clone)]
 pub struct Registry {
     /// The stores, private: the service is the only door to them.
     pub(crate) meta: Arc<dyn MetadataStore>,
-    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) blob_store: Arc<dyn BlobStore>,
     pub(crate) policy: Policy,
     pub limits: Limits,
     pub stats: Arc<Stats>,
@@ -89,12 +95,12 @@ pub struct Registry {
     /// waits for a flush already under way and never reads a count that
     /// has left the buffer but not yet reached the store.
     flushing: Arc<tokio::sync::Mutex<()>>,
-    /// Webhook settings, links and the worker's wake-up bell.
-    pub webhooks: Arc<webhooks::Webhooks>,
+    /// Webhook delivery settings and the worker's wake-up bell.
+    pub delivery: Arc<webhooks::DeliveryControl>,
     /// The client every request this server sends goes through.
     pub outbound: Arc<outbound::Outbound>,
     /// Blobs recently stored by uploads, which a refused twin must not take.
-    holds: Arc<packages::Holds>,
+    holds: Arc<blobs::Holds>,
     /// The formats served and the public URL, for naming and linking.
     catalog: Arc<format::Catalog>,
 }
@@ -108,13 +114,13 @@ impl Registry {
     ) -> Self {
         Registry {
             meta,
-            blobs,
+            blob_store: blobs,
             policy,
             limits,
             stats: Arc::default(),
             pending_downloads: Arc::default(),
             flushing: Arc::default(),
-            webhooks: Arc::default(),
+            delivery: Arc::default(),
             outbound: Arc::default(),
             holds: Arc::default(),
             catalog: Arc::default(),
@@ -134,4 +140,64 @@ impl Registry {
     pub fn catalog(&self) -> &format::Catalog {
         &self.catalog
     }
+}
+
+/// Declares a service per concern: a borrowed view of the registry whose
+/// methods are that concern's use cases. Views share the root's stores and
+/// rules by dereferencing to it, so one use case may call another
+/// concern's (`self.webhooks().emit_package_event(…)`) without owning it.
+macro_rules! concerns {
+    ($($(#[$doc:meta])* $name:ident => $accessor:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy)]
+            pub struct $name<'a>(&'a Registry);
+
+            impl std::ops::Deref for $name<'_> {
+                type Target = Registry;
+                fn deref(&self) -> &Registry {
+                    self.0
+                }
+            }
+        )*
+
+        impl Registry {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $accessor(&self) -> $name<'_> {
+                    $name(self)
+                }
+            )*
+        }
+    };
+}
+
+concerns! {
+    /// Packages and their versions: publishing, tags, deletion and
+    /// restoration, visibility and access settings, downloads, and reads
+    /// (`packages.rs`, `files.rs`, `versions.rs`, `browse.rs`,
+    /// `namespaces.rs`, `discovery.rs`, `settings.rs`).
+    Packages => packages;
+    /// Stored content: streaming blobs in and out, the links that name them
+    /// (container layers and manifests), chunked uploads, and which blobs
+    /// may go (`blobs.rs`, `links.rs`, `uploads.rs`).
+    Blobs => blobs;
+    /// Users, organizations, repositories, collaborators and tokens
+    /// (`accounts.rs`, `logout.rs`).
+    Accounts => accounts;
+    /// Who is calling: credentials, web sessions, signed bearer tokens and
+    /// sign-in throttling (`auth.rs`, `sessions.rs`, `signed_tokens.rs`,
+    /// `throttle.rs`).
+    Sessions => sessions;
+    /// Webhooks: their settings, the events they receive and their
+    /// delivery (`webhooks.rs`, `delivery.rs`).
+    Webhooks => webhooks;
+    /// Security advisories, the versions they affect, and the
+    /// notifications they send (`advisories.rs`, `notifications.rs`).
+    Advisories => advisories;
+    /// What an operator runs: the purge of expired content, the consistency
+    /// check, and the claim that lets one node of many run a job
+    /// (`jobs.rs`, `fsck.rs`).
+    Maintenance => maintenance;
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use entrepot_core::{Account, Action, Actor, Id, Package, PackageType, Version};
 use entrepot_store::{BlobInfo, BlobLink};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Blobs, ServiceError, ServiceResult};
 
 /// A name a caller may act on, with its owner and its package if one
 /// exists yet (`Registry::holder_access`).
@@ -18,7 +18,7 @@ pub struct Holder {
     pub package: Option<Package>,
 }
 
-impl Registry {
+impl Blobs<'_> {
     /// Whether `actor` may do `action` (`Read`, `Publish` or `Delete`) on
     /// `owner`'s `name` of `package_type`, a name that holds blobs before
     /// any version names them. A name with a package is governed by the
@@ -28,7 +28,7 @@ impl Registry {
     /// namespace the caller may not create in all answer as if the name
     /// were absent (`ServiceError::unseen` with `what`).
     pub async fn holder_access(
-        &self,
+        self,
         actor: &Actor,
         owner: &str,
         package_type: PackageType,
@@ -64,7 +64,7 @@ impl Registry {
     /// name it by. Linking again refreshes the link's time, so a blob
     /// pushed anew is never collected under the push.
     pub async fn link_blob(
-        &self,
+        self,
         owner: Id,
         package_type: PackageType,
         name: &str,
@@ -84,7 +84,7 @@ impl Registry {
 
     /// The blob `owner`'s `name` holds under `digest`, if any.
     pub async fn blob_link(
-        &self,
+        self,
         owner: Id,
         package_type: PackageType,
         name: &str,
@@ -99,7 +99,7 @@ impl Registry {
     /// Drops the link; true if there was one. The bytes stay until the
     /// blob collector finds nothing referencing them.
     pub async fn unlink_blob(
-        &self,
+        self,
         owner: Id,
         package_type: PackageType,
         name: &str,
@@ -113,7 +113,7 @@ impl Registry {
 
     /// Every name that holds `digest`, whatever its type, each with its
     /// owner's login (for mounting a blob from another repository).
-    pub async fn links_of(&self, digest: &str) -> ServiceResult<Vec<(String, BlobLink)>> {
+    pub async fn links_of(self, digest: &str) -> ServiceResult<Vec<(String, BlobLink)>> {
         let mut out = Vec::new();
         for link in self.meta.links_of(digest).await? {
             if let Some(owner) = self.meta.account_by_id(link.owner_id).await? {
@@ -128,7 +128,7 @@ impl Registry {
     /// restorable); `names_of` is the format's word on what a version names. Returns each as
     /// `OWNER/NAME@DIGEST`; with `dry_run`, only reports.
     pub async fn collect_links(
-        &self,
+        self,
         package_type: PackageType,
         grace: chrono::TimeDelta,
         names_of: &(dyn Fn(&Version) -> Vec<String> + Send + Sync),

@@ -3,13 +3,13 @@
 
 use entrepot_core::{Actor, token};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Accounts, ServiceError, ServiceResult};
 
-impl Registry {
+impl Accounts<'_> {
     /// Revokes the token whose secret is `secret`, if it belongs to the
     /// signed-in `actor`. Anyone else's token, or none, is "no such token":
     /// a caller learns nothing about tokens that are not theirs.
-    pub async fn revoke_held_token(&self, actor: &Actor, secret: &str) -> ServiceResult<()> {
+    pub async fn revoke_held_token(self, actor: &Actor, secret: &str) -> ServiceResult<()> {
         let Some(user) = actor.user_id() else {
             return Err(ServiceError::Unauthenticated);
         };

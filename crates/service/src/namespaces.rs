@@ -6,13 +6,13 @@
 use entrepot_core::{Account, Actor, Package, PackageType, Repository, Visibility};
 use entrepot_store::PackageFilter;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Packages, ServiceError, ServiceResult};
 
-impl Registry {
+impl Packages<'_> {
     /// The owner's live packages of `package_type`, in creation order,
     /// whether or not a caller may read them.
     pub async fn namespace_packages(
-        &self,
+        self,
         owner: &Account,
         package_type: PackageType,
     ) -> ServiceResult<Vec<Package>> {
@@ -27,7 +27,7 @@ impl Registry {
     /// connected to another of the owner's repositories (or to none) is
     /// not in this one: formats scoped to a repository never reach across.
     pub async fn repository_package(
-        &self,
+        self,
         repository: &Repository,
         package_type: PackageType,
         name: &str,
@@ -47,7 +47,7 @@ impl Registry {
     /// private package; and every owner does where the instance requires
     /// sign-in for all reads.
     pub async fn namespace_requires_auth(
-        &self,
+        self,
         owner: &Account,
         package_type: PackageType,
     ) -> ServiceResult<bool> {
@@ -76,7 +76,7 @@ impl Registry {
     /// client's first publish to an all-public registry sees the name is
     /// new instead of being asked to sign in again.
     pub async fn readable_in_namespace(
-        &self,
+        self,
         actor: &Actor,
         owner: &Account,
         package_type: PackageType,

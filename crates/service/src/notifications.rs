@@ -10,7 +10,7 @@ use entrepot_core::{
 };
 use entrepot_store::StoreError;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Advisories, ServiceError, ServiceResult};
 
 /// Who subscribes.
 #[derive(Debug, Clone, Copy)]
@@ -46,10 +46,10 @@ fn missing(actor: &Actor) -> ServiceError {
     }
 }
 
-impl Registry {
+impl Advisories<'_> {
     /// The account whose subscriptions `actor` manages.
     async fn subscriber_account(
-        &self,
+        self,
         actor: &Actor,
         subscriber: Subscriber<'_>,
     ) -> ServiceResult<Account> {
@@ -86,7 +86,7 @@ impl Registry {
     /// Subscribes to `package` (which the caller may read), or to every
     /// package the subscriber may see when `None`. `Conflict` if already so.
     pub async fn subscribe(
-        &self,
+        self,
         actor: &Actor,
         subscriber: Subscriber<'_>,
         package: Option<&Package>,
@@ -113,7 +113,7 @@ impl Registry {
 
     /// The subscriber's subscriptions, oldest first.
     pub async fn subscriptions(
-        &self,
+        self,
         actor: &Actor,
         subscriber: Subscriber<'_>,
     ) -> ServiceResult<Vec<Subscription>> {
@@ -123,7 +123,7 @@ impl Registry {
 
     /// Ends one of the subscriber's subscriptions.
     pub async fn unsubscribe(
-        &self,
+        self,
         actor: &Actor,
         subscriber: Subscriber<'_>,
         id: Id,
@@ -141,7 +141,7 @@ impl Registry {
 
     /// The caller's notifications: unread first, then newest first.
     pub async fn notifications(
-        &self,
+        self,
         actor: &Actor,
         query: NotificationQuery,
     ) -> ServiceResult<Vec<Notification>> {
@@ -153,7 +153,7 @@ impl Registry {
     }
 
     /// Marks one of the caller's notifications read (404 if not theirs).
-    pub async fn mark_notification_read(&self, actor: &Actor, id: Id) -> ServiceResult<()> {
+    pub async fn mark_notification_read(self, actor: &Actor, id: Id) -> ServiceResult<()> {
         let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
         if self
             .meta
@@ -167,7 +167,7 @@ impl Registry {
     }
 
     /// Marks every notification of the caller read; returns how many were unread.
-    pub async fn mark_all_notifications_read(&self, actor: &Actor) -> ServiceResult<u64> {
+    pub async fn mark_all_notifications_read(self, actor: &Actor) -> ServiceResult<u64> {
         let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
         Ok(self
             .meta

@@ -6,12 +6,10 @@ use chrono::Utc;
 use entrepot_core::{
     Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility,
 };
-use entrepot_store::{
-    BlobInfo, ByteStream, Expected, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate,
-};
+use entrepot_store::{BlobInfo, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate};
 use std::sync::atomic::Ordering;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Packages, ServiceError, ServiceResult};
 
 /// GitHub's answer when the last version of a package is deleted.
 pub const LAST_VERSION_MESSAGE: &str =
@@ -75,37 +73,12 @@ impl Publication {
     }
 }
 
-impl Registry {
-    /// Streams an upload into the blob store under the instance's size limit.
-    pub async fn store_blob(
-        &self,
-        body: ByteStream,
-        expected: Expected,
-    ) -> ServiceResult<BlobInfo> {
-        self.store_blob_limited(body, expected, self.limits.max_upload_bytes)
-            .await
-    }
-
-    /// Streams an upload into the blob store under `limit` bytes.
-    pub async fn store_blob_limited(
-        &self,
-        body: ByteStream,
-        mut expected: Expected,
-        limit: u64,
-    ) -> ServiceResult<BlobInfo> {
-        expected.max_size = Some(expected.max_size.map_or(limit, |m| m.min(limit)));
-        let storing = self.holds.storing();
-        let info = self.blobs.put(body, expected).await?;
-        self.holds.hold(&info.sha256);
-        drop(storing);
-        Ok(info)
-    }
-
+impl Packages<'_> {
     /// Finds a live package by owner login, type and name, as `actor` may see
     /// it: a package the caller may not read is reported exactly like a
     /// missing one (401 to anonymous callers, 404 to signed-in ones).
     pub async fn readable_package(
-        &self,
+        self,
         actor: &Actor,
         owner: &str,
         package_type: PackageType,
@@ -133,11 +106,7 @@ impl Registry {
     }
 
     /// Publishes a version, creating the package on its first publish.
-    pub async fn publish(
-        &self,
-        actor: &Actor,
-        p: Publication,
-    ) -> ServiceResult<(Package, Version)> {
+    pub async fn publish(self, actor: &Actor, p: Publication) -> ServiceResult<(Package, Version)> {
         let p = p.within_limits();
         let (user_id, _, package) = self.package_to_publish(actor, &p).await?;
         if self.meta.version(package.id, &p.version).await?.is_some() {
@@ -176,7 +145,8 @@ impl Registry {
             Some(version.name.clone()),
         )
         .await?;
-        self.emit_package_event(actor, &package, &version, "published")
+        self.webhooks()
+            .emit_package_event(actor, &package, &version, "published")
             .await;
         Ok((package, version))
     }
@@ -185,14 +155,14 @@ impl Registry {
     /// existing one if the actor may publish to it, else a new one if the
     /// actor may create it.
     pub(crate) async fn package_to_publish(
-        &self,
+        self,
         actor: &Actor,
         p: &Publication,
     ) -> ServiceResult<(Id, entrepot_core::Account, Package)> {
         let Some(user_id) = actor.user_id() else {
             return Err(ServiceError::Unauthenticated);
         };
-        let owner = self.account(&p.owner).await?;
+        let owner = self.accounts().account(&p.owner).await?;
         let target = self
             .publish_target(
                 actor,
@@ -219,7 +189,7 @@ impl Registry {
 
     /// Applies a settings change to a package and writes it to the audit log.
     pub(crate) async fn update_audited(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         update: PackageUpdate,
@@ -238,7 +208,7 @@ impl Registry {
     /// Updates the package's description and README from a publication
     /// that carries them.
     pub(crate) async fn describe(
-        &self,
+        self,
         package: Package,
         description: Option<String>,
         readme: Option<String>,
@@ -258,7 +228,7 @@ impl Registry {
     /// Creates the package `p` names; `publish_target` has found that the
     /// actor may.
     pub(crate) async fn create_package(
-        &self,
+        self,
         actor: &Actor,
         user_id: Id,
         owner: &entrepot_core::Account,
@@ -324,7 +294,7 @@ impl Registry {
 
     /// Points a tag at a live version.
     pub async fn set_tag(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         tag: &str,
@@ -352,7 +322,7 @@ impl Registry {
     }
 
     pub async fn remove_tag(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         tag: &str,
@@ -373,7 +343,7 @@ impl Registry {
     }
 
     async fn version_downloads(
-        &self,
+        self,
         package: &Package,
     ) -> ServiceResult<std::collections::HashMap<Id, i64>> {
         let mut totals = std::collections::HashMap::new();
@@ -386,7 +356,7 @@ impl Registry {
     /// Soft-deletes a version. The last live version cannot be deleted: the
     /// package is deleted instead, as GitHub advises.
     pub async fn delete_version(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -397,7 +367,7 @@ impl Registry {
     /// Soft-deletes a version; protocols whose clients delete the last
     /// version themselves (OCI manifests) pass `allow_last`.
     pub async fn delete_version_of(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -454,7 +424,7 @@ impl Registry {
         .await
     }
 
-    pub async fn delete_package(&self, actor: &Actor, package: &Package) -> ServiceResult<()> {
+    pub async fn delete_package(self, actor: &Actor, package: &Package) -> ServiceResult<()> {
         self.authorize_package(actor, Action::Delete, package)
             .await?;
         if package.visibility == Visibility::Public
@@ -478,7 +448,7 @@ impl Registry {
     }
 
     /// Restores a deleted package within the window, while its name is free.
-    pub async fn restore_package(&self, actor: &Actor, package: &Package) -> ServiceResult<()> {
+    pub async fn restore_package(self, actor: &Actor, package: &Package) -> ServiceResult<()> {
         let Some(deleted_at) = package.deleted_at else {
             return Err(ServiceError::not_found("Package not found"));
         };
@@ -506,7 +476,7 @@ impl Registry {
     }
 
     pub async fn restore_version(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -549,7 +519,7 @@ impl Registry {
     /// after publication (npm's `deprecated`); the format decides what may
     /// change, this checks who may change it.
     pub async fn update_version_metadata(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -578,7 +548,7 @@ impl Registry {
     /// Connects a package to a repository (for formats that declare one on
     /// every publish, the first declaration that matches wins).
     pub async fn connect_repository(
-        &self,
+        self,
         package: &Package,
         repository: &Repository,
     ) -> ServiceResult<Package> {
@@ -598,7 +568,7 @@ impl Registry {
     /// Changes a package's visibility. Once public, a package cannot be made
     /// private again (GitHub's rule); internal exists only in organizations.
     pub async fn set_visibility(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         visibility: Visibility,
@@ -642,7 +612,7 @@ impl Registry {
     /// `flush_downloads`, which the server calls every second and at
     /// shutdown, and every read of counts calls first): a download costs
     /// no database write, and a crash loses at most a second of counts.
-    pub fn count_download(&self, version: &Version) {
+    pub fn count_download(self, version: &Version) {
         self.stats.downloads.fetch_add(1, Ordering::Relaxed);
         let day = Utc::now().date_naive();
         *self
@@ -654,7 +624,7 @@ impl Registry {
     }
 
     /// Writes buffered download counts to the store.
-    pub async fn flush_downloads(&self) -> ServiceResult<()> {
+    pub async fn flush_downloads(self) -> ServiceResult<()> {
         let _writing = self.flushing.lock().await;
         let pending =
             std::mem::take(&mut *self.pending_downloads.lock().expect("download buffer lock"));
@@ -674,7 +644,7 @@ impl Registry {
 
     /// A package's downloads per version and day, buffered counts included.
     pub async fn downloads(
-        &self,
+        self,
         package: &Package,
     ) -> ServiceResult<Vec<entrepot_store::DownloadDay>> {
         self.flush_downloads().await?;
@@ -682,7 +652,7 @@ impl Registry {
     }
 
     pub(crate) async fn audit(
-        &self,
+        self,
         actor: &Actor,
         action: &str,
         package_id: Option<Id>,
@@ -700,168 +670,6 @@ impl Registry {
                 at: Utc::now(),
             })
             .await?)
-    }
-}
-
-/// What one run of the purge job removed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PurgeReport {
-    pub packages: usize,
-    pub versions: usize,
-    pub blobs: usize,
-}
-
-/// Blobs younger than this are spared by the collector: their metadata may
-/// still be on its way (blobs are written before the metadata).
-pub const BLOB_GRACE: std::time::Duration = std::time::Duration::from_hours(1);
-
-/// How long an upload's blob is held after it was stored: longer than any
-/// publish takes from storing its blob to writing its metadata.
-const HOLD_WINDOW: std::time::Duration = std::time::Duration::from_mins(10);
-
-/// Blobs stored by uploads of the last `HOLD_WINDOW`, counted by digest,
-/// and the uploads still being stored, whose digests are not known yet.
-/// Blobs are shared by content, so a refused upload must not delete the
-/// blob when a concurrent upload of the same bytes stored it too and is
-/// about to reference it: the refused one gives up its own hold and leaves
-/// the blob to the collector (whose grace period is longer) while another
-/// upload holds it or may be writing it. Per node: a twin upload on
-/// another node is covered by the collector's grace period alone.
-#[derive(Debug, Default)]
-pub struct Holds(std::sync::Mutex<HeldBlobs>);
-
-#[derive(Debug, Default)]
-pub struct HeldBlobs {
-    storing: usize,
-    held: std::collections::HashMap<String, (usize, std::time::Instant)>,
-}
-
-/// An upload being stored; counted until it is dropped.
-struct Storing<'a>(&'a Holds);
-
-impl Drop for Storing<'_> {
-    fn drop(&mut self) {
-        self.0.lock().storing -= 1;
-    }
-}
-
-impl Holds {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HeldBlobs> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    fn storing(&self) -> Storing<'_> {
-        self.lock().storing += 1;
-        Storing(self)
-    }
-
-    fn hold(&self, sha256: &str) {
-        let mut blobs = self.lock();
-        if blobs.held.len() > 1024 {
-            blobs.held.retain(|_, (_, at)| at.elapsed() < HOLD_WINDOW);
-        }
-        let entry = blobs
-            .held
-            .entry(sha256.to_owned())
-            .or_insert((0, std::time::Instant::now()));
-        entry.0 += 1;
-        entry.1 = std::time::Instant::now();
-    }
-
-    /// Gives up one hold; whether the blob must be kept because another
-    /// upload holds it or one is being stored.
-    fn release(&self, sha256: &str) -> bool {
-        let mut blobs = self.lock();
-        let mut others = false;
-        if let Some((count, at)) = blobs.held.get_mut(sha256) {
-            *count = count.saturating_sub(1);
-            others = *count > 0 && at.elapsed() < HOLD_WINDOW;
-            if *count == 0 {
-                blobs.held.remove(sha256);
-            }
-        }
-        others || blobs.storing > 0
-    }
-}
-
-impl Registry {
-    /// Removes a blob unless something references it (the same content may
-    /// belong to another package); true when it was removed. For the
-    /// collector, which spares young blobs by its own grace period.
-    pub async fn discard_blob(&self, sha256: &str) -> ServiceResult<bool> {
-        if self.meta.blob_referenced(sha256).await? {
-            return Ok(false);
-        }
-        self.blobs.delete(sha256).await?;
-        Ok(true)
-    }
-
-    /// Drops the blob a refused upload stored through `store_blob`, unless
-    /// something references it or another upload holds it or is being
-    /// stored (it may be a twin); true when it was removed.
-    pub async fn discard_upload(&self, sha256: &str) -> ServiceResult<bool> {
-        let referenced = self.meta.blob_referenced(sha256).await?;
-        // Decided at the last moment before the delete.
-        if self.holds.release(sha256) || referenced {
-            return Ok(false);
-        }
-        self.blobs.delete(sha256).await?;
-        Ok(true)
-    }
-
-    /// Blobs nothing references that are older than `grace`.
-    pub async fn collectable_blobs(
-        &self,
-        grace: std::time::Duration,
-    ) -> ServiceResult<Vec<String>> {
-        let mut out = Vec::new();
-        for digest in self.blobs.list().await? {
-            if self.meta.blob_referenced(&digest).await? {
-                continue;
-            }
-            let old_enough = self
-                .blobs
-                .modified(&digest)
-                .await?
-                .and_then(|m| m.elapsed().ok())
-                .is_some_and(|age| age >= grace);
-            if old_enough {
-                out.push(digest);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Removes packages and versions deleted longer ago than the retention
-    /// period, then every blob nothing references (older than the grace
-    /// period). Idempotent, so running it twice or on two nodes is harmless.
-    pub async fn purge_expired(
-        &self,
-        blob_grace: std::time::Duration,
-    ) -> ServiceResult<PurgeReport> {
-        let cutoff = Utc::now() - self.limits.retention;
-        let mut report = PurgeReport::default();
-        for id in self.meta.expired_packages(cutoff).await? {
-            self.meta.purge_package(id).await?;
-            report.packages += 1;
-        }
-        for id in self.meta.expired_versions(cutoff).await? {
-            self.meta.purge_version(id).await?;
-            report.versions += 1;
-        }
-        for digest in self.collectable_blobs(blob_grace).await? {
-            // Checked again at the last moment: a publish may have just
-            // referenced the same content.
-            if self.discard_blob(&digest).await? {
-                report.blobs += 1;
-            }
-        }
-        if report != PurgeReport::default() {
-            tracing::info!(?report, "purged expired packages, versions and blobs");
-        }
-        Ok(report)
     }
 }
 

@@ -9,7 +9,7 @@ use entrepot_core::{Actor, Scopes, Timestamp, token};
 use entrepot_store::WebSession;
 use rand::RngCore;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Sessions};
 
 /// How long a browser stays signed in.
 pub const SESSION_LIFETIME: TimeDelta = TimeDelta::days(14);
@@ -42,11 +42,11 @@ pub fn random_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-impl Registry {
+impl Sessions<'_> {
     /// Checks a user name and password under the shared throttle
     /// (`check_password`) and opens a session.
     pub async fn sign_in(
-        &self,
+        self,
         login: &str,
         password: &str,
         from: Option<std::net::IpAddr>,
@@ -84,7 +84,7 @@ impl Registry {
     /// The signed-in user behind a session cookie, with the session's CSRF
     /// token; `None` for an unknown or expired session. A session acts
     /// with every scope: it is the user at the keyboard, not a token.
-    pub async fn session(&self, secret: &str) -> ServiceResult<Option<(Actor, String)>> {
+    pub async fn session(self, secret: &str) -> ServiceResult<Option<(Actor, String)>> {
         let Some(session) = self.meta.session(&token::hash(secret), Utc::now()).await? else {
             return Ok(None);
         };
@@ -103,12 +103,12 @@ impl Registry {
         )))
     }
 
-    pub async fn sign_out(&self, secret: &str) -> ServiceResult<()> {
+    pub async fn sign_out(self, secret: &str) -> ServiceResult<()> {
         Ok(self.meta.delete_session(&token::hash(secret)).await?)
     }
 
     /// Forgets expired sessions and throttle windows that are over.
-    pub async fn prune_sessions(&self) -> ServiceResult<u64> {
+    pub async fn prune_sessions(self) -> ServiceResult<u64> {
         let now = Utc::now();
         Ok(self
             .meta

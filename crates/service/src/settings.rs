@@ -2,12 +2,10 @@
 //! which repository it belongs to) and what users do with their own tokens.
 //! Every change is authorised here and written to the audit log.
 
-use entrepot_core::{
-    Account, Action, Actor, Id, Package, RegistryKind, Repository, Role, TokenRecord,
-};
+use entrepot_core::{Account, Action, Actor, Package, RegistryKind, Repository, Role};
 use entrepot_store::PackageUpdate;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{Packages, ServiceError, ServiceResult};
 
 /// One explicit grant on a package, for the settings page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +14,7 @@ pub struct Grant {
     pub role: Role,
 }
 
-impl Registry {
+impl Packages<'_> {
     fn require_granular(package: &Package) -> ServiceResult<()> {
         if package.package_type.registry_kind() == RegistryKind::Granular {
             Ok(())
@@ -29,7 +27,7 @@ impl Registry {
 
     /// The users given a role on the package itself.
     pub async fn package_grants(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
     ) -> ServiceResult<Vec<Grant>> {
@@ -47,7 +45,7 @@ impl Registry {
     /// Gives `login` a role on a package of a granular registry, or takes
     /// it away (`None`).
     pub async fn set_package_access(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         login: &str,
@@ -56,7 +54,7 @@ impl Registry {
         self.authorize_package(actor, Action::Manage, package)
             .await?;
         Self::require_granular(package)?;
-        let user = self.user(login.trim()).await?;
+        let user = self.accounts().user(login.trim()).await?;
         self.meta
             .set_package_role(package.id, user.id, role)
             .await?;
@@ -73,7 +71,7 @@ impl Registry {
 
     /// Whether the connected repository's roles apply to the package too.
     pub async fn set_inherit_access(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         inherit: bool,
@@ -99,7 +97,7 @@ impl Registry {
     /// disconnects it. Repository-scoped packages stay where they were
     /// published.
     pub async fn set_package_repository(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         repository: Option<&Repository>,
@@ -132,22 +130,5 @@ impl Registry {
             repository.map(Repository::full_name),
         )
         .await
-    }
-
-    /// A signed-in user's own tokens, newest first.
-    pub async fn own_tokens(&self, actor: &Actor) -> ServiceResult<Vec<TokenRecord>> {
-        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
-        let mut tokens = self.meta.list_tokens(user).await?;
-        tokens.reverse();
-        Ok(tokens)
-    }
-
-    /// Revokes one of the caller's own tokens; anyone else's is not found.
-    pub async fn revoke_own_token(&self, actor: &Actor, id: Id) -> ServiceResult<()> {
-        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
-        match self.meta.token_by_id(id).await? {
-            Some(record) if record.user_id == user => self.revoke_token(id).await,
-            _ => Err(ServiceError::not_found("Token not found")),
-        }
     }
 }

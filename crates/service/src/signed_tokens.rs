@@ -5,13 +5,13 @@
 
 use entrepot_core::{Actor, Id, Scopes};
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Sessions};
 
-impl Registry {
+impl Sessions<'_> {
     /// The instance's signing key called `name`: 32 random bytes made on
     /// first use and kept as an instance setting, so that a token one
     /// node signs verifies on every node.
-    pub async fn signing_key(&self, name: &str) -> ServiceResult<Vec<u8>> {
+    pub async fn signing_key(self, name: &str) -> ServiceResult<Vec<u8>> {
         let fresh = hex::encode(rand::random::<[u8; 32]>());
         let value = self.meta.setting_or_init(name, &fresh).await?;
         hex::decode(value).map_err(|e| ServiceError::Internal(e.to_string()))
@@ -22,7 +22,7 @@ impl Registry {
     /// long as that token is usable, and only while the account exists;
     /// otherwise the credentials are bad.
     pub async fn signed_token_bearer(
-        &self,
+        self,
         user: Id,
         token: Option<Id>,
         scopes: Scopes,

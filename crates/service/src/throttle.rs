@@ -11,7 +11,7 @@ use chrono::{TimeDelta, Utc};
 use entrepot_core::{Actor, Scopes, Timestamp};
 use sha2::Digest as _;
 
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Sessions};
 
 /// The window attempts are counted in.
 pub const WINDOW: TimeDelta = TimeDelta::minutes(15);
@@ -61,13 +61,13 @@ fn throttled(until: Timestamp) -> ServiceError {
     ))
 }
 
-impl Registry {
+impl Sessions<'_> {
     /// Checks a user name and password under the throttle and returns the
     /// user's actor with `scopes`. A wrong password is `BadCredentials`; too
     /// many attempts, from this address or on this name, `Throttled`
     /// whatever the password.
     pub async fn check_password(
-        &self,
+        self,
         login: &str,
         password: &str,
         from: Option<IpAddr>,
@@ -99,7 +99,7 @@ impl Registry {
     }
 
     /// The user names and addresses locked now (site administrators only).
-    pub async fn sign_in_locks(&self, actor: &Actor) -> ServiceResult<Vec<Lock>> {
+    pub async fn sign_in_locks(self, actor: &Actor) -> ServiceResult<Vec<Lock>> {
         require_site_admin(actor)?;
         let window_after = Utc::now() - WINDOW;
         let mut locks = Vec::new();
@@ -122,15 +122,15 @@ impl Registry {
 
     /// Lifts a lock (`user:NAME` or `addr:ADDRESS`, as `sign_in_locks`
     /// names it) for a site administrator; whether there was one.
-    pub async fn lift_sign_in_lock(&self, actor: &Actor, key: &str) -> ServiceResult<bool> {
+    pub async fn lift_sign_in_lock(self, actor: &Actor, key: &str) -> ServiceResult<bool> {
         require_site_admin(actor)?;
         Ok(self.meta.clear_attempts(key).await?)
     }
 
     /// Lifts the lock on a user name (`entrepot admin user unlock`, which
     /// runs with the operator's authority); whether there was one.
-    pub async fn unlock_user(&self, login: &str) -> ServiceResult<bool> {
-        self.user(login.trim()).await?;
+    pub async fn unlock_user(self, login: &str) -> ServiceResult<bool> {
+        self.accounts().user(login.trim()).await?;
         Ok(self.meta.clear_attempts(&user_key(login)).await?)
     }
 }

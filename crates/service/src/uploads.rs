@@ -8,12 +8,12 @@ use entrepot_core::{Id, PackageType};
 use entrepot_store::{BlobInfo, ByteStream, Expected, UploadSession};
 use futures::{StreamExt, TryStreamExt};
 
-use crate::{Registry, ServiceResult};
+use crate::{Blobs, ServiceResult};
 
-impl Registry {
+impl Blobs<'_> {
     /// Opens a session for `owner`'s `name`; returns its id, which is
     /// unguessable since it is all a client needs to continue.
-    pub async fn create_upload(&self, owner: Id, name: &str) -> ServiceResult<String> {
+    pub async fn create_upload(self, owner: Id, name: &str) -> ServiceResult<String> {
         let id = hex::encode(rand::random::<[u8; 16]>());
         self.meta
             .create_upload(&id, owner, name, chrono::Utc::now())
@@ -24,7 +24,7 @@ impl Registry {
     /// The open session `id`, if it was opened for `owner`'s `name`: a
     /// session continues only where it was begun.
     pub async fn upload_of(
-        &self,
+        self,
         id: &str,
         owner: Id,
         name: &str,
@@ -42,7 +42,7 @@ impl Registry {
     /// not the `declared` one, or that lost a race with another append to
     /// the same session, is dropped and refused (`None`).
     pub async fn append_upload(
-        &self,
+        self,
         id: &str,
         at: u64,
         body: ByteStream,
@@ -71,7 +71,7 @@ impl Registry {
     }
 
     /// Ends a session the client gave up, with its parts.
-    pub async fn cancel_upload(&self, session: &UploadSession) -> ServiceResult<()> {
+    pub async fn cancel_upload(self, session: &UploadSession) -> ServiceResult<()> {
         self.meta.delete_upload(&session.id).await?;
         for (sha256, _) in &session.parts {
             self.drop_part(sha256).await;
@@ -85,7 +85,7 @@ impl Registry {
     /// already the whole blob is kept as it is. Whatever the outcome the
     /// session is over; its parts go once the blob is linked.
     pub async fn finish_upload(
-        &self,
+        self,
         id: &str,
         (owner, package_type, name): (Id, PackageType, &str),
         digest: &str,
@@ -113,12 +113,12 @@ impl Registry {
 
     /// The session's parts read one after the other into one new blob.
     async fn join_parts(
-        &self,
+        self,
         session: &UploadSession,
         expected: Expected,
         limit: u64,
     ) -> ServiceResult<BlobInfo> {
-        let blobs = self.blobs.clone();
+        let blobs = self.blob_store.clone();
         let parts: Vec<String> = session.parts.iter().map(|(s, _)| s.clone()).collect();
         let joined = futures::stream::iter(parts)
             .then(move |sha256| {
@@ -139,7 +139,7 @@ impl Registry {
     /// Sessions untouched longer than `age` are abandoned: ended, with
     /// their parts. Returns their ids; with `dry_run`, only reports.
     pub async fn collect_uploads(
-        &self,
+        self,
         age: chrono::TimeDelta,
         dry_run: bool,
     ) -> ServiceResult<Vec<String>> {
@@ -160,7 +160,7 @@ impl Registry {
     }
 
     /// Drops an upload's part; a failure only leaves it to the collector.
-    async fn drop_part(&self, sha256: &str) {
+    async fn drop_part(self, sha256: &str) {
         let _ = self.discard_upload(sha256).await;
     }
 }

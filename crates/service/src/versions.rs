@@ -10,13 +10,13 @@ use entrepot_core::{Action, Actor, Id, Package, Version};
 
 use crate::files::AddedFile;
 use crate::packages::{Publication, StagedFile};
-use crate::{Registry, ServiceResult};
+use crate::{Packages, ServiceResult};
 
-impl Registry {
+impl Packages<'_> {
     /// The version of `package` called `name`, unless it was deleted: a
     /// deleted version is gone for clients until it is restored.
     pub async fn live_version(
-        &self,
+        self,
         package: &Package,
         name: &str,
     ) -> ServiceResult<Option<Version>> {
@@ -29,7 +29,7 @@ impl Registry {
 
     /// How often each version of `package` was downloaded, buffered counts
     /// included; versions never downloaded are absent.
-    pub async fn downloads_by_version(&self, package: &Package) -> ServiceResult<HashMap<Id, i64>> {
+    pub async fn downloads_by_version(self, package: &Package) -> ServiceResult<HashMap<Id, i64>> {
         let mut totals = HashMap::new();
         for day in self.downloads(package).await? {
             *totals.entry(day.version_id).or_insert(0) += day.count;
@@ -41,7 +41,7 @@ impl Registry {
     /// package): the version keeps its metadata, and a name it already
     /// holds is a `Conflict`, since published files are immutable.
     pub async fn attach_file(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -71,7 +71,7 @@ impl Registry {
     /// delete the package, and they are asked first, so that a caller who
     /// may not learns nothing about which versions exist.
     pub async fn withdrawable_version(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         name: &str,
@@ -86,7 +86,7 @@ impl Registry {
     /// version, as clients that yank expect: a package is never left
     /// without versions. `None` when there is no such live version.
     pub async fn delete_version_or_package(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         name: &str,

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::format::Catalog;
-use crate::{Registry, ServiceError, ServiceResult};
+use crate::{ServiceError, ServiceResult, Webhooks};
 
 /// How the worker sends: the first retry's delay (doubled after each
 /// failure) and how long a receiver may take to answer.
@@ -46,21 +46,21 @@ impl Default for HookSettings {
 
 /// The webhook machinery a `Registry` carries: settings and the
 /// bell that wakes the worker when something is enqueued.
-pub struct Webhooks {
+pub struct DeliveryControl {
     wake: Notify,
     settings: RwLock<HookSettings>,
 }
 
-impl Default for Webhooks {
+impl Default for DeliveryControl {
     fn default() -> Self {
-        Webhooks {
+        DeliveryControl {
             wake: Notify::new(),
             settings: RwLock::new(HookSettings::default()),
         }
     }
 }
 
-impl Webhooks {
+impl DeliveryControl {
     pub fn configure(&self, settings: HookSettings) {
         *self.settings.write().expect("settings lock") = settings;
     }
@@ -173,11 +173,11 @@ fn checked_events(events: Vec<String>) -> ServiceResult<Vec<String>> {
     Ok(out)
 }
 
-impl Registry {
+impl Webhooks<'_> {
     /// The owner and package a scope names, if `actor` may manage its
     /// hooks (`write` for changes, else reads).
     async fn hook_owner(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         write: bool,
@@ -236,7 +236,7 @@ impl Registry {
 
     /// A hook of the scope, or missing.
     async fn scoped_hook(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         id: Id,
@@ -253,22 +253,18 @@ impl Registry {
     }
 
     /// The hooks of a scope, oldest first.
-    pub async fn list_hooks(
-        &self,
-        actor: &Actor,
-        scope: HookScope<'_>,
-    ) -> ServiceResult<Vec<Hook>> {
+    pub async fn list_hooks(self, actor: &Actor, scope: HookScope<'_>) -> ServiceResult<Vec<Hook>> {
         let (owner, package) = self.hook_owner(actor, scope, false).await?;
         Ok(self.meta.hooks(owner.id, package.map(|p| p.id)).await?)
     }
 
-    pub async fn hook(&self, actor: &Actor, scope: HookScope<'_>, id: Id) -> ServiceResult<Hook> {
+    pub async fn hook(self, actor: &Actor, scope: HookScope<'_>, id: Id) -> ServiceResult<Hook> {
         Ok(self.scoped_hook(actor, scope, id, false).await?.2)
     }
 
     /// Creates a hook and, as GitHub does, sends it a `ping`.
     pub async fn create_hook(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         changes: HookChanges,
@@ -299,14 +295,15 @@ impl Registry {
                 at: Utc::now(),
             })
             .await?;
-        self.audit(
-            actor,
-            "hook.create",
-            package.as_ref().map(|p| p.id),
-            None,
-            Some(format!("hook {} of {}", hook.id, owner.login)),
-        )
-        .await?;
+        self.packages()
+            .audit(
+                actor,
+                "hook.create",
+                package.as_ref().map(|p| p.id),
+                None,
+                Some(format!("hook {} of {}", hook.id, owner.login)),
+            )
+            .await?;
         if hook.active {
             self.enqueue_ping(&owner, package.as_ref(), &hook).await?;
         }
@@ -314,7 +311,7 @@ impl Registry {
     }
 
     pub async fn update_hook(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         id: Id,
@@ -342,38 +339,40 @@ impl Registry {
         }
         hook.updated_at = Utc::now();
         let updated = self.meta.update_hook(&hook).await?;
-        self.audit(
-            actor,
-            "hook.update",
-            package.map(|p| p.id),
-            None,
-            Some(format!("hook {} of {}", hook.id, owner.login)),
-        )
-        .await?;
+        self.packages()
+            .audit(
+                actor,
+                "hook.update",
+                package.map(|p| p.id),
+                None,
+                Some(format!("hook {} of {}", hook.id, owner.login)),
+            )
+            .await?;
         Ok(updated)
     }
 
     pub async fn delete_hook(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         id: Id,
     ) -> ServiceResult<()> {
         let (owner, package, hook) = self.scoped_hook(actor, scope, id, true).await?;
         self.meta.delete_hook(hook.id).await?;
-        self.audit(
-            actor,
-            "hook.delete",
-            package.map(|p| p.id),
-            None,
-            Some(format!("hook {} of {}", hook.id, owner.login)),
-        )
-        .await
+        self.packages()
+            .audit(
+                actor,
+                "hook.delete",
+                package.map(|p| p.id),
+                None,
+                Some(format!("hook {} of {}", hook.id, owner.login)),
+            )
+            .await
     }
 
     /// A hook's delivery log, newest first.
     pub async fn hook_deliveries(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         id: Id,
@@ -384,7 +383,7 @@ impl Registry {
     }
 
     pub async fn hook_delivery(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         hook_id: Id,
@@ -401,7 +400,7 @@ impl Registry {
     /// Sends a logged delivery again: a new delivery with the same payload,
     /// marked as a redelivery.
     pub async fn redeliver(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         hook_id: Id,
@@ -426,7 +425,7 @@ impl Registry {
                 at: Utc::now(),
             }])
             .await?;
-        self.webhooks.wake();
+        self.delivery.wake();
         queued
             .into_iter()
             .next()
@@ -435,7 +434,7 @@ impl Registry {
 
     /// Sends the hook a `ping` event now.
     pub async fn ping_hook(
-        &self,
+        self,
         actor: &Actor,
         scope: HookScope<'_>,
         id: Id,
@@ -445,7 +444,7 @@ impl Registry {
     }
 
     async fn enqueue_ping(
-        &self,
+        self,
         owner: &Account,
         package: Option<&Package>,
         hook: &Hook,
@@ -492,7 +491,7 @@ impl Registry {
                 at: Utc::now(),
             }])
             .await?;
-        self.webhooks.wake();
+        self.delivery.wake();
         queued
             .into_iter()
             .next()
@@ -504,7 +503,7 @@ impl Registry {
     /// owner's and the package's hooks. Never fails the publish: trouble
     /// is logged.
     pub(crate) async fn emit_package_event(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -519,7 +518,7 @@ impl Registry {
     }
 
     async fn try_emit_package_event(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -559,14 +558,14 @@ impl Registry {
             }
         }
         self.meta.enqueue_deliveries(&deliveries).await?;
-        self.webhooks.wake();
+        self.delivery.wake();
         Ok(())
     }
 
     /// GitHub's webhook `package` object and the payload's other keys
     /// (`repository`, `organization`, `sender`).
     async fn package_payload(
-        &self,
+        self,
         actor: &Actor,
         package: &Package,
         version: &Version,
@@ -668,7 +667,7 @@ impl Registry {
     /// `security_advisory` delivery to each subscriber's hooks. Never fails
     /// the review: trouble is logged.
     pub(crate) async fn emit_advisory_event(
-        &self,
+        self,
         advisory: &Advisory,
         package: &Package,
         action: &str,
@@ -682,7 +681,7 @@ impl Registry {
     }
 
     async fn try_emit_advisory_event(
-        &self,
+        self,
         advisory: &Advisory,
         package: &Package,
         action: &str,
@@ -769,7 +768,7 @@ impl Registry {
         }
         if !deliveries.is_empty() {
             self.meta.enqueue_deliveries(&deliveries).await?;
-            self.webhooks.wake();
+            self.delivery.wake();
         }
         Ok(())
     }

@@ -33,10 +33,19 @@ async fn world() -> World {
         Limits::default(),
     );
     for user in ["alice", "bob", "carol"] {
-        registry.create_user(user, None, false, None).await.unwrap();
+        registry
+            .accounts()
+            .create_user(user, None, false, None)
+            .await
+            .unwrap();
     }
-    registry.create_org("acme", "alice").await.unwrap();
     registry
+        .accounts()
+        .create_org("acme", "alice")
+        .await
+        .unwrap();
+    registry
+        .accounts()
         .add_org_member("acme", "bob", OrgRole::Member)
         .await
         .unwrap();
@@ -49,14 +58,19 @@ async fn world() -> World {
 
 async fn actor(r: &Registry, login: &str, scopes: &str) -> Actor {
     let t = r
+        .accounts()
         .create_token(login, Scopes::parse_list(scopes).unwrap(), None, None)
         .await
         .unwrap();
-    r.authenticate(&Credential::Token(t.secret)).await.unwrap()
+    r.sessions()
+        .authenticate(&Credential::Token(t.secret))
+        .await
+        .unwrap()
 }
 
 async fn publication(r: &Registry, owner: &str, name: &str, version: &str) -> Publication {
     let blob = r
+        .blobs()
         .store_blob(stream_of(format!("{name}@{version}")), Expected::default())
         .await
         .unwrap();
@@ -84,6 +98,7 @@ async fn first_publish_creates_a_private_package_and_republishing_a_version_conf
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
     let (pkg, v) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
@@ -91,6 +106,7 @@ async fn first_publish_creates_a_private_package_and_republishing_a_version_conf
     assert_eq!(pkg.readme.as_deref(), Some("# readme"));
     assert_eq!(w.store.tags(pkg.id).await.unwrap()[0].version_id, v.id);
     let again = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await;
     assert!(
@@ -104,15 +120,18 @@ async fn strangers_cannot_see_or_publish_into_a_private_package() {
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
     let carol = actor(r, "carol", "write:packages").await;
-    r.publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
+    r.packages()
+        .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
     let into_existing = r
+        .packages()
         .publish(&carol, publication(r, "alice", "hello", "2.0.0").await)
         .await;
     // Answered as a new name would be, so that it reveals nothing.
     assert!(matches!(into_existing, Err(ServiceError::Forbidden(_))));
     let new_in_alices_namespace = r
+        .packages()
         .publish(&carol, publication(r, "alice", "other", "1.0.0").await)
         .await;
     assert!(matches!(
@@ -120,12 +139,14 @@ async fn strangers_cannot_see_or_publish_into_a_private_package() {
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(
-        r.readable_package(&carol, "alice", PackageType::Npm, "hello")
+        r.packages()
+            .readable_package(&carol, "alice", PackageType::Npm, "hello")
             .await,
         Err(ServiceError::NotFound(_))
     ));
     assert!(matches!(
-        r.readable_package(&Actor::Anonymous, "alice", PackageType::Npm, "hello")
+        r.packages()
+            .readable_package(&Actor::Anonymous, "alice", PackageType::Npm, "hello")
             .await,
         Err(ServiceError::Unauthenticated)
     ));
@@ -138,18 +159,20 @@ async fn an_org_member_creates_an_org_package_and_becomes_its_admin() {
     let bob = actor(r, "bob", "write:packages,delete:packages").await;
     let carol = actor(r, "carol", "write:packages").await;
     let (pkg, _) = r
+        .packages()
         .publish(&bob, publication(r, "acme", "tool", "1.0.0").await)
         .await
         .unwrap();
     assert_eq!(
         w.store
-            .package_role(pkg.id, r.account("bob").await.unwrap().id)
+            .package_role(pkg.id, r.accounts().account("bob").await.unwrap().id)
             .await
             .unwrap(),
         Some(Role::Admin)
     );
     assert!(
-        r.publish(&carol, publication(r, "acme", "tool2", "1.0.0").await)
+        r.packages()
+            .publish(&carol, publication(r, "acme", "tool2", "1.0.0").await)
             .await
             .is_err()
     );
@@ -167,42 +190,52 @@ async fn delete_and_restore_follow_githubs_rules() {
     let alice = actor(r, "alice", "write:packages,delete:packages").await;
     let writer_only = actor(r, "alice", "write:packages").await;
     let (pkg, v1) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
     let (_, v2) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.1.0").await)
         .await
         .unwrap();
     assert!(matches!(
-        r.delete_version(&writer_only, &pkg, &v2).await,
+        r.packages().delete_version(&writer_only, &pkg, &v2).await,
         Err(ServiceError::Forbidden(_))
     ));
-    r.delete_version(&alice, &pkg, &v2).await.unwrap();
+    r.packages()
+        .delete_version(&alice, &pkg, &v2)
+        .await
+        .unwrap();
     // The number stays taken inside the package.
     assert!(matches!(
-        r.publish(&alice, publication(r, "alice", "hello", "1.1.0").await)
+        r.packages()
+            .publish(&alice, publication(r, "alice", "hello", "1.1.0").await)
             .await,
         Err(ServiceError::Conflict(_))
     ));
     let v2 = w.store.version_by_id(v2.id).await.unwrap().unwrap();
-    r.restore_version(&alice, &pkg, &v2).await.unwrap();
+    r.packages()
+        .restore_version(&alice, &pkg, &v2)
+        .await
+        .unwrap();
 
     // Deleting the whole private package frees its name; restore is refused
     // while the new one exists.
-    r.delete_package(&alice, &pkg).await.unwrap();
+    r.packages().delete_package(&alice, &pkg).await.unwrap();
     let (newer, _) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
     assert_ne!(newer.id, pkg.id);
     let old = w.store.package_by_id(pkg.id).await.unwrap().unwrap();
     assert!(matches!(
-        r.restore_package(&alice, &old).await,
+        r.packages().restore_package(&alice, &old).await,
         Err(ServiceError::Conflict(_))
     ));
-    r.delete_package(&alice, &newer).await.unwrap();
-    r.restore_package(&alice, &old).await.unwrap();
+    r.packages().delete_package(&alice, &newer).await.unwrap();
+    r.packages().restore_package(&alice, &old).await.unwrap();
     assert_eq!(w.store.versions(pkg.id, false).await.unwrap().len(), 2);
     let _ = v1;
 }
@@ -213,6 +246,7 @@ async fn a_deleted_public_packages_name_is_never_reused() {
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages,delete:packages").await;
     let (pkg, _) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "pub", "1.0.0").await)
         .await
         .unwrap();
@@ -228,9 +262,10 @@ async fn a_deleted_public_packages_name_is_never_reused() {
         .await
         .unwrap();
     let pkg = w.store.package_by_id(pkg.id).await.unwrap().unwrap();
-    r.delete_package(&alice, &pkg).await.unwrap();
+    r.packages().delete_package(&alice, &pkg).await.unwrap();
     assert!(matches!(
-        r.publish(&alice, publication(r, "alice", "pub", "2.0.0").await)
+        r.packages()
+            .publish(&alice, publication(r, "alice", "pub", "2.0.0").await)
             .await,
         Err(ServiceError::Conflict(_))
     ));
@@ -242,16 +277,17 @@ async fn downloads_are_counted_per_version_and_day() {
     let r = &w.registry;
     let alice = actor(r, "alice", "write:packages").await;
     let (pkg, v) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
-    r.count_download(&v);
-    r.count_download(&v);
+    r.packages().count_download(&v);
+    r.packages().count_download(&v);
     assert!(
         w.store.downloads(pkg.id).await.unwrap().is_empty(),
         "counts are buffered"
     );
-    let days = r.downloads(&pkg).await.unwrap();
+    let days = r.packages().downloads(&pkg).await.unwrap();
     assert_eq!(days.iter().map(|d| d.count).sum::<i64>(), 2);
 }
 
@@ -260,29 +296,35 @@ async fn wrong_expired_and_revoked_tokens_are_bad_credentials() {
     let w = world().await;
     let r = &w.registry;
     let t = r
+        .accounts()
         .create_token("alice", Scopes::ALL, None, None)
         .await
         .unwrap();
     assert!(
-        r.authenticate(&Credential::Basic {
-            username: "x".into(),
-            password: t.secret.clone()
-        })
-        .await
-        .is_ok()
+        r.sessions()
+            .authenticate(&Credential::Basic {
+                username: "x".into(),
+                password: t.secret.clone()
+            })
+            .await
+            .is_ok()
     );
-    r.revoke_token(t.record.id).await.unwrap();
+    r.accounts().revoke_token(t.record.id).await.unwrap();
     assert!(matches!(
-        r.authenticate(&Credential::Token(t.secret)).await,
+        r.sessions()
+            .authenticate(&Credential::Token(t.secret))
+            .await,
         Err(ServiceError::BadCredentials)
     ));
     let forged = entrepot_core::token::generate().secret;
     assert!(matches!(
-        r.authenticate(&Credential::Token(forged)).await,
+        r.sessions().authenticate(&Credential::Token(forged)).await,
         Err(ServiceError::BadCredentials)
     ));
     assert!(matches!(
-        r.authenticate(&Credential::Token("garbage".into())).await,
+        r.sessions()
+            .authenticate(&Credential::Token("garbage".into()))
+            .await,
         Err(ServiceError::BadCredentials)
     ));
 }
@@ -291,7 +333,7 @@ async fn wrong_expired_and_revoked_tokens_are_bad_credentials() {
 async fn an_expired_token_is_refused() {
     let w = world().await;
     let r = &w.registry;
-    let alice = r.account("alice").await.unwrap();
+    let alice = r.accounts().account("alice").await.unwrap();
     let new = entrepot_core::token::generate();
     w.store
         .create_token(entrepot_store::NewTokenRecord {
@@ -305,15 +347,19 @@ async fn an_expired_token_is_refused() {
         .await
         .unwrap();
     assert!(matches!(
-        r.authenticate(&Credential::Token(new.secret)).await,
+        r.sessions()
+            .authenticate(&Credential::Token(new.secret))
+            .await,
         Err(ServiceError::BadCredentials)
     ));
     let fresh = r
+        .accounts()
         .create_token("alice", Scopes::ALL, Some(chrono::TimeDelta::days(1)), None)
         .await
         .unwrap();
     assert!(
-        r.authenticate(&Credential::Token(fresh.secret))
+        r.sessions()
+            .authenticate(&Credential::Token(fresh.secret))
             .await
             .is_ok()
     );
@@ -333,11 +379,13 @@ async fn the_first_start_creates_one_admin_and_later_starts_none() {
         Limits::default(),
     );
     let issued = r
+        .accounts()
         .bootstrap_admin()
         .await
         .unwrap()
         .expect("first start issues a token");
     let admin = r
+        .sessions()
         .authenticate(&Credential::Token(issued.secret))
         .await
         .unwrap();
@@ -348,21 +396,23 @@ async fn the_first_start_creates_one_admin_and_later_starts_none() {
             ..
         }
     ));
-    assert!(r.bootstrap_admin().await.unwrap().is_none());
+    assert!(r.accounts().bootstrap_admin().await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn concurrent_password_guesses_are_counted_one_by_one() {
     let w = world().await;
     let r = &w.registry;
-    r.create_user("dave", None, false, Some("correct horse".into()))
+    r.accounts()
+        .create_user("dave", None, false, Some("correct horse".into()))
         .await
         .unwrap();
     let from: std::net::IpAddr = "192.0.2.7".parse().unwrap();
     // Thirty wrong guesses at once: five are checked, the rest throttled.
-    let guesses = futures::future::join_all(
-        (0..30).map(|_| r.check_password("dave", "wrong horse", Some(from), Scopes::ALL)),
-    )
+    let guesses = futures::future::join_all((0..30).map(|_| {
+        r.sessions()
+            .check_password("dave", "wrong horse", Some(from), Scopes::ALL)
+    }))
     .await;
     let refused = guesses
         .iter()
@@ -378,20 +428,23 @@ async fn concurrent_password_guesses_are_counted_one_by_one() {
     );
     // Now even the right password waits, from anywhere.
     assert!(matches!(
-        r.check_password("dave", "correct horse", None, Scopes::ALL)
+        r.sessions()
+            .check_password("dave", "correct horse", None, Scopes::ALL)
             .await,
         Err(ServiceError::Throttled(_))
     ));
     // Until the lock is lifted; the guessing address stays locked.
-    assert!(r.unlock_user("dave").await.unwrap());
+    assert!(r.sessions().unlock_user("dave").await.unwrap());
     assert!(matches!(
-        r.check_password("dave", "correct horse", Some(from), Scopes::ALL)
+        r.sessions()
+            .check_password("dave", "correct horse", Some(from), Scopes::ALL)
             .await,
         Err(ServiceError::Throttled(_))
     ));
     let home: std::net::IpAddr = "198.51.100.1".parse().unwrap();
     assert!(
-        r.check_password("dave", "correct horse", Some(home), Scopes::ALL)
+        r.sessions()
+            .check_password("dave", "correct horse", Some(home), Scopes::ALL)
             .await
             .is_ok()
     );
@@ -406,6 +459,7 @@ async fn one_address_cannot_spray_passwords_across_users() {
     let elsewhere: std::net::IpAddr = "2001:db8:0:1::1".parse().unwrap();
     for n in 0..entrepot_service::throttle::PER_ADDRESS {
         let got = r
+            .sessions()
             .check_password(&format!("user{n}"), "guess", Some(from), Scopes::ALL)
             .await;
         assert!(
@@ -413,19 +467,22 @@ async fn one_address_cannot_spray_passwords_across_users() {
             "{n}: {got:?}"
         );
     }
-    r.create_user("erin", None, false, Some("correct horse".into()))
+    r.accounts()
+        .create_user("erin", None, false, Some("correct horse".into()))
         .await
         .unwrap();
     assert!(
         matches!(
-            r.check_password("erin", "correct horse", Some(neighbour), Scopes::ALL)
+            r.sessions()
+                .check_password("erin", "correct horse", Some(neighbour), Scopes::ALL)
                 .await,
             Err(ServiceError::Throttled(_))
         ),
         "the same /64 is the same client"
     );
     assert!(
-        r.check_password("erin", "correct horse", Some(elsewhere), Scopes::ALL)
+        r.sessions()
+            .check_password("erin", "correct horse", Some(elsewhere), Scopes::ALL)
             .await
             .is_ok()
     );
@@ -435,21 +492,25 @@ async fn one_address_cannot_spray_passwords_across_users() {
 async fn passwords_are_verified_with_argon2() {
     let w = world().await;
     let r = &w.registry;
-    r.create_user("dave", None, false, Some("correct horse".into()))
+    r.accounts()
+        .create_user("dave", None, false, Some("correct horse".into()))
         .await
         .unwrap();
     assert!(
-        r.check_password("dave", "correct horse", None, Scopes::ALL)
+        r.sessions()
+            .check_password("dave", "correct horse", None, Scopes::ALL)
             .await
             .is_ok()
     );
     assert!(matches!(
-        r.check_password("dave", "wrong horse", None, Scopes::ALL)
+        r.sessions()
+            .check_password("dave", "wrong horse", None, Scopes::ALL)
             .await,
         Err(ServiceError::BadCredentials)
     ));
     assert!(
-        r.create_user("erin", None, false, Some("short".into()))
+        r.accounts()
+            .create_user("erin", None, false, Some("short".into()))
             .await
             .is_err()
     );
@@ -469,28 +530,39 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
     let store: Arc<dyn MetadataStore> = Arc::new(meta);
     let blobs: Arc<dyn entrepot_store::BlobStore> = Arc::new(blobs);
     let r = Registry::new(store.clone(), blobs.clone(), Policy::default(), limits);
-    r.create_user("alice", None, false, None).await.unwrap();
+    r.accounts()
+        .create_user("alice", None, false, None)
+        .await
+        .unwrap();
     let alice = actor(&r, "alice", "write:packages,delete:packages").await;
     let (pkg, v1) = r
+        .packages()
         .publish(&alice, publication(&r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
-    r.publish(&alice, publication(&r, "alice", "hello", "1.1.0").await)
+    r.packages()
+        .publish(&alice, publication(&r, "alice", "hello", "1.1.0").await)
         .await
         .unwrap();
     let (other, _) = r
+        .packages()
         .publish(&alice, publication(&r, "alice", "other", "1.0.0").await)
         .await
         .unwrap();
     // An orphan blob, as a crash between blob and metadata would leave.
-    r.store_blob(stream_of("orphan"), Expected::default())
+    r.blobs()
+        .store_blob(stream_of("orphan"), Expected::default())
         .await
         .unwrap();
     assert_eq!(blobs.list().await.unwrap().len(), 4);
 
-    r.delete_version(&alice, &pkg, &v1).await.unwrap();
-    r.delete_package(&alice, &other).await.unwrap();
+    r.packages()
+        .delete_version(&alice, &pkg, &v1)
+        .await
+        .unwrap();
+    r.packages().delete_package(&alice, &other).await.unwrap();
     let young = r
+        .maintenance()
         .purge_expired(std::time::Duration::from_hours(1))
         .await
         .unwrap();
@@ -499,7 +571,11 @@ async fn the_purge_job_removes_expired_deletions_and_unreferenced_blobs_only() {
         (1, 1, 0),
         "young blobs are spared"
     );
-    let report = r.purge_expired(std::time::Duration::ZERO).await.unwrap();
+    let report = r
+        .maintenance()
+        .purge_expired(std::time::Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!((report.packages, report.versions, report.blobs), (0, 0, 3));
     let left = blobs.list().await.unwrap();
     assert_eq!(left.len(), 1, "only 1.1.0's tarball is still referenced");
@@ -536,15 +612,20 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
     use entrepot_service::advisories::{AdvisoryChanges, AdvisoryQuery};
     let w = world().await;
     let r = &w.registry;
-    r.create_user("root", None, true, None).await.unwrap();
+    r.accounts()
+        .create_user("root", None, true, None)
+        .await
+        .unwrap();
     let alice = actor(r, "alice", "read:packages,write:packages").await;
     let bob = actor(r, "bob", "read:packages,write:packages").await;
     let root = actor(r, "root", "read:packages,write:packages").await;
     let (pkg, _) = r
+        .packages()
         .publish(&alice, publication(r, "alice", "lib", "1.0.0").await)
         .await
         .unwrap();
-    r.publish(&alice, publication(r, "alice", "lib", "1.0.1").await)
+    r.packages()
+        .publish(&alice, publication(r, "alice", "lib", "1.0.1").await)
         .await
         .unwrap();
     w.store
@@ -562,15 +643,19 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
 
     // Only the package's admins draft; a reader may not (403).
     assert!(matches!(
-        r.create_advisory(&bob, &pkg, advisory_draft("lib")).await,
+        r.advisories()
+            .create_advisory(&bob, &pkg, advisory_draft("lib"))
+            .await,
         Err(ServiceError::Forbidden(_))
     ));
     assert!(matches!(
-        r.create_advisory(&alice, &pkg, advisory_draft("other"))
+        r.advisories()
+            .create_advisory(&alice, &pkg, advisory_draft("other"))
             .await,
         Err(ServiceError::Invalid(_))
     ));
     let draft = r
+        .advisories()
         .create_advisory(&alice, &pkg, advisory_draft("lib"))
         .await
         .unwrap();
@@ -579,25 +664,33 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
 
     // A draft is hidden: 404 signed in, 401 anonymous; nowhere in lists.
     assert!(matches!(
-        r.advisory(&bob, &draft.ghsa_id).await,
+        r.advisories().advisory(&bob, &draft.ghsa_id).await,
         Err(ServiceError::NotFound(_))
     ));
     assert!(matches!(
-        r.advisory(&Actor::Anonymous, &draft.ghsa_id).await,
+        r.advisories()
+            .advisory(&Actor::Anonymous, &draft.ghsa_id)
+            .await,
         Err(ServiceError::Unauthenticated)
     ));
     assert!(
-        r.advisories_for_package(&bob, &pkg)
+        r.advisories()
+            .advisories_for_package(&bob, &pkg)
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(
-        r.advisories_for_package(&alice, &pkg).await.unwrap().len(),
+        r.advisories()
+            .advisories_for_package(&alice, &pkg)
+            .await
+            .unwrap()
+            .len(),
         1
     );
     assert!(
-        r.list_advisories(&alice, &AdvisoryQuery::default())
+        r.advisories()
+            .list_advisories(&alice, &AdvisoryQuery::default())
             .await
             .unwrap()
             .is_empty()
@@ -609,14 +702,19 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
         ..AdvisoryChanges::default()
     };
     assert!(matches!(
-        r.update_advisory(&bob, &draft.ghsa_id, publish()).await,
+        r.advisories()
+            .update_advisory(&bob, &draft.ghsa_id, publish())
+            .await,
         Err(ServiceError::NotFound(_))
     ));
     assert!(matches!(
-        r.update_advisory(&alice, &draft.ghsa_id, publish()).await,
+        r.advisories()
+            .update_advisory(&alice, &draft.ghsa_id, publish())
+            .await,
         Err(ServiceError::Forbidden(_))
     ));
     let edited = r
+        .advisories()
         .update_advisory(
             &alice,
             &draft.ghsa_id,
@@ -630,23 +728,30 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
     assert_eq!(edited.summary, "Prototype pollution in merge");
 
     let published = r
+        .advisories()
         .update_advisory(&root, &draft.ghsa_id, publish())
         .await
         .unwrap();
     assert_eq!(published.state, AdvisoryState::Published);
     assert!(published.published_at.is_some());
-    assert!(r.advisory(&Actor::Anonymous, &draft.ghsa_id).await.is_ok());
+    assert!(
+        r.advisories()
+            .advisory(&Actor::Anonymous, &draft.ghsa_id)
+            .await
+            .is_ok()
+    );
     // Bob reads it now, but may not edit it (403).
     assert!(matches!(
-        r.update_advisory(
-            &bob,
-            &draft.ghsa_id,
-            AdvisoryChanges {
-                summary: Some("x".into()),
-                ..AdvisoryChanges::default()
-            }
-        )
-        .await,
+        r.advisories()
+            .update_advisory(
+                &bob,
+                &draft.ghsa_id,
+                AdvisoryChanges {
+                    summary: Some("x".into()),
+                    ..AdvisoryChanges::default()
+                }
+            )
+            .await,
         Err(ServiceError::Forbidden(_))
     ));
     let affects = |v: Option<&str>| AdvisoryQuery {
@@ -654,19 +759,21 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
         ..AdvisoryQuery::default()
     };
     assert_eq!(
-        r.list_advisories(&bob, &affects(Some("1.0.0")))
+        r.advisories()
+            .list_advisories(&bob, &affects(Some("1.0.0")))
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(
-        r.list_advisories(&bob, &affects(Some("1.0.1")))
+        r.advisories()
+            .list_advisories(&bob, &affects(Some("1.0.1")))
             .await
             .unwrap()
             .is_empty()
     );
-    let affected = r.affected_versions(&bob, &pkg).await.unwrap();
+    let affected = r.advisories().affected_versions(&bob, &pkg).await.unwrap();
     assert_eq!(affected.len(), 1);
     assert_eq!(
         affected[0]
@@ -679,18 +786,20 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
 
     // Back to draft is no transition; withdrawing is.
     assert!(matches!(
-        r.update_advisory(
-            &root,
-            &draft.ghsa_id,
-            AdvisoryChanges {
-                state: Some(AdvisoryState::Draft),
-                ..AdvisoryChanges::default()
-            }
-        )
-        .await,
+        r.advisories()
+            .update_advisory(
+                &root,
+                &draft.ghsa_id,
+                AdvisoryChanges {
+                    state: Some(AdvisoryState::Draft),
+                    ..AdvisoryChanges::default()
+                }
+            )
+            .await,
         Err(ServiceError::Invalid(_))
     ));
     let withdrawn = r
+        .advisories()
         .update_advisory(
             &root,
             &draft.ghsa_id,
@@ -702,5 +811,11 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
         .await
         .unwrap();
     assert!(withdrawn.withdrawn_at.is_some());
-    assert!(r.affected_versions(&bob, &pkg).await.unwrap().is_empty());
+    assert!(
+        r.advisories()
+            .affected_versions(&bob, &pkg)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

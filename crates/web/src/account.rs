@@ -99,6 +99,7 @@ pub async fn login(
     };
     match state
         .registry
+        .sessions()
         .sign_in(&form.login, &form.password, from)
         .await
     {
@@ -161,7 +162,7 @@ pub async fn logout(
             )
                 .into_response();
         }
-        if let Err(e) = state.registry.sign_out(secret).await {
+        if let Err(e) = state.registry.sessions().sign_out(secret).await {
             return server_error(&e);
         }
     }
@@ -231,7 +232,7 @@ async fn tokens_page(
     status: StatusCode,
     extra: minijinja::Value,
 ) -> Response {
-    let records = match state.registry.own_tokens(&viewer.actor).await {
+    let records = match state.registry.accounts().own_tokens(&viewer.actor).await {
         Ok(r) => r,
         Err(e) => return server_error(&e),
     };
@@ -345,6 +346,7 @@ pub async fn create_token(
     }
     match state
         .registry
+        .accounts()
         .create_token(login, scopes, lifetime, Some(note.clone()))
         .await
     {
@@ -379,7 +381,12 @@ pub async fn revoke_token(
         )
         .await;
     }
-    match state.registry.revoke_own_token(&viewer.actor, id).await {
+    match state
+        .registry
+        .accounts()
+        .revoke_own_token(&viewer.actor, id)
+        .await
+    {
         Ok(()) => Redirect::to("/settings/tokens").into_response(),
         Err(entrepot_service::ServiceError::NotFound(_)) => {
             tokens_page(

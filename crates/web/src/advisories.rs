@@ -45,7 +45,12 @@ pub(crate) async fn package_advisories(
     package: &Package,
     versions: &[Version],
 ) -> Result<Vec<AdvisoryRow>, ServiceError> {
-    let affected = match state.registry.affected_versions(actor, package).await {
+    let affected = match state
+        .registry
+        .advisories()
+        .affected_versions(actor, package)
+        .await
+    {
         Ok(a) => a,
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Vec::new(),
         Err(e) => return Err(e),
@@ -76,7 +81,11 @@ pub(crate) async fn advisory_page(
     Path(ghsa_id): Path<String>,
 ) -> Response {
     let registry = &state.registry;
-    let (advisory, package) = match registry.advisory(&viewer.actor, &ghsa_id).await {
+    let (advisory, package) = match registry
+        .advisories()
+        .advisory(&viewer.actor, &ghsa_id)
+        .await
+    {
         Ok(found) => found,
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => {
             return not_found(&viewer);
@@ -85,10 +94,10 @@ pub(crate) async fn advisory_page(
     };
     let rendered = async {
         let owner = registry
-            .account_by_id(package.owner_id)
+            .accounts().account_by_id(package.owner_id)
             .await?
             .ok_or_else(|| ServiceError::not_found("Not Found"))?;
-        let versions = registry.versions(package.id, false).await?;
+        let versions = registry.packages().versions(package.id, false).await?;
         let affected: Vec<String> = if advisory.state == AdvisoryState::Withdrawn {
             Vec::new()
         } else {

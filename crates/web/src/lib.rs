@@ -312,6 +312,7 @@ async fn render_package(
     };
     let registry = &state.registry;
     let package = match registry
+        .packages()
         .readable_package(actor, owner, package_type, name)
         .await
     {
@@ -319,9 +320,9 @@ async fn render_package(
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let mut versions = registry.versions(package.id, false).await?;
+    let mut versions = registry.packages().versions(package.id, false).await?;
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let downloads = registry.downloads(&package).await?;
+    let downloads = registry.packages().downloads(&package).await?;
     let mut per_version: HashMap<i64, i64> = HashMap::new();
     for d in &downloads {
         *per_version.entry(d.version_id).or_insert(0) += d.count;
@@ -331,7 +332,7 @@ async fn render_package(
     for v in &versions {
         if let Some(p) = v.publisher_id
             && !publishers.contains_key(&p)
-            && let Some(a) = registry.account_by_id(p).await?
+            && let Some(a) = registry.accounts().account_by_id(p).await?
         {
             publishers.insert(p, a.login);
         }
@@ -343,7 +344,7 @@ async fn render_package(
         },
         None => versions.first(),
     };
-    let tags = registry.tags(package.id).await?;
+    let tags = registry.packages().tags(package.id).await?;
     let advisories = advisories::package_advisories(state, actor, &package, &versions).await?;
     let affecting = |v: &Version| -> Vec<&advisories::AdvisoryRow> {
         advisories
@@ -358,6 +359,7 @@ async fn render_package(
     let version_ctx = match selected {
         Some(v) => {
             let files: Vec<FileRow> = registry
+                .packages()
                 .files(v.id)
                 .await?
                 .into_iter()
@@ -389,7 +391,11 @@ async fn render_package(
         .map(|s| context! { title => s.title, language => s.language, body => s.body })
         .collect::<Vec<_>>();
     let repository = match package.repository_id {
-        Some(id) => registry.repository_by_id(id).await?.map(|r| r.full_name()),
+        Some(id) => registry
+            .accounts()
+            .repository_by_id(id)
+            .await?
+            .map(|r| r.full_name()),
         None => None,
     };
     let settings = match registry
@@ -397,6 +403,7 @@ async fn render_package(
         .await
     {
         Ok(()) => registry
+            .accounts()
             .account_by_id(package.owner_id)
             .await?
             .map(|owner| settings_path(&owner, &package)),
@@ -404,7 +411,7 @@ async fn render_package(
         Err(_) => None,
     };
     let watching = notifications::watching(state, actor, package.id).await?;
-    let self_path = match registry.account_by_id(package.owner_id).await? {
+    let self_path = match registry.accounts().account_by_id(package.owner_id).await? {
         Some(owner) => package_path(&owner, &package),
         None => "/".to_owned(),
     };
@@ -514,6 +521,7 @@ async fn list(
         }
         let downloads: i64 = state
             .registry
+            .packages()
             .downloads(&package)
             .await?
             .iter()
@@ -538,7 +546,12 @@ async fn list(
         .skip((page_no - 1) * PER_PAGE)
         .take(PER_PAGE)
     {
-        let Some(owner) = state.registry.account_by_id(package.owner_id).await? else {
+        let Some(owner) = state
+            .registry
+            .accounts()
+            .account_by_id(package.owner_id)
+            .await?
+        else {
             continue;
         };
         shown.push(ListRow {
@@ -650,7 +663,7 @@ async fn owner_page(
     if !entrepot_core::names::is_valid_login(&owner) {
         return not_found(&viewer);
     }
-    let account = match state.registry.account_by_login(&owner).await {
+    let account = match state.registry.accounts().account_by_login(&owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(&viewer),
         Err(e) => return or_error(Err(e)),
@@ -662,7 +675,7 @@ async fn owner_page(
         ..Default::default()
     };
     let (candidates, deleted): (Vec<Package>, Vec<Package>) =
-        match state.registry.list_packages(filter).await {
+        match state.registry.packages().list_packages(filter).await {
             Ok(all) => all.into_iter().partition(|p| p.deleted_at.is_none()),
             Err(e) => return or_error(Err(e)),
         };
@@ -692,7 +705,12 @@ async fn repository_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let actor = &viewer.actor;
-    let Ok(repository) = state.registry.repository(&format!("{owner}/{repo}")).await else {
+    let Ok(repository) = state
+        .registry
+        .accounts()
+        .repository(&format!("{owner}/{repo}"))
+        .await
+    else {
         return not_found(&viewer);
     };
     // A private repository is there only for those with a role on it.
@@ -708,7 +726,7 @@ async fn repository_page(
         repository_id: Some(repository.id),
         ..Default::default()
     };
-    let candidates = match state.registry.list_packages(filter).await {
+    let candidates = match state.registry.packages().list_packages(filter).await {
         Ok(c) => c,
         Err(e) => return or_error(Err(e)),
     };
@@ -734,6 +752,7 @@ async fn search(
 ) -> Response {
     let candidates = match state
         .registry
+        .packages()
         .list_packages(entrepot_store::PackageFilter::default())
         .await
     {

@@ -35,7 +35,7 @@ pub(crate) async fn page(
     if viewer.session.is_none() {
         return sign_in_redirect(PAGE);
     }
-    let locks = match state.registry.sign_in_locks(&viewer.actor).await {
+    let locks = match state.registry.sessions().sign_in_locks(&viewer.actor).await {
         Ok(locks) => locks,
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => {
             return not_found(&viewer);
@@ -84,6 +84,7 @@ pub(crate) async fn lift(
     }
     match state
         .registry
+        .sessions()
         .lift_sign_in_lock(&viewer.actor, &form.key)
         .await
     {

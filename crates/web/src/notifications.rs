@@ -47,9 +47,11 @@ async fn render(
     let registry = &state.registry;
     let loaded = async {
         let notifications = registry
+            .advisories()
             .notifications(&viewer.actor, NotificationQuery::default())
             .await?;
         let subscriptions = registry
+            .advisories()
             .subscriptions(&viewer.actor, Subscriber::Me)
             .await?;
         let mut watching = Vec::new();
@@ -90,12 +92,12 @@ async fn subscription_row(
 ) -> Result<minijinja::Value, ServiceError> {
     let registry = &state.registry;
     let package = match s.package_id {
-        Some(id) => registry.package_by_id(id).await?,
+        Some(id) => registry.packages().package_by_id(id).await?,
         None => None,
     };
     let described = match package {
         Some(p) => {
-            let owner = registry.account_by_id(p.owner_id).await?;
+            let owner = registry.accounts().account_by_id(p.owner_id).await?;
             Some((display_name(state, &p), owner.map(|o| package_path(&o, &p))))
         }
         None => None,
@@ -146,6 +148,7 @@ pub(crate) async fn mark_read(
     }
     match state
         .registry
+        .advisories()
         .mark_notification_read(&viewer.actor, id)
         .await
     {
@@ -166,6 +169,7 @@ pub(crate) async fn mark_all_read(
     }
     match state
         .registry
+        .advisories()
         .mark_all_notifications_read(&viewer.actor)
         .await
     {
@@ -200,6 +204,7 @@ pub(crate) async fn watch(
                 return not_found(&viewer);
             };
             match registry
+                .packages()
                 .readable_package(&viewer.actor, owner, package_type, name)
                 .await
             {
@@ -213,6 +218,7 @@ pub(crate) async fn watch(
         _ => None,
     };
     match registry
+        .advisories()
         .subscribe(&viewer.actor, Subscriber::Me, package.as_ref())
         .await
     {
@@ -234,6 +240,7 @@ pub(crate) async fn unwatch(
     }
     match state
         .registry
+        .advisories()
         .unsubscribe(&viewer.actor, Subscriber::Me, id)
         .await
     {
@@ -275,6 +282,7 @@ pub(crate) async fn watching(
     }
     let subscriptions = state
         .registry
+        .advisories()
         .subscriptions(viewer_actor, Subscriber::Me)
         .await?;
     Ok(subscriptions

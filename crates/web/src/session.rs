@@ -85,7 +85,7 @@ impl FromRequestParts<AppState> for Viewer {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) {
-            match state.registry.session(&secret).await {
+            match state.registry.sessions().session(&secret).await {
                 Ok(Some((actor, csrf))) => {
                     return Ok(Viewer {
                         actor,

@@ -64,12 +64,13 @@ async fn administered(
         return Err(sign_in_redirect(uri.path()));
     }
     let registry = &state.registry;
-    let account = match registry.account_by_login(owner).await {
+    let account = match registry.accounts().account_by_login(owner).await {
         Ok(Some(a)) => a,
         Ok(None) => return Err(not_found(viewer)),
         Err(e) => return Err(server_error(&e)),
     };
     let package = match registry
+        .packages()
         .package_named(account.id, package_type, name, true)
         .await
     {
@@ -147,10 +148,10 @@ async fn render(
     let mut live = Vec::new();
     let mut deleted = Vec::new();
     let mut downloads: HashMap<i64, i64> = HashMap::new();
-    for d in registry.downloads(package).await? {
+    for d in registry.packages().downloads(package).await? {
         *downloads.entry(d.version_id).or_insert(0) += d.count;
     }
-    let mut versions = registry.versions(package.id, true).await?;
+    let mut versions = registry.packages().versions(package.id, true).await?;
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let now = Utc::now();
     for v in versions {
@@ -172,6 +173,7 @@ async fn render(
     }
     let grants = if granular && package.deleted_at.is_none() {
         registry
+            .packages()
             .package_grants(&viewer.actor, package)
             .await?
             .into_iter()
@@ -181,7 +183,11 @@ async fn render(
         Vec::new()
     };
     let repository = match package.repository_id {
-        Some(id) => registry.repository_by_id(id).await?.map(|r| r.full_name()),
+        Some(id) => registry
+            .accounts()
+            .repository_by_id(id)
+            .await?
+            .map(|r| r.full_name()),
         None => None,
     };
     let mut visibilities = vec!["private", "public"];
@@ -273,6 +279,7 @@ pub async fn change(
             // Show the page as it now is, with what went wrong.
             let current = state
                 .registry
+                .packages()
                 .package_by_id(package.id)
                 .await
                 .ok()
@@ -318,13 +325,13 @@ async fn apply(
         let id: i64 = field("version_id")
             .and_then(|v| v.parse().ok())
             .ok_or_else(|| ServiceError::Invalid("no version given".into()))?;
-        match registry.version_by_id(id).await? {
+        match registry.packages().version_by_id(id).await? {
             Some(v) if v.package_id == package.id => Ok(v),
             _ => Err(ServiceError::not_found("Package version not found")),
         }
     };
     match action {
-        "restore_package" => registry.restore_package(actor, package).await,
+        "restore_package" => registry.packages().restore_package(actor, package).await,
         _ if package.deleted_at.is_some() => Err(ServiceError::not_found("Package not found")),
         "visibility" => {
             let wanted: Visibility = field("visibility")
@@ -334,6 +341,7 @@ async fn apply(
                 confirmed(field("confirm"), &package.name)?;
             }
             registry
+                .packages()
                 .set_visibility(actor, package, wanted)
                 .await
                 .map(drop)
@@ -344,18 +352,22 @@ async fn apply(
                 .strip_prefix(&format!("{}/", owner.login))
                 .unwrap_or(text);
             let repository = registry
+                .accounts()
                 .repository(&format!("{}/{name}", owner.login))
                 .await?;
             registry
+                .packages()
                 .set_package_repository(actor, package, Some(&repository))
                 .await
                 .map(drop)
         }
         "disconnect" => registry
+            .packages()
             .set_package_repository(actor, package, None)
             .await
             .map(drop),
         "inherit" => registry
+            .packages()
             .set_inherit_access(actor, package, field("inherit") == Some("on"))
             .await
             .map(drop),
@@ -365,26 +377,31 @@ async fn apply(
                 .ok_or_else(|| ServiceError::Invalid("choose read, write or admin".into()))?;
             let login = field("login").unwrap_or("");
             registry
+                .packages()
                 .set_package_access(actor, package, login, Some(role))
                 .await
         }
         "revoke" => {
             registry
+                .packages()
                 .set_package_access(actor, package, field("login").unwrap_or(""), None)
                 .await
         }
         "delete_version" => {
             let v = version().await?;
             confirmed(field("confirm"), &v.name)?;
-            registry.delete_version(actor, package, &v).await
+            registry.packages().delete_version(actor, package, &v).await
         }
         "restore_version" => {
             let v = version().await?;
-            registry.restore_version(actor, package, &v).await
+            registry
+                .packages()
+                .restore_version(actor, package, &v)
+                .await
         }
         "delete_package" => {
             confirmed(field("confirm"), &package.name)?;
-            registry.delete_package(actor, package).await
+            registry.packages().delete_package(actor, package).await
         }
         _ => Err(ServiceError::Invalid(format!("unknown action `{action}`"))),
     }

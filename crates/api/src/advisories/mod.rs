@@ -72,6 +72,7 @@ pub fn package_routes() -> Router<AppState> {
 async fn package_of(state: &AppState, advisory: &Advisory) -> Result<Package> {
     state
         .registry
+        .packages()
         .package_by_id(advisory.package_id)
         .await?
         .ok_or_else(|| not_found().into())
@@ -106,7 +107,13 @@ async fn list_global(
     };
     let mut advisories: Vec<Advisory> = Vec::new();
     match query.get("affects").filter(|a| !a.trim().is_empty()) {
-        None => advisories = state.registry.list_advisories(&actor, &base).await?,
+        None => {
+            advisories = state
+                .registry
+                .advisories()
+                .list_advisories(&actor, &base)
+                .await?;
+        }
         Some(affects) => {
             for item in affects.split(',').map(str::trim).filter(|s| !s.is_empty()) {
                 let (name, version) = AdvisoryQuery::parse_affects(item);
@@ -119,7 +126,12 @@ async fn list_global(
                     affects: Some((stored, version)),
                     ..base.clone()
                 };
-                for a in state.registry.list_advisories(&actor, &q).await? {
+                for a in state
+                    .registry
+                    .advisories()
+                    .list_advisories(&actor, &q)
+                    .await?
+                {
                     if let Some(scope) = &scope {
                         let package = package_of(&state, &a).await?;
                         if a.ecosystem != Ecosystem::Npm
@@ -163,7 +175,11 @@ async fn get_global(
     Caller(actor): Caller,
     Path(ghsa_id): Path<String>,
 ) -> Result<Json<GlobalAdvisory>> {
-    let (advisory, package) = state.registry.advisory(&actor, &ghsa_id).await?;
+    let (advisory, package) = state
+        .registry
+        .advisories()
+        .advisory(&actor, &ghsa_id)
+        .await?;
     // Drafts are not global advisories.
     if advisory.state == AdvisoryState::Draft {
         return Err(not_found().into());

@@ -35,6 +35,7 @@ impl Context<'_> {
             Some(id) => self
                 .state
                 .registry
+                .accounts()
                 .account_by_id(id)
                 .await?
                 .map(|a| SimpleUser::new(&self.state.config, &a)),
@@ -45,7 +46,13 @@ impl Context<'_> {
     async fn credit_users(&self, advisory: &Advisory) -> Result<Vec<(Account, String)>> {
         let mut out = Vec::new();
         for credit in &advisory.credits {
-            if let Some(a) = self.state.registry.account_by_login(&credit.login).await? {
+            if let Some(a) = self
+                .state
+                .registry
+                .accounts()
+                .account_by_login(&credit.login)
+                .await?
+            {
                 out.push((a, credit.credit_type.clone()));
             }
         }
@@ -57,6 +64,7 @@ impl Context<'_> {
             Some(id) => self
                 .state
                 .registry
+                .accounts()
                 .repository_by_id(id)
                 .await?
                 .map(|r| r.full_name()),

@@ -47,6 +47,7 @@ async fn list_package_advisories(
     for package in packages {
         for a in state
             .registry
+            .advisories()
             .advisories_for_package(actor, package)
             .await?
         {
@@ -121,6 +122,7 @@ pub(super) async fn create_for_package(
     let changes = parse_body(&body)?.changes(&state, &package)?;
     let advisory = state
         .registry
+        .advisories()
         .create_advisory(&actor, &package, changes)
         .await?;
     let context = Context {
@@ -147,15 +149,21 @@ async fn repository_packages(
         Actor::Anonymous => UnprocessableError(ServiceError::Unauthenticated),
         Actor::User { .. } => not_found().into(),
     };
-    let Some(account) = state.registry.account_by_login(owner).await? else {
+    let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
         return Err(missing());
     };
-    let Some(repository) = state.registry.repository_of(account.id, repo).await? else {
+    let Some(repository) = state
+        .registry
+        .accounts()
+        .repository_of(account.id, repo)
+        .await?
+    else {
         return Err(missing());
     };
     let mut packages = Vec::new();
     for package in state
         .registry
+        .packages()
         .list_packages(entrepot_store::PackageFilter {
             repository_id: Some(repository.id),
             ..Default::default()
@@ -212,6 +220,7 @@ pub(super) async fn create_for_repository(
     let changes = parsed.changes(&state, package)?;
     let advisory = state
         .registry
+        .advisories()
         .create_advisory(&actor, package, changes)
         .await?;
     let context = Context {
@@ -232,7 +241,7 @@ async fn repository_advisory(
 ) -> Result<(String, Advisory, Package)> {
     let (base, packages) = repository_packages(state, actor, params).await?;
     let ghsa_id = params.get("ghsa_id").ok_or_else(not_found)?;
-    let (advisory, package) = state.registry.advisory(actor, ghsa_id).await?;
+    let (advisory, package) = state.registry.advisories().advisory(actor, ghsa_id).await?;
     if !packages.iter().any(|p| p.id == package.id) {
         return Err(not_found().into());
     }
@@ -274,6 +283,7 @@ async fn update(
     let changes = parse_body(body)?.changes(state, package)?;
     let updated = state
         .registry
+        .advisories()
         .update_advisory(actor, &advisory.ghsa_id, changes)
         .await?;
     let context = Context { state, package };
@@ -317,7 +327,7 @@ async fn package_advisory(
 ) -> Result<(Account, Package, Advisory)> {
     let (owner, package) = live_package(state, actor, route, params).await?;
     let ghsa_id = params.get("ghsa_id").ok_or_else(not_found)?;
-    let (advisory, on) = state.registry.advisory(actor, ghsa_id).await?;
+    let (advisory, on) = state.registry.advisories().advisory(actor, ghsa_id).await?;
     if on.id != package.id {
         return Err(not_found().into());
     }

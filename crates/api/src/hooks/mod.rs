@@ -187,7 +187,12 @@ impl AtHooks {
 }
 
 async fn list(at: AtHooks) -> Result<Json<Vec<Hook>>> {
-    let hooks = at.state.registry.list_hooks(&at.actor, at.scope()).await?;
+    let hooks = at
+        .state
+        .registry
+        .webhooks()
+        .list_hooks(&at.actor, at.scope())
+        .await?;
     Ok(Json(hooks.iter().map(|h| at.hook(h)).collect()))
 }
 
@@ -196,6 +201,7 @@ async fn create(at: AtHooks, body: axum::body::Bytes) -> Result<(StatusCode, Jso
     let hook = at
         .state
         .registry
+        .webhooks()
         .create_hook(&at.actor, at.scope(), changes)
         .await?;
     Ok((StatusCode::CREATED, Json(at.hook(&hook))))
@@ -205,6 +211,7 @@ async fn show(at: AtHooks) -> Result<Json<Hook>> {
     let hook = at
         .state
         .registry
+        .webhooks()
         .hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(Json(at.hook(&hook)))
@@ -215,6 +222,7 @@ async fn update(at: AtHooks, body: axum::body::Bytes) -> Result<Json<Hook>> {
     let hook = at
         .state
         .registry
+        .webhooks()
         .update_hook(&at.actor, at.scope(), at.hook_id()?, changes)
         .await?;
     Ok(Json(at.hook(&hook)))
@@ -223,6 +231,7 @@ async fn update(at: AtHooks, body: axum::body::Bytes) -> Result<Json<Hook>> {
 async fn remove(at: AtHooks) -> Result<StatusCode> {
     at.state
         .registry
+        .webhooks()
         .delete_hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -232,6 +241,7 @@ async fn show_config(at: AtHooks) -> Result<Json<HookConfig>> {
     let hook = at
         .state
         .registry
+        .webhooks()
         .hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(Json(HookConfig::new(&hook)))
@@ -243,6 +253,7 @@ async fn update_config(at: AtHooks, body: axum::body::Bytes) -> Result<Json<Hook
     let hook = at
         .state
         .registry
+        .webhooks()
         .update_hook(&at.actor, at.scope(), at.hook_id()?, changes)
         .await?;
     Ok(Json(HookConfig::new(&hook)))
@@ -260,6 +271,7 @@ async fn deliveries(
     let list = at
         .state
         .registry
+        .webhooks()
         .hook_deliveries(&at.actor, at.scope(), at.hook_id()?, per_page)
         .await?;
     Ok(Json(list.iter().map(DeliveryItem::new).collect()))
@@ -269,6 +281,7 @@ async fn delivery(at: AtHooks) -> Result<Json<HookDelivery>> {
     let d = at
         .state
         .registry
+        .webhooks()
         .hook_delivery(&at.actor, at.scope(), at.hook_id()?, at.delivery_id()?)
         .await?;
     let url = at.url(&format!("{}/deliveries/{}", d.hook_id, d.id));
@@ -278,6 +291,7 @@ async fn delivery(at: AtHooks) -> Result<Json<HookDelivery>> {
 async fn redeliver(at: AtHooks) -> Result<(StatusCode, Json<Empty>)> {
     at.state
         .registry
+        .webhooks()
         .redeliver(&at.actor, at.scope(), at.hook_id()?, at.delivery_id()?)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(Empty {})))
@@ -286,6 +300,7 @@ async fn redeliver(at: AtHooks) -> Result<(StatusCode, Json<Empty>)> {
 async fn ping(at: AtHooks) -> Result<StatusCode> {
     at.state
         .registry
+        .webhooks()
         .ping_hook(&at.actor, at.scope(), at.hook_id()?)
         .await?;
     Ok(StatusCode::NO_CONTENT)

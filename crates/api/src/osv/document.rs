@@ -16,10 +16,11 @@ pub(super) async fn package_facts(
 ) -> Result<(Account, Vec<Version>)> {
     let registry = &state.registry;
     let owner = registry
+        .accounts()
         .account_by_id(package.owner_id)
         .await?
         .ok_or_else(OsvError::not_found)?;
-    let versions = registry.versions(package.id, false).await?;
+    let versions = registry.packages().versions(package.id, false).await?;
     Ok((owner, versions))
 }
 

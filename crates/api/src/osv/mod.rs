@@ -115,7 +115,7 @@ async fn vuln(
     Caller(actor): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
-    let (advisory, package) = match state.registry.advisory(&actor, &id).await {
+    let (advisory, package) = match state.registry.advisories().advisory(&actor, &id).await {
         Ok(found) => found,
         Err(ServiceError::NotFound(_)) => return Err(OsvError::not_found()),
         Err(e) => return Err(e.into()),
@@ -160,7 +160,12 @@ async fn all_zip(
     };
     let mut facts: HashMap<Id, (Account, Vec<Version>)> = HashMap::new();
     let mut docs = Vec::new();
-    for (advisory, package) in state.registry.readable_advisories(&actor, &query).await? {
+    for (advisory, package) in state
+        .registry
+        .advisories()
+        .readable_advisories(&actor, &query)
+        .await?
+    {
         if advisory.state == AdvisoryState::Draft {
             continue;
         }

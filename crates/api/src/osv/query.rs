@@ -109,6 +109,7 @@ impl<'a> Index<'a> {
         let mut by_name: HashMap<(Ecosystem, String), Vec<(Advisory, Package)>> = HashMap::new();
         for (advisory, package) in state
             .registry
+            .advisories()
             .readable_advisories(actor, &AdvisoryQuery::default())
             .await?
         {

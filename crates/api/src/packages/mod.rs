@@ -91,8 +91,9 @@ async fn list_packages(
     let registry = &state.registry;
     let (page_items, total) = if sees_everything(&state, &actor, &owner, package_type).await? {
         // The owner (or an admin of it) may read every package: page in SQL.
-        let total = registry.count_packages(filter.clone()).await?;
+        let total = registry.packages().count_packages(filter.clone()).await?;
         let items = registry
+            .packages()
             .list_packages(entrepot_store::PackageFilter {
                 offset: Some(((page.page - 1) * page.per_page) as u64),
                 limit: Some(page.per_page as u64),
@@ -102,7 +103,7 @@ async fn list_packages(
         (items, usize::try_from(total).unwrap_or(usize::MAX))
     } else {
         let mut readable = Vec::new();
-        for package in registry.list_packages(filter).await? {
+        for package in registry.packages().list_packages(filter).await? {
             if state.registry.can_read(&actor, &package).await? {
                 readable.push(package);
             }
@@ -148,7 +149,8 @@ async fn sees_everything(
         return Ok(true);
     }
     Ok(owner.kind == AccountKind::Organization
-        && state.registry.org_role(owner.id, *id).await? == Some(entrepot_core::OrgRole::Owner))
+        && state.registry.accounts().org_role(owner.id, *id).await?
+            == Some(entrepot_core::OrgRole::Owner))
 }
 
 fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {
@@ -180,7 +182,11 @@ async fn delete_package(
     Path(params): Params,
 ) -> Result<StatusCode, ApiError> {
     let (_, package) = live_package(&state, &actor, route, &params).await?;
-    state.registry.delete_package(&actor, &package).await?;
+    state
+        .registry
+        .packages()
+        .delete_package(&actor, &package)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,6 +218,7 @@ async fn patch_package(
     })?;
     let updated = state
         .registry
+        .packages()
         .set_visibility(&actor, &package, visibility)
         .await?;
     Ok(Json(render::package(&state, &owner, &updated).await?))
@@ -234,6 +241,7 @@ async fn restore_package(
     };
     let deleted = state
         .registry
+        .packages()
         .list_packages(filter)
         .await?
         .into_iter()
@@ -246,7 +254,12 @@ async fn restore_package(
     let Some(package) = deleted else {
         return Err(missing());
     };
-    match state.registry.restore_package(&actor, &package).await {
+    match state
+        .registry
+        .packages()
+        .restore_package(&actor, &package)
+        .await
+    {
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(ServiceError::NotFound(_)) => Err(missing()),
         Err(e) => Err(ApiError(e)),

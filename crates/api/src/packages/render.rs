@@ -21,7 +21,7 @@ pub async fn download_totals(
     package: &Package,
 ) -> Result<HashMap<i64, i64>, ApiError> {
     let mut totals = HashMap::new();
-    for day in state.registry.downloads(package).await? {
+    for day in state.registry.packages().downloads(package).await? {
         *totals.entry(day.version_id).or_insert(0) += day.count;
     }
     Ok(totals)
@@ -36,11 +36,12 @@ pub async fn package(
     let registry = &state.registry;
     let config = &state.config;
     let urls = package_urls(config, owner, package);
-    let version_count = registry.versions(package.id, false).await?.len();
+    let version_count = registry.packages().versions(package.id, false).await?.len();
     let downloads: i64 = download_totals(state, package).await?.values().sum();
     let repository = match package.repository_id {
-        Some(id) => match registry.repository_by_id(id).await? {
+        Some(id) => match registry.accounts().repository_by_id(id).await? {
             Some(repo) => registry
+                .accounts()
                 .account_by_id(repo.owner_id)
                 .await?
                 .map(|repo_owner| MinimalRepository::new(config, &repo, &repo_owner)),
@@ -80,6 +81,7 @@ pub async fn version(
     {
         let tags: Vec<String> = state
             .registry
+            .packages()
             .tags(package.id)
             .await?
             .into_iter()

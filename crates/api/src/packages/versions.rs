@@ -39,6 +39,7 @@ pub(super) async fn list_versions(
     let page = page_of(&query)?;
     let mut versions: Vec<Version> = state
         .registry
+        .packages()
         .versions(package.id, true)
         .await?
         .into_iter()
@@ -75,6 +76,7 @@ async fn find_version(
     let id = id_param(params, "package_version_id")?;
     state
         .registry
+        .packages()
         .version_by_id(id)
         .await?
         .filter(|v| v.package_id == package.id)
@@ -110,6 +112,7 @@ pub(super) async fn delete_version(
     let version = find_version(&state, &package, &params).await?;
     state
         .registry
+        .packages()
         .delete_version(&actor, &package, &version)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -125,6 +128,7 @@ pub(super) async fn restore_version(
     let version = find_version(&state, &package, &params).await?;
     state
         .registry
+        .packages()
         .restore_version(&actor, &package, &version)
         .await?;
     Ok(StatusCode::NO_CONTENT)

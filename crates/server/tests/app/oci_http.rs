@@ -622,7 +622,8 @@ async fn garbage_collection_takes_only_blobs_no_manifest_names() {
         .await
         .unwrap();
     let blobs = registry
-        .collectable_blobs(entrepot_service::packages::BLOB_GRACE)
+        .blobs()
+        .collectable_blobs(entrepot_service::blobs::BLOB_GRACE)
         .await
         .unwrap();
     assert!(
@@ -642,6 +643,7 @@ async fn garbage_collection_takes_only_blobs_no_manifest_names() {
         .unwrap();
     assert_eq!(done.blobs.len(), 1);
     let report = registry
+        .maintenance()
         .purge_expired(std::time::Duration::ZERO)
         .await
         .unwrap();

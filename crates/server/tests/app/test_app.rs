@@ -114,7 +114,12 @@ impl TestApp {
             .await
             .expect("the registry opens");
         // As `serve` does on its first start.
-        if let Some(issued) = registry.bootstrap_admin().await.expect("first start") {
+        if let Some(issued) = registry
+            .accounts()
+            .bootstrap_admin()
+            .await
+            .expect("first start")
+        {
             remember(&issued.secret);
         }
         let application = entrepot::serve::Application::new(&config, registry);
@@ -153,6 +158,7 @@ impl TestApp {
     /// `admin user create LOGIN`.
     pub async fn user(&self, login: &str) {
         self.registry
+            .accounts()
             .create_user(login, None, false, None)
             .await
             .unwrap_or_else(|e| panic!("user {login}: {e}"));
@@ -161,6 +167,7 @@ impl TestApp {
     /// `admin user create LOGIN --site-admin`.
     pub async fn site_admin(&self, login: &str) {
         self.registry
+            .accounts()
             .create_user(login, None, true, None)
             .await
             .unwrap_or_else(|e| panic!("site admin {login}: {e}"));
@@ -169,6 +176,7 @@ impl TestApp {
     /// `admin user create LOGIN --password-stdin`.
     pub async fn user_with_password(&self, login: &str, password: &str) {
         self.registry
+            .accounts()
             .create_user(login, None, false, Some(password.to_owned()))
             .await
             .unwrap_or_else(|e| panic!("user {login}: {e}"));
@@ -177,6 +185,7 @@ impl TestApp {
     /// `admin user create LOGIN --site-admin --password-stdin`.
     pub async fn site_admin_with_password(&self, login: &str, password: &str) {
         self.registry
+            .accounts()
             .create_user(login, None, true, Some(password.to_owned()))
             .await
             .unwrap_or_else(|e| panic!("site admin {login}: {e}"));
@@ -185,6 +194,7 @@ impl TestApp {
     /// `admin user set-password LOGIN`.
     pub async fn set_password(&self, login: &str, password: &str) {
         self.registry
+            .accounts()
             .set_password(login, password.to_owned())
             .await
             .unwrap_or_else(|e| panic!("password of {login}: {e}"));
@@ -193,6 +203,7 @@ impl TestApp {
     /// `admin user unlock LOGIN`: whether there was a lock to lift.
     pub async fn unlock(&self, login: &str) -> bool {
         self.registry
+            .sessions()
             .unlock_user(login)
             .await
             .unwrap_or_else(|e| panic!("unlock {login}: {e}"))
@@ -201,6 +212,7 @@ impl TestApp {
     /// `admin org create ORG --owner OWNER`.
     pub async fn org(&self, org: &str, owner: &str) {
         self.registry
+            .accounts()
             .create_org(org, owner)
             .await
             .unwrap_or_else(|e| panic!("organization {org}: {e}"));
@@ -209,6 +221,7 @@ impl TestApp {
     /// `admin org add-member ORG USER [--role ROLE]`.
     pub async fn org_member(&self, org: &str, user: &str, role: OrgRole) {
         self.registry
+            .accounts()
             .add_org_member(org, user, role)
             .await
             .unwrap_or_else(|e| panic!("{user} in {org}: {e}"));
@@ -222,6 +235,7 @@ impl TestApp {
     /// `admin repo create OWNER/NAME [--private|--internal]`.
     pub async fn repo_with(&self, full_name: &str, visibility: Visibility) {
         self.registry
+            .accounts()
             .create_repository(full_name, visibility, None)
             .await
             .unwrap_or_else(|e| panic!("repository {full_name}: {e}"));
@@ -230,6 +244,7 @@ impl TestApp {
     /// `admin repo add-collaborator REPO USER --permission ROLE`.
     pub async fn collaborator(&self, full_name: &str, user: &str, role: Role) {
         self.registry
+            .accounts()
             .add_collaborator(full_name, user, role)
             .await
             .unwrap_or_else(|e| panic!("{user} on {full_name}: {e}"));
@@ -253,6 +268,7 @@ impl TestApp {
             expires_in.map(|l| entrepot_service::accounts::parse_lifetime(l).expect("a lifetime"));
         let issued = self
             .registry
+            .accounts()
             .create_token(user, scopes, lifetime, None)
             .await
             .unwrap_or_else(|e| panic!("a token for {user}: {e}"));
@@ -263,6 +279,7 @@ impl TestApp {
     /// `admin token revoke ID`.
     pub async fn revoke(&self, token_id: i64) {
         self.registry
+            .accounts()
             .revoke_token(token_id)
             .await
             .unwrap_or_else(|e| panic!("revoke {token_id}: {e}"));
@@ -271,6 +288,7 @@ impl TestApp {
     /// `admin token list USER`: the ids of the user's tokens.
     pub async fn token_ids(&self, user: &str) -> Vec<i64> {
         self.registry
+            .accounts()
             .tokens_of(user)
             .await
             .expect("the tokens")
@@ -282,6 +300,7 @@ impl TestApp {
     /// Writes the buffered download counts, as `serve` does every second.
     pub async fn flush_downloads(&self) {
         self.registry
+            .packages()
             .flush_downloads()
             .await
             .expect("download counts written");
@@ -290,7 +309,7 @@ impl TestApp {
     /// Runs the webhook worker `serve` runs, on the test's runtime.
     pub fn spawn_webhook_worker(&self) -> tokio::task::JoinHandle<()> {
         let registry = self.registry.clone();
-        tokio::spawn(async move { registry.run_webhook_worker().await })
+        tokio::spawn(async move { registry.webhooks().run_webhook_worker().await })
     }
 
     /// The OpenMetrics text of `/metrics`.
