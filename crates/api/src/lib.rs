@@ -1,6 +1,7 @@
 //! GitHub's REST API under `/api/v3`, as GitHub Enterprise Server serves it,
 //! so that Octokit, PyGithub and `gh` work by changing only their base URL.
 
+mod admin;
 mod advisories;
 mod hooks;
 mod model;
@@ -34,6 +35,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/user", get(users::authenticated_user))
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
+        .merge(admin::routes())
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())

@@ -173,8 +173,8 @@ pub async fn resolve_owner(
                 .ok_or_else(not_found)?;
             return Ok(account);
         }
-        OwnerRoute::User => (param(params, "username")?, AccountKind::User),
-        OwnerRoute::Org => (param(params, "org")?, AccountKind::Organization),
+        OwnerRoute::User => (param(params, "username")?, "users"),
+        OwnerRoute::Org => (param(params, "org")?, "orgs"),
     };
     if !entrepot_core::names::is_valid_login(login) {
         return Err(not_found());
@@ -185,8 +185,9 @@ pub async fn resolve_owner(
         .account_by_login(login)
         .await?
         .ok_or_else(not_found)?;
-    // GitHub serves organizations' packages under /orgs only, users' under /users only.
-    if account.kind != kind {
+    // GitHub serves organizations' packages under /orgs only, users' under
+    // /users only; an upstream's are served as an organization's.
+    if account.kind.url_segment() != kind {
         return Err(not_found());
     }
     Ok(account)
@@ -212,10 +213,7 @@ pub async fn live_package(
 
 /// `users` or `orgs`: where an account's resources are.
 pub fn owner_segment(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::User => "users",
-        AccountKind::Organization => "orgs",
-    }
+    kind.url_segment()
 }
 
 /// A package's API URL and its page's URL.

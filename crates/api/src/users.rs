@@ -40,7 +40,9 @@ pub async fn get_user(
     let account = lookup(&state, &username).await?;
     Ok(match account.kind {
         AccountKind::User => Json(FullUser::new(&state.config, &account)).into_response(),
-        AccountKind::Organization => Json(NamedUser::new(&state.config, &account)).into_response(),
+        AccountKind::Organization | AccountKind::Upstream => {
+            Json(NamedUser::new(&state.config, &account)).into_response()
+        }
     })
 }
 
@@ -49,7 +51,7 @@ pub async fn get_org(
     Path(org): Path<String>,
 ) -> Result<Json<Organization>, ApiError> {
     let account = lookup(&state, &org).await?;
-    if account.kind != AccountKind::Organization {
+    if account.kind.url_segment() != "orgs" {
         return Err(not_found());
     }
     Ok(Json(Organization::new(&state.config, &account)))

@@ -54,8 +54,30 @@ pub struct UnknownValue {
 }
 
 string_enum! {
-    /// Users and organizations share one namespace of logins, as on GitHub.
-    AccountKind { User = "user", Organization = "organization" }
+    /// Users and organizations share one namespace of logins, as on GitHub;
+    /// so does each upstream registry Entrepot proxies, whose name is a
+    /// reserved, read-only owner of the packages cached from it.
+    AccountKind { User = "user", Organization = "organization", Upstream = "upstream" }
+}
+
+impl AccountKind {
+    /// The path segment GitHub's URLs give such an owner (`/users/…`,
+    /// `/orgs/…`). An upstream has no members and is shown like an
+    /// organization.
+    pub fn url_segment(self) -> &'static str {
+        match self {
+            AccountKind::User => "users",
+            AccountKind::Organization | AccountKind::Upstream => "orgs",
+        }
+    }
+
+    /// The `type` GitHub's REST API gives such an owner.
+    pub fn github_type(self) -> &'static str {
+        match self {
+            AccountKind::User => "User",
+            AccountKind::Organization | AccountKind::Upstream => "Organization",
+        }
+    }
 }
 
 string_enum! {
@@ -281,4 +303,44 @@ string_enum! {
     /// Where a delivery is: waiting for its (next) attempt, answered with a
     /// 2xx, or given up on after the last attempt.
     DeliveryState { Pending = "pending", Delivered = "delivered", Failed = "failed" }
+}
+
+/// A registry Entrepot proxies and caches. Its name is an account of kind
+/// `Upstream`: a reserved owner under which what was cached from it appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub account_id: Id,
+    pub name: String,
+    pub format: PackageType,
+    /// The address a site administrator registered, trusted as given.
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// How long fetched metadata is served before it is revalidated.
+    pub metadata_ttl_seconds: i64,
+    /// The format's default upstream (npm: names no local owner has).
+    pub is_default: bool,
+    pub created_at: Timestamp,
+}
+
+/// A credential kept to be sent, never shown: its `Debug` is redacted, so
+/// it cannot reach a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }

@@ -3,7 +3,7 @@
 //! their live versions ready to render.
 
 use axum::http::HeaderMap;
-use entrepot_core::{Account, AccountKind, Actor, Package, PackageType};
+use entrepot_core::{Account, Actor, Package, PackageType};
 use entrepot_http::AppState;
 use entrepot_service::{Registry, ServiceError, ServiceResult};
 
@@ -33,10 +33,7 @@ impl<'a> View<'a> {
         let Some(owner) = state.registry.accounts().account_by_login(login).await? else {
             return Err(ServiceError::unseen(actor, "Not Found").into());
         };
-        let segment = match owner.kind {
-            AccountKind::Organization => "orgs",
-            AccountKind::User => "users",
-        };
+        let segment = owner.kind.url_segment();
         let urls = Urls {
             feed: state.config.url(&format!("/nuget/{}", owner.login)),
             page: state.config.url(&format!(

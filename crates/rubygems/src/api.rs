@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
-use entrepot_core::{AccountKind, Id, Package, Scopes};
+use entrepot_core::{Id, Package, Scopes};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use serde_json::{Value, json};
@@ -99,10 +99,13 @@ pub async fn gem_json(view: &View<'_>, name: &str) -> Result<Response> {
         .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {name}")))?;
     let spec = &entry.spec;
     let meta = |k: &str| spec.metadata.get(k);
-    let segment = match view.registry().accounts().account(view.owner).await?.kind {
-        AccountKind::Organization => "orgs",
-        AccountKind::User => "users",
-    };
+    let segment = view
+        .registry()
+        .accounts()
+        .account(view.owner)
+        .await?
+        .kind
+        .url_segment();
     let config = &view.state.config;
     let source = format!(
         "/rubygems/{}/gems/{}.gem",

@@ -6,6 +6,8 @@ use entrepot_core::{OrgRole, Role, Scopes, Visibility};
 use entrepot_service::accounts::parse_lifetime;
 
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
+
+mod upstreams;
 use crate::config::Config;
 
 #[expect(
@@ -39,6 +41,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     }
     let registry = config.open_registry(true).await?;
     match command {
+        AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
         AdminCommand::User {
             command:
                 UserCommand::Create {

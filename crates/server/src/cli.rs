@@ -68,6 +68,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Upstream registries to proxy and cache; each name is a reserved owner.
+    Upstream {
+        #[command(subcommand)]
+        command: UpstreamCommand,
+    },
     /// Bring the database schema up to date.
     Migrate,
     /// Collect garbage now: image blobs no manifest names, abandoned
@@ -180,4 +185,36 @@ pub enum TokenCommand {
     Revoke { token_id: i64 },
     /// List a user's tokens (never their secrets).
     List { user: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpstreamCommand {
+    /// Register an upstream registry; NAME becomes a reserved, read-only owner.
+    Add {
+        name: String,
+        /// The upstream's format (npm or pypi).
+        #[arg(long)]
+        format: String,
+        /// The upstream's address, such as `https://registry.npmjs.org/`
+        #[arg(long)]
+        url: String,
+        /// A user name for the upstream (with --password-stdin).
+        #[arg(long, requires = "password_stdin")]
+        username: Option<String>,
+        /// Read the upstream's password from standard input.
+        #[arg(long, requires = "username")]
+        password_stdin: bool,
+        /// How long fetched metadata is served before it is revalidated
+        /// (`30s`, `10m`, `0` for every time).
+        #[arg(long, value_name = "DURATION")]
+        metadata_ttl: Option<String>,
+        /// Make it the format's default upstream (npm: every name no local
+        /// owner has).
+        #[arg(long)]
+        default: bool,
+    },
+    /// List the upstreams (never their passwords).
+    List,
+    /// Remove an upstream and everything cached from it.
+    Remove { name: String },
 }

@@ -21,7 +21,7 @@ impl Registry {
         };
         Ok(match owner_kind {
             AccountKind::User if user == owner_id => OwnerRelation::IsOwner,
-            AccountKind::User => OwnerRelation::None,
+            AccountKind::User | AccountKind::Upstream => OwnerRelation::None,
             AccountKind::Organization => match self.meta.org_role(owner_id, user).await? {
                 Some(OrgRole::Owner) => OwnerRelation::OrgOwner,
                 Some(OrgRole::Member) => OwnerRelation::OrgMember,
@@ -63,6 +63,16 @@ impl Registry {
 
     /// The facts about an existing package, as seen by `actor`.
     pub async fn package_facts(&self, actor: &Actor, package: &Package) -> ServiceResult<Facts> {
+        let owner_kind = self.owner_kind(package.owner_id).await?;
+        self.facts_with_owner(actor, package, owner_kind).await
+    }
+
+    async fn facts_with_owner(
+        &self,
+        actor: &Actor,
+        package: &Package,
+        owner_kind: AccountKind,
+    ) -> ServiceResult<Facts> {
         let registry = package.package_type.registry_kind();
         let repository = match package.repository_id {
             Some(id) => self.meta.repository_by_id(id).await?,
@@ -86,11 +96,7 @@ impl Registry {
             registry,
             visibility,
             owner: self
-                .owner_relation(
-                    actor,
-                    package.owner_id,
-                    self.owner_kind(package.owner_id).await?,
-                )
+                .owner_relation(actor, package.owner_id, owner_kind)
                 .await?,
             package_role,
             repository_role,
@@ -129,7 +135,13 @@ impl Registry {
         action: Action,
         package: &Package,
     ) -> ServiceResult<()> {
-        let facts = self.package_facts(actor, package).await?;
+        let owner_kind = self.owner_kind(package.owner_id).await?;
+        let facts = self.facts_with_owner(actor, package, owner_kind).await?;
+        if owner_kind == AccountKind::Upstream && action != Action::Read {
+            // Whoever may see a cached package is told it is read-only.
+            authorize(&self.policy, actor, Action::Read, &facts)?;
+            return Err(read_only());
+        }
         Ok(authorize(&self.policy, actor, action, &facts)?)
     }
 
@@ -157,6 +169,9 @@ impl Registry {
         let facts = self
             .namespace_facts(actor, owner, package_type, repository)
             .await?;
+        if owner.kind == AccountKind::Upstream && action != Action::Read {
+            return Err(read_only());
+        }
         let action = if action == Action::Publish {
             Action::Create
         } else {
@@ -200,6 +215,14 @@ impl Registry {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The refusal of any change under an upstream's name: what is there is
+/// cached from the upstream, and only the proxy writes it.
+fn read_only() -> ServiceError {
+    ServiceError::Forbidden(
+        "this owner is an upstream registry: its packages are cached from it and read-only".into(),
+    )
 }
 
 /// Where a publication would land (`Registry::publish_target`).

@@ -28,6 +28,7 @@ mod signed_tokens;
 pub mod site;
 pub mod throttle;
 mod uploads;
+pub mod upstreams;
 mod versions;
 pub mod webhooks;
 
@@ -196,6 +197,9 @@ concerns! {
     /// Security advisories, the versions they affect, and the
     /// notifications they send (`advisories.rs`, `notifications.rs`).
     Advisories => advisories;
+    /// Upstream registries to proxy and cache, whose names are reserved
+    /// owners (`upstreams.rs`).
+    Upstreams => upstreams;
     /// What an operator runs: the purge of expired content, the consistency
     /// check, and the claim that lets one node of many run a job
     /// (`jobs.rs`, `fsck.rs`).

@@ -450,10 +450,9 @@ impl Webhooks<'_> {
         hook: &Hook,
     ) -> ServiceResult<Delivery> {
         let catalog = self.catalog();
-        let hook_type = match (package, owner.kind) {
-            (Some(_), _) => "Package",
-            (None, AccountKind::Organization) => "Organization",
-            (None, AccountKind::User) => "User",
+        let hook_type = match package {
+            Some(_) => "Package",
+            None => owner.kind.github_type(),
         };
         let mut payload = json!({
             "zen": "Packages are shipped, not sunk.",
@@ -582,10 +581,7 @@ impl Webhooks<'_> {
         };
         let files = self.meta.files(version.id).await?;
         let name = catalog.client_name(package);
-        let segment = match owner.kind {
-            AccountKind::Organization => "orgs",
-            AccountKind::User => "users",
-        };
+        let segment = owner.kind.url_segment();
         let html = catalog.url(&format!(
             "/{segment}/{}/packages/{}/package/{}",
             owner.login, package.package_type, package.name
@@ -705,7 +701,8 @@ impl Webhooks<'_> {
                         hook_owners.push(subscriber.id);
                     }
                 }
-                AccountKind::Organization => {
+                // An upstream subscribes to nothing; it has no members.
+                AccountKind::Organization | AccountKind::Upstream => {
                     if public || package.owner_id == subscriber.id {
                         hook_owners.push(subscriber.id);
                     }
@@ -819,10 +816,7 @@ fn repository_json(catalog: &Catalog, repo: &entrepot_core::Repository, owner: &
 
 /// GitHub's `simple-user`, as far as payloads need it.
 fn account_json(catalog: &Catalog, a: &Account) -> Value {
-    let kind = match a.kind {
-        AccountKind::User => "User",
-        AccountKind::Organization => "Organization",
-    };
+    let kind = a.kind.github_type();
     json!({
         "login": a.login,
         "id": a.id,

@@ -20,6 +20,7 @@ mod sessions;
 mod tags;
 mod throttle;
 mod uploads;
+mod upstreams;
 mod versions;
 mod webhooks;
 
@@ -51,4 +52,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     files::files_one_by_one(store, alice.id).await;
     advisories::advisories(store, alice.id, bob.id).await;
     webhooks::webhooks(store, alice.id, bob.id).await;
+    upstreams::upstreams(store, &alice).await;
 }

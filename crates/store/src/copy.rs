@@ -33,6 +33,20 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("site_admin", Bool),
             ("created_at", Text),
             ("updated_at", Text),
+            ("is_upstream", Bool),
+        ],
+    ),
+    (
+        "upstreams",
+        &[
+            ("account_id", Int),
+            ("format", Text),
+            ("url", Text),
+            ("username", OptText),
+            ("password", OptText),
+            ("metadata_ttl_seconds", Int),
+            ("is_default", Bool),
+            ("created_at", Text),
         ],
     ),
     (

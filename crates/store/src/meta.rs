@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use entrepot_core::{
     Account, Advisory, AdvisoryState, AuditEntry, Delivery, DeliveryState, Ecosystem, Hook,
     HookContentType, Id, Notification, OrgRole, Package, PackageFile, PackageType, Repository,
-    Role, Scopes, Severity, Subscription, Tag, Timestamp, TokenRecord, Version, Visibility,
+    Role, Scopes, Secret, Severity, Subscription, Tag, Timestamp, TokenRecord, Upstream, Version,
+    Visibility,
 };
 
 use crate::StoreResult;
@@ -536,6 +537,32 @@ pub trait WebhookStore: Send + Sync {
     async fn mark_all_notifications_read(&self, user: Id, at: Timestamp) -> StoreResult<u64>;
 }
 
+#[derive(Debug, Clone)]
+pub struct NewUpstream {
+    pub name: String,
+    pub format: PackageType,
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub metadata_ttl_seconds: i64,
+    pub is_default: bool,
+}
+
+#[async_trait]
+pub trait UpstreamStore: Send + Sync {
+    /// Creates the upstream and its reserved owner account in one
+    /// transaction. `Conflict` when any account has the name. A new default
+    /// takes the place of the format's previous one.
+    async fn create_upstream(&self, upstream: NewUpstream) -> StoreResult<Upstream>;
+    /// Every upstream, by name.
+    async fn upstreams(&self) -> StoreResult<Vec<Upstream>>;
+    /// The upstream named `name`, case-insensitively.
+    async fn upstream(&self, name: &str) -> StoreResult<Option<Upstream>>;
+    /// Removes the upstream, its owner account and everything cached under
+    /// it (the blobs are left to the collector); false when there was none.
+    async fn remove_upstream(&self, account: Id) -> StoreResult<bool>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -548,6 +575,7 @@ pub trait MetadataStore:
     + SessionStore
     + AdvisoryStore
     + WebhookStore
+    + UpstreamStore
     + 'static
 {
 }
@@ -563,6 +591,7 @@ impl<T> MetadataStore for T where
         + SessionStore
         + AdvisoryStore
         + WebhookStore
+        + UpstreamStore
         + 'static
 {
 }

@@ -29,6 +29,7 @@ mod sessions;
 mod tags;
 mod tokens;
 mod uploads;
+mod upstreams;
 mod versions;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -23,7 +23,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{Account, AccountKind, Action, Actor, Package, PackageType, Version};
+use entrepot_core::{Account, Action, Actor, Package, PackageType, Version};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use minijinja::{Environment, context};
@@ -212,10 +212,7 @@ async fn stylesheet() -> Response {
 
 /// `users` or `orgs`, as the owner's pages are addressed.
 fn owner_segment(owner: &Account) -> &'static str {
-    match owner.kind {
-        AccountKind::User => "users",
-        AccountKind::Organization => "orgs",
-    }
+    owner.kind.url_segment()
 }
 
 /// The path of a package's page, as INTERFACE.md names it.

@@ -15,6 +15,7 @@ pub mod package;
 pub mod repository;
 pub mod subscription;
 mod time;
+pub mod upstream;
 pub mod user;
 
 use serde::Serialize;

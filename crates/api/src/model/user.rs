@@ -4,18 +4,11 @@
 //! root document of `/api/v3`.
 
 use base64::Engine;
-use entrepot_core::{Account, AccountKind};
+use entrepot_core::Account;
 use entrepot_http::state::HttpConfig;
 use serde::Serialize;
 
 use super::time::iso;
-
-fn type_name(kind: AccountKind) -> &'static str {
-    match kind {
-        AccountKind::User => "User",
-        AccountKind::Organization => "Organization",
-    }
-}
 
 /// GitHub's `simple-user` schema, with our URLs.
 #[derive(Debug, Clone, Serialize)]
@@ -47,7 +40,7 @@ impl SimpleUser {
         let api = config.url(&format!("/api/v3/users/{}", a.login));
         let node_id = base64::engine::general_purpose::STANDARD.encode(format!(
             "04:{}{}",
-            type_name(a.kind),
+            a.kind.github_type(),
             a.id
         ));
         SimpleUser {
@@ -67,7 +60,7 @@ impl SimpleUser {
             events_url: format!("{api}/events{{/privacy}}"),
             received_events_url: format!("{api}/received_events"),
             url: api,
-            kind: type_name(a.kind),
+            kind: a.kind.github_type(),
             site_admin: a.site_admin,
             user_view_type: "public",
         }

@@ -19,4 +19,5 @@ mod pypi_http;
 mod readmes;
 mod rest_api;
 mod rubygems_http;
+mod upstreams;
 mod web;

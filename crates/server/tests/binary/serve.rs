@@ -264,6 +264,78 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
 }
 
 #[test]
+fn admin_registers_lists_and_removes_upstreams() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let added = admin_in(
+        d,
+        &[
+            "upstream",
+            "add",
+            "npmjs",
+            "--format",
+            "npm",
+            "--url",
+            "http://127.0.0.1:4873",
+            "--username",
+            "reader",
+            "--password-stdin",
+            "--metadata-ttl",
+            "30s",
+            "--default",
+        ],
+        Some("s3cret\n"),
+    );
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert!(said.contains("npmjs") && !said.contains("s3cret"), "{said}");
+    admin_in(
+        d,
+        &[
+            "upstream",
+            "add",
+            "pypi-org",
+            "--format",
+            "pypi",
+            "--url",
+            "https://pypi.org/",
+        ],
+        None,
+    );
+    let listed = admin_in(d, &["upstream", "list"], None);
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert_eq!(
+        listed,
+        "npmjs\tnpm\thttp://127.0.0.1:4873/\tttl=30s\tdefault\tuser=reader\n\
+         pypi-org\tpypi\thttps://pypi.org/\tttl=600s\t-\t-\n"
+    );
+
+    // The name is taken for users, and a user's name for upstreams.
+    let taken = std::process::Command::new(&*crate::common::BIN)
+        .args(["admin", "user", "create", "NpmJS"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!taken.status.success());
+    let unsupported = std::process::Command::new(&*crate::common::BIN)
+        .args(["admin", "upstream", "add", "central", "--format", "maven"])
+        .args(["--url", "https://repo1.maven.org/maven2/"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!unsupported.status.success());
+    assert!(String::from_utf8_lossy(&unsupported.stderr).contains("not supported yet"));
+
+    admin_in(d, &["upstream", "remove", "npmjs"], None);
+    let listed = admin_in(d, &["upstream", "list"], None);
+    assert!(
+        String::from_utf8(listed.stdout)
+            .unwrap()
+            .starts_with("pypi-org\t")
+    );
+    admin_in(d, &["user", "create", "npmjs"], None);
+}
+
+#[test]
 fn version_and_help_work() {
     let out = std::process::Command::new(&*crate::common::BIN)
         .arg("--version")

@@ -2,7 +2,7 @@
 //! organization membership, and password hashes.
 
 use async_trait::async_trait;
-use entrepot_core::{Account, Id, OrgRole};
+use entrepot_core::{Account, AccountKind, Id, OrgRole};
 use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time, user_role};
@@ -10,11 +10,16 @@ use super::{SqlStore, now};
 use crate::StoreResult;
 use crate::meta::{AccountStore, NewUser};
 
-fn account(row: &AnyRow) -> StoreResult<Account> {
+pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
+    let kind = if boolean(row, "is_upstream")? {
+        AccountKind::Upstream
+    } else {
+        parse(row, "kind")?
+    };
     Ok(Account {
         id: int(row, "id")?,
         login: text(row, "login")?,
-        kind: parse(row, "kind")?,
+        kind,
         name: opt_text(row, "name")?,
         email: opt_text(row, "email")?,
         site_admin: boolean(row, "site_admin")?,

@@ -1,0 +1,20 @@
+-- Upstream registries Entrepot proxies and caches. Each one's name is an
+-- account (one namespace with users and organizations), so no user or
+-- organization can take it, and what is cached from it is owned by it.
+-- The account keeps kind 'organization' and is marked by `is_upstream`:
+-- SQLite cannot widen the kind column's CHECK in place.
+
+ALTER TABLE accounts ADD COLUMN is_upstream BOOLEAN NOT NULL DEFAULT FALSE;
+
+CREATE TABLE upstreams (
+    account_id           BIGINT PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+    format               TEXT NOT NULL,
+    url                  TEXT NOT NULL,
+    username             TEXT,
+    password             TEXT,
+    metadata_ttl_seconds BIGINT NOT NULL,
+    is_default           BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at           TEXT NOT NULL
+);
+-- At most one default upstream per format.
+CREATE UNIQUE INDEX upstreams_default ON upstreams (format) WHERE is_default;

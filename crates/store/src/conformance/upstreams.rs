@@ -1,0 +1,115 @@
+//! Conformance, upstreams: each is an account of its name, in the one
+//! namespace of logins, with at most one default per format; removing one
+//! takes what was cached under it.
+
+use entrepot_core::{Account, AccountKind, PackageType, Secret, Visibility};
+
+use crate::StoreError;
+use crate::meta::{MetadataStore, NewPackage, NewUpstream, NewUser, PackageFilter};
+
+fn npm(name: &str, is_default: bool) -> NewUpstream {
+    NewUpstream {
+        name: name.into(),
+        format: PackageType::Npm,
+        url: "https://registry.npmjs.org/".into(),
+        username: Some("reader".into()),
+        password: Some(Secret::new("s3cret")),
+        metadata_ttl_seconds: 600,
+        is_default,
+    }
+}
+
+pub(super) async fn upstreams(store: &dyn MetadataStore, alice: &Account) {
+    let users = store.count_users().await.unwrap();
+    let first = store.create_upstream(npm("npmjs", true)).await.unwrap();
+    assert_eq!(first.name, "npmjs");
+    assert!(first.is_default);
+    assert_eq!(first.password, Some(Secret::new("s3cret")));
+    let owner = store.account_by_login("NPMJS").await.unwrap().unwrap();
+    assert_eq!(
+        (owner.id, owner.kind),
+        (first.account_id, AccountKind::Upstream)
+    );
+
+    // One namespace: neither a user nor another upstream takes the name,
+    // and an upstream cannot take a user's.
+    let taken = store
+        .create_user(NewUser {
+            login: "NpmJS".into(),
+            ..NewUser::default()
+        })
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let taken = store.create_upstream(npm("npmjs", false)).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    let taken = store
+        .create_upstream(npm(&alice.login.to_uppercase(), false))
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(
+        store.count_users().await.unwrap(),
+        users,
+        "an upstream is no user"
+    );
+
+    // A new default takes the place of the old one, for its format only.
+    let second = store.create_upstream(npm("mirror", true)).await.unwrap();
+    let pypi = store
+        .create_upstream(NewUpstream {
+            format: PackageType::Pypi,
+            username: None,
+            password: None,
+            ..npm("pypi-org", true)
+        })
+        .await
+        .unwrap();
+    let all = store.upstreams().await.unwrap();
+    let names: Vec<_> = all
+        .iter()
+        .map(|u| (u.name.as_str(), u.is_default))
+        .collect();
+    assert_eq!(
+        names,
+        [("mirror", true), ("npmjs", false), ("pypi-org", true)]
+    );
+    assert_eq!(
+        store.upstream("PyPI-org").await.unwrap(),
+        Some(pypi.clone())
+    );
+    assert_eq!(pypi.password, None);
+
+    // Removing an upstream removes its account and what was cached.
+    let cached = store
+        .create_package(NewPackage {
+            owner_id: second.account_id,
+            package_type: PackageType::Npm,
+            name: "left-pad".into(),
+            visibility: Visibility::Public,
+            repository_id: None,
+            inherit_access: false,
+            description: None,
+            readme: None,
+        })
+        .await
+        .unwrap();
+    assert!(store.remove_upstream(second.account_id).await.unwrap());
+    assert!(!store.remove_upstream(second.account_id).await.unwrap());
+    assert!(
+        !store.remove_upstream(alice.id).await.unwrap(),
+        "not an upstream"
+    );
+    assert_eq!(store.package_by_id(cached.id).await.unwrap(), None);
+    assert_eq!(store.account_by_login("mirror").await.unwrap(), None);
+    let left = store
+        .list_packages(PackageFilter {
+            owner_id: Some(second.account_id),
+            ..PackageFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(left.is_empty());
+    assert!(store.upstream("mirror").await.unwrap().is_none());
+    for upstream in [first, pypi] {
+        assert!(store.remove_upstream(upstream.account_id).await.unwrap());
+    }
+}

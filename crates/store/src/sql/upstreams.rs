@@ -1,0 +1,94 @@
+//! `UpstreamStore` in SQL: the registries Entrepot proxies, each with an
+//! account of its name that owns what is cached from it.
+
+use async_trait::async_trait;
+use entrepot_core::{Id, Secret, Upstream};
+use sqlx::any::AnyRow;
+
+use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time};
+use super::{SqlStore, now};
+use crate::StoreResult;
+use crate::meta::{NewUpstream, UpstreamStore};
+
+const SELECT: &str = "SELECT u.*, a.login FROM upstreams u JOIN accounts a ON a.id = u.account_id";
+
+fn upstream(row: &AnyRow) -> StoreResult<Upstream> {
+    Ok(Upstream {
+        account_id: int(row, "account_id")?,
+        name: text(row, "login")?,
+        format: parse(row, "format")?,
+        url: text(row, "url")?,
+        username: opt_text(row, "username")?,
+        password: opt_text(row, "password")?.map(Secret::new),
+        metadata_ttl_seconds: int(row, "metadata_ttl_seconds")?,
+        is_default: boolean(row, "is_default")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+#[async_trait]
+impl UpstreamStore for SqlStore {
+    async fn create_upstream(&self, new: NewUpstream) -> StoreResult<Upstream> {
+        let at = now();
+        let mut tx = self.writer.begin().await?;
+        let account: Id = sqlx::query_scalar(
+            "INSERT INTO accounts (login, kind, is_upstream, site_admin, created_at, updated_at)
+             VALUES ($1, 'organization', $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(&new.name)
+        .bind(true)
+        .bind(false)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await?;
+        if new.is_default {
+            sqlx::query("UPDATE upstreams SET is_default = $1 WHERE format = $2")
+                .bind(false)
+                .bind(new.format.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO upstreams (account_id, format, url, username, password,
+             metadata_ttl_seconds, is_default, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(account)
+        .bind(new.format.as_str())
+        .bind(&new.url)
+        .bind(&new.username)
+        .bind(new.password.as_ref().map(Secret::expose))
+        .bind(new.metadata_ttl_seconds)
+        .bind(new.is_default)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!("{SELECT} WHERE u.account_id = $1"))
+            .bind(account)
+            .fetch_one(&mut *tx)
+            .await?;
+        let created = upstream(&row)?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    async fn upstreams(&self) -> StoreResult<Vec<Upstream>> {
+        let sql = format!("{SELECT} ORDER BY lower(a.login)");
+        all_rows(sqlx::query(&sql), &self.reader, upstream).await
+    }
+
+    async fn upstream(&self, name: &str) -> StoreResult<Option<Upstream>> {
+        let sql = format!("{SELECT} WHERE lower(a.login) = lower($1)");
+        optional_row(sqlx::query(&sql).bind(name), &self.reader, upstream).await
+    }
+
+    async fn remove_upstream(&self, account: Id) -> StoreResult<bool> {
+        // The account's packages, versions, files and tags go with it.
+        let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND is_upstream = $2")
+            .bind(account)
+            .bind(true)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
