@@ -71,6 +71,12 @@ pub enum Endpoint {
     /// `DELETE /NAME/-/FILE/-rev/REV`: the tarball of an unpublished
     /// version, already gone with it; answered without a lookup.
     DeleteTarball,
+    /// A read of an unscoped package: no local owner has one, so only the
+    /// default upstream may (`name` as npm knows it).
+    Foreign {
+        name: String,
+        read: ForeignRead,
+    },
     /// `npm audit`'s query, of either kind.
     Audit(Audit),
     /// A package path under a name npm would refuse: a 400 where the client
@@ -80,6 +86,26 @@ pub enum Endpoint {
         sent: bool,
     },
     NotFound,
+}
+
+/// What is read of a package an upstream serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForeignRead {
+    Packument { head: bool },
+    VersionDoc { version: String },
+    Tarball { file: String },
+}
+
+/// Whether `name` is an unscoped name npm has ever accepted (older
+/// packages may have capitals): URL-safe, at most 214 characters, not
+/// starting with a dot or an underscore.
+pub fn is_legacy_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 214
+        && !name.starts_with(['.', '_'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// The two audits npm posts.
@@ -188,6 +214,23 @@ fn package_settings(method: &Method, name: &str, rest: &[&str]) -> Endpoint {
 /// `/NAME/…`: the packument, versions, tarballs, publish and unpublish.
 fn package_document(method: &Method, name: &str, rest: &[&str]) -> Endpoint {
     let head = method == Method::HEAD;
+    let read = method == Method::GET || head;
+    if read && !name.starts_with('@') && is_legacy_name(name) {
+        let read = match rest {
+            [] => ForeignRead::Packument { head },
+            ["-", file] => ForeignRead::Tarball {
+                file: (*file).to_owned(),
+            },
+            [version] => ForeignRead::VersionDoc {
+                version: (*version).to_owned(),
+            },
+            _ => return Endpoint::NotFound,
+        };
+        return Endpoint::Foreign {
+            name: name.to_owned(),
+            read,
+        };
+    }
     match (method.clone(), rest) {
         (Method::GET | Method::HEAD, []) => {
             named(name, false, |name| Endpoint::Packument { name, head })
@@ -345,8 +388,10 @@ mod tests {
                 Endpoint::InvalidName { sent: s, .. } => s == sent,
                 _ => false,
             };
-        assert!(refused("hello", false), "unscoped");
         assert!(refused("hello", true), "unscoped, publishing");
+        assert!(refused("hello%00", false), "not URL-safe");
+        assert!(refused("_hello", false), "a leading underscore");
+        assert!(refused(&"a".repeat(215), false), "too long");
         assert!(refused("@Alice%2fhello", false), "uppercase");
         assert!(refused("-/package/hello/dist-tags", false));
         assert!(refused("@alice%2f..", false));
@@ -354,6 +399,45 @@ mod tests {
         assert!(refused("@alice/hello%00", false));
         assert!(refused("@alice%2fhello%2f-%2fx.tgz", false));
         assert!(refused(&format!("@alice%2f{}", "a".repeat(300)), false));
+    }
+
+    #[test]
+    fn unscoped_names_are_read_from_an_upstream_only() {
+        let foreign = |name: &str, read| Endpoint::Foreign {
+            name: name.into(),
+            read,
+        };
+        assert_eq!(
+            parse(Method::GET, "left-pad"),
+            foreign("left-pad", ForeignRead::Packument { head: false })
+        );
+        assert_eq!(
+            parse(Method::HEAD, "JSONStream"),
+            foreign("JSONStream", ForeignRead::Packument { head: true })
+        );
+        assert_eq!(
+            parse(Method::GET, "left-pad/-/left-pad-1.3.0.tgz"),
+            foreign(
+                "left-pad",
+                ForeignRead::Tarball {
+                    file: "left-pad-1.3.0.tgz".into()
+                }
+            )
+        );
+        assert_eq!(
+            parse(Method::GET, "left-pad/latest"),
+            foreign(
+                "left-pad",
+                ForeignRead::VersionDoc {
+                    version: "latest".into()
+                }
+            )
+        );
+        assert_eq!(parse(Method::GET, "left-pad/-/x/y"), Endpoint::NotFound);
+        assert!(matches!(
+            parse(Method::DELETE, "left-pad/-rev/1"),
+            Endpoint::InvalidName { .. }
+        ));
     }
 
     #[test]
@@ -365,6 +449,7 @@ mod tests {
             "-/../-/ping/..",
             "@alice/hello/-/x.tgz/extra",
             "@alice/hello/1.0.0/more",
+            "left-pad/1.0.0/more",
             "-/user/token",
             "%2d/ping/x",
             "//////",

@@ -19,6 +19,7 @@ mod router;
 mod search;
 mod tarball;
 mod unpublish;
+mod upstream;
 mod user;
 mod view;
 

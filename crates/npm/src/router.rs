@@ -10,9 +10,10 @@ use entrepot_service::ServiceError;
 use serde_json::json;
 
 use crate::cache::Packuments;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Endpoint, ForeignRead};
 use crate::error::{NpmError, NpmResult, invalid};
-use crate::{audit, dist_tags, packument, publish, reply, search, unpublish, user};
+use crate::name::NpmName;
+use crate::{audit, dist_tags, packument, publish, reply, search, unpublish, upstream, user};
 
 pub async fn dispatch(
     cache: std::sync::Arc<Packuments>,
@@ -54,13 +55,41 @@ async fn route(
         Endpoint::Logout { token } => user::logout(state, actor, &token).await,
         Endpoint::Search(query) => search::search(state, actor, &query).await,
         Endpoint::Packument { name, head } => {
-            packument::packument(state, cache, actor, &name, headers, head).await
+            let local = packument::packument(state, cache, actor, &name, headers, head).await;
+            or_upstream(
+                state,
+                actor,
+                &name,
+                local,
+                ForeignRead::Packument { head },
+                headers,
+            )
+            .await
         }
         Endpoint::VersionDoc { name, version } => {
-            packument::version_doc(state, actor, &name, &version).await
+            let local = packument::version_doc(state, actor, &name, &version).await;
+            let read = ForeignRead::VersionDoc { version };
+            or_upstream(state, actor, &name, local, read, headers).await
         }
         Endpoint::Tarball { name, file } => {
-            packument::tarball(state, actor, &name, &file, headers).await
+            let local = packument::tarball(state, actor, &name, &file, headers).await;
+            or_upstream(
+                state,
+                actor,
+                &name,
+                local,
+                ForeignRead::Tarball { file },
+                headers,
+            )
+            .await
+        }
+        Endpoint::Foreign { name, read } => {
+            match upstream::upstream_for(state, actor, &name).await? {
+                Some(upstream) => upstream::read(state, &upstream, &name, read, headers).await,
+                None => Err(NpmError(ServiceError::not_found(format!(
+                    "{name} is not here: packages are scoped by their owner, as in @OWNER/{name}"
+                )))),
+            }
         }
         Endpoint::Publish { name } => publish::put_document(state, actor, &name, body, false).await,
         Endpoint::UnpublishVersions { name } => {
@@ -80,5 +109,28 @@ async fn route(
             sent: false,
         } => Err(NpmError(ServiceError::NotFound(reason))),
         Endpoint::NotFound => Err(NpmError(ServiceError::not_found("not found"))),
+    }
+}
+
+/// A scoped read the local registry could not answer goes to the default
+/// upstream when no local owner has the scope; a local owner's names
+/// never come from an upstream.
+async fn or_upstream(
+    state: &AppState,
+    actor: &Actor,
+    name: &NpmName,
+    local: NpmResult<Response>,
+    read: ForeignRead,
+    headers: &axum::http::HeaderMap,
+) -> NpmResult<Response> {
+    match local {
+        Err(NpmError(ServiceError::NotFound(_) | ServiceError::Unauthenticated)) => {
+            let full = name.full();
+            match upstream::upstream_for(state, actor, &full).await? {
+                Some(upstream) => upstream::read(state, &upstream, &full, read, headers).await,
+                None => local,
+            }
+        }
+        answered => answered,
     }
 }

@@ -134,6 +134,7 @@ impl OciError {
             ServiceError::Conflict(_)
             | ServiceError::Invalid(_)
             | ServiceError::StorageFull(_)
+            | ServiceError::Upstream(_)
             | ServiceError::Internal(_) => Code::Unsupported,
         };
         OciError::new(status, code, public_message(e))

@@ -32,6 +32,10 @@ pub enum ServiceError {
     /// The stores have no room left: 507. Details are logged, never sent.
     #[error("storage is full: {0}")]
     StorageFull(String),
+    /// An upstream registry could not answer and nothing usable was
+    /// cached: 502, naming the upstream.
+    #[error("{0}")]
+    Upstream(String),
     /// Details are logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -66,6 +70,7 @@ impl ServiceError {
             ServiceError::RangeNotSatisfiable { .. } => 416,
             ServiceError::Throttled(_) => 429,
             ServiceError::StorageFull(_) => 507,
+            ServiceError::Upstream(_) => 502,
             ServiceError::Internal(_) => 500,
         }
     }

@@ -22,6 +22,7 @@ mod namespaces;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
+pub mod proxy;
 pub mod sessions;
 pub mod settings;
 mod signed_tokens;
@@ -104,6 +105,8 @@ pub struct Registry {
     holds: Arc<blobs::Holds>,
     /// The formats served and the public URL, for naming and linking.
     catalog: Arc<format::Catalog>,
+    /// One fetch per upstream miss on this node.
+    flights: Arc<proxy::Flights>,
 }
 
 impl Registry {
@@ -125,6 +128,7 @@ impl Registry {
             outbound: Arc::default(),
             holds: Arc::default(),
             catalog: Arc::default(),
+            flights: Arc::default(),
         }
     }
 
@@ -198,7 +202,7 @@ concerns! {
     /// notifications they send (`advisories.rs`, `notifications.rs`).
     Advisories => advisories;
     /// Upstream registries to proxy and cache, whose names are reserved
-    /// owners (`upstreams.rs`).
+    /// owners, and what is fetched from them (`upstreams.rs`, `proxy.rs`).
     Upstreams => upstreams;
     /// What an operator runs: the purge of expired content, the consistency
     /// check, and the claim that lets one node of many run a job

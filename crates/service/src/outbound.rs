@@ -148,6 +148,7 @@ impl ClientKind {
 pub struct Outbound {
     allowed: Arc<RwLock<AllowList>>,
     clients: [OnceLock<reqwest::Client>; 4],
+    upstream: OnceLock<reqwest::Client>,
 }
 
 /// How many redirects a request follows, each one checked.
@@ -216,6 +217,37 @@ impl Outbound {
             .build()
             .map_err(|e| ServiceError::Internal(format!("outbound client: {e}")))?;
         Ok(cell.get_or_init(|| client))
+    }
+
+    /// The client for upstream registries. A site administrator gave their
+    /// addresses, so those are trusted as given (loopback included); a
+    /// redirect is followed only while it stays on the host the request
+    /// began with, so credentials never leave it. Anything else an upstream
+    /// names (a file on another host) goes through `client`.
+    pub fn upstream_client(&self) -> ServiceResult<&reqwest::Client> {
+        if let Some(client) = self.upstream.get() {
+            return Ok(client);
+        }
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            let origin =
+                |u: &url::Url| (u.host_str().map(str::to_owned), u.port_or_known_default());
+            let first = attempt.previous().first().map(origin);
+            if attempt.previous().len() >= MAX_REDIRECTS {
+                attempt.error("too many redirects")
+            } else if first.is_some_and(|f| f == origin(attempt.url())) {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(redirects)
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ServiceError::Internal(format!("upstream client: {e}")))?;
+        Ok(self.upstream.get_or_init(|| client))
     }
 }
 

@@ -50,6 +50,18 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "upstream_documents",
+        &[
+            ("account_id", Int),
+            ("path", Text),
+            ("body", Text),
+            ("content_type", OptText),
+            ("etag", OptText),
+            ("last_modified", OptText),
+            ("fetched_at", Text),
+        ],
+    ),
+    (
         "org_members",
         &[("org_id", Int), ("user_id", Int), ("role", Text)],
     ),

@@ -548,6 +548,16 @@ pub struct NewUpstream {
     pub is_default: bool,
 }
 
+/// A document as an upstream sent it, with what revalidates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamDocument {
+    pub body: String,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub fetched_at: Timestamp,
+}
+
 #[async_trait]
 pub trait UpstreamStore: Send + Sync {
     /// Creates the upstream and its reserved owner account in one
@@ -561,6 +571,28 @@ pub trait UpstreamStore: Send + Sync {
     /// Removes the upstream, its owner account and everything cached under
     /// it (the blobs are left to the collector); false when there was none.
     async fn remove_upstream(&self, account: Id) -> StoreResult<bool>;
+    /// The cached document at `path` of the upstream whose account is
+    /// `upstream`.
+    async fn upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+    ) -> StoreResult<Option<UpstreamDocument>>;
+    /// Keeps (or replaces) a document fetched from an upstream.
+    async fn put_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        document: &UpstreamDocument,
+    ) -> StoreResult<()>;
+    /// Marks a cached document as revalidated at `at` (the upstream
+    /// answered 304).
+    async fn touch_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

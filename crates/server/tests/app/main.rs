@@ -11,6 +11,7 @@ mod advisories;
 mod cargo_http;
 mod limits;
 mod npm_http;
+mod npm_upstream;
 mod nuget_http;
 mod oci_http;
 mod osv;

@@ -18,3 +18,16 @@ CREATE TABLE upstreams (
 );
 -- At most one default upstream per format.
 CREATE UNIQUE INDEX upstreams_default ON upstreams (format) WHERE is_default;
+
+-- Documents fetched from an upstream (an npm packument, a PyPI project
+-- page), as the upstream sent them, with what revalidates them.
+CREATE TABLE upstream_documents (
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    path          TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    content_type  TEXT,
+    etag          TEXT,
+    last_modified TEXT,
+    fetched_at    TEXT NOT NULL,
+    PRIMARY KEY (account_id, path)
+);

@@ -2,10 +2,12 @@
 //! namespace of logins, with at most one default per format; removing one
 //! takes what was cached under it.
 
-use entrepot_core::{Account, AccountKind, PackageType, Secret, Visibility};
+use entrepot_core::{Account, AccountKind, PackageType, Secret, Upstream, Visibility};
 
 use crate::StoreError;
-use crate::meta::{MetadataStore, NewPackage, NewUpstream, NewUser, PackageFilter};
+use crate::meta::{
+    MetadataStore, NewPackage, NewUpstream, NewUser, PackageFilter, UpstreamDocument,
+};
 
 fn npm(name: &str, is_default: bool) -> NewUpstream {
     NewUpstream {
@@ -78,6 +80,8 @@ pub(super) async fn upstreams(store: &dyn MetadataStore, alice: &Account) {
     );
     assert_eq!(pypi.password, None);
 
+    documents(store, &first, &second).await;
+
     // Removing an upstream removes its account and what was cached.
     let cached = store
         .create_package(NewPackage {
@@ -109,7 +113,69 @@ pub(super) async fn upstreams(store: &dyn MetadataStore, alice: &Account) {
         .unwrap();
     assert!(left.is_empty());
     assert!(store.upstream("mirror").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .upstream_document(second.account_id, "left-pad")
+            .await
+            .unwrap(),
+        None
+    );
     for upstream in [first, pypi] {
         assert!(store.remove_upstream(upstream.account_id).await.unwrap());
     }
+}
+
+/// Documents: kept, replaced, revalidated, per upstream.
+async fn documents(store: &dyn MetadataStore, first: &Upstream, second: &Upstream) {
+    assert_eq!(
+        store
+            .upstream_document(first.account_id, "left-pad")
+            .await
+            .unwrap(),
+        None
+    );
+    let at = chrono::Utc::now();
+    let mut doc = UpstreamDocument {
+        body: r#"{"name":"left-pad"}"#.into(),
+        content_type: Some("application/json".into()),
+        etag: Some("\"v1\"".into()),
+        last_modified: None,
+        fetched_at: at,
+    };
+    store
+        .put_upstream_document(first.account_id, "left-pad", &doc)
+        .await
+        .unwrap();
+    doc.body = r#"{"name":"left-pad","v":2}"#.into();
+    doc.etag = Some("\"v2\"".into());
+    store
+        .put_upstream_document(first.account_id, "left-pad", &doc)
+        .await
+        .unwrap();
+    let later = at + chrono::TimeDelta::minutes(5);
+    store
+        .touch_upstream_document(first.account_id, "left-pad", later)
+        .await
+        .unwrap();
+    let kept = store
+        .upstream_document(first.account_id, "left-pad")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (kept.body.as_str(), kept.etag.as_deref()),
+        (doc.body.as_str(), Some("\"v2\""))
+    );
+    assert_eq!(kept.fetched_at.timestamp(), later.timestamp());
+    assert_eq!(
+        store
+            .upstream_document(second.account_id, "left-pad")
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .put_upstream_document(second.account_id, "left-pad", &doc)
+        .await
+        .unwrap();
 }

@@ -2,13 +2,13 @@
 //! account of its name that owns what is cached from it.
 
 use async_trait::async_trait;
-use entrepot_core::{Id, Secret, Upstream};
+use entrepot_core::{Id, Secret, Timestamp, Upstream};
 use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time};
-use super::{SqlStore, now};
+use super::{SqlStore, now, ts};
 use crate::StoreResult;
-use crate::meta::{NewUpstream, UpstreamStore};
+use crate::meta::{NewUpstream, UpstreamDocument, UpstreamStore};
 
 const SELECT: &str = "SELECT u.*, a.login FROM upstreams u JOIN accounts a ON a.id = u.account_id";
 
@@ -90,5 +90,71 @@ impl UpstreamStore for SqlStore {
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+    ) -> StoreResult<Option<UpstreamDocument>> {
+        let query = sqlx::query(
+            "SELECT body, content_type, etag, last_modified, fetched_at
+             FROM upstream_documents WHERE account_id = $1 AND path = $2",
+        )
+        .bind(upstream)
+        .bind(path);
+        optional_row(query, &self.reader, |row| {
+            Ok(UpstreamDocument {
+                body: text(row, "body")?,
+                content_type: opt_text(row, "content_type")?,
+                etag: opt_text(row, "etag")?,
+                last_modified: opt_text(row, "last_modified")?,
+                fetched_at: time(row, "fetched_at")?,
+            })
+        })
+        .await
+    }
+
+    async fn put_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        document: &UpstreamDocument,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO upstream_documents
+             (account_id, path, body, content_type, etag, last_modified, fetched_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (account_id, path) DO UPDATE SET body = excluded.body,
+             content_type = excluded.content_type, etag = excluded.etag,
+             last_modified = excluded.last_modified, fetched_at = excluded.fetched_at",
+        )
+        .bind(upstream)
+        .bind(path)
+        .bind(&document.body)
+        .bind(&document.content_type)
+        .bind(&document.etag)
+        .bind(&document.last_modified)
+        .bind(ts(&document.fetched_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn touch_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE upstream_documents SET fetched_at = $1 WHERE account_id = $2 AND path = $3",
+        )
+        .bind(ts(&at))
+        .bind(upstream)
+        .bind(path)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 }

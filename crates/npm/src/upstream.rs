@@ -1,0 +1,338 @@
+//! npm names no local owner has, served from the default npm upstream as
+//! GitHub's npm registry passes unscoped names to the public one: the
+//! packument as the upstream sent it, but for its tarball URLs, which point
+//! here; tarballs fetched once, checked against the packument's integrity,
+//! kept under the upstream's name and served from the blob store.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use entrepot_core::{Actor, PackageType, Upstream};
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+use entrepot_service::proxy::{Fetched, WantedFile};
+use entrepot_store::Expected;
+use serde_json::{Map, Value};
+
+use crate::endpoint::ForeignRead;
+use crate::error::{NpmError, NpmResult};
+use crate::reply;
+
+/// The upstream that serves `name` to `actor`, if any: unscoped names and
+/// scopes no local owner has.
+pub async fn upstream_for(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+) -> NpmResult<Option<Upstream>> {
+    let scope = name
+        .strip_prefix('@')
+        .and_then(|n| n.split_once('/'))
+        .map(|(scope, _)| scope);
+    Ok(state
+        .registry
+        .upstreams()
+        .fall_through(actor, PackageType::Npm, scope)
+        .await?)
+}
+
+/// Answers a read of `name` from `upstream`.
+pub async fn read(
+    state: &AppState,
+    upstream: &Upstream,
+    name: &str,
+    read: ForeignRead,
+    headers: &HeaderMap,
+) -> NpmResult<Response> {
+    match read {
+        ForeignRead::Packument { head } => packument(state, upstream, name, head).await,
+        ForeignRead::VersionDoc { version } => version_doc(state, upstream, name, &version).await,
+        ForeignRead::Tarball { file } => tarball(state, upstream, name, &file, headers).await,
+    }
+}
+
+/// The packument's path under the upstream's URL: `@scope%2fname` for a
+/// scoped name, as the public registry writes it.
+fn document_path(name: &str) -> String {
+    name.replacen('/', "%2f", 1)
+}
+
+/// Parses the packument off the executor (they reach megabytes).
+async fn parsed(fetched: Fetched, upstream: &Upstream) -> NpmResult<Map<String, Value>> {
+    let name = upstream.name.clone();
+    tokio::task::spawn_blocking(move || match serde_json::from_str::<Value>(&fetched.body) {
+        Ok(Value::Object(doc)) => Ok(doc),
+        _ => Err(ServiceError::Upstream(format!(
+            "the upstream registry `{name}` sent a packument that is not a JSON object"
+        ))),
+    })
+    .await
+    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
+    .map_err(NpmError)
+}
+
+/// Where this registry serves a tarball the upstream names.
+fn local_tarball(base: &str, name: &str, upstream_url: &str) -> Option<String> {
+    let file = upstream_url.rsplit('/').next().filter(|f| !f.is_empty())?;
+    Some(format!(
+        "{}/npm/{name}/-/{file}",
+        base.trim_end_matches('/')
+    ))
+}
+
+/// Points every version's `dist.tarball` here; nothing else changes.
+fn rewrite(doc: &mut Map<String, Value>, base: &str, name: &str) {
+    let Some(Value::Object(versions)) = doc.get_mut("versions") else {
+        return;
+    };
+    for version in versions.values_mut() {
+        if let Some(dist) = version.get_mut("dist").and_then(Value::as_object_mut)
+            && let Some(url) = dist.get("tarball").and_then(Value::as_str)
+            && let Some(local) = local_tarball(base, name, url)
+        {
+            dist.insert("tarball".into(), Value::String(local));
+        }
+    }
+}
+
+fn with_upstream_headers(mut response: Response, upstream: &Upstream, stale: bool) -> Response {
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
+        h.insert("x-entrepot-upstream", v);
+    }
+    if stale {
+        h.insert(
+            header::WARNING,
+            HeaderValue::from_static("110 entrepot \"Response is Stale\""),
+        );
+    }
+    response
+}
+
+async fn packument(
+    state: &AppState,
+    upstream: &Upstream,
+    name: &str,
+    head: bool,
+) -> NpmResult<Response> {
+    let fetched = state
+        .registry
+        .upstreams()
+        .document(upstream, &document_path(name))
+        .await?;
+    let is_stale = fetched.stale;
+    let etag = format!(
+        "W/\"{}-{}\"",
+        fetched.fetched_at.timestamp_millis(),
+        fetched.body.len()
+    );
+    let base = state.config.site.base_url().to_string();
+    let owned = name.to_owned();
+    let mut doc = parsed(fetched, upstream).await?;
+    let body = tokio::task::spawn_blocking(move || {
+        rewrite(&mut doc, &base, &owned);
+        serde_json::to_vec(&doc)
+    })
+    .await
+    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
+    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+    let mut response = if head {
+        (StatusCode::OK, Body::empty()).into_response()
+    } else {
+        (StatusCode::OK, body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    Ok(with_upstream_headers(response, upstream, is_stale))
+}
+
+/// The version a dist-tag or version string names in the packument.
+fn version_of<'a>(doc: &'a Map<String, Value>, wanted: &'a str) -> Option<(&'a str, &'a Value)> {
+    let tagged = doc
+        .get("dist-tags")
+        .and_then(|t| t.get(wanted))
+        .and_then(Value::as_str)
+        .unwrap_or(wanted);
+    doc.get("versions")?
+        .as_object()?
+        .get_key_value(tagged)
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+async fn version_doc(
+    state: &AppState,
+    upstream: &Upstream,
+    name: &str,
+    wanted: &str,
+) -> NpmResult<Response> {
+    let fetched = state
+        .registry
+        .upstreams()
+        .document(upstream, &document_path(name))
+        .await?;
+    let is_stale = fetched.stale;
+    let mut doc = parsed(fetched, upstream).await?;
+    rewrite(&mut doc, state.config.site.base_url().as_str(), name);
+    let (_, manifest) = version_of(&doc, wanted).ok_or_else(|| {
+        NpmError(ServiceError::not_found(format!(
+            "version not found: {wanted}"
+        )))
+    })?;
+    let response = reply::json(StatusCode::OK, manifest.clone());
+    Ok(with_upstream_headers(response, upstream, is_stale))
+}
+
+/// `sha512-BASE64` as lowercase hex, if it is one.
+fn sha512_hex(integrity: &str) -> Option<String> {
+    integrity.split_whitespace().find_map(|part| {
+        let b64 = part.strip_prefix("sha512-")?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        (bytes.len() == 64).then(|| hex::encode(bytes))
+    })
+}
+
+/// What the packument promises about the tarball `file`: its version, its
+/// URL at the upstream, its digests, and the version's manifest.
+fn wanted_tarball(doc: &Map<String, Value>, name: &str, file: &str) -> Option<WantedFile> {
+    let versions = doc.get("versions")?.as_object()?;
+    let (version, manifest) = versions.iter().find(|(_, v)| {
+        v.pointer("/dist/tarball")
+            .and_then(Value::as_str)
+            .is_some_and(|url| url.rsplit('/').next() == Some(file))
+    })?;
+    let dist = manifest.get("dist")?;
+    let url = dist.get("tarball")?.as_str()?.to_owned();
+    let sha512 = dist
+        .get("integrity")
+        .and_then(Value::as_str)
+        .and_then(sha512_hex);
+    let sha1 = dist
+        .get("shasum")
+        .and_then(Value::as_str)
+        .filter(|s| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase);
+    let mut metadata = manifest.clone();
+    if let Some(m) = metadata.as_object_mut() {
+        m.remove("readme");
+    }
+    Some(WantedFile {
+        package_type: PackageType::Npm,
+        package: name.to_owned(),
+        version: version.clone(),
+        file_name: file.to_owned(),
+        url,
+        expected: Expected {
+            sha512,
+            sha1,
+            ..Expected::default()
+        },
+        metadata,
+        content_type: Some("application/octet-stream".into()),
+    })
+}
+
+async fn tarball(
+    state: &AppState,
+    upstream: &Upstream,
+    name: &str,
+    file: &str,
+    headers: &HeaderMap,
+) -> NpmResult<Response> {
+    let upstreams = state.registry.upstreams();
+    let kept = upstreams
+        .kept_file(upstream, PackageType::Npm, name, file)
+        .await?;
+    let stored = if let Some(stored) = kept {
+        stored
+    } else {
+        let fetched = upstreams.document(upstream, &document_path(name)).await?;
+        let doc = parsed(fetched, upstream).await?;
+        let wanted = wanted_tarball(&doc, name, file)
+            .ok_or_else(|| NpmError(ServiceError::not_found(format!("no tarball {file}"))))?;
+        upstreams.cached_file(upstream, wanted).await?
+    };
+    let response = match entrepot_http::download::serve_file(
+        state,
+        &stored,
+        headers,
+        "application/octet-stream",
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(ServiceError::RangeNotSatisfiable { size }) => {
+            return Ok(entrepot_http::download::range_not_satisfiable(size));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if response.status() == StatusCode::OK
+        && let Some(version) = state
+            .registry
+            .packages()
+            .version_by_id(stored.version_id)
+            .await?
+    {
+        state.registry.packages().count_download(&version);
+    }
+    Ok(with_upstream_headers(response, upstream, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Map<String, Value> {
+        let Value::Object(doc) = json!({
+            "name": "@types/node",
+            "dist-tags": {"latest": "1.0.0"},
+            "versions": {"1.0.0": {"name": "@types/node", "version": "1.0.0",
+                "readme": "long",
+                "dist": {"tarball": "https://registry.npmjs.org/@types/node/-/node-1.0.0.tgz",
+                         "shasum": "ABCDEF0123456789ABCDEF0123456789ABCDEF01",
+                         "integrity": format!("sha512-{}", base64::engine::general_purpose::STANDARD.encode([7u8; 64]))}}}
+        }) else {
+            unreachable!()
+        };
+        doc
+    }
+
+    #[test]
+    fn tarball_urls_point_here_and_nothing_else_changes() {
+        let mut d = doc();
+        rewrite(&mut d, "http://entrepot.test/", "@types/node");
+        assert_eq!(
+            d["versions"]["1.0.0"]["dist"]["tarball"],
+            "http://entrepot.test/npm/@types/node/-/node-1.0.0.tgz"
+        );
+        assert_eq!(d["versions"]["1.0.0"]["readme"], "long");
+        assert_eq!(version_of(&d, "latest").map(|(v, _)| v), Some("1.0.0"));
+        assert_eq!(document_path("@types/node"), "@types%2fnode");
+        assert_eq!(document_path("left-pad"), "left-pad");
+    }
+
+    #[test]
+    fn a_tarball_is_wanted_with_the_digests_the_packument_declares() {
+        let wanted = wanted_tarball(&doc(), "@types/node", "node-1.0.0.tgz").unwrap();
+        assert_eq!(wanted.version, "1.0.0");
+        assert_eq!(wanted.expected.sha512, Some("07".repeat(64)));
+        assert_eq!(
+            wanted.expected.sha1.as_deref(),
+            Some("abcdef0123456789abcdef0123456789abcdef01")
+        );
+        assert!(wanted.metadata.get("readme").is_none());
+        assert!(wanted_tarball(&doc(), "@types/node", "node-2.0.0.tgz").is_none());
+        assert_eq!(sha512_hex("sha1-abc"), None);
+    }
+}

@@ -1,0 +1,302 @@
+//! npm's fall-through to the default upstream, against a fake upstream on
+//! loopback that counts what it is asked: unscoped names and foreign
+//! scopes come from it, a local owner's scope never does; tarballs are
+//! fetched once, verified, kept and served when the upstream is down.
+//! (Real npm against Verdaccio: `tests/binary/`.)
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::test_app::TestApp;
+
+/// A registry on loopback serving fixed documents and files.
+#[derive(Default)]
+struct Fake {
+    files: Mutex<HashMap<String, (Vec<u8>, &'static str)>>,
+    hits: Mutex<HashMap<String, usize>>,
+    down: AtomicBool,
+}
+
+impl Fake {
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    fn put(&self, path: &str, body: Vec<u8>, content_type: &'static str) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (body, content_type));
+    }
+}
+
+async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    *fake.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    if fake.down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let found = fake.files.lock().unwrap().get(&path).cloned();
+    let Some((body, content_type)) = found else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(&body)[..8]));
+    if request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+    headers.insert(header::ETAG, etag.parse().unwrap());
+    (StatusCode::OK, headers, body).into_response()
+}
+
+/// Starts the fake upstream; its base URL.
+async fn fake_upstream() -> (Arc<Fake>, String) {
+    let fake = Arc::new(Fake::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .fallback(answer)
+        .with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (fake, base)
+}
+
+/// A tarball's bytes (any bytes do: nothing here unpacks them).
+fn tarball(name: &str, version: &str) -> Vec<u8> {
+    format!("tarball of {name}@{version}")
+        .repeat(100)
+        .into_bytes()
+}
+
+/// Publishes `name@version` on the fake upstream, with the digests npm's
+/// registry declares (or a wrong integrity when `honest` is false).
+fn publish(fake: &Fake, base: &str, name: &str, versions: &[&str], honest: bool) {
+    let file_name = name.rsplit('/').next().unwrap();
+    let mut all = serde_json::Map::new();
+    for version in versions {
+        let bytes = tarball(name, version);
+        let path = format!("/{name}/-/{file_name}-{version}.tgz");
+        let digest = if honest {
+            sha2::Sha512::digest(&bytes).to_vec()
+        } else {
+            vec![0; 64]
+        };
+        let integrity = format!(
+            "sha512-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        );
+        all.insert(
+            (*version).to_owned(),
+            json!({"name": name, "version": version, "dependencies": {},
+                   "dist": {"tarball": format!("{base}{path}"), "integrity": integrity}}),
+        );
+        fake.put(&path, bytes, "application/octet-stream");
+    }
+    let latest = versions.last().unwrap();
+    let doc = json!({"name": name, "dist-tags": {"latest": latest}, "versions": all});
+    let doc_path = format!("/{}", name.replacen('/', "%2f", 1));
+    fake.put(&doc_path, doc.to_string().into_bytes(), "application/json");
+}
+
+/// An application whose default npm upstream is a fake one, with a TTL
+/// of `ttl`; alice is a local user.
+async fn app_with_upstream(ttl: &str, args: &[&str]) -> (TestApp, Arc<Fake>, String) {
+    let app = TestApp::with_args(args).await;
+    app.site_admin("root").await;
+    app.user("alice").await;
+    let root = app.token("root", "read:packages,write:packages").await;
+    let (fake, base) = fake_upstream().await;
+    let added = app
+        .post("/api/v3/admin/upstreams")
+        .bearer(&root)
+        .json(&json!({"name": "npmjs", "format": "npm", "url": base,
+                      "metadata_ttl": ttl, "default": true}))
+        .send()
+        .await;
+    assert_eq!(added.status(), 201, "{}", added.text());
+    (app, fake, base)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unscoped_names_come_from_the_upstream_with_tarballs_kept_here() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "left-pad", &["1.2.0", "1.3.0"], true);
+
+    let doc = app.get("/npm/left-pad").send().await;
+    assert_eq!(doc.status(), 200, "{}", doc.text());
+    assert_eq!(doc.header("x-entrepot-upstream"), "npmjs");
+    let doc: Value = doc.json();
+    assert_eq!(doc["dist-tags"]["latest"], "1.3.0");
+    let tarball_url = doc["versions"]["1.3.0"]["dist"]["tarball"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(tarball_url, app.url("/npm/left-pad/-/left-pad-1.3.0.tgz"));
+    assert_eq!(doc["versions"]["1.3.0"]["dependencies"], json!({}));
+
+    for _ in 0..2 {
+        let got = app.get(&tarball_url).send().await;
+        assert_eq!(got.status(), 200, "{}", got.text());
+        assert_eq!(
+            got.bytes().as_ref(),
+            tarball("left-pad", "1.3.0").as_slice()
+        );
+    }
+    assert_eq!(
+        fake.hits("/left-pad/-/left-pad-1.3.0.tgz"),
+        1,
+        "kept after one fetch"
+    );
+    assert_eq!(fake.hits("/left-pad"), 1, "fresh for its TTL");
+
+    let version = app.get("/npm/left-pad/latest").send().await;
+    assert_eq!(version.status(), 200);
+    assert_eq!(version.json::<Value>()["version"], "1.3.0");
+
+    // What was cached is listed under the upstream's name.
+    let listed = app
+        .get("/api/v3/orgs/npmjs/packages")
+        .query(&[("package_type", "npm")])
+        .send()
+        .await;
+    assert_eq!(listed.status(), 200, "{}", listed.text());
+    assert_eq!(listed.json::<Value>().as_array().map(Vec::len), Some(1));
+
+    assert_eq!(app.get("/npm/no-such-package").send().await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_local_owners_scope_never_falls_through() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "@alice/widget", &["9.9.9"], true);
+    publish(&fake, &base, "@types/node", &["20.0.0"], true);
+
+    let alice = app.token("alice", "read:packages").await;
+    let local = app.get("/npm/@alice%2fwidget").bearer(&alice).send().await;
+    assert_eq!(local.status(), 404, "{}", local.text());
+    let tarball = app
+        .get("/npm/@alice/widget/-/widget-9.9.9.tgz")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(tarball.status(), 404);
+    assert_eq!(fake.hits("/@alice%2fwidget"), 0, "never asked");
+
+    // A scope no local owner has comes from the upstream.
+    let foreign = app.get("/npm/@types%2fnode").send().await;
+    assert_eq!(foreign.status(), 200, "{}", foreign.text());
+    let doc: Value = foreign.json();
+    let url = doc["versions"]["20.0.0"]["dist"]["tarball"]
+        .as_str()
+        .unwrap();
+    assert_eq!(url, app.url("/npm/@types/node/-/node-20.0.0.tgz"));
+    let got = app.get(url).send().await;
+    assert_eq!(got.status(), 200, "{}", got.text());
+    assert_eq!(got.bytes().as_ref(), tarball_bytes("@types/node", "20.0.0"));
+}
+
+fn tarball_bytes(name: &str, version: &str) -> Vec<u8> {
+    tarball(name, version)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tarball_that_does_not_match_its_integrity_is_refused_and_not_kept() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "evil", &["1.0.0"], false);
+    for attempt in 1..=2 {
+        let got = app.get("/npm/evil/-/evil-1.0.0.tgz").send().await;
+        assert_eq!(got.status(), 400, "{}", got.text());
+        assert!(got.text().contains("digest"), "{}", got.text());
+        assert_eq!(fake.hits("/evil/-/evil-1.0.0.tgz"), attempt, "nothing kept");
+    }
+    let listed: Value = app
+        .get("/api/v3/orgs/npmjs/packages")
+        .query(&[("package_type", "npm")])
+        .send()
+        .await
+        .json();
+    assert_eq!(listed, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_concurrent_misses_make_one_upstream_request() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "popular", &["1.0.0"], true);
+    let ask = |path: &'static str| {
+        let client = app.client();
+        tokio::spawn(async move { client.get(path).send().await.status() })
+    };
+    let documents: Vec<_> = (0..50).map(|_| ask("/npm/popular")).collect();
+    for task in documents {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    let tarballs: Vec<_> = (0..50)
+        .map(|_| ask("/npm/popular/-/popular-1.0.0.tgz"))
+        .collect();
+    for task in tarballs {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(fake.hits("/popular"), 1);
+    assert_eq!(fake.hits("/popular/-/popular-1.0.0.tgz"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn when_the_upstream_is_down_the_cache_answers_and_says_so() {
+    // A TTL of 0: every request revalidates, with the document's ETag.
+    let (app, fake, base) = app_with_upstream("0", &[]).await;
+    publish(&fake, &base, "left-pad", &["1.3.0"], true);
+    assert_eq!(app.get("/npm/left-pad").send().await.status(), 200);
+    let tarball = "/npm/left-pad/-/left-pad-1.3.0.tgz";
+    assert_eq!(app.get(tarball).send().await.status(), 200);
+    let revalidated = app.get("/npm/left-pad").send().await;
+    assert_eq!(revalidated.status(), 200);
+    assert!(!revalidated.headers().contains_key("warning"));
+    // The first tarball fetch read the packument's digests (2), the
+    // second packument revalidated it (3); a kept tarball needs neither.
+    assert_eq!(fake.hits("/left-pad"), 3, "asked again, answered 304");
+    assert_eq!(app.get(tarball).send().await.status(), 200);
+    assert_eq!(fake.hits("/left-pad"), 3);
+
+    fake.down.store(true, Ordering::SeqCst);
+    let stale = app.get("/npm/left-pad").send().await;
+    assert_eq!(stale.status(), 200);
+    assert!(
+        stale.header("warning").contains("Stale"),
+        "{:?}",
+        stale.headers()
+    );
+    assert_eq!(stale.json::<Value>()["dist-tags"]["latest"], "1.3.0");
+    let kept = app.get(tarball).send().await;
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.bytes().as_ref(), tarball_bytes("left-pad", "1.3.0"));
+
+    let never = app.get("/npm/never-cached").send().await;
+    assert_eq!(never.status(), 502, "{}", never.text());
+    assert!(never.text().contains("npmjs"), "{}", never.text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_through_the_upstream_follow_the_instances_read_rule() {
+    let (app, fake, base) = app_with_upstream("10m", &["--require-auth-for-reads", "true"]).await;
+    publish(&fake, &base, "left-pad", &["1.3.0"], true);
+    let anonymous = app.get("/npm/left-pad").send().await;
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    assert_eq!(fake.hits("/left-pad"), 0);
+    let alice = app.token("alice", "read:packages").await;
+    let signed_in = app.get("/npm/left-pad").bearer(&alice).send().await;
+    assert_eq!(signed_in.status(), 200, "{}", signed_in.text());
+}

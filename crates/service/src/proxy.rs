@@ -1,0 +1,500 @@
+//! Fetching from upstream registries. Documents (an npm packument, a PyPI
+//! project page) are kept in the shared database as the upstream sent them,
+//! served for the upstream's TTL, then revalidated with their `ETag` and
+//! `Last-Modified`; when the upstream fails, what was cached is served,
+//! marked stale. Files are fetched on first request, verified against the
+//! digests the metadata declared (a mismatch keeps nothing), stored once in
+//! the blob store and recorded as a version of a package owned by the
+//! upstream's reserved account, then served from there. Concurrent misses
+//! for one document or file on a node wait for a single fetch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use chrono::{TimeDelta, Utc};
+use entrepot_core::{PackageFile, PackageType, Timestamp, Upstream, Visibility};
+use entrepot_store::{ByteStream, Expected, NewPackage, NewVersion, StoreError, UpstreamDocument};
+use reqwest_hooks as reqwest;
+
+use crate::packages::StagedFile;
+use crate::{ServiceError, ServiceResult, Upstreams};
+
+/// The largest document an upstream may send (the biggest npm packuments
+/// are tens of megabytes).
+pub const MAX_DOCUMENT_BYTES: usize = 96 * 1024 * 1024;
+
+/// How long a document request may take before the cache answers.
+const DOCUMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A document as served: fresh, revalidated, or stale (the upstream could
+/// not be reached and this is what was cached).
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: String,
+    pub content_type: Option<String>,
+    pub fetched_at: Timestamp,
+    pub stale: bool,
+}
+
+/// A file an upstream's metadata names, with what it promised about it.
+#[derive(Debug, Clone)]
+pub struct WantedFile {
+    pub package_type: PackageType,
+    /// The package's name as the upstream's clients know it.
+    pub package: String,
+    pub version: String,
+    pub file_name: String,
+    /// Where the upstream's metadata says the file is.
+    pub url: String,
+    /// The digests declared (lowercase hex); at least one must be given.
+    pub expected: Expected,
+    /// The version's metadata, stored as the format keeps it.
+    pub metadata: serde_json::Value,
+    pub content_type: Option<String>,
+}
+
+/// Locks per document or file, so that a miss is fetched once on a node.
+#[derive(Default)]
+pub struct Flights(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+
+impl Flights {
+    /// The lock for `key`, shared by everyone who asks for it meanwhile.
+    fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(lock) = map.get(key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if map.len() > 1024 {
+            map.retain(|_, weak| weak.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        map.insert(key.to_owned(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
+fn unavailable(upstream: &Upstream, why: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Upstream(format!(
+        "the upstream registry `{}` could not be reached and has no cached copy: {why}",
+        upstream.name
+    ))
+}
+
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Reads a response's body, refusing more than `limit` bytes as it reads.
+async fn bounded_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("the document is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+impl Upstreams<'_> {
+    /// The upstream that serves a name of `format` a local owner does not
+    /// have: the format's default, unless `scope` names a local owner,
+    /// whose names never come from an upstream. Reading it follows the
+    /// instance's read rule (anonymous callers are asked to sign in when
+    /// reads need it).
+    pub async fn fall_through(
+        self,
+        actor: &entrepot_core::Actor,
+        format: PackageType,
+        scope: Option<&str>,
+    ) -> ServiceResult<Option<Upstream>> {
+        if let Some(scope) = scope
+            && self.meta.account_by_login(scope).await?.is_some()
+        {
+            return Ok(None);
+        }
+        let Some(upstream) = self.default_upstream(format).await? else {
+            return Ok(None);
+        };
+        if self.policy.require_auth_for_reads && actor.user_id().is_none() {
+            return Err(ServiceError::Unauthenticated);
+        }
+        Ok(Some(upstream))
+    }
+
+    /// The format's default upstream, if a site administrator set one.
+    pub async fn default_upstream(self, format: PackageType) -> ServiceResult<Option<Upstream>> {
+        Ok(self
+            .meta
+            .upstreams()
+            .await?
+            .into_iter()
+            .find(|u| u.format == format && u.is_default))
+    }
+
+    /// A request to the upstream, with its credentials when `url` is on
+    /// the upstream's own host, and through the guarded client otherwise.
+    fn request(
+        self,
+        upstream: &Upstream,
+        url: &url::Url,
+    ) -> ServiceResult<reqwest::RequestBuilder> {
+        let base = url::Url::parse(&upstream.url)
+            .map_err(|e| ServiceError::Internal(format!("upstream URL: {e}")))?;
+        let same_origin = base.origin() == url.origin();
+        if same_origin {
+            let mut request = self.outbound.upstream_client()?.get(url.as_str());
+            if let (Some(user), Some(password)) = (&upstream.username, &upstream.password) {
+                request = request.basic_auth(user, Some(password.expose()));
+            }
+            Ok(request)
+        } else {
+            self.outbound
+                .check_url(url)
+                .map_err(|e| unavailable(upstream, e))?;
+            let client = self.outbound.client(crate::outbound::ClientKind {
+                insecure: false,
+                follow_redirects: true,
+            })?;
+            Ok(client.get(url.as_str()))
+        }
+    }
+
+    /// The upstream's document at `path` (relative to its URL): from the
+    /// cache while it is fresh, else fetched or revalidated; the cached
+    /// copy, marked stale, when the upstream fails. A document the
+    /// upstream does not have is `NotFound`.
+    pub async fn document(self, upstream: &Upstream, path: &str) -> ServiceResult<Fetched> {
+        let ttl = TimeDelta::seconds(upstream.metadata_ttl_seconds);
+        let fresh = |doc: &UpstreamDocument| Utc::now() - doc.fetched_at < ttl;
+        let served = |doc: UpstreamDocument, stale: bool| Fetched {
+            body: doc.body,
+            content_type: doc.content_type,
+            fetched_at: doc.fetched_at,
+            stale,
+        };
+        if let Some(doc) = self
+            .meta
+            .upstream_document(upstream.account_id, path)
+            .await?
+            && fresh(&doc)
+        {
+            return Ok(served(doc, false));
+        }
+        let flight = self
+            .flights
+            .lock_for(&format!("doc:{}:{path}", upstream.account_id));
+        let _turn = flight.lock().await;
+        // Whoever held the lock before may have fetched it meanwhile.
+        let cached = self
+            .meta
+            .upstream_document(upstream.account_id, path)
+            .await?;
+        if let Some(doc) = &cached
+            && fresh(doc)
+        {
+            return Ok(served(doc.clone(), false));
+        }
+        match self.fetch_document(upstream, path, cached.as_ref()).await {
+            Ok(Some(doc)) => Ok(served(doc, false)),
+            Ok(None) => Err(ServiceError::not_found(format!(
+                "not found in the upstream registry `{}`",
+                upstream.name
+            ))),
+            Err(why) => match cached {
+                Some(doc) => {
+                    tracing::warn!(
+                        upstream = %upstream.name,
+                        path,
+                        error = %why,
+                        fetched_at = %doc.fetched_at,
+                        "upstream unavailable: serving the cached document, stale"
+                    );
+                    Ok(served(doc, true))
+                }
+                None => Err(unavailable(upstream, why)),
+            },
+        }
+    }
+
+    /// Fetches (or revalidates) one document and keeps it; `None` when the
+    /// upstream has no such document. `Err` is the reason the upstream
+    /// failed (unreachable, timed out, 5xx or unreadable).
+    async fn fetch_document(
+        self,
+        upstream: &Upstream,
+        path: &str,
+        cached: Option<&UpstreamDocument>,
+    ) -> Result<Option<UpstreamDocument>, String> {
+        let base = url::Url::parse(&upstream.url).map_err(|e| e.to_string())?;
+        let url = base.join(path).map_err(|e| e.to_string())?;
+        let mut request = self
+            .request(upstream, &url)
+            .map_err(|e| e.to_string())?
+            .timeout(DOCUMENT_TIMEOUT)
+            .header(
+                reqwest::header::ACCEPT,
+                "application/json, text/html;q=0.9, */*;q=0.1",
+            );
+        if let Some(doc) = cached {
+            if let Some(etag) = &doc.etag {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+            }
+            if let Some(modified) = &doc.last_modified {
+                request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+            }
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        let now = Utc::now();
+        if status == reqwest::StatusCode::NOT_MODIFIED
+            && let Some(doc) = cached
+        {
+            self.meta
+                .touch_upstream_document(upstream.account_id, path, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(Some(UpstreamDocument {
+                fetched_at: now,
+                ..doc.clone()
+            }));
+        }
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(format!("it answered {status}"));
+        }
+        let doc = UpstreamDocument {
+            content_type: header(&response, reqwest::header::CONTENT_TYPE),
+            etag: header(&response, reqwest::header::ETAG),
+            last_modified: header(&response, reqwest::header::LAST_MODIFIED),
+            fetched_at: now,
+            body: String::from_utf8(bounded_body(response, MAX_DOCUMENT_BYTES).await?)
+                .map_err(|_| "the document is not UTF-8".to_owned())?,
+        };
+        self.meta
+            .put_upstream_document(upstream.account_id, path, &doc)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(Some(doc))
+    }
+
+    /// The stored copy of a file the upstream's metadata names, fetched,
+    /// verified and kept the first time it is asked for.
+    pub async fn cached_file(
+        self,
+        upstream: &Upstream,
+        wanted: WantedFile,
+    ) -> ServiceResult<PackageFile> {
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(file);
+        }
+        let key = format!(
+            "file:{}:{}:{}:{}",
+            upstream.account_id, wanted.package, wanted.version, wanted.file_name
+        );
+        let flight = self.flights.lock_for(&key);
+        let _turn = flight.lock().await;
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(file);
+        }
+        if wanted.expected.sha256.is_none()
+            && wanted.expected.sha512.is_none()
+            && wanted.expected.sha1.is_none()
+        {
+            return Err(ServiceError::Upstream(format!(
+                "the upstream registry `{}` declares no digest for {}; it is not fetched",
+                upstream.name, wanted.file_name
+            )));
+        }
+        let url = url::Url::parse(&wanted.url)
+            .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
+        let response = self
+            .request(upstream, &url)?
+            .send()
+            .await
+            .map_err(|e| unavailable(upstream, e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(ServiceError::not_found(format!(
+                "{} is not in the upstream registry `{}`",
+                wanted.file_name, upstream.name
+            )));
+        }
+        if !status.is_success() {
+            return Err(unavailable(upstream, format!("it answered {status}")));
+        }
+        let body: ByteStream =
+            Box::pin(futures::stream::try_unfold(response, |mut r| async move {
+                match r.chunk().await {
+                    Ok(Some(chunk)) => Ok(Some((chunk, r))),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(std::io::Error::other(e)),
+                }
+            }));
+        let mut expected = wanted.expected.clone();
+        expected.want_sha512 = true;
+        expected.want_sha1 = true;
+        let blob = self
+            .blobs()
+            .store_blob_limited(body, expected, self.limits.max_upload_bytes)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(upstream = %upstream.name, file = %wanted.file_name, error = %e,
+                    "a file from an upstream was refused");
+            })?;
+        let staged = StagedFile {
+            name: wanted.file_name.clone(),
+            blob,
+            content_type: wanted.content_type.clone(),
+        };
+        let recorded = self.record(upstream, &wanted, &staged).await;
+        if recorded.is_err() {
+            self.blobs().discard_upload(&staged.blob.sha256).await?;
+        }
+        recorded
+    }
+
+    /// The file named `file_name` kept from the upstream's `package`, if
+    /// it was fetched before: served without asking the upstream again.
+    pub async fn kept_file(
+        self,
+        upstream: &Upstream,
+        package_type: PackageType,
+        package: &str,
+        file_name: &str,
+    ) -> ServiceResult<Option<PackageFile>> {
+        let Some(package) = self
+            .meta
+            .package(upstream.account_id, package_type, package, false)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .package_files(package.id)
+            .await?
+            .into_iter()
+            .find(|f| f.name == file_name))
+    }
+
+    /// The file already kept for `wanted`, if any.
+    async fn stored_file(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+    ) -> ServiceResult<Option<PackageFile>> {
+        let Some(package) = self
+            .meta
+            .package(
+                upstream.account_id,
+                wanted.package_type,
+                &wanted.package,
+                false,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(version) = self.meta.version(package.id, &wanted.version).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .files(version.id)
+            .await?
+            .into_iter()
+            .find(|f| f.name == wanted.file_name))
+    }
+
+    /// Records a fetched file as a version of the upstream's package,
+    /// creating both as needed (another node may be doing the same).
+    async fn record(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+        staged: &StagedFile,
+    ) -> ServiceResult<PackageFile> {
+        let at = Utc::now();
+        let package = match self
+            .meta
+            .package(
+                upstream.account_id,
+                wanted.package_type,
+                &wanted.package,
+                false,
+            )
+            .await?
+        {
+            Some(package) => package,
+            None => match self
+                .meta
+                .create_package(NewPackage {
+                    owner_id: upstream.account_id,
+                    package_type: wanted.package_type,
+                    name: wanted.package.clone(),
+                    visibility: Visibility::Public,
+                    repository_id: None,
+                    inherit_access: false,
+                    description: None,
+                    readme: None,
+                })
+                .await
+            {
+                Ok(package) => package,
+                Err(StoreError::Conflict(_)) => self
+                    .meta
+                    .package(
+                        upstream.account_id,
+                        wanted.package_type,
+                        &wanted.package,
+                        false,
+                    )
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("cached package vanished".into()))?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let version = match self.meta.version(package.id, &wanted.version).await? {
+            Some(version) => version,
+            None => match self
+                .meta
+                .publish_version(NewVersion {
+                    package_id: package.id,
+                    name: wanted.version.clone(),
+                    metadata: wanted.metadata.clone(),
+                    publisher_id: None,
+                    files: vec![staged.to_new_file()],
+                    tags: Vec::new(),
+                    at,
+                })
+                .await
+            {
+                Ok(version) => version,
+                Err(StoreError::Conflict(_)) => self
+                    .meta
+                    .version(package.id, &wanted.version)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("cached version vanished".into()))?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let files = self.meta.files(version.id).await?;
+        if let Some(file) = files.into_iter().find(|f| f.name == wanted.file_name) {
+            return Ok(file);
+        }
+        Ok(self
+            .meta
+            .add_file(version.id, staged.to_new_file(), at)
+            .await?)
+    }
+}
