@@ -22,6 +22,7 @@ mod limits;
 mod maven;
 mod npm;
 mod npm_audit;
+mod npm_upstream;
 mod nuget;
 mod oci;
 mod osv;
