@@ -49,6 +49,10 @@ impl FormatSpec for Npm {
     }
 
     fn full_name(&self, package: &Package) -> String {
+        // A scoped name cached from an upstream keeps its own scope.
+        if package.name.starts_with('@') {
+            return package.name.clone();
+        }
         format!("@{}/{}", package.owner_login, package.name)
     }
 

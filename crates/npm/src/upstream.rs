@@ -45,11 +45,19 @@ pub async fn read(
     read: ForeignRead,
     headers: &HeaderMap,
 ) -> NpmResult<Response> {
-    match read {
+    let answer = match read {
         ForeignRead::Packument { head } => packument(state, upstream, name, head).await,
         ForeignRead::VersionDoc { version } => version_doc(state, upstream, name, &version).await,
         ForeignRead::Tarball { file } => tarball(state, upstream, name, &file, headers).await,
+    }?;
+    // A scope once served from the upstream stays the upstream's: no local
+    // owner may take it and start answering for it.
+    if let Some((scope, _)) = name.strip_prefix('@').and_then(|n| n.split_once('/'))
+        && let Err(e) = state.registry.upstreams().reserve(upstream, scope).await
+    {
+        tracing::warn!(scope, error = %e, "could not reserve a scope served from an upstream");
     }
+    Ok(answer)
 }
 
 /// The packument's path under the upstream's URL: `@scope%2fname` for a

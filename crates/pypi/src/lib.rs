@@ -17,6 +17,7 @@ mod releases;
 mod router;
 mod simple;
 mod upload;
+mod upstream;
 mod yank;
 
 use axum::Router;

@@ -17,7 +17,7 @@ fn file_json(d: &Dist) -> Value {
         "digests": { "sha256": d.sha256 },
         "size": d.size,
         "requires_python": d.requires_python,
-        "upload_time_iso_8601": d.uploaded.to_rfc3339(),
+        "upload_time_iso_8601": d.uploaded.map(|u| u.to_rfc3339()),
         "yanked": d.yanked.is_some(),
         "yanked_reason": d.yanked.clone().filter(|r| !r.is_empty()),
     })

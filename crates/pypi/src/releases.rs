@@ -15,8 +15,9 @@ pub struct Dist {
     pub filename: String,
     pub url: String,
     pub sha256: String,
-    pub size: u64,
-    pub uploaded: chrono::DateTime<chrono::Utc>,
+    /// Unknown for an upstream whose index does not say (PEP 700).
+    pub size: Option<u64>,
+    pub uploaded: Option<chrono::DateTime<chrono::Utc>>,
     pub requires_python: Option<String>,
     /// The SHA-256 of its core metadata file, where one is stored.
     pub metadata_sha256: Option<String>,
@@ -76,8 +77,8 @@ pub async fn releases(state: &AppState, package: &Package) -> Result<Vec<Release
                 )),
                 filename: f.name.clone(),
                 sha256: f.sha256.clone(),
-                size: f.size,
-                uploaded: f.created_at,
+                size: Some(f.size),
+                uploaded: Some(f.created_at),
                 requires_python: metadata.requires_python.clone(),
                 metadata_sha256,
                 yanked: yanked.clone(),

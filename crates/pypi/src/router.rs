@@ -9,7 +9,7 @@ use entrepot_http::{ApiError, AppState, Caller};
 use crate::endpoint::Endpoint;
 use crate::error::PypiError;
 use crate::files::{FileRequest, download};
-use crate::{project_json, simple, upload, yank};
+use crate::{project_json, simple, upload, upstream, yank};
 
 pub async fn handle(
     state: AppState,
@@ -51,7 +51,16 @@ pub async fn handle(
                 filename: &filename,
                 head,
             };
-            download(state, actor, &file, &headers).await
+            match download(state, actor, &file, &headers).await {
+                // A file of an upstream's project not kept yet.
+                Err(local) if matches!(local.status.as_u16(), 401 | 404) => {
+                    let names = (project.as_str(), version.as_str(), filename.as_str());
+                    from_upstream(state, actor, owner, names, &headers, head)
+                        .await
+                        .unwrap_or(Err(local))
+                }
+                answered => answered,
+            }
         }
         Endpoint::ProjectJson { project } => {
             project_json::project_json(state, actor, owner, &project).await
@@ -64,4 +73,23 @@ pub async fn handle(
         Endpoint::NotFound => Err(PypiError::new(StatusCode::NOT_FOUND, "Not Found")),
     };
     result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A file under an upstream's name, fetched now; `None` when `owner` is
+/// not an upstream.
+async fn from_upstream(
+    state: &AppState,
+    actor: &entrepot_core::Actor,
+    owner: &str,
+    names: (&str, &str, &str),
+    headers: &axum::http::HeaderMap,
+    head: bool,
+) -> Option<Result<Response, PypiError>> {
+    match upstream::mirror(state, actor, owner).await {
+        Ok(Some(upstream)) => {
+            Some(upstream::download(state, actor, &upstream, names, headers, head).await)
+        }
+        Ok(None) => None,
+        Err(e) => Some(Err(e)),
+    }
 }

@@ -17,14 +17,18 @@ use serde_json::{Value, json};
 use crate::endpoint::Listing;
 use crate::error::{PypiError, Result};
 use crate::pep440::{is_valid_name, normalize_name};
-use crate::releases::{readable, releases};
+use crate::releases::{Dist, readable, releases};
+use crate::upstream;
 
 const JSON_TYPE: &str = "application/vnd.pypi.simple.v1+json";
 const HTML_TYPE: &str = "application/vnd.pypi.simple.v1+html";
 
 /// PEP 691 content negotiation: JSON, the versioned HTML, or plain HTML;
 /// `?format=` wins over `Accept`.
-fn wants_json(headers: &HeaderMap, format: Option<&str>) -> Result<Option<&'static str>> {
+pub(crate) fn wants_json(
+    headers: &HeaderMap,
+    format: Option<&str>,
+) -> Result<Option<&'static str>> {
     if let Some(format) = format {
         return match format {
             JSON_TYPE => Ok(Some(JSON_TYPE)),
@@ -173,61 +177,102 @@ pub async fn project(
         return Ok(r);
     }
     let kind = wants_json(headers, listing.format.as_deref())?;
-    let package = readable(state, actor, owner, project).await?;
+    if let Some(upstream) = upstream::mirror(state, actor, owner).await? {
+        return upstream::project(state, &upstream, project, kind, listing.head).await;
+    }
+    let package = match readable(state, actor, owner, project).await {
+        Ok(package) => package,
+        Err(local) => {
+            // A project the owner does not have may come from the upstream
+            // its index falls through to; one it has, never.
+            return match upstream::fallthrough(state, actor, owner, project).await? {
+                Some(upstream) => {
+                    upstream::project(state, &upstream, project, kind, listing.head).await
+                }
+                None => Err(local),
+            };
+        }
+    };
     let releases = releases(state, &package).await?;
     let display = releases
         .last()
         .and_then(|r| r.metadata.name.as_deref())
-        .unwrap_or(&package.name);
+        .unwrap_or(&package.name)
+        .to_owned();
+    let versions: Vec<String> = releases.iter().map(|r| r.version.normalized()).collect();
+    let dists: Vec<&Dist> = releases.iter().flat_map(|r| &r.dists).collect();
+    Ok(render_project(
+        kind,
+        &display,
+        &package.name,
+        &versions,
+        &dists,
+        listing.head,
+    ))
+}
+
+/// A project's page from its versions and files, as HTML or JSON.
+pub(crate) fn render_project(
+    kind: Option<&'static str>,
+    display: &str,
+    name: &str,
+    versions: &[String],
+    dists: &[&Dist],
+    head: bool,
+) -> Response {
     let title = format!("Links for {}", escape(display));
     let mut html = html_page(&title);
     let _ = writeln!(html, "<h1>{title}</h1>");
     let mut files = Vec::new();
-    for release in &releases {
-        for d in &release.dists {
-            let mut attrs = String::new();
-            if let Some(rp) = &d.requires_python {
-                let _ = write!(attrs, " data-requires-python=\"{}\"", escape(rp.as_str()));
-            }
-            if let Some(m) = &d.metadata_sha256 {
-                let _ = write!(
-                    attrs,
-                    " data-dist-info-metadata=\"sha256={m}\" data-core-metadata=\"sha256={m}\""
-                );
-            }
-            if let Some(reason) = &d.yanked {
-                let _ = write!(attrs, " data-yanked=\"{}\"", escape(reason.as_str()));
-            }
-            let _ = writeln!(
-                html,
-                "<a href=\"{}#sha256={}\"{attrs}>{}</a><br>",
-                escape(d.url.as_str()),
-                d.sha256,
-                escape(d.filename.as_str())
-            );
-            let metadata = d
-                .metadata_sha256
-                .as_ref()
-                .map_or(json!(false), |m| json!({ "sha256": m }));
-            files.push(json!({
-                "filename": d.filename,
-                "url": d.url,
-                "hashes": { "sha256": d.sha256 },
-                "requires-python": d.requires_python,
-                "dist-info-metadata": metadata,
-                "core-metadata": metadata,
-                "yanked": d.yanked.as_ref().map_or(json!(false), |r| if r.is_empty() { json!(true) } else { json!(r) }),
-                "size": d.size,
-                "upload-time": d.uploaded.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            }));
+    for d in dists {
+        let mut attrs = String::new();
+        if let Some(rp) = &d.requires_python {
+            let _ = write!(attrs, " data-requires-python=\"{}\"", escape(rp.as_str()));
         }
+        if let Some(m) = &d.metadata_sha256 {
+            let _ = write!(
+                attrs,
+                " data-dist-info-metadata=\"sha256={m}\" data-core-metadata=\"sha256={m}\""
+            );
+        }
+        if let Some(reason) = &d.yanked {
+            let _ = write!(attrs, " data-yanked=\"{}\"", escape(reason.as_str()));
+        }
+        let _ = writeln!(
+            html,
+            "<a href=\"{}#sha256={}\"{attrs}>{}</a><br>",
+            escape(d.url.as_str()),
+            d.sha256,
+            escape(d.filename.as_str())
+        );
+        let metadata = d
+            .metadata_sha256
+            .as_ref()
+            .map_or(json!(false), |m| json!({ "sha256": m }));
+        let mut file = json!({
+            "filename": d.filename,
+            "url": d.url,
+            "hashes": { "sha256": d.sha256 },
+            "requires-python": d.requires_python,
+            "dist-info-metadata": metadata,
+            "core-metadata": metadata,
+            "yanked": d.yanked.as_ref().map_or(json!(false), |r| if r.is_empty() { json!(true) } else { json!(r) }),
+        });
+        if let Some(size) = d.size {
+            file["size"] = json!(size);
+        }
+        if let Some(uploaded) = d.uploaded {
+            file["upload-time"] =
+                json!(uploaded.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        }
+        files.push(file);
     }
     html.push_str("</body></html>\n");
     let doc = json!({
         "meta": { "api-version": "1.1" },
-        "name": package.name,
-        "versions": releases.iter().map(|r| r.version.normalized()).collect::<Vec<_>>(),
+        "name": name,
+        "versions": versions,
         "files": files,
     });
-    Ok(negotiated(kind, html, &doc, listing.head))
+    negotiated(kind, html, &doc, head)
 }

@@ -42,6 +42,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let registry = config.open_registry(true).await?;
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
+        AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
         AdminCommand::User {
             command:
                 UserCommand::Create {

@@ -68,6 +68,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Settings of a user's or an organization's indexes.
+    Owner {
+        #[command(subcommand)]
+        command: OwnerCommand,
+    },
     /// Upstream registries to proxy and cache; each name is a reserved owner.
     Upstream {
         #[command(subcommand)]
@@ -217,4 +222,25 @@ pub enum UpstreamCommand {
     List,
     /// Remove an upstream and everything cached from it.
     Remove { name: String },
+    /// Let a local user or organization take a name (an npm scope) that was
+    /// served from an upstream and is reserved since.
+    Release { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OwnerCommand {
+    /// Let OWNER's index serve, for names OWNER does not have, an
+    /// upstream's packages (a name OWNER has never comes from it).
+    Fallthrough {
+        owner: String,
+        /// The index's format (pypi).
+        #[arg(long)]
+        format: String,
+        /// The upstream to fall through to.
+        #[arg(long, required_unless_present = "off", conflicts_with = "off")]
+        upstream: Option<String>,
+        /// Turn fall-through off.
+        #[arg(long)]
+        off: bool,
+    },
 }

@@ -111,6 +111,22 @@ impl Accounts<'_> {
         Ok(account)
     }
 
+    /// Refuses a login an upstream reserved, saying which and how to lift
+    /// it: a name once served from an upstream is not taken silently.
+    async fn refuse_reserved(self, login: &str) -> ServiceResult<()> {
+        let Some(upstream) = self.meta.reservation(login).await? else {
+            return Ok(());
+        };
+        let by = self.meta.account_by_id(upstream).await?.map_or_else(
+            || "an upstream".to_owned(),
+            |a| format!("the upstream `{}`", a.login),
+        );
+        Err(ServiceError::Conflict(format!(
+            "the name `{login}` is reserved: packages under it are served from {by}; \
+             a site administrator can release it with `entrepot admin upstream release {login}`"
+        )))
+    }
+
     pub async fn create_user(
         self,
         login: &str,
@@ -123,6 +139,7 @@ impl Accounts<'_> {
                 "`{login}` is not a valid login: use letters, digits and single hyphens, at most 39"
             )));
         }
+        self.refuse_reserved(login).await?;
         let password_hash = match password {
             Some(p) => Some(checked_hash(p).await?),
             None => None,
@@ -152,6 +169,7 @@ impl Accounts<'_> {
                 "`{login}` is not a valid organization name"
             )));
         }
+        self.refuse_reserved(login).await?;
         let owner = self.user(owner).await?;
         self.meta
             .create_org(login, owner.id)

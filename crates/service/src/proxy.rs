@@ -53,15 +53,19 @@ pub struct WantedFile {
     pub content_type: Option<String>,
 }
 
-/// Locks per document or file, so that a miss is fetched once on a node.
+/// What the proxy keeps per node: a lock per document or file, so that a
+/// miss is fetched once, and the names this node already reserved.
 #[derive(Default)]
-pub struct Flights(Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>);
+pub struct Flights {
+    locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
+    reserved: Mutex<std::collections::HashSet<(entrepot_core::Id, String)>>,
+}
 
 impl Flights {
     /// The lock for `key`, shared by everyone who asks for it meanwhile.
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self
-            .0
+            .locks
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(lock) = map.get(key).and_then(Weak::upgrade) {
@@ -123,10 +127,63 @@ impl Upstreams<'_> {
         let Some(upstream) = self.default_upstream(format).await? else {
             return Ok(None);
         };
+        self.may_read(actor)?;
+        Ok(Some(upstream))
+    }
+
+    /// Whether `actor` may read what comes from upstreams: anyone, unless
+    /// the instance wants reads signed in (401 with the challenge).
+    pub fn may_read(self, actor: &entrepot_core::Actor) -> ServiceResult<()> {
         if self.policy.require_auth_for_reads && actor.user_id().is_none() {
             return Err(ServiceError::Unauthenticated);
         }
-        Ok(Some(upstream))
+        Ok(())
+    }
+
+    /// Reserves `name` (an npm scope the upstream served) so that no local
+    /// owner can take it later and answer for it: written once per node.
+    pub async fn reserve(self, upstream: &Upstream, name: &str) -> ServiceResult<()> {
+        let key = (upstream.account_id, name.to_ascii_lowercase());
+        let known = self
+            .flights
+            .reserved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&key);
+        if known {
+            return Ok(());
+        }
+        self.meta
+            .reserve_name(name, upstream.account_id, Utc::now())
+            .await?;
+        let mut reserved = self
+            .flights
+            .reserved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if reserved.len() > 65_536 {
+            reserved.clear();
+        }
+        reserved.insert(key);
+        Ok(())
+    }
+
+    /// Lets a local owner take a name an upstream reserved (`admin upstream
+    /// release`): a site administrator's explicit step.
+    pub async fn release_name(self, name: &str) -> ServiceResult<()> {
+        if self.meta.release_name(name).await? {
+            self.flights
+                .reserved
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .retain(|(_, n)| !n.eq_ignore_ascii_case(name));
+            tracing::info!(name, "reserved name released");
+            Ok(())
+        } else {
+            Err(ServiceError::not_found(format!(
+                "no upstream reserved `{name}`"
+            )))
+        }
     }
 
     /// The format's default upstream, if a site administrator set one.

@@ -3,7 +3,7 @@
 //! given (loopback included); each upstream's name becomes a reserved,
 //! read-only owner of what is cached from it.
 
-use entrepot_core::{Actor, PackageType, Scope, Secret, Upstream, names};
+use entrepot_core::{Account, AccountKind, Actor, PackageType, Scope, Secret, Upstream, names};
 use entrepot_store::{NewUpstream, StoreError};
 
 use crate::accounts::parse_lifetime;
@@ -166,6 +166,76 @@ impl Upstreams<'_> {
         self.meta.remove_upstream(upstream.account_id).await?;
         tracing::info!(name = %upstream.name, "upstream removed with its cache");
         Ok(upstream)
+    }
+
+    /// The upstream whose reserved owner `account` is, if it is one.
+    pub async fn upstream_of(self, account: &Account) -> ServiceResult<Option<Upstream>> {
+        if account.kind != AccountKind::Upstream {
+            return Ok(None);
+        }
+        self.upstream(&account.login).await
+    }
+
+    /// Makes `owner`'s index of `format` serve, for names `owner` does not
+    /// have, the upstream `upstream`'s (`None` turns it off): `admin owner
+    /// fallthrough`.
+    pub async fn set_fallthrough(
+        self,
+        owner: &str,
+        format: &str,
+        upstream: Option<&str>,
+    ) -> ServiceResult<()> {
+        let format: PackageType = format
+            .parse()
+            .map_err(|_| invalid(format!("unknown format `{format}`")))?;
+        if format != PackageType::Pypi {
+            return Err(invalid(format!(
+                "an owner's index falls through for pypi only (npm falls through for every \
+                 name no local owner has, with a --default upstream); not {format}"
+            )));
+        }
+        let account = self
+            .meta
+            .account_by_login(owner)
+            .await?
+            .filter(|a| a.kind != AccountKind::Upstream)
+            .ok_or_else(|| ServiceError::not_found(format!("no user or organization `{owner}`")))?;
+        let upstream = match upstream {
+            None => None,
+            Some(name) => {
+                let upstream = self.upstream(name).await?.ok_or_else(|| {
+                    ServiceError::not_found(format!("no upstream is named `{name}`"))
+                })?;
+                if upstream.format != format {
+                    return Err(invalid(format!(
+                        "`{name}` is a {} upstream, not a {format} one",
+                        upstream.format
+                    )));
+                }
+                Some(upstream.account_id)
+            }
+        };
+        self.meta
+            .set_fallthrough(account.id, format, upstream)
+            .await?;
+        Ok(())
+    }
+
+    /// The upstream `owner`'s index of `format` falls through to, if any.
+    pub async fn fallthrough_of(
+        self,
+        owner: &Account,
+        format: PackageType,
+    ) -> ServiceResult<Option<Upstream>> {
+        let Some(id) = self.meta.fallthrough(owner.id, format).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .upstreams()
+            .await?
+            .into_iter()
+            .find(|u| u.account_id == id))
     }
 
     /// `add_upstream` for a site administrator's request (REST, web).

@@ -62,6 +62,14 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "reserved_names",
+        &[("name", Text), ("account_id", Int), ("created_at", Text)],
+    ),
+    (
+        "owner_fallthrough",
+        &[("owner_id", Int), ("format", Text), ("upstream_id", Int)],
+    ),
+    (
         "org_members",
         &[("org_id", Int), ("user_id", Int), ("role", Text)],
     ),

@@ -593,6 +593,27 @@ pub trait UpstreamStore: Send + Sync {
         path: &str,
         at: Timestamp,
     ) -> StoreResult<()>;
+    /// Reserves `name` for the upstream whose account is `upstream` (a
+    /// name served from it, such as an npm scope): no account may take it
+    /// until it is released. Keeps an existing reservation.
+    async fn reserve_name(&self, name: &str, upstream: Id, at: Timestamp) -> StoreResult<()>;
+    /// The account of the upstream that reserved `name`, if any
+    /// (case-insensitively).
+    async fn reservation(&self, name: &str) -> StoreResult<Option<Id>>;
+    /// Lifts the reservation of `name`; false when there was none.
+    async fn release_name(&self, name: &str) -> StoreResult<bool>;
+    /// Makes `owner`'s index of `format` fall through to the upstream whose
+    /// account is `upstream` for names the owner does not have; `None`
+    /// turns it off.
+    async fn set_fallthrough(
+        &self,
+        owner: Id,
+        format: PackageType,
+        upstream: Option<Id>,
+    ) -> StoreResult<()>;
+    /// The account of the upstream `owner`'s index of `format` falls
+    /// through to, if any.
+    async fn fallthrough(&self, owner: Id, format: PackageType) -> StoreResult<Option<Id>>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -5,7 +5,7 @@ use entrepot_service::Registry;
 use entrepot_service::upstreams::UpstreamRequest;
 
 use super::password_from_stdin;
-use crate::cli::UpstreamCommand;
+use crate::cli::{OwnerCommand, UpstreamCommand};
 
 pub async fn run(registry: &Registry, command: UpstreamCommand) -> anyhow::Result<()> {
     let upstreams = registry.upstreams();
@@ -62,6 +62,10 @@ pub async fn run(registry: &Registry, command: UpstreamCommand) -> anyhow::Resul
                 );
             }
         }
+        UpstreamCommand::Release { name } => {
+            upstreams.release_name(&name).await?;
+            eprintln!("released {name}: a local user or organization may take it now");
+        }
         UpstreamCommand::Remove { name } => {
             let removed = upstreams.remove_upstream(&name).await?;
             eprintln!(
@@ -69,6 +73,28 @@ pub async fn run(registry: &Registry, command: UpstreamCommand) -> anyhow::Resul
                 removed.name
             );
         }
+    }
+    Ok(())
+}
+
+/// `entrepot admin owner fallthrough OWNER --format F --upstream NAME|--off`.
+pub async fn owner(registry: &Registry, command: OwnerCommand) -> anyhow::Result<()> {
+    let OwnerCommand::Fallthrough {
+        owner,
+        format,
+        upstream,
+        off,
+    } = command;
+    let upstream = if off { None } else { upstream };
+    registry
+        .upstreams()
+        .set_fallthrough(&owner, &format, upstream.as_deref())
+        .await?;
+    match upstream {
+        Some(name) => eprintln!(
+            "{owner}'s {format} index now serves {name}'s packages for names {owner} does not have"
+        ),
+        None => eprintln!("{owner}'s {format} index serves only {owner}'s own packages"),
     }
     Ok(())
 }

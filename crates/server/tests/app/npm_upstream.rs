@@ -206,6 +206,27 @@ async fn a_local_owners_scope_never_falls_through() {
     let got = app.get(url).send().await;
     assert_eq!(got.status(), 200, "{}", got.text());
     assert_eq!(got.bytes().as_ref(), tarball_bytes("@types/node", "20.0.0"));
+
+    // The scope is the upstream's now: nobody takes it locally, until a
+    // site administrator releases it.
+    let accounts = app.registry.accounts();
+    let taken = accounts.create_user("Types", None, false, None).await;
+    let said = taken.unwrap_err().to_string();
+    assert!(
+        said.contains("reserved") && said.contains("npmjs"),
+        "{said}"
+    );
+    let org = accounts.create_org("types", "alice").await;
+    assert!(org.is_err(), "{org:?}");
+    app.registry
+        .upstreams()
+        .release_name("types")
+        .await
+        .unwrap();
+    accounts.create_org("types", "alice").await.unwrap();
+    // A local owner's scope never falls through again.
+    let local = app.get("/npm/@types%2fnode").bearer(&alice).send().await;
+    assert_eq!(local.status(), 404);
 }
 
 fn tarball_bytes(name: &str, version: &str) -> Vec<u8> {

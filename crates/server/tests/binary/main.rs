@@ -27,6 +27,7 @@ mod nuget;
 mod oci;
 mod osv;
 mod pypi;
+mod pypi_upstream;
 mod rest_api;
 mod rubygems;
 mod secrets;

@@ -31,3 +31,23 @@ CREATE TABLE upstream_documents (
     fetched_at    TEXT NOT NULL,
     PRIMARY KEY (account_id, path)
 );
+
+-- Names served from an upstream (an npm scope such as `types`), in
+-- lowercase: no user, organization or upstream may take one until a site
+-- administrator releases it, so that a name once resolved from an upstream
+-- cannot later be hijacked by a local owner.
+CREATE TABLE reserved_names (
+    name       TEXT PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+);
+
+-- An owner's index falls through to an upstream for names the owner does
+-- not have (PyPI: `BASE/pypi/OWNER/simple/` serves the upstream's other
+-- projects), one upstream per owner and format.
+CREATE TABLE owner_fallthrough (
+    owner_id    BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    format      TEXT NOT NULL,
+    upstream_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    PRIMARY KEY (owner_id, format)
+);

@@ -81,6 +81,8 @@ pub(super) async fn upstreams(store: &dyn MetadataStore, alice: &Account) {
     assert_eq!(pypi.password, None);
 
     documents(store, &first, &second).await;
+    reservations(store, &first, alice).await;
+    fallthrough(store, alice, &first, &pypi).await;
 
     // Removing an upstream removes its account and what was cached.
     let cached = store
@@ -178,4 +180,84 @@ async fn documents(store: &dyn MetadataStore, first: &Upstream, second: &Upstrea
         .put_upstream_document(second.account_id, "left-pad", &doc)
         .await
         .unwrap();
+}
+
+/// Reservations: a name served from an upstream is taken by no account
+/// until it is released.
+async fn reservations(store: &dyn MetadataStore, upstream: &Upstream, alice: &Account) {
+    let at = chrono::Utc::now();
+    store
+        .reserve_name("Types", upstream.account_id, at)
+        .await
+        .unwrap();
+    store
+        .reserve_name("types", upstream.account_id, at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.reservation("TYPES").await.unwrap(),
+        Some(upstream.account_id)
+    );
+    let user = store
+        .create_user(NewUser {
+            login: "types".into(),
+            ..NewUser::default()
+        })
+        .await;
+    assert!(matches!(user, Err(StoreError::Conflict(_))), "{user:?}");
+    let org = store.create_org("TYPES", alice.id).await;
+    assert!(matches!(org, Err(StoreError::Conflict(_))), "{org:?}");
+    let taken = store.create_upstream(npm("types", false)).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert!(store.release_name("TyPes").await.unwrap());
+    assert!(!store.release_name("types").await.unwrap());
+    assert_eq!(store.reservation("types").await.unwrap(), None);
+    let org = store.create_org("types", alice.id).await.unwrap();
+    assert_eq!(org.login, "types");
+}
+
+/// An owner's index falls through to one upstream per format.
+async fn fallthrough(
+    store: &dyn MetadataStore,
+    alice: &Account,
+    first: &Upstream,
+    pypi: &Upstream,
+) {
+    assert_eq!(
+        store
+            .fallthrough(alice.id, PackageType::Pypi)
+            .await
+            .unwrap(),
+        None
+    );
+    store
+        .set_fallthrough(alice.id, PackageType::Pypi, Some(first.account_id))
+        .await
+        .unwrap();
+    store
+        .set_fallthrough(alice.id, PackageType::Pypi, Some(pypi.account_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .fallthrough(alice.id, PackageType::Pypi)
+            .await
+            .unwrap(),
+        Some(pypi.account_id)
+    );
+    assert_eq!(
+        store.fallthrough(alice.id, PackageType::Npm).await.unwrap(),
+        None
+    );
+    store
+        .set_fallthrough(alice.id, PackageType::Pypi, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .fallthrough(alice.id, PackageType::Pypi)
+            .await
+            .unwrap(),
+        None
+    );
 }

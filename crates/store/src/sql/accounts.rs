@@ -32,6 +32,8 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
 impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<Account> {
         let at = now();
+        let mut tx = self.writer.begin().await?;
+        super::upstreams::refuse_reserved(&mut tx, &user.login).await?;
         let row = sqlx::query(
             "INSERT INTO accounts (login, kind, name, email, password_hash, site_admin, created_at, updated_at)
              VALUES ($1, 'user', $2, $3, $4, $5, $6, $6) RETURNING *",
@@ -42,14 +44,16 @@ impl AccountStore for SqlStore {
         .bind(&user.password_hash)
         .bind(user.site_admin)
         .bind(&at)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         account(&row)
     }
 
     async fn create_org(&self, login: &str, owner: Id) -> StoreResult<Account> {
         let at = now();
         let mut tx = self.writer.begin().await?;
+        super::upstreams::refuse_reserved(&mut tx, login).await?;
         let row = sqlx::query(
             "INSERT INTO accounts (login, kind, site_admin, created_at, updated_at)
              VALUES ($1, 'organization', $2, $3, $3) RETURNING *",

@@ -2,13 +2,13 @@
 //! account of its name that owns what is cached from it.
 
 use async_trait::async_trait;
-use entrepot_core::{Id, Secret, Timestamp, Upstream};
+use entrepot_core::{Id, PackageType, Secret, Timestamp, Upstream};
 use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time};
 use super::{SqlStore, now, ts};
-use crate::StoreResult;
 use crate::meta::{NewUpstream, UpstreamDocument, UpstreamStore};
+use crate::{StoreError, StoreResult};
 
 const SELECT: &str = "SELECT u.*, a.login FROM upstreams u JOIN accounts a ON a.id = u.account_id";
 
@@ -31,6 +31,7 @@ impl UpstreamStore for SqlStore {
     async fn create_upstream(&self, new: NewUpstream) -> StoreResult<Upstream> {
         let at = now();
         let mut tx = self.writer.begin().await?;
+        refuse_reserved(&mut tx, &new.name).await?;
         let account: Id = sqlx::query_scalar(
             "INSERT INTO accounts (login, kind, is_upstream, site_admin, created_at, updated_at)
              VALUES ($1, 'organization', $2, $3, $4, $4) RETURNING id",
@@ -156,5 +157,85 @@ impl UpstreamStore for SqlStore {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    async fn reserve_name(&self, name: &str, upstream: Id, at: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO reserved_names (name, account_id, created_at) VALUES (lower($1), $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(upstream)
+        .bind(ts(&at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn reservation(&self, name: &str) -> StoreResult<Option<Id>> {
+        let query =
+            sqlx::query("SELECT account_id FROM reserved_names WHERE name = lower($1)").bind(name);
+        optional_row(query, &self.reader, |r| int(r, "account_id")).await
+    }
+
+    async fn release_name(&self, name: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM reserved_names WHERE name = lower($1)")
+            .bind(name)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_fallthrough(
+        &self,
+        owner: Id,
+        format: PackageType,
+        upstream: Option<Id>,
+    ) -> StoreResult<()> {
+        match upstream {
+            Some(upstream) => sqlx::query(
+                "INSERT INTO owner_fallthrough (owner_id, format, upstream_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (owner_id, format) DO UPDATE SET upstream_id = excluded.upstream_id",
+            )
+            .bind(owner)
+            .bind(format.as_str())
+            .bind(upstream),
+            None => {
+                sqlx::query("DELETE FROM owner_fallthrough WHERE owner_id = $1 AND format = $2")
+                    .bind(owner)
+                    .bind(format.as_str())
+            }
+        }
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn fallthrough(&self, owner: Id, format: PackageType) -> StoreResult<Option<Id>> {
+        let query = sqlx::query(
+            "SELECT upstream_id FROM owner_fallthrough WHERE owner_id = $1 AND format = $2",
+        )
+        .bind(owner)
+        .bind(format.as_str());
+        optional_row(query, &self.reader, |r| int(r, "upstream_id")).await
+    }
+}
+
+/// Refuses, inside the transaction that would create it, an account whose
+/// login an upstream reserved.
+pub(super) async fn refuse_reserved(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    login: &str,
+) -> StoreResult<()> {
+    let reserved: Option<i64> =
+        sqlx::query_scalar("SELECT account_id FROM reserved_names WHERE name = lower($1)")
+            .bind(login)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match reserved {
+        Some(_) => Err(StoreError::Conflict(format!(
+            "the name `{login}` is reserved by an upstream"
+        ))),
+        None => Ok(()),
     }
 }
