@@ -58,7 +58,8 @@ pub async fn mirror(state: &AppState, actor: &Actor, owner: &str) -> Result<Opti
 
 /// The upstream `owner`'s index falls through to for `project`, unless
 /// `owner` has a project of that name (visible to the caller or not,
-/// deleted or not): a local name never comes from an upstream.
+/// deleted or not) or keeps names like it by a reserved pattern: a local
+/// name never comes from an upstream.
 pub async fn fallthrough(
     state: &AppState,
     actor: &Actor,
@@ -69,17 +70,19 @@ pub async fn fallthrough(
     let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
         return Ok(None);
     };
-    let Some(upstream) = upstreams
+    let Some(fallthrough) = upstreams
         .fallthrough_of(&account, PackageType::Pypi)
         .await?
     else {
         return Ok(None);
     };
-    if has_project(state, &account, project).await? {
+    if fallthrough.reserves(&normalize_name(project))
+        || has_project(state, &account, project).await?
+    {
         return Ok(None);
     }
     upstreams.may_read(actor)?;
-    Ok(Some(upstream))
+    Ok(Some(fallthrough.upstream))
 }
 
 async fn has_project(state: &AppState, owner: &Account, project: &str) -> Result<bool> {
@@ -336,6 +339,11 @@ pub async fn download(
 ) -> Result<Response> {
     let upstreams = state.registry.upstreams();
     upstreams.may_read(actor)?;
+    if !crate::pep440::is_valid_name(project) {
+        return Err(PypiError::bad_request(format!(
+            "{project:?} is not a valid project name"
+        )));
+    }
     let name = normalize_name(project);
     let not_found = || PypiError::new(StatusCode::NOT_FOUND, format!("{filename} was not found"));
     let kept = upstreams

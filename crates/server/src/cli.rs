@@ -242,5 +242,9 @@ pub enum OwnerCommand {
         /// Turn fall-through off.
         #[arg(long)]
         off: bool,
+        /// A name pattern (such as `acme-*`) that never comes from the
+        /// upstream, whether OWNER has such a project or not; repeatable.
+        #[arg(long, value_name = "PATTERN", conflicts_with = "off")]
+        reserve: Vec<String>,
     },
 }

@@ -400,9 +400,12 @@ impl Upstreams<'_> {
         let mut expected = wanted.expected.clone();
         expected.want_sha512 = true;
         expected.want_sha1 = true;
+        // What the upstream serves was accepted there: the largest file
+        // this registry keeps at all bounds it (public wheels reach
+        // gigabytes), not the upload limit for local publishers.
         let blob = self
             .blobs()
-            .store_blob_limited(body, expected, self.limits.max_upload_bytes)
+            .store_blob_limited(body, expected, self.limits.max_layer_bytes)
             .await
             .inspect_err(|e| {
                 tracing::warn!(upstream = %upstream.name, file = %wanted.file_name, error = %e,

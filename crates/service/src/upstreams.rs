@@ -4,7 +4,7 @@
 //! read-only owner of what is cached from it.
 
 use entrepot_core::{Account, AccountKind, Actor, PackageType, Scope, Secret, Upstream, names};
-use entrepot_store::{NewUpstream, StoreError};
+use entrepot_store::{Fallthrough, NewUpstream, StoreError};
 
 use crate::accounts::parse_lifetime;
 use crate::{ServiceError, ServiceResult, Upstreams};
@@ -49,6 +49,65 @@ pub fn parse_ttl(text: &str) -> ServiceResult<i64> {
 
 fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(message.into())
+}
+
+/// Where an owner's index falls through to, and the names it keeps.
+#[derive(Debug, Clone)]
+pub struct OwnerFallthrough {
+    pub upstream: Upstream,
+    /// Patterns (PEP 503-normalised globs) of names that never come from
+    /// the upstream, whether the owner has them or not.
+    pub reserved: Vec<String>,
+}
+
+impl OwnerFallthrough {
+    /// Whether the owner keeps `name` (PEP 503-normalised) for itself.
+    pub fn reserves(&self, name: &str) -> bool {
+        self.reserved.iter().any(|p| glob(p, name))
+    }
+}
+
+/// Whether `name` matches `pattern`, where `*` is any run of characters.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let Some((first, rest)) = pattern.split_once('*') else {
+        return pattern == name;
+    };
+    let Some(mut left) = name.strip_prefix(first) else {
+        return false;
+    };
+    let mut parts: Vec<&str> = rest.split('*').collect();
+    let last = parts.pop().unwrap_or_default();
+    for part in parts {
+        match left.find(part) {
+            Some(at) => left = &left[at + part.len()..],
+            None => return false,
+        }
+    }
+    left.len() >= last.len() && left.ends_with(last)
+}
+
+/// Reserved-name patterns as typed: names with `*`, normalised as PEP 503
+/// normalises project names.
+fn checked_patterns(patterns: &[String]) -> ServiceResult<Vec<String>> {
+    if patterns.len() > 100 {
+        return Err(invalid("at most 100 reserved patterns"));
+    }
+    patterns
+        .iter()
+        .map(|p| {
+            let ok = !p.is_empty()
+                && p.len() <= 100
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'));
+            if ok {
+                Ok(names::pep503(p))
+            } else {
+                Err(invalid(format!(
+                    "`{p}` is not a name pattern (letters, digits, `-`, `_`, `.` and `*`)"
+                )))
+            }
+        })
+        .collect()
 }
 
 /// Checks what an administrator typed, before anything is stored.
@@ -184,6 +243,7 @@ impl Upstreams<'_> {
         owner: &str,
         format: &str,
         upstream: Option<&str>,
+        reserved: &[String],
     ) -> ServiceResult<()> {
         let format: PackageType = format
             .parse()
@@ -212,22 +272,25 @@ impl Upstreams<'_> {
                         upstream.format
                     )));
                 }
-                Some(upstream.account_id)
+                Some(Fallthrough {
+                    upstream: upstream.account_id,
+                    reserved: checked_patterns(reserved)?,
+                })
             }
         };
         self.meta
-            .set_fallthrough(account.id, format, upstream)
+            .set_fallthrough(account.id, format, upstream.as_ref())
             .await?;
         Ok(())
     }
 
-    /// The upstream `owner`'s index of `format` falls through to, if any.
+    /// Where `owner`'s index of `format` falls through to, if anywhere.
     pub async fn fallthrough_of(
         self,
         owner: &Account,
         format: PackageType,
-    ) -> ServiceResult<Option<Upstream>> {
-        let Some(id) = self.meta.fallthrough(owner.id, format).await? else {
+    ) -> ServiceResult<Option<OwnerFallthrough>> {
+        let Some(fallthrough) = self.meta.fallthrough(owner.id, format).await? else {
             return Ok(None);
         };
         Ok(self
@@ -235,7 +298,11 @@ impl Upstreams<'_> {
             .upstreams()
             .await?
             .into_iter()
-            .find(|u| u.account_id == id))
+            .find(|u| u.account_id == fallthrough.upstream)
+            .map(|upstream| OwnerFallthrough {
+                upstream,
+                reserved: fallthrough.reserved,
+            }))
     }
 
     /// `add_upstream` for a site administrator's request (REST, web).
@@ -315,6 +382,23 @@ mod tests {
             ..request("https://registry.npmjs.org/")
         };
         assert!(checked(half).is_err());
+    }
+
+    #[test]
+    fn patterns_match_with_stars() {
+        assert!(glob("acme-*", "acme-utils"));
+        assert!(glob("acme-*", "acme-"));
+        assert!(!glob("acme-*", "acm"));
+        assert!(glob("*-internal", "billing-internal"));
+        assert!(glob("a*b*c", "a-x-b-y-c"));
+        assert!(!glob("a*b*c", "a-x-c"));
+        assert!(glob("exact", "exact") && !glob("exact", "exactly"));
+        assert!(glob("*", "anything"));
+        assert_eq!(
+            checked_patterns(&["Acme_*".into()]).unwrap(),
+            ["acme-*".to_owned()]
+        );
+        assert!(checked_patterns(&["../x".into()]).is_err());
     }
 
     #[test]

@@ -67,7 +67,12 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ),
     (
         "owner_fallthrough",
-        &[("owner_id", Int), ("format", Text), ("upstream_id", Int)],
+        &[
+            ("owner_id", Int),
+            ("format", Text),
+            ("reserved", Text),
+            ("upstream_id", Int),
+        ],
     ),
     (
         "org_members",

@@ -548,6 +548,14 @@ pub struct NewUpstream {
     pub is_default: bool,
 }
 
+/// Where an owner's index falls through to: the upstream's account, and
+/// the patterns (globs such as `acme-*`) of names that never come from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fallthrough {
+    pub upstream: Id,
+    pub reserved: Vec<String>,
+}
+
 /// A document as an upstream sent it, with what revalidates it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamDocument {
@@ -602,18 +610,17 @@ pub trait UpstreamStore: Send + Sync {
     async fn reservation(&self, name: &str) -> StoreResult<Option<Id>>;
     /// Lifts the reservation of `name`; false when there was none.
     async fn release_name(&self, name: &str) -> StoreResult<bool>;
-    /// Makes `owner`'s index of `format` fall through to the upstream whose
-    /// account is `upstream` for names the owner does not have; `None`
-    /// turns it off.
+    /// Makes `owner`'s index of `format` fall through as `fallthrough`
+    /// says, for names the owner does not have; `None` turns it off.
     async fn set_fallthrough(
         &self,
         owner: Id,
         format: PackageType,
-        upstream: Option<Id>,
+        fallthrough: Option<&Fallthrough>,
     ) -> StoreResult<()>;
-    /// The account of the upstream `owner`'s index of `format` falls
-    /// through to, if any.
-    async fn fallthrough(&self, owner: Id, format: PackageType) -> StoreResult<Option<Id>>;
+    /// Where `owner`'s index of `format` falls through to, if anywhere.
+    async fn fallthrough(&self, owner: Id, format: PackageType)
+    -> StoreResult<Option<Fallthrough>>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -84,11 +84,12 @@ pub async fn owner(registry: &Registry, command: OwnerCommand) -> anyhow::Result
         format,
         upstream,
         off,
+        reserve,
     } = command;
     let upstream = if off { None } else { upstream };
     registry
         .upstreams()
-        .set_fallthrough(&owner, &format, upstream.as_deref())
+        .set_fallthrough(&owner, &format, upstream.as_deref(), &reserve)
         .await?;
     match upstream {
         Some(name) => eprintln!(

@@ -197,6 +197,8 @@ fn pip_installs_a_mixed_tree_from_one_index_and_again_with_the_upstream_down() {
     upstream.add(&wheel("dep-a", "1.0", &["dep-b"]));
     // Someone else's `acme-utils`, higher than alice's own.
     upstream.add(&wheel("acme-utils", "9.9", &[]));
+    // A name alice keeps by a pattern, though she has no such project.
+    upstream.add(&wheel("acme-internal-tool", "1.0", &[]));
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
@@ -218,6 +220,8 @@ fn pip_installs_a_mixed_tree_from_one_index_and_again_with_the_upstream_down() {
         "pypi",
         "--upstream",
         "pypi-up",
+        "--reserve",
+        "Acme_Internal*",
     ]);
     let t = token(&server, "alice", "read:packages,write:packages");
     upload(
@@ -253,6 +257,11 @@ fn pip_installs_a_mixed_tree_from_one_index_and_again_with_the_upstream_down() {
     assert!(
         !pinned.status.success(),
         "the upstream's acme-utils is never served"
+    );
+    let kept = pip_install(&index, &fresh(work.path(), "kept"), &["acme-internal-tool"]);
+    assert!(
+        !kept.status.success(),
+        "a reserved name never comes from the upstream"
     );
 
     // Hash-checked, from the hashes of the upstream's page.

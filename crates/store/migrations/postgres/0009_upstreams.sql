@@ -44,10 +44,12 @@ CREATE TABLE reserved_names (
 
 -- An owner's index falls through to an upstream for names the owner does
 -- not have (PyPI: `BASE/pypi/OWNER/simple/` serves the upstream's other
--- projects), one upstream per owner and format.
+-- projects), one upstream per owner and format; names matching one of
+-- the `reserved` patterns (one glob a line, such as `acme-*`) never do.
 CREATE TABLE owner_fallthrough (
     owner_id    BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     format      TEXT NOT NULL,
+    reserved    TEXT NOT NULL,
     upstream_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     PRIMARY KEY (owner_id, format)
 );

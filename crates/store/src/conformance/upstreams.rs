@@ -6,7 +6,7 @@ use entrepot_core::{Account, AccountKind, PackageType, Secret, Upstream, Visibil
 
 use crate::StoreError;
 use crate::meta::{
-    MetadataStore, NewPackage, NewUpstream, NewUser, PackageFilter, UpstreamDocument,
+    Fallthrough, MetadataStore, NewPackage, NewUpstream, NewUser, PackageFilter, UpstreamDocument,
 };
 
 fn npm(name: &str, is_default: bool) -> NewUpstream {
@@ -216,7 +216,8 @@ async fn reservations(store: &dyn MetadataStore, upstream: &Upstream, alice: &Ac
     assert_eq!(org.login, "types");
 }
 
-/// An owner's index falls through to one upstream per format.
+/// An owner's index falls through to one upstream per format, with the
+/// patterns it keeps for itself.
 async fn fallthrough(
     store: &dyn MetadataStore,
     alice: &Account,
@@ -230,12 +231,17 @@ async fn fallthrough(
             .unwrap(),
         None
     );
+    let to = |upstream: &Upstream, reserved: &[&str]| Fallthrough {
+        upstream: upstream.account_id,
+        reserved: reserved.iter().map(|r| (*r).to_owned()).collect(),
+    };
     store
-        .set_fallthrough(alice.id, PackageType::Pypi, Some(first.account_id))
+        .set_fallthrough(alice.id, PackageType::Pypi, Some(&to(first, &[])))
         .await
         .unwrap();
+    let second = to(pypi, &["acme-*", "internal"]);
     store
-        .set_fallthrough(alice.id, PackageType::Pypi, Some(pypi.account_id))
+        .set_fallthrough(alice.id, PackageType::Pypi, Some(&second))
         .await
         .unwrap();
     assert_eq!(
@@ -243,7 +249,7 @@ async fn fallthrough(
             .fallthrough(alice.id, PackageType::Pypi)
             .await
             .unwrap(),
-        Some(pypi.account_id)
+        Some(second)
     );
     assert_eq!(
         store.fallthrough(alice.id, PackageType::Npm).await.unwrap(),

@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time};
 use super::{SqlStore, now, ts};
-use crate::meta::{NewUpstream, UpstreamDocument, UpstreamStore};
+use crate::meta::{Fallthrough, NewUpstream, UpstreamDocument, UpstreamStore};
 use crate::{StoreError, StoreResult};
 
 const SELECT: &str = "SELECT u.*, a.login FROM upstreams u JOIN accounts a ON a.id = u.account_id";
@@ -190,16 +190,18 @@ impl UpstreamStore for SqlStore {
         &self,
         owner: Id,
         format: PackageType,
-        upstream: Option<Id>,
+        fallthrough: Option<&Fallthrough>,
     ) -> StoreResult<()> {
-        match upstream {
-            Some(upstream) => sqlx::query(
-                "INSERT INTO owner_fallthrough (owner_id, format, upstream_id) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner_id, format) DO UPDATE SET upstream_id = excluded.upstream_id",
+        match fallthrough {
+            Some(f) => sqlx::query(
+                "INSERT INTO owner_fallthrough (owner_id, format, reserved, upstream_id)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (owner_id, format)
+                 DO UPDATE SET reserved = excluded.reserved, upstream_id = excluded.upstream_id",
             )
             .bind(owner)
             .bind(format.as_str())
-            .bind(upstream),
+            .bind(f.reserved.join("\n"))
+            .bind(f.upstream),
             None => {
                 sqlx::query("DELETE FROM owner_fallthrough WHERE owner_id = $1 AND format = $2")
                     .bind(owner)
@@ -211,13 +213,28 @@ impl UpstreamStore for SqlStore {
         Ok(())
     }
 
-    async fn fallthrough(&self, owner: Id, format: PackageType) -> StoreResult<Option<Id>> {
+    async fn fallthrough(
+        &self,
+        owner: Id,
+        format: PackageType,
+    ) -> StoreResult<Option<Fallthrough>> {
         let query = sqlx::query(
-            "SELECT upstream_id FROM owner_fallthrough WHERE owner_id = $1 AND format = $2",
+            "SELECT upstream_id, reserved FROM owner_fallthrough
+             WHERE owner_id = $1 AND format = $2",
         )
         .bind(owner)
         .bind(format.as_str());
-        optional_row(query, &self.reader, |r| int(r, "upstream_id")).await
+        optional_row(query, &self.reader, |r| {
+            Ok(Fallthrough {
+                upstream: int(r, "upstream_id")?,
+                reserved: text(r, "reserved")?
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })
+        .await
     }
 }
 
