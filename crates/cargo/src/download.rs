@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use entrepot_core::{Account, Actor};
 use entrepot_http::AppState;
-use entrepot_service::ServiceError;
 
 use crate::namespace::{crate_file, live_version, no_version, readable_crate};
 use crate::reply::Result;
@@ -23,21 +22,14 @@ pub async fn download(
     let file = crate_file(state, &v)
         .await?
         .ok_or_else(|| no_version(&package, version))?;
-    let response = match entrepot_http::download::serve_blob(
+    let response = entrepot_http::download::serve_download(
         state,
         &file.sha256,
         headers,
         "application/gzip",
         head,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    .await?;
     if response.status() == StatusCode::OK && !head {
         state.registry.packages().count_download(&v);
     }

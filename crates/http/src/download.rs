@@ -57,7 +57,22 @@ pub async fn serve_file(
     request_headers: &HeaderMap,
     content_type: &str,
 ) -> Result<Response, ServiceError> {
-    serve_blob(state, &file.sha256, request_headers, content_type, false).await
+    serve_download(state, &file.sha256, request_headers, content_type, false).await
+}
+
+/// `serve_blob`, with a range past the end answered as the bare `416` that
+/// every client but the container one expects (OCI words its own).
+pub async fn serve_download(
+    state: &AppState,
+    sha256: &str,
+    request_headers: &HeaderMap,
+    content_type: &str,
+    head_only: bool,
+) -> Result<Response, ServiceError> {
+    match serve_blob(state, sha256, request_headers, content_type, head_only).await {
+        Err(ServiceError::RangeNotSatisfiable { size }) => Ok(range_not_satisfiable(size)),
+        answered => answered,
+    }
 }
 
 /// Streams the blob stored under `sha256` (headers only when `head_only`),

@@ -14,6 +14,7 @@ pub mod rate_limit;
 pub mod repo_link;
 pub mod spool;
 pub mod state;
+pub mod upstream;
 
 mod app;
 mod idle;

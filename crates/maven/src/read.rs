@@ -8,7 +8,6 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 use entrepot_core::{Action, Version};
 use entrepot_http::AppState;
-use entrepot_service::ServiceError;
 
 use crate::checksums::{digest_hex, file_digest};
 use crate::error::{Result, not_found};
@@ -63,21 +62,14 @@ pub async fn read(
                 let hex = file_digest(state, &stored, *c).await?;
                 return Ok(document(hex, "text/plain", head));
             }
-            let response = match entrepot_http::download::serve_blob(
+            let response = entrepot_http::download::serve_download(
                 state,
                 &stored.sha256,
                 headers,
                 content_type(file),
                 head,
             )
-            .await
-            {
-                Ok(r) => r,
-                Err(ServiceError::RangeNotSatisfiable { size }) => {
-                    return Ok(entrepot_http::download::range_not_satisfiable(size));
-                }
-                Err(e) => return Err(e.into()),
-            };
+            .await?;
             if !head && response.status() == StatusCode::OK && is_main_artifact(c, &v, file) {
                 state.registry.packages().count_download(&v);
             }

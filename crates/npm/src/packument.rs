@@ -144,20 +144,9 @@ pub async fn tarball(
         .ok_or_else(missing)?;
     let files = state.registry.packages().files(version.id).await?;
     let stored = files.first().ok_or_else(missing)?;
-    let response = match entrepot_http::download::serve_file(
-        state,
-        stored,
-        headers,
-        "application/octet-stream",
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let response =
+        entrepot_http::download::serve_file(state, stored, headers, "application/octet-stream")
+            .await?;
     if response.status() == StatusCode::OK {
         state.registry.packages().count_download(&version);
     }

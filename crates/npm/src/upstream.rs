@@ -104,20 +104,6 @@ fn rewrite(doc: &mut Map<String, Value>, base: &str, name: &str) {
     }
 }
 
-fn with_upstream_headers(mut response: Response, upstream: &Upstream, stale: bool) -> Response {
-    let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
-        h.insert("x-entrepot-upstream", v);
-    }
-    if stale {
-        h.insert(
-            header::WARNING,
-            HeaderValue::from_static("110 entrepot \"Response is Stale\""),
-        );
-    }
-    response
-}
-
 async fn packument(
     state: &AppState,
     upstream: &Upstream,
@@ -162,7 +148,11 @@ async fn packument(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    Ok(with_upstream_headers(response, upstream, is_stale))
+    Ok(entrepot_http::upstream::mark(
+        response,
+        &upstream.name,
+        is_stale,
+    ))
 }
 
 /// The version a dist-tag or version string names in the packument.
@@ -198,7 +188,11 @@ async fn version_doc(
         )))
     })?;
     let response = reply::json(StatusCode::OK, manifest.clone());
-    Ok(with_upstream_headers(response, upstream, is_stale))
+    Ok(entrepot_http::upstream::mark(
+        response,
+        &upstream.name,
+        is_stale,
+    ))
 }
 
 /// `sha512-BASE64` as lowercase hex, if it is one.
@@ -270,20 +264,9 @@ async fn tarball(
             .ok_or_else(|| NpmError(ServiceError::not_found(format!("no tarball {file}"))))?;
         upstreams.cached_file(upstream, wanted).await?
     };
-    let response = match entrepot_http::download::serve_file(
-        state,
-        &stored,
-        headers,
-        "application/octet-stream",
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let response =
+        entrepot_http::download::serve_file(state, &stored, headers, "application/octet-stream")
+            .await?;
     if response.status() == StatusCode::OK
         && let Some(version) = state
             .registry
@@ -293,7 +276,11 @@ async fn tarball(
     {
         state.registry.packages().count_download(&version);
     }
-    Ok(with_upstream_headers(response, upstream, false))
+    Ok(entrepot_http::upstream::mark(
+        response,
+        &upstream.name,
+        false,
+    ))
 }
 
 #[cfg(test)]

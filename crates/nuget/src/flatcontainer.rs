@@ -5,7 +5,6 @@
 
 use axum::response::Response;
 use entrepot_core::PackageFile;
-use entrepot_service::ServiceError;
 use serde_json::json;
 
 use crate::endpoint::FileName;
@@ -49,21 +48,14 @@ pub async fn file(
     } else {
         content_type
     };
-    let response = match entrepot_http::download::serve_blob(
+    let response = entrepot_http::download::serve_download(
         view.state,
         &stored.sha256,
         view.headers,
         content_type,
         head,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    .await?;
     if *file == FileName::Nupkg && !head && response.status() == axum::http::StatusCode::OK {
         registry.packages().count_download(&version);
     }

@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use entrepot_core::Actor;
 use entrepot_http::AppState;
-use entrepot_service::ServiceError;
 
 use crate::error::{PypiError, Result};
 use crate::releases::readable;
@@ -52,15 +51,8 @@ pub async fn download(
         "application/octet-stream"
     };
     let response =
-        match entrepot_http::download::serve_blob(state, &file.sha256, headers, content_type, head)
-            .await
-        {
-            Ok(r) => r,
-            Err(ServiceError::RangeNotSatisfiable { size }) => {
-                return Ok(entrepot_http::download::range_not_satisfiable(size));
-            }
-            Err(e) => return Err(e.into()),
-        };
+        entrepot_http::download::serve_download(state, &file.sha256, headers, content_type, head)
+            .await?;
     if !metadata && !head && response.status() == StatusCode::OK {
         state.registry.packages().count_download(&v);
     }

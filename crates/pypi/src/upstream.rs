@@ -313,18 +313,12 @@ pub async fn project(
     versions.sort();
     let versions: Vec<String> = versions.iter().map(Version::normalized).collect();
     let refs: Vec<&Dist> = dists.iter().collect();
-    let mut response = render_project(kind, &name, &name, &versions, &refs, head);
-    let h = response.headers_mut();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&upstream.name) {
-        h.insert("x-entrepot-upstream", v);
-    }
-    if is_stale {
-        h.insert(
-            axum::http::header::WARNING,
-            axum::http::HeaderValue::from_static("110 entrepot \"Response is Stale\""),
-        );
-    }
-    Ok(response)
+    let response = render_project(kind, &name, &name, &versions, &refs, head);
+    Ok(entrepot_http::upstream::mark(
+        response,
+        &upstream.name,
+        is_stale,
+    ))
 }
 
 /// `GET /files/PROJECT/VERSION/FILE` under an upstream's name: the kept
@@ -392,21 +386,9 @@ pub async fn download(
     } else {
         "application/octet-stream"
     };
-    let response = match entrepot_http::download::serve_blob(
-        state,
-        &stored.sha256,
-        headers,
-        content_type,
-        head,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let response =
+        entrepot_http::download::serve_download(state, &stored.sha256, headers, content_type, head)
+            .await?;
     if !metadata
         && !head
         && response.status() == StatusCode::OK

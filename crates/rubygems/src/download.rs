@@ -15,21 +15,14 @@ pub async fn gem(view: &View<'_>, stem: &str) -> Result<Response> {
         .index
         .find(stem)
         .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {stem}")))?;
-    let response = match entrepot_http::download::serve_blob(
+    let response = entrepot_http::download::serve_download(
         view.state,
         &entry.spec.sha256,
         view.headers,
         "application/octet-stream",
         view.head,
     )
-    .await
-    {
-        Ok(r) => r,
-        Err(ServiceError::RangeNotSatisfiable { size }) => {
-            return Ok(entrepot_http::download::range_not_satisfiable(size));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    .await?;
     if response.status() == StatusCode::OK
         && !view.head
         && let Some(version) = registry.packages().version_by_id(entry.id).await?
