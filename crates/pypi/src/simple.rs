@@ -186,8 +186,15 @@ pub async fn project(
             // A project the owner does not have may come from the upstream
             // its index falls through to; one it has, never.
             return match upstream::fallthrough(state, actor, owner, project).await? {
-                Some(upstream) => {
-                    upstream::project(state, &upstream, project, kind, listing.head).await
+                Some((account, upstream)) => {
+                    upstream::fallen_through(
+                        state,
+                        (&account, &upstream),
+                        project,
+                        kind,
+                        listing.head,
+                    )
+                    .await
                 }
                 None => Err(local),
             };

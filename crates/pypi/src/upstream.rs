@@ -59,13 +59,13 @@ pub async fn mirror(state: &AppState, actor: &Actor, owner: &str) -> Result<Opti
 /// The upstream `owner`'s index falls through to for `project`, unless
 /// `owner` has a project of that name (visible to the caller or not,
 /// deleted or not) or keeps names like it by a reserved pattern: a local
-/// name never comes from an upstream.
+/// name never comes from an upstream. Returns the owner's account too.
 pub async fn fallthrough(
     state: &AppState,
     actor: &Actor,
     owner: &str,
     project: &str,
-) -> Result<Option<Upstream>> {
+) -> Result<Option<(Account, Upstream)>> {
     let upstreams = state.registry.upstreams();
     let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
         return Ok(None);
@@ -82,7 +82,26 @@ pub async fn fallthrough(
         return Ok(None);
     }
     upstreams.may_read(actor)?;
-    Ok(Some(fallthrough.upstream))
+    Ok(Some((account, fallthrough.upstream)))
+}
+
+/// `GET /simple/PROJECT/` of `owner`'s index from the upstream it falls
+/// through to; once served, the name is kept for the upstream, so that
+/// no local project takes its place unnoticed.
+pub async fn fallen_through(
+    state: &AppState,
+    (owner, upstream): (&Account, &Upstream),
+    project: &str,
+    kind: Option<&'static str>,
+    head: bool,
+) -> Result<Response> {
+    let page = self::project(state, upstream, project, kind, head).await?;
+    state
+        .registry
+        .upstreams()
+        .keep_owner_name(owner, PackageType::Pypi, &normalize_name(project), upstream)
+        .await?;
+    Ok(page)
 }
 
 async fn has_project(state: &AppState, owner: &Account, project: &str) -> Result<bool> {

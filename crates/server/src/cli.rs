@@ -225,6 +225,19 @@ pub enum UpstreamCommand {
     /// Let a local user or organization take a name (an npm scope) that was
     /// served from an upstream and is reserved since.
     Release { name: String },
+    /// Evict from the upstream cache what the configured limits (or the
+    /// ones given here) do not keep; local packages are never touched.
+    Prune {
+        /// Evict versions not downloaded for this long (`90d`).
+        #[arg(long, value_name = "DURATION")]
+        max_age: Option<String>,
+        /// Then the least recently used until the cache fits (`50GiB`).
+        #[arg(long, value_name = "SIZE")]
+        max_size: Option<String>,
+        /// Say what would go, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,5 +259,14 @@ pub enum OwnerCommand {
         /// upstream, whether OWNER has such a project or not; repeatable.
         #[arg(long, value_name = "PATTERN", conflicts_with = "off")]
         reserve: Vec<String>,
+    },
+    /// Let OWNER publish a local package of a name its index served from
+    /// its upstream (kept for the upstream since).
+    Release {
+        owner: String,
+        name: String,
+        /// The index's format (pypi).
+        #[arg(long)]
+        format: String,
     },
 }

@@ -65,6 +65,22 @@ pub struct Settings {
         value_name = "DURATION"
     )]
     pub retention: Option<String>,
+    /// Cached upstream packages unused for this long are evicted, e.g. 90d [default: kept].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_UPSTREAM_CACHE_MAX_AGE",
+        value_name = "DURATION"
+    )]
+    pub upstream_cache_max_age: Option<String>,
+    /// The most the cache of upstream packages keeps, least recently used evicted first, e.g. 50GiB [default: unbounded].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_UPSTREAM_CACHE_MAX_SIZE",
+        value_name = "SIZE"
+    )]
+    pub upstream_cache_max_size: Option<String>,
     /// Largest container layer, e.g. 10GiB [default: 10GiB].
     #[arg(
         long,
@@ -175,6 +191,48 @@ impl Settings {
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
+    /// The limits the settings give, each unset one its default.
+    fn limits(&self) -> anyhow::Result<Limits> {
+        let defaults = Limits::default();
+        Ok(Limits {
+            max_upload_bytes: parse_or(
+                self.max_upload_size.as_deref(),
+                parse_size,
+                defaults.max_upload_bytes,
+            )?,
+            max_layer_bytes: parse_or(
+                self.max_layer_size.as_deref(),
+                parse_size,
+                defaults.max_layer_bytes,
+            )?,
+            delete_download_limit: self
+                .delete_download_limit
+                .unwrap_or(defaults.delete_download_limit),
+            retention: parse_or(
+                self.retention.as_deref(),
+                entrepot_service::accounts::parse_lifetime,
+                defaults.retention,
+            )?,
+            upstream_cache: self.upstream_cache()?,
+        })
+    }
+
+    /// How much the cache of upstream packages keeps: nothing set, all.
+    fn upstream_cache(&self) -> anyhow::Result<entrepot_service::upstream_cache::CachePolicy> {
+        Ok(entrepot_service::upstream_cache::CachePolicy {
+            max_age: self
+                .upstream_cache_max_age
+                .as_deref()
+                .map(entrepot_service::accounts::parse_lifetime)
+                .transpose()?,
+            max_bytes: self
+                .upstream_cache_max_size
+                .as_deref()
+                .map(parse_size)
+                .transpose()?,
+        })
+    }
+
     /// Each setting given here, or else the one `fallback` gives.
     fn or(self, fallback: Settings) -> Settings {
         Settings {
@@ -189,6 +247,12 @@ impl Settings {
                 .or(fallback.require_auth_for_reads),
             log_format: self.log_format.or(fallback.log_format),
             retention: self.retention.or(fallback.retention),
+            upstream_cache_max_age: self
+                .upstream_cache_max_age
+                .or(fallback.upstream_cache_max_age),
+            upstream_cache_max_size: self
+                .upstream_cache_max_size
+                .or(fallback.upstream_cache_max_size),
             max_layer_size: self.max_layer_size.or(fallback.max_layer_size),
             delete_download_limit: self
                 .delete_download_limit
@@ -212,6 +276,7 @@ impl Settings {
 
     /// The typed configuration, each setting left unset taking its default.
     fn resolve(self) -> anyhow::Result<Config> {
+        let limits = self.limits()?;
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let data_dir = self.data_dir.unwrap_or_else(|| "entrepot-data".into());
         let base_url = self.base_url.unwrap_or_else(|| format!("http://{listen}"));
@@ -223,27 +288,6 @@ impl Settings {
         let blobs = self
             .blobs
             .unwrap_or_else(|| format!("file://{}", data_dir.join("blobs").display()));
-        let defaults = Limits::default();
-        let limits = Limits {
-            max_upload_bytes: parse_or(
-                self.max_upload_size.as_deref(),
-                parse_size,
-                defaults.max_upload_bytes,
-            )?,
-            max_layer_bytes: parse_or(
-                self.max_layer_size.as_deref(),
-                parse_size,
-                defaults.max_layer_bytes,
-            )?,
-            delete_download_limit: self
-                .delete_download_limit
-                .unwrap_or(defaults.delete_download_limit),
-            retention: parse_or(
-                self.retention.as_deref(),
-                entrepot_service::accounts::parse_lifetime,
-                defaults.retention,
-            )?,
-        };
         let policy = Policy {
             require_auth_for_reads: self.require_auth_for_reads.unwrap_or(false),
         };

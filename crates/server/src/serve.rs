@@ -155,7 +155,8 @@ async fn flush_downloads_periodically(registry: entrepot_service::Registry) {
 }
 
 /// Runs the purge job hourly: deleted packages and versions past the
-/// retention period, blobs nothing references, expired web sessions. However many nodes
+/// retention period, the upstream cache's evictions, blobs nothing
+/// references, expired web sessions. However many nodes
 /// share the store, the one that claims the hour runs it.
 async fn purge_periodically(registry: entrepot_service::Registry) {
     let node = format!("{}-{:08x}", std::process::id(), rand_suffix());
@@ -172,6 +173,11 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
                     entrepot_oci::gc::collect(&registry, entrepot_oci::gc::GRACE, false).await
                 {
                     tracing::warn!(error = %e, "image collection failed; it will run again");
+                }
+                if !registry.limits.upstream_cache.is_unbounded()
+                    && let Err(e) = registry.upstreams().prune_cache(None, false).await
+                {
+                    tracing::warn!(error = %e, "upstream cache eviction failed; it will run again");
                 }
                 if let Err(e) = registry
                     .maintenance()

@@ -93,6 +93,7 @@ impl From<StoreError> for ServiceError {
         match e {
             StoreError::NotFound => ServiceError::NotFound("Not Found".into()),
             StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::Reserved(m) => ServiceError::Forbidden(m),
             StoreError::DigestMismatch { .. } => ServiceError::DigestMismatch(e.to_string()),
             StoreError::TooLarge { limit } => ServiceError::TooLarge { limit },
             StoreError::RangeNotSatisfiable { size } => ServiceError::RangeNotSatisfiable { size },

@@ -29,6 +29,7 @@ mod signed_tokens;
 pub mod site;
 pub mod throttle;
 mod uploads;
+pub mod upstream_cache;
 pub mod upstreams;
 mod versions;
 pub mod webhooks;
@@ -54,6 +55,8 @@ pub struct Limits {
     /// How long deleted packages and versions stay restorable before the
     /// purge job removes them (GitHub: 30 days).
     pub retention: chrono::TimeDelta,
+    /// How much the cache of upstream packages may keep.
+    pub upstream_cache: upstream_cache::CachePolicy,
 }
 
 impl Default for Limits {
@@ -63,6 +66,7 @@ impl Default for Limits {
             max_layer_bytes: 10 * 1024 * 1024 * 1024,
             delete_download_limit: 5000,
             retention: chrono::TimeDelta::days(30),
+            upstream_cache: upstream_cache::CachePolicy::default(),
         }
     }
 }

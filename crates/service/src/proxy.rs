@@ -144,18 +144,83 @@ impl Upstreams<'_> {
     /// owner can take it later and answer for it: written once per node.
     pub async fn reserve(self, upstream: &Upstream, name: &str) -> ServiceResult<()> {
         let key = (upstream.account_id, name.to_ascii_lowercase());
-        let known = self
-            .flights
-            .reserved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&key);
-        if known {
+        if self.remembered(&key) {
             return Ok(());
         }
         self.meta
             .reserve_name(name, upstream.account_id, Utc::now())
             .await?;
+        self.remember(key);
+        Ok(())
+    }
+
+    /// Keeps `name` (normalised as `format` does) in `owner`'s index for
+    /// the upstream it was just served from, so that a local package cannot
+    /// later take its place unnoticed: written once per node.
+    pub async fn keep_owner_name(
+        self,
+        owner: &entrepot_core::Account,
+        format: PackageType,
+        name: &str,
+        upstream: &Upstream,
+    ) -> ServiceResult<()> {
+        let key = (owner.id, format!("{format}/{name}"));
+        if self.remembered(&key) {
+            return Ok(());
+        }
+        self.meta
+            .reserve_owner_name(owner.id, format, name, upstream.account_id, Utc::now())
+            .await?;
+        self.remember(key);
+        Ok(())
+    }
+
+    /// Lets `owner` publish a local package named `name` that its index
+    /// served from its upstream (`admin owner release`): a site
+    /// administrator's explicit step.
+    pub async fn release_owner_name(
+        self,
+        owner: &str,
+        format: &str,
+        name: &str,
+    ) -> ServiceResult<()> {
+        let format: PackageType = format
+            .parse()
+            .map_err(|_| ServiceError::Invalid(format!("unknown format `{format}`")))?;
+        let account =
+            self.meta.account_by_login(owner).await?.ok_or_else(|| {
+                ServiceError::not_found(format!("no user or organization `{owner}`"))
+            })?;
+        // Only PyPI indexes fall through to an upstream.
+        let name = entrepot_core::names::pep503(name);
+        if !self
+            .meta
+            .release_owner_name(account.id, format, &name)
+            .await?
+        {
+            return Err(ServiceError::not_found(format!(
+                "`{owner}`'s {format} index keeps no name `{name}` for an upstream"
+            )));
+        }
+        let key = (account.id, format!("{format}/{name}"));
+        self.flights
+            .reserved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key);
+        tracing::info!(owner, %format, name, "name kept for an upstream released");
+        Ok(())
+    }
+
+    fn remembered(self, key: &(entrepot_core::Id, String)) -> bool {
+        self.flights
+            .reserved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(key)
+    }
+
+    fn remember(self, key: (entrepot_core::Id, String)) {
         let mut reserved = self
             .flights
             .reserved
@@ -165,7 +230,6 @@ impl Upstreams<'_> {
             reserved.clear();
         }
         reserved.insert(key);
-        Ok(())
     }
 
     /// Lets a local owner take a name an upstream reserved (`admin upstream

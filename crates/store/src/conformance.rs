@@ -20,6 +20,7 @@ mod sessions;
 mod tags;
 mod throttle;
 mod uploads;
+mod upstream_cache;
 mod upstreams;
 mod versions;
 mod webhooks;

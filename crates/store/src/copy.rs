@@ -75,6 +75,16 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "fallthrough_names",
+        &[
+            ("owner_id", Int),
+            ("format", Text),
+            ("name", Text),
+            ("upstream_id", Int),
+            ("created_at", Text),
+        ],
+    ),
+    (
         "org_members",
         &[("org_id", Int), ("user_id", Int), ("role", Text)],
     ),

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// A uniqueness rule was hit: the name or version already exists.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The name is kept for what an upstream served under it.
+    #[error("{0}")]
+    Reserved(String),
     #[error("{algorithm} digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch {
         algorithm: &'static str,

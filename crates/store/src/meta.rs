@@ -621,6 +621,56 @@ pub trait UpstreamStore: Send + Sync {
     /// Where `owner`'s index of `format` falls through to, if anywhere.
     async fn fallthrough(&self, owner: Id, format: PackageType)
     -> StoreResult<Option<Fallthrough>>;
+    /// Keeps `name` (as the format normalises it) for the upstream whose
+    /// account is `upstream`, in `owner`'s index of `format`: it was served
+    /// from there, so `create_package` refuses a local package of that name
+    /// until it is released. Keeps an existing reservation.
+    async fn reserve_owner_name(
+        &self,
+        owner: Id,
+        format: PackageType,
+        name: &str,
+        upstream: Id,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Lifts that reservation; false when there was none.
+    async fn release_owner_name(
+        &self,
+        owner: Id,
+        format: PackageType,
+        name: &str,
+    ) -> StoreResult<bool>;
+    /// Every version of a package cached from an upstream, with its size
+    /// and when it was last used: the cache housekeeping's candidates.
+    async fn cached_versions(&self) -> StoreResult<Vec<CachedVersion>>;
+    /// Documents fetched (or revalidated) before `before`.
+    async fn old_upstream_documents(
+        &self,
+        before: Timestamp,
+    ) -> StoreResult<Vec<(Id, String, u64)>>;
+    /// Drops a cached document unless it was fetched again since `before`;
+    /// true when it was dropped.
+    async fn drop_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        before: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// A version cached from an upstream, as the housekeeping sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedVersion {
+    pub version_id: Id,
+    pub package_id: Id,
+    pub upstream: String,
+    pub package_type: PackageType,
+    pub package: String,
+    pub version: String,
+    /// The bytes of its files.
+    pub bytes: u64,
+    /// Its last download, or when it was cached if never downloaded.
+    pub last_used: Timestamp,
 }
 
 /// Every concern together: what a backend implements and the service holds.

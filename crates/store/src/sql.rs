@@ -29,6 +29,7 @@ mod sessions;
 mod tags;
 mod tokens;
 mod uploads;
+mod upstream_cache;
 mod upstreams;
 mod versions;
 

@@ -66,6 +66,11 @@ pub async fn run(registry: &Registry, command: UpstreamCommand) -> anyhow::Resul
             upstreams.release_name(&name).await?;
             eprintln!("released {name}: a local user or organization may take it now");
         }
+        UpstreamCommand::Prune {
+            max_age,
+            max_size,
+            dry_run,
+        } => prune(registry, max_age, max_size, dry_run).await?,
         UpstreamCommand::Remove { name } => {
             let removed = upstreams.remove_upstream(&name).await?;
             eprintln!(
@@ -77,15 +82,79 @@ pub async fn run(registry: &Registry, command: UpstreamCommand) -> anyhow::Resul
     Ok(())
 }
 
-/// `entrepot admin owner fallthrough OWNER --format F --upstream NAME|--off`.
+/// `entrepot admin upstream prune`: prints each version evicted (or, dry,
+/// that would be), then the totals.
+async fn prune(
+    registry: &Registry,
+    max_age: Option<String>,
+    max_size: Option<String>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let mut policy = registry.limits.upstream_cache;
+    if let Some(age) = max_age {
+        policy.max_age = Some(entrepot_service::accounts::parse_lifetime(&age)?);
+    }
+    if let Some(size) = max_size {
+        policy.max_bytes = Some(crate::config::parse_size(&size)?);
+    }
+    if policy.is_unbounded() {
+        anyhow::bail!(
+            "no limit is set: give --max-age or --max-size, or configure \
+             --upstream-cache-max-age / --upstream-cache-max-size"
+        );
+    }
+    let report = registry
+        .upstreams()
+        .prune_cache(Some(policy), dry_run)
+        .await?;
+    for v in &report.evicted {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\tlast used {}",
+            v.upstream,
+            v.package_type,
+            v.package,
+            v.version,
+            v.bytes,
+            v.last_used.format("%Y-%m-%d")
+        );
+    }
+    let verb = if dry_run { "would evict" } else { "evicted" };
+    eprintln!(
+        "{verb} {} cached versions ({} bytes) and {} documents ({} bytes); {} versions ({} bytes) stay",
+        report.evicted.len(),
+        report.evicted_bytes,
+        report.documents,
+        report.document_bytes,
+        report.kept_versions,
+        report.kept_bytes
+    );
+    Ok(())
+}
+
+/// `entrepot admin owner fallthrough OWNER --format F --upstream NAME|--off`
+/// and `admin owner release OWNER NAME --format F`.
 pub async fn owner(registry: &Registry, command: OwnerCommand) -> anyhow::Result<()> {
-    let OwnerCommand::Fallthrough {
-        owner,
-        format,
-        upstream,
-        off,
-        reserve,
-    } = command;
+    let (owner, format, upstream, off, reserve) = match command {
+        OwnerCommand::Fallthrough {
+            owner,
+            format,
+            upstream,
+            off,
+            reserve,
+        } => (owner, format, upstream, off, reserve),
+        OwnerCommand::Release {
+            owner,
+            name,
+            format,
+        } => {
+            registry
+                .upstreams()
+                .release_owner_name(&owner, &format, &name)
+                .await?;
+            eprintln!("released {name}: {owner} may publish a local {format} package of that name");
+            return Ok(());
+        }
+    };
     let upstream = if off { None } else { upstream };
     registry
         .upstreams()

@@ -20,5 +20,6 @@ mod pypi_http;
 mod readmes;
 mod rest_api;
 mod rubygems_http;
+mod upstream_cache;
 mod upstreams;
 mod web;

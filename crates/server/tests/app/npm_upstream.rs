@@ -19,18 +19,18 @@ use crate::test_app::TestApp;
 
 /// A registry on loopback serving fixed documents and files.
 #[derive(Default)]
-struct Fake {
+pub(crate) struct Fake {
     files: Mutex<HashMap<String, (Vec<u8>, &'static str)>>,
     hits: Mutex<HashMap<String, usize>>,
     down: AtomicBool,
 }
 
 impl Fake {
-    fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
-    fn put(&self, path: &str, body: Vec<u8>, content_type: &'static str) {
+    pub(crate) fn put(&self, path: &str, body: Vec<u8>, content_type: &'static str) {
         self.files
             .lock()
             .unwrap()
@@ -75,7 +75,7 @@ async fn fake_upstream() -> (Arc<Fake>, String) {
 }
 
 /// A tarball's bytes (any bytes do: nothing here unpacks them).
-fn tarball(name: &str, version: &str) -> Vec<u8> {
+pub(crate) fn tarball(name: &str, version: &str) -> Vec<u8> {
     format!("tarball of {name}@{version}")
         .repeat(100)
         .into_bytes()
@@ -83,11 +83,23 @@ fn tarball(name: &str, version: &str) -> Vec<u8> {
 
 /// Publishes `name@version` on the fake upstream, with the digests npm's
 /// registry declares (or a wrong integrity when `honest` is false).
-fn publish(fake: &Fake, base: &str, name: &str, versions: &[&str], honest: bool) {
+pub(crate) fn publish(fake: &Fake, base: &str, name: &str, versions: &[&str], honest: bool) {
+    publish_with(fake, base, name, versions, honest, tarball);
+}
+
+/// `publish`, with each version's tarball made by `make`.
+pub(crate) fn publish_with(
+    fake: &Fake,
+    base: &str,
+    name: &str,
+    versions: &[&str],
+    honest: bool,
+    make: impl Fn(&str, &str) -> Vec<u8>,
+) {
     let file_name = name.rsplit('/').next().unwrap();
     let mut all = serde_json::Map::new();
     for version in versions {
-        let bytes = tarball(name, version);
+        let bytes = make(name, version);
         let path = format!("/{name}/-/{file_name}-{version}.tgz");
         let digest = if honest {
             sha2::Sha512::digest(&bytes).to_vec()
@@ -113,7 +125,7 @@ fn publish(fake: &Fake, base: &str, name: &str, versions: &[&str], honest: bool)
 
 /// An application whose default npm upstream is a fake one, with a TTL
 /// of `ttl`; alice is a local user.
-async fn app_with_upstream(ttl: &str, args: &[&str]) -> (TestApp, Arc<Fake>, String) {
+pub(crate) async fn app_with_upstream(ttl: &str, args: &[&str]) -> (TestApp, Arc<Fake>, String) {
     let app = TestApp::with_args(args).await;
     app.site_admin("root").await;
     app.user("alice").await;

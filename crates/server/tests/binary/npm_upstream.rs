@@ -3,7 +3,8 @@
 //! local `@alice/` package, unscoped and foreign-scoped upstream packages
 //! installs; alice's scope never comes from the upstream; with the
 //! upstream stopped, the cached tree installs again from a fresh client
-//! cache, and an uncached name fails with a clear message.
+//! cache, and an uncached name fails with a clear message. pnpm 10 installs
+//! the same tree, and again from its lockfile with the upstream down.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -133,6 +134,41 @@ fn consumer(server: &Server, token: &str) -> NpmUser {
     user
 }
 
+const PNPM: &str = "/opt/pnpm/node_modules/.bin/pnpm";
+
+/// Runs pnpm in `cwd` with `user`'s `.npmrc` as the project's, its own
+/// store `store`, and no other configuration.
+fn pnpm(user: &NpmUser, cwd: &Path, store: &str, args: &[&str]) -> std::process::Output {
+    assert!(
+        Path::new(PNPM).exists(),
+        "pnpm is missing: scripts/install-pnpm installs it"
+    );
+    std::fs::copy(user.npmrc(), cwd.join(".npmrc")).unwrap();
+    let home = user.dir.path().join(format!("home-{store}"));
+    std::fs::create_dir_all(&home).unwrap();
+    Command::new(PNPM)
+        .args(args)
+        .arg("--store-dir")
+        .arg(user.dir.path().join(store))
+        .current_dir(cwd)
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("npm_config_update_notifier", "false")
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .output()
+        .expect("pnpm runs")
+}
+
+/// Whether pnpm's virtual store holds `name@version`.
+fn in_pnpm_store(app: &Path, name: &str, version: &str) -> bool {
+    app.join("node_modules/.pnpm")
+        .join(format!("{}@{version}", name.replace('/', "+")))
+        .is_dir()
+}
+
 fn installed_version(app: &Path, name: &str) -> String {
     let manifest: Value = serde_json::from_str(
         &std::fs::read_to_string(app.join("node_modules").join(name).join("package.json"))
@@ -205,9 +241,35 @@ fn npm_installs_a_mixed_tree_through_entrepot_alone_and_again_with_the_upstream_
         "the upstream's @alice/app is never served"
     );
 
+    // pnpm installs the same tree.
+    let by_pnpm = project(user.dir.path(), "by-pnpm");
+    let out = pnpm(&user, &by_pnpm, "store", &["add", "@alice/app"]);
+    assert!(out.status.success(), "pnpm: {}", text(&out));
+    assert_eq!(installed_version(&by_pnpm, "@alice/app"), "1.0.0");
+    for (name, version) in [
+        ("dep-a", "1.0.0"),
+        ("dep-b", "1.1.0"),
+        ("@ext/lib", "2.0.0"),
+    ] {
+        assert!(
+            in_pnpm_store(&by_pnpm, name, version),
+            "pnpm installed {name}@{version}: {}",
+            text(&out)
+        );
+    }
+
     // The upstream goes away: the cached tree installs from a fresh client
     // cache, and a name never cached fails naming the upstream.
     verdaccio.stop();
+    std::fs::remove_dir_all(by_pnpm.join("node_modules")).unwrap();
+    let out = pnpm(
+        &user,
+        &by_pnpm,
+        "fresh-store",
+        &["install", "--frozen-lockfile"],
+    );
+    assert!(out.status.success(), "pnpm, upstream down: {}", text(&out));
+    assert!(in_pnpm_store(&by_pnpm, "dep-b", "1.1.0"));
     std::fs::remove_dir_all(work.join("node_modules")).unwrap();
     let fresh = consumer(&server, &t);
     fresh.npm_ok(&work, &["ci"]);

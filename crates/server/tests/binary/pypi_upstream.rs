@@ -4,7 +4,8 @@
 //! her own `acme-utils` always wins over the upstream's higher one; the
 //! upstream's name is a mirror of it; `--require-hashes` passes; with the
 //! upstream stopped, the cached tree installs again and an uncached name
-//! fails.
+//! fails. uv installs the same tree; a name served from the upstream is
+//! kept from alice's own uploads until a site administrator releases it.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -111,13 +112,23 @@ fn wheel(name: &str, version: &str, requires: &[&str]) -> (String, Vec<u8>) {
 }
 
 /// Uploads a wheel to alice's index, as twine does.
-fn upload(
+fn upload(server: &Server, token: &str, name: &str, version: &str, wheel: &(String, Vec<u8>)) {
+    let (status, said) = try_upload(server, token, name, version, wheel);
+    assert!(
+        (200..300).contains(&status),
+        "upload {}: {status} {said}",
+        wheel.0
+    );
+}
+
+/// Uploads a wheel to alice's index; the status and what was said.
+fn try_upload(
     server: &Server,
     token: &str,
     name: &str,
     version: &str,
     (filename, bytes): &(String, Vec<u8>),
-) {
+) -> (u16, String) {
     let sha256 = hex::encode(sha2::Sha256::digest(bytes));
     let (content_type, body) = twine_form(
         &[
@@ -140,11 +151,7 @@ fn upload(
         .body(body)
         .send()
         .unwrap();
-    assert!(
-        sent.status().is_success(),
-        "upload {filename}: {}",
-        sent.status()
-    );
+    (sent.status().as_u16(), sent.text().unwrap_or_default())
 }
 
 /// `pip install --target TARGET ARGS` from `index`, with none of the
@@ -172,6 +179,33 @@ fn pip_install(index: &str, target: &Path, args: &[&str]) -> Output {
     .stdin(Stdio::null())
     .output()
     .unwrap()
+}
+
+/// `uv pip install --target TARGET ARGS` from `index`, with none of the
+/// machine's uv settings and no cache.
+fn uv_install(index: &str, target: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new("uv");
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.to_ascii_uppercase().starts_with("UV_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args([
+        "pip",
+        "install",
+        "--no-config",
+        "--no-cache",
+        "--python",
+        "python3",
+    ])
+    .args(["--index-url", index, "--target"])
+    .arg(target)
+    .args(args)
+    .env("NO_PROXY", "*")
+    .stdin(Stdio::null())
+    .output()
+    .expect("uv runs (scripts/test installs it)")
 }
 
 /// The `NAME-VERSION` of each `*.dist-info` pip put in `target`.
@@ -253,6 +287,10 @@ fn pip_installs_a_mixed_tree_from_one_index_and_again_with_the_upstream_down() {
         "alice's acme-utils, never the upstream's: {}",
         text(&out)
     );
+    let by_uv = fresh(work.path(), "uv");
+    let out = uv_install(&index, &by_uv, &["alice-app"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(installed(&by_uv), installed(&target), "uv: {}", text(&out));
     let pinned = pip_install(&index, &fresh(work.path(), "pinned"), &["acme-utils==9.9"]);
     assert!(
         !pinned.status.success(),
@@ -291,7 +329,46 @@ fn pip_installs_a_mixed_tree_from_one_index_and_again_with_the_upstream_down() {
     let out = pip_install(&index, &again, &["alice-app"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(installed(&again).len(), 4);
+    let out = uv_install(&index, &fresh(work.path(), "uv-again"), &["alice-app==1.0"]);
+    assert!(out.status.success(), "{}", text(&out));
     let ghost = pip_install(&index, &fresh(work.path(), "ghost"), &["ghost-package"]);
     assert!(!ghost.status.success());
     assert!(text(&ghost).contains("ghost-package"), "{}", text(&ghost));
+
+    names_kept_and_the_cache_pruned(&server, &t, &index, work.path());
+}
+
+/// A name alice's index served from the upstream is kept from her uploads
+/// until released; the cache's housekeeping never touches her projects.
+fn names_kept_and_the_cache_pruned(server: &Server, t: &str, index: &str, work: &Path) {
+    // A name alice's index served from the upstream is no longer hers to
+    // publish, until a site administrator releases it.
+    let taken = try_upload(server, t, "dep-a", "2.0", &wheel("dep-a", "2.0", &[]));
+    assert_eq!(taken.0, 403, "{}", taken.1);
+    assert!(taken.1.contains("upstream"), "{}", taken.1);
+    server.admin(&["owner", "release", "alice", "Dep_A", "--format", "pypi"]);
+    upload(server, t, "dep-a", "2.0", &wheel("dep-a", "2.0", &[]));
+
+    // Housekeeping: a dry run lists what was cached and never alice's;
+    // then the cache is emptied, and with the upstream down its files are
+    // gone for good.
+    let dry = server.admin(&["upstream", "prune", "--max-size", "0", "--dry-run"]);
+    let listed = String::from_utf8_lossy(&dry.stdout);
+    assert!(listed.contains("pypi-up\tpypi\tdep-b\t1.0\t"), "{listed}");
+    assert!(
+        !listed.contains("alice-app") && !listed.contains("acme-utils"),
+        "{listed}"
+    );
+    let kept = pip_install(index, &fresh(work, "before-prune"), &["dep-b"]);
+    assert!(
+        kept.status.success(),
+        "a dry run removes nothing: {}",
+        text(&kept)
+    );
+    let pruned = server.admin(&["upstream", "prune", "--max-size", "0"]);
+    assert!(String::from_utf8_lossy(&pruned.stderr).contains("evicted"));
+    let gone = pip_install(index, &fresh(work, "after-prune"), &["dep-b"]);
+    assert!(!gone.status.success(), "evicted: {}", text(&gone));
+    let mine = pip_install(index, &fresh(work, "mine"), &["acme-utils"]);
+    assert!(mine.status.success(), "alice's own stay: {}", text(&mine));
 }

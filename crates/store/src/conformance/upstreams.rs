@@ -83,6 +83,8 @@ pub(super) async fn upstreams(store: &dyn MetadataStore, alice: &Account) {
     documents(store, &first, &second).await;
     reservations(store, &first, alice).await;
     fallthrough(store, alice, &first, &pypi).await;
+    super::upstream_cache::owner_names(store, alice, &pypi).await;
+    super::upstream_cache::housekeeping(store, alice, &pypi).await;
 
     // Removing an upstream removes its account and what was cached.
     let cached = store

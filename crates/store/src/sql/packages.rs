@@ -13,7 +13,7 @@ use super::rows::{
     Bind, all_rows, bind_all, boolean, found, int, opt_int, opt_text, opt_time, optional_row,
     parse, text, time, user_role,
 };
-use super::{Dialect, SqlStore, files, now, tags, ts, versions};
+use super::{Dialect, SqlStore, files, now, tags, ts, upstream_cache, versions};
 use crate::meta::{NewFile, NewPackage, NewVersion, PackageFilter, PackageStore, PackageUpdate};
 use crate::{StoreError, StoreResult};
 
@@ -121,6 +121,16 @@ where
 impl PackageStore for SqlStore {
     async fn create_package(&self, p: NewPackage) -> StoreResult<Package> {
         let at = now();
+        let mut tx = self.writer.begin().await?;
+        if upstream_cache::owner_name_reserved(&mut tx, (p.owner_id, p.package_type, &p.name))
+            .await?
+        {
+            return Err(StoreError::Reserved(format!(
+                "the name `{}` was served in this index from its upstream; a site \
+                 administrator can release it for a local package",
+                p.name
+            )));
+        }
         let id: Id = sqlx::query_scalar(
             "INSERT INTO packages (owner_id, package_type, name, visibility, repository_id, inherit_access,
                                    description, readme, created_at, updated_at)
@@ -135,8 +145,9 @@ impl PackageStore for SqlStore {
         .bind(&p.description)
         .bind(&p.readme)
         .bind(&at)
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         self.package_on(&self.writer, id)
             .await?
             .ok_or(StoreError::NotFound)

@@ -6,8 +6,8 @@ use entrepot_core::{Id, PackageType, Secret, Timestamp, Upstream};
 use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time};
-use super::{SqlStore, now, ts};
-use crate::meta::{Fallthrough, NewUpstream, UpstreamDocument, UpstreamStore};
+use super::{SqlStore, now, ts, upstream_cache};
+use crate::meta::{CachedVersion, Fallthrough, NewUpstream, UpstreamDocument, UpstreamStore};
 use crate::{StoreError, StoreResult};
 
 const SELECT: &str = "SELECT u.*, a.login FROM upstreams u JOIN accounts a ON a.id = u.account_id";
@@ -235,6 +235,46 @@ impl UpstreamStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn reserve_owner_name(
+        &self,
+        owner: Id,
+        format: PackageType,
+        name: &str,
+        upstream: Id,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        upstream_cache::reserve_owner_name(self, (owner, format, name), upstream, at).await
+    }
+
+    async fn release_owner_name(
+        &self,
+        owner: Id,
+        format: PackageType,
+        name: &str,
+    ) -> StoreResult<bool> {
+        upstream_cache::release_owner_name(self, (owner, format, name)).await
+    }
+
+    async fn cached_versions(&self) -> StoreResult<Vec<CachedVersion>> {
+        upstream_cache::cached_versions(self).await
+    }
+
+    async fn old_upstream_documents(
+        &self,
+        before: Timestamp,
+    ) -> StoreResult<Vec<(Id, String, u64)>> {
+        upstream_cache::old_documents(self, before).await
+    }
+
+    async fn drop_upstream_document(
+        &self,
+        upstream: Id,
+        path: &str,
+        before: Timestamp,
+    ) -> StoreResult<bool> {
+        upstream_cache::drop_document(self, upstream, path, before).await
     }
 }
 
