@@ -19,3 +19,76 @@ pub fn mark(mut response: Response, upstream: &str, stale: bool) -> Response {
     }
     response
 }
+
+/// How a file from an upstream is asked for and answered.
+pub struct FileAnswer<'a> {
+    pub headers: &'a axum::http::HeaderMap,
+    pub content_type: &'a str,
+    pub head: bool,
+}
+
+/// Serves a file an upstream proxy keeps, counting the download of its
+/// version when `counted` and the whole file is served.
+pub async fn serve_kept(
+    state: &crate::AppState,
+    upstream: &entrepot_core::Upstream,
+    file: &entrepot_core::PackageFile,
+    answer: &FileAnswer<'_>,
+    counted: bool,
+) -> Result<Response, entrepot_service::ServiceError> {
+    let response = crate::download::serve_download(
+        state,
+        &file.sha256,
+        answer.headers,
+        answer.content_type,
+        answer.head,
+    )
+    .await?;
+    if counted
+        && !answer.head
+        && response.status() == axum::http::StatusCode::OK
+        && let Some(version) = state
+            .registry
+            .packages()
+            .version_by_id(file.version_id)
+            .await?
+    {
+        state.registry.packages().count_download(&version);
+    }
+    Ok(mark(response, &upstream.name, false))
+}
+
+/// Serves a file the upstream's metadata names: from the store when it
+/// is kept; else, for a whole `GET`, streamed as the upstream sends it
+/// while it is stored (an answer that ends in an error when it fails its
+/// digest check); else (`HEAD`, a range) fetched and kept first.
+pub async fn serve_wanted(
+    state: &crate::AppState,
+    upstream: &entrepot_core::Upstream,
+    wanted: entrepot_service::proxy::WantedFile,
+    answer: &FileAnswer<'_>,
+) -> Result<Response, entrepot_service::ServiceError> {
+    use entrepot_service::proxy::FileFetch;
+    let counted = wanted.counted;
+    let upstreams = state.registry.upstreams();
+    let whole_get = !answer.head && !answer.headers.contains_key(header::RANGE);
+    let fetched = if whole_get {
+        upstreams.fetch_file(upstream, wanted).await?
+    } else {
+        FileFetch::Kept(upstreams.cached_file(upstream, wanted).await?)
+    };
+    match fetched {
+        FileFetch::Kept(file) => serve_kept(state, upstream, &file, answer, counted).await,
+        FileFetch::Streaming { size, body } => {
+            let mut response = Response::new(axum::body::Body::from_stream(body));
+            let h = response.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(answer.content_type) {
+                h.insert(header::CONTENT_TYPE, v);
+            }
+            if let Some(size) = size {
+                h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            }
+            Ok(mark(response, &upstream.name, false))
+        }
+    }
+}

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use entrepot_core::{Actor, PackageType, Upstream};
 use entrepot_http::AppState;
+use entrepot_http::upstream::{FileAnswer, serve_kept, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::{Fetched, WantedFile};
 use entrepot_store::Expected;
@@ -241,6 +242,7 @@ fn wanted_tarball(doc: &Map<String, Value>, name: &str, file: &str) -> Option<Wa
         },
         metadata,
         content_type: Some("application/octet-stream".into()),
+        counted: true,
     })
 }
 
@@ -252,35 +254,22 @@ async fn tarball(
     headers: &HeaderMap,
 ) -> NpmResult<Response> {
     let upstreams = state.registry.upstreams();
-    let kept = upstreams
-        .kept_file(upstream, PackageType::Npm, name, file)
-        .await?;
-    let stored = if let Some(stored) = kept {
-        stored
-    } else {
-        let fetched = upstreams.document(upstream, &document_path(name)).await?;
-        let doc = parsed(fetched, upstream).await?;
-        let wanted = wanted_tarball(&doc, name, file)
-            .ok_or_else(|| NpmError(ServiceError::not_found(format!("no tarball {file}"))))?;
-        upstreams.cached_file(upstream, wanted).await?
+    let answer = FileAnswer {
+        headers,
+        content_type: "application/octet-stream",
+        head: false,
     };
-    let response =
-        entrepot_http::download::serve_file(state, &stored, headers, "application/octet-stream")
-            .await?;
-    if response.status() == StatusCode::OK
-        && let Some(version) = state
-            .registry
-            .packages()
-            .version_by_id(stored.version_id)
-            .await?
+    if let Some(kept) = upstreams
+        .kept_file(upstream, PackageType::Npm, name, file)
+        .await?
     {
-        state.registry.packages().count_download(&version);
+        return Ok(serve_kept(state, upstream, &kept, &answer, true).await?);
     }
-    Ok(entrepot_http::upstream::mark(
-        response,
-        &upstream.name,
-        false,
-    ))
+    let fetched = upstreams.document(upstream, &document_path(name)).await?;
+    let doc = parsed(fetched, upstream).await?;
+    let wanted = wanted_tarball(&doc, name, file)
+        .ok_or_else(|| NpmError(ServiceError::not_found(format!("no tarball {file}"))))?;
+    Ok(serve_wanted(state, upstream, wanted, &answer).await?)
 }
 
 #[cfg(test)]

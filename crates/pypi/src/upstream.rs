@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use entrepot_core::{Account, Actor, PackageType, Upstream};
 use entrepot_http::AppState;
+use entrepot_http::upstream::{FileAnswer, serve_kept, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::WantedFile;
 use entrepot_store::Expected;
@@ -359,67 +360,55 @@ pub async fn download(
     }
     let name = normalize_name(project);
     let not_found = || PypiError::new(StatusCode::NOT_FOUND, format!("{filename} was not found"));
-    let kept = upstreams
+    let metadata = filename.strip_suffix(".metadata");
+    let answer = FileAnswer {
+        headers,
+        content_type: if metadata.is_some() {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/octet-stream"
+        },
+        head,
+    };
+    if let Some(kept) = upstreams
         .kept_file(upstream, PackageType::Pypi, &name, filename)
-        .await?;
-    let stored = if let Some(stored) = kept {
-        stored
-    } else {
-        let (files, _) = listed(state, upstream, &name).await?;
-        let metadata = filename.strip_suffix(".metadata");
-        let dist = files
-            .iter()
-            .find(|f| f.filename == metadata.unwrap_or(filename))
-            .ok_or_else(not_found)?;
-        let (url, sha256) = match metadata {
-            Some(_) => (
-                format!("{}.metadata", dist.url),
-                dist.metadata_sha256.clone().ok_or_else(not_found)?,
-            ),
-            None => (dist.url.clone(), dist.sha256.clone()),
-        };
-        if version_of(&dist.filename).as_deref() != Some(version) {
-            return Err(not_found());
-        }
-        let wanted = WantedFile {
-            package_type: PackageType::Pypi,
-            package: name.clone(),
-            version: version.to_owned(),
-            file_name: filename.to_owned(),
-            url,
-            expected: Expected {
-                sha256: Some(sha256),
-                ..Expected::default()
-            },
-            metadata: serde_json::json!({
-                "version": version,
-                "requires_python": dist.requires_python,
-            }),
-            content_type: None,
-        };
-        upstreams.cached_file(upstream, wanted).await?
-    };
-    let metadata = filename.ends_with(".metadata");
-    let content_type = if metadata {
-        "text/plain; charset=utf-8"
-    } else {
-        "application/octet-stream"
-    };
-    let response =
-        entrepot_http::download::serve_download(state, &stored.sha256, headers, content_type, head)
-            .await?;
-    if !metadata
-        && !head
-        && response.status() == StatusCode::OK
-        && let Some(v) = state
-            .registry
-            .packages()
-            .version_by_id(stored.version_id)
-            .await?
+        .await?
     {
-        state.registry.packages().count_download(&v);
+        return Ok(serve_kept(state, upstream, &kept, &answer, metadata.is_none()).await?);
     }
-    Ok(response)
+    let (files, _) = listed(state, upstream, &name).await?;
+    let dist = files
+        .iter()
+        .find(|f| f.filename == metadata.unwrap_or(filename))
+        .ok_or_else(not_found)?;
+    let (url, sha256) = match metadata {
+        Some(_) => (
+            format!("{}.metadata", dist.url),
+            dist.metadata_sha256.clone().ok_or_else(not_found)?,
+        ),
+        None => (dist.url.clone(), dist.sha256.clone()),
+    };
+    if version_of(&dist.filename).as_deref() != Some(version) {
+        return Err(not_found());
+    }
+    let wanted = WantedFile {
+        package_type: PackageType::Pypi,
+        package: name.clone(),
+        version: version.to_owned(),
+        file_name: filename.to_owned(),
+        url,
+        expected: Expected {
+            sha256: Some(sha256),
+            ..Expected::default()
+        },
+        metadata: serde_json::json!({
+            "version": version,
+            "requires_python": dist.requires_python,
+        }),
+        content_type: None,
+        counted: metadata.is_none(),
+    };
+    Ok(serve_wanted(state, upstream, wanted, &answer).await?)
 }
 
 #[cfg(test)]

@@ -12,12 +12,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{PackageFile, PackageType, Timestamp, Upstream, Visibility};
-use entrepot_store::{ByteStream, Expected, NewPackage, NewVersion, StoreError, UpstreamDocument};
+use entrepot_core::{PackageType, Timestamp, Upstream};
+use entrepot_store::{Expected, UpstreamDocument};
 use reqwest_hooks as reqwest;
 
-use crate::packages::StagedFile;
 use crate::{ServiceError, ServiceResult, Upstreams};
+
+mod files;
+pub use files::FileFetch;
 
 /// The largest document an upstream may send (the biggest npm packuments
 /// are tens of megabytes).
@@ -51,14 +53,19 @@ pub struct WantedFile {
     /// The version's metadata, stored as the format keeps it.
     pub metadata: serde_json::Value,
     pub content_type: Option<String>,
+    /// Whether serving it counts as a download of its version (a
+    /// distribution does, its core metadata file does not).
+    pub counted: bool,
 }
 
 /// What the proxy keeps per node: a lock per document or file, so that a
-/// miss is fetched once, and the names this node already reserved.
+/// miss is fetched once, the names this node already reserved, and the
+/// files recently refused for a digest mismatch.
 #[derive(Default)]
 pub struct Flights {
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     reserved: Mutex<std::collections::HashSet<(entrepot_core::Id, String)>>,
+    refused: Mutex<HashMap<String, (std::time::Instant, String)>>,
 }
 
 impl Flights {
@@ -406,219 +413,5 @@ impl Upstreams<'_> {
             .await
             .map_err(|e| e.to_string())?;
         Ok(Some(doc))
-    }
-
-    /// The stored copy of a file the upstream's metadata names, fetched,
-    /// verified and kept the first time it is asked for.
-    pub async fn cached_file(
-        self,
-        upstream: &Upstream,
-        wanted: WantedFile,
-    ) -> ServiceResult<PackageFile> {
-        if let Some(file) = self.stored_file(upstream, &wanted).await? {
-            return Ok(file);
-        }
-        let key = format!(
-            "file:{}:{}:{}:{}",
-            upstream.account_id, wanted.package, wanted.version, wanted.file_name
-        );
-        let flight = self.flights.lock_for(&key);
-        let _turn = flight.lock().await;
-        if let Some(file) = self.stored_file(upstream, &wanted).await? {
-            return Ok(file);
-        }
-        if wanted.expected.sha256.is_none()
-            && wanted.expected.sha512.is_none()
-            && wanted.expected.sha1.is_none()
-        {
-            return Err(ServiceError::Upstream(format!(
-                "the upstream registry `{}` declares no digest for {}; it is not fetched",
-                upstream.name, wanted.file_name
-            )));
-        }
-        let url = url::Url::parse(&wanted.url)
-            .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
-        let response = self
-            .request(upstream, &url)?
-            .send()
-            .await
-            .map_err(|e| unavailable(upstream, e))?;
-        let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Err(ServiceError::not_found(format!(
-                "{} is not in the upstream registry `{}`",
-                wanted.file_name, upstream.name
-            )));
-        }
-        if !status.is_success() {
-            return Err(unavailable(upstream, format!("it answered {status}")));
-        }
-        let body: ByteStream =
-            Box::pin(futures::stream::try_unfold(response, |mut r| async move {
-                match r.chunk().await {
-                    Ok(Some(chunk)) => Ok(Some((chunk, r))),
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(std::io::Error::other(e)),
-                }
-            }));
-        let mut expected = wanted.expected.clone();
-        expected.want_sha512 = true;
-        expected.want_sha1 = true;
-        // What the upstream serves was accepted there: the largest file
-        // this registry keeps at all bounds it (public wheels reach
-        // gigabytes), not the upload limit for local publishers.
-        let blob = self
-            .blobs()
-            .store_blob_limited(body, expected, self.limits.max_layer_bytes)
-            .await
-            .inspect_err(|e| {
-                tracing::warn!(upstream = %upstream.name, file = %wanted.file_name, error = %e,
-                    "a file from an upstream was refused");
-            })?;
-        let staged = StagedFile {
-            name: wanted.file_name.clone(),
-            blob,
-            content_type: wanted.content_type.clone(),
-        };
-        let recorded = self.record(upstream, &wanted, &staged).await;
-        if recorded.is_err() {
-            self.blobs().discard_upload(&staged.blob.sha256).await?;
-        }
-        recorded
-    }
-
-    /// The file named `file_name` kept from the upstream's `package`, if
-    /// it was fetched before: served without asking the upstream again.
-    pub async fn kept_file(
-        self,
-        upstream: &Upstream,
-        package_type: PackageType,
-        package: &str,
-        file_name: &str,
-    ) -> ServiceResult<Option<PackageFile>> {
-        let Some(package) = self
-            .meta
-            .package(upstream.account_id, package_type, package, false)
-            .await?
-        else {
-            return Ok(None);
-        };
-        Ok(self
-            .meta
-            .package_files(package.id)
-            .await?
-            .into_iter()
-            .find(|f| f.name == file_name))
-    }
-
-    /// The file already kept for `wanted`, if any.
-    async fn stored_file(
-        self,
-        upstream: &Upstream,
-        wanted: &WantedFile,
-    ) -> ServiceResult<Option<PackageFile>> {
-        let Some(package) = self
-            .meta
-            .package(
-                upstream.account_id,
-                wanted.package_type,
-                &wanted.package,
-                false,
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let Some(version) = self.meta.version(package.id, &wanted.version).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .meta
-            .files(version.id)
-            .await?
-            .into_iter()
-            .find(|f| f.name == wanted.file_name))
-    }
-
-    /// Records a fetched file as a version of the upstream's package,
-    /// creating both as needed (another node may be doing the same).
-    async fn record(
-        self,
-        upstream: &Upstream,
-        wanted: &WantedFile,
-        staged: &StagedFile,
-    ) -> ServiceResult<PackageFile> {
-        let at = Utc::now();
-        let package = match self
-            .meta
-            .package(
-                upstream.account_id,
-                wanted.package_type,
-                &wanted.package,
-                false,
-            )
-            .await?
-        {
-            Some(package) => package,
-            None => match self
-                .meta
-                .create_package(NewPackage {
-                    owner_id: upstream.account_id,
-                    package_type: wanted.package_type,
-                    name: wanted.package.clone(),
-                    visibility: Visibility::Public,
-                    repository_id: None,
-                    inherit_access: false,
-                    description: None,
-                    readme: None,
-                })
-                .await
-            {
-                Ok(package) => package,
-                Err(StoreError::Conflict(_)) => self
-                    .meta
-                    .package(
-                        upstream.account_id,
-                        wanted.package_type,
-                        &wanted.package,
-                        false,
-                    )
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("cached package vanished".into()))?,
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let version = match self.meta.version(package.id, &wanted.version).await? {
-            Some(version) => version,
-            None => match self
-                .meta
-                .publish_version(NewVersion {
-                    package_id: package.id,
-                    name: wanted.version.clone(),
-                    metadata: wanted.metadata.clone(),
-                    publisher_id: None,
-                    files: vec![staged.to_new_file()],
-                    tags: Vec::new(),
-                    at,
-                })
-                .await
-            {
-                Ok(version) => version,
-                Err(StoreError::Conflict(_)) => self
-                    .meta
-                    .version(package.id, &wanted.version)
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("cached version vanished".into()))?,
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let files = self.meta.files(version.id).await?;
-        if let Some(file) = files.into_iter().find(|f| f.name == wanted.file_name) {
-            return Ok(file);
-        }
-        Ok(self
-            .meta
-            .add_file(version.id, staged.to_new_file(), at)
-            .await?)
     }
 }

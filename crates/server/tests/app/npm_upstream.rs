@@ -15,6 +15,8 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use futures::StreamExt;
+
 use crate::test_app::TestApp;
 
 /// A registry on loopback serving fixed documents and files.
@@ -23,6 +25,9 @@ pub(crate) struct Fake {
     files: Mutex<HashMap<String, (Vec<u8>, &'static str)>>,
     hits: Mutex<HashMap<String, usize>>,
     down: AtomicBool,
+    /// A path whose body is sent in two halves, the second once the
+    /// gate opens.
+    gated: Mutex<Option<(String, Arc<tokio::sync::Notify>)>>,
 }
 
 impl Fake {
@@ -59,6 +64,24 @@ async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
     headers.insert(header::ETAG, etag.parse().unwrap());
+    let gate = fake.gated.lock().unwrap().clone();
+    if let Some((gated, gate)) = gate
+        && gated == path
+    {
+        headers.insert(header::CONTENT_LENGTH, body.len().into());
+        let mut first = body;
+        let second = first.split_off(first.len() / 2);
+        let halves = futures::stream::iter([(first, None), (second, Some(gate))]).then(
+            |(half, gate): (Vec<u8>, Option<Arc<tokio::sync::Notify>>)| async move {
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(half))
+            },
+        );
+        let body = axum::body::Body::from_stream(halves);
+        return (StatusCode::OK, headers, body).into_response();
+    }
     (StatusCode::OK, headers, body).into_response()
 }
 
@@ -249,12 +272,23 @@ fn tarball_bytes(name: &str, version: &str) -> Vec<u8> {
 async fn a_tarball_that_does_not_match_its_integrity_is_refused_and_not_kept() {
     let (app, fake, base) = app_with_upstream("10m", &[]).await;
     publish(&fake, &base, "evil", &["1.0.0"], false);
-    for attempt in 1..=2 {
-        let got = app.get("/npm/evil/-/evil-1.0.0.tgz").send().await;
+    // Streamed as it arrives, the download ends in an error, not cleanly.
+    let (first, body) = app.get("/npm/evil/-/evil-1.0.0.tgz").send_streamed().await;
+    assert_eq!(first.status(), 200);
+    let error = body.expect_err("a download that fails its check is cut short");
+    assert!(error.contains("digest"), "{error}");
+    // The retry a client makes at once is refused with the reason,
+    // without asking the upstream again; so is a ranged request.
+    for range in [None, Some("bytes=0-9")] {
+        let mut asked = app.get("/npm/evil/-/evil-1.0.0.tgz");
+        if let Some(range) = range {
+            asked = asked.header("range", range);
+        }
+        let got = asked.send().await;
         assert_eq!(got.status(), 400, "{}", got.text());
         assert!(got.text().contains("digest"), "{}", got.text());
-        assert_eq!(fake.hits("/evil/-/evil-1.0.0.tgz"), attempt, "nothing kept");
     }
+    assert_eq!(fake.hits("/evil/-/evil-1.0.0.tgz"), 1, "nothing kept");
     let listed: Value = app
         .get("/api/v3/orgs/npmjs/packages")
         .query(&[("package_type", "npm")])
@@ -262,6 +296,44 @@ async fn a_tarball_that_does_not_match_its_integrity_is_refused_and_not_kept() {
         .await
         .json();
     assert_eq!(listed, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tarball_fetched_now_is_streamed_to_the_client_while_it_is_stored() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "slow", &["1.0.0"], true);
+    let gate = Arc::new(tokio::sync::Notify::new());
+    *fake.gated.lock().unwrap() = Some(("/slow/-/slow-1.0.0.tgz".into(), gate.clone()));
+    let whole = tarball("slow", "1.0.0");
+
+    let response = app.get("/npm/slow/-/slow-1.0.0.tgz").respond().await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-length"],
+        whole.len().to_string()
+    );
+    let mut body = response.into_body().into_data_stream();
+    let mut got = Vec::new();
+    // The first half arrives while the upstream still holds the second.
+    while got.len() < whole.len() / 2 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .expect("the first half arrives before the upstream finishes")
+            .unwrap()
+            .unwrap();
+        got.extend_from_slice(&chunk);
+    }
+    gate.notify_one();
+    while let Some(chunk) = body.next().await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, whole);
+
+    // Kept meanwhile: served again without the upstream.
+    let again = app.get("/npm/slow/-/slow-1.0.0.tgz").send().await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.bytes().as_ref(), whole.as_slice());
+    assert_eq!(fake.hits("/slow/-/slow-1.0.0.tgz"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -456,6 +456,46 @@ impl TestRequest {
 
     /// Sends the request through the router and reads the whole answer.
     pub async fn send(self) -> TestResponse {
+        let what = format!("{} {}", self.method, self.target);
+        let (response, body) = self.send_streamed().await;
+        TestResponse {
+            body: body.unwrap_or_else(|e| panic!("{what}: the body: {e}")),
+            ..response
+        }
+    }
+
+    /// Sends the request; the answer, and its body or the error it ended
+    /// in (a download cut short).
+    pub async fn send_streamed(self) -> (TestResponse, Result<Bytes, String>) {
+        let response = self.respond().await;
+        let (mut parts, body) = response.into_parts();
+        // What hyper writes for a body of known length that has no header.
+        let size = axum::body::HttpBody::size_hint(&body).exact();
+        if let Some(size) = size
+            && !parts.headers.contains_key(header::TRANSFER_ENCODING)
+            && parts.status != StatusCode::NO_CONTENT
+            && parts.status != StatusCode::NOT_MODIFIED
+            && !parts.status.is_informational()
+        {
+            parts
+                .headers
+                .entry(header::CONTENT_LENGTH)
+                .or_insert(HeaderValue::from(size));
+        }
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(|e| e.to_string());
+        let response = TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body: Bytes::new(),
+        };
+        (response, body)
+    }
+
+    /// Sends the request; the answer as the router gives it, its body
+    /// unread.
+    pub async fn respond(self) -> axum::response::Response {
         let mut request = Request::builder()
             .method(self.method.clone())
             .uri(&self.target)
@@ -485,33 +525,10 @@ impl TestRequest {
                 .or_insert(HeaderValue::from(size));
         }
         request.extensions_mut().insert(ConnectInfo(self.peer));
-        let response = self
-            .router
+        self.router
             .oneshot(request)
             .await
-            .unwrap_or_else(|e| match e {});
-        let (mut parts, body) = response.into_parts();
-        // What hyper writes for a body of known length that has no header.
-        let size = axum::body::HttpBody::size_hint(&body).exact();
-        if let Some(size) = size
-            && !parts.headers.contains_key(header::TRANSFER_ENCODING)
-            && parts.status != StatusCode::NO_CONTENT
-            && parts.status != StatusCode::NOT_MODIFIED
-            && !parts.status.is_informational()
-        {
-            parts
-                .headers
-                .entry(header::CONTENT_LENGTH)
-                .or_insert(HeaderValue::from(size));
-        }
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .unwrap_or_else(|e| panic!("{} {}: the body: {e}", self.method, self.target));
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+            .unwrap_or_else(|e| match e {})
     }
 }
 

@@ -1,0 +1,413 @@
+//! Files from upstreams: fetched on first request and streamed to that
+//! client while they are stored and checked against the digests the
+//! metadata declared, then recorded as a version of the upstream's package
+//! and served from the blob store. Whoever asks for the same file meanwhile
+//! waits for the one fetch. A file that failed its check is refused at once
+//! for a while, without asking the upstream again.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use entrepot_core::{PackageFile, PackageType, Upstream, Visibility};
+use entrepot_store::{ByteStream, NewPackage, NewVersion, StoreError};
+use futures::StreamExt;
+use reqwest_hooks as reqwest;
+use tokio::sync::mpsc;
+
+use super::{WantedFile, unavailable};
+use crate::packages::StagedFile;
+use crate::{Registry, ServiceError, ServiceResult, Upstreams};
+
+/// How long a file that failed its digest check is refused without
+/// fetching it again (clients retry at once).
+const REFUSAL_MEMORY: Duration = Duration::from_mins(5);
+
+/// Chunks in flight between the upstream, the store and the client.
+const CHUNKS_IN_FLIGHT: usize = 16;
+
+/// A file as an upstream proxy serves it.
+pub enum FileFetch {
+    /// Kept before (or by another request meanwhile): served from the
+    /// blob store.
+    Kept(PackageFile),
+    /// Fetched now: the bytes as the upstream sends them, stored and
+    /// checked meanwhile. The stream ends in an error, and nothing is
+    /// kept, when they do not match what the metadata declared.
+    Streaming { size: Option<u64>, body: ByteStream },
+}
+
+fn file_key(upstream: &Upstream, wanted: &WantedFile) -> String {
+    format!(
+        "file:{}:{}:{}:{}",
+        upstream.account_id, wanted.package, wanted.version, wanted.file_name
+    )
+}
+
+/// The bytes of `response` as a stream.
+fn response_stream(response: reqwest::Response) -> ByteStream {
+    Box::pin(futures::stream::try_unfold(response, |mut r| async move {
+        match r.chunk().await {
+            Ok(Some(chunk)) => Ok(Some((chunk, r))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(std::io::Error::other(e)),
+        }
+    }))
+}
+
+/// The items a channel receives, as a stream.
+fn received<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl futures::Stream<Item = T> + Send {
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+impl Upstreams<'_> {
+    /// The stored copy of a file the upstream's metadata names, fetched,
+    /// verified and kept first if need be (for a `HEAD` or a range, which
+    /// are answered from the store; the caller counts the download).
+    pub async fn cached_file(
+        self,
+        upstream: &Upstream,
+        wanted: WantedFile,
+    ) -> ServiceResult<PackageFile> {
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(file);
+        }
+        let key = file_key(upstream, &wanted);
+        let flight = self.flights.lock_for(&key);
+        let _turn = flight.lock().await;
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(file);
+        }
+        self.refused_before(&key)?;
+        let response = self.open_file(upstream, &wanted).await?;
+        let kept = self
+            .keep(upstream, &wanted, response_stream(response))
+            .await;
+        self.note_refusal(&key, kept.as_ref().err());
+        kept
+    }
+
+    /// A file the upstream's metadata names: the kept copy, or else the
+    /// upstream's bytes streamed as they arrive while they are stored.
+    pub async fn fetch_file(
+        self,
+        upstream: &Upstream,
+        wanted: WantedFile,
+    ) -> ServiceResult<FileFetch> {
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(FileFetch::Kept(file));
+        }
+        let key = file_key(upstream, &wanted);
+        let turn = self.flights.lock_for(&key).lock_owned().await;
+        if let Some(file) = self.stored_file(upstream, &wanted).await? {
+            return Ok(FileFetch::Kept(file));
+        }
+        self.refused_before(&key)?;
+        let response = self.open_file(upstream, &wanted).await?;
+        let size = response.content_length();
+        let (to_client, for_client) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let registry = Registry::clone(&self);
+        let upstream = upstream.clone();
+        tokio::spawn(async move {
+            // Held until the file is kept or refused: the next request for
+            // it waits, then finds it stored.
+            let _turn = turn;
+            let upstreams = registry.upstreams();
+            let (to_store, for_store) = mpsc::channel(CHUNKS_IN_FLIGHT);
+            let pump = pump(response, to_store, to_client.clone());
+            let keep = upstreams.keep(&upstream, &wanted, Box::pin(received(for_store)));
+            let ((), kept) = tokio::join!(pump, keep);
+            upstreams.note_refusal(&key, kept.as_ref().err());
+            match kept {
+                Ok(file) => upstreams.count(&wanted, &file).await,
+                // The client's answer ends in an error rather than cleanly.
+                Err(e) => {
+                    let _ = to_client
+                        .send(Err(std::io::Error::other(e.to_string())))
+                        .await;
+                }
+            }
+        });
+        Ok(FileFetch::Streaming {
+            size,
+            body: Box::pin(received(for_client)),
+        })
+    }
+
+    /// Sends the request for a wanted file; the upstream's answer when it
+    /// is a success.
+    async fn open_file(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+    ) -> ServiceResult<reqwest::Response> {
+        if wanted.expected.sha256.is_none()
+            && wanted.expected.sha512.is_none()
+            && wanted.expected.sha1.is_none()
+        {
+            return Err(ServiceError::Upstream(format!(
+                "the upstream registry `{}` declares no digest for {}; it is not fetched",
+                upstream.name, wanted.file_name
+            )));
+        }
+        let url = url::Url::parse(&wanted.url)
+            .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
+        let response = self
+            .request(upstream, &url)?
+            .send()
+            .await
+            .map_err(|e| unavailable(upstream, e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(ServiceError::not_found(format!(
+                "{} is not in the upstream registry `{}`",
+                wanted.file_name, upstream.name
+            )));
+        }
+        if !status.is_success() {
+            return Err(unavailable(upstream, format!("it answered {status}")));
+        }
+        Ok(response)
+    }
+
+    /// Stores `body`, checked against what `wanted` declares, and records
+    /// it; nothing is kept when either fails.
+    async fn keep(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+        body: ByteStream,
+    ) -> ServiceResult<PackageFile> {
+        let mut expected = wanted.expected.clone();
+        expected.want_sha512 = true;
+        expected.want_sha1 = true;
+        // What the upstream serves was accepted there: the largest file
+        // this registry keeps at all bounds it (public wheels reach
+        // gigabytes), not the upload limit for local publishers.
+        let blob = self
+            .blobs()
+            .store_blob_limited(body, expected, self.limits.max_layer_bytes)
+            .await
+            .inspect_err(|e| {
+                tracing::warn!(upstream = %upstream.name, file = %wanted.file_name, error = %e,
+                    "a file from an upstream was refused");
+            })?;
+        let staged = StagedFile {
+            name: wanted.file_name.clone(),
+            blob,
+            content_type: wanted.content_type.clone(),
+        };
+        let recorded = self.record(upstream, wanted, &staged).await;
+        if recorded.is_err() {
+            self.blobs().discard_upload(&staged.blob.sha256).await?;
+        }
+        recorded
+    }
+
+    /// Counts the download of a file fetched now, as the handler counts
+    /// one served from the store.
+    async fn count(self, wanted: &WantedFile, file: &PackageFile) {
+        if !wanted.counted {
+            return;
+        }
+        if let Ok(Some(version)) = self.packages().version_by_id(file.version_id).await {
+            self.packages().count_download(&version);
+        }
+    }
+
+    /// The refusal remembered for `key`, if it is recent.
+    fn refused_before(self, key: &str) -> ServiceResult<()> {
+        let mut refused = self
+            .flights
+            .refused
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        refused.retain(|_, (at, _)| at.elapsed() < REFUSAL_MEMORY);
+        match refused.get(key) {
+            Some((_, why)) => Err(ServiceError::DigestMismatch(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Remembers a digest mismatch for `key` (nothing else: a dropped
+    /// connection is worth another try).
+    fn note_refusal(self, key: &str, error: Option<&ServiceError>) {
+        if let Some(ServiceError::DigestMismatch(why)) = error {
+            let mut refused = self
+                .flights
+                .refused
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if refused.len() < 4096 {
+                refused.insert(key.to_owned(), (Instant::now(), why.clone()));
+            }
+        }
+    }
+
+    /// The file named `file_name` kept from the upstream's `package`, if
+    /// it was fetched before: served without asking the upstream again.
+    pub async fn kept_file(
+        self,
+        upstream: &Upstream,
+        package_type: PackageType,
+        package: &str,
+        file_name: &str,
+    ) -> ServiceResult<Option<PackageFile>> {
+        let Some(package) = self
+            .meta
+            .package(upstream.account_id, package_type, package, false)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .package_files(package.id)
+            .await?
+            .into_iter()
+            .find(|f| f.name == file_name))
+    }
+
+    /// The file already kept for `wanted`, if any.
+    async fn stored_file(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+    ) -> ServiceResult<Option<PackageFile>> {
+        let Some(package) = self
+            .meta
+            .package(
+                upstream.account_id,
+                wanted.package_type,
+                &wanted.package,
+                false,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(version) = self.meta.version(package.id, &wanted.version).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .meta
+            .files(version.id)
+            .await?
+            .into_iter()
+            .find(|f| f.name == wanted.file_name))
+    }
+
+    /// Records a fetched file as a version of the upstream's package,
+    /// creating both as needed (another node may be doing the same).
+    async fn record(
+        self,
+        upstream: &Upstream,
+        wanted: &WantedFile,
+        staged: &StagedFile,
+    ) -> ServiceResult<PackageFile> {
+        let at = Utc::now();
+        let package = match self
+            .meta
+            .package(
+                upstream.account_id,
+                wanted.package_type,
+                &wanted.package,
+                false,
+            )
+            .await?
+        {
+            Some(package) => package,
+            None => match self
+                .meta
+                .create_package(NewPackage {
+                    owner_id: upstream.account_id,
+                    package_type: wanted.package_type,
+                    name: wanted.package.clone(),
+                    visibility: Visibility::Public,
+                    repository_id: None,
+                    inherit_access: false,
+                    description: None,
+                    readme: None,
+                })
+                .await
+            {
+                Ok(package) => package,
+                Err(StoreError::Conflict(_)) => self
+                    .meta
+                    .package(
+                        upstream.account_id,
+                        wanted.package_type,
+                        &wanted.package,
+                        false,
+                    )
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("cached package vanished".into()))?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let version = match self.meta.version(package.id, &wanted.version).await? {
+            Some(version) => version,
+            None => match self
+                .meta
+                .publish_version(NewVersion {
+                    package_id: package.id,
+                    name: wanted.version.clone(),
+                    metadata: wanted.metadata.clone(),
+                    publisher_id: None,
+                    files: vec![staged.to_new_file()],
+                    tags: Vec::new(),
+                    at,
+                })
+                .await
+            {
+                Ok(version) => version,
+                Err(StoreError::Conflict(_)) => self
+                    .meta
+                    .version(package.id, &wanted.version)
+                    .await?
+                    .ok_or_else(|| ServiceError::Internal("cached version vanished".into()))?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let files = self.meta.files(version.id).await?;
+        if let Some(file) = files.into_iter().find(|f| f.name == wanted.file_name) {
+            return Ok(file);
+        }
+        Ok(self
+            .meta
+            .add_file(version.id, staged.to_new_file(), at)
+            .await?)
+    }
+}
+
+/// Copies the upstream's bytes to the store and, while it listens, to the
+/// client; the store sets the pace. A client that goes away does not stop
+/// the file from being kept.
+async fn pump(
+    response: reqwest::Response,
+    to_store: mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    to_client: mpsc::Sender<std::io::Result<bytes::Bytes>>,
+) {
+    let mut body = response_stream(response);
+    let mut client = Some(to_client);
+    while let Some(item) = body.next().await {
+        match item {
+            Ok(chunk) => {
+                if to_store.send(Ok(chunk.clone())).await.is_err() {
+                    // The store refused already (too large, or failing).
+                    return;
+                }
+                if let Some(c) = &client
+                    && c.send(Ok(chunk)).await.is_err()
+                {
+                    client = None;
+                }
+            }
+            Err(e) => {
+                let _ = to_store.send(Err(e)).await;
+                return;
+            }
+        }
+    }
+}
