@@ -3,6 +3,7 @@
 
 mod admin;
 mod advisories;
+mod fallthrough;
 mod hooks;
 mod model;
 mod notifications;
@@ -66,6 +67,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(advisories::package_routes())
         .merge(hooks::owner_routes())
         .merge(subscriptions::owner_routes())
+        .merge(fallthrough::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

@@ -10,7 +10,7 @@ use entrepot_core::{
 use crate::{Registry, ServiceError, ServiceResult};
 
 impl Registry {
-    async fn owner_relation(
+    pub(crate) async fn owner_relation(
         &self,
         actor: &Actor,
         owner_id: i64,

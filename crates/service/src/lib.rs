@@ -12,6 +12,7 @@ mod browse;
 pub mod delivery;
 mod discovery;
 pub mod error;
+mod fallthrough;
 pub mod files;
 pub mod format;
 pub mod fsck;

@@ -239,6 +239,16 @@ impl Upstreams<'_> {
         reserved.insert(key);
     }
 
+    /// `release_name` for a site administrator (the web page).
+    pub async fn release_name_as(
+        self,
+        actor: &entrepot_core::Actor,
+        name: &str,
+    ) -> ServiceResult<()> {
+        crate::upstreams::site_admin(actor, true)?;
+        self.release_name(name).await
+    }
+
     /// Lets a local owner take a name an upstream reserved (`admin upstream
     /// release`): a site administrator's explicit step.
     pub async fn release_name(self, name: &str) -> ServiceResult<()> {

@@ -126,6 +126,26 @@ impl Upstreams<'_> {
     }
 }
 
+impl Upstreams<'_> {
+    /// `prune_cache` with the configured limits, for a site administrator
+    /// (the web page); a policy that keeps everything is refused.
+    pub async fn prune_cache_as(
+        self,
+        actor: &entrepot_core::Actor,
+        dry_run: bool,
+    ) -> ServiceResult<PruneReport> {
+        crate::upstreams::site_admin(actor, !dry_run)?;
+        if self.limits.upstream_cache.is_unbounded() {
+            return Err(crate::ServiceError::Invalid(
+                "no limit is configured: set --upstream-cache-max-age or \
+                 --upstream-cache-max-size (or run `entrepot admin upstream prune` with limits)"
+                    .into(),
+            ));
+        }
+        self.prune_cache(None, dry_run).await
+    }
+}
+
 /// The packages none of whose versions stay.
 fn emptied_packages(evicted: &[CachedVersion], kept: &[CachedVersion]) -> Vec<entrepot_core::Id> {
     let staying: std::collections::HashSet<_> = kept.iter().map(|c| c.package_id).collect();

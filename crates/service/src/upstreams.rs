@@ -170,7 +170,7 @@ fn checked(request: UpstreamRequest) -> ServiceResult<NewUpstream> {
 
 /// Upstreams are the site administrators' business: anyone else is told
 /// there is nothing here, and changes need a token that may write.
-fn site_admin(actor: &Actor, change: bool) -> ServiceResult<()> {
+pub(crate) fn site_admin(actor: &Actor, change: bool) -> ServiceResult<()> {
     match actor {
         Actor::Anonymous => Err(ServiceError::Unauthenticated),
         Actor::User {

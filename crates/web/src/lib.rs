@@ -7,12 +7,14 @@
 mod account;
 mod advisories;
 mod chart;
+mod fallthrough;
 pub mod fuzzing;
 mod locks;
 mod notifications;
 mod render;
 mod session;
 mod settings;
+mod upstreams;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -45,6 +47,14 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
         .route("/admin/sign-in-locks", get(locks::page).post(locks::lift))
+        .route(
+            "/admin/upstreams",
+            get(upstreams::page).post(upstreams::act),
+        )
+        .route(
+            "/settings/fallthrough",
+            get(fallthrough::page).post(fallthrough::change),
+        )
         .route("/notifications", get(notifications::notifications_page))
         .route("/notifications/read", post(notifications::mark_all_read))
         .route("/notifications/{id}/read", post(notifications::mark_read))
@@ -107,6 +117,11 @@ fn templates() -> &'static Environment<'static> {
             ("message.html", include_str!("templates/message.html")),
             ("advisory.html", include_str!("templates/advisory.html")),
             ("locks.html", include_str!("templates/locks.html")),
+            ("upstreams.html", include_str!("templates/upstreams.html")),
+            (
+                "fallthrough.html",
+                include_str!("templates/fallthrough.html"),
+            ),
             (
                 "notifications.html",
                 include_str!("templates/notifications.html"),

@@ -23,3 +23,4 @@ mod rubygems_http;
 mod upstream_cache;
 mod upstreams;
 mod web;
+mod web_upstreams;

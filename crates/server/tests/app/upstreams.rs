@@ -202,3 +202,93 @@ async fn an_upstreams_name_is_a_reserved_read_only_owner() {
         .await;
     assert!(user.is_err(), "{user:?}");
 }
+
+/// An owner's fall-through over REST: the user themself and an
+/// organization's owners set it, members see it, others may not; the
+/// settings come back normalised; DELETE turns it off.
+#[tokio::test(flavor = "multi_thread")]
+async fn owners_manage_their_fallthrough_over_rest() {
+    let (app, root, alice) = app().await;
+    app.user("bob").await;
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let reader = app.token("alice", "read:packages").await;
+    app.org("acme", "alice").await;
+    app.org_member("acme", "bob", entrepot_core::OrgRole::Member)
+        .await;
+    let added = app
+        .post("/api/v3/admin/upstreams")
+        .bearer(&root)
+        .json(&json!({"name": "pypi-up", "format": "pypi", "url": "http://127.0.0.1:9"}))
+        .send()
+        .await;
+    assert_eq!(added.status(), 201, "{}", added.text());
+
+    let set = json!({"upstream": "pypi-up", "reserved": ["Acme_*", "billing"]});
+    let mine = app
+        .put("/api/v3/user/fallthrough/pypi")
+        .bearer(&alice)
+        .json(&set)
+        .send()
+        .await;
+    assert_eq!(mine.status(), 200, "{}", mine.text());
+    let expected = json!({"owner": "alice", "format": "pypi", "upstream": "pypi-up",
+                          "reserved": ["acme-*", "billing"]});
+    assert_eq!(mine.json::<Value>(), expected);
+    let shown = app
+        .get("/api/v3/users/alice/fallthrough/pypi")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(shown.json::<Value>(), expected);
+
+    // Others: anonymous 401, another user 403, a token that cannot write 403.
+    let url = "/api/v3/users/alice/fallthrough/pypi";
+    assert_eq!(app.get(url).send().await.status(), 401);
+    assert_eq!(app.get(url).bearer(&bob).send().await.status(), 403);
+    let not_writing = app.put(url).bearer(&reader).json(&set).send().await;
+    assert_eq!(not_writing.status(), 403, "{}", not_writing.text());
+
+    // An organization: its owner sets it, a member sees it and no more.
+    let org = "/api/v3/orgs/acme/fallthrough/pypi";
+    assert_eq!(
+        app.get(org).bearer(&bob).send().await.status(),
+        404,
+        "not set"
+    );
+    let by_owner = app.put(org).bearer(&alice).json(&set).send().await;
+    assert_eq!(by_owner.status(), 200, "{}", by_owner.text());
+    assert_eq!(app.get(org).bearer(&bob).send().await.status(), 200);
+    assert_eq!(
+        app.put(org).bearer(&bob).json(&set).send().await.status(),
+        403
+    );
+    assert_eq!(app.delete(org).bearer(&bob).send().await.status(), 403);
+
+    // Bad requests are refused with a reason.
+    for (path, body) in [
+        ("/api/v3/user/fallthrough/npm", set.clone()),
+        ("/api/v3/user/fallthrough/pypi", json!({"reserved": []})),
+        (
+            "/api/v3/user/fallthrough/pypi",
+            json!({"upstream": "pypi-up", "reserved": ["a b"]}),
+        ),
+    ] {
+        let refused = app.put(path).bearer(&alice).json(&body).send().await;
+        assert_eq!(refused.status(), 422, "{path} {body}: {}", refused.text());
+    }
+    let unknown = app
+        .put("/api/v3/user/fallthrough/pypi")
+        .bearer(&alice)
+        .json(&json!({"upstream": "nowhere"}))
+        .send()
+        .await;
+    assert_eq!(unknown.status(), 404, "{}", unknown.text());
+
+    let off = app
+        .delete("/api/v3/user/fallthrough/pypi")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(off.status(), 204, "{}", off.text());
+    assert_eq!(app.get(url).bearer(&alice).send().await.status(), 404);
+}

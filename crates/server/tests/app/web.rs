@@ -149,14 +149,14 @@ async fn owner_repository_and_search_pages_list_filter_and_sort() {
 
 /// A browser without JavaScript: keeps cookies, does not follow redirects
 /// (so that each answer can be checked).
-struct Browser {
+pub(crate) struct Browser {
     client: AppClient,
     /// The cookies it holds, by name.
     cookies: Mutex<BTreeMap<String, String>>,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Browser {
             client: app.client(),
             cookies: Mutex::default(),
@@ -197,21 +197,21 @@ impl Browser {
         response
     }
 
-    async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let r = self.get_response(path).await;
         (r.status().as_u16(), r.text())
     }
 
-    async fn get_response(&self, path: &str) -> TestResponse {
+    pub(crate) async fn get_response(&self, path: &str) -> TestResponse {
         self.send(self.client.get(path)).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> TestResponse {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> TestResponse {
         self.send(self.client.post(path).form(form)).await
     }
 
     /// Signs in through the form, returning the answer to the POST.
-    async fn sign_in(&self, login: &str, password: &str) -> TestResponse {
+    pub(crate) async fn sign_in(&self, login: &str, password: &str) -> TestResponse {
         let (status, form) = self.get("/login?return_to=/settings/tokens").await;
         assert_eq!(status, 200);
         let csrf = csrf_of(&form);
@@ -228,14 +228,14 @@ impl Browser {
     }
 
     /// The CSRF token of the forms on `path`.
-    async fn csrf(&self, path: &str) -> String {
+    pub(crate) async fn csrf(&self, path: &str) -> String {
         let (status, body) = self.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
         csrf_of(&body)
     }
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
     html[start..].split('"').next().unwrap().to_owned()
