@@ -4,7 +4,7 @@
 //! here; tarballs fetched once, checked against the packument's integrity,
 //! kept under the upstream's name and served from the blob store.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -18,7 +18,6 @@ use serde_json::{Map, Value};
 
 use crate::endpoint::ForeignRead;
 use crate::error::{NpmError, NpmResult};
-use crate::reply;
 
 /// The upstream that serves `name` to `actor`, if any: unscoped names and
 /// scopes no local owner has.
@@ -47,7 +46,7 @@ pub async fn read(
     headers: &HeaderMap,
 ) -> NpmResult<Response> {
     let answer = match read {
-        ForeignRead::Packument { head } => packument(state, upstream, name, head).await,
+        ForeignRead::Packument { head } => packument(state, upstream, name, head, headers).await,
         ForeignRead::VersionDoc { version } => version_doc(state, upstream, name, &version).await,
         ForeignRead::Tarball { file } => tarball(state, upstream, name, &file, headers).await,
     }?;
@@ -67,18 +66,30 @@ fn document_path(name: &str) -> String {
     name.replacen('/', "%2f", 1)
 }
 
+/// The packument as a JSON object.
+fn parse_object(body: &str, upstream: &str) -> Result<Map<String, Value>, ServiceError> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(doc)) => Ok(doc),
+        _ => Err(ServiceError::Upstream(format!(
+            "the upstream registry `{upstream}` sent a packument that is not a JSON object"
+        ))),
+    }
+}
+
 /// Parses the packument off the executor (they reach megabytes).
 async fn parsed(fetched: Fetched, upstream: &Upstream) -> NpmResult<Map<String, Value>> {
     let name = upstream.name.clone();
-    tokio::task::spawn_blocking(move || match serde_json::from_str::<Value>(&fetched.body) {
-        Ok(Value::Object(doc)) => Ok(doc),
-        _ => Err(ServiceError::Upstream(format!(
-            "the upstream registry `{name}` sent a packument that is not a JSON object"
-        ))),
-    })
-    .await
-    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
-    .map_err(NpmError)
+    tokio::task::spawn_blocking(move || parse_object(&fetched.body, &name))
+        .await
+        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
+        .map_err(NpmError)
+}
+
+/// A JSON value as bytes.
+fn json_bytes(value: &impl serde::Serialize) -> Result<Bytes, ServiceError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// Where this registry serves a tarball the upstream names.
@@ -110,32 +121,40 @@ async fn packument(
     upstream: &Upstream,
     name: &str,
     head: bool,
+    headers: &HeaderMap,
 ) -> NpmResult<Response> {
-    let fetched = state
+    let base = state.config.site.base_url().to_string();
+    let (owned, upstream_name) = (name.to_owned(), upstream.name.clone());
+    let rendered = state
         .registry
         .upstreams()
-        .document(upstream, &document_path(name))
+        .rendered(
+            upstream,
+            &document_path(name),
+            "packument",
+            move |fetched| {
+                let mut doc = parse_object(&fetched.body, &upstream_name)?;
+                rewrite(&mut doc, &base, &owned);
+                json_bytes(&doc)
+            },
+        )
         .await?;
-    let is_stale = fetched.stale;
-    let etag = format!(
-        "W/\"{}-{}\"",
-        fetched.fetched_at.timestamp_millis(),
-        fetched.body.len()
-    );
-    let base = state.config.site.base_url().to_string();
-    let owned = name.to_owned();
-    let mut doc = parsed(fetched, upstream).await?;
-    let body = tokio::task::spawn_blocking(move || {
-        rewrite(&mut doc, &base, &owned);
-        serde_json::to_vec(&doc)
-    })
-    .await
-    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
-    .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-    let mut response = if head {
-        (StatusCode::OK, Body::empty()).into_response()
+    let etag = rendered.etag.clone();
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        let mut r = (StatusCode::OK, Body::empty()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(rendered.body.len()),
+        );
+        r
     } else {
-        (StatusCode::OK, body).into_response()
+        (StatusCode::OK, rendered.body).into_response()
     };
     let h = response.headers_mut();
     h.insert(
@@ -152,7 +171,7 @@ async fn packument(
     Ok(entrepot_http::upstream::mark(
         response,
         &upstream.name,
-        is_stale,
+        rendered.stale,
     ))
 }
 
@@ -175,24 +194,35 @@ async fn version_doc(
     name: &str,
     wanted: &str,
 ) -> NpmResult<Response> {
-    let fetched = state
+    let base = state.config.site.base_url().to_string();
+    let (owned, upstream_name) = (name.to_owned(), upstream.name.clone());
+    let version = wanted.to_owned();
+    let rendered = state
         .registry
         .upstreams()
-        .document(upstream, &document_path(name))
+        .rendered(
+            upstream,
+            &document_path(name),
+            &format!("version:{wanted}"),
+            move |fetched| {
+                let mut doc = parse_object(&fetched.body, &upstream_name)?;
+                rewrite(&mut doc, &base, &owned);
+                let (_, manifest) = version_of(&doc, &version).ok_or_else(|| {
+                    ServiceError::not_found(format!("version not found: {version}"))
+                })?;
+                json_bytes(manifest)
+            },
+        )
         .await?;
-    let is_stale = fetched.stale;
-    let mut doc = parsed(fetched, upstream).await?;
-    rewrite(&mut doc, state.config.site.base_url().as_str(), name);
-    let (_, manifest) = version_of(&doc, wanted).ok_or_else(|| {
-        NpmError(ServiceError::not_found(format!(
-            "version not found: {wanted}"
-        )))
-    })?;
-    let response = reply::json(StatusCode::OK, manifest.clone());
+    let mut response = (StatusCode::OK, rendered.body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(entrepot_http::upstream::mark(
         response,
         &upstream.name,
-        is_stale,
+        rendered.stale,
     ))
 }
 

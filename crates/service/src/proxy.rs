@@ -19,7 +19,9 @@ use reqwest_hooks as reqwest;
 use crate::{ServiceError, ServiceResult, Upstreams};
 
 mod files;
+mod rendered;
 pub use files::FileFetch;
+pub use rendered::Rendered;
 
 /// The largest document an upstream may send (the biggest npm packuments
 /// are tens of megabytes).
@@ -66,9 +68,40 @@ pub struct Flights {
     locks: Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>,
     reserved: Mutex<std::collections::HashSet<(entrepot_core::Id, String)>>,
     refused: Mutex<HashMap<String, (std::time::Instant, String)>>,
+    memo: rendered::Memo,
+    upstreams: Mutex<Option<(std::time::Instant, Arc<Vec<Upstream>>)>>,
 }
 
+/// How long a node trusts its list of upstreams.
+pub const UPSTREAMS_FRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Flights {
+    pub(crate) fn known_upstreams(&self) -> Option<Arc<Vec<Upstream>>> {
+        let known = self
+            .upstreams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        known
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < UPSTREAMS_FRESH)
+            .map(|(_, list)| list.clone())
+    }
+
+    pub(crate) fn keep_upstreams(&self, list: Arc<Vec<Upstream>>) {
+        *self
+            .upstreams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((std::time::Instant::now(), list));
+    }
+
+    pub(crate) fn forget_upstreams(&self) {
+        *self
+            .upstreams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
     /// The lock for `key`, shared by everyone who asks for it meanwhile.
     fn lock_for(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut map = self
@@ -270,11 +303,11 @@ impl Upstreams<'_> {
     /// The format's default upstream, if a site administrator set one.
     pub async fn default_upstream(self, format: PackageType) -> ServiceResult<Option<Upstream>> {
         Ok(self
-            .meta
-            .upstreams()
+            .known_upstreams()
             .await?
-            .into_iter()
-            .find(|u| u.format == format && u.is_default))
+            .iter()
+            .find(|u| u.format == format && u.is_default)
+            .cloned())
     }
 
     /// A request to the upstream, with its credentials when `url` is on
@@ -399,6 +432,9 @@ impl Upstreams<'_> {
                 .touch_upstream_document(upstream.account_id, path, now)
                 .await
                 .map_err(|e| e.to_string())?;
+            self.flights
+                .memo
+                .restamp(&(upstream.account_id, path.to_owned()), doc.fetched_at, now);
             return Ok(Some(UpstreamDocument {
                 fetched_at: now,
                 ..doc.clone()

@@ -194,6 +194,7 @@ impl Upstreams<'_> {
             ))),
             created => {
                 let upstream = created?;
+                self.flights.forget_upstreams();
                 tracing::info!(
                     name = %upstream.name,
                     format = %upstream.format,
@@ -210,6 +211,18 @@ impl Upstreams<'_> {
         Ok(self.meta.upstreams().await?)
     }
 
+    /// Every upstream, as this node last read them: the proxy asks on
+    /// every request, and they change rarely. A change made here is seen
+    /// at once; one made on another node within `UPSTREAMS_FRESH`.
+    pub(crate) async fn known_upstreams(self) -> ServiceResult<std::sync::Arc<Vec<Upstream>>> {
+        if let Some(known) = self.flights.known_upstreams() {
+            return Ok(known);
+        }
+        let read = std::sync::Arc::new(self.meta.upstreams().await?);
+        self.flights.keep_upstreams(read.clone());
+        Ok(read)
+    }
+
     /// The upstream named `name`, if there is one.
     pub async fn upstream(self, name: &str) -> ServiceResult<Option<Upstream>> {
         Ok(self.meta.upstream(name).await?)
@@ -223,6 +236,7 @@ impl Upstreams<'_> {
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("no upstream is named `{name}`")))?;
         self.meta.remove_upstream(upstream.account_id).await?;
+        self.flights.forget_upstreams();
         tracing::info!(name = %upstream.name, "upstream removed with its cache");
         Ok(upstream)
     }
@@ -232,7 +246,12 @@ impl Upstreams<'_> {
         if account.kind != AccountKind::Upstream {
             return Ok(None);
         }
-        self.upstream(&account.login).await
+        Ok(self
+            .known_upstreams()
+            .await?
+            .iter()
+            .find(|u| u.account_id == account.id)
+            .cloned())
     }
 
     /// Makes `owner`'s index of `format` serve, for names `owner` does not
@@ -294,13 +313,12 @@ impl Upstreams<'_> {
             return Ok(None);
         };
         Ok(self
-            .meta
-            .upstreams()
+            .known_upstreams()
             .await?
-            .into_iter()
+            .iter()
             .find(|u| u.account_id == fallthrough.upstream)
             .map(|upstream| OwnerFallthrough {
-                upstream,
+                upstream: upstream.clone(),
                 reserved: fallthrough.reserved,
             }))
     }

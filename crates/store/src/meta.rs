@@ -193,6 +193,8 @@ pub trait PackageStore: Send + Sync {
     async fn remove_files(&self, version: Id, names: &[String]) -> StoreResult<u64>;
     /// Every file of every version of a package, in one query.
     async fn package_files(&self, package: Id) -> StoreResult<Vec<PackageFile>>;
+    /// The file named `name` of any version of a package, if there is one.
+    async fn package_file(&self, package: Id, name: &str) -> StoreResult<Option<PackageFile>>;
     /// Packages deleted before `cutoff`, for the purge job.
     async fn expired_packages(&self, cutoff: Timestamp) -> StoreResult<Vec<Id>>;
     /// Versions deleted before `cutoff` (of live packages), for the purge job.
@@ -586,6 +588,13 @@ pub trait UpstreamStore: Send + Sync {
         upstream: Id,
         path: &str,
     ) -> StoreResult<Option<UpstreamDocument>>;
+    /// When the cached document at `path` was fetched (or revalidated),
+    /// without reading it.
+    async fn upstream_document_fetched_at(
+        &self,
+        upstream: Id,
+        path: &str,
+    ) -> StoreResult<Option<Timestamp>>;
     /// Keeps (or replaces) a document fetched from an upstream.
     async fn put_upstream_document(
         &self,

@@ -405,3 +405,41 @@ async fn reads_through_the_upstream_follow_the_instances_read_rule() {
     let signed_in = app.get("/npm/left-pad").bearer(&alice).send().await;
     assert_eq!(signed_in.status(), 200, "{}", signed_in.text());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packuments_answer_304_while_unchanged_and_show_what_changed_upstream() {
+    // Revalidated with the upstream on every request.
+    let (app, fake, base) = app_with_upstream("0s", &[]).await;
+    publish(&fake, &base, "left-pad", &["1.0.0"], true);
+    let first = app.get("/npm/left-pad").send().await;
+    assert_eq!(first.status(), 200);
+    let etag = first.header("etag").to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    for _ in 0..2 {
+        let again = app
+            .get("/npm/left-pad")
+            .header("if-none-match", &etag)
+            .send()
+            .await;
+        assert_eq!(again.status(), 304, "unchanged upstream: {}", again.text());
+        assert_eq!(again.header("etag"), etag);
+    }
+    assert_eq!(fake.hits("/left-pad"), 3, "revalidated each time");
+
+    publish(&fake, &base, "left-pad", &["1.0.0", "1.1.0"], true);
+    let changed = app
+        .get("/npm/left-pad")
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.header("etag"), etag);
+    assert_eq!(changed.json::<Value>()["dist-tags"]["latest"], "1.1.0");
+    let version = app.get("/npm/left-pad/1.1.0").send().await;
+    assert_eq!(version.status(), 200, "{}", version.text());
+    assert_eq!(
+        version.json::<Value>()["dist"]["tarball"],
+        app.url("/npm/left-pad/-/left-pad-1.1.0.tgz")
+    );
+    assert_eq!(app.get("/npm/left-pad/9.9.9").send().await.status(), 404);
+}

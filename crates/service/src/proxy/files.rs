@@ -261,12 +261,7 @@ impl Upstreams<'_> {
         else {
             return Ok(None);
         };
-        Ok(self
-            .meta
-            .package_files(package.id)
-            .await?
-            .into_iter()
-            .find(|f| f.name == file_name))
+        Ok(self.meta.package_file(package.id, file_name).await?)
     }
 
     /// The file already kept for `wanted`, if any.

@@ -173,6 +173,20 @@ async fn documents(store: &dyn MetadataStore, first: &Upstream, second: &Upstrea
     assert_eq!(kept.fetched_at.timestamp(), later.timestamp());
     assert_eq!(
         store
+            .upstream_document_fetched_at(first.account_id, "left-pad")
+            .await
+            .unwrap(),
+        Some(kept.fetched_at)
+    );
+    assert_eq!(
+        store
+            .upstream_document_fetched_at(first.account_id, "right-pad")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
             .upstream_document(second.account_id, "left-pad")
             .await
             .unwrap(),

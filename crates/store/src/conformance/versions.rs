@@ -77,6 +77,14 @@ pub(super) async fn publish(
     let files = store.files(v1.id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(
+        store.package_file(pkg.id, &files[0].name).await.unwrap(),
+        Some(files[0].clone())
+    );
+    assert_eq!(
+        store.package_file(pkg.id, "nothing.tgz").await.unwrap(),
+        None
+    );
+    assert_eq!(
         files[0].digests.sha512.as_deref(),
         Some("b".repeat(128).as_str())
     );

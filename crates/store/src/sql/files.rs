@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::SqlStore;
 use super::packages::touch_package_of_version;
-use super::rows::{all_rows, int, json, opt_text, text, time};
+use super::rows::{all_rows, int, json, opt_text, optional_row, text, time};
 use super::ts;
 use crate::meta::NewFile;
 use crate::{StoreError, StoreResult};
@@ -39,6 +39,20 @@ pub(super) async fn of_package(store: &SqlStore, package: Id) -> StoreResult<Vec
     )
     .bind(package);
     all_rows(query, &store.reader, file).await
+}
+
+pub(super) async fn named(
+    store: &SqlStore,
+    package: Id,
+    name: &str,
+) -> StoreResult<Option<PackageFile>> {
+    let query = sqlx::query(
+        "SELECT f.* FROM files f JOIN versions v ON v.id = f.version_id
+         WHERE v.package_id = $1 AND f.name = $2 ORDER BY f.id LIMIT 1",
+    )
+    .bind(package)
+    .bind(name);
+    optional_row(query, &store.reader, file).await
 }
 
 /// Adds a file to a live version; `NotFound` when the version is deleted.

@@ -393,6 +393,10 @@ impl PackageStore for SqlStore {
         files::of_package(self, package).await
     }
 
+    async fn package_file(&self, package: Id, name: &str) -> StoreResult<Option<PackageFile>> {
+        files::named(self, package, name).await
+    }
+
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>> {
         tags::of_package(self, package).await
     }

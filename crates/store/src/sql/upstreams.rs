@@ -116,6 +116,19 @@ impl UpstreamStore for SqlStore {
         .await
     }
 
+    async fn upstream_document_fetched_at(
+        &self,
+        upstream: Id,
+        path: &str,
+    ) -> StoreResult<Option<Timestamp>> {
+        let query = sqlx::query(
+            "SELECT fetched_at FROM upstream_documents WHERE account_id = $1 AND path = $2",
+        )
+        .bind(upstream)
+        .bind(path);
+        optional_row(query, &self.reader, |row| time(row, "fetched_at")).await
+    }
+
     async fn put_upstream_document(
         &self,
         upstream: Id,
