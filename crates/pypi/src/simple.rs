@@ -74,22 +74,36 @@ pub(crate) fn wants_json(
 }
 
 fn negotiated(kind: Option<&'static str>, html: String, json_body: &Value, head: bool) -> Response {
-    let (content_type, body) = match kind {
-        Some(JSON_TYPE) => (
-            JSON_TYPE,
-            serde_json::to_vec(json_body).expect("JSON renders"),
-        ),
-        Some(HTML_TYPE) => (HTML_TYPE, html.into_bytes()),
-        _ => ("text/html; charset=utf-8", html.into_bytes()),
+    let body = match kind {
+        Some(JSON_TYPE) => serde_json::to_vec(json_body).expect("JSON renders"),
+        _ => html.into_bytes(),
     };
+    respond(kind, Bytes::from(body), head)
+}
+
+/// The content type a page negotiated as `kind` is served with.
+fn content_type_of(kind: Option<&'static str>) -> &'static str {
+    match kind {
+        Some(JSON_TYPE) => JSON_TYPE,
+        Some(HTML_TYPE) => HTML_TYPE,
+        _ => "text/html; charset=utf-8",
+    }
+}
+
+/// A page's answer: its body (none for `HEAD`) with the headers every
+/// index page has.
+pub(crate) fn respond(kind: Option<&'static str>, body: Bytes, head: bool) -> Response {
     let length = body.len();
     let mut response = if head {
         Body::empty().into_response()
     } else {
-        Bytes::from(body).into_response()
+        body.into_response()
     };
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type_of(kind)),
+    );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     h.insert(
         header::VARY,
@@ -227,6 +241,21 @@ pub(crate) fn render_project(
     dists: &[&Dist],
     head: bool,
 ) -> Response {
+    respond(
+        kind,
+        project_body(kind, display, name, versions, dists),
+        head,
+    )
+}
+
+/// A project's page as `kind` asks: PEP 691 JSON or PEP 503 HTML.
+pub(crate) fn project_body(
+    kind: Option<&'static str>,
+    display: &str,
+    name: &str,
+    versions: &[String],
+    dists: &[&Dist],
+) -> Bytes {
     let title = format!("Links for {}", escape(display));
     let mut html = html_page(&title);
     let _ = writeln!(html, "<h1>{title}</h1>");
@@ -275,11 +304,14 @@ pub(crate) fn render_project(
         files.push(file);
     }
     html.push_str("</body></html>\n");
+    if kind != Some(JSON_TYPE) {
+        return Bytes::from(html);
+    }
     let doc = json!({
         "meta": { "api-version": "1.1" },
         "name": name,
         "versions": versions,
         "files": files,
     });
-    negotiated(kind, html, &doc, head)
+    Bytes::from(serde_json::to_vec(&doc).expect("JSON renders"))
 }

@@ -13,7 +13,7 @@ use entrepot_core::{Account, Actor, PackageType, Upstream};
 use entrepot_http::AppState;
 use entrepot_http::upstream::{FileAnswer, serve_kept, serve_wanted};
 use entrepot_service::ServiceError;
-use entrepot_service::proxy::WantedFile;
+use entrepot_service::proxy::{Fetched, WantedFile};
 use entrepot_store::Expected;
 use quick_xml::escape::unescape;
 use serde_json::Value;
@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::error::{PypiError, Result};
 use crate::pep440::{Version, normalize_name};
 use crate::releases::Dist;
-use crate::simple::render_project;
+use crate::simple::{project_body, respond};
 
 /// The most files one upstream page may list.
 const MAX_FILES: usize = 100_000;
@@ -260,67 +260,63 @@ fn parse_html(body: &str, base: &url::Url) -> Vec<Listed> {
     out
 }
 
-/// The files the upstream lists for `project`, and whether the page was
-/// served stale.
-async fn listed(
-    state: &AppState,
-    upstream: &Upstream,
-    project: &str,
-) -> Result<(Vec<Listed>, bool)> {
-    let path = page_path(project);
-    let fetched = state.registry.upstreams().document(upstream, &path).await?;
-    let base = url::Url::parse(&upstream.url)
-        .and_then(|u| u.join(&path))
-        .map_err(|e| PypiError::from(ServiceError::Internal(e.to_string())))?;
+/// The files an upstream's project page lists (PEP 691 JSON or PEP 503
+/// HTML, as it said it sent).
+fn files_of(
+    fetched: &Fetched,
+    base: &url::Url,
+    upstream: &str,
+) -> std::result::Result<Vec<Listed>, ServiceError> {
     let json = fetched
         .content_type
         .as_deref()
         .is_some_and(|t| t.contains("json"));
-    let is_stale = fetched.stale;
-    let name = upstream.name.clone();
-    let files = tokio::task::spawn_blocking(move || {
-        if json {
-            parse_json(&fetched.body, &base)
-        } else {
-            Ok(parse_html(&fetched.body, &base))
-        }
+    let files = if json {
+        parse_json(&fetched.body, base)
+    } else {
+        Ok(parse_html(&fetched.body, base))
+    };
+    files.map_err(|e| {
+        ServiceError::Upstream(format!(
+            "the upstream registry `{upstream}` sent a project page this registry cannot read: {e}"
+        ))
     })
-    .await
-    .map_err(|e| PypiError::from(ServiceError::Internal(e.to_string())))?
-    .map_err(|e| {
-        PypiError::from(ServiceError::Upstream(format!(
-            "the upstream registry `{name}` sent a project page this registry cannot read: {e}"
-        )))
-    })?;
-    Ok((files, is_stale))
 }
 
-/// `GET /simple/PROJECT/` from the upstream, with every file here.
-pub async fn project(
-    state: &AppState,
-    upstream: &Upstream,
-    project: &str,
-    kind: Option<&'static str>,
-    head: bool,
-) -> Result<Response> {
-    let name = normalize_name(project);
-    let (files, is_stale) = listed(state, upstream, &name).await?;
+/// The project page's URL at the upstream, against which its links resolve.
+fn page_url(upstream: &Upstream, path: &str) -> Result<url::Url> {
+    url::Url::parse(&upstream.url)
+        .and_then(|u| u.join(path))
+        .map_err(|e| PypiError::from(ServiceError::Internal(e.to_string())))
+}
+
+/// The files the upstream lists for `project`.
+async fn listed(state: &AppState, upstream: &Upstream, project: &str) -> Result<Vec<Listed>> {
+    let path = page_path(project);
+    let fetched = state.registry.upstreams().document(upstream, &path).await?;
+    let base = page_url(upstream, &path)?;
+    let name = upstream.name.clone();
+    Ok(
+        tokio::task::spawn_blocking(move || files_of(&fetched, &base, &name))
+            .await
+            .map_err(|e| PypiError::from(ServiceError::Internal(e.to_string())))??,
+    )
+}
+
+/// The upstream's files as this registry lists them: each under
+/// `files_url` (`…/files/PROJECT/`), with the versions they carry.
+fn dists_of(files: Vec<Listed>, files_url: &str) -> (Vec<String>, Vec<Dist>) {
     let mut versions: Vec<Version> = Vec::new();
     let mut dists = Vec::new();
     for f in files {
         let Some(version) = version_of(&f.filename) else {
             continue;
         };
-        if let Some(v) = Version::parse(&version)
-            && !versions.contains(&v)
-        {
+        if let Some(v) = Version::parse(&version) {
             versions.push(v);
         }
         dists.push(Dist {
-            url: state.config.url(&format!(
-                "/pypi/{}/files/{name}/{version}/{}",
-                upstream.name, f.filename
-            )),
+            url: format!("{files_url}{version}/{}", f.filename),
             filename: f.filename,
             sha256: f.sha256,
             size: f.size,
@@ -331,13 +327,40 @@ pub async fn project(
         });
     }
     versions.sort();
-    let versions: Vec<String> = versions.iter().map(Version::normalized).collect();
-    let refs: Vec<&Dist> = dists.iter().collect();
-    let response = render_project(kind, &name, &name, &versions, &refs, head);
+    versions.dedup();
+    (versions.iter().map(Version::normalized).collect(), dists)
+}
+
+/// `GET /simple/PROJECT/` from the upstream, with every file here: the
+/// page is rendered once per fetch of the upstream's, per node.
+pub async fn project(
+    state: &AppState,
+    upstream: &Upstream,
+    project: &str,
+    kind: Option<&'static str>,
+    head: bool,
+) -> Result<Response> {
+    let name = normalize_name(project);
+    let path = page_path(&name);
+    let base = page_url(upstream, &path)?;
+    let files_url = state
+        .config
+        .url(&format!("/pypi/{}/files/{name}/", upstream.name));
+    let upstream_name = upstream.name.clone();
+    let rendered = state
+        .registry
+        .upstreams()
+        .rendered(upstream, &path, kind.unwrap_or("html"), move |fetched| {
+            let files = files_of(&fetched, &base, &upstream_name)?;
+            let (versions, dists) = dists_of(files, &files_url);
+            let refs: Vec<&Dist> = dists.iter().collect();
+            Ok(project_body(kind, &name, &name, &versions, &refs))
+        })
+        .await?;
     Ok(entrepot_http::upstream::mark(
-        response,
+        respond(kind, rendered.body, head),
         &upstream.name,
-        is_stale,
+        rendered.stale,
     ))
 }
 
@@ -376,7 +399,7 @@ pub async fn download(
     {
         return Ok(serve_kept(state, upstream, &kept, &answer, metadata.is_none()).await?);
     }
-    let (files, _) = listed(state, upstream, &name).await?;
+    let files = listed(state, upstream, &name).await?;
     let dist = files
         .iter()
         .find(|f| f.filename == metadata.unwrap_or(filename))
