@@ -563,3 +563,145 @@ fn gems_pushed_through_one_node_are_indexed_and_immutable_on_another() {
     assert_eq!(push(&b, first.clone()), 409, "immutable on every node");
     assert_eq!(read(&b, "gems/tiny-1.0.0.gem"), first);
 }
+
+/// A registry on loopback serving fixed files (one thread a connection),
+/// counting the requests for each path.
+struct FixedUpstream {
+    url: String,
+    hits: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl FixedUpstream {
+    fn start(files: Vec<(String, Vec<u8>, &'static str)>) -> FixedUpstream {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+        let counted = hits.clone();
+        let files = std::sync::Arc::new(files);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let (files, counted) = (files.clone(), counted.clone());
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head);
+                    let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+                    *counted.lock().unwrap().entry(path.clone()).or_insert(0) += 1;
+                    let found = files.iter().find(|(p, _, _)| *p == path);
+                    let (status, body, kind) = match found {
+                        Some((_, body, kind)) => ("200 OK", body.as_slice(), *kind),
+                        None => ("404 Not Found", &b"not here"[..], "text/plain"),
+                    };
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(body);
+                });
+            }
+        });
+        FixedUpstream { url, hits }
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+#[test]
+fn what_one_node_cached_from_an_upstream_every_node_serves() {
+    use sha2::Digest;
+    let small = b"a small wheel".repeat(100);
+    let big: Vec<u8> = (0..4 * 1024 * 1024_u32).map(|i| (i % 251) as u8).collect();
+    let link = |file: &str, body: &[u8]| {
+        format!(
+            "<a href=\"/files/{file}#sha256={}\">{file}</a>\n",
+            hex::encode(sha2::Sha256::digest(body))
+        )
+    };
+    let page = format!(
+        "<!DOCTYPE html><html><body>\n{}{}</body></html>",
+        link("dep_b-1.0-py3-none-any.whl", &small),
+        link("dep_b-2.0-py3-none-any.whl", &big)
+    );
+    let upstream = FixedUpstream::start(vec![
+        ("/simple/dep-b/".into(), page.into_bytes(), "text/html"),
+        (
+            "/files/dep_b-1.0-py3-none-any.whl".into(),
+            small.clone(),
+            "application/octet-stream",
+        ),
+        (
+            "/files/dep_b-2.0-py3-none-any.whl".into(),
+            big.clone(),
+            "application/octet-stream",
+        ),
+    ]);
+    let shared = Shared::new("proxy-cache");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = shared.node(dir_a.path());
+    let b = shared.node(dir_b.path());
+    a.admin(&[
+        "upstream",
+        "add",
+        "pypi-up",
+        "--format",
+        "pypi",
+        "--url",
+        &upstream.url,
+    ]);
+    let client = Client::builder()
+        .timeout(Duration::from_mins(1))
+        .build()
+        .unwrap();
+    let get = |node: &Server, path: &str| {
+        let r = client.get(node.url(path)).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().unwrap().to_vec()
+    };
+
+    // Node A fetches the page and a file; node B serves both from the
+    // shared database and bucket without asking the upstream.
+    let listed = String::from_utf8(get(&a, "/pypi/pypi-up/simple/dep-b/")).unwrap();
+    assert!(listed.contains("dep_b-1.0-py3-none-any.whl"), "{listed}");
+    let small_path = "/pypi/pypi-up/files/dep-b/1.0/dep_b-1.0-py3-none-any.whl";
+    assert_eq!(get(&a, small_path), small);
+    assert_eq!(get(&b, small_path), small);
+    assert!(get(&b, "/pypi/pypi-up/simple/dep-b/").len() > 100);
+    assert_eq!(upstream.hits("/files/dep_b-1.0-py3-none-any.whl"), 1);
+    assert_eq!(upstream.hits("/simple/dep-b/"), 1);
+
+    // Misses on both nodes at once: at most one fetch per node, every
+    // client gets the whole file, and one copy is kept.
+    let big_path = "/pypi/pypi-up/files/dep-b/2.0/dep_b-2.0-py3-none-any.whl";
+    let urls = [a.url(big_path), b.url(big_path)];
+    std::thread::scope(|scope| {
+        let asks: Vec<_> = (0..8)
+            .map(|i| {
+                let (client, url) = (&client, &urls[i % 2]);
+                scope.spawn(move || {
+                    let r = client.get(url).send().unwrap();
+                    assert_eq!(r.status(), 200, "{url}");
+                    r.bytes().unwrap().to_vec()
+                })
+            })
+            .collect();
+        for ask in asks {
+            assert_eq!(ask.join().unwrap(), big);
+        }
+    });
+    assert!(upstream.hits("/files/dep_b-2.0-py3-none-any.whl") <= 2);
+    let versions: Value = client
+        .get(a.url("/api/v3/orgs/pypi-up/packages/pypi/dep-b/versions"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
+    assert_eq!(get(&b, big_path), big);
+}

@@ -117,10 +117,18 @@ impl Upstreams<'_> {
             let (to_store, for_store) = mpsc::channel(CHUNKS_IN_FLIGHT);
             let pump = pump(response, to_store, to_client.clone());
             let keep = upstreams.keep(&upstream, &wanted, Box::pin(received(for_store)));
-            let ((), kept) = tokio::join!(pump, keep);
+            let (last, kept) = tokio::join!(pump, keep);
             upstreams.note_refusal(&key, kept.as_ref().err());
             match kept {
-                Ok(file) => upstreams.count(&wanted, &file).await,
+                // The last bytes go once the file is checked and kept: a
+                // client never holds the whole of a file that failed, and
+                // whoever asks after it finished finds it kept.
+                Ok(file) => {
+                    if let Some(last) = last {
+                        let _ = to_client.send(Ok(last)).await;
+                    }
+                    upstreams.count(&wanted, &file).await;
+                }
                 // The client's answer ends in an error rather than cleanly.
                 Err(e) => {
                     let _ = to_client
@@ -377,32 +385,47 @@ impl Upstreams<'_> {
 }
 
 /// Copies the upstream's bytes to the store and, while it listens, to the
-/// client; the store sets the pace. A client that goes away does not stop
-/// the file from being kept.
+/// client, all but the last chunk, which it returns; the store sets the
+/// pace. The last chunk is the one that completes `size` when the upstream
+/// declared it (every other goes at once), else the latest one. A client
+/// that goes away does not stop the file from being kept.
 async fn pump(
     response: reqwest::Response,
     to_store: mpsc::Sender<std::io::Result<bytes::Bytes>>,
     to_client: mpsc::Sender<std::io::Result<bytes::Bytes>>,
-) {
+) -> Option<bytes::Bytes> {
+    let size = response.content_length();
     let mut body = response_stream(response);
     let mut client = Some(to_client);
+    let mut held: Option<bytes::Bytes> = None;
+    let mut seen: u64 = 0;
     while let Some(item) = body.next().await {
         match item {
             Ok(chunk) => {
                 if to_store.send(Ok(chunk.clone())).await.is_err() {
                     // The store refused already (too large, or failing).
-                    return;
+                    return None;
                 }
-                if let Some(c) = &client
-                    && c.send(Ok(chunk)).await.is_err()
+                seen += chunk.len() as u64;
+                let now = match size {
+                    Some(size) if seen >= size => {
+                        held = Some(chunk);
+                        None
+                    }
+                    Some(_) => Some(chunk),
+                    None => held.replace(chunk),
+                };
+                if let (Some(c), Some(bytes)) = (&client, now)
+                    && c.send(Ok(bytes)).await.is_err()
                 {
                     client = None;
                 }
             }
             Err(e) => {
                 let _ = to_store.send(Err(e)).await;
-                return;
+                return None;
             }
         }
     }
+    held.filter(|_| client.is_some())
 }
