@@ -163,6 +163,10 @@ pub struct Package {
     pub id: Id,
     pub owner_id: Id,
     pub owner_login: String,
+    /// The owner is an upstream registry: the package is what was cached
+    /// from it, under the name its clients know.
+    #[serde(default)]
+    pub owner_is_upstream: bool,
     pub package_type: PackageType,
     pub name: String,
     pub visibility: Visibility,

@@ -39,6 +39,16 @@ pub struct Npm {
     packuments: std::sync::Arc<cache::Packuments>,
 }
 
+/// The name npm's clients know a package by: `@OWNER/NAME` for a local
+/// owner's, the upstream's own (`left-pad`, `@types/node`) for what was
+/// cached from one.
+pub(crate) fn client_name(package: &Package) -> String {
+    if package.owner_is_upstream || package.name.starts_with('@') {
+        return package.name.clone();
+    }
+    format!("@{}/{}", package.owner_login, package.name)
+}
+
 impl FormatSpec for Npm {
     fn package_type(&self) -> PackageType {
         PackageType::Npm
@@ -49,11 +59,7 @@ impl FormatSpec for Npm {
     }
 
     fn full_name(&self, package: &Package) -> String {
-        // A scoped name cached from an upstream keeps its own scope.
-        if package.name.starts_with('@') {
-            return package.name.clone();
-        }
-        format!("@{}/{}", package.owner_login, package.name)
+        client_name(package)
     }
 
     fn stored_name(&self, package: &Package, client_name: &str) -> String {
@@ -82,18 +88,26 @@ impl FormatSpec for Npm {
         let host_path = registry
             .split_once("://")
             .map_or(registry.as_str(), |(_, r)| r);
+        let full = self.full_name(package);
         let spec = match version {
-            Some(v) => format!("@{}/{}@{}", package.owner_login, package.name, v.name),
-            None => format!("@{}/{}", package.owner_login, package.name),
+            Some(v) => format!("{full}@{}", v.name),
+            None => full,
+        };
+        // What is cached from an upstream comes with the registry as a
+        // whole; a local owner's scope is pointed here.
+        let npmrc = if package.owner_is_upstream {
+            format!("registry={registry}")
+        } else {
+            format!(
+                "@{}:registry={registry}\n//{host_path}:_authToken=${{ENTREPOT_TOKEN}}",
+                package.owner_login
+            )
         };
         vec![
             Snippet {
                 title: "Add to .npmrc".into(),
                 language: "ini".into(),
-                body: format!(
-                    "@{}:registry={registry}\n//{host_path}:_authToken=${{ENTREPOT_TOKEN}}",
-                    package.owner_login
-                ),
+                body: npmrc,
             },
             Snippet {
                 title: "Install from the command line".into(),

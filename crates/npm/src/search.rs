@@ -56,7 +56,7 @@ pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Npm
         .packages_readable_by(actor, filter)
         .await?
     {
-        let full = format!("@{}/{}", package.owner_login, package.name);
+        let full = crate::client_name(&package);
         let haystack = format!(
             "{} {}",
             full,

@@ -209,6 +209,15 @@ async fn unscoped_names_come_from_the_upstream_with_tarballs_kept_here() {
         .await;
     assert_eq!(listed.status(), 200, "{}", listed.text());
     assert_eq!(listed.json::<Value>().as_array().map(Vec::len), Some(1));
+    // Its page knows it by the name npm's clients use.
+    let page = app
+        .get("/orgs/npmjs/packages/npm/package/left-pad")
+        .send()
+        .await;
+    assert_eq!(page.status(), 200);
+    let page = page.text();
+    assert!(page.contains("npm install left-pad"), "{page}");
+    assert!(!page.contains("@npmjs/"), "{page}");
 
     assert_eq!(app.get("/npm/no-such-package").send().await.status(), 404);
 }

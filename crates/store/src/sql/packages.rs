@@ -17,14 +17,15 @@ use super::{Dialect, SqlStore, files, now, tags, ts, upstream_cache, versions};
 use crate::meta::{NewFile, NewPackage, NewVersion, PackageFilter, PackageStore, PackageUpdate};
 use crate::{StoreError, StoreResult};
 
-const PACKAGE_COLUMNS: &str =
-    "p.*, a.login AS owner_login FROM packages p JOIN accounts a ON a.id = p.owner_id";
+const PACKAGE_COLUMNS: &str = "p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream
+     FROM packages p JOIN accounts a ON a.id = p.owner_id";
 
 fn package(row: &AnyRow) -> StoreResult<Package> {
     Ok(Package {
         id: int(row, "id")?,
         owner_id: int(row, "owner_id")?,
         owner_login: text(row, "owner_login")?,
+        owner_is_upstream: boolean(row, "owner_is_upstream")?,
         package_type: parse(row, "package_type")?,
         name: text(row, "name")?,
         visibility: parse(row, "visibility")?,
