@@ -78,6 +78,14 @@ impl FormatSpec for Npm {
         metadata::Manifest::of(version).lifecycle()
     }
 
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: true,
+            owner_fallthrough: false,
+        }
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

@@ -47,6 +47,14 @@ impl FormatSpec for Pypi {
         CoreMetadata::of(version).yanked.lifecycle()
     }
 
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: true,
+        }
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

@@ -63,6 +63,12 @@ pub trait FormatSpec: Send + Sync + 'static {
         Lifecycle::Available
     }
 
+    /// What this format's clients get from upstream registries through
+    /// this server; nothing unless the format says so.
+    fn proxying(&self) -> Proxying {
+        Proxying::default()
+    }
+
     /// How to install `package` (at `version`, or the latest) from this server.
     fn install_instructions(
         &self,
@@ -70,6 +76,19 @@ pub trait FormatSpec: Send + Sync + 'static {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet>;
+}
+
+/// How a format works with upstream registries.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Proxying {
+    /// An upstream of this format can be registered; its name mirrors it.
+    pub upstreams: bool,
+    /// Names no local owner has come from the format's default upstream
+    /// (npm, as GitHub's npm registry passes unscoped names through).
+    pub default_upstream: bool,
+    /// An owner's index may fall through to one upstream for the names
+    /// the owner does not have (PyPI).
+    pub owner_fallthrough: bool,
 }
 
 /// The formats this server serves and the URL it is reached at: what the
@@ -120,6 +139,23 @@ impl Catalog {
     pub fn lifecycle(&self, package_type: PackageType, version: &Version) -> Lifecycle {
         self.format(package_type)
             .map_or(Lifecycle::Available, |f| f.lifecycle(version))
+    }
+
+    /// How the format serving `package_type` works with upstreams.
+    #[must_use]
+    pub fn proxying(&self, package_type: PackageType) -> Proxying {
+        self.format(package_type)
+            .map_or_else(Proxying::default, FormatSpec::proxying)
+    }
+
+    /// The formats whose upstreams can be registered, in the order served.
+    #[must_use]
+    pub fn proxied_formats(&self) -> Vec<PackageType> {
+        self.formats
+            .iter()
+            .filter(|f| f.proxying().upstreams)
+            .map(|f| f.package_type())
+            .collect()
     }
 
     /// The shell command that installs this version, if the format has one.

@@ -9,9 +9,6 @@ use entrepot_store::{Fallthrough, NewUpstream, StoreError};
 use crate::accounts::parse_lifetime;
 use crate::{ServiceError, ServiceResult, Upstreams};
 
-/// The formats whose clients an upstream can serve so far.
-pub const PROXIED_FORMATS: &[PackageType] = &[PackageType::Npm, PackageType::Pypi];
-
 /// How long fetched metadata is served before it is revalidated, unless
 /// the administrator says otherwise.
 pub const DEFAULT_METADATA_TTL_SECONDS: i64 = 600;
@@ -111,7 +108,7 @@ fn checked_patterns(patterns: &[String]) -> ServiceResult<Vec<String>> {
 }
 
 /// Checks what an administrator typed, before anything is stored.
-fn checked(request: UpstreamRequest) -> ServiceResult<NewUpstream> {
+fn checked(request: UpstreamRequest, proxied: &[PackageType]) -> ServiceResult<NewUpstream> {
     if !names::is_valid_login(&request.name) {
         return Err(invalid(format!(
             "`{}` is not a valid owner name (letters, digits and single hyphens)",
@@ -122,8 +119,8 @@ fn checked(request: UpstreamRequest) -> ServiceResult<NewUpstream> {
         .format
         .parse()
         .map_err(|_| invalid(format!("unknown format `{}`", request.format)))?;
-    if !PROXIED_FORMATS.contains(&format) {
-        let known: Vec<_> = PROXIED_FORMATS.iter().map(|f| f.as_str()).collect();
+    if !proxied.contains(&format) {
+        let known: Vec<_> = proxied.iter().map(|f| f.as_str()).collect();
         return Err(invalid(format!(
             "{format} upstreams are not supported yet (supported: {})",
             known.join(", ")
@@ -186,7 +183,7 @@ pub(crate) fn site_admin(actor: &Actor, change: bool) -> ServiceResult<()> {
 impl Upstreams<'_> {
     /// Registers an upstream (`admin upstream add`, which needs no token).
     pub async fn add_upstream(self, request: UpstreamRequest) -> ServiceResult<Upstream> {
-        let new = checked(request)?;
+        let new = checked(request, &self.catalog.proxied_formats())?;
         match self.meta.create_upstream(new.clone()).await {
             Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(format!(
                 "the name `{}` is taken by a user, an organization or an upstream",
@@ -267,10 +264,16 @@ impl Upstreams<'_> {
         let format: PackageType = format
             .parse()
             .map_err(|_| invalid(format!("unknown format `{format}`")))?;
-        if format != PackageType::Pypi {
+        if !self.catalog.proxying(format).owner_fallthrough {
+            let hint = if self.catalog.proxying(format).default_upstream {
+                format!(
+                    " ({format} serves every name no local owner has from its --default upstream)"
+                )
+            } else {
+                String::new()
+            };
             return Err(invalid(format!(
-                "an owner's index falls through for pypi only (npm falls through for every \
-                 name no local owner has, with a --default upstream); not {format}"
+                "an owner's {format} index does not fall through to an upstream{hint}"
             )));
         }
         let account = self
@@ -354,6 +357,8 @@ impl Upstreams<'_> {
 mod tests {
     use super::*;
 
+    const PROXIED: &[PackageType] = &[PackageType::Npm, PackageType::Pypi];
+
     fn request(url: &str) -> UpstreamRequest {
         UpstreamRequest {
             name: "npmjs".into(),
@@ -368,7 +373,7 @@ mod tests {
 
     #[test]
     fn urls_are_checked_and_end_with_a_slash() {
-        let new = checked(request("http://127.0.0.1:4873")).unwrap();
+        let new = checked(request("http://127.0.0.1:4873"), PROXIED).unwrap();
         assert_eq!(new.url, "http://127.0.0.1:4873/");
         assert_eq!(new.metadata_ttl_seconds, DEFAULT_METADATA_TTL_SECONDS);
         for bad in [
@@ -378,7 +383,7 @@ mod tests {
             "https://example.com/?x=1",
             "file:///etc/passwd",
         ] {
-            assert!(checked(request(bad)).is_err(), "{bad}");
+            assert!(checked(request(bad), PROXIED).is_err(), "{bad}");
         }
     }
 
@@ -388,18 +393,18 @@ mod tests {
             name: "-npm".into(),
             ..request("https://registry.npmjs.org/")
         };
-        assert!(checked(bad_name).is_err());
+        assert!(checked(bad_name, PROXIED).is_err());
         let unsupported = UpstreamRequest {
             format: "maven".into(),
             ..request("https://repo1.maven.org/maven2/")
         };
-        let error = checked(unsupported).unwrap_err().to_string();
+        let error = checked(unsupported, PROXIED).unwrap_err().to_string();
         assert!(error.contains("not supported yet"), "{error}");
         let half = UpstreamRequest {
             username: Some("reader".into()),
             ..request("https://registry.npmjs.org/")
         };
-        assert!(checked(half).is_err());
+        assert!(checked(half, PROXIED).is_err());
     }
 
     #[test]

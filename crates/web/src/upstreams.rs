@@ -103,6 +103,7 @@ pub(crate) async fn page(
     };
     render(
         &viewer,
+        &state.registry.catalog().proxied_formats(),
         StatusCode::OK,
         &rows,
         preview.as_ref(),
@@ -113,17 +114,22 @@ pub(crate) async fn page(
 
 fn render(
     viewer: &Viewer,
+    formats: &[entrepot_core::PackageType],
     status: StatusCode,
     rows: &[Row],
     preview: Option<&minijinja::Value>,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Response {
+    let formats: Vec<&'static str> = formats.iter().map(|f| f.as_str()).collect();
     page_with_status(
         status,
         viewer,
         "upstreams.html",
-        context! { upstreams => rows, preview => preview, notice => notice, error => error },
+        context! {
+            upstreams => rows, formats => formats, preview => preview,
+            notice => notice, error => error,
+        },
     )
 }
 
@@ -224,7 +230,8 @@ pub(crate) async fn act(
             };
             let status = entrepot_http::error::status_of(&e);
             let message = entrepot_http::error::public_message(&e);
-            render(&viewer, status, &rows, None, None, Some(&message))
+            let formats = state.registry.catalog().proxied_formats();
+            render(&viewer, &formats, status, &rows, None, None, Some(&message))
         }
         Err(e) => server_error(&e),
     }
