@@ -43,6 +43,21 @@ struct Shown {
     reserved: Vec<String>,
 }
 
+impl Shown {
+    fn of(
+        owner: entrepot_core::Account,
+        format: entrepot_core::PackageType,
+        set: entrepot_service::upstreams::OwnerFallthrough,
+    ) -> Shown {
+        Shown {
+            owner: owner.login,
+            format: format.as_str(),
+            upstream: set.upstream.name,
+            reserved: set.reserved,
+        }
+    }
+}
+
 async fn show(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -57,12 +72,7 @@ async fn show(
         .fallthrough_as(&actor, &owner, format)
         .await?
         .ok_or_else(crate::shared::not_found)?;
-    Ok(Json(Shown {
-        owner: owner.login,
-        format: format.as_str(),
-        upstream: fallthrough.upstream.name,
-        reserved: fallthrough.reserved,
-    }))
+    Ok(Json(Shown::of(owner, format, fallthrough)))
 }
 
 async fn change(
@@ -89,12 +99,7 @@ async fn change(
         .fallthrough_of(&owner, format)
         .await?
         .ok_or_else(crate::shared::not_found)?;
-    Ok(Json(Shown {
-        owner: owner.login,
-        format: format.as_str(),
-        upstream: set.upstream.name,
-        reserved: set.reserved,
-    }))
+    Ok(Json(Shown::of(owner, format, set)))
 }
 
 async fn turn_off(

@@ -39,7 +39,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let registry = config.open_registry(true).await?;
+    let registry = crate::serve::admin_registry(&config).await?;
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,

@@ -39,6 +39,23 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
     ]
 }
 
+/// What the service learns of the formats served and the public URL.
+fn catalog_of(site: &Site, formats: &[Arc<dyn PackageFormat>]) -> Catalog {
+    let specs = formats
+        .iter()
+        .map(|f| Arc::clone(f) as Arc<dyn FormatSpec>)
+        .collect();
+    Catalog::new(site.clone(), specs)
+}
+
+/// The registry `admin` commands work on: the one `serve` would run, with
+/// its formats, without an application around it.
+pub async fn admin_registry(config: &Config) -> anyhow::Result<entrepot_service::Registry> {
+    let registry = config.open_registry(true).await?;
+    let site = Site::new(config.base_url.clone());
+    Ok(registry.with_catalog(catalog_of(&site, &formats(config))))
+}
+
 /// The application the binary serves: the state every handler shares and
 /// the formats whose routes it mounts.
 pub struct Application {
@@ -52,11 +69,7 @@ impl Application {
     pub fn new(config: &Config, registry: entrepot_service::Registry) -> Self {
         let formats = formats(config);
         let site = Site::new(config.base_url.clone());
-        let specs = formats
-            .iter()
-            .map(|f| Arc::clone(f) as Arc<dyn FormatSpec>)
-            .collect();
-        let registry = registry.with_catalog(Catalog::new(site.clone(), specs));
+        let registry = registry.with_catalog(catalog_of(&site, &formats));
         let state = AppState::new(
             registry,
             HttpConfig {

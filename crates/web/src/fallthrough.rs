@@ -107,11 +107,7 @@ pub(crate) async fn change(
         return sign_in_redirect(PAGE);
     }
     if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return (
-            StatusCode::BAD_REQUEST,
-            "This form expired; please try again.",
-        )
-            .into_response();
+        return crate::form_expired();
     }
     let account = match state
         .registry

@@ -200,6 +200,15 @@ fn server_error(e: &ServiceError) -> Response {
     (entrepot_http::error::status_of(e), message).into_response()
 }
 
+/// The answer to a form whose CSRF token is missing or stale.
+fn form_expired() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        "This form expired; please try again.",
+    )
+        .into_response()
+}
+
 fn not_found(viewer: &Viewer) -> Response {
     let message = if viewer.login().is_some() {
         "There is nothing here."

@@ -76,11 +76,7 @@ pub(crate) async fn lift(
         return sign_in_redirect(PAGE);
     }
     if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return (
-            StatusCode::BAD_REQUEST,
-            "This form expired; please try again.",
-        )
-            .into_response();
+        return crate::form_expired();
     }
     match state
         .registry

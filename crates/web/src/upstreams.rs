@@ -169,11 +169,7 @@ pub(crate) async fn act(
         return sign_in_redirect(PAGE);
     }
     if !viewer.csrf_ok(form.csrf.as_deref()) {
-        return (
-            StatusCode::BAD_REQUEST,
-            "This form expired; please try again.",
-        )
-            .into_response();
+        return crate::form_expired();
     }
     let upstreams = state.registry.upstreams();
     let actor = &viewer.actor;

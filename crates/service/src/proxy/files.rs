@@ -272,37 +272,25 @@ impl Upstreams<'_> {
         Ok(self.meta.package_file(package.id, file_name).await?)
     }
 
-    /// The file already kept for `wanted`, if any.
+    /// The file already kept for `wanted`, if any (file names carry their
+    /// version in every proxied format).
     async fn stored_file(
         self,
         upstream: &Upstream,
         wanted: &WantedFile,
     ) -> ServiceResult<Option<PackageFile>> {
-        let Some(package) = self
-            .meta
-            .package(
-                upstream.account_id,
-                wanted.package_type,
-                &wanted.package,
-                false,
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        let Some(version) = self.meta.version(package.id, &wanted.version).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .meta
-            .files(version.id)
-            .await?
-            .into_iter()
-            .find(|f| f.name == wanted.file_name))
+        self.kept_file(
+            upstream,
+            wanted.package_type,
+            &wanted.package,
+            &wanted.file_name,
+        )
+        .await
     }
 
     /// Records a fetched file as a version of the upstream's package,
-    /// creating both as needed (another node may be doing the same).
+    /// creating both as needed (another node may be doing the same: what
+    /// it created first is used).
     async fn record(
         self,
         upstream: &Upstream,
@@ -310,77 +298,61 @@ impl Upstreams<'_> {
         staged: &StagedFile,
     ) -> ServiceResult<PackageFile> {
         let at = Utc::now();
-        let package = match self
-            .meta
-            .package(
+        let meta = &self.meta;
+        let find_package = || {
+            meta.package(
                 upstream.account_id,
                 wanted.package_type,
                 &wanted.package,
                 false,
             )
-            .await?
-        {
-            Some(package) => package,
-            None => match self
-                .meta
-                .create_package(NewPackage {
-                    owner_id: upstream.account_id,
-                    package_type: wanted.package_type,
-                    name: wanted.package.clone(),
-                    visibility: Visibility::Public,
-                    repository_id: None,
-                    inherit_access: false,
-                    description: None,
-                    readme: None,
-                })
-                .await
-            {
-                Ok(package) => package,
-                Err(StoreError::Conflict(_)) => self
-                    .meta
-                    .package(
-                        upstream.account_id,
-                        wanted.package_type,
-                        &wanted.package,
-                        false,
-                    )
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("cached package vanished".into()))?,
-                Err(e) => return Err(e.into()),
-            },
         };
-        let version = match self.meta.version(package.id, &wanted.version).await? {
-            Some(version) => version,
-            None => match self
-                .meta
-                .publish_version(NewVersion {
-                    package_id: package.id,
-                    name: wanted.version.clone(),
-                    metadata: wanted.metadata.clone(),
-                    publisher_id: None,
-                    files: vec![staged.to_new_file()],
-                    tags: Vec::new(),
-                    at,
-                })
-                .await
-            {
-                Ok(version) => version,
-                Err(StoreError::Conflict(_)) => self
-                    .meta
-                    .version(package.id, &wanted.version)
-                    .await?
-                    .ok_or_else(|| ServiceError::Internal("cached version vanished".into()))?,
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let files = self.meta.files(version.id).await?;
+        let created = meta.create_package(NewPackage {
+            owner_id: upstream.account_id,
+            package_type: wanted.package_type,
+            name: wanted.package.clone(),
+            visibility: Visibility::Public,
+            repository_id: None,
+            inherit_access: false,
+            description: None,
+            readme: None,
+        });
+        let package = found_or_made(find_package, created, "package").await?;
+        let find_version = || meta.version(package.id, &wanted.version);
+        let published = meta.publish_version(NewVersion {
+            package_id: package.id,
+            name: wanted.version.clone(),
+            metadata: wanted.metadata.clone(),
+            publisher_id: None,
+            files: vec![staged.to_new_file()],
+            tags: Vec::new(),
+            at,
+        });
+        let version = found_or_made(find_version, published, "version").await?;
+        let files = meta.files(version.id).await?;
         if let Some(file) = files.into_iter().find(|f| f.name == wanted.file_name) {
             return Ok(file);
         }
-        Ok(self
-            .meta
-            .add_file(version.id, staged.to_new_file(), at)
-            .await?)
+        Ok(meta.add_file(version.id, staged.to_new_file(), at).await?)
+    }
+}
+
+/// What `find` finds; else what `make` makes; else, when another made it
+/// meanwhile (a conflict), what `find` finds then.
+async fn found_or_made<T, F, Fut, M>(find: F, make: M, what: &str) -> ServiceResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StoreError>>,
+    M: std::future::Future<Output = Result<T, StoreError>>,
+{
+    if let Some(found) = find().await? {
+        return Ok(found);
+    }
+    match make.await {
+        Err(StoreError::Conflict(_)) => find()
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("a cached {what} vanished"))),
+        other => Ok(other?),
     }
 }
 
