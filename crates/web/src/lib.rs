@@ -477,6 +477,7 @@ async fn render_package(
         package => context! {
             name => package.name,
             display_name => display_name(state, &package),
+            cached => package.owner_is_upstream,
             owner => package.owner_login,
             type => package.package_type.as_str(),
             visibility => package.visibility.as_str(),
@@ -498,6 +499,8 @@ async fn render_package(
 struct ListRow {
     url: String,
     display_name: String,
+    /// Cached from an upstream registry (its owner).
+    cached: bool,
     r#type: &'static str,
     visibility: &'static str,
     description: Option<String>,
@@ -578,6 +581,7 @@ async fn list(
         shown.push(ListRow {
             url: package_path(&owner, &package),
             display_name: display_name(state, &package),
+            cached: package.owner_is_upstream,
             r#type: package.package_type.as_str(),
             visibility: package.visibility.as_str(),
             description: package.description.clone(),

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::repository::MinimalRepository;
 use super::user::SimpleUser;
 
-/// GitHub's `package` shape, plus a total `download_count`.
+/// GitHub's `package` shape, plus a total `download_count` and, for a
+/// cached package, `cached_from`.
 #[derive(Debug, Serialize)]
 #[expect(clippy::struct_field_names, reason = "GitHub's field names")]
 pub struct Package {
@@ -26,6 +27,10 @@ pub struct Package {
     pub created_at: String,
     pub updated_at: String,
     pub download_count: i64,
+    /// The upstream registry the package was cached from (its owner), if
+    /// it was: an Entrepot extension, absent for local packages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached_from: Option<String>,
 }
 
 /// GitHub's `package-version` shape, plus `download_count`.

@@ -62,6 +62,9 @@ pub async fn package(
         created_at: iso(&package.created_at),
         updated_at: iso(&package.updated_at),
         download_count: downloads,
+        cached_from: package
+            .owner_is_upstream
+            .then(|| package.owner_login.clone()),
     })
 }
 

@@ -208,7 +208,9 @@ async fn unscoped_names_come_from_the_upstream_with_tarballs_kept_here() {
         .send()
         .await;
     assert_eq!(listed.status(), 200, "{}", listed.text());
-    assert_eq!(listed.json::<Value>().as_array().map(Vec::len), Some(1));
+    let listed = listed.json::<Value>();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed[0]["cached_from"], "npmjs");
     // Its page knows it by the name npm's clients use.
     let page = app
         .get("/orgs/npmjs/packages/npm/package/left-pad")
@@ -217,6 +219,7 @@ async fn unscoped_names_come_from_the_upstream_with_tarballs_kept_here() {
     assert_eq!(page.status(), 200);
     let page = page.text();
     assert!(page.contains("npm install left-pad"), "{page}");
+    assert!(page.contains("cached from npmjs"), "{page}");
     assert!(!page.contains("@npmjs/"), "{page}");
 
     assert_eq!(app.get("/npm/no-such-package").send().await.status(), 404);
