@@ -39,6 +39,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    config.require_existing_database()?;
     let registry = crate::serve::admin_registry(&config).await?;
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
@@ -204,6 +205,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
 /// Copies the configured install into an empty database and blob store:
 /// metadata first (one transaction), then every blob, digest-verified.
 async fn copy(config: &Config, to_database: &str, to_blobs: &str) -> anyhow::Result<()> {
+    config.require_existing_database()?;
     let from_meta = Config::open_metadata(&config.database, true).await?;
     let from_blobs = Config::open_blobs(&config.blobs).await?;
     let to_meta = Config::open_metadata(to_database, true).await?;
@@ -224,6 +226,7 @@ async fn copy(config: &Config, to_database: &str, to_blobs: &str) -> anyhow::Res
 /// `admin gc`: one collection now, or with `--dry-run` the list of what
 /// would go, one line each on standard output.
 async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    config.require_existing_database()?;
     let registry = config.open_registry(true).await?;
     let images = entrepot_oci::gc::collect(&registry, entrepot_oci::gc::GRACE, dry_run).await?;
     for blob in &images.blobs {
@@ -268,6 +271,7 @@ async fn fsck(
     skip_digests: bool,
     upload_age: std::time::Duration,
 ) -> anyhow::Result<()> {
+    config.require_existing_database()?;
     let registry = config.open_registry(true).await?;
     let application = crate::serve::Application::new(config, registry);
     let registry = application.state.registry.clone();

@@ -279,6 +279,7 @@ impl Settings {
         let limits = self.limits()?;
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let data_dir = self.data_dir.unwrap_or_else(|| "entrepot-data".into());
+        let base_url_given = self.base_url.is_some();
         let base_url = self.base_url.unwrap_or_else(|| format!("http://{listen}"));
         let base_url =
             url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
@@ -343,6 +344,7 @@ impl Settings {
             listen,
             data_dir,
             base_url,
+            base_url_given,
             database,
             blobs,
             limits,
@@ -382,6 +384,8 @@ pub struct Config {
     pub listen: String,
     pub data_dir: PathBuf,
     pub base_url: url::Url,
+    /// Whether the base URL was given, rather than made from `listen`.
+    pub base_url_given: bool,
     pub database: String,
     pub blobs: String,
     pub limits: Limits,
@@ -484,6 +488,45 @@ impl Config {
                 "unsupported blob store URL `{url}` (expected file://PATH or s3://BUCKET?endpoint=…&region=…)"
             )
         }
+    }
+
+    /// Refuses to work on an embedded database that does not exist yet:
+    /// an `admin` command run from the wrong folder would otherwise create
+    /// an empty one and report that nothing is there. `serve` and `admin
+    /// migrate` create it.
+    pub fn require_existing_database(&self) -> anyhow::Result<()> {
+        let Some(path) = self.database.strip_prefix("sqlite://") else {
+            return Ok(());
+        };
+        let path = Path::new(path.split('?').next().unwrap_or(path));
+        if path.exists() {
+            return Ok(());
+        }
+        bail!(
+            "there is no Entrepot database at {} (the data folder is {}): run this from the folder \
+             where `entrepot serve` runs, or give --data-dir (ENTREPOT_DATA_DIR) or --database \
+             (ENTREPOT_DATABASE_URL); `entrepot serve` or `entrepot admin migrate` creates it",
+            path.display(),
+            self.data_dir.display()
+        )
+    }
+
+    /// Refuses to serve on every address (`0.0.0.0`, `[::]`) without a
+    /// base URL: every URL Entrepot hands out would name no real host.
+    pub fn require_reachable_base_url(&self) -> anyhow::Result<()> {
+        let unspecified = self
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_ok_and(|a| a.ip().is_unspecified());
+        if unspecified && !self.base_url_given {
+            bail!(
+                "--listen {} is every address, so it names no host clients can reach: give \
+                 --base-url (ENTREPOT_BASE_URL) with the URL they use, such as \
+                 https://packages.example.com/",
+                self.listen
+            );
+        }
+        Ok(())
     }
 
     /// Whether anything is kept in the data directory (an embedded install).

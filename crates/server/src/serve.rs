@@ -106,29 +106,37 @@ impl Application {
 
 pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     init_logging(config.log_format);
+    config.require_reachable_base_url()?;
     let descriptors = crate::listener::raise_descriptor_limit();
+    // Bound first: a start that fails (the port is taken) changes nothing,
+    // and the first administrator's token is never shown for a server
+    // that did not start.
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
     if config.uses_data_dir() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let registry = config.open_registry(migrate).await?;
-    if let Some(issued) = registry.accounts().bootstrap_admin().await? {
+    let application = Application::new(&config, registry);
+    let app = application.router();
+    let state = application.state;
+    if let Some(issued) = state.registry.accounts().bootstrap_admin().await? {
         eprintln!(
             "entrepot: first start: created the site administrator `{}`. Its access token, shown only this once:",
             entrepot_service::accounts::BOOTSTRAP_ADMIN
         );
         println!("{}", issued.secret);
     }
-    let application = Application::new(&config, registry);
-    let app = application.router();
-    let state = application.state;
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
     let limits = config.connections.limits(descriptors);
     tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
         address = %listener.local_addr()?,
         base_url = %config.base_url,
+        database = %crate::config::redact(&config.database),
+        blobs = %crate::config::redact(&config.blobs),
+        data_dir = %config.data_dir.display(),
         open_files = descriptors,
         max_connections = limits.max_connections,
         max_connections_per_address = limits.max_connections_per_address,

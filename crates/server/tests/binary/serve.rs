@@ -45,6 +45,39 @@ fn serve_with_no_flags_listens_on_8080_creates_its_folder_and_prints_one_admin_t
 }
 
 #[test]
+fn a_start_that_fails_changes_nothing_and_every_address_needs_a_base_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let failed = std::process::Command::new(&*crate::common::BIN)
+        .args(["--listen", &listen, "serve"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    assert!(
+        failed.stdout.is_empty(),
+        "no token for a server that did not start"
+    );
+    assert!(String::from_utf8_lossy(&failed.stderr).contains(&listen));
+    assert!(
+        !dir.path().join("entrepot-data").exists(),
+        "nothing was created"
+    );
+    drop(taken);
+
+    let everywhere = std::process::Command::new(&*crate::common::BIN)
+        .args(["--listen", "0.0.0.0:0", "serve"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!everywhere.status.success());
+    let said = String::from_utf8_lossy(&everywhere.stderr);
+    assert!(said.contains("--base-url"), "{said}");
+    assert!(!dir.path().join("entrepot-data").exists());
+}
+
+#[test]
 fn a_token_is_accepted_in_every_form_clients_send_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
@@ -191,6 +224,21 @@ fn health_and_metrics_are_served() {
 fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // Nothing here yet: admin refuses rather than start an empty install,
+    // and says where it looked and how to point it elsewhere.
+    let nowhere = std::process::Command::new(&*crate::common::BIN)
+        .args(["admin", "user", "create", "alice"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(!nowhere.status.success());
+    let said = String::from_utf8_lossy(&nowhere.stderr);
+    assert!(
+        said.contains("entrepot-data") && said.contains("--data-dir"),
+        "{said}"
+    );
+    assert!(!d.join("entrepot-data").exists(), "nothing was created");
+    admin_in(d, &["migrate"], None);
     admin_in(
         d,
         &["user", "create", "alice", "--password-stdin"],
@@ -267,6 +315,7 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
 fn admin_registers_lists_and_removes_upstreams() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    admin_in(d, &["migrate"], None);
     let added = admin_in(
         d,
         &[
