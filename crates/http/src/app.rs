@@ -5,7 +5,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 
 use std::sync::Arc;
 
@@ -42,6 +41,7 @@ pub fn build_app(
             state.metrics.clone(),
             crate::metrics::track,
         ))
+        .layer(axum::middleware::from_fn(crate::access::log))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -51,7 +51,6 @@ pub fn build_app(
             state.clone(),
             crate::auth::resolve_client,
         ))
-        .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }

@@ -66,6 +66,12 @@ impl FromRequestParts<AppState> for Caller {
             None => Actor::Anonymous,
             Some(credential) => state.registry.sessions().authenticate(&credential).await?,
         };
+        if let (Some(login), Some(seen)) = (
+            actor.login(),
+            parts.extensions.get::<crate::access::SeenUser>(),
+        ) {
+            seen.set(login);
+        }
         let caller = Caller(actor);
         parts.extensions.insert(caller.clone());
         Ok(caller)

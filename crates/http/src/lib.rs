@@ -2,6 +2,7 @@
 //! authenticated caller, GitHub-shaped errors, pagination, body limits,
 //! metrics, and the `PackageFormat` trait each format crate implements.
 
+pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod download;

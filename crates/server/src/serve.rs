@@ -13,7 +13,10 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{Config, LogFormat};
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Entrepot's own lines at info (the access log among them); the
+    // libraries' only from warnings up, unless RUST_LOG asks.
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,entrepot=info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

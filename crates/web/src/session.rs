@@ -87,6 +87,12 @@ impl FromRequestParts<AppState> for Viewer {
         if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) {
             match state.registry.sessions().session(&secret).await {
                 Ok(Some((actor, csrf))) => {
+                    if let (Some(login), Some(seen)) = (
+                        actor.login(),
+                        parts.extensions.get::<entrepot_http::access::SeenUser>(),
+                    ) {
+                        seen.set(login);
+                    }
                     return Ok(Viewer {
                         actor,
                         csrf: Some(csrf),

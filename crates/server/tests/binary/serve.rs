@@ -398,3 +398,72 @@ fn version_and_help_work() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("serve") && text.contains("admin"));
 }
+
+#[test]
+fn each_request_is_logged_once_at_info_with_who_asked_and_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::common::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_in(
+        dir.path(),
+        &["--listen", &listen, "--log-format", "json"],
+        &format!("http://{listen}"),
+    );
+    server.admin(&["user", "create", "alice"]);
+    let t = crate::common::token(&server, "alice", "read:packages");
+    let response = reqwest::blocking::Client::new()
+        .get(server.url("/api/v3/user"))
+        .bearer_auth(&t)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.headers()["x-github-request-id"], id.as_str());
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let log = std::fs::read_to_string(&server.stderr_log).unwrap_or_default();
+        let found = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| {
+                l["target"] == "entrepot::access" && l["fields"]["request_id"] == id.as_str()
+            });
+        if let Some(line) = found {
+            break line;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no access line: {log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let fields = &line["fields"];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(fields["method"], "GET");
+    assert_eq!(fields["path"], "/api/v3/user");
+    assert_eq!(fields["route"], "/api/v3/user");
+    assert_eq!(fields["status"], 200);
+    assert_eq!(fields["user"], "alice");
+    assert_eq!(fields["client"], "127.0.0.1");
+    let log = std::fs::read_to_string(&server.stderr_log).unwrap();
+    let started = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "entrepot is serving")
+        .expect("a start-up line");
+    assert_eq!(started["fields"]["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        started["fields"]["database"]
+            .as_str()
+            .unwrap()
+            .starts_with("sqlite://")
+    );
+    assert!(
+        !log.lines().any(|l| l.contains("\"target\":\"sqlx")),
+        "library lines stay below info: {log}"
+    );
+}
