@@ -29,6 +29,7 @@ pub fn build_app(
         + 64 * 1024;
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
     for part in parts {
         router = router.merge(part);
@@ -53,6 +54,26 @@ pub fn build_app(
         ))
         .layer(CatchPanicLayer::new())
         .with_state(state)
+}
+
+/// `GET /readyz`: 200 when both stores answer (a write and a read each),
+/// else 503 naming what failed.
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    static NODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let node = NODE.get_or_init(|| format!("{}-{:08x}", std::process::id(), rand::random::<u32>()));
+    let readiness = state.registry.maintenance().readiness(node).await;
+    let status = if readiness.is_ready() {
+        axum::http::StatusCode::OK
+    } else {
+        tracing::warn!(?readiness, "not ready");
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "ready": readiness.is_ready(),
+        "database": readiness.database.as_deref().unwrap_or("ok"),
+        "blobs": readiness.blobs.as_deref().unwrap_or("ok"),
+    });
+    (status, axum::Json(body)).into_response()
 }
 
 /// `GET /metrics`.

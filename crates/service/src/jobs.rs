@@ -52,3 +52,61 @@ impl Maintenance<'_> {
         Ok(report)
     }
 }
+
+/// What `/readyz` found: each store's trouble, if any.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub database: Option<String>,
+    pub blobs: Option<String>,
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.database.is_none() && self.blobs.is_none()
+    }
+}
+
+/// The bytes the readiness probe writes and reads back.
+const PROBE: &[u8] = b"entrepot readiness probe\n";
+
+impl Maintenance<'_> {
+    /// Whether this node can serve: the database takes a write (a read-only
+    /// or full database fails here, not in the next request) and the blob
+    /// store keeps and returns a small blob.
+    pub async fn readiness(self, node: &str) -> Readiness {
+        let now = Utc::now();
+        let database = self
+            .meta
+            .claim_job("readiness-probe", node, now, now)
+            .await
+            .err()
+            .map(|e| e.to_string());
+        Readiness {
+            database,
+            blobs: self.probe_blobs().await.err(),
+        }
+    }
+
+    async fn probe_blobs(self) -> Result<(), String> {
+        use futures::TryStreamExt;
+        let body: entrepot_store::ByteStream = Box::pin(futures::stream::once(async {
+            Ok(bytes::Bytes::from_static(PROBE))
+        }));
+        let info = self
+            .blob_store
+            .put(body, entrepot_store::Expected::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let read = self
+            .blob_store
+            .get(&info.sha256, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let back: Vec<bytes::Bytes> = read.stream.try_collect().await.map_err(|e| e.to_string())?;
+        if back.concat() == PROBE {
+            Ok(())
+        } else {
+            Err("the blob store returned other bytes than it was given".into())
+        }
+    }
+}

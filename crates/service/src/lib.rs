@@ -16,7 +16,7 @@ mod fallthrough;
 pub mod files;
 pub mod format;
 pub mod fsck;
-mod jobs;
+pub mod jobs;
 pub mod links;
 mod logout;
 mod namespaces;

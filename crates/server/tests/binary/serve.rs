@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::common::{Server, admin_in, token};
 use base64::Engine;
 use reqwest::blocking::Client;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn get_user(server: &Server, auth: Option<&str>) -> (u16, Value, reqwest::header::HeaderMap) {
     let mut req = Client::new().get(server.url("/api/v3/user"));
@@ -466,4 +466,30 @@ fn each_request_is_logged_once_at_info_with_who_asked_and_its_id() {
         !log.lines().any(|l| l.contains("\"target\":\"sqlx")),
         "library lines stay below info: {log}"
     );
+}
+
+#[test]
+fn readyz_says_whether_both_stores_take_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let ready = reqwest::blocking::get(server.url("/readyz")).unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().unwrap();
+    assert_eq!(body["ready"], true, "{body}");
+
+    // The blob folder becomes a file: nothing can be stored any more.
+    let blobs = dir.path().join("entrepot-data/blobs");
+    std::fs::rename(&blobs, dir.path().join("blobs-moved")).unwrap();
+    std::fs::write(&blobs, b"not a folder").unwrap();
+    let broken = reqwest::blocking::get(server.url("/readyz")).unwrap();
+    assert_eq!(broken.status(), 503);
+    let body: Value = broken.json().unwrap();
+    assert_eq!(
+        (body["ready"].clone(), body["database"].clone()),
+        (json!(false), json!("ok")),
+        "{body}"
+    );
+    assert_ne!(body["blobs"], "ok", "{body}");
+    let alive = reqwest::blocking::get(server.url("/healthz")).unwrap();
+    assert_eq!(alive.status(), 200, "alive all the same");
 }
