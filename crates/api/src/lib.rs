@@ -5,6 +5,7 @@ mod admin;
 mod advisories;
 mod fallthrough;
 mod hooks;
+mod meta;
 mod model;
 mod notifications;
 pub mod osv;
@@ -40,16 +41,20 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())
+        .merge(meta::routes())
         .nest("/user", owner_routes(OwnerRoute::Me))
         .nest("/users/{username}", owner_routes(OwnerRoute::User))
         .nest("/orgs/{org}", owner_routes(OwnerRoute::Org))
-        .fallback(not_found)
+        .fallback(not_found);
+    Router::new()
+        .nest("/api/v3", api)
+        // The root with its slash too: GitHub's clients ask for `/api/v3/`.
+        .route("/api/v3/", get(users::root))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             github_headers,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
-    Router::new().nest("/api/v3", api)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
 pub use shared::MAX_BODY_BYTES;
@@ -104,7 +109,13 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         Actor::Anonymous => entrepot_http::auth::client_address(&parts.extensions)
             .map_or(RateKey::Unknown, RateKey::Address),
     };
-    let status = state.rate_limiter.hit(key, std::time::SystemTime::now());
+    let now = std::time::SystemTime::now();
+    let status = if parts.uri.path().trim_end_matches('/') == "/api/v3/rate_limit" {
+        state.rate_limiter.peek(key, now)
+    } else {
+        state.rate_limiter.hit(key, now)
+    };
+    parts.extensions.insert(status);
     let response = if status.exceeded() {
         ApiError(ServiceError::Forbidden(format!(
             "API rate limit exceeded: {} requests per hour. The limit resets at {} (seconds since the epoch).",
@@ -112,7 +123,17 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         )))
         .into_response()
     } else {
-        next.run(Request::from_parts(parts, body)).await
+        let conditional = parts.method == axum::http::Method::GET;
+        let if_none_match = parts
+            .headers
+            .get(axum::http::header::IF_NONE_MATCH)
+            .cloned();
+        let response = next.run(Request::from_parts(parts, body)).await;
+        if conditional {
+            etagged(response, if_none_match.as_ref()).await
+        } else {
+            response
+        }
     };
     let mut response = with_github_headers(response, Some(&caller.0));
     let headers = response.headers_mut();
@@ -131,6 +152,40 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         }
     }
     response
+}
+
+/// The largest answer given an `ETag` (bigger ones go without).
+const MAX_ETAGGED_BYTES: usize = 8 * 1024 * 1024;
+
+/// Gives a successful JSON answer a weak `ETag` of its content, as GitHub
+/// does, and answers 304 when the client already has it.
+async fn etagged(response: Response, if_none_match: Option<&HeaderValue>) -> Response {
+    use sha2::Digest;
+    let json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() != axum::http::StatusCode::OK || !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ETAGGED_BYTES).await else {
+        return ApiError(ServiceError::Internal("an answer too large to send".into()))
+            .into_response();
+    };
+    let etag = format!("W/\"{}\"", hex::encode(&sha2::Sha256::digest(&bytes)[..16]));
+    let unchanged = if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        parts.headers.insert(axum::http::header::ETAG, v);
+    }
+    if unchanged {
+        parts.status = axum::http::StatusCode::NOT_MODIFIED;
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 fn with_github_headers(mut response: Response, actor: Option<&Actor>) -> Response {

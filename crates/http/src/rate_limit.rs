@@ -56,6 +56,25 @@ impl RateLimiter {
     }
 
     /// Counts a request from `key` at `now`.
+    /// Where `key` stands, without counting a request (GitHub's
+    /// `/rate_limit` costs nothing).
+    pub fn peek(&self, key: RateKey, now: SystemTime) -> RateStatus {
+        let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let limit = match key {
+            RateKey::Token(_) | RateKey::User(_) => self.per_token,
+            RateKey::Address(_) | RateKey::Unknown => self.per_address,
+        };
+        let windows = self.windows.lock().expect("rate limiter lock");
+        match windows.get(&key) {
+            Some(&(reset, used)) if reset > secs => RateStatus { limit, used, reset },
+            _ => RateStatus {
+                limit,
+                used: 0,
+                reset: secs + WINDOW.as_secs(),
+            },
+        }
+    }
+
     pub fn hit(&self, key: RateKey, now: SystemTime) -> RateStatus {
         let secs = now.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let limit = match key {
@@ -94,6 +113,8 @@ mod tests {
         assert!(third.exceeded());
         assert_eq!(third.reset, 1_000_000 + 3600);
         assert!(!limiter.hit(RateKey::Token(2), t0).exceeded());
+        assert_eq!(limiter.peek(a, t0).used, 3, "a peek counts nothing");
+        assert_eq!(limiter.peek(RateKey::Token(9), t0).used, 0);
         let later = limiter.hit(a, t0 + WINDOW);
         assert_eq!(later.used, 1);
         assert_eq!(limiter.hit(RateKey::Unknown, t0).limit, 60);

@@ -645,3 +645,54 @@ fn the_schema_check_catches_a_malformed_body() {
     });
     spec.check("package", &null_owner, false);
 }
+
+/// What GitHub's clients read before anything else: the root with the
+/// token's scopes, `/meta`, `/rate_limit` (which costs nothing), and
+/// `ETag`s that answer 304.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_root_meta_rate_limit_and_etags_are_githubs() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    let t = app.token("alice", "read:packages,write:packages").await;
+    for path in ["/api/v3/", "/api/v3"] {
+        let root = app.get(path).bearer(&t).send().await;
+        assert_eq!(root.status(), 200, "{path}");
+        assert_eq!(
+            root.header("x-oauth-scopes"),
+            "read:packages, write:packages"
+        );
+        assert!(!root.header("x-github-request-id").is_empty());
+    }
+    let meta = app.get("/api/v3/meta").send().await;
+    assert_eq!(meta.status(), 200);
+    assert!(meta.json::<Value>()["installed_version"].is_string());
+
+    let before = app.get("/api/v3/rate_limit").bearer(&t).send().await;
+    let used = before.json::<Value>()["resources"]["core"]["used"].clone();
+    let again = app.get("/api/v3/rate_limit").bearer(&t).send().await;
+    assert_eq!(
+        again.json::<Value>()["resources"]["core"]["used"],
+        used,
+        "free"
+    );
+    app.get("/api/v3/user").bearer(&t).send().await;
+    let after: Value = app.get("/api/v3/rate_limit").bearer(&t).send().await.json();
+    assert_eq!(
+        after["resources"]["core"]["used"],
+        used.as_u64().unwrap() + 1
+    );
+    assert_eq!(after["rate"], after["resources"]["core"]);
+
+    let me = app.get("/api/v3/user").bearer(&t).send().await;
+    let etag = me.header("etag").to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    let unchanged = app
+        .get("/api/v3/user")
+        .bearer(&t)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(unchanged.status(), 304);
+    assert_eq!(unchanged.header("etag"), etag);
+    assert!(unchanged.bytes().is_empty());
+}
