@@ -117,6 +117,30 @@ impl<C, E: Into<ServiceError>> From<E> for PlainError<C> {
     }
 }
 
+/// The most of a message a reason phrase carries.
+const MAX_REASON_BYTES: usize = 200;
+
+/// `message` as an HTTP/1.1 reason phrase: what Maven, twine and pip print
+/// of a refusal (they do not show the body), as PyPI itself words its
+/// reasons. Visible ASCII and spaces only, cut short.
+pub fn reason_phrase(message: &str) -> Option<hyper::ext::ReasonPhrase> {
+    let mut reason = String::with_capacity(message.len().min(MAX_REASON_BYTES));
+    for c in message.trim().chars() {
+        if reason.len() >= MAX_REASON_BYTES {
+            reason.push_str("...");
+            break;
+        }
+        reason.push(if c.is_ascii_graphic() || c == ' ' {
+            c
+        } else if c.is_whitespace() {
+            ' '
+        } else {
+            '?'
+        });
+    }
+    hyper::ext::ReasonPhrase::try_from(reason.into_bytes()).ok()
+}
+
 impl<C: Challenge> IntoResponse for PlainError<C> {
     fn into_response(self) -> Response {
         let mut response = (
@@ -125,6 +149,12 @@ impl<C: Challenge> IntoResponse for PlainError<C> {
             format!("{}\n", self.message),
         )
             .into_response();
+        if self.status.is_client_error() || self.status.is_server_error() {
+            let canonical = self.status.canonical_reason().unwrap_or_default();
+            if let Some(reason) = reason_phrase(&format!("{canonical}: {}", self.message)) {
+                response.extensions_mut().insert(reason);
+            }
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -132,5 +162,18 @@ impl<C: Challenge> IntoResponse for PlainError<C> {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_phrase_is_visible_ascii_and_short() {
+        let r = reason_phrase("File already exists:\tx.whl — never\r\nreused").unwrap();
+        assert_eq!(r.as_bytes(), b"File already exists: x.whl ? never  reused");
+        let long = reason_phrase(&"x".repeat(1000)).unwrap();
+        assert_eq!(long.as_bytes().len(), MAX_REASON_BYTES + 3);
     }
 }

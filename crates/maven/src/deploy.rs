@@ -135,6 +135,9 @@ async fn store_file(
             ),
         ));
     }
+    if t.package.is_none() {
+        refuse_case_twin(state, t).await?;
+    }
     let stream: entrepot_store::ByteStream =
         Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let blob = state
@@ -156,6 +159,35 @@ async fn store_file(
             let _ = state.registry.blobs().discard_upload(&blob.sha256).await;
             Err(e)
         }
+    }
+}
+
+/// Refuses a new artifact whose package name differs only in case from
+/// one the owner has (`xercesImpl` beside `xercesimpl`): Maven itself
+/// tells them apart, but not the case-insensitive disks many local
+/// repositories live on, nor people reading the REST API.
+async fn refuse_case_twin(state: &AppState, t: &Target) -> Result<()> {
+    let name = t.package_name();
+    let twin = state
+        .registry
+        .packages()
+        .namespace_packages(&t.owner, PackageType::Maven)
+        .await?
+        .into_iter()
+        .find(|p| p.name.eq_ignore_ascii_case(&name) && p.name != name);
+    match twin {
+        Some(twin) if state.registry.can_read(&t.actor, &twin).await? => Err(MavenError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "{name} differs only in case from {}, which exists: deploy it under that name",
+                twin.name
+            ),
+        )),
+        Some(_) => Err(MavenError::new(
+            StatusCode::CONFLICT,
+            format!("{name} differs only in case from an artifact that exists"),
+        )),
+        None => Ok(()),
     }
 }
 

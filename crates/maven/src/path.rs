@@ -98,8 +98,6 @@ impl MavenPath {
 pub enum PathError {
     /// Not a path of the layout (or an unsafe one): 400.
     Invalid(String),
-    /// An `artifactId` with uppercase letters: 422, as on GitHub.
-    UppercaseArtifact(String),
 }
 
 /// A segment that can be stored and served as it is: no traversal, no
@@ -119,14 +117,14 @@ fn valid_group_part(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
 }
 
-/// Whether `artifact` follows GitHub's rule: lowercase letters, digits,
-/// hyphens (and the dots and underscores Maven Central has plenty of).
+/// Whether `artifact` is one Maven Central takes: letters of either case
+/// (`xercesImpl`; GitHub refuses those), digits, hyphens, dots and
+/// underscores.
 fn valid_artifact(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 100
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')
-        })
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && !s.starts_with(['.', '-'])
 }
 
@@ -153,9 +151,6 @@ fn coordinates(group: &[&str], artifact: &str) -> Result<Coordinates, PathError>
         return Err(PathError::Invalid(format!(
             "`{artifact}` is not an artifactId"
         )));
-    }
-    if artifact.bytes().any(|b| b.is_ascii_uppercase()) {
-        return Err(PathError::UppercaseArtifact(artifact.to_owned()));
     }
     if !valid_artifact(artifact) {
         return Err(PathError::Invalid(format!(
@@ -334,9 +329,12 @@ mod tests {
                 parse(bad)
             );
         }
-        assert_eq!(
-            parse("com/example/Tiny/1.0.0/Tiny-1.0.0.jar"),
-            Err(PathError::UppercaseArtifact("Tiny".into()))
+        assert!(
+            matches!(
+                parse("xerces/xercesImpl/2.12.2/xercesImpl-2.12.2.jar"),
+                Ok(MavenPath::File { ref coordinates, .. }) if coordinates.artifact == "xercesImpl"
+            ),
+            "uppercase artifactIds, as on Maven Central"
         );
     }
 

@@ -57,14 +57,9 @@ async fn route(
     }
 }
 
-/// How a refused path is answered: 400, or 422 for an uppercase
-/// `artifactId`, as on GitHub.
+/// How a refused path is answered: 400.
 fn refusal(e: PathError) -> MavenError {
     match e {
         PathError::Invalid(m) => MavenError::bad_request(m),
-        PathError::UppercaseArtifact(a) => MavenError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("artifactId `{a}` must be lowercase letters, digits and hyphens"),
-        ),
     }
 }

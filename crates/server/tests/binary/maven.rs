@@ -226,10 +226,11 @@ fn mvn_deploys_releases_and_snapshots_and_a_consumer_resolves_them() {
     // Releases are immutable: deploying 1.0.0 again fails.
     let again = deploy(&lib, &alice, &local, &url);
     assert!(!again.status.success());
+    // mvn prints the reason phrase, which carries why.
+    let said = String::from_utf8_lossy(&again.stdout);
     assert!(
-        String::from_utf8_lossy(&again.stdout).contains("409"),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
+        said.contains("409") && said.contains("published files cannot be replaced"),
+        "{said}"
     );
 
     // Two SNAPSHOT deploys: two timestamped builds, the newest in the metadata.
@@ -370,8 +371,13 @@ fn bad_uploads_are_refused_and_leave_nothing() {
     );
     assert_eq!(
         put("com/example/Tiny/1.0.0/Tiny-1.0.0.jar", jar),
-        422,
-        "uppercase artifactId"
+        409,
+        "an artifactId that differs only in case from one that exists"
+    );
+    assert_eq!(
+        put("com/example/tinyImpl/1.0.0/tinyImpl-1.0.0.jar", jar),
+        201,
+        "uppercase artifactIds, as on Maven Central"
     );
     assert_eq!(
         put("com/example/tiny/1.0.0/../../../../etc/passwd", jar),

@@ -491,7 +491,12 @@ fn twine_uploads_a_wheel_and_an_sdist_that_pip_installs_plainly_hash_checked_and
         std::slice::from_ref(wheel),
     );
     assert!(!again.status.success(), "{}", text(&again));
-    assert!(text(&again).contains("409 Conflict"), "{}", text(&again));
+    // The reason phrase carries why, as PyPI's own does: twine prints it.
+    let said = text(&again);
+    assert!(
+        said.contains("409 Conflict") && said.contains("File already exists"),
+        "{said}"
+    );
 
     let hashes = the_index_describes(&server, &t, &dists);
 
