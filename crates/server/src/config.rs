@@ -180,6 +180,25 @@ pub struct Settings {
         value_name = "CIDR[,CIDR…]"
     )]
     pub trusted_proxies: Option<String>,
+    /// Serve HTTPS (and HTTP/2) directly with this certificate chain (PEM),
+    /// read again when it changes [default: plain HTTP].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Settings {
@@ -271,6 +290,8 @@ impl Settings {
                 .or(fallback.max_connections_per_address),
             outbound_allow: self.outbound_allow.or(fallback.outbound_allow),
             trusted_proxies: self.trusted_proxies.or(fallback.trusted_proxies),
+            tls_cert: self.tls_cert.or(fallback.tls_cert),
+            tls_key: self.tls_key.or(fallback.tls_key),
         }
     }
 
@@ -279,8 +300,16 @@ impl Settings {
         let limits = self.limits()?;
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let data_dir = self.data_dir.unwrap_or_else(|| "entrepot-data".into());
+        let tls = match (self.tls_cert, self.tls_key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        };
         let base_url_given = self.base_url.is_some();
-        let base_url = self.base_url.unwrap_or_else(|| format!("http://{listen}"));
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| format!("{scheme}://{listen}"));
         let base_url =
             url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
         let database = self
@@ -357,6 +386,7 @@ impl Settings {
             connections,
             outbound_allow,
             trusted_proxies,
+            tls,
         })
     }
 }
@@ -405,6 +435,8 @@ pub struct Config {
     pub outbound_allow: entrepot_service::outbound::AllowList,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: entrepot_core::ranges::Ranges,
+    /// The certificate chain and key HTTPS is served with, if it is.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).

@@ -12,3 +12,4 @@ pub mod config;
 pub mod fuzzing;
 pub mod listener;
 pub mod serve;
+pub mod tls;

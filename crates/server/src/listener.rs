@@ -142,6 +142,7 @@ pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let tally = Arc::new(Tally {
@@ -186,20 +187,39 @@ pub async fn serve(
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let activity = Arc::new(Activity::new());
-            let io = TokioIo::new(Tracked {
+            let tracked = Tracked {
                 inner: stream,
                 activity: Arc::clone(&activity),
-            });
+            };
             let service = hyper_util::service::TowerToHyperService::new(connection_service(
                 app,
                 peer,
                 Arc::clone(&activity),
             ));
-            let connection = watcher.watch(builder.serve_connection_with_upgrades(io, service));
+            let served = async {
+                match tls {
+                    None => {
+                        let io = TokioIo::new(tracked);
+                        watcher
+                            .watch(builder.serve_connection_with_upgrades(io, service))
+                            .await
+                    }
+                    Some(acceptor) => {
+                        // The handshake is bounded by the idle timeout
+                        // below, like a request header.
+                        let stream = acceptor.accept(tracked).await?;
+                        let io = TokioIo::new(stream);
+                        watcher
+                            .watch(builder.serve_connection_with_upgrades(io, service))
+                            .await
+                    }
+                }
+            };
             tokio::select! {
-                result = connection => {
+                result = served => {
                     if let Err(e) = result {
                         tracing::debug!(error = %e, %peer, "connection ended with an error");
                     }

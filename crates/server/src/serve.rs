@@ -117,6 +117,10 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::tls::acceptor(cert.clone(), key.clone())?),
+        None => None,
+    };
     if config.uses_data_dir() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
@@ -137,6 +141,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         address = %listener.local_addr()?,
         base_url = %config.base_url,
+        tls = config.tls.is_some(),
         database = %crate::config::redact(&config.database),
         blobs = %crate::config::redact(&config.blobs),
         data_dir = %config.data_dir.display(),
@@ -159,7 +164,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     // Webhook deliveries: sent in the background, never in a request.
     let worker = state.registry.clone();
     tokio::spawn(async move { worker.webhooks().run_webhook_worker().await });
-    crate::listener::serve(listener, app, limits, shutdown_signal()).await;
+    crate::listener::serve(listener, app, limits, tls, shutdown_signal()).await;
     if let Err(e) = state.registry.packages().flush_downloads().await {
         tracing::warn!(error = %e, "could not write the last download counts");
     }

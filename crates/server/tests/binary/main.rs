@@ -32,4 +32,5 @@ mod rest_api;
 mod rubygems;
 mod secrets;
 mod serve;
+mod tls;
 mod webhooks;

@@ -1,0 +1,249 @@
+//! HTTPS served directly: with a certificate from a test CA, curl speaks
+//! HTTP/2 (and HTTP/1.1 when asked), the real npm CLI publishes and
+//! installs trusting only that CA (no insecure flag, no proxy), and a
+//! renewed certificate is served without a restart.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::npm::{package, project};
+use crate::common::process::text;
+use crate::common::{BIN, free_port};
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success(), "openssl {args:?}: {}", text(&out));
+}
+
+/// A CA, and a certificate for 127.0.0.1 it signed with common name `cn`
+/// as `server.crt` and `server.key`.
+fn issue(dir: &Path, cn: &str) {
+    if !dir.join("ca.crt").exists() {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Entrepot test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign",
+            ],
+        );
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+    }
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "new.key",
+            "-out",
+            "new.csr",
+            "-subj",
+            &format!("/CN={cn}"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "new.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "new.crt",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+    std::fs::rename(dir.join("new.key"), dir.join("server.key")).unwrap();
+    std::fs::rename(dir.join("new.crt"), dir.join("server.crt")).unwrap();
+}
+
+fn curl(certs: &Path, args: &[&str]) -> Output {
+    Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(certs.join("ca.crt"))
+        .args(args)
+        .output()
+        .expect("curl runs")
+}
+
+struct Tls {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Tls {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(dir: &Path, certs: &Path) -> Tls {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let child = Command::new(&*BIN)
+        .args(["--listen", &listen, "--tls-cert"])
+        .arg(certs.join("server.crt"))
+        .arg("--tls-key")
+        .arg(certs.join("server.key"))
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("https://{listen}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !curl(certs, &[&format!("{base}/healthz")]).status.success() {
+        assert!(Instant::now() < deadline, "the HTTPS server never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Tls { child, base }
+}
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(&*BIN)
+        .arg("admin")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "admin {args:?}: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn npm(home: &Path, cwd: &Path, args: &[&str]) -> Output {
+    Command::new("npm")
+        .args(args)
+        .current_dir(cwd)
+        .env("NPM_CONFIG_USERCONFIG", home.join(".npmrc"))
+        .env("npm_config_cache", home.join("cache"))
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs: PathBuf = dir.path().join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    issue(&certs, "first");
+    let server = start(dir.path(), &certs);
+    let health = format!("{}/healthz", server.base);
+
+    let h2 = curl(
+        &certs,
+        &["-o", "/dev/null", "-w", "%{http_version}", &health],
+    );
+    assert_eq!(String::from_utf8_lossy(&h2.stdout), "2", "{}", text(&h2));
+    let h1 = curl(
+        &certs,
+        &[
+            "--http1.1",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_version}",
+            &health,
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&h1.stdout), "1.1");
+    let untrusted = Command::new("curl")
+        .args(["-sS", &health])
+        .output()
+        .unwrap();
+    assert!(
+        !untrusted.status.success(),
+        "only the test CA's trust lets in"
+    );
+
+    // npm, trusting the CA and nothing else.
+    admin(dir.path(), &["user", "create", "alice"]);
+    let t = admin(
+        dir.path(),
+        &[
+            "token",
+            "create",
+            "alice",
+            "--scopes",
+            "read:packages,write:packages",
+        ],
+    );
+    let home = dir.path().join("npm-home");
+    std::fs::create_dir(&home).unwrap();
+    let registry = format!("{}/npm/", server.base);
+    let host_path = registry.trim_start_matches("https://");
+    std::fs::write(
+        home.join(".npmrc"),
+        format!(
+            "@alice:registry={registry}\n//{host_path}:_authToken={t}\ncafile={}\naudit=false\nfund=false\n",
+            certs.join("ca.crt").display()
+        ),
+    )
+    .unwrap();
+    let published = npm(
+        &home,
+        &package(&home, "@alice/hello", "1.0.0"),
+        &["publish"],
+    );
+    assert!(published.status.success(), "{}", text(&published));
+    let app = project(&home, "app");
+    let installed = npm(&home, &app, &["install", "@alice/hello"]);
+    assert!(installed.status.success(), "{}", text(&installed));
+    assert!(app.join("node_modules/@alice/hello/package.json").exists());
+
+    // A renewed certificate is served without a restart.
+    issue(&certs, "second");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = curl(&certs, &["-v", "-o", "/dev/null", &health]);
+        if text(&seen).contains("CN=second") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still the old certificate: {}",
+            text(&seen)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
