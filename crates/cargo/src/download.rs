@@ -31,7 +31,10 @@ pub async fn download(
     )
     .await?;
     if response.status() == StatusCode::OK && !head {
-        state.registry.packages().count_download(&v);
+        state
+            .registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Cargo, &v);
     }
     Ok(response)
 }

@@ -76,8 +76,35 @@ async fn readyz(State(state): State<AppState>) -> axum::response::Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// `GET /metrics`.
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`, with the bearer token `--metrics-token` set, if set.
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(wanted) = &state.config.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let same = given.len() == wanted.expose().len()
+            && given
+                .bytes()
+                .zip(wanted.expose().bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                [(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"metrics\"",
+                )],
+                "/metrics wants the token of --metrics-token\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -85,4 +112,5 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(&state.registry.stats),
     )
+        .into_response()
 }

@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route and status, latency, bytes in and
 //! out, and the service's publish and download counters.
 
+use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -17,9 +18,33 @@ use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
+    format: &'static str,
     method: String,
     route: String,
     status: u16,
+}
+
+/// The part of the server a route belongs to: a format's registry, the
+/// REST API, the web pages, or the server's own endpoints.
+fn format_of(route: &str) -> &'static str {
+    let first = route
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match first {
+        "npm" | "-" => "npm",
+        "maven" => "maven",
+        "rubygems" => "rubygems",
+        "nuget" => "nuget",
+        "pypi" | "_" => "pypi",
+        "cargo" => "cargo",
+        "v2" | "token" => "container",
+        "api" => "rest",
+        "healthz" | "readyz" | "metrics" => "server",
+        "unmatched" => "none",
+        _ => "web",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -101,13 +126,44 @@ impl Metrics {
         )
         .expect("writing to a String cannot fail");
         let eof = out.rfind("# EOF").unwrap_or(out.len());
-        let extra = format!(
+        let mut extra = format!(
             "# HELP entrepot_publishes Versions published.\n# TYPE entrepot_publishes counter\n\
              entrepot_publishes_total {}\n\
              # HELP entrepot_downloads Package files downloaded.\n# TYPE entrepot_downloads counter\n\
              entrepot_downloads_total {}\n",
             stats.publishes.load(Ordering::Relaxed),
             stats.downloads.load(Ordering::Relaxed)
+        );
+        let by_format = stats.by_format();
+        for (name, help, pick) in [
+            (
+                "publishes_by_format",
+                "Versions and files published, by format.",
+                1,
+            ),
+            (
+                "downloads_by_format",
+                "Package files downloaded, by format.",
+                2,
+            ),
+        ] {
+            let _ = write!(
+                extra,
+                "# HELP entrepot_{name} {help}\n# TYPE entrepot_{name} counter\n"
+            );
+            for (format, published, downloaded) in &by_format {
+                let n = if pick == 1 { published } else { downloaded };
+                let _ = writeln!(extra, "entrepot_{name}_total{{format=\"{format}\"}} {n}");
+            }
+        }
+        let _ = write!(
+            extra,
+            "# HELP entrepot_upstream_files Files served by the upstream proxies, from the cache (hit) or fetched (miss).\n\
+             # TYPE entrepot_upstream_files counter\n\
+             entrepot_upstream_files_total{{result=\"hit\"}} {}\n\
+             entrepot_upstream_files_total{{result=\"miss\"}} {}\n",
+            stats.proxy_hits.load(Ordering::Relaxed),
+            stats.proxy_misses.load(Ordering::Relaxed)
         );
         out.insert_str(eof, &extra);
         out
@@ -158,6 +214,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     }
     m.requests
         .get_or_create(&RequestLabels {
+            format: format_of(&route),
             method: method.clone(),
             route: route.clone(),
             status: response.status().as_u16(),

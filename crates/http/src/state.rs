@@ -27,6 +27,8 @@ pub struct HttpConfig {
     pub upload_idle_timeout: std::time::Duration,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: entrepot_core::ranges::Ranges,
+    /// The bearer token `/metrics` wants, if it wants one.
+    pub metrics_token: Option<entrepot_core::Secret>,
 }
 
 impl HttpConfig {

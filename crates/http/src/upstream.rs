@@ -28,14 +28,19 @@ pub struct FileAnswer<'a> {
 }
 
 /// Serves a file an upstream proxy keeps, counting the download of its
-/// version when `counted` and the whole file is served.
+/// version (of the format `counted` names) when the whole file is served.
 pub async fn serve_kept(
     state: &crate::AppState,
     upstream: &entrepot_core::Upstream,
     file: &entrepot_core::PackageFile,
     answer: &FileAnswer<'_>,
-    counted: bool,
+    counted: Option<entrepot_core::PackageType>,
 ) -> Result<Response, entrepot_service::ServiceError> {
+    state
+        .registry
+        .stats
+        .proxy_hits
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let response = crate::download::serve_download(
         state,
         &file.sha256,
@@ -44,7 +49,7 @@ pub async fn serve_kept(
         answer.head,
     )
     .await?;
-    if counted
+    if let Some(file_type) = counted
         && !answer.head
         && response.status() == axum::http::StatusCode::OK
         && let Some(version) = state
@@ -53,7 +58,10 @@ pub async fn serve_kept(
             .version_by_id(file.version_id)
             .await?
     {
-        state.registry.packages().count_download(&version);
+        state
+            .registry
+            .packages()
+            .count_download(file_type, &version);
     }
     Ok(mark(response, &upstream.name, false))
 }
@@ -69,7 +77,7 @@ pub async fn serve_wanted(
     answer: &FileAnswer<'_>,
 ) -> Result<Response, entrepot_service::ServiceError> {
     use entrepot_service::proxy::FileFetch;
-    let counted = wanted.counted;
+    let counted = wanted.counted.then_some(wanted.package_type);
     let upstreams = state.registry.upstreams();
     let whole_get = !answer.head && !answer.headers.contains_key(header::RANGE);
     let fetched = if whole_get {

@@ -71,7 +71,10 @@ pub async fn read(
             )
             .await?;
             if !head && response.status() == StatusCode::OK && is_main_artifact(c, &v, file) {
-                state.registry.packages().count_download(&v);
+                state
+                    .registry
+                    .packages()
+                    .count_download(entrepot_core::PackageType::Maven, &v);
             }
             Ok(response)
         }

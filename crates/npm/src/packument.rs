@@ -148,7 +148,10 @@ pub async fn tarball(
         entrepot_http::download::serve_file(state, stored, headers, "application/octet-stream")
             .await?;
     if response.status() == StatusCode::OK {
-        state.registry.packages().count_download(&version);
+        state
+            .registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Npm, &version);
     }
     Ok(response)
 }

@@ -293,7 +293,7 @@ async fn tarball(
         .kept_file(upstream, PackageType::Npm, name, file)
         .await?
     {
-        return Ok(serve_kept(state, upstream, &kept, &answer, true).await?);
+        return Ok(serve_kept(state, upstream, &kept, &answer, Some(PackageType::Npm)).await?);
     }
     let fetched = upstreams.document(upstream, &document_path(name)).await?;
     let doc = parsed(fetched, upstream).await?;

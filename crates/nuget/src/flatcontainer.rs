@@ -57,7 +57,9 @@ pub async fn file(
     )
     .await?;
     if *file == FileName::Nupkg && !head && response.status() == axum::http::StatusCode::OK {
-        registry.packages().count_download(&version);
+        registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Nuget, &version);
     }
     Ok(response)
 }

@@ -99,7 +99,10 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
     };
     set(&mut response, "docker-content-digest", &digest);
     if !head && response.status() == StatusCode::OK {
-        ctx.state.registry.packages().count_download(&version);
+        ctx.state
+            .registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Container, &version);
     }
     Ok(response)
 }

@@ -54,7 +54,10 @@ pub async fn download(
         entrepot_http::download::serve_download(state, &file.sha256, headers, content_type, head)
             .await?;
     if !metadata && !head && response.status() == StatusCode::OK {
-        state.registry.packages().count_download(&v);
+        state
+            .registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Pypi, &v);
     }
     Ok(response)
 }

@@ -397,7 +397,14 @@ pub async fn download(
         .kept_file(upstream, PackageType::Pypi, &name, filename)
         .await?
     {
-        return Ok(serve_kept(state, upstream, &kept, &answer, metadata.is_none()).await?);
+        return Ok(serve_kept(
+            state,
+            upstream,
+            &kept,
+            &answer,
+            metadata.is_none().then_some(PackageType::Pypi),
+        )
+        .await?);
     }
     let files = listed(state, upstream, &name).await?;
     let dist = files

@@ -27,7 +27,9 @@ pub async fn gem(view: &View<'_>, stem: &str) -> Result<Response> {
         && !view.head
         && let Some(version) = registry.packages().version_by_id(entry.id).await?
     {
-        registry.packages().count_download(&version);
+        registry
+            .packages()
+            .count_download(entrepot_core::PackageType::Rubygems, &version);
     }
     Ok(response)
 }

@@ -180,6 +180,16 @@ pub struct Settings {
         value_name = "CIDR[,CIDR…]"
     )]
     pub trusted_proxies: Option<String>,
+    /// A bearer token that `/metrics` wants (Prometheus: `authorization:
+    /// {credentials: …}`) [default: none: /metrics is open].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_METRICS_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
     /// Serve HTTPS (and HTTP/2) directly with this certificate chain (PEM),
     /// read again when it changes [default: plain HTTP].
     #[arg(
@@ -290,6 +300,7 @@ impl Settings {
                 .or(fallback.max_connections_per_address),
             outbound_allow: self.outbound_allow.or(fallback.outbound_allow),
             trusted_proxies: self.trusted_proxies.or(fallback.trusted_proxies),
+            metrics_token: self.metrics_token.or(fallback.metrics_token),
             tls_cert: self.tls_cert.or(fallback.tls_cert),
             tls_key: self.tls_key.or(fallback.tls_key),
         }
@@ -387,6 +398,10 @@ impl Settings {
             outbound_allow,
             trusted_proxies,
             tls,
+            metrics_token: self
+                .metrics_token
+                .filter(|t| !t.is_empty())
+                .map(entrepot_core::Secret::new),
         })
     }
 }
@@ -437,6 +452,8 @@ pub struct Config {
     pub trusted_proxies: entrepot_core::ranges::Ranges,
     /// The certificate chain and key HTTPS is served with, if it is.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// The bearer token `/metrics` wants, if any.
+    pub metrics_token: Option<entrepot_core::Secret>,
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).

@@ -5,7 +5,6 @@
 use chrono::Utc;
 use entrepot_core::{Action, Actor, Package, PackageFile, Version};
 use entrepot_store::{NewFile, NewVersion, StoreError};
-use std::sync::atomic::Ordering;
 
 use crate::packages::Publication;
 use crate::{Packages, ServiceError, ServiceResult};
@@ -42,7 +41,7 @@ impl Packages<'_> {
         let at = Utc::now();
         let (version, file, created) = self.place_file(&package, &p, new_file, user_id, at).await?;
         let package = self.describe(package, p.description, p.readme, at).await?;
-        self.stats.publishes.fetch_add(1, Ordering::Relaxed);
+        self.stats.published(package.package_type);
         self.audit(
             actor,
             "file.publish",

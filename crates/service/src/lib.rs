@@ -36,9 +36,9 @@ mod versions;
 pub mod webhooks;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use entrepot_core::Policy;
+use entrepot_core::{PackageType, Policy};
 use entrepot_store::{BlobStore, MetadataStore};
 
 pub use error::{ServiceError, ServiceResult};
@@ -78,6 +78,43 @@ impl Default for Limits {
 pub struct Stats {
     pub publishes: AtomicU64,
     pub downloads: AtomicU64,
+    /// Publishes and downloads by format, in `PackageType::ALL`'s order.
+    by_format: [(AtomicU64, AtomicU64); 16],
+    /// Upstream proxy: files served from the cache, and fetched.
+    pub proxy_hits: AtomicU64,
+    pub proxy_misses: AtomicU64,
+}
+
+impl Stats {
+    fn slot(&self, package_type: PackageType) -> Option<&(AtomicU64, AtomicU64)> {
+        let i = PackageType::ALL.iter().position(|t| *t == package_type)?;
+        self.by_format.get(i)
+    }
+
+    /// Counts a version or file published.
+    pub fn published(&self, package_type: PackageType) {
+        self.publishes.fetch_add(1, Ordering::Relaxed);
+        if let Some(slot) = self.slot(package_type) {
+            slot.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts a package file downloaded.
+    pub fn downloaded(&self, package_type: PackageType) {
+        self.downloads.fetch_add(1, Ordering::Relaxed);
+        if let Some(slot) = self.slot(package_type) {
+            slot.1.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Publishes and downloads of each format.
+    pub fn by_format(&self) -> Vec<(PackageType, u64, u64)> {
+        PackageType::ALL
+            .iter()
+            .zip(&self.by_format)
+            .map(|(t, (p, d))| (*t, p.load(Ordering::Relaxed), d.load(Ordering::Relaxed)))
+            .collect()
+    }
 }
 
 /// The registry's use cases over one metadata store and one blob store.

@@ -7,7 +7,6 @@ use entrepot_core::{
     Action, Actor, Digests, Id, Package, PackageType, Repository, Version, Visibility,
 };
 use entrepot_store::{BlobInfo, NewAuditEntry, NewFile, NewPackage, NewVersion, PackageUpdate};
-use std::sync::atomic::Ordering;
 
 use crate::{Packages, ServiceError, ServiceResult};
 
@@ -136,7 +135,7 @@ impl Packages<'_> {
                 other => other.into(),
             })?;
         let package = self.describe(package, p.description, p.readme, at).await?;
-        self.stats.publishes.fetch_add(1, Ordering::Relaxed);
+        self.stats.published(package.package_type);
         self.audit(
             actor,
             "version.publish",
@@ -612,8 +611,8 @@ impl Packages<'_> {
     /// `flush_downloads`, which the server calls every second and at
     /// shutdown, and every read of counts calls first): a download costs
     /// no database write, and a crash loses at most a second of counts.
-    pub fn count_download(self, version: &Version) {
-        self.stats.downloads.fetch_add(1, Ordering::Relaxed);
+    pub fn count_download(self, package_type: PackageType, version: &Version) {
+        self.stats.downloaded(package_type);
         let day = Utc::now().date_naive();
         *self
             .pending_downloads

@@ -281,8 +281,10 @@ async fn downloads_are_counted_per_version_and_day() {
         .publish(&alice, publication(r, "alice", "hello", "1.0.0").await)
         .await
         .unwrap();
-    r.packages().count_download(&v);
-    r.packages().count_download(&v);
+    r.packages()
+        .count_download(entrepot_core::PackageType::Npm, &v);
+    r.packages()
+        .count_download(entrepot_core::PackageType::Npm, &v);
     assert!(
         w.store.downloads(pkg.id).await.unwrap().is_empty(),
         "counts are buffered"

@@ -210,7 +210,7 @@ fn health_and_metrics_are_served() {
         .unwrap();
     assert!(
         metrics.contains(
-            r#"entrepot_http_requests_total{method="GET",route="/api/v3/user",status="401"} 1"#
+            r#"entrepot_http_requests_total{format="rest",method="GET",route="/api/v3/user",status="401"} 1"#
         ),
         "{metrics}"
     );
@@ -492,4 +492,48 @@ fn readyz_says_whether_both_stores_take_a_write() {
     assert_ne!(body["blobs"], "ok", "{body}");
     let alive = reqwest::blocking::get(server.url("/healthz")).unwrap();
     assert_eq!(alive.status(), 200, "alive all the same");
+}
+
+#[test]
+fn metrics_can_want_a_token_and_count_by_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::common::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Server::start_in(
+        dir.path(),
+        &["--listen", &listen, "--metrics-token", "scrape-s3cret"],
+        &format!("http://{listen}"),
+    );
+    let client = reqwest::blocking::Client::new();
+    let open = client.get(server.url("/metrics")).send().unwrap();
+    assert_eq!(open.status(), 401);
+    let wrong = client
+        .get(server.url("/metrics"))
+        .bearer_auth("scrape-s3cre")
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        client
+            .get(server.url("/npm/nothing"))
+            .send()
+            .unwrap()
+            .status(),
+        404
+    );
+    let text = client
+        .get(server.url("/metrics"))
+        .bearer_auth("scrape-s3cret")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    for line in [
+        "entrepot_downloads_by_format_total{format=\"npm\"} 0",
+        "entrepot_publishes_by_format_total{format=\"cargo\"} 0",
+        "entrepot_upstream_files_total{result=\"hit\"} 0",
+        "entrepot_http_requests_total{format=\"npm\",method=\"GET\"",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
 }

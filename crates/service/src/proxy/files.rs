@@ -176,6 +176,9 @@ impl Upstreams<'_> {
         if !status.is_success() {
             return Err(unavailable(upstream, format!("it answered {status}")));
         }
+        self.stats
+            .proxy_misses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(response)
     }
 
@@ -220,7 +223,8 @@ impl Upstreams<'_> {
             return;
         }
         if let Ok(Some(version)) = self.packages().version_by_id(file.version_id).await {
-            self.packages().count_download(&version);
+            self.packages()
+                .count_download(wanted.package_type, &version);
         }
     }
 
