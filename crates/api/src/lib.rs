@@ -4,6 +4,7 @@
 mod admin;
 mod advisories;
 mod fallthrough;
+mod graphql;
 mod hooks;
 mod meta;
 mod model;
@@ -50,6 +51,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest("/api/v3", api)
         // The root with its slash too: GitHub's clients ask for `/api/v3/`.
         .route("/api/v3/", get(users::root))
+        .route("/api/graphql", axum::routing::post(graphql::graphql))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             github_headers,

@@ -1,4 +1,7 @@
-//! Personal-access-token scopes, as GitHub names them for packages.
+//! Personal-access-token scopes, as GitHub names them for packages, and
+//! `read:org`, which GitHub's CLI wants of every token (reading
+//! organizations and their members is open to every signed-in user here,
+//! so it grants nothing more).
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,14 +13,16 @@ pub enum Scope {
     WritePackages,
     DeletePackages,
     Repo,
+    ReadOrg,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::ReadPackages,
         Scope::WritePackages,
         Scope::DeletePackages,
         Scope::Repo,
+        Scope::ReadOrg,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +31,7 @@ impl Scope {
             Scope::WritePackages => "write:packages",
             Scope::DeletePackages => "delete:packages",
             Scope::Repo => "repo",
+            Scope::ReadOrg => "read:org",
         }
     }
 
@@ -35,6 +41,7 @@ impl Scope {
             Scope::WritePackages => 2,
             Scope::DeletePackages => 4,
             Scope::Repo => 8,
+            Scope::ReadOrg => 16,
         }
     }
 }
@@ -46,7 +53,9 @@ impl fmt::Display for Scope {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo)")]
+#[error(
+    "unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo, read:org)"
+)]
 pub struct UnknownScope(pub String);
 
 impl FromStr for Scope {
@@ -68,7 +77,7 @@ pub struct Scopes(u8);
 
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
-    pub const ALL: Scopes = Scopes(15);
+    pub const ALL: Scopes = Scopes(31);
 
     pub fn contains(self, scope: Scope) -> bool {
         let bits = if self.0 & Scope::WritePackages.bit() != 0 {

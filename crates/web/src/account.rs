@@ -223,6 +223,7 @@ fn scope_help(scope: Scope) -> &'static str {
         Scope::WritePackages => "publish packages (includes read:packages)",
         Scope::DeletePackages => "delete and restore packages",
         Scope::Repo => "use packages of private repositories",
+        Scope::ReadOrg => "what GitHub's CLI (gh) asks of a token; grants nothing more here",
     }
 }
 

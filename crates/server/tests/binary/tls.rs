@@ -1,7 +1,8 @@
 //! HTTPS served directly: with a certificate from a test CA, curl speaks
 //! HTTP/2 (and HTTP/1.1 when asked), the real npm CLI publishes and
-//! installs trusting only that CA (no insecure flag, no proxy), and a
-//! renewed certificate is served without a restart.
+//! installs trusting only that CA (no insecure flag, no proxy), GitHub's
+//! CLI signs in and lists, paginates, deletes and restores, and a renewed
+//! certificate is served without a restart.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -50,7 +51,7 @@ fn issue(dir: &Path, cn: &str) {
         );
         std::fs::write(
             dir.join("leaf.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
         )
         .unwrap();
     }
@@ -205,7 +206,7 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
             "create",
             "alice",
             "--scopes",
-            "read:packages,write:packages",
+            "read:packages,write:packages,delete:packages,repo,read:org",
         ],
     );
     let home = dir.path().join("npm-home");
@@ -231,6 +232,14 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
     assert!(installed.status.success(), "{}", text(&installed));
     assert!(app.join("node_modules/@alice/hello/package.json").exists());
 
+    let republished = npm(
+        &home,
+        &package(&home, "@alice/hello", "1.1.0"),
+        &["publish"],
+    );
+    assert!(republished.status.success(), "{}", text(&republished));
+    github_cli(dir.path(), &certs, &server.base, &t);
+
     // A renewed certificate is served without a restart.
     issue(&certs, "second");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -246,4 +255,94 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// GitHub's CLI (Debian's `gh`) with `GH_HOST` and `GH_ENTERPRISE_TOKEN`,
+/// trusting only the test CA.
+fn gh(dir: &Path, certs: &Path, base: &str, token: &str, args: &[&str]) -> Output {
+    let host = base
+        .trim_start_matches("https://")
+        .replacen("127.0.0.1", "localhost", 1);
+    let config = dir.join("gh-config");
+    std::fs::create_dir_all(&config).unwrap();
+    Command::new("gh")
+        .args(args)
+        .env("GH_HOST", host)
+        .env("GH_ENTERPRISE_TOKEN", token)
+        .env("GH_CONFIG_DIR", &config)
+        .env("GH_NO_UPDATE_NOTIFIER", "1")
+        .env("GH_PROMPT_DISABLED", "1")
+        .env("NO_COLOR", "1")
+        .env("SSL_CERT_FILE", certs.join("ca.crt"))
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .output()
+        .expect("gh runs (scripts/test installs Debian's gh)")
+}
+
+fn gh_ok(dir: &Path, certs: &Path, base: &str, token: &str, args: &[&str]) -> String {
+    let out = gh(dir, certs, base, token, args);
+    assert!(out.status.success(), "gh {args:?}: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn github_cli(dir: &Path, certs: &Path, base: &str, token: &str) {
+    let status = gh(dir, certs, base, token, &["auth", "status"]);
+    assert!(status.status.success(), "gh auth status: {}", text(&status));
+    let listed = gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &["api", "/user/packages?package_type=npm", "--jq", ".[].name"],
+    );
+    assert_eq!(listed.trim(), "hello");
+    let versions = "/user/packages/npm/hello/versions";
+    let paged = gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &[
+            "api",
+            "--paginate",
+            &format!("{versions}?per_page=1"),
+            "--jq",
+            ".[] | \"\\(.id) \\(.name)\"",
+        ],
+    );
+    let rows: Vec<(&str, &str)> = paged.lines().filter_map(|l| l.split_once(' ')).collect();
+    let names: Vec<&str> = rows.iter().map(|(_, n)| *n).collect();
+    assert_eq!(names, ["1.1.0", "1.0.0"], "one a page: {paged}");
+    let (id, _) = rows[1];
+    gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &["api", "-X", "DELETE", &format!("{versions}/{id}")],
+    );
+    let left = gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &["api", versions, "--jq", ".[].name"],
+    );
+    assert_eq!(left.trim(), "1.1.0");
+    gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &["api", "-X", "POST", &format!("{versions}/{id}/restore")],
+    );
+    let back = gh_ok(
+        dir,
+        certs,
+        base,
+        token,
+        &["api", versions, "--jq", ".[].name"],
+    );
+    assert_eq!(back.lines().count(), 2, "{back}");
 }
