@@ -210,13 +210,19 @@ async fn copy(config: &Config, to_database: &str, to_blobs: &str) -> anyhow::Res
     let from_blobs = Config::open_blobs(&config.blobs).await?;
     let to_meta = Config::open_metadata(to_database, true).await?;
     let to_blob_store = Config::open_blobs(to_blobs).await?;
-    let rows = entrepot_store::copy::copy_metadata(&from_meta, &to_meta).await?;
+    let progress = crate::progress::Reporter::new();
+    let rows = entrepot_store::copy::copy_metadata(&from_meta, &to_meta, &progress).await?;
+    progress.finish();
     eprintln!(
         "copied {rows} rows to {}",
         crate::config::redact(to_database)
     );
+    let started = std::time::Instant::now();
     let (copied, present) =
-        entrepot_store::copy::copy_blobs(from_blobs.as_ref(), to_blob_store.as_ref()).await?;
+        entrepot_store::copy::copy_blobs(from_blobs.as_ref(), to_blob_store.as_ref(), &progress)
+            .await?;
+    progress.finish();
+    eprintln!("blobs copied in {:.1} s", started.elapsed().as_secs_f64());
     eprintln!(
         "copied {copied} blobs to {to_blobs} ({present} were already there), every digest verified"
     );
@@ -289,7 +295,12 @@ async fn fsck(
         upload_age,
         ..entrepot_service::fsck::FsckOptions::default()
     };
-    let report = registry.maintenance().fsck(options, &check).await?;
+    let progress = crate::progress::Reporter::new();
+    let report = registry
+        .maintenance()
+        .fsck(options, &check, &progress)
+        .await?;
+    progress.finish();
     for fault in &report.faults {
         let state = if fault.repaired { "repaired" } else { "fault" };
         println!(

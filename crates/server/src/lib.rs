@@ -11,5 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod fuzzing;
 pub mod listener;
+pub mod progress;
 pub mod serve;
 pub mod tls;

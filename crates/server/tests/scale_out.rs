@@ -190,13 +190,20 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
         .json()
         .unwrap();
 
-    embedded.admin(&[
+    let copied = embedded.admin(&[
         "copy",
         "--to-database",
         &shared.db.url,
         "--to-blobs",
         &shared.blobs_url(),
     ]);
+    // Not on a terminal: each stage says it starts, then the summary.
+    let said = String::from_utf8_lossy(&copied.stderr);
+    assert!(
+        said.contains("tables: starting") && said.contains("blobs: starting (3)"),
+        "{said}"
+    );
+    assert!(said.contains("copied 3 blobs"), "{said}");
 
     let moved_dir = tempfile::tempdir().unwrap();
     let moved = shared.node(moved_dir.path());

@@ -95,18 +95,21 @@ impl Maintenance<'_> {
         self,
         options: FsckOptions,
         index_check: &IndexCheck<'_>,
+        progress: &dyn entrepot_store::copy::Progress,
     ) -> ServiceResult<FsckReport> {
         let mut report = FsckReport::default();
         let mut verified: HashMap<String, Option<String>> = HashMap::new();
         let mut packages = Vec::new();
-        for package in self
+        let all = self
             .meta
             .list_packages(PackageFilter {
                 include_deleted: true,
                 ..PackageFilter::default()
             })
-            .await?
-        {
+            .await?;
+        progress.start("packages", Some(all.len() as u64));
+        for package in all {
+            progress.advance(1, 0);
             let versions = self.meta.versions(package.id, true).await?;
             report.packages += 1;
             let live: HashSet<i64> = versions

@@ -298,7 +298,26 @@ fn bool_of(row: &AnyRow, col: &str) -> StoreResult<bool> {
 
 /// Copies every row of `from` into the empty store `to`, keeping ids, in one
 /// transaction.
-pub async fn copy_metadata(from: &SqlStore, to: &SqlStore) -> StoreResult<u64> {
+/// Told how a long job advances: items done (and bytes, where they
+/// count) out of the total, when known.
+pub trait Progress: Sync {
+    fn start(&self, what: &str, total: Option<u64>);
+    fn advance(&self, items: u64, bytes: u64);
+}
+
+/// Progress nobody watches.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn start(&self, _what: &str, _total: Option<u64>) {}
+    fn advance(&self, _items: u64, _bytes: u64) {}
+}
+
+pub async fn copy_metadata(
+    from: &SqlStore,
+    to: &SqlStore,
+    progress: &dyn Progress,
+) -> StoreResult<u64> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
         .fetch_one(to.writer())
         .await?;
@@ -309,6 +328,7 @@ pub async fn copy_metadata(from: &SqlStore, to: &SqlStore) -> StoreResult<u64> {
     }
     let mut rows_copied = 0;
     let mut tx = to.writer().begin().await?;
+    progress.start("tables", Some(TABLES.len() as u64));
     for (table, columns) in TABLES {
         let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
         let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
@@ -343,27 +363,37 @@ pub async fn copy_metadata(from: &SqlStore, to: &SqlStore) -> StoreResult<u64> {
             .execute(&mut *tx)
             .await?;
         }
+        progress.advance(1, 0);
     }
     tx.commit().await?;
     Ok(rows_copied)
 }
 
 /// Copies every blob of `from` that `to` lacks, verifying each digest.
-pub async fn copy_blobs(from: &dyn BlobStore, to: &dyn BlobStore) -> StoreResult<(u64, u64)> {
+pub async fn copy_blobs(
+    from: &dyn BlobStore,
+    to: &dyn BlobStore,
+    progress: &dyn Progress,
+) -> StoreResult<(u64, u64)> {
     let (mut copied, mut present) = (0, 0);
-    for digest in from.list().await? {
+    let digests = from.list().await?;
+    progress.start("blobs", Some(digests.len() as u64));
+    for digest in digests {
         if to.size(&digest).await?.is_some() {
             present += 1;
+            progress.advance(1, 0);
             continue;
         }
         let read = from.get(&digest, None).await?;
+        let size = read.total_size;
         let expected = Expected {
             sha256: Some(digest.clone()),
-            size: Some(read.total_size),
+            size: Some(size),
             ..Expected::default()
         };
         to.put(read.stream, expected).await?;
         copied += 1;
+        progress.advance(1, size);
     }
     Ok((copied, present))
 }
