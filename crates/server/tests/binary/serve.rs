@@ -537,3 +537,11 @@ fn metrics_can_want_a_token_and_count_by_format() {
         assert!(text.contains(line), "{line} in {text}");
     }
 }
+
+#[test]
+fn the_systemd_unit_in_the_docs_is_the_one_shipped() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let unit = std::fs::read_to_string(root.join("contrib/entrepot.service")).unwrap();
+    let docs = std::fs::read_to_string(root.join("docs/deploy.md")).unwrap();
+    assert!(docs.contains(&unit), "docs/deploy.md shows contrib/entrepot.service as it is");
+}
