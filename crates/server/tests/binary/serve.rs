@@ -543,5 +543,8 @@ fn the_systemd_unit_in_the_docs_is_the_one_shipped() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let unit = std::fs::read_to_string(root.join("contrib/entrepot.service")).unwrap();
     let docs = std::fs::read_to_string(root.join("docs/deploy.md")).unwrap();
-    assert!(docs.contains(&unit), "docs/deploy.md shows contrib/entrepot.service as it is");
+    assert!(
+        docs.contains(&unit),
+        "docs/deploy.md shows contrib/entrepot.service as it is"
+    );
 }
