@@ -17,7 +17,17 @@ use crate::reply;
 use crate::view::{View, readable};
 
 /// The abbreviated ("corgi") packument's media type.
-const CORGI: &str = "application/vnd.npm.install-v1+json";
+pub(crate) const CORGI: &str = "application/vnd.npm.install-v1+json";
+
+/// Whether the client asks for the abbreviated packument (`npm install`
+/// does, with full JSON as a fallback it prefers less).
+pub(crate) fn wants_abbreviated(headers: &HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains(CORGI) && !accept.starts_with("application/json")
+}
 
 fn http_date(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
@@ -34,11 +44,7 @@ pub async fn packument(
     head: bool,
 ) -> NpmResult<Response> {
     let package = readable(&state.registry, actor, name).await?;
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let abbreviated = accept.contains(CORGI) && !accept.starts_with("application/json");
+    let abbreviated = wants_abbreviated(headers);
     let content_type = if abbreviated {
         CORGI
     } else {

@@ -125,19 +125,24 @@ async fn packument(
 ) -> NpmResult<Response> {
     let base = state.config.site.base_url().to_string();
     let (owned, upstream_name) = (name.to_owned(), upstream.name.clone());
+    let abbreviated = crate::packument::wants_abbreviated(headers);
+    let variant = if abbreviated {
+        "abbreviated"
+    } else {
+        "packument"
+    };
     let rendered = state
         .registry
         .upstreams()
-        .rendered(
-            upstream,
-            &document_path(name),
-            "packument",
-            move |fetched| {
-                let mut doc = parse_object(&fetched.body, &upstream_name)?;
-                rewrite(&mut doc, &base, &owned);
+        .rendered(upstream, &document_path(name), variant, move |fetched| {
+            let mut doc = parse_object(&fetched.body, &upstream_name)?;
+            rewrite(&mut doc, &base, &owned);
+            if abbreviated {
+                json_bytes(&abbreviate(&doc))
+            } else {
                 json_bytes(&doc)
-            },
-        )
+            }
+        })
         .await?;
     let etag = rendered.etag.clone();
     let unchanged = headers
@@ -159,12 +164,17 @@ async fn packument(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(if abbreviated {
+            crate::packument::CORGI
+        } else {
+            "application/json"
+        }),
     );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
+    h.insert(header::VARY, HeaderValue::from_static("Accept"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -173,6 +183,36 @@ async fn packument(
         &upstream.name,
         rendered.stale,
     ))
+}
+
+/// The abbreviated packument npm installs from: per version only what
+/// installing reads, as the public registry abbreviates.
+fn abbreviate(doc: &Map<String, Value>) -> Value {
+    let mut versions = Map::new();
+    if let Some(Value::Object(all)) = doc.get("versions") {
+        for (name, manifest) in all {
+            let mut slim = Map::new();
+            for field in crate::view::ABBREVIATED_FIELDS.iter().chain(&["dist"]) {
+                if let Some(value) = manifest.get(*field) {
+                    slim.insert((*field).to_owned(), value.clone());
+                }
+            }
+            versions.insert(name.clone(), Value::Object(slim));
+        }
+    }
+    let mut out = Map::new();
+    for field in ["name", "modified", "dist-tags"] {
+        if let Some(value) = doc.get(field) {
+            out.insert(field.to_owned(), value.clone());
+        }
+    }
+    if !out.contains_key("modified")
+        && let Some(modified) = doc.get("time").and_then(|t| t.get("modified"))
+    {
+        out.insert("modified".to_owned(), modified.clone());
+    }
+    out.insert("versions".to_owned(), Value::Object(versions));
+    Value::Object(out)
 }
 
 /// The version a dist-tag or version string names in the packument.

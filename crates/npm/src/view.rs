@@ -21,7 +21,7 @@ pub struct View {
 }
 
 /// Fields the abbreviated ("corgi") document keeps per version.
-const ABBREVIATED_FIELDS: &[&str] = &[
+pub(crate) const ABBREVIATED_FIELDS: &[&str] = &[
     "name",
     "version",
     "deprecated",

@@ -455,3 +455,45 @@ async fn packuments_answer_304_while_unchanged_and_show_what_changed_upstream() 
     );
     assert_eq!(app.get("/npm/left-pad/9.9.9").send().await.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn npm_install_gets_the_abbreviated_packument_of_an_upstream_package() {
+    let (app, fake, base) = app_with_upstream("10m", &[]).await;
+    publish(&fake, &base, "left-pad", &["1.0.0"], true);
+    // What the public registry's full documents carry beside install data.
+    let doc_path = "/left-pad";
+    let mut doc: Value = serde_json::from_slice(&fake.files.lock().unwrap()[doc_path].0).unwrap();
+    doc["readme"] = json!("# a long readme");
+    doc["time"] = json!({"modified": "2026-01-02T03:04:05.000Z"});
+    doc["versions"]["1.0.0"]["readme"] = json!("# a long readme");
+    doc["versions"]["1.0.0"]["scripts"] = json!({"test": "true"});
+    fake.put(doc_path, doc.to_string().into_bytes(), "application/json");
+
+    let corgi = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*";
+    let slim = app
+        .get("/npm/left-pad")
+        .header("accept", corgi)
+        .send()
+        .await;
+    assert_eq!(slim.status(), 200);
+    assert_eq!(
+        slim.header("content-type"),
+        "application/vnd.npm.install-v1+json"
+    );
+    let slim: Value = slim.json();
+    assert_eq!(slim["modified"], "2026-01-02T03:04:05.000Z");
+    assert_eq!(slim["dist-tags"]["latest"], "1.0.0");
+    assert!(slim.get("readme").is_none());
+    let version = &slim["versions"]["1.0.0"];
+    assert!(version.get("readme").is_none() && version.get("scripts").is_none());
+    assert_eq!(
+        version["dist"]["tarball"],
+        app.url("/npm/left-pad/-/left-pad-1.0.0.tgz")
+    );
+    let full: Value = app.get("/npm/left-pad").send().await.json();
+    assert_eq!(
+        full["versions"]["1.0.0"]["scripts"],
+        json!({"test": "true"})
+    );
+    assert_eq!(fake.hits(doc_path), 1, "both from one fetch");
+}

@@ -190,9 +190,14 @@ impl Upstreams<'_> {
         wanted: &WantedFile,
         body: ByteStream,
     ) -> ServiceResult<PackageFile> {
+        // Only the digests the metadata declared are computed beside the
+        // SHA-256 that keys the blob: the upstream's metadata is what
+        // clients are served, so nothing else would ever be read.
         let mut expected = wanted.expected.clone();
-        expected.want_sha512 = true;
-        expected.want_sha1 = true;
+        if expected.sha512.is_some() || expected.sha256.is_some() {
+            // SHA-1 adds nothing to a stronger digest but its cost.
+            expected.sha1 = None;
+        }
         // What the upstream serves was accepted there: the largest file
         // this registry keeps at all bounds it (public wheels reach
         // gigabytes), not the upload limit for local publishers.
