@@ -5,7 +5,8 @@ Every system runs on loopback with its state in a fresh temporary folder,
 gets the same data, and is measured with the same tools (wrk, hyperfine,
 curl). The results, the machine, the versions and the exact commands go to
 BENCHMARKS.md. `--quick` runs each figure for a moment against Entrepot
-alone, so that the harness is exercised by the test suite and cannot rot.
+alone (and the Verdaccio the npm proxy figure needs as its origin), so that
+the harness is exercised by the test suite and cannot rot.
 """
 
 import argparse
@@ -33,6 +34,7 @@ from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = []  # every load command, as run, for the report
+VERDACCIO = "/opt/verdaccio-peer/node_modules/.bin/verdaccio"
 
 
 # ---------------------------------------------------------------- helpers
@@ -212,19 +214,28 @@ class Systems:
         token = run([binary, "admin", "token", "create", "bench", "--scopes",
                      "read:packages,write:packages,delete:packages"], cwd=d).stdout.strip()
         self.entrepot_dir, self.entrepot_base, self.entrepot_token = d, base, token
+        self.entrepot_pid = p.pid
         return p, base, token
 
-    def verdaccio(self):
-        d = os.path.join(self.work, "verdaccio")
+    def verdaccio(self, name="verdaccio", uplink=None, max_body_size=None):
+        """A Verdaccio 6.8; with `uplink`, one that proxies every package
+        to that registry (its copies kept 10 minutes, as Entrepot's TTL)."""
+        if not os.path.exists(VERDACCIO):
+            raise SystemExit("Verdaccio is missing: scripts/install-verdaccio installs it")
+        d = os.path.join(self.work, name)
         os.makedirs(d)
+        uplinks = (f"uplinks:\n  origin:\n    url: {uplink}\n    maxage: 10m\n    timeout: 120s\n"
+                   if uplink else "uplinks: {}\n")
+        proxy = "    proxy: origin\n" if uplink else ""
         with open(os.path.join(d, "config.yaml"), "w") as f:
             f.write("storage: ./storage\nauth:\n  htpasswd:\n    file: ./htpasswd\n    max_users: 1000\n"
-                    "uplinks: {}\npackages:\n  '@*/*':\n    access: $all\n    publish: $authenticated\n"
-                    "  '**':\n    access: $all\n    publish: $authenticated\n"
+                    f"{uplinks}packages:\n  '@*/*':\n    access: $all\n    publish: $authenticated\n{proxy}"
+                    f"  '**':\n    access: $all\n    publish: $authenticated\n{proxy}"
+                    + (f"max_body_size: {max_body_size}\n" if max_body_size else "") +
                     "server:\n  keepAliveTimeout: 60\nlog: { type: stdout, format: pretty, level: error }\n"
                     "web:\n  enable: false\n")
         port = free_port()
-        p = self.spawn(["/opt/verdaccio-peer/node_modules/.bin/verdaccio", "--config",
+        p = self.spawn([VERDACCIO, "--config",
                         os.path.join(d, "config.yaml"), "--listen", f"127.0.0.1:{port}"],
                        os.path.join(d, "log"), cwd=d)
         base = f"http://127.0.0.1:{port}"
@@ -295,6 +306,15 @@ def curl_speed(args):
     out = run(["curl", "-sS", "--fail", "-w", "%{speed_download} %{speed_upload}"] + args).stdout
     down, up = out.split()[-2:]
     return float(down) / 2**20, float(up) / 2**20
+
+
+def curl_fetch(url):
+    """One whole GET with curl: seconds to the first byte and in all, bytes."""
+    COMMANDS.append(f"curl -o /dev/null {url}")
+    out = run(["curl", "-sS", "--fail", "-o", "/dev/null", "-w",
+               "%{time_starttransfer} %{time_total} %{size_download}", url]).stdout
+    first, total, size = out.split()[-3:]
+    return {"first": float(first), "total": float(total), "size": int(size)}
 
 
 # ---------------------------------------------------------------- figures
@@ -562,6 +582,118 @@ def figure_big_upload(sys_, results, entrepot):
                              "mbs": float(out.stdout.split()[-1]) / 2**20}
 
 
+def figure_proxy(sys_, results, work, duration, peers):
+    """(8) the npm upstream proxy. An origin Verdaccio holds the packages;
+    Entrepot has it as its default npm upstream, and (with peers) a second
+    Verdaccio proxies to it as its uplink. Warm packument req/s and `npm
+    install` through both proxies, and the cold fetch of a large tarball
+    through Entrepot against fetching it from the origin directly (each run
+    a package never fetched before, so that Entrepot's copy is truly cold)."""
+    quick = sys_.args.quick
+    n_versions = 20 if quick else 200
+    count = 5 if quick else 50
+    runs = 1 if quick else 5
+    cold_runs = 2 if quick else 8
+    cold_size = (1 if quick else 32) << 20
+
+    o_proc, o_base, o_token = sys_.verdaccio("verdaccio-origin", max_body_size="200mb")
+    origin = NpmRegistry("origin", o_base + "/", o_token, o_proc.pid)
+    # Unscoped names: Entrepot passes them to its default npm upstream.
+    for i in range(n_versions):
+        origin.publish("bench-big", f"1.0.{i}", tarball("bench-big", f"1.0.{i}"))
+    for i in range(count):
+        origin.publish(f"bench-dep-{i}", "1.0.0", tarball(f"bench-dep-{i}", "1.0.0"))
+    cold = {}
+    for i in range(cold_runs):
+        tgz = tarball(f"bench-cold-{i}", "1.0.0", cold_size)
+        origin.publish(f"bench-cold-{i}", "1.0.0", tgz)
+        cold[f"bench-cold-{i}"] = (len(tgz), hashlib.sha1(tgz).hexdigest())
+        del tgz
+
+    run([sys_.args.binary, "admin", "upstream", "add", "origin", "--format", "npm", "--url", o_base + "/",
+         "--default", "--metadata-ttl", "10m"], cwd=sys_.entrepot_dir)
+    proxies = [NpmRegistry("Entrepot", sys_.entrepot_base + "/npm/", "", sys_.entrepot_pid)]
+    if peers:
+        v_proc, v_base, _ = sys_.verdaccio("verdaccio-proxy", uplink=o_base + "/")
+        proxies.append(NpmRegistry("Verdaccio 6.8", v_base + "/", "", v_proc.pid))
+
+    # (a) the packument of a package with 200 versions, each proxy warm.
+    headers = {"Accept": "application/vnd.npm.install-v1+json"}
+    packument = {}
+    for reg in proxies:
+        url = reg.base + "bench-big"
+        status, h, body = request("GET", url, headers=headers)  # warms the proxy's copy
+        assert status == 200 and len(json.loads(body)["versions"]) == n_versions, (reg.label, status)
+        if reg.label == "Entrepot":
+            assert h.get("x-entrepot-upstream") == "origin", h
+        packument[reg.label] = {"bytes": len(body), "type": h.get("content-type", "").split(";")[0]}
+        with PeakRss(reg.pid) as peak:
+            for c in (1, 16, 64):
+                packument[reg.label][c] = wrk(url, c, duration, headers)
+        packument[reg.label]["rss"] = peak.peak
+
+    # (b) `npm install` of `count` dependencies: a cold client cache, the
+    # proxy's copies warm (one install through it first).
+    install = {}
+    for reg in proxies:
+        project = os.path.join(work, f"project-proxy-{reg.label.split()[0].lower()}")
+        os.makedirs(project)
+        deps = {f"bench-dep-{i}": "^1.0.0" for i in range(count)}
+        with open(os.path.join(project, "package.json"), "w") as f:
+            json.dump({"name": "bench-app", "version": "1.0.0", "private": True, "dependencies": deps}, f)
+        with open(os.path.join(project, ".npmrc"), "w") as f:
+            f.write(f"registry={reg.base}\naudit=false\nfund=false\nupdate-notifier=false\n")
+        env = dict(os.environ, NPM_CONFIG_USERCONFIG=os.path.join(project, ".npmrc"))
+        npm = "npm install --cache cache --no-audit --no-fund --loglevel=error"
+        run(["sh", "-c", npm], cwd=project, env=env)  # warms the proxy
+        lock = json.load(open(os.path.join(project, "package-lock.json")))
+        resolved = [v.get("resolved", "") for k, v in lock["packages"].items() if k]
+        assert len(resolved) == count and all(r.startswith(reg.base) for r in resolved), (reg.label, resolved[:2])
+        export = os.path.join(project, "hyperfine.json")
+        cmd = ["hyperfine", "--runs", str(runs), "--warmup", "0" if quick else "1", "--export-json", export,
+               "--prepare", "rm -rf node_modules package-lock.json cache", npm]
+        COMMANDS.append(" ".join(repr(c) if " " in c else c for c in cmd)
+                        + f"   (in a project with {count} deps from registry={reg.base})")
+        run(cmd, cwd=project, env=env)
+        result = json.load(open(export))["results"][0]
+        install[reg.label] = {"mean": result["mean"], "stddev": result.get("stddev") or 0.0,
+                              "median": result["median"]}
+
+    # (c) a large tarball never fetched before: through Entrepot (streamed
+    # from the origin while it is stored), and directly from the origin;
+    # then again through Entrepot, from its copy. Each run is another
+    # package, and who goes first alternates.
+    def tarball_url(base, name):
+        status, _, body = request("GET", base + name, headers=headers)
+        assert status == 200, (base, name, status)
+        return json.loads(body)["versions"]["1.0.0"]["dist"]["tarball"]
+    fetches = {"direct": [], "cold": [], "warm": []}
+    if peers:
+        fetches["verdaccio"] = []
+    for i, (name, (size, sha1)) in enumerate(cold.items()):
+        # Each proxy has the packument already, as after npm's first request.
+        urls = {"direct": tarball_url(o_base + "/", name), "cold": tarball_url(proxies[0].base, name)}
+        if peers:
+            urls["verdaccio"] = tarball_url(proxies[1].base, name)
+        assert urls["cold"].startswith(sys_.entrepot_base + "/npm/"), urls["cold"]
+        order = list(urls) if i % 2 == 0 else list(reversed(urls))
+        for key in order:
+            x = curl_fetch(urls[key])
+            assert x["size"] == size, (key, x, size)
+            fetches[key].append(x)
+        x = curl_fetch(urls["cold"])
+        assert x["size"] == size, ("warm", x, size)
+        fetches["warm"].append(x)
+        status, _, body = request("GET", urls["cold"])
+        assert status == 200 and hashlib.sha1(body).hexdigest() == sha1, (name, status)
+    cold_rows = {key: {"total": statistics.median(x["total"] for x in xs),
+                       "first": statistics.median(x["first"] for x in xs),
+                       "all": [x["total"] for x in xs]}
+                 for key, xs in fetches.items()}
+    results["proxy"] = {"versions": n_versions, "packument": packument, "count": count, "runs": runs,
+                        "install": install, "cold_size": cold_size, "cold_runs": cold_runs, "cold": cold_rows}
+
+
 # ---------------------------------------------------------------- report
 
 def versions(args):
@@ -602,7 +734,8 @@ def report(args, results, info, started):
       "machine, with its state in a fresh temporary folder, and got the same data. Ratios are "
       "Entrepot's advantage: above 1× Entrepot is better.\n")
     if args.quick:
-        w("**Quick mode**: tiny data and a second per figure, Entrepot alone (debug build). "
+        w("**Quick mode**: tiny data and a second per figure, Entrepot alone (debug build; "
+          "figure 8's origin is a Verdaccio). "
           "These numbers only show that every figure runs; see a full run for comparisons.\n")
     w("## Machine and versions\n")
     for k, v in info.items():
@@ -694,8 +827,59 @@ def report(args, results, info, started):
             b = results["big_upload"]
             w(f"\nEntrepot while one {b['size'] >> 20} MiB layer streamed in at {b['mbs']:.0f} MB/s: "
               f"{mib(b['idle'])} before, {mib(b['peak'])} at the peak.\n")
+    if "proxy" in results:
+        r = results["proxy"]
+        w("## 8. npm upstream proxy: an origin Verdaccio 6.8 on loopback behind each proxy\n")
+        w("Entrepot has the origin as its default npm upstream (`admin upstream add origin --format npm "
+          "--default --metadata-ttl 10m`); Verdaccio 6.8 proxies to it as its uplink (`proxy: origin`, "
+          "`maxage: 10m`). Both serve the origin's packages anonymously.\n")
+        w(f"**Warm packument**, {r['versions']} versions (each proxy fetched it once before), "
+          "asked for as npm does (`Accept: application/vnd.npm.install-v1+json`):\n")
+        w("| system | connections | req/s | p50 ms | p99 ms | body | peak RSS |")
+        w("| --- | --- | --- | --- | --- | --- | --- |")
+        for label, rows in r["packument"].items():
+            for c in (1, 16, 64):
+                x = rows[c]
+                w(f"| {label} | {c} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | "
+                  f"{rows['bytes'] / 1024:.0f} KiB | {mib(rows['rss']) if c == 64 else ''} |")
+        notes = []
+        if "Verdaccio 6.8" in r["packument"]:
+            e, v = r["packument"]["Entrepot"], r["packument"]["Verdaccio 6.8"]
+            for c in (1, 16, 64):
+                notes.append(f"- {c} connections: Entrepot serves {ratio(e[c]['rps'], v[c]['rps'])} proxying "
+                             f"Verdaccio's req/s; p99 {ratio(e[c]['p99'], v[c]['p99'], False)} better.")
+        for label, rows in r["packument"].items():
+            if rows.get("type") and rows["type"] != "application/vnd.npm.install-v1+json":
+                notes.append(f"- {label} answers the abbreviated request with `{rows['type']}`: the full packument.")
+        if notes:
+            w("")
+            for line in notes:
+                w(line)
+        w(f"\n**`npm install` of {r['count']} dependencies** through the proxy: a cold client cache, "
+          f"the proxy's copies warm (one install through it first); {r['runs']} runs:\n")
+        w("| system | median s | mean s | ± | ratio |")
+        w("| --- | --- | --- | --- | --- |")
+        e = r["install"]["Entrepot"]
+        for label, x in r["install"].items():
+            w(f"| {label} | {x['median']:.2f} | {x['mean']:.2f} | {x['stddev']:.2f} | "
+              f"{ratio(e['median'], x['median'], False) if label != 'Entrepot' else ''} |")
+        c = r["cold"]
+        w(f"\n**A {r['cold_size'] >> 20} MiB tarball** (median of {r['cold_runs']} fetches with curl, "
+          "each of a package never fetched before; the proxy has its packument):\n")
+        w("| fetch | median s | MB/s | first byte ms | ÷ direct |")
+        w("| --- | --- | --- | --- | --- |")
+        names = {"direct": "from the origin directly",
+                 "cold": "through Entrepot, cold (fetched from the origin, streamed while stored)",
+                 "warm": "through Entrepot, warm (its copy)",
+                 "verdaccio": "through proxying Verdaccio 6.8, cold"}
+        for key in ("direct", "cold", "warm", "verdaccio"):
+            if key in c:
+                x = c[key]
+                w(f"| {names[key]} | {x['total']:.3f} | {r['cold_size'] / 2**20 / x['total']:.0f} | "
+                  f"{x['first'] * 1000:.1f} | {x['total'] / c['direct']['total']:.2f}× |")
+        w("")
     if not args.quick:
-        w("## Targets (issue 7)\n")
+        w("## Targets (issues 7 and 23)\n")
         for line in targets(results):
             w(f"- {line}")
         w("")
@@ -712,7 +896,7 @@ def report(args, results, info, started):
 
 
 def targets(results):
-    """Each target of issue 7, met or not, from this run's numbers."""
+    """Each target of issues 7 and 23 (8), met or not, from this run's numbers."""
     out = []
     def mark(ok):
         return "met" if ok else "**missed**"
@@ -753,6 +937,12 @@ def targets(results):
         b = results["big_upload"]
         out.append(f"(7) constant memory during the {b['size'] >> 20} MiB upload: {mib(b['idle'])} → {mib(b['peak'])} — "
                    f"{mark(b['peak'] - b['idle'] < 32 * 1024)}")
+    if "proxy" in results:
+        c = results["proxy"]["cold"]
+        share = c["cold"]["total"] / c["direct"]["total"]
+        out.append(f"(8) cold {results['proxy']['cold_size'] >> 20} MiB tarball through the proxy at most 10 % "
+                   f"slower than from the upstream directly: {c['cold']['total']:.3f} s vs "
+                   f"{c['direct']['total']:.3f} s, {share:.2f}× — {mark(share <= 1.10)}")
     return out
 
 
@@ -806,6 +996,7 @@ def main():
                 results["rss"][label]["oci"] = results["oci"]["rows"][label]["rss"]
         figure_rest(sys_, results, duration)
         figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
+        figure_proxy(sys_, results, work, duration, peers)
     finally:
         sys_.stop()
         shutil.rmtree(work, ignore_errors=True)
