@@ -167,7 +167,10 @@ async fn etagged(response: Response, if_none_match: Option<&HeaderValue>) -> Res
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() != axum::http::StatusCode::OK || !json {
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .upper()
+        .is_some_and(|n| n <= MAX_ETAGGED_BYTES as u64);
+    if response.status() != axum::http::StatusCode::OK || !json || !small {
         return response;
     }
     let (mut parts, body) = response.into_parts();

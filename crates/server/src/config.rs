@@ -704,6 +704,11 @@ mod tests {
             "max_connections = 40\n",
             "max_connections_per_address = 4\n",
             "log_format = \"json\"\n",
+            "upstream_cache_max_age = \"90d\"\n",
+            "upstream_cache_max_size = \"5MiB\"\n",
+            "metrics_token = \"scrape\"\n",
+            "tls_cert = \"/etc/e/cert.pem\"\n",
+            "tls_key = \"/etc/e/key.pem\"\n",
         ))
         .unwrap();
         assert_eq!(c.listen, "127.0.0.1:9000");
@@ -730,6 +735,18 @@ mod tests {
             }
         );
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(
+            c.limits.upstream_cache,
+            entrepot_service::upstream_cache::CachePolicy {
+                max_age: Some(chrono::TimeDelta::days(90)),
+                max_bytes: Some(5 << 20),
+            }
+        );
+        assert_eq!(c.metrics_token, Some(entrepot_core::Secret::new("scrape")));
+        assert_eq!(
+            c.tls,
+            Some(("/etc/e/cert.pem".into(), "/etc/e/key.pem".into()))
+        );
         // Every global flag but `--config` is a key of the file.
         let command = crate::cli::Cli::command();
         let keys: Vec<_> = command
@@ -739,7 +756,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 21);
+        assert_eq!(keys.len(), 26);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

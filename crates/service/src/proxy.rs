@@ -424,7 +424,9 @@ impl Upstreams<'_> {
         }
         let response = request.send().await.map_err(|e| e.to_string())?;
         let status = response.status();
-        let now = Utc::now();
+        // As the store keeps times (to the microsecond), so that the
+        // rendered memo's stamp matches what the next request reads.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
         if status == reqwest::StatusCode::NOT_MODIFIED
             && let Some(doc) = cached
         {

@@ -179,7 +179,7 @@ impl Hasher {
 /// files want SHA-512 beside the SHA-256 that keys every blob, and SHA-512
 /// alone costs more than SHA-256).
 pub struct HashingThread {
-    chunks: Vec<std::sync::mpsc::SyncSender<Bytes>>,
+    chunks: Vec<tokio::sync::mpsc::Sender<Bytes>>,
     primary: tokio::task::JoinHandle<Hasher>,
     secondary: Option<tokio::task::JoinHandle<(Option<Sha512>, Option<Sha1>)>>,
     size: u64,
@@ -188,17 +188,17 @@ pub struct HashingThread {
 
 impl HashingThread {
     pub fn spawn(expected: &Expected) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(4);
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
         let mut hasher = Hasher::new(expected);
         // Size limits are enforced by `feed`; the threads only hash.
         hasher.max_size = None;
         let (mut sha512, mut sha1) = (hasher.sha512.take(), hasher.sha1.take());
         let mut chunks = vec![tx];
         let secondary = (sha512.is_some() || sha1.is_some()).then(|| {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(4);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(4);
             chunks.push(tx);
             tokio::task::spawn_blocking(move || {
-                for chunk in rx {
+                while let Some(chunk) = rx.blocking_recv() {
                     if let Some(h) = &mut sha512 {
                         h.update(&chunk);
                     }
@@ -210,7 +210,7 @@ impl HashingThread {
             })
         });
         let primary = tokio::task::spawn_blocking(move || {
-            for chunk in rx {
+            while let Some(chunk) = rx.blocking_recv() {
                 let _ = hasher.update(&chunk);
             }
             hasher
@@ -224,8 +224,10 @@ impl HashingThread {
         }
     }
 
-    /// Hands over the next chunk (cheap: `Bytes` is shared, not copied).
-    pub fn feed(&mut self, chunk: &Bytes) -> StoreResult<()> {
+    /// Hands over the next chunk (cheap: `Bytes` is shared, not copied),
+    /// waiting, without holding an executor thread, while a hashing thread
+    /// is behind.
+    pub async fn feed(&mut self, chunk: &Bytes) -> StoreResult<()> {
         self.size += chunk.len() as u64;
         if let Some(limit) = self.max_size
             && self.size > limit
@@ -234,6 +236,7 @@ impl HashingThread {
         }
         for tx in &self.chunks {
             tx.send(chunk.clone())
+                .await
                 .map_err(|_| StoreError::Io(std::io::Error::other("the hashing thread stopped")))?;
         }
         Ok(())

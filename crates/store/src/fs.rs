@@ -198,7 +198,7 @@ impl BlobStore for FsBlobStore {
             // An early return drops `chunks` without the final `None`: the
             // writer then stops without making the partial file durable.
             let chunk = chunk?;
-            hasher.feed(&chunk)?;
+            hasher.feed(&chunk).await?;
             if chunks.send(Some(chunk)).await.is_err() {
                 writer_stopped = true;
                 break;

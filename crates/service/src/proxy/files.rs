@@ -43,13 +43,29 @@ fn file_key(upstream: &Upstream, wanted: &WantedFile) -> String {
     )
 }
 
-/// The bytes of `response` as a stream.
+/// How long an upstream may send nothing before its file is given up.
+const READ_IDLE: Duration = Duration::from_mins(1);
+
+/// How long a request waits for another one fetching the same file before
+/// it fetches the file itself (the other may be paced by a slow client).
+const LOCK_WAIT: Duration = Duration::from_mins(1);
+
+/// How long a client may take to accept the next chunk before its
+/// download is given up (the file is still kept).
+const CLIENT_WAIT: Duration = Duration::from_secs(30);
+
+/// The bytes of `response` as a stream, failing when the upstream sends
+/// nothing for `READ_IDLE`.
 fn response_stream(response: reqwest::Response) -> ByteStream {
     Box::pin(futures::stream::try_unfold(response, |mut r| async move {
-        match r.chunk().await {
-            Ok(Some(chunk)) => Ok(Some((chunk, r))),
-            Ok(None) => Ok(None),
-            Err(e) => Err(std::io::Error::other(e)),
+        match tokio::time::timeout(READ_IDLE, r.chunk()).await {
+            Ok(Ok(Some(chunk))) => Ok(Some((chunk, r))),
+            Ok(Ok(None)) => Ok(None),
+            Ok(Err(e)) => Err(std::io::Error::other(e)),
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the upstream sent nothing for {} s", READ_IDLE.as_secs()),
+            )),
         }
     }))
 }
@@ -75,7 +91,7 @@ impl Upstreams<'_> {
         }
         let key = file_key(upstream, &wanted);
         let flight = self.flights.lock_for(&key);
-        let _turn = flight.lock().await;
+        let _turn = tokio::time::timeout(LOCK_WAIT, flight.lock()).await.ok();
         if let Some(file) = self.stored_file(upstream, &wanted).await? {
             return Ok(file);
         }
@@ -99,7 +115,10 @@ impl Upstreams<'_> {
             return Ok(FileFetch::Kept(file));
         }
         let key = file_key(upstream, &wanted);
-        let turn = self.flights.lock_for(&key).lock_owned().await;
+        // After `LOCK_WAIT`, fetched once more rather than waited for.
+        let turn = tokio::time::timeout(LOCK_WAIT, self.flights.lock_for(&key).lock_owned())
+            .await
+            .ok();
         if let Some(file) = self.stored_file(upstream, &wanted).await? {
             return Ok(FileFetch::Kept(file));
         }
@@ -112,13 +131,14 @@ impl Upstreams<'_> {
         tokio::spawn(async move {
             // Held until the file is kept or refused: the next request for
             // it waits, then finds it stored.
-            let _turn = turn;
+            let turn = turn;
             let upstreams = registry.upstreams();
             let (to_store, for_store) = mpsc::channel(CHUNKS_IN_FLIGHT);
             let pump = pump(response, to_store, to_client.clone());
             let keep = upstreams.keep(&upstream, &wanted, Box::pin(received(for_store)));
             let (last, kept) = tokio::join!(pump, keep);
             upstreams.note_refusal(&key, kept.as_ref().err());
+            drop(turn);
             match kept {
                 // The last bytes go once the file is checked and kept: a
                 // client never holds the whole of a file that failed, and
@@ -338,11 +358,16 @@ impl Upstreams<'_> {
             at,
         });
         let version = found_or_made(find_version, published, "version").await?;
-        let files = meta.files(version.id).await?;
-        if let Some(file) = files.into_iter().find(|f| f.name == wanted.file_name) {
-            return Ok(file);
-        }
-        Ok(meta.add_file(version.id, staged.to_new_file(), at).await?)
+        let find_file = || async {
+            Ok::<_, StoreError>(
+                meta.files(version.id)
+                    .await?
+                    .into_iter()
+                    .find(|f| f.name == wanted.file_name),
+            )
+        };
+        let added = meta.add_file(version.id, staged.to_new_file(), at);
+        found_or_made(find_file, added, "file").await
     }
 }
 
@@ -396,8 +421,13 @@ async fn pump(
                     Some(_) => Some(chunk),
                     None => held.replace(chunk),
                 };
+                // A client that takes no chunk for `CLIENT_WAIT` is given
+                // up: the file is still kept for the next request.
                 if let (Some(c), Some(bytes)) = (&client, now)
-                    && c.send(Ok(bytes)).await.is_err()
+                    && !matches!(
+                        tokio::time::timeout(CLIENT_WAIT, c.send(Ok(bytes))).await,
+                        Ok(Ok(()))
+                    )
                 {
                     client = None;
                 }

@@ -48,7 +48,8 @@ pub(super) async fn named(
 ) -> StoreResult<Option<PackageFile>> {
     let query = sqlx::query(
         "SELECT f.* FROM files f JOIN versions v ON v.id = f.version_id
-         WHERE v.package_id = $1 AND f.name = $2 ORDER BY f.id LIMIT 1",
+         WHERE v.package_id = $1 AND f.name = $2 AND v.deleted_at IS NULL
+         ORDER BY f.id LIMIT 1",
     )
     .bind(package)
     .bind(name);

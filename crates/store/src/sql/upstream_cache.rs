@@ -5,7 +5,7 @@ use chrono::{NaiveDate, NaiveTime};
 use entrepot_core::{Id, PackageType, Timestamp};
 
 use super::rows::{all_rows, int, opt_text, parse, text, time};
-use super::{SqlStore, ts};
+use super::{Dialect, SqlStore, ts};
 use crate::StoreResult;
 use crate::meta::CachedVersion;
 
@@ -102,11 +102,16 @@ pub(super) async fn old_documents(
     store: &SqlStore,
     before: Timestamp,
 ) -> StoreResult<Vec<(Id, String, u64)>> {
-    let query = sqlx::query(
-        "SELECT account_id, path, CAST(LENGTH(body) AS BIGINT) AS bytes
-         FROM upstream_documents WHERE fetched_at < $1 ORDER BY account_id, path",
-    )
-    .bind(ts(&before));
+    // Bytes, not characters: each dialect words it its own way.
+    let length = match store.dialect() {
+        Dialect::Postgres => "OCTET_LENGTH(body)",
+        Dialect::Sqlite => "LENGTH(CAST(body AS BLOB))",
+    };
+    let sql = format!(
+        "SELECT account_id, path, CAST({length} AS BIGINT) AS bytes
+         FROM upstream_documents WHERE fetched_at < $1 ORDER BY account_id, path"
+    );
+    let query = sqlx::query(&sql).bind(ts(&before));
     all_rows(query, &store.reader, |row| {
         Ok((
             int(row, "account_id")?,
