@@ -6,10 +6,14 @@ use entrepot_core::{Id, Tag, Timestamp};
 use super::SqlStore;
 use super::packages::touch_package;
 use super::rows::{all_rows, found, int, text, time};
-use super::ts;
+use super::{now, ts};
 use crate::StoreResult;
 
 /// Points `name` at a live version of the package; `NotFound` otherwise.
+/// The package row is written first, as a delete writes it first: a tag
+/// move and a delete in one package run one after the other (a row lock
+/// on PostgreSQL; SQLite has one writer), so a tag never ends up on a
+/// version deleted meanwhile.
 pub(super) async fn set(
     store: &SqlStore,
     package: Id,
@@ -17,6 +21,12 @@ pub(super) async fn set(
     version_id: Id,
     at: Timestamp,
 ) -> StoreResult<()> {
+    let mut tx = store.writer.begin().await?;
+    sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
+        .bind(now())
+        .bind(package)
+        .execute(&mut *tx)
+        .await?;
     let done = sqlx::query(
         "INSERT INTO tags (package_id, name, version_id, updated_at)
          SELECT $1, $2, id, $4 FROM versions WHERE id = $3 AND package_id = $1 AND deleted_at IS NULL
@@ -27,10 +37,11 @@ pub(super) async fn set(
     .bind(name)
     .bind(version_id)
     .bind(ts(&at))
-    .execute(&store.writer)
+    .execute(&mut *tx)
     .await?;
     found(&done)?;
-    touch_package(store, package).await
+    tx.commit().await?;
+    Ok(())
 }
 
 pub(super) async fn remove(store: &SqlStore, package: Id, name: &str) -> StoreResult<bool> {
