@@ -21,7 +21,7 @@ fn run(cmd: &mut Command) -> Output {
 }
 
 /// A one-layer OCI image built locally with umoci (no pulls).
-fn build_image(dir: &Path, layout: &str, text: &str) {
+pub(crate) fn build_image(dir: &Path, layout: &str, text: &str) {
     let layout_path = dir.join(layout);
     let image = format!("{}:1", layout_path.display());
     let bundle = dir.join(format!("{layout}-bundle"));
@@ -46,7 +46,7 @@ fn build_image(dir: &Path, layout: &str, text: &str) {
     ]));
 }
 
-fn index_digest(layout: &Path) -> String {
+pub(crate) fn index_digest(layout: &Path) -> String {
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(layout.join("index.json")).unwrap()).unwrap();
     index["manifests"][0]["digest"].as_str().unwrap().to_owned()

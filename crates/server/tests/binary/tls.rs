@@ -1,8 +1,9 @@
 //! HTTPS served directly: with a certificate from a test CA, curl speaks
 //! HTTP/2 (and HTTP/1.1 when asked), the real npm CLI publishes and
 //! installs trusting only that CA (no insecure flag, no proxy), GitHub's
-//! CLI signs in and lists, paginates, deletes and restores, and a renewed
-//! certificate is served without a restart.
+//! CLI signs in and lists, paginates, deletes and restores, skopeo pushes
+//! and inspects an image with TLS verified, and a renewed certificate is
+//! served without a restart.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -239,6 +240,7 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
     );
     assert!(republished.status.success(), "{}", text(&republished));
     github_cli(dir.path(), &certs, &server.base, &t);
+    skopeo_over_https(dir.path(), &certs, &server.base, &t);
 
     // A renewed certificate is served without a restart.
     issue(&certs, "second");
@@ -345,4 +347,45 @@ fn github_cli(dir: &Path, certs: &Path, base: &str, token: &str) {
         &["api", versions, "--jq", ".[].name"],
     );
     assert_eq!(back.lines().count(), 2, "{back}");
+}
+
+/// skopeo pushes an image and reads it back with TLS verification on,
+/// trusting only the test CA (a certs.d folder holding `ca.crt`).
+fn skopeo_over_https(dir: &Path, certs: &Path, base: &str, token: &str) {
+    let trust = dir.join("certs.d");
+    std::fs::create_dir_all(&trust).unwrap();
+    std::fs::copy(certs.join("ca.crt"), trust.join("ca.crt")).unwrap();
+    crate::oci::build_image(dir, "layout", "hello over https");
+    let host = base.trim_start_matches("https://");
+    let remote = format!("docker://{host}/alice/hello:1.0");
+    let creds = format!("alice:{token}");
+    let source = format!("oci:{}:1", dir.join("layout").display());
+    let trust = trust.to_str().unwrap();
+    let pushed = Command::new("skopeo")
+        .args([
+            "copy",
+            "--dest-cert-dir",
+            trust,
+            "--dest-creds",
+            &creds,
+            &source,
+            &remote,
+        ])
+        .output()
+        .unwrap();
+    assert!(pushed.status.success(), "skopeo copy: {}", text(&pushed));
+    let inspected = Command::new("skopeo")
+        .args(["inspect", "--cert-dir", trust, "--creds", &creds, &remote])
+        .output()
+        .unwrap();
+    assert!(
+        inspected.status.success(),
+        "skopeo inspect: {}",
+        text(&inspected)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    assert_eq!(
+        seen["Digest"],
+        crate::oci::index_digest(&dir.join("layout"))
+    );
 }
