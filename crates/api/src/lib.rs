@@ -156,6 +156,9 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
     response
 }
 
+/// The largest answer hashed for its `ETag` on the executor's thread.
+const INLINE_HASH_BYTES: usize = 64 * 1024;
+
 /// The largest answer given an `ETag` (bigger ones go without).
 const MAX_ETAGGED_BYTES: usize = 8 * 1024 * 1024;
 
@@ -178,7 +181,18 @@ async fn etagged(response: Response, if_none_match: Option<&HeaderValue>) -> Res
         return ApiError(ServiceError::Internal("an answer too large to send".into()))
             .into_response();
     };
-    let etag = format!("W/\"{}\"", hex::encode(&sha2::Sha256::digest(&bytes)[..16]));
+    let tag_of =
+        |bytes: &[u8]| format!("W/\"{}\"", hex::encode(&sha2::Sha256::digest(bytes)[..16]));
+    // Hashing a large answer is no work for the executor's threads.
+    let etag = if bytes.len() <= INLINE_HASH_BYTES {
+        tag_of(&bytes)
+    } else {
+        let body = bytes.clone();
+        match tokio::task::spawn_blocking(move || tag_of(&body)).await {
+            Ok(etag) => etag,
+            Err(_) => return Response::from_parts(parts, axum::body::Body::from(bytes)),
+        }
+    };
     let unchanged = if_none_match
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
