@@ -209,6 +209,37 @@ pub struct Settings {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate obtained and renewed over ACME for
+    /// these names (comma-separated), validated by TLS-ALPN-01 on the
+    /// listening port (the CA connects to port 443) [default: none].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_ACME_DOMAIN",
+        value_name = "NAME[,NAME…]",
+        conflicts_with = "tls_cert"
+    )]
+    pub acme_domain: Option<String>,
+    /// The ACME directory the certificate is ordered from [default:
+    /// Let's Encrypt's, <https://acme-v02.api.letsencrypt.org/directory>].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_ACME_DIRECTORY",
+        value_name = "URL",
+        requires = "acme_domain"
+    )]
+    pub acme_directory: Option<String>,
+    /// An email address the CA may write to about the certificates
+    /// [default: none].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_ACME_CONTACT",
+        value_name = "EMAIL",
+        requires = "acme_domain"
+    )]
+    pub acme_contact: Option<String>,
 }
 
 impl Settings {
@@ -303,24 +334,42 @@ impl Settings {
             metrics_token: self.metrics_token.or(fallback.metrics_token),
             tls_cert: self.tls_cert.or(fallback.tls_cert),
             tls_key: self.tls_key.or(fallback.tls_key),
+            acme_domain: self.acme_domain.or(fallback.acme_domain),
+            acme_directory: self.acme_directory.or(fallback.acme_directory),
+            acme_contact: self.acme_contact.or(fallback.acme_contact),
         }
+    }
+
+    /// Where HTTPS's certificate comes from, if HTTPS is served.
+    fn tls(&self) -> anyhow::Result<Option<Tls>> {
+        Ok(match (&self.tls_cert, &self.tls_key, &self.acme_domain) {
+            (Some(_), Some(_), Some(_)) => {
+                bail!("--tls-cert and --acme-domain exclude each other")
+            }
+            (Some(cert), Some(key), None) => Some(Tls::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            (None, None, Some(domains)) => Some(Tls::Acme(acme_settings(
+                domains,
+                self.acme_directory.as_deref(),
+                self.acme_contact.as_deref(),
+            )?)),
+            (None, None, None) => None,
+            _ => bail!("--tls-cert and --tls-key go together"),
+        })
     }
 
     /// The typed configuration, each setting left unset taking its default.
     fn resolve(self) -> anyhow::Result<Config> {
         let limits = self.limits()?;
+        let tls = self.tls()?;
         let listen = self.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
         let data_dir = self.data_dir.unwrap_or_else(|| "entrepot-data".into());
-        let tls = match (self.tls_cert, self.tls_key) {
-            (Some(cert), Some(key)) => Some((cert, key)),
-            (None, None) => None,
-            _ => bail!("--tls-cert and --tls-key go together"),
-        };
         let base_url_given = self.base_url.is_some();
-        let scheme = if tls.is_some() { "https" } else { "http" };
         let base_url = self
             .base_url
-            .unwrap_or_else(|| format!("{scheme}://{listen}"));
+            .unwrap_or_else(|| default_base_url(&listen, tls.as_ref()));
         let base_url =
             url::Url::parse(&base_url).with_context(|| format!("base URL `{base_url}`"))?;
         let database = self
@@ -450,10 +499,86 @@ pub struct Config {
     pub outbound_allow: entrepot_service::outbound::AllowList,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: entrepot_core::ranges::Ranges,
-    /// The certificate chain and key HTTPS is served with, if it is.
-    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Where the certificate HTTPS is served with comes from, if it is.
+    pub tls: Option<Tls>,
     /// The bearer token `/metrics` wants, if any.
     pub metrics_token: Option<entrepot_core::Secret>,
+}
+
+/// Where HTTPS's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tls {
+    /// A chain and key in PEM files, read again when they change.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Obtained and renewed over ACME.
+    Acme(crate::acme::AcmeSettings),
+}
+
+/// The base URL when none is given: the listen address, or with ACME the
+/// first domain (and the port unless it is 443).
+fn default_base_url(listen: &str, tls: Option<&Tls>) -> String {
+    match tls {
+        None => format!("http://{listen}"),
+        Some(Tls::Files { .. }) => format!("https://{listen}"),
+        Some(Tls::Acme(acme)) => {
+            let port = listen.rsplit_once(':').map_or("443", |(_, p)| p);
+            let host = &acme.domains[0];
+            if port == "443" {
+                format!("https://{host}")
+            } else {
+                format!("https://{host}:{port}")
+            }
+        }
+    }
+}
+
+/// The ACME settings `--acme-domain`, `--acme-directory` and
+/// `--acme-contact` give.
+fn acme_settings(
+    domains: &str,
+    directory: Option<&str>,
+    contact: Option<&str>,
+) -> anyhow::Result<crate::acme::AcmeSettings> {
+    let domains: Vec<String> = domains
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect();
+    if domains.is_empty() {
+        bail!("--acme-domain names no domain");
+    }
+    for d in &domains {
+        if d.parse::<std::net::IpAddr>().is_ok()
+            || !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            bail!("--acme-domain: `{d}` is not a DNS name");
+        }
+    }
+    let directory = directory.unwrap_or(crate::acme::LETS_ENCRYPT);
+    let directory = url::Url::parse(directory)
+        .ok()
+        .filter(|u| u.scheme() == "https")
+        .with_context(|| format!("--acme-directory: `{directory}` is not an https URL"))?;
+    let contact = contact
+        .map(|c| {
+            let c = c.trim();
+            if c.contains('@') {
+                Ok(vec![format!("mailto:{}", c.trim_start_matches("mailto:"))])
+            } else {
+                Err(anyhow::anyhow!(
+                    "--acme-contact: `{c}` is not an email address"
+                ))
+            }
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(crate::acme::AcmeSettings {
+        domains,
+        directory,
+        contact,
+    })
 }
 
 /// Parses a short delay: `200ms`, `10s`, or any lifetime (`5m`, `1h`).
@@ -567,7 +692,8 @@ impl Config {
             .listen
             .parse::<std::net::SocketAddr>()
             .is_ok_and(|a| a.ip().is_unspecified());
-        if unspecified && !self.base_url_given {
+        let named = matches!(self.tls, Some(Tls::Acme(_)));
+        if unspecified && !self.base_url_given && !named {
             bail!(
                 "--listen {} is every address, so it names no host clients can reach: give \
                  --base-url (ENTREPOT_BASE_URL) with the URL they use, such as \
@@ -671,6 +797,50 @@ mod tests {
     }
 
     #[test]
+    fn acme_names_the_base_url_and_refuses_what_no_ca_would_issue() {
+        let resolve = |settings: Settings| {
+            Config::resolve(&GlobalArgs {
+                config: None,
+                settings,
+            })
+        };
+        let acme = |domain: &str, directory: Option<&str>| Settings {
+            listen: Some("0.0.0.0:443".into()),
+            acme_domain: Some(domain.into()),
+            acme_directory: directory.map(Into::into),
+            ..Settings::default()
+        };
+        let c = resolve(acme("Packages.example.com, b.example.com", None)).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://packages.example.com/");
+        // Every address, but the domain names the host clients reach.
+        c.require_reachable_base_url().unwrap();
+        let Some(Tls::Acme(settings)) = &c.tls else {
+            panic!("ACME: {:?}", c.tls)
+        };
+        assert_eq!(settings.domains, ["packages.example.com", "b.example.com"]);
+        assert_eq!(settings.directory.as_str(), crate::acme::LETS_ENCRYPT);
+        let on_8443 = Settings {
+            listen: Some("127.0.0.1:8443".into()),
+            ..acme("localhost", Some("https://127.0.0.1:14000/dir"))
+        };
+        let c = resolve(on_8443).unwrap();
+        assert_eq!(c.base_url.as_str(), "https://localhost:8443/");
+        for refused in [
+            acme("192.0.2.1", None),
+            acme("bad_name.example", None),
+            acme(" , ", None),
+            acme("a.example", Some("http://ca.example/dir")),
+            Settings {
+                tls_cert: Some("c.pem".into()),
+                tls_key: Some("k.pem".into()),
+                ..acme("a.example", None)
+            },
+        ] {
+            assert!(resolve(refused).is_err());
+        }
+    }
+
+    #[test]
     fn the_file_takes_every_flag_by_its_snake_case_name_and_nothing_else() {
         use clap::CommandFactory;
         let dir = tempfile::tempdir().unwrap();
@@ -745,7 +915,10 @@ mod tests {
         assert_eq!(c.metrics_token, Some(entrepot_core::Secret::new("scrape")));
         assert_eq!(
             c.tls,
-            Some(("/etc/e/cert.pem".into(), "/etc/e/key.pem".into()))
+            Some(Tls::Files {
+                cert: "/etc/e/cert.pem".into(),
+                key: "/etc/e/key.pem".into()
+            })
         );
         // Every global flag but `--config` is a key of the file.
         let command = crate::cli::Cli::command();
@@ -756,7 +929,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 26);
+        assert_eq!(keys.len(), 29);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

@@ -6,6 +6,7 @@
     reason = "the binary's own functions; their errors are printed as they are"
 )]
 
+pub mod acme;
 pub mod admin;
 pub mod cli;
 pub mod config;

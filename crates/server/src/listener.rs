@@ -211,6 +211,10 @@ pub async fn serve(
                         // The handshake is bounded by the idle timeout
                         // below, like a request header.
                         let stream = acceptor.accept(tracked).await?;
+                        if stream.get_ref().1.alpn_protocol() == Some(crate::tls::ACME_TLS_ALPN) {
+                            // An ACME validation: the handshake was all.
+                            return Ok(());
+                        }
                         let io = TokioIo::new(stream);
                         watcher
                             .watch(builder.serve_connection_with_upgrades(io, service))

@@ -10,7 +10,7 @@ use entrepot_service::format::{Catalog, FormatSpec};
 use entrepot_service::site::Site;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, LogFormat, Tls};
 
 fn init_logging(format: LogFormat) {
     // Entrepot's own lines at info (the access log among them); the
@@ -118,15 +118,23 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let tls = match &config.tls {
-        Some((cert, key)) => Some(crate::tls::acceptor(cert.clone(), key.clone())?),
-        None => None,
+    let files_tls = match &config.tls {
+        Some(Tls::Files { cert, key }) => Some(crate::tls::acceptor(cert.clone(), key.clone())?),
+        _ => None,
     };
     if config.uses_data_dir() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
     }
     let registry = config.open_registry(migrate).await?;
+    let tls = match &config.tls {
+        Some(Tls::Acme(acme)) => Some(crate::acme::acceptor(
+            acme.clone(),
+            config.data_dir.join("acme"),
+            registry.outbound.upstream_client()?.clone(),
+        )?),
+        _ => files_tls,
+    };
     let application = Application::new(&config, registry);
     let app = application.router();
     let state = application.state;
@@ -142,7 +150,11 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         address = %listener.local_addr()?,
         base_url = %config.base_url,
-        tls = config.tls.is_some(),
+        tls = match &config.tls {
+            None => "off",
+            Some(Tls::Files { .. }) => "files",
+            Some(Tls::Acme(_)) => "acme",
+        },
         database = %crate::config::redact(&config.database),
         blobs = %crate::config::redact(&config.blobs),
         data_dir = %config.data_dir.display(),

@@ -34,24 +34,50 @@ impl ResolvesServerCert for Current {
 
 /// Reads a certificate chain and its private key, and checks they match.
 fn load(cert: &Path, key: &Path) -> anyhow::Result<Arc<CertifiedKey>> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .with_context(|| format!("reading the certificate {}", cert.display()))?
-        .collect::<Result<_, _>>()
+    let chain = std::fs::read(cert)
         .with_context(|| format!("reading the certificate {}", cert.display()))?;
+    let key_pem =
+        std::fs::read(key).with_context(|| format!("reading the private key {}", key.display()))?;
+    pair(&chain, &key_pem).with_context(|| format!("{} and {}", cert.display(), key.display()))
+}
+
+/// A certificate chain and its private key from PEM text, checked to match.
+pub(crate) fn pair(chain_pem: &[u8], key_pem: &[u8]) -> anyhow::Result<Arc<CertifiedKey>> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(chain_pem)
+        .collect::<Result<_, _>>()
+        .context("reading the certificate chain")?;
     if chain.is_empty() {
-        bail!("{} holds no certificate", cert.display());
+        bail!("no certificate in the chain");
     }
-    let key_der = PrivateKeyDer::from_pem_file(key)
-        .with_context(|| format!("reading the private key {}", key.display()))?;
+    let key_der = PrivateKeyDer::from_pem_slice(key_pem).context("reading the private key")?;
     let provider = rustls::crypto::aws_lc_rs::default_provider();
-    let certified = CertifiedKey::from_der(chain, key_der, &provider).with_context(|| {
-        format!(
-            "{} and {} do not make a pair",
-            cert.display(),
-            key.display()
-        )
-    })?;
+    let certified = CertifiedKey::from_der(chain, key_der, &provider)
+        .context("the certificate and the key do not make a pair")?;
     Ok(Arc::new(certified))
+}
+
+/// The ALPN protocol of ACME's TLS-ALPN-01 challenge (RFC 8737): a
+/// connection that negotiates it is a validation, closed after the
+/// handshake.
+pub const ACME_TLS_ALPN: &[u8] = b"acme-tls/1";
+
+/// An acceptor whose certificates come from `resolver`, offering HTTP/2
+/// and HTTP/1.1 (and ACME's validation protocol when `acme`).
+pub(crate) fn server_config(
+    resolver: Arc<dyn ResolvesServerCert>,
+    acme: bool,
+) -> anyhow::Result<TlsAcceptor> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS versions")?
+        .with_no_client_auth()
+        .with_cert_resolver(resolver);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    if acme {
+        config.alpn_protocols.push(ACME_TLS_ALPN.to_vec());
+    }
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 /// When either file last changed.
@@ -63,15 +89,9 @@ fn stamp(cert: &Path, key: &Path) -> Option<(SystemTime, SystemTime)> {
 /// The acceptor for `cert` and `key`; a task keeps it current.
 pub fn acceptor(cert: PathBuf, key: PathBuf) -> anyhow::Result<TlsAcceptor> {
     let current = Arc::new(Current(RwLock::new(load(&cert, &key)?)));
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("TLS versions")?
-        .with_no_client_auth()
-        .with_cert_resolver(current.clone());
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = server_config(current.clone(), false)?;
     tokio::spawn(watch(current, cert, key));
-    Ok(TlsAcceptor::from(Arc::new(config)))
+    Ok(acceptor)
 }
 
 /// Reads the pair again when either file changes; a pair that does not

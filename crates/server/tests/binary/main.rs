@@ -13,6 +13,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod acme;
 mod browser;
 mod cargo;
 mod concurrency;

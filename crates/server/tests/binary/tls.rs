@@ -24,7 +24,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// A CA, and a certificate for 127.0.0.1 it signed with common name `cn`
 /// as `server.crt` and `server.key`.
-fn issue(dir: &Path, cn: &str) {
+pub(crate) fn issue(dir: &Path, cn: &str) {
     if !dir.join("ca.crt").exists() {
         openssl(
             dir,
@@ -97,7 +97,7 @@ fn issue(dir: &Path, cn: &str) {
     std::fs::rename(dir.join("new.crt"), dir.join("server.crt")).unwrap();
 }
 
-fn curl(certs: &Path, args: &[&str]) -> Output {
+pub(crate) fn curl(certs: &Path, args: &[&str]) -> Output {
     Command::new("curl")
         .args(["-sS", "--cacert"])
         .arg(certs.join("ca.crt"))
@@ -141,7 +141,7 @@ fn start(dir: &Path, certs: &Path) -> Tls {
     Tls { child, base }
 }
 
-fn admin(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn admin(dir: &Path, args: &[&str]) -> String {
     let out = Command::new(&*BIN)
         .arg("admin")
         .args(args)
@@ -198,10 +198,33 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
         "only the test CA's trust lets in"
     );
 
-    // npm, trusting the CA and nothing else.
-    admin(dir.path(), &["user", "create", "alice"]);
-    let t = admin(
-        dir.path(),
+    let t = alice_with_token(dir.path());
+    npm_over_https(dir.path(), &certs, &server.base, &t);
+    github_cli(dir.path(), &certs, &server.base, &t);
+    skopeo_over_https(dir.path(), &certs, &server.base, &t);
+
+    // A renewed certificate is served without a restart.
+    issue(&certs, "second");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = curl(&certs, &["-v", "-o", "/dev/null", &health]);
+        if text(&seen).contains("CN=second") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still the old certificate: {}",
+            text(&seen)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// alice, with a token of every scope the HTTPS tests use.
+pub(crate) fn alice_with_token(dir: &Path) -> String {
+    admin(dir, &["user", "create", "alice"]);
+    admin(
+        dir,
         &[
             "token",
             "create",
@@ -209,10 +232,15 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
             "--scopes",
             "read:packages,write:packages,delete:packages,repo,read:org",
         ],
-    );
-    let home = dir.path().join("npm-home");
+    )
+}
+
+/// npm, trusting `certs/ca.crt` and nothing else, publishes two versions
+/// and installs one.
+pub(crate) fn npm_over_https(dir: &Path, certs: &Path, base: &str, t: &str) {
+    let home = dir.join("npm-home");
     std::fs::create_dir(&home).unwrap();
-    let registry = format!("{}/npm/", server.base);
+    let registry = format!("{base}/npm/");
     let host_path = registry.trim_start_matches("https://");
     std::fs::write(
         home.join(".npmrc"),
@@ -232,31 +260,12 @@ fn https_with_http2_npm_trusting_only_its_ca_and_a_renewed_certificate() {
     let installed = npm(&home, &app, &["install", "@alice/hello"]);
     assert!(installed.status.success(), "{}", text(&installed));
     assert!(app.join("node_modules/@alice/hello/package.json").exists());
-
     let republished = npm(
         &home,
         &package(&home, "@alice/hello", "1.1.0"),
         &["publish"],
     );
     assert!(republished.status.success(), "{}", text(&republished));
-    github_cli(dir.path(), &certs, &server.base, &t);
-    skopeo_over_https(dir.path(), &certs, &server.base, &t);
-
-    // A renewed certificate is served without a restart.
-    issue(&certs, "second");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen = curl(&certs, &["-v", "-o", "/dev/null", &health]);
-        if text(&seen).contains("CN=second") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still the old certificate: {}",
-            text(&seen)
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// GitHub's CLI (Debian's `gh`) with `GH_HOST` and `GH_ENTERPRISE_TOKEN`,
@@ -288,7 +297,7 @@ fn gh_ok(dir: &Path, certs: &Path, base: &str, token: &str, args: &[&str]) -> St
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn github_cli(dir: &Path, certs: &Path, base: &str, token: &str) {
+pub(crate) fn github_cli(dir: &Path, certs: &Path, base: &str, token: &str) {
     let status = gh(dir, certs, base, token, &["auth", "status"]);
     assert!(status.status.success(), "gh auth status: {}", text(&status));
     let listed = gh_ok(
@@ -351,7 +360,7 @@ fn github_cli(dir: &Path, certs: &Path, base: &str, token: &str) {
 
 /// skopeo pushes an image and reads it back with TLS verification on,
 /// trusting only the test CA (a certs.d folder holding `ca.crt`).
-fn skopeo_over_https(dir: &Path, certs: &Path, base: &str, token: &str) {
+pub(crate) fn skopeo_over_https(dir: &Path, certs: &Path, base: &str, token: &str) {
     let trust = dir.join("certs.d");
     std::fs::create_dir_all(&trust).unwrap();
     std::fs::copy(certs.join("ca.crt"), trust.join("ca.crt")).unwrap();
