@@ -1,6 +1,6 @@
-//! GitHub's own REST client, Octokit, against a served registry: listing,
-//! paginating, getting, deleting and restoring with only its base URL
-//! changed. (Every operation request by request: `tests/app/rest_api.rs`.)
+//! GitHub's own REST clients, Octokit and PyGithub, against a served
+//! registry: listing, paginating, getting, deleting and restoring with only
+//! their base URL changed. (Every operation request by request: `tests/app/rest_api.rs`.)
 
 use std::process::Command;
 
@@ -75,6 +75,44 @@ fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed(
             "login": "alice", "mine": 121, "theirs": 121, "versionCount": 2,
             "versions": ["1.1.0", "1.0.0"], "deleted": ["1.0.0"],
             "afterDelete": 404, "restoredVersionCount": 2,
+        })
+    );
+}
+
+#[test]
+fn pygithub_signs_in_reads_scopes_and_pages_deletes_and_restores() {
+    let (_dir, server) = setup(&[]);
+    let t = token(
+        &server,
+        "alice",
+        "read:packages,write:packages,delete:packages",
+    );
+    publish(&server, &t, "@alice/hello", "1.0.0");
+    publish(&server, &t, "@alice/hello", "1.1.0");
+    for i in 0..50 {
+        publish(&server, &t, &format!("@alice/extra-{i:02}"), "1.0.0");
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pygithub.py");
+    let out = Command::new("python3")
+        .args([script, &server.url("/api/v3"), &t])
+        .output()
+        .expect("python3 runs (scripts/test installs PyGithub)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result,
+        json!({
+            "login": "alice",
+            "scopes": ["delete:packages", "read:packages", "write:packages"],
+            "rate_limit": 5000, "org": "acme", "user": "bob",
+            "packages": 51, "versions": ["1.1.0", "1.0.0"],
+            "after_delete": ["1.1.0"], "restored": 2,
+            "missing": 404, "bad_token": 401,
         })
     );
 }
