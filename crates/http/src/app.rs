@@ -128,12 +128,13 @@ async fn metrics(
                 .into_response();
         }
     }
+    let database = state.registry.maintenance().database_use().await;
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&state.registry.stats),
+        state.metrics.render(&state.registry.stats, &database),
     )
         .into_response()
 }

@@ -1,5 +1,6 @@
 //! Prometheus metrics: requests by route and status, latency, bytes in and
-//! out, and the service's publish and download counters.
+//! out, the service's publish and download counters, the stores' latency,
+//! the database's pools and the webhook queue.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -118,7 +119,11 @@ impl Metrics {
     }
 
     /// The OpenMetrics text, with the service's own counters added.
-    pub fn render(&self, stats: &entrepot_service::Stats) -> String {
+    pub fn render(
+        &self,
+        stats: &entrepot_service::Stats,
+        database: &entrepot_service::timing::DatabaseUse,
+    ) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(
             &mut out,
@@ -165,9 +170,80 @@ impl Metrics {
             stats.proxy_hits.load(Ordering::Relaxed),
             stats.proxy_misses.load(Ordering::Relaxed)
         );
+        stores(&mut extra, stats, database);
         out.insert_str(eof, &extra);
         out
     }
+}
+
+/// The blob store's latency, the database's pools and round trip, and the
+/// webhook queue.
+fn stores(
+    out: &mut String,
+    stats: &entrepot_service::Stats,
+    database: &entrepot_service::timing::DatabaseUse,
+) {
+    use entrepot_service::timing::BLOB_OPERATIONS;
+    out.push_str(
+        "# HELP entrepot_blob_store_seconds Blob store calls by operation (put: until durable; get: until open).\n\
+         # TYPE entrepot_blob_store_seconds histogram\n",
+    );
+    for (operation, latency) in BLOB_OPERATIONS.iter().zip(&stats.blob_latency.0) {
+        let seen = latency.snapshot();
+        for (bound, n) in &seen.cumulative {
+            let _ = writeln!(
+                out,
+                "entrepot_blob_store_seconds_bucket{{operation=\"{operation}\",le=\"{bound}\"}} {n}"
+            );
+        }
+        let _ = write!(
+            out,
+            "entrepot_blob_store_seconds_bucket{{operation=\"{operation}\",le=\"+Inf\"}} {count}\n\
+             entrepot_blob_store_seconds_sum{{operation=\"{operation}\"}} {sum}\n\
+             entrepot_blob_store_seconds_count{{operation=\"{operation}\"}} {count}\n",
+            count = seen.count,
+            sum = seen.sum_seconds,
+        );
+    }
+    out.push_str(
+        "# HELP entrepot_database_connections Database connections by pool: open, idle, and the most allowed.\n\
+         # TYPE entrepot_database_connections gauge\n",
+    );
+    for p in &database.pools {
+        for (state, n) in [("open", p.open), ("idle", p.idle), ("max", p.max)] {
+            let _ = writeln!(
+                out,
+                "entrepot_database_connections{{pool=\"{}\",state=\"{state}\"}} {n}",
+                p.pool
+            );
+        }
+    }
+    if let Some(ping) = database.ping {
+        let _ = write!(
+            out,
+            "# HELP entrepot_database_ping_seconds Round trip of the simplest query, at this scrape.\n\
+             # TYPE entrepot_database_ping_seconds gauge\n\
+             entrepot_database_ping_seconds {}\n",
+            ping.as_secs_f64()
+        );
+    }
+    if let Some(pending) = database.pending_deliveries {
+        let _ = write!(
+            out,
+            "# HELP entrepot_webhook_deliveries_pending Webhook deliveries waiting to be sent or retried.\n\
+             # TYPE entrepot_webhook_deliveries_pending gauge\n\
+             entrepot_webhook_deliveries_pending {pending}\n"
+        );
+    }
+    let _ = write!(
+        out,
+        "# HELP entrepot_webhook_attempts Webhook delivery attempts by this node: taken (2xx) or failed.\n\
+         # TYPE entrepot_webhook_attempts counter\n\
+         entrepot_webhook_attempts_total{{result=\"delivered\"}} {}\n\
+         entrepot_webhook_attempts_total{{result=\"failed\"}} {}\n",
+        stats.webhook_delivered.load(Ordering::Relaxed),
+        stats.webhook_failed.load(Ordering::Relaxed)
+    );
 }
 
 fn declared_length(headers: &axum::http::HeaderMap) -> u64 {

@@ -83,6 +83,12 @@ impl Webhooks<'_> {
         };
         let attempts = delivery.attempts + 1;
         let ok = outcome.status_code.is_some_and(|c| (200..300).contains(&c));
+        let tally = if ok {
+            &self.stats.webhook_delivered
+        } else {
+            &self.stats.webhook_failed
+        };
+        tally.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (state, next) = if ok {
             (DeliveryState::Delivered, None)
         } else if !hook.active {

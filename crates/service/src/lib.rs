@@ -29,6 +29,7 @@ pub mod settings;
 mod signed_tokens;
 pub mod site;
 pub mod throttle;
+pub mod timing;
 mod uploads;
 pub mod upstream_cache;
 pub mod upstreams;
@@ -83,6 +84,11 @@ pub struct Stats {
     /// Upstream proxy: files served from the cache, and fetched.
     pub proxy_hits: AtomicU64,
     pub proxy_misses: AtomicU64,
+    /// Webhook delivery attempts that the receiver took (2xx), and the rest.
+    pub webhook_delivered: AtomicU64,
+    pub webhook_failed: AtomicU64,
+    /// The blob store's latency per operation.
+    pub blob_latency: timing::BlobLatency,
 }
 
 impl Stats {
@@ -158,12 +164,17 @@ impl Registry {
         policy: Policy,
         limits: Limits,
     ) -> Self {
+        let stats: Arc<Stats> = Arc::default();
+        let blob_store = Arc::new(timing::TimedBlobs {
+            inner: blobs,
+            stats: stats.clone(),
+        });
         Registry {
             meta,
-            blob_store: blobs,
+            blob_store,
             policy,
             limits,
-            stats: Arc::default(),
+            stats,
             pending_downloads: Arc::default(),
             flushing: Arc::default(),
             delivery: Arc::default(),

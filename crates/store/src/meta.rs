@@ -339,6 +339,22 @@ pub trait JobStore: Send + Sync {
         until: Timestamp,
         now: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// The simplest query, for the round trip `/metrics` reports.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// How the connection pools are used, for `/metrics`.
+    fn pools(&self) -> Vec<PoolUse>;
+}
+
+/// One connection pool's use: open connections, idle ones, the most allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `writer` and `reader` (SQLite), or `shared` (PostgreSQL).
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 /// A signed-in browser: whose session it is and the token its forms carry.
@@ -510,6 +526,8 @@ pub trait WebhookStore: Send + Sync {
     async fn record_attempt(&self, id: Id, attempt: &DeliveryAttempt) -> StoreResult<()>;
     /// The earliest due time of a pending delivery, so the worker knows how long to sleep.
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>>;
+    /// How many deliveries wait to be sent (or sent again).
+    async fn pending_deliveries(&self) -> StoreResult<u64>;
 
     /// `Conflict` when the account already has that subscription.
     async fn subscribe(

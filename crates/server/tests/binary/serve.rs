@@ -529,6 +529,11 @@ fn metrics_can_want_a_token_and_count_by_format() {
             .status(),
         404
     );
+    // The readiness probe writes a blob and reads it back.
+    assert_eq!(
+        client.get(server.url("/readyz")).send().unwrap().status(),
+        200
+    );
     let text = client
         .get(server.url("/metrics"))
         .bearer_auth("scrape-s3cret")
@@ -541,9 +546,18 @@ fn metrics_can_want_a_token_and_count_by_format() {
         "entrepot_publishes_by_format_total{format=\"cargo\"} 0",
         "entrepot_upstream_files_total{result=\"hit\"} 0",
         "entrepot_http_requests_total{format=\"npm\",method=\"GET\"",
+        "entrepot_blob_store_seconds_count{operation=\"put\"} 1",
+        "entrepot_blob_store_seconds_count{operation=\"get\"} 1",
+        "entrepot_blob_store_seconds_bucket{operation=\"delete\",le=\"+Inf\"} 0",
+        "entrepot_database_connections{pool=\"writer\",state=\"max\"} 1",
+        "entrepot_database_connections{pool=\"reader\",state=\"max\"} 4",
+        "entrepot_database_ping_seconds ",
+        "entrepot_webhook_deliveries_pending 0",
+        "entrepot_webhook_attempts_total{result=\"failed\"} 0",
     ] {
         assert!(text.contains(line), "{line} in {text}");
     }
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
 }
 
 #[test]

@@ -261,6 +261,14 @@ impl WebhookStore for SqlStore {
         found(&done)
     }
 
+    async fn pending_deliveries(&self) -> StoreResult<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM hook_deliveries WHERE state = 'pending'")
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(n.unsigned_abs())
+    }
+
     async fn next_delivery_due(&self) -> StoreResult<Option<Timestamp>> {
         let next: Option<String> = sqlx::query_scalar(
             "SELECT MIN(next_attempt_at) FROM hook_deliveries WHERE state = 'pending'",

@@ -6,7 +6,7 @@ use entrepot_core::Timestamp;
 
 use super::{SqlStore, ts};
 use crate::StoreResult;
-use crate::meta::JobStore;
+use crate::meta::{JobStore, PoolUse};
 
 #[async_trait]
 impl JobStore for SqlStore {
@@ -29,5 +29,25 @@ impl JobStore for SqlStore {
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    fn pools(&self) -> Vec<PoolUse> {
+        let usage = |pool: &'static str, p: &sqlx::AnyPool| PoolUse {
+            pool,
+            open: p.size(),
+            idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+            max: p.options().get_max_connections(),
+        };
+        match self.dialect {
+            super::Dialect::Sqlite => {
+                vec![usage("writer", &self.writer), usage("reader", &self.reader)]
+            }
+            super::Dialect::Postgres => vec![usage("shared", &self.writer)],
+        }
     }
 }
