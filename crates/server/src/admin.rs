@@ -241,20 +241,29 @@ async fn gc(config: &Config, dry_run: bool) -> anyhow::Result<()> {
     for upload in &images.uploads {
         println!("upload\t{upload}");
     }
+    let progress = crate::progress::Reporter::new();
+    let started = std::time::Instant::now();
     if dry_run {
-        for digest in registry
+        let collectable = registry
             .blobs()
-            .collectable_blobs(entrepot_service::blobs::BLOB_GRACE)
-            .await?
-        {
+            .collectable_blobs_watched(entrepot_service::blobs::BLOB_GRACE, &progress)
+            .await?;
+        progress.finish();
+        for digest in collectable {
             println!("blob\tsha256:{digest}");
         }
-        eprintln!("dry run: nothing was removed");
+        eprintln!(
+            "dry run: nothing was removed ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
     } else {
         let report = registry
             .maintenance()
-            .purge_expired(entrepot_service::blobs::BLOB_GRACE)
-            .await?;
+            .purge_expired_watched(entrepot_service::blobs::BLOB_GRACE, &progress)
+            .await;
+        progress.finish();
+        let report = report?;
+        eprintln!("collected in {:.1} s", started.elapsed().as_secs_f64());
         eprintln!(
             "removed {} image blob links, {} uploads, {} packages, {} versions and {} blobs",
             images.blobs.len(),

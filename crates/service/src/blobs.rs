@@ -69,8 +69,21 @@ impl Blobs<'_> {
 
     /// Blobs nothing references that are older than `grace`.
     pub async fn collectable_blobs(self, grace: std::time::Duration) -> ServiceResult<Vec<String>> {
+        self.collectable_blobs_watched(grace, &entrepot_store::copy::Silent)
+            .await
+    }
+
+    /// `collectable_blobs`, telling `progress` of each blob looked at.
+    pub async fn collectable_blobs_watched(
+        self,
+        grace: std::time::Duration,
+        progress: &dyn entrepot_store::copy::Progress,
+    ) -> ServiceResult<Vec<String>> {
         let mut out = Vec::new();
-        for digest in self.blob_store.list().await? {
+        let stored = self.blob_store.list().await?;
+        progress.start("checking blobs", Some(stored.len() as u64));
+        for digest in stored {
+            progress.advance(1, 0);
             if self.meta.blob_referenced(&digest).await? {
                 continue;
             }

@@ -29,6 +29,16 @@ impl Maintenance<'_> {
         self,
         blob_grace: std::time::Duration,
     ) -> ServiceResult<PurgeReport> {
+        self.purge_expired_watched(blob_grace, &entrepot_store::copy::Silent)
+            .await
+    }
+
+    /// `purge_expired`, telling `progress` how the blobs go (`admin gc`).
+    pub async fn purge_expired_watched(
+        self,
+        blob_grace: std::time::Duration,
+        progress: &dyn entrepot_store::copy::Progress,
+    ) -> ServiceResult<PurgeReport> {
         let cutoff = Utc::now() - self.limits.retention;
         let mut report = PurgeReport::default();
         for id in self.meta.expired_packages(cutoff).await? {
@@ -39,7 +49,13 @@ impl Maintenance<'_> {
             self.meta.purge_version(id).await?;
             report.versions += 1;
         }
-        for digest in self.blobs().collectable_blobs(blob_grace).await? {
+        let collectable = self
+            .blobs()
+            .collectable_blobs_watched(blob_grace, progress)
+            .await?;
+        progress.start("removing blobs", Some(collectable.len() as u64));
+        for digest in collectable {
+            progress.advance(1, 0);
             // Checked again at the last moment: a publish may have just
             // referenced the same content.
             if self.blobs().discard_blob(&digest).await? {

@@ -391,3 +391,47 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
     );
     assert_eq!(fsck(&server, &["--upload-age", "1s"]).code, 0);
 }
+
+/// `entrepot admin gc ARGS` on the server's configuration.
+fn gc(server: &Server, args: &[&str]) -> Run {
+    let out = Command::new(&*crate::common::BIN)
+        .args(&server.args)
+        .args(["admin", "gc"])
+        .args(args)
+        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(&server.dir)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn admin_gc_says_what_it_is_doing_and_sums_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, alice) = server_with_alice(dir.path());
+    publish_everything(&server, &alice);
+    let dry = gc(&server, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{dry}");
+    // Without a terminal: a line per stage, then the summary.
+    assert!(dry.stderr.contains("checking blobs: starting ("), "{dry}");
+    assert!(
+        dry.stderr.contains("dry run: nothing was removed ("),
+        "{dry}"
+    );
+    // Every blob is referenced (or within the grace period): none listed.
+    assert!(!dry.stdout.contains("blob\tsha256:"), "{dry}");
+    let run = gc(&server, &[]);
+    assert_eq!(run.code, 0, "{run}");
+    for said in [
+        "checking blobs: starting (",
+        "removing blobs: starting (0)",
+        "collected in ",
+        "and 0 blobs",
+    ] {
+        assert!(run.stderr.contains(said), "{said}: {run}");
+    }
+}
