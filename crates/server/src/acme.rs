@@ -99,9 +99,10 @@ pub fn acceptor(
     match stored(&state_dir, &settings.domains) {
         Ok(Some(issued)) => write(&certificates.current, Some(issued)),
         Ok(None) => {}
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "the stored ACME certificate does not load; ordering a new one")
-        }
+        Err(e) => tracing::warn!(
+            error = %format!("{e:#}"),
+            "the stored ACME certificate does not load; ordering a new one"
+        ),
     }
     let acceptor = crate::tls::server_config(certificates.clone(), true)?;
     let keeper = Keeper {
