@@ -140,7 +140,9 @@ pub fn client_address(extensions: &axum::http::Extensions) -> Option<std::net::I
 }
 
 /// Middleware: records `ClientIp`, believing `X-Forwarded-For` only as far
-/// as it was written by the proxies `--trusted-proxies` names.
+/// as it was written by the proxies `--trusted-proxies` names; from them,
+/// and without `--base-url`, `X-Forwarded-Proto` and `-Host` name the base
+/// URL of the request's URLs.
 pub async fn resolve_client(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: axum::extract::Request,
@@ -161,6 +163,17 @@ pub async fn resolve_client(
             &state.config.trusted_proxies,
         );
         request.extensions_mut().insert(ClientIp(client));
+        if state.config.forwarded_base && state.config.trusted_proxies.contains(peer) {
+            let headers = request.headers();
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            let base = state
+                .config
+                .site
+                .forwarded_base(header("x-forwarded-proto"), header("x-forwarded-host"));
+            if let Some(base) = base {
+                return entrepot_service::site::scope(base, next.run(request)).await;
+            }
+        }
     }
     next.run(request).await
 }

@@ -2,6 +2,8 @@
 //! include the package's last change: every publish, tag move, yank or
 //! deletion advances it, so a stale entry is never looked up again, a lost
 //! cache only costs a render, and nodes need not tell each other anything.
+//! A request whose base URL a trusted proxy named has renderings of its
+//! own, since they hold URLs.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -10,7 +12,7 @@ use std::sync::Mutex;
 /// At most `CAPACITY` entries; when full, it starts over rather than track
 /// use, since a miss costs one render.
 pub struct Renderings<K, V, const CAPACITY: usize> {
-    entries: Mutex<HashMap<K, V>>,
+    entries: Mutex<HashMap<(Option<url::Url>, K), V>>,
 }
 
 impl<K, V, const CAPACITY: usize> Default for Renderings<K, V, CAPACITY> {
@@ -21,12 +23,14 @@ impl<K, V, const CAPACITY: usize> Default for Renderings<K, V, CAPACITY> {
     }
 }
 
-impl<K: Eq + Hash, V: Clone, const CAPACITY: usize> Renderings<K, V, CAPACITY> {
+impl<K: Eq + Hash + Clone, V: Clone, const CAPACITY: usize> Renderings<K, V, CAPACITY> {
     pub fn get(&self, key: &K) -> Option<V> {
-        self.entries.lock().expect("cache lock").get(key).cloned()
+        let key = (entrepot_service::site::forwarded(), key.clone());
+        self.entries.lock().expect("cache lock").get(&key).cloned()
     }
 
     pub fn put(&self, key: K, value: V) {
+        let key = (entrepot_service::site::forwarded(), key);
         let mut entries = self.entries.lock().expect("cache lock");
         if entries.len() >= CAPACITY && !entries.contains_key(&key) {
             entries.clear();

@@ -27,6 +27,9 @@ pub struct HttpConfig {
     pub upload_idle_timeout: std::time::Duration,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: entrepot_core::ranges::Ranges,
+    /// Whether their `X-Forwarded-Proto` and `-Host` name the base URL
+    /// (when `--base-url` was not given).
+    pub forwarded_base: bool,
     /// The bearer token `/metrics` wants, if it wants one.
     pub metrics_token: Option<entrepot_core::Secret>,
 }

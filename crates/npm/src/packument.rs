@@ -55,7 +55,8 @@ pub async fn packument(
         hit
     } else {
         let view = View::load(&state.registry, package).await?;
-        let base = state.config.site.base_url().as_str();
+        let base = state.config.site.base_url();
+        let base = base.as_str();
         let doc = if abbreviated {
             view.abbreviated(base, name)
         } else {

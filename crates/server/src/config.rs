@@ -170,9 +170,10 @@ pub struct Settings {
         value_name = "CIDR[,CIDR…]"
     )]
     pub outbound_allow: Option<String>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client, e.g.
-    /// `127.0.0.1` for nginx on the same host [default: none: every client
-    /// is the connection's own address].
+    /// Reverse proxies whose `X-Forwarded-For` names the client (and,
+    /// without --base-url, whose `X-Forwarded-Proto` and `-Host` name the
+    /// base URL), e.g. `127.0.0.1` for nginx on the same host [default:
+    /// none: every client is the connection's own address].
     #[arg(
         long,
         global = true,

@@ -80,6 +80,7 @@ impl Application {
                 api_rate_limit: config.api_rate_limit,
                 upload_idle_timeout: config.upload_idle_timeout,
                 trusted_proxies: config.trusted_proxies.clone(),
+                forwarded_base: !config.base_url_given,
                 metrics_token: config.metrics_token.clone(),
             },
         );

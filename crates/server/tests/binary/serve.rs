@@ -570,3 +570,86 @@ fn the_systemd_unit_in_the_docs_is_the_one_shipped() {
         "docs/deploy.md shows contrib/entrepot.service as it is"
     );
 }
+
+/// The tarball URL of `@alice/hello`'s packument, asked with `headers`.
+fn tarball_url(server: &(tempfile::TempDir, Server, String), headers: &[(&str, &str)]) -> String {
+    let (_, server, t) = server;
+    let mut req = Client::new()
+        .get(server.url("/npm/@alice%2fhello"))
+        .bearer_auth(t);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let doc: Value = req.send().unwrap().json().unwrap();
+    doc["versions"]["1.0.0"]["dist"]["tarball"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_trusted_proxy_names_the_base_url_unless_it_was_given() {
+    const FORWARDED: [(&str, &str); 2] = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "packages.example.com"),
+    ];
+    let start = |extra: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let listen = format!("127.0.0.1:{}", crate::common::free_port());
+        let mut args = vec!["--listen", listen.as_str()];
+        args.extend_from_slice(extra);
+        let server = Server::start_in(dir.path(), &args, &format!("http://{listen}"));
+        server.admin(&["user", "create", "alice"]);
+        let t = token(&server, "alice", "read:packages,write:packages");
+        let status = Client::new()
+            .put(server.url("/npm/@alice%2fhello"))
+            .bearer_auth(&t)
+            .json(&crate::common::publish_doc("@alice/hello", "1.0.0", ""))
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, 201);
+        (dir, server, t)
+    };
+    let direct = "/npm/@alice/hello/-/hello-1.0.0.tgz";
+
+    let behind = start(&["--trusted-proxies", "127.0.0.1"]);
+    assert_eq!(
+        tarball_url(&behind, &FORWARDED),
+        format!("https://packages.example.com{direct}")
+    );
+    // The cached rendering of one base is never served for another.
+    assert_eq!(tarball_url(&behind, &[]), behind.1.url(direct));
+    assert_eq!(
+        tarball_url(&behind, &FORWARDED),
+        format!("https://packages.example.com{direct}")
+    );
+    // The container token realm follows too; a host that is not one is ignored.
+    let challenge = Client::new()
+        .get(behind.1.url("/v2/"))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "packages.example.com")
+        .send()
+        .unwrap();
+    let realm = challenge.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        realm.contains("realm=\"https://packages.example.com/"),
+        "{realm}"
+    );
+    let odd = [("X-Forwarded-Host", "evil.example/x")];
+    assert_eq!(tarball_url(&behind, &odd), behind.1.url(direct));
+
+    // Not from a trusted proxy, or with --base-url given: ignored.
+    let untrusted = start(&[]);
+    assert_eq!(tarball_url(&untrusted, &FORWARDED), untrusted.1.url(direct));
+    let given = start(&[
+        "--trusted-proxies",
+        "127.0.0.1",
+        "--base-url",
+        "https://registry.example.org/",
+    ]);
+    assert_eq!(
+        tarball_url(&given, &FORWARDED),
+        format!("https://registry.example.org{direct}")
+    );
+}

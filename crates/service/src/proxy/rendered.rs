@@ -131,6 +131,12 @@ impl Upstreams<'_> {
         F: FnOnce(Fetched) -> ServiceResult<Bytes> + Send + 'static,
     {
         let key = (upstream.account_id, path.to_owned());
+        // Renderings hold URLs: one per base a trusted proxy names.
+        let variant = match crate::site::forwarded() {
+            Some(base) => format!("{variant} {base}"),
+            None => variant.to_owned(),
+        };
+        let variant = variant.as_str();
         let ttl = TimeDelta::seconds(upstream.metadata_ttl_seconds);
         if let Some(at) = self
             .meta
