@@ -12,6 +12,7 @@ mod notifications;
 pub mod osv;
 mod packages;
 mod shared;
+mod site_admin;
 mod subscriptions;
 mod users;
 
@@ -39,6 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
         .merge(admin::routes())
+        .merge(site_admin::routes())
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())

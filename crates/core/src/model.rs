@@ -136,6 +136,9 @@ pub struct Account {
     pub name: Option<String>,
     pub email: Option<String>,
     pub site_admin: bool,
+    /// When a site administrator suspended the user: their tokens and
+    /// sessions stop working, their packages stay.
+    pub suspended_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

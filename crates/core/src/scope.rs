@@ -1,7 +1,8 @@
-//! Personal-access-token scopes, as GitHub names them for packages, and
+//! Personal-access-token scopes, as GitHub names them for packages;
 //! `read:org`, which GitHub's CLI wants of every token (reading
 //! organizations and their members is open to every signed-in user here,
-//! so it grants nothing more).
+//! so it grants nothing more); and `site_admin`, which GitHub Enterprise
+//! Server's administration endpoints want of a site administrator's token.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,15 +15,17 @@ pub enum Scope {
     DeletePackages,
     Repo,
     ReadOrg,
+    SiteAdmin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::ReadPackages,
         Scope::WritePackages,
         Scope::DeletePackages,
         Scope::Repo,
         Scope::ReadOrg,
+        Scope::SiteAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +35,7 @@ impl Scope {
             Scope::DeletePackages => "delete:packages",
             Scope::Repo => "repo",
             Scope::ReadOrg => "read:org",
+            Scope::SiteAdmin => "site_admin",
         }
     }
 
@@ -42,6 +46,7 @@ impl Scope {
             Scope::DeletePackages => 4,
             Scope::Repo => 8,
             Scope::ReadOrg => 16,
+            Scope::SiteAdmin => 32,
         }
     }
 }
@@ -54,7 +59,7 @@ impl fmt::Display for Scope {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo, read:org)"
+    "unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo, read:org, site_admin)"
 )]
 pub struct UnknownScope(pub String);
 
@@ -77,7 +82,7 @@ pub struct Scopes(u8);
 
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
-    pub const ALL: Scopes = Scopes(31);
+    pub const ALL: Scopes = Scopes(63);
 
     pub fn contains(self, scope: Scope) -> bool {
         let bits = if self.0 & Scope::WritePackages.bit() != 0 {

@@ -7,6 +7,7 @@ use entrepot_service::accounts::parse_lifetime;
 
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
 
+mod people;
 mod upstreams;
 use crate::config::Config;
 
@@ -44,6 +45,21 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
+        AdminCommand::User {
+            command:
+                command @ (UserCommand::List
+                | UserCommand::Suspend { .. }
+                | UserCommand::Unsuspend { .. }
+                | UserCommand::Delete { .. }
+                | UserCommand::Promote { .. }
+                | UserCommand::Demote { .. }),
+        } => people::user(&registry, command).await?,
+        AdminCommand::Org {
+            command: command @ (OrgCommand::List | OrgCommand::RemoveMember { .. }),
+        } => people::org(&registry, command).await?,
+        AdminCommand::Repo {
+            command: command @ (RepoCommand::List { .. } | RepoCommand::Delete { .. }),
+        } => people::repo(&registry, command).await?,
         AdminCommand::User {
             command:
                 UserCommand::Create {

@@ -130,6 +130,26 @@ pub enum UserCommand {
     SetPassword { name: String },
     /// Lift the lock that failed password attempts put on a user name.
     Unlock { name: String },
+    /// List the users, one a line: login, id, then `site-admin` and
+    /// `suspended` where they apply.
+    List,
+    /// Suspend a user: their tokens and sessions stop working at once;
+    /// their packages stay.
+    Suspend { name: String },
+    /// Lift a suspension.
+    Unsuspend { name: String },
+    /// Delete a user with their packages, repositories and tokens; the
+    /// login is retired. Says what goes and asks first.
+    Delete {
+        name: String,
+        /// Do not ask (what goes is still printed).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Make a user a site administrator.
+    Promote { name: String },
+    /// Take site administration away from a user.
+    Demote { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -147,6 +167,10 @@ pub enum OrgCommand {
         #[arg(long, default_value = "member", value_parser = ["member", "owner"])]
         role: String,
     },
+    /// List the organizations, one a line: login, id, members.
+    List,
+    /// Remove a member (never the last owner).
+    RemoveMember { org: String, user: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +193,13 @@ pub enum RepoCommand {
         user: String,
         #[arg(long, value_parser = ["read", "write", "admin"])]
         permission: String,
+    },
+    /// List repositories, one a line: OWNER/REPO and visibility.
+    List { owner: Option<String> },
+    /// Delete a repository record; its packages stay, connected to none.
+    Delete {
+        /// OWNER/REPO
+        repo: String,
     },
 }
 

@@ -45,6 +45,8 @@ pub fn parse_lifetime(text: &str) -> ServiceResult<TimeDelta> {
 
 fn conflict_as(e: StoreError, message: String) -> ServiceError {
     match e {
+        // A retired login says so: "taken" would send one looking for its owner.
+        StoreError::Conflict(said) if said.contains("retired") => ServiceError::Conflict(said),
         StoreError::Conflict(_) => ServiceError::Conflict(message),
         other => other.into(),
     }
@@ -101,7 +103,7 @@ impl Accounts<'_> {
         Ok(account)
     }
 
-    async fn organization(self, login: &str) -> ServiceResult<Account> {
+    pub(crate) async fn organization(self, login: &str) -> ServiceResult<Account> {
         let account = self.account(login).await?;
         if account.kind != AccountKind::Organization {
             return Err(ServiceError::Invalid(format!(

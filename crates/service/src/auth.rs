@@ -53,6 +53,8 @@ impl Sessions<'_> {
             .meta
             .account_by_id(record.user_id)
             .await?
+            // A suspended user's tokens stop working at once.
+            .filter(|a| a.suspended_at.is_none())
             .ok_or(ServiceError::BadCredentials)?;
         // Recording use is a courtesy: a store that cannot write (a full
         // disk) must not turn every install into a failed sign-in.
@@ -104,7 +106,7 @@ impl Sessions<'_> {
         })
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let Some(user) = user.filter(|_| ok) else {
+        let Some(user) = user.filter(|u| ok && u.suspended_at.is_none()) else {
             return Err(ServiceError::BadCredentials);
         };
         Ok(Actor::User {

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod administration;
 pub mod advisories;
 pub mod auth;
 pub mod blobs;

@@ -91,6 +91,9 @@ impl Sessions<'_> {
         let Some(user) = self.meta.account_by_id(session.user_id).await? else {
             return Ok(None);
         };
+        if user.suspended_at.is_some() {
+            return Ok(None);
+        }
         Ok(Some((
             Actor::User {
                 id: user.id,

@@ -41,6 +41,7 @@ impl Sessions<'_> {
             .meta
             .account_by_id(user)
             .await?
+            .filter(|a| a.suspended_at.is_none())
             .ok_or(ServiceError::BadCredentials)?;
         Ok(Actor::User {
             id: user,

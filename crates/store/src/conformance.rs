@@ -9,6 +9,7 @@ use chrono::Utc;
 use crate::meta::MetadataStore;
 
 mod accounts;
+mod administration;
 mod advisories;
 mod blobs;
 mod downloads;
@@ -54,4 +55,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     advisories::advisories(store, alice.id, bob.id).await;
     webhooks::webhooks(store, alice.id, bob.id).await;
     upstreams::upstreams(store, &alice).await;
+    administration::administration(store).await;
 }

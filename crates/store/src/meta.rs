@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use entrepot_core::{
-    Account, Advisory, AdvisoryState, AuditEntry, Delivery, DeliveryState, Ecosystem, Hook,
-    HookContentType, Id, Notification, OrgRole, Package, PackageFile, PackageType, Repository,
-    Role, Scopes, Secret, Severity, Subscription, Tag, Timestamp, TokenRecord, Upstream, Version,
-    Visibility,
+    Account, AccountKind, Advisory, AdvisoryState, AuditEntry, Delivery, DeliveryState, Ecosystem,
+    Hook, HookContentType, Id, Notification, OrgRole, Package, PackageFile, PackageType,
+    Repository, Role, Scopes, Secret, Severity, Subscription, Tag, Timestamp, TokenRecord,
+    Upstream, Version, Visibility,
 };
 
 use crate::StoreResult;
@@ -36,6 +36,36 @@ pub trait AccountStore: Send + Sync {
     async fn password_hash(&self, user: Id) -> StoreResult<Option<String>>;
     async fn set_password_hash(&self, user: Id, hash: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
+    /// Suspends (`Some`) or reinstates (`None`) a user; `NotFound` when
+    /// there is no such user.
+    async fn set_suspended(&self, user: Id, at: Option<Timestamp>) -> StoreResult<()>;
+    /// Makes a user a site administrator or not; `NotFound` when there is
+    /// no such user.
+    async fn set_site_admin(&self, user: Id, admin: bool) -> StoreResult<()>;
+    /// Accounts of `kind` with an id above `since`, by id, at most `limit`.
+    async fn list_accounts(
+        &self,
+        kind: AccountKind,
+        since: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<Account>>;
+    /// What deleting an account would take with it.
+    async fn account_footprint(&self, account: Id) -> StoreResult<Footprint>;
+    /// Deletes an account and everything it owns (packages, repositories,
+    /// tokens, sessions, memberships), and retires its login for good.
+    async fn delete_account(&self, account: Id, at: Timestamp) -> StoreResult<()>;
+    /// Removes a member; false when they were not one.
+    async fn remove_org_member(&self, org: Id, user: Id) -> StoreResult<bool>;
+}
+
+/// What an account owns, counted before it is deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub packages: u64,
+    pub versions: u64,
+    pub repositories: u64,
+    /// Organizations where the account is the only owner.
+    pub sole_owner_of: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +83,11 @@ pub trait RepositoryStore: Send + Sync {
     async fn repository_by_id(&self, id: Id) -> StoreResult<Option<Repository>>;
     async fn set_collaborator(&self, repo: Id, user: Id, role: Role) -> StoreResult<()>;
     async fn collaborator_role(&self, repo: Id, user: Id) -> StoreResult<Option<Role>>;
+    /// Every repository, or an owner's, by owner and name.
+    async fn list_repositories(&self, owner: Option<Id>) -> StoreResult<Vec<Repository>>;
+    /// Deletes a repository; its packages stay, connected to none. Answers
+    /// how many packages were connected to it.
+    async fn delete_repository(&self, id: Id) -> StoreResult<u64>;
 }
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{TimeDelta, Utc};
-use entrepot_core::{Scope, Scopes};
+use entrepot_core::{Actor, Scope, Scopes};
 use entrepot_http::AppState;
 use entrepot_http::auth::ClientAddress;
 use entrepot_service::sessions::{SESSION_LIFETIME, SignInError, random_secret};
@@ -224,7 +224,28 @@ fn scope_help(scope: Scope) -> &'static str {
         Scope::DeletePackages => "delete and restore packages",
         Scope::Repo => "use packages of private repositories",
         Scope::ReadOrg => "what GitHub's CLI (gh) asks of a token; grants nothing more here",
+        Scope::SiteAdmin => "administer the site through the REST API (site administrators only)",
     }
+}
+
+/// The scopes the token form offers: `site_admin` to site administrators
+/// only, since it grants no one else anything.
+fn offered_scopes(actor: &Actor) -> Vec<ScopeChoice> {
+    let admin = matches!(
+        actor,
+        Actor::User {
+            site_admin: true,
+            ..
+        }
+    );
+    Scope::ALL
+        .iter()
+        .filter(|s| admin || **s != Scope::SiteAdmin)
+        .map(|s| ScopeChoice {
+            name: s.as_str(),
+            help: scope_help(*s),
+        })
+        .collect()
 }
 
 async fn tokens_page(
@@ -266,7 +287,7 @@ async fn tokens_page(
         context! {
             tokens => tokens,
             expirations => EXPIRATIONS,
-            scopes => Scope::ALL.iter().map(|s| ScopeChoice { name: s.as_str(), help: scope_help(*s) }).collect::<Vec<_>>(),
+            scopes => offered_scopes(&viewer.actor),
             ..extra
         },
     )

@@ -105,6 +105,10 @@ pub struct FullUser {
     pub following: u32,
     pub created_at: String,
     pub updated_at: String,
+    /// GitHub Enterprise Server's: when a site administrator suspended
+    /// the user (absent for one who is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended_at: Option<String>,
 }
 
 impl FullUser {
@@ -125,6 +129,7 @@ impl FullUser {
             following: 0,
             created_at: iso(&a.created_at),
             updated_at: iso(&a.updated_at),
+            suspended_at: a.suspended_at.as_ref().map(iso),
         }
     }
 }

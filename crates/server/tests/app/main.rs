@@ -20,6 +20,7 @@ mod pypi_http;
 mod readmes;
 mod rest_api;
 mod rubygems_http;
+mod site_admin;
 mod upstream_cache;
 mod upstreams;
 mod web;

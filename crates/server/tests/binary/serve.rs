@@ -653,3 +653,109 @@ fn a_trusted_proxy_names_the_base_url_unless_it_was_given() {
         format!("https://registry.example.org{direct}")
     );
 }
+
+/// `admin ARGS`: its exit status, standard output and standard error.
+fn admin_run(server: &Server, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(&*crate::common::BIN)
+        .args(&server.args)
+        .arg("admin")
+        .args(args)
+        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(&server.dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn admin_lists_suspends_promotes_and_deletes_users_orgs_and_repos() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", crate::common::free_port());
+    let server = Server::start_in(
+        dir.path(),
+        &["--listen", &listen],
+        &format!("http://{listen}"),
+    );
+    for user in ["alice", "bob"] {
+        server.admin(&["user", "create", user]);
+    }
+    server.admin(&["org", "create", "acme", "--owner", "alice"]);
+    server.admin(&["org", "add-member", "acme", "bob"]);
+    server.admin(&["repo", "create", "alice/tools", "--private"]);
+    let t = token(&server, "bob", "read:packages");
+    let me = || {
+        Client::new()
+            .get(server.url("/api/v3/user"))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .status()
+    };
+
+    let (ok, users, _) = admin_run(&server, &["user", "list"]);
+    assert!(ok);
+    let lines: Vec<&str> = users.lines().collect();
+    assert!(
+        lines[0].starts_with("admin\t") && lines[0].ends_with("\tsite-admin"),
+        "{users}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("bob\t")), "{users}");
+
+    let (ok, _, said) = admin_run(&server, &["user", "suspend", "bob"]);
+    assert!(ok, "{said}");
+    assert_eq!(me(), 401, "a suspended user's token stops at once");
+    let (_, users, _) = admin_run(&server, &["user", "list"]);
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("bob\t") && l.ends_with("\tsuspended"))
+    );
+    admin_run(&server, &["user", "unsuspend", "bob"]);
+    assert_eq!(me(), 200);
+    admin_run(&server, &["user", "promote", "bob"]);
+    let (_, users, _) = admin_run(&server, &["user", "list"]);
+    assert!(
+        users
+            .lines()
+            .any(|l| l.starts_with("bob\t") && l.contains("site-admin"))
+    );
+    admin_run(&server, &["user", "demote", "bob"]);
+
+    let (ok, orgs, _) = admin_run(&server, &["org", "list"]);
+    assert!(ok);
+    assert_eq!(
+        orgs.trim_end().split('\t').nth(2),
+        Some("2 member(s)"),
+        "{orgs}"
+    );
+    let (ok, _, said) = admin_run(&server, &["org", "remove-member", "acme", "alice"]);
+    assert!(!ok && said.contains("last owner"), "{said}");
+    let (ok, _, said) = admin_run(&server, &["org", "remove-member", "acme", "bob"]);
+    assert!(ok, "{said}");
+
+    let (ok, repos, _) = admin_run(&server, &["repo", "list"]);
+    assert!(ok);
+    assert_eq!(repos.trim(), "alice/tools\tprivate");
+    let (ok, _, said) = admin_run(&server, &["repo", "delete", "alice/tools"]);
+    assert!(ok && said.contains("0 package(s) stay"), "{said}");
+    assert_eq!(admin_run(&server, &["repo", "list", "alice"]).1, "");
+
+    // Deleting says what goes, and without a terminal wants --yes.
+    let (ok, _, said) = admin_run(&server, &["user", "delete", "alice"]);
+    assert!(!ok, "{said}");
+    assert!(said.contains("only owner of acme"), "{said}");
+    let (ok, _, said) = admin_run(&server, &["user", "delete", "bob"]);
+    assert!(!ok && said.contains("--yes"), "{said}");
+    assert!(said.contains("deletes its 0 package(s)"), "{said}");
+    assert_eq!(me(), 200, "not deleted without a yes");
+    let (ok, _, said) = admin_run(&server, &["user", "delete", "bob", "--yes"]);
+    assert!(ok, "{said}");
+    assert_eq!(me(), 401);
+    let (ok, _, said) = admin_run(&server, &["user", "create", "bob"]);
+    assert!(!ok && said.contains("retired"), "{said}");
+}

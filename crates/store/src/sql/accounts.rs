@@ -2,13 +2,15 @@
 //! organization membership, and password hashes.
 
 use async_trait::async_trait;
-use entrepot_core::{Account, AccountKind, Id, OrgRole};
+use entrepot_core::{Account, AccountKind, Id, OrgRole, Timestamp};
 use sqlx::any::AnyRow;
 
-use super::rows::{all_rows, boolean, int, opt_text, optional_row, parse, text, time, user_role};
-use super::{SqlStore, now};
-use crate::StoreResult;
-use crate::meta::{AccountStore, NewUser};
+use super::rows::{
+    all_rows, boolean, int, opt_text, opt_time, optional_row, parse, text, time, user_role,
+};
+use super::{SqlStore, now, ts};
+use crate::meta::{AccountStore, Footprint, NewUser};
+use crate::{StoreError, StoreResult};
 
 pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
     let kind = if boolean(row, "is_upstream")? {
@@ -23,6 +25,7 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
         name: opt_text(row, "name")?,
         email: opt_text(row, "email")?,
         site_admin: boolean(row, "site_admin")?,
+        suspended_at: opt_time(row, "suspended_at")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -133,5 +136,115 @@ impl AccountStore for SqlStore {
                 .fetch_one(&self.reader)
                 .await?,
         )
+    }
+
+    async fn set_suspended(&self, user: Id, at: Option<Timestamp>) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE accounts SET suspended_at = $1, updated_at = $2
+             WHERE id = $3 AND kind = 'user' AND NOT is_upstream",
+        )
+        .bind(at.as_ref().map(ts))
+        .bind(now())
+        .bind(user)
+        .execute(&self.writer)
+        .await?;
+        super::rows::found(&done)
+    }
+
+    async fn set_site_admin(&self, user: Id, admin: bool) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE accounts SET site_admin = $1, updated_at = $2
+             WHERE id = $3 AND kind = 'user' AND NOT is_upstream",
+        )
+        .bind(admin)
+        .bind(now())
+        .bind(user)
+        .execute(&self.writer)
+        .await?;
+        super::rows::found(&done)
+    }
+
+    async fn list_accounts(
+        &self,
+        kind: AccountKind,
+        since: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<Account>> {
+        let (kind, upstream) = match kind {
+            AccountKind::User => ("user", false),
+            AccountKind::Organization => ("organization", false),
+            AccountKind::Upstream => ("organization", true),
+        };
+        let query = sqlx::query(
+            "SELECT * FROM accounts WHERE kind = $1 AND is_upstream = $2 AND id > $3
+             ORDER BY id LIMIT $4",
+        )
+        .bind(kind)
+        .bind(upstream)
+        .bind(since)
+        .bind(i64::from(limit));
+        all_rows(query, &self.reader, account).await
+    }
+
+    async fn account_footprint(&self, account: Id) -> StoreResult<Footprint> {
+        let count = |sql: &'static str| {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(account)
+                .fetch_one(&self.reader)
+        };
+        let packages = count("SELECT COUNT(*) FROM packages WHERE owner_id = $1").await?;
+        let versions = count(
+            "SELECT COUNT(*) FROM versions v JOIN packages p ON p.id = v.package_id
+             WHERE p.owner_id = $1",
+        )
+        .await?;
+        let repositories = count("SELECT COUNT(*) FROM repositories WHERE owner_id = $1").await?;
+        let sole_owner_of: Vec<String> = sqlx::query_scalar(
+            "SELECT o.login FROM org_members m JOIN accounts o ON o.id = m.org_id
+             WHERE m.user_id = $1 AND m.role = 'owner'
+             AND NOT EXISTS (SELECT 1 FROM org_members n WHERE n.org_id = m.org_id
+                             AND n.role = 'owner' AND n.user_id <> $1)
+             ORDER BY lower(o.login)",
+        )
+        .bind(account)
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(Footprint {
+            packages: packages.unsigned_abs(),
+            versions: versions.unsigned_abs(),
+            repositories: repositories.unsigned_abs(),
+            sole_owner_of,
+        })
+    }
+
+    async fn delete_account(&self, account: Id, at: Timestamp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let login: Option<String> = sqlx::query_scalar("SELECT login FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let login = login.ok_or(StoreError::NotFound)?;
+        sqlx::query("INSERT INTO retired_logins (login, retired_at) VALUES ($1, $2)")
+            .bind(&login)
+            .bind(ts(&at))
+            .execute(&mut *tx)
+            .await?;
+        // Everything the account owns goes with it (ON DELETE CASCADE);
+        // what it published elsewhere stays, credited to no one.
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(account)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_org_member(&self, org: Id, user: Id) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 }

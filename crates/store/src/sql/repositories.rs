@@ -6,7 +6,7 @@ use entrepot_core::{Id, Repository, Role};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
-use super::rows::{int, opt_text, optional_row, parse, text, time};
+use super::rows::{all_rows, int, opt_text, optional_row, parse, text, time};
 use super::{SqlStore, now};
 use crate::meta::{NewRepository, RepositoryStore};
 use crate::{StoreError, StoreResult};
@@ -85,5 +85,34 @@ impl RepositoryStore for SqlStore {
                 .bind(repo)
                 .bind(user);
         optional_row(query, &self.reader, |r| parse(r, "role")).await
+    }
+
+    async fn list_repositories(&self, owner: Option<Id>) -> StoreResult<Vec<Repository>> {
+        let order = "ORDER BY lower(a.login), lower(r.name)";
+        if let Some(owner) = owner {
+            let sql = format!("SELECT {REPOSITORY_COLUMNS} WHERE r.owner_id = $1 {order}");
+            all_rows(sqlx::query(&sql).bind(owner), &self.reader, repository).await
+        } else {
+            let sql = format!("SELECT {REPOSITORY_COLUMNS} {order}");
+            all_rows(sqlx::query(&sql), &self.reader, repository).await
+        }
+    }
+
+    async fn delete_repository(&self, id: Id) -> StoreResult<u64> {
+        let mut tx = self.writer.begin().await?;
+        let connected: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM packages WHERE repository_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let done = sqlx::query("DELETE FROM repositories WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok(connected.unsigned_abs())
     }
 }

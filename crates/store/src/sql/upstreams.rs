@@ -302,9 +302,19 @@ pub(super) async fn refuse_reserved(
             .bind(login)
             .fetch_optional(&mut **tx)
             .await?;
-    match reserved {
-        Some(_) => Err(StoreError::Conflict(format!(
+    if reserved.is_some() {
+        return Err(StoreError::Conflict(format!(
             "the name `{login}` is reserved by an upstream"
+        )));
+    }
+    let retired: Option<String> =
+        sqlx::query_scalar("SELECT login FROM retired_logins WHERE lower(login) = lower($1)")
+            .bind(login)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match retired {
+        Some(_) => Err(StoreError::Conflict(format!(
+            "the name `{login}` belonged to a deleted account and is retired"
         ))),
         None => Ok(()),
     }

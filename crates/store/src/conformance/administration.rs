@@ -1,0 +1,124 @@
+//! Conformance, site administration: suspending, promoting, listing by
+//! page, counting what an account owns, deleting it (its login retired)
+//! and removing members; listing and deleting repositories.
+
+use chrono::Utc;
+use entrepot_core::{AccountKind, OrgRole, Visibility};
+
+use crate::StoreError;
+use crate::meta::{MetadataStore, NewRepository, NewUser};
+
+#[expect(clippy::too_many_lines, reason = "one scenario")]
+pub(super) async fn administration(store: &dyn MetadataStore) {
+    let user = |login: &str| NewUser {
+        login: login.into(),
+        ..NewUser::default()
+    };
+    let dora = store.create_user(user("dora")).await.unwrap();
+    let eve = store.create_user(user("eve")).await.unwrap();
+    assert_eq!(dora.suspended_at, None);
+
+    let at = Utc::now();
+    store.set_suspended(dora.id, Some(at)).await.unwrap();
+    let seen = store.account_by_id(dora.id).await.unwrap().unwrap();
+    assert!(
+        seen.suspended_at
+            .is_some_and(|s| (s - at).num_milliseconds().abs() < 2)
+    );
+    store.set_suspended(dora.id, None).await.unwrap();
+    assert_eq!(
+        store
+            .account_by_id(dora.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .suspended_at,
+        None
+    );
+    store.set_site_admin(dora.id, true).await.unwrap();
+    assert!(
+        store
+            .account_by_id(dora.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .site_admin
+    );
+    assert!(matches!(
+        store.set_suspended(i64::MAX, Some(at)).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Pages of users by id, organizations apart.
+    let org = store.create_org("dora-co", dora.id).await.unwrap();
+    let users = store
+        .list_accounts(AccountKind::User, 0, 1000)
+        .await
+        .unwrap();
+    assert!(users.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(users.iter().all(|u| u.kind == AccountKind::User));
+    let after_dora = store
+        .list_accounts(AccountKind::User, dora.id, 1)
+        .await
+        .unwrap();
+    assert_eq!(after_dora.len(), 1);
+    assert!(after_dora[0].id > dora.id);
+    let orgs = store
+        .list_accounts(AccountKind::Organization, 0, 1000)
+        .await
+        .unwrap();
+    assert!(orgs.iter().any(|o| o.id == org.id));
+
+    // What dora owns, and that she is the only owner of dora-co.
+    store
+        .create_repository(NewRepository {
+            owner_id: dora.id,
+            name: "tools".into(),
+            visibility: Visibility::Public,
+            description: None,
+        })
+        .await
+        .unwrap();
+    let footprint = store.account_footprint(dora.id).await.unwrap();
+    assert_eq!(footprint.repositories, 1);
+    assert_eq!(footprint.sole_owner_of, ["dora-co"]);
+    store
+        .set_org_member(org.id, eve.id, OrgRole::Owner)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .account_footprint(dora.id)
+            .await
+            .unwrap()
+            .sole_owner_of
+            .is_empty()
+    );
+    assert!(store.remove_org_member(org.id, eve.id).await.unwrap());
+    assert!(!store.remove_org_member(org.id, eve.id).await.unwrap());
+
+    let repos = store.list_repositories(Some(dora.id)).await.unwrap();
+    assert_eq!(repos.len(), 1);
+    assert!(!store.list_repositories(None).await.unwrap().is_empty());
+    assert_eq!(store.delete_repository(repos[0].id).await.unwrap(), 0);
+    assert!(matches!(
+        store.delete_repository(repos[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Deleted: gone, and the login retired whatever its case.
+    store.delete_account(eve.id, Utc::now()).await.unwrap();
+    assert!(store.account_by_id(eve.id).await.unwrap().is_none());
+    assert!(matches!(
+        store.create_user(user("EVE")).await,
+        Err(StoreError::Conflict(m)) if m.contains("retired")
+    ));
+    assert!(matches!(
+        store.create_org("eve", dora.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.delete_account(eve.id, Utc::now()).await,
+        Err(StoreError::NotFound)
+    ));
+}
