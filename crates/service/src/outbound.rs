@@ -1,5 +1,6 @@
-//! The one HTTP client for every request Entrepot itself sends (webhook
-//! deliveries now; upstream registries and identity providers after). A URL
+//! The one HTTP client for every request Entrepot itself sends: webhook
+//! deliveries, upstream registries and the ACME directory (identity
+//! providers will join them). A URL
 //! comes from a user, so the addresses it reaches are checked after DNS
 //! resolution and again on every redirect: loopback, private, link-local,
 //! multicast, unspecified and other non-global addresses are refused unless
