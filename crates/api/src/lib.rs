@@ -11,6 +11,7 @@ mod model;
 mod notifications;
 pub mod osv;
 mod packages;
+mod repos;
 mod shared;
 mod site_admin;
 mod subscriptions;
@@ -36,11 +37,15 @@ pub const API_VERSION: &str = "2022-11-28";
 pub fn router(state: &AppState) -> Router<AppState> {
     let api = Router::new()
         .route("/", get(users::root))
-        .route("/user", get(users::authenticated_user))
+        .route(
+            "/user",
+            get(users::authenticated_user).patch(users::update_authenticated_user),
+        )
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
         .merge(admin::routes())
         .merge(site_admin::routes())
+        .merge(repos::routes())
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())

@@ -282,3 +282,13 @@ pub type UnprocessableResult<T> = Result<T, UnprocessableError>;
 pub fn unprocessable(message: impl Into<String>) -> UnprocessableError {
     UnprocessableError(ServiceError::Invalid(message.into()))
 }
+
+/// A present field, even `null`, is `Some`: with `#[serde(default)]`, an
+/// absent field leaves a value alone and `null` clears it.
+pub fn some<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}

@@ -68,3 +68,31 @@ async fn lookup(state: &AppState, login: &str) -> Result<Account, ApiError> {
         .await?
         .ok_or_else(not_found)
 }
+
+/// What `PATCH /user` changes; `null` clears a field.
+#[derive(Debug, Default, serde::Deserialize)]
+#[expect(
+    clippy::option_option,
+    reason = "absent leaves a field alone, null clears it"
+)]
+pub struct ProfileBody {
+    #[serde(default, deserialize_with = "crate::shared::some")]
+    name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::shared::some")]
+    email: Option<Option<String>>,
+}
+
+/// `PATCH /user`: the caller's own name and email.
+pub async fn update_authenticated_user(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    body: axum::body::Bytes,
+) -> crate::shared::UnprocessableResult<Json<FullUser>> {
+    let body: ProfileBody = crate::shared::body_of(&body)?;
+    let account = state
+        .registry
+        .accounts()
+        .update_profile_as(&actor, body.name, body.email)
+        .await?;
+    Ok(Json(FullUser::new(&state.config, &account)))
+}

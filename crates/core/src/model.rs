@@ -151,6 +151,8 @@ pub struct Repository {
     pub name: String,
     pub visibility: Visibility,
     pub description: Option<String>,
+    /// Where its code lives on a forge, for the pages of its packages.
+    pub code_url: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

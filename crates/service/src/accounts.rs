@@ -43,7 +43,7 @@ pub fn parse_lifetime(text: &str) -> ServiceResult<TimeDelta> {
     delta.filter(|d| *d > TimeDelta::zero()).ok_or_else(invalid)
 }
 
-fn conflict_as(e: StoreError, message: String) -> ServiceError {
+pub(crate) fn conflict_as(e: StoreError, message: String) -> ServiceError {
     match e {
         // A retired login says so: "taken" would send one looking for its owner.
         StoreError::Conflict(said) if said.contains("retired") => ServiceError::Conflict(said),
@@ -205,6 +205,7 @@ impl Accounts<'_> {
                 name: name.to_owned(),
                 visibility,
                 description,
+                code_url: None,
             })
             .await
             .map_err(|e| conflict_as(e, format!("the repository `{full_name}` exists")))

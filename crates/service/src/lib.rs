@@ -25,6 +25,7 @@ pub mod notifications;
 pub mod outbound;
 pub mod packages;
 pub mod proxy;
+pub mod repositories;
 pub mod sessions;
 pub mod settings;
 mod signed_tokens;

@@ -56,6 +56,14 @@ pub trait AccountStore: Send + Sync {
     async fn delete_account(&self, account: Id, at: Timestamp) -> StoreResult<()>;
     /// Removes a member; false when they were not one.
     async fn remove_org_member(&self, org: Id, user: Id) -> StoreResult<bool>;
+    /// Changes a user's name or email (each `Some` is set, `Some(None)`
+    /// clears it).
+    async fn update_profile(
+        &self,
+        user: Id,
+        name: Option<Option<String>>,
+        email: Option<Option<String>>,
+    ) -> StoreResult<()>;
 }
 
 /// What an account owns, counted before it is deleted.
@@ -74,6 +82,15 @@ pub struct NewRepository {
     pub name: String,
     pub visibility: Visibility,
     pub description: Option<String>,
+    pub code_url: Option<String>,
+}
+
+/// Changes to a repository: each field set is changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepositoryChanges {
+    pub visibility: Option<Visibility>,
+    pub description: Option<Option<String>>,
+    pub code_url: Option<Option<String>>,
 }
 
 #[async_trait]
@@ -88,6 +105,12 @@ pub trait RepositoryStore: Send + Sync {
     /// Deletes a repository; its packages stay, connected to none. Answers
     /// how many packages were connected to it.
     async fn delete_repository(&self, id: Id) -> StoreResult<u64>;
+    /// Applies `changes`; `NotFound` when there is no such repository.
+    async fn update_repository(&self, id: Id, changes: RepositoryChanges) -> StoreResult<()>;
+    /// Every collaborator and their role, by user id.
+    async fn collaborators(&self, repo: Id) -> StoreResult<Vec<(Id, Role)>>;
+    /// Removes a collaborator; false when they were not one.
+    async fn remove_collaborator(&self, repo: Id, user: Id) -> StoreResult<bool>;
 }
 
 #[derive(Debug, Clone)]

@@ -411,14 +411,12 @@ async fn render_package(
         .into_iter()
         .map(|s| context! { title => s.title, language => s.language, body => s.body })
         .collect::<Vec<_>>();
-    let repository = match package.repository_id {
-        Some(id) => registry
-            .accounts()
-            .repository_by_id(id)
-            .await?
-            .map(|r| r.full_name()),
+    let connected = match package.repository_id {
+        Some(id) => registry.accounts().repository_by_id(id).await?,
         None => None,
     };
+    let repository = connected.as_ref().map(entrepot_core::Repository::full_name);
+    let code_url = connected.and_then(|r| r.code_url);
     let settings = match registry
         .authorize_package(actor, Action::Manage, &package)
         .await
@@ -484,6 +482,7 @@ async fn render_package(
             description => package.description,
             downloads => total,
             repository => repository,
+            code_url => code_url,
         },
         version => version_ctx,
         versions => version_rows,

@@ -29,29 +29,20 @@ fn stored_name(state: &AppState, package: &Package, name: &str) -> String {
 pub(super) struct AdvisoryBody {
     summary: Option<String>,
     description: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "crate::shared::some")]
     cve_id: Option<Option<String>>,
     pub(super) vulnerabilities: Option<Vec<VulnerabilityBody>>,
     cwe_ids: Option<Vec<String>>,
     credits: Option<Vec<Credit>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "crate::shared::some")]
     severity: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "crate::shared::some")]
     cvss_vector_string: Option<Option<String>>,
     state: Option<String>,
     /// GitHub's; accepted and ignored.
     start_private_fork: Option<bool>,
     collaborating_users: Option<Vec<String>>,
     collaborating_teams: Option<Vec<String>>,
-}
-
-/// A present field, even `null`, is `Some`.
-fn some<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]

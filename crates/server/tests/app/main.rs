@@ -18,6 +18,7 @@ mod osv;
 mod permissions;
 mod pypi_http;
 mod readmes;
+mod repositories;
 mod rest_api;
 mod rubygems_http;
 mod site_admin;

@@ -82,6 +82,7 @@ pub(super) async fn repositories(
             name: "hello".into(),
             visibility: Visibility::Private,
             description: None,
+            code_url: None,
         })
         .await
         .unwrap();
@@ -92,7 +93,8 @@ pub(super) async fn repositories(
                 owner_id: alice.id,
                 name: "hello".into(),
                 visibility: Visibility::Public,
-                description: None
+                description: None,
+                code_url: None,
             })
             .await,
         Err(StoreError::Conflict(_))

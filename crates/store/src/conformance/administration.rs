@@ -3,10 +3,10 @@
 //! and removing members; listing and deleting repositories.
 
 use chrono::Utc;
-use entrepot_core::{AccountKind, OrgRole, Visibility};
+use entrepot_core::{AccountKind, OrgRole, Role, Visibility};
 
 use crate::StoreError;
-use crate::meta::{MetadataStore, NewRepository, NewUser};
+use crate::meta::{MetadataStore, NewRepository, NewUser, RepositoryChanges};
 
 #[expect(clippy::too_many_lines, reason = "one scenario")]
 pub(super) async fn administration(store: &dyn MetadataStore) {
@@ -76,6 +76,7 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
             name: "tools".into(),
             visibility: Visibility::Public,
             description: None,
+            code_url: None,
         })
         .await
         .unwrap();
@@ -99,6 +100,53 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
 
     let repos = store.list_repositories(Some(dora.id)).await.unwrap();
     assert_eq!(repos.len(), 1);
+    store
+        .update_repository(
+            repos[0].id,
+            RepositoryChanges {
+                visibility: Some(Visibility::Private),
+                description: Some(Some("kept".into())),
+                code_url: Some(Some("https://example.test/dora/tools".into())),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .update_repository(
+            repos[0].id,
+            RepositoryChanges {
+                description: Some(None),
+                ..RepositoryChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    let changed = store.repository_by_id(repos[0].id).await.unwrap().unwrap();
+    assert_eq!(changed.visibility, Visibility::Private);
+    assert_eq!(changed.description, None);
+    assert_eq!(
+        changed.code_url.as_deref(),
+        Some("https://example.test/dora/tools")
+    );
+    store
+        .set_collaborator(changed.id, eve.id, Role::Write)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.collaborators(changed.id).await.unwrap(),
+        [(eve.id, Role::Write)]
+    );
+    assert!(store.remove_collaborator(changed.id, eve.id).await.unwrap());
+    assert!(!store.remove_collaborator(changed.id, eve.id).await.unwrap());
+    store
+        .update_profile(eve.id, Some(Some("Eve".into())), Some(None))
+        .await
+        .unwrap();
+    let eve_now = store.account_by_id(eve.id).await.unwrap().unwrap();
+    assert_eq!(
+        (eve_now.name.as_deref(), eve_now.email),
+        (Some("Eve"), None)
+    );
     assert!(!store.list_repositories(None).await.unwrap().is_empty());
     assert_eq!(store.delete_repository(repos[0].id).await.unwrap(), 0);
     assert!(matches!(

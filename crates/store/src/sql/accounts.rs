@@ -247,4 +247,27 @@ impl AccountStore for SqlStore {
             .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn update_profile(
+        &self,
+        user: Id,
+        name: Option<Option<String>>,
+        email: Option<Option<String>>,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let at = now();
+        for (column, value) in [("name", name), ("email", email)] {
+            let Some(value) = value else { continue };
+            let sql = format!("UPDATE accounts SET {column} = $1, updated_at = $2 WHERE id = $3");
+            let done = sqlx::query(&sql)
+                .bind(value)
+                .bind(&at)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+            super::rows::found(&done)?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

@@ -6,9 +6,9 @@ use entrepot_core::{Id, Repository, Role};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
-use super::rows::{all_rows, int, opt_text, optional_row, parse, text, time};
+use super::rows::{all_rows, int, opt_text, optional_row, parse, text, time, user_role};
 use super::{SqlStore, now};
-use crate::meta::{NewRepository, RepositoryStore};
+use crate::meta::{NewRepository, RepositoryChanges, RepositoryStore};
 use crate::{StoreError, StoreResult};
 
 const REPOSITORY_COLUMNS: &str =
@@ -22,6 +22,7 @@ fn repository(row: &AnyRow) -> StoreResult<Repository> {
         name: text(row, "name")?,
         visibility: parse(row, "visibility")?,
         description: opt_text(row, "description")?,
+        code_url: opt_text(row, "code_url")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -39,13 +40,15 @@ impl RepositoryStore for SqlStore {
     async fn create_repository(&self, repo: NewRepository) -> StoreResult<Repository> {
         let at = now();
         let id: Id = sqlx::query_scalar(
-            "INSERT INTO repositories (owner_id, name, visibility, description, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            "INSERT INTO repositories
+             (owner_id, name, visibility, description, code_url, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
         .bind(repo.owner_id)
         .bind(&repo.name)
         .bind(repo.visibility.as_str())
         .bind(&repo.description)
+        .bind(&repo.code_url)
         .bind(&at)
         .fetch_one(&self.writer)
         .await?;
@@ -114,5 +117,61 @@ impl RepositoryStore for SqlStore {
         }
         tx.commit().await?;
         Ok(connected.unsigned_abs())
+    }
+
+    async fn update_repository(&self, id: Id, changes: RepositoryChanges) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let exists: Option<Id> = sqlx::query_scalar("SELECT id FROM repositories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let at = now();
+        if let Some(visibility) = changes.visibility {
+            sqlx::query("UPDATE repositories SET visibility = $1, updated_at = $2 WHERE id = $3")
+                .bind(visibility.as_str())
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(description) = changes.description {
+            sqlx::query("UPDATE repositories SET description = $1, updated_at = $2 WHERE id = $3")
+                .bind(description)
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(code_url) = changes.code_url {
+            sqlx::query("UPDATE repositories SET code_url = $1, updated_at = $2 WHERE id = $3")
+                .bind(code_url)
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn collaborators(&self, repo: Id) -> StoreResult<Vec<(Id, Role)>> {
+        let query = sqlx::query(
+            "SELECT user_id, role FROM repo_collaborators WHERE repo_id = $1 ORDER BY user_id",
+        )
+        .bind(repo);
+        all_rows(query, &self.reader, user_role).await
+    }
+
+    async fn remove_collaborator(&self, repo: Id, user: Id) -> StoreResult<bool> {
+        let done =
+            sqlx::query("DELETE FROM repo_collaborators WHERE repo_id = $1 AND user_id = $2")
+                .bind(repo)
+                .bind(user)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected() > 0)
     }
 }
