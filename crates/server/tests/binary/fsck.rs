@@ -57,9 +57,14 @@ impl std::fmt::Display for Run {
 /// `entrepot admin fsck ARGS` on the server's configuration, whatever its
 /// exit status.
 fn fsck(server: &Server, args: &[&str]) -> Run {
+    admin_job(server, "fsck", args)
+}
+
+/// `entrepot admin JOB ARGS` on the server's configuration.
+fn admin_job(server: &Server, job: &str, args: &[&str]) -> Run {
     let out = Command::new(&*crate::common::BIN)
         .args(&server.args)
-        .args(["admin", "fsck"])
+        .args(["admin", job])
         .args(args)
         .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(&server.dir)
@@ -394,19 +399,7 @@ fn fsck_finds_each_fault_and_repairs_what_has_one_fix() {
 
 /// `entrepot admin gc ARGS` on the server's configuration.
 fn gc(server: &Server, args: &[&str]) -> Run {
-    let out = Command::new(&*crate::common::BIN)
-        .args(&server.args)
-        .args(["admin", "gc"])
-        .args(args)
-        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .current_dir(&server.dir)
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    admin_job(server, "gc", args)
 }
 
 #[test]

@@ -33,9 +33,10 @@ fn setup(extra_args: &[&str]) -> (tempfile::TempDir, Server) {
     (dir, server)
 }
 
-#[test]
-fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed() {
-    let (_dir, server) = setup(&[]);
+/// A server where alice has `@alice/hello` 1.0.0 and 1.1.0 and `extra`
+/// more packages, with her token.
+fn alice_with_packages(extra: usize) -> (tempfile::TempDir, Server, String) {
+    let (dir, server) = setup(&[]);
     let t = token(
         &server,
         "alice",
@@ -43,9 +44,15 @@ fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed(
     );
     publish(&server, &t, "@alice/hello", "1.0.0");
     publish(&server, &t, "@alice/hello", "1.1.0");
-    for i in 0..120 {
+    for i in 0..extra {
         publish(&server, &t, &format!("@alice/extra-{i:03}"), "1.0.0");
     }
+    (dir, server, t)
+}
+
+#[test]
+fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed() {
+    let (_dir, server, t) = alice_with_packages(120);
     let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/octokit");
     assert!(
         std::path::Path::new(support)
@@ -81,17 +88,7 @@ fn octokit_lists_paginates_gets_deletes_and_restores_with_only_base_url_changed(
 
 #[test]
 fn pygithub_signs_in_reads_scopes_and_pages_deletes_and_restores() {
-    let (_dir, server) = setup(&[]);
-    let t = token(
-        &server,
-        "alice",
-        "read:packages,write:packages,delete:packages",
-    );
-    publish(&server, &t, "@alice/hello", "1.0.0");
-    publish(&server, &t, "@alice/hello", "1.1.0");
-    for i in 0..50 {
-        publish(&server, &t, &format!("@alice/extra-{i:02}"), "1.0.0");
-    }
+    let (_dir, server, t) = alice_with_packages(50);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pygithub.py");
     let out = Command::new("python3")
         .args([script, &server.url("/api/v3"), &t])
