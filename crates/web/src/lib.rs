@@ -11,6 +11,7 @@ mod fallthrough;
 pub mod fuzzing;
 mod locks;
 mod notifications;
+mod people;
 mod render;
 mod session;
 mod settings;
@@ -47,6 +48,11 @@ pub fn router() -> Router<AppState> {
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
         .route("/admin/sign-in-locks", get(locks::page).post(locks::lift))
+        .route("/admin/users", get(people::page).post(people::act))
+        .route(
+            "/admin/users/{login}/delete",
+            get(people::confirm).post(people::delete),
+        )
         .route(
             "/admin/upstreams",
             get(upstreams::page).post(upstreams::act),
@@ -117,6 +123,11 @@ fn templates() -> &'static Environment<'static> {
             ("message.html", include_str!("templates/message.html")),
             ("advisory.html", include_str!("templates/advisory.html")),
             ("locks.html", include_str!("templates/locks.html")),
+            ("people.html", include_str!("templates/people.html")),
+            (
+                "people_delete.html",
+                include_str!("templates/people_delete.html"),
+            ),
             ("upstreams.html", include_str!("templates/upstreams.html")),
             (
                 "fallthrough.html",

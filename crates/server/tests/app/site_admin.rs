@@ -225,3 +225,74 @@ async fn a_suspended_users_session_and_password_stop_at_once() {
         "nor does the password"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_users_page_suspends_and_deletes_after_the_login_is_typed() {
+    let app = TestApp::new().await;
+    app.site_admin_with_password("root", "correct horse battery")
+        .await;
+    app.user_with_password("bob", "another long passphrase")
+        .await;
+    app.user("alice").await;
+    let alice = app.token("alice", "read:packages").await;
+    let admin = crate::web::Browser::new(&app);
+    assert_eq!(
+        admin
+            .sign_in("root", "correct horse battery")
+            .await
+            .status(),
+        303
+    );
+    let (status, page) = admin.get("/admin/users").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Suspend alice") && page.contains("Suspend bob"),
+        "{page}"
+    );
+    assert!(!page.contains("Suspend root"), "no button against oneself");
+    let csrf = crate::web::csrf_of(&page);
+
+    let suspended = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", csrf.as_str()),
+                ("login", "alice"),
+                ("action", "suspend"),
+            ],
+        )
+        .await;
+    assert_eq!(suspended.status(), 303);
+    assert_eq!(
+        app.get("/api/v3/user").bearer(&alice).send().await.status(),
+        401
+    );
+    let (_, page) = admin.get("/admin/users?done=suspended").await;
+    assert!(page.contains("Reinstate alice"), "{page}");
+
+    let (status, confirm) = admin.get("/admin/users/alice/delete").await;
+    assert_eq!(status, 200);
+    assert!(confirm.contains("deletes its 0 package(s)"), "{confirm}");
+    let wrong = admin
+        .post(
+            "/admin/users/alice/delete",
+            &[("csrf", csrf.as_str()), ("confirm", "alic")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(app.get("/api/v3/users/alice").send().await.status(), 200);
+    let deleted = admin
+        .post(
+            "/admin/users/alice/delete",
+            &[("csrf", csrf.as_str()), ("confirm", "alice")],
+        )
+        .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(app.get("/api/v3/users/alice").send().await.status(), 404);
+
+    // Anyone else finds nothing here.
+    let bob = crate::web::Browser::new(&app);
+    bob.sign_in("bob", "another long passphrase").await;
+    assert_eq!(bob.get("/admin/users").await.0, 404);
+    assert_eq!(bob.get("/admin/users/root/delete").await.0, 404);
+}
