@@ -24,6 +24,7 @@ mod namespaces;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
+pub mod profile;
 pub mod proxy;
 pub mod repositories;
 pub mod sessions;

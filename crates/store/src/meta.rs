@@ -433,6 +433,15 @@ pub trait SessionStore: Send + Sync {
     /// The session with this hash, unless it has expired by `now`.
     async fn session(&self, hash: &str, now: Timestamp) -> StoreResult<Option<WebSession>>;
     async fn delete_session(&self, hash: &str) -> StoreResult<()>;
+    /// A user's sessions that have not expired by `now`, newest first,
+    /// each with its hash.
+    async fn user_sessions(
+        &self,
+        user: Id,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, WebSession)>>;
+    /// Ends every session of a user but `keep` (a hash); how many ended.
+    async fn delete_user_sessions(&self, user: Id, keep: Option<&str>) -> StoreResult<u64>;
     /// Forgets expired sessions, and throttle windows that began before
     /// `windows_before`.
     async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64>;

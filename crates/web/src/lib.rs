@@ -12,6 +12,7 @@ pub mod fuzzing;
 mod locks;
 mod notifications;
 mod people;
+mod profile;
 mod render;
 mod session;
 mod settings;
@@ -46,6 +47,10 @@ pub fn router() -> Router<AppState> {
             get(account::tokens).post(account::create_token),
         )
         .route("/settings/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/settings/profile",
+            get(profile::page).post(profile::change),
+        )
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
         .route("/admin/sign-in-locks", get(locks::page).post(locks::lift))
         .route("/admin/users", get(people::page).post(people::act))
@@ -124,6 +129,7 @@ fn templates() -> &'static Environment<'static> {
             ("advisory.html", include_str!("templates/advisory.html")),
             ("locks.html", include_str!("templates/locks.html")),
             ("people.html", include_str!("templates/people.html")),
+            ("profile.html", include_str!("templates/profile.html")),
             (
                 "people_delete.html",
                 include_str!("templates/people_delete.html"),

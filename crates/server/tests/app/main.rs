@@ -16,6 +16,7 @@ mod nuget_http;
 mod oci_http;
 mod osv;
 mod permissions;
+mod profile;
 mod pypi_http;
 mod readmes;
 mod repositories;

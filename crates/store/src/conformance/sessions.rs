@@ -30,6 +30,29 @@ pub(super) async fn web_sessions(store: &dyn MetadataStore, user: i64) {
     store.delete_session("h1").await.unwrap();
     assert!(store.session("h1", now).await.unwrap().is_none());
 
+    // A user's own sessions, newest first; all ended but one.
+    let later = WebSession {
+        created_at: now + TimeDelta::seconds(1),
+        ..session.clone()
+    };
+    store.create_session("h4", &session).await.unwrap();
+    store.create_session("h5", &later).await.unwrap();
+    let mine: Vec<String> = store
+        .user_sessions(user, now)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(hash, _)| hash)
+        .collect();
+    assert_eq!(mine, ["h5", "h4"]);
+    assert_eq!(
+        store.delete_user_sessions(user, Some("h5")).await.unwrap(),
+        1
+    );
+    assert!(store.session("h4", now).await.unwrap().is_none());
+    assert_eq!(store.delete_user_sessions(user, None).await.unwrap(), 1);
+    assert!(store.user_sessions(user, now).await.unwrap().is_empty());
+
     let old = WebSession {
         expires_at: now - TimeDelta::seconds(1),
         ..session

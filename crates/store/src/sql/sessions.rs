@@ -2,7 +2,7 @@
 //! and the password throttle's windows of attempts per key.
 
 use async_trait::async_trait;
-use entrepot_core::Timestamp;
+use entrepot_core::{Id, Timestamp};
 use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, int, optional_row, text, time};
@@ -39,15 +39,33 @@ impl SessionStore for SqlStore {
         let query = sqlx::query("SELECT * FROM web_sessions WHERE hash = $1 AND expires_at > $2")
             .bind(hash)
             .bind(ts(&now));
-        optional_row(query, &self.reader, |r| {
-            Ok(WebSession {
-                user_id: int(r, "user_id")?,
-                csrf: text(r, "csrf")?,
-                created_at: time(r, "created_at")?,
-                expires_at: time(r, "expires_at")?,
-            })
+        optional_row(query, &self.reader, web_session).await
+    }
+
+    async fn user_sessions(
+        &self,
+        user: Id,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(String, WebSession)>> {
+        let query = sqlx::query(
+            "SELECT * FROM web_sessions WHERE user_id = $1 AND expires_at > $2
+             ORDER BY created_at DESC",
+        )
+        .bind(user)
+        .bind(ts(&now));
+        all_rows(query, &self.reader, |r| {
+            Ok((text(r, "hash")?, web_session(r)?))
         })
         .await
+    }
+
+    async fn delete_user_sessions(&self, user: Id, keep: Option<&str>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1 AND hash <> $2")
+            .bind(user)
+            .bind(keep.unwrap_or(""))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn delete_session(&self, hash: &str) -> StoreResult<()> {
@@ -127,4 +145,13 @@ impl SessionStore for SqlStore {
         .bind(at_least);
         all_rows(query, &self.reader, |r| Ok((text(r, "key")?, throttle(r)?))).await
     }
+}
+
+fn web_session(r: &AnyRow) -> StoreResult<WebSession> {
+    Ok(WebSession {
+        user_id: int(r, "user_id")?,
+        csrf: text(r, "csrf")?,
+        created_at: time(r, "created_at")?,
+        expires_at: time(r, "expires_at")?,
+    })
 }
