@@ -6,6 +6,7 @@ mod advisories;
 mod fallthrough;
 mod graphql;
 mod hooks;
+mod memberships;
 mod meta;
 mod model;
 mod notifications;
@@ -46,6 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::routes())
         .merge(site_admin::routes())
         .merge(repos::routes())
+        .merge(memberships::routes())
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())

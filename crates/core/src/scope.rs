@@ -1,8 +1,10 @@
 //! Personal-access-token scopes, as GitHub names them for packages;
 //! `read:org`, which GitHub's CLI wants of every token (reading
 //! organizations and their members is open to every signed-in user here,
-//! so it grants nothing more); and `site_admin`, which GitHub Enterprise
-//! Server's administration endpoints want of a site administrator's token.
+//! so it grants nothing more); `admin:org`, which managing an
+//! organization's members wants, as on GitHub; and `site_admin`, which
+//! GitHub Enterprise Server's administration endpoints want of a site
+//! administrator's token.
 
 use std::fmt;
 use std::str::FromStr;
@@ -15,16 +17,18 @@ pub enum Scope {
     DeletePackages,
     Repo,
     ReadOrg,
+    AdminOrg,
     SiteAdmin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::ReadPackages,
         Scope::WritePackages,
         Scope::DeletePackages,
         Scope::Repo,
         Scope::ReadOrg,
+        Scope::AdminOrg,
         Scope::SiteAdmin,
     ];
 
@@ -35,6 +39,7 @@ impl Scope {
             Scope::DeletePackages => "delete:packages",
             Scope::Repo => "repo",
             Scope::ReadOrg => "read:org",
+            Scope::AdminOrg => "admin:org",
             Scope::SiteAdmin => "site_admin",
         }
     }
@@ -47,6 +52,7 @@ impl Scope {
             Scope::Repo => 8,
             Scope::ReadOrg => 16,
             Scope::SiteAdmin => 32,
+            Scope::AdminOrg => 64,
         }
     }
 }
@@ -59,7 +65,7 @@ impl fmt::Display for Scope {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error(
-    "unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo, read:org, site_admin)"
+    "unknown scope `{0}` (known: read:packages, write:packages, delete:packages, repo, read:org, admin:org, site_admin)"
 )]
 pub struct UnknownScope(pub String);
 
@@ -82,14 +88,18 @@ pub struct Scopes(u8);
 
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
-    pub const ALL: Scopes = Scopes(63);
+    pub const ALL: Scopes = Scopes(127);
 
+    /// Whether the scope is held, or implied as GitHub implies it:
+    /// `write:packages` gives `read:packages`, `admin:org` gives `read:org`.
     pub fn contains(self, scope: Scope) -> bool {
-        let bits = if self.0 & Scope::WritePackages.bit() != 0 {
-            self.0 | Scope::ReadPackages.bit()
-        } else {
-            self.0
-        };
+        let mut bits = self.0;
+        if bits & Scope::WritePackages.bit() != 0 {
+            bits |= Scope::ReadPackages.bit();
+        }
+        if bits & Scope::AdminOrg.bit() != 0 {
+            bits |= Scope::ReadOrg.bit();
+        }
         bits & scope.bit() != 0
     }
 
@@ -150,6 +160,17 @@ mod tests {
         let s = Scopes::parse_list("read:packages, delete:packages,repo").unwrap();
         assert_eq!(s.to_string(), "read:packages,delete:packages,repo");
         assert_eq!(Scopes::parse_list(&s.to_string()).unwrap(), s);
-        assert!(Scopes::parse_list("admin:org").is_err());
+        assert!(Scopes::parse_list("admin:repo_hook").is_err());
+    }
+
+    #[test]
+    fn admin_org_implies_read_org() {
+        let s = Scopes::parse_list("admin:org").unwrap();
+        assert!(s.contains(Scope::ReadOrg) && s.contains(Scope::AdminOrg));
+        assert!(
+            !Scopes::parse_list("read:org")
+                .unwrap()
+                .contains(Scope::AdminOrg)
+        );
     }
 }

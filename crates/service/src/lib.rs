@@ -20,6 +20,7 @@ pub mod fsck;
 pub mod jobs;
 pub mod links;
 mod logout;
+pub mod memberships;
 mod namespaces;
 pub mod notifications;
 pub mod outbound;

@@ -224,6 +224,7 @@ fn scope_help(scope: Scope) -> &'static str {
         Scope::DeletePackages => "delete and restore packages",
         Scope::Repo => "use packages of private repositories",
         Scope::ReadOrg => "what GitHub's CLI (gh) asks of a token; grants nothing more here",
+        Scope::AdminOrg => "manage the members of organizations you own",
         Scope::SiteAdmin => "administer the site through the REST API (site administrators only)",
     }
 }

@@ -10,6 +10,7 @@ mod test_app;
 mod advisories;
 mod cargo_http;
 mod limits;
+mod memberships;
 mod npm_http;
 mod npm_upstream;
 mod nuget_http;

@@ -303,7 +303,14 @@ fn admin_commands_manage_users_orgs_repositories_and_tokens_without_a_server() {
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("taken"));
     let bad_scope = std::process::Command::new(&*crate::common::BIN)
-        .args(["admin", "token", "create", "bob", "--scopes", "admin:org"])
+        .args([
+            "admin",
+            "token",
+            "create",
+            "bob",
+            "--scopes",
+            "admin:repo_hook",
+        ])
         .current_dir(d)
         .output()
         .unwrap();
