@@ -14,6 +14,40 @@ pub fn is_valid_login(login: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Logins no account may take, since the site's own paths use them (an
+/// owner's page is `/{login}`) or they would read as the server's own.
+pub fn is_reserved_login(login: &str) -> bool {
+    // `admin` is the first site administrator's own login.
+    const RESERVED: [&str; 25] = [
+        "advisories",
+        "api",
+        "cargo",
+        "favicon.ico",
+        "healthz",
+        "login",
+        "logout",
+        "maven",
+        "metrics",
+        "new",
+        "notifications",
+        "npm",
+        "nuget",
+        "organizations",
+        "orgs",
+        "pypi",
+        "readyz",
+        "rubygems",
+        "search",
+        "settings",
+        "signup",
+        "static",
+        "token",
+        "users",
+        "v2",
+    ];
+    RESERVED.iter().any(|r| r.eq_ignore_ascii_case(login))
+}
+
 /// GitHub's repository name rule: 1–100 of letters, digits, `-`, `_`, `.`,
 /// and never `.` or `..`.
 pub fn is_valid_repo_name(name: &str) -> bool {

@@ -49,6 +49,14 @@ pub struct Settings {
     /// Require a signed-in caller even to read public packages.
     #[arg(long, global = true, env = "ENTREPOT_REQUIRE_AUTH_FOR_READS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub require_auth_for_reads: Option<bool>,
+    /// Let anyone create a user account at /signup [default: false: site
+    /// administrators create accounts].
+    #[arg(long, global = true, env = "ENTREPOT_OPEN_SIGN_UP", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub open_sign_up: Option<bool>,
+    /// Let every user create organizations [default: true; false keeps it
+    /// to site administrators].
+    #[arg(long, global = true, env = "ENTREPOT_USERS_CREATE_ORGS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub users_create_orgs: Option<bool>,
     /// Log format: human or json [default: human].
     #[arg(
         long,
@@ -275,6 +283,10 @@ impl Settings {
                 defaults.retention,
             )?,
             upstream_cache: self.upstream_cache()?,
+            accounts: entrepot_service::signup::AccountPolicy {
+                open_sign_up: self.open_sign_up.unwrap_or(false),
+                users_create_orgs: self.users_create_orgs.unwrap_or(true),
+            },
         })
     }
 
@@ -306,6 +318,8 @@ impl Settings {
             require_auth_for_reads: self
                 .require_auth_for_reads
                 .or(fallback.require_auth_for_reads),
+            open_sign_up: self.open_sign_up.or(fallback.open_sign_up),
+            users_create_orgs: self.users_create_orgs.or(fallback.users_create_orgs),
             log_format: self.log_format.or(fallback.log_format),
             retention: self.retention.or(fallback.retention),
             upstream_cache_max_age: self
@@ -930,7 +944,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 29);
+        assert_eq!(keys.len(), 31);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

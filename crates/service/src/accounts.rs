@@ -141,6 +141,7 @@ impl Accounts<'_> {
                 "`{login}` is not a valid login: use letters, digits and single hyphens, at most 39"
             )));
         }
+        refuse_site_path(login)?;
         self.refuse_reserved(login).await?;
         let password_hash = match password {
             Some(p) => Some(checked_hash(p).await?),
@@ -171,6 +172,7 @@ impl Accounts<'_> {
                 "`{login}` is not a valid organization name"
             )));
         }
+        refuse_site_path(login)?;
         self.refuse_reserved(login).await?;
         let owner = self.user(owner).await?;
         self.meta
@@ -322,6 +324,17 @@ async fn checked_hash(password: String) -> ServiceResult<String> {
         ));
     }
     hash_password(password).await
+}
+
+/// Refuses a login the site's own paths use.
+fn refuse_site_path(login: &str) -> ServiceResult<()> {
+    if names::is_reserved_login(login) {
+        Err(ServiceError::Invalid(format!(
+            "`{login}` is a name the site's own pages use; choose another"
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 /// Splits `OWNER/NAME`, validating both halves before any lookup.

@@ -31,6 +31,7 @@ pub mod repositories;
 pub mod sessions;
 pub mod settings;
 mod signed_tokens;
+pub mod signup;
 pub mod site;
 pub mod throttle;
 pub mod timing;
@@ -63,6 +64,8 @@ pub struct Limits {
     pub retention: chrono::TimeDelta,
     /// How much the cache of upstream packages may keep.
     pub upstream_cache: upstream_cache::CachePolicy,
+    /// Who may make accounts and organizations.
+    pub accounts: signup::AccountPolicy,
 }
 
 impl Default for Limits {
@@ -73,6 +76,7 @@ impl Default for Limits {
             delete_download_limit: 5000,
             retention: chrono::TimeDelta::days(30),
             upstream_cache: upstream_cache::CachePolicy::default(),
+            accounts: signup::AccountPolicy::default(),
         }
     }
 }

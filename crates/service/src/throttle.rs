@@ -37,7 +37,7 @@ fn user_key(login: &str) -> String {
 
 /// The key of a client address: one client as the connection limits count
 /// them (IPv4 as it is, IPv6 by its /64).
-fn address_key(ip: IpAddr) -> String {
+pub(crate) fn address_key(ip: IpAddr) -> String {
     match entrepot_core::ranges::client_key(ip) {
         v4 @ IpAddr::V4(_) => format!("addr:{v4}"),
         v6 @ IpAddr::V6(_) => format!("addr:{v6}/64"),

@@ -16,6 +16,7 @@ mod profile;
 mod render;
 mod session;
 mod settings;
+mod signup;
 mod upstreams;
 
 use std::collections::HashMap;
@@ -42,6 +43,11 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(stylesheet))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/signup", get(signup::form).post(signup::create))
+        .route(
+            "/organizations/new",
+            get(signup::org_form).post(signup::create_org),
+        )
         .route(
             "/settings/tokens",
             get(account::tokens).post(account::create_token),
@@ -130,6 +136,8 @@ fn templates() -> &'static Environment<'static> {
             ("locks.html", include_str!("templates/locks.html")),
             ("people.html", include_str!("templates/people.html")),
             ("profile.html", include_str!("templates/profile.html")),
+            ("signup.html", include_str!("templates/signup.html")),
+            ("org_new.html", include_str!("templates/org_new.html")),
             (
                 "people_delete.html",
                 include_str!("templates/people_delete.html"),

@@ -1,0 +1,87 @@
+//! Who may make accounts and organizations without a site administrator:
+//! open sign-up (off unless the operator turns it on) and organizations
+//! created by users (on unless the operator keeps it to site
+//! administrators). Sign-ups are throttled per client address.
+
+use chrono::Utc;
+use entrepot_core::{Account, Actor};
+
+use crate::{Accounts, ServiceError, ServiceResult};
+
+/// The instance's account rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// Anyone may create a user account at `/signup`.
+    pub open_sign_up: bool,
+    /// Any user may create an organization (else site administrators only).
+    pub users_create_orgs: bool,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        AccountPolicy {
+            open_sign_up: false,
+            users_create_orgs: true,
+        }
+    }
+}
+
+/// Sign-ups from one client address in a throttle window.
+const SIGN_UPS_PER_ADDRESS: i64 = 5;
+
+impl Accounts<'_> {
+    /// Creates an account for someone signing up, when sign-up is open:
+    /// a login, an email and a password of at least 8 characters. At most
+    /// five sign-ups per client address in 15 minutes.
+    pub async fn sign_up(
+        self,
+        login: &str,
+        email: &str,
+        password: String,
+        from: Option<std::net::IpAddr>,
+    ) -> ServiceResult<Account> {
+        if !self.limits.accounts.open_sign_up {
+            return Err(ServiceError::Forbidden(
+                "sign-up is closed here: a site administrator creates accounts".into(),
+            ));
+        }
+        if !email.contains('@') || email.len() > 320 {
+            return Err(ServiceError::Invalid(format!(
+                "`{email}` is not an email address"
+            )));
+        }
+        if let Some(ip) = from {
+            let now = Utc::now();
+            let key = format!("signup:{}", crate::throttle::address_key(ip));
+            let seen = self
+                .meta
+                .count_attempt(&key, now, now - crate::throttle::WINDOW)
+                .await?;
+            if seen.attempts > SIGN_UPS_PER_ADDRESS {
+                return Err(ServiceError::Throttled(
+                    "too many sign-ups from this address; try again in 15 minutes".into(),
+                ));
+            }
+        }
+        self.create_user(login, Some(email.to_owned()), false, Some(password))
+            .await
+    }
+
+    /// Creates an organization owned by the caller, when users may.
+    pub async fn create_own_org(self, actor: &Actor, login: &str) -> ServiceResult<Account> {
+        let Actor::User {
+            site_admin,
+            login: me,
+            ..
+        } = actor
+        else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        if !self.limits.accounts.users_create_orgs && !site_admin {
+            return Err(ServiceError::Forbidden(
+                "only site administrators create organizations here".into(),
+            ));
+        }
+        self.create_org(login, me).await
+    }
+}
