@@ -249,6 +249,27 @@ pub struct Settings {
         requires = "acme_domain"
     )]
     pub acme_contact: Option<String>,
+    /// The mail server password-reset links go through, e.g.
+    /// `smtp://user:password@mail.example.com:587?tls=required` or
+    /// `smtps://…:465` [default: none: no mail is sent].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_SMTP_URL",
+        value_name = "URL",
+        requires = "mail_from",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The sender of the mail, e.g. `Entrepot <entrepot@example.com>`.
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAIL_FROM",
+        value_name = "ADDRESS",
+        requires = "smtp_url"
+    )]
+    pub mail_from: Option<String>,
 }
 
 impl Settings {
@@ -352,6 +373,8 @@ impl Settings {
             acme_domain: self.acme_domain.or(fallback.acme_domain),
             acme_directory: self.acme_directory.or(fallback.acme_directory),
             acme_contact: self.acme_contact.or(fallback.acme_contact),
+            smtp_url: self.smtp_url.or(fallback.smtp_url),
+            mail_from: self.mail_from.or(fallback.mail_from),
         }
     }
 
@@ -462,6 +485,11 @@ impl Settings {
             outbound_allow,
             trusted_proxies,
             tls,
+            mail: match (self.smtp_url, self.mail_from) {
+                (Some(url), Some(from)) => Some((url, from)),
+                (None, None) => None,
+                _ => bail!("--smtp-url and --mail-from go together"),
+            },
             metrics_token: self
                 .metrics_token
                 .filter(|t| !t.is_empty())
@@ -518,6 +546,8 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// The bearer token `/metrics` wants, if any.
     pub metrics_token: Option<entrepot_core::Secret>,
+    /// The SMTP URL and sender mail goes through, if any.
+    pub mail: Option<(String, String)>,
 }
 
 /// Where HTTPS's certificate comes from.
@@ -729,7 +759,10 @@ impl Config {
         let meta: Arc<dyn MetadataStore> =
             Arc::new(Self::open_metadata(&self.database, migrate).await?);
         let blobs = Self::open_blobs(&self.blobs).await?;
-        let registry = Registry::new(meta, blobs, self.policy, self.limits);
+        let mut registry = Registry::new(meta, blobs, self.policy, self.limits);
+        if let Some((url, from)) = &self.mail {
+            registry = registry.with_mailer(Arc::new(crate::mail::Smtp::new(url, from)?));
+        }
         registry
             .delivery
             .configure(entrepot_service::webhooks::HookSettings {
@@ -944,7 +977,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 31);
+        assert_eq!(keys.len(), 33);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod fuzzing;
 pub mod listener;
+pub mod mail;
 pub mod progress;
 pub mod serve;
 pub mod tls;

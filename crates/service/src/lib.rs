@@ -20,11 +20,13 @@ pub mod fsck;
 pub mod jobs;
 pub mod links;
 mod logout;
+pub mod mail;
 pub mod memberships;
 mod namespaces;
 pub mod notifications;
 pub mod outbound;
 pub mod packages;
+pub mod password_reset;
 pub mod profile;
 pub mod proxy;
 pub mod repositories;
@@ -163,6 +165,8 @@ pub struct Registry {
     catalog: Arc<format::Catalog>,
     /// One fetch per upstream miss on this node.
     flights: Arc<proxy::Flights>,
+    /// Where mail goes, if the operator configured a mail server.
+    pub(crate) mailer: mail::Mailer,
 }
 
 impl Registry {
@@ -190,7 +194,16 @@ impl Registry {
             holds: Arc::default(),
             catalog: Arc::default(),
             flights: Arc::default(),
+            mailer: None,
         }
+    }
+
+    /// The registry sending mail through `sender`; set once, as the
+    /// registry is built.
+    #[must_use]
+    pub fn with_mailer(mut self, sender: Arc<dyn mail::MailSender>) -> Self {
+        self.mailer = Some(sender);
+        self
     }
 
     /// The registry serving `catalog`'s formats at its URL; set once, as

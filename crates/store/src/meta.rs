@@ -33,6 +33,8 @@ pub trait AccountStore: Send + Sync {
     async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
     async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>>;
+    /// The users with this email address (compared without case).
+    async fn users_by_email(&self, email: &str) -> StoreResult<Vec<Account>>;
     async fn password_hash(&self, user: Id) -> StoreResult<Option<String>>;
     async fn set_password_hash(&self, user: Id, hash: &str) -> StoreResult<()>;
     async fn count_users(&self) -> StoreResult<i64>;
@@ -442,6 +444,17 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<(String, WebSession)>>;
     /// Ends every session of a user but `keep` (a hash); how many ended.
     async fn delete_user_sessions(&self, user: Id, keep: Option<&str>) -> StoreResult<u64>;
+    /// Keeps a password-reset link (by the hash of its secret) until
+    /// `expires_at`.
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: Id,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Uses a reset link up: its user, if it existed and had not expired
+    /// by `now`. A link is taken at most once, however many ask at once.
+    async fn take_password_reset(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>>;
     /// Forgets expired sessions, and throttle windows that began before
     /// `windows_before`.
     async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64>;

@@ -14,6 +14,7 @@ mod notifications;
 mod people;
 mod profile;
 mod render;
+mod reset;
 mod session;
 mod settings;
 mod signup;
@@ -44,6 +45,11 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
         .route("/signup", get(signup::form).post(signup::create))
+        .route("/password-reset", get(reset::ask).post(reset::send))
+        .route(
+            "/password-reset/{secret}",
+            get(reset::form).post(reset::set),
+        )
         .route(
             "/organizations/new",
             get(signup::org_form).post(signup::create_org),
@@ -137,6 +143,7 @@ fn templates() -> &'static Environment<'static> {
             ("people.html", include_str!("templates/people.html")),
             ("profile.html", include_str!("templates/profile.html")),
             ("signup.html", include_str!("templates/signup.html")),
+            ("reset.html", include_str!("templates/reset.html")),
             ("org_new.html", include_str!("templates/org_new.html")),
             (
                 "people_delete.html",

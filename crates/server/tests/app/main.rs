@@ -16,6 +16,7 @@ mod npm_upstream;
 mod nuget_http;
 mod oci_http;
 mod osv;
+mod password_reset;
 mod permissions;
 mod profile;
 mod pypi_http;

@@ -114,6 +114,14 @@ impl AccountStore for SqlStore {
         optional_row(query, &self.reader, account).await
     }
 
+    async fn users_by_email(&self, email: &str) -> StoreResult<Vec<Account>> {
+        let query = sqlx::query(
+            "SELECT * FROM accounts WHERE kind = 'user' AND lower(email) = lower($1) ORDER BY id",
+        )
+        .bind(email);
+        all_rows(query, &self.reader, account).await
+    }
+
     async fn password_hash(&self, user: Id) -> StoreResult<Option<String>> {
         let query = sqlx::query("SELECT password_hash FROM accounts WHERE id = $1").bind(user);
         let hash = optional_row(query, &self.reader, |r| opt_text(r, "password_hash")).await?;

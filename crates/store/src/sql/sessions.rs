@@ -59,6 +59,33 @@ impl SessionStore for SqlStore {
         .await
     }
 
+    async fn create_password_reset(
+        &self,
+        hash: &str,
+        user: Id,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO password_resets (hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(hash)
+            .bind(user)
+            .bind(ts(&expires_at))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_password_reset(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>> {
+        let taken: Option<(i64, String)> = sqlx::query_as(
+            "DELETE FROM password_resets WHERE hash = $1 RETURNING user_id, expires_at",
+        )
+        .bind(hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(taken
+            .filter(|(_, until)| *until > ts(&now))
+            .map(|(user, _)| user))
+    }
+
     async fn delete_user_sessions(&self, user: Id, keep: Option<&str>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1 AND hash <> $2")
             .bind(user)
