@@ -147,6 +147,12 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
         (eve_now.name.as_deref(), eve_now.email),
         (Some("Eve"), None)
     );
+    store
+        .update_profile(eve.id, None, Some(Some("Eve@Example.test".into())))
+        .await
+        .unwrap();
+    let found = store.users_by_email("eve@example.TEST").await.unwrap();
+    assert_eq!(found.iter().map(|a| a.id).collect::<Vec<_>>(), [eve.id]);
     assert!(!store.list_repositories(None).await.unwrap().is_empty());
     assert_eq!(store.delete_repository(repos[0].id).await.unwrap(), 0);
     assert!(matches!(

@@ -53,6 +53,24 @@ pub(super) async fn web_sessions(store: &dyn MetadataStore, user: i64) {
     assert_eq!(store.delete_user_sessions(user, None).await.unwrap(), 1);
     assert!(store.user_sessions(user, now).await.unwrap().is_empty());
 
+    // Password-reset links: taken once, never after they expire.
+    let hour = TimeDelta::hours(1);
+    store
+        .create_password_reset("r1", user, now + hour)
+        .await
+        .unwrap();
+    store
+        .create_password_reset("r2", user, now - hour)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.take_password_reset("r1", now).await.unwrap(),
+        Some(user)
+    );
+    assert_eq!(store.take_password_reset("r1", now).await.unwrap(), None);
+    assert_eq!(store.take_password_reset("r2", now).await.unwrap(), None);
+    assert_eq!(store.take_password_reset("r9", now).await.unwrap(), None);
+
     let old = WebSession {
         expires_at: now - TimeDelta::seconds(1),
         ..session
