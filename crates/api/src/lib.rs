@@ -42,6 +42,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/user",
             get(users::authenticated_user).patch(users::update_authenticated_user),
         )
+        .route("/user/emails", get(users::emails))
         .route("/users/{username}", get(users::get_user))
         .route("/orgs/{org}", get(users::get_org))
         .merge(admin::routes())

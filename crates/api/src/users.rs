@@ -96,3 +96,41 @@ pub async fn update_authenticated_user(
         .await?;
     Ok(Json(FullUser::new(&state.config, &account)))
 }
+
+/// GitHub's `email` of `GET /user/emails`.
+#[derive(Debug, serde::Serialize)]
+#[expect(clippy::struct_field_names, reason = "GitHub's shape")]
+pub struct Email {
+    email: String,
+    primary: bool,
+    verified: bool,
+    visibility: Option<&'static str>,
+}
+
+/// `GET /user/emails`: the caller's address, and whether it is verified.
+pub async fn emails(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<Email>>, ApiError> {
+    let Actor::User { id, .. } = actor else {
+        return Err(ApiError(ServiceError::Unauthenticated));
+    };
+    let account = state
+        .registry
+        .accounts()
+        .account_by_id(id)
+        .await?
+        .ok_or(ServiceError::BadCredentials)?;
+    Ok(Json(
+        account
+            .email
+            .map(|email| Email {
+                email,
+                primary: true,
+                verified: account.email_verified_at.is_some(),
+                visibility: Some("private"),
+            })
+            .into_iter()
+            .collect(),
+    ))
+}

@@ -135,6 +135,8 @@ pub struct Account {
     pub kind: AccountKind,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// When the email address was shown to be theirs (by a mailed link).
+    pub email_verified_at: Option<Timestamp>,
     pub site_admin: bool,
     /// When a site administrator suspended the user: their tokens and
     /// sessions stop working, their packages stay.

@@ -40,6 +40,7 @@ pub mod timing;
 mod uploads;
 pub mod upstream_cache;
 pub mod upstreams;
+pub mod verification;
 mod versions;
 pub mod webhooks;
 

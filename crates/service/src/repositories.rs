@@ -273,11 +273,17 @@ impl Accounts<'_> {
         };
         let name = bounded(name, "name", 255)?;
         let email = bounded(email, "email", 320)?;
+        let new_address = matches!(email, Some(Some(_)));
         self.meta.update_profile(me, name, email).await?;
-        self.meta
+        let account = self
+            .meta
             .account_by_id(me)
             .await?
-            .ok_or(ServiceError::BadCredentials)
+            .ok_or(ServiceError::BadCredentials)?;
+        if new_address {
+            self.sessions().send_email_verification(&account).await?;
+        }
+        Ok(account)
     }
 
     /// The caller's role in an organization, for pages that offer

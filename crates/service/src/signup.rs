@@ -63,8 +63,11 @@ impl Accounts<'_> {
                 ));
             }
         }
-        self.create_user(login, Some(email.to_owned()), false, Some(password))
-            .await
+        let user = self
+            .create_user(login, Some(email.to_owned()), false, Some(password))
+            .await?;
+        self.sessions().send_email_verification(&user).await?;
+        Ok(user)
     }
 
     /// Creates an organization owned by the caller, when users may.

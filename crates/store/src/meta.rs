@@ -66,6 +66,17 @@ pub trait AccountStore: Send + Sync {
         name: Option<Option<String>>,
         email: Option<Option<String>>,
     ) -> StoreResult<()>;
+    /// Keeps an email-verification link for `email` until `expires_at`.
+    async fn create_email_verification(
+        &self,
+        hash: &str,
+        user: Id,
+        email: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Uses a verification link up: marks the address verified if it is
+    /// still the user's, and answers whose it was.
+    async fn verify_email(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>>;
 }
 
 /// What an account owns, counted before it is deleted.

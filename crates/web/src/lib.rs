@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/signup", get(signup::form).post(signup::create))
         .route("/password-reset", get(reset::ask).post(reset::send))
+        .route("/verify-email/{secret}", get(reset::verify))
         .route(
             "/password-reset/{secret}",
             get(reset::form).post(reset::set),

@@ -63,6 +63,7 @@ async fn render(
         viewer,
         "profile.html",
         context! {
+            verified => account.email_verified_at.is_some(),
             name => account.name, email => account.email, sessions => rows,
             notice => notice, error => error,
         },

@@ -140,3 +140,26 @@ pub(crate) async fn set(
         Err(e) => server_error(&e),
     }
 }
+
+/// `GET /verify-email/{secret}`: the mailed link that verifies an address.
+pub(crate) async fn verify(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(secret): Path<String>,
+) -> Response {
+    let (status, heading, message) = match state.registry.sessions().verify_email(&secret).await {
+        Ok(login) => (
+            StatusCode::OK,
+            "Email address verified",
+            format!("The email address of `{login}` is verified."),
+        ),
+        Err(ServiceError::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, "Not verified", m),
+        Err(e) => return server_error(&e),
+    };
+    page_with_status(
+        status,
+        &viewer,
+        "message.html",
+        context! { heading => heading, message => message },
+    )
+}

@@ -1,7 +1,7 @@
-//! Password reset by mail, against a real SMTP server on loopback
-//! (aiosmtpd, keeping what it receives in a Maildir): the link arrives,
-//! sets a new password once, and asking says the same whether or not an
-//! account matched.
+//! Mail against a real SMTP server on loopback (aiosmtpd, keeping what it
+//! receives in a Maildir): a new address is verified by its mailed link;
+//! a reset link arrives, sets a new password once, and asking says the
+//! same whether or not an account matched.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,27 +59,27 @@ fn received(sink: &Sink) -> Vec<String> {
         .collect()
 }
 
-/// Waits for the `n`th message.
-fn wait_for(sink: &Sink, n: usize) -> String {
+/// Waits for the message whose subject is `subject`.
+fn wait_for(sink: &Sink, subject: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
+    let wanted = format!("Subject: {subject}");
     loop {
-        let mut all = received(sink);
-        if all.len() >= n {
-            all.sort();
-            return all.swap_remove(n - 1);
+        if let Some(found) = received(sink).into_iter().find(|m| m.contains(&wanted)) {
+            return found;
         }
-        assert!(Instant::now() < deadline, "no mail arrived");
+        assert!(Instant::now() < deadline, "no mail `{subject}` arrived");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-/// The reset link's path in a message (quoted-printable undone).
-fn reset_path(message: &str) -> String {
+/// The path of the link under `prefix` in a message (quoted-printable
+/// undone).
+fn link_path(message: &str, prefix: &str) -> String {
     let text = message
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
-    let start = text.find("/password-reset/").expect("a reset link");
+    let start = text.find(prefix).expect("a link");
     text[start..]
         .split(|c: char| c.is_whitespace())
         .next()
@@ -88,6 +88,7 @@ fn reset_path(message: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[expect(clippy::too_many_lines, reason = "one scenario")]
 async fn a_mailed_link_sets_a_new_password_once() {
     let scratch = tempfile::tempdir().unwrap();
     let sink = smtp_sink(scratch.path());
@@ -109,6 +110,28 @@ async fn a_mailed_link_sets_a_new_password_once() {
         .send()
         .await;
     assert_eq!(emailed.status(), 200);
+    let unverified: serde_json::Value = app
+        .get("/api/v3/user/emails")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
+    assert_eq!(unverified[0]["verified"], false, "{unverified}");
+    let verification = wait_for(&sink, "Verify your email address for Entrepot");
+    let (status, page) = Browser::new(&app)
+        .get(&link_path(&verification, "/verify-email/"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let verified: serde_json::Value = app
+        .get("/api/v3/user/emails")
+        .bearer(&token)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        verified,
+        json!([{"email": "alice@example.test", "primary": true, "verified": true, "visibility": "private"}])
+    );
 
     let browser = Browser::new(&app);
     let ask = |who: &'static str| {
@@ -133,13 +156,9 @@ async fn a_mailed_link_sets_a_new_password_once() {
     };
     assert!(said(&asked) && said(&nobody), "the same answer either way");
 
-    let message = wait_for(&sink, 1);
+    let message = wait_for(&sink, "Reset your Entrepot password");
     assert!(message.contains("To: alice@example.test"), "{message}");
-    assert!(
-        message.contains("Subject: Reset your Entrepot password"),
-        "{message}"
-    );
-    let link = reset_path(&message);
+    let link = link_path(&message, "/password-reset/");
     let (status, form) = browser.get(&link).await;
     assert_eq!(status, 200, "{form}");
     let set = |password: &'static str| {
@@ -171,7 +190,11 @@ async fn a_mailed_link_sets_a_new_password_once() {
             .status(),
         303
     );
-    assert_eq!(received(&sink).len(), 1, "nothing was sent for `nobody`");
+    assert_eq!(
+        received(&sink).len(),
+        2,
+        "a verification and a reset; nothing for `nobody`"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

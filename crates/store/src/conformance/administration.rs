@@ -153,6 +153,47 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
         .unwrap();
     let found = store.users_by_email("eve@example.TEST").await.unwrap();
     assert_eq!(found.iter().map(|a| a.id).collect::<Vec<_>>(), [eve.id]);
+
+    // Verified by a link for the address it was sent to, while it still is.
+    let day = chrono::TimeDelta::days(1);
+    let now = Utc::now();
+    store
+        .create_email_verification("v1", eve.id, "eve@example.test", now + day)
+        .await
+        .unwrap();
+    store
+        .create_email_verification("v2", eve.id, "eve@example.test", now + day)
+        .await
+        .unwrap();
+    assert_eq!(store.verify_email("v1", now).await.unwrap(), Some(eve.id));
+    assert!(
+        store
+            .account_by_id(eve.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at
+            .is_some()
+    );
+    assert_eq!(store.verify_email("v1", now).await.unwrap(), None, "once");
+    store
+        .update_profile(eve.id, None, Some(Some("eve@elsewhere.test".into())))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .account_by_id(eve.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at
+            .is_none()
+    );
+    assert_eq!(
+        store.verify_email("v2", now).await.unwrap(),
+        None,
+        "the address changed"
+    );
     assert!(!store.list_repositories(None).await.unwrap().is_empty());
     assert_eq!(store.delete_repository(repos[0].id).await.unwrap(), 0);
     assert!(matches!(

@@ -24,6 +24,7 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
         kind,
         name: opt_text(row, "name")?,
         email: opt_text(row, "email")?,
+        email_verified_at: opt_time(row, "email_verified_at")?,
         site_admin: boolean(row, "site_admin")?,
         suspended_at: opt_time(row, "suspended_at")?,
         created_at: time(row, "created_at")?,
@@ -266,7 +267,15 @@ impl AccountStore for SqlStore {
         let at = now();
         for (column, value) in [("name", name), ("email", email)] {
             let Some(value) = value else { continue };
-            let sql = format!("UPDATE accounts SET {column} = $1, updated_at = $2 WHERE id = $3");
+            // A new address is not verified yet; the same one stays so.
+            let verified = if column == "email" {
+                ", email_verified_at = CASE WHEN lower(email) = lower($1) THEN email_verified_at END"
+            } else {
+                ""
+            };
+            let sql = format!(
+                "UPDATE accounts SET {column} = $1{verified}, updated_at = $2 WHERE id = $3"
+            );
             let done = sqlx::query(&sql)
                 .bind(value)
                 .bind(&at)
@@ -277,5 +286,51 @@ impl AccountStore for SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_email_verification(
+        &self,
+        hash: &str,
+        user: Id,
+        email: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO email_verifications (hash, user_id, email, expires_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(user)
+        .bind(email)
+        .bind(ts(&expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn verify_email(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>> {
+        let mut tx = self.writer.begin().await?;
+        let taken: Option<(i64, String, String)> = sqlx::query_as(
+            "DELETE FROM email_verifications WHERE hash = $1
+             RETURNING user_id, email, expires_at",
+        )
+        .bind(hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((user, email, _)) = taken.filter(|(_, _, until)| *until > ts(&now)) else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        // Only the address the link was sent to, if it is still the one.
+        let done = sqlx::query(
+            "UPDATE accounts SET email_verified_at = $1 WHERE id = $2 AND lower(email) = lower($3)",
+        )
+        .bind(ts(&now))
+        .bind(user)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((done.rows_affected() == 1).then_some(user))
     }
 }
