@@ -137,6 +137,8 @@ pub struct Account {
     pub email: Option<String>,
     /// When the email address was shown to be theirs (by a mailed link).
     pub email_verified_at: Option<Timestamp>,
+    /// Whether their notifications also go to that address once verified.
+    pub email_notifications: bool,
     pub site_admin: bool,
     /// When a site administrator suspended the user: their tokens and
     /// sessions stop working, their packages stay.

@@ -89,4 +89,11 @@ impl Sessions<'_> {
         self.end_other_sessions(actor, current_session).await?;
         Ok(())
     }
+
+    /// Whether the caller's notifications also go to their verified
+    /// email address.
+    pub async fn set_email_notifications(self, actor: &Actor, on: bool) -> ServiceResult<()> {
+        let me = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        Ok(self.meta.set_email_notifications(me, on).await?)
+    }
 }

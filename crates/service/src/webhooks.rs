@@ -676,6 +676,45 @@ impl Webhooks<'_> {
         }
     }
 
+    /// Mails a notification to those of `users` who have a verified
+    /// address and want mail, in the background: a slow mail server never
+    /// holds up the review that caused it.
+    async fn mail_notifications(self, users: &[Id], title: &str, url: &str) -> ServiceResult<()> {
+        let Some(mailer) = self.mailer.clone() else {
+            return Ok(());
+        };
+        let mut mails = Vec::new();
+        for &id in users {
+            let Some(user) = self.meta.account_by_id(id).await? else {
+                continue;
+            };
+            if let (Some(to), Some(_), true) =
+                (user.email, user.email_verified_at, user.email_notifications)
+            {
+                mails.push(crate::mail::Mail {
+                    to,
+                    subject: title.to_owned(),
+                    body: format!(
+                        "{title}\n\n{url}\n\nYou watch this package. Stop these mails under \
+                         \"Notifications by mail\" at {}.\n",
+                        self.catalog().url("/settings/profile")
+                    ),
+                });
+            }
+        }
+        if !mails.is_empty() {
+            tokio::spawn(async move {
+                for mail in mails {
+                    let to = mail.to.clone();
+                    if let Err(e) = mailer.send(mail).await {
+                        tracing::warn!(error = %e, %to, "could not mail a notification");
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+
     async fn try_emit_advisory_event(
         self,
         advisory: &Advisory,
@@ -741,6 +780,7 @@ impl Webhooks<'_> {
             .collect();
         if !notifications.is_empty() {
             self.meta.create_notifications(&notifications).await?;
+            self.mail_notifications(&users, &title, &url).await?;
         }
         let payload = json!({
             "action": action,

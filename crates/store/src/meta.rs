@@ -77,6 +77,8 @@ pub trait AccountStore: Send + Sync {
     /// Uses a verification link up: marks the address verified if it is
     /// still the user's, and answers whose it was.
     async fn verify_email(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>>;
+    /// Whether a user's notifications also go by mail.
+    async fn set_email_notifications(&self, user: Id, on: bool) -> StoreResult<()>;
 }
 
 /// What an account owns, counted before it is deleted.

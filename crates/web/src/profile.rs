@@ -64,6 +64,7 @@ async fn render(
         "profile.html",
         context! {
             verified => account.email_verified_at.is_some(),
+            email_notifications => account.email_notifications,
             name => account.name, email => account.email, sessions => rows,
             notice => notice, error => error,
         },
@@ -98,6 +99,7 @@ pub(crate) struct ProfileForm {
     new_password: Option<String>,
     confirm_password: Option<String>,
     session: Option<String>,
+    email_notifications: Option<String>,
 }
 
 /// `POST /settings/profile`: saves the profile, changes the password, or
@@ -143,6 +145,12 @@ pub(crate) async fn change(
                 ))
             }
         }
+        "notifications" => state
+            .registry
+            .sessions()
+            .set_email_notifications(actor, form.email_notifications.is_some())
+            .await
+            .map(|()| "profile"),
         "end" => state
             .registry
             .sessions()

@@ -194,6 +194,17 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
         None,
         "the address changed"
     );
+    assert!(
+        store
+            .account_by_id(eve.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_notifications
+    );
+    store.set_email_notifications(eve.id, false).await.unwrap();
+    let quiet = store.account_by_id(eve.id).await.unwrap().unwrap();
+    assert!(!quiet.email_notifications);
     assert!(!store.list_repositories(None).await.unwrap().is_empty());
     assert_eq!(store.delete_repository(repos[0].id).await.unwrap(), 0);
     assert!(matches!(

@@ -25,6 +25,7 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
         name: opt_text(row, "name")?,
         email: opt_text(row, "email")?,
         email_verified_at: opt_time(row, "email_verified_at")?,
+        email_notifications: boolean(row, "email_notifications")?,
         site_admin: boolean(row, "site_admin")?,
         suspended_at: opt_time(row, "suspended_at")?,
         created_at: time(row, "created_at")?,
@@ -332,5 +333,14 @@ impl AccountStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok((done.rows_affected() == 1).then_some(user))
+    }
+
+    async fn set_email_notifications(&self, user: Id, on: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE accounts SET email_notifications = $1 WHERE id = $2")
+            .bind(on)
+            .bind(user)
+            .execute(&self.writer)
+            .await?;
+        super::rows::found(&done)
     }
 }

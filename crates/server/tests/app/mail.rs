@@ -204,3 +204,96 @@ async fn without_a_mail_server_the_page_says_whom_to_ask() {
     assert_eq!(status, 200);
     assert!(page.contains("sends no mail"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn advisories_on_watched_packages_arrive_by_mail_at_a_verified_address() {
+    let scratch = tempfile::tempdir().unwrap();
+    let sink = smtp_sink(scratch.path());
+    let url = format!("smtp://127.0.0.1:{}", sink.port);
+    let app =
+        TestApp::with_args(&["--smtp-url", &url, "--mail-from", "entrepot@example.test"]).await;
+    app.site_admin("root").await;
+    app.user_with_password("alice", "correct horse battery")
+        .await;
+    let alice = app
+        .token("alice", "read:packages,write:packages,delete:packages")
+        .await;
+    let root = app.token("root", "read:packages,write:packages").await;
+    app.patch("/api/v3/user")
+        .bearer(&alice)
+        .json(&json!({"email": "alice@example.test"}))
+        .send()
+        .await;
+    let verification = wait_for(&sink, "Verify your email address for Entrepot");
+    let browser = Browser::new(&app);
+    browser
+        .get(&link_path(&verification, "/verify-email/"))
+        .await;
+    let published = app
+        .put("/npm/@alice%2fhello")
+        .bearer(&alice)
+        .json(&crate::common::publish_doc("@alice/hello", "1.0.0", ""))
+        .send()
+        .await;
+    assert_eq!(published.status(), 201);
+
+    // alice watches her package from its page.
+    browser.sign_in("alice", "correct horse battery").await;
+    let package = "/users/alice/packages/npm/package/hello";
+    let csrf = browser.csrf(package).await;
+    let watched = browser
+        .post(
+            "/notifications/subscriptions",
+            &[
+                ("csrf", csrf.as_str()),
+                ("package_type", "npm"),
+                ("owner", "alice"),
+                ("name", "hello"),
+            ],
+        )
+        .await;
+    assert_eq!(watched.status(), 303);
+
+    // An advisory drafted by alice and published by root reaches her mail.
+    let draft: serde_json::Value = app
+        .post("/api/v3/user/packages/npm/hello/security-advisories")
+        .bearer(&alice)
+        .json(&json!({
+            "summary": "Path traversal in hello",
+            "description": "Reads files outside its folder.",
+            "severity": "high",
+            "vulnerabilities": [{"package": {"ecosystem": "npm", "name": "@alice/hello"},
+                                 "vulnerable_version_range": "< 1.1.0", "patched_versions": "1.1.0"}],
+        }))
+        .send()
+        .await
+        .json();
+    let id = draft["ghsa_id"].as_str().unwrap();
+    let done = app
+        .patch(&format!(
+            "/api/v3/users/alice/packages/npm/hello/security-advisories/{id}"
+        ))
+        .bearer(&root)
+        .json(&json!({"state": "published"}))
+        .send()
+        .await;
+    assert!(done.status().is_success(), "{}", done.text());
+    let mail = wait_for(
+        &sink,
+        "Security advisory for @alice/hello: Path traversal in hello",
+    );
+    assert!(mail.contains("To: alice@example.test"), "{mail}");
+    assert!(link_path(&mail, "/advisories/").contains(id), "{mail}");
+
+    // She can stop them.
+    let csrf = browser.csrf("/settings/profile").await;
+    let off = browser
+        .post(
+            "/settings/profile",
+            &[("csrf", csrf.as_str()), ("action", "notifications")],
+        )
+        .await;
+    assert_eq!(off.status(), 303);
+    let (_, page) = browser.get("/settings/profile").await;
+    assert!(!page.contains("value=\"on\" checked"), "{page}");
+}

@@ -1,0 +1,3 @@
+-- Whether a user's notifications (advisories on watched packages) also go
+-- to their verified email address.
+ALTER TABLE accounts ADD COLUMN email_notifications BOOLEAN NOT NULL DEFAULT TRUE;
