@@ -77,20 +77,25 @@ pub async fn user(registry: &Registry, command: UserCommand) -> anyhow::Result<(
     Ok(())
 }
 
-/// Asks for the login on a terminal; refuses without one.
+/// Asks for the login (or `yes`) on a terminal, or reads it from standard
+/// input when that is a pipe (`echo alice | entrepot admin user delete
+/// alice`); anything else leaves the account as it is.
 fn confirm(login: &str) -> anyhow::Result<()> {
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() {
-        bail!("not deleted: confirm with --yes (standard input is not a terminal to ask on)");
+    if stdin.is_terminal() {
+        eprint!("type `{login}` (or yes) to delete it: ");
+        std::io::stderr().flush()?;
     }
-    eprint!("type `{login}` to delete it: ");
-    std::io::stderr().flush()?;
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
-    if answer.trim() != login {
-        bail!("not deleted: the answer was not `{login}`");
+    let answer = answer.trim();
+    if answer == login || answer.eq_ignore_ascii_case("yes") || answer.eq_ignore_ascii_case("y") {
+        return Ok(());
     }
-    Ok(())
+    if answer.is_empty() && !stdin.is_terminal() {
+        bail!("not deleted: confirm with --yes, or give `{login}` on standard input");
+    }
+    bail!("not deleted: the answer was not `{login}` or yes")
 }
 
 pub async fn org(registry: &Registry, command: OrgCommand) -> anyhow::Result<()> {

@@ -760,7 +760,13 @@ fn admin_lists_suspends_promotes_and_deletes_users_orgs_and_repos() {
     assert!(!ok && said.contains("--yes"), "{said}");
     assert!(said.contains("deletes its 0 package(s)"), "{said}");
     assert_eq!(me(), 200, "not deleted without a yes");
-    let (ok, _, said) = admin_run(&server, &["user", "delete", "bob", "--yes"]);
+    let piped = server.admin_input(&["user", "delete", "bob"], Some("bob\n"));
+    assert!(
+        piped.status.success(),
+        "the login given on standard input confirms"
+    );
+    server.admin(&["user", "create", "carl"]);
+    let (ok, _, said) = admin_run(&server, &["user", "delete", "carl", "--yes"]);
     assert!(ok, "{said}");
     assert_eq!(me(), 401);
     let (ok, _, said) = admin_run(&server, &["user", "create", "bob"]);
