@@ -327,7 +327,7 @@ pub async fn copy_metadata(
         ));
     }
     let mut rows_copied = 0;
-    let mut tx = to.writer().begin().await?;
+    let mut tx = to.begin_write().await?;
     progress.start("tables", Some(TABLES.len() as u64));
     for (table, columns) in TABLES {
         let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();

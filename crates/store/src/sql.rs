@@ -155,6 +155,18 @@ impl SqlStore {
         &self.writer
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`, waiting up to `busy_timeout`): a deferred one
+    /// that reads first could not write after another process (an `admin`
+    /// command beside a running server) committed, and would fail with
+    /// "database is locked" (`SQLITE_BUSY_SNAPSHOT`) instead of waiting.
+    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.dialect {
+            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.writer.begin().await?,
+        })
+    }
+
     pub(crate) fn reader(&self) -> &AnyPool {
         &self.reader
     }

@@ -93,3 +93,34 @@ async fn sqlite_store_reopens_with_its_data() {
     let store = SqliteStore::open_path(&path).await.unwrap();
     assert!(store.account_by_login("carol").await.unwrap().is_some());
 }
+
+/// Two stores on one SQLite file, as a running server and an `admin`
+/// command are: transactions that read before they write wait for each
+/// other instead of failing with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_worth_of_writers_share_one_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("meta.db");
+    let first = std::sync::Arc::new(SqliteStore::open_path(&path).await.unwrap());
+    let second = std::sync::Arc::new(SqliteStore::open_path(&path).await.unwrap());
+    let mut writers = Vec::new();
+    for i in 0..40 {
+        let store = if i % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        writers.push(tokio::spawn(async move {
+            store
+                .create_user(entrepot_store::NewUser {
+                    login: format!("user-{i}"),
+                    ..Default::default()
+                })
+                .await
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap().expect("every create succeeds");
+    }
+    assert_eq!(first.count_users().await.unwrap(), 40);
+}

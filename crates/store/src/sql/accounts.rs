@@ -37,7 +37,7 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
 impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<Account> {
         let at = now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         super::upstreams::refuse_reserved(&mut tx, &user.login).await?;
         let row = sqlx::query(
             "INSERT INTO accounts (login, kind, name, email, password_hash, site_admin, created_at, updated_at)
@@ -57,7 +57,7 @@ impl AccountStore for SqlStore {
 
     async fn create_org(&self, login: &str, owner: Id) -> StoreResult<Account> {
         let at = now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         super::upstreams::refuse_reserved(&mut tx, login).await?;
         let row = sqlx::query(
             "INSERT INTO accounts (login, kind, site_admin, created_at, updated_at)
@@ -228,7 +228,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn delete_account(&self, account: Id, at: Timestamp) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let login: Option<String> = sqlx::query_scalar("SELECT login FROM accounts WHERE id = $1")
             .bind(account)
             .fetch_optional(&mut *tx)
@@ -264,7 +264,7 @@ impl AccountStore for SqlStore {
         name: Option<Option<String>>,
         email: Option<Option<String>>,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         for (column, value) in [("name", name), ("email", email)] {
             let Some(value) = value else { continue };
@@ -310,7 +310,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn verify_email(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let taken: Option<(i64, String, String)> = sqlx::query_as(
             "DELETE FROM email_verifications WHERE hash = $1
              RETURNING user_id, email, expires_at",

@@ -63,7 +63,7 @@ pub(super) async fn add(
     f: NewFile,
     at: Timestamp,
 ) -> StoreResult<PackageFile> {
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let live = sqlx::query("SELECT id FROM versions WHERE id = $1 AND deleted_at IS NULL")
         .bind(version)
         .fetch_optional(&mut *tx)
@@ -95,7 +95,7 @@ pub(super) async fn add(
 }
 
 pub(super) async fn remove(store: &SqlStore, version: Id, names: &[String]) -> StoreResult<u64> {
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut removed = 0;
     for name in names {
         removed += sqlx::query("DELETE FROM files WHERE version_id = $1 AND name = $2")

@@ -147,7 +147,7 @@ impl WebhookStore for SqlStore {
     }
 
     async fn delete_hook(&self, id: Id) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM hook_deliveries WHERE hook_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -161,7 +161,7 @@ impl WebhookStore for SqlStore {
     }
 
     async fn enqueue_deliveries(&self, deliveries: &[NewDelivery]) -> StoreResult<Vec<Delivery>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut out = Vec::with_capacity(deliveries.len());
         for d in deliveries {
             let row = sqlx::query(
@@ -324,7 +324,7 @@ impl WebhookStore for SqlStore {
     }
 
     async fn create_notifications(&self, notifications: &[NewNotification]) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for n in notifications {
             sqlx::query(
                 "INSERT INTO notifications (user_id, reason, title, url, package_id, ghsa_id,

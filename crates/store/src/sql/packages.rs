@@ -122,7 +122,7 @@ where
 impl PackageStore for SqlStore {
     async fn create_package(&self, p: NewPackage) -> StoreResult<Package> {
         let at = now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         if upstream_cache::owner_name_reserved(&mut tx, (p.owner_id, p.package_type, &p.name))
             .await?
         {
@@ -231,7 +231,7 @@ impl PackageStore for SqlStore {
         u: PackageUpdate,
         at: Timestamp,
     ) -> StoreResult<Package> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         if let Some(v) = u.visibility {
             set_column(&mut tx, "visibility", v.as_str().to_owned(), id).await?;
         }

@@ -102,7 +102,7 @@ impl RepositoryStore for SqlStore {
     }
 
     async fn delete_repository(&self, id: Id) -> StoreResult<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let connected: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM packages WHERE repository_id = $1")
                 .bind(id)
@@ -120,7 +120,7 @@ impl RepositoryStore for SqlStore {
     }
 
     async fn update_repository(&self, id: Id, changes: RepositoryChanges) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<Id> = sqlx::query_scalar("SELECT id FROM repositories WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

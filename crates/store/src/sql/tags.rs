@@ -21,7 +21,7 @@ pub(super) async fn set(
     version_id: Id,
     at: Timestamp,
 ) -> StoreResult<()> {
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
         .bind(now())
         .bind(package)

@@ -71,7 +71,7 @@ impl UploadStore for SqlStore {
         size: u64,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT * FROM uploads WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -30,7 +30,7 @@ fn upstream(row: &AnyRow) -> StoreResult<Upstream> {
 impl UpstreamStore for SqlStore {
     async fn create_upstream(&self, new: NewUpstream) -> StoreResult<Upstream> {
         let at = now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         refuse_reserved(&mut tx, &new.name).await?;
         let account: Id = sqlx::query_scalar(
             "INSERT INTO accounts (login, kind, is_upstream, site_admin, created_at, updated_at)

@@ -27,7 +27,7 @@ fn version(row: &AnyRow) -> StoreResult<Version> {
 
 pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Version> {
     let at = ts(&v.at);
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let row = sqlx::query(
         "INSERT INTO versions (package_id, name, metadata, publisher_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
@@ -122,7 +122,7 @@ pub(super) async fn set_deleted(
     if let Some(at) = deleted_at {
         return soft_delete(store, id, at, false).await;
     }
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let done = sqlx::query(
         "UPDATE versions SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
     )
@@ -146,7 +146,7 @@ pub(super) async fn soft_delete(
     at: Timestamp,
     keep_one: bool,
 ) -> StoreResult<()> {
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     touch_package_of_version(&mut tx, id).await?;
     let done =
         sqlx::query("UPDATE versions SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
