@@ -15,19 +15,24 @@ pub async fn root(State(state): State<AppState>) -> Json<Root> {
     Json(Root::new(&state.config))
 }
 
+/// The caller's own account, for `/user` and what hangs under it.
+async fn signed_in(state: &AppState, actor: &Actor) -> Result<Account, ApiError> {
+    let Actor::User { id, .. } = actor else {
+        return Err(ApiError(ServiceError::Unauthenticated));
+    };
+    Ok(state
+        .registry
+        .accounts()
+        .account_by_id(*id)
+        .await?
+        .ok_or(ServiceError::BadCredentials)?)
+}
+
 pub async fn authenticated_user(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<FullUser>, ApiError> {
-    let Actor::User { id, .. } = actor else {
-        return Err(ApiError(ServiceError::Unauthenticated));
-    };
-    let account = state
-        .registry
-        .accounts()
-        .account_by_id(id)
-        .await?
-        .ok_or(ServiceError::BadCredentials)?;
+    let account = signed_in(&state, &actor).await?;
     Ok(Json(FullUser::new(&state.config, &account)))
 }
 
@@ -112,15 +117,7 @@ pub async fn emails(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Json<Vec<Email>>, ApiError> {
-    let Actor::User { id, .. } = actor else {
-        return Err(ApiError(ServiceError::Unauthenticated));
-    };
-    let account = state
-        .registry
-        .accounts()
-        .account_by_id(id)
-        .await?
-        .ok_or(ServiceError::BadCredentials)?;
+    let account = signed_in(&state, &actor).await?;
     Ok(Json(
         account
             .email

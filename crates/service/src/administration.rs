@@ -122,18 +122,34 @@ impl Accounts<'_> {
         Ok(self.meta.org_members(org.id).await?)
     }
 
-    /// Removes a member from an organization, never its last owner.
-    pub async fn remove_org_member(self, org: &str, login: &str) -> ServiceResult<()> {
-        let org = self.organization(org).await?;
-        let user = self.user(login).await?;
-        let members = self.meta.org_members(org.id).await?;
-        let owners = members.iter().filter(|(_, r)| *r == OrgRole::Owner);
-        if owners.clone().count() == 1 && owners.clone().any(|(id, _)| *id == user.id) {
+    /// Refuses to leave `org` without an owner by taking `user` away.
+    pub(crate) async fn refuse_last_owner(
+        self,
+        org: &Account,
+        user: &Account,
+    ) -> ServiceResult<()> {
+        let owners: Vec<Id> = self
+            .meta
+            .org_members(org.id)
+            .await?
+            .into_iter()
+            .filter(|(_, role)| *role == OrgRole::Owner)
+            .map(|(id, _)| id)
+            .collect();
+        if owners == [user.id] {
             return Err(ServiceError::Conflict(format!(
                 "`{}` is the last owner of `{}`: make someone else an owner first",
                 user.login, org.login
             )));
         }
+        Ok(())
+    }
+
+    /// Removes a member from an organization, never its last owner.
+    pub async fn remove_org_member(self, org: &str, login: &str) -> ServiceResult<()> {
+        let org = self.organization(org).await?;
+        let user = self.user(login).await?;
+        self.refuse_last_owner(&org, &user).await?;
         if self.meta.remove_org_member(org.id, user.id).await? {
             Ok(())
         } else {
@@ -239,6 +255,12 @@ impl Accounts<'_> {
             ));
         }
         self.set_site_admin(login, admin).await
+    }
+
+    /// `deletion_plan`, for a site administrator.
+    pub async fn deletion_plan_as(self, actor: &Actor, login: &str) -> ServiceResult<DeletionPlan> {
+        require_site_admin(actor)?;
+        self.deletion_plan(login).await
     }
 
     /// `delete_user`, for a site administrator, who cannot delete

@@ -100,19 +100,7 @@ impl Accounts<'_> {
         self.require_org_owner(actor, &org_account).await?;
         let user = self.user(login).await?;
         if role == OrgRole::Member {
-            let owners: Vec<_> = self
-                .meta
-                .org_members(org_account.id)
-                .await?
-                .into_iter()
-                .filter(|(_, r)| *r == OrgRole::Owner)
-                .collect();
-            if owners.len() == 1 && owners[0].0 == user.id {
-                return Err(ServiceError::Conflict(format!(
-                    "`{}` is the last owner of `{}`: make someone else an owner first",
-                    user.login, org_account.login
-                )));
-            }
+            self.refuse_last_owner(&org_account, &user).await?;
         }
         self.meta
             .set_org_member(org_account.id, user.id, role)

@@ -138,16 +138,12 @@ pub(crate) async fn confirm(
     if viewer.session.is_none() {
         return sign_in_redirect(&format!("{PAGE}/{login}/delete"));
     }
-    // Only a site administrator learns what a user owns.
-    if let Err(e) = state
+    match state
         .registry
         .accounts()
-        .list_as(&viewer.actor, AccountKind::User, 0, 1)
+        .deletion_plan_as(&viewer.actor, &login)
         .await
     {
-        return refused(&viewer, &e);
-    }
-    match state.registry.accounts().deletion_plan(&login).await {
         Ok(plan) => page_with_status(
             StatusCode::OK,
             &viewer,
@@ -184,7 +180,11 @@ pub(crate) async fn delete(
         return crate::form_expired();
     }
     if form.confirm.trim() != login {
-        let plan = state.registry.accounts().deletion_plan(&login).await;
+        let plan = state
+            .registry
+            .accounts()
+            .deletion_plan_as(&viewer.actor, &login)
+            .await;
         return page_with_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &viewer,

@@ -62,14 +62,7 @@ fn fsck(server: &Server, args: &[&str]) -> Run {
 
 /// `entrepot admin JOB ARGS` on the server's configuration.
 fn admin_job(server: &Server, job: &str, args: &[&str]) -> Run {
-    let out = Command::new(&*crate::common::BIN)
-        .args(&server.args)
-        .args(["admin", job])
-        .args(args)
-        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .current_dir(&server.dir)
-        .output()
-        .unwrap();
+    let out = server.try_admin(&[&[job], args].concat(), None);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

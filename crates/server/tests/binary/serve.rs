@@ -663,15 +663,7 @@ fn a_trusted_proxy_names_the_base_url_unless_it_was_given() {
 
 /// `admin ARGS`: its exit status, standard output and standard error.
 fn admin_run(server: &Server, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(&*crate::common::BIN)
-        .args(&server.args)
-        .arg("admin")
-        .args(args)
-        .envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .current_dir(&server.dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = server.try_admin(args, None);
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -171,8 +171,21 @@ impl Server {
         self.admin_input(args, None)
     }
 
-    /// Runs `entrepot admin ARGS`, feeding `stdin` (a password).
+    /// Runs `entrepot admin ARGS`, feeding `stdin` (a password), and
+    /// asserts it succeeded.
     pub fn admin_input(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let output = self.try_admin(args, stdin);
+        assert!(
+            output.status.success(),
+            "admin {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Runs `entrepot admin ARGS`, feeding `stdin` (closed when `None`),
+    /// whatever its exit status.
+    pub fn try_admin(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut child = Command::new(&*BIN)
             .args(&self.args)
             .arg("admin")
@@ -191,13 +204,7 @@ impl Server {
                 input.write_all(text.as_bytes()).unwrap();
             }
         }
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "admin {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
+        child.wait_with_output().unwrap()
     }
 
     /// Runs `entrepot admin fsck` on the same configuration (whether or not
