@@ -50,7 +50,7 @@ impl DeletionPlan {
     pub fn describe(&self) -> String {
         let f = &self.footprint;
         format!(
-            "deleting `{}` deletes its {} package(s) ({} version(s)) and {} repository(ies), \
+            "Deleting `{}` deletes its {} package(s) ({} version(s)) and {} repository(ies), \
              its tokens, sessions and memberships; the login is retired for good",
             self.user.login, f.packages, f.versions, f.repositories
         )
