@@ -16,6 +16,8 @@ use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
 
+mod identity;
+
 /// Every setting, unset unless given. The flag is the field's name in
 /// kebab case, the file's key is the field's name; the defaults are set in
 /// one place, `Settings::resolve`. The fields keep the order in which the
@@ -270,6 +272,10 @@ pub struct Settings {
         requires = "smtp_url"
     )]
     pub mail_from: Option<String>,
+    /// OpenID Connect providers people may sign in with: `[[oidc]]` tables
+    /// of the configuration file (see docs/administration.md).
+    #[arg(skip)]
+    pub oidc: Option<Vec<identity::OidcSettings>>,
 }
 
 impl Settings {
@@ -375,6 +381,7 @@ impl Settings {
             acme_contact: self.acme_contact.or(fallback.acme_contact),
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
+            oidc: self.oidc.or(fallback.oidc),
         }
     }
 
@@ -467,7 +474,9 @@ impl Settings {
         let trusted_proxies =
             entrepot_core::ranges::Ranges::parse(self.trusted_proxies.as_deref().unwrap_or(""))
                 .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
+        let oidc = identity::resolve(self.oidc)?;
         Ok(Config {
+            oidc,
             listen,
             data_dir,
             base_url,
@@ -548,6 +557,8 @@ pub struct Config {
     pub metrics_token: Option<entrepot_core::Secret>,
     /// The SMTP URL and sender mail goes through, if any.
     pub mail: Option<(String, String)>,
+    /// The OpenID Connect providers people may sign in with.
+    pub oidc: Vec<entrepot_service::oidc::OidcProvider>,
 }
 
 /// Where HTTPS's certificate comes from.
@@ -770,7 +781,11 @@ impl Config {
                 ..entrepot_service::webhooks::HookSettings::default()
             });
         registry.outbound.allow(self.outbound_allow.clone());
-        Ok(registry)
+        Ok(
+            registry.with_identity_providers(entrepot_service::oidc::IdentityProviders::new(
+                self.oidc.clone(),
+            )),
+        )
     }
 }
 

@@ -129,6 +129,19 @@ impl Accounts<'_> {
         )))
     }
 
+    /// Refuses a login a new user may not take: not a login at all, a path
+    /// of the site's, or reserved by an upstream. (A taken one is refused
+    /// as the store creates the user.)
+    pub(crate) async fn refuse_new_login(self, login: &str) -> ServiceResult<()> {
+        if !names::is_valid_login(login) {
+            return Err(ServiceError::Invalid(format!(
+                "`{login}` is not a valid login: use letters, digits and single hyphens, at most 39"
+            )));
+        }
+        refuse_site_path(login)?;
+        self.refuse_reserved(login).await
+    }
+
     pub async fn create_user(
         self,
         login: &str,
@@ -136,13 +149,7 @@ impl Accounts<'_> {
         site_admin: bool,
         password: Option<String>,
     ) -> ServiceResult<Account> {
-        if !names::is_valid_login(login) {
-            return Err(ServiceError::Invalid(format!(
-                "`{login}` is not a valid login: use letters, digits and single hyphens, at most 39"
-            )));
-        }
-        refuse_site_path(login)?;
-        self.refuse_reserved(login).await?;
+        self.refuse_new_login(login).await?;
         let password_hash = match password {
             Some(p) => Some(checked_hash(p).await?),
             None => None,

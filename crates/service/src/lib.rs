@@ -17,6 +17,7 @@ mod fallthrough;
 pub mod files;
 pub mod format;
 pub mod fsck;
+pub mod identity;
 pub mod jobs;
 pub mod links;
 mod logout;
@@ -24,6 +25,8 @@ pub mod mail;
 pub mod memberships;
 mod namespaces;
 pub mod notifications;
+pub mod oidc;
+mod oidc_http;
 pub mod outbound;
 pub mod packages;
 pub mod password_reset;
@@ -168,6 +171,8 @@ pub struct Registry {
     flights: Arc<proxy::Flights>,
     /// Where mail goes, if the operator configured a mail server.
     pub(crate) mailer: mail::Mailer,
+    /// The identity providers people may sign in with.
+    pub(crate) identity_providers: Arc<oidc::IdentityProviders>,
 }
 
 impl Registry {
@@ -196,6 +201,7 @@ impl Registry {
             catalog: Arc::default(),
             flights: Arc::default(),
             mailer: None,
+            identity_providers: Arc::default(),
         }
     }
 
@@ -204,6 +210,14 @@ impl Registry {
     #[must_use]
     pub fn with_mailer(mut self, sender: Arc<dyn mail::MailSender>) -> Self {
         self.mailer = Some(sender);
+        self
+    }
+
+    /// The registry letting people sign in with these providers; set once,
+    /// as the registry is built.
+    #[must_use]
+    pub fn with_identity_providers(mut self, providers: oidc::IdentityProviders) -> Self {
+        self.identity_providers = Arc::new(providers);
         self
     }
 
@@ -270,6 +284,9 @@ concerns! {
     /// sign-in throttling (`auth.rs`, `sessions.rs`, `signed_tokens.rs`,
     /// `throttle.rs`).
     Sessions => sessions;
+    /// Sign-in through external identity providers, and the identities
+    /// linked to accounts (`identity.rs`, `oidc.rs`).
+    Identity => identity;
     /// Webhooks: their settings, the events they receive and their
     /// delivery (`webhooks.rs`, `delivery.rs`).
     Webhooks => webhooks;

@@ -83,11 +83,23 @@ impl Sessions<'_> {
             .login()
             .ok_or(ServiceError::Unauthenticated)?
             .to_owned();
-        self.check_password(&login, current_password, from, Scopes::NONE)
-            .await?;
+        // An account made by an identity provider has no password to ask
+        // for: its session sets the first one.
+        let me = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        if self.meta.password_hash(me).await?.is_some() {
+            self.check_password(&login, current_password, from, Scopes::NONE)
+                .await?;
+        }
         self.accounts().set_password(&login, new_password).await?;
         self.end_other_sessions(actor, current_session).await?;
         Ok(())
+    }
+
+    /// Whether the caller has a password (an account an identity provider
+    /// made may have none).
+    pub async fn has_password(self, actor: &Actor) -> ServiceResult<bool> {
+        let me = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        Ok(self.meta.password_hash(me).await?.is_some())
     }
 
     /// Whether the caller's notifications also go to their verified

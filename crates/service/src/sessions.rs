@@ -31,8 +31,18 @@ pub enum SignInError {
     /// says when to try again.
     #[error("{0}")]
     Throttled(String),
+    /// An identity provider's answer did not sign anyone in; the message
+    /// says why, for the person at the browser.
+    #[error("{0}")]
+    External(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
+}
+
+impl From<entrepot_store::StoreError> for SignInError {
+    fn from(e: entrepot_store::StoreError) -> Self {
+        SignInError::Service(e.into())
+    }
 }
 
 /// A random secret for cookies and CSRF tokens (256 bits, URL-safe).
@@ -51,7 +61,6 @@ impl Sessions<'_> {
         password: &str,
         from: Option<std::net::IpAddr>,
     ) -> Result<NewSession, SignInError> {
-        let now = Utc::now();
         let user_id = match self
             .check_password(login, password, from, Scopes::ALL)
             .await
@@ -63,6 +72,15 @@ impl Sessions<'_> {
             Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
             Err(e) => return Err(e.into()),
         };
+        Ok(self.open_session(user_id).await?)
+    }
+
+    /// Opens a session for a user whose identity was just proven.
+    pub(crate) async fn open_session(
+        self,
+        user_id: entrepot_core::Id,
+    ) -> ServiceResult<NewSession> {
+        let now = Utc::now();
         let secret = random_secret();
         let session = WebSession {
             user_id,
@@ -72,8 +90,7 @@ impl Sessions<'_> {
         };
         self.meta
             .create_session(&token::hash(&secret), &session)
-            .await
-            .map_err(ServiceError::from)?;
+            .await?;
         Ok(NewSession {
             secret,
             csrf: session.csrf,

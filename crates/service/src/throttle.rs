@@ -98,6 +98,26 @@ impl Sessions<'_> {
         Ok(actor)
     }
 
+    /// Counts an attempt from `ip` on a sign-in path without a password
+    /// (an identity provider's answer); `Throttled` past the address's
+    /// limit.
+    pub(crate) async fn count_address_attempt(self, ip: IpAddr) -> ServiceResult<()> {
+        let now = Utc::now();
+        let t = self
+            .meta
+            .count_attempt(&address_key(ip), now, now - WINDOW)
+            .await?;
+        if t.attempts > PER_ADDRESS {
+            return Err(throttled(t.window_start + WINDOW));
+        }
+        Ok(())
+    }
+
+    /// Takes back an attempt `count_address_attempt` counted that succeeded.
+    pub(crate) async fn forgive_address_attempt(self, ip: IpAddr) -> ServiceResult<()> {
+        Ok(self.meta.forgive_attempt(&address_key(ip)).await?)
+    }
+
     /// The user names and addresses locked now (site administrators only).
     pub async fn sign_in_locks(self, actor: &Actor) -> ServiceResult<Vec<Lock>> {
         require_site_admin(actor)?;

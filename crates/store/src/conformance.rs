@@ -14,6 +14,7 @@ mod advisories;
 mod blobs;
 mod downloads;
 mod files;
+mod identities;
 mod jobs;
 mod notifications;
 mod packages;
@@ -51,6 +52,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     packages::purge_expired(store, &pkg, &v1, at).await;
 
     sessions::web_sessions(store, alice.id).await;
+    identities::identities(store, alice.id).await;
     files::files_one_by_one(store, alice.id).await;
     advisories::advisories(store, alice.id, bob.id).await;
     webhooks::webhooks(store, alice.id, bob.id).await;

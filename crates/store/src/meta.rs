@@ -495,6 +495,51 @@ pub trait SessionStore: Send + Sync {
     ) -> StoreResult<Vec<(String, Throttle)>>;
 }
 
+/// Identities at external providers linked to accounts.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// The account `subject` of `provider` is linked to, noting the
+    /// sign-in at `at`.
+    async fn sign_in_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        at: Timestamp,
+    ) -> StoreResult<Option<Id>>;
+    /// Links `subject` of `provider` to `user`. `Conflict` when the subject
+    /// is linked already, or the user has an identity there.
+    async fn link_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+        user: Id,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Creates a user and links `subject` of `provider` to it, both or
+    /// neither (`Conflict` as `create_user` and `link_identity` say). Its
+    /// email, if any, counts as verified: the provider vouched for it.
+    async fn create_linked_user(
+        &self,
+        user: NewUser,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Account>;
+    /// A user's identities, by provider name.
+    async fn identities(&self, user: Id) -> StoreResult<Vec<ExternalIdentity>>;
+    /// Unlinks a user's identity at `provider`; whether there was one.
+    async fn unlink_identity(&self, provider: &str, user: Id) -> StoreResult<bool>;
+}
+
+/// An identity at an external provider, linked to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIdentity {
+    pub provider: String,
+    pub subject: String,
+    pub user_id: Id,
+    pub linked_at: Timestamp,
+    pub last_sign_in_at: Option<Timestamp>,
+}
+
 /// A throttle key's current window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Throttle {
@@ -803,6 +848,7 @@ pub trait MetadataStore:
     + JobStore
     + UploadStore
     + SessionStore
+    + IdentityStore
     + AdvisoryStore
     + WebhookStore
     + UpstreamStore
@@ -819,6 +865,7 @@ impl<T> MetadataStore for T where
         + JobStore
         + UploadStore
         + SessionStore
+        + IdentityStore
         + AdvisoryStore
         + WebhookStore
         + UpstreamStore

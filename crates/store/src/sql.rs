@@ -21,6 +21,7 @@ mod activity;
 mod advisories;
 mod files;
 mod hooks;
+mod identities;
 mod jobs;
 mod packages;
 mod repositories;

@@ -20,6 +20,26 @@ use crate::session::{
 };
 use crate::{day, page_with_status, server_error, urlencode};
 
+#[derive(Serialize)]
+struct Provider {
+    display_name: String,
+    path: String,
+}
+
+/// The sign-in buttons of the external providers.
+fn providers(state: &AppState) -> Vec<Provider> {
+    state
+        .registry
+        .identity()
+        .providers()
+        .into_iter()
+        .map(|p| Provider {
+            display_name: p.display_name,
+            path: p.path,
+        })
+        .collect()
+}
+
 /// Where a browser without a session is sent to sign in first.
 pub fn sign_in_redirect(return_to: &str) -> Response {
     Redirect::to(&format!("/login?return_to={}", urlencode(return_to))).into_response()
@@ -44,7 +64,15 @@ pub async fn login_form(
         Some(c) if c.len() == 43 => (c.to_owned(), false),
         _ => (random_secret(), true),
     };
-    let html = login_page(&viewer, &csrf, &return_to, None, None, StatusCode::OK);
+    let html = login_page(
+        &state,
+        &viewer,
+        &csrf,
+        &return_to,
+        None,
+        None,
+        StatusCode::OK,
+    );
     if fresh {
         with_cookie(html, set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600))
     } else {
@@ -53,6 +81,7 @@ pub async fn login_form(
 }
 
 fn login_page(
+    state: &AppState,
     viewer: &Viewer,
     csrf: &str,
     return_to: &str,
@@ -64,7 +93,10 @@ fn login_page(
         status,
         viewer,
         "login.html",
-        context! { login_csrf => csrf, return_to => return_to, login => login, error => error },
+        context! {
+            login_csrf => csrf, return_to => return_to, login => login, error => error,
+            providers => providers(state),
+        },
     )
 }
 
@@ -88,6 +120,7 @@ pub async fn login(
         // A form from another site, or one older than its cookie.
         let csrf = random_secret();
         let html = login_page(
+            &state,
             &viewer,
             &csrf,
             &return_to,
@@ -119,6 +152,7 @@ pub async fn login(
             response
         }
         Err(SignInError::Refused) => login_page(
+            &state,
             &viewer,
             expected,
             &return_to,
@@ -128,6 +162,7 @@ pub async fn login(
         ),
         Err(SignInError::Throttled(message)) => {
             let mut response = login_page(
+                &state,
                 &viewer,
                 expected,
                 &return_to,
@@ -140,6 +175,15 @@ pub async fn login(
                 .insert(RETRY_AFTER, HeaderValue::from(WINDOW.num_seconds()));
             response
         }
+        Err(SignInError::External(message)) => login_page(
+            &state,
+            &viewer,
+            expected,
+            &return_to,
+            Some(&form.login),
+            Some(&message),
+            StatusCode::FORBIDDEN,
+        ),
         Err(SignInError::Service(e)) => server_error(&e),
     }
 }

@@ -7,6 +7,7 @@
 mod account;
 mod advisories;
 mod chart;
+mod external;
 mod fallthrough;
 pub mod fuzzing;
 mod locks;
@@ -44,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(stylesheet))
         .route("/login", get(account::login_form).post(account::login))
         .route("/logout", post(account::logout))
+        .route("/login/oidc/{provider}", get(external::begin))
+        .route("/login/oidc/{provider}/callback", get(external::callback))
+        .route(
+            "/settings/profile/connect/{provider}",
+            get(external::connect),
+        )
         .route("/signup", get(signup::form).post(signup::create))
         .route("/password-reset", get(reset::ask).post(reset::send))
         .route("/verify-email/{secret}", get(reset::verify))
@@ -139,6 +146,10 @@ fn templates() -> &'static Environment<'static> {
             ("tokens.html", include_str!("templates/tokens.html")),
             ("settings.html", include_str!("templates/settings.html")),
             ("message.html", include_str!("templates/message.html")),
+            (
+                "sign_in_failed.html",
+                include_str!("templates/sign_in_failed.html"),
+            ),
             ("advisory.html", include_str!("templates/advisory.html")),
             ("locks.html", include_str!("templates/locks.html")),
             ("people.html", include_str!("templates/people.html")),

@@ -26,6 +26,14 @@ struct SessionRow {
     current: bool,
 }
 
+#[derive(Serialize)]
+struct IdentityRow {
+    name: String,
+    display_name: String,
+    /// When it was linked; `None`: not linked.
+    linked_at: Option<String>,
+}
+
 /// The page, with `error` (and its status) when a form was refused.
 async fn render(
     state: &AppState,
@@ -58,11 +66,34 @@ async fn render(
             current: s.current,
         })
         .collect();
+    let has_password = match state.registry.sessions().has_password(&viewer.actor).await {
+        Ok(has) => has,
+        Err(e) => return server_error(&e),
+    };
+    let linked = match state.registry.identity().identities_as(&viewer.actor).await {
+        Ok(linked) => linked,
+        Err(e) => return server_error(&e),
+    };
+    let identities: Vec<IdentityRow> = state
+        .registry
+        .identity()
+        .providers()
+        .into_iter()
+        .map(|p| {
+            let found = linked.iter().find(|i| i.provider == p.name);
+            IdentityRow {
+                linked_at: found.map(|i| i.linked_at.format("%Y-%m-%d").to_string()),
+                name: p.name,
+                display_name: p.display_name,
+            }
+        })
+        .collect();
     page_with_status(
         status,
         viewer,
         "profile.html",
         context! {
+            identities => identities, has_password => has_password,
             verified => account.email_verified_at.is_some(),
             email_notifications => account.email_notifications,
             name => account.name, email => account.email, sessions => rows,
@@ -84,6 +115,8 @@ pub(crate) async fn page(
         Some("profile") => Some("Profile saved."),
         Some("password") => Some("Password changed; your other sessions were signed out."),
         Some("ended") => Some("Session ended."),
+        Some("connected") => Some("Identity connected: you can sign in with it now."),
+        Some("unlinked") => Some("Identity disconnected."),
         _ => None,
     };
     render(&state, &viewer, &secret, StatusCode::OK, notice, None).await
@@ -100,6 +133,7 @@ pub(crate) struct ProfileForm {
     confirm_password: Option<String>,
     session: Option<String>,
     email_notifications: Option<String>,
+    provider: Option<String>,
 }
 
 /// `POST /settings/profile`: saves the profile, changes the password, or
@@ -117,7 +151,14 @@ pub(crate) async fn change(
         return crate::form_expired();
     }
     let actor = &viewer.actor;
+    let provider = form.provider.as_deref().unwrap_or_default();
     let done = match form.action.as_str() {
+        "unlink" => state
+            .registry
+            .identity()
+            .unlink_as(actor, provider)
+            .await
+            .map(|()| "unlinked"),
         "profile" => state
             .registry
             .accounts()
@@ -174,6 +215,8 @@ pub(crate) async fn change(
         Err(ServiceError::Throttled(m)) => (StatusCode::TOO_MANY_REQUESTS, m),
         Err(ServiceError::Invalid(m)) => (StatusCode::UNPROCESSABLE_ENTITY, m),
         Err(ServiceError::NotFound(m)) => (StatusCode::NOT_FOUND, m),
+        Err(ServiceError::Conflict(m)) => (StatusCode::CONFLICT, m),
+        Err(ServiceError::Upstream(m)) => (StatusCode::BAD_GATEWAY, m),
         Err(e) => return server_error(&e),
     };
     render(&state, &viewer, &secret, status, None, Some(message)).await

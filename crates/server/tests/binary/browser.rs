@@ -333,3 +333,36 @@ fn a_user_signs_in_creates_a_token_publishes_and_manages_the_package_in_chromium
     chrome.goto(&page);
     chrome.screenshot(&shots.join("package-phone.png"));
 }
+
+#[test]
+fn a_person_signs_in_through_the_openid_providers_own_pages_in_chromium() {
+    let dir = tempfile::tempdir().unwrap();
+    let (provider, server) = crate::oidc::provider_and_server(dir.path());
+    let chrome = Chrome::start();
+    let shots = screenshots();
+
+    chrome.goto(&server.url("/login?return_to=/settings/profile"));
+    chrome.screenshot(&shots.join("login-providers.png"));
+    chrome.click(&chrome.find("link text", "Sign in with Corp"));
+    // The provider's own form, on its own origin.
+    chrome.wait_for("Sign in to entrepot-corp");
+    assert!(
+        chrome.source().contains("id=\"login-form\""),
+        "the provider's login page"
+    );
+    chrome.type_into(&chrome.css("#login"), "carol");
+    chrome.type_into(&chrome.css("#password"), "not her password");
+    chrome.click(&chrome.css("#submit"));
+    chrome.wait_for("Invalid login or password");
+    chrome.type_into(&chrome.css("#password"), "carol-pw");
+    chrome.click(&chrome.css("#submit"));
+    // Back on Entrepot, signed in as the account the claim named.
+    let page = chrome.wait_for("Signed in as");
+    assert!(page.contains("carol"), "{page}");
+    assert!(
+        page.contains("Your account"),
+        "returned to the profile page"
+    );
+    chrome.screenshot(&shots.join("profile-identities.png"));
+    assert!(provider.issuer.starts_with("http://127.0.0.1:"));
+}

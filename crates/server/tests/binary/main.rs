@@ -26,6 +26,7 @@ mod npm_audit;
 mod npm_upstream;
 mod nuget;
 mod oci;
+mod oidc;
 mod osv;
 mod pypi;
 mod pypi_upstream;

@@ -6,6 +6,7 @@
 pub mod artifacts;
 pub mod formats;
 pub mod npm;
+pub mod oidc;
 pub mod openapi;
 pub mod process;
 pub mod publish;

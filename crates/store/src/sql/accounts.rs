@@ -12,6 +12,27 @@ use super::{SqlStore, now, ts};
 use crate::meta::{AccountStore, Footprint, NewUser};
 use crate::{StoreError, StoreResult};
 
+/// Inserts a user in `tx`, unless an upstream reserves its login.
+pub(super) async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user: &NewUser,
+) -> StoreResult<Account> {
+    super::upstreams::refuse_reserved(tx, &user.login).await?;
+    let row = sqlx::query(
+        "INSERT INTO accounts (login, kind, name, email, password_hash, site_admin, created_at, updated_at)
+         VALUES ($1, 'user', $2, $3, $4, $5, $6, $6) RETURNING *",
+    )
+    .bind(&user.login)
+    .bind(&user.name)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(user.site_admin)
+    .bind(now())
+    .fetch_one(&mut **tx)
+    .await?;
+    account(&row)
+}
+
 pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
     let kind = if boolean(row, "is_upstream")? {
         AccountKind::Upstream
@@ -36,23 +57,10 @@ pub(super) fn account(row: &AnyRow) -> StoreResult<Account> {
 #[async_trait]
 impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<Account> {
-        let at = now();
         let mut tx = self.begin_write().await?;
-        super::upstreams::refuse_reserved(&mut tx, &user.login).await?;
-        let row = sqlx::query(
-            "INSERT INTO accounts (login, kind, name, email, password_hash, site_admin, created_at, updated_at)
-             VALUES ($1, 'user', $2, $3, $4, $5, $6, $6) RETURNING *",
-        )
-        .bind(&user.login)
-        .bind(&user.name)
-        .bind(&user.email)
-        .bind(&user.password_hash)
-        .bind(user.site_admin)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await?;
+        let created = insert_user(&mut tx, &user).await?;
         tx.commit().await?;
-        account(&row)
+        Ok(created)
     }
 
     async fn create_org(&self, login: &str, owner: Id) -> StoreResult<Account> {

@@ -1,0 +1,497 @@
+//! Signing in with an OpenID Connect provider: the authorization code flow
+//! with PKCE (S256), a nonce and a state, the provider found by discovery,
+//! and its ID token verified against its published keys (`openidconnect`).
+//! Every request goes through the outbound client, which refuses internal
+//! addresses unless the operator allows them.
+//!
+//! Between the redirect to the provider and its answer the flow's secrets
+//! (state, nonce, PKCE verifier) ride in a cookie the registry signs with
+//! an instance key, so that any node can finish a flow another began, and
+//! a browser can finish only the flow it began.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entrepot_core::identity::ProviderRules;
+use entrepot_core::{Id, Secret};
+use hmac::{Hmac, Mac};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::Sha256;
+
+use crate::identity::{Intent, Outcome, Vouched};
+use crate::oidc_http::Http;
+use crate::sessions::SignInError;
+use crate::{Identity, ServiceError, ServiceResult};
+
+/// An OpenID Connect provider, as the operator configured it.
+#[derive(Debug, Clone)]
+pub struct OidcProvider {
+    pub rules: ProviderRules,
+    /// Its issuer, exactly as the provider spells it (discovery compares
+    /// the two as strings): discovery reads
+    /// `ISSUER/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// `None` for a public client (PKCE alone).
+    pub client_secret: Option<Secret>,
+    /// Asked for besides `openid`, e.g. `profile`, `email`, `groups`.
+    pub scopes: Vec<String>,
+    /// The claim a new account's login is made from.
+    pub login_claim: String,
+    /// The claim that lists the person's groups, if the provider sends one.
+    pub groups_claim: Option<String>,
+}
+
+/// The providers configured, and what discovery found of each.
+#[derive(Default)]
+pub struct IdentityProviders {
+    pub oidc: Vec<OidcProvider>,
+    discovered: Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>,
+}
+
+impl IdentityProviders {
+    #[must_use]
+    pub fn new(oidc: Vec<OidcProvider>) -> Self {
+        IdentityProviders {
+            oidc,
+            discovered: Mutex::default(),
+        }
+    }
+}
+
+/// How long a provider's discovery document and keys are trusted before
+/// they are fetched again (keys rotate).
+const DISCOVERY_TTL: Duration = Duration::from_mins(10);
+/// How long a browser has to come back from the provider.
+pub const FLOW_LIFETIME: Duration = Duration::from_mins(10);
+
+type TokenResponse = StandardTokenResponse<
+    IdTokenFields<
+        AllClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+type Client = openidconnect::Client<
+    AllClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    TokenResponse,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Every claim beyond the standard ones, whatever its name (the groups
+/// claim is named by configuration).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AllClaims(Map<String, Value>);
+
+impl openidconnect::AdditionalClaims for AllClaims {}
+
+/// What the signed cookie carries between the redirect and the answer.
+#[derive(Serialize, Deserialize)]
+struct Flow {
+    provider: String,
+    state: String,
+    nonce: String,
+    verifier: String,
+    return_to: String,
+    /// The account to link the identity to, when linking.
+    link: Option<Id>,
+    /// Unix seconds after which the flow is void.
+    expires: i64,
+}
+
+/// A flow begun: where to send the browser, and the cookie to set.
+#[derive(Debug)]
+pub struct Started {
+    pub authorize_url: url::Url,
+    pub cookie: String,
+}
+
+/// The provider's answer, as the callback's query has it.
+#[derive(Debug, Default, Deserialize)]
+pub struct Answer {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// The issuer that answered (RFC 9207), where the provider says so.
+    pub iss: Option<String>,
+}
+
+/// How a finished flow ended, and where the browser goes next.
+#[derive(Debug)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub return_to: String,
+}
+
+fn external(message: impl Into<String>) -> SignInError {
+    SignInError::External(message.into())
+}
+
+impl Identity<'_> {
+    fn oidc_provider(&self, name: &str) -> ServiceResult<&OidcProvider> {
+        self.identity_providers
+            .oidc
+            .iter()
+            .find(|p| p.rules.name == name)
+            .ok_or_else(|| ServiceError::not_found(format!("no sign-in provider `{name}`")))
+    }
+
+    /// The provider's metadata and keys, from discovery at most every
+    /// `DISCOVERY_TTL` (or at once after a failed verification).
+    async fn discover(
+        &self,
+        provider: &OidcProvider,
+        fresh: bool,
+    ) -> ServiceResult<Arc<CoreProviderMetadata>> {
+        let name = &provider.rules.name;
+        if !fresh
+            && let Some((at, found)) = self
+                .identity_providers
+                .discovered
+                .lock()
+                .expect("discovery cache")
+                .get(name)
+            && at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(found.clone());
+        }
+        let issuer = IssuerUrl::new(provider.issuer.clone())
+            .map_err(|e| ServiceError::Internal(format!("issuer: {e}")))?;
+        let http = Http::new(self)?;
+        let metadata = CoreProviderMetadata::discover_async(issuer, &http)
+            .await
+            .map_err(|e| {
+                ServiceError::Upstream(format!(
+                    "{} could not be discovered: {}",
+                    provider.rules.display_name,
+                    chain(&e)
+                ))
+            })?;
+        let metadata = Arc::new(metadata);
+        self.identity_providers
+            .discovered
+            .lock()
+            .expect("discovery cache")
+            .insert(name.clone(), (Instant::now(), metadata.clone()));
+        Ok(metadata)
+    }
+
+    fn client(
+        self,
+        provider: &OidcProvider,
+        metadata: &CoreProviderMetadata,
+    ) -> ServiceResult<Client> {
+        let redirect = RedirectUrl::new(self.callback_url(&provider.rules.name))
+            .map_err(|e| ServiceError::Internal(format!("callback URL: {e}")))?;
+        Ok(Client::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(provider.client_id.clone()),
+            provider
+                .client_secret
+                .as_ref()
+                .map(|s| ClientSecret::new(s.expose().to_owned())),
+        )
+        .set_redirect_uri(redirect))
+    }
+
+    /// Where the provider sends the browser back: registered with it.
+    #[must_use]
+    pub fn callback_url(&self, provider: &str) -> String {
+        self.catalog()
+            .url(&format!("/login/oidc/{provider}/callback"))
+    }
+
+    /// Begins a sign-in (or a link) with `provider`: the URL of its
+    /// authorization page and the signed cookie that carries the flow.
+    pub async fn begin_oidc(
+        self,
+        provider: &str,
+        return_to: &str,
+        intent: Intent,
+    ) -> ServiceResult<Started> {
+        let provider = self.oidc_provider(provider)?;
+        let metadata = self.discover(provider, false).await?;
+        let client = self.client(provider, &metadata)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        for scope in &provider.scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let (authorize_url, state, nonce) = request.set_pkce_challenge(challenge).url();
+        let flow = Flow {
+            provider: provider.rules.name.clone(),
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            verifier: verifier.secret().clone(),
+            return_to: return_to.to_owned(),
+            link: match intent {
+                Intent::SignIn => None,
+                Intent::Link(user) => Some(user),
+            },
+            expires: chrono::Utc::now().timestamp()
+                + i64::try_from(FLOW_LIFETIME.as_secs()).unwrap_or(600),
+        };
+        let cookie = self.seal(&flow).await?;
+        Ok(Started {
+            authorize_url,
+            cookie,
+        })
+    }
+
+    /// Finishes a flow with the provider's answer: checks that it answers
+    /// the flow this browser began, trades the code for tokens, verifies
+    /// the ID token and acts on it. Failed answers count against the
+    /// client's address, as failed passwords do.
+    pub async fn finish_oidc(
+        self,
+        provider: &str,
+        answer: Answer,
+        cookie: Option<&str>,
+        signed_in: Option<Id>,
+        from: Option<IpAddr>,
+    ) -> Result<Finished, SignInError> {
+        let provider = self.oidc_provider(provider)?;
+        self.count_attempt(from).await?;
+        let flow = self
+            .open(cookie)
+            .await?
+            .filter(|f| f.provider == provider.rules.name)
+            .ok_or_else(|| {
+                external("This sign-in expired or was begun in another browser. Please try again.")
+            })?;
+        if answer.state.as_deref() != Some(flow.state.as_str()) {
+            return Err(external(
+                "This sign-in answer is not for this browser. Please try again.",
+            ));
+        }
+        if let Some(error) = answer.error {
+            let said = answer.error_description.unwrap_or(error);
+            return Err(external(format!(
+                "{} did not sign you in: {said}",
+                provider.rules.display_name
+            )));
+        }
+        let intent = match flow.link {
+            None => Intent::SignIn,
+            Some(user) if signed_in == Some(user) => Intent::Link(user),
+            Some(_) => return Err(external("Sign in again to connect this identity.")),
+        };
+        // An answer from another provider sent here (a mix-up attack)
+        // names its own issuer.
+        if answer
+            .iss
+            .as_deref()
+            .is_some_and(|iss| iss != provider.issuer)
+        {
+            return Err(external("This answer comes from another provider."));
+        }
+        let code = answer
+            .code
+            .ok_or_else(|| external("The provider's answer carried no code."))?;
+        let vouched = self.redeem(provider, code, &flow).await?;
+        let outcome = self.conclude(&provider.rules, vouched, intent).await?;
+        self.forgive(from).await?;
+        Ok(Finished {
+            outcome,
+            return_to: flow.return_to,
+        })
+    }
+
+    /// Trades the code for tokens and reads who they vouch for.
+    async fn redeem(
+        &self,
+        provider: &OidcProvider,
+        code: String,
+        flow: &Flow,
+    ) -> Result<Vouched, SignInError> {
+        let name = &provider.rules.display_name;
+        let metadata = self.discover(provider, false).await?;
+        let client = self.client(provider, &metadata)?;
+        let http = Http::new(self)?;
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| ServiceError::Upstream(format!("{name}: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(flow.verifier.clone()))
+            .request_async(&http)
+            .await
+            .map_err(|e| external(format!("{name} refused the sign-in: {}", chain(&e))))?;
+        let id_token = tokens
+            .id_token()
+            .ok_or_else(|| external(format!("{name} sent no ID token.")))?;
+        let nonce = Nonce::new(flow.nonce.clone());
+        let first = id_token
+            .claims(&client.id_token_verifier(), &nonce)
+            .ok()
+            .cloned();
+        let (verified, client) = if let Some(claims) = first {
+            (claims, client)
+        } else {
+            // Its keys may have rotated since discovery: look once more.
+            let metadata = self.discover(provider, true).await?;
+            let client = self.client(provider, &metadata)?;
+            let claims = id_token
+                .claims(&client.id_token_verifier(), &nonce)
+                .map_err(|e| external(format!("{name}'s ID token is not valid: {e}")))?
+                .clone();
+            (claims, client)
+        };
+        if let Some(expected) = verified.access_token_hash() {
+            let alg = id_token
+                .signing_alg()
+                .map_err(|e| external(format!("{name}'s ID token: {e}")))?;
+            let key_verifier = client.id_token_verifier();
+            let key = id_token
+                .signing_key(&key_verifier)
+                .map_err(|e| external(format!("{name}'s ID token: {e}")))?;
+            let actual = AccessTokenHash::from_token(tokens.access_token(), alg, key)
+                .map_err(|e| external(format!("{name}'s ID token: {e}")))?;
+            if &actual != expected {
+                return Err(external(format!(
+                    "{name}'s ID token does not match its access token."
+                )));
+            }
+        }
+        let subject = verified.subject().to_string();
+        let mut claims = match serde_json::to_value(&verified) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        // The userinfo endpoint may say more (groups, often); it speaks
+        // for the same subject or not at all.
+        if let Ok(request) = client.user_info(
+            tokens.access_token().clone(),
+            Some(verified.subject().clone()),
+        ) {
+            let info: Result<openidconnect::UserInfoClaims<AllClaims, CoreGenderClaim>, _> =
+                request.request_async(&http).await;
+            match info {
+                Ok(info) => {
+                    if let Ok(Value::Object(more)) = serde_json::to_value(&info) {
+                        for (k, v) in more {
+                            claims.entry(k).or_insert(v);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(provider = %provider.rules.name, error = %chain(&e), "userinfo failed; going by the ID token");
+                }
+            }
+        }
+        Ok(vouched(provider, subject, &claims))
+    }
+
+    /// The cookie for `flow`: its JSON and its HMAC, both base64url.
+    async fn seal(&self, flow: &Flow) -> ServiceResult<String> {
+        let body = serde_json::to_vec(flow).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mac = self.flow_mac(&body).await?.finalize().into_bytes();
+        Ok(format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(mac)
+        ))
+    }
+
+    /// The flow a cookie carries, if this instance signed it and it has
+    /// not expired.
+    async fn open(&self, cookie: Option<&str>) -> ServiceResult<Option<Flow>> {
+        let Some((body, mac)) = cookie.and_then(|c| c.split_once('.')) else {
+            return Ok(None);
+        };
+        let (Ok(body), Ok(mac)) = (URL_SAFE_NO_PAD.decode(body), URL_SAFE_NO_PAD.decode(mac))
+        else {
+            return Ok(None);
+        };
+        if self.flow_mac(&body).await?.verify_slice(&mac).is_err() {
+            return Ok(None);
+        }
+        let flow: Option<Flow> = serde_json::from_slice(&body).ok();
+        Ok(flow.filter(|f| f.expires > chrono::Utc::now().timestamp()))
+    }
+
+    async fn flow_mac(&self, body: &[u8]) -> ServiceResult<Hmac<Sha256>> {
+        let key = self.sessions().signing_key("sign_in_flow_key").await?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        mac.update(body);
+        Ok(mac)
+    }
+}
+
+/// What the claims say, read the way `provider` is configured.
+fn vouched(provider: &OidcProvider, subject: String, claims: &Map<String, Value>) -> Vouched {
+    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let email = text("email").filter(|_| claims.get("email_verified") == Some(&Value::Bool(true)));
+    let groups = provider
+        .groups_claim
+        .as_deref()
+        .and_then(|name| match claims.get(name) {
+            Some(Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Some(Value::String(one)) => Some(vec![one.clone()]),
+            _ => None,
+        });
+    Vouched {
+        subject,
+        login: text(&provider.login_claim),
+        name: text("name"),
+        email,
+        groups,
+    }
+}
+
+/// An error and its causes, for messages and logs.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
+}
