@@ -276,6 +276,10 @@ pub struct Settings {
     /// of the configuration file (see docs/administration.md).
     #[arg(skip)]
     pub oidc: Option<Vec<identity::OidcSettings>>,
+    /// LDAP directories whose passwords sign people in: `[[ldap]]` tables
+    /// of the configuration file (see docs/administration.md).
+    #[arg(skip)]
+    pub ldap: Option<Vec<identity::LdapSettings>>,
 }
 
 impl Settings {
@@ -382,6 +386,7 @@ impl Settings {
             smtp_url: self.smtp_url.or(fallback.smtp_url),
             mail_from: self.mail_from.or(fallback.mail_from),
             oidc: self.oidc.or(fallback.oidc),
+            ldap: self.ldap.or(fallback.ldap),
         }
     }
 
@@ -474,9 +479,10 @@ impl Settings {
         let trusted_proxies =
             entrepot_core::ranges::Ranges::parse(self.trusted_proxies.as_deref().unwrap_or(""))
                 .map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
-        let oidc = identity::resolve(self.oidc)?;
+        let (oidc, ldap) = identity::resolve(self.oidc, self.ldap)?;
         Ok(Config {
             oidc,
+            ldap,
             listen,
             data_dir,
             base_url,
@@ -559,6 +565,8 @@ pub struct Config {
     pub mail: Option<(String, String)>,
     /// The OpenID Connect providers people may sign in with.
     pub oidc: Vec<entrepot_service::oidc::OidcProvider>,
+    /// The LDAP directories whose passwords sign people in.
+    pub ldap: Vec<entrepot_service::ldap::LdapProvider>,
 }
 
 /// Where HTTPS's certificate comes from.
@@ -784,6 +792,7 @@ impl Config {
         Ok(
             registry.with_identity_providers(entrepot_service::oidc::IdentityProviders::new(
                 self.oidc.clone(),
+                self.ldap.clone(),
             )),
         )
     }

@@ -72,6 +72,17 @@ impl Identity<'_> {
             .collect()
     }
 
+    /// The directories whose passwords the sign-in form takes, by their
+    /// display names.
+    #[must_use]
+    pub fn directories(&self) -> Vec<String> {
+        self.identity_providers
+            .ldap
+            .iter()
+            .map(|p| p.rules.display_name.clone())
+            .collect()
+    }
+
     /// Refuses a caller whose failed sign-ins from this address reached
     /// the throttle's limit; otherwise counts this attempt, which
     /// `forgive` takes back when it succeeds.

@@ -19,6 +19,7 @@ pub mod format;
 pub mod fsck;
 pub mod identity;
 pub mod jobs;
+pub mod ldap;
 pub mod links;
 mod logout;
 pub mod mail;

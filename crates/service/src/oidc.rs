@@ -63,14 +63,16 @@ pub struct OidcProvider {
 #[derive(Default)]
 pub struct IdentityProviders {
     pub oidc: Vec<OidcProvider>,
+    pub ldap: Vec<crate::ldap::LdapProvider>,
     discovered: Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>,
 }
 
 impl IdentityProviders {
     #[must_use]
-    pub fn new(oidc: Vec<OidcProvider>) -> Self {
+    pub fn new(oidc: Vec<OidcProvider>, ldap: Vec<crate::ldap::LdapProvider>) -> Self {
         IdentityProviders {
             oidc,
+            ldap,
             discovered: Mutex::default(),
         }
     }

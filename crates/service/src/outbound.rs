@@ -178,6 +178,22 @@ impl Outbound {
         }
     }
 
+    /// Refuses a host (not spoken to over HTTP: an LDAP directory) unless
+    /// every address its name resolves to may be reached.
+    pub async fn check_host(&self, host: &str, port: u16) -> Result<(), Refused> {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let found: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| Refused(host.to_owned()))?
+            .collect();
+        let list = self.allowed.read().expect("allow list lock").clone();
+        match found.iter().find(|a| !list.permits(a.ip())) {
+            None if !found.is_empty() => Ok(()),
+            Some(a) => Err(Refused(a.ip().to_string())),
+            None => Err(Refused(host.to_owned())),
+        }
+    }
+
     /// The client of that kind: it follows (if asked) up to ten redirects,
     /// checking each, and never uses a proxy, which would resolve names
     /// where this check cannot see.

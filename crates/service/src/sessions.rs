@@ -68,7 +68,24 @@ impl Sessions<'_> {
             Ok(actor) => actor
                 .user_id()
                 .ok_or_else(|| ServiceError::Internal("a password signed in no user".into()))?,
-            Err(ServiceError::BadCredentials) => return Err(SignInError::Refused),
+            // Not this registry's password: perhaps a directory's. The
+            // attempt stays counted unless one says yes.
+            Err(ServiceError::BadCredentials) => {
+                let identity = self.identity();
+                let Some((rules, vouched)) =
+                    identity.directory_sign_in(login.trim(), password).await?
+                else {
+                    return Err(SignInError::Refused);
+                };
+                self.forgive_password_attempt(login, from).await?;
+                return match identity
+                    .conclude(&rules, vouched, crate::identity::Intent::SignIn)
+                    .await?
+                {
+                    crate::identity::Outcome::SignedIn(session) => Ok(session),
+                    crate::identity::Outcome::Linked => Err(SignInError::Refused),
+                };
+            }
             Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
             Err(e) => return Err(e.into()),
         };

@@ -98,6 +98,21 @@ impl Sessions<'_> {
         Ok(actor)
     }
 
+    /// Takes back the attempt `check_password` counted on `login` (and
+    /// `from`) when another check of the same password (a directory's)
+    /// succeeded.
+    pub(crate) async fn forgive_password_attempt(
+        self,
+        login: &str,
+        from: Option<IpAddr>,
+    ) -> ServiceResult<()> {
+        self.meta.forgive_attempt(&user_key(login)).await?;
+        if let Some(ip) = from {
+            self.meta.forgive_attempt(&address_key(ip)).await?;
+        }
+        Ok(())
+    }
+
     /// Counts an attempt from `ip` on a sign-in path without a password
     /// (an identity provider's answer); `Throttled` past the address's
     /// limit.

@@ -96,6 +96,7 @@ fn login_page(
         context! {
             login_csrf => csrf, return_to => return_to, login => login, error => error,
             providers => providers(state),
+            directories => state.registry.identity().directories(),
         },
     )
 }

@@ -19,6 +19,7 @@ mod cargo;
 mod concurrency;
 mod fsck;
 mod hardening;
+mod ldap;
 mod limits;
 mod maven;
 mod npm;

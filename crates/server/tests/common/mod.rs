@@ -5,6 +5,7 @@
 
 pub mod artifacts;
 pub mod formats;
+pub mod ldap;
 pub mod npm;
 pub mod oidc;
 pub mod openapi;

@@ -1,0 +1,188 @@
+//! Signing in with a directory's password against a real OpenLDAP `slapd`
+//! on loopback: the entry found by the service account and bound as, an
+//! account made on first sign-in and found again by `entryUUID`, groups
+//! kept as organization membership, wrong and empty passwords and filter
+//! metacharacters refused, local passwords untouched, and a directory on
+//! an address the outbound allow list refuses never asked.
+
+use std::path::Path;
+
+use crate::common::ldap::Directory;
+use crate::common::{Server, free_port, token};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use serde_json::Value;
+
+fn server(dir: &Path, directory: &Directory, allowed: bool) -> Server {
+    let config = dir.join("entrepot.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[[ldap]]
+name = "directory"
+display_name = "Example directory"
+url = "{url}"
+bind_dn = "cn=admin,dc=example,dc=org"
+bind_password_env = "LDAP_BIND_PASSWORD"
+user_base = "ou=people,dc=example,dc=org"
+group_base = "ou=groups,dc=example,dc=org"
+auto_provision = true
+[ldap.groups]
+developers = "acme"
+admins = "acme:owner"
+"#,
+            url = directory.url
+        ),
+    )
+    .unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    Server::start_with(
+        dir,
+        &[
+            "--listen",
+            &listen,
+            "--config",
+            config.to_str().unwrap(),
+            "--outbound-allow",
+            if allowed { "127.0.0.0/8" } else { "" },
+        ],
+        &format!("http://{listen}"),
+        &[("LDAP_BIND_PASSWORD", "admin-pw")],
+    )
+}
+
+/// Signs in on the form with a fresh cookie jar.
+fn sign_in(server: &Server, login: &str, password: &str) -> Response {
+    let client = Client::builder().cookie_store(true).build().unwrap();
+    let form = client
+        .get(server.url("/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let at = form.find(marker).unwrap() + marker.len();
+    let csrf = &form[at..][..form[at..].find('"').unwrap()];
+    client
+        .post(server.url("/login?return_to=/settings/profile"))
+        .form(&[
+            ("login", login),
+            ("password", password),
+            ("csrf", csrf),
+            ("return_to", "/settings/profile"),
+        ])
+        .send()
+        .unwrap()
+}
+
+fn role(server: &Server, token: &str, user: &str) -> Option<String> {
+    let r = Client::new()
+        .get(server.url(&format!("/api/v3/orgs/acme/memberships/{user}")))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    (r.status() == StatusCode::OK).then(|| {
+        r.json::<Value>().unwrap()["role"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+fn logins(server: &Server) -> Vec<String> {
+    String::from_utf8(server.admin(&["user", "list"]).stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn people_sign_in_with_their_directory_password_and_their_groups_decide_their_organizations() {
+    let directory = Directory::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), &directory, true);
+    server.admin_input(
+        &["user", "create", "alice", "--password-stdin"],
+        Some("alice-password\n"),
+    );
+    server.admin(&["org", "create", "acme", "--owner", "alice"]);
+    let alice = token(&server, "alice", "read:org");
+
+    let form = Client::new()
+        .get(server.url("/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        form.contains("Your Example directory user name and password work here"),
+        "{form}"
+    );
+
+    let frank = sign_in(&server, "frank", "frank-pw");
+    assert_eq!(frank.status(), StatusCode::OK);
+    assert_eq!(frank.url().path(), "/settings/profile");
+    let page = frank.text().unwrap();
+    assert!(page.contains("Signed in as"), "{page}");
+    assert!(page.contains("frank@example.org"), "{page}");
+    assert!(logins(&server).contains(&"frank".to_owned()));
+    assert_eq!(role(&server, &alice, "frank").as_deref(), Some("member"));
+
+    let grace = sign_in(&server, "grace", "grace-pw");
+    assert_eq!(grace.status(), StatusCode::OK);
+    assert_eq!(
+        role(&server, &alice, "grace").as_deref(),
+        Some("admin"),
+        "admins → owner"
+    );
+
+    // Again: the same account, found by the entry's entryUUID.
+    assert_eq!(
+        sign_in(&server, "frank", "frank-pw").status(),
+        StatusCode::OK
+    );
+    assert_eq!(logins(&server).iter().filter(|l| *l == "frank").count(), 1);
+
+    for (login, password) in [
+        ("frank", "wrong"),
+        ("frank", ""),
+        ("*", "frank-pw"),
+        ("frank)(uid=*", "frank-pw"),
+        ("nobody", "frank-pw"),
+    ] {
+        let refused = sign_in(&server, login, password);
+        assert_eq!(
+            refused.status(),
+            StatusCode::UNAUTHORIZED,
+            "{login:?} / {password:?}"
+        );
+        assert!(
+            refused
+                .text()
+                .unwrap()
+                .contains("Incorrect user name or password")
+        );
+    }
+
+    // A local password still signs its account in.
+    assert_eq!(
+        sign_in(&server, "alice", "alice-password").status(),
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn a_directory_on_an_internal_address_is_not_asked_unless_allowed() {
+    let directory = Directory::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), &directory, false);
+    let refused = sign_in(&server, "frank", "frank-pw");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(!logins(&server).contains(&"frank".to_owned()));
+    let log = std::fs::read_to_string(&server.stderr_log).unwrap();
+    assert!(
+        log.contains("is not an address this server may send to"),
+        "{log}"
+    );
+}
