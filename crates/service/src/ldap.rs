@@ -18,7 +18,12 @@ use ldap3::{
     Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, SearchOptions, ldap_escape,
 };
 
-use crate::identity::Vouched;
+use std::net::IpAddr;
+
+use entrepot_core::Actor;
+
+use crate::identity::{Intent, ProviderButton, Vouched};
+use crate::sessions::SignInError;
 use crate::{Identity, ServiceError, ServiceResult};
 
 /// An LDAP directory, as the operator configured it.
@@ -115,6 +120,57 @@ impl Identity<'_> {
         Ok(ldap)
     }
 
+    /// The directories one may connect on the profile page.
+    #[must_use]
+    pub fn directory_providers(&self) -> Vec<ProviderButton> {
+        self.identity_providers
+            .ldap
+            .iter()
+            .map(|p| ProviderButton {
+                name: p.rules.name.clone(),
+                display_name: p.rules.display_name.clone(),
+                path: String::new(),
+            })
+            .collect()
+    }
+
+    /// Links the caller's entry in directory `provider` to their account,
+    /// proven by its user name and password (counted by the throttle as
+    /// any password is).
+    pub async fn connect_directory_as(
+        self,
+        actor: &Actor,
+        provider: &str,
+        login: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<(), SignInError> {
+        let user = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        let directory = self
+            .identity_providers
+            .ldap
+            .iter()
+            .find(|p| p.rules.name == provider)
+            .ok_or_else(|| ServiceError::not_found(format!("no directory `{provider}`")))?;
+        match self.sessions().count_password_attempt(login, from).await {
+            Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
+            other => other?,
+        }
+        if password.is_empty() || login.is_empty() {
+            return Err(SignInError::Refused);
+        }
+        let vouched = tokio::time::timeout(DEADLINE, self.authenticate(directory, login, password))
+            .await
+            .map_err(|_| directory_error(directory, "no answer in time"))??
+            .ok_or(SignInError::Refused)?;
+        self.conclude(&directory.rules, vouched, Intent::Link(user))
+            .await?;
+        self.sessions()
+            .forgive_password_attempt(login, from)
+            .await?;
+        Ok(())
+    }
+
     async fn authenticate(
         self,
         provider: &LdapProvider,
@@ -157,8 +213,16 @@ impl Identity<'_> {
             let _ = ldap.unbind().await;
             return Ok(None);
         };
+        // Groups that cannot be read leave memberships as they are: a
+        // missing base must not read as "in no group".
         let groups = match &provider.group_base {
-            Some(base) => Some(groups_of(&mut ldap, provider, base, &entry.dn, &escaped).await?),
+            Some(base) => match groups_of(&mut ldap, provider, base, &entry.dn, &escaped).await {
+                Ok(groups) => Some(groups),
+                Err(e) => {
+                    tracing::warn!(provider = %provider.rules.name, error = %e, "LDAP group search failed; memberships left as they are");
+                    None
+                }
+            },
             None => None,
         };
         let _ = ldap.unbind().await;
@@ -214,7 +278,7 @@ async fn groups_of(
         )
         .await
         .map_err(|e| directory_error(provider, e))?;
-    if !matches!(result.rc, 0 | 4 | 32) {
+    if !matches!(result.rc, 0 | 4) {
         return Err(directory_error(provider, result));
     }
     Ok(found

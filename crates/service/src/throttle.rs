@@ -98,6 +98,28 @@ impl Sessions<'_> {
         Ok(actor)
     }
 
+    /// Counts an attempt at a password that is not this registry's (a
+    /// directory's, proven to link it) against `login` and `from`, as
+    /// `check_password` counts; `Throttled` past either limit.
+    pub(crate) async fn count_password_attempt(
+        self,
+        login: &str,
+        from: Option<IpAddr>,
+    ) -> ServiceResult<()> {
+        let now = Utc::now();
+        if let Some(ip) = from {
+            self.count_address_attempt(ip).await?;
+        }
+        let t = self
+            .meta
+            .count_attempt(&user_key(login), now, now - WINDOW)
+            .await?;
+        if t.attempts > PER_USER {
+            return Err(throttled(t.window_start + WINDOW));
+        }
+        Ok(())
+    }
+
     /// Takes back the attempt `check_password` counted on `login` (and
     /// `from`) when another check of the same password (a directory's)
     /// succeeded.

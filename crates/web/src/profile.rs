@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use entrepot_http::AppState;
 use entrepot_http::auth::ClientAddress;
 use entrepot_service::ServiceError;
+use entrepot_service::sessions::SignInError;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,8 @@ struct IdentityRow {
     display_name: String,
     /// When it was linked; `None`: not linked.
     linked_at: Option<String>,
+    /// A directory, connected with its user name and password here.
+    directory: bool,
 }
 
 /// The page, with `error` (and its status) when a form was refused.
@@ -74,15 +77,18 @@ async fn render(
         Ok(linked) => linked,
         Err(e) => return server_error(&e),
     };
-    let identities: Vec<IdentityRow> = state
-        .registry
-        .identity()
+    let identity = state.registry.identity();
+    let directories = identity.directory_providers();
+    let directory_names: Vec<String> = directories.iter().map(|d| d.name.clone()).collect();
+    let identities: Vec<IdentityRow> = identity
         .providers()
         .into_iter()
+        .chain(directories)
         .map(|p| {
             let found = linked.iter().find(|i| i.provider == p.name);
             IdentityRow {
                 linked_at: found.map(|i| i.linked_at.format("%Y-%m-%d").to_string()),
+                directory: directory_names.contains(&p.name),
                 name: p.name,
                 display_name: p.display_name,
             }
@@ -134,6 +140,36 @@ pub(crate) struct ProfileForm {
     session: Option<String>,
     email_notifications: Option<String>,
     provider: Option<String>,
+    directory_login: Option<String>,
+    directory_password: Option<String>,
+}
+
+/// Links a directory entry, proven by its password, to the caller.
+async fn connect_directory(
+    state: &AppState,
+    actor: &entrepot_core::Actor,
+    provider: &str,
+    form: &ProfileForm,
+    from: Option<std::net::IpAddr>,
+) -> Result<&'static str, ServiceError> {
+    let connected = state
+        .registry
+        .identity()
+        .connect_directory_as(
+            actor,
+            provider,
+            form.directory_login.as_deref().unwrap_or_default().trim(),
+            form.directory_password.as_deref().unwrap_or_default(),
+            from,
+        )
+        .await;
+    match connected {
+        Ok(()) => Ok("connected"),
+        Err(SignInError::Refused) => Err(ServiceError::BadCredentials),
+        Err(SignInError::Throttled(m)) => Err(ServiceError::Throttled(m)),
+        Err(SignInError::External(m)) => Err(ServiceError::Conflict(m)),
+        Err(SignInError::Service(e)) => Err(e),
+    }
 }
 
 /// `POST /settings/profile`: saves the profile, changes the password, or
@@ -153,6 +189,7 @@ pub(crate) async fn change(
     let actor = &viewer.actor;
     let provider = form.provider.as_deref().unwrap_or_default();
     let done = match form.action.as_str() {
+        "connect-directory" => connect_directory(&state, actor, provider, &form, from).await,
         "unlink" => state
             .registry
             .identity()
@@ -208,6 +245,10 @@ pub(crate) async fn change(
     };
     let (status, message) = match done {
         Ok(what) => return Redirect::to(&format!("{PAGE}?done={what}")).into_response(),
+        Err(ServiceError::BadCredentials) if form.action == "connect-directory" => (
+            StatusCode::UNAUTHORIZED,
+            "The directory did not accept that user name and password.".to_owned(),
+        ),
         Err(ServiceError::BadCredentials) => (
             StatusCode::UNAUTHORIZED,
             "The current password is not right; nothing was changed.".to_owned(),

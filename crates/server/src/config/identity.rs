@@ -180,6 +180,11 @@ impl LdapSettings {
         }
         let bind_password = secret("bind_password", self.bind_password, self.bind_password_env)
             .with_context(|| format!("ldap provider `{name}`"))?;
+        if !rules.groups.is_empty() && self.group_base.is_none() {
+            bail!(
+                "ldap provider `{name}`: groups are mapped but no group_base says where they are"
+            );
+        }
         if self.bind_dn.is_some() != bind_password.is_some() {
             bail!("ldap provider `{name}`: bind_dn and a bind password go together");
         }
@@ -317,6 +322,10 @@ leads = "acme:owner"
             ("url = \"https://ldap.example.org\"\n", "ldap://HOST"),
             ("url = \"ldaps://h\"\nstarttls = true\n", "starttls"),
             ("url = \"ldap://h\"\nbind_dn = \"cn=x\"\n", "go together"),
+            (
+                "url = \"ldap://h\"\n[ldap.groups]\ndev = \"acme\"\n",
+                "group_base",
+            ),
         ] {
             let error = format!(
                 "{:#}",

@@ -51,6 +51,13 @@ admins = "acme:owner"
     )
 }
 
+/// The value of the hidden field `name` on `page`.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).unwrap() + marker.len();
+    page[at..][..page[at..].find('"').unwrap()].to_owned()
+}
+
 /// Signs in on the form with a fresh cookie jar.
 fn sign_in(server: &Server, login: &str, password: &str) -> Response {
     let client = Client::builder().cookie_store(true).build().unwrap();
@@ -98,6 +105,7 @@ fn logins(server: &Server) -> Vec<String> {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one scenario")]
 fn people_sign_in_with_their_directory_password_and_their_groups_decide_their_organizations() {
     let directory = Directory::start();
     let dir = tempfile::tempdir().unwrap();
@@ -120,17 +128,13 @@ fn people_sign_in_with_their_directory_password_and_their_groups_decide_their_or
         "{form}"
     );
 
-    let frank = sign_in(&server, "frank", "frank-pw");
-    assert_eq!(frank.status(), StatusCode::OK);
-    assert_eq!(frank.url().path(), "/settings/profile");
-    let page = frank.text().unwrap();
-    assert!(page.contains("Signed in as"), "{page}");
-    assert!(page.contains("frank@example.org"), "{page}");
-    assert!(logins(&server).contains(&"frank".to_owned()));
-    assert_eq!(role(&server, &alice, "frank").as_deref(), Some("member"));
-
     let grace = sign_in(&server, "grace", "grace-pw");
     assert_eq!(grace.status(), StatusCode::OK);
+    assert_eq!(grace.url().path(), "/settings/profile");
+    let page = grace.text().unwrap();
+    assert!(page.contains("Signed in as"), "{page}");
+    assert!(page.contains("grace@example.org"), "{page}");
+    assert!(logins(&server).contains(&"grace".to_owned()));
     assert_eq!(
         role(&server, &alice, "grace").as_deref(),
         Some("admin"),
@@ -139,10 +143,68 @@ fn people_sign_in_with_their_directory_password_and_their_groups_decide_their_or
 
     // Again: the same account, found by the entry's entryUUID.
     assert_eq!(
-        sign_in(&server, "frank", "frank-pw").status(),
+        sign_in(&server, "grace", "grace-pw").status(),
         StatusCode::OK
     );
-    assert_eq!(logins(&server).iter().filter(|l| *l == "frank").count(), 1);
+    assert_eq!(logins(&server).iter().filter(|l| *l == "grace").count(), 1);
+
+    // Alice connects frank's entry to her account on her profile page,
+    // proving it with its password; then it signs her in.
+    let browser = Client::builder().cookie_store(true).build().unwrap();
+    let form = browser
+        .get(server.url("/login"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    browser
+        .post(server.url("/login"))
+        .form(&[
+            ("login", "alice"),
+            ("password", "alice-password"),
+            ("csrf", &hidden(&form, "csrf")),
+        ])
+        .send()
+        .unwrap();
+    let connect = |password: &str| {
+        let profile = browser
+            .get(server.url("/settings/profile"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert!(profile.contains("Example directory"), "{profile}");
+        browser
+            .post(server.url("/settings/profile"))
+            .form(&[
+                ("csrf", hidden(&profile, "csrf").as_str()),
+                ("action", "connect-directory"),
+                ("provider", "directory"),
+                ("directory_login", "frank"),
+                ("directory_password", password),
+            ])
+            .send()
+            .unwrap()
+    };
+    let wrong = connect("not-frank");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().unwrap().contains("did not accept"));
+    let connected = connect("frank-pw");
+    assert!(connected.text().unwrap().contains("Identity connected"));
+    let as_alice = sign_in(&server, "frank", "frank-pw");
+    assert_eq!(as_alice.status(), StatusCode::OK);
+    let page = as_alice.text().unwrap();
+    assert!(
+        page.contains("Signed in as <a href=\"/alice\"><strong>alice</strong>"),
+        "{page}"
+    );
+    assert!(
+        !logins(&server).contains(&"frank".to_owned()),
+        "no account was made for frank"
+    );
+    // Frank's groups speak for alice now: developers → member (grace
+    // still owns acme).
+    assert_eq!(role(&server, &alice, "alice").as_deref(), Some("member"));
 
     for (login, password) in [
         ("frank", "wrong"),
