@@ -68,7 +68,11 @@ impl ProviderRules {
     pub fn memberships(&self, groups: &[String]) -> BTreeMap<String, OrgRole> {
         let mut found = BTreeMap::new();
         for mapping in &self.groups {
-            if groups.iter().any(|g| g == &mapping.group) {
+            // Directories compare names without case (`cn`); so does this.
+            if groups
+                .iter()
+                .any(|g| g.eq_ignore_ascii_case(&mapping.group))
+            {
                 let role = found.entry(mapping.org.clone()).or_insert(mapping.role);
                 if mapping.role == OrgRole::Owner {
                     *role = OrgRole::Owner;
@@ -161,8 +165,8 @@ mod tests {
         let got = rules.memberships(&["leads".into(), "eng".into()]);
         assert_eq!(got.get("acme"), Some(&OrgRole::Owner));
         assert_eq!(got.get("infra"), None);
-        let got = rules.memberships(&["eng".into()]);
-        assert_eq!(got.get("acme"), Some(&OrgRole::Member));
+        let got = rules.memberships(&["ENG".into()]);
+        assert_eq!(got.get("acme"), Some(&OrgRole::Member), "case aside");
         assert_eq!(rules.managed_orgs(), ["acme", "infra"]);
     }
 

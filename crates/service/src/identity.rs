@@ -11,7 +11,7 @@ use std::net::IpAddr;
 
 use chrono::Utc;
 use entrepot_core::identity::{ProviderRules, login_from_claim};
-use entrepot_core::{Account, Actor, Id, OrgRole};
+use entrepot_core::{Account, AccountKind, Actor, Id, OrgRole};
 use entrepot_store::{ExternalIdentity, NewUser, StoreError};
 
 use crate::sessions::{NewSession, SignInError};
@@ -173,7 +173,17 @@ impl Identity<'_> {
                     rules.display_name
                 ))
             })?;
-        self.accounts().refuse_new_login(&login).await?;
+        self.accounts()
+            .refuse_new_login(&login)
+            .await
+            .map_err(|e| match e {
+                ServiceError::Invalid(m) | ServiceError::Conflict(m) => {
+                    SignInError::External(format!(
+                        "An account cannot be named `{login}` here: {m}. Ask a site administrator."
+                    ))
+                }
+                other => other.into(),
+            })?;
         let user = NewUser {
             login: login.clone(),
             name: vouched.name.clone(),
@@ -221,8 +231,9 @@ impl Identity<'_> {
     ) -> ServiceResult<()> {
         let wanted = rules.memberships(groups);
         for org_login in rules.managed_orgs() {
-            let Some(org) = self.meta.account_by_login(org_login).await? else {
-                tracing::warn!(provider = %rules.name, org = org_login, "a group maps to an organization that does not exist");
+            let found = self.meta.account_by_login(org_login).await?;
+            let Some(org) = found.filter(|a| a.kind == AccountKind::Organization) else {
+                tracing::warn!(provider = %rules.name, org = org_login, "a group maps to an organization that does not exist (or is not an organization)");
                 continue;
             };
             let now = self.meta.org_role(org.id, user.id).await?;

@@ -215,8 +215,16 @@ impl Identity<'_> {
         };
         // Groups that cannot be read leave memberships as they are: a
         // missing base must not read as "in no group".
+        // The entry's own spelling of the name (memberUid compares exactly).
+        let entry_login = entry
+            .attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&provider.login_attribute))
+            .and_then(|(_, v)| v.first())
+            .map_or(escaped.clone(), |l| ldap_escape(l.clone()));
         let groups = match &provider.group_base {
-            Some(base) => match groups_of(&mut ldap, provider, base, &entry.dn, &escaped).await {
+            Some(base) => match groups_of(&mut ldap, provider, base, &entry.dn, &entry_login).await
+            {
                 Ok(groups) => Some(groups),
                 Err(e) => {
                     tracing::warn!(provider = %provider.rules.name, error = %e, "LDAP group search failed; memberships left as they are");

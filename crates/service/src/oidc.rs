@@ -199,10 +199,12 @@ impl Identity<'_> {
         let metadata = CoreProviderMetadata::discover_async(issuer, &http)
             .await
             .map_err(|e| {
+                // What failed stays in the log: addresses and hosts are
+                // the operator's business, not a visitor's.
+                tracing::warn!(provider = %name, error = %chain(&e), "OpenID provider discovery failed");
                 ServiceError::Upstream(format!(
-                    "{} could not be discovered: {}",
-                    provider.rules.display_name,
-                    chain(&e)
+                    "{} could not be reached. Please try again later.",
+                    provider.rules.display_name
                 ))
             })?;
         let metadata = Arc::new(metadata);
@@ -293,7 +295,6 @@ impl Identity<'_> {
         from: Option<IpAddr>,
     ) -> Result<Finished, SignInError> {
         let provider = self.oidc_provider(provider)?;
-        self.count_attempt(from).await?;
         let flow = self
             .open(cookie)
             .await?
@@ -306,6 +307,9 @@ impl Identity<'_> {
                 "This sign-in answer is not for this browser. Please try again.",
             ));
         }
+        // Counted only now: an answer without this browser's flow tries
+        // nothing, and counting it would let any page lock an address out.
+        self.count_attempt(from).await?;
         if let Some(error) = answer.error {
             let said = answer.error_description.unwrap_or(error);
             return Err(external(format!(
@@ -356,7 +360,10 @@ impl Identity<'_> {
             .set_pkce_verifier(PkceCodeVerifier::new(flow.verifier.clone()))
             .request_async(&http)
             .await
-            .map_err(|e| external(format!("{name} refused the sign-in: {}", chain(&e))))?;
+            .map_err(|e| {
+                tracing::warn!(provider = %provider.rules.name, error = %chain(&e), "OpenID code exchange failed");
+                external(format!("{name} did not complete the sign-in. Please try again."))
+            })?;
         let id_token = tokens
             .id_token()
             .ok_or_else(|| external(format!("{name} sent no ID token.")))?;
@@ -400,6 +407,7 @@ impl Identity<'_> {
         };
         // The userinfo endpoint may say more (groups, often); it speaks
         // for the same subject or not at all.
+        let mut userinfo_failed = false;
         if let Ok(request) = client.user_info(
             tokens.access_token().clone(),
             Some(verified.subject().clone()),
@@ -415,11 +423,12 @@ impl Identity<'_> {
                     }
                 }
                 Err(e) => {
+                    userinfo_failed = true;
                     tracing::warn!(provider = %provider.rules.name, error = %chain(&e), "userinfo failed; going by the ID token");
                 }
             }
         }
-        Ok(vouched(provider, subject, &claims))
+        Ok(vouched(provider, subject, &claims, userinfo_failed))
     }
 
     /// The cookie for `flow`: its JSON and its HMAC, both base64url.
@@ -460,7 +469,15 @@ impl Identity<'_> {
 }
 
 /// What the claims say, read the way `provider` is configured.
-fn vouched(provider: &OidcProvider, subject: String, claims: &Map<String, Value>) -> Vouched {
+/// Without a groups claim the person is in no group (providers leave an
+/// empty one out), unless the userinfo endpoint that may carry it failed:
+/// then memberships stay as they are.
+fn vouched(
+    provider: &OidcProvider,
+    subject: String,
+    claims: &Map<String, Value>,
+    userinfo_failed: bool,
+) -> Vouched {
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     let email = text("email").filter(|_| claims.get("email_verified") == Some(&Value::Bool(true)));
     let groups = provider
@@ -475,7 +492,8 @@ fn vouched(provider: &OidcProvider, subject: String, claims: &Map<String, Value>
                     .collect(),
             ),
             Some(Value::String(one)) => Some(vec![one.clone()]),
-            _ => None,
+            _ if userinfo_failed => None,
+            _ => Some(Vec::new()),
         });
     Vouched {
         subject,
@@ -496,4 +514,62 @@ fn chain(error: &dyn std::error::Error) -> String {
         next = e.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider() -> OidcProvider {
+        OidcProvider {
+            rules: ProviderRules {
+                name: "corp".into(),
+                display_name: "Corp".into(),
+                auto_provision: true,
+                groups: Vec::new(),
+            },
+            issuer: "https://id.example.com".into(),
+            client_id: "c".into(),
+            client_secret: None,
+            scopes: Vec::new(),
+            login_claim: "preferred_username".into(),
+            groups_claim: Some("groups".into()),
+        }
+    }
+
+    fn claims(value: &Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_missing_groups_claim_is_no_groups_unless_userinfo_failed() {
+        let none = claims(&serde_json::json!({"preferred_username": "carol"}));
+        assert_eq!(
+            vouched(&provider(), "s".into(), &none, false).groups,
+            Some(vec![])
+        );
+        assert_eq!(vouched(&provider(), "s".into(), &none, true).groups, None);
+        let one = claims(&serde_json::json!({"groups": "eng"}));
+        assert_eq!(
+            vouched(&provider(), "s".into(), &one, false).groups,
+            Some(vec!["eng".to_owned()])
+        );
+    }
+
+    #[test]
+    fn an_address_counts_only_when_the_provider_verified_it() {
+        let unverified = claims(&serde_json::json!({"email": "c@example.com"}));
+        assert_eq!(
+            vouched(&provider(), "s".into(), &unverified, false).email,
+            None
+        );
+        let verified =
+            claims(&serde_json::json!({"email": "c@example.com", "email_verified": true}));
+        assert_eq!(
+            vouched(&provider(), "s".into(), &verified, false)
+                .email
+                .as_deref(),
+            Some("c@example.com")
+        );
+    }
 }

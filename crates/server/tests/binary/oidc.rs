@@ -399,9 +399,15 @@ fn a_provider_on_an_internal_address_is_not_reached_unless_allowed() {
     let status = refused.status();
     let said = refused.text().unwrap();
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{said}");
+    assert!(said.contains("Corp could not be reached"), "{said}");
     assert!(
-        said.contains("is not an address this server may send to"),
-        "{said}"
+        !said.contains("127.0.0.1"),
+        "no internal address is shown: {said}"
+    );
+    let log = std::fs::read_to_string(&server.stderr_log).unwrap();
+    assert!(
+        log.contains("is not an address this server may send to"),
+        "{log}"
     );
 }
 
