@@ -3,8 +3,9 @@
 //! service account, or anonymously) and binding as it, and their groups are
 //! read from the directory. What the directory says then goes through the
 //! same rules as any provider's (`identity.rs`): linked by the entry's
-//! `entryUUID` (its DN when the server has none), provisioned where
-//! allowed, groups kept as organization membership.
+//! unique identifier (`entryUUID`, or Active Directory's binary
+//! `objectGUID`; never its DN, which a newcomer may be given again),
+//! provisioned where allowed, groups kept as organization membership.
 //!
 //! The server's address must be one the outbound allow list permits, as
 //! every other request this server sends; answers are bounded in entries
@@ -44,6 +45,9 @@ pub struct LdapProvider {
     pub login_attribute: String,
     pub name_attribute: String,
     pub email_attribute: String,
+    /// The attribute that identifies an entry for good (`entryUUID`;
+    /// `objectGUID` on Active Directory, read as hex).
+    pub unique_attribute: String,
     /// Where groups are, and the filter that finds a person's (`{dn}` and
     /// `{login}` escaped); none: groups are not read.
     pub group_base: Option<String>,
@@ -185,7 +189,7 @@ impl Identity<'_> {
             provider.login_attribute.as_str(),
             provider.name_attribute.as_str(),
             provider.email_attribute.as_str(),
-            "entryUUID",
+            provider.unique_attribute.as_str(),
         ];
         let ldap3::SearchResult(mut entries, result) = ldap
             .with_search_options(SearchOptions::new().sizelimit(2))
@@ -241,8 +245,25 @@ impl Identity<'_> {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .and_then(|(_, v)| v.first().cloned())
         };
+        let unique = first(&provider.unique_attribute).or_else(|| {
+            entry
+                .bin_attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&provider.unique_attribute))
+                .and_then(|(_, v)| v.first())
+                .map(hex::encode)
+        });
+        let Some(unique) = unique else {
+            return Err(directory_error(
+                provider,
+                format!(
+                    "the entry {} has no {}",
+                    entry.dn, provider.unique_attribute
+                ),
+            ));
+        };
         Ok(Some(Vouched {
-            subject: first("entryUUID").unwrap_or_else(|| entry.dn.clone()),
+            subject: unique,
             login: first(&provider.login_attribute).or_else(|| Some(login.to_owned())),
             name: first(&provider.name_attribute),
             email: first(&provider.email_attribute),

@@ -400,7 +400,9 @@ impl Identity<'_> {
                 )));
             }
         }
-        let subject = verified.subject().to_string();
+        // A subject is unique at its issuer only: another issuer under the
+        // same name (a provider moved) is other people.
+        let subject = format!("{}#{}", provider.issuer, verified.subject().as_str());
         let mut claims = match serde_json::to_value(&verified) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),

@@ -107,6 +107,9 @@ pub struct LdapSettings {
     pub login_attribute: Option<String>,
     pub name_attribute: Option<String>,
     pub email_attribute: Option<String>,
+    /// The attribute that identifies an entry for good [default:
+    /// `entryUUID`; `objectGUID` on Active Directory].
+    pub unique_attribute: Option<String>,
     /// Where groups are [default: none: groups are not read].
     pub group_base: Option<String>,
     /// Finds a person's groups; `{dn}` and `{login}` escaped
@@ -198,6 +201,7 @@ impl LdapSettings {
             login_attribute: self.login_attribute.unwrap_or_else(|| "uid".into()),
             name_attribute: self.name_attribute.unwrap_or_else(|| "cn".into()),
             email_attribute: self.email_attribute.unwrap_or_else(|| "mail".into()),
+            unique_attribute: self.unique_attribute.unwrap_or_else(|| "entryUUID".into()),
             group_base: self.group_base,
             group_filter: self
                 .group_filter

@@ -14,6 +14,11 @@ use reqwest::blocking::{Client, Response};
 use serde_json::Value;
 
 fn server(dir: &Path, directory: &Directory, allowed: bool) -> Server {
+    server_with(dir, directory, allowed, "")
+}
+
+/// Like `server`, with `extra` lines in the `[[ldap]]` table.
+fn server_with(dir: &Path, directory: &Directory, allowed: bool, extra: &str) -> Server {
     let config = dir.join("entrepot.toml");
     std::fs::write(
         &config,
@@ -27,11 +32,13 @@ bind_password_env = "LDAP_BIND_PASSWORD"
 user_base = "ou=people,dc=example,dc=org"
 group_base = "ou=groups,dc=example,dc=org"
 auto_provision = true
+{extra}
 [ldap.groups]
 developers = "acme"
 admins = "acme:owner"
 "#,
-            url = directory.url
+            url = directory.url,
+            extra = extra
         ),
     )
     .unwrap();
@@ -247,4 +254,21 @@ fn a_directory_on_an_internal_address_is_not_asked_unless_allowed() {
         log.contains("is not an address this server may send to"),
         "{log}"
     );
+}
+
+#[test]
+fn an_entry_without_its_unique_identifier_signs_no_one_in() {
+    let directory = Directory::start();
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_with(
+        dir.path(),
+        &directory,
+        true,
+        "unique_attribute = \"employeeNumber\"",
+    );
+    let refused = sign_in(&server, "frank", "frank-pw");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(!logins(&server).contains(&"frank".to_owned()));
+    let log = std::fs::read_to_string(&server.stderr_log).unwrap();
+    assert!(log.contains("has no employeeNumber"), "{log}");
 }
