@@ -1,9 +1,13 @@
 //! Organization membership in GitHub's REST shapes: the members
 //! (`GET /orgs/{org}/members`), one membership
 //! (`GET|PUT|DELETE /orgs/{org}/memberships/{username}`), and removing a
-//! member (`DELETE /orgs/{org}/members/{username}`). Owners manage members
-//! with a token carrying `admin:org`; a member may leave. Entrepot adds a
-//! member at once: the membership's `state` is `active`.
+//! member (`DELETE /orgs/{org}/members/{username}`), and invitations:
+//! `PUT` a membership for someone not yet a member invites them (its
+//! `state` is `pending`), `GET|DELETE /orgs/{org}/invitations[/{id}]` list
+//! and withdraw them, and the invitee accepts with
+//! `PATCH /user/memberships/orgs/{org}` (`{"state": "active"}`) or
+//! declines on the invitation's page. Owners manage members with a token
+//! carrying `admin:org`; a member may leave.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,6 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use entrepot_core::{Account, OrgRole};
 use entrepot_http::{ApiError, AppState, Caller};
+use entrepot_service::memberships::MembershipState;
 use serde::{Deserialize, Serialize};
 
 use crate::model::user::{Organization, SimpleUser};
@@ -26,6 +31,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/orgs/{org}/memberships/{username}",
             get(show).put(set).delete(remove),
+        )
+        .route("/orgs/{org}/invitations", get(invitations))
+        .route(
+            "/orgs/{org}/invitations/{invitation_id}",
+            axum::routing::delete(cancel),
+        )
+        .route(
+            "/user/memberships/orgs/{org}",
+            get(my_membership).patch(accept),
         )
 }
 
@@ -59,6 +73,7 @@ async fn membership(
     org: &str,
     user: &Account,
     role: OrgRole,
+    standing: MembershipState,
 ) -> Result<Membership, ApiError> {
     let org = state.registry.accounts().account(org).await?;
     Ok(Membership {
@@ -66,7 +81,10 @@ async fn membership(
             "/api/v3/orgs/{}/memberships/{}",
             org.login, user.login
         )),
-        state: "active",
+        state: match standing {
+            MembershipState::Active => "active",
+            MembershipState::Pending => "pending",
+        },
         role: match role {
             OrgRole::Owner => "admin",
             OrgRole::Member => "member",
@@ -82,12 +100,12 @@ async fn show(
     Caller(actor): Caller,
     Path((org, username)): Path<(String, String)>,
 ) -> Result<Json<Membership>, ApiError> {
-    let (user, role) = state
+    let (user, role, standing) = state
         .registry
         .accounts()
         .membership_as(&actor, &org, &username)
         .await?;
-    Ok(Json(membership(&state, &org, &user, role).await?))
+    Ok(Json(membership(&state, &org, &user, role, standing).await?))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,12 +129,12 @@ async fn set(
             )));
         }
     };
-    let (user, role) = state
+    let (user, role, standing) = state
         .registry
         .accounts()
         .set_membership_as(&actor, &org, &username, role)
         .await?;
-    Ok(Json(membership(&state, &org, &user, role).await?))
+    Ok(Json(membership(&state, &org, &user, role, standing).await?))
 }
 
 async fn remove(
@@ -130,4 +148,121 @@ async fn remove(
         .remove_membership_as(&actor, &org, &username)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// GitHub's `organization-invitation`.
+#[derive(Debug, Serialize)]
+struct OrgInvitation {
+    id: i64,
+    login: String,
+    email: Option<String>,
+    role: &'static str,
+    created_at: String,
+    failed_at: Option<String>,
+    failed_reason: Option<String>,
+    inviter: Option<SimpleUser>,
+    team_count: i64,
+    node_id: String,
+    invitation_teams_url: String,
+    invitation_source: &'static str,
+}
+
+async fn invitations(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<OrgInvitation>>, ApiError> {
+    let pending = state
+        .registry
+        .accounts()
+        .invitations_as(&actor, &org)
+        .await?;
+    Ok(Json(
+        pending
+            .into_iter()
+            .map(|(i, invitee, inviter)| OrgInvitation {
+                id: i.id,
+                login: invitee.login.clone(),
+                email: None,
+                role: match i.role {
+                    OrgRole::Owner => "admin",
+                    OrgRole::Member => "direct_member",
+                },
+                created_at: i.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                failed_at: None,
+                failed_reason: None,
+                inviter: inviter.map(|a| SimpleUser::new(&state.config, &a)),
+                team_count: 0,
+                node_id: base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    format!("OI_{}", i.id),
+                ),
+                invitation_teams_url: state.config.url(&format!(
+                    "/api/v3/organizations/{}/invitations/{}/teams",
+                    i.org_id, i.id
+                )),
+                invitation_source: "member",
+            })
+            .collect(),
+    ))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path((org, id)): Path<(String, i64)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .registry
+        .accounts()
+        .cancel_invitation_as(&actor, &org, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn my_membership(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(org): Path<String>,
+) -> Result<Json<Membership>, ApiError> {
+    let login = actor
+        .login()
+        .ok_or(entrepot_service::ServiceError::Unauthenticated)?
+        .to_owned();
+    let (user, role, standing) = state
+        .registry
+        .accounts()
+        .membership_as(&actor, &org, &login)
+        .await?;
+    Ok(Json(membership(&state, &org, &user, role, standing).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StateBody {
+    state: Option<String>,
+}
+
+/// Accepts the caller's invitation (`{"state": "active"}`, the only state
+/// one may set).
+async fn accept(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(org): Path<String>,
+    body: axum::body::Bytes,
+) -> UnprocessableResult<Json<Membership>> {
+    let body: StateBody = body_of(&body)?;
+    if body.state.as_deref() != Some("active") {
+        return Err(unprocessable("`state` must be `active`".to_owned()));
+    }
+    let login = actor
+        .login()
+        .ok_or(entrepot_service::ServiceError::Unauthenticated)?
+        .to_owned();
+    let accounts = state.registry.accounts();
+    // Accepting twice finds the membership active: the same answer.
+    if accounts.my_invitation(&actor, &org).await.is_ok() {
+        accounts.accept_invitation_as(&actor, &org).await?;
+    }
+    let (user, role, standing) = accounts.membership_as(&actor, &org, &login).await?;
+    Ok(Json(membership(&state, &org, &user, role, standing).await?))
 }

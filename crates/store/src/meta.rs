@@ -79,6 +79,39 @@ pub trait AccountStore: Send + Sync {
     async fn verify_email(&self, hash: &str, now: Timestamp) -> StoreResult<Option<Id>>;
     /// Whether a user's notifications also go by mail.
     async fn set_email_notifications(&self, user: Id, on: bool) -> StoreResult<()>;
+    /// Invites `user` into `org` with `role` (replacing a pending
+    /// invitation's role).
+    async fn invite_org_member(
+        &self,
+        org: Id,
+        user: Id,
+        role: OrgRole,
+        inviter: Id,
+        at: Timestamp,
+    ) -> StoreResult<OrgInvitation>;
+    /// Pending invitations: of `org` (`Some`) or to `user`, oldest first.
+    async fn org_invitations(
+        &self,
+        org: Option<Id>,
+        user: Option<Id>,
+    ) -> StoreResult<Vec<OrgInvitation>>;
+    /// Accepts `user`'s invitation into `org`: they become a member with
+    /// its role, and the invitation goes, both or neither. `None`: there
+    /// was none.
+    async fn accept_org_invitation(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>>;
+    /// Withdraws (or declines) an invitation; whether there was one.
+    async fn delete_org_invitation(&self, org: Id, user: Id) -> StoreResult<bool>;
+}
+
+/// A pending invitation into an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgInvitation {
+    pub id: Id,
+    pub org_id: Id,
+    pub user_id: Id,
+    pub role: OrgRole,
+    pub inviter_id: Option<Id>,
+    pub created_at: Timestamp,
 }
 
 /// What an account owns, counted before it is deleted.

@@ -22,6 +22,7 @@ mod advisories;
 mod files;
 mod hooks;
 mod identities;
+mod invitations;
 mod jobs;
 mod packages;
 mod repositories;

@@ -11,6 +11,7 @@ mod external;
 mod fallthrough;
 pub mod fuzzing;
 mod locks;
+mod members;
 mod notifications;
 mod people;
 mod profile;
@@ -61,6 +62,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/organizations/new",
             get(signup::org_form).post(signup::create_org),
+        )
+        .route(
+            "/orgs/{owner}/people",
+            get(members::page).post(members::act),
+        )
+        .route(
+            "/orgs/{owner}/invitation",
+            get(members::invitation).post(members::answer),
         )
         .route(
             "/settings/tokens",
@@ -157,6 +166,8 @@ fn templates() -> &'static Environment<'static> {
             ("signup.html", include_str!("templates/signup.html")),
             ("reset.html", include_str!("templates/reset.html")),
             ("org_new.html", include_str!("templates/org_new.html")),
+            ("members.html", include_str!("templates/members.html")),
+            ("invitation.html", include_str!("templates/invitation.html")),
             (
                 "people_delete.html",
                 include_str!("templates/people_delete.html"),
@@ -556,10 +567,23 @@ const PER_PAGE: usize = 30;
 
 /// Renders a list of packages the viewer may see, filtered, searched,
 /// sorted and paginated by the query.
+/// A list page's heading, and for an organization's own members the link
+/// to its people.
+struct Heading {
+    text: String,
+    people: Option<String>,
+}
+
+impl From<String> for Heading {
+    fn from(text: String) -> Self {
+        Self { text, people: None }
+    }
+}
+
 async fn list(
     state: &AppState,
     viewer: &Viewer,
-    heading: String,
+    heading: Heading,
     candidates: Vec<Package>,
     query: &HashMap<String, String>,
     base_path: &str,
@@ -648,7 +672,8 @@ async fn list(
         "list.html",
         context! {
             deleted => deleted,
-            heading => heading,
+            heading => heading.text,
+            people => heading.people,
             packages => shown,
             types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             type => wanted_type,
@@ -752,18 +777,19 @@ async fn owner_page(
         Err(e) => return server_error(&e),
     };
     let path = format!("/{}", account.login);
-    or_error(
-        list(
-            &state,
-            &viewer,
-            format!("{}'s packages", account.login),
-            candidates,
-            &query,
-            &path,
-            deleted,
-        )
-        .await,
-    )
+    let people = (account.kind == entrepot_core::AccountKind::Organization
+        && state
+            .registry
+            .accounts()
+            .members_as(&viewer.actor, &account.login)
+            .await
+            .is_ok())
+    .then(|| format!("/orgs/{}/people", account.login));
+    let heading = Heading {
+        text: format!("{}'s packages", account.login),
+        people,
+    };
+    or_error(list(&state, &viewer, heading, candidates, &query, &path, deleted).await)
 }
 
 async fn repository_page(
@@ -803,7 +829,7 @@ async fn repository_page(
         list(
             &state,
             &viewer,
-            format!("Packages of {}", repository.full_name()),
+            format!("Packages of {}", repository.full_name()).into(),
             candidates,
             &query,
             &path,
@@ -835,7 +861,7 @@ async fn search(
         list(
             &state,
             &viewer,
-            heading,
+            heading.into(),
             candidates,
             &query,
             "/search",

@@ -87,6 +87,23 @@ fn link_path(message: &str, prefix: &str) -> String {
         .to_owned()
 }
 
+/// Gives the token's user `email`, verified by following the mailed link
+/// in a new browser (which is returned).
+async fn verified_email(app: &TestApp, sink: &Sink, token: &str, email: &str) -> Browser {
+    app.patch("/api/v3/user")
+        .bearer(token)
+        .json(&json!({"email": email}))
+        .send()
+        .await;
+    let verification = wait_for(sink, "Verify your email address for Entrepot");
+    let browser = Browser::new(app);
+    let (status, page) = browser
+        .get(&link_path(&verification, "/verify-email/"))
+        .await;
+    assert_eq!(status, 200, "{page}");
+    browser
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[expect(clippy::too_many_lines, reason = "one scenario")]
 async fn a_mailed_link_sets_a_new_password_once() {
@@ -219,16 +236,7 @@ async fn advisories_on_watched_packages_arrive_by_mail_at_a_verified_address() {
         .token("alice", "read:packages,write:packages,delete:packages")
         .await;
     let root = app.token("root", "read:packages,write:packages").await;
-    app.patch("/api/v3/user")
-        .bearer(&alice)
-        .json(&json!({"email": "alice@example.test"}))
-        .send()
-        .await;
-    let verification = wait_for(&sink, "Verify your email address for Entrepot");
-    let browser = Browser::new(&app);
-    browser
-        .get(&link_path(&verification, "/verify-email/"))
-        .await;
+    let browser = verified_email(&app, &sink, &alice, "alice@example.test").await;
     let published = app
         .put("/npm/@alice%2fhello")
         .bearer(&alice)
@@ -296,4 +304,55 @@ async fn advisories_on_watched_packages_arrive_by_mail_at_a_verified_address() {
     assert_eq!(off.status(), 303);
     let (_, page) = browser.get("/settings/profile").await;
     assert!(!page.contains("value=\"on\" checked"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invitation_arrives_by_mail_and_its_link_joins_the_organization() {
+    let scratch = tempfile::tempdir().unwrap();
+    let sink = smtp_sink(scratch.path());
+    let url = format!("smtp://127.0.0.1:{}", sink.port);
+    let app =
+        TestApp::with_args(&["--smtp-url", &url, "--mail-from", "entrepot@example.test"]).await;
+    app.user("alice").await;
+    app.user_with_password("bob", "correct horse battery").await;
+    app.org("acme", "alice").await;
+    let alice = app.token("alice", "admin:org").await;
+    let bob = app.token("bob", "read:packages").await;
+    let browser = verified_email(&app, &sink, &bob, "bob@example.test").await;
+
+    let invited = app
+        .put("/api/v3/orgs/acme/memberships/bob")
+        .bearer(&alice)
+        .json(&json!({"role": "member"}))
+        .send()
+        .await;
+    assert_eq!(invited.json::<serde_json::Value>()["state"], "pending");
+    let mail = wait_for(&sink, "alice invited you to join acme on Entrepot");
+    assert!(mail.contains("To: bob@example.test"), "{mail}");
+    let link = link_path(&mail, "/orgs/acme/invitation");
+
+    // The link asks to sign in first, then comes back to the invitation.
+    let first = browser.get_response(&link).await;
+    assert_eq!(first.status(), 303);
+    assert!(
+        first.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("return_to"),
+        "{:?}",
+        first.headers()
+    );
+    browser.sign_in("bob", "correct horse battery").await;
+    let csrf = browser.csrf(&link).await;
+    let joined = browser
+        .post(&link, &[("csrf", csrf.as_str()), ("action", "accept")])
+        .await;
+    assert_eq!(joined.status(), 303, "{}", joined.text());
+    let membership: serde_json::Value = app
+        .get("/api/v3/user/memberships/orgs/acme")
+        .bearer(&bob)
+        .send()
+        .await
+        .json();
+    assert_eq!(membership["state"], "active", "{membership}");
 }

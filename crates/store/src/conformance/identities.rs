@@ -86,3 +86,58 @@ pub(super) async fn identities(store: &dyn MetadataStore, alice: i64) {
         None
     );
 }
+
+/// Invitations into an organization: one per person, accepted into a
+/// membership with its role (once), or withdrawn.
+pub(super) async fn invitations(store: &dyn MetadataStore, owner_id: i64) {
+    use entrepot_core::OrgRole;
+    let now = Utc::now();
+    let org = store.create_org("invitingorg", owner_id).await.unwrap();
+    let guest = store.create_user(user("guest")).await.unwrap();
+    let first = store
+        .invite_org_member(org.id, guest.id, OrgRole::Member, owner_id, now)
+        .await
+        .unwrap();
+    let again = store
+        .invite_org_member(org.id, guest.id, OrgRole::Owner, owner_id, now)
+        .await
+        .unwrap();
+    assert_eq!(first.id, again.id, "one invitation, its role replaced");
+    assert_eq!(again.role, OrgRole::Owner);
+    let of_org = store.org_invitations(Some(org.id), None).await.unwrap();
+    assert_eq!(of_org, std::slice::from_ref(&again));
+    let to_user = store.org_invitations(None, Some(guest.id)).await.unwrap();
+    assert_eq!(to_user, [again]);
+    assert_eq!(
+        store.org_role(org.id, guest.id).await.unwrap(),
+        None,
+        "pending"
+    );
+
+    assert_eq!(
+        store.accept_org_invitation(org.id, guest.id).await.unwrap(),
+        Some(OrgRole::Owner)
+    );
+    assert_eq!(
+        store.org_role(org.id, guest.id).await.unwrap(),
+        Some(OrgRole::Owner)
+    );
+    assert_eq!(
+        store.accept_org_invitation(org.id, guest.id).await.unwrap(),
+        None
+    );
+
+    store
+        .invite_org_member(org.id, guest.id, OrgRole::Member, owner_id, now)
+        .await
+        .unwrap();
+    assert!(store.delete_org_invitation(org.id, guest.id).await.unwrap());
+    assert!(!store.delete_org_invitation(org.id, guest.id).await.unwrap());
+    assert!(
+        store
+            .org_invitations(Some(org.id), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -9,7 +9,7 @@ use super::rows::{
     all_rows, boolean, int, opt_text, opt_time, optional_row, parse, text, time, user_role,
 };
 use super::{SqlStore, now, ts};
-use crate::meta::{AccountStore, Footprint, NewUser};
+use crate::meta::{AccountStore, Footprint, NewUser, OrgInvitation};
 use crate::{StoreError, StoreResult};
 
 /// Inserts a user in `tx`, unless an upstream reserves its login.
@@ -341,6 +341,33 @@ impl AccountStore for SqlStore {
         .await?;
         tx.commit().await?;
         Ok((done.rows_affected() == 1).then_some(user))
+    }
+
+    async fn invite_org_member(
+        &self,
+        org: Id,
+        user: Id,
+        role: OrgRole,
+        inviter: Id,
+        at: Timestamp,
+    ) -> StoreResult<OrgInvitation> {
+        super::invitations::invite(self, org, user, role, inviter, at).await
+    }
+
+    async fn org_invitations(
+        &self,
+        org: Option<Id>,
+        user: Option<Id>,
+    ) -> StoreResult<Vec<OrgInvitation>> {
+        super::invitations::list(self, org, user).await
+    }
+
+    async fn accept_org_invitation(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>> {
+        super::invitations::accept(self, org, user).await
+    }
+
+    async fn delete_org_invitation(&self, org: Id, user: Id) -> StoreResult<bool> {
+        super::invitations::delete(self, org, user).await
     }
 
     async fn set_email_notifications(&self, user: Id, on: bool) -> StoreResult<()> {
