@@ -3,6 +3,7 @@
 
 mod admin;
 mod advisories;
+mod credentials;
 mod fallthrough;
 mod graphql;
 mod hooks;
@@ -49,6 +50,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(site_admin::routes())
         .merge(repos::routes())
         .merge(memberships::routes())
+        .merge(credentials::routes())
         .merge(advisories::global_routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())

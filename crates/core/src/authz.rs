@@ -21,6 +21,8 @@ pub enum Actor {
         scopes: Scopes,
         /// The token used, if any (web sessions have none).
         token_id: Option<Id>,
+        /// The browser session's key (the hash of its secret), for pages.
+        session: Option<std::sync::Arc<str>>,
     },
 }
 
@@ -37,6 +39,17 @@ impl Actor {
             Actor::Anonymous => None,
             Actor::User { login, .. } => Some(login),
         }
+    }
+
+    /// Whether the caller administers the site.
+    pub fn is_site_admin(&self) -> bool {
+        matches!(
+            self,
+            Actor::User {
+                site_admin: true,
+                ..
+            }
+        )
     }
 
     pub fn scopes(&self) -> Scopes {
@@ -110,6 +123,24 @@ pub struct Facts {
     pub repository_role: Option<Role>,
     /// Whether the package inherits access from its connected repository.
     pub inherit_access: bool,
+    /// Where the owning organization enforces single sign-on: whether the
+    /// caller, one of its members, came through it.
+    pub sso: SsoGate,
+}
+
+/// An organization's single sign-on, as it stands between one member's
+/// credential and the organization's packages (GitHub's SAML enforcement).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum SsoGate {
+    /// No single sign-on applies: the owner is no such organization, or
+    /// the caller is not one of its members.
+    #[default]
+    Open,
+    /// The token is authorized for the organization, or the browser
+    /// session signed on through it.
+    Passed,
+    /// A member's credential that has not come through it.
+    Closed,
 }
 
 /// The same `Facts` name a package or a namespace; kept as an alias so call
@@ -138,6 +169,10 @@ pub enum Denial {
     /// 403: the role allows it, the token's scopes do not.
     #[error("the token lacks the `{0}` scope needed for this")]
     MissingScope(Scope),
+    /// 403: the owning organization enforces single sign-on and the
+    /// credential has not come through it.
+    #[error("single sign-on required")]
+    SsoRequired,
 }
 
 pub type Decision = Result<(), Denial>;
@@ -197,6 +232,13 @@ pub fn authorize(policy: &Policy, actor: &Actor, action: Action, facts: &Facts) 
         || role.is_some();
     if !visible {
         return Err(Denial::NotFound);
+    }
+    // Single sign-on guards all but what anyone may read; what the caller
+    // could not see anyway stays unseen.
+    if facts.sso == SsoGate::Closed
+        && !(action == Action::Read && facts.visibility == Visibility::Public)
+    {
+        return Err(Denial::SsoRequired);
     }
     let needs_role = action.required_role();
     let open_read = action == Action::Read && facts.visibility != Visibility::Private;

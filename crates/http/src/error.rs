@@ -73,6 +73,13 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"Entrepot\", charset=\"UTF-8\""),
             );
         }
+        // GitHub's pointer to where a token is authorized for the
+        // organization's single sign-on.
+        if let ServiceError::SsoRequired { url, .. } = &self.0
+            && let Ok(value) = HeaderValue::from_str(&format!("required; url={url}"))
+        {
+            response.headers_mut().insert("x-github-sso", value);
+        }
         response
     }
 }

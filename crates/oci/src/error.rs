@@ -126,7 +126,7 @@ impl OciError {
         let code = match e {
             ServiceError::Unauthenticated | ServiceError::BadCredentials => Code::Unauthorized,
             ServiceError::NotFound(_) => not_found,
-            ServiceError::Forbidden(_) => Code::Denied,
+            ServiceError::Forbidden(_) | ServiceError::SsoRequired { .. } => Code::Denied,
             ServiceError::DigestMismatch(_) => Code::DigestInvalid,
             ServiceError::TooLarge { .. } => Code::SizeInvalid,
             ServiceError::RangeNotSatisfiable { .. } => Code::RangeInvalid,

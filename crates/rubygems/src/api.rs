@@ -95,8 +95,9 @@ fn requirements_json(spec: &GemSpec, kind: &str) -> Vec<Value> {
 pub async fn gem_json(view: &View<'_>, name: &str) -> Result<Response> {
     let (package, counts, rendered) = gem(view, name).await?;
     let entries = rendered.index.gems.get(name).map_or(&[][..], Vec::as_slice);
-    let entry = latest(entries)
-        .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {name}")))?;
+    let Some(entry) = latest(entries) else {
+        return Err(view.missing(name).await.into());
+    };
     let spec = &entry.spec;
     let meta = |k: &str| spec.metadata.get(k);
     let segment = view

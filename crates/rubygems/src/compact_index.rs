@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::Bytes;
-use entrepot_service::ServiceError;
 use sha2::Digest;
 
 use crate::index;
@@ -38,11 +37,10 @@ pub async fn info(view: &View<'_>, name: &str) -> Result<Response> {
     let body = if let Some(b) = cached {
         b
     } else {
-        let b: Bytes = rendered
-            .index
-            .info(name)
-            .ok_or_else(|| ServiceError::unseen(view.actor, format!("Could not find {name}")))?
-            .into();
+        let Some(info) = rendered.index.info(name) else {
+            return Err(view.missing(name).await.into());
+        };
+        let b: Bytes = info.into();
         let mut infos = rendered.infos.lock().expect("info cache");
         infos.insert(name.to_owned(), b.clone());
         b

@@ -59,6 +59,16 @@ impl View<'_> {
             .await
     }
 
+    /// What a caller is told of a gem `name` missing from their index: the
+    /// organization's single sign-on where that is what hides it, else
+    /// "Could not find" as for a missing gem.
+    pub async fn missing(&self, name: &str) -> ServiceError {
+        match self.package(name).await {
+            Err(e @ ServiceError::SsoRequired { .. }) => e,
+            _ => ServiceError::unseen(self.actor, format!("Could not find {name}")),
+        }
+    }
+
     /// The owner's index as the caller may see it. An anonymous caller who
     /// may see none of the owner's gems is asked to sign in, so that gem
     /// and Bundler retry with the credentials they hold; one who may see

@@ -3,8 +3,8 @@
 
 use entrepot_core::authz::OwnerRelation;
 use entrepot_core::{
-    Account, AccountKind, Action, Actor, Facts, OrgRole, Package, PackageType, RegistryKind,
-    Repository, Role, Visibility, authorize,
+    Account, AccountKind, Action, Actor, Denial, Facts, OrgRole, Package, PackageType,
+    RegistryKind, Repository, Role, SsoGate, Visibility, authorize,
 };
 
 use crate::{Registry, ServiceError, ServiceResult};
@@ -28,6 +28,58 @@ impl Registry {
                 None => OwnerRelation::None,
             },
         })
+    }
+
+    /// Whether `owner`'s single sign-on stands between its member `actor`
+    /// and its packages: the token must be authorized for it, or the
+    /// browser session must have signed on; a password (or nothing of
+    /// the kind) never passes.
+    pub(crate) async fn sso_gate(
+        &self,
+        actor: &Actor,
+        owner_id: i64,
+        relation: OwnerRelation,
+    ) -> ServiceResult<SsoGate> {
+        let member = matches!(relation, OwnerRelation::OrgOwner | OwnerRelation::OrgMember);
+        if !member || self.meta.org_sso(owner_id).await?.is_none() {
+            return Ok(SsoGate::Open);
+        }
+        let Actor::User {
+            token_id, session, ..
+        } = actor
+        else {
+            return Ok(SsoGate::Open);
+        };
+        let passed = match (token_id, session) {
+            (Some(token), _) => self.meta.token_authorized_for_org(*token, owner_id).await?,
+            (None, Some(session)) => {
+                self.meta
+                    .org_sso_session_active(session, owner_id, chrono::Utc::now())
+                    .await?
+            }
+            (None, None) => false,
+        };
+        Ok(if passed {
+            SsoGate::Passed
+        } else {
+            SsoGate::Closed
+        })
+    }
+
+    /// A refusal as the caller is told it; single sign-on names the
+    /// organization and where to pass it.
+    async fn refusal(&self, denial: Denial, owner_id: i64) -> ServiceError {
+        if denial != Denial::SsoRequired {
+            return denial.into();
+        }
+        match self.meta.account_by_id(owner_id).await {
+            Ok(Some(org)) => ServiceError::SsoRequired {
+                url: self.catalog().url(&format!("/orgs/{}/sso", org.login)),
+                org: org.login,
+            },
+            Ok(None) => denial.into(),
+            Err(e) => e.into(),
+        }
     }
 
     async fn owner_kind(&self, owner_id: i64) -> ServiceResult<AccountKind> {
@@ -92,15 +144,17 @@ impl Registry {
             }
             _ => None,
         };
+        let owner = self
+            .owner_relation(actor, package.owner_id, owner_kind)
+            .await?;
         Ok(Facts {
             registry,
             visibility,
-            owner: self
-                .owner_relation(actor, package.owner_id, owner_kind)
-                .await?,
+            owner,
             package_role,
             repository_role,
             inherit_access: package.inherit_access,
+            sso: self.sso_gate(actor, package.owner_id, owner).await?,
         })
     }
 
@@ -117,13 +171,15 @@ impl Registry {
             Some(repo) => self.repository_role(actor, repo).await?,
             None => None,
         };
+        let relation = self.owner_relation(actor, owner.id, owner.kind).await?;
         Ok(Facts {
             registry: package_type.registry_kind(),
             visibility: repository.map_or(Visibility::Private, |r| r.visibility),
-            owner: self.owner_relation(actor, owner.id, owner.kind).await?,
+            owner: relation,
             package_role: None,
             repository_role,
             inherit_access: true,
+            sso: self.sso_gate(actor, owner.id, relation).await?,
         })
     }
 
@@ -142,7 +198,10 @@ impl Registry {
             authorize(&self.policy, actor, Action::Read, &facts)?;
             return Err(read_only());
         }
-        Ok(authorize(&self.policy, actor, action, &facts)?)
+        match authorize(&self.policy, actor, action, &facts) {
+            Ok(()) => Ok(()),
+            Err(denial) => Err(self.refusal(denial, package.owner_id).await),
+        }
     }
 
     /// Whether `actor` may read `package`, without saying why not.
@@ -177,7 +236,10 @@ impl Registry {
         } else {
             action
         };
-        Ok(authorize(&self.policy, actor, action, &facts)?)
+        match authorize(&self.policy, actor, action, &facts) {
+            Ok(()) => Ok(()),
+            Err(denial) => Err(self.refusal(denial, owner.id).await),
+        }
     }
 
     /// Where a publication of `name` by `actor` would land: an existing

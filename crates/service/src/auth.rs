@@ -69,6 +69,7 @@ impl Sessions<'_> {
             site_admin: user.site_admin,
             scopes: record.scopes,
             token_id: Some(record.id),
+            session: None,
         })
     }
 
@@ -115,6 +116,7 @@ impl Sessions<'_> {
             site_admin: user.site_admin,
             scopes,
             token_id: None,
+            session: None,
         })
     }
 }

@@ -16,6 +16,13 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     Forbidden(String),
+    /// 403: the organization enforces single sign-on and this credential
+    /// has not come through it; `url` is where the caller authorizes it
+    /// (GitHub's `X-GitHub-SSO` header carries it).
+    #[error(
+        "Resource protected by organization single sign-on: `{org}` requires your token to be authorized for it, or your browser to sign on; go to {url}"
+    )]
+    SsoRequired { org: String, url: String },
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -63,7 +70,7 @@ impl ServiceError {
         match self {
             ServiceError::Unauthenticated | ServiceError::BadCredentials => 401,
             ServiceError::NotFound(_) => 404,
-            ServiceError::Forbidden(_) => 403,
+            ServiceError::Forbidden(_) | ServiceError::SsoRequired { .. } => 403,
             ServiceError::Conflict(_) => 409,
             ServiceError::Invalid(_) | ServiceError::DigestMismatch(_) => 400,
             ServiceError::TooLarge { .. } => 413,
@@ -81,7 +88,9 @@ impl From<Denial> for ServiceError {
         match d {
             Denial::Unauthenticated => ServiceError::Unauthenticated,
             Denial::NotFound => ServiceError::NotFound("Not Found".into()),
-            Denial::Forbidden(_) | Denial::MissingScope(_) => {
+            // The organization is named where the refusal is made
+            // (`Registry::authorize_package`); this is the fallback.
+            Denial::Forbidden(_) | Denial::MissingScope(_) | Denial::SsoRequired => {
                 ServiceError::Forbidden(d.to_string())
             }
         }

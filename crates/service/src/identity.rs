@@ -33,12 +33,19 @@ pub struct Vouched {
 }
 
 /// What the caller wants of a provider's answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
     /// Open a session as the account the identity is linked to.
     SignIn,
     /// Link the identity to this signed-in account.
     Link(Id),
+    /// Sign the member `user`'s browser `session` (its key) on to the
+    /// organization `org`, whose provider this is.
+    SignOn {
+        org: Id,
+        user: Id,
+        session: std::sync::Arc<str>,
+    },
 }
 
 /// How a provider's answer ended.
@@ -46,6 +53,8 @@ pub enum Intent {
 pub enum Outcome {
     SignedIn(NewSession),
     Linked,
+    /// The browser signed on to an organization.
+    SignedOn,
 }
 
 /// A provider people may sign in with, as the login page shows it.
@@ -108,6 +117,9 @@ impl Identity<'_> {
         vouched: Vouched,
         intent: Intent,
     ) -> Result<Outcome, SignInError> {
+        if let Intent::SignOn { org, user, session } = intent {
+            return self.sign_on(rules, &vouched, org, user, &session).await;
+        }
         if let Intent::Link(user) = intent {
             self.meta
                 .link_identity(&rules.name, &vouched.subject, user, Utc::now())

@@ -39,6 +39,7 @@ pub mod settings;
 mod signed_tokens;
 pub mod signup;
 pub mod site;
+pub mod sso;
 pub mod throttle;
 pub mod timing;
 mod uploads;

@@ -19,7 +19,11 @@ use crate::{Accounts, ServiceError, ServiceResult};
 impl Accounts<'_> {
     /// The caller's role in `org`, if a member; a stranger is told the
     /// organization has no such member list (404).
-    async fn member_role(self, actor: &Actor, org: &Account) -> ServiceResult<Option<OrgRole>> {
+    pub(crate) async fn member_role(
+        self,
+        actor: &Actor,
+        org: &Account,
+    ) -> ServiceResult<Option<OrgRole>> {
         let Some(me) = actor.user_id() else {
             return Err(ServiceError::Unauthenticated);
         };
@@ -28,15 +32,9 @@ impl Accounts<'_> {
 
     /// Requires the caller to own `org` (or administer the site), with
     /// the `admin:org` scope, as GitHub asks.
-    async fn require_org_owner(self, actor: &Actor, org: &Account) -> ServiceResult<()> {
+    pub(crate) async fn require_org_owner(self, actor: &Actor, org: &Account) -> ServiceResult<()> {
         let role = self.member_role(actor, org).await?;
-        let site_admin = matches!(
-            actor,
-            Actor::User {
-                site_admin: true,
-                ..
-            }
-        );
+        let site_admin = actor.is_site_admin();
         if role == Some(OrgRole::Owner) || site_admin {
             if let Actor::User { scopes, .. } = actor
                 && !scopes.contains(Scope::AdminOrg)
@@ -56,23 +54,28 @@ impl Accounts<'_> {
         }
     }
 
+    /// `org` and the caller's role in it, for its members and site
+    /// administrators; anyone else is told there is no such thing (404).
+    pub async fn org_role_as(
+        self,
+        actor: &Actor,
+        org: &str,
+    ) -> ServiceResult<(Account, Option<OrgRole>)> {
+        let org = self.organization(org).await?;
+        let role = self.member_role(actor, &org).await?;
+        if role.is_none() && !actor.is_site_admin() {
+            return Err(ServiceError::not_found("Not Found"));
+        }
+        Ok((org, role))
+    }
+
     /// The members of `org` with their roles, for its members.
     pub async fn members_as(
         self,
         actor: &Actor,
         org: &str,
     ) -> ServiceResult<Vec<(Account, OrgRole)>> {
-        let org = self.organization(org).await?;
-        let site_admin = matches!(
-            actor,
-            Actor::User {
-                site_admin: true,
-                ..
-            }
-        );
-        if self.member_role(actor, &org).await?.is_none() && !site_admin {
-            return Err(ServiceError::not_found("Not Found"));
-        }
+        let (org, _) = self.org_role_as(actor, org).await?;
         let mut out = Vec::new();
         for (id, role) in self.meta.org_members(org.id).await? {
             if let Some(account) = self.meta.account_by_id(id).await? {

@@ -83,10 +83,18 @@ impl Packages<'_> {
         candidate: Option<Package>,
         what: String,
     ) -> ServiceResult<Package> {
-        if let Some(package) = candidate
-            && self.can_read(actor, &package).await?
-        {
-            return Ok(package);
+        if let Some(package) = candidate {
+            match self
+                .authorize_package(actor, entrepot_core::Action::Read, &package)
+                .await
+            {
+                Ok(()) => return Ok(package),
+                // The organization's single sign-on says where to go.
+                Err(e @ (ServiceError::SsoRequired { .. } | ServiceError::Internal(_))) => {
+                    return Err(e);
+                }
+                Err(_) => {}
+            }
         }
         if matches!(actor, Actor::Anonymous)
             && !self.namespace_requires_auth(owner, package_type).await?

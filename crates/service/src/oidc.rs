@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entrepot_core::identity::ProviderRules;
-use entrepot_core::{Id, Secret};
+use entrepot_core::{Actor, Id, Secret};
 use hmac::{Hmac, Mac};
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
@@ -130,8 +130,11 @@ struct Flow {
     nonce: String,
     verifier: String,
     return_to: String,
-    /// The account to link the identity to, when linking.
+    /// The account to link the identity to, when linking (or signing on).
     link: Option<Id>,
+    /// The organization the account signs on to, when signing on.
+    #[serde(default)]
+    sso_org: Option<Id>,
     /// Unix seconds after which the flow is void.
     expires: i64,
 }
@@ -268,9 +271,13 @@ impl Identity<'_> {
             nonce: nonce.secret().clone(),
             verifier: verifier.secret().clone(),
             return_to: return_to.to_owned(),
-            link: match intent {
+            link: match &intent {
                 Intent::SignIn => None,
-                Intent::Link(user) => Some(user),
+                Intent::Link(user) | Intent::SignOn { user, .. } => Some(*user),
+            },
+            sso_org: match &intent {
+                Intent::SignOn { org, .. } => Some(*org),
+                _ => None,
             },
             expires: chrono::Utc::now().timestamp()
                 + i64::try_from(FLOW_LIFETIME.as_secs()).unwrap_or(600),
@@ -291,7 +298,7 @@ impl Identity<'_> {
         provider: &str,
         answer: Answer,
         cookie: Option<&str>,
-        signed_in: Option<Id>,
+        signed_in: Option<&Actor>,
         from: Option<IpAddr>,
     ) -> Result<Finished, SignInError> {
         let provider = self.oidc_provider(provider)?;
@@ -317,10 +324,22 @@ impl Identity<'_> {
                 provider.rules.display_name
             )));
         }
-        let intent = match flow.link {
-            None => Intent::SignIn,
-            Some(user) if signed_in == Some(user) => Intent::Link(user),
-            Some(_) => return Err(external("Sign in again to connect this identity.")),
+        let user = signed_in.and_then(Actor::user_id);
+        let session = match signed_in {
+            Some(Actor::User {
+                session: Some(s), ..
+            }) => Some(s.clone()),
+            _ => None,
+        };
+        let intent = match (flow.link, flow.sso_org, session) {
+            (None, _, _) => Intent::SignIn,
+            (Some(linked), None, _) if user == Some(linked) => Intent::Link(linked),
+            (Some(linked), Some(org), Some(session)) if user == Some(linked) => Intent::SignOn {
+                org,
+                user: linked,
+                session,
+            },
+            _ => return Err(external("Sign in again to connect this identity.")),
         };
         // An answer from another provider sent here (a mix-up attack)
         // names its own issuer.

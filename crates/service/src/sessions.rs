@@ -83,7 +83,9 @@ impl Sessions<'_> {
                     .await?
                 {
                     crate::identity::Outcome::SignedIn(session) => Ok(session),
-                    crate::identity::Outcome::Linked => Err(SignInError::Refused),
+                    crate::identity::Outcome::Linked | crate::identity::Outcome::SignedOn => {
+                        Err(SignInError::Refused)
+                    }
                 };
             }
             Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
@@ -119,7 +121,8 @@ impl Sessions<'_> {
     /// token; `None` for an unknown or expired session. A session acts
     /// with every scope: it is the user at the keyboard, not a token.
     pub async fn session(self, secret: &str) -> ServiceResult<Option<(Actor, String)>> {
-        let Some(session) = self.meta.session(&token::hash(secret), Utc::now()).await? else {
+        let hash = token::hash(secret);
+        let Some(session) = self.meta.session(&hash, Utc::now()).await? else {
             return Ok(None);
         };
         let Some(user) = self.meta.account_by_id(session.user_id).await? else {
@@ -135,6 +138,7 @@ impl Sessions<'_> {
                 site_admin: user.site_admin,
                 scopes: Scopes::ALL,
                 token_id: None,
+                session: Some(hash.into()),
             },
             session.csrf,
         )))

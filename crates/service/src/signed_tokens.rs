@@ -49,6 +49,7 @@ impl Sessions<'_> {
             site_admin: account.site_admin,
             scopes,
             token_id: token,
+            session: None,
         })
     }
 }

@@ -125,6 +125,7 @@ fn as_user(account: &Account) -> Actor {
         site_admin: account.site_admin,
         scopes: Scopes::ALL,
         token_id: None,
+        session: None,
     }
 }
 

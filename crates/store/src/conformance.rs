@@ -19,6 +19,7 @@ mod jobs;
 mod notifications;
 mod packages;
 mod sessions;
+mod sso;
 mod tags;
 mod throttle;
 mod uploads;
@@ -54,6 +55,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     sessions::web_sessions(store, alice.id).await;
     identities::identities(store, alice.id).await;
     identities::invitations(store, alice.id).await;
+    sso::single_sign_on(store, alice.id).await;
     files::files_one_by_one(store, alice.id).await;
     advisories::advisories(store, alice.id, bob.id).await;
     webhooks::webhooks(store, alice.id, bob.id).await;

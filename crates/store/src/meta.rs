@@ -563,6 +563,75 @@ pub trait IdentityStore: Send + Sync {
     async fn unlink_identity(&self, provider: &str, user: Id) -> StoreResult<bool>;
 }
 
+/// Organizations' single sign-on: the provider each one enforces, its
+/// members' identities there, and the browser sessions and tokens that
+/// came through it.
+#[async_trait]
+pub trait SsoStore: Send + Sync {
+    /// The provider `org` enforces, if any.
+    async fn org_sso(&self, org: Id) -> StoreResult<Option<OrgSso>>;
+    /// The organizations `user` is a member of that enforce a provider.
+    async fn member_sso_orgs(&self, user: Id) -> StoreResult<Vec<OrgSso>>;
+    /// Makes `org` enforce `provider`, or (with `None`) nothing; either way
+    /// every identity, session and token that came through the former
+    /// provider is forgotten.
+    async fn set_org_sso(&self, org: Id, provider: Option<&str>, at: Timestamp) -> StoreResult<()>;
+    /// Links `user`'s identity `subject` in `org`. Linking the same pair
+    /// again is fine; `Conflict` when the subject is another member's, or
+    /// the member has another identity.
+    async fn link_org_sso_identity(
+        &self,
+        org: Id,
+        user: Id,
+        subject: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    async fn org_sso_identities(&self, org: Id) -> StoreResult<Vec<OrgSsoIdentity>>;
+    /// Forgets `user`'s identity in `org`, with their sessions' sign-ons
+    /// and their tokens' authorizations there; whether there was one.
+    async fn revoke_org_sso_identity(&self, org: Id, user: Id) -> StoreResult<bool>;
+    /// Notes that the session `session_hash` signed on to `org` until
+    /// `until`.
+    async fn open_org_sso_session(
+        &self,
+        session_hash: &str,
+        org: Id,
+        until: Timestamp,
+    ) -> StoreResult<()>;
+    async fn org_sso_session_active(
+        &self,
+        session_hash: &str,
+        org: Id,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn authorize_token_for_org(&self, token: Id, org: Id, at: Timestamp) -> StoreResult<()>;
+    /// Whether `token` may reach `org`'s resources.
+    async fn token_authorized_for_org(&self, token: Id, org: Id) -> StoreResult<bool>;
+    /// The organizations `token` is authorized for, with when.
+    async fn token_sso_orgs(&self, token: Id) -> StoreResult<Vec<(Id, Timestamp)>>;
+    /// The tokens authorized for `org`, with when.
+    async fn org_sso_tokens(&self, org: Id) -> StoreResult<Vec<(Id, Timestamp)>>;
+    async fn deauthorize_token_for_org(&self, token: Id, org: Id) -> StoreResult<bool>;
+}
+
+/// The provider an organization enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSso {
+    pub org_id: Id,
+    /// A configured sign-in provider's name.
+    pub provider: String,
+    pub created_at: Timestamp,
+}
+
+/// A member's identity at their organization's provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSsoIdentity {
+    pub org_id: Id,
+    pub user_id: Id,
+    pub subject: String,
+    pub linked_at: Timestamp,
+}
+
 /// An identity at an external provider, linked to an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternalIdentity {
@@ -882,6 +951,7 @@ pub trait MetadataStore:
     + UploadStore
     + SessionStore
     + IdentityStore
+    + SsoStore
     + AdvisoryStore
     + WebhookStore
     + UpstreamStore
@@ -899,6 +969,7 @@ impl<T> MetadataStore for T where
         + UploadStore
         + SessionStore
         + IdentityStore
+        + SsoStore
         + AdvisoryStore
         + WebhookStore
         + UpstreamStore

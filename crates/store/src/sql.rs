@@ -28,6 +28,7 @@ mod packages;
 mod repositories;
 mod rows;
 mod sessions;
+mod sso;
 mod tags;
 mod tokens;
 mod uploads;

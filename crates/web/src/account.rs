@@ -215,8 +215,8 @@ pub async fn logout(
 }
 
 #[derive(Serialize)]
-struct TokenRow {
-    id: i64,
+pub(crate) struct TokenRow {
+    pub(crate) id: i64,
     note: String,
     prefix: String,
     scopes: Vec<&'static str>,
@@ -225,6 +225,8 @@ struct TokenRow {
     last_used: String,
     expires: String,
     state: &'static str,
+    /// The organizations with single sign-on this token is authorized for.
+    pub(crate) sso: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -324,14 +326,20 @@ async fn tokens_page(
             } else {
                 "expired"
             },
+            sso: Vec::new(),
         })
         .collect();
+    let (tokens, sso_orgs) = match crate::sso::token_rows(state, viewer, tokens).await {
+        Ok(found) => found,
+        Err(e) => return server_error(&e),
+    };
     page_with_status(
         status,
         viewer,
         "tokens.html",
         context! {
             tokens => tokens,
+            sso_orgs => sso_orgs,
             expirations => EXPIRATIONS,
             scopes => offered_scopes(&viewer.actor),
             ..extra

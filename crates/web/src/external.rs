@@ -90,7 +90,7 @@ pub async fn callback(
     Path(provider): Path<String>,
     Query(answer): Query<Answer>,
 ) -> Response {
-    let signed_in = viewer.session.as_ref().and(viewer.actor.user_id());
+    let signed_in = viewer.session.as_ref().map(|_| &viewer.actor);
     let finished = state
         .registry
         .identity()
@@ -115,6 +115,7 @@ pub async fn callback(
                 ),
             ),
             Outcome::Linked => Redirect::to("/settings/profile?done=connected").into_response(),
+            Outcome::SignedOn => Redirect::to(&finished.return_to).into_response(),
         },
         Err(SignInError::External(m)) => refused(&viewer, StatusCode::FORBIDDEN, &m),
         Err(SignInError::Refused) => refused(

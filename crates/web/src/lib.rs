@@ -20,6 +20,7 @@ mod reset;
 mod session;
 mod settings;
 mod signup;
+mod sso;
 mod upstreams;
 
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ use std::sync::OnceLock;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{TimeDelta, Utc};
 use entrepot_core::{Account, Action, Actor, Package, PackageType, Version};
@@ -67,6 +68,9 @@ pub fn router() -> Router<AppState> {
             "/orgs/{owner}/people",
             get(members::page).post(members::act),
         )
+        .route("/orgs/{owner}/sso", get(sso::page).post(sso::act))
+        .route("/orgs/{owner}/sso/begin", get(sso::begin))
+        .route("/settings/tokens/{id}/sso", post(sso::authorize_token))
         .route(
             "/orgs/{owner}/invitation",
             get(members::invitation).post(members::answer),
@@ -167,6 +171,7 @@ fn templates() -> &'static Environment<'static> {
             ("reset.html", include_str!("templates/reset.html")),
             ("org_new.html", include_str!("templates/org_new.html")),
             ("members.html", include_str!("templates/members.html")),
+            ("sso.html", include_str!("templates/sso.html")),
             ("invitation.html", include_str!("templates/invitation.html")),
             (
                 "people_delete.html",
@@ -251,6 +256,10 @@ fn page(viewer: &Viewer, template: &str, ctx: minijinja::Value) -> Response {
 /// An error page for what the service refused: its own status (a full
 /// disk is 507, not 500) and the message a client may see.
 fn server_error(e: &ServiceError) -> Response {
+    // Behind an organization's single sign-on: its page signs the browser on.
+    if let ServiceError::SsoRequired { org, .. } = e {
+        return Redirect::to(&format!("/orgs/{org}/sso")).into_response();
+    }
     let message = entrepot_http::error::public_message(e);
     (entrepot_http::error::status_of(e), message).into_response()
 }
@@ -567,16 +576,16 @@ const PER_PAGE: usize = 30;
 
 /// Renders a list of packages the viewer may see, filtered, searched,
 /// sorted and paginated by the query.
-/// A list page's heading, and for an organization's own members the link
-/// to its people.
+/// A list page's heading, and for an organization's own members its
+/// login, for the links to its people and single sign-on pages.
 struct Heading {
     text: String,
-    people: Option<String>,
+    org: Option<String>,
 }
 
 impl From<String> for Heading {
     fn from(text: String) -> Self {
-        Self { text, people: None }
+        Self { text, org: None }
     }
 }
 
@@ -673,7 +682,7 @@ async fn list(
         context! {
             deleted => deleted,
             heading => heading.text,
-            people => heading.people,
+            org => heading.org,
             packages => shown,
             types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             type => wanted_type,
@@ -777,17 +786,17 @@ async fn owner_page(
         Err(e) => return server_error(&e),
     };
     let path = format!("/{}", account.login);
-    let people = (account.kind == entrepot_core::AccountKind::Organization
+    let org = (account.kind == entrepot_core::AccountKind::Organization
         && state
             .registry
             .accounts()
             .members_as(&viewer.actor, &account.login)
             .await
             .is_ok())
-    .then(|| format!("/orgs/{}/people", account.login));
+    .then(|| account.login.clone());
     let heading = Heading {
         text: format!("{}'s packages", account.login),
-        people,
+        org,
     };
     or_error(list(&state, &viewer, heading, candidates, &query, &path, deleted).await)
 }

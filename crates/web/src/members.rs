@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use entrepot_core::{Actor, OrgRole};
+use entrepot_core::{Account, OrgRole};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use entrepot_service::memberships::MembershipState;
@@ -47,6 +47,25 @@ fn role_name(role: OrgRole) -> &'static str {
     match role {
         OrgRole::Owner => "owner",
         OrgRole::Member => "member",
+    }
+}
+
+/// `org` and the viewer's role in it, or the page a viewer who is neither
+/// a member nor a site administrator gets (404).
+pub(crate) async fn org_role(
+    state: &AppState,
+    viewer: &Viewer,
+    org: &str,
+) -> Result<(Account, Option<OrgRole>), Response> {
+    match state
+        .registry
+        .accounts()
+        .org_role_as(&viewer.actor, org)
+        .await
+    {
+        Ok(found) => Ok(found),
+        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Err(not_found(viewer)),
+        Err(e) => Err(server_error(&e)),
     }
 }
 
@@ -95,25 +114,16 @@ async fn render(
     error: Option<&str>,
 ) -> Response {
     let accounts = state.registry.accounts();
+    let (org_account, role) = match org_role(state, viewer, org).await {
+        Ok(found) => found,
+        Err(refusal) => return refusal,
+    };
     let members = match accounts.members_as(&viewer.actor, org).await {
         Ok(members) => members,
-        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => {
-            return not_found(viewer);
-        }
         Err(e) => return server_error(&e),
     };
-    let site_admin = matches!(
-        viewer.actor,
-        Actor::User {
-            site_admin: true,
-            ..
-        }
-    );
     let me = viewer.login().unwrap_or_default();
-    let member = members
-        .iter()
-        .find(|(a, _)| a.login.eq_ignore_ascii_case(me));
-    let owner = site_admin || member.is_some_and(|(_, role)| *role == OrgRole::Owner);
+    let owner = role == Some(OrgRole::Owner) || viewer.actor.is_site_admin();
     let invitations = if owner {
         match accounts.invitations_as(&viewer.actor, org).await {
             Ok(pending) => pending
@@ -131,10 +141,6 @@ async fn render(
     } else {
         Vec::new()
     };
-    let org_login = match accounts.account(org).await {
-        Ok(a) => a.login,
-        Err(e) => return server_error(&e),
-    };
     let rows: Vec<MemberRow> = members
         .iter()
         .map(|(a, role)| MemberRow {
@@ -148,11 +154,11 @@ async fn render(
         viewer,
         "members.html",
         context! {
-            org => org_login,
+            org => org_account.login,
             members => rows,
             invitations => invitations,
             owner => owner,
-            member => member.is_some(),
+            member => role.is_some(),
             notice => notice,
             error => error,
         },

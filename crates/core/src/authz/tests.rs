@@ -123,6 +123,7 @@ fn facts(registry: &str, visibility: &str, who: &str) -> Facts {
         package_role,
         repository_role,
         inherit_access: false,
+        sso: SsoGate::Open,
     }
 }
 
@@ -145,6 +146,7 @@ fn actor(who: &str, scopes: &str) -> Actor {
         site_admin: who == "siteadmin",
         scopes,
         token_id: Some(1),
+        session: None,
     }
 }
 
@@ -167,6 +169,28 @@ fn outcome(decision: &Decision) -> String {
         Err(Denial::NotFound) => "404".into(),
         Err(Denial::Forbidden(_)) => "403".into(),
         Err(Denial::MissingScope(s)) => format!("scope:{s}"),
+        Err(Denial::SsoRequired) => "sso".into(),
+    }
+}
+
+#[test]
+fn an_organizations_single_sign_on_guards_all_but_public_reads() {
+    let policy = Policy::default();
+    let member = actor("member", "all");
+    for (visibility, act, closed, passed) in [
+        ("public", "read", "ok", "ok"),
+        ("public", "publish", "sso", "403"),
+        ("internal", "read", "sso", "ok"),
+        ("private", "read", "404", "404"),
+        ("private", "create", "sso", "ok"),
+    ] {
+        let mut facts = facts("granular", visibility, "member");
+        facts.sso = SsoGate::Closed;
+        let got = outcome(&authorize(&policy, &member, action(act), &facts));
+        assert_eq!(got, closed, "{visibility} {act}, not through SSO");
+        facts.sso = SsoGate::Passed;
+        let got = outcome(&authorize(&policy, &member, action(act), &facts));
+        assert_eq!(got, passed, "{visibility} {act}, through SSO");
     }
 }
 

@@ -22,6 +22,8 @@ use crate::common::artifacts::{
 use crate::common::publish_doc;
 use crate::test_app::{TestApp, TestRequest, alice_packages, make_public};
 
+mod sso;
+
 /// Every package scope, and `repo` for the repository-scoped registries.
 const FULL: &str = "read:packages,write:packages,delete:packages,repo";
 

@@ -85,19 +85,19 @@ client_secret_env = "STRICT_SECRET"
     (provider, server)
 }
 
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder().cookie_store(true).build().unwrap()
 }
 
 /// The `action` of the provider's login form on `page`.
-fn form_action(page: &str) -> String {
+pub(crate) fn form_action(page: &str) -> String {
     let at = page.find("action=\"").expect("the provider's login form") + 8;
     page[at..][..page[at..].find('"').unwrap()].replace("&#47;", "/")
 }
 
 /// Begins a sign-in with `provider` (or follows `start`, a response that
 /// led to the provider's form) and answers its form as `login`.
-fn through_provider(
+pub(crate) fn through_provider(
     client: &Client,
     start: Response,
     issuer: &str,
@@ -412,7 +412,7 @@ fn a_provider_on_an_internal_address_is_not_reached_unless_allowed() {
 }
 
 /// The value of the hidden field `name` on `page`.
-fn hidden(page: &str, name: &str) -> String {
+pub(crate) fn hidden(page: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let at = page
         .find(&marker)

@@ -1,0 +1,174 @@
+//! Conformance, organizations' single sign-on: one identity per member
+//! and per subject, sessions signed on until they expire, tokens
+//! authorized one by one, and a revoked identity taking its sessions' and
+//! tokens' access with it.
+
+use chrono::{TimeDelta, Utc};
+use entrepot_core::Scopes;
+
+use crate::StoreError;
+use crate::meta::{MetadataStore, NewTokenRecord, NewUser, WebSession};
+
+async fn member(store: &dyn MetadataStore, login: &str) -> (i64, i64, String) {
+    let now = Utc::now();
+    let user = store
+        .create_user(NewUser {
+            login: login.into(),
+            name: None,
+            email: None,
+            password_hash: None,
+            site_admin: false,
+        })
+        .await
+        .unwrap();
+    let token = store
+        .create_token(NewTokenRecord {
+            user_id: user.id,
+            hash: format!("sso-token-{login}"),
+            prefix: "entp_sso".into(),
+            scopes: Scopes::ALL,
+            note: None,
+            expires_at: None,
+        })
+        .await
+        .unwrap();
+    let session = format!("sso-session-{login}");
+    store
+        .create_session(
+            &session,
+            &WebSession {
+                user_id: user.id,
+                csrf: "c".into(),
+                created_at: now,
+                expires_at: now + TimeDelta::days(1),
+            },
+        )
+        .await
+        .unwrap();
+    (user.id, token.id, session)
+}
+
+#[expect(clippy::too_many_lines, reason = "one scenario")]
+pub(super) async fn single_sign_on(store: &dyn MetadataStore, owner: i64) {
+    let now = Utc::now();
+    let org = store.create_org("ssoorg", owner).await.unwrap().id;
+    assert_eq!(store.org_sso(org).await.unwrap(), None);
+    store.set_org_sso(org, Some("corp"), now).await.unwrap();
+    assert_eq!(store.org_sso(org).await.unwrap().unwrap().provider, "corp");
+
+    let (ann, ann_token, ann_session) = member(store, "ssoann").await;
+    let (ben, ben_token, _) = member(store, "ssoben").await;
+    assert!(store.member_sso_orgs(ann).await.unwrap().is_empty());
+    store
+        .set_org_member(org, ann, entrepot_core::OrgRole::Member)
+        .await
+        .unwrap();
+    assert_eq!(store.member_sso_orgs(ann).await.unwrap()[0].org_id, org);
+    store
+        .link_org_sso_identity(org, ann, "corp#ann", now)
+        .await
+        .unwrap();
+    store
+        .link_org_sso_identity(org, ann, "corp#ann", now)
+        .await
+        .expect("the same link again");
+    for (user, subject) in [(ben, "corp#ann"), (ann, "corp#other")] {
+        assert!(matches!(
+            store.link_org_sso_identity(org, user, subject, now).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert_eq!(store.org_sso_identities(org).await.unwrap().len(), 1);
+
+    assert!(
+        !store
+            .org_sso_session_active(&ann_session, org, now)
+            .await
+            .unwrap()
+    );
+    store
+        .open_org_sso_session(&ann_session, org, now + TimeDelta::hours(24))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .org_sso_session_active(&ann_session, org, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .org_sso_session_active(&ann_session, org, now + TimeDelta::hours(25))
+            .await
+            .unwrap(),
+        "expired"
+    );
+
+    assert!(
+        !store
+            .token_authorized_for_org(ann_token, org)
+            .await
+            .unwrap()
+    );
+    for token in [ann_token, ben_token] {
+        store
+            .authorize_token_for_org(token, org, now)
+            .await
+            .unwrap();
+        store
+            .authorize_token_for_org(token, org, now)
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .token_authorized_for_org(ann_token, org)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.token_sso_orgs(ann_token).await.unwrap().len(), 1);
+    assert_eq!(store.org_sso_tokens(org).await.unwrap().len(), 2);
+
+    // Revoking ann's identity takes her session's and token's access only.
+    assert!(store.revoke_org_sso_identity(org, ann).await.unwrap());
+    assert!(!store.revoke_org_sso_identity(org, ann).await.unwrap());
+    assert!(
+        !store
+            .token_authorized_for_org(ann_token, org)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .org_sso_session_active(&ann_session, org, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .token_authorized_for_org(ben_token, org)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .deauthorize_token_for_org(ben_token, org)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .token_authorized_for_org(ben_token, org)
+            .await
+            .unwrap()
+    );
+
+    // Turning it off forgets everything that came through it.
+    store
+        .authorize_token_for_org(ben_token, org, now)
+        .await
+        .unwrap();
+    store.set_org_sso(org, None, now).await.unwrap();
+    assert_eq!(store.org_sso(org).await.unwrap(), None);
+    assert!(store.org_sso_tokens(org).await.unwrap().is_empty());
+}
