@@ -41,6 +41,8 @@ pub fn routes() -> Router<AppState> {
             "/user/memberships/orgs/{org}",
             get(my_membership).patch(accept),
         )
+        .route("/user/orgs", get(my_orgs))
+        .route("/user/memberships/orgs", get(my_memberships))
 }
 
 async fn members(
@@ -265,4 +267,37 @@ async fn accept(
     }
     let (user, role, standing) = accounts.membership_as(&actor, &org, &login).await?;
     Ok(Json(membership(&state, &org, &user, role, standing).await?))
+}
+
+/// `GET /user/orgs`: the caller's organizations.
+async fn my_orgs(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<Organization>>, ApiError> {
+    let orgs = state.registry.accounts().my_orgs(&actor).await?;
+    Ok(Json(
+        orgs.iter()
+            .map(|(org, _)| Organization::new(&state.config, org))
+            .collect(),
+    ))
+}
+
+/// `GET /user/memberships/orgs`: the caller's active memberships.
+async fn my_memberships(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<Vec<Membership>>, ApiError> {
+    let accounts = state.registry.accounts();
+    let me = accounts
+        .account(
+            actor
+                .login()
+                .ok_or(entrepot_service::ServiceError::Unauthenticated)?,
+        )
+        .await?;
+    let mut out = Vec::new();
+    for (org, role) in accounts.my_orgs(&actor).await? {
+        out.push(membership(&state, &org.login, &me, role, MembershipState::Active).await?);
+    }
+    Ok(Json(out))
 }

@@ -179,6 +179,24 @@ impl Accounts<'_> {
         self.repository(full_name).await
     }
 
+    /// The repository and the packages connected to it (or, for Maven,
+    /// living in it), for its admins: what deleting it would touch.
+    pub async fn repository_packages_as(
+        self,
+        actor: &Actor,
+        full_name: &str,
+    ) -> ServiceResult<(Repository, Vec<entrepot_core::Package>)> {
+        let repository = self.administered(actor, full_name).await?;
+        let packages = self
+            .meta
+            .list_packages(entrepot_store::PackageFilter {
+                repository_id: Some(repository.id),
+                ..entrepot_store::PackageFilter::default()
+            })
+            .await?;
+        Ok((repository, packages))
+    }
+
     /// Deletes a repository its admin deletes (see `delete_repository`).
     pub async fn delete_repository_as(self, actor: &Actor, full_name: &str) -> ServiceResult<u64> {
         self.administered(actor, full_name).await?;
@@ -284,6 +302,15 @@ impl Accounts<'_> {
             self.sessions().send_email_verification(&account).await?;
         }
         Ok(account)
+    }
+
+    /// The organizations the caller belongs to, with their role.
+    pub async fn my_orgs(
+        self,
+        actor: &Actor,
+    ) -> ServiceResult<Vec<(entrepot_core::Account, OrgRole)>> {
+        let me = actor.user_id().ok_or(ServiceError::Unauthenticated)?;
+        Ok(self.meta.user_orgs(me).await?)
     }
 
     /// The caller's role in an organization, for pages that offer

@@ -31,6 +31,8 @@ pub trait AccountStore: Send + Sync {
     async fn org_role(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>>;
     /// Every member of an organization with their role, by user id.
     async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>>;
+    /// The organizations `user` belongs to with their role, by login.
+    async fn user_orgs(&self, user: Id) -> StoreResult<Vec<(Account, OrgRole)>>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
     async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>>;
     /// The users with this email address (compared without case).

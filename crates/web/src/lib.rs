@@ -16,6 +16,7 @@ mod notifications;
 mod people;
 mod profile;
 mod render;
+mod repos;
 mod reset;
 mod session;
 mod settings;
@@ -107,6 +108,11 @@ pub fn router() -> Router<AppState> {
             "/notifications/subscriptions/{id}/delete",
             post(notifications::unwatch),
         )
+        .route("/new", get(repos::new_form).post(repos::create))
+        .route(
+            "/{owner}/{repo}/settings",
+            get(repos::settings).post(repos::change),
+        )
         .route("/{owner}", get(owner_page))
         .route("/{owner}/{repo}/packages", get(repository_page))
         .route(
@@ -172,6 +178,11 @@ fn templates() -> &'static Environment<'static> {
             ("org_new.html", include_str!("templates/org_new.html")),
             ("members.html", include_str!("templates/members.html")),
             ("sso.html", include_str!("templates/sso.html")),
+            ("repo_new.html", include_str!("templates/repo_new.html")),
+            (
+                "repo_settings.html",
+                include_str!("templates/repo_settings.html"),
+            ),
             ("invitation.html", include_str!("templates/invitation.html")),
             (
                 "people_delete.html",
@@ -576,16 +587,21 @@ const PER_PAGE: usize = 30;
 
 /// Renders a list of packages the viewer may see, filtered, searched,
 /// sorted and paginated by the query.
-/// A list page's heading, and for an organization's own members its
-/// login, for the links to its people and single sign-on pages.
+/// A list page's heading, and the links its viewer may follow from it
+/// (label, path): an organization's people and single sign-on for its
+/// members, a new repository for whoever may create one here, a
+/// repository's settings for its admins.
 struct Heading {
     text: String,
-    org: Option<String>,
+    links: Vec<(&'static str, String)>,
 }
 
 impl From<String> for Heading {
     fn from(text: String) -> Self {
-        Self { text, org: None }
+        Self {
+            text,
+            links: Vec::new(),
+        }
     }
 }
 
@@ -682,7 +698,7 @@ async fn list(
         context! {
             deleted => deleted,
             heading => heading.text,
-            org => heading.org,
+            links => heading.links,
             packages => shown,
             types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             type => wanted_type,
@@ -786,17 +802,27 @@ async fn owner_page(
         Err(e) => return server_error(&e),
     };
     let path = format!("/{}", account.login);
-    let org = (account.kind == entrepot_core::AccountKind::Organization
+    let mut links = Vec::new();
+    let member = account.kind == entrepot_core::AccountKind::Organization
         && state
             .registry
             .accounts()
             .members_as(&viewer.actor, &account.login)
             .await
-            .is_ok())
-    .then(|| account.login.clone());
+            .is_ok_and(|m| {
+                m.iter()
+                    .any(|(a, _)| Some(a.login.as_str()) == viewer.login())
+            });
+    if member {
+        links.push(("People", format!("/orgs/{}/people", account.login)));
+        links.push(("Single sign-on", format!("/orgs/{}/sso", account.login)));
+    }
+    if member || viewer.login() == Some(account.login.as_str()) {
+        links.push(("New repository", format!("/new?owner={}", account.login)));
+    }
     let heading = Heading {
         text: format!("{}'s packages", account.login),
-        org,
+        links,
     };
     or_error(list(&state, &viewer, heading, candidates, &query, &path, deleted).await)
 }
@@ -834,11 +860,19 @@ async fn repository_page(
         Err(e) => return or_error(Err(e)),
     };
     let path = format!("/{}/packages", repository.full_name());
+    let mut heading = Heading::from(format!("Packages of {}", repository.full_name()));
+    if let Ok(Some(entrepot_core::Role::Admin)) =
+        state.registry.repository_role(actor, &repository).await
+    {
+        heading
+            .links
+            .push(("Settings", format!("/{}/settings", repository.full_name())));
+    }
     or_error(
         list(
             &state,
             &viewer,
-            format!("Packages of {}", repository.full_name()).into(),
+            heading,
             candidates,
             &query,
             &path,

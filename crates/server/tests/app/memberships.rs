@@ -88,6 +88,21 @@ async fn owners_manage_members_and_members_may_leave() {
         .await
         .json();
     assert_eq!(none, json!([]));
+    let orgs: Value = app
+        .get("/api/v3/user/orgs")
+        .bearer(&bob)
+        .send()
+        .await
+        .json();
+    assert_eq!(orgs[0]["login"], "acme", "{orgs}");
+    let memberships: Value = app
+        .get("/api/v3/user/memberships/orgs")
+        .bearer(&bob)
+        .send()
+        .await
+        .json();
+    assert_eq!(memberships[0]["role"], "member", "{memberships}");
+    assert_eq!(memberships[0]["state"], "active");
     // Promoting a member is at once.
     let promoted = put(alice.clone(), "bob", "admin").await;
     assert_eq!(promoted.json::<Value>()["state"], "active");

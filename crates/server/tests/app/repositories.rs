@@ -238,3 +238,131 @@ async fn owners_create_show_change_share_and_delete_repositories() {
         .await;
     assert_eq!(bad.status(), 422, "{}", bad.text());
 }
+
+/// The same in the pages: a member creates an organization's repository
+/// on `/new`, its settings page changes it and its collaborators, says
+/// what becomes of its packages, and deletes it only with its name typed.
+#[tokio::test]
+async fn repositories_are_made_shared_and_deleted_in_the_pages() {
+    use crate::web::Browser;
+    let app = TestApp::new().await;
+    for user in ["alice", "bob"] {
+        app.user_with_password(user, "correct horse battery").await;
+    }
+    app.org("acme", "alice").await;
+    let alice = Browser::new(&app);
+    assert_eq!(
+        alice
+            .sign_in("alice", "correct horse battery")
+            .await
+            .status(),
+        303
+    );
+    let (_, org_page) = alice.get("/acme").await;
+    assert!(org_page.contains("/new?owner=acme"), "{org_page}");
+
+    let csrf = alice.csrf("/new?owner=acme").await;
+    let create = |name: &'static str, visibility: &'static str| {
+        let (alice, csrf) = (&alice, csrf.clone());
+        async move {
+            alice
+                .post(
+                    "/new",
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("owner", "acme"),
+                        ("name", name),
+                        ("visibility", visibility),
+                        ("description", "Build tools"),
+                        ("code_url", "https://github.com/acme/tools"),
+                    ],
+                )
+                .await
+        }
+    };
+    let made = create("tools", "private").await;
+    assert_eq!(made.status(), 303, "{}", made.text());
+    assert_eq!(made.headers()["location"], "/acme/tools/settings");
+    let again = create("tools", "private").await;
+    assert_eq!(again.status(), 422);
+    assert!(again.text().contains("exists"), "{}", again.text());
+    assert_eq!(create("bad name", "public").await.status(), 422);
+
+    // bob, a stranger, sees nothing of it until he is a collaborator.
+    let bob = Browser::new(&app);
+    bob.sign_in("bob", "correct horse battery").await;
+    assert_eq!(bob.get("/acme/tools/packages").await.0, 404);
+    assert_eq!(bob.get("/acme/tools/settings").await.0, 404);
+    let settings = "/acme/tools/settings";
+    let act = |fields: Vec<(&'static str, &'static str)>| {
+        let alice = &alice;
+        async move {
+            let csrf = alice.csrf(settings).await;
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            alice.post(settings, &form).await
+        }
+    };
+    let shared = act(vec![
+        ("action", "collaborator"),
+        ("login", "bob"),
+        ("role", "write"),
+    ])
+    .await;
+    assert_eq!(shared.status(), 303);
+    let (status, page) = bob.get("/acme/tools/packages").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        !page.contains(settings),
+        "only admins are offered the settings"
+    );
+    assert_eq!(
+        bob.get(settings).await.0,
+        403,
+        "bob sees it but may not administer it"
+    );
+    let saved = act(vec![
+        ("action", "update"),
+        ("description", "Tools"),
+        ("code_url", "https://git.example.com/acme/tools"),
+        ("visibility", "internal"),
+    ])
+    .await;
+    assert_eq!(saved.status(), 303, "{}", saved.text());
+    let (_, page) = alice.get(settings).await;
+    assert!(
+        page.contains("https://git.example.com/acme/tools") && page.contains("bob"),
+        "{page}"
+    );
+
+    // A connected package is said to stay; the name must be typed.
+    let token = app
+        .token("alice", "read:packages,write:packages,repo")
+        .await;
+    let published = app
+        .put("/npm/@acme%2fkit")
+        .bearer(&token)
+        .json(&publish_doc("@acme/kit", "1.0.0", &app.url("/acme/tools")))
+        .send()
+        .await;
+    assert_eq!(published.status(), 201, "{}", published.text());
+    let (_, page) = alice.get(settings).await;
+    assert!(
+        page.contains("npm kit") && page.contains("They stay"),
+        "{page}"
+    );
+    let unconfirmed = act(vec![("action", "delete"), ("confirm", "tools")]).await;
+    assert_eq!(unconfirmed.status(), 422);
+    let deleted = act(vec![("action", "delete"), ("confirm", "acme/tools")]).await;
+    assert_eq!(deleted.status(), 303, "{}", deleted.text());
+    assert_eq!(alice.get("/acme/tools/packages").await.0, 404);
+    assert_eq!(
+        app.get("/npm/@acme%2fkit")
+            .bearer(&token)
+            .send()
+            .await
+            .status(),
+        200,
+        "the package stays"
+    );
+}

@@ -93,6 +93,12 @@ pub(super) async fn invitations(store: &dyn MetadataStore, owner_id: i64) {
     use entrepot_core::OrgRole;
     let now = Utc::now();
     let org = store.create_org("invitingorg", owner_id).await.unwrap();
+    let orgs = store.user_orgs(owner_id).await.unwrap();
+    assert!(
+        orgs.iter()
+            .any(|(o, role)| o.id == org.id && *role == OrgRole::Owner),
+        "{orgs:?}"
+    );
     let guest = store.create_user(user("guest")).await.unwrap();
     let first = store
         .invite_org_member(org.id, guest.id, OrgRole::Member, owner_id, now)

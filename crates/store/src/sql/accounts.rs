@@ -113,6 +113,19 @@ impl AccountStore for SqlStore {
         all_rows(query, &self.reader, user_role).await
     }
 
+    async fn user_orgs(&self, user: Id) -> StoreResult<Vec<(Account, OrgRole)>> {
+        let query = sqlx::query(
+            "SELECT accounts.*, org_members.role AS member_role FROM org_members
+             JOIN accounts ON accounts.id = org_members.org_id
+             WHERE org_members.user_id = $1 ORDER BY lower(accounts.login)",
+        )
+        .bind(user);
+        all_rows(query, &self.reader, |r| {
+            Ok((account(r)?, super::rows::parse(r, "member_role")?))
+        })
+        .await
+    }
+
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
         let query =
             sqlx::query("SELECT * FROM accounts WHERE lower(login) = lower($1)").bind(login);
