@@ -90,6 +90,14 @@ impl Ctx {
         if let Some(claims) = &self.access.claims
             && !claims.allows("repository", &repo.full(), act.scope())
         {
+            // Not granted because the organization's sign-on stands in the
+            // way: say so (docker shows `denied` with where to go), rather
+            // than ask for a token that would be refused again.
+            if let Err(e @ ServiceError::SsoRequired { .. }) =
+                repo_access(&self.state, &self.access.actor, repo, act).await
+            {
+                return Err(OciError::from_service(&e, not_found));
+            }
             return Err(self.unauthorized(repo, act));
         }
         match repo_access(&self.state, &self.access.actor, repo, act).await {

@@ -66,6 +66,21 @@ impl Registry {
         })
     }
 
+    /// Refuses, with where to sign on, a member of `owner` (an
+    /// organization that requires single sign-on) whose credential has not
+    /// come through it: for what the organization owns outside its
+    /// packages (repositories, hooks, listings).
+    pub async fn require_sso(&self, actor: &Actor, owner: &Account) -> ServiceResult<()> {
+        if owner.kind != AccountKind::Organization {
+            return Ok(());
+        }
+        let relation = self.owner_relation(actor, owner.id, owner.kind).await?;
+        if self.sso_gate(actor, owner.id, relation).await? == SsoGate::Closed {
+            return Err(self.refusal(Denial::SsoRequired, owner.id).await);
+        }
+        Ok(())
+    }
+
     /// A refusal as the caller is told it; single sign-on names the
     /// organization and where to pass it.
     async fn refusal(&self, denial: Denial, owner_id: i64) -> ServiceError {

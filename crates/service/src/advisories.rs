@@ -85,7 +85,11 @@ impl Advisories<'_> {
     /// site administrators).
     async fn is_package_admin(self, actor: &Actor, package: &Package) -> ServiceResult<bool> {
         let facts = self.package_facts(actor, package).await?;
-        Ok(effective_role(actor, Action::Manage, &facts) == Some(Role::Admin))
+        // Drafts are embargoed: behind the organization's sign-on too.
+        Ok(
+            effective_role(actor, Action::Manage, &facts) == Some(Role::Admin)
+                && facts.sso != entrepot_core::SsoGate::Closed,
+        )
     }
 
     /// Whether `actor` may see `advisory`, answered as the error to give if not.

@@ -277,6 +277,16 @@ impl Accounts<'_> {
             }
         } else {
             self.require_org_owner(actor, &org_account).await?;
+            // Someone invited, not yet a member: the invitation is withdrawn.
+            let user = self.user(login).await?;
+            if self.meta.org_role(org_account.id, user.id).await?.is_none()
+                && self
+                    .meta
+                    .delete_org_invitation(org_account.id, user.id)
+                    .await?
+            {
+                return Ok(());
+            }
         }
         self.remove_org_member(org, login).await
     }

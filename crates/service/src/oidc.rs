@@ -135,6 +135,10 @@ struct Flow {
     /// The organization the account signs on to, when signing on.
     #[serde(default)]
     sso_org: Option<Id>,
+    /// The browser session (its key) that began the sign-on, and only it
+    /// is signed on.
+    #[serde(default)]
+    sso_session: Option<String>,
     /// Unix seconds after which the flow is void.
     expires: i64,
 }
@@ -279,6 +283,10 @@ impl Identity<'_> {
                 Intent::SignOn { org, .. } => Some(*org),
                 _ => None,
             },
+            sso_session: match &intent {
+                Intent::SignOn { session, .. } => Some(session.to_string()),
+                _ => None,
+            },
             expires: chrono::Utc::now().timestamp()
                 + i64::try_from(FLOW_LIFETIME.as_secs()).unwrap_or(600),
         };
@@ -334,11 +342,15 @@ impl Identity<'_> {
         let intent = match (flow.link, flow.sso_org, session) {
             (None, _, _) => Intent::SignIn,
             (Some(linked), None, _) if user == Some(linked) => Intent::Link(linked),
-            (Some(linked), Some(org), Some(session)) if user == Some(linked) => Intent::SignOn {
-                org,
-                user: linked,
-                session,
-            },
+            (Some(linked), Some(org), Some(session))
+                if user == Some(linked) && flow.sso_session.as_deref() == Some(&*session) =>
+            {
+                Intent::SignOn {
+                    org,
+                    user: linked,
+                    session,
+                }
+            }
             _ => return Err(external("Sign in again to connect this identity.")),
         };
         // An answer from another provider sent here (a mix-up attack)

@@ -129,17 +129,23 @@ impl Accounts<'_> {
             Visibility::Internal => actor.user_id().is_some(),
             Visibility::Private => self.repository_role(actor, &repository).await?.is_some(),
         };
-        if visible {
-            Ok(repository)
-        } else {
-            Err(hidden())
+        if !visible {
+            return Err(hidden());
         }
+        // Only what anyone may read is outside an organization's sign-on.
+        if repository.visibility != Visibility::Public {
+            self.require_sso(actor, &self.account(&repository.owner_login).await?)
+                .await?;
+        }
+        Ok(repository)
     }
 
     /// The repository, if `actor` may see it and administers it.
     async fn administered(self, actor: &Actor, full_name: &str) -> ServiceResult<Repository> {
         let repository = self.repository_as(actor, full_name).await?;
         require_repo_scope(actor)?;
+        self.require_sso(actor, &self.account(&repository.owner_login).await?)
+            .await?;
         if self.repository_role(actor, &repository).await? == Some(Role::Admin) {
             Ok(repository)
         } else {

@@ -298,7 +298,12 @@ impl Accounts<'_> {
         self.require_org_owner(actor, &org).await?;
         let mut out = Vec::new();
         for (token, at) in self.meta.org_sso_tokens(org.id).await? {
-            let Some(record) = self.meta.token_by_id(token).await? else {
+            let Some(record) = self
+                .meta
+                .token_by_id(token)
+                .await?
+                .filter(|t| t.is_usable_at(Utc::now()))
+            else {
                 continue;
             };
             if let Some(owner) = self.meta.account_by_id(record.user_id).await? {

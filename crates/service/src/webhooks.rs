@@ -220,6 +220,8 @@ impl Webhooks<'_> {
                     return Err(missing(actor));
                 }
                 require_scope(actor, scope_needed)?;
+                // Its hooks carry every package event of the organization.
+                self.require_sso(actor, &org).await?;
                 Ok((org, None))
             }
             HookScope::Package(package) => {

@@ -99,7 +99,9 @@ async fn administered(
                 message => "Only the package's admins can change its settings.",
             },
         )),
-        Err(ServiceError::Internal(e)) => Err(server_error(&ServiceError::Internal(e))),
+        Err(e @ (ServiceError::Internal(_) | ServiceError::SsoRequired { .. })) => {
+            Err(server_error(&e))
+        }
         Err(_) => Err(not_found(viewer)),
     }
 }

@@ -148,9 +148,15 @@ async fn sees_everything(
     if *site_admin || *id == owner.id {
         return Ok(true);
     }
-    Ok(owner.kind == AccountKind::Organization
+    let org_owner = owner.kind == AccountKind::Organization
         && state.registry.accounts().org_role(owner.id, *id).await?
-            == Some(entrepot_core::OrgRole::Owner))
+            == Some(entrepot_core::OrgRole::Owner);
+    if org_owner {
+        // An owner's token that has not come through the organization's
+        // sign-on is told where to go, as GitHub does.
+        state.registry.require_sso(actor, owner).await?;
+    }
+    Ok(org_owner)
 }
 
 fn list_url(state: &AppState, route: OwnerRoute, owner: &Account) -> String {

@@ -103,6 +103,40 @@ async fn owners_manage_members_and_members_may_leave() {
         .json();
     assert_eq!(memberships[0]["role"], "member", "{memberships}");
     assert_eq!(memberships[0]["state"], "active");
+    // An invitation overtaken by a membership made another way is gone:
+    // accepting it later changes no role.
+    assert_eq!(put(alice.clone(), "carol", "admin").await.status(), 200);
+    app.org_member("acme", "carol", entrepot_core::OrgRole::Member)
+        .await;
+    let late = app
+        .patch("/api/v3/user/memberships/orgs/acme")
+        .bearer(&carol)
+        .json(&json!({"state": "active"}))
+        .send()
+        .await;
+    assert_eq!(late.json::<Value>()["role"], "member");
+    let withdrawn = app
+        .delete("/api/v3/orgs/acme/memberships/carol")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(withdrawn.status(), 204);
+    // A pending invitation is withdrawn by deleting the membership.
+    assert_eq!(put(alice.clone(), "carol", "member").await.status(), 200);
+    let withdrawn = app
+        .delete("/api/v3/orgs/acme/memberships/carol")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(withdrawn.status(), 204);
+    assert_eq!(
+        app.get("/api/v3/orgs/acme/invitations")
+            .bearer(&alice)
+            .send()
+            .await
+            .json::<Value>(),
+        json!([])
+    );
     // Promoting a member is at once.
     let promoted = put(alice.clone(), "bob", "admin").await;
     assert_eq!(promoted.json::<Value>()["state"], "active");

@@ -87,6 +87,7 @@ impl AccountStore for SqlStore {
     }
 
     async fn set_org_member(&self, org: Id, user: Id, role: OrgRole) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3)
              ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
@@ -94,8 +95,15 @@ impl AccountStore for SqlStore {
         .bind(org)
         .bind(user)
         .bind(role.as_str())
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        // A member now: an invitation still pending would say otherwise.
+        sqlx::query("DELETE FROM org_invitations WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -271,11 +279,15 @@ impl AccountStore for SqlStore {
     }
 
     async fn remove_org_member(&self, org: Id, user: Id) -> StoreResult<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
+        // What came through the organization's sign-on leaves with them.
+        super::sso::forget(&mut tx, org, Some(user)).await?;
+        tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }
 

@@ -72,17 +72,25 @@ pub(super) async fn accept(store: &SqlStore, org: Id, user: Id) -> StoreResult<O
         tx.commit().await?;
         return Ok(None);
     };
+    // Someone who became a member meanwhile keeps the role they have: an
+    // old invitation neither promotes nor demotes.
     sqlx::query(
         "INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role",
+         ON CONFLICT (org_id, user_id) DO NOTHING",
     )
     .bind(org)
     .bind(user)
     .bind(&role)
     .execute(&mut *tx)
     .await?;
+    let held: String =
+        sqlx::query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .fetch_one(&mut *tx)
+            .await?;
     tx.commit().await?;
-    Ok(role.parse().ok())
+    Ok(held.parse().ok())
 }
 
 pub(super) async fn delete(store: &SqlStore, org: Id, user: Id) -> StoreResult<bool> {

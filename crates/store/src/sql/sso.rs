@@ -35,7 +35,7 @@ fn id_and_time(
 
 /// Forgets, in `tx`, what came through `org`'s provider: for `user`, or
 /// for everyone.
-async fn forget(
+pub(super) async fn forget(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     org: Id,
     user: Option<Id>,

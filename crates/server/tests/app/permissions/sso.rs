@@ -293,6 +293,36 @@ fn rows() -> Vec<(&'static str, Auth, [u16; 3], Build)> {
             Box::new(|c, _| c.get("/api/v3/orgs/acme/packages/npm/priv")),
         ),
         (
+            "rest list of acme's packages",
+            Auth::Bearer,
+            closed(200),
+            Box::new(|c, _| c.get("/api/v3/orgs/acme/packages?package_type=npm")),
+        ),
+        (
+            "rest private repository",
+            Auth::Bearer,
+            closed(200),
+            Box::new(|c, _| c.get("/api/v3/repos/acme/tools")),
+        ),
+        (
+            "rest change the repository",
+            Auth::Bearer,
+            closed(200),
+            Box::new(|c, _| {
+                c.patch("/api/v3/repos/acme/tools")
+                    .json(&json!({"private": true}))
+            }),
+        ),
+        (
+            "rest add a collaborator",
+            Auth::Bearer,
+            closed(204),
+            Box::new(|c, _| {
+                c.put("/api/v3/repos/acme/tools/collaborators/oscar")
+                    .json(&json!({"permission": "pull"}))
+            }),
+        ),
+        (
             "rest public package",
             Auth::Bearer,
             open,
