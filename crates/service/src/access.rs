@@ -106,8 +106,8 @@ impl Registry {
             .kind)
     }
 
-    /// The caller's permission on a repository: owners and organization
-    /// owners are admins, members hold the base permission (read),
+    /// The caller's permission on a repository: site administrators,
+    /// owners and organization owners are admins, members hold the base permission (read),
     /// collaborators their granted role.
     pub async fn repository_role(
         &self,
@@ -117,6 +117,11 @@ impl Registry {
         let Some(user) = actor.user_id() else {
             return Ok(None);
         };
+        // Site administrators administer every repository, as they do
+        // every package.
+        if actor.is_site_admin() {
+            return Ok(Some(Role::Admin));
+        }
         let relation = self
             .owner_relation(actor, repo.owner_id, self.owner_kind(repo.owner_id).await?)
             .await?;

@@ -199,6 +199,27 @@ impl Accounts<'_> {
         Ok(self.meta.delete_repository(repository.id).await?)
     }
 
+    /// The accounts using the most storage, for a site administrator.
+    pub async fn storage_as(
+        self,
+        actor: &Actor,
+        limit: u64,
+    ) -> ServiceResult<Vec<entrepot_store::OwnerUsage>> {
+        require_site_admin(actor)?;
+        Ok(self.meta.storage_by_owner(limit).await?)
+    }
+
+    /// Every repository (or `owner`'s) with how many live packages are
+    /// connected to each, for a site administrator.
+    pub async fn repositories_as(
+        self,
+        actor: &Actor,
+        owner: Option<&str>,
+    ) -> ServiceResult<Vec<Repository>> {
+        require_site_admin(actor)?;
+        self.list_repositories(owner).await
+    }
+
     /// `list`, for a site administrator.
     pub async fn list_as(
         self,

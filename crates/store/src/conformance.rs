@@ -61,4 +61,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     webhooks::webhooks(store, alice.id, bob.id).await;
     upstreams::upstreams(store, &alice).await;
     administration::administration(store).await;
+    administration::storage(store, alice.id).await;
 }

@@ -31,6 +31,10 @@ pub trait AccountStore: Send + Sync {
     async fn org_role(&self, org: Id, user: Id) -> StoreResult<Option<OrgRole>>;
     /// Every member of an organization with their role, by user id.
     async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>>;
+    /// The accounts using the most storage: what their live and deleted
+    /// packages' files and image layers add up to (before the blob store
+    /// shares identical content), at most `limit`, largest first.
+    async fn storage_by_owner(&self, limit: u64) -> StoreResult<Vec<OwnerUsage>>;
     /// The organizations `user` belongs to with their role, by login.
     async fn user_orgs(&self, user: Id) -> StoreResult<Vec<(Account, OrgRole)>>;
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>>;
@@ -632,6 +636,15 @@ pub struct OrgSsoIdentity {
     pub user_id: Id,
     pub subject: String,
     pub linked_at: Timestamp,
+}
+
+/// One account's storage (`AccountStore::storage_by_owner`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnerUsage {
+    pub account: Account,
+    /// Live packages.
+    pub packages: u64,
+    pub bytes: u64,
 }
 
 /// An identity at an external provider, linked to an account.

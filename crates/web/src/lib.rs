@@ -21,6 +21,7 @@ mod reset;
 mod session;
 mod settings;
 mod signup;
+mod site_admin;
 mod sso;
 mod upstreams;
 
@@ -88,6 +89,12 @@ pub fn router() -> Router<AppState> {
         .route("/advisories/{ghsa_id}", get(advisories::advisory_page))
         .route("/admin/sign-in-locks", get(locks::page).post(locks::lift))
         .route("/admin/users", get(people::page).post(people::act))
+        .route(
+            "/admin/organizations",
+            get(site_admin::organizations).post(site_admin::create_org),
+        )
+        .route("/admin/repositories", get(site_admin::repositories))
+        .route("/admin/storage", get(site_admin::storage))
         .route(
             "/admin/users/{login}/delete",
             get(people::confirm).post(people::delete),
@@ -179,6 +186,15 @@ fn templates() -> &'static Environment<'static> {
             ("members.html", include_str!("templates/members.html")),
             ("sso.html", include_str!("templates/sso.html")),
             ("repo_new.html", include_str!("templates/repo_new.html")),
+            ("admin_orgs.html", include_str!("templates/admin_orgs.html")),
+            (
+                "admin_repos.html",
+                include_str!("templates/admin_repos.html"),
+            ),
+            (
+                "admin_storage.html",
+                include_str!("templates/admin_storage.html"),
+            ),
             (
                 "repo_settings.html",
                 include_str!("templates/repo_settings.html"),

@@ -296,3 +296,81 @@ async fn the_users_page_suspends_and_deletes_after_the_login_is_typed() {
     assert_eq!(bob.get("/admin/users").await.0, 404);
     assert_eq!(bob.get("/admin/users/root/delete").await.0, 404);
 }
+
+/// The other site administration pages: organizations listed with their
+/// owners and created with one, every repository linked to its settings
+/// (which a site administrator may use), storage by account; nothing
+/// there for anyone else.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_organizations_repositories_and_storage_pages() {
+    use crate::web::Browser;
+    let app = TestApp::new().await;
+    app.site_admin_with_password("root", "correct horse battery")
+        .await;
+    app.user_with_password("alice", "correct horse battery")
+        .await;
+    app.org("acme", "alice").await;
+    app.repo_with("alice/secret", entrepot_core::Visibility::Private)
+        .await;
+    let alice_token = app.token("alice", "read:packages,write:packages").await;
+    let published = app
+        .put("/npm/@alice%2fhello")
+        .bearer(&alice_token)
+        .json(&publish_doc("@alice/hello", "1.0.0", ""))
+        .send()
+        .await;
+    assert_eq!(published.status(), 201);
+
+    let alice = Browser::new(&app);
+    alice.sign_in("alice", "correct horse battery").await;
+    for page in [
+        "/admin/organizations",
+        "/admin/repositories",
+        "/admin/storage",
+    ] {
+        assert_eq!(alice.get(page).await.0, 404, "{page} is not hers");
+    }
+
+    let root = Browser::new(&app);
+    root.sign_in("root", "correct horse battery").await;
+    let (status, page) = root.get("/admin/organizations").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains(">acme<") && page.contains("alice"), "{page}");
+    let csrf = root.csrf("/admin/organizations").await;
+    let made = root
+        .post(
+            "/admin/organizations",
+            &[
+                ("csrf", csrf.as_str()),
+                ("login", "globex"),
+                ("owner", "alice"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status(), 303, "{}", made.text());
+    assert!(
+        root.get("/admin/organizations")
+            .await
+            .1
+            .contains(">globex<")
+    );
+    let taken = root
+        .post(
+            "/admin/organizations",
+            &[
+                ("csrf", csrf.as_str()),
+                ("login", "acme"),
+                ("owner", "alice"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status(), 422);
+
+    let (_, page) = root.get("/admin/repositories").await;
+    assert!(page.contains("/alice/secret/settings"), "{page}");
+    let (status, page) = root.get("/alice/secret/settings").await;
+    assert_eq!(status, 200, "a site administrator manages it: {page}");
+
+    let (_, page) = root.get("/admin/storage").await;
+    assert!(page.contains(">alice<"), "{page}");
+}

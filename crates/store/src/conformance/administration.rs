@@ -228,3 +228,20 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// Storage by owner: alice, who published files above, is counted with
+/// her live packages; an account without any is left out.
+pub(super) async fn storage(store: &dyn MetadataStore, alice: i64) {
+    let usage = store.storage_by_owner(1000).await.unwrap();
+    let hers = usage
+        .iter()
+        .find(|u| u.account.id == alice)
+        .expect("alice uses storage");
+    assert!(hers.bytes > 0 && hers.packages > 0, "{hers:?}");
+    assert!(
+        usage.windows(2).all(|w| w[0].bytes >= w[1].bytes),
+        "largest first"
+    );
+    assert!(usage.iter().all(|u| u.packages > 0 || u.bytes > 0));
+    assert_eq!(store.storage_by_owner(1).await.unwrap().len(), 1);
+}

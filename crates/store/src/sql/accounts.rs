@@ -121,6 +121,32 @@ impl AccountStore for SqlStore {
         all_rows(query, &self.reader, user_role).await
     }
 
+    async fn storage_by_owner(&self, limit: u64) -> StoreResult<Vec<crate::meta::OwnerUsage>> {
+        let query = sqlx::query(
+            "SELECT * FROM (
+               SELECT a.*,
+                 (SELECT COUNT(*) FROM packages p
+                   WHERE p.owner_id = a.id AND p.deleted_at IS NULL) AS live_packages,
+                 CAST((SELECT COALESCE(SUM(f.size), 0) FROM files f
+                   JOIN versions v ON v.id = f.version_id
+                   JOIN packages p ON p.id = v.package_id WHERE p.owner_id = a.id)
+                 + (SELECT COALESCE(SUM(b.size), 0) FROM blob_links b WHERE b.owner_id = a.id)
+                 AS BIGINT) AS used_bytes
+               FROM accounts a) usage
+             WHERE live_packages > 0 OR used_bytes > 0
+             ORDER BY used_bytes DESC, id LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        all_rows(query, &self.reader, |r| {
+            Ok(crate::meta::OwnerUsage {
+                account: account(r)?,
+                packages: int(r, "live_packages")?.unsigned_abs(),
+                bytes: int(r, "used_bytes")?.unsigned_abs(),
+            })
+        })
+        .await
+    }
+
     async fn user_orgs(&self, user: Id) -> StoreResult<Vec<(Account, OrgRole)>> {
         let query = sqlx::query(
             "SELECT accounts.*, org_members.role AS member_role FROM org_members
