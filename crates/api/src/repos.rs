@@ -91,7 +91,7 @@ async fn view(
         repository: minimal,
         homepage: repository.code_url.clone(),
         code_url: repository.code_url.clone(),
-        archived: false,
+        archived: repository.archived_at.is_some(),
         disabled: false,
         permissions: Permissions::of(role, true),
     })
@@ -195,6 +195,7 @@ struct UpdateBody {
     code_url: Option<Option<String>>,
     private: Option<bool>,
     visibility: Option<String>,
+    archived: Option<bool>,
 }
 
 async fn update(
@@ -208,6 +209,7 @@ async fn update(
         visibility: visibility_of(body.private, body.visibility.as_deref())?,
         description: body.description,
         code_url: body.code_url.or(body.homepage),
+        archived: body.archived,
     };
     let repository = state
         .registry

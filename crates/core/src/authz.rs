@@ -126,6 +126,9 @@ pub struct Facts {
     /// Where the owning organization enforces single sign-on: whether the
     /// caller, one of its members, came through it.
     pub sso: SsoGate,
+    /// The repository it lives in or is connected to is archived: it is
+    /// read-only.
+    pub archived: bool,
 }
 
 /// An organization's single sign-on, as it stands between one member's
@@ -267,6 +270,11 @@ pub fn authorize(policy: &Policy, actor: &Actor, action: Action, facts: &Facts) 
         {
             return Err(Denial::MissingScope(Scope::Repo));
         }
+    }
+    if facts.archived && action != Action::Read {
+        return Err(Denial::Forbidden(
+            "the repository is archived: its packages are read-only until it is unarchived",
+        ));
     }
     Ok(())
 }

@@ -157,6 +157,8 @@ pub struct Repository {
     pub description: Option<String>,
     /// Where its code lives on a forge, for the pages of its packages.
     pub code_url: Option<String>,
+    /// When it was archived: read-only since, with its packages.
+    pub archived_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

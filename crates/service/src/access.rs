@@ -175,6 +175,7 @@ impl Registry {
             repository_role,
             inherit_access: package.inherit_access,
             sso: self.sso_gate(actor, package.owner_id, owner).await?,
+            archived: repository.as_ref().is_some_and(|r| r.archived_at.is_some()),
         })
     }
 
@@ -200,6 +201,7 @@ impl Registry {
             repository_role,
             inherit_access: true,
             sso: self.sso_gate(actor, owner.id, relation).await?,
+            archived: repository.is_some_and(|r| r.archived_at.is_some()),
         })
     }
 

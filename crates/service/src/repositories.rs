@@ -163,6 +163,12 @@ impl Accounts<'_> {
         mut changes: RepositoryChanges,
     ) -> ServiceResult<Repository> {
         let repository = self.administered(actor, full_name).await?;
+        // Archived, it is read-only: only unarchiving changes it.
+        if repository.archived_at.is_some() && changes.archived != Some(false) {
+            return Err(ServiceError::Forbidden(format!(
+                "`{full_name}` is archived, so it is read-only: unarchive it first"
+            )));
+        }
         if changes.visibility == Some(Visibility::Internal) {
             let owner = self.account(&repository.owner_login).await?;
             if owner.kind != AccountKind::Organization {

@@ -145,6 +145,8 @@ pub struct RepositoryChanges {
     pub visibility: Option<Visibility>,
     pub description: Option<Option<String>>,
     pub code_url: Option<Option<String>>,
+    /// Archive (true) or unarchive (false).
+    pub archived: Option<bool>,
 }
 
 #[async_trait]

@@ -221,6 +221,7 @@ async fn render(
             description => repository.description,
             visibility => repository.visibility.to_string(),
             code_url => repository.code_url,
+            archived => repository.archived_at.map(|a| a.format("%Y-%m-%d").to_string()),
             owner_is_org => owner_is_org,
             collaborators => collaborators,
             connected => names(&connected),
@@ -271,6 +272,7 @@ pub(crate) async fn change(
                     visibility: visibility_of(form.visibility.as_deref()),
                     description: Some(form.description.clone().filter(|d| !d.trim().is_empty())),
                     code_url: Some(form.code_url.clone()),
+                    archived: None,
                 },
             )
             .await
@@ -286,6 +288,17 @@ pub(crate) async fn change(
                 .await
                 .map(|()| "collaborators")
         }
+        "archive" | "unarchive" => accounts
+            .update_repository_as(
+                actor,
+                &full_name,
+                RepositoryChanges {
+                    archived: Some(form.action == "archive"),
+                    ..RepositoryChanges::default()
+                },
+            )
+            .await
+            .map(|_| "saved"),
         "remove-collaborator" => accounts
             .remove_collaborator_as(actor, &full_name, login)
             .await

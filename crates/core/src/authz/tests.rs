@@ -124,6 +124,7 @@ fn facts(registry: &str, visibility: &str, who: &str) -> Facts {
         repository_role,
         inherit_access: false,
         sso: SsoGate::Open,
+        archived: false,
     }
 }
 
@@ -170,6 +171,24 @@ fn outcome(decision: &Decision) -> String {
         Err(Denial::Forbidden(_)) => "403".into(),
         Err(Denial::MissingScope(s)) => format!("scope:{s}"),
         Err(Denial::SsoRequired) => "sso".into(),
+    }
+}
+
+#[test]
+fn an_archived_repositorys_packages_are_read_only_for_everyone() {
+    let policy = Policy::default();
+    for who in ["owner", "siteadmin", "admin"] {
+        let mut facts = facts("repo", "private", who);
+        facts.archived = true;
+        let caller = actor(who, "all");
+        assert_eq!(
+            outcome(&authorize(&policy, &caller, Action::Read, &facts)),
+            "ok"
+        );
+        for act in ["publish", "delete", "manage"] {
+            let got = outcome(&authorize(&policy, &caller, action(act), &facts));
+            assert_eq!(got, "403", "{who} {act}");
+        }
     }
 }
 

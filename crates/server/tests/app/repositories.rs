@@ -351,6 +351,12 @@ async fn repositories_are_made_shared_and_deleted_in_the_pages() {
         page.contains("npm kit") && page.contains("They stay"),
         "{page}"
     );
+    assert_eq!(act(vec![("action", "archive")]).await.status(), 303);
+    let (_, page) = alice.get(settings).await;
+    assert!(page.contains("Archived on"), "{page}");
+    let frozen = act(vec![("action", "update"), ("description", "x")]).await;
+    assert_eq!(frozen.status(), 422, "read-only while archived");
+    assert_eq!(act(vec![("action", "unarchive")]).await.status(), 303);
     let unconfirmed = act(vec![("action", "delete"), ("confirm", "tools")]).await;
     assert_eq!(unconfirmed.status(), 422);
     let deleted = act(vec![("action", "delete"), ("confirm", "acme/tools")]).await;
@@ -365,4 +371,92 @@ async fn repositories_are_made_shared_and_deleted_in_the_pages() {
         200,
         "the package stays"
     );
+}
+
+/// An archived repository is read-only, with the packages in it and
+/// connected to it, until it is unarchived: they install, but nobody
+/// publishes, deletes or changes them, nor the repository's settings.
+#[tokio::test]
+async fn an_archived_repository_and_its_packages_are_read_only() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    app.repo_with("alice/tools", entrepot_core::Visibility::Private)
+        .await;
+    let alice = app
+        .token("alice", "read:packages,write:packages,delete:packages,repo")
+        .await;
+    let pom = |v: &str| crate::common::artifacts::pom("com.example", "tool", v);
+    let deploy = |v: &'static str| {
+        let (app, alice) = (&app, alice.clone());
+        async move {
+            app.put(&format!(
+                "/maven/alice/tools/com/example/tool/{v}/tool-{v}.pom"
+            ))
+            .basic("alice", &alice)
+            .body(pom(v))
+            .send()
+            .await
+        }
+    };
+    let publish = |v: &'static str| {
+        let (app, alice) = (&app, alice.clone());
+        async move {
+            app.put("/npm/@alice%2fkit")
+                .bearer(&alice)
+                .json(&publish_doc("@alice/kit", v, &app.url("/alice/tools")))
+                .send()
+                .await
+        }
+    };
+    assert_eq!(deploy("1.0.0").await.status(), 201);
+    assert_eq!(publish("1.0.0").await.status(), 201);
+    let patch = |body: Value| {
+        let (app, alice) = (&app, alice.clone());
+        async move {
+            app.patch("/api/v3/repos/alice/tools")
+                .bearer(&alice)
+                .json(&body)
+                .send()
+                .await
+        }
+    };
+    let archived = patch(json!({"archived": true})).await;
+    assert_eq!(archived.status(), 200, "{}", archived.text());
+    assert_eq!(archived.json::<Value>()["archived"], true);
+
+    let refused = deploy("2.0.0").await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().contains("archived"), "{}", refused.text());
+    assert_eq!(publish("2.0.0").await.status(), 403);
+    let reads = [
+        app.get("/maven/alice/tools/com/example/tool/1.0.0/tool-1.0.0.pom")
+            .basic("alice", &alice)
+            .send()
+            .await
+            .status(),
+        app.get("/npm/@alice%2fkit")
+            .bearer(&alice)
+            .send()
+            .await
+            .status(),
+    ];
+    assert_eq!(reads, [200, 200], "they still install");
+    assert_eq!(
+        app.delete("/api/v3/user/packages/npm/kit")
+            .bearer(&alice)
+            .send()
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch(json!({"description": "changed"})).await.status(),
+        403,
+        "the settings are read-only too"
+    );
+
+    let back = patch(json!({"archived": false})).await;
+    assert_eq!(back.json::<Value>()["archived"], false);
+    assert_eq!(deploy("2.0.0").await.status(), 201);
+    assert_eq!(publish("2.0.0").await.status(), 201);
 }

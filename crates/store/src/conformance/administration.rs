@@ -107,6 +107,7 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
                 visibility: Some(Visibility::Private),
                 description: Some(Some("kept".into())),
                 code_url: Some(Some("https://example.test/dora/tools".into())),
+                archived: Some(true),
             },
         )
         .await
@@ -123,6 +124,17 @@ pub(super) async fn administration(store: &dyn MetadataStore) {
         .unwrap();
     let changed = store.repository_by_id(repos[0].id).await.unwrap().unwrap();
     assert_eq!(changed.visibility, Visibility::Private);
+    assert!(changed.archived_at.is_some(), "archived");
+    let unarchive = RepositoryChanges {
+        archived: Some(false),
+        ..RepositoryChanges::default()
+    };
+    store
+        .update_repository(repos[0].id, unarchive)
+        .await
+        .unwrap();
+    let back = store.repository_by_id(repos[0].id).await.unwrap().unwrap();
+    assert_eq!(back.archived_at, None, "unarchived");
     assert_eq!(changed.description, None);
     assert_eq!(
         changed.code_url.as_deref(),

@@ -6,7 +6,7 @@ use entrepot_core::{Id, Repository, Role};
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 
-use super::rows::{all_rows, int, opt_text, optional_row, parse, text, time, user_role};
+use super::rows::{all_rows, int, opt_text, opt_time, optional_row, parse, text, time, user_role};
 use super::{SqlStore, now};
 use crate::meta::{NewRepository, RepositoryChanges, RepositoryStore};
 use crate::{StoreError, StoreResult};
@@ -23,6 +23,7 @@ fn repository(row: &AnyRow) -> StoreResult<Repository> {
         visibility: parse(row, "visibility")?,
         description: opt_text(row, "description")?,
         code_url: opt_text(row, "code_url")?,
+        archived_at: opt_time(row, "archived_at")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -144,6 +145,17 @@ impl RepositoryStore for SqlStore {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if let Some(archived) = changes.archived {
+            sqlx::query(
+                "UPDATE repositories SET archived_at = CASE WHEN $1 THEN COALESCE(archived_at, $2) END,
+                 updated_at = $2 WHERE id = $3",
+            )
+            .bind(archived)
+            .bind(&at)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         if let Some(code_url) = changes.code_url {
             sqlx::query("UPDATE repositories SET code_url = $1, updated_at = $2 WHERE id = $3")
