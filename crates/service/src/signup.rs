@@ -1,7 +1,9 @@
 //! Who may make accounts and organizations without a site administrator:
 //! open sign-up (off unless the operator turns it on) and organizations
 //! created by users (on unless the operator keeps it to site
-//! administrators). Sign-ups are throttled per client address.
+//! administrators). The configuration gives the defaults; a site
+//! administrator's choice on the settings page, kept in the shared store,
+//! wins over them. Sign-ups are throttled per client address.
 
 use chrono::Utc;
 use entrepot_core::{Account, Actor};
@@ -26,10 +28,51 @@ impl Default for AccountPolicy {
     }
 }
 
+/// The store's names of the two settings.
+const OPEN_SIGN_UP: &str = "accounts.open_sign_up";
+const USERS_CREATE_ORGS: &str = "accounts.users_create_orgs";
+
 /// Sign-ups from one client address in a throttle window.
 const SIGN_UPS_PER_ADDRESS: i64 = 5;
 
 impl Accounts<'_> {
+    /// The account rules in force: a site administrator's choice where
+    /// made, else the configuration's.
+    pub async fn account_policy(self) -> ServiceResult<AccountPolicy> {
+        let configured = self.limits.accounts;
+        let chosen = |name| async move {
+            Ok::<_, ServiceError>(self.meta.setting(name).await?.map(|v| v == "true"))
+        };
+        Ok(AccountPolicy {
+            open_sign_up: chosen(OPEN_SIGN_UP)
+                .await?
+                .unwrap_or(configured.open_sign_up),
+            users_create_orgs: chosen(USERS_CREATE_ORGS)
+                .await?
+                .unwrap_or(configured.users_create_orgs),
+        })
+    }
+
+    /// Sets the account rules (a site administrator), or with `None`
+    /// goes back to the configuration's.
+    pub async fn set_account_policy_as(
+        self,
+        actor: &Actor,
+        policy: Option<AccountPolicy>,
+    ) -> ServiceResult<AccountPolicy> {
+        if !actor.is_site_admin() {
+            return Err(ServiceError::not_found("Not Found"));
+        }
+        let text = |on: bool| if on { "true" } else { "false" };
+        self.meta
+            .set_setting(OPEN_SIGN_UP, policy.map(|p| text(p.open_sign_up)))
+            .await?;
+        self.meta
+            .set_setting(USERS_CREATE_ORGS, policy.map(|p| text(p.users_create_orgs)))
+            .await?;
+        self.account_policy().await
+    }
+
     /// Creates an account for someone signing up, when sign-up is open:
     /// a login, an email and a password of at least 8 characters. At most
     /// five sign-ups per client address in 15 minutes.
@@ -40,7 +83,7 @@ impl Accounts<'_> {
         password: String,
         from: Option<std::net::IpAddr>,
     ) -> ServiceResult<Account> {
-        if !self.limits.accounts.open_sign_up {
+        if !self.account_policy().await?.open_sign_up {
             return Err(ServiceError::Forbidden(
                 "sign-up is closed here: a site administrator creates accounts".into(),
             ));
@@ -80,7 +123,7 @@ impl Accounts<'_> {
         else {
             return Err(ServiceError::Unauthenticated);
         };
-        if !self.limits.accounts.users_create_orgs && !site_admin {
+        if !*site_admin && !self.account_policy().await?.users_create_orgs {
             return Err(ServiceError::Forbidden(
                 "only site administrators create organizations here".into(),
             ));

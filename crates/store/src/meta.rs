@@ -438,6 +438,10 @@ pub trait UploadStore: Send + Sync {
     /// The value of an instance setting, creating it with `initial` if
     /// absent; every node gets the same value.
     async fn setting_or_init(&self, name: &str, initial: &str) -> StoreResult<String>;
+    /// The value of an instance setting, if set.
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets an instance setting, or (with `None`) forgets it.
+    async fn set_setting(&self, name: &str, value: Option<&str>) -> StoreResult<()>;
 }
 
 /// Claims on background jobs, so that each runs once per period however

@@ -96,6 +96,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/repositories", get(site_admin::repositories))
         .route("/admin/storage", get(site_admin::storage))
         .route(
+            "/admin/settings",
+            get(site_admin::settings).post(site_admin::change_settings),
+        )
+        .route(
             "/admin/users/{login}/delete",
             get(people::confirm).post(people::delete),
         )
@@ -194,6 +198,10 @@ fn templates() -> &'static Environment<'static> {
             (
                 "admin_storage.html",
                 include_str!("templates/admin_storage.html"),
+            ),
+            (
+                "admin_settings.html",
+                include_str!("templates/admin_settings.html"),
             ),
             (
                 "repo_settings.html",

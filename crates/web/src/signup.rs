@@ -36,13 +36,23 @@ fn signup_page(
     )
 }
 
+/// Whether sign-up is open (closed when the store cannot say).
+async fn open_sign_up(state: &AppState) -> bool {
+    state
+        .registry
+        .accounts()
+        .account_policy()
+        .await
+        .is_ok_and(|p| p.open_sign_up)
+}
+
 /// `GET /signup`: the form, or nothing here while sign-up is closed.
 pub(crate) async fn form(
     State(state): State<AppState>,
     viewer: Viewer,
     headers: HeaderMap,
 ) -> Response {
-    if !state.registry.limits.accounts.open_sign_up {
+    if !open_sign_up(&state).await {
         return not_found(&viewer);
     }
     if viewer.session.is_some() {
@@ -74,7 +84,7 @@ pub(crate) async fn create(
     headers: HeaderMap,
     Form(form): Form<SignUpForm>,
 ) -> Response {
-    if !state.registry.limits.accounts.open_sign_up {
+    if !open_sign_up(&state).await {
         return not_found(&viewer);
     }
     let Some(csrf) = cookie(&headers, LOGIN_CSRF_COOKIE).filter(|c| same(c, &form.csrf)) else {
@@ -128,7 +138,12 @@ pub(crate) async fn org_form(State(state): State<AppState>, viewer: Viewer) -> R
     if viewer.session.is_none() {
         return sign_in_redirect("/organizations/new");
     }
-    let allowed = state.registry.limits.accounts.users_create_orgs
+    let allowed = state
+        .registry
+        .accounts()
+        .account_policy()
+        .await
+        .is_ok_and(|p| p.users_create_orgs)
         || matches!(
             viewer.actor,
             entrepot_core::Actor::User {

@@ -2,8 +2,9 @@
 //! (`/admin/organizations`: listed with their members, created with an
 //! owner), repositories (`/admin/repositories`, each linked to its
 //! settings, which site administrators may use) and storage
-//! (`/admin/storage`: the accounts using the most). Anyone else finds
-//! nothing there.
+//! (`/admin/storage`: the accounts using the most) and the instance's
+//! account rules (`/admin/settings`: open sign-up, organizations made by
+//! users). Anyone else finds nothing there.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -253,6 +254,74 @@ pub(crate) async fn storage(State(state): State<AppState>, viewer: Viewer) -> Re
         "admin_storage.html",
         context! { usage => rows, total => human(total) },
     )
+}
+
+/// `GET /admin/settings`.
+pub(crate) async fn settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<OrgQuery>,
+) -> Response {
+    if viewer.session.is_none() {
+        return sign_in_redirect("/admin/settings");
+    }
+    if !viewer.actor.is_site_admin() {
+        return not_found(&viewer);
+    }
+    let accounts = state.registry.accounts();
+    let policy = match accounts.account_policy().await {
+        Ok(p) => p,
+        Err(e) => return server_error(&e),
+    };
+    let configured = state.registry.limits.accounts;
+    page_with_status(
+        StatusCode::OK,
+        &viewer,
+        "admin_settings.html",
+        context! {
+            open_sign_up => policy.open_sign_up,
+            users_create_orgs => policy.users_create_orgs,
+            configured_open_sign_up => configured.open_sign_up,
+            configured_users_create_orgs => configured.users_create_orgs,
+            saved => query.done.is_some(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SettingsForm {
+    csrf: Option<String>,
+    /// `save` or `reset` (back to the configuration's).
+    action: String,
+    open_sign_up: Option<String>,
+    users_create_orgs: Option<String>,
+}
+
+/// `POST /admin/settings`.
+pub(crate) async fn change_settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    if viewer.session.is_none() {
+        return sign_in_redirect("/admin/settings");
+    }
+    if !viewer.csrf_ok(form.csrf.as_deref()) {
+        return crate::form_expired();
+    }
+    let policy = (form.action == "save").then(|| entrepot_service::signup::AccountPolicy {
+        open_sign_up: form.open_sign_up.is_some(),
+        users_create_orgs: form.users_create_orgs.is_some(),
+    });
+    match state
+        .registry
+        .accounts()
+        .set_account_policy_as(&viewer.actor, policy)
+        .await
+    {
+        Ok(_) => Redirect::to("/admin/settings?done=saved").into_response(),
+        Err(e) => refused(&viewer, &e),
+    }
 }
 
 #[cfg(test)]

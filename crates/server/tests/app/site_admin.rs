@@ -374,3 +374,54 @@ async fn the_organizations_repositories_and_storage_pages() {
     let (_, page) = root.get("/admin/storage").await;
     assert!(page.contains(">alice<"), "{page}");
 }
+
+/// The account rules on `/admin/settings`: what a site administrator
+/// saves wins over the configuration until they go back to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_settings_page_opens_sign_up_and_keeps_organizations_to_administrators() {
+    use crate::web::Browser;
+    let app = TestApp::new().await;
+    app.site_admin_with_password("root", "correct horse battery")
+        .await;
+    app.user_with_password("alice", "correct horse battery")
+        .await;
+    let anyone = Browser::new(&app);
+    assert_eq!(anyone.get("/signup").await.0, 404, "closed by default");
+    let alice = Browser::new(&app);
+    alice.sign_in("alice", "correct horse battery").await;
+    assert_eq!(alice.get("/admin/settings").await.0, 404);
+
+    let root = Browser::new(&app);
+    root.sign_in("root", "correct horse battery").await;
+    let save = |fields: Vec<(&'static str, &'static str)>| {
+        let root = &root;
+        async move {
+            let csrf = root.csrf("/admin/settings").await;
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend(fields);
+            root.post("/admin/settings", &form).await
+        }
+    };
+    let saved = save(vec![("action", "save"), ("open_sign_up", "on")]).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text());
+    assert_eq!(anyone.get("/signup").await.0, 200, "open now");
+    let (_, page) = alice.get("/organizations/new").await;
+    assert!(page.contains("Only site administrators"), "{page}");
+    let csrf = alice.csrf("/organizations/new").await;
+    let refused = alice
+        .post(
+            "/organizations/new",
+            &[("csrf", csrf.as_str()), ("login", "alicecorp")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422, "{}", refused.text());
+
+    assert_eq!(save(vec![("action", "reset")]).await.status(), 303);
+    assert_eq!(
+        anyone.get("/signup").await.0,
+        404,
+        "the configuration's again"
+    );
+    let (_, page) = alice.get("/organizations/new").await;
+    assert!(!page.contains("Only site administrators"), "{page}");
+}

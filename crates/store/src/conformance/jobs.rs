@@ -9,6 +9,12 @@ use crate::meta::MetadataStore;
 pub(super) async fn settings_and_claims(store: &dyn MetadataStore, at: Timestamp) {
     assert_eq!(store.setting_or_init("key", "one").await.unwrap(), "one");
     assert_eq!(store.setting_or_init("key", "two").await.unwrap(), "one");
+    assert_eq!(store.setting("absent").await.unwrap(), None);
+    store.set_setting("flag", Some("on")).await.unwrap();
+    store.set_setting("flag", Some("off")).await.unwrap();
+    assert_eq!(store.setting("flag").await.unwrap().as_deref(), Some("off"));
+    store.set_setting("flag", None).await.unwrap();
+    assert_eq!(store.setting("flag").await.unwrap(), None);
 
     // Job claims: one holder at a time, taken over once the claim lapses.
     let hour = chrono::TimeDelta::hours(1);

@@ -206,4 +206,35 @@ impl UploadStore for SqlStore {
                 .await?,
         )
     }
+
+    async fn setting(&self, name: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.reader)
+                .await?,
+        )
+    }
+
+    async fn set_setting(&self, name: &str, value: Option<&str>) -> StoreResult<()> {
+        match value {
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO settings (name, value) VALUES ($1, $2)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(value)
+                .execute(&self.writer)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM settings WHERE name = $1")
+                    .bind(name)
+                    .execute(&self.writer)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
 }
