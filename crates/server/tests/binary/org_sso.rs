@@ -189,6 +189,14 @@ fn a_member_reaches_an_sso_organizations_packages_only_with_a_token_authorized_a
         .json()
         .unwrap();
     assert_eq!(listed[0]["login"], "mia", "{listed}");
+    let nobody: serde_json::Value = Client::new()
+        .get(server.url("/api/v3/orgs/acme/credential-authorizations?login=alice"))
+        .bearer_auth(&alice)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(nobody, serde_json::json!([]), "filtered by login");
     // The signed-on browser sees the package's page; another does not.
     let page_path = "/orgs/acme/packages/npm/package/lib";
     let seen = mia_browser.get(server.url(page_path)).send().unwrap();
