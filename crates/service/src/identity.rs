@@ -118,7 +118,13 @@ impl Identity<'_> {
         intent: Intent,
     ) -> Result<Outcome, SignInError> {
         if let Intent::SignOn { org, user, session } = intent {
-            return self.sign_on(rules, &vouched, org, user, &session).await;
+            let on = crate::sso::SignOn {
+                org,
+                user,
+                session: &session,
+            };
+            let until = Utc::now() + crate::sso::SSO_SESSION_LIFETIME;
+            return self.sign_on(&rules.name, &vouched.subject, on, until).await;
         }
         if let Intent::Link(user) = intent {
             self.meta

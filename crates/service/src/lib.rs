@@ -34,6 +34,7 @@ pub mod password_reset;
 pub mod profile;
 pub mod proxy;
 pub mod repositories;
+pub mod saml;
 pub mod sessions;
 pub mod settings;
 mod signed_tokens;

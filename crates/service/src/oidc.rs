@@ -31,6 +31,7 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
     StandardErrorResponse, StandardTokenResponse, TokenResponse as _,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::Sha256;
@@ -83,6 +84,9 @@ impl IdentityProviders {
 const DISCOVERY_TTL: Duration = Duration::from_mins(10);
 /// How long a browser has to come back from the provider.
 pub const FLOW_LIFETIME: Duration = Duration::from_mins(10);
+
+/// The instance key flows' cookies are signed with.
+const FLOW_KEY: &str = "sign_in_flow_key";
 
 type TokenResponse = StandardTokenResponse<
     IdTokenFields<
@@ -464,10 +468,27 @@ impl Identity<'_> {
         Ok(vouched(provider, subject, &claims, userinfo_failed))
     }
 
-    /// The cookie for `flow`: its JSON and its HMAC, both base64url.
+    /// The cookie for `flow`.
     async fn seal(&self, flow: &Flow) -> ServiceResult<String> {
-        let body = serde_json::to_vec(flow).map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let mac = self.flow_mac(&body).await?.finalize().into_bytes();
+        self.seal_with(FLOW_KEY, flow).await
+    }
+
+    /// The flow a cookie carries, if this instance signed it and it has
+    /// not expired.
+    async fn open(&self, cookie: Option<&str>) -> ServiceResult<Option<Flow>> {
+        let flow: Option<Flow> = self.open_with(FLOW_KEY, cookie).await?;
+        Ok(flow.filter(|f| f.expires > chrono::Utc::now().timestamp()))
+    }
+
+    /// `value`'s JSON and its HMAC under the instance key `key`, both
+    /// base64url: what only this instance can have made.
+    pub(crate) async fn seal_with<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> ServiceResult<String> {
+        let body = serde_json::to_vec(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mac = self.mac(key, &body).await?.finalize().into_bytes();
         Ok(format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&body),
@@ -475,25 +496,27 @@ impl Identity<'_> {
         ))
     }
 
-    /// The flow a cookie carries, if this instance signed it and it has
-    /// not expired.
-    async fn open(&self, cookie: Option<&str>) -> ServiceResult<Option<Flow>> {
-        let Some((body, mac)) = cookie.and_then(|c| c.split_once('.')) else {
+    /// What `seal_with` sealed under `key`, if it did.
+    pub(crate) async fn open_with<T: DeserializeOwned>(
+        &self,
+        key: &str,
+        sealed: Option<&str>,
+    ) -> ServiceResult<Option<T>> {
+        let Some((body, mac)) = sealed.and_then(|c| c.split_once('.')) else {
             return Ok(None);
         };
         let (Ok(body), Ok(mac)) = (URL_SAFE_NO_PAD.decode(body), URL_SAFE_NO_PAD.decode(mac))
         else {
             return Ok(None);
         };
-        if self.flow_mac(&body).await?.verify_slice(&mac).is_err() {
+        if self.mac(key, &body).await?.verify_slice(&mac).is_err() {
             return Ok(None);
         }
-        let flow: Option<Flow> = serde_json::from_slice(&body).ok();
-        Ok(flow.filter(|f| f.expires > chrono::Utc::now().timestamp()))
+        Ok(serde_json::from_slice(&body).ok())
     }
 
-    async fn flow_mac(&self, body: &[u8]) -> ServiceResult<Hmac<Sha256>> {
-        let key = self.sessions().signing_key("sign_in_flow_key").await?;
+    async fn mac(&self, key: &str, body: &[u8]) -> ServiceResult<Hmac<Sha256>> {
+        let key = self.sessions().signing_key(key).await?;
         let mut mac = Hmac::<Sha256>::new_from_slice(&key)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         mac.update(body);

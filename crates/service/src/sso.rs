@@ -8,11 +8,10 @@
 //! their sessions' sign-ons and their tokens' authorizations with it.
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::identity::ProviderRules;
 use entrepot_core::{Account, Actor, Id, Timestamp, TokenRecord};
 use entrepot_store::{OrgSso, OrgSsoIdentity, StoreError};
 
-use crate::identity::{Intent, Outcome, Vouched};
+use crate::identity::{Intent, Outcome};
 use crate::oidc::Started;
 use crate::sessions::SignInError;
 use crate::{Accounts, Identity, ServiceError, ServiceResult};
@@ -29,6 +28,14 @@ pub struct MemberSso {
     pub provider: String,
     /// Whether this browser session signed on (and has not expired).
     pub signed_on: bool,
+}
+
+/// Who signs on to which organization, from which browser session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SignOn<'a> {
+    pub org: Id,
+    pub user: Id,
+    pub session: &'a str,
 }
 
 /// The browser's session key, for what only a signed-in browser may do.
@@ -63,6 +70,14 @@ impl Identity<'_> {
         let sso = self.meta.org_sso(org.id).await?.ok_or_else(|| {
             ServiceError::not_found(format!("`{}` has no single sign-on", org.login))
         })?;
+        if let Some(idp) = &sso.saml {
+            let on = SignOn {
+                org: org.id,
+                user,
+                session,
+            };
+            return self.begin_saml(&org, idp, on, return_to).await;
+        }
         let intent = Intent::SignOn {
             org: org.id,
             user,
@@ -76,15 +91,15 @@ impl Identity<'_> {
     /// browser session is signed on.
     pub(crate) async fn sign_on(
         self,
-        rules: &ProviderRules,
-        vouched: &Vouched,
-        org: Id,
-        user: Id,
-        session: &str,
+        provider: &str,
+        subject: &str,
+        on: SignOn<'_>,
+        until: Timestamp,
     ) -> Result<Outcome, SignInError> {
+        let SignOn { org, user, session } = on;
         let refused = |m: &str| SignInError::External(m.to_owned());
         let enforced = self.meta.org_sso(org).await?;
-        if enforced.is_none_or(|s| s.provider != rules.name) {
+        if enforced.is_none_or(|s| s.provider != provider) {
             return Err(refused(
                 "The organization no longer signs on through this provider. Please try again.",
             ));
@@ -94,7 +109,7 @@ impl Identity<'_> {
         }
         let now = Utc::now();
         self.meta
-            .link_org_sso_identity(org, user, &vouched.subject, now)
+            .link_org_sso_identity(org, user, subject, now)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => refused(
@@ -104,9 +119,8 @@ impl Identity<'_> {
                 ),
                 other => ServiceError::from(other).into(),
             })?;
-        self.meta
-            .open_org_sso_session(session, org, now + SSO_SESSION_LIFETIME)
-            .await?;
+        let until = until.min(now + SSO_SESSION_LIFETIME);
+        self.meta.open_org_sso_session(session, org, until).await?;
         Ok(Outcome::SignedOn)
     }
 }
@@ -147,6 +161,36 @@ impl Accounts<'_> {
             return Ok(());
         }
         self.meta.set_org_sso(org.id, provider, Utc::now()).await?;
+        Ok(())
+    }
+
+    /// Makes `org` sign on through its own SAML identity provider (its
+    /// owners): where to send browsers, its entity ID and its
+    /// certificates (PEM, or the bare base64 of the provider's metadata; two while it
+    /// rolls its key over). Identities are kept when the entity ID stays.
+    pub async fn set_org_saml_as(
+        self,
+        actor: &Actor,
+        org: &str,
+        sso_url: &str,
+        issuer: &str,
+        certificates: &str,
+    ) -> ServiceResult<()> {
+        let org = self.organization(org).await?;
+        self.require_org_owner(actor, &org).await?;
+        let idp = crate::saml::identity_provider(sso_url, issuer, certificates)?;
+        if !crate::saml::xmlsec::available().await {
+            return Err(ServiceError::Invalid(
+                "SAML needs xmlsec1 on the server (Debian: apt-get install xmlsec1)".into(),
+            ));
+        }
+        let current = self.meta.org_sso(org.id).await?;
+        let keep = current
+            .and_then(|s| s.saml)
+            .is_some_and(|s| s.issuer == idp.issuer);
+        self.meta
+            .set_org_saml(org.id, &idp, keep, Utc::now())
+            .await?;
         Ok(())
     }
 

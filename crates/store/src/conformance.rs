@@ -56,6 +56,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     identities::identities(store, alice.id).await;
     identities::invitations(store, alice.id).await;
     sso::single_sign_on(store, alice.id).await;
+    sso::saml(store, alice.id).await;
     files::files_one_by_one(store, alice.id).await;
     advisories::advisories(store, alice.id, bob.id).await;
     webhooks::webhooks(store, alice.id, bob.id).await;

@@ -588,6 +588,26 @@ pub trait SsoStore: Send + Sync {
     /// every identity, session and token that came through the former
     /// provider is forgotten.
     async fn set_org_sso(&self, org: Id, provider: Option<&str>, at: Timestamp) -> StoreResult<()>;
+    /// Makes `org` sign on through the SAML identity provider `idp`
+    /// (provider `saml`). What came through the former provider is
+    /// forgotten unless `keep` (the same identity provider, its URL or
+    /// certificates changed).
+    async fn set_org_saml(
+        &self,
+        org: Id,
+        idp: &SamlIdp,
+        keep: bool,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Notes that `org`'s identity provider's assertion `id` was used (it
+    /// is remembered until `until`); false when it already was.
+    async fn first_use_of_saml_assertion(
+        &self,
+        org: Id,
+        id: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Links `user`'s identity `subject` in `org`. Linking the same pair
     /// again is fine; `Conflict` when the subject is another member's, or
     /// the member has another identity.
@@ -630,9 +650,24 @@ pub trait SsoStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgSso {
     pub org_id: Id,
-    /// A configured sign-in provider's name.
+    /// A configured sign-in provider's name, or `saml`.
     pub provider: String,
+    /// The organization's own SAML identity provider (provider `saml`).
+    pub saml: Option<SamlIdp>,
     pub created_at: Timestamp,
+}
+
+/// A SAML 2.0 identity provider, as an organization's owner enters it
+/// (GitHub's three fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlIdp {
+    /// Where browsers are sent with the authentication request.
+    pub sso_url: String,
+    /// Its entity ID, the `Issuer` of its responses.
+    pub issuer: String,
+    /// The PEM certificates its signatures are checked against (two while
+    /// it rolls its key over).
+    pub certificates: String,
 }
 
 /// A member's identity at their organization's provider.

@@ -117,22 +117,30 @@ pub async fn callback(
             Outcome::Linked => Redirect::to("/settings/profile?done=connected").into_response(),
             Outcome::SignedOn => Redirect::to(&finished.return_to).into_response(),
         },
-        Err(SignInError::External(m)) => refused(&viewer, StatusCode::FORBIDDEN, &m),
-        Err(SignInError::Refused) => refused(
-            &viewer,
+        Err(e) => failed(&viewer, e),
+    };
+    with_cookie(response, forget_flow)
+}
+
+/// The page for a sign-in (or sign-on) that failed, in the status it
+/// deserves.
+pub(crate) fn failed(viewer: &Viewer, error: SignInError) -> Response {
+    match error {
+        SignInError::External(m) => refused(viewer, StatusCode::FORBIDDEN, &m),
+        SignInError::Refused => refused(
+            viewer,
             StatusCode::UNAUTHORIZED,
             "The provider did not sign you in.",
         ),
-        Err(SignInError::Throttled(m)) => {
-            let mut response = refused(&viewer, StatusCode::TOO_MANY_REQUESTS, &m);
+        SignInError::Throttled(m) => {
+            let mut response = refused(viewer, StatusCode::TOO_MANY_REQUESTS, &m);
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(WINDOW.num_seconds()));
             response
         }
-        Err(SignInError::Service(e)) => service_refused(&viewer, &e),
-    };
-    with_cookie(response, forget_flow)
+        SignInError::Service(e) => service_refused(viewer, &e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -18,6 +18,7 @@ mod profile;
 mod render;
 mod repos;
 mod reset;
+mod saml;
 mod session;
 mod settings;
 mod signup;
@@ -47,32 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/search", get(search))
         .route("/static/style.css", get(stylesheet))
-        .route("/login", get(account::login_form).post(account::login))
-        .route("/logout", post(account::logout))
-        .route("/login/oidc/{provider}", get(external::begin))
-        .route("/login/oidc/{provider}/callback", get(external::callback))
-        .route(
-            "/settings/profile/connect/{provider}",
-            get(external::connect),
-        )
-        .route("/signup", get(signup::form).post(signup::create))
-        .route("/password-reset", get(reset::ask).post(reset::send))
-        .route("/verify-email/{secret}", get(reset::verify))
-        .route(
-            "/password-reset/{secret}",
-            get(reset::form).post(reset::set),
-        )
-        .route(
-            "/organizations/new",
-            get(signup::org_form).post(signup::create_org),
-        )
-        .route(
-            "/orgs/{owner}/people",
-            get(members::page).post(members::act),
-        )
-        .route("/orgs/{owner}/sso", get(sso::page).post(sso::act))
-        .route("/orgs/{owner}/sso/begin", get(sso::begin))
-        .route("/settings/tokens/{id}/sso", post(sso::authorize_token))
+        .merge(identity_routes())
         .route(
             "/orgs/{owner}/invitation",
             get(members::invitation).post(members::answer),
@@ -145,6 +121,41 @@ pub fn router() -> Router<AppState> {
         )
         // Every form here is a few fields: none is read past this.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
+}
+
+/// Signing in and up, passwords, organizations' people and their single
+/// sign-on.
+fn identity_routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/login/oidc/{provider}", get(external::begin))
+        .route("/login/oidc/{provider}/callback", get(external::callback))
+        .route(
+            "/settings/profile/connect/{provider}",
+            get(external::connect),
+        )
+        .route("/signup", get(signup::form).post(signup::create))
+        .route("/password-reset", get(reset::ask).post(reset::send))
+        .route("/verify-email/{secret}", get(reset::verify))
+        .route(
+            "/password-reset/{secret}",
+            get(reset::form).post(reset::set),
+        )
+        .route(
+            "/organizations/new",
+            get(signup::org_form).post(signup::create_org),
+        )
+        .route(
+            "/orgs/{owner}/people",
+            get(members::page).post(members::act),
+        )
+        .route("/orgs/{owner}/sso", get(sso::page).post(sso::act))
+        .route("/orgs/{owner}/sso/begin", get(sso::begin))
+        .route("/orgs/{owner}/saml/consume", post(saml::consume))
+        .route("/orgs/{owner}/saml/complete", get(saml::complete))
+        .route("/orgs/{owner}/saml/metadata", get(saml::metadata))
+        .route("/settings/tokens/{id}/sso", post(sso::authorize_token))
 }
 
 /// The largest form body a page accepts.

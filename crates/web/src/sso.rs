@@ -106,7 +106,14 @@ async fn render(
         Vec::new()
     };
     let providers = state.registry.identity().providers();
+    let saml = sso.as_ref().and_then(|s| s.saml.as_ref()).map(|s| {
+        context! { sso_url => s.sso_url, issuer => s.issuer, certificates => s.certificates }
+    });
+    let (sp_entity, acs) = state.registry.identity().saml_endpoints(&org_account.login);
     let provider_name = sso.as_ref().map(|s| {
+        if s.saml.is_some() {
+            return "the organization's SAML identity provider".to_owned();
+        }
         providers
             .iter()
             .find(|p| p.name == s.provider)
@@ -129,6 +136,9 @@ async fn render(
             signed_on => signed_on,
             identities => identities,
             providers => choices,
+            saml => saml,
+            sp_entity => sp_entity,
+            acs => acs,
             return_to => return_to.unwrap_or("/settings/tokens"),
             notice => notice,
             error => error,
@@ -176,6 +186,9 @@ pub(crate) struct SsoForm {
     action: String,
     provider: Option<String>,
     login: Option<String>,
+    sso_url: Option<String>,
+    issuer: Option<String>,
+    certificate: Option<String>,
 }
 
 /// `POST /orgs/{org}/sso`: the owners' changes.
@@ -197,6 +210,18 @@ pub(crate) async fn act(
             "saved",
             accounts
                 .set_org_sso_as(&viewer.actor, &org, form.provider.as_deref())
+                .await,
+        ),
+        "saml" => (
+            "saved",
+            accounts
+                .set_org_saml_as(
+                    &viewer.actor,
+                    &org,
+                    form.sso_url.as_deref().unwrap_or_default(),
+                    form.issuer.as_deref().unwrap_or_default(),
+                    form.certificate.as_deref().unwrap_or_default(),
+                )
                 .await,
         ),
         "off" => (

@@ -28,6 +28,7 @@ mod npm_upstream;
 mod nuget;
 mod oci;
 mod oidc;
+mod org_saml;
 mod org_sso;
 mod osv;
 mod pypi;

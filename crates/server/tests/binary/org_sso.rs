@@ -16,7 +16,7 @@ use crate::common::npm::{NpmUser, package, project};
 use crate::common::{Server, token};
 
 /// A browser signed in with a password.
-fn signed_in(server: &Server, login: &str, password: &str) -> Client {
+pub(super) fn signed_in(server: &Server, login: &str, password: &str) -> Client {
     let client = browser();
     let form = client
         .get(server.url("/login"))
@@ -37,12 +37,12 @@ fn signed_in(server: &Server, login: &str, password: &str) -> Client {
     client
 }
 
-fn page(client: &Client, server: &Server, path: &str) -> String {
+pub(super) fn page(client: &Client, server: &Server, path: &str) -> String {
     client.get(server.url(path)).send().unwrap().text().unwrap()
 }
 
 /// Posts a form to `path` with the CSRF token of the page at `from`.
-fn post(
+pub(super) fn post(
     client: &Client,
     server: &Server,
     from: &str,
@@ -55,6 +55,24 @@ fn post(
     let r = client.post(server.url(path)).form(&form).send().unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.text().unwrap()
+}
+
+/// Authorizes the token on the tokens page `tokens` for acme, as its
+/// button does.
+pub(super) fn authorize_for_acme(browser: &Client, server: &Server, tokens: &str) {
+    let at = tokens
+        .find("/sso\" class=\"inline\"")
+        .expect("an authorize form");
+    let action_start = tokens[..at].rfind("action=\"").unwrap() + 8;
+    let action = format!("{}/sso", &tokens[action_start..at]);
+    let authorized = post(
+        browser,
+        server,
+        "/settings/tokens",
+        &action,
+        &[("org", "acme"), ("action", "authorize")],
+    );
+    assert!(authorized.contains("acme: authorized"), "{authorized}");
 }
 
 fn install(user: &NpmUser, dir: &Path, name: &str) -> std::process::Output {
@@ -160,19 +178,7 @@ fn a_member_reaches_an_sso_organizations_packages_only_with_a_token_authorized_a
     assert_eq!(back.url().path(), "/settings/tokens");
     let tokens = back.text().unwrap();
     assert!(tokens.contains("Authorize for acme"), "{tokens}");
-    let at = tokens
-        .find("/sso\" class=\"inline\"")
-        .expect("an authorize form");
-    let action_start = tokens[..at].rfind("action=\"").unwrap() + 8;
-    let action = format!("{}/sso", &tokens[action_start..at]);
-    let authorized = post(
-        &mia_browser,
-        &server,
-        "/settings/tokens",
-        &action,
-        &[("org", "acme"), ("action", "authorize")],
-    );
-    assert!(authorized.contains("acme: authorized"), "{authorized}");
+    authorize_for_acme(&mia_browser, &server, &tokens);
 
     // The token works again, with the real client too.
     let after = install(&mia_npm, dir.path(), "@acme/lib");

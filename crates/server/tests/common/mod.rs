@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod openapi;
 pub mod process;
 pub mod publish;
+pub mod saml;
 
 use std::io::{BufRead, BufReader, Read};
 

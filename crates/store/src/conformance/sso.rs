@@ -172,3 +172,67 @@ pub(super) async fn single_sign_on(store: &dyn MetadataStore, owner: i64) {
     assert_eq!(store.org_sso(org).await.unwrap(), None);
     assert!(store.org_sso_tokens(org).await.unwrap().is_empty());
 }
+
+/// An organization's own SAML identity provider: kept with its
+/// identities when only its URL or certificates change, and each of its
+/// assertions used once.
+pub(super) async fn saml(store: &dyn MetadataStore, owner: i64) {
+    let now = Utc::now();
+    let org = store.create_org("samlorg", owner).await.unwrap().id;
+    let idp = crate::SamlIdp {
+        sso_url: "https://idp.example/sso".into(),
+        issuer: "https://idp.example".into(),
+        certificates: "PEM".into(),
+    };
+    store.set_org_saml(org, &idp, false, now).await.unwrap();
+    let sso = store.org_sso(org).await.unwrap().unwrap();
+    assert_eq!(
+        (sso.provider.as_str(), sso.saml.as_ref()),
+        ("saml", Some(&idp))
+    );
+    let (ann, _, _) = member(store, "samlann").await;
+    store
+        .set_org_member(org, ann, entrepot_core::OrgRole::Member)
+        .await
+        .unwrap();
+    store
+        .link_org_sso_identity(org, ann, "ann@idp", now)
+        .await
+        .unwrap();
+    let rolled = crate::SamlIdp {
+        certificates: "PEM2".into(),
+        ..idp.clone()
+    };
+    store.set_org_saml(org, &rolled, true, now).await.unwrap();
+    assert_eq!(
+        store.org_sso(org).await.unwrap().unwrap().saml,
+        Some(rolled.clone())
+    );
+    assert_eq!(store.org_sso_identities(org).await.unwrap().len(), 1);
+    store.set_org_saml(org, &rolled, false, now).await.unwrap();
+    assert!(store.org_sso_identities(org).await.unwrap().is_empty());
+
+    let later = now + TimeDelta::minutes(5);
+    assert!(
+        store
+            .first_use_of_saml_assertion(org, "_a1", later, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .first_use_of_saml_assertion(org, "_a1", later, now)
+            .await
+            .unwrap()
+    );
+    // Forgotten once expired, when it could no longer be accepted anyway.
+    let after = later + TimeDelta::seconds(1);
+    assert!(
+        store
+            .first_use_of_saml_assertion(org, "_a1", after + TimeDelta::minutes(5), after)
+            .await
+            .unwrap()
+    );
+    store.set_org_sso(org, None, now).await.unwrap();
+    assert_eq!(store.org_sso(org).await.unwrap(), None);
+}

@@ -4,15 +4,27 @@ use async_trait::async_trait;
 use entrepot_core::{Id, Timestamp};
 use sqlx::any::AnyRow;
 
-use super::rows::{all_rows, int, optional_row, text, time};
+use super::rows::{all_rows, int, opt_text, optional_row, text, time};
 use super::{SqlStore, ts};
-use crate::meta::{OrgSso, OrgSsoIdentity, SsoStore};
+use crate::meta::{OrgSso, OrgSsoIdentity, SamlIdp, SsoStore};
 use crate::{StoreError, StoreResult};
 
 fn org_sso(row: &AnyRow) -> StoreResult<OrgSso> {
     Ok(OrgSso {
         org_id: int(row, "org_id")?,
         provider: text(row, "provider")?,
+        saml: match (
+            opt_text(row, "saml_sso_url")?,
+            opt_text(row, "saml_issuer")?,
+            opt_text(row, "saml_certificates")?,
+        ) {
+            (Some(sso_url), Some(issuer), Some(certificates)) => Some(SamlIdp {
+                sso_url,
+                issuer,
+                certificates,
+            }),
+            _ => None,
+        },
         created_at: time(row, "created_at")?,
     })
 }
@@ -99,6 +111,59 @@ impl SsoStore for SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_org_saml(
+        &self,
+        org: Id,
+        idp: &SamlIdp,
+        keep: bool,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        if !keep {
+            forget(&mut tx, org, None).await?;
+        }
+        sqlx::query(
+            "INSERT INTO org_sso
+               (org_id, provider, created_at, saml_sso_url, saml_issuer, saml_certificates)
+             VALUES ($1, 'saml', $2, $3, $4, $5)
+             ON CONFLICT (org_id) DO UPDATE SET provider = 'saml',
+               saml_sso_url = excluded.saml_sso_url, saml_issuer = excluded.saml_issuer,
+               saml_certificates = excluded.saml_certificates",
+        )
+        .bind(org)
+        .bind(ts(&at))
+        .bind(&idp.sso_url)
+        .bind(&idp.issuer)
+        .bind(&idp.certificates)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn first_use_of_saml_assertion(
+        &self,
+        org: Id,
+        id: &str,
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1")
+            .bind(ts(&now))
+            .execute(&self.writer)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO saml_assertions (org_id, assertion_id, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (org_id, assertion_id) DO NOTHING",
+        )
+        .bind(org)
+        .bind(id)
+        .bind(ts(&until))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn link_org_sso_identity(
