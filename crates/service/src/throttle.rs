@@ -44,6 +44,10 @@ pub(crate) fn address_key(ip: IpAddr) -> String {
     }
 }
 
+fn saml_key(ip: IpAddr) -> String {
+    format!("saml:{}", address_key(ip))
+}
+
 /// A key with too many attempts, for the administrators' page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lock {
@@ -139,11 +143,23 @@ impl Sessions<'_> {
     /// (an identity provider's answer); `Throttled` past the address's
     /// limit.
     pub(crate) async fn count_address_attempt(self, ip: IpAddr) -> ServiceResult<()> {
+        self.count_keyed(&address_key(ip)).await
+    }
+
+    /// Counts an answer posted to an organization's SAML consumer from
+    /// `ip`, apart from sign-ins: any page can make a browser post one,
+    /// and must not lock its address out of signing in.
+    pub(crate) async fn count_saml_attempt(self, ip: IpAddr) -> ServiceResult<()> {
+        self.count_keyed(&saml_key(ip)).await
+    }
+
+    pub(crate) async fn forgive_saml_attempt(self, ip: IpAddr) -> ServiceResult<()> {
+        Ok(self.meta.forgive_attempt(&saml_key(ip)).await?)
+    }
+
+    async fn count_keyed(self, key: &str) -> ServiceResult<()> {
         let now = Utc::now();
-        let t = self
-            .meta
-            .count_attempt(&address_key(ip), now, now - WINDOW)
-            .await?;
+        let t = self.meta.count_attempt(key, now, now - WINDOW).await?;
         if t.attempts > PER_ADDRESS {
             return Err(throttled(t.window_start + WINDOW));
         }
@@ -161,7 +177,7 @@ impl Sessions<'_> {
         let window_after = Utc::now() - WINDOW;
         let mut locks = Vec::new();
         for (key, t) in self.meta.throttled_keys(window_after, PER_USER).await? {
-            let limit = if key.starts_with("addr:") {
+            let limit = if key.starts_with("addr:") || key.starts_with("saml:") {
                 PER_ADDRESS
             } else {
                 PER_USER

@@ -589,14 +589,12 @@ pub trait SsoStore: Send + Sync {
     /// provider is forgotten.
     async fn set_org_sso(&self, org: Id, provider: Option<&str>, at: Timestamp) -> StoreResult<()>;
     /// Makes `org` sign on through the SAML identity provider `idp`
-    /// (provider `saml`). What came through the former provider is
-    /// forgotten unless `keep` (the same identity provider, its URL or
-    /// certificates changed).
+    /// (provider `saml`), keeping `kept` of what came through the former.
     async fn set_org_saml(
         &self,
         org: Id,
         idp: &SamlIdp,
-        keep: bool,
+        kept: SamlKept,
         at: Timestamp,
     ) -> StoreResult<()>;
     /// Notes that `org`'s identity provider's assertion `id` was used (it
@@ -655,6 +653,19 @@ pub struct OrgSso {
     /// The organization's own SAML identity provider (provider `saml`).
     pub saml: Option<SamlIdp>,
     pub created_at: Timestamp,
+}
+
+/// What an organization keeps when its SAML provider changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SamlKept {
+    /// Another provider: its identities are other people's.
+    Nothing,
+    /// The same provider with other keys: who is who stands, but what was
+    /// signed on with the old keys (sessions, token authorizations) goes,
+    /// in case they leaked.
+    Identities,
+    /// The same provider and keys (its URL changed).
+    Everything,
 }
 
 /// A SAML 2.0 identity provider, as an organization's owner enters it

@@ -171,10 +171,12 @@ fn a_member_signs_on_through_the_organizations_saml_provider_to_authorize_a_toke
         let text = refused.text().unwrap().to_lowercase();
         assert!(text.contains(said), "{variant}: {text}");
     }
-    // Another key, under the same issuer: the identities stay, and
-    // answers signed with the provider's key no longer verify.
+    // Another key, under the same issuer: the identities stay, what was
+    // signed on with the old one goes, and answers signed with the
+    // provider's key no longer verify.
     let other = include_str!("../../../service/src/saml/fixtures/other.crt");
     enter(other);
+    assert_eq!(rest_status(&server, &mia).0, StatusCode::FORBIDDEN);
     let bad = answer(&mia_browser, &server, "mia", "good");
     let refused = consume(&server, &bad);
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
@@ -184,6 +186,10 @@ fn a_member_signs_on_through_the_organizations_saml_provider_to_authorize_a_toke
     enter(&format!("{other}{}", idp.certificate));
     let rolled = consume(&server, &answer(&mia_browser, &server, "mia", "good"));
     assert_eq!(rolled.status(), StatusCode::SEE_OTHER);
+    let complete = rolled.headers()["location"].to_str().unwrap().to_owned();
+    let back = mia_browser.get(server.url(&complete)).send().unwrap();
+    authorize_for_acme(&mia_browser, &server, &back.text().unwrap());
+    assert_eq!(rest_status(&server, &mia).0, StatusCode::OK);
 
     // Revoking mia's identity takes the token's authorization with it.
     post(

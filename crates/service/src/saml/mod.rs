@@ -54,6 +54,8 @@ struct Flow {
 #[derive(Serialize, Deserialize)]
 struct Consumed {
     org: Id,
+    /// The identity provider it was checked against (`fingerprint`).
+    idp: String,
     request: String,
     name_id: String,
     session_until: Option<i64>,
@@ -145,6 +147,18 @@ fn certificates_pem(text: &str) -> ServiceResult<Vec<String>> {
     }
 }
 
+/// The provider's issuer and certificates, hashed: a result checked
+/// against one provider completes only while the organization has it.
+fn fingerprint(idp: &SamlIdp) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [&idp.issuer, &idp.certificates] {
+        hash.update(part.len().to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hex::encode(hash.finalize())
+}
+
 fn timestamp(seconds: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
@@ -186,7 +200,12 @@ impl Identity<'_> {
         saml_response: &str,
         from: Option<IpAddr>,
     ) -> Result<String, SignInError> {
-        self.count_attempt(from).await?;
+        if let Some(ip) = from {
+            match self.sessions().count_saml_attempt(ip).await {
+                Err(ServiceError::Throttled(m)) => return Err(SignInError::Throttled(m)),
+                other => other?,
+            }
+        }
         let org = self.accounts().organization(org).await?;
         let idp = self
             .meta
@@ -230,9 +249,12 @@ impl Identity<'_> {
         {
             return Err(refused("This response was used already."));
         }
-        self.forgive(from).await?;
+        if let Some(ip) = from {
+            self.sessions().forgive_saml_attempt(ip).await?;
+        }
         let consumed = Consumed {
             org: org.id,
+            idp: fingerprint(&idp),
             request: checked.in_response_to,
             name_id: checked.name_id,
             session_until: checked.session_until.map(|t| t.timestamp()),
@@ -266,6 +288,12 @@ impl Identity<'_> {
                 refused("This sign-on expired or was begun in another browser. Please try again.")
             })?;
         let org = self.accounts().organization(org).await?;
+        let current = self.meta.org_sso(org.id).await?.and_then(|s| s.saml);
+        if current.is_none_or(|idp| fingerprint(&idp) != consumed.idp) {
+            return Err(refused(
+                "The organization's identity provider changed meanwhile. Please sign on again.",
+            ));
+        }
         let (user, session) = match actor {
             Actor::User {
                 id,

@@ -199,6 +199,11 @@ fn unique_ids(doc: &Document<'_>) -> Result<(), Refused> {
         for attr in node.attributes() {
             let id_like = match attr.namespace() {
                 Some(XML) => attr.name() == "id",
+                // xmlsec1 finds IDs by name whatever their namespace: one
+                // in another namespace could take a signed element's.
+                Some(_) if attr.name().eq_ignore_ascii_case("id") => {
+                    return refuse("The identity provider's response has an ID in a namespace.");
+                }
                 Some(_) => false,
                 None => matches!(attr.name(), "ID" | "Id" | "AssertionID"),
             };
@@ -234,12 +239,21 @@ fn the_assertion<'a, 'i>(
     {
         return refuse("Encrypted assertions are not accepted; turn assertion encryption off.");
     }
+    // By local name, whatever the namespace (xmlsec1 registers IDs on
+    // `Response` and `Assertion` elements without one too).
+    let named = |n: &Node<'_, '_>, name: &str| n.is_element() && n.tag_name().name() == name;
+    if doc
+        .descendants()
+        .any(|n| named(&n, "Response") && n != response)
+    {
+        return refuse("The identity provider's response holds another response.");
+    }
     let all: Vec<_> = doc
         .descendants()
-        .filter(|n| is(*n, ASSERTION, "Assertion"))
+        .filter(|n| named(n, "Assertion"))
         .collect();
     match all.as_slice() {
-        [one] if one.parent() == Some(response) => Ok(*one),
+        [one] if one.parent() == Some(response) && is(*one, ASSERTION, "Assertion") => Ok(*one),
         [] => refuse("The identity provider's response holds no assertion."),
         _ => refuse("The identity provider's response must hold exactly one assertion."),
     }
@@ -362,9 +376,9 @@ fn check_response(
         None if signed => return refuse("The signed response names no destination."),
         _ => {}
     }
-    if let Some(issuer) = only(response, ASSERTION, "Issuer")
-        && text_of(issuer) != Some(expected.issuer)
-    {
+    let mut issuers = children(response, ASSERTION, "Issuer");
+    let (first, second) = (issuers.next(), issuers.next());
+    if second.is_some() || first.is_some_and(|i| text_of(i) != Some(expected.issuer)) {
         return refuse("The response comes from another identity provider.");
     }
     let status = only(response, PROTOCOL, "Status").and_then(|s| only(s, PROTOCOL, "StatusCode"));

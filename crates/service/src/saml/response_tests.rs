@@ -153,6 +153,39 @@ fn a_second_assertion_anywhere_is_refused() {
 }
 
 #[test]
+fn ids_in_other_namespaces_and_other_responses_are_refused() {
+    // xmlsec1 would take `y:ID` for the root's ID, and verify the
+    // assertion's signature for a response it never checked.
+    let (response, _) = ids(BOTH);
+    let stolen = BOTH.replacen(
+        &format!("ID=\"{response}\""),
+        &format!("xmlns:y=\"urn:y\" y:ID=\"Q\" ID=\"{response}\""),
+        1,
+    );
+    refused(&stolen, "namespace");
+    let start = BOTH.find("<ns1:Assertion").unwrap();
+    let empty = format!(
+        "{}<ns0:Response xmlns:x=\"urn:x\" x:Version=\"2.0\"/>{}",
+        &BOTH[..start],
+        &BOTH[start..]
+    );
+    refused(&empty, "another response");
+    let foreign = format!(
+        "{}<Assertion xmlns=\"urn:other\"/>{}",
+        &BOTH[..start],
+        &BOTH[start..]
+    );
+    refused(&foreign, "exactly one assertion");
+    let issuer_end = BOTH.find("</ns1:Issuer>").unwrap() + "</ns1:Issuer>".len();
+    let two_issuers = format!(
+        "{}<ns1:Issuer>http://evil.test/</ns1:Issuer>{}",
+        &BOTH[..issuer_end],
+        &BOTH[issuer_end..]
+    );
+    refused(&two_issuers, "another identity provider");
+}
+
+#[test]
 fn comments_doctypes_and_other_encodings_are_refused() {
     refused(&BOTH.replace("id-alice", "id-al<!---->ice"), "comments");
     refused(

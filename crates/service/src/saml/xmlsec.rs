@@ -6,6 +6,7 @@
 //! certificate; keys the document carries are never used
 //! (`--enabled-key-data raw-x509-cert`, the fix of CVE-2021-21239).
 
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -14,46 +15,65 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::{OnceCell, Semaphore};
 
-/// The command, found on the `PATH` (`ENTREPOT_XMLSEC1` names another).
-fn program() -> String {
-    std::env::var("ENTREPOT_XMLSEC1").unwrap_or_else(|_| "xmlsec1".into())
+/// The command: `ENTREPOT_XMLSEC1`, or `xmlsec1` found on the server's
+/// `PATH` (resolved here: the child's environment is cleared).
+fn program() -> Option<PathBuf> {
+    if let Some(named) = std::env::var_os("ENTREPOT_XMLSEC1") {
+        return Some(PathBuf::from(named));
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join("xmlsec1"))
+        .find(|candidate| candidate.is_file())
 }
 
 /// At most this many verifications at once: each is a process.
 static RUNNING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
+/// For a verification, waiting for its turn included.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The installed version's major and minor, or `None` when there is none.
-async fn version() -> Option<(u32, u32)> {
-    static VERSION: OnceCell<Option<(u32, u32)>> = OnceCell::const_new();
-    *VERSION
-        .get_or_init(|| async {
-            let out = Command::new(program())
+/// The command and its version's major and minor, once found (until then
+/// it is looked for again, so installing it needs no restart).
+async fn installed() -> Option<&'static (PathBuf, (u32, u32))> {
+    static FOUND: OnceCell<(PathBuf, (u32, u32))> = OnceCell::const_new();
+    FOUND
+        .get_or_try_init(|| async {
+            let program = program().ok_or(())?;
+            let out = Command::new(&program)
                 .arg("--version")
                 .env_clear()
                 .stdin(Stdio::null())
                 .kill_on_drop(true)
                 .output()
                 .await
-                .ok()?;
+                .map_err(|_| ())?;
             let text = String::from_utf8_lossy(&out.stdout);
             // "xmlsec1 1.2.37 (openssl)"
-            let number = text.split_whitespace().nth(1)?;
+            let number = text.split_whitespace().nth(1).ok_or(())?;
             let mut parts = number.split('.').map(str::parse::<u32>);
-            Some((parts.next()?.ok()?, parts.next()?.ok()?))
+            let (Some(Ok(major)), Some(Ok(minor))) = (parts.next(), parts.next()) else {
+                return Err(());
+            };
+            Ok((program, (major, minor)))
         })
         .await
+        .ok()
 }
 
 /// Whether signatures can be checked here at all.
 pub async fn available() -> bool {
-    version().await.is_some()
+    installed().await.is_some()
 }
 
 /// Whether the enveloped signature of the element `node_id` in `xml` was
 /// made with the key of `certificate_pem`.
 pub async fn verify(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<bool, String> {
-    let Some((major, minor)) = version().await else {
+    tokio::time::timeout(TIMEOUT, run(xml, certificate_pem, node_id))
+        .await
+        .map_err(|_| "xmlsec1 took too long".to_owned())?
+}
+
+async fn run(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<bool, String> {
+    let Some((program, (major, minor))) = installed().await else {
         return Err("xmlsec1 is not installed on the server".into());
     };
     let _permit = RUNNING
@@ -69,7 +89,7 @@ pub async fn verify(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("xmlsec1's certificate file: {e}"))?;
-    let mut command = Command::new(program());
+    let mut command = Command::new(program);
     command
         .args(["--verify", "--enabled-reference-uris", "same-doc"])
         .args(["--enabled-key-data", "raw-x509-cert"])
@@ -84,7 +104,7 @@ pub async fn verify(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<
             "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
         ])
         .args(["--node-id", node_id]);
-    if (major, minor) >= (1, 3) {
+    if (*major, *minor) >= (1, 3) {
         command.arg("--lax-key-search");
     }
     let mut child = command
@@ -99,7 +119,7 @@ pub async fn verify(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<
     let mut stdin = child.stdin.take().ok_or("xmlsec1 has no stdin")?;
     let mut stderr = child.stderr.take().ok_or("xmlsec1 has no stderr")?;
     let xml = xml.to_vec();
-    let run = async move {
+    let work = async move {
         let feed = async {
             // A failed write means it stopped reading: its status says why.
             let _ = stdin.write_all(&xml).await;
@@ -113,9 +133,7 @@ pub async fn verify(xml: &[u8], certificate_pem: &str, node_id: &str) -> Result<
         let status = child.wait().await.map_err(|e| e.to_string())?;
         Ok::<_, String>((status, String::from_utf8_lossy(&said).into_owned()))
     };
-    let (status, said) = tokio::time::timeout(TIMEOUT, run)
-        .await
-        .map_err(|_| "xmlsec1 took too long".to_owned())??;
+    let (status, said) = work.await?;
     drop(certificate);
     Ok(verified(status.success(), &said))
 }

@@ -184,13 +184,16 @@ pub(super) async fn saml(store: &dyn MetadataStore, owner: i64) {
         issuer: "https://idp.example".into(),
         certificates: "PEM".into(),
     };
-    store.set_org_saml(org, &idp, false, now).await.unwrap();
+    store
+        .set_org_saml(org, &idp, crate::SamlKept::Nothing, now)
+        .await
+        .unwrap();
     let sso = store.org_sso(org).await.unwrap().unwrap();
     assert_eq!(
         (sso.provider.as_str(), sso.saml.as_ref()),
         ("saml", Some(&idp))
     );
-    let (ann, _, _) = member(store, "samlann").await;
+    let (ann, _, ann_session) = member(store, "samlann").await;
     store
         .set_org_member(org, ann, entrepot_core::OrgRole::Member)
         .await
@@ -203,13 +206,41 @@ pub(super) async fn saml(store: &dyn MetadataStore, owner: i64) {
         certificates: "PEM2".into(),
         ..idp.clone()
     };
-    store.set_org_saml(org, &rolled, true, now).await.unwrap();
+    store
+        .open_org_sso_session(&ann_session, org, now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    // Its URL changed: everything stays.
+    store
+        .set_org_saml(org, &idp, crate::SamlKept::Everything, now)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .org_sso_session_active(&ann_session, org, now)
+            .await
+            .unwrap()
+    );
+    // Its keys changed: who is who stays, what they signed goes.
+    store
+        .set_org_saml(org, &rolled, crate::SamlKept::Identities, now)
+        .await
+        .unwrap();
     assert_eq!(
         store.org_sso(org).await.unwrap().unwrap().saml,
         Some(rolled.clone())
     );
     assert_eq!(store.org_sso_identities(org).await.unwrap().len(), 1);
-    store.set_org_saml(org, &rolled, false, now).await.unwrap();
+    assert!(
+        !store
+            .org_sso_session_active(&ann_session, org, now)
+            .await
+            .unwrap()
+    );
+    store
+        .set_org_saml(org, &rolled, crate::SamlKept::Nothing, now)
+        .await
+        .unwrap();
     assert!(store.org_sso_identities(org).await.unwrap().is_empty());
 
     let later = now + TimeDelta::minutes(5);

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::rows::{all_rows, int, opt_text, optional_row, text, time};
 use super::{SqlStore, ts};
-use crate::meta::{OrgSso, OrgSsoIdentity, SamlIdp, SsoStore};
+use crate::meta::{OrgSso, OrgSsoIdentity, SamlIdp, SamlKept, SsoStore};
 use crate::{StoreError, StoreResult};
 
 fn org_sso(row: &AnyRow) -> StoreResult<OrgSso> {
@@ -52,6 +52,24 @@ pub(super) async fn forget(
     org: Id,
     user: Option<Id>,
 ) -> StoreResult<u64> {
+    forget_sign_ons(tx, org, user).await?;
+    let done = sqlx::query(
+        "DELETE FROM org_sso_identities WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)",
+    )
+    .bind(org)
+    .bind(user)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Forgets, in `tx`, the browser sign-ons and token authorizations made
+/// through `org`'s provider (for `user`, or everyone), not who is who.
+async fn forget_sign_ons(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org: Id,
+    user: Option<Id>,
+) -> StoreResult<()> {
     sqlx::query(
         "DELETE FROM org_sso_sessions WHERE org_id = $1 AND ($2 IS NULL OR session_hash IN
            (SELECT hash FROM web_sessions WHERE user_id = $2))",
@@ -68,14 +86,7 @@ pub(super) async fn forget(
     .bind(user)
     .execute(&mut **tx)
     .await?;
-    let done = sqlx::query(
-        "DELETE FROM org_sso_identities WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2)",
-    )
-    .bind(org)
-    .bind(user)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    Ok(())
 }
 
 #[async_trait]
@@ -117,12 +128,16 @@ impl SsoStore for SqlStore {
         &self,
         org: Id,
         idp: &SamlIdp,
-        keep: bool,
+        kept: SamlKept,
         at: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        if !keep {
-            forget(&mut tx, org, None).await?;
+        match kept {
+            SamlKept::Nothing => {
+                forget(&mut tx, org, None).await?;
+            }
+            SamlKept::Identities => forget_sign_ons(&mut tx, org, None).await?,
+            SamlKept::Everything => {}
         }
         sqlx::query(
             "INSERT INTO org_sso
