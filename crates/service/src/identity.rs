@@ -67,18 +67,19 @@ pub struct ProviderButton {
 }
 
 impl Identity<'_> {
-    /// The providers one may sign in with, in the order configured.
-    #[must_use]
-    pub fn providers(&self) -> Vec<ProviderButton> {
-        self.identity_providers
-            .oidc
-            .iter()
+    /// The providers one may sign in with: the file's in its order, then
+    /// those added in the pages.
+    pub async fn providers(self) -> ServiceResult<Vec<ProviderButton>> {
+        Ok(self
+            .oidc_providers()
+            .await?
+            .into_iter()
             .map(|p| ProviderButton {
-                name: p.rules.name.clone(),
-                display_name: p.rules.display_name.clone(),
                 path: format!("/login/oidc/{}", p.rules.name),
+                name: p.rules.name,
+                display_name: p.rules.display_name,
             })
-            .collect()
+            .collect())
     }
 
     /// The directories whose passwords the sign-in form takes, by their

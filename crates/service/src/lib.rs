@@ -27,6 +27,7 @@ pub mod memberships;
 mod namespaces;
 pub mod notifications;
 pub mod oidc;
+pub mod oidc_admin;
 mod oidc_http;
 pub mod outbound;
 pub mod packages;

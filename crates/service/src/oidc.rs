@@ -65,6 +65,7 @@ pub struct OidcProvider {
 pub struct IdentityProviders {
     pub oidc: Vec<OidcProvider>,
     pub ldap: Vec<crate::ldap::LdapProvider>,
+    /// By issuer: a provider changed in the pages is discovered anew.
     discovered: Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>,
 }
 
@@ -177,10 +178,10 @@ fn external(message: impl Into<String>) -> SignInError {
 }
 
 impl Identity<'_> {
-    fn oidc_provider(&self, name: &str) -> ServiceResult<&OidcProvider> {
-        self.identity_providers
-            .oidc
-            .iter()
+    async fn oidc_provider(self, name: &str) -> ServiceResult<OidcProvider> {
+        self.oidc_providers()
+            .await?
+            .into_iter()
             .find(|p| p.rules.name == name)
             .ok_or_else(|| ServiceError::not_found(format!("no sign-in provider `{name}`")))
     }
@@ -199,7 +200,7 @@ impl Identity<'_> {
                 .discovered
                 .lock()
                 .expect("discovery cache")
-                .get(name)
+                .get(&provider.issuer)
             && at.elapsed() < DISCOVERY_TTL
         {
             return Ok(found.clone());
@@ -223,7 +224,7 @@ impl Identity<'_> {
             .discovered
             .lock()
             .expect("discovery cache")
-            .insert(name.clone(), (Instant::now(), metadata.clone()));
+            .insert(provider.issuer.clone(), (Instant::now(), metadata.clone()));
         Ok(metadata)
     }
 
@@ -260,7 +261,7 @@ impl Identity<'_> {
         return_to: &str,
         intent: Intent,
     ) -> ServiceResult<Started> {
-        let provider = self.oidc_provider(provider)?;
+        let provider = &self.oidc_provider(provider).await?;
         let metadata = self.discover(provider, false).await?;
         let client = self.client(provider, &metadata)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -313,7 +314,7 @@ impl Identity<'_> {
         signed_in: Option<&Actor>,
         from: Option<IpAddr>,
     ) -> Result<Finished, SignInError> {
-        let provider = self.oidc_provider(provider)?;
+        let provider = &self.oidc_provider(provider).await?;
         let flow = self
             .open(cookie)
             .await?

@@ -9,7 +9,7 @@
 
 use chrono::{TimeDelta, Utc};
 use entrepot_core::{Account, Actor, Id, Timestamp, TokenRecord};
-use entrepot_store::{OrgSso, OrgSsoIdentity, StoreError};
+use entrepot_store::{OrgSso, OrgSsoIdentity, SamlKept, StoreError};
 
 use crate::identity::{Intent, Outcome};
 use crate::oidc::Started;
@@ -147,8 +147,9 @@ impl Accounts<'_> {
         self.require_org_owner(actor, &org).await?;
         if let Some(name) = provider
             && !self
-                .identity_providers
-                .oidc
+                .identity()
+                .oidc_providers()
+                .await?
                 .iter()
                 .any(|p| p.rules.name == name)
         {
@@ -167,7 +168,9 @@ impl Accounts<'_> {
     /// Makes `org` sign on through its own SAML identity provider (its
     /// owners): where to send browsers, its entity ID and its
     /// certificates (PEM, or the bare base64 of the provider's metadata; two while it
-    /// rolls its key over). Identities are kept when the entity ID stays.
+    /// rolls its key over). Members' identities are kept while the entity
+    /// ID stays; their sign-ons and token authorizations only while the
+    /// certificates stay too.
     pub async fn set_org_saml_as(
         self,
         actor: &Actor,
@@ -184,12 +187,15 @@ impl Accounts<'_> {
                 "SAML needs xmlsec1 on the server (Debian: apt-get install xmlsec1)".into(),
             ));
         }
-        let current = self.meta.org_sso(org.id).await?;
-        let keep = current
-            .and_then(|s| s.saml)
-            .is_some_and(|s| s.issuer == idp.issuer);
+        let kept = match self.meta.org_sso(org.id).await?.and_then(|s| s.saml) {
+            Some(old) if old.issuer == idp.issuer && old.certificates == idp.certificates => {
+                SamlKept::Everything
+            }
+            Some(old) if old.issuer == idp.issuer => SamlKept::Identities,
+            _ => SamlKept::Nothing,
+        };
         self.meta
-            .set_org_saml(org.id, &idp, keep, Utc::now())
+            .set_org_saml(org.id, &idp, kept, Utc::now())
             .await?;
         Ok(())
     }

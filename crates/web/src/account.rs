@@ -27,17 +27,21 @@ struct Provider {
 }
 
 /// The sign-in buttons of the external providers.
-fn providers(state: &AppState) -> Vec<Provider> {
-    state
-        .registry
-        .identity()
-        .providers()
-        .into_iter()
-        .map(|p| Provider {
-            display_name: p.display_name,
-            path: p.path,
-        })
-        .collect()
+/// (none when they cannot be read: the password form still works).
+async fn providers(state: &AppState) -> Vec<Provider> {
+    match state.registry.identity().providers().await {
+        Ok(found) => found
+            .into_iter()
+            .map(|p| Provider {
+                display_name: p.display_name,
+                path: p.path,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in providers could not be read");
+            Vec::new()
+        }
+    }
 }
 
 /// Where a browser without a session is sent to sign in first.
@@ -72,7 +76,8 @@ pub async fn login_form(
         None,
         None,
         StatusCode::OK,
-    );
+    )
+    .await;
     if fresh {
         with_cookie(html, set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600))
     } else {
@@ -80,7 +85,7 @@ pub async fn login_form(
     }
 }
 
-fn login_page(
+async fn login_page(
     state: &AppState,
     viewer: &Viewer,
     csrf: &str,
@@ -95,7 +100,7 @@ fn login_page(
         "login.html",
         context! {
             login_csrf => csrf, return_to => return_to, login => login, error => error,
-            providers => providers(state),
+            providers => providers(state).await,
             directories => state.registry.identity().directories(),
         },
     )
@@ -128,7 +133,8 @@ pub async fn login(
             Some(&form.login),
             Some("This form expired. Please sign in again."),
             StatusCode::BAD_REQUEST,
-        );
+        )
+        .await;
         return with_cookie(html, set_cookie(&state, LOGIN_CSRF_COOKIE, &csrf, 3600));
     };
     match state
@@ -152,15 +158,18 @@ pub async fn login(
                 .append("set-cookie", set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0));
             response
         }
-        Err(SignInError::Refused) => login_page(
-            &state,
-            &viewer,
-            expected,
-            &return_to,
-            Some(&form.login),
-            Some("Incorrect user name or password."),
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(SignInError::Refused) => {
+            login_page(
+                &state,
+                &viewer,
+                expected,
+                &return_to,
+                Some(&form.login),
+                Some("Incorrect user name or password."),
+                StatusCode::UNAUTHORIZED,
+            )
+            .await
+        }
         Err(SignInError::Throttled(message)) => {
             let mut response = login_page(
                 &state,
@@ -170,21 +179,25 @@ pub async fn login(
                 Some(&form.login),
                 Some(&message),
                 StatusCode::TOO_MANY_REQUESTS,
-            );
+            )
+            .await;
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(WINDOW.num_seconds()));
             response
         }
-        Err(SignInError::External(message)) => login_page(
-            &state,
-            &viewer,
-            expected,
-            &return_to,
-            Some(&form.login),
-            Some(&message),
-            StatusCode::FORBIDDEN,
-        ),
+        Err(SignInError::External(message)) => {
+            login_page(
+                &state,
+                &viewer,
+                expected,
+                &return_to,
+                Some(&form.login),
+                Some(&message),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
         Err(SignInError::Service(e)) => server_error(&e),
     }
 }

@@ -21,6 +21,7 @@ mod reset;
 mod saml;
 mod session;
 mod settings;
+mod sign_in_providers;
 mod signup;
 mod site_admin;
 mod sso;
@@ -70,6 +71,10 @@ pub fn router() -> Router<AppState> {
             get(site_admin::organizations).post(site_admin::create_org),
         )
         .route("/admin/repositories", get(site_admin::repositories))
+        .route(
+            "/admin/sign-in-providers",
+            get(sign_in_providers::page).post(sign_in_providers::act),
+        )
         .route("/admin/storage", get(site_admin::storage))
         .route(
             "/admin/settings",
@@ -202,6 +207,15 @@ fn templates() -> &'static Environment<'static> {
             ("sso.html", include_str!("templates/sso.html")),
             ("repo_new.html", include_str!("templates/repo_new.html")),
             ("admin_orgs.html", include_str!("templates/admin_orgs.html")),
+            ("admin_nav.html", include_str!("templates/admin_nav.html")),
+            (
+                "admin_providers.html",
+                include_str!("templates/admin_providers.html"),
+            ),
+            (
+                "provider_fields.html",
+                include_str!("templates/provider_fields.html"),
+            ),
             (
                 "admin_repos.html",
                 include_str!("templates/admin_repos.html"),

@@ -80,8 +80,11 @@ async fn render(
     let identity = state.registry.identity();
     let directories = identity.directory_providers();
     let directory_names: Vec<String> = directories.iter().map(|d| d.name.clone()).collect();
-    let identities: Vec<IdentityRow> = identity
-        .providers()
+    let providers = match identity.providers().await {
+        Ok(found) => found,
+        Err(e) => return server_error(&e),
+    };
+    let identities: Vec<IdentityRow> = providers
         .into_iter()
         .chain(directories)
         .map(|p| {

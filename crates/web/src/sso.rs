@@ -105,7 +105,10 @@ async fn render(
     } else {
         Vec::new()
     };
-    let providers = state.registry.identity().providers();
+    let providers = match state.registry.identity().providers().await {
+        Ok(found) => found,
+        Err(e) => return server_error(&e),
+    };
     let saml = sso.as_ref().and_then(|s| s.saml.as_ref()).map(|s| {
         context! { sso_url => s.sso_url, issuer => s.issuer, certificates => s.certificates }
     });

@@ -43,41 +43,24 @@ pub struct OidcSettings {
 }
 
 impl OidcSettings {
+    /// Checked by the rules the site administrators' page uses too.
     fn resolve(self) -> anyhow::Result<OidcProvider> {
-        let rules = rules(
-            "oidc",
-            self.name,
-            self.display_name,
-            self.auto_provision,
-            &self.groups,
-        )?;
-        let name = &rules.name;
-        let parsed = url::Url::parse(&self.issuer)
-            .with_context(|| format!("oidc provider `{name}`: issuer `{}`", self.issuer))?;
-        if !matches!(parsed.scheme(), "https" | "http") {
-            bail!("oidc provider `{name}`: the issuer is an http(s) URL");
-        }
         let client_secret = secret("client_secret", self.client_secret, self.client_secret_env)
-            .with_context(|| format!("oidc provider `{name}`"))?;
-        if !rules.groups.is_empty() && self.groups_claim.is_none() {
-            bail!("oidc provider `{name}`: groups are mapped but no groups_claim names them");
-        }
-        Ok(OidcProvider {
-            rules,
+            .with_context(|| format!("oidc provider `{}`", self.name))?;
+        entrepot_service::oidc_admin::OidcSettings {
+            name: self.name,
+            display_name: self.display_name,
             issuer: self.issuer,
             client_id: self.client_id,
-            client_secret,
-            scopes: self
-                .scopes
-                .unwrap_or_else(|| vec!["profile".into(), "email".into()])
-                .into_iter()
-                .filter(|s| s != "openid")
-                .collect(),
-            login_claim: self
-                .login_claim
-                .unwrap_or_else(|| "preferred_username".into()),
+            client_secret: client_secret.map(|s| s.expose().to_owned()),
+            scopes: self.scopes,
+            login_claim: self.login_claim,
             groups_claim: self.groups_claim,
-        })
+            auto_provision: self.auto_provision,
+            groups: self.groups,
+        }
+        .resolve()
+        .map_err(|e| anyhow::anyhow!("oidc {e}"))
     }
 }
 

@@ -37,5 +37,6 @@ mod rest_api;
 mod rubygems;
 mod secrets;
 mod serve;
+mod sign_in_providers;
 mod tls;
 mod webhooks;
