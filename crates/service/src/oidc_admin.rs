@@ -68,7 +68,7 @@ impl OidcSettings {
         }
         if !groups.is_empty() && self.groups_claim.is_none() {
             return Err(format!(
-                "provider `{name}`: groups are mapped but no groups claim names them"
+                "provider `{name}`: groups are mapped but no groups claim (`groups_claim`) names them"
             ));
         }
         Ok(OidcProvider {
