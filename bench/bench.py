@@ -558,6 +558,44 @@ def figure_rest(sys_, results, duration):
     results["rest"] = {"rows": rows}
 
 
+def figure_package_page(sys_, results, duration):
+    """(9) A package's web page, and its all-versions page, with 1,500
+    versions and a year of downloads: the server's time, one connection."""
+    count = 60 if sys_.args.quick else 1500
+    reg = NpmRegistry("Entrepot", sys_.entrepot_base + "/npm/", sys_.entrepot_token, None)
+    name = "@bench/many"
+    reg.publish(name, "0.0.0", tarball(name, "0.0.0"))
+    db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
+    conn = sqlite3.connect(db, timeout=30)
+    package, metadata, publisher = conn.execute(
+        "SELECT v.package_id, v.metadata, v.publisher_id FROM versions v JOIN packages p ON p.id = v.package_id "
+        "WHERE p.name = 'many' AND v.name = '0.0.0'").fetchone()
+    start = datetime(2022, 1, 1, tzinfo=timezone.utc).timestamp()
+    stamp = lambda i: datetime.fromtimestamp(start + i * 3600, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    conn.executemany(
+        "INSERT INTO versions (package_id, name, metadata, publisher_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(package, f"1.{i // 100}.{i % 100}", metadata, publisher, stamp(i), stamp(i)) for i in range(1, count)])
+    ids = [r[0] for r in conn.execute("SELECT id FROM versions WHERE package_id = ? ORDER BY id DESC LIMIT 30",
+                                      (package,))]
+    today = datetime.now(timezone.utc).date().toordinal()
+    conn.executemany("INSERT OR IGNORE INTO downloads (version_id, day, count) VALUES (?, ?, ?)",
+                     [(v, datetime.fromordinal(today - d).strftime("%Y-%m-%d"), 1 + (d * v) % 7)
+                      for v in ids for d in range(365)])
+    conn.commit()
+    conn.close()
+    headers = {"Authorization": f"Bearer {sys_.entrepot_token}"}
+    rows = {}
+    for label, path in (("package page", "/users/bench/packages/npm/package/many"),
+                        ("all versions, page 1", "/users/bench/packages/npm/many/versions"),
+                        ("all versions, last page", f"/users/bench/packages/npm/many/versions?page={-(-count // 50)}")):
+        url = sys_.entrepot_base + path
+        status, _, body = request("GET", url, headers=headers)
+        assert status == 200, (status, body[:300])
+        rows[label] = wrk(url, 1, duration, headers)
+    results["package_page"] = {"versions": count, "rows": rows}
+
+
 def figure_big_upload(sys_, results, entrepot):
     """(7) Entrepot's memory while one 2 GiB layer streams in."""
     size = (64 if sys_.args.quick else 2048) << 20
@@ -817,6 +855,14 @@ def report(args, results, info, started):
             w(f"| {n} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} |")
         ns = list(r["rows"])
         w(f"\n- p50 grows {r['rows'][ns[-1]]['p50'] / r['rows'][ns[0]]['p50']:.2f}× from {ns[0]} to {ns[-1]} packages.\n")
+    if "package_page" in results:
+        r = results["package_page"]
+        w(f"## 9. Web pages of a package with {r['versions']:,} versions and a year of downloads, one connection\n")
+        w("| page | req/s | p50 ms | p99 ms |")
+        w("| --- | --- | --- | --- |")
+        for label, x in r["rows"].items():
+            w(f"| {label} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} |")
+        w("")
     if "rss" in results:
         w("## 7. Memory (RSS)\n")
         w("| system | idle | during (1) | during (5) |")
@@ -926,6 +972,11 @@ def targets(results):
         ns = list(r)
         growth = r[ns[-1]]["p50"] / r[ns[0]]["p50"]
         out.append(f"(6) flat within 2× from {ns[0]} to {ns[-1]} packages: {growth:.2f}× — {mark(growth <= 2)}")
+    pp = results.get("package_page")
+    if pp:
+        x = pp["rows"]["package page"]
+        out.append(f"(26) a package page with {pp['versions']:,} versions in under 20 ms on the server: "
+                   f"p50 {x['p50']:.2f} ms, p99 {x['p99']:.2f} ms — {mark(x['p99'] < 20)}")
     rss = results.get("rss", {})
     if "Verdaccio 6.8" in rss and rss["Verdaccio 6.8"].get("packument"):
         e, v = rss["Entrepot"]["packument"], rss["Verdaccio 6.8"]["packument"]
@@ -995,6 +1046,7 @@ def main():
             if label in results["oci"]["rows"]:
                 results["rss"][label]["oci"] = results["oci"]["rows"][label]["rss"]
         figure_rest(sys_, results, duration)
+        figure_package_page(sys_, results, duration)
         figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
         figure_proxy(sys_, results, work, duration, peers)
     finally:

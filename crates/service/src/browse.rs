@@ -75,6 +75,16 @@ impl Packages<'_> {
         Ok(self.meta.versions(package, include_deleted).await?)
     }
 
+    /// A page of live versions, newest first, and how many there are.
+    pub async fn versions_page(
+        self,
+        package: Id,
+        limit: u32,
+        offset: u64,
+    ) -> ServiceResult<(Vec<Version>, u64)> {
+        Ok(self.meta.versions_page(package, limit, offset).await?)
+    }
+
     /// One live version by its name.
     pub async fn version(self, package: Id, name: &str) -> ServiceResult<Option<Version>> {
         Ok(self.meta.version(package, name).await?)

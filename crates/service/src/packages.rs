@@ -650,6 +650,17 @@ impl Packages<'_> {
         Ok(self.meta.downloads(package.id).await?)
     }
 
+    /// `package`'s downloads summed: in all, by version, and by day from
+    /// `since` on (the counts not yet written included).
+    pub async fn download_summary(
+        self,
+        package: &Package,
+        since: chrono::NaiveDate,
+    ) -> ServiceResult<entrepot_store::DownloadSummary> {
+        self.flush_downloads().await?;
+        Ok(self.meta.download_summary(package.id, since).await?)
+    }
+
     pub(crate) async fn audit(
         self,
         actor: &Actor,

@@ -280,6 +280,14 @@ pub trait PackageStore: Send + Sync {
     async fn version(&self, package: Id, name: &str) -> StoreResult<Option<Version>>;
     async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>>;
     async fn versions(&self, package: Id, include_deleted: bool) -> StoreResult<Vec<Version>>;
+    /// `limit` of `package`'s live versions from `offset`, newest first
+    /// (as published), and how many live versions it has.
+    async fn versions_page(
+        &self,
+        package: Id,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<(Vec<Version>, u64)>;
     /// Deletes a live version (`Some`) or restores a deleted one (`None`);
     /// `NotFound` when the version is missing or already in that state, so
     /// that of racing callers exactly one succeeds.
@@ -333,6 +341,16 @@ pub struct DownloadDay {
     pub count: i64,
 }
 
+/// A package's downloads, summed in SQL (`ActivityStore::download_summary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DownloadSummary {
+    pub total: i64,
+    /// By version, for the versions downloaded at all.
+    pub by_version: Vec<(Id, i64)>,
+    /// By day, oldest first, for the days with downloads.
+    pub by_day: Vec<(chrono::NaiveDate, i64)>,
+}
+
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
     async fn record_downloads(
@@ -342,6 +360,13 @@ pub trait ActivityStore: Send + Sync {
         count: i64,
     ) -> StoreResult<()>;
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>>;
+    /// `package`'s downloads summed: in all, by version, and by day from
+    /// `since` on.
+    async fn download_summary(
+        &self,
+        package: Id,
+        since: chrono::NaiveDate,
+    ) -> StoreResult<DownloadSummary>;
     async fn audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>>;
 }

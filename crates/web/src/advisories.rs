@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Response;
-use entrepot_core::{Actor, Advisory, AdvisoryState, Package, Version};
+use entrepot_core::{Actor, Advisory, AdvisoryState, Package};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use minijinja::context;
@@ -43,7 +43,6 @@ pub(crate) async fn package_advisories(
     state: &AppState,
     actor: &Actor,
     package: &Package,
-    versions: &[Version],
 ) -> Result<Vec<AdvisoryRow>, ServiceError> {
     let affected = match state
         .registry
@@ -55,23 +54,29 @@ pub(crate) async fn package_advisories(
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Vec::new(),
         Err(e) => return Err(e),
     };
-    Ok(affected
-        .into_iter()
-        .map(|(advisory, hit)| {
-            let fixed = first_fixed(&advisory);
-            AdvisoryRow {
-                fixed_here: fixed
-                    .as_ref()
-                    .is_some_and(|f| versions.iter().any(|v| &v.name == f)),
-                fixed,
-                ghsa_id: advisory.ghsa_id,
-                summary: advisory.summary,
-                severity: advisory.severity.map(entrepot_core::Severity::as_str),
-                state: advisory.state.as_str(),
-                affected: hit.into_iter().map(|v| v.name).collect(),
-            }
-        })
-        .collect())
+    let mut rows = Vec::with_capacity(affected.len());
+    for (advisory, hit) in affected {
+        let fixed = first_fixed(&advisory);
+        let fixed_here = match &fixed {
+            Some(f) => state
+                .registry
+                .packages()
+                .version(package.id, f)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        rows.push(AdvisoryRow {
+            fixed_here,
+            fixed,
+            ghsa_id: advisory.ghsa_id,
+            summary: advisory.summary,
+            severity: advisory.severity.map(entrepot_core::Severity::as_str),
+            state: advisory.state.as_str(),
+            affected: hit.into_iter().map(|v| v.name).collect(),
+        });
+    }
+    Ok(rows)
 }
 
 /// `GET /advisories/{ghsa_id}`.

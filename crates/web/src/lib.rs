@@ -6,6 +6,7 @@
 
 mod account;
 mod advisories;
+mod api_links;
 mod chart;
 mod external;
 mod fallthrough;
@@ -13,6 +14,7 @@ pub mod fuzzing;
 mod locks;
 mod members;
 mod notifications;
+mod package_page;
 mod people;
 mod profile;
 mod render;
@@ -26,6 +28,7 @@ mod signup;
 mod site_admin;
 mod sso;
 mod upstreams;
+mod versions;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -35,8 +38,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{TimeDelta, Utc};
-use entrepot_core::{Account, Action, Actor, Package, PackageType, Version};
+use chrono::Utc;
+use entrepot_core::{Account, Action, Actor, Package, PackageType};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use minijinja::{Environment, context};
@@ -106,14 +109,19 @@ pub fn router() -> Router<AppState> {
             get(repos::settings).post(repos::change),
         )
         .route("/{owner}", get(owner_page))
+        .route("/{owner}/{repo}", get(api_links::repository))
+        .route("/avatars/{login}", get(api_links::avatar))
+        .route("/advisories", get(api_links::advisories))
+        .route("/orgs/{owner}/packages", get(api_links::owner_packages))
+        .route("/users/{owner}/packages", get(api_links::owner_packages))
         .route("/{owner}/{repo}/packages", get(repository_page))
         .route(
             "/users/{owner}/packages/{package_type}/package/{*name}",
-            get(package_page),
+            get(package_page::package_page),
         )
         .route(
             "/orgs/{owner}/packages/{package_type}/package/{*name}",
-            get(package_page),
+            get(package_page::package_page),
         )
         // GitHub's settings URL: `…/packages/TYPE/NAME/settings`.
         .route(
@@ -205,6 +213,8 @@ fn templates() -> &'static Environment<'static> {
             ("org_new.html", include_str!("templates/org_new.html")),
             ("members.html", include_str!("templates/members.html")),
             ("sso.html", include_str!("templates/sso.html")),
+            ("versions.html", include_str!("templates/versions.html")),
+            ("advisories.html", include_str!("templates/advisories.html")),
             ("repo_new.html", include_str!("templates/repo_new.html")),
             ("admin_orgs.html", include_str!("templates/admin_orgs.html")),
             ("admin_nav.html", include_str!("templates/admin_nav.html")),
@@ -276,7 +286,13 @@ fn page_with_status(
     template: &str,
     ctx: minijinja::Value,
 ) -> Response {
-    let ctx = context! { viewer => viewer.login(), csrf => viewer.csrf, ..ctx };
+    // "Sign in" comes back here (not to the sign-in pages themselves).
+    let sign_in = if viewer.here == "/" || viewer.here.starts_with("/login") {
+        "/login".to_owned()
+    } else {
+        format!("/login?return_to={}", urlencode(&viewer.here))
+    };
+    let ctx = context! { viewer => viewer.login(), csrf => viewer.csrf, sign_in => sign_in, ..ctx };
     match templates()
         .get_template(template)
         .and_then(|t| t.render(ctx))
@@ -403,222 +419,6 @@ fn human_size(bytes: u64) -> String {
 }
 
 #[derive(Serialize)]
-struct VersionRow {
-    name: String,
-    published: String,
-    published_iso: String,
-    publisher: Option<String>,
-    /// A badge for a deprecated, yanked or unlisted version.
-    status: Option<&'static str>,
-    /// A published advisory covers it.
-    vulnerable: bool,
-}
-
-#[derive(Serialize)]
-struct FileRow {
-    name: String,
-    size: String,
-    sha256: String,
-}
-
-async fn package_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((owner, package_type, name)): Path<(String, String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    match render_package(
-        &state,
-        &viewer.actor,
-        &owner,
-        &package_type,
-        &name,
-        query.get("version"),
-    )
-    .await
-    {
-        Ok(Some(ctx)) => page(&viewer, "package.html", ctx),
-        Ok(None) => not_found(&viewer),
-        Err(e) => server_error(&e),
-    }
-}
-
-#[expect(clippy::too_many_lines, reason = "one page, assembled in one place")]
-async fn render_package(
-    state: &AppState,
-    actor: &Actor,
-    owner: &str,
-    package_type: &str,
-    name: &str,
-    wanted: Option<&String>,
-) -> Result<Option<minijinja::Value>, ServiceError> {
-    let Ok(package_type) = package_type.parse::<PackageType>() else {
-        return Ok(None);
-    };
-    let registry = &state.registry;
-    let package = match registry
-        .packages()
-        .readable_package(actor, owner, package_type, name)
-        .await
-    {
-        Ok(p) => p,
-        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut versions = registry.packages().versions(package.id, false).await?;
-    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let downloads = registry.packages().downloads(&package).await?;
-    let mut per_version: HashMap<i64, i64> = HashMap::new();
-    for d in &downloads {
-        *per_version.entry(d.version_id).or_insert(0) += d.count;
-    }
-    let total: i64 = per_version.values().sum();
-    let mut publishers: HashMap<i64, String> = HashMap::new();
-    for v in &versions {
-        if let Some(p) = v.publisher_id
-            && !publishers.contains_key(&p)
-            && let Some(a) = registry.accounts().account_by_id(p).await?
-        {
-            publishers.insert(p, a.login);
-        }
-    }
-    let selected: Option<&Version> = match wanted {
-        Some(w) => match versions.iter().find(|v| &v.name == w) {
-            Some(v) => Some(v),
-            None => return Ok(None),
-        },
-        None => versions.first(),
-    };
-    let tags = registry.packages().tags(package.id).await?;
-    let advisories = advisories::package_advisories(state, actor, &package, &versions).await?;
-    let affecting = |v: &Version| -> Vec<&advisories::AdvisoryRow> {
-        advisories
-            .iter()
-            .filter(|a| a.affected.contains(&v.name))
-            .collect()
-    };
-    let format = state.format(package.package_type);
-    let status_of = |v: &entrepot_core::Version| {
-        format.map_or(entrepot_core::Lifecycle::Available, |f| f.lifecycle(v))
-    };
-    let version_ctx = match selected {
-        Some(v) => {
-            let files: Vec<FileRow> = registry
-                .packages()
-                .files(v.id)
-                .await?
-                .into_iter()
-                .map(|f| FileRow {
-                    name: f.name,
-                    size: human_size(f.size),
-                    sha256: f.sha256,
-                })
-                .collect();
-            Some(context! {
-                name => v.name,
-                published => day(&v.created_at),
-                publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
-                downloads => per_version.get(&v.id).copied().unwrap_or(0),
-                tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
-                status => status_of(v).label(),
-                status_detail => status_of(v).reason(),
-                advisories => affecting(v),
-                files => files,
-            })
-        }
-        None => None,
-    };
-    let install = state
-        .format(package.package_type)
-        .map(|f| f.install_instructions(&state.config.site, &package, selected))
-        .unwrap_or_default()
-        .into_iter()
-        .map(|s| context! { title => s.title, language => s.language, body => s.body })
-        .collect::<Vec<_>>();
-    let connected = match package.repository_id {
-        Some(id) => registry.accounts().repository_by_id(id).await?,
-        None => None,
-    };
-    let repository = connected.as_ref().map(entrepot_core::Repository::full_name);
-    let code_url = connected.and_then(|r| r.code_url);
-    let settings = match registry
-        .authorize_package(actor, Action::Manage, &package)
-        .await
-    {
-        Ok(()) => registry
-            .accounts()
-            .account_by_id(package.owner_id)
-            .await?
-            .map(|owner| settings_path(&owner, &package)),
-        Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
-        Err(_) => None,
-    };
-    let watching = notifications::watching(state, actor, package.id).await?;
-    let self_path = match registry.accounts().account_by_id(package.owner_id).await? {
-        Some(owner) => package_path(&owner, &package),
-        None => "/".to_owned(),
-    };
-    let today = Utc::now().date_naive();
-    let daily: HashMap<chrono::NaiveDate, i64> =
-        downloads.iter().fold(HashMap::new(), |mut acc, d| {
-            *acc.entry(d.day).or_insert(0) += d.count;
-            acc
-        });
-    let series = |days: i64| -> Vec<i64> {
-        (0..days)
-            .rev()
-            .map(|back| {
-                daily
-                    .get(&(today - TimeDelta::days(back)))
-                    .copied()
-                    .unwrap_or(0)
-            })
-            .collect()
-    };
-    let version_rows: Vec<VersionRow> = versions
-        .iter()
-        .take(20)
-        .map(|v| VersionRow {
-            name: v.name.clone(),
-            published: day(&v.created_at),
-            published_iso: v.created_at.to_rfc3339(),
-            publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
-            status: status_of(v).label(),
-            vulnerable: !affecting(v).is_empty(),
-        })
-        .collect();
-    let readme = match package.readme.clone() {
-        Some(source) => Some(render::html(source).await?),
-        None => None,
-    };
-    Ok(Some(context! {
-        settings => settings,
-        can_watch => watching.shown(),
-        watching => watching.subscription(),
-        self_path => self_path,
-        package => context! {
-            name => package.name,
-            display_name => display_name(state, &package),
-            cached => package.owner_is_upstream,
-            owner => package.owner_login,
-            type => package.package_type.as_str(),
-            visibility => package.visibility.as_str(),
-            description => package.description,
-            downloads => total,
-            repository => repository,
-            code_url => code_url,
-        },
-        version => version_ctx,
-        versions => version_rows,
-        advisories => advisories,
-        install => install,
-        readme => readme.as_deref(),
-        chart30 => chart::bars(&series(30), "downloads per day, last 30 days"),
-        chart90 => chart::bars(&series(90), "downloads per day, last 90 days"),
-    }))
-}
-
-#[derive(Serialize)]
 struct ListRow {
     url: String,
     display_name: String,
@@ -652,6 +452,16 @@ impl From<String> for Heading {
             links: Vec::new(),
         }
     }
+}
+
+/// The types a list filters by: `docker`, the legacy name of
+/// `container`, is one entry with it.
+fn filter_types() -> Vec<&'static str> {
+    PackageType::ALL
+        .iter()
+        .filter(|t| **t != PackageType::Docker)
+        .map(|t| t.as_str())
+        .collect()
 }
 
 async fn list(
@@ -749,7 +559,7 @@ async fn list(
             heading => heading.text,
             links => heading.links,
             packages => shown,
-            types => PackageType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            types => filter_types(),
             type => wanted_type,
             visibility => wanted_visibility,
             query => query.get("q").cloned().unwrap_or_default(),
@@ -876,7 +686,7 @@ async fn owner_page(
     or_error(list(&state, &viewer, heading, candidates, &query, &path, deleted).await)
 }
 
-async fn repository_page(
+pub(crate) async fn repository_page(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((owner, repo)): Path<(String, String)>,

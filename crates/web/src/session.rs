@@ -24,6 +24,8 @@ pub struct Viewer {
     pub actor: Actor,
     pub csrf: Option<String>,
     pub session: Option<String>,
+    /// The page asked for (path and query), where "Sign in" comes back to.
+    pub here: String,
 }
 
 impl Viewer {
@@ -84,6 +86,10 @@ impl FromRequestParts<AppState> for Viewer {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
         if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).map(str::to_owned) {
             match state.registry.sessions().session(&secret).await {
                 Ok(Some((actor, csrf))) => {
@@ -97,6 +103,7 @@ impl FromRequestParts<AppState> for Viewer {
                         actor,
                         csrf: Some(csrf),
                         session: Some(secret),
+                        here,
                     });
                 }
                 Ok(None) => {}
@@ -114,6 +121,7 @@ impl FromRequestParts<AppState> for Viewer {
             actor,
             csrf: None,
             session: None,
+            here,
         })
     }
 }
@@ -191,6 +199,7 @@ mod tests {
             actor: Actor::Anonymous,
             csrf: Some("token".into()),
             session: Some("s".into()),
+            here: "/".into(),
         };
         assert!(viewer.csrf_ok(Some("token")));
         assert!(!viewer.csrf_ok(Some("other")));

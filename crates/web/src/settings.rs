@@ -232,6 +232,18 @@ pub async fn show(
     Path(target): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    // The same URL shape lists a package's versions: `…/NAME/versions`.
+    if let Some(name) = target.2.strip_suffix("/versions") {
+        return crate::versions::page_of(
+            &state,
+            &viewer,
+            &target.0,
+            &target.1,
+            name,
+            query.get("page").map(String::as_str),
+        )
+        .await;
+    }
     let (account, package) = match administered(&state, &viewer, &uri, &target).await {
         Ok(found) => found,
         Err(page) => return page,

@@ -341,7 +341,7 @@ async fn downloads_of_files_are_counted_and_shown_on_the_page() {
     );
     assert!(page.contains("pip install"), "{page}");
     assert!(
-        page.contains("<strong>2</strong> total"),
+        page.contains("<dt>Total</dt><dd>2</dd>"),
         "two wheel downloads: {page}"
     );
 

@@ -68,7 +68,7 @@ async fn the_package_page_shows_readme_versions_install_command_and_downloads() 
         body.contains("href=\"/alice/hello/packages\""),
         "the connected repository"
     );
-    assert!(body.contains("<strong>0</strong> total"));
+    assert!(body.contains("No downloads yet"));
 
     // A download shows up.
     let tarball = app
@@ -78,7 +78,7 @@ async fn the_package_page_shows_readme_versions_install_command_and_downloads() 
         .await;
     assert_eq!(tarball.status(), 200);
     let (_, body) = html(&app, page, Some(&t)).await;
-    assert!(body.contains("<strong>1</strong> total"), "downloads rise");
+    assert!(body.contains("<dt>Total</dt><dd>1</dd>"), "downloads rise");
     assert!(body.contains("<svg class=\"chart\""));
 
     // The version view lists its files with digests.
@@ -86,6 +86,23 @@ async fn the_package_page_shows_readme_versions_install_command_and_downloads() 
     assert_eq!(status, 200);
     assert!(body.contains("Version 1.0.0"));
     assert!(body.contains("hello-1.0.0.tgz"));
+    assert!(
+        body.contains("This is not the latest version"),
+        "an old version says so"
+    );
+    assert!(body.contains("href=\"/users/alice/packages/npm/hello/versions\""));
+
+    // Every version, a page at a time, with its tags and downloads.
+    let versions = "/users/alice/packages/npm/hello/versions";
+    let (status, body) = html(&app, versions, Some(&t)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("2 versions"), "{body}");
+    assert!(body.contains("?version=1.0.0") && body.contains("<code>latest</code>"));
+    assert_eq!(
+        html(&app, &format!("{versions}?page=2"), Some(&t)).await.0,
+        404,
+        "past the last page"
+    );
     assert_eq!(
         html(&app, &format!("{page}?version=9.9.9"), Some(&t))
             .await
@@ -1146,4 +1163,44 @@ async fn watching_a_package_brings_its_advisories_to_the_notifications_page() {
     assert_eq!(r.status(), 303);
     let (_, page) = bob.get(package).await;
     assert!(page.contains("Watch for security advisories"), "{page}");
+}
+
+/// The URLs the REST API hands out (a repository's and an account's
+/// `html_url`, `avatar_url`, GitHub's package lists) lead to pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_urls_the_rest_api_hands_out_lead_to_pages() {
+    let (app, t) = setup().await;
+    let user: serde_json::Value = app
+        .get("/api/v3/users/alice")
+        .bearer(&t)
+        .send()
+        .await
+        .json();
+    for field in ["html_url", "avatar_url"] {
+        let url = user[field].as_str().unwrap();
+        let path = url.strip_prefix(&app.url("")).unwrap_or(url);
+        let r = app.get(path).bearer(&t).send().await;
+        assert_eq!(r.status().as_u16(), 200, "{field}: {path}");
+    }
+    let avatar = app.get("/avatars/alice").send().await;
+    assert_eq!(avatar.header("content-type"), "image/svg+xml");
+    let (status, body) = html(&app, "/alice/hello", Some(&t)).await;
+    assert_eq!(status, 200, "a repository's html_url");
+    assert!(body.contains("@alice/hello"), "{body}");
+    let listed = app.get("/users/alice/packages").send().await;
+    assert_eq!(listed.status().as_u16(), 303);
+    assert_eq!(listed.header("location"), "/alice");
+    let (status, _) = html(&app, "/advisories", None).await;
+    assert_eq!(status, 200, "the advisories' index");
+}
+
+/// "Sign in" in the header comes back to the page it was on.
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_comes_back_to_the_page() {
+    let (app, _) = setup().await;
+    let (_, body) = html(&app, "/search?q=hello", None).await;
+    assert!(
+        body.contains("href=\"/login?return_to=%2Fsearch%3Fq%3Dhello\""),
+        "{body}"
+    );
 }

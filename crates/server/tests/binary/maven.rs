@@ -288,7 +288,7 @@ fn mvn_deploys_releases_and_snapshots_and_a_consumer_resolves_them() {
     // POM and checksums do not count.
     assert!(page.contains("2 downloads"), "{page}");
     assert!(
-        page.contains("<strong>3</strong> total"),
+        page.contains("<dt>Total</dt><dd>3</dd>"),
         "and once the SNAPSHOT's jar"
     );
 }

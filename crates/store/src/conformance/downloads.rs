@@ -19,6 +19,27 @@ pub(super) async fn downloads_and_audit(
     let downloads = store.downloads(pkg.id).await.unwrap();
     assert_eq!(downloads.len(), 1);
     assert_eq!(downloads[0].count, 5);
+    let long_ago = day - chrono::TimeDelta::days(40);
+    store.record_downloads(v1.id, long_ago, 4).await.unwrap();
+    let summary = store
+        .download_summary(pkg.id, day - chrono::TimeDelta::days(29))
+        .await
+        .unwrap();
+    assert_eq!(summary.total, 9);
+    assert_eq!(summary.by_version, vec![(v1.id, 9)]);
+    assert_eq!(summary.by_day, vec![(day, 5)], "only the days since");
+
+    // Versions page newest first, in SQL.
+    let (all, live) = store.versions_page(pkg.id, 100, 0).await.unwrap();
+    assert_eq!(all.len() as u64, live);
+    assert!(live >= 2, "{all:?}");
+    assert!(
+        all.windows(2)
+            .all(|w| (w[0].created_at, w[0].id) > (w[1].created_at, w[1].id))
+    );
+    let (second, counted) = store.versions_page(pkg.id, 1, 1).await.unwrap();
+    assert_eq!((second.len(), counted), (1, live));
+    assert_eq!(second[0].id, all[1].id);
 
     store
         .audit(crate::meta::NewAuditEntry {

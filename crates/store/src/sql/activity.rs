@@ -8,7 +8,7 @@ use entrepot_core::{AuditEntry, Id};
 use super::rows::{all_rows, int, opt_int, opt_text, parse, text, time};
 use super::{SqlStore, ts};
 use crate::StoreResult;
-use crate::meta::{ActivityStore, DownloadDay, NewAuditEntry};
+use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry};
 
 #[async_trait]
 impl ActivityStore for SqlStore {
@@ -44,6 +44,39 @@ impl ActivityStore for SqlStore {
             })
         })
         .await
+    }
+
+    async fn download_summary(
+        &self,
+        package: Id,
+        since: NaiveDate,
+    ) -> StoreResult<DownloadSummary> {
+        let by_version = sqlx::query(
+            "SELECT d.version_id, CAST(SUM(d.count) AS BIGINT) AS n FROM downloads d
+             JOIN versions v ON v.id = d.version_id
+             WHERE v.package_id = $1 GROUP BY d.version_id ORDER BY d.version_id",
+        )
+        .bind(package);
+        let by_version = all_rows(by_version, &self.reader, |r| {
+            Ok((int(r, "version_id")?, int(r, "n")?))
+        })
+        .await?;
+        let by_day = sqlx::query(
+            "SELECT d.day, CAST(SUM(d.count) AS BIGINT) AS n FROM downloads d
+             JOIN versions v ON v.id = d.version_id
+             WHERE v.package_id = $1 AND d.day >= $2 GROUP BY d.day ORDER BY d.day",
+        )
+        .bind(package)
+        .bind(since.to_string());
+        let by_day = all_rows(by_day, &self.reader, |r| {
+            Ok((parse(r, "day")?, int(r, "n")?))
+        })
+        .await?;
+        Ok(DownloadSummary {
+            total: by_version.iter().map(|(_, n)| n).sum(),
+            by_version,
+            by_day,
+        })
     }
 
     async fn audit(&self, e: NewAuditEntry) -> StoreResult<()> {

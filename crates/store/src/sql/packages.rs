@@ -318,6 +318,15 @@ impl PackageStore for SqlStore {
         versions::of_package(self, package, include_deleted).await
     }
 
+    async fn versions_page(
+        &self,
+        package: Id,
+        limit: u32,
+        offset: u64,
+    ) -> StoreResult<(Vec<Version>, u64)> {
+        versions::page(self, package, limit, offset).await
+    }
+
     async fn set_version_deleted(&self, id: Id, deleted_at: Option<Timestamp>) -> StoreResult<()> {
         versions::set_deleted(self, id, deleted_at).await
     }

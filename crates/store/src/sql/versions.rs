@@ -113,6 +113,30 @@ pub(super) async fn of_package(
     all_rows(sqlx::query(&sql).bind(package), &store.reader, version).await
 }
 
+/// A page of live versions, newest first, and their number.
+pub(super) async fn page(
+    store: &SqlStore,
+    package: Id,
+    limit: u32,
+    offset: u64,
+) -> StoreResult<(Vec<Version>, u64)> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM versions WHERE package_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(package)
+    .fetch_one(&store.reader)
+    .await?;
+    let query = sqlx::query(
+        "SELECT * FROM versions WHERE package_id = $1 AND deleted_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(package)
+    .bind(i64::from(limit))
+    .bind(i64::try_from(offset).unwrap_or(i64::MAX));
+    let versions = all_rows(query, &store.reader, version).await?;
+    Ok((versions, u64::try_from(count).unwrap_or(0)))
+}
+
 /// Deletes a live version (`Some`) or restores a deleted one (`None`).
 pub(super) async fn set_deleted(
     store: &SqlStore,

@@ -1,0 +1,329 @@
+//! A package's page (`/{users|orgs}/OWNER/packages/TYPE/package/NAME`):
+//! one version (the latest, or `?version=`) with its files, install
+//! instructions from its format, the README, download figures and chart,
+//! dist-tags and the most recent versions. It reads one page of versions
+//! and summed downloads from the store, so a package with thousands of
+//! versions costs what one with twenty does; all of them are on
+//! `versions.rs`'s page.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{NaiveDate, TimeDelta, Utc};
+use entrepot_core::{Action, Actor, Lifecycle, Package, PackageType, Version};
+use entrepot_http::AppState;
+use entrepot_service::ServiceError;
+use minijinja::context;
+use serde::Serialize;
+
+use crate::session::Viewer;
+use crate::{
+    advisories, chart, day, display_name, human_size, not_found, notifications, package_path, page,
+    render, server_error, settings_path,
+};
+
+/// The versions the package page lists.
+const RECENT: u32 = 20;
+/// The days of the longer chart.
+const CHART_DAYS: i64 = 90;
+
+#[derive(Serialize)]
+pub(crate) struct VersionRow {
+    pub name: String,
+    pub published: String,
+    pub published_iso: String,
+    pub publisher: Option<String>,
+    /// A badge for a deprecated, yanked or unlisted version.
+    pub status: Option<&'static str>,
+    /// A published advisory covers it.
+    pub vulnerable: bool,
+    pub downloads: i64,
+    pub tags: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FileRow {
+    name: String,
+    size: String,
+    sha256: String,
+}
+
+/// The logins of the versions' publishers.
+pub(crate) async fn publishers(
+    state: &AppState,
+    versions: &[&Version],
+) -> Result<HashMap<i64, String>, ServiceError> {
+    let mut found = HashMap::new();
+    for id in versions.iter().filter_map(|v| v.publisher_id) {
+        if !found.contains_key(&id)
+            && let Some(a) = state.registry.accounts().account_by_id(id).await?
+        {
+            found.insert(id, a.login);
+        }
+    }
+    Ok(found)
+}
+
+/// Rows for `versions`, with their publishers, downloads, tags and
+/// badges.
+pub(crate) fn version_rows(
+    state: &AppState,
+    package: &Package,
+    versions: &[Version],
+    publishers: &HashMap<i64, String>,
+    downloads: &HashMap<i64, i64>,
+    tags: &[entrepot_core::Tag],
+    advisories: &[advisories::AdvisoryRow],
+) -> Vec<VersionRow> {
+    let format = state.format(package.package_type);
+    versions
+        .iter()
+        .map(|v| VersionRow {
+            name: v.name.clone(),
+            published: day(&v.created_at),
+            published_iso: v.created_at.to_rfc3339(),
+            publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
+            status: format
+                .map_or(Lifecycle::Available, |f| f.lifecycle(v))
+                .label(),
+            vulnerable: advisories.iter().any(|a| a.affected.contains(&v.name)),
+            downloads: downloads.get(&v.id).copied().unwrap_or(0),
+            tags: tags
+                .iter()
+                .filter(|t| t.version_id == v.id)
+                .map(|t| t.name.clone())
+                .collect(),
+        })
+        .collect()
+}
+
+/// The path of a package's versions page (GitHub's: no `/package/`).
+pub(crate) fn versions_path(package_path: &str) -> String {
+    format!("{}/versions", package_path.replacen("/package/", "/", 1))
+}
+
+pub(crate) async fn package_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((owner, package_type, name)): Path<(String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    match render_package(
+        &state,
+        &viewer.actor,
+        &owner,
+        &package_type,
+        &name,
+        query.get("version"),
+    )
+    .await
+    {
+        Ok(Some(ctx)) => page(&viewer, "package.html", ctx),
+        Ok(None) => not_found(&viewer),
+        Err(e) => server_error(&e),
+    }
+}
+
+/// The package `actor` may read, or `None` for a 404.
+pub(crate) async fn readable(
+    state: &AppState,
+    actor: &Actor,
+    owner: &str,
+    package_type: &str,
+    name: &str,
+) -> Result<Option<Package>, ServiceError> {
+    let Ok(package_type) = package_type.parse::<PackageType>() else {
+        return Ok(None);
+    };
+    match state
+        .registry
+        .packages()
+        .readable_package(actor, owner, package_type, name)
+        .await
+    {
+        Ok(p) => Ok(Some(p)),
+        Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Download figures: in all, and over the last 30 days, 7 days and today.
+fn figures(total: i64, daily: &HashMap<NaiveDate, i64>, today: NaiveDate) -> minijinja::Value {
+    let since = |days: i64| -> i64 {
+        (0..days)
+            .filter_map(|back| daily.get(&(today - TimeDelta::days(back))))
+            .sum()
+    };
+    context! {
+        total => total,
+        month => since(30),
+        week => since(7),
+        today => since(1),
+    }
+}
+
+#[expect(clippy::too_many_lines, reason = "one page, assembled in one place")]
+async fn render_package(
+    state: &AppState,
+    actor: &Actor,
+    owner: &str,
+    package_type: &str,
+    name: &str,
+    wanted: Option<&String>,
+) -> Result<Option<minijinja::Value>, ServiceError> {
+    let Some(package) = readable(state, actor, owner, package_type, name).await? else {
+        return Ok(None);
+    };
+    let registry = &state.registry;
+    let packages = registry.packages();
+    let (recent, count) = packages.versions_page(package.id, RECENT, 0).await?;
+    let selected: Option<Version> = match wanted {
+        Some(w) => match recent.iter().find(|v| &v.name == w) {
+            Some(v) => Some(v.clone()),
+            None => match packages.version(package.id, w).await? {
+                Some(v) => Some(v),
+                None => return Ok(None),
+            },
+        },
+        None => recent.first().cloned(),
+    };
+    let latest = recent.first().map(|v| v.name.clone());
+    let today = Utc::now().date_naive();
+    let summary = packages
+        .download_summary(&package, today - TimeDelta::days(CHART_DAYS - 1))
+        .await?;
+    let per_version: HashMap<i64, i64> = summary.by_version.iter().copied().collect();
+    let daily: HashMap<NaiveDate, i64> = summary.by_day.iter().copied().collect();
+    let mut shown: Vec<&Version> = recent.iter().collect();
+    shown.extend(selected.as_ref());
+    let publishers = publishers(state, &shown).await?;
+    let tags = packages.tags(package.id).await?;
+    let advisories = advisories::package_advisories(state, actor, &package).await?;
+    let format = state.format(package.package_type);
+    let version_ctx = match &selected {
+        Some(v) => {
+            let status = format.map_or(Lifecycle::Available, |f| f.lifecycle(v));
+            let files: Vec<FileRow> = packages
+                .files(v.id)
+                .await?
+                .into_iter()
+                .map(|f| FileRow {
+                    name: f.name,
+                    size: human_size(f.size),
+                    sha256: f.sha256,
+                })
+                .collect();
+            Some(context! {
+                name => v.name,
+                published => day(&v.created_at),
+                publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
+                downloads => per_version.get(&v.id).copied().unwrap_or(0),
+                tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
+                status => status.label(),
+                status_detail => status.reason(),
+                advisories => advisories.iter().filter(|a| a.affected.contains(&v.name)).collect::<Vec<_>>(),
+                files => files,
+                // Not the newest: say which is.
+                newer => latest.as_ref().filter(|l| **l != v.name),
+            })
+        }
+        None => None,
+    };
+    let install = format
+        .map(|f| f.install_instructions(&state.config.site, &package, selected.as_ref()))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| context! { title => s.title, language => s.language, body => s.body })
+        .collect::<Vec<_>>();
+    let connected = match package.repository_id {
+        Some(id) => registry.accounts().repository_by_id(id).await?,
+        None => None,
+    };
+    let repository = connected.as_ref().map(entrepot_core::Repository::full_name);
+    let code_url = connected.and_then(|r| r.code_url);
+    let owner_account = registry.accounts().account_by_id(package.owner_id).await?;
+    let settings = match registry
+        .authorize_package(actor, Action::Manage, &package)
+        .await
+    {
+        Ok(()) => owner_account.as_ref().map(|o| settings_path(o, &package)),
+        Err(ServiceError::Internal(e)) => return Err(ServiceError::Internal(e)),
+        Err(_) => None,
+    };
+    let watching = notifications::watching(state, actor, package.id).await?;
+    let self_path = owner_account
+        .as_ref()
+        .map_or_else(|| "/".to_owned(), |o| package_path(o, &package));
+    let series = |days: i64| -> Vec<i64> {
+        (0..days)
+            .rev()
+            .map(|back| {
+                daily
+                    .get(&(today - TimeDelta::days(back)))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect()
+    };
+    let version_rows = version_rows(
+        state,
+        &package,
+        &recent,
+        &publishers,
+        &per_version,
+        &tags,
+        &advisories,
+    );
+    let mut dist_tags = Vec::new();
+    for t in &tags {
+        let known = recent
+            .iter()
+            .chain(selected.as_ref())
+            .find(|v| v.id == t.version_id)
+            .map(|v| v.name.clone());
+        let version = match known {
+            Some(name) => Some(name),
+            None => packages
+                .version_by_id(t.version_id)
+                .await?
+                .filter(|v| v.deleted_at.is_none())
+                .map(|v| v.name),
+        };
+        if let Some(version) = version {
+            dist_tags.push(context! { name => t.name, version => version });
+        }
+    }
+    let readme = match package.readme.clone() {
+        Some(source) => Some(render::html(source).await?),
+        None => None,
+    };
+    Ok(Some(context! {
+        settings => settings,
+        can_watch => watching.shown(),
+        watching => watching.subscription(),
+        self_path => self_path,
+        versions_path => versions_path(&self_path),
+        package => context! {
+            name => package.name,
+            display_name => display_name(state, &package),
+            cached => package.owner_is_upstream,
+            owner => package.owner_login,
+            type => package.package_type.as_str(),
+            visibility => package.visibility.as_str(),
+            description => package.description,
+            repository => repository,
+            code_url => code_url,
+        },
+        downloads => figures(summary.total, &daily, today),
+        version => version_ctx,
+        versions => version_rows,
+        version_count => count,
+        dist_tags => dist_tags,
+        advisories => advisories,
+        install => install,
+        readme => readme.as_deref(),
+        chart30 => chart::bars(&series(30), today, "Downloads a day"),
+        chart90 => chart::bars(&series(CHART_DAYS), today, "Downloads a day"),
+    }))
+}
