@@ -63,7 +63,7 @@ pub(crate) async fn package_advisories(
                 .packages()
                 .version(package.id, f)
                 .await?
-                .is_some(),
+                .is_some_and(|v| v.deleted_at.is_none()),
             None => false,
         };
         rows.push(AdvisoryRow {

@@ -181,9 +181,10 @@ async fn render_package(
     let selected: Option<Version> = match wanted {
         Some(w) => match recent.iter().find(|v| &v.name == w) {
             Some(v) => Some(v.clone()),
+            // Only a live version has a view.
             None => match packages.version(package.id, w).await? {
-                Some(v) => Some(v),
-                None => return Ok(None),
+                Some(v) if v.deleted_at.is_none() => Some(v),
+                _ => return Ok(None),
             },
         },
         None => recent.first().cloned(),
