@@ -18,9 +18,10 @@ pub fn is_valid_login(login: &str) -> bool {
 /// owner's page is `/{login}`) or they would read as the server's own.
 pub fn is_reserved_login(login: &str) -> bool {
     // `admin` is the first site administrator's own login.
-    const RESERVED: [&str; 25] = [
+    const RESERVED: [&str; 29] = [
         "advisories",
         "api",
+        "avatars",
         "cargo",
         "favicon.ico",
         "healthz",
@@ -34,6 +35,8 @@ pub fn is_reserved_login(login: &str) -> bool {
         "nuget",
         "organizations",
         "orgs",
+        "osv",
+        "password-reset",
         "pypi",
         "readyz",
         "rubygems",
@@ -44,6 +47,7 @@ pub fn is_reserved_login(login: &str) -> bool {
         "token",
         "users",
         "v2",
+        "verify-email",
     ];
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(login))
 }

@@ -554,6 +554,10 @@ impl Advisories<'_> {
                 ..AdvisoryFilter::default()
             })
             .await?;
+        // Most packages have none: then no version needs reading.
+        if advisories.is_empty() {
+            return Ok(Vec::new());
+        }
         let versions = self.meta.versions(package.id, false).await?;
         Ok(advisories
             .into_iter()

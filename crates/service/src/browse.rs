@@ -85,7 +85,7 @@ impl Packages<'_> {
         Ok(self.meta.versions_page(package, limit, offset).await?)
     }
 
-    /// One live version by its name.
+    /// One version by its name, deleted or not (see its `deleted_at`).
     pub async fn version(self, package: Id, name: &str) -> ServiceResult<Option<Version>> {
         Ok(self.meta.version(package, name).await?)
     }
@@ -107,6 +107,11 @@ impl Packages<'_> {
     /// The package's tags (npm dist-tags, container tags, NuGet's latest).
     pub async fn tags(self, package: Id) -> ServiceResult<Vec<Tag>> {
         Ok(self.meta.tags(package).await?)
+    }
+
+    /// The tags with their versions' names, by tag name.
+    pub async fn tagged_versions(self, package: Id) -> ServiceResult<Vec<(String, String)>> {
+        Ok(self.meta.tagged_versions(package).await?)
     }
 
     /// Who holds a role on the package itself, beside its owner.

@@ -331,6 +331,9 @@ pub trait PackageStore: Send + Sync {
     -> StoreResult<()>;
     async fn remove_tag(&self, package: Id, name: &str) -> StoreResult<bool>;
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>>;
+    /// `package`'s tags with the names of their (live) versions, by tag
+    /// name: one query, however many tags a container has.
+    async fn tagged_versions(&self, package: Id) -> StoreResult<Vec<(String, String)>>;
 }
 
 /// Downloads of one version on one day.

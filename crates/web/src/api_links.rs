@@ -55,6 +55,7 @@ pub(crate) async fn avatar(Path(login): Path<String>) -> Response {
         .find(char::is_ascii_alphanumeric)
         .map_or_else(|| "?".into(), |c| c.to_ascii_uppercase().to_string());
     let hue = login
+        .to_ascii_lowercase()
         .bytes()
         .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
         % 360;

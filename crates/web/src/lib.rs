@@ -287,11 +287,14 @@ fn page_with_status(
     ctx: minijinja::Value,
 ) -> Response {
     // "Sign in" comes back here (not to the sign-in pages themselves).
-    let sign_in = if viewer.here == "/" || viewer.here.starts_with("/login") {
-        "/login".to_owned()
-    } else {
-        format!("/login?return_to={}", urlencode(&viewer.here))
-    };
+    // Nor to pages whose URL holds a secret.
+    let secret_or_sign_in = ["/login", "/signup", "/password-reset", "/verify-email"];
+    let sign_in =
+        if viewer.here == "/" || secret_or_sign_in.iter().any(|p| viewer.here.starts_with(p)) {
+            "/login".to_owned()
+        } else {
+            format!("/login?return_to={}", urlencode(&viewer.here))
+        };
     let ctx = context! { viewer => viewer.login(), csrf => viewer.csrf, sign_in => sign_in, ..ctx };
     match templates()
         .get_template(template)
@@ -375,7 +378,7 @@ async fn stylesheet() -> Response {
 }
 
 /// `users` or `orgs`, as the owner's pages are addressed.
-fn owner_segment(owner: &Account) -> &'static str {
+pub(crate) fn owner_segment(owner: &Account) -> &'static str {
     owner.kind.url_segment()
 }
 

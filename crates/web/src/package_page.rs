@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::{NaiveDate, TimeDelta, Utc};
-use entrepot_core::{Action, Actor, Lifecycle, Package, PackageType, Version};
+use entrepot_core::{Account, Action, Actor, Lifecycle, Package, PackageType, Version};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use minijinja::context;
@@ -25,6 +25,8 @@ use crate::{
 
 /// The versions the package page lists.
 const RECENT: u32 = 20;
+/// The tags the side column lists (a container may have thousands).
+const TAGS_SHOWN: usize = 10;
 /// The days of the longer chart.
 const CHART_DAYS: i64 = 90;
 
@@ -99,8 +101,14 @@ pub(crate) fn version_rows(
 }
 
 /// The path of a package's versions page (GitHub's: no `/package/`).
-pub(crate) fn versions_path(package_path: &str) -> String {
-    format!("{}/versions", package_path.replacen("/package/", "/", 1))
+pub(crate) fn versions_path(owner: &Account, package: &Package) -> String {
+    format!(
+        "/{}/{}/packages/{}/{}/versions",
+        crate::owner_segment(owner),
+        owner.login,
+        package.package_type,
+        package.name
+    )
 }
 
 pub(crate) async fn package_page(
@@ -189,7 +197,14 @@ async fn render_package(
         },
         None => recent.first().cloned(),
     };
-    let latest = recent.first().map(|v| v.name.clone());
+    let tagged = packages.tagged_versions(package.id).await?;
+    // The latest is what the `latest` tag says where there is one (npm's
+    // may point at a backport), else the newest.
+    let latest = tagged
+        .iter()
+        .find(|(tag, _)| tag == "latest")
+        .map(|(_, version)| version.clone())
+        .or_else(|| recent.first().map(|v| v.name.clone()));
     let today = Utc::now().date_naive();
     let summary = packages
         .download_summary(&package, today - TimeDelta::days(CHART_DAYS - 1))
@@ -220,7 +235,7 @@ async fn render_package(
                 published => day(&v.created_at),
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
-                tags => tags.iter().filter(|t| t.version_id == v.id).map(|t| t.name.clone()).collect::<Vec<_>>(),
+                tags => tagged.iter().filter(|(_, version)| *version == v.name).map(|(tag, _)| tag.clone()).collect::<Vec<_>>(),
                 status => status.label(),
                 status_detail => status.reason(),
                 advisories => advisories.iter().filter(|a| a.affected.contains(&v.name)).collect::<Vec<_>>(),
@@ -276,25 +291,11 @@ async fn render_package(
         &tags,
         &advisories,
     );
-    let mut dist_tags = Vec::new();
-    for t in &tags {
-        let known = recent
-            .iter()
-            .chain(selected.as_ref())
-            .find(|v| v.id == t.version_id)
-            .map(|v| v.name.clone());
-        let version = match known {
-            Some(name) => Some(name),
-            None => packages
-                .version_by_id(t.version_id)
-                .await?
-                .filter(|v| v.deleted_at.is_none())
-                .map(|v| v.name),
-        };
-        if let Some(version) = version {
-            dist_tags.push(context! { name => t.name, version => version });
-        }
-    }
+    let dist_tags: Vec<_> = tagged
+        .iter()
+        .take(TAGS_SHOWN)
+        .map(|(name, version)| context! { name => name, version => version })
+        .collect();
     let readme = match package.readme.clone() {
         Some(source) => Some(render::html(source).await?),
         None => None,
@@ -304,7 +305,7 @@ async fn render_package(
         can_watch => watching.shown(),
         watching => watching.subscription(),
         self_path => self_path,
-        versions_path => versions_path(&self_path),
+        versions_path => owner_account.as_ref().map(|o| versions_path(o, &package)),
         package => context! {
             name => package.name,
             display_name => display_name(state, &package),
@@ -321,6 +322,7 @@ async fn render_package(
         versions => version_rows,
         version_count => count,
         dist_tags => dist_tags,
+        more_tags => tagged.len().saturating_sub(TAGS_SHOWN),
         advisories => advisories,
         install => install,
         readme => readme.as_deref(),

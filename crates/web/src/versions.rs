@@ -82,7 +82,7 @@ async fn render(
     };
     let package_url = package_path(&owner_account, &package);
     let pages = count.div_ceil(u64::from(PER_PAGE)).max(1);
-    let here = versions_path(&package_url);
+    let here = versions_path(&owner_account, &package);
     Ok(Some(context! {
         package => context! {
             name => package.name,

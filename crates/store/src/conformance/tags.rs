@@ -36,6 +36,13 @@ pub(super) async fn set_and_remove(
             .collect::<Vec<_>>(),
         vec![("latest", v1.id), ("stable", v1.id)]
     );
+    assert_eq!(
+        store.tagged_versions(pkg.id).await.unwrap(),
+        vec![
+            ("latest".to_owned(), v1.name.clone()),
+            ("stable".to_owned(), v1.name.clone())
+        ]
+    );
     assert!(store.remove_tag(pkg.id, "stable").await.unwrap());
     assert!(!store.remove_tag(pkg.id, "stable").await.unwrap());
 }

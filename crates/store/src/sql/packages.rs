@@ -410,4 +410,8 @@ impl PackageStore for SqlStore {
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>> {
         tags::of_package(self, package).await
     }
+
+    async fn tagged_versions(&self, package: Id) -> StoreResult<Vec<(String, String)>> {
+        tags::with_versions(self, package).await
+    }
 }

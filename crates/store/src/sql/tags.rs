@@ -68,3 +68,20 @@ pub(super) async fn of_package(store: &SqlStore, package: Id) -> StoreResult<Vec
     })
     .await
 }
+
+/// The tags with their versions' names, by tag name.
+pub(super) async fn with_versions(
+    store: &SqlStore,
+    package: Id,
+) -> StoreResult<Vec<(String, String)>> {
+    let query = sqlx::query(
+        "SELECT t.name AS tag, v.name AS version FROM tags t
+         JOIN versions v ON v.id = t.version_id AND v.deleted_at IS NULL
+         WHERE t.package_id = $1 ORDER BY t.name",
+    )
+    .bind(package);
+    all_rows(query, &store.reader, |r| {
+        Ok((text(r, "tag")?, text(r, "version")?))
+    })
+    .await
+}
