@@ -6,10 +6,12 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 
-const WIDTH: f64 = 320.0;
+/// A side column's width in units, so that its text reads at about the
+/// page's small size.
+const WIDTH: f64 = 220.0;
 const HEIGHT: f64 = 96.0;
 /// Room on the left for the scale, and below for the dates.
-const LEFT: f64 = 30.0;
+const LEFT: f64 = 32.0;
 const BOTTOM: f64 = 16.0;
 const TOP: f64 = 6.0;
 
@@ -43,7 +45,7 @@ pub fn bars(values: &[i64], last_day: NaiveDate, what: &str) -> Option<String> {
          <text x=\"{LEFT}\" y=\"{HEIGHT}\">{first}</text>\
          <text x=\"{WIDTH}\" y=\"{HEIGHT}\" text-anchor=\"end\">{last}</text></g>",
         lx = LEFT - 4.0,
-        ty = TOP + 8.0,
+        ty = TOP + 10.0,
         first = first_day.format("%b %-d"),
         last = last_day.format("%b %-d"),
     );

@@ -214,15 +214,23 @@ impl Identity<'_> {
             .and_then(|s| s.saml)
             .ok_or_else(|| refused("This organization does not sign on with SAML."))?;
         let (entity, acs) = endpoints(self, &org.login);
-        let xml = response::decode(saml_response).map_err(|e| refused(e.0))?;
         let now = Utc::now();
-        let expected = response::Expected {
-            acs: &acs,
-            audience: &entity,
-            issuer: &idp.issuer,
-            now,
-        };
-        let checked = response::check(&xml, &expected).map_err(|e| refused(e.0))?;
+        // Up to 128 KiB decoded and parsed: off the executor's threads.
+        let (form_value, issuer) = (saml_response.to_owned(), idp.issuer.clone());
+        let (xml, checked) = tokio::task::spawn_blocking(move || {
+            let xml = response::decode(&form_value)?;
+            let expected = response::Expected {
+                acs: &acs,
+                audience: &entity,
+                issuer: &issuer,
+                now,
+            };
+            let checked = response::check(&xml, &expected)?;
+            Ok::<_, response::Refused>((xml, checked))
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(|e| refused(e.0))?;
         let certificates = certificates_pem(&idp.certificates)?;
         for node in &checked.signed {
             let mut good = false;
