@@ -11,6 +11,7 @@ mod endpoint;
 mod fsck;
 pub mod fuzzing;
 mod index;
+mod install;
 mod metadata;
 mod names;
 mod namespace;
@@ -35,9 +36,6 @@ use entrepot_service::site::Site;
 /// The Cargo format, registered by the server binary.
 pub struct CargoRegistry;
 
-/// The name the snippets give the registry in cargo's configuration.
-const ALIAS: &str = "entrepot";
-
 impl FormatSpec for CargoRegistry {
     fn package_type(&self) -> PackageType {
         PackageType::Cargo
@@ -57,39 +55,7 @@ impl FormatSpec for CargoRegistry {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let index = site.url(&format!("/cargo/{}/index/", package.owner_login));
-        let name = &package.name;
-        let at = version.map_or(String::new(), |v| format!("@{}", v.name));
-        let requirement = version.map_or("*", |v| v.name.as_str());
-        vec![
-            Snippet {
-                title: "Add the registry to .cargo/config.toml".into(),
-                language: "toml".into(),
-                body: format!(
-                    "[registries.{ALIAS}]\nindex = \"sparse+{index}\"\n\n[registry]\nglobal-credential-providers = [\"cargo:token\"]"
-                ),
-            },
-            Snippet {
-                title: "Install from the command line".into(),
-                language: "shell".into(),
-                body: format!("cargo add {name}{at} --registry {ALIAS}"),
-            },
-            Snippet {
-                title: "Or add to Cargo.toml".into(),
-                language: "toml".into(),
-                body: format!(
-                    "[dependencies]\n{name} = {{ version = \"{requirement}\", registry = \"{ALIAS}\" }}"
-                ),
-            },
-            Snippet {
-                title: "Credentials (a token with read:packages; write:packages to publish)".into(),
-                language: "shell".into(),
-                body: format!(
-                    "cargo login --registry {ALIAS}\n# or: export CARGO_REGISTRIES_{}_TOKEN=TOKEN",
-                    ALIAS.to_ascii_uppercase()
-                ),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

@@ -6,6 +6,10 @@
 //! on the package?); this module alone turns them into a decision, so the rule
 //! is the same everywhere and testable without I/O.
 
+mod read_scope;
+
+pub use read_scope::{ReadScope, UserReads};
+
 use crate::model::{Id, RegistryKind, Role, Visibility};
 use crate::scope::{Scope, Scopes};
 

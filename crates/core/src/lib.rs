@@ -16,7 +16,10 @@ pub mod token;
 pub mod webhook;
 
 pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};
-pub use authz::{Action, Actor, Decision, Denial, Facts, Policy, Resource, SsoGate, authorize};
+pub use authz::{
+    Action, Actor, Decision, Denial, Facts, Policy, ReadScope, Resource, SsoGate, UserReads,
+    authorize,
+};
 pub use lifecycle::Lifecycle;
 pub use model::*;
 pub use scope::{Scope, Scopes};

@@ -10,6 +10,7 @@ mod endpoint;
 mod error;
 mod fsck;
 pub mod fuzzing;
+mod install;
 mod maven_metadata;
 mod metadata;
 mod path;
@@ -77,49 +78,7 @@ impl FormatSpec for Maven {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let Some(version) = version else {
-            return Vec::new();
-        };
-        let Some(metadata) = VersionMetadata::of(version) else {
-            return Vec::new();
-        };
-        let (group, artifact) = (&metadata.group_id, &metadata.artifact_id);
-        let url = site.url(&format!("/maven/{}", metadata.repository.to_lowercase()));
-        let packaging = match metadata.packaging() {
-            "jar" | "bundle" => String::new(),
-            p => format!("\n  <type>{p}</type>"),
-        };
-        let snapshots = if version.name.ends_with("-SNAPSHOT") {
-            "\n    <snapshots><enabled>true</enabled></snapshots>"
-        } else {
-            ""
-        };
-        let _ = package;
-        vec![
-            Snippet {
-                title: "Add the repository to pom.xml (credentials: a <server> with id entrepot in settings.xml)".into(),
-                language: "xml".into(),
-                body: format!(
-                    "<repositories>\n  <repository>\n    <id>entrepot</id>\n    <url>{url}</url>{snapshots}\n  </repository>\n</repositories>"
-                ),
-            },
-            Snippet {
-                title: "Add the dependency to pom.xml".into(),
-                language: "xml".into(),
-                body: format!(
-                    "<dependency>\n  <groupId>{group}</groupId>\n  <artifactId>{artifact}</artifactId>\n  <version>{}</version>{packaging}\n</dependency>",
-                    version.name
-                ),
-            },
-            Snippet {
-                title: "Gradle (build.gradle)".into(),
-                language: "groovy".into(),
-                body: format!(
-                    "repositories {{\n    maven {{\n        url '{url}'\n        credentials {{\n            username = 'USER'\n            password = System.getenv('ENTREPOT_TOKEN')\n        }}\n    }}\n}}\ndependencies {{\n    implementation '{group}:{artifact}:{}'\n}}",
-                    version.name
-                ),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

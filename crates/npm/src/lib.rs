@@ -10,6 +10,7 @@ mod endpoint;
 mod error;
 mod fsck;
 pub mod fuzzing;
+mod install;
 mod metadata;
 mod name;
 mod packument;
@@ -92,37 +93,7 @@ impl FormatSpec for Npm {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let registry = site.url("/npm/");
-        let host_path = registry
-            .split_once("://")
-            .map_or(registry.as_str(), |(_, r)| r);
-        let full = self.full_name(package);
-        let spec = match version {
-            Some(v) => format!("{full}@{}", v.name),
-            None => full,
-        };
-        // What is cached from an upstream comes with the registry as a
-        // whole; a local owner's scope is pointed here.
-        let npmrc = if package.owner_is_upstream {
-            format!("registry={registry}")
-        } else {
-            format!(
-                "@{}:registry={registry}\n//{host_path}:_authToken=${{ENTREPOT_TOKEN}}",
-                package.owner_login
-            )
-        };
-        vec![
-            Snippet {
-                title: "Add to .npmrc".into(),
-                language: "ini".into(),
-                body: npmrc,
-            },
-            Snippet {
-                title: "Install from the command line".into(),
-                language: "shell".into(),
-                body: format!("npm install {spec}"),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

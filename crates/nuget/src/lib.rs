@@ -10,6 +10,7 @@ mod feed;
 mod flatcontainer;
 mod fsck;
 pub mod fuzzing;
+mod install;
 mod metadata;
 mod nuspec;
 mod odata;
@@ -71,37 +72,7 @@ impl FormatSpec for NuGet {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let source = site.url(&format!("/nuget/{}/index.json", package.owner_login));
-        let nuspec = version.and_then(VersionMetadata::of).map(|m| m.nuspec);
-        let id = nuspec
-            .as_ref()
-            .map_or_else(|| package.name.clone(), |n| n.id.clone());
-        let number = nuspec.map(|n| n.version);
-        let pin = number
-            .as_ref()
-            .map_or(String::new(), |v| format!(" -Version {v}"));
-        let reference = number
-            .as_ref()
-            .map_or(String::new(), |v| format!(" Version=\"{v}\""));
-        vec![
-            Snippet {
-                title: "Add the feed to nuget.config".into(),
-                language: "xml".into(),
-                body: format!(
-                    "<configuration>\n  <packageSources>\n    <add key=\"entrepot\" value=\"{source}\" />\n  </packageSources>\n  <packageSourceCredentials>\n    <entrepot>\n      <add key=\"Username\" value=\"USER\" />\n      <add key=\"ClearTextPassword\" value=\"TOKEN\" />\n    </entrepot>\n  </packageSourceCredentials>\n</configuration>"
-                ),
-            },
-            Snippet {
-                title: "Install from the command line".into(),
-                language: "shell".into(),
-                body: format!("nuget install {id}{pin} -Source entrepot"),
-            },
-            Snippet {
-                title: "Or reference it in the project file".into(),
-                language: "xml".into(),
-                body: format!("<PackageReference Include=\"{id}\"{reference} />"),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

@@ -14,6 +14,7 @@ mod error;
 mod fsck;
 pub mod fuzzing;
 pub mod gc;
+mod install;
 mod labels;
 mod manifests;
 mod metadata;
@@ -67,20 +68,7 @@ impl FormatSpec for Containers {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let reference = match version {
-            Some(v) => format!("@{}", v.name),
-            None => ":latest".to_owned(),
-        };
-        vec![Snippet {
-            title: "Install from the command line".into(),
-            language: "shell".into(),
-            body: format!(
-                "docker pull {}/{}/{}{reference}",
-                site.host(),
-                package.owner_login,
-                package.name
-            ),
-        }]
+        install::snippets(site, package, version)
     }
 }
 

@@ -10,6 +10,7 @@ mod files;
 mod form;
 mod fsck;
 pub mod fuzzing;
+mod install;
 mod metadata;
 mod pep440;
 mod project_json;
@@ -61,29 +62,7 @@ impl FormatSpec for Pypi {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let index = site.url(&format!("/pypi/{}/simple/", package.owner_login));
-        let display = version
-            .and_then(|v| CoreMetadata::of(v).name)
-            .unwrap_or_else(|| package.name.clone());
-        let pin = version.map_or(String::new(), |v| format!("=={}", v.name));
-        let (scheme, rest) = index.split_once("://").unwrap_or(("https", &index));
-        vec![
-            Snippet {
-                title: "Install with pip".into(),
-                language: "shell".into(),
-                body: format!(
-                    "pip install --index-url {scheme}://USER:TOKEN@{rest} {display}{pin}"
-                ),
-            },
-            Snippet {
-                title: "Upload with twine".into(),
-                language: "shell".into(),
-                body: format!(
-                    "twine upload --repository-url {} -u __token__ -p TOKEN dist/*",
-                    site.url(&format!("/pypi/{}/", package.owner_login))
-                ),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

@@ -13,6 +13,7 @@ mod fsck;
 pub mod fuzzing;
 mod gem;
 mod index;
+mod install;
 mod legacy_index;
 mod marshal;
 mod metadata;
@@ -32,8 +33,6 @@ use entrepot_http::format::{FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
-
-use crate::metadata::GemSpec;
 
 /// The RubyGems format, registered by the server binary.
 #[derive(Default)]
@@ -56,35 +55,7 @@ impl FormatSpec for RubyGems {
         package: &Package,
         version: Option<&Version>,
     ) -> Vec<Snippet> {
-        let source = site.url(&format!("/rubygems/{}/", package.owner_login));
-        let pin = version.and_then(GemSpec::of).map(|spec| spec.version);
-        let install_version = pin
-            .as_ref()
-            .map_or(String::new(), |v| format!(" --version {v}"));
-        let gemfile_version = pin.as_ref().map_or(String::new(), |v| format!(", \"{v}\""));
-        vec![
-            Snippet {
-                title: "Install from the command line".into(),
-                language: "shell".into(),
-                body: format!(
-                    "gem install {}{install_version} --source {source}",
-                    package.name
-                ),
-            },
-            Snippet {
-                title: "Add to the Gemfile".into(),
-                language: "ruby".into(),
-                body: format!(
-                    "source \"{source}\" do\n  gem \"{}\"{gemfile_version}\nend",
-                    package.name
-                ),
-            },
-            Snippet {
-                title: "Credentials for Bundler (private gems)".into(),
-                language: "shell".into(),
-                body: format!("bundle config set --global {source} USER:TOKEN"),
-            },
-        ]
+        install::snippets(site, package, version)
     }
 }
 

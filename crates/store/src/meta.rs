@@ -246,6 +246,52 @@ pub struct PackageFilter {
     pub limit: Option<u64>,
 }
 
+/// A search of the packages one caller may read: words found in names,
+/// descriptions and READMEs (none lists them all), narrowed by owner,
+/// repository, type and visibility, ordered, and paged in SQL.
+#[derive(Debug, Clone, Default)]
+pub struct PackageSearch {
+    pub text: String,
+    pub owner_id: Option<Id>,
+    pub repository_id: Option<Id>,
+    pub package_type: Option<PackageType>,
+    /// The visibility a reader meets: a repository-scoped package's is its
+    /// repository's.
+    pub visibility: Option<Visibility>,
+    pub readable: entrepot_core::ReadScope,
+    pub order: SearchOrder,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// How a search orders what it finds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SearchOrder {
+    /// Best match first (by name, then description, then README); the
+    /// most recently updated first without words.
+    #[default]
+    Relevance,
+    Updated,
+    Downloads,
+    Name,
+}
+
+/// One page of a search, and how many matched in all.
+#[derive(Debug, Clone, Default)]
+pub struct SearchPage {
+    pub total: u64,
+    pub found: Vec<Found>,
+}
+
+/// A package a search found, with what its row on a list shows.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub package: Package,
+    /// As a reader meets it (see [`PackageSearch::visibility`]).
+    pub visibility: Visibility,
+    pub downloads: i64,
+}
+
 #[async_trait]
 pub trait PackageStore: Send + Sync {
     /// Fails with `Conflict` when a live package of that owner, type and name exists.
@@ -262,6 +308,8 @@ pub trait PackageStore: Send + Sync {
     async fn list_packages(&self, filter: PackageFilter) -> StoreResult<Vec<Package>>;
     /// How many packages match (`offset` and `limit` ignored).
     async fn count_packages(&self, filter: PackageFilter) -> StoreResult<u64>;
+    /// The live packages `search.readable` may read that match `search`.
+    async fn search_packages(&self, search: PackageSearch) -> StoreResult<SearchPage>;
     async fn update_package(
         &self,
         id: Id,

@@ -27,6 +27,7 @@ mod jobs;
 mod packages;
 mod repositories;
 mod rows;
+mod search;
 mod sessions;
 mod sso;
 mod tags;

@@ -112,7 +112,7 @@ pub(crate) async fn advisory_page(
                 .map(|v| v.name.clone())
                 .collect()
         };
-        let description = render::html(advisory.description.clone()).await?;
+        let description = render::html(advisory.description.clone(), None).await?;
         let mut credits = Vec::new();
         for c in &advisory.credits {
             credits.push(context! { login => c.login, kind => c.credit_type.replace('_', " ") });

@@ -42,6 +42,7 @@ use chrono::Utc;
 use entrepot_core::{Account, Action, Actor, Package, PackageType};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
+use entrepot_store::{PackageSearch, SearchOrder, SearchPage};
 use minijinja::{Environment, context};
 use serde::Serialize;
 
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/search", get(search))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .merge(identity_routes())
         .route(
             "/orgs/{owner}/invitation",
@@ -309,7 +311,7 @@ fn page_with_status(
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(
-                    "default-src 'none'; style-src 'self'; img-src 'self' https: data:; \
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; \
                      form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                 ),
             );
@@ -377,6 +379,19 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
+/// The pages' few lines of progressive enhancement (copy buttons, the
+/// theme switch, relative times); every page works without them.
+async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("templates/app.js"),
+    )
+        .into_response()
+}
+
 /// `users` or `orgs`, as the owner's pages are addressed.
 pub(crate) fn owner_segment(owner: &Account) -> &'static str {
     owner.kind.url_segment()
@@ -437,8 +452,62 @@ struct ListRow {
 
 const PER_PAGE: usize = 30;
 
-/// Renders a list of packages the viewer may see, filtered, searched,
-/// sorted and paginated by the query.
+/// The packages a list page holds before its query narrows them: an
+/// owner's, a repository's, or the whole instance's.
+#[derive(Default)]
+struct ListScope {
+    owner_id: Option<entrepot_core::Id>,
+    repository_id: Option<entrepot_core::Id>,
+}
+
+/// The rows of a list page for what a search found.
+async fn list_rows(
+    state: &AppState,
+    actor: &Actor,
+    found: Vec<entrepot_store::Found>,
+) -> Result<Vec<ListRow>, ServiceError> {
+    let mut owners: HashMap<entrepot_core::Id, Account> = HashMap::new();
+    let mut shown = Vec::new();
+    for row in found {
+        let package = row.package;
+        // The store's filter is the rule written in SQL; the rule itself
+        // has the last word on each row shown.
+        if !state.registry.can_read(actor, &package).await? {
+            tracing::warn!(
+                package = package.id,
+                "search found a package its reader may not read"
+            );
+            continue;
+        }
+        let owner = if let Some(owner) = owners.get(&package.owner_id) {
+            owner.clone()
+        } else {
+            let Some(owner) = state
+                .registry
+                .accounts()
+                .account_by_id(package.owner_id)
+                .await?
+            else {
+                continue;
+            };
+            owners.insert(owner.id, owner.clone());
+            owner
+        };
+        shown.push(ListRow {
+            url: package_path(&owner, &package),
+            display_name: display_name(state, &package),
+            cached: package.owner_is_upstream,
+            r#type: package.package_type.as_str(),
+            visibility: row.visibility.as_str(),
+            description: package.description.clone(),
+            updated: day(&package.updated_at),
+            updated_iso: package.updated_at.to_rfc3339(),
+            downloads: row.downloads,
+        });
+    }
+    Ok(shown)
+}
+
 /// A list page's heading, and the links its viewer may follow from it
 /// (label, path): an organization's people and single sign-on for its
 /// members, a new repository for whoever may create one here, a
@@ -467,11 +536,13 @@ fn filter_types() -> Vec<&'static str> {
         .collect()
 }
 
+/// Renders a list of packages the viewer may see, filtered, searched,
+/// sorted and paged in SQL by the query.
 async fn list(
     state: &AppState,
     viewer: &Viewer,
     heading: Heading,
-    candidates: Vec<Package>,
+    within: ListScope,
     query: &HashMap<String, String>,
     base_path: &str,
     deleted: Vec<DeletedPackage>,
@@ -479,71 +550,70 @@ async fn list(
     let actor = &viewer.actor;
     let wanted_type = query.get("type").filter(|t| !t.is_empty()).cloned();
     let wanted_visibility = query.get("visibility").filter(|v| !v.is_empty()).cloned();
-    let text = query.get("q").map(|q| q.to_lowercase()).unwrap_or_default();
+    let text = query
+        .get("q")
+        .map(|q| q.trim().to_owned())
+        .unwrap_or_default();
     let sort = query
         .get("sort")
+        .filter(|s| !s.is_empty())
         .cloned()
-        .unwrap_or_else(|| "newest".into());
-    let mut rows = Vec::new();
-    for package in candidates {
-        if wanted_type
-            .as_deref()
-            .is_some_and(|t| t != package.package_type.as_str())
-            || wanted_visibility
-                .as_deref()
-                .is_some_and(|v| v != package.visibility.as_str())
-            || (!text.is_empty() && !display_name(state, &package).to_lowercase().contains(&text))
-            || !state.registry.can_read(actor, &package).await?
-        {
-            continue;
-        }
-        let downloads: i64 = state
-            .registry
-            .packages()
-            .downloads(&package)
-            .await?
-            .iter()
-            .map(|d| d.count)
-            .sum();
-        rows.push((package, downloads));
-    }
-    if sort == "downloads" {
-        rows.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.updated_at.cmp(&a.0.updated_at)));
-    } else {
-        rows.sort_by_key(|row| std::cmp::Reverse(row.0.updated_at));
-    }
-    let pages = rows.len().div_ceil(PER_PAGE).max(1);
-    let page_no: usize = query
+        .unwrap_or_else(|| {
+            if text.is_empty() {
+                "newest"
+            } else {
+                "relevance"
+            }
+            .into()
+        });
+    let order = match sort.as_str() {
+        "downloads" => SearchOrder::Downloads,
+        "name" => SearchOrder::Name,
+        "relevance" => SearchOrder::Relevance,
+        _ => SearchOrder::Updated,
+    };
+    // A filter no package can meet finds nothing, not everything.
+    let package_type = wanted_type
+        .as_deref()
+        .map(str::parse::<entrepot_core::PackageType>);
+    let visibility = wanted_visibility
+        .as_deref()
+        .map(str::parse::<entrepot_core::Visibility>);
+    let impossible = matches!(package_type, Some(Err(_))) || matches!(visibility, Some(Err(_)));
+    let mut search = PackageSearch {
+        text,
+        owner_id: within.owner_id,
+        repository_id: within.repository_id,
+        package_type: package_type.and_then(Result::ok),
+        visibility: visibility.and_then(Result::ok),
+        order,
+        offset: 0,
+        limit: PER_PAGE as u64,
+        ..PackageSearch::default()
+    };
+    let wanted_page: usize = query
         .get("page")
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
-        .clamp(1, pages);
-    let mut shown = Vec::new();
-    for (package, downloads) in rows
-        .into_iter()
-        .skip((page_no - 1) * PER_PAGE)
-        .take(PER_PAGE)
-    {
-        let Some(owner) = state
-            .registry
-            .accounts()
-            .account_by_id(package.owner_id)
-            .await?
-        else {
-            continue;
-        };
-        shown.push(ListRow {
-            url: package_path(&owner, &package),
-            display_name: display_name(state, &package),
-            cached: package.owner_is_upstream,
-            r#type: package.package_type.as_str(),
-            visibility: package.visibility.as_str(),
-            description: package.description.clone(),
-            updated: day(&package.updated_at),
-            updated_iso: package.updated_at.to_rfc3339(),
-            downloads,
-        });
+        .max(1);
+    search.offset = ((wanted_page - 1) * PER_PAGE) as u64;
+    let packages = state.registry.packages();
+    let mut found = if impossible {
+        SearchPage::default()
+    } else {
+        packages.search(actor, search.clone()).await?
+    };
+    let pages = usize::try_from(found.total)
+        .unwrap_or(usize::MAX)
+        .div_ceil(PER_PAGE)
+        .max(1);
+    // Past the last page: the last page.
+    let page_no = wanted_page.min(pages);
+    if page_no != wanted_page && !impossible {
+        search.offset = ((page_no - 1) * PER_PAGE) as u64;
+        found = packages.search(actor, search).await?;
     }
+    let shown = list_rows(state, actor, found.found).await?;
     let link = |n: usize| {
         let mut params: Vec<String> = query
             .iter()
@@ -567,6 +637,7 @@ async fn list(
             visibility => wanted_visibility,
             query => query.get("q").cloned().unwrap_or_default(),
             sort => sort,
+            total => found.total,
             page => page_no,
             pages => pages,
             prev => (page_no > 1).then(|| link(page_no - 1)),
@@ -654,11 +725,10 @@ async fn owner_page(
         include_deleted: true,
         ..Default::default()
     };
-    let (candidates, deleted): (Vec<Package>, Vec<Package>) =
-        match state.registry.packages().list_packages(filter).await {
-            Ok(all) => all.into_iter().partition(|p| p.deleted_at.is_none()),
-            Err(e) => return or_error(Err(e)),
-        };
+    let deleted: Vec<Package> = match state.registry.packages().list_packages(filter).await {
+        Ok(all) => all.into_iter().filter(|p| p.deleted_at.is_some()).collect(),
+        Err(e) => return or_error(Err(e)),
+    };
     let deleted = match restorable(&state, &viewer.actor, &account, deleted).await {
         Ok(d) => d,
         Err(e) => return server_error(&e),
@@ -686,7 +756,11 @@ async fn owner_page(
         text: format!("{}'s packages", account.login),
         links,
     };
-    or_error(list(&state, &viewer, heading, candidates, &query, &path, deleted).await)
+    let within = ListScope {
+        owner_id: Some(account.id),
+        ..ListScope::default()
+    };
+    or_error(list(&state, &viewer, heading, within, &query, &path, deleted).await)
 }
 
 pub(crate) async fn repository_page(
@@ -713,14 +787,6 @@ pub(crate) async fn repository_page(
             return not_found(&viewer);
         }
     }
-    let filter = entrepot_store::PackageFilter {
-        repository_id: Some(repository.id),
-        ..Default::default()
-    };
-    let candidates = match state.registry.packages().list_packages(filter).await {
-        Ok(c) => c,
-        Err(e) => return or_error(Err(e)),
-    };
     let path = format!("/{}/packages", repository.full_name());
     let mut heading = Heading::from(format!("Packages of {}", repository.full_name()));
     if let Ok(Some(entrepot_core::Role::Admin)) =
@@ -735,7 +801,10 @@ pub(crate) async fn repository_page(
             &state,
             &viewer,
             heading,
-            candidates,
+            ListScope {
+                repository_id: Some(repository.id),
+                ..ListScope::default()
+            },
             &query,
             &path,
             Vec::new(),
@@ -749,15 +818,6 @@ async fn search(
     viewer: Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let candidates = match state
-        .registry
-        .packages()
-        .list_packages(entrepot_store::PackageFilter::default())
-        .await
-    {
-        Ok(c) => c,
-        Err(e) => return or_error(Err(e)),
-    };
     let heading = match query.get("q").filter(|q| !q.is_empty()) {
         Some(q) => format!("Packages matching “{q}”"),
         None => "All packages".to_owned(),
@@ -767,7 +827,7 @@ async fn search(
             &state,
             &viewer,
             heading.into(),
-            candidates,
+            ListScope::default(),
             &query,
             "/search",
             Vec::new(),

@@ -296,8 +296,12 @@ async fn render_package(
         .take(TAGS_SHOWN)
         .map(|(name, version)| context! { name => name, version => version })
         .collect();
+    // Relative links in the README lead into the code it was written in.
+    let links = code_url
+        .as_deref()
+        .and_then(|url| render::LinkBase::of_repository(url, None));
     let readme = match package.readme.clone() {
-        Some(source) => Some(render::html(source).await?),
+        Some(source) => Some(render::html(source, links).await?),
         None => None,
     };
     Ok(Some(context! {

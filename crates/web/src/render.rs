@@ -11,18 +11,34 @@
 //! [`MAX_ATTRIBUTES`] to a tag: a tag past a bound is left out and its text
 //! kept. Only the first [`MAX_README_BYTES`] of a README are rendered.
 //!
+//! GitHub's extras (alerts, footnotes, task lists, heading ids, syntax
+//! highlighting, relative links into the repository) are in [`gfm`].
+//!
 //! Pages render through [`html`]: on a blocking thread, never on the
 //! threads that serve requests, and once per README text, which is kept by
 //! its digest.
 
+mod gfm;
+mod highlight;
+mod links;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
+
+use ammonia::UrlRelative;
 
 use entrepot_core::limits::{MAX_README_BYTES, truncated};
 use entrepot_service::ServiceError;
 use pulldown_cmark::{Event, Options, Parser};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
+
+pub use links::LinkBase;
+
+/// What the sanitiser puts before every id a README keeps, as GitHub does,
+/// so that a README's ids never clash with the page's own.
+const ID_PREFIX: &str = "user-content-";
 
 /// How deep elements nest; deeper tags are left out, their text kept.
 const MAX_DEPTH: usize = 32;
@@ -43,7 +59,7 @@ const MAX_CACHED_BYTES: usize = 64 * 1024 * 1024;
 /// the READMEs already rendered on this node. At most half the processors
 /// render at a time, so that READMEs never take every one from the
 /// requests the others serve.
-pub async fn html(source: String) -> Result<Arc<str>, ServiceError> {
+pub async fn html(source: String, links: Option<LinkBase>) -> Result<Arc<str>, ServiceError> {
     static RENDERING: LazyLock<Semaphore> = LazyLock::new(|| {
         let processors = std::thread::available_parallelism().map_or(1, usize::from);
         Semaphore::new((processors / 2).max(1))
@@ -56,11 +72,15 @@ pub async fn html(source: String) -> Result<Arc<str>, ServiceError> {
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
-        let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
+        let mut digest = Sha256::new();
+        digest.update(links.as_ref().map(LinkBase::key).unwrap_or_default());
+        digest.update([0]);
+        digest.update(source.as_bytes());
+        let key: [u8; 32] = digest.finalize().into();
         if let Some(hit) = RENDERED.get(&key) {
             return hit;
         }
-        let rendered: Arc<str> = markdown(&source).into();
+        let rendered: Arc<str> = readme(&source, links.as_ref()).into();
         RENDERED.put(key, rendered.clone());
         rendered
     })
@@ -68,20 +88,123 @@ pub async fn html(source: String) -> Result<Arc<str>, ServiceError> {
     .map_err(|e| ServiceError::Internal(format!("rendering a README failed: {e}")))
 }
 
-/// Renders untrusted Markdown to safe HTML, within the bounds above.
+/// Renders untrusted Markdown to safe HTML, within the bounds above, with
+/// relative links left out.
 pub fn markdown(source: &str) -> String {
+    readme(source, None)
+}
+
+/// Renders untrusted Markdown to safe HTML, within the bounds above, with
+/// relative links and images resolved against `links`.
+pub fn readme(source: &str, links: Option<&LinkBase>) -> String {
     let source = truncated(source, MAX_README_BYTES);
-    let mut options = Options::empty();
-    options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
-    options.insert(Options::ENABLE_TASKLISTS);
-    let parser = Parser::new_ext(source, options);
+    let events = gfm::rewrite(Parser::new_ext(source, options()).collect(), links);
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, within_bounds(parser));
-    ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
+    pulldown_cmark::html::push_html(&mut html, within_bounds(events.into_iter()));
+    sanitiser(links.cloned())
         .clean(&balanced(&html))
         .to_string()
+}
+
+/// GitHub-flavoured Markdown: tables, strikethrough, task lists, footnotes
+/// and alerts.
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_GFM
+}
+
+/// Ammonia's safe defaults, and what GitHub's rendering needs besides:
+/// task-list boxes, heading and footnote ids (prefixed), and the classes
+/// that highlighting, alerts and footnotes use, no others. A relative URL
+/// left in raw HTML goes to the repository (its raw file for an image's
+/// extension), a fragment to the prefixed id, and without a repository it
+/// is left out.
+fn sanitiser(links: Option<LinkBase>) -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .add_tags(["input"])
+        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("div", ["class", "id"])
+        .add_tag_attributes("li", ["id"])
+        .add_tag_attributes("sup", ["class"])
+        .add_tag_attributes("span", ["class"])
+        .add_tag_attributes("pre", ["class"])
+        .add_tag_attributes("p", ["class"])
+        .id_prefix(Some(ID_PREFIX))
+        .attribute_filter(|element, attribute, value| match (element, attribute) {
+            ("input", "type") => Some(Cow::Borrowed("checkbox")),
+            (_, "class") => known_classes(value),
+            _ => Some(Cow::Borrowed(value)),
+        })
+        .url_relative(UrlRelative::Custom(Box::new(RepositoryUrls(links))));
+    for heading in ["h1", "h2", "h3", "h4", "h5", "h6"] {
+        builder.add_tag_attributes(heading, ["id"]);
+    }
+    builder
+}
+
+/// Relative URLs left in a README's raw HTML: a fragment to the prefixed
+/// id, a path into the repository (its raw file for an image's
+/// extension), or nothing where no repository is known.
+struct RepositoryUrls(Option<LinkBase>);
+
+impl ammonia::UrlRelativeEvaluate<'static> for RepositoryUrls {
+    fn evaluate<'url>(&self, url: &'url str) -> Option<Cow<'url, str>> {
+        if let Some(fragment) = links::fragment(url) {
+            return Some(Cow::Owned(fragment));
+        }
+        let base = self.0.as_ref()?;
+        let path = url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(url)
+            .to_ascii_lowercase();
+        let image = [
+            ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico",
+        ]
+        .iter()
+        .any(|ext| path.ends_with(ext));
+        Some(if image {
+            base.image(url)
+        } else {
+            base.link(url)
+        })
+    }
+}
+
+/// The classes a README keeps: highlighting's `hl-…`, and those of alerts
+/// and footnotes.
+fn known_classes(value: &str) -> Option<Cow<'_, str>> {
+    const KNOWN: [&str; 11] = [
+        "code",
+        "markdown-alert",
+        "markdown-alert-note",
+        "markdown-alert-tip",
+        "markdown-alert-important",
+        "markdown-alert-warning",
+        "markdown-alert-caution",
+        "markdown-alert-title",
+        "footnote-definition",
+        "footnote-reference",
+        "footnote-definition-label",
+    ];
+    let kept: Vec<&str> = value
+        .split_ascii_whitespace()
+        .filter(|class| {
+            KNOWN.contains(class)
+                || class.strip_prefix("hl-").is_some_and(|rest| {
+                    !rest.is_empty()
+                        && rest
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })
+        })
+        .collect();
+    (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
 }
 
 /// Markdown's own elements (quotes, lists, table cells) cut at
@@ -709,18 +832,12 @@ mod tests {
         assert_eq!(out.matches("x</b>").count(), 20_000, "still bold");
     }
 
-    /// The old, unbounded rendering, for comparison.
+    /// The same rendering without the bounds, for comparison.
     fn unbounded(source: &str) -> String {
-        let mut options = Options::empty();
-        options.insert(Options::ENABLE_TABLES);
-        options.insert(Options::ENABLE_STRIKETHROUGH);
-        options.insert(Options::ENABLE_TASKLISTS);
+        let events = gfm::rewrite(Parser::new_ext(source, options()).collect(), None);
         let mut html = String::new();
-        pulldown_cmark::html::push_html(&mut html, Parser::new_ext(source, options));
-        ammonia::Builder::default()
-            .link_rel(Some("noopener noreferrer nofollow"))
-            .clean(&html)
-            .to_string()
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        sanitiser(None).clean(&html).to_string()
     }
 
     #[test]
@@ -728,11 +845,64 @@ mod tests {
         let html = markdown(
             "# Hello\n\n*world* <script>alert(1)</script> <img src=x onerror=alert(1)> [x](javascript:alert(1))",
         );
-        assert!(html.contains("<h1>Hello</h1>"));
+        assert!(
+            html.contains("<h2 id=\"user-content-hello\">Hello</h2>"),
+            "{html}"
+        );
         assert!(html.contains("<em>world</em>"));
         assert!(!html.contains("<script"));
         assert!(!html.contains("onerror"));
         assert!(!html.contains("javascript:"));
+    }
+
+    #[test]
+    fn github_flavoured_markdown_renders_as_on_github() {
+        let links = LinkBase::of_repository("git+https://github.com/acme/tool.git", None);
+        let html = readme(
+            "# Tool\n\nSee [usage](#usage), [the guide](docs/guide.md) and ![logo](img/logo.png).\n\n\
+             ## Usage\n\n- [x] done\n- [ ] not yet\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n\
+             > [!WARNING]\n> Careful.\n\nA note.[^1]\n\n[^1]: The footnote.\n\n\
+             ```rust\nfn main() {}\n```\n\n<img src=\"docs/shot.png\"> <a href=\"CHANGELOG.md\">log</a>\n",
+            links.as_ref(),
+        );
+        for expected in [
+            "<h2 id=\"user-content-tool\">Tool</h2>",
+            "<h3 id=\"user-content-usage\">Usage</h3>",
+            "href=\"#user-content-usage\"",
+            "href=\"https://github.com/acme/tool/blob/HEAD/docs/guide.md\"",
+            "src=\"https://github.com/acme/tool/raw/HEAD/img/logo.png\"",
+            "src=\"https://github.com/acme/tool/raw/HEAD/docs/shot.png\"",
+            "href=\"https://github.com/acme/tool/blob/HEAD/CHANGELOG.md\"",
+            "<input disabled=\"\" type=\"checkbox\" checked=\"\">",
+            "<table>",
+            "<div class=\"markdown-alert markdown-alert-warning\"><p class=\"markdown-alert-title\">Warning</p>",
+            "<sup class=\"footnote-reference\"><a href=\"#user-content-1\"",
+            "<div class=\"footnote-definition\" id=\"user-content-1\">",
+            "<pre class=\"code\"><code><span class=\"hl-source hl-rust\">",
+        ] {
+            assert!(html.contains(expected), "{expected} in {html}");
+        }
+    }
+
+    #[test]
+    fn classes_and_relative_urls_are_kept_only_where_known() {
+        let html = markdown(
+            "<span class=\"hl-keyword evil\">a</span> <div class=\"x\" id=\"top\">b</div> \
+             <input type=\"text\" value=\"v\"> <a href=\"other.md\">c</a> <img src=\"x.png\">",
+        );
+        assert!(
+            html.contains("<span class=\"hl-keyword\">a</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<div id=\"user-content-top\">b</div>"),
+            "{html}"
+        );
+        assert!(html.contains("<input type=\"checkbox\">"), "{html}");
+        assert!(
+            !html.contains("other.md") && !html.contains("x.png"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -93,7 +93,10 @@ async fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and
     );
 
     let html = page(&app, &t, "npm", "big").await;
-    assert!(html.contains("<h1>Big</h1>"));
+    assert!(
+        html.contains(">Big</h2>"),
+        "the README's heading, one level down"
+    );
     assert!(
         html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND,
         "{} bytes",
@@ -152,7 +155,7 @@ async fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
     let description = found["crates"][0]["description"].as_str().unwrap();
     assert_eq!(description.len(), MAX_DESCRIPTION_BYTES);
     let html = page(&app, &t, "cargo", "big").await;
-    assert!(html.contains("<h1>Big crate</h1>"));
+    assert!(html.contains(">Big crate</h2>"));
     assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
 
     // NuGet: a README file of 2 MiB in the package.
@@ -179,6 +182,6 @@ async fn cargo_and_nuget_readmes_past_the_limit_are_cut_not_refused() {
     assert_eq!(kept.len(), MAX_README_BYTES);
     assert!(readme.starts_with(&kept));
     let html = page(&app, &t, "nuget", "big.readme").await;
-    assert!(html.contains("<h1>Big package</h1>"));
+    assert!(html.contains(">Big package</h2>"));
     assert!(html.len() < MAX_README_BYTES + MAX_DESCRIPTION_BYTES + PAGE_AROUND);
 }

@@ -387,8 +387,19 @@ async fn yanks_and_rest_deletes_reach_every_index_and_the_page_shows_the_gem() {
         .await
         .text();
     assert!(page.contains("Readme of the gem"), "{page}");
+    // The gem is private: the Gemfile names the bare source, and `gem`
+    // and Bundler take the token from the environment.
+    let source = app.url("/rubygems/alice/");
     assert!(
-        page.contains(&format!("--source {}", app.url("/rubygems/alice/"))),
+        page.contains(&format!("source &quot;{source}&quot; do")),
+        "{page}"
+    );
+    assert!(
+        page.contains("--source &quot;http://__token__:${ENTREPOT_TOKEN}@"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("bundle config set --global {source} ")),
         "{page}"
     );
 }

@@ -52,7 +52,7 @@ async fn the_package_page_shows_readme_versions_install_command_and_downloads() 
     assert_eq!(status, 200);
     assert!(body.contains("@alice/hello"));
     assert!(
-        body.contains("<h1>@alice/hello 1.1.0</h1>"),
+        body.contains(">@alice/hello 1.1.0</h2>"),
         "the README, rendered"
     );
     assert!(
@@ -702,7 +702,7 @@ async fn tokens_are_created_shown_once_listed_and_revoked_on_the_settings_page()
         .await;
     assert_eq!(created.status(), 201);
     let body = created.text();
-    let marker = "<code id=\"new-token\" class=\"token\">";
+    let marker = "<code id=\"new-token\" class=\"token\" data-copy>";
     let start = body.find(marker).unwrap() + marker.len();
     let secret = body[start..].split('<').next().unwrap().to_owned();
     assert!(secret.starts_with("entp_"), "{secret}");
@@ -1203,4 +1203,44 @@ async fn sign_in_comes_back_to_the_page() {
         body.contains("href=\"/login?return_to=%2Fsearch%3Fq%3Dhello\""),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_finds_words_in_descriptions_for_those_who_may_read_them() {
+    let (app, t) = setup().await;
+    let mut doc = publish_doc("@alice/salutation", "1.0.0", "");
+    doc["description"] = json!("prints a friendly greeting");
+    doc["versions"]["1.0.0"]["description"] = json!("prints a friendly greeting");
+    let status = app
+        .put("/npm/@alice%2fsalutation")
+        .bearer(&t)
+        .json(&doc)
+        .send()
+        .await
+        .status();
+    assert_eq!(status, 201);
+    let bob = app.token("bob", "read:packages").await;
+    for words in ["greeting", "Friendly greet", "greet"] {
+        let path = format!("/search?q={}", words.replace(' ', "+"));
+        let (status, mine) = html(&app, &path, Some(&t)).await;
+        assert_eq!(status, 200);
+        assert!(mine.contains("@alice/salutation"), "{words}: {mine}");
+        assert!(!mine.contains("@alice/hello"), "{words}: only what matches");
+        assert!(mine.contains("1 package"), "{words}: the count");
+        // Private: not there for a stranger or a visitor.
+        let (_, theirs) = html(&app, &path, Some(&bob)).await;
+        assert!(!theirs.contains("@alice/salutation"), "{words}");
+        assert!(theirs.contains("0 packages"), "{words}");
+        let (_, anonymous) = html(&app, &path, None).await;
+        assert!(!anonymous.contains("@alice/salutation"), "{words}");
+    }
+    make_public(&app, &t, "npm", "salutation").await;
+    let (_, anonymous) = html(&app, "/search?q=greeting", None).await;
+    assert!(anonymous.contains("@alice/salutation"));
+    assert!(anonymous.contains("<span class=\"badge\">public</span>"));
+    // Words nobody wrote find nothing; a type that does not exist neither.
+    let (_, none) = html(&app, "/search?q=farewell", Some(&t)).await;
+    assert!(none.contains("No packages to show."));
+    let (_, bad_type) = html(&app, "/search?type=nonsense", Some(&t)).await;
+    assert!(bad_type.contains("No packages to show."));
 }

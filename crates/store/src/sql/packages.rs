@@ -14,13 +14,16 @@ use super::rows::{
     parse, text, time, user_role,
 };
 use super::{Dialect, SqlStore, files, now, tags, ts, upstream_cache, versions};
-use crate::meta::{NewFile, NewPackage, NewVersion, PackageFilter, PackageStore, PackageUpdate};
+use crate::meta::{
+    NewFile, NewPackage, NewVersion, PackageFilter, PackageSearch, PackageStore, PackageUpdate,
+    SearchPage,
+};
 use crate::{StoreError, StoreResult};
 
 const PACKAGE_COLUMNS: &str = "p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream
      FROM packages p JOIN accounts a ON a.id = p.owner_id";
 
-fn package(row: &AnyRow) -> StoreResult<Package> {
+pub(super) fn package(row: &AnyRow) -> StoreResult<Package> {
     Ok(Package {
         id: int(row, "id")?,
         owner_id: int(row, "owner_id")?,
@@ -223,6 +226,10 @@ impl PackageStore for SqlStore {
             Bind::Text(t) => q.bind(t),
         });
         Ok(query.fetch_one(&self.reader).await? as u64)
+    }
+
+    async fn search_packages(&self, search: PackageSearch) -> StoreResult<SearchPage> {
+        super::search::search(self, search).await
     }
 
     async fn update_package(

@@ -113,6 +113,7 @@ where
     Ok((int(row, "user_id")?, parse(row, "role")?))
 }
 
+#[derive(Debug, Clone)]
 pub(super) enum Bind {
     Int(i64),
     Text(String),

@@ -1,0 +1,342 @@
+//! Package search in SQL: full-text matching (SQLite's FTS5, PostgreSQL's
+//! `tsvector`), the caller's read scope as a condition, and paging, so a
+//! list page costs two statements whatever the instance holds.
+//!
+//! The read condition is [`ReadScope`] written out; the conformance suite
+//! checks it against `authorize` for every caller and package it builds.
+
+use entrepot_core::{PackageType, ReadScope, RegistryKind, UserReads, Visibility};
+use sqlx::Row as _;
+
+use super::packages::package;
+use super::rows::{Bind, all_rows, bind_all, parse};
+use super::{Dialect, SqlStore};
+use crate::StoreResult;
+use crate::meta::{Found, PackageSearch, SearchOrder, SearchPage};
+
+/// PostgreSQL's text of a package, weighted name, description, README; the
+/// same expression as the index in migration 0021, which it must match
+/// word for word for the index to serve.
+pub(super) const PG_DOCUMENT: &str = "(setweight(to_tsvector('simple'::regconfig, coalesce(p.name, '')), 'A') || \
+     setweight(to_tsvector('simple'::regconfig, coalesce(p.description, '')), 'B') || \
+     setweight(to_tsvector('simple'::regconfig, left(coalesce(p.readme, ''), 262144)), 'D'))";
+
+/// Words searched for at most; more are ignored.
+const MAX_WORDS: usize = 8;
+/// Characters of one word kept.
+const MAX_WORD_CHARS: usize = 64;
+
+/// The visibility a reader meets: a repository-scoped package takes its
+/// repository's.
+fn effective_visibility() -> String {
+    format!(
+        "(CASE WHEN p.package_type IN ({}) AND r.visibility IS NOT NULL THEN r.visibility ELSE p.visibility END)",
+        repository_scoped()
+    )
+}
+
+/// The repository-scoped types, as an SQL list of literals.
+fn repository_scoped() -> String {
+    PackageType::ALL
+        .iter()
+        .filter(|t| t.registry_kind() == RegistryKind::RepositoryScoped)
+        .map(|t| format!("'{}'", t.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lower-cased words of `text`, as both engines' tokenizers split it.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_WORDS)
+        .map(|w| {
+            w.chars()
+                .take(MAX_WORD_CHARS)
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .collect()
+}
+
+pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<SearchPage> {
+    let mut binds = Vec::new();
+    let visibility = effective_visibility();
+    let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
+    conditions.push(readable(&s.readable, &visibility, &mut binds));
+    if let Some(owner) = s.owner_id {
+        binds.push(Bind::Int(owner));
+        conditions.push(format!("p.owner_id = ${}", binds.len()));
+    }
+    if let Some(repository) = s.repository_id {
+        binds.push(Bind::Int(repository));
+        conditions.push(format!("p.repository_id = ${}", binds.len()));
+    }
+    if let Some(t) = s.package_type {
+        binds.push(Bind::Text(t.as_str().to_owned()));
+        conditions.push(format!("p.package_type = ${}", binds.len()));
+    }
+    if let Some(v) = s.visibility {
+        binds.push(Bind::Text(v.as_str().to_owned()));
+        conditions.push(format!("{visibility} = ${}", binds.len()));
+    }
+    let words = words(&s.text);
+    let found_by = if words.is_empty() {
+        None
+    } else {
+        let (join, matched, relevance) = text_match(store.dialect, &s.text, &words, &mut binds);
+        conditions.push(matched);
+        Some((join, relevance))
+    };
+    let (join, relevance) = found_by.unwrap_or_default();
+    let from = format!(
+        "FROM packages p JOIN accounts a ON a.id = p.owner_id \
+         LEFT JOIN repositories r ON r.id = p.repository_id{join} WHERE {}",
+        conditions.join(" AND ")
+    );
+    let downloads = |package: &str| {
+        format!(
+            "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM downloads d \
+             JOIN versions v ON v.id = d.version_id WHERE v.package_id = {package})"
+        )
+    };
+    let order = match (s.order, words.is_empty()) {
+        (SearchOrder::Relevance, false) => format!("{relevance}, p.updated_at DESC, p.id"),
+        (SearchOrder::Relevance | SearchOrder::Updated, _) => "p.updated_at DESC, p.id".to_owned(),
+        (SearchOrder::Downloads, _) => {
+            format!("{} DESC, p.updated_at DESC, p.id", downloads("p.id"))
+        }
+        (SearchOrder::Name, _) => "lower(p.name), p.id".to_owned(),
+    };
+    let count_sql = format!("SELECT COUNT(*) AS n {from}");
+    let total: i64 = bind_all(sqlx::query(&count_sql), binds.clone())
+        .fetch_one(&store.reader)
+        .await?
+        .try_get("n")?;
+    // The page first, then the downloads of its rows alone.
+    let sql = format!(
+        "SELECT page.*, {} AS downloads_total FROM \
+         (SELECT p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream, \
+         {visibility} AS seen_visibility, ROW_NUMBER() OVER (ORDER BY {order}) AS ord {from} \
+         ORDER BY ord LIMIT {} OFFSET {}) page ORDER BY page.ord",
+        downloads("page.id"),
+        s.limit,
+        s.offset
+    );
+    let found = all_rows(bind_all(sqlx::query(&sql), binds), &store.reader, |row| {
+        Ok(Found {
+            package: package(row)?,
+            visibility: parse::<Visibility>(row, "seen_visibility")?,
+            downloads: row.try_get::<i64, _>("downloads_total")?,
+        })
+    })
+    .await?;
+    Ok(SearchPage {
+        total: u64::try_from(total).unwrap_or(0),
+        found,
+    })
+}
+
+/// How `text` (as `words`) is found: a join, the condition, and a
+/// relevance to order by, lowest first. An exact name comes first, then a
+/// name that contains the text (`left-pad` is found by `t-pa`), then the
+/// engine's rank, which weighs the name over the description over the
+/// README.
+fn text_match(
+    dialect: Dialect,
+    text: &str,
+    words: &[String],
+    binds: &mut Vec<Bind>,
+) -> (String, String, String) {
+    let text = text.trim().to_lowercase();
+    let like = format!("%{}%", like_escaped(&text));
+    let (join, matched, rank) = match dialect {
+        Dialect::Sqlite => {
+            binds.push(Bind::Text(fts5_query(words)));
+            (
+                format!(
+                    " LEFT JOIN (SELECT rowid AS fts_id, bm25(packages_fts, 10.0, 4.0, 1.0) AS fts_rank \
+                     FROM packages_fts WHERE packages_fts MATCH ${}) m ON m.fts_id = p.id",
+                    binds.len()
+                ),
+                "m.fts_id IS NOT NULL".to_owned(),
+                "COALESCE(m.fts_rank, 0)".to_owned(),
+            )
+        }
+        Dialect::Postgres => {
+            let query = tsquery(words);
+            binds.push(Bind::Text(query.clone()));
+            let matched = format!(
+                "{PG_DOCUMENT} @@ to_tsquery('simple'::regconfig, ${})",
+                binds.len()
+            );
+            binds.push(Bind::Text(query));
+            let rank = format!(
+                "-ts_rank({PG_DOCUMENT}, to_tsquery('simple'::regconfig, ${}))",
+                binds.len()
+            );
+            (String::new(), matched, rank)
+        }
+    };
+    // Each parameter is bound once for each place it is used.
+    binds.push(Bind::Text(like.clone()));
+    let matched = format!(
+        "({matched} OR lower(p.name) LIKE ${} ESCAPE '\\')",
+        binds.len()
+    );
+    binds.push(Bind::Text(text));
+    let exact = binds.len();
+    binds.push(Bind::Text(like));
+    let relevance = format!(
+        "(CASE WHEN lower(p.name) = ${exact} THEN -1000000 \
+         WHEN lower(p.name) LIKE ${} ESCAPE '\\' THEN -1000 ELSE 0 END) + {rank}",
+        binds.len()
+    );
+    (join, matched, relevance)
+}
+
+/// Words as an FTS5 query: all of them, the last as a prefix. They hold
+/// letters and digits only, so quoting them is all the escaping needed.
+fn fts5_query(words: &[String]) -> String {
+    let last = words.len() - 1;
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == last {
+                format!("\"{w}\"*")
+            } else {
+                format!("\"{w}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Words as a `tsquery`: all of them, the last as a prefix.
+fn tsquery(words: &[String]) -> String {
+    let last = words.len() - 1;
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == last {
+                format!("'{w}':*")
+            } else {
+                format!("'{w}'")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// `text` with LIKE's wildcards taken literally.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The packages `scope` reads, as a condition on `p` (the package), `r`
+/// (its repository) and `visibility` (as the reader meets it).
+fn readable(scope: &ReadScope, visibility: &str, binds: &mut Vec<Bind>) -> String {
+    match scope {
+        ReadScope::Nothing => "1 = 0".to_owned(),
+        ReadScope::Public => format!("{visibility} = 'public'"),
+        ReadScope::User(reads) => {
+            let others = non_public(reads, visibility, binds);
+            format!("({visibility} = 'public' OR {others})")
+        }
+    }
+}
+
+/// The non-public packages `reads` opens (see `effective_role`).
+fn non_public(reads: &UserReads, visibility: &str, binds: &mut Vec<Bind>) -> String {
+    if !reads.non_public {
+        return "1 = 0".to_owned();
+    }
+    let scoped = repository_scoped();
+    let mut gates = Vec::new();
+    if !reads.sso_closed.is_empty() {
+        gates.push(format!(
+            "p.owner_id NOT IN ({})",
+            ids(&reads.sso_closed, binds)
+        ));
+    }
+    if !reads.repository_scoped {
+        gates.push(format!("p.package_type NOT IN ({scoped})"));
+    }
+    let opened = if reads.everything {
+        "1 = 1".to_owned()
+    } else {
+        let owns = ids(&reads.owns, binds);
+        let related: Vec<_> = reads.owns.iter().chain(&reads.member_of).copied().collect();
+        let related_owner = ids(&related, binds);
+        let scoped_through_repository = through_repository(reads.user, &related, binds);
+        binds.push(Bind::Int(reads.user));
+        let granted = format!(
+            "p.id IN (SELECT package_id FROM package_roles WHERE user_id = ${})",
+            binds.len()
+        );
+        let through_repository = through_repository(reads.user, &related, binds);
+        format!(
+            "({visibility} = 'internal' \
+             OR p.owner_id IN ({owns}) \
+             OR (p.package_type IN ({scoped}) AND (p.owner_id IN ({related_owner}) OR {scoped_through_repository})) \
+             OR (p.package_type NOT IN ({scoped}) AND ({granted} \
+                 OR (p.inherit_access = TRUE AND p.repository_id IS NOT NULL AND {through_repository}))))"
+        )
+    };
+    gates.push(opened);
+    format!("({})", gates.join(" AND "))
+}
+
+/// A role on the package's repository: its owner is `related` (a member
+/// reads every repository of the organization) or `user` collaborates.
+fn through_repository(
+    user: entrepot_core::Id,
+    related: &[entrepot_core::Id],
+    binds: &mut Vec<Bind>,
+) -> String {
+    let owners = ids(related, binds);
+    binds.push(Bind::Int(user));
+    format!(
+        "(r.owner_id IN ({owners}) OR p.repository_id IN \
+         (SELECT repo_id FROM repo_collaborators WHERE user_id = ${}))",
+        binds.len()
+    )
+}
+
+/// `ids` as a list of parameters, or a list that matches nothing.
+fn ids(ids: &[entrepot_core::Id], binds: &mut Vec<Bind>) -> String {
+    if ids.is_empty() {
+        return "NULL".to_owned();
+    }
+    ids.iter()
+        .map(|id| {
+            binds.push(Bind::Int(*id));
+            format!("${}", binds.len())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_split_bounded_and_quoted() {
+        assert_eq!(words("Left-Pad  util"), ["left", "pad", "util"]);
+        assert_eq!(words("\"x\" OR y*"), ["x", "or", "y"]);
+        assert_eq!(words(&"a ".repeat(20)).len(), MAX_WORDS);
+        assert_eq!(fts5_query(&words("left pa")), "\"left\" \"pa\"*");
+        assert_eq!(tsquery(&words("left pa")), "'left' & 'pa':*");
+        assert_eq!(like_escaped("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}
