@@ -6,6 +6,7 @@
 //! repository their `repository` field names.
 
 mod body;
+mod details;
 mod download;
 mod endpoint;
 mod fsck;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
@@ -49,11 +50,16 @@ impl FormatSpec for CargoRegistry {
         metadata::VersionMetadata::lifecycle(version)
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

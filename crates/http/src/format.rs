@@ -7,7 +7,7 @@ use entrepot_core::{Package, Version};
 use entrepot_service::ServiceResult;
 use futures::future::BoxFuture;
 
-pub use entrepot_service::format::{FormatSpec, Snippet};
+pub use entrepot_service::format::{Dependency, Details, FormatSpec, Section, Snippet};
 
 use crate::state::AppState;
 

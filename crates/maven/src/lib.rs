@@ -6,6 +6,7 @@
 
 mod checksums;
 mod deploy;
+mod details;
 mod endpoint;
 mod error;
 mod fsck;
@@ -26,7 +27,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method};
 use axum::routing::any;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::{ApiError, AppState, Caller, PackageFormat};
 use entrepot_service::site::Site;
 
@@ -72,11 +73,16 @@ impl FormatSpec for Maven {
             .map_or_else(|| package.name.clone(), |m| m.coordinates())
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod cache;
+mod details;
 mod dist_tags;
 mod document;
 mod endpoint;
@@ -27,7 +28,7 @@ mod view;
 use axum::Router;
 use axum::routing::any;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
 
@@ -87,11 +88,16 @@ impl FormatSpec for Npm {
         }
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

@@ -4,6 +4,7 @@
 //! `OData` feed for `NuGet` 2.x and `nuget list`. Packages belong to their
 //! owner (granular, as on GitHub); ids are case-insensitive.
 
+mod details;
 mod dispatch;
 mod endpoint;
 mod feed;
@@ -26,7 +27,7 @@ mod view;
 
 use axum::Router;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
@@ -66,11 +67,16 @@ impl FormatSpec for NuGet {
         }
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

@@ -1,8 +1,8 @@
 //! The package page's snippets for docker: `docker pull` and a
-//! Dockerfile's `FROM`, by the version's digest (a version is a manifest,
-//! named by its digest; its tags are movable labels kept beside it, not in
-//! its metadata), and `docker login` only where anonymous clients may not
-//! pull: the image is not public.
+//! Dockerfile's `FROM`, by the version's tag as people pull (`latest`
+//! first), else by its digest (a version is a manifest, named by its
+//! digest; its tags are movable labels kept beside it), and `docker login`
+//! only where anonymous clients may not pull: the image is not public.
 
 use entrepot_core::{Package, Version, Visibility};
 use entrepot_http::format::Snippet;
@@ -10,10 +10,20 @@ use entrepot_service::site::Site;
 
 /// The snippets, `docker pull` first among the shell ones: webhooks give
 /// it as the version's `installation_command`.
-pub fn snippets(site: &Site, package: &Package, version: Option<&Version>) -> Vec<Snippet> {
+pub fn snippets(
+    site: &Site,
+    package: &Package,
+    version: Option<&Version>,
+    tags: &[String],
+) -> Vec<Snippet> {
     let host = site.host();
     let image = format!("{host}/{}/{}", package.owner_login, package.name);
+    let tag = tags
+        .iter()
+        .find(|t| *t == "latest")
+        .or_else(|| tags.first());
     let reference = match version {
+        Some(_) if tag.is_some() => format!("{image}:{}", tag.map_or("", String::as_str)),
         // A manifest is named by its digest; the version's name is it.
         Some(v) if v.name.contains(':') => format!("{image}@{}", v.name),
         Some(v) => format!("{image}:{}", v.name),
@@ -119,6 +129,7 @@ mod tests {
             &site("https://registry.example/"),
             &package(Visibility::Public),
             Some(&version()),
+            &[],
         );
         for s in &snippets {
             assert!(
@@ -136,6 +147,7 @@ mod tests {
                 &site("https://registry.example/"),
                 &package(visibility),
                 None,
+                &[],
             );
             let login = snippets
                 .iter()
@@ -158,6 +170,7 @@ mod tests {
             &site("https://registry.example:5000/"),
             &package(Visibility::Private),
             Some(&version()),
+            &[],
         );
         let first_shell = snippets.iter().find(|s| s.language == "shell").unwrap();
         assert_eq!(
@@ -175,11 +188,38 @@ mod tests {
     }
 
     #[test]
+    fn a_tagged_version_is_pulled_by_its_tag_latest_first() {
+        let tags = ["1.0".to_owned(), "latest".to_owned()];
+        let snippets = snippets(
+            &site("https://registry.example/"),
+            &package(Visibility::Public),
+            Some(&version()),
+            &tags,
+        );
+        assert_eq!(
+            snippets[0].body,
+            "docker pull registry.example/alice/app:latest"
+        );
+        let one = snippets_for(&tags[..1]);
+        assert_eq!(one[0].body, "docker pull registry.example/alice/app:1.0");
+    }
+
+    fn snippets_for(tags: &[String]) -> Vec<Snippet> {
+        snippets(
+            &site("https://registry.example/"),
+            &package(Visibility::Public),
+            Some(&version()),
+            tags,
+        )
+    }
+
+    #[test]
     fn a_plain_http_registry_says_how_docker_may_reach_it() {
         let remote = snippets(
             &site("http://10.0.0.5:8080/"),
             &package(Visibility::Public),
             None,
+            &[],
         );
         assert_eq!(
             remote.last().unwrap().body,
@@ -189,6 +229,7 @@ mod tests {
             &site("http://localhost:8080/"),
             &package(Visibility::Public),
             None,
+            &[],
         );
         assert!(local.iter().all(|s| s.language != "json"), "{local:?}");
     }

@@ -8,6 +8,7 @@ mod blobs;
 mod caller;
 mod catalog;
 mod ctx;
+mod details;
 mod document;
 mod endpoint;
 mod error;
@@ -22,6 +23,7 @@ mod name;
 mod referrers;
 mod response;
 mod route;
+mod sections;
 mod tags;
 mod token;
 mod uploads;
@@ -31,7 +33,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Section, Snippet};
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
 
@@ -62,13 +64,31 @@ impl FormatSpec for Containers {
         Some("container")
     }
 
+    fn version_sections(
+        &self,
+        registry: &entrepot_service::Registry,
+        package: &Package,
+        version: &Version,
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<Section>>> {
+        Box::pin(sections::sections(
+            registry.clone(),
+            package.clone(),
+            version.clone(),
+        ))
+    }
+
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        tags: &[String],
     ) -> Vec<Snippet> {
-        install::snippets(site, package, version)
+        install::snippets(site, package, version, tags)
     }
 }
 

@@ -3,6 +3,7 @@
 //! owner (granular) under their PEP 503 normalised name; a file name is
 //! never reused; releases can be yanked with a reason.
 
+mod details;
 mod distribution;
 mod endpoint;
 mod error;
@@ -23,7 +24,7 @@ mod yank;
 
 use axum::Router;
 use entrepot_core::{Lifecycle, Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
@@ -56,11 +57,16 @@ impl FormatSpec for Pypi {
         }
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

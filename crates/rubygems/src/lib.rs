@@ -6,6 +6,7 @@
 
 mod api;
 mod compact_index;
+mod details;
 mod dispatch;
 mod download;
 mod endpoint;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{FormatSpec, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet};
 use entrepot_http::owner::owner_routes;
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
@@ -49,11 +50,16 @@ impl FormatSpec for RubyGems {
         "RubyGems"
     }
 
+    fn details(&self, version: &Version) -> Details {
+        details::of(version)
+    }
+
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        _tags: &[String],
     ) -> Vec<Snippet> {
         install::snippets(site, package, version)
     }

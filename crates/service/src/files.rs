@@ -40,7 +40,9 @@ impl Packages<'_> {
         let new_file = staged.to_new_file();
         let at = Utc::now();
         let (version, file, created) = self.place_file(&package, &p, new_file, user_id, at).await?;
-        let package = self.describe(package, p.description, p.readme, at).await?;
+        let package = self
+            .describe(package, &version, p.description, p.readme, at)
+            .await?;
         self.stats.published(package.package_type);
         self.audit(
             actor,

@@ -20,6 +20,94 @@ pub struct Snippet {
     pub body: String,
 }
 
+/// What a version's own manifest says of it, for the package page's
+/// Details panel and for search (the keywords). Each format reads its own
+/// metadata; [`Details::bounded`] keeps what a page shows small.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details {
+    /// An SPDX expression or a licence's name, as the manifest gives it.
+    pub license: Option<String>,
+    /// The project's home page; `http` and `https` URLs only.
+    pub homepage: Option<String>,
+    /// Where the code is, as the manifest writes it (`git+https://…`,
+    /// `github:o/r`, `https://…`).
+    pub source: Option<String>,
+    /// The package's folder in that repository (npm's
+    /// `repository.directory`), for a monorepo.
+    pub source_directory: Option<String>,
+    pub keywords: Vec<String>,
+    pub authors: Vec<String>,
+    pub dependencies: Vec<Dependency>,
+}
+
+/// One dependency a version declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// As its clients name it (`@scope/name`, `group:artifact`).
+    pub name: String,
+    /// The versions it accepts, in the format's own syntax (`^1.2`,
+    /// `>=2,<3`, `[1.0,2.0)`); empty for any.
+    pub requirement: String,
+    /// `runtime`, `development`, `optional`, `peer`, `build`, or the
+    /// format's own word (a NuGet target framework, a Maven scope).
+    pub kind: String,
+}
+
+impl Details {
+    /// Keywords, authors and dependencies a page lists at most.
+    pub const MAX_ITEMS: usize = 200;
+    /// Characters of one text kept.
+    pub const MAX_TEXT_CHARS: usize = 200;
+
+    /// `self` within [`Self::MAX_ITEMS`] and [`Self::MAX_TEXT_CHARS`], with
+    /// a home page that is not `http(s)` left out, and no empty keyword.
+    #[must_use]
+    pub fn bounded(mut self) -> Self {
+        let cut = |text: &mut String| {
+            if let Some((at, _)) = text.char_indices().nth(Self::MAX_TEXT_CHARS) {
+                text.truncate(at);
+            }
+        };
+        for text in [
+            &mut self.license,
+            &mut self.homepage,
+            &mut self.source,
+            &mut self.source_directory,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            cut(text);
+        }
+        self.homepage = self.homepage.filter(|h| {
+            let lower = h.to_ascii_lowercase();
+            lower.starts_with("https://") || lower.starts_with("http://")
+        });
+        self.keywords.retain(|k| !k.trim().is_empty());
+        self.keywords.truncate(Self::MAX_ITEMS);
+        self.authors.truncate(Self::MAX_ITEMS);
+        self.dependencies.truncate(Self::MAX_ITEMS);
+        for text in self.keywords.iter_mut().chain(self.authors.iter_mut()) {
+            cut(text);
+        }
+        for d in &mut self.dependencies {
+            cut(&mut d.name);
+            cut(&mut d.requirement);
+            cut(&mut d.kind);
+        }
+        self
+    }
+}
+
+/// A table a version's page shows beyond its files, that the format reads
+/// from what the version stored (an image's platforms, layers and labels).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
 /// A format's description of itself; the HTTP part (`PackageFormat` in
 /// `entrepot-http`) builds on it.
 pub trait FormatSpec: Send + Sync + 'static {
@@ -69,12 +157,34 @@ pub trait FormatSpec: Send + Sync + 'static {
         Proxying::default()
     }
 
-    /// How to install `package` (at `version`, or the latest) from this server.
+    /// What `version`'s manifest says of it: licence, home page, source,
+    /// keywords, authors, dependencies. Nothing unless the format says.
+    fn details(&self, version: &Version) -> Details {
+        let _ = version;
+        Details::default()
+    }
+
+    /// The tables `version`'s page shows beyond its files, read through
+    /// `registry` (bounded by the format); none unless the format says.
+    fn version_sections(
+        &self,
+        registry: &crate::Registry,
+        package: &Package,
+        version: &Version,
+    ) -> futures::future::BoxFuture<'static, crate::ServiceResult<Vec<Section>>> {
+        let _ = (registry, package, version);
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+
+    /// How to install `package` (at `version`, or the latest) from this
+    /// server; `tags` are the version's, for formats whose clients pull by
+    /// tag (an image by `:1.0`, not by its digest).
     fn install_instructions(
         &self,
         site: &Site,
         package: &Package,
         version: Option<&Version>,
+        tags: &[String],
     ) -> Vec<Snippet>;
 }
 
@@ -162,7 +272,7 @@ impl Catalog {
     #[must_use]
     pub fn installation_command(&self, package: &Package, version: &Version) -> Option<String> {
         self.format(package.package_type)?
-            .install_instructions(&self.site, package, Some(version))
+            .install_instructions(&self.site, package, Some(version), &[])
             .into_iter()
             .find(|s| s.language == "shell")
             .map(|s| s.body)

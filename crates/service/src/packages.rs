@@ -134,7 +134,9 @@ impl Packages<'_> {
                 )),
                 other => other.into(),
             })?;
-        let package = self.describe(package, p.description, p.readme, at).await?;
+        let package = self
+            .describe(package, &version, p.description, p.readme, at)
+            .await?;
         self.stats.published(package.package_type);
         self.audit(
             actor,
@@ -205,20 +207,28 @@ impl Packages<'_> {
     }
 
     /// Updates the package's description and README from a publication
-    /// that carries them.
+    /// that carries them, and the keywords search finds it by from the
+    /// version just published.
     pub(crate) async fn describe(
         self,
         package: Package,
+        version: &entrepot_core::Version,
         description: Option<String>,
         readme: Option<String>,
         at: chrono::DateTime<Utc>,
     ) -> ServiceResult<Package> {
-        if description.is_none() && readme.is_none() {
+        let keywords = self
+            .catalog
+            .format(package.package_type)
+            .map(|f| f.details(version).bounded().keywords.join(" "))
+            .filter(|k| !k.is_empty());
+        if description.is_none() && readme.is_none() && keywords.is_none() {
             return Ok(package);
         }
         let update = PackageUpdate {
             description: description.map(Some),
             readme: readme.map(Some),
+            keywords: keywords.map(Some),
             ..PackageUpdate::default()
         };
         Ok(self.meta.update_package(package.id, update, at).await?)

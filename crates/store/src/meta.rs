@@ -232,6 +232,9 @@ pub struct PackageUpdate {
     pub inherit_access: Option<bool>,
     pub description: Option<Option<String>>,
     pub readme: Option<Option<String>>,
+    /// Words search finds the package by, space-separated (the newest
+    /// version's keywords).
+    pub keywords: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default)]

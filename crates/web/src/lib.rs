@@ -8,6 +8,7 @@ mod account;
 mod advisories;
 mod api_links;
 mod chart;
+mod details;
 mod external;
 mod fallthrough;
 pub mod fuzzing;

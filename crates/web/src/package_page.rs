@@ -13,14 +13,15 @@ use axum::response::Response;
 use chrono::{NaiveDate, TimeDelta, Utc};
 use entrepot_core::{Account, Action, Actor, Lifecycle, Package, PackageType, Version};
 use entrepot_http::AppState;
+use entrepot_http::format::Details;
 use entrepot_service::ServiceError;
 use minijinja::context;
 use serde::Serialize;
 
 use crate::session::Viewer;
 use crate::{
-    advisories, chart, day, display_name, human_size, not_found, notifications, package_path, page,
-    render, server_error, settings_path,
+    advisories, chart, day, details, display_name, human_size, not_found, notifications,
+    package_path, page, render, server_error, settings_path,
 };
 
 /// The versions the package page lists.
@@ -33,6 +34,8 @@ const CHART_DAYS: i64 = 90;
 #[derive(Serialize)]
 pub(crate) struct VersionRow {
     pub name: String,
+    /// How the page names it (see [`version_label`]).
+    pub label: String,
     pub published: String,
     pub published_iso: String,
     pub publisher: Option<String>,
@@ -81,23 +84,47 @@ pub(crate) fn version_rows(
     let format = state.format(package.package_type);
     versions
         .iter()
-        .map(|v| VersionRow {
-            name: v.name.clone(),
-            published: day(&v.created_at),
-            published_iso: v.created_at.to_rfc3339(),
-            publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
-            status: format
-                .map_or(Lifecycle::Available, |f| f.lifecycle(v))
-                .label(),
-            vulnerable: advisories.iter().any(|a| a.affected.contains(&v.name)),
-            downloads: downloads.get(&v.id).copied().unwrap_or(0),
-            tags: tags
+        .map(|v| {
+            let tags: Vec<String> = tags
                 .iter()
                 .filter(|t| t.version_id == v.id)
                 .map(|t| t.name.clone())
-                .collect(),
+                .collect();
+            VersionRow {
+                name: v.name.clone(),
+                label: version_label(&v.name, &tags),
+                published: day(&v.created_at),
+                published_iso: v.created_at.to_rfc3339(),
+                publisher: v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
+                status: format
+                    .map_or(Lifecycle::Available, |f| f.lifecycle(v))
+                    .label(),
+                vulnerable: advisories.iter().any(|a| a.affected.contains(&v.name)),
+                downloads: downloads.get(&v.id).copied().unwrap_or(0),
+                tags,
+            }
         })
         .collect()
+}
+
+/// How a page names a version: by its number, or an image's by its tag
+/// (`latest` first) and else by the first 12 digits of its digest, as
+/// `docker images` does: a whole digest makes a heading no one reads.
+pub(crate) fn version_label(name: &str, tags: &[String]) -> String {
+    let Some((algorithm, hex)) = name.split_once(':') else {
+        return name.to_owned();
+    };
+    if !algorithm.starts_with("sha") || hex.len() < 32 {
+        return name.to_owned();
+    }
+    match tags
+        .iter()
+        .find(|t| *t == "latest")
+        .or_else(|| tags.first())
+    {
+        Some(tag) => tag.clone(),
+        None => format!("{algorithm}:{}", &hex[..12.min(hex.len())]),
+    }
 }
 
 /// The path of a package's versions page (GitHub's: no `/package/`).
@@ -217,12 +244,28 @@ async fn render_package(
     let tags = packages.tags(package.id).await?;
     let advisories = advisories::package_advisories(state, actor, &package).await?;
     let format = state.format(package.package_type);
+    let manifest = match (&selected, format) {
+        (Some(v), Some(f)) => f.details(v).bounded(),
+        _ => Details::default(),
+    };
+    let mut size = None;
+    let version_tags: Vec<String> = selected.as_ref().map_or_else(Vec::new, |v| {
+        tagged
+            .iter()
+            .filter(|(_, version)| *version == v.name)
+            .map(|(tag, _)| tag.clone())
+            .collect()
+    });
     let version_ctx = match &selected {
         Some(v) => {
+            let sections = match format {
+                Some(f) => f.version_sections(registry, &package, v).await?,
+                None => Vec::new(),
+            };
             let status = format.map_or(Lifecycle::Available, |f| f.lifecycle(v));
-            let files: Vec<FileRow> = packages
-                .files(v.id)
-                .await?
+            let stored = packages.files(v.id).await?;
+            let files_size: u64 = stored.iter().map(|f| f.size).sum();
+            let files: Vec<FileRow> = stored
                 .into_iter()
                 .map(|f| FileRow {
                     name: f.name,
@@ -230,12 +273,15 @@ async fn render_package(
                     sha256: f.sha256,
                 })
                 .collect();
+            size = Some(human_size(files_size));
             Some(context! {
                 name => v.name,
+                label => version_label(&v.name, &version_tags),
+                sections => sections.into_iter().map(|s| context! { title => s.title, columns => s.columns, rows => s.rows }).collect::<Vec<_>>(),
                 published => day(&v.created_at),
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
-                tags => tagged.iter().filter(|(_, version)| *version == v.name).map(|(tag, _)| tag.clone()).collect::<Vec<_>>(),
+                tags => version_tags,
                 status => status.label(),
                 status_detail => status.reason(),
                 advisories => advisories.iter().filter(|a| a.affected.contains(&v.name)).collect::<Vec<_>>(),
@@ -247,7 +293,14 @@ async fn render_package(
         None => None,
     };
     let install = format
-        .map(|f| f.install_instructions(&state.config.site, &package, selected.as_ref()))
+        .map(|f| {
+            f.install_instructions(
+                &state.config.site,
+                &package,
+                selected.as_ref(),
+                &version_tags,
+            )
+        })
         .unwrap_or_default()
         .into_iter()
         .map(|s| context! { title => s.title, language => s.language, body => s.body })
@@ -294,12 +347,20 @@ async fn render_package(
     let dist_tags: Vec<_> = tagged
         .iter()
         .take(TAGS_SHOWN)
-        .map(|(name, version)| context! { name => name, version => version })
+        .map(|(name, version)| context! { name => name, version => version, label => version_label(version, &[]) })
         .collect();
     // Relative links in the README lead into the code it was written in.
-    let links = code_url
-        .as_deref()
-        .and_then(|url| render::LinkBase::of_repository(url, None));
+    let links = details::link_base(code_url.as_deref(), &manifest);
+    let source = details::source_url(code_url.as_deref(), &manifest);
+    let mut maintainers: Vec<&String> = publishers.values().collect();
+    maintainers.sort();
+    maintainers.dedup();
+    let facts = context! {
+        size => size,
+        versions => count,
+        last_published => recent.first().map(|v| day(&v.created_at)),
+        publishers => maintainers,
+    };
     let readme = match package.readme.clone() {
         Some(source) => Some(render::html(source, links).await?),
         None => None,
@@ -322,6 +383,7 @@ async fn render_package(
             code_url => code_url,
         },
         downloads => figures(summary.total, &daily, today),
+        details => details::panel(&manifest, source.as_deref(), &facts),
         version => version_ctx,
         versions => version_rows,
         version_count => count,

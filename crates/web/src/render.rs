@@ -132,11 +132,13 @@ fn sanitiser(links: Option<LinkBase>) -> ammonia::Builder<'static> {
         .add_tag_attributes("li", ["id"])
         .add_tag_attributes("sup", ["class"])
         .add_tag_attributes("span", ["class"])
-        .add_tag_attributes("pre", ["class"])
+        .add_tag_attributes("pre", ["class", "tabindex"])
         .add_tag_attributes("p", ["class"])
         .id_prefix(Some(ID_PREFIX))
         .attribute_filter(|element, attribute, value| match (element, attribute) {
             ("input", "type") => Some(Cow::Borrowed("checkbox")),
+            // Only into the order of focus, never ahead of it.
+            (_, "tabindex") => Some(Cow::Borrowed("0")),
             (_, "class") => known_classes(value),
             _ => Some(Cow::Borrowed(value)),
         })
@@ -878,7 +880,7 @@ mod tests {
             "<div class=\"markdown-alert markdown-alert-warning\"><p class=\"markdown-alert-title\">Warning</p>",
             "<sup class=\"footnote-reference\"><a href=\"#user-content-1\"",
             "<div class=\"footnote-definition\" id=\"user-content-1\">",
-            "<pre class=\"code\"><code><span class=\"hl-source hl-rust\">",
+            "<pre class=\"code\" tabindex=\"0\"><code><span class=\"hl-source hl-rust\">",
         ] {
             assert!(html.contains(expected), "{expected} in {html}");
         }

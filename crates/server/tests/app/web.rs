@@ -1244,3 +1244,50 @@ async fn search_finds_words_in_descriptions_for_those_who_may_read_them() {
     let (_, bad_type) = html(&app, "/search?type=nonsense", Some(&t)).await;
     assert!(bad_type.contains("No packages to show."));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_details_panel_and_readme_follow_the_manifest() {
+    let (app, t) = setup().await;
+    let readme = "# Tool\n\n![logo](docs/logo.png) See [the guide](docs/guide.md#usage).\n\n\
+                  > [!TIP]\n> Try it.\n\n```js\nconst a = 1;\n```\n";
+    let mut doc = crate::common::publish_doc_with_readme(
+        "@alice/tool",
+        "2.0.0",
+        "git+https://github.com/acme/tool.git",
+        readme,
+    );
+    let manifest = &mut doc["versions"]["2.0.0"];
+    manifest["license"] = json!("MIT");
+    manifest["homepage"] = json!("https://tool.example/");
+    manifest["keywords"] = json!(["greeting", "cli"]);
+    manifest["devDependencies"] = json!({"mocha": "^10.0.0"});
+    let status = app
+        .put("/npm/@alice%2ftool")
+        .bearer(&t)
+        .json(&doc)
+        .send()
+        .await
+        .status();
+    assert_eq!(status, 201);
+    let (status, body) = html(&app, "/users/alice/packages/npm/package/tool", Some(&t)).await;
+    assert_eq!(status, 200);
+    for expected in [
+        "<dt>Licence</dt><dd>MIT</dd>",
+        "href=\"https://tool.example/\"",
+        "href=\"https://github.com/acme/tool\"",
+        "href=\"/search?q=greeting\"",
+        ">left-pad</a> <code>^1.0.0</code>",
+        ">mocha</a> <code>^10.0.0</code>",
+        // The README: its heading one level down, its links into the code.
+        ">Tool</h2>",
+        "src=\"https://github.com/acme/tool/raw/HEAD/docs/logo.png\"",
+        "href=\"https://github.com/acme/tool/blob/HEAD/docs/guide.md#usage\"",
+        "markdown-alert-tip",
+        "<span class=\"hl-",
+    ] {
+        assert!(body.contains(expected), "{expected} in {body}");
+    }
+    // Keywords are searched.
+    let (_, found) = html(&app, "/search?q=cli", Some(&t)).await;
+    assert!(found.contains("@alice/tool") && !found.contains("@alice/hello"));
+}

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A headless Chromium session behind chromedriver.
-struct Chrome {
+pub(crate) struct Chrome {
     driver: Child,
     url: String,
     client: Client,
@@ -26,7 +26,7 @@ struct Chrome {
 }
 
 impl Chrome {
-    fn start() -> Chrome {
+    pub(crate) fn start() -> Chrome {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -61,7 +61,8 @@ impl Chrome {
                     "--window-size=1200,1000",
                     format!("--user-data-dir={}", profile.path().display()),
                 ]
-            }
+            },
+            "goog:loggingPrefs": {"browser": "ALL"}
         }}});
         let session: Value = client
             .post(format!("{base}/session"))
@@ -82,7 +83,12 @@ impl Chrome {
         }
     }
 
-    fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) fn command(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let mut req = self.client.request(method, format!("{}{path}", self.url));
         if let Some(b) = body {
             req = req.json(&b);
@@ -94,11 +100,11 @@ impl Chrome {
         answer["value"].clone()
     }
 
-    fn goto(&self, url: &str) {
+    pub(crate) fn goto(&self, url: &str) {
         self.command(reqwest::Method::POST, "/url", Some(json!({"url": url})));
     }
 
-    fn find(&self, using: &str, value: &str) -> String {
+    pub(crate) fn find(&self, using: &str, value: &str) -> String {
         let found = self.command(
             reqwest::Method::POST,
             "/element",
@@ -110,11 +116,11 @@ impl Chrome {
             .to_owned()
     }
 
-    fn css(&self, selector: &str) -> String {
+    pub(crate) fn css(&self, selector: &str) -> String {
         self.find("css selector", selector)
     }
 
-    fn type_into(&self, element: &str, text: &str) {
+    pub(crate) fn type_into(&self, element: &str, text: &str) {
         self.command(
             reqwest::Method::POST,
             &format!("/element/{element}/value"),
@@ -122,7 +128,7 @@ impl Chrome {
         );
     }
 
-    fn click(&self, element: &str) {
+    pub(crate) fn click(&self, element: &str) {
         self.command(
             reqwest::Method::POST,
             &format!("/element/{element}/click"),
@@ -130,7 +136,7 @@ impl Chrome {
         );
     }
 
-    fn text(&self, element: &str) -> String {
+    pub(crate) fn text(&self, element: &str) -> String {
         self.command(
             reqwest::Method::GET,
             &format!("/element/{element}/text"),
@@ -141,7 +147,7 @@ impl Chrome {
         .to_owned()
     }
 
-    fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         self.command(reqwest::Method::GET, "/source", None)
             .as_str()
             .unwrap()
@@ -150,7 +156,7 @@ impl Chrome {
 
     /// Waits until the page holds `text` (a form's answer may still be
     /// loading when a click returns), and returns the page.
-    fn wait_for(&self, text: &str) -> String {
+    pub(crate) fn wait_for(&self, text: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let source = self.source();
@@ -162,14 +168,14 @@ impl Chrome {
         }
     }
 
-    fn title(&self) -> String {
+    pub(crate) fn title(&self) -> String {
         self.command(reqwest::Method::GET, "/title", None)
             .as_str()
             .unwrap()
             .to_owned()
     }
 
-    fn screenshot(&self, path: &Path) {
+    pub(crate) fn screenshot(&self, path: &Path) {
         let png = self.command(reqwest::Method::GET, "/screenshot", None);
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap())
@@ -178,7 +184,65 @@ impl Chrome {
         std::fs::write(path, bytes).unwrap();
     }
 
-    fn sign_in(&self, server: &Server, login: &str, password: &str) {
+    /// Runs `script` in the page and returns what it returns.
+    pub(crate) fn run(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// Runs `script`, which calls its last argument with its answer.
+    pub(crate) fn run_async(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": []})),
+        )
+    }
+
+    /// The errors the console logged since the last call.
+    pub(crate) fn console(&self) -> Vec<String> {
+        let log = self.command(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
+        );
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Makes the viewport `width` by `height` CSS pixels, as a phone's is
+    /// below 500 (headless windows are never narrower than that), and
+    /// checks that the page sees it.
+    pub(crate) fn resize(&self, width: u32, height: u32) {
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width.max(500), "height": height})),
+        );
+        self.command(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(
+                json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                    "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 500
+                }}),
+            ),
+        );
+        assert_eq!(
+            self.run("return window.innerWidth"),
+            json!(width),
+            "the viewport is {width} px wide"
+        );
+    }
+
+    pub(crate) fn sign_in(&self, server: &Server, login: &str, password: &str) {
         self.goto(&server.url("/login"));
         self.type_into(&self.css("#login"), login);
         self.type_into(&self.css("#password"), password);

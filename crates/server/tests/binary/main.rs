@@ -31,6 +31,7 @@ mod oidc;
 mod org_saml;
 mod org_sso;
 mod osv;
+mod pages_audit;
 mod pypi;
 mod pypi_upstream;
 mod rest_api;

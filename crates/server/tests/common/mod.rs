@@ -415,6 +415,11 @@ pub fn read_to_string(mut r: impl Read) -> String {
 
 /// A minimal valid gzipped tarball and the publish document npm would send.
 pub fn publish_doc(name: &str, version: &str, repository: &str) -> Value {
+    publish_doc_with_readme(name, version, repository, &format!("# {name} {version}"))
+}
+
+/// The same, with `readme` as the tarball's README.md.
+pub fn publish_doc_with_readme(name: &str, version: &str, repository: &str, readme: &str) -> Value {
     let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
         Vec::new(),
         flate2::Compression::fast(),
@@ -422,7 +427,7 @@ pub fn publish_doc(name: &str, version: &str, repository: &str) -> Value {
     let manifest = json!({"name": name, "version": version});
     for (path, body) in [
         ("package/package.json", manifest.to_string()),
-        ("package/README.md", format!("# {name} {version}")),
+        ("package/README.md", readme.to_owned()),
     ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(body.len() as u64);

@@ -254,6 +254,9 @@ impl PackageStore for SqlStore {
         if let Some(r) = u.readme {
             set_column(&mut tx, "readme", r, id).await?;
         }
+        if let Some(k) = u.keywords {
+            set_column(&mut tx, "keywords", k, id).await?;
+        }
         let done = sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
             .bind(ts(&at))
             .bind(id)

@@ -14,11 +14,12 @@ use super::{Dialect, SqlStore};
 use crate::StoreResult;
 use crate::meta::{Found, PackageSearch, SearchOrder, SearchPage};
 
-/// PostgreSQL's text of a package, weighted name, description, README; the
-/// same expression as the index in migration 0021, which it must match
-/// word for word for the index to serve.
+/// PostgreSQL's text of a package, weighted name, keywords, description,
+/// README; the same expression as the index in migration 0021, which it
+/// must match word for word for the index to serve (a test compares them).
 pub(super) const PG_DOCUMENT: &str = "(setweight(to_tsvector('simple'::regconfig, coalesce(p.name, '')), 'A') || \
-     setweight(to_tsvector('simple'::regconfig, coalesce(p.description, '')), 'B') || \
+     setweight(to_tsvector('simple'::regconfig, coalesce(p.keywords, '')), 'B') || \
+     setweight(to_tsvector('simple'::regconfig, coalesce(p.description, '')), 'C') || \
      setweight(to_tsvector('simple'::regconfig, left(coalesce(p.readme, ''), 262144)), 'D'))";
 
 /// Words searched for at most; more are ignored.
@@ -155,7 +156,7 @@ fn text_match(
             binds.push(Bind::Text(fts5_query(words)));
             (
                 format!(
-                    " LEFT JOIN (SELECT rowid AS fts_id, bm25(packages_fts, 10.0, 4.0, 1.0) AS fts_rank \
+                    " LEFT JOIN (SELECT rowid AS fts_id, bm25(packages_fts, 10.0, 6.0, 4.0, 1.0) AS fts_rank \
                      FROM packages_fts WHERE packages_fts MATCH ${}) m ON m.fts_id = p.id",
                     binds.len()
                 ),
@@ -329,6 +330,16 @@ fn ids(ids: &[entrepot_core::Id], binds: &mut Vec<Bind>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_queries_the_expression_its_index_is_built_on() {
+        let migration = include_str!("../../migrations/postgres/0021_package_search.sql");
+        let squeezed = |text: &str| text.split_whitespace().collect::<String>();
+        assert!(
+            squeezed(migration).contains(&squeezed(&PG_DOCUMENT.replace("p.", ""))),
+            "PG_DOCUMENT and the index in 0021 differ"
+        );
+    }
 
     #[test]
     fn words_are_split_bounded_and_quoted() {

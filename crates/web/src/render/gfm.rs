@@ -51,7 +51,7 @@ pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> Vec<Even
                         _ => {}
                     }
                 }
-                out.extend(code_block(kind, code, &mut budget));
+                out.extend(code_block(&kind, &code, &mut budget));
             }
             Event::Start(Tag::BlockQuote(Some(kind))) => {
                 let (class, title) = alert(kind);
@@ -93,21 +93,31 @@ pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> Vec<Even
 
 /// A fenced block highlighted when its language is known and it is in
 /// bounds, else as it was.
-fn code_block<'a>(kind: CodeBlockKind<'a>, code: String, budget: &mut usize) -> Vec<Event<'a>> {
-    let language = match &kind {
+fn code_block<'a>(kind: &CodeBlockKind<'a>, code: &str, budget: &mut usize) -> Vec<Event<'a>> {
+    let language = match kind {
         CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or(""),
         CodeBlockKind::Indented => "",
     };
-    if let Some(spans) = highlight(language, &code, budget) {
-        return vec![Event::Html(
-            format!("<pre class=\"code\"><code>{spans}</code></pre>\n").into(),
-        )];
+    // Focusable, since a long line scrolls it: keyboards must reach it.
+    let spans = highlight(language, code, budget).unwrap_or_else(|| escaped(code));
+    vec![Event::Html(
+        format!("<pre class=\"code\" tabindex=\"0\"><code>{spans}</code></pre>\n").into(),
+    )]
+}
+
+/// `text` safe inside an element.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
     }
-    vec![
-        Event::Start(Tag::CodeBlock(kind)),
-        Event::Text(code.into()),
-        Event::End(TagEnd::CodeBlock),
-    ]
+    out
 }
 
 fn resolved<'a>(

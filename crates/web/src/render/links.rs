@@ -11,6 +11,8 @@ use std::borrow::Cow;
 /// are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkBase {
+    /// `https://github.com/o/r`.
+    home: String,
     /// `https://github.com/o/r/blob/HEAD/`, ending in `/`.
     blob: String,
     /// `https://github.com/o/r/raw/HEAD/`, ending in `/`.
@@ -82,10 +84,17 @@ impl LinkBase {
         };
         let directory = directory.map_or(within, str::to_owned);
         Some(LinkBase {
+            home: root,
             blob,
             raw,
             directory: folder(&directory),
         })
+    }
+
+    /// The repository's own page.
+    #[must_use]
+    pub fn home(&self) -> &str {
+        &self.home
     }
 
     /// What the cached rendering depends on.
