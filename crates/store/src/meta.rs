@@ -244,6 +244,8 @@ pub struct PackageFilter {
     pub repository_id: Option<Id>,
     pub visibility: Option<Visibility>,
     pub include_deleted: bool,
+    /// Deleted packages only (an owner's page offers them for restore).
+    pub only_deleted: bool,
     /// A page of the list, in id order: skip `offset`, return at most `limit`.
     pub offset: Option<u64>,
     pub limit: Option<u64>,

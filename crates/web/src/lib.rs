@@ -13,6 +13,8 @@ mod external;
 mod fallthrough;
 pub mod fuzzing;
 mod locks;
+mod manage_advisories;
+mod manage_hooks;
 mod members;
 mod notifications;
 mod package_page;
@@ -56,6 +58,8 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(identity_routes())
+        .merge(manage_hooks::routes())
+        .merge(manage_advisories::routes())
         .route(
             "/orgs/{owner}/invitation",
             get(members::invitation).post(members::answer),
@@ -177,6 +181,56 @@ fn identity_routes() -> Router<AppState> {
 /// The largest form body a page accepts.
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
+/// Each template's file name and its text, compiled in.
+macro_rules! compiled_in {
+    ($($name:literal,)*) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+/// The pages' templates.
+static TEMPLATES: &[(&str, &str)] = compiled_in![
+    "base.html",
+    "package.html",
+    "list.html",
+    "login.html",
+    "tokens.html",
+    "settings.html",
+    "message.html",
+    "sign_in_failed.html",
+    "advisory.html",
+    "locks.html",
+    "people.html",
+    "profile.html",
+    "signup.html",
+    "reset.html",
+    "org_new.html",
+    "members.html",
+    "sso.html",
+    "versions.html",
+    "advisories.html",
+    "repo_new.html",
+    "admin_orgs.html",
+    "admin_nav.html",
+    "admin_providers.html",
+    "provider_fields.html",
+    "admin_repos.html",
+    "admin_storage.html",
+    "admin_settings.html",
+    "repo_settings.html",
+    "invitation.html",
+    "people_delete.html",
+    "upstreams.html",
+    "fallthrough.html",
+    "notifications.html",
+    "hooks.html",
+    "hook.html",
+    "hook_delete.html",
+    "hook_delivery.html",
+    "advisories_manage.html",
+    "advisory_edit.html",
+];
+
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -195,71 +249,7 @@ fn templates() -> &'static Environment<'static> {
                     .map_err(|_| minijinja::Error::from(minijinja::ErrorKind::WriteFailure))
             }
         });
-        for (name, source) in [
-            ("base.html", include_str!("templates/base.html")),
-            ("package.html", include_str!("templates/package.html")),
-            ("list.html", include_str!("templates/list.html")),
-            ("login.html", include_str!("templates/login.html")),
-            ("tokens.html", include_str!("templates/tokens.html")),
-            ("settings.html", include_str!("templates/settings.html")),
-            ("message.html", include_str!("templates/message.html")),
-            (
-                "sign_in_failed.html",
-                include_str!("templates/sign_in_failed.html"),
-            ),
-            ("advisory.html", include_str!("templates/advisory.html")),
-            ("locks.html", include_str!("templates/locks.html")),
-            ("people.html", include_str!("templates/people.html")),
-            ("profile.html", include_str!("templates/profile.html")),
-            ("signup.html", include_str!("templates/signup.html")),
-            ("reset.html", include_str!("templates/reset.html")),
-            ("org_new.html", include_str!("templates/org_new.html")),
-            ("members.html", include_str!("templates/members.html")),
-            ("sso.html", include_str!("templates/sso.html")),
-            ("versions.html", include_str!("templates/versions.html")),
-            ("advisories.html", include_str!("templates/advisories.html")),
-            ("repo_new.html", include_str!("templates/repo_new.html")),
-            ("admin_orgs.html", include_str!("templates/admin_orgs.html")),
-            ("admin_nav.html", include_str!("templates/admin_nav.html")),
-            (
-                "admin_providers.html",
-                include_str!("templates/admin_providers.html"),
-            ),
-            (
-                "provider_fields.html",
-                include_str!("templates/provider_fields.html"),
-            ),
-            (
-                "admin_repos.html",
-                include_str!("templates/admin_repos.html"),
-            ),
-            (
-                "admin_storage.html",
-                include_str!("templates/admin_storage.html"),
-            ),
-            (
-                "admin_settings.html",
-                include_str!("templates/admin_settings.html"),
-            ),
-            (
-                "repo_settings.html",
-                include_str!("templates/repo_settings.html"),
-            ),
-            ("invitation.html", include_str!("templates/invitation.html")),
-            (
-                "people_delete.html",
-                include_str!("templates/people_delete.html"),
-            ),
-            ("upstreams.html", include_str!("templates/upstreams.html")),
-            (
-                "fallthrough.html",
-                include_str!("templates/fallthrough.html"),
-            ),
-            (
-                "notifications.html",
-                include_str!("templates/notifications.html"),
-            ),
-        ] {
+        for (name, source) in TEMPLATES {
             env.add_template(name, source).expect("templates parse");
         }
         env
@@ -720,15 +710,20 @@ async fn owner_page(
         Ok(None) => return not_found(&viewer),
         Err(e) => return or_error(Err(e)),
     };
-    // One read for the live packages and the recently deleted ones.
-    let filter = entrepot_store::PackageFilter {
-        owner_id: Some(account.id),
-        include_deleted: true,
-        ..Default::default()
-    };
-    let deleted: Vec<Package> = match state.registry.packages().list_packages(filter).await {
-        Ok(all) => all.into_iter().filter(|p| p.deleted_at.is_some()).collect(),
-        Err(e) => return or_error(Err(e)),
+    // The deleted packages, offered for restore to those who may; the
+    // live ones are searched for the list itself.
+    let deleted = if viewer.actor.user_id().is_some() {
+        let filter = entrepot_store::PackageFilter {
+            owner_id: Some(account.id),
+            only_deleted: true,
+            ..Default::default()
+        };
+        match state.registry.packages().list_packages(filter).await {
+            Ok(deleted) => deleted,
+            Err(e) => return or_error(Err(e)),
+        }
+    } else {
+        Vec::new()
     };
     let deleted = match restorable(&state, &viewer.actor, &account, deleted).await {
         Ok(d) => d,

@@ -19,7 +19,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use entrepot_core::webhook::EVENTS;
-use entrepot_core::{Account, Delivery, DeliveryState, Hook, HookContentType, Package, PackageType};
+use entrepot_core::{
+    Account, Delivery, DeliveryState, Hook, HookContentType, Package, PackageType,
+};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use entrepot_service::webhooks::{HookChanges, HookScope};
@@ -43,7 +45,10 @@ const MAX_SHOWN: usize = 64 * 1024;
 /// The messages a finished action leaves; the query names one, so nothing
 /// a visitor types is ever reflected into the page.
 const NOTICES: [(&str, &str); 5] = [
-    ("created", "Webhook added. An active hook is sent a ping at once."),
+    (
+        "created",
+        "Webhook added. An active hook is sent a ping at once.",
+    ),
     ("updated", "Webhook updated."),
     ("deleted", "Webhook deleted."),
     (
@@ -126,7 +131,7 @@ pub(crate) fn here_path(viewer: &Viewer) -> &str {
 pub(crate) fn split_package_path<'a>(
     rest: &'a str,
     segment: &str,
-    fits: impl Fn(&str) -> bool,
+    fits: fn(&str) -> bool,
 ) -> Option<(&'a str, &'a str)> {
     let marker = format!("/{segment}");
     rest.rmatch_indices(&marker).find_map(|(at, _)| {
@@ -177,8 +182,8 @@ enum Place {
     /// A package the viewer may read (whether they may manage its hooks
     /// is the service's answer).
     Package {
-        account: Account,
-        package: Package,
+        account: Box<Account>,
+        package: Box<Package>,
         display: String,
     },
 }
@@ -409,8 +414,8 @@ async fn package_place(
         .ok_or_else(|| not_found(viewer))?;
     Ok(Place::Package {
         display: display_name(state, &package),
-        account,
-        package,
+        account: Box::new(account),
+        package: Box::new(package),
     })
 }
 
@@ -446,9 +451,16 @@ async fn show(
         Sub::List => list_page(state, viewer, place, notice).await,
         // Listing is the permission to manage: the form is for those only.
         Sub::New => hooks.list_hooks(actor, place.scope()).await.map(|_| {
-            render_hook(viewer, place, None, &HookForm::blank(), &[], &Flash::ok(None))
+            render_hook(
+                viewer,
+                place,
+                None,
+                &HookForm::blank(),
+                &[],
+                &Flash::ok(None),
+            )
         }),
-        Sub::Hook(id) => hook_page(state, viewer, place, id, None, Flash::ok(notice)).await,
+        Sub::Hook(id) => hook_page(state, viewer, place, id, None, &Flash::ok(notice)).await,
         Sub::Delete(id) => hooks.hook(actor, place.scope(), id).await.map(|hook| {
             page_with_status(
                 StatusCode::OK,
@@ -626,7 +638,11 @@ async fn create(state: &AppState, viewer: &Viewer, place: &Place, fields: &Field
         return refused(viewer, &e);
     }
     let made = match changes_of(fields) {
-        Ok(changes) => hooks.create_hook(&viewer.actor, place.scope(), changes).await,
+        Ok(changes) => {
+            hooks
+                .create_hook(&viewer.actor, place.scope(), changes)
+                .await
+        }
         Err(e) => Err(e),
     };
     match made {
@@ -677,7 +693,7 @@ async fn change(
         // The page again (which checks who may see it), with what was typed.
         Err(e) if is_input(&e) => {
             let typed = (action == "update").then(|| HookForm::typed(fields));
-            hook_page(state, viewer, place, id, typed, Flash::refusal(&e))
+            hook_page(state, viewer, place, id, typed, &Flash::refusal(&e))
                 .await
                 .unwrap_or_else(|e| refused(viewer, &e))
         }
@@ -747,7 +763,7 @@ async fn hook_page(
     place: &Place,
     id: i64,
     typed: Option<HookForm>,
-    flash: Flash<'_>,
+    flash: &Flash<'_>,
 ) -> Result<Response, ServiceError> {
     let hooks = state.registry.webhooks();
     let hook = hooks.hook(&viewer.actor, place.scope(), id).await?;
@@ -757,7 +773,14 @@ async fn hook_page(
     let mut form = typed.unwrap_or_else(|| HookForm::of(&hook));
     form.has_secret = hook.secret.is_some();
     let rows: Vec<DeliveryRow> = deliveries.iter().map(DeliveryRow::of).collect();
-    Ok(render_hook(viewer, place, Some(hook.id), &form, &rows, &flash))
+    Ok(render_hook(
+        viewer,
+        place,
+        Some(hook.id),
+        &form,
+        &rows,
+        flash,
+    ))
 }
 
 /// What each event a hook may take is about.
@@ -862,13 +885,10 @@ async fn delivery_page(
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| d.payload.clone());
     let (payload, payload_cut) = bounded(&pretty);
-    let (body, body_cut) = d
-        .response_body
-        .as_deref()
-        .map_or((None, None), |b| {
-            let (shown, cut) = bounded(b);
-            (Some(shown), cut)
-        });
+    let (body, body_cut) = d.response_body.as_deref().map_or((None, None), |b| {
+        let (shown, cut) = bounded(b);
+        (Some(shown), cut)
+    });
     Ok(page_with_status(
         StatusCode::OK,
         viewer,
@@ -901,7 +921,14 @@ mod tests {
         assert_eq!(Sub::of("12"), Some(Sub::Hook(12)));
         assert_eq!(Sub::of("12/delete"), Some(Sub::Delete(12)));
         assert_eq!(Sub::of("12/deliveries/7"), Some(Sub::Delivery(12, 7)));
-        for bad in ["+1", "x", "12/deliveries", "12/deliveries/x", "1/2/3/4", "settings"] {
+        for bad in [
+            "+1",
+            "x",
+            "12/deliveries",
+            "12/deliveries/x",
+            "1/2/3/4",
+            "settings",
+        ] {
             assert_eq!(Sub::of(bad), None, "{bad}");
         }
     }
@@ -924,6 +951,21 @@ mod tests {
         assert_eq!(split_package_path("hooks", "hooks", fits), None);
         assert_eq!(split_package_path("hello/hooksy", "hooks", fits), None);
         assert_eq!(split_package_path("hello/settings", "hooks", fits), None);
+    }
+
+    #[test]
+    fn the_management_templates_parse() {
+        for name in [
+            "hooks.html",
+            "hook.html",
+            "hook_delete.html",
+            "hook_delivery.html",
+            "advisories_manage.html",
+            "advisory_edit.html",
+            "settings.html",
+        ] {
+            assert!(crate::templates().get_template(name).is_ok(), "{name}");
+        }
     }
 
     #[test]

@@ -28,4 +28,5 @@ mod site_admin;
 mod upstream_cache;
 mod upstreams;
 mod web;
+mod web_manage;
 mod web_upstreams;

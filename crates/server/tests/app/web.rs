@@ -1220,19 +1220,30 @@ async fn search_finds_words_in_descriptions_for_those_who_may_read_them() {
         .status();
     assert_eq!(status, 201);
     let bob = app.token("bob", "read:packages").await;
-    for words in ["greeting", "Friendly greet", "greet"] {
-        let path = format!("/search?q={}", words.replace(' ', "+"));
+    for words in ["greeting", "Friendly greet", "greet", "@alice/salutation"] {
+        let path = format!(
+            "/search?q={}",
+            words
+                .replace(' ', "+")
+                .replace('@', "%40")
+                .replace('/', "%2F")
+        );
         let (status, mine) = html(&app, &path, Some(&t)).await;
         assert_eq!(status, 200);
-        assert!(mine.contains("@alice/salutation"), "{words}: {mine}");
-        assert!(!mine.contains("@alice/hello"), "{words}: only what matches");
+        // The page repeats the words: look for the package's link.
+        let link = "href=\"/users/alice/packages/npm/package/salutation\"";
+        assert!(mine.contains(link), "{words}: {mine}");
+        assert!(
+            !mine.contains("href=\"/users/alice/packages/npm/package/hello\""),
+            "{words}: only what matches"
+        );
         assert!(mine.contains("1 package"), "{words}: the count");
         // Private: not there for a stranger or a visitor.
         let (_, theirs) = html(&app, &path, Some(&bob)).await;
-        assert!(!theirs.contains("@alice/salutation"), "{words}");
+        assert!(!theirs.contains(link), "{words}");
         assert!(theirs.contains("0 packages"), "{words}");
         let (_, anonymous) = html(&app, &path, None).await;
-        assert!(!anonymous.contains("@alice/salutation"), "{words}");
+        assert!(!anonymous.contains(link), "{words}");
     }
     make_public(&app, &t, "npm", "salutation").await;
     let (_, anonymous) = html(&app, "/search?q=greeting", None).await;

@@ -2,8 +2,8 @@
 //! WebDriver by chromedriver. Signs in, creates a token on the settings page
 //! and publishes with it through the real npm, reads the package page,
 //! makes the package public, deletes and restores a version — and saves
-//! screenshots of the pages on the way (under the test's target folder;
-//! the README's come from there).
+//! screenshots of the pages on the way under the test's target folder
+//! (`docs/screenshots/` come from `pages_audit.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -89,6 +89,7 @@ fn push_image(server: &Server, dir: &Path, token: &str) {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one walk through every page")]
 fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_themes() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
@@ -138,6 +139,23 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
             "package-settings",
             "/users/alice/packages/npm/hello/settings".to_owned(),
         ),
+        (
+            "package-hooks",
+            "/users/alice/packages/npm/hello/hooks".to_owned(),
+        ),
+        (
+            "package-hook-new",
+            "/users/alice/packages/npm/hello/hooks/new".to_owned(),
+        ),
+        (
+            "package-advisories",
+            "/users/alice/packages/npm/hello/security-advisories".to_owned(),
+        ),
+        (
+            "package-advisory-new",
+            "/users/alice/packages/npm/hello/security-advisories/new".to_owned(),
+        ),
+        ("hooks", "/settings/hooks".to_owned()),
         ("tokens", "/settings/tokens".to_owned()),
         ("profile", "/settings/profile".to_owned()),
         ("notifications", "/notifications".to_owned()),

@@ -85,7 +85,25 @@ pub(super) async fn delete_and_restore(
         .await
         .unwrap();
     assert!(listed.is_empty());
+    let deleted_only = |owner_id| PackageFilter {
+        owner_id: Some(owner_id),
+        only_deleted: true,
+        ..PackageFilter::default()
+    };
+    let deleted = store.list_packages(deleted_only(alice.id)).await.unwrap();
+    assert_eq!(
+        deleted.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [pkg.id],
+        "the deleted ones alone"
+    );
     store.set_package_deleted(pkg.id, None).await.unwrap();
+    assert!(
+        store
+            .list_packages(deleted_only(alice.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let listed = store
         .list_packages(PackageFilter {
             repository_id: Some(repo.id),

@@ -95,7 +95,9 @@ fn package_conditions(f: &PackageFilter) -> (String, Vec<Bind>) {
         binds.push(Bind::Text(v.as_str().to_owned()));
         conditions.push(format!("p.visibility = ${}", binds.len()));
     }
-    if !f.include_deleted {
+    if f.only_deleted {
+        conditions.push("p.deleted_at IS NOT NULL".to_owned());
+    } else if !f.include_deleted {
         conditions.push("p.deleted_at IS NULL".to_owned());
     }
     (conditions.join(" AND "), binds)
@@ -202,12 +204,13 @@ impl PackageStore for SqlStore {
 
     async fn count_packages(&self, f: PackageFilter) -> StoreResult<u64> {
         // An owner's live packages of one type: the triggers' running count.
-        if let (Some(owner), Some(package_type), None, None, false) = (
+        if let (Some(owner), Some(package_type), None, None, false, false) = (
             f.owner_id,
             f.package_type,
             f.repository_id,
             f.visibility,
             f.include_deleted,
+            f.only_deleted,
         ) {
             let live: Option<i64> = sqlx::query_scalar(
                 "SELECT live FROM package_counts WHERE owner_id = $1 AND package_type = $2",

@@ -140,7 +140,8 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
 
 /// How `text` (as `words`) is found: a join, the condition, and a
 /// relevance to order by, lowest first. An exact name comes first, then a
-/// name that contains the text (`left-pad` is found by `t-pa`), then the
+/// name that contains it, the owner's login included (`left-pad` is found by
+/// `t-pa`, `@alice/hello` by itself), then the
 /// engine's rank, which weighs the name over the description over the
 /// README.
 fn text_match(
@@ -149,7 +150,8 @@ fn text_match(
     words: &[String],
     binds: &mut Vec<Bind>,
 ) -> (String, String, String) {
-    let text = text.trim().to_lowercase();
+    // As people write a name: `@alice/hello`, `alice/tool`, `hello`.
+    let text = text.trim().trim_start_matches('@').to_lowercase();
     let like = format!("%{}%", like_escaped(&text));
     let (join, matched, rank) = match dialect {
         Dialect::Sqlite => {
@@ -180,17 +182,20 @@ fn text_match(
         }
     };
     // Each parameter is bound once for each place it is used.
+    let full_name = "lower(a.login || '/' || p.name)";
     binds.push(Bind::Text(like.clone()));
     let matched = format!(
-        "({matched} OR lower(p.name) LIKE ${} ESCAPE '\\')",
+        "({matched} OR {full_name} LIKE ${} ESCAPE '\\')",
         binds.len()
     );
-    binds.push(Bind::Text(text));
+    binds.push(Bind::Text(text.clone()));
     let exact = binds.len();
+    binds.push(Bind::Text(text));
+    let exact_full = binds.len();
     binds.push(Bind::Text(like));
     let relevance = format!(
-        "(CASE WHEN lower(p.name) = ${exact} THEN -1000000 \
-         WHEN lower(p.name) LIKE ${} ESCAPE '\\' THEN -1000 ELSE 0 END) + {rank}",
+        "(CASE WHEN lower(p.name) = ${exact} OR {full_name} = ${exact_full} THEN -1000000 \
+         WHEN {full_name} LIKE ${} ESCAPE '\\' THEN -1000 ELSE 0 END) + {rank}",
         binds.len()
     );
     (join, matched, relevance)
