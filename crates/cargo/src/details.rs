@@ -2,7 +2,7 @@
 //! line's dependencies that the publish stored in its metadata.
 
 use entrepot_core::Version;
-use entrepot_http::format::{Dependency, Details};
+use entrepot_http::format::{Dependency, Details, person_name};
 
 use crate::index::IndexDependency;
 use crate::metadata::VersionMetadata;
@@ -47,31 +47,12 @@ fn license(m: &VersionMetadata) -> Option<String> {
 /// `authors` entries (`Name <email>`) without their addresses, each once.
 fn authors(authors: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for name in authors.iter().filter_map(|a| name_only(a)) {
+    for name in authors.iter().filter_map(|a| person_name(a)) {
         if !names.contains(&name) {
             names.push(name);
         }
     }
     names
-}
-
-/// A person without `<email>`, `(…)` or a bare address.
-fn name_only(person: &str) -> Option<String> {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in person.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = kept
-        .split_whitespace()
-        .filter(|w| w.find('@').is_none_or(|at| at == 0))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// An index dependency under its real name (`package` when renamed), its

@@ -3,8 +3,10 @@
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use std::sync::Arc;
 
@@ -53,6 +55,12 @@ pub fn build_app(
             crate::auth::resolve_client,
         ))
         .layer(CatchPanicLayer::new())
+        // What users uploaded is served from the pages' origin: never
+        // sniffed into a script or a page, whatever its name says.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

@@ -7,7 +7,9 @@ use entrepot_core::{Package, Version};
 use entrepot_service::ServiceResult;
 use futures::future::BoxFuture;
 
-pub use entrepot_service::format::{Dependency, Details, FormatSpec, Section, Snippet};
+pub use entrepot_service::format::{
+    Dependency, Details, FormatSpec, Section, Snippet, human_size, person_name,
+};
 
 use crate::state::AppState;
 

@@ -4,7 +4,7 @@
 //! string keywords) so that old packages show something too.
 
 use entrepot_core::Version;
-use entrepot_http::format::{Dependency, Details};
+use entrepot_http::format::{Dependency, Details, person_name};
 use serde_json::{Map, Value};
 
 use crate::metadata::Manifest;
@@ -99,8 +99,8 @@ fn authors(fields: &Map<String, Value>) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for person in people {
         let name = match person {
-            Value::String(s) => name_only(s),
-            Value::Object(p) => p.get("name").and_then(Value::as_str).and_then(name_only),
+            Value::String(s) => person_name(s),
+            Value::Object(p) => p.get("name").and_then(Value::as_str).and_then(person_name),
             _ => None,
         };
         if let Some(name) = name.filter(|n| !names.contains(n)) {
@@ -108,25 +108,6 @@ fn authors(fields: &Map<String, Value>) -> Vec<String> {
         }
     }
     names
-}
-
-/// `Name <email> (url)` without the email, the URL, or a bare address.
-fn name_only(person: &str) -> Option<String> {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in person.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = kept
-        .split_whitespace()
-        .filter(|w| w.find('@').is_none_or(|at| at == 0))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Every dependency field's entries with their kind. npm copies optional

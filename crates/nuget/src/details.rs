@@ -3,7 +3,7 @@
 //! since that is how a nuspec sorts them.
 
 use entrepot_core::Version;
-use entrepot_http::format::{Dependency, Details};
+use entrepot_http::format::{Dependency, Details, person_name};
 
 use crate::metadata::VersionMetadata;
 use crate::nuspec::Nuspec;
@@ -37,31 +37,12 @@ fn text(value: Option<&str>) -> Option<String> {
 /// `<authors>`, a comma separated list, without any address, each once.
 fn authors(authors: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for name in authors.split(',').filter_map(name_only) {
+    for name in authors.split(',').filter_map(person_name) {
         if !names.contains(&name) {
             names.push(name);
         }
     }
     names
-}
-
-/// A person without `<email>`, `(…)` or a bare address.
-fn name_only(person: &str) -> Option<String> {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in person.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = kept
-        .split_whitespace()
-        .filter(|w| w.find('@').is_none_or(|at| at == 0))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// Every group's dependencies, the group's target framework as their

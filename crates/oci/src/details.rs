@@ -5,7 +5,7 @@
 //! as labels do not show. Images have no keywords nor dependencies.
 
 use entrepot_core::Version;
-use entrepot_http::format::Details;
+use entrepot_http::format::{Details, person_name};
 
 use crate::metadata::ManifestMetadata;
 
@@ -43,31 +43,12 @@ fn text(value: Option<&str>) -> Option<String> {
 /// people, whose addresses are left out.
 fn authors(field: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for name in field.split(',').filter_map(name_only) {
+    for name in field.split(',').filter_map(person_name) {
         if !names.contains(&name) {
             names.push(name);
         }
     }
     names
-}
-
-/// A person without `<email>`, `(…)` or a bare address.
-fn name_only(person: &str) -> Option<String> {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in person.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = kept
-        .split_whitespace()
-        .filter(|w| w.find('@').is_none_or(|at| at == 0))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 #[cfg(test)]

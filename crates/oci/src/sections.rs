@@ -4,7 +4,7 @@
 //! the stored manifest and image config, each within a bound.
 
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_service::format::Section;
+use entrepot_service::format::{Section, human_size};
 use entrepot_service::{Registry, ServiceResult};
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -16,8 +16,23 @@ const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Rows a table shows at most.
 const MAX_ROWS: usize = 200;
 
-/// The sections of `version`'s page; none where its manifest is not there.
+/// The sections of `version`'s page; none where its manifest or a blob
+/// cannot be read, since they are only a view of it (the page still shows).
 pub async fn sections(
+    registry: Registry,
+    package: Package,
+    version: Version,
+) -> ServiceResult<Vec<Section>> {
+    match read(registry, package, version).await {
+        Ok(sections) => Ok(sections),
+        Err(e) => {
+            tracing::warn!(error = %e, "an image's page leaves out its layers");
+            Ok(Vec::new())
+        }
+    }
+}
+
+async fn read(
     registry: Registry,
     package: Package,
     version: Version,
@@ -184,10 +199,11 @@ fn layers(manifest: &Value) -> Section {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let total: u64 = layers
+    // Sizes as pushed: a non-distributable layer's is never checked.
+    let total = layers
         .iter()
         .filter_map(|l| l.get("size").and_then(Value::as_u64))
-        .sum();
+        .fold(0u64, u64::saturating_add);
     let rows = layers
         .iter()
         .take(MAX_ROWS)
@@ -273,17 +289,6 @@ fn size(value: Option<&Value>) -> String {
 /// At most 200 characters of a text a pusher chose.
 fn bounded(text: &str) -> String {
     text.chars().take(200).collect()
-}
-
-fn human_size(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
-    let b = bytes as f64;
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
-        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
-        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
-    }
 }
 
 #[cfg(test)]

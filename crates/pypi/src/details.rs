@@ -5,7 +5,7 @@
 //! left out.
 
 use entrepot_core::Version;
-use entrepot_http::format::{Dependency, Details};
+use entrepot_http::format::{Dependency, Details, person_name};
 use serde_json::Value;
 
 use crate::metadata::CoreMetadata;
@@ -119,7 +119,7 @@ fn authors(m: &CoreMetadata) -> Vec<String> {
         .flatten()
     {
         for person in people(field) {
-            let name = name_only(person).filter(|n| n != "UNKNOWN");
+            let name = person_name(person).filter(|n| n != "UNKNOWN");
             if let Some(name) = name.filter(|n| !names.contains(n)) {
                 names.push(name);
             }
@@ -146,25 +146,6 @@ fn people(field: &str) -> Vec<&str> {
     }
     out.push(&field[start..]);
     out
-}
-
-/// A person without `<email>`, `(…)`, quotes or a bare address.
-fn name_only(person: &str) -> Option<String> {
-    let mut kept = String::new();
-    let mut depth = 0usize;
-    for c in person.chars().filter(|&c| c != '"') {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth = depth.saturating_sub(1),
-            _ if depth == 0 => kept.push(c),
-            _ => {}
-        }
-    }
-    let words: Vec<&str> = kept
-        .split_whitespace()
-        .filter(|w| w.find('@').is_none_or(|at| at == 0))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// A `Requires-Dist` line (`name[extras] (specifier) ; marker`): the name,

@@ -53,6 +53,39 @@ pub struct Dependency {
     pub kind: String,
 }
 
+/// A person as manifests write one (`Name <email> (url)`), without the
+/// address, the URL or a bare address: a page shows names, never emails.
+#[must_use]
+pub fn person_name(person: &str) -> Option<String> {
+    let mut kept = String::new();
+    let mut depth = 0usize;
+    for c in person.chars() {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => kept.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = kept
+        .split_whitespace()
+        .filter(|w| w.find('@').is_none_or(|at| at == 0))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// A size as people read one: `319 B`, `1.2 KiB`, `3.0 MiB`.
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1024 => format!("{bytes} B"),
+        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
+        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
+        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
+    }
+}
+
 impl Details {
     /// Keywords, authors and dependencies a page lists at most.
     pub const MAX_ITEMS: usize = 200;

@@ -217,18 +217,20 @@ impl Packages<'_> {
         readme: Option<String>,
         at: chrono::DateTime<Utc>,
     ) -> ServiceResult<Package> {
+        // None where the format has none to give; cleared where the
+        // version gives none.
         let keywords = self
             .catalog
             .format(package.package_type)
             .map(|f| f.details(version).bounded().keywords.join(" "))
-            .filter(|k| !k.is_empty());
+            .map(|k| (!k.is_empty()).then_some(k));
         if description.is_none() && readme.is_none() && keywords.is_none() {
             return Ok(package);
         }
         let update = PackageUpdate {
             description: description.map(Some),
             readme: readme.map(Some),
-            keywords: keywords.map(Some),
+            keywords,
             ..PackageUpdate::default()
         };
         Ok(self.meta.update_package(package.id, update, at).await?)

@@ -28,6 +28,10 @@ mod packages;
 mod repositories;
 mod rows;
 mod search;
+
+/// PostgreSQL's search document, for the test that its index serves it.
+#[doc(hidden)]
+pub use search::PG_DOCUMENT as PG_SEARCH_DOCUMENT;
 mod sessions;
 mod sso;
 mod tags;

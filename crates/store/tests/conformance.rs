@@ -124,3 +124,36 @@ async fn two_processes_worth_of_writers_share_one_sqlite_file() {
     }
     assert_eq!(first.count_users().await.unwrap(), 40);
 }
+
+#[tokio::test]
+async fn postgres_finds_words_through_the_search_index() {
+    let db = entrepot_store::testing::TestDatabase::create().await;
+    let store = SqlStore::open(&db.url).await.unwrap();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    // Sequential scans priced out: a usable index is then always chosen.
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let sql = format!(
+        "EXPLAIN SELECT id FROM packages WHERE {} @@ to_tsquery('simple'::regconfig, 'hello:*')",
+        entrepot_store::sql::PG_SEARCH_DOCUMENT
+    );
+    let plan: Vec<String> = sqlx::query_scalar(&sql)
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+    assert!(
+        plan.join("\n").contains("packages_search"),
+        "the search index serves the query: {plan:?}"
+    );
+    drop(conn);
+    pool.close().await;
+    drop(store);
+    db.drop_now().await;
+}

@@ -44,6 +44,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use entrepot_core::{Account, Action, Actor, Package, PackageType};
 use entrepot_http::AppState;
+use entrepot_http::format::human_size;
 use entrepot_service::ServiceError;
 use entrepot_store::{PackageSearch, SearchOrder, SearchPage};
 use minijinja::{Environment, context};
@@ -417,16 +418,6 @@ fn day(t: &chrono::DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
-fn human_size(bytes: u64) -> String {
-    let b = bytes as f64;
-    match bytes {
-        0..1024 => format!("{bytes} B"),
-        1024..1_048_576 => format!("{:.1} KiB", b / 1024.0),
-        1_048_576..1_073_741_824 => format!("{:.1} MiB", b / 1_048_576.0),
-        _ => format!("{:.2} GiB", b / 1_073_741_824.0),
-    }
-}
-
 #[derive(Serialize)]
 struct ListRow {
     url: String,
@@ -582,12 +573,13 @@ async fn list(
         limit: PER_PAGE as u64,
         ..PackageSearch::default()
     };
-    let wanted_page: usize = query
+    // A page number past any list's end is the last page, found below.
+    let wanted_page = query
         .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
+        .and_then(|p| p.parse::<u32>().ok())
+        .map_or(1, |p| usize::try_from(p).unwrap_or(usize::MAX))
         .max(1);
-    search.offset = ((wanted_page - 1) * PER_PAGE) as u64;
+    search.offset = ((wanted_page - 1) as u64).saturating_mul(PER_PAGE as u64);
     let packages = state.registry.packages();
     let mut found = if impossible {
         SearchPage::default()
@@ -601,7 +593,7 @@ async fn list(
     // Past the last page: the last page.
     let page_no = wanted_page.min(pages);
     if page_no != wanted_page && !impossible {
-        search.offset = ((page_no - 1) * PER_PAGE) as u64;
+        search.offset = ((page_no - 1) as u64).saturating_mul(PER_PAGE as u64);
         found = packages.search(actor, search).await?;
     }
     let shown = list_rows(state, actor, found.found).await?;

@@ -23,7 +23,7 @@ use axum::{Form, Router};
 use entrepot_core::advisory::CREDIT_TYPES;
 use entrepot_core::{
     Account, Action, Advisory, AdvisoryPackage, AdvisoryState, Credit, Ecosystem, Id, Package,
-    PackageType, Severity, Vulnerability,
+    Severity, Vulnerability,
 };
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
@@ -32,7 +32,9 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::account::sign_in_redirect;
-use crate::manage_hooks::{Flash, here_path, is_input, notice_of, split_package_path};
+use crate::manage_hooks::{
+    Flash, here_path, is_input, notice_of, readable_package, split_package_path,
+};
 use crate::session::{Fields, Viewer};
 use crate::{
     day, display_name, form_expired, not_found, owner_segment, package_path, page_with_status,
@@ -260,26 +262,8 @@ async fn package_place(
     package_type: &str,
     name: &str,
 ) -> Result<Place, Response> {
-    // Without a session, an existing private package and a missing one
-    // must look the same.
-    if viewer.session.is_none() {
-        return Err(sign_in_redirect(here_path(viewer)));
-    }
-    let Ok(package_type) = package_type.parse::<PackageType>() else {
-        return Err(not_found(viewer));
-    };
-    let registry = &state.registry;
-    let package = registry
-        .packages()
-        .readable_package(&viewer.actor, owner, package_type, name)
-        .await
-        .map_err(|e| refused(viewer, &e))?;
-    let account = registry
-        .accounts()
-        .account_by_id(package.owner_id)
-        .await
-        .map_err(|e| server_error(&e))?
-        .ok_or_else(|| not_found(viewer))?;
+    let (account, package) =
+        readable_package(state, viewer, owner, package_type, name, refused).await?;
     Ok(Place::Package {
         account: Box::new(account),
         package: Box::new(package),

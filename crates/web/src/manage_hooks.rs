@@ -392,6 +392,26 @@ async fn package_place(
     package_type: &str,
     name: &str,
 ) -> Result<Place, Response> {
+    let (account, package) =
+        readable_package(state, viewer, owner, package_type, name, refused).await?;
+    Ok(Place::Package {
+        display: display_name(state, &package),
+        account: Box::new(account),
+        package: Box::new(package),
+    })
+}
+
+/// The live package the viewer may read and its owner, found as the REST
+/// API finds them, or the page to show instead: `refused` says what the
+/// service's refusal means on the page asked for.
+pub(crate) async fn readable_package(
+    state: &AppState,
+    viewer: &Viewer,
+    owner: &str,
+    package_type: &str,
+    name: &str,
+    refused: fn(&Viewer, &ServiceError) -> Response,
+) -> Result<(Account, Package), Response> {
     // Before any lookup: without a session, an existing private package
     // and a missing one must look the same.
     if viewer.session.is_none() {
@@ -412,11 +432,7 @@ async fn package_place(
         .await
         .map_err(|e| server_error(&e))?
         .ok_or_else(|| not_found(viewer))?;
-    Ok(Place::Package {
-        display: display_name(state, &package),
-        account: Box::new(account),
-        package: Box::new(package),
-    })
+    Ok((account, package))
 }
 
 /// What the service's refusal means here: hooks one may not manage are

@@ -123,7 +123,7 @@ pub(crate) fn version_label(name: &str, tags: &[String]) -> String {
         .or_else(|| tags.first())
     {
         Some(tag) => tag.clone(),
-        None => format!("{algorithm}:{}", &hex[..12.min(hex.len())]),
+        None => format!("{algorithm}:{}", hex.chars().take(12).collect::<String>()),
     }
 }
 

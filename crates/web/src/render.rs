@@ -80,8 +80,12 @@ pub async fn html(source: String, links: Option<LinkBase>) -> Result<Arc<str>, S
         if let Some(hit) = RENDERED.get(&key) {
             return hit;
         }
-        let rendered: Arc<str> = readme(&source, links.as_ref()).into();
-        RENDERED.put(key, rendered.clone());
+        let (html, complete) = rendered(&source, links.as_ref());
+        let rendered: Arc<str> = html.into();
+        // One that ran out of time is rendered again on the next view.
+        if complete {
+            RENDERED.put(key, rendered.clone());
+        }
         rendered
     })
     .await
@@ -97,13 +101,19 @@ pub fn markdown(source: &str) -> String {
 /// Renders untrusted Markdown to safe HTML, within the bounds above, with
 /// relative links and images resolved against `links`.
 pub fn readme(source: &str, links: Option<&LinkBase>) -> String {
+    rendered(source, links).0
+}
+
+/// [`readme`], and whether highlighting had the time it needed.
+fn rendered(source: &str, links: Option<&LinkBase>) -> (String, bool) {
     let source = truncated(source, MAX_README_BYTES);
-    let events = gfm::rewrite(Parser::new_ext(source, options()).collect(), links);
+    let (events, ran_out) = gfm::rewrite(Parser::new_ext(source, options()).collect(), links);
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, within_bounds(events.into_iter()));
-    sanitiser(links.cloned())
+    let clean = sanitiser(links.cloned())
         .clean(&balanced(&html))
-        .to_string()
+        .to_string();
+    (clean, !ran_out)
 }
 
 /// GitHub-flavoured Markdown: tables, strikethrough, task lists, footnotes
@@ -127,7 +137,10 @@ fn sanitiser(links: Option<LinkBase>) -> ammonia::Builder<'static> {
     builder
         .link_rel(Some("noopener noreferrer nofollow"))
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .add_tag_attributes("input", ["checked", "disabled"])
+        // A task list's box, never a field to type into (one value set, so
+        // that attributes keep one order).
+        .set_tag_attribute_value("input", "type", "checkbox")
         .add_tag_attributes("div", ["class", "id"])
         .add_tag_attributes("li", ["id"])
         .add_tag_attributes("sup", ["class"])
@@ -136,7 +149,6 @@ fn sanitiser(links: Option<LinkBase>) -> ammonia::Builder<'static> {
         .add_tag_attributes("p", ["class"])
         .id_prefix(Some(ID_PREFIX))
         .attribute_filter(|element, attribute, value| match (element, attribute) {
-            ("input", "type") => Some(Cow::Borrowed("checkbox")),
             // Only into the order of focus, never ahead of it.
             (_, "tabindex") => Some(Cow::Borrowed("0")),
             (_, "class") => known_classes(value),
@@ -836,7 +848,7 @@ mod tests {
 
     /// The same rendering without the bounds, for comparison.
     fn unbounded(source: &str) -> String {
-        let events = gfm::rewrite(Parser::new_ext(source, options()).collect(), None);
+        let (events, _) = gfm::rewrite(Parser::new_ext(source, options()).collect(), None);
         let mut html = String::new();
         pulldown_cmark::html::push_html(&mut html, events.into_iter());
         sanitiser(None).clean(&html).to_string()
@@ -875,7 +887,7 @@ mod tests {
             "src=\"https://github.com/acme/tool/raw/HEAD/img/logo.png\"",
             "src=\"https://github.com/acme/tool/raw/HEAD/docs/shot.png\"",
             "href=\"https://github.com/acme/tool/blob/HEAD/CHANGELOG.md\"",
-            "<input disabled=\"\" type=\"checkbox\" checked=\"\">",
+            "<input disabled=\"\" checked=\"\" type=\"checkbox\">",
             "<table>",
             "<div class=\"markdown-alert markdown-alert-warning\"><p class=\"markdown-alert-title\">Warning</p>",
             "<sup class=\"footnote-reference\"><a href=\"#user-content-1\"",
@@ -884,6 +896,21 @@ mod tests {
         ] {
             assert!(html.contains(expected), "{expected} in {html}");
         }
+    }
+
+    #[test]
+    fn emails_stay_emails_and_links_in_headings_lead_into_the_repository() {
+        let links = LinkBase::of_repository("github:acme/tool", None);
+        let html = readme(
+            "# Tool [![ci](badge.svg)](ci.md)\n\nWrite to <team@acme.example>.\n",
+            links.as_ref(),
+        );
+        assert!(html.contains("href=\"mailto:team@acme.example\""), "{html}");
+        assert!(
+            html.contains("href=\"https://github.com/acme/tool/blob/HEAD/ci.md\"")
+                && html.contains("src=\"https://github.com/acme/tool/raw/HEAD/badge.svg\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -1302,3 +1302,24 @@ async fn the_details_panel_and_readme_follow_the_manifest() {
     let (_, found) = html(&app, "/search?q=cli", Some(&t)).await;
     assert!(found.contains("@alice/tool") && !found.contains("@alice/hello"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_page_number_is_answered_and_downloads_are_never_sniffed() {
+    let (app, t) = setup().await;
+    for page in ["4294967295", "307445734561825862", "-1", "x"] {
+        let (status, body) = html(&app, &format!("/search?page={page}"), Some(&t)).await;
+        assert_eq!(status, 200, "page={page}");
+        assert!(
+            body.contains("@alice/hello"),
+            "page={page}: the last (only) page"
+        );
+    }
+    // What users uploaded comes from the pages' origin: never sniffed.
+    let tarball = app
+        .get("/npm/@alice/hello/-/hello-1.0.0.tgz")
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(tarball.status(), 200);
+    assert_eq!(tarball.headers()["x-content-type-options"], "nosniff");
+}

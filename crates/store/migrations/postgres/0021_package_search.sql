@@ -4,4 +4,4 @@
 -- Keywords are the newest version's, as the description is.
 ALTER TABLE packages ADD COLUMN keywords TEXT;
 
-CREATE INDEX packages_search ON packages USING GIN ((setweight(to_tsvector('simple'::regconfig, coalesce(name, '')), 'A') || setweight(to_tsvector('simple'::regconfig, coalesce(keywords, '')), 'B') || setweight(to_tsvector('simple'::regconfig, coalesce(description, '')), 'C') || setweight(to_tsvector('simple'::regconfig, left(coalesce(readme, ''), 262144)), 'D')));
+CREATE INDEX packages_search ON packages USING GIN ((setweight(to_tsvector('simple'::regconfig, coalesce(name, '')), 'A') || setweight(to_tsvector('simple'::regconfig, coalesce(keywords, '')), 'B') || setweight(to_tsvector('simple'::regconfig, coalesce(description, '')), 'C') || setweight(to_tsvector('simple'::regconfig, left(coalesce(readme, ''), 32768)), 'D')));

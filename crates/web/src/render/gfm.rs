@@ -8,17 +8,19 @@
 
 use std::collections::HashMap;
 
-use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Tag, TagEnd};
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Tag, TagEnd,
+};
 
-use super::highlight::{MAX_HIGHLIGHTED_BYTES, highlight};
+use super::highlight::{Budget, highlight};
 use super::links::LinkBase;
 
 /// `events` rewritten as above; `links` is where relative URLs lead, if
-/// anywhere known.
-pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> Vec<Event<'a>> {
+/// anywhere known. The flag says whether highlighting ran out of time.
+pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> (Vec<Event<'a>>, bool) {
     let mut out = Vec::with_capacity(events.len());
     let mut slugs = Slugs::default();
-    let mut budget = MAX_HIGHLIGHTED_BYTES;
+    let mut budget = Budget::new();
     let mut events = events.into_iter();
     while let Some(event) = events.next() {
         match event {
@@ -31,6 +33,7 @@ pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> Vec<Even
                 let inner: Vec<Event<'a>> = events
                     .by_ref()
                     .take_while(|e| !matches!(e, Event::End(TagEnd::Heading(_))))
+                    .map(|e| resolved_event(e, links))
                     .collect();
                 let level = demoted(level);
                 out.push(Event::Start(Tag::Heading {
@@ -63,37 +66,15 @@ pub fn rewrite<'a>(events: Vec<Event<'a>>, links: Option<&LinkBase>) -> Vec<Even
                 ));
             }
             Event::End(TagEnd::BlockQuote(Some(_))) => out.push(Event::Html("</div>\n".into())),
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => out.push(Event::Start(Tag::Link {
-                link_type,
-                dest_url: resolved(dest_url, links, LinkBase::link),
-                title,
-                id,
-            })),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => out.push(Event::Start(Tag::Image {
-                link_type,
-                dest_url: resolved(dest_url, links, LinkBase::image),
-                title,
-                id,
-            })),
-            other => out.push(other),
+            other => out.push(resolved_event(other, links)),
         }
     }
-    out
+    (out, budget.ran_out())
 }
 
 /// A fenced block highlighted when its language is known and it is in
 /// bounds, else as it was.
-fn code_block<'a>(kind: &CodeBlockKind<'a>, code: &str, budget: &mut usize) -> Vec<Event<'a>> {
+fn code_block<'a>(kind: &CodeBlockKind<'a>, code: &str, budget: &mut Budget) -> Vec<Event<'a>> {
     let language = match kind {
         CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or(""),
         CodeBlockKind::Indented => "",
@@ -118,6 +99,38 @@ fn escaped(text: &str) -> String {
         }
     }
     out
+}
+
+/// A link's or an image's relative URL resolved against `links`; an email
+/// or an autolink is absolute already (`<a@b.c>` carries no scheme).
+fn resolved_event<'a>(event: Event<'a>, links: Option<&LinkBase>) -> Event<'a> {
+    match event {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !matches!(link_type, LinkType::Email | LinkType::Autolink) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: resolved(dest_url, links, LinkBase::link),
+                title,
+                id,
+            })
+        }
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: resolved(dest_url, links, LinkBase::image),
+            title,
+            id,
+        }),
+        other => other,
+    }
 }
 
 fn resolved<'a>(

@@ -4,11 +4,13 @@
 //! Security Policy forbids anyway.
 //!
 //! Bounded like the rest of the rendering: a README gets at most
-//! [`MAX_HIGHLIGHTED_BYTES`] of highlighted code, a block with a line over
-//! [`MAX_LINE_BYTES`] stays plain (the grammars' regexes are slow on
-//! minified code), and a grammar that gives up leaves its block plain.
+//! [`MAX_HIGHLIGHTED_BYTES`] of code highlighted and [`MAX_TIME`] to do it
+//! (the grammars' regexes backtrack), a block with a line over
+//! [`MAX_LINE_BYTES`] stays plain (they are slow on minified code), and a
+//! block whose grammar gives up or runs out of time stays plain.
 
 use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::{SyntaxReference, SyntaxSet};
@@ -16,6 +18,43 @@ use syntect::util::LinesWithEndings;
 
 /// Code highlighted in one README; the blocks after it stay plain.
 pub const MAX_HIGHLIGHTED_BYTES: usize = 64 * 1024;
+/// Time one README spends highlighting; the blocks after it stay plain.
+pub const MAX_TIME: Duration = Duration::from_millis(100);
+
+/// What one README may still spend on highlighting.
+pub struct Budget {
+    bytes: usize,
+    until: Instant,
+    /// A block stayed plain for want of time (a grammar's first use
+    /// compiles it): the rendering is not one to keep.
+    ran_out: bool,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Budget {
+    /// A README's budget, its time counted from now: the grammars are
+    /// loaded first, once per process, outside it.
+    #[must_use]
+    pub fn new() -> Self {
+        LazyLock::force(&SYNTAXES);
+        Budget {
+            bytes: MAX_HIGHLIGHTED_BYTES,
+            until: Instant::now() + MAX_TIME,
+            ran_out: false,
+        }
+    }
+
+    /// Whether time ran out on some block.
+    #[must_use]
+    pub fn ran_out(&self) -> bool {
+        self.ran_out
+    }
+}
 /// A block with a longer line stays plain.
 const MAX_LINE_BYTES: usize = 2_000;
 
@@ -25,22 +64,26 @@ static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_new
 
 /// `code` in the language a fence names (`rust`, `js`, `console`…) as
 /// classed spans, or `None` when the language is unknown, the code is out
-/// of bounds or the grammar fails on it. `budget` is what this README may
-/// still highlight; it is spent on success.
-pub fn highlight(language: &str, code: &str, budget: &mut usize) -> Option<String> {
-    if code.len() > *budget || code.lines().any(|l| l.len() > MAX_LINE_BYTES) {
+/// of bounds, or the grammar fails or runs out of `budget`'s time. The
+/// bytes are spent whether it succeeds or not.
+pub fn highlight(language: &str, code: &str, budget: &mut Budget) -> Option<String> {
+    if code.len() > budget.bytes || code.lines().any(|l| l.len() > MAX_LINE_BYTES) {
         return None;
     }
     let syntax = syntax(language)?;
+    budget.bytes -= code.len();
     let mut html = ClassedHTMLGenerator::new_with_class_style(
         syntax,
         &SYNTAXES,
         ClassStyle::SpacedPrefixed { prefix: "hl-" },
     );
     for line in LinesWithEndings::from(code) {
+        if Instant::now() > budget.until {
+            budget.ran_out = true;
+            return None;
+        }
         html.parse_html_for_line_which_includes_newline(line).ok()?;
     }
-    *budget -= code.len();
     Some(html.finalize())
 }
 
@@ -76,7 +119,11 @@ mod tests {
 
     #[test]
     fn known_languages_come_as_classed_spans() {
-        let mut budget = MAX_HIGHLIGHTED_BYTES;
+        // Time enough for each grammar's first use in a debug build.
+        let mut budget = Budget {
+            until: Instant::now() + Duration::from_secs(30),
+            ..Budget::new()
+        };
         for (language, code) in [
             ("rust", "fn main() { let x = 1; }\n"),
             ("js", "const a = \"b\";\n"),
@@ -91,12 +138,12 @@ mod tests {
             assert!(html.contains("<span class=\"hl-"), "{language}: {html}");
             assert!(!html.contains("style="), "{language}");
         }
-        assert!(budget < MAX_HIGHLIGHTED_BYTES);
+        assert!(budget.bytes < MAX_HIGHLIGHTED_BYTES);
     }
 
     #[test]
     fn code_is_escaped() {
-        let mut budget = MAX_HIGHLIGHTED_BYTES;
+        let mut budget = Budget::new();
         let html = highlight("rust", "let s = \"<script>\";\n", &mut budget).unwrap();
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;"));
@@ -104,13 +151,27 @@ mod tests {
 
     #[test]
     fn unknown_or_out_of_bounds_code_stays_plain() {
-        let mut budget = MAX_HIGHLIGHTED_BYTES;
+        let mut budget = Budget::new();
         assert_eq!(highlight("no-such-language", "x\n", &mut budget), None);
         assert_eq!(highlight("", "x\n", &mut budget), None);
         let long_line = format!("var a = '{}';\n", "x".repeat(MAX_LINE_BYTES));
         assert_eq!(highlight("js", &long_line, &mut budget), None);
-        let mut small = 10;
+        let mut small = Budget {
+            bytes: 10,
+            ..Budget::new()
+        };
         assert_eq!(highlight("rust", "fn main() {}\n", &mut small), None);
-        assert_eq!(small, 10, "nothing spent on a refusal");
+        assert_eq!(small.bytes, 10, "nothing spent on what is out of bounds");
+        let mut late = Budget {
+            until: Instant::now(),
+            ..Budget::new()
+        };
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(
+            highlight("rust", "fn main() {}\n", &mut late),
+            None,
+            "out of time"
+        );
+        assert!(late.ran_out() && !small.ran_out());
     }
 }
