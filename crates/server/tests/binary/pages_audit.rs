@@ -117,6 +117,9 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
         npm.npm_ok(&package(work.path(), "@alice/hello", version), &["publish"]);
     }
     push_image(&server, work.path(), &token);
+    // One package of every other format, in repository alice/java for Maven.
+    server.admin(&["repo", "create", "alice/java"]);
+    crate::common::publish::one_of_each(&server, &token, "1.0.0");
 
     let chrome = Chrome::start();
     chrome.sign_in(&server, "alice", "correct horse battery");
@@ -135,6 +138,27 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
             "container",
             "/users/alice/packages/container/package/tool".to_owned(),
         ),
+        (
+            "maven",
+            "/users/alice/packages/maven/package/com.example.lib".to_owned(),
+        ),
+        (
+            "rubygems",
+            "/users/alice/packages/rubygems/package/tinygem".to_owned(),
+        ),
+        (
+            "nuget",
+            "/users/alice/packages/nuget/package/alice.lib".to_owned(),
+        ),
+        (
+            "pypi",
+            "/users/alice/packages/pypi/package/tiny-lib".to_owned(),
+        ),
+        (
+            "cargo",
+            "/users/alice/packages/cargo/package/tiny_lib".to_owned(),
+        ),
+        ("repository", "/alice/java/packages".to_owned()),
         (
             "package-settings",
             "/users/alice/packages/npm/hello/settings".to_owned(),
@@ -177,6 +201,12 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
         for (name, path) in &pages {
             chrome.goto(&server.url(path));
             chrome.console();
+            // The page itself, not the 404 page in its place.
+            let heading = chrome.run("return document.querySelector('h1').textContent");
+            assert!(
+                !heading.as_str().unwrap_or_default().contains("404"),
+                "{name}: {path} is not found"
+            );
             for theme in ["light", "dark"] {
                 chrome.run(&format!(
                     "document.documentElement.dataset.theme = '{theme}'; return true;"
