@@ -53,13 +53,15 @@ pub struct Dependency {
     pub kind: String,
 }
 
-/// A person as manifests write one (`Name <email> (url)`), without the
-/// address, the URL or a bare address: a page shows names, never emails.
+/// A person as manifests write one (`Name <email> (url)`, `"Doe, Jane"
+/// <jd@example.com>`), without quotes, the address, the URL or a bare
+/// address: a page shows names, never emails.
 #[must_use]
 pub fn person_name(person: &str) -> Option<String> {
     let mut kept = String::new();
     let mut depth = 0usize;
-    for c in person.chars() {
+    // Quotes only mark a display name (`"Doe, Jane" <jd@example.com>`).
+    for c in person.chars().filter(|&c| c != '"') {
         match c {
             '<' | '(' => depth += 1,
             '>' | ')' => depth = depth.saturating_sub(1),
