@@ -534,8 +534,13 @@ def figure_oci(sys_, results, entrepot, distribution, nginx_root, nginx_base, wo
     os.remove(layer)
 
 
+SEARCH_WORDS = ["parser", "logger", "client", "server", "cache", "stream", "codec", "router"]
+
+
 def figure_rest(sys_, results, duration):
-    """(6) REST listing latency as the number of packages grows."""
+    """(6) REST listing, web search and the owner's web page as the number
+    of packages grows (each package with a description, one of eight words
+    in it, so a search matches an eighth of them)."""
     db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
     steps = [100, 1000] if sys_.args.quick else [1000, 10000, 100000]
     conn = sqlite3.connect(db, timeout=30)
@@ -545,17 +550,25 @@ def figure_rest(sys_, results, duration):
     rows = {}
     headers = {"Authorization": f"Bearer {sys_.entrepot_token}", "Accept": "application/vnd.github+json"}
     url = sys_.entrepot_base + "/api/v3/user/packages?package_type=npm&per_page=100"
+    pages = {"search": "/search?q=parser", "owner page": "/bench"}
+    web = {label: {} for label in pages}
     for target in steps:
-        batch = [(owner, f"rest-{i}", now, now) for i in range(have, target)]
-        conn.executemany("INSERT INTO packages (owner_id, package_type, name, visibility, inherit_access, "
-                         "created_at, updated_at) VALUES (?, 'npm', ?, 'private', 1, ?, ?)", batch)
+        batch = [(owner, f"rest-{i}", f"a {SEARCH_WORDS[i % len(SEARCH_WORDS)]} for bench number {i}", now, now)
+                 for i in range(have, target)]
+        conn.executemany("INSERT INTO packages (owner_id, package_type, name, description, visibility, "
+                         "inherit_access, created_at, updated_at) VALUES (?, 'npm', ?, ?, 'private', 1, ?, ?)", batch)
         conn.commit()
         have = max(have, target)
         status, _, _ = request("GET", url, headers=headers)
         assert status == 200, status
         rows[target] = wrk(url, 1, duration, headers)
+        for label, path in pages.items():
+            page_headers = {"Authorization": headers["Authorization"]}
+            status, _, body = request("GET", sys_.entrepot_base + path, headers=page_headers)
+            assert status == 200, (label, status, body[:300])
+            web[label][target] = wrk(sys_.entrepot_base + path, 1, duration, page_headers)
     conn.close()
-    results["rest"] = {"rows": rows}
+    results["rest"] = {"rows": rows, "web": web}
 
 
 def figure_package_page(sys_, results, duration):
@@ -855,6 +868,13 @@ def report(args, results, info, started):
             w(f"| {n} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} |")
         ns = list(r["rows"])
         w(f"\n- p50 grows {r['rows'][ns[-1]]['p50'] / r['rows'][ns[0]]['p50']:.2f}× from {ns[0]} to {ns[-1]} packages.\n")
+        for label, by_size in r.get("web", {}).items():
+            w(f"Web: {label} (`{'/search?q=parser' if label == 'search' else '/bench'}`), signed in as the owner:\n")
+            w("| packages stored | req/s | p50 ms | p99 ms |")
+            w("| --- | --- | --- | --- |")
+            for n, x in by_size.items():
+                w(f"| {n} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} |")
+            w("")
     if "package_page" in results:
         r = results["package_page"]
         w(f"## 9. Web pages of a package with {r['versions']:,} versions and a year of downloads, one connection\n")
@@ -1005,14 +1025,19 @@ def main():
     parser.add_argument("--quick", action="store_true", help="seconds per figure, Entrepot alone")
     parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
     parser.add_argument("--binary", help="the entrepot binary (default: build it)")
+    parser.add_argument("--only", help="figures to run, comma-separated (packument, tarball, install, publish, "
+                        "oci, rest, package_page, big_upload, proxy): Entrepot alone, full durations, the "
+                        "report to a temp file unless --out; for a before and after of one change")
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    want = lambda figure: only is None or figure in only
     started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if not args.binary:
         profile = [] if args.quick else ["--release"]
         subprocess.run(["cargo", "build", "--locked", "-p", "entrepot"] + profile, check=True, cwd=ROOT)
         args.binary = os.path.join(ROOT, "target", "debug" if args.quick else "release", "entrepot")
     args.binary = os.path.abspath(args.binary)
-    peers = not args.quick
+    peers = not args.quick and only is None
     if peers:
         install = os.path.join(ROOT, "bench", "install-peers")
         subprocess.run([install], check=True)
@@ -1034,27 +1059,38 @@ def main():
             results["rss"]["Distribution 2.8"] = {"idle": tree_rss_kib(d_proc.pid)}
             n_proc, nginx_base, nginx_root = sys_.nginx()
             results["rss"]["nginx"] = {"idle": tree_rss_kib(n_proc.pid)}
-        figure_packument(sys_, results, regs, duration)
-        for reg in regs:
-            results["rss"][reg.label]["packument"] = results["packument"]["rows"][reg.label]["rss"]
-        figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration)
-        figure_install(sys_, results, regs, work, nginx_root, nginx_base)
-        figure_publish(sys_, results, regs)
+        if want("packument"):
+            figure_packument(sys_, results, regs, duration)
+            for reg in regs:
+                results["rss"][reg.label]["packument"] = results["packument"]["rows"][reg.label]["rss"]
+        if want("tarball"):
+            figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration)
+        if want("install"):
+            figure_install(sys_, results, regs, work, nginx_root, nginx_base)
+        if want("publish"):
+            figure_publish(sys_, results, regs)
         basic = "Basic " + base64.b64encode(f"bench:{e_token}".encode()).decode()
-        figure_oci(sys_, results, (e_proc.pid, e_base, basic), distribution, nginx_root, nginx_base, work, duration)
-        for label in ("Entrepot", "Distribution 2.8"):
-            if label in results["oci"]["rows"]:
-                results["rss"][label]["oci"] = results["oci"]["rows"][label]["rss"]
-        figure_rest(sys_, results, duration)
-        figure_package_page(sys_, results, duration)
-        figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
-        figure_proxy(sys_, results, work, duration, peers)
+        if want("oci"):
+            figure_oci(sys_, results, (e_proc.pid, e_base, basic), distribution, nginx_root, nginx_base, work,
+                       duration)
+            for label in ("Entrepot", "Distribution 2.8"):
+                if label in results["oci"]["rows"]:
+                    results["rss"][label]["oci"] = results["oci"]["rows"][label]["rss"]
+        if want("rest"):
+            figure_rest(sys_, results, duration)
+        if want("package_page"):
+            figure_package_page(sys_, results, duration)
+        if want("big_upload"):
+            figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
+        if want("proxy"):
+            figure_proxy(sys_, results, work, duration, peers)
     finally:
         sys_.stop()
         shutil.rmtree(work, ignore_errors=True)
     info = versions(args)
     text = report(args, results, info, started)
-    out = args.out or (os.path.join(tempfile.gettempdir(), "entrepot-BENCHMARKS-quick.md") if args.quick
+    partial = args.quick or only is not None
+    out = args.out or (os.path.join(tempfile.gettempdir(), "entrepot-BENCHMARKS-partial.md") if partial
                        else os.path.join(ROOT, "BENCHMARKS.md"))
     with open(out, "w") as f:
         f.write(text)

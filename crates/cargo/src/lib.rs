@@ -54,6 +54,16 @@ impl FormatSpec for CargoRegistry {
         details::of(version)
     }
 
+    /// A `.crate` holds the sources under `name-version/`.
+    fn archive<'f>(
+        &self,
+        files: &'f [entrepot_core::PackageFile],
+    ) -> Option<&'f entrepot_core::PackageFile> {
+        files
+            .iter()
+            .find(|f| std::path::Path::new(&f.name).extension() == Some("crate".as_ref()))
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

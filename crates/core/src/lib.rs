@@ -12,6 +12,8 @@ pub mod names;
 pub mod osv;
 pub mod ranges;
 pub mod scope;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod token;
 pub mod webhook;
 

@@ -8,7 +8,7 @@ use entrepot_service::ServiceResult;
 use futures::future::BoxFuture;
 
 pub use entrepot_service::format::{
-    Dependency, Details, FormatSpec, Section, Snippet, human_size, person_name,
+    Dependency, Details, FormatSpec, Section, Snippet, VersionView, Weight, human_size, person_name,
 };
 
 use crate::state::AppState;

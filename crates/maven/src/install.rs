@@ -148,53 +148,30 @@ fn gradle_groovy(setup: &Setup) -> Snippet {
 
 #[cfg(test)]
 mod tests {
-    use entrepot_core::PackageType;
+    use entrepot_core::{PackageType, testing};
     use serde_json::json;
 
     use super::*;
 
     fn package(visibility: Visibility) -> Package {
-        let t = chrono::Utc::now();
-        Package {
-            id: 1,
-            owner_id: 1,
-            owner_login: "alice".into(),
-            owner_is_upstream: false,
-            package_type: PackageType::Maven,
-            name: "com.example.tiny".into(),
-            visibility,
-            repository_id: Some(1),
-            inherit_access: true,
-            description: None,
-            readme: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        let mut package = testing::package(PackageType::Maven, "com.example.tiny", visibility);
+        package.repository_id = Some(1);
+        package
     }
 
     fn version(name: &str, packaging: &str) -> Version {
-        let t = chrono::Utc::now();
-        Version {
-            id: 1,
-            package_id: 1,
-            name: name.into(),
-            metadata: json!({
+        testing::version(
+            name,
+            json!({
                 "group_id": "com.example", "artifact_id": "tiny", "repository": "alice/Lib",
                 "name": null, "description": null, "url": null, "licenses": [],
                 "license": null, "scm": null, "packaging": packaging
             }),
-            publisher_id: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        )
     }
 
     fn body<'a>(snippets: &'a [Snippet], title: &str) -> &'a str {
-        &snippets
-            .iter()
-            .find(|s| s.title == title)
+        &Snippet::titled(snippets, title)
             .unwrap_or_else(|| panic!("no snippet {title:?} in {snippets:?}"))
             .body
     }

@@ -139,48 +139,20 @@ fn package_json(setup: &Setup) -> Option<Snippet> {
 
 #[cfg(test)]
 mod tests {
-    use entrepot_core::PackageType;
+    use entrepot_core::{PackageType, testing};
 
     use super::*;
 
     fn package(visibility: Visibility) -> Package {
-        let t = chrono::Utc::now();
-        Package {
-            id: 1,
-            owner_id: 1,
-            owner_login: "alice".into(),
-            owner_is_upstream: false,
-            package_type: PackageType::Npm,
-            name: "hello".into(),
-            visibility,
-            repository_id: None,
-            inherit_access: true,
-            description: None,
-            readme: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        testing::package(PackageType::Npm, "hello", visibility)
     }
 
     fn version(name: &str) -> Version {
-        let t = chrono::Utc::now();
-        Version {
-            id: 1,
-            package_id: 1,
-            name: name.into(),
-            metadata: serde_json::json!({}),
-            publisher_id: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        testing::version(name, serde_json::json!({}))
     }
 
     fn body<'a>(snippets: &'a [Snippet], title: &str) -> &'a str {
-        &snippets
-            .iter()
-            .find(|s| s.title == title)
+        &Snippet::titled(snippets, title)
             .unwrap_or_else(|| panic!("no snippet {title:?} in {snippets:?}"))
             .body
     }

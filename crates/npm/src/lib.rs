@@ -92,6 +92,16 @@ impl FormatSpec for Npm {
         details::of(version)
     }
 
+    /// npm packs the package under `package/` in its tarball.
+    fn archive<'f>(
+        &self,
+        files: &'f [entrepot_core::PackageFile],
+    ) -> Option<&'f entrepot_core::PackageFile> {
+        files
+            .iter()
+            .find(|f| std::path::Path::new(&f.name).extension() == Some("tgz".as_ref()))
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

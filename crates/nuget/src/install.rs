@@ -105,54 +105,29 @@ fn add_source(setup: &Setup) -> Snippet {
 
 #[cfg(test)]
 mod tests {
-    use entrepot_core::PackageType;
+    use entrepot_core::{PackageType, testing};
     use serde_json::json;
 
     use super::*;
 
     fn package(visibility: Visibility) -> Package {
-        let t = chrono::Utc::now();
-        Package {
-            id: 1,
-            owner_id: 1,
-            owner_login: "alice".into(),
-            owner_is_upstream: false,
-            package_type: PackageType::Nuget,
-            name: "tiny.demo".into(),
-            visibility,
-            repository_id: None,
-            inherit_access: true,
-            description: None,
-            readme: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        testing::package(PackageType::Nuget, "tiny.demo", visibility)
     }
 
     fn version(name: &str) -> Version {
-        let t = chrono::Utc::now();
-        Version {
-            id: 1,
-            package_id: 1,
-            name: name.to_lowercase(),
-            metadata: json!({
+        testing::version(
+            &name.to_lowercase(),
+            json!({
                 "nuspec": { "id": "Tiny.Demo", "version": name },
                 "listed": true,
                 "size": 42,
                 "sha512": "ab",
             }),
-            publisher_id: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        )
     }
 
     fn body<'a>(snippets: &'a [Snippet], title: &str) -> &'a str {
-        &snippets
-            .iter()
-            .find(|s| s.title == title)
+        &Snippet::titled(snippets, title)
             .unwrap_or_else(|| panic!("no snippet {title:?} in {snippets:?}"))
             .body
     }

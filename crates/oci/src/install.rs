@@ -78,7 +78,7 @@ fn plain_http(site: &Site, host: &str) -> Option<Snippet> {
 
 #[cfg(test)]
 mod tests {
-    use entrepot_core::PackageType;
+    use entrepot_core::{PackageType, testing};
     use serde_json::json;
 
     use super::*;
@@ -86,37 +86,14 @@ mod tests {
     const DIGEST: &str = "sha256:4a5b6c";
 
     fn package(visibility: Visibility) -> Package {
-        let t = chrono::Utc::now();
-        Package {
-            id: 1,
-            owner_id: 1,
-            owner_login: "alice".into(),
-            owner_is_upstream: false,
-            package_type: PackageType::Container,
-            name: "app".into(),
-            visibility,
-            repository_id: None,
-            inherit_access: true,
-            description: None,
-            readme: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        testing::package(PackageType::Container, "app", visibility)
     }
 
     fn version() -> Version {
-        let t = chrono::Utc::now();
-        Version {
-            id: 1,
-            package_id: 1,
-            name: DIGEST.into(),
-            metadata: json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST }),
-            publisher_id: None,
-            created_at: t,
-            updated_at: t,
-            deleted_at: None,
-        }
+        testing::version(
+            DIGEST,
+            json!({ "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": DIGEST }),
+        )
     }
 
     fn site(url: &str) -> Site {
@@ -149,10 +126,7 @@ mod tests {
                 None,
                 &[],
             );
-            let login = snippets
-                .iter()
-                .find(|s| s.title == "Sign in before pulling")
-                .unwrap();
+            let login = Snippet::titled(&snippets, "Sign in before pulling").unwrap();
             assert_eq!(
                 login.body,
                 "echo \"$ENTREPOT_TOKEN\" | docker login registry.example -u USERNAME --password-stdin"

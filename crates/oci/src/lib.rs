@@ -33,7 +33,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::routing::{any, get};
 use entrepot_core::{Package, PackageType, Version};
-use entrepot_http::format::{Details, FormatSpec, Section, Snippet};
+use entrepot_http::format::{Details, FormatSpec, Snippet, VersionView};
 use entrepot_http::{AppState, PackageFormat};
 use entrepot_service::site::Site;
 
@@ -45,6 +45,8 @@ pub use name::{Digest, RepoName};
 #[derive(Default)]
 pub struct Containers {
     key: SigningKey,
+    /// What images' pages show, read once per manifest.
+    views: std::sync::Arc<sections::ViewCache>,
 }
 
 impl FormatSpec for Containers {
@@ -64,13 +66,14 @@ impl FormatSpec for Containers {
         Some("container")
     }
 
-    fn version_sections(
+    fn version_view(
         &self,
         registry: &entrepot_service::Registry,
         package: &Package,
         version: &Version,
-    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<Vec<Section>>> {
-        Box::pin(sections::sections(
+    ) -> futures::future::BoxFuture<'static, entrepot_service::ServiceResult<VersionView>> {
+        Box::pin(sections::view(
+            std::sync::Arc::clone(&self.views),
             registry.clone(),
             package.clone(),
             version.clone(),

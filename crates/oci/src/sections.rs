@@ -3,8 +3,11 @@
 //! creation time, its layers with their sizes, and its labels. Read from
 //! the stored manifest and image config, each within a bound.
 
-use entrepot_core::{Package, PackageType, Version};
-use entrepot_service::format::{Section, human_size};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use entrepot_core::{Id, Package, PackageType, Version};
+use entrepot_service::format::{Section, VersionView, Weight, human_size};
 use entrepot_service::{Registry, ServiceResult};
 use futures::TryStreamExt;
 use serde_json::Value;
@@ -15,51 +18,131 @@ const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Rows a table shows at most.
 const MAX_ROWS: usize = 200;
+/// An index's images whose manifests are read for their sizes, at most.
+const MAX_SIZED_PLATFORMS: usize = 16;
+/// Views kept; past this the cache starts again (a page view reads at most
+/// a few blobs to fill it back).
+const MAX_CACHED: usize = 1024;
 
-/// The sections of `version`'s page; none where its manifest or a blob
-/// cannot be read, since they are only a view of it (the page still shows).
-pub async fn sections(
+/// The views already read, by package and manifest digest: a manifest
+/// never changes, so neither does what its page shows.
+#[derive(Default)]
+pub struct ViewCache(Mutex<HashMap<(Id, String), Arc<VersionView>>>);
+
+impl ViewCache {
+    fn get(&self, key: &(Id, String)) -> Option<Arc<VersionView>> {
+        self.0.lock().ok()?.get(key).cloned()
+    }
+
+    fn put(&self, key: (Id, String), view: Arc<VersionView>) {
+        if let Ok(mut views) = self.0.lock() {
+            if views.len() >= MAX_CACHED {
+                views.clear();
+            }
+            views.insert(key, view);
+        }
+    }
+}
+
+/// What `version`'s page shows; nothing beyond its files where its
+/// manifest or a blob cannot be read, since it is only a view of them (the
+/// page still shows). Kept in `cache` once read.
+pub async fn view(
+    cache: Arc<ViewCache>,
     registry: Registry,
     package: Package,
     version: Version,
-) -> ServiceResult<Vec<Section>> {
-    match read(registry, package, version).await {
-        Ok(sections) => Ok(sections),
+) -> ServiceResult<VersionView> {
+    let key = (package.id, version.name.clone());
+    if let Some(view) = cache.get(&key) {
+        return Ok(VersionView::clone(&view));
+    }
+    match read(&registry, &package, &version).await {
+        Ok(view) => {
+            cache.put(key, Arc::new(view.clone()));
+            Ok(view)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "an image's page leaves out its layers");
-            Ok(Vec::new())
+            Ok(VersionView::default())
         }
     }
 }
 
 async fn read(
-    registry: Registry,
-    package: Package,
-    version: Version,
-) -> ServiceResult<Vec<Section>> {
-    let files = registry.packages().files(version.id).await?;
-    let Some(file) = files.first() else {
-        return Ok(Vec::new());
-    };
-    let Some(manifest) = json(&registry, &file.sha256, file.size, MAX_MANIFEST_BYTES).await? else {
-        return Ok(Vec::new());
+    registry: &Registry,
+    package: &Package,
+    version: &Version,
+) -> ServiceResult<VersionView> {
+    let Some(manifest) = manifest(registry, version).await? else {
+        return Ok(VersionView::default());
     };
     if let Some(children) = manifest.get("manifests").and_then(Value::as_array) {
-        return Ok(vec![platforms(children)]);
+        let sizes = platform_sizes(registry, package, children).await?;
+        return Ok(VersionView {
+            sections: vec![platforms(children, &sizes)],
+            weight: Weight::Unshown,
+        });
     }
-    let mut out = Vec::new();
+    let mut sections = Vec::new();
     let config = match manifest.pointer("/config/digest").and_then(Value::as_str) {
-        Some(digest) => config(&registry, &package, digest).await?,
+        Some(digest) => config(registry, package, digest).await?,
         None => None,
     };
     if let Some(config) = &config {
-        out.push(image(config));
+        sections.push(image(config));
     }
-    out.push(layers(&manifest));
+    sections.push(layers(&manifest));
     if let Some(labels) = config.as_ref().and_then(labels) {
-        out.push(labels);
+        sections.push(labels);
     }
-    Ok(out)
+    Ok(VersionView {
+        sections,
+        weight: Weight::Bytes(image_size(&manifest)),
+    })
+}
+
+/// The manifest `version` stored, if small enough.
+async fn manifest(registry: &Registry, version: &Version) -> ServiceResult<Option<Value>> {
+    let files = registry.packages().files(version.id).await?;
+    match files.first() {
+        Some(file) => json(registry, &file.sha256, file.size, MAX_MANIFEST_BYTES).await,
+        None => Ok(None),
+    }
+}
+
+/// What pulling an image downloads: its config and layers, as pushed.
+fn image_size(manifest: &Value) -> u64 {
+    let layers = manifest
+        .get("layers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    layers
+        .iter()
+        .chain(manifest.get("config"))
+        .filter_map(|l| l.get("size").and_then(Value::as_u64))
+        .fold(0u64, u64::saturating_add)
+}
+
+/// The image size of each of an index's first images, read from their
+/// manifests in this package (never another's), by digest.
+async fn platform_sizes(
+    registry: &Registry,
+    package: &Package,
+    children: &[Value],
+) -> ServiceResult<HashMap<String, u64>> {
+    let mut sizes = HashMap::new();
+    for child in children.iter().take(MAX_SIZED_PLATFORMS) {
+        let digest = text(child, "/digest");
+        let Some(version) = registry.packages().version(package.id, digest).await? else {
+            continue;
+        };
+        if let Some(manifest) = manifest(registry, &version).await? {
+            sizes.insert(digest.to_owned(), image_size(&manifest));
+        }
+    }
+    Ok(sizes)
 }
 
 /// The image config `digest` of `package`'s repository, if small enough.
@@ -109,8 +192,10 @@ async fn json(
     Ok(parsed)
 }
 
-/// An index's children: the platform each serves, its digest and size.
-fn platforms(children: &[Value]) -> Section {
+/// An index's children: the platform each serves, its digest, and the
+/// size of its image where its manifest was read (an attestation's is
+/// small; a manifest's own few bytes are not the image's).
+fn platforms(children: &[Value], sizes: &HashMap<String, u64>) -> Section {
     let rows = children
         .iter()
         .take(MAX_ROWS)
@@ -122,10 +207,14 @@ fn platforms(children: &[Value]) -> Section {
                 Some(image) => format!("attestation of {}", short(image)),
                 None => platform(child.get("platform").unwrap_or(&Value::Null)),
             };
+            let digest = text(child, "/digest");
             vec![
                 platform,
-                short(text(child, "/digest")),
-                size(child.pointer("/size")),
+                short(digest),
+                sizes
+                    .get(digest)
+                    .map(|s| human_size(*s))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -305,7 +394,8 @@ mod tests {
              "platform": {"os": "unknown", "architecture": "unknown"},
              "annotations": {"vnd.docker.reference.digest": "sha256:aaaaaaaaaaaaaaaaaaaa", "vnd.docker.reference.type": "attestation-manifest"}}
         ]);
-        let section = platforms(index.as_array().unwrap());
+        let sizes = HashMap::from([("sha256:aaaaaaaaaaaaaaaaaaaa".to_owned(), 1234)]);
+        let section = platforms(index.as_array().unwrap(), &sizes);
         assert_eq!(
             section.rows,
             vec![
@@ -317,7 +407,7 @@ mod tests {
                 vec![
                     "attestation of sha256:aaaaaaaaaaaa".to_owned(),
                     "sha256:bbbbbbbbbbbb".into(),
-                    "566 B".into()
+                    String::new()
                 ],
             ]
         );
@@ -349,6 +439,7 @@ mod tests {
             {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:cccccccccccccccc", "size": 3_145_728},
             {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:dddddddddddddddd", "size": 1024}
         ]});
+        assert_eq!(image_size(&manifest), 3_145_728 + 1024);
         let listed = layers(&manifest);
         assert_eq!(listed.title, "Layers (2, 3.0 MiB in all)");
         assert_eq!(listed.rows[0][2], "3.0 MiB");

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use entrepot_core::{Lifecycle, Package, PackageType, Version};
+use entrepot_core::{Lifecycle, Package, PackageFile, PackageType, Version};
 
 use crate::site::Site;
 
@@ -18,6 +18,15 @@ pub struct Snippet {
     /// Where it goes, e.g. `.npmrc`, `pom.xml`, or `shell`.
     pub language: String,
     pub body: String,
+}
+
+impl Snippet {
+    /// The snippet titled `title`, if any. A title tells a package's
+    /// snippets apart, so it is what tests find one by.
+    #[must_use]
+    pub fn titled<'a>(snippets: &'a [Snippet], title: &str) -> Option<&'a Snippet> {
+        snippets.iter().find(|s| s.title == title)
+    }
 }
 
 /// What a version's own manifest says of it, for the package page's
@@ -134,6 +143,27 @@ impl Details {
     }
 }
 
+/// What a version's page shows beyond its files, that the format reads
+/// from what the version stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionView {
+    pub sections: Vec<Section>,
+    pub weight: Weight,
+}
+
+/// The size a version's page gives it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Weight {
+    /// Its files' sum: what a client downloads.
+    #[default]
+    Files,
+    /// What the format counts instead (an image: its config and layers,
+    /// not the manifest that is its one file).
+    Bytes(u64),
+    /// No one figure (an index of images for several platforms).
+    Unshown,
+}
+
 /// A table a version's page shows beyond its files, that the format reads
 /// from what the version stored (an image's platforms, layers and labels).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -199,16 +229,25 @@ pub trait FormatSpec: Send + Sync + 'static {
         Details::default()
     }
 
-    /// The tables `version`'s page shows beyond its files, read through
-    /// `registry` (bounded by the format); none unless the format says.
-    fn version_sections(
+    /// The tables `version`'s page shows beyond its files and the size it
+    /// gives, read through `registry` (bounded by the format); none and
+    /// its files' sum unless the format says.
+    fn version_view(
         &self,
         registry: &crate::Registry,
         package: &Package,
         version: &Version,
-    ) -> futures::future::BoxFuture<'static, crate::ServiceResult<Vec<Section>>> {
+    ) -> futures::future::BoxFuture<'static, crate::ServiceResult<VersionView>> {
         let _ = (registry, package, version);
-        Box::pin(std::future::ready(Ok(Vec::new())))
+        Box::pin(std::future::ready(Ok(VersionView::default())))
+    }
+
+    /// The file among `files` (a version's) that is a gzipped tarball of
+    /// the package's own files under one top folder, where the README's
+    /// relative images can be found; none unless the format ships one.
+    fn archive<'f>(&self, files: &'f [PackageFile]) -> Option<&'f PackageFile> {
+        let _ = files;
+        None
     }
 
     /// How to install `package` (at `version`, or the latest) from this

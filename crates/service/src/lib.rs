@@ -30,6 +30,7 @@ pub mod oidc;
 pub mod oidc_admin;
 mod oidc_http;
 pub mod outbound;
+pub mod packaged;
 pub mod packages;
 pub mod password_reset;
 pub mod profile;
@@ -275,7 +276,7 @@ concerns! {
     /// Packages and their versions: publishing, tags, deletion and
     /// restoration, visibility and access settings, downloads, and reads
     /// (`packages.rs`, `files.rs`, `versions.rs`, `browse.rs`,
-    /// `namespaces.rs`, `discovery.rs`, `settings.rs`).
+    /// `namespaces.rs`, `discovery.rs`, `settings.rs`, `packaged.rs`).
     Packages => packages;
     /// Stored content: streaming blobs in and out, the links that name them
     /// (container layers and manifests), chunked uploads, and which blobs

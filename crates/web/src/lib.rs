@@ -13,11 +13,11 @@ mod external;
 mod fallthrough;
 pub mod fuzzing;
 mod locks;
-mod manage_advisories;
-mod manage_hooks;
+mod manage;
 mod members;
 mod notifications;
 mod package_page;
+mod packaged;
 mod people;
 mod profile;
 mod render;
@@ -59,8 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/static/style.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .merge(identity_routes())
-        .merge(manage_hooks::routes())
-        .merge(manage_advisories::routes())
+        .merge(manage::routes())
         .route(
             "/orgs/{owner}/invitation",
             get(members::invitation).post(members::answer),

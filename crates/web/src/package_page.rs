@@ -13,7 +13,7 @@ use axum::response::Response;
 use chrono::{NaiveDate, TimeDelta, Utc};
 use entrepot_core::{Account, Action, Actor, Lifecycle, Package, PackageType, Version};
 use entrepot_http::AppState;
-use entrepot_http::format::Details;
+use entrepot_http::format::{Details, VersionView, Weight};
 use entrepot_service::ServiceError;
 use minijinja::context;
 use serde::Serialize;
@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::session::Viewer;
 use crate::{
     advisories, chart, day, details, display_name, human_size, not_found, notifications,
-    package_path, page, render, server_error, settings_path,
+    package_path, packaged, page, render, server_error, settings_path,
 };
 
 /// The versions the package page lists.
@@ -144,6 +144,9 @@ pub(crate) async fn package_page(
     Path((owner, package_type, name)): Path<(String, String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Some((name, rest)) = name.split_once(packaged::SEPARATOR) {
+        return packaged::serve(&state, &viewer, (&owner, &package_type, name), rest).await;
+    }
     match render_package(
         &state,
         &viewer.actor,
@@ -181,6 +184,30 @@ pub(crate) async fn readable(
         Err(ServiceError::NotFound(_) | ServiceError::Unauthenticated) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Where a README's relative links lead inside the package: the files of
+/// its latest version, for a format that ships them in an archive.
+async fn packaged_files(
+    state: &AppState,
+    owner: Option<&Account>,
+    package: &Package,
+    latest: Option<&str>,
+) -> Result<Option<render::LinkBase>, ServiceError> {
+    let (Some(owner), Some(latest), Some(format)) =
+        (owner, latest, state.format(package.package_type))
+    else {
+        return Ok(None);
+    };
+    let packages = state.registry.packages();
+    let Some(version) = packages.version(package.id, latest).await? else {
+        return Ok(None);
+    };
+    if format.archive(&packages.files(version.id).await?).is_none() {
+        return Ok(None);
+    }
+    Ok(packaged::files_base(owner, package, latest)
+        .map(|files| render::LinkBase::of_files(package_path(owner, package), files)))
 }
 
 /// Download figures: in all, and over the last 30 days, 7 days and today.
@@ -258,9 +285,9 @@ async fn render_package(
     });
     let version_ctx = match &selected {
         Some(v) => {
-            let sections = match format {
-                Some(f) => f.version_sections(registry, &package, v).await?,
-                None => Vec::new(),
+            let view = match format {
+                Some(f) => f.version_view(registry, &package, v).await?,
+                None => VersionView::default(),
             };
             let status = format.map_or(Lifecycle::Available, |f| f.lifecycle(v));
             let stored = packages.files(v.id).await?;
@@ -273,11 +300,15 @@ async fn render_package(
                     sha256: f.sha256,
                 })
                 .collect();
-            size = Some(human_size(files_size));
+            size = match view.weight {
+                Weight::Files => Some(human_size(files_size)),
+                Weight::Bytes(bytes) => Some(human_size(bytes)),
+                Weight::Unshown => None,
+            };
             Some(context! {
                 name => v.name,
                 label => version_label(&v.name, &version_tags),
-                sections => sections.into_iter().map(|s| context! { title => s.title, columns => s.columns, rows => s.rows }).collect::<Vec<_>>(),
+                sections => view.sections.into_iter().map(|s| context! { title => s.title, columns => s.columns, rows => s.rows }).collect::<Vec<_>>(),
                 published => day(&v.created_at),
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
@@ -349,8 +380,12 @@ async fn render_package(
         .take(TAGS_SHOWN)
         .map(|(name, version)| context! { name => name, version => version, label => version_label(version, &[]) })
         .collect();
-    // Relative links in the README lead into the code it was written in.
-    let links = details::link_base(code_url.as_deref(), &manifest);
+    // Relative links in the README lead into the code it was written in,
+    // or else to the files the package ships.
+    let links = match details::link_base(code_url.as_deref(), &manifest) {
+        Some(base) => Some(base),
+        None => packaged_files(state, owner_account.as_ref(), &package, latest.as_deref()).await?,
+    };
     let source = details::source_url(code_url.as_deref(), &manifest);
     let mut maintainers: Vec<&String> = publishers.values().collect();
     maintainers.sort();

@@ -245,12 +245,7 @@ pub async fn show(
         .await;
     }
     // …and its webhooks and security advisories, as GitHub's do.
-    if let Some(page) = crate::manage_hooks::package_page(&state, &viewer, &target, &query).await {
-        return page;
-    }
-    if let Some(page) =
-        crate::manage_advisories::package_page(&state, &viewer, &target, &query).await
-    {
+    if let Some(page) = crate::manage::package_page(&state, &viewer, &target, &query).await {
         return page;
     }
     let (account, package) = match administered(&state, &viewer, &uri, &target).await {
@@ -279,12 +274,7 @@ pub async fn change(
     Path(target): Path<(String, String, String)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(done) = crate::manage_hooks::package_form(&state, &viewer, &target, &fields).await {
-        return done;
-    }
-    if let Some(done) =
-        crate::manage_advisories::package_form(&state, &viewer, &target, &fields).await
-    {
+    if let Some(done) = crate::manage::package_form(&state, &viewer, &target, &fields).await {
         return done;
     }
     let (account, package) = match administered(&state, &viewer, &uri, &target).await {

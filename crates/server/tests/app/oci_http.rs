@@ -696,3 +696,50 @@ async fn the_source_annotation_connects_the_repository_and_feeds_the_package() {
         "licenses come from the image config's labels"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_images_page_weighs_its_layers_and_an_indexs_its_platforms() {
+    let app = setup().await;
+    let r = alice(&app).await;
+    let layer = vec![7u8; 3 * 1024 * 1024];
+    let (digest, manifest) = r.push_image("alice/app", "v1", &layer).await;
+    let config_size = manifest["config"]["size"].as_u64().unwrap();
+    let page = |version: &str| {
+        r.req(
+            Method::GET,
+            &format!("/users/alice/packages/container/package/app?version={version}"),
+        )
+        .send()
+    };
+    let html = page(&digest).await.text();
+    // 3 MiB and the config's few bytes: what a pull downloads, not the
+    // manifest's size.
+    assert!(
+        html.contains("<dt>Size</dt><dd>3.0 MiB</dd>"),
+        "config of {config_size} B: {html}"
+    );
+    assert!(html.contains("Layers (1, 3.0 MiB in all)"));
+
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+            "size": serde_json::to_vec(&manifest).unwrap().len(),
+            "platform": {"os": "linux", "architecture": "amd64"}}],
+    });
+    assert_eq!(
+        r.push_manifest("alice/app", "multi", &index).await.status(),
+        201
+    );
+    let index_digest = sha256(&serde_json::to_vec(&index).unwrap());
+    let html = page(&index_digest).await.text();
+    assert!(html.contains("linux/amd64"), "{html}");
+    assert!(
+        html.contains("3.0 MiB"),
+        "the platform's image size: {html}"
+    );
+    assert!(
+        !html.contains("<dt>Size</dt>"),
+        "several platforms have no one size"
+    );
+}

@@ -20,12 +20,19 @@ async fn setup() -> (TestApp, String) {
 /// npm's publish document for `@alice/NAME` 1.0.0 whose tarball has no
 /// README, so that the version's `readme` is the package's.
 fn npm_doc(name: &str, readme: &str, description: &str) -> Value {
+    npm_doc_with(name, readme, description, &[])
+}
+
+/// [`npm_doc`] with `files` beside `package.json` in the tarball.
+fn npm_doc_with(name: &str, readme: &str, description: &str, files: &[(&str, &[u8])]) -> Value {
     let full = format!("@alice/{name}");
     let manifest = json!({"name": full, "version": "1.0.0"}).to_string();
-    let tgz = tar_gz(&[
+    let mut entries: Vec<(&str, &[u8])> = vec![
         ("package/package.json", manifest.as_bytes()),
         ("package/index.js", b"module.exports = 1;\n"),
-    ]);
+    ];
+    entries.extend_from_slice(files);
+    let tgz = tar_gz(&entries);
     let b64 = base64::engine::general_purpose::STANDARD;
     let integrity = format!("sha512-{}", b64.encode(sha2::Sha512::digest(&tgz)));
     json!({
@@ -102,6 +109,67 @@ async fn an_npm_readme_and_description_past_the_limits_are_cut_in_packuments_and
         "{} bytes",
         html.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_readmes_images_come_from_the_package_where_no_repository_is_known() {
+    let (app, t) = setup().await;
+    let png: &[u8] = b"\x89PNG\r\n\x1a\nnot really";
+    let page_html: &[u8] = b"<script>alert(1)</script>";
+    let doc = npm_doc_with(
+        "pictured",
+        "# Pictured\n\n![logo](img/logo.png) [guide](docs/guide.md)\n",
+        "with a picture",
+        &[
+            ("package/img/logo.png", png),
+            ("package/docs/guide.md", b"# Guide\n"),
+            ("package/page.html", page_html),
+        ],
+    );
+    npm_publish(&app, &t, "pictured", &doc).await;
+
+    let html = page(&app, &t, "npm", "pictured").await;
+    let base = "/users/alice/packages/npm/package/pictured/-/files/1.0.0/";
+    assert!(
+        html.contains(&format!("src=\"{base}img/logo.png\"")),
+        "{html}"
+    );
+    assert!(html.contains(&format!("href=\"{base}docs/guide.md\"")));
+
+    let image = app
+        .get(&format!("{base}img/logo.png"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.header("content-type"), "image/png");
+    assert_eq!(&image.bytes()[..], png);
+    assert!(image.header("content-security-policy").contains("sandbox"));
+    let guide = app
+        .get(&format!("{base}docs/guide.md"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(guide.header("content-type"), "text/plain; charset=utf-8");
+    assert_eq!(guide.text(), "# Guide\n");
+
+    // A page inside the package downloads; it never runs on this origin.
+    let inside = app.get(&format!("{base}page.html")).bearer(&t).send().await;
+    assert_eq!(inside.header("content-type"), "application/octet-stream");
+    assert_eq!(inside.header("content-disposition"), "attachment");
+
+    for missing in [
+        format!("{base}img/missing.png"),
+        format!("{base}../package.json"),
+        "/users/alice/packages/npm/package/pictured/-/files/9.9.9/img/logo.png".to_owned(),
+    ] {
+        let response = app.get(&missing).bearer(&t).send().await;
+        assert_eq!(response.status(), 404, "{missing}");
+    }
+    // The package is private: nobody else sees its files.
+    let anonymous = app.get(&format!("{base}img/logo.png")).send().await;
+    assert_eq!(anonymous.status(), 404);
+    assert_ne!(&anonymous.bytes()[..], png);
 }
 
 #[tokio::test(flavor = "multi_thread")]

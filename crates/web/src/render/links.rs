@@ -91,6 +91,18 @@ impl LinkBase {
         })
     }
 
+    /// The base for a package's own files, served under `files` (ending in
+    /// `/`): links and images both lead there; `home` is the package's page.
+    #[must_use]
+    pub fn of_files(home: String, files: String) -> Self {
+        LinkBase {
+            home,
+            blob: files.clone(),
+            raw: files,
+            directory: String::new(),
+        }
+    }
+
     /// The repository's own page.
     #[must_use]
     pub fn home(&self) -> &str {
@@ -115,7 +127,9 @@ impl LinkBase {
     }
 
     fn resolve<'u>(&self, url: &'u str, base: &str) -> Cow<'u, str> {
-        if !is_relative_path(url) {
+        // Rendering resolves, then sanitising sees the result: a package's
+        // own files are under a path of this site, which stays as it is.
+        if !is_relative_path(url) || url.starts_with(&self.blob) || url.starts_with(&self.raw) {
             return Cow::Borrowed(url);
         }
         let (path, rest) = url
@@ -312,5 +326,16 @@ mod tests {
             assert_eq!(base.link(url), url);
         }
         assert_eq!(fragment("#usage").as_deref(), Some("#user-content-usage"));
+    }
+
+    #[test]
+    fn a_packages_own_files_resolve_once() {
+        let files = "/users/a/packages/npm/package/p/-/files/1.0.0/";
+        let base = LinkBase::of_files("/users/a/packages/npm/package/p".into(), files.into());
+        let once = base.image("img/logo.png?raw=true").into_owned();
+        assert_eq!(once, format!("{files}img/logo.png?raw=true"));
+        assert_eq!(base.image(&once), once, "a resolved URL stays as it is");
+        assert_eq!(base.link("/docs/a.md"), format!("{files}docs/a.md"));
+        assert_eq!(base.link("../../x"), format!("{files}x"));
     }
 }
