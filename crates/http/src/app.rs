@@ -40,6 +40,7 @@ pub fn build_app(
         router = router.merge(format.router());
     }
     router
+        .layer(crate::encoding::layer())
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             crate::metrics::track,

@@ -6,6 +6,7 @@ pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod download;
+pub mod encoding;
 pub mod error;
 pub mod format;
 pub mod metrics;

@@ -2,13 +2,16 @@
 //! (which every publish, tag move, deprecation and deletion advances): see
 //! `entrepot_http::cache`.
 
-use bytes::Bytes;
+use std::sync::Arc;
+
 use entrepot_core::Timestamp;
+use entrepot_http::encoding::Encoded;
 
 /// One rendered document, with the headers derived from it.
 #[derive(Debug, Clone)]
 pub struct Rendered {
-    pub body: Bytes,
+    /// The document and its compressed forms, made as clients ask.
+    pub body: Arc<Encoded>,
     pub etag: String,
     pub last_modified: String,
 }

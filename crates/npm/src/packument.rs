@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::Actor;
 use entrepot_http::AppState;
+use entrepot_http::encoding::{self, Encoded};
 use entrepot_service::ServiceError;
 use serde_json::Value;
 use sha2::Digest;
@@ -66,27 +67,24 @@ pub async fn packument(
             .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
         let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
         let rendered = Rendered {
-            body: body.into(),
+            body: Encoded::new(body.into()),
             etag,
             last_modified: http_date(&view.last_modified()),
         };
         cache.put(key, rendered.clone());
         rendered
     };
-    let etag = rendered.etag.clone();
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag)
-        });
-    let mut response = if not_modified {
+    let (body, coding) = rendered.body.body_for(headers).await;
+    let etag = encoding::etag_for(&rendered.etag, coding);
+    let mut response = if encoding::not_modified(headers, &rendered.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if head {
-        (StatusCode::OK, Body::empty()).into_response()
+        let mut r = (StatusCode::OK, Body::empty()).into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        r
     } else {
-        (StatusCode::OK, rendered.body.clone()).into_response()
+        (StatusCode::OK, body).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -98,6 +96,7 @@ pub async fn packument(
         header::VARY,
         HeaderValue::from_static("Accept, Authorization"),
     );
+    encoding::mark(h, coding);
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),

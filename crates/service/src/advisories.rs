@@ -7,7 +7,7 @@
 //! package. Unseen advisories answer as missing (404), or 401 to anonymous
 //! callers, as packages do.
 
-use entrepot_core::advisory::{CREDIT_TYPES, compare, parse_range};
+use entrepot_core::advisory::{CREDIT_TYPES, affects, compare, parse_range};
 use entrepot_core::authz::effective_role;
 use entrepot_core::osv::canonical_name;
 use entrepot_core::{
@@ -72,6 +72,57 @@ pub fn generate_ghsa_id() -> String {
 
 fn invalid(message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid(message.into())
+}
+
+/// The article before an ecosystem's name: "an npm version", "a pip version".
+fn article(ecosystem: Ecosystem) -> &'static str {
+    match ecosystem {
+        Ecosystem::Npm => "an",
+        _ => "a",
+    }
+}
+
+/// Checks one affected range as creating and updating an advisory do: the
+/// vulnerable range (`None`: every version) and each patched version are
+/// the ecosystem's, and the first patched version does not fall inside the
+/// range, by the matching that decides which versions are affected. The
+/// message names no field, and quotes what was given in backticks.
+///
+/// # Errors
+///
+/// The first problem found, as a sentence.
+pub fn check_range(
+    ecosystem: Ecosystem,
+    range: Option<&str>,
+    patched: Option<&str>,
+) -> Result<(), String> {
+    let an = article(ecosystem);
+    if let Some(range) = range
+        && parse_range(ecosystem, range).is_err()
+    {
+        return Err(format!(
+            "`{range}` is not {an} {ecosystem} version range (such as `>= 1.0.0, < 1.0.1`)"
+        ));
+    }
+    let Some(patched) = patched else {
+        return Ok(());
+    };
+    for (i, p) in patched.split(',').map(str::trim).enumerate() {
+        if compare(ecosystem, p, p).is_none() {
+            return Err(format!("`{p}` is not {an} {ecosystem} version"));
+        }
+        // The first is the one pages and GitHub's global advisories offer
+        // as the fix (later ones may be backports on other branches).
+        if i == 0
+            && let Some(range) = range
+            && affects(ecosystem, range, p)
+        {
+            return Err(format!(
+                "the first patched version `{p}` is inside the vulnerable range `{range}`"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_id(text: &str, prefix: &str, min_digits: usize) -> bool {
@@ -313,13 +364,13 @@ impl Advisories<'_> {
         if let Some(summary) = changes.summary {
             let summary = summary.trim();
             if summary.is_empty() || summary.chars().count() > 1024 {
-                return Err(invalid("`summary` must be 1 to 1024 characters"));
+                return Err(invalid("Summary: 1 to 1,024 characters."));
             }
             summary.clone_into(&mut advisory.summary);
         }
         if let Some(description) = changes.description {
             if description.trim().is_empty() || description.len() > 65_535 {
-                return Err(invalid("`description` must be 1 to 65535 bytes"));
+                return Err(invalid("Description: 1 to 65,535 bytes."));
             }
             advisory.description = description;
         }
@@ -330,7 +381,7 @@ impl Advisories<'_> {
             if let Some(c) = &cve
                 && !is_id(c, "CVE-", 9)
             {
-                return Err(invalid(format!("`{c}` is not a CVE id (CVE-YYYY-NNNN)")));
+                return Err(invalid(format!("CVE id: `{c}` is not CVE-YYYY-NNNN.")));
             }
             advisory.cve_id = cve;
         }
@@ -339,7 +390,7 @@ impl Advisories<'_> {
             for cwe in cwes {
                 let cwe = cwe.trim().to_uppercase();
                 if !is_id(&cwe, "CWE-", 1) || cwe.contains("--") {
-                    return Err(invalid(format!("`{cwe}` is not a CWE id (CWE-NNN)")));
+                    return Err(invalid(format!("Weaknesses: `{cwe}` is not CWE-NNN.")));
                 }
                 if !ids.contains(&cwe) {
                     ids.push(cwe);
@@ -352,7 +403,7 @@ impl Advisories<'_> {
             for credit in credits {
                 if !CREDIT_TYPES.contains(&credit.credit_type.as_str()) {
                     return Err(invalid(format!(
-                        "`{}` is not a credit type: one of {}",
+                        "Credits: `{}` is not a credit type (one of {}).",
                         credit.credit_type,
                         CREDIT_TYPES.join(", ")
                     )));
@@ -361,7 +412,7 @@ impl Advisories<'_> {
                     .meta
                     .account_by_login(credit.login.trim())
                     .await?
-                    .ok_or_else(|| invalid(format!("no user `{}` to credit", credit.login)))?;
+                    .ok_or_else(|| invalid(format!("Credits: no user `{}`.", credit.login)))?;
                 checked.push(Credit {
                     login: user.login,
                     credit_type: credit.credit_type,
@@ -377,7 +428,7 @@ impl Advisories<'_> {
             (Some(Some(_)), Some(Some(_)))
         ) {
             return Err(invalid(
-                "set either `severity` or `cvss_vector_string`, not both",
+                "Severity: give a severity or a CVSS vector, not both.",
             ));
         }
         if let Some(severity) = changes.severity {
@@ -393,7 +444,7 @@ impl Advisories<'_> {
                     .any(|p| v.starts_with(p) && v.len() > p.len())
             {
                 return Err(invalid(format!(
-                    "`{v}` is not a CVSS 3.0, 3.1 or 4.0 vector"
+                    "CVSS vector: `{v}` is not a CVSS 3.0, 3.1 or 4.0 vector."
                 )));
             }
             advisory.cvss_vector = vector;
@@ -406,11 +457,13 @@ impl Advisories<'_> {
         vulnerabilities: Vec<Vulnerability>,
     ) -> ServiceResult<Vec<Vulnerability>> {
         if vulnerabilities.is_empty() {
-            return Err(invalid("`vulnerabilities` must name at least one"));
+            return Err(invalid(
+                "Affected versions: name at least one vulnerability.",
+            ));
         }
         let ecosystem = advisory.ecosystem;
         let mut out = Vec::new();
-        for mut v in vulnerabilities {
+        for (index, mut v) in vulnerabilities.into_iter().enumerate() {
             if v.package.ecosystem != ecosystem {
                 return Err(invalid(format!(
                     "this advisory is on a package of the {ecosystem} ecosystem, not {}",
@@ -437,20 +490,16 @@ impl Advisories<'_> {
                 .vulnerable_version_range
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty());
-            if let Some(range) = &v.vulnerable_version_range {
-                parse_range(ecosystem, range).map_err(invalid)?;
-            }
             v.patched_versions = v
                 .patched_versions
                 .map(|r| r.trim().to_owned())
                 .filter(|r| !r.is_empty());
-            if let Some(patched) = &v.patched_versions {
-                for p in patched.split(',').map(str::trim) {
-                    if compare(ecosystem, p, p).is_none() {
-                        return Err(invalid(format!("`{p}` is not a {ecosystem} version")));
-                    }
-                }
-            }
+            check_range(
+                ecosystem,
+                v.vulnerable_version_range.as_deref(),
+                v.patched_versions.as_deref(),
+            )
+            .map_err(|problem| invalid(format!("Affected range {}: {problem}", index + 1)))?;
             out.push(v);
         }
         Ok(out)
@@ -538,6 +587,39 @@ impl Advisories<'_> {
         Ok(out)
     }
 
+    /// The drafts awaiting review, newest first, each with its package: for
+    /// site administrators, who publish them (anyone else is refused, 403).
+    pub async fn drafts_to_review(self, actor: &Actor) -> ServiceResult<Vec<(Advisory, Package)>> {
+        if !actor.is_site_admin() {
+            return Err(ServiceError::Forbidden(
+                "only site administrators review drafts".into(),
+            ));
+        }
+        let drafts = self
+            .meta
+            .list_advisories(&AdvisoryFilter {
+                states: vec![AdvisoryState::Draft],
+                ..AdvisoryFilter::default()
+            })
+            .await?;
+        let mut out = Vec::new();
+        for advisory in drafts {
+            let Some(package) = self.advisory_package(&advisory).await? else {
+                continue;
+            };
+            match self.may_see_advisory(actor, &advisory, &package).await {
+                Ok(()) => out.push((advisory, package)),
+                Err(
+                    ServiceError::NotFound(_)
+                    | ServiceError::Unauthenticated
+                    | ServiceError::Forbidden(_),
+                ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     /// Which live versions of `package` fall in each published advisory's
     /// ranges (withdrawn advisories affect nothing).
     pub async fn affected_versions(
@@ -587,6 +669,35 @@ mod tests {
             assert_eq!(part.len(), 4);
             assert!(part.bytes().all(|b| GHSA_ALPHABET.contains(&b)), "{id}");
         }
+    }
+
+    #[test]
+    fn a_patched_version_may_not_fall_inside_its_own_range() {
+        let npm = Ecosystem::Npm;
+        assert_eq!(
+            check_range(npm, Some(">= 1.0.0, < 1.0.1"), Some("1.0.0")),
+            Err(
+                "the first patched version `1.0.0` is inside the vulnerable range `>= 1.0.0, < 1.0.1`"
+                    .into()
+            )
+        );
+        assert!(check_range(npm, Some(">= 1.0.0, < 1.0.1"), Some("1.0.1")).is_ok());
+        assert!(check_range(npm, Some("< 1.0.1"), Some("0.9.9, 1.0.1")).is_err());
+        assert!(check_range(npm, Some("< 2.0.3"), Some("2.0.3, 1.0.5")).is_ok());
+        // No range is every version: any patched version is allowed there.
+        assert!(check_range(npm, None, Some("1.0.1")).is_ok());
+    }
+
+    #[test]
+    fn range_errors_quote_what_was_typed() {
+        assert_eq!(
+            check_range(Ecosystem::Npm, Some("<< 1.0.1"), None),
+            Err("`<< 1.0.1` is not an npm version range (such as `>= 1.0.0, < 1.0.1`)".into())
+        );
+        assert_eq!(
+            check_range(Ecosystem::Rust, None, Some("banana")),
+            Err("`banana` is not a rust version".into())
+        );
     }
 
     #[test]

@@ -14,14 +14,16 @@ use entrepot_store::DeliveryAttempt;
 use serde_json::{Map, Value};
 
 use crate::outbound::{self, ClientKind, Outbound};
+use crate::webhooks::ALLOW_HINT;
 use crate::{ServiceResult, Webhooks};
 
 /// How many deliveries one pass claims.
 const BATCH: u64 = 16;
 /// The longest the worker sleeps: other nodes enqueue without waking it.
 const POLL: Duration = Duration::from_secs(1);
-/// How much of a response body the log keeps.
-const KEPT_BODY: usize = 4096;
+/// How much of a response body the log keeps, in bytes: a kept body this
+/// long was probably cut.
+pub const KEPT_BODY: usize = 4096;
 /// How many of a response's headers the log keeps, and how much of each.
 const KEPT_HEADERS: usize = 64;
 const KEPT_HEADER_VALUE: usize = 1024;
@@ -91,7 +93,7 @@ impl Webhooks<'_> {
         tally.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (state, next) = if ok {
             (DeliveryState::Delivered, None)
-        } else if !hook.active {
+        } else if outcome.give_up {
             (DeliveryState::Failed, None)
         } else {
             match retry_delay(settings.retry_delay, attempts) {
@@ -125,6 +127,9 @@ impl Webhooks<'_> {
 
 /// What one POST came to.
 struct Outcome {
+    /// Trying again would end the same way (an inactive hook, an address
+    /// the outbound rules refuse): the delivery fails at once.
+    give_up: bool,
     status_code: Option<u16>,
     status: String,
     duration_ms: u64,
@@ -137,6 +142,7 @@ struct Outcome {
 impl Outcome {
     fn refused(hook: &Hook, delivery: &Delivery, why: &str) -> Self {
         Outcome {
+            give_up: true,
             status_code: None,
             status: why.to_owned(),
             duration_ms: 0,
@@ -196,11 +202,18 @@ fn headers(hook: &Hook, delivery: &Delivery, body: &[u8]) -> Vec<(String, Value)
 /// hooks cannot tell open ports from closed ones.
 const NO_ANSWER: &str = "the receiver did not answer";
 
+/// What the log says of a request the outbound rules refused, and how to
+/// allow it.
+fn refusal(what: &str) -> String {
+    format!("refused: {what} ({ALLOW_HINT})")
+}
+
 async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Duration) -> Outcome {
     let body = body_of(hook, delivery);
     let request_headers = headers(hook, delivery, &body);
     let at = Utc::now();
-    let refused = |why: String| Outcome {
+    let refused = |why: String, give_up: bool| Outcome {
+        give_up,
         status_code: None,
         status: why,
         duration_ms: 0,
@@ -210,10 +223,10 @@ async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Du
         response_body: None,
     };
     let Ok(url) = url::Url::parse(&hook.url) else {
-        return refused("the hook's URL is not valid".to_owned());
+        return refused("the hook's URL is not valid".to_owned(), true);
     };
     if let Err(e) = outbound.check_url(&url) {
-        return refused(format!("refused: {e}"));
+        return refused(refusal(&e.to_string()), true);
     }
     let kind = ClientKind {
         insecure: hook.insecure_ssl,
@@ -221,7 +234,7 @@ async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Du
     };
     let client = match outbound.client(kind) {
         Ok(client) => client,
-        Err(e) => return refused(format!("not sent: {e}")),
+        Err(e) => return refused(format!("not sent: {e}"), false),
     };
     let mut request = client.post(url).timeout(timeout);
     for (name, value) in &request_headers {
@@ -232,49 +245,21 @@ async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Du
     let started = Instant::now();
     let result = request.body(body).send().await;
     let (status_code, status, response_headers, response_body) = match result {
-        Ok(mut response) => {
-            let code = response.status();
-            let headers: Map<String, Value> = response
-                .headers()
-                .iter()
-                .take(KEPT_HEADERS)
-                .map(|(k, v)| {
-                    let v = v.as_bytes();
-                    let v = &v[..v.len().min(KEPT_HEADER_VALUE)];
-                    (
-                        k.as_str().to_owned(),
-                        Value::String(String::from_utf8_lossy(v).into_owned()),
-                    )
-                })
-                .collect();
-            // Only the first KEPT_BODY bytes are read; the rest is never
-            // taken off the socket.
-            let mut kept = Vec::new();
-            while kept.len() < KEPT_BODY {
-                match response.chunk().await {
-                    Ok(Some(chunk)) => {
-                        let room = KEPT_BODY - kept.len();
-                        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    }
-                    Ok(None) | Err(_) => break,
-                }
-            }
-            (
-                Some(code.as_u16()),
-                code.canonical_reason().unwrap_or("").to_owned(),
-                Some(Value::Object(headers)),
-                Some(String::from_utf8_lossy(&kept).into_owned()),
-            )
+        Ok(response) => {
+            let (code, status, headers, body) = kept_answer(response).await;
+            (Some(code), status, Some(headers), Some(body))
         }
-        Err(e) if outbound::is_refusal(&e) => (
-            None,
-            "refused: the receiver's address is not one this server may send to".to_owned(),
-            None,
-            None,
-        ),
+        // A name that resolves only to refused addresses: no retry.
+        Err(e) if outbound::is_refusal(&e) => {
+            return refused(
+                refusal("the receiver's address is not one this server may send to"),
+                true,
+            );
+        }
         Err(_) => (None, NO_ANSWER.to_owned(), None, None),
     };
     Outcome {
+        give_up: false,
         // How long a failure took would tell a closed port (at once) from
         // a filtered one (the timeout): only answers are timed.
         duration_ms: if status_code.is_some() {
@@ -289,6 +274,43 @@ async fn send(outbound: &Outbound, hook: &Hook, delivery: &Delivery, timeout: Du
         response_headers,
         response_body,
     }
+}
+
+/// What the log keeps of an answer: its status code and reason, up to
+/// `KEPT_HEADERS` headers and the first `KEPT_BODY` bytes of its body.
+async fn kept_answer(mut response: reqwest_hooks::Response) -> (u16, String, Value, String) {
+    let code = response.status();
+    let headers: Map<String, Value> = response
+        .headers()
+        .iter()
+        .take(KEPT_HEADERS)
+        .map(|(k, v)| {
+            let v = v.as_bytes();
+            let v = &v[..v.len().min(KEPT_HEADER_VALUE)];
+            (
+                k.as_str().to_owned(),
+                Value::String(String::from_utf8_lossy(v).into_owned()),
+            )
+        })
+        .collect();
+    // Only the first KEPT_BODY bytes are read; the rest is never taken off
+    // the socket.
+    let mut kept = Vec::new();
+    while kept.len() < KEPT_BODY {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = KEPT_BODY - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    (
+        code.as_u16(),
+        code.canonical_reason().unwrap_or("").to_owned(),
+        Value::Object(headers),
+        String::from_utf8_lossy(&kept).into_owned(),
+    )
 }
 
 #[cfg(test)]
@@ -358,5 +380,26 @@ mod tests {
         let unsigned = hook(HookContentType::Json, None);
         let h: Map<String, Value> = headers(&unsigned, &d, &body).into_iter().collect();
         assert!(!h.contains_key("X-Hub-Signature-256"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_address_fails_at_once_and_says_how_to_allow_it() {
+        let (target, d) = (hook(HookContentType::Json, None), delivery());
+        let outbound = Outbound::default();
+        let refused = send(&outbound, &target, &d, Duration::from_secs(5)).await;
+        assert!(refused.give_up, "no retry can change the rules");
+        assert!(
+            refused
+                .status
+                .starts_with("refused: 127.0.0.1 is not an address this server may send to"),
+            "{}",
+            refused.status
+        );
+        assert!(refused.status.contains("outbound_allow / --outbound-allow"));
+        // Allowed, a receiver that does not answer is tried again.
+        outbound.allow(crate::outbound::AllowList::parse("127.0.0.0/8").unwrap());
+        let unanswered = send(&outbound, &target, &d, Duration::from_secs(5)).await;
+        assert!(!unanswered.give_up);
+        assert_eq!(unanswered.status, NO_ANSWER);
     }
 }

@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::format::Catalog;
+use crate::outbound::Outbound;
 use crate::{ServiceError, ServiceResult, Webhooks};
 
 /// How the worker sends: the first retry's delay (doubled after each
@@ -143,14 +144,29 @@ fn iso(t: &chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn checked_url(url: &str) -> ServiceResult<String> {
+/// What a payload URL must be, naming the field as the pages do (GitHub's
+/// "Payload URL"; `config.url` in the REST API).
+const URL_EXPECTED: &str =
+    "Payload URL: enter an http:// or https:// URL, such as https://example.com/hook";
+
+/// How an administrator lets hooks reach an address the outbound rules
+/// refuse: the setting, as the config file and the command line name it.
+pub(crate) const ALLOW_HINT: &str =
+    "an administrator may allow it: outbound_allow / --outbound-allow";
+
+/// A payload URL as given, if it is an http(s) URL with a host whose
+/// address, when written as one (`10.1.2.3`, `[::1]`), the outbound rules
+/// allow. A name is checked when a delivery resolves it: what it resolves
+/// to may change.
+fn checked_url(outbound: &Outbound, url: &str) -> ServiceResult<String> {
     let url = url.trim();
-    let parsed = url::Url::parse(url).map_err(|e| invalid(format!("`{url}` is not a URL: {e}")))?;
+    let parsed = url::Url::parse(url).map_err(|_| invalid(URL_EXPECTED))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(invalid(format!(
-            "`{url}` must be an http or https URL with a host"
-        )));
+        return Err(invalid(URL_EXPECTED));
     }
+    outbound
+        .check_url(&parsed)
+        .map_err(|e| invalid(format!("Payload URL: {e} ({ALLOW_HINT})")))?;
     Ok(url.to_owned())
 }
 
@@ -160,7 +176,7 @@ fn checked_events(events: Vec<String>) -> ServiceResult<Vec<String>> {
         let event = event.trim().to_owned();
         if !EVENTS.contains(&event.as_str()) {
             return Err(invalid(format!(
-                "`{event}` is not an event a package hook takes: one of {}",
+                "Events: {event} is not an event a hook takes (one of {})",
                 EVENTS.join(", ")
             )));
         }
@@ -169,7 +185,7 @@ fn checked_events(events: Vec<String>) -> ServiceResult<Vec<String>> {
         }
     }
     if out.is_empty() {
-        return Err(invalid("a hook needs at least one event"));
+        return Err(invalid("Events: choose at least one event"));
     }
     Ok(out)
 }
@@ -274,10 +290,11 @@ impl Webhooks<'_> {
     ) -> ServiceResult<Hook> {
         let (owner, package) = self.hook_owner(actor, scope, true).await?;
         let url = checked_url(
+            &self.outbound,
             changes
                 .url
                 .as_deref()
-                .ok_or_else(|| invalid("`config.url` is required"))?,
+                .ok_or_else(|| invalid("config.url (the payload URL) is required"))?,
         )?;
         let mut events = changes
             .events
@@ -322,7 +339,7 @@ impl Webhooks<'_> {
     ) -> ServiceResult<Hook> {
         let (owner, package, mut hook) = self.scoped_hook(actor, scope, id, true).await?;
         if let Some(url) = changes.url {
-            hook.url = checked_url(&url)?;
+            hook.url = checked_url(&self.outbound, &url)?;
         }
         if let Some(secret) = changes.secret {
             hook.secret = secret.filter(|s| !s.is_empty());
@@ -926,4 +943,54 @@ fn advisory_json(catalog: &Catalog, a: &Advisory, package_name: &str) -> Value {
         "cvss": {"vector_string": a.cvss_vector, "score": 0.0},
         "cwes": a.cwe_ids.iter().map(|id| json!({"cwe_id": id, "name": id})).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbound::AllowList;
+
+    fn refusal(outbound: &Outbound, url: &str) -> String {
+        match checked_url(outbound, url) {
+            Err(ServiceError::Invalid(message)) => message,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn payload_urls_are_http_with_a_host_and_say_what_is_expected() {
+        let outbound = Outbound::default();
+        for bad in ["", "not a url", "ftp://127.0.0.1/x", "mailto:a@example.com"] {
+            let message = refusal(&outbound, bad);
+            assert_eq!(message, URL_EXPECTED, "{bad}");
+            assert!(!message.contains('`'), "{message}");
+        }
+        assert_eq!(
+            checked_url(&outbound, " https://example.com/hook ").unwrap(),
+            "https://example.com/hook"
+        );
+    }
+
+    #[test]
+    fn refused_address_literals_are_refused_at_once_and_names_later() {
+        let outbound = Outbound::default();
+        for literal in [
+            "http://10.1.2.3/h",
+            "http://[::1]:1/h",
+            "http://127.0.0.1/h",
+        ] {
+            let message = refusal(&outbound, literal);
+            assert!(
+                message.starts_with("Payload URL: ")
+                    && message.contains("is not an address this server may send to")
+                    && message.contains("outbound_allow / --outbound-allow"),
+                "{literal}: {message}"
+            );
+        }
+        // Names are checked when a delivery resolves them.
+        assert!(checked_url(&outbound, "http://localhost:9/h").is_ok());
+        outbound.allow(AllowList::parse("127.0.0.0/8").unwrap());
+        assert!(checked_url(&outbound, "http://127.0.0.1/h").is_ok());
+        assert!(checked_url(&outbound, "http://10.1.2.3/h").is_err());
+    }
 }

@@ -698,6 +698,20 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
             .is_empty()
     );
 
+    // Site administrators list the drafts they review; no one else may.
+    let to_review = r.advisories().drafts_to_review(&root).await.unwrap();
+    assert_eq!(
+        to_review
+            .iter()
+            .map(|(a, p)| (a.ghsa_id.as_str(), p.id))
+            .collect::<Vec<_>>(),
+        [(draft.ghsa_id.as_str(), pkg.id)]
+    );
+    assert!(matches!(
+        r.advisories().drafts_to_review(&alice).await,
+        Err(ServiceError::Forbidden(_))
+    ));
+
     // Bob cannot edit what he cannot see; alice may not publish her own.
     let publish = || AdvisoryChanges {
         state: Some(AdvisoryState::Published),
@@ -736,6 +750,13 @@ async fn advisories_are_drafted_by_admins_and_reviewed_by_site_admins() {
         .unwrap();
     assert_eq!(published.state, AdvisoryState::Published);
     assert!(published.published_at.is_some());
+    assert!(
+        r.advisories()
+            .drafts_to_review(&root)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         r.advisories()
             .advisory(&Actor::Anonymous, &draft.ghsa_id)

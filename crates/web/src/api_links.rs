@@ -5,18 +5,21 @@
 //! index of security advisories (`/advisories`).
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use entrepot_core::{Account, Advisory, AdvisoryState, Id, Package};
 use entrepot_http::AppState;
+use entrepot_service::ServiceError;
 use entrepot_service::advisories::AdvisoryQuery;
 use minijinja::context;
 use serde::Serialize;
 
 use crate::session::Viewer;
-use crate::{day, page, server_error, urlencode};
+use crate::{day, display_name, page, server_error, urlencode};
 
 /// `GET /OWNER/REPO`: the repository's packages.
 pub(crate) async fn repository(
@@ -87,35 +90,119 @@ struct AdvisoryRow {
     ghsa_id: String,
     summary: String,
     severity: Option<&'static str>,
+    /// The package's name as its clients write it (npm: `@owner/name`).
     package: String,
     ecosystem: String,
-    published: Option<String>,
-    withdrawn: bool,
+    state: &'static str,
+    /// When it was published (a draft: drafted).
+    date: Option<String>,
+    /// A draft's page, where a site administrator publishes it.
+    review: Option<String>,
 }
 
-/// `GET /advisories`: the published (and withdrawn) advisories on the
-/// packages the viewer may read, newest first.
-pub(crate) async fn advisories(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let found = match state
-        .registry
-        .advisories()
-        .readable_advisories(&viewer.actor, &AdvisoryQuery::default())
-        .await
-    {
+/// The states `/advisories` filters on (`?state=`), and their labels.
+const STATES: [(&str, &str); 3] = [
+    ("draft", "Drafts to review"),
+    ("published", "Published"),
+    ("withdrawn", "Withdrawn"),
+];
+
+/// The page of a draft `a` on `package`, where it is reviewed.
+async fn review_path(
+    state: &AppState,
+    owners: &mut HashMap<Id, Option<Account>>,
+    package: &Package,
+    a: &Advisory,
+) -> Result<Option<String>, ServiceError> {
+    if let Entry::Vacant(slot) = owners.entry(package.owner_id) {
+        slot.insert(
+            state
+                .registry
+                .accounts()
+                .account_by_id(package.owner_id)
+                .await?,
+        );
+    }
+    Ok(owners
+        .get(&package.owner_id)
+        .and_then(Option::as_ref)
+        .map(|owner| {
+            format!(
+                "/{}/{}/packages/{}/{}/security-advisories/{}",
+                crate::owner_segment(owner),
+                owner.login,
+                package.package_type,
+                package.name,
+                a.ghsa_id
+            )
+        }))
+}
+
+/// `GET /advisories[?state=STATE]`: the published (and withdrawn)
+/// advisories on the packages the viewer may read, newest first; site
+/// administrators also find the drafts they review (`?state=draft`).
+pub(crate) async fn advisories(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let reviewer = viewer.actor.is_site_admin();
+    let wanted = query
+        .get("state")
+        .map(String::as_str)
+        .filter(|s| STATES.iter().any(|(k, _)| k == s) && (reviewer || *s != "draft"));
+    let registry = state.registry.advisories();
+    let found: Result<Vec<(Advisory, Package)>, ServiceError> = if wanted == Some("draft") {
+        registry.drafts_to_review(&viewer.actor).await
+    } else {
+        registry
+            .readable_advisories(&viewer.actor, &AdvisoryQuery::default())
+            .await
+            .map(|all| {
+                all.into_iter()
+                    .filter(|(a, _)| wanted.is_none_or(|w| a.state.as_str() == w))
+                    .collect()
+            })
+    };
+    let found = match found {
         Ok(found) => found,
         Err(e) => return server_error(&e),
     };
-    let rows: Vec<AdvisoryRow> = found
-        .into_iter()
-        .map(|(a, _)| AdvisoryRow {
-            published: a.published_at.as_ref().map(day),
-            withdrawn: a.withdrawn_at.is_some(),
+    let mut owners = HashMap::new();
+    let mut rows = Vec::with_capacity(found.len());
+    for (a, package) in found {
+        let draft = a.state == AdvisoryState::Draft;
+        let review = if draft {
+            match review_path(&state, &mut owners, &package, &a).await {
+                Ok(path) => path,
+                Err(e) => return server_error(&e),
+            }
+        } else {
+            None
+        };
+        rows.push(AdvisoryRow {
+            date: if draft {
+                Some(day(&a.created_at))
+            } else {
+                a.published_at.as_ref().map(day)
+            },
+            review,
+            state: a.state.as_str(),
+            package: display_name(&state, &package),
             ghsa_id: a.ghsa_id,
             summary: a.summary,
             severity: a.severity.map(entrepot_core::Severity::as_str),
-            package: a.package_name,
             ecosystem: a.ecosystem.as_str().to_owned(),
-        })
+        });
+    }
+    let filters: Vec<_> = STATES
+        .iter()
+        .filter(|(key, _)| reviewer || *key != "draft")
+        .map(|(key, label)| context! { key => key, label => label })
         .collect();
-    page(&viewer, "advisories.html", context! { advisories => rows })
+    page(
+        &viewer,
+        "advisories.html",
+        context! { advisories => rows, filters => filters, state => wanted },
+    )
 }

@@ -315,7 +315,7 @@ async fn render_package(
                 tags => version_tags,
                 status => status.label(),
                 status_detail => status.reason(),
-                advisories => advisories.iter().filter(|a| a.affected.contains(&v.name)).collect::<Vec<_>>(),
+                advisories => advisories.iter().filter(|a| a.affected.contains(&v.name)).map(|a| a.banner(&v.name)).collect::<Vec<_>>(),
                 files => files,
                 // Not the newest: say which is.
                 newer => latest.as_ref().filter(|l| **l != v.name),

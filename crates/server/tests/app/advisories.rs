@@ -717,3 +717,174 @@ async fn package_pages_warn_on_affected_versions_and_point_to_the_fix() {
     let (_, html) = page(&app, &format!("/advisories/{id}"), None).await;
     assert!(html.contains("was withdrawn"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_patched_version_inside_its_own_range_is_refused() {
+    let app = setup().await;
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    publish(&app, &alice, "@alice/lib", "1.0.0", "").await;
+    let list_path = "/user/packages/npm/lib/security-advisories";
+    let mut inside = draft("@alice/lib");
+    inside["vulnerabilities"][0]["vulnerable_version_range"] = json!(">= 1.0.0, < 1.0.1");
+    inside["vulnerabilities"][0]["patched_versions"] = json!("1.0.0");
+    let refused = json_call(
+        &app,
+        Method::POST,
+        list_path,
+        Some(&alice),
+        Some(&inside),
+        422,
+    )
+    .await;
+    assert_eq!(
+        refused["message"],
+        "Affected range 1: the first patched version `1.0.0` is inside the vulnerable range `>= 1.0.0, < 1.0.1`",
+    );
+    // A range that is not one is quoted as sent.
+    let mut typo = draft("@alice/lib");
+    typo["vulnerabilities"][0]["vulnerable_version_range"] = json!("<< 1.0.1");
+    let refused = json_call(
+        &app,
+        Method::POST,
+        list_path,
+        Some(&alice),
+        Some(&typo),
+        422,
+    )
+    .await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Affected range 1: `<< 1.0.1` is not an npm version range"),
+        "{refused}"
+    );
+    // The same check on an edit: the second range's fix is inside it.
+    let created = json_call(
+        &app,
+        Method::POST,
+        list_path,
+        Some(&alice),
+        Some(&draft("@alice/lib")),
+        201,
+    )
+    .await;
+    let one = format!("{list_path}/{}", created["ghsa_id"].as_str().unwrap());
+    let vulnerability = |range: &str, patched: &str| {
+        json!({
+            "package": {"ecosystem": "npm", "name": "@alice/lib"},
+            "vulnerable_version_range": range,
+            "patched_versions": patched,
+        })
+    };
+    let refused = json_call(
+        &app,
+        Method::PATCH,
+        &one,
+        Some(&alice),
+        Some(&json!({"vulnerabilities": [
+            vulnerability("< 1.0.1", "1.0.1"),
+            vulnerability(">= 2.0.0, < 2.0.3", "2.0.2"),
+        ]})),
+        422,
+    )
+    .await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Affected range 2: the first patched version `2.0.2`"),
+        "{refused}"
+    );
+    let summary = json_call(
+        &app,
+        Method::PATCH,
+        &one,
+        Some(&alice),
+        Some(&json!({"summary": " "})),
+        422,
+    )
+    .await;
+    assert_eq!(summary["message"], "Summary: 1 to 1,024 characters.");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_affected_version_is_pointed_to_the_fix_of_its_own_range() {
+    let app = setup().await;
+    let scopes = "read:packages,write:packages";
+    let alice = app.token("alice", scopes).await;
+    let root = app.token("root", scopes).await;
+    for version in ["1.0.0", "1.0.1", "2.0.1", "2.0.3"] {
+        publish(&app, &alice, "@alice/lib", version, "").await;
+    }
+    make_public(&app, &alice, "npm", "lib").await;
+    let mut two_ranges = draft("@alice/lib");
+    two_ranges["vulnerabilities"] = json!([
+        {
+            "package": {"ecosystem": "npm", "name": "@alice/lib"},
+            "vulnerable_version_range": "< 1.0.1",
+            "patched_versions": "1.0.1",
+        },
+        {
+            "package": {"ecosystem": "npm", "name": "@alice/lib"},
+            "vulnerable_version_range": ">= 2.0.0, < 2.0.3",
+            "patched_versions": "2.0.3",
+        },
+    ]);
+    let created = json_call(
+        &app,
+        Method::POST,
+        "/user/packages/npm/lib/security-advisories",
+        Some(&alice),
+        Some(&two_ranges),
+        201,
+    )
+    .await;
+    let id = created["ghsa_id"].as_str().unwrap().to_owned();
+    json_call(
+        &app,
+        Method::PATCH,
+        &format!("/users/alice/packages/npm/lib/security-advisories/{id}"),
+        Some(&root),
+        Some(&json!({"state": "published"})),
+        200,
+    )
+    .await;
+    let package = "/users/alice/packages/npm/package/lib";
+    let banner = |html: &str| -> String {
+        html.split("class=\"vulnerable\"")
+            .nth(1)
+            .unwrap_or_else(|| panic!("a banner: {html}"))
+            .split("</p>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (_, html) = page(&app, &format!("{package}?version=2.0.1"), None).await;
+    let on_two = banner(&html);
+    assert!(
+        on_two.contains("Upgrade to <a href=\"?version=2.0.3\">2.0.3</a>"),
+        "{on_two}"
+    );
+    assert!(!on_two.contains("1.0.1"), "{on_two}");
+    // The side column, for no one version, names every range's fix.
+    assert!(html.contains("fixed in 1.0.1, 2.0.3"), "{html}");
+    let (_, html) = page(&app, &format!("{package}?version=1.0.0"), None).await;
+    let on_one = banner(&html);
+    assert!(on_one.contains("?version=1.0.1"), "{on_one}");
+    assert!(!on_one.contains("2.0.3"), "{on_one}");
+
+    // Its own page: both ranges, labelled for phones, and who published it.
+    let (status, html) = page(&app, &format!("/advisories/{id}"), None).await;
+    assert_eq!(status, 200);
+    for text in [
+        "Affected packages",
+        "data-label=\"Affected versions\"",
+        "data-label=\"Patched versions\"",
+        "Affected versions published here:",
+        "<a href=\"/advisories\">security advisories</a>",
+        "by <a href=\"/root\">root</a>",
+    ] {
+        assert!(html.contains(text), "{text}: {html}");
+    }
+}

@@ -226,3 +226,69 @@ async fn concurrent_publishes_of_one_version_yield_exactly_one_success() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packuments_and_pages_are_compressed_when_asked_and_tarballs_never() {
+    use std::io::Read;
+    let (app, t) = alice().await;
+    let readme = format!("# Hello\n\n{}", "Some words to say. ".repeat(200));
+    let doc = crate::common::publish_doc_with_readme("@alice/hello", "1.0.0", "", &readme);
+    assert_eq!(put(&app, &t, "@alice/hello", &doc).await.status(), 201);
+    let url = "/npm/@alice%2fhello";
+    let plain = app.get(url).bearer(&t).send().await;
+    assert!(!plain.headers().contains_key("content-encoding"));
+    let zipped = app
+        .get(url)
+        .bearer(&t)
+        .header("Accept-Encoding", "gzip, deflate")
+        .send()
+        .await;
+    assert_eq!(zipped.header("content-encoding"), "gzip");
+    assert!(zipped.header("vary").contains("Accept-Encoding"));
+    assert!(zipped.bytes().len() < plain.bytes().len() / 2);
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&zipped.bytes()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.bytes(), "the same document");
+    assert_ne!(
+        zipped.header("etag"),
+        plain.header("etag"),
+        "each form its tag"
+    );
+    let revalidated = app
+        .get(url)
+        .bearer(&t)
+        .header("Accept-Encoding", "gzip")
+        .header("If-None-Match", zipped.header("etag"))
+        .send()
+        .await;
+    assert_eq!(revalidated.status(), 304);
+    let brotli = app
+        .get(url)
+        .bearer(&t)
+        .header("Accept-Encoding", "gzip, br")
+        .send()
+        .await;
+    assert_eq!(brotli.header("content-encoding"), "br");
+
+    let page = app
+        .get("/users/alice/packages/npm/package/hello")
+        .bearer(&t)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.header("content-encoding"), "gzip", "pages too");
+    let tarball = app
+        .get("/npm/@alice/hello/-/hello-1.0.0.tgz")
+        .bearer(&t)
+        .header("Accept-Encoding", "gzip, br")
+        .send()
+        .await;
+    assert_eq!(tarball.status(), 200);
+    assert!(
+        !tarball.headers().contains_key("content-encoding"),
+        "a tarball is compressed already"
+    );
+}

@@ -206,24 +206,54 @@ async fn a_package_admin_manages_its_webhooks_and_their_deliveries() {
     let (status, list) = alice.get(&hooks).await;
     assert_eq!(status, 200, "{list}");
     assert!(list.contains("No webhooks yet"), "{list}");
+    let package_page = "/users/alice/packages/npm/package/hello";
+    assert!(
+        list.contains(&format!("<a href=\"{package_page}\">"))
+            && list.contains(&format!("<a href=\"{PACKAGE}/settings\">settings</a>")),
+        "the crumbs lead to the package and its settings: {list}"
+    );
     let (status, form) = alice.get(&format!("{hooks}/new")).await;
     assert_eq!(status, 200, "{form}");
     assert!(
-        form.contains("value=\"security_advisory\""),
-        "every event the service takes"
+        form.contains("value=\"package\"") && form.contains("value=\"*\""),
+        "{form}"
+    );
+    // Package hooks never hear of advisories; every hook gets pings.
+    assert!(!form.contains("value=\"security_advisory\""), "{form}");
+    assert!(!form.contains("value=\"ping\""), "{form}");
+    assert!(
+        form.contains("a ping is sent when an active hook is added"),
+        "{form}"
     );
     let csrf = csrf_of(&form);
 
-    // A forged form and a bad URL change nothing.
+    // A forged form and a bad URL change nothing; what is wrong is said
+    // in words, naming the field.
     let forged = alice
         .post(&hooks, &hook_fields("forged", "http://127.0.0.1:9/"))
         .await;
     assert_eq!(forged.status(), 400);
+    for bad in ["ftp://example.test/", "", "not a url"] {
+        let refused = alice.post(&hooks, &hook_fields(&csrf, bad)).await;
+        assert_eq!(refused.status(), 422, "{bad}");
+        let text = refused.text();
+        assert!(
+            text.contains("Payload URL: enter an http:// or https:// URL, such as"),
+            "{bad}: {text}"
+        );
+        assert!(!text.contains('`'), "{bad}: {text}");
+    }
+    // An address literal the outbound rules refuse is refused at once.
     let refused = alice
-        .post(&hooks, &hook_fields(&csrf, "ftp://example.test/"))
+        .post(&hooks, &hook_fields(&csrf, "http://10.1.2.3/h"))
         .await;
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().contains("flash error"), "{}", refused.text());
+    let text = refused.text();
+    assert!(
+        text.contains("Payload URL: 10.1.2.3 is not an address this server may send to")
+            && text.contains("outbound_allow / --outbound-allow"),
+        "{text}"
+    );
 
     // Added through the form: listed, and pinged at once.
     let receiver = Receiver::start();
@@ -245,19 +275,39 @@ async fn a_package_admin_manages_its_webhooks_and_their_deliveries() {
     assert_eq!(created.header("location"), format!("{hooks}?done=created"));
     let (_, list) = alice.get(&format!("{hooks}?done=created")).await;
     assert!(list.contains("Webhook added."), "{list}");
+    assert!(
+        list.contains("aria-labelledby=\"hooks-heading\"") && !list.contains("<caption>"),
+        "the heading names the table: {list}"
+    );
     assert!(list.contains(&receiver.url), "{list}");
     assert!(list.contains("package, registry_package"), "{list}");
     let id = number_after(&list, &format!("href=\"{hooks}/"));
     let hook = format!("{hooks}/{id}");
     receiver.wait_for("ping", 1).await;
-    wait_for_page(&alice, &hook, |p| p.contains("200 OK")).await;
+    let page = wait_for_page(&alice, &hook, |p| p.contains("200 OK")).await;
+    assert!(
+        page.contains("data-label=\"State\">delivered<"),
+        "the state of each delivery: {page}"
+    );
+    let host = receiver
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches("/hook");
+    assert!(
+        page.contains(&format!("Hook {id} ({host})</nav>"))
+            && page.contains(&format!("<a href=\"{package_page}\">")),
+        "the crumbs name the hook and lead to the package: {page}"
+    );
 
     // A ping on request; its delivery, sent and answered.
     let pinged = alice
         .post(&hook, &[("csrf", csrf.as_str()), ("action", "ping")])
         .await;
     assert_eq!(pinged.status(), 303);
-    assert_eq!(pinged.header("location"), format!("{hook}?done=pinged"));
+    assert_eq!(
+        pinged.header("location"),
+        format!("{hook}?done=pinged#deliveries")
+    );
     receiver.wait_for("ping", 2).await;
     let page = wait_for_page(&alice, &hook, |p| p.matches("200 OK").count() >= 2).await;
     let delivery = number_after(&page, &format!("href=\"{hook}/deliveries/"));
@@ -270,6 +320,12 @@ async fn a_package_admin_manages_its_webhooks_and_their_deliveries() {
         "the payload, escaped: {shown}"
     );
     assert!(shown.contains("thanks"), "the response body: {shown}");
+    assert!(
+        !shown.contains("bytes of a response are kept"),
+        "a short body was kept whole: {shown}"
+    );
+    assert!(shown.contains("<dd>delivered</dd>"), "{shown}");
+    assert!(shown.contains(&format!("Hook {id} (")), "{shown}");
     assert!(!shown.contains("a Secret"), "never the secret");
 
     // Redelivered: a new delivery of the same payload.
@@ -284,6 +340,11 @@ async fn a_package_admin_manages_its_webhooks_and_their_deliveries() {
         )
         .await;
     assert_eq!(again.status(), 303, "{}", again.text());
+    assert_eq!(
+        again.header("location"),
+        format!("{hook}?done=redelivered#deliveries"),
+        "back to the list the redelivery joins"
+    );
     receiver.wait_for("ping", 3).await;
     wait_for_page(&alice, &hook, |p| {
         p.contains("redelivery</span>") && p.matches("200 OK").count() >= 3
@@ -370,21 +431,38 @@ async fn own_and_organization_hooks_have_their_settings_pages() {
     let carol = signed_in(&app, "carol").await;
 
     let csrf = alice.csrf("/settings/hooks").await;
+    let (_, form) = alice.get("/settings/hooks/new").await;
+    assert!(
+        form.contains("value=\"security_advisory\"") && !form.contains("value=\"ping\""),
+        "account hooks hear of advisories: {form}"
+    );
+    // Loopback is not allowed here: an address literal is refused at once,
+    // saying how to allow it; a name is checked when it is resolved.
+    let own_hook = |url: &'static str| {
+        [
+            ("csrf", csrf.as_str()),
+            ("url", url),
+            ("content_type", "json"),
+            ("events", "security_advisory"),
+        ]
+    };
+    let refused = alice
+        .post("/settings/hooks", &own_hook("http://127.0.0.1:9/mine"))
+        .await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text();
+    assert!(
+        text.contains("127.0.0.1 is not an address this server may send to")
+            && text.contains("outbound_allow / --outbound-allow"),
+        "{text}"
+    );
     let created = alice
-        .post(
-            "/settings/hooks",
-            &[
-                ("csrf", csrf.as_str()),
-                ("url", "http://127.0.0.1:9/mine"),
-                ("content_type", "json"),
-                ("events", "security_advisory"),
-            ],
-        )
+        .post("/settings/hooks", &own_hook("http://localhost:9/mine"))
         .await;
     assert_eq!(created.status(), 303, "{}", created.text());
     let (_, mine) = alice.get("/settings/hooks").await;
     assert!(
-        mine.contains("http://127.0.0.1:9/mine") && mine.contains("inactive"),
+        mine.contains("http://localhost:9/mine") && mine.contains("inactive"),
         "{mine}"
     );
     let id = number_after(&mine, "href=\"/settings/hooks/");
@@ -405,7 +483,7 @@ async fn own_and_organization_hooks_have_their_settings_pages() {
             org,
             &[
                 ("csrf", csrf.as_str()),
-                ("url", "http://127.0.0.1:9/acme"),
+                ("url", "http://localhost:9/acme"),
                 ("content_type", "json"),
                 ("events", "*"),
             ],
@@ -580,8 +658,26 @@ async fn package_admins_draft_advisories_that_site_administrators_review() {
     );
     assert_eq!(rest_status(&app, "GET", api, &carol_token).await, 404);
 
-    // A site administrator publishes it: public, and linked to its page.
+    // A site administrator finds the drafts to review on the index, which
+    // no one else sees them on; then publishes it: public, and linked.
     let root = signed_in(&app, "root").await;
+    let (status, drafts) = root.get("/advisories?state=draft").await;
+    assert_eq!(status, 200, "{drafts}");
+    assert!(
+        drafts.contains(&ghsa) && drafts.contains(&format!("href=\"{edit}\"")),
+        "{drafts}"
+    );
+    let (_, index) = root.get("/advisories").await;
+    assert!(
+        index.contains("href=\"/advisories?state=draft\"") && !index.contains(&ghsa),
+        "drafts only under their filter: {index}"
+    );
+    let (status, alices) = alice.get("/advisories?state=draft").await;
+    assert_eq!(status, 200);
+    assert!(
+        !alices.contains(&ghsa) && !alices.contains("state=draft"),
+        "{alices}"
+    );
     let (status, page) = root.get(&edit).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Publish advisory"), "{page}");
@@ -599,6 +695,10 @@ async fn package_admins_draft_advisories_that_site_administrators_review() {
     );
     let (_, index) = alice.get("/advisories").await;
     assert!(index.contains(&ghsa), "published: {index}");
+    assert!(
+        index.contains("<code>@alice/hello</code>"),
+        "named as npm names it: {index}"
+    );
     let (_, list) = alice.get(&advisories).await;
     assert!(
         list.contains(&format!("href=\"/advisories/{ghsa}\"")),
@@ -612,9 +712,30 @@ async fn package_admins_draft_advisories_that_site_administrators_review() {
         "a reader sees it but may not edit it"
     );
 
-    // Closed: withdrawn, and no longer editable.
-    let closed = root
+    // Closed, once confirmed: withdrawn, and no longer editable.
+    let (_, page) = root.get(&edit).await;
+    assert!(
+        page.contains("name=\"confirm\" value=\"yes\" required"),
+        "{page}"
+    );
+    let unconfirmed = root
         .post(&edit, &[("csrf", root_csrf.as_str()), ("action", "close")])
+        .await;
+    assert_eq!(unconfirmed.status(), 422, "{}", unconfirmed.text());
+    assert!(
+        unconfirmed.text().contains("tick the box to confirm"),
+        "{}",
+        unconfirmed.text()
+    );
+    let closed = root
+        .post(
+            &edit,
+            &[
+                ("csrf", root_csrf.as_str()),
+                ("action", "close"),
+                ("confirm", "yes"),
+            ],
+        )
         .await;
     assert_eq!(closed.status(), 303, "{}", closed.text());
     let (_, page) = alice.get(&edit).await;
@@ -624,6 +745,176 @@ async fn package_admins_draft_advisories_that_site_administrators_review() {
         list.contains("Closed (withdrawn)") && list.contains(&ghsa),
         "{list}"
     );
+    assert!(
+        !list.contains(&format!("href=\"{edit}\"")),
+        "a closed advisory is not managed: {list}"
+    );
     let (_, index) = alice.get("/advisories").await;
     assert!(index.contains("withdrawn"), "{index}");
+    let (_, withdrawn) = alice.get("/advisories?state=withdrawn").await;
+    assert!(withdrawn.contains(&ghsa), "{withdrawn}");
+    let (_, published) = alice.get("/advisories?state=published").await;
+    assert!(!published.contains(&ghsa), "{published}");
+}
+
+/// The fields of one affected range of the advisory form.
+fn range_row<'a>(kind: &'a str, range: &'a str, patched: &'a str) -> [(&'a str, &'a str); 4] {
+    [
+        ("row", kind),
+        ("range", range),
+        ("patched", patched),
+        ("functions", ""),
+    ]
+}
+
+/// The ranges of `ghsa` on alice's package, through the REST API.
+async fn ranges_of(app: &TestApp, token: &str, ghsa: &str) -> Vec<Value> {
+    let response = app
+        .get(&format!(
+            "/api/v3/user/packages/npm/hello/security-advisories/{ghsa}"
+        ))
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(response.status(), 200);
+    let advisory: Value = response.json();
+    advisory["vulnerabilities"].as_array().unwrap().clone()
+}
+
+/// The error shown above a form.
+fn flash_error(html: &str) -> &str {
+    html.split("class=\"flash error\" role=\"alert\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_else(|| panic!("no error in {html}"))
+}
+
+/// The advisory form's fields: a summary and `rows` of ranges.
+fn advisory_form(csrf: &str, summary: &str, rows: &[[(&str, &str); 4]]) -> Vec<(String, String)> {
+    let mut fields = vec![
+        ("csrf", csrf),
+        ("summary", summary),
+        ("description", "Reads files outside its folder."),
+        ("severity", "high"),
+        ("cve_id", ""),
+        ("cwe_ids", ""),
+        ("credits", ""),
+    ];
+    fields.extend(rows.concat());
+    fields
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// `fields` as `Browser::post` takes them.
+fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_advisory_form_takes_several_ranges_and_names_what_it_refuses() {
+    let app = TestApp::new().await;
+    app.user_with_password("alice", PASSWORD).await;
+    let t = app.token("alice", "read:packages,write:packages").await;
+    publish(&app, &t, "1.0.0", "").await;
+    let advisories = format!("{PACKAGE}/security-advisories");
+    let alice = signed_in(&app, "alice").await;
+
+    // A new draft offers three ranges at once.
+    let (status, new) = alice.get(&format!("{advisories}/new")).await;
+    assert_eq!(status, 200, "{new}");
+    for i in 0..3 {
+        assert!(new.contains(&format!("id=\"range-{i}\"")), "{i}: {new}");
+    }
+    assert!(!new.contains("id=\"range-3\""), "{new}");
+    let csrf = csrf_of(&new);
+
+    // What is refused names the field, and quotes what was typed.
+    let fields = advisory_form(
+        &csrf,
+        "Path traversal",
+        &[
+            range_row("kept", "< 1.0.1", "1.0.1"),
+            range_row("extra", "<< 2.0.1", ""),
+            range_row("extra", "", ""),
+        ],
+    );
+    let refused = alice.post(&advisories, &pairs(&fields)).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        flash_error(&refused.text()),
+        "Affected range 2: \u{201c}&lt;&lt; 2.0.1\u{201d} is not an npm version range \
+         (such as \u{201c}&gt;= 1.0.0, &lt; 1.0.1\u{201d})",
+    );
+    let fields = advisory_form(
+        &csrf,
+        "Path traversal",
+        &[range_row("kept", ">= 1.0.0, < 1.0.1", "1.0.0")],
+    );
+    let refused = alice.post(&advisories, &pairs(&fields)).await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text();
+    assert!(
+        flash_error(&text).starts_with(
+            "Affected range 1: the first patched version \u{201c}1.0.0\u{201d} is inside"
+        ),
+        "{text}"
+    );
+    let fields = advisory_form(&csrf, "", &[range_row("kept", "< 1.0.1", "1.0.1")]);
+    let refused = alice.post(&advisories, &pairs(&fields)).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(
+        flash_error(&refused.text()),
+        "Summary: 1 to 1,024 characters."
+    );
+
+    // Two ranges at once; the blank row between them is left out.
+    let fields = advisory_form(
+        &csrf,
+        "Path traversal",
+        &[
+            range_row("kept", "< 1.0.1", "1.0.1"),
+            range_row("extra", "", ""),
+            range_row("extra", ">= 2.0.0, < 2.0.3", "2.0.3"),
+        ],
+    );
+    let created = alice.post(&advisories, &pairs(&fields)).await;
+    assert_eq!(created.status(), 303, "{}", created.text());
+    let location = created.header("location").to_owned();
+    let ghsa = location
+        .strip_prefix(&format!("{advisories}/"))
+        .and_then(|rest| rest.strip_suffix("?done=created"))
+        .unwrap_or_else(|| panic!("{location}"))
+        .to_owned();
+    let ranges = ranges_of(&app, &t, &ghsa).await;
+    assert_eq!(ranges.len(), 2, "{ranges:?}");
+    assert_eq!(ranges[1]["vulnerable_version_range"], ">= 2.0.0, < 2.0.3");
+
+    // Its form: the two ranges and one more, blank. Emptying the second
+    // removes it.
+    let edit = format!("{advisories}/{ghsa}");
+    let (_, page) = alice.get(&edit).await;
+    assert!(
+        page.contains("id=\"range-2\"") && !page.contains("id=\"range-3\""),
+        "{page}"
+    );
+    let mut fields = advisory_form(
+        &csrf,
+        "Path traversal",
+        &[
+            range_row("kept", "< 1.0.1", "1.0.1"),
+            range_row("kept", "", ""),
+            range_row("extra", "", ""),
+        ],
+    );
+    fields.push(("action".to_owned(), "update".to_owned()));
+    let saved = alice.post(&edit, &pairs(&fields)).await;
+    assert_eq!(saved.status(), 303, "{}", saved.text());
+    let ranges = ranges_of(&app, &t, &ghsa).await;
+    assert_eq!(ranges.len(), 1, "{ranges:?}");
+    assert_eq!(ranges[0]["vulnerable_version_range"], "< 1.0.1");
 }

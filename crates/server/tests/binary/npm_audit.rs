@@ -36,8 +36,15 @@ fn api(server: &Server, method: reqwest::Method, path: &str, t: &str, body: &Val
     body
 }
 
-/// alice drafts an advisory on `@alice/lib`; returns its GHSA id.
-fn draft(server: &Server, alice: &str, summary: &str, range: &str, severity: &str) -> String {
+/// alice drafts an advisory on `@alice/lib`, patched in `patched` (which
+/// must lie outside `range`); returns its GHSA id.
+fn draft(
+    server: &Server,
+    alice: &str,
+    summary: &str,
+    (range, patched): (&str, Option<&str>),
+    severity: &str,
+) -> String {
     let created = api(
         server,
         reqwest::Method::POST,
@@ -51,7 +58,7 @@ fn draft(server: &Server, alice: &str, summary: &str, range: &str, severity: &st
             "vulnerabilities": [{
                 "package": {"ecosystem": "npm", "name": "@alice/lib"},
                 "vulnerable_version_range": range,
-                "patched_versions": "1.0.1",
+                "patched_versions": patched,
             }],
         }),
     );
@@ -113,14 +120,15 @@ fn the_bulk_endpoint_reports_published_advisories_only() {
         &server,
         &alice,
         "Prototype pollution in lib",
-        ">= 1.0.0, < 1.0.1",
+        (">= 1.0.0, < 1.0.1", Some("1.0.1")),
         "medium",
     );
     review(&server, &root, &published, "published");
     // A draft (alice administers the package, yet npm never sees drafts)
-    // and a withdrawn advisory, both covering every version.
-    draft(&server, &alice, "Draft only", ">= 0.0.1", "critical");
-    let withdrawn = draft(&server, &alice, "Withdrawn", ">= 0.0.1", "critical");
+    // and a withdrawn advisory, both covering every version (so unpatched).
+    let every = (">= 0.0.1", None);
+    draft(&server, &alice, "Draft only", every, "critical");
+    let withdrawn = draft(&server, &alice, "Withdrawn", every, "critical");
     review(&server, &root, &withdrawn, "published");
     review(&server, &root, &withdrawn, "withdrawn");
 
@@ -196,7 +204,7 @@ fn npm_audit_reports_a_published_advisory_until_the_upgrade() {
         &server,
         &alice_token,
         "Prototype pollution in lib",
-        "< 1.0.1",
+        ("< 1.0.1", Some("1.0.1")),
         "high",
     );
 

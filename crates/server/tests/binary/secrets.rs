@@ -176,7 +176,7 @@ fn exercise(server: &Server) -> Vec<String> {
             .post(server.url("/api/v3/user/hooks"))
             .bearer_auth(&alice)
             .json(&json!({
-                "config": {"url": "http://127.0.0.1:9/hook", "content_type": "json", "secret": HOOK_SECRET},
+                "config": {"url": "http://localhost:9/hook", "content_type": "json", "secret": HOOK_SECRET},
                 "events": ["package"],
             }))
             .send()

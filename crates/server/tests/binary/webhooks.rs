@@ -890,9 +890,10 @@ fn hooks_never_reach_internal_addresses_unless_the_operator_allows_them() {
         .next()
         .unwrap()
         .trim_end_matches("/hook");
+    // An address written out, in any form, is refused with the hook,
+    // saying how an administrator allows it.
     for url in [
         receiver.url.clone(),
-        format!("http://localhost:{port}/hook"),
         format!("http://2130706433:{port}/hook"),
         format!("http://0x7f.0.0.1:{port}/hook"),
         format!("http://[::1]:{port}/hook"),
@@ -901,15 +902,37 @@ fn hooks_never_reach_internal_addresses_unless_the_operator_allows_them() {
         "http://10.0.0.1/hook".to_owned(),
         "http://0.0.0.0/hook".to_owned(),
     ] {
-        let hook_path = create_hook(&server, &alice, &url);
-        let ping = first_attempt(&server, &alice, &hook_path);
-        assert_eq!(ping["status_code"], 0, "{url}: {ping}");
-        assert!(
-            ping["status"].as_str().unwrap().starts_with("refused"),
-            "{url}: {ping}"
+        let refused = call(
+            &server,
+            Method::POST,
+            "/user/hooks",
+            Some(&alice),
+            Some(&json!({"config": {"url": url}, "events": ["package"]})),
+            422,
         );
-        assert!(ping["response"]["payload"].is_null(), "{url}: {ping}");
+        let message = refused["message"].as_str().unwrap();
+        assert!(
+            message.contains("is not an address this server may send to")
+                && message.contains("--outbound-allow"),
+            "{url}: {refused}"
+        );
     }
+    // A name is checked when it is resolved (what it resolves to may
+    // change): refused then, once, with no retry.
+    let hook_path = create_hook(&server, &alice, &format!("http://localhost:{port}/hook"));
+    let ping = first_attempt(&server, &alice, &hook_path);
+    assert_eq!(ping["status_code"], 0, "{ping}");
+    let status = ping["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("refused") && status.contains("--outbound-allow"),
+        "{ping}"
+    );
+    assert!(ping["response"]["payload"].is_null(), "{ping}");
+    assert_eq!(
+        ping["state"], "failed",
+        "no retry can change the rules: {ping}"
+    );
+    assert_eq!(ping["attempts"], 1, "{ping}");
     assert!(
         receiver.received().is_empty(),
         "nothing reached the internal receiver: {:?}",

@@ -401,7 +401,7 @@ struct Row {
     package: String,
     /// When it was drafted, published or closed, as its state says.
     date: String,
-    /// Its form, for those who may edit or review it.
+    /// Its form, for those who may edit or review it (not once closed).
     edit: Option<String>,
     /// Its public page, once published.
     public: Option<String>,
@@ -440,8 +440,10 @@ async fn list_page(
             AdvisoryState::Withdrawn => a.withdrawn_at,
         };
         let row = Row {
-            edit: (reviewer || admin_of.contains(&package.id))
-                .then(|| format!("{base}/{}", a.ghsa_id)),
+            // A closed advisory is neither edited nor reviewed any more.
+            edit: (a.state != AdvisoryState::Withdrawn
+                && (reviewer || admin_of.contains(&package.id)))
+            .then(|| format!("{base}/{}", a.ghsa_id)),
             public: public_path(&a),
             date: date.as_ref().map_or_else(|| "–".to_owned(), day),
             package: display_name(state, package),

@@ -1,5 +1,6 @@
 //! The advisory form's page, for a new draft or an advisory of the place,
-//! and its posts: drafting one, and `update`, `publish` or `close`.
+//! and its posts: drafting one, and `update`, `publish` or `close` (which
+//! cannot be undone, and is confirmed with a box to tick).
 
 use axum::response::Response;
 use entrepot_core::advisory::CREDIT_TYPES;
@@ -100,6 +101,30 @@ pub(super) fn render_form(
     )
 }
 
+/// A refusal of what was typed, shown above the form: the quotes of the
+/// service's messages (backticks, for the REST API) as quotation marks.
+fn refusal(e: &ServiceError) -> Flash<'static> {
+    let mut flash = Flash::refusal(e);
+    flash.error = flash.error.map(|m| quoted(&m));
+    flash
+}
+
+/// `message` with each pair of backticks made quotation marks.
+fn quoted(message: &str) -> String {
+    let mut open = false;
+    message
+        .chars()
+        .map(|c| {
+            if c == '`' {
+                open = !open;
+                if open { '\u{201c}' } else { '\u{201d}' }
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The advisory `ghsa_id`, if the viewer may see it and it is on one of
 /// `place`'s packages.
 async fn on_place(
@@ -171,7 +196,7 @@ pub(super) async fn create(
     };
     let made = match wanted {
         None => Err(ServiceError::Invalid(
-            "choose the package the advisory is about".into(),
+            "Package: choose the package the advisory is about.".into(),
         )),
         Some(package) => match changes_of(fields, package) {
             Ok(changes) => {
@@ -192,7 +217,7 @@ pub(super) async fn create(
             place,
             &Target::New(choices(state, place, &admin_of)),
             &AdvisoryForm::typed(fields),
-            &Flash::refusal(&e),
+            &refusal(&e),
         ),
         Err(e) => refused(viewer, &e),
     }
@@ -219,9 +244,18 @@ pub(super) async fn change(
     let (changes, done) = match action {
         "update" => (changes_of(fields, &package), "updated"),
         "publish" => (Ok(review(AdvisoryState::Published)), "published"),
-        "close" => (Ok(review(AdvisoryState::Withdrawn)), "closed"),
+        "close" if fields.get("confirm") == Some("yes") => {
+            (Ok(review(AdvisoryState::Withdrawn)), "closed")
+        }
+        "close" => (
+            Err(ServiceError::Invalid(
+                "Close advisory: tick the box to confirm; a closed advisory cannot be reopened."
+                    .into(),
+            )),
+            "",
+        ),
         _ => (
-            Err(ServiceError::Invalid(format!("unknown action `{action}`"))),
+            Err(ServiceError::Invalid(format!("Unknown action `{action}`."))),
             "",
         ),
     };
@@ -240,10 +274,27 @@ pub(super) async fn change(
         // The form again (which checks who may see it), with what was typed.
         Err(e) if is_input(&e) => {
             let typed = (action == "update").then(|| AdvisoryForm::typed(fields));
-            edit_page(state, viewer, place, ghsa_id, typed, &Flash::refusal(&e))
+            edit_page(state, viewer, place, ghsa_id, typed, &refusal(&e))
                 .await
                 .unwrap_or_else(|e| refused(viewer, &e))
         }
         Err(e) => refused(viewer, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backticks_become_quotation_marks() {
+        assert_eq!(
+            quoted("Affected range 2: `<< 1.0.1` is not an npm version range"),
+            "Affected range 2: \u{201c}<< 1.0.1\u{201d} is not an npm version range"
+        );
+        assert_eq!(
+            quoted("Summary: 1 to 1,024 characters."),
+            "Summary: 1 to 1,024 characters."
+        );
     }
 }

@@ -1,13 +1,18 @@
 //! What the advisory form holds, as stored or as typed, and what a
 //! submitted one asks for: its fields, its affected ranges (one row each)
 //! and its credits, read as the REST API would take them.
+//!
+//! A row with neither a range nor a patched version is left out: a blank
+//! one, or an existing range emptied (as if its "Remove" box were ticked).
+//! A row with a patched version but no range covers every version, as
+//! does leaving every row empty when the advisory has at most one range.
 
 use entrepot_core::advisory::CREDIT_TYPES;
 use entrepot_core::{
     Advisory, AdvisoryPackage, Credit, Ecosystem, Id, Package, Severity, Vulnerability,
 };
 use entrepot_service::ServiceError;
-use entrepot_service::advisories::AdvisoryChanges;
+use entrepot_service::advisories::{AdvisoryChanges, check_range};
 use serde::Serialize;
 
 use super::untrimmed;
@@ -15,13 +20,15 @@ use crate::session::Fields;
 
 /// The most affected ranges a form takes.
 const MAX_ROWS: usize = 50;
+/// The range rows of a new draft's form: several may be entered at once.
+const NEW_ROWS: usize = 3;
 
 /// One affected range of the form.
 #[derive(Serialize)]
 struct RangeRow {
     index: usize,
-    /// `kept` (a range of the advisory) or `extra` (a blank one to add,
-    /// ignored while left blank).
+    /// `kept` (a range of the advisory, or a new draft's first) or `extra`
+    /// (one more to add, optional).
     kind: &'static str,
     range: String,
     patched: String,
@@ -54,14 +61,16 @@ impl AdvisoryForm {
             cwe_ids: String::new(),
             credits: String::new(),
             package: None,
-            rows: vec![RangeRow {
-                index: 0,
-                kind: "kept",
-                range: String::new(),
-                patched: String::new(),
-                functions: String::new(),
-                removable: false,
-            }],
+            rows: (0..NEW_ROWS)
+                .map(|index| RangeRow {
+                    index,
+                    kind: if index == 0 { "kept" } else { "extra" },
+                    range: String::new(),
+                    patched: String::new(),
+                    functions: String::new(),
+                    removable: false,
+                })
+                .collect(),
         }
     }
 
@@ -161,28 +170,63 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The vulnerabilities a form names on `package`: its rows, less those
-/// marked for removal and blank extra ones.
-fn vulnerabilities_of(fields: &Fields, package: &Package) -> Vec<Vulnerability> {
+/// The rows a form keeps: less those marked for removal and those with
+/// neither a range nor a patched version; but if that leaves none, nothing
+/// was marked and the advisory had at most one range, its first row
+/// (every version).
+fn kept_rows(fields: &Fields) -> Vec<RangeRow> {
+    let removed: Vec<&str> = fields.all("remove").collect();
+    let rows = rows_of(fields);
+    let existing = rows.iter().filter(|r| r.kind == "kept").count();
+    let mut kept = Vec::new();
+    let mut first = None;
+    for row in rows {
+        if removed.contains(&row.index.to_string().as_str()) {
+            continue;
+        }
+        if !row.range.is_empty() || !row.patched.is_empty() {
+            kept.push(row);
+        } else if first.is_none() {
+            first = Some(row);
+        }
+    }
+    if kept.is_empty() && removed.is_empty() && existing <= 1 {
+        kept.extend(first);
+    }
+    kept
+}
+
+/// The vulnerabilities a form names on `package` (see [`kept_rows`]),
+/// each checked as the service checks them, its refusal naming the row.
+fn vulnerabilities_of(
+    fields: &Fields,
+    package: &Package,
+) -> Result<Vec<Vulnerability>, ServiceError> {
     // A package without an ecosystem has no advisories: the service says so.
     let Some(ecosystem) = Ecosystem::of(package.package_type) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    let removed: Vec<&str> = fields.all("remove").collect();
-    rows_of(fields)
-        .into_iter()
-        .filter(|r| !removed.contains(&r.index.to_string().as_str()))
-        .filter(|r| {
-            r.kind == "kept"
-                || !(r.range.is_empty() && r.patched.is_empty() && r.functions.is_empty())
-        })
-        .map(|r| Vulnerability {
+    let rows = kept_rows(fields);
+    if rows.is_empty() {
+        return Err(ServiceError::Invalid(
+            "Affected versions: keep at least one range (a single empty one covers every version)."
+                .into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let range = Some(r.range).filter(|s| !s.is_empty());
+        let patched = Some(r.patched).filter(|s| !s.is_empty());
+        check_range(ecosystem, range.as_deref(), patched.as_deref()).map_err(|problem| {
+            ServiceError::Invalid(format!("Affected range {}: {problem}", r.index + 1))
+        })?;
+        out.push(Vulnerability {
             package: AdvisoryPackage {
                 ecosystem,
                 name: package.name.clone(),
             },
-            vulnerable_version_range: Some(r.range).filter(|s| !s.is_empty()),
-            patched_versions: Some(r.patched).filter(|s| !s.is_empty()),
+            vulnerable_version_range: range,
+            patched_versions: patched,
             vulnerable_functions: r
                 .functions
                 .split(',')
@@ -190,8 +234,9 @@ fn vulnerabilities_of(fields: &Fields, package: &Package) -> Vec<Vulnerability> 
                 .filter(|f| !f.is_empty())
                 .map(str::to_owned)
                 .collect(),
-        })
-        .collect()
+        });
+    }
+    Ok(out)
 }
 
 /// Credits, one a line: a login and a credit type.
@@ -212,7 +257,7 @@ fn credits_of(fields: &Fields) -> Result<Vec<Credit>, ServiceError> {
             }),
             _ => {
                 return Err(ServiceError::Invalid(format!(
-                    "`{line}`: write each credit as a login and a type ({})",
+                    "Credits: `{line}` is not a login and a credit type; write one a line, such as `octocat finder` (types: {}).",
                     CREDIT_TYPES.join(", ")
                 )));
             }
@@ -227,13 +272,13 @@ pub(super) fn changes_of(
     fields: &Fields,
     package: &Package,
 ) -> Result<AdvisoryChanges, ServiceError> {
-    let severity = match fields.get("severity").unwrap_or_default() {
-        "" => None,
-        s => Some(
-            s.parse::<Severity>()
-                .map_err(|_| ServiceError::Invalid(format!("`{s}` is not a severity")))?,
-        ),
-    };
+    let severity =
+        match fields.get("severity").unwrap_or_default() {
+            "" => None,
+            s => Some(s.parse::<Severity>().map_err(|_| {
+                ServiceError::Invalid(format!("Severity: `{s}` is not a severity."))
+            })?),
+        };
     let filled = |name: &str| {
         fields
             .get(name)
@@ -244,7 +289,7 @@ pub(super) fn changes_of(
         summary: Some(fields.get("summary").unwrap_or_default().to_owned()),
         description: Some(description_of(fields)),
         cve_id: Some(filled("cve_id")),
-        vulnerabilities: Some(vulnerabilities_of(fields, package)),
+        vulnerabilities: Some(vulnerabilities_of(fields, package)?),
         cwe_ids: Some(words(fields.get("cwe_ids").unwrap_or_default())),
         credits: Some(credits_of(fields)?),
         severity: Some(severity),
@@ -283,6 +328,66 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert!(rows[0].removable && !rows[2].removable);
         assert_eq!(words("CWE-79, CWE-89 CWE-1"), ["CWE-79", "CWE-89", "CWE-1"]);
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Fields {
+        Fields(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// The fields of one range row.
+    fn row<'a>(kind: &'a str, range: &'a str, patched: &'a str) -> [(&'a str, &'a str); 4] {
+        [
+            ("row", kind),
+            ("range", range),
+            ("patched", patched),
+            ("functions", ""),
+        ]
+    }
+
+    #[test]
+    fn rows_without_a_range_or_a_fix_are_left_out() {
+        // An existing range emptied is removed; a blank extra row ignored.
+        let fields = form(
+            &[
+                row("kept", "< 1.0.1", "1.0.1"),
+                row("kept", "", ""),
+                row("extra", "", ""),
+                row("extra", ">= 2.0.0, < 2.0.3", "2.0.3"),
+            ]
+            .concat(),
+        );
+        let kept = kept_rows(&fields);
+        assert_eq!(
+            kept.iter().map(|r| r.range.as_str()).collect::<Vec<_>>(),
+            ["< 1.0.1", ">= 2.0.0, < 2.0.3"]
+        );
+        // A patched version without a range: every version.
+        let fields = form(&[row("kept", "< 1.0.1", "1.0.1"), row("extra", "", "2.0.0")].concat());
+        assert_eq!(kept_rows(&fields).len(), 2);
+        // A new draft's rows all left empty: one range, every version.
+        let fields = form(
+            &[
+                row("kept", "", ""),
+                row("extra", "", ""),
+                row("extra", "", ""),
+            ]
+            .concat(),
+        );
+        let kept = kept_rows(&fields);
+        assert_eq!(kept.len(), 1);
+        assert!(kept[0].range.is_empty() && kept[0].index == 0);
+        // Two ranges emptied, or removed: none is kept (the form says so).
+        let emptied = form(&[row("kept", "", ""), row("kept", "", "")].concat());
+        assert!(kept_rows(&emptied).is_empty());
+        let mut removed = form(&[row("kept", "< 1.0.1", ""), row("kept", "< 2.0.0", "")].concat());
+        removed.0.push(("remove".into(), "0".into()));
+        removed.0.push(("remove".into(), "1".into()));
+        assert!(kept_rows(&removed).is_empty());
     }
 
     #[test]

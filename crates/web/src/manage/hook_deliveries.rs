@@ -3,13 +3,16 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use entrepot_core::webhook::MAX_ATTEMPTS;
 use entrepot_core::{Delivery, DeliveryState};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
+use entrepot_service::delivery::KEPT_BODY;
 use minijinja::context;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::hook_form::hook_label;
 use super::hooks::Place;
 use crate::page_with_status;
 use crate::session::Viewer;
@@ -24,6 +27,7 @@ pub(super) struct DeliveryRow {
     guid: String,
     event: String,
     status: String,
+    state: String,
     failed: bool,
     redelivery: bool,
     duration: Option<String>,
@@ -42,6 +46,7 @@ impl DeliveryRow {
                 None => d.event.clone(),
             },
             status: status_text(d),
+            state: state_text(d),
             failed: failed(d),
             redelivery: d.redelivery,
             // Only answers are timed (the service's rule).
@@ -63,6 +68,24 @@ pub(super) fn status_text(d: &Delivery) -> String {
     match d.status_code {
         Some(code) => format!("{code} {}", d.status).trim_end().to_owned(),
         None => d.status.clone(),
+    }
+}
+
+/// Where a delivery stands, in words: `pending`, `delivered`,
+/// `retrying (attempt N of 8)` (the attempt to come) or
+/// `failed after N attempts`.
+pub(super) fn state_text(d: &Delivery) -> String {
+    match d.state {
+        DeliveryState::Delivered => "delivered".to_owned(),
+        DeliveryState::Failed => format!(
+            "failed after {} attempt{}",
+            d.attempts,
+            if d.attempts == 1 { "" } else { "s" }
+        ),
+        DeliveryState::Pending if d.attempts == 0 => "pending".to_owned(),
+        DeliveryState::Pending => {
+            format!("retrying (attempt {} of {MAX_ATTEMPTS})", d.attempts + 1)
+        }
     }
 }
 
@@ -115,9 +138,9 @@ pub(super) async fn delivery_page(
     hook_id: i64,
     delivery_id: i64,
 ) -> Result<Response, ServiceError> {
-    let d = state
-        .registry
-        .webhooks()
+    let hooks = state.registry.webhooks();
+    let hook = hooks.hook(&viewer.actor, place.scope(), hook_id).await?;
+    let d = hooks
         .hook_delivery(&viewer.actor, place.scope(), hook_id, delivery_id)
         .await?;
     let pretty = serde_json::from_str::<Value>(&d.payload)
@@ -129,6 +152,12 @@ pub(super) async fn delivery_page(
         let (shown, cut) = bounded(b);
         (Some(shown), cut)
     });
+    // The worker keeps the first KEPT_BODY bytes: a body that long was
+    // (most likely) longer.
+    let kept_only = d
+        .response_body
+        .as_ref()
+        .is_some_and(|b| b.len() >= KEPT_BODY);
     Ok(page_with_status(
         StatusCode::OK,
         viewer,
@@ -136,9 +165,8 @@ pub(super) async fn delivery_page(
         context! {
             place => place.describe(viewer),
             hook_id => hook_id,
+            hook_label => hook_label(&hook),
             delivery => DeliveryRow::of(&d),
-            attempts => d.attempts,
-            state => d.state.as_str(),
             request_headers => header_rows(d.request_headers.as_ref()),
             response_headers => header_rows(d.response_headers.as_ref()),
             answered => d.response_headers.is_some(),
@@ -146,6 +174,8 @@ pub(super) async fn delivery_page(
             payload_cut => payload_cut,
             response_body => body,
             response_cut => body_cut,
+            response_kept_only => kept_only,
+            kept_bytes => KEPT_BODY,
         },
     ))
 }
@@ -161,5 +191,38 @@ mod tests {
         assert!(shown.len() <= MAX_SHOWN);
         assert_eq!(shown.len() + cut.unwrap(), text.len());
         assert_eq!(bounded("short"), ("short".to_owned(), None));
+    }
+
+    #[test]
+    fn the_state_says_whether_a_delivery_is_still_tried() {
+        let mut d = Delivery {
+            id: 1,
+            guid: "g".into(),
+            hook_id: 1,
+            event: "ping".into(),
+            action: None,
+            payload: "{}".into(),
+            state: DeliveryState::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            status_code: None,
+            status: String::new(),
+            duration_ms: None,
+            delivered_at: None,
+            redelivery: false,
+            request_headers: None,
+            response_headers: None,
+            response_body: None,
+            created_at: chrono::Utc::now(),
+        };
+        assert_eq!(state_text(&d), "pending");
+        d.attempts = 2;
+        assert_eq!(state_text(&d), "retrying (attempt 3 of 8)");
+        d.state = DeliveryState::Failed;
+        assert_eq!(state_text(&d), "failed after 2 attempts");
+        d.attempts = 1;
+        assert_eq!(state_text(&d), "failed after 1 attempt");
+        d.state = DeliveryState::Delivered;
+        assert_eq!(state_text(&d), "delivered");
     }
 }

@@ -2,8 +2,8 @@
 //! deliveries; what a submitted form asks for, and the posts that add a
 //! hook or `update`, `ping` or `redeliver` one.
 
-use axum::response::Response;
-use entrepot_core::webhook::EVENTS;
+use axum::response::{IntoResponse, Redirect, Response};
+use entrepot_core::webhook::{EVENT_PING, EVENT_SECURITY_ADVISORY, EVENTS};
 use entrepot_core::{Hook, HookContentType};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
@@ -12,7 +12,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use super::hook_deliveries::DeliveryRow;
-use super::hooks::{Place, refused};
+use super::hooks::{Place, about_deliveries, refused};
 use super::{Flash, is_input, redirect_done, untrimmed};
 use crate::page_with_status;
 use crate::session::{Fields, Viewer};
@@ -74,7 +74,11 @@ fn changes_of(fields: &Fields) -> Result<HookChanges, ServiceError> {
         .get("content_type")
         .unwrap_or("json")
         .parse::<HookContentType>()
-        .map_err(|_| ServiceError::Invalid("choose json or form as the content type".into()))?;
+        .map_err(|_| {
+            ServiceError::Invalid(
+                "Content type: choose application/json or application/x-www-form-urlencoded".into(),
+            )
+        })?;
     // Untrimmed: a secret is the receiver's key, byte for byte.
     let secret = untrimmed(fields, "secret")
         .filter(|s| !s.is_empty())
@@ -153,12 +157,19 @@ pub(super) async fn change(
                 .redeliver(actor, scope, id, delivery)
                 .await
                 .map(|_| "redelivered"),
-            None => Err(ServiceError::Invalid("no delivery given".into())),
+            None => Err(ServiceError::Invalid(
+                "Choose a delivery to redeliver.".into(),
+            )),
         },
-        _ => Err(ServiceError::Invalid(format!("unknown action `{action}`"))),
+        _ => Err(ServiceError::Invalid(format!("Unknown action: {action}"))),
     };
+    let here = format!("{}/{id}", place.base());
     match done {
-        Ok(key) => redirect_done(&format!("{}/{id}", place.base()), key),
+        // Back to the list the new delivery joins.
+        Ok(key @ ("pinged" | "redelivered")) => {
+            Redirect::to(&format!("{here}?done={key}#deliveries")).into_response()
+        }
+        Ok(key) => redirect_done(&here, key),
         // The page again (which checks who may see it), with what was typed.
         Err(e) if is_input(&e) => {
             let typed = (action == "update").then(|| HookForm::typed(fields));
@@ -187,14 +198,22 @@ pub(super) async fn hook_page(
     let mut form = typed.unwrap_or_else(|| HookForm::of(&hook));
     form.has_secret = hook.secret.is_some();
     let rows: Vec<DeliveryRow> = deliveries.iter().map(DeliveryRow::of).collect();
-    Ok(render_hook(
-        viewer,
-        place,
-        Some(hook.id),
-        &form,
-        &rows,
-        flash,
-    ))
+    Ok(render_hook(viewer, place, Some(&hook), &form, &rows, flash))
+}
+
+/// How the pages name a hook: `Hook 12 (example.com)`, the host of its
+/// URL (never the user and password a URL may carry).
+pub(super) fn hook_label(hook: &Hook) -> String {
+    let host = hook
+        .url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .map(|authority| authority.rsplit_once('@').map_or(authority, |(_, h)| h))
+        .filter(|host| !host.is_empty());
+    match host {
+        Some(host) => format!("Hook {} ({host})", hook.id),
+        None => format!("Hook {}", hook.id),
+    }
 }
 
 /// What each event a hook may take is about.
@@ -202,26 +221,34 @@ fn event_help(event: &str) -> &'static str {
     match event {
         "package" => "a version was published, or a file added to one",
         "registry_package" => "the same news, in GitHub's older registry_package shape",
-        "security_advisory" => {
-            "an advisory on a watched package was published or withdrawn (account hooks)"
-        }
-        "ping" => "sent when the hook is added and on request; every hook gets it",
+        "security_advisory" => "an advisory on a watched package was published or withdrawn",
         "*" => "every event",
         _ => "",
     }
 }
 
-/// The hook form: a new hook's (`hook_id` none) or one hook's page.
+/// Whether the form offers `event`: every hook is pinged whatever it
+/// lists, and only account hooks hear of advisories.
+fn offered(place: &Place, event: &str) -> bool {
+    match event {
+        EVENT_PING => false,
+        EVENT_SECURITY_ADVISORY => !matches!(place, Place::Package { .. }),
+        _ => true,
+    }
+}
+
+/// The hook form: a new hook's (`hook` none) or one hook's page.
 pub(super) fn render_hook(
     viewer: &Viewer,
     place: &Place,
-    hook_id: Option<i64>,
+    hook: Option<&Hook>,
     form: &HookForm,
     deliveries: &[DeliveryRow],
     flash: &Flash<'_>,
 ) -> Response {
     let events: Vec<minijinja::Value> = EVENTS
         .iter()
+        .filter(|e| offered(place, e))
         .map(|e| {
             context! {
                 name => *e,
@@ -236,11 +263,13 @@ pub(super) fn render_hook(
         "hook.html",
         context! {
             place => place.describe(viewer),
-            hook_id => hook_id,
+            hook_id => hook.map(|h| h.id),
+            hook_label => hook.map(hook_label),
             form => form,
             events => events,
             deliveries => deliveries,
             notice => flash.notice,
+            notice_at_deliveries => flash.notice.is_some_and(about_deliveries),
             error => flash.error,
         },
     )

@@ -29,14 +29,19 @@ use entrepot_service::webhooks::HookScope;
 use minijinja::context;
 use serde::Serialize;
 
-use super::hook_deliveries::{delivery_page, failed, status_text};
-use super::hook_form::{HookForm, change, create, hook_page, render_hook};
+use super::hook_deliveries::{delivery_page, failed, state_text, status_text};
+use super::hook_form::{HookForm, change, create, hook_label, hook_page, render_hook};
 use super::{
     Flash, forbidden_page, notice_of, package_base, package_sub, readable_package, redirect_done,
     refusal_page, sign_in_first,
 };
 use crate::session::{Fields, Viewer};
-use crate::{display_name, form_expired, not_found, page_with_status, settings_path};
+use crate::{display_name, form_expired, not_found, package_path, page_with_status, settings_path};
+
+/// The notices of a ping and a redelivery, shown by the deliveries list.
+const PINGED: &str = "Ping queued: it is listed below, and its status once the receiver answers.";
+const REDELIVERED: &str =
+    "Delivery queued again: it is listed below, and its status once the receiver answers.";
 
 /// The messages a finished action leaves; the query names one, so nothing
 /// a visitor types is ever reflected into the page.
@@ -47,15 +52,15 @@ const NOTICES: [(&str, &str); 5] = [
     ),
     ("updated", "Webhook updated."),
     ("deleted", "Webhook deleted."),
-    (
-        "pinged",
-        "Ping queued: it is listed below, and its status once the receiver answers.",
-    ),
-    (
-        "redelivered",
-        "Delivery queued again: it is listed below, and its status once the receiver answers.",
-    ),
+    ("pinged", PINGED),
+    ("redelivered", REDELIVERED),
 ];
+
+/// Whether a notice is about the deliveries list (and shown there, where
+/// the page lands).
+pub(super) fn about_deliveries(notice: &str) -> bool {
+    notice == PINGED || notice == REDELIVERED
+}
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -135,8 +140,15 @@ impl Place {
         }
     }
 
-    /// What the hooks are of, where that is, and what they hear about.
+    /// What the hooks are of, where that is (a package's: its page, and
+    /// its settings page), and what they hear about.
     pub(super) fn describe(&self, viewer: &Viewer) -> minijinja::Value {
+        let settings = match self {
+            Place::Package {
+                account, package, ..
+            } => Some(settings_path(account, package)),
+            Place::Mine | Place::Org(_) => None,
+        };
         let (name, back, about) = match self {
             Place::Mine => (
                 viewer.login().unwrap_or_default().to_owned(),
@@ -156,11 +168,17 @@ impl Place {
                 display,
             } => (
                 display.clone(),
-                settings_path(account, package),
+                package_path(account, package),
                 "Hooks on this package hear about this package alone.",
             ),
         };
-        context! { name => name, back => back, about => about, base => self.base() }
+        context! {
+            name => name,
+            back => back,
+            settings => settings,
+            about => about,
+            base => self.base(),
+        }
     }
 }
 
@@ -364,7 +382,7 @@ async fn show(
                 "hook_delete.html",
                 context! {
                     place => place.describe(viewer),
-                    hook => context! { id => hook.id, url => hook.url },
+                    hook => context! { id => hook.id, label => hook_label(&hook), url => hook.url },
                 },
             )
         }),
@@ -412,6 +430,7 @@ struct HookRow {
     active: bool,
     content_type: &'static str,
     last: Option<String>,
+    last_state: Option<String>,
     last_failed: bool,
 }
 
@@ -437,6 +456,7 @@ async fn list_page(
             active: hook.active,
             content_type: hook.content_type.as_str(),
             last: last.as_ref().map(status_text),
+            last_state: last.as_ref().map(state_text),
             last_failed: last.as_ref().is_some_and(failed),
             url: hook.url,
         });
