@@ -319,25 +319,43 @@ def curl_fetch(url):
 
 # ---------------------------------------------------------------- figures
 
-def figure_packument(sys_, results, regs, duration):
-    """(1) abbreviated packument of a package with 200 versions."""
+def figure_packument(sys_, results, regs, duration, nginx_root=None, nginx_base=None):
+    """(1) abbreviated packument of a package with 200 versions: anonymous,
+    with a token and gzipped, against nginx serving the same bytes from a file."""
     versions = 20 if sys_.args.quick else 200
     for reg in regs:
         for i in range(versions):
             reg.publish("@bench/big", f"1.0.{i}", tarball("@bench/big", f"1.0.{i}"))
         reg.make_public("@bench/big")
     rows = {}
+    corgi = {"Accept": "application/vnd.npm.install-v1+json"}
     for reg in regs:
         url = reg.base + "@bench%2fbig"
         # Anonymous reads of a public package, as npm install of public code does.
-        headers = {"Accept": "application/vnd.npm.install-v1+json"}
-        status, _, body = request("GET", url, headers=headers)
+        status, _, body = request("GET", url, headers=corgi)
         assert status == 200 and len(json.loads(body)["versions"]) == versions, (reg.label, status)
         rows[reg.label] = {}
         with PeakRss(reg.pid) as peak:
             for c in (1, 16, 64):
-                rows[reg.label][c] = wrk(url, c, duration, headers)
+                rows[reg.label][c] = wrk(url, c, duration, corgi)
         rows[reg.label]["rss"] = peak.peak
+    entrepot = regs[0]
+    url = entrepot.base + "@bench%2fbig"
+    variants = {
+        "Entrepot, with a token": dict(corgi, Authorization=f"Bearer {entrepot.token}"),
+        "Entrepot, gzip": dict(corgi, **{"Accept-Encoding": "gzip"}),
+    }
+    for label, headers in variants.items():
+        rows[label] = {c: wrk(url, c, duration, headers) for c in (1, 16, 64)}
+    if nginx_root:
+        # The same bytes, plain and gzipped, as static files.
+        for name, extra in (("big.json", {}), ("big.json.gz", {"Accept-Encoding": "gzip"})):
+            status, _, body = request("GET", url, headers=dict(corgi, **extra))
+            assert status == 200
+            with open(os.path.join(nginx_root, name), "wb") as f:
+                f.write(body)
+        rows["nginx"] = {c: wrk(nginx_base + "/big.json", c, duration, {}) for c in (1, 16, 64)}
+        rows["nginx, gzip"] = {c: wrk(nginx_base + "/big.json.gz", c, duration, {}) for c in (1, 16, 64)}
     results["packument"] = {"versions": versions, "rows": rows}
 
 
@@ -794,13 +812,21 @@ def report(args, results, info, started):
     w("")
     if "packument" in results:
         r = results["packument"]
-        w(f"## 1. Abbreviated packument, {r['versions']} versions (public package, anonymous reads)\n")
+        w(f"## 1. Abbreviated packument, {r['versions']} versions (public package; anonymous unless the row says)\n")
         w("| system | connections | req/s | p50 ms | p99 ms | peak RSS |")
         w("| --- | --- | --- | --- | --- | --- |")
         for label, rows in r["rows"].items():
             for c in (1, 16, 64):
                 x = rows[c]
-                w(f"| {label} | {c} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | {mib(rows['rss']) if c == 64 else ''} |")
+                rss = mib(rows['rss']) if c == 64 and 'rss' in rows else ''
+                w(f"| {label} | {c} | {x['rps']:.0f} | {x['p50']:.2f} | {x['p99']:.2f} | {rss} |")
+        if "nginx" in r["rows"]:
+            n, g = r["rows"]["nginx"], r["rows"]["nginx, gzip"]
+            w("")
+            for label, other in (("Entrepot", n), ("Entrepot, with a token", n), ("Entrepot, gzip", g)):
+                x = r["rows"][label]
+                w(f"- {label}: " + ", ".join(f"{x[c]['rps'] / other[c]['rps'] * 100:.0f} % of nginx's req/s "
+                                             f"at {c} connections" for c in (1, 16, 64)) + ".")
         if "Verdaccio 6.8" in r["rows"]:
             e, v = r["rows"]["Entrepot"], r["rows"]["Verdaccio 6.8"]
             w("")
@@ -967,6 +993,12 @@ def targets(results):
     def mark(ok):
         return "met" if ok else "**missed**"
     p = results.get("packument", {}).get("rows", {})
+    if "nginx" in p:
+        for label, other in (("Entrepot", "nginx"), ("Entrepot, with a token", "nginx"),
+                             ("Entrepot, gzip", "nginx, gzip")):
+            share = p[label][16]["rps"] / p[other][16]["rps"]
+            out.append(f"(27.1) {label}'s packument ≥ 50 % of nginx's req/s (16 connections): "
+                       f"{share * 100:.0f} % — {mark(share >= 0.5)}")
     if "Verdaccio 6.8" in p:
         e, v = p["Entrepot"][16], p["Verdaccio 6.8"][16]
         out.append(f"(1) ≥ 5× Verdaccio's req/s with p99 ≤ half, 16 connections: {e['rps'] / v['rps']:.1f}×, "
@@ -1057,10 +1089,11 @@ def main():
             d_proc, d_base = sys_.distribution()
             distribution = (d_proc.pid, d_base)
             results["rss"]["Distribution 2.8"] = {"idle": tree_rss_kib(d_proc.pid)}
+        if not args.quick and shutil.which("nginx"):
             n_proc, nginx_base, nginx_root = sys_.nginx()
             results["rss"]["nginx"] = {"idle": tree_rss_kib(n_proc.pid)}
         if want("packument"):
-            figure_packument(sys_, results, regs, duration)
+            figure_packument(sys_, results, regs, duration, nginx_root, nginx_base)
             for reg in regs:
                 results["rss"][reg.label]["packument"] = results["packument"]["rows"][reg.label]["rss"]
         if want("tarball"):

@@ -8,8 +8,13 @@ use entrepot_service::site::Site;
 
 use crate::metrics::Metrics;
 
+/// Cloned for every request by each layer and extractor that takes it, so
+/// one shared allocation: a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What `AppState` shares.
+pub struct Shared {
     pub registry: Registry,
     pub config: Arc<HttpConfig>,
     pub metrics: Arc<Metrics>,
@@ -46,6 +51,13 @@ impl HttpConfig {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl AppState {
     /// The format serving `package_type`, if this server has it.
     pub fn format(&self, package_type: entrepot_core::PackageType) -> Option<&dyn FormatSpec> {
@@ -55,11 +67,11 @@ impl AppState {
     /// The state over `registry`, which already knows the formats served
     /// (`Registry::with_catalog`).
     pub fn new(registry: Registry, config: HttpConfig) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             registry,
             rate_limiter: Arc::new(crate::rate_limit::RateLimiter::new(config.api_rate_limit)),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
-        }
+        }))
     }
 }

@@ -319,7 +319,7 @@ pub async fn copy_metadata(
     progress: &dyn Progress,
 ) -> StoreResult<u64> {
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-        .fetch_one(to.writer())
+        .fetch_one(&*to.write())
         .await?;
     if existing > 0 {
         return Err(StoreError::Invalid(
@@ -365,7 +365,7 @@ pub async fn copy_metadata(
         }
         progress.advance(1, 0);
     }
-    tx.commit().await?;
+    to.commit(tx).await?;
     Ok(rows_copied)
 }
 

@@ -8,6 +8,7 @@
 //! readers, so that writes never meet `SQLITE_BUSY` half-way through.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 use entrepot_core::Timestamp;
@@ -19,6 +20,7 @@ use crate::{StoreError, StoreResult};
 mod accounts;
 mod activity;
 mod advisories;
+mod cache;
 mod files;
 mod hooks;
 mod identities;
@@ -52,9 +54,29 @@ pub enum Dialect {
 
 #[derive(Debug, Clone)]
 pub struct SqlStore {
-    writer: AnyPool,
+    /// Reached only through `write` and `begin_write`, which tell the
+    /// read cache.
+    write_pool: AnyPool,
     reader: AnyPool,
     dialect: Dialect,
+    cache: Arc<cache::ReadCache>,
+}
+
+/// A use of the writer pool, for as long as it lives: the read cache
+/// forgets what it kept as it starts and as it ends.
+pub(crate) struct Writing<'a>(&'a SqlStore);
+
+impl std::ops::Deref for Writing<'_> {
+    type Target = AnyPool;
+    fn deref(&self) -> &AnyPool {
+        &self.0.write_pool
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.cache.bump();
+    }
 }
 
 /// The SQLite store is the same type; the name reads better at call sites.
@@ -99,8 +121,13 @@ impl SqlStore {
         sqlx::any::install_default_drivers();
         let store = if url.starts_with("sqlite:") {
             let base = url.split('?').next().unwrap_or(url);
+            // The writer stays open: SQLite deletes the WAL index the read
+            // cache watches when the last connection closes.
             let writer = AnyPoolOptions::new()
                 .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .after_connect(sqlite_pragmas)
                 .connect(&format!("{base}?mode=rwc"))
                 .await?;
@@ -114,10 +141,14 @@ impl SqlStore {
                 Ok(r) => r,
                 Err(e) => return Err(e.into()),
             };
+            let path = base
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
             SqlStore {
-                writer,
+                write_pool: writer,
                 reader,
                 dialect: Dialect::Sqlite,
+                cache: Arc::new(cache::ReadCache::sqlite(path)),
             }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = AnyPoolOptions::new()
@@ -125,9 +156,10 @@ impl SqlStore {
                 .connect(url)
                 .await?;
             SqlStore {
-                writer: pool.clone(),
+                write_pool: pool.clone(),
                 reader: pool,
                 dialect: Dialect::Postgres,
+                cache: cache::ReadCache::postgres(url),
             }
         } else {
             return Err(StoreError::Invalid(format!(
@@ -149,8 +181,8 @@ impl SqlStore {
     /// several nodes (the migrator takes a lock).
     pub async fn migrate(&self) -> StoreResult<()> {
         match self.dialect {
-            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&self.writer).await?,
-            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&self.writer).await?,
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&*self.write()).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&*self.write()).await?,
         }
         Ok(())
     }
@@ -159,8 +191,21 @@ impl SqlStore {
         self.dialect
     }
 
-    pub(crate) fn writer(&self) -> &AnyPool {
-        &self.writer
+    /// The writer pool, for one write: see `Writing`.
+    pub(crate) fn write(&self) -> Writing<'_> {
+        self.cache.bump();
+        Writing(self)
+    }
+
+    /// Commits a transaction of `begin_write`'s; the read cache forgets
+    /// what it kept as the commit ends, as it did when it began.
+    pub(crate) async fn commit(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+    ) -> StoreResult<()> {
+        let done = tx.commit().await;
+        self.cache.bump();
+        Ok(done?)
     }
 
     /// A write transaction. On SQLite it takes the write lock at once
@@ -169,9 +214,10 @@ impl SqlStore {
     /// command beside a running server) committed, and would fail with
     /// "database is locked" (`SQLITE_BUSY_SNAPSHOT`) instead of waiting.
     pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        self.cache.bump();
         Ok(match self.dialect {
-            Dialect::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
-            Dialect::Postgres => self.writer.begin().await?,
+            Dialect::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
+            Dialect::Postgres => self.write_pool.begin().await?,
         })
     }
 

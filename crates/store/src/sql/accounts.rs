@@ -59,7 +59,7 @@ impl AccountStore for SqlStore {
     async fn create_user(&self, user: NewUser) -> StoreResult<Account> {
         let mut tx = self.begin_write().await?;
         let created = insert_user(&mut tx, &user).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(created)
     }
 
@@ -82,7 +82,7 @@ impl AccountStore for SqlStore {
             .bind(owner)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(org)
     }
 
@@ -103,7 +103,7 @@ impl AccountStore for SqlStore {
             .bind(user)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -111,7 +111,10 @@ impl AccountStore for SqlStore {
         let query = sqlx::query("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user);
-        optional_row(query, &self.reader, |r| parse(r, "role")).await
+        let load = optional_row(query, &self.reader, |r| parse(r, "role"));
+        self.cache
+            .get(&self.reader, |m| &mut m.org_roles, (org, user), load)
+            .await
     }
 
     async fn org_members(&self, org: Id) -> StoreResult<Vec<(Id, OrgRole)>> {
@@ -163,12 +166,23 @@ impl AccountStore for SqlStore {
     async fn account_by_login(&self, login: &str) -> StoreResult<Option<Account>> {
         let query =
             sqlx::query("SELECT * FROM accounts WHERE lower(login) = lower($1)").bind(login);
-        optional_row(query, &self.reader, account).await
+        let load = optional_row(query, &self.reader, account);
+        self.cache
+            .get(
+                &self.reader,
+                |m| &mut m.accounts_by_login,
+                login.to_owned(),
+                load,
+            )
+            .await
     }
 
     async fn account_by_id(&self, id: Id) -> StoreResult<Option<Account>> {
         let query = sqlx::query("SELECT * FROM accounts WHERE id = $1").bind(id);
-        optional_row(query, &self.reader, account).await
+        let load = optional_row(query, &self.reader, account);
+        self.cache
+            .get(&self.reader, |m| &mut m.accounts_by_id, id, load)
+            .await
     }
 
     async fn users_by_email(&self, email: &str) -> StoreResult<Vec<Account>> {
@@ -190,7 +204,7 @@ impl AccountStore for SqlStore {
             .bind(hash)
             .bind(now())
             .bind(user)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(())
     }
@@ -211,7 +225,7 @@ impl AccountStore for SqlStore {
         .bind(at.as_ref().map(ts))
         .bind(now())
         .bind(user)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         super::rows::found(&done)
     }
@@ -224,7 +238,7 @@ impl AccountStore for SqlStore {
         .bind(admin)
         .bind(now())
         .bind(user)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         super::rows::found(&done)
     }
@@ -300,7 +314,7 @@ impl AccountStore for SqlStore {
             .bind(account)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -313,7 +327,7 @@ impl AccountStore for SqlStore {
             .await?;
         // What came through the organization's sign-on leaves with them.
         super::sso::forget(&mut tx, org, Some(user)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -344,7 +358,7 @@ impl AccountStore for SqlStore {
                 .await?;
             super::rows::found(&done)?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -363,7 +377,7 @@ impl AccountStore for SqlStore {
         .bind(user)
         .bind(email)
         .bind(ts(&expires_at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -378,7 +392,7 @@ impl AccountStore for SqlStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((user, email, _)) = taken.filter(|(_, _, until)| *until > ts(&now)) else {
-            tx.commit().await?;
+            self.commit(tx).await?;
             return Ok(None);
         };
         // Only the address the link was sent to, if it is still the one.
@@ -390,7 +404,7 @@ impl AccountStore for SqlStore {
         .bind(&email)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((done.rows_affected() == 1).then_some(user))
     }
 
@@ -425,7 +439,7 @@ impl AccountStore for SqlStore {
         let done = sqlx::query("UPDATE accounts SET email_notifications = $1 WHERE id = $2")
             .bind(on)
             .bind(user)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         super::rows::found(&done)
     }

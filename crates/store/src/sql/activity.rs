@@ -25,7 +25,7 @@ impl ActivityStore for SqlStore {
         .bind(version_id)
         .bind(day.to_string())
         .bind(count)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -90,7 +90,7 @@ impl ActivityStore for SqlStore {
         .bind(e.version_id)
         .bind(&e.detail)
         .bind(ts(&e.at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }

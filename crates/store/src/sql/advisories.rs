@@ -86,9 +86,9 @@ impl AdvisoryStore for SqlStore {
             .bind(ts(&a.updated_at))
             .bind(a.published_at.as_ref().map(ts))
             .bind(a.withdrawn_at.as_ref().map(ts))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
-        self.advisory_on(&self.writer, &a.ghsa_id)
+        self.advisory_on(&self.write(), &a.ghsa_id)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -106,10 +106,10 @@ impl AdvisoryStore for SqlStore {
             .bind(ts(&a.updated_at))
             .bind(a.published_at.as_ref().map(ts))
             .bind(a.withdrawn_at.as_ref().map(ts))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         found(&done)?;
-        self.advisory_on(&self.writer, &a.ghsa_id)
+        self.advisory_on(&self.write(), &a.ghsa_id)
             .await?
             .ok_or(StoreError::NotFound)
     }

@@ -90,7 +90,7 @@ pub(super) async fn add(
         .execute(&mut *tx)
         .await?;
     touch_package_of_version(&mut tx, version).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     file(&row)
 }
 
@@ -106,7 +106,7 @@ pub(super) async fn remove(store: &SqlStore, version: Id, names: &[String]) -> S
             .rows_affected();
     }
     touch_package_of_version(&mut tx, version).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(removed)
 }
 
@@ -120,7 +120,7 @@ pub(super) async fn blob_referenced(store: &SqlStore, sha256: &str) -> StoreResu
     )
     .bind(sha256)
     .bind(format!("%{sha256}%"))
-    .fetch_one(&store.writer)
+    .fetch_one(&*store.write())
     .await?;
     Ok(count > 0)
 }

@@ -102,7 +102,7 @@ impl WebhookStore for SqlStore {
         .bind(h.active)
         .bind(h.insecure_ssl)
         .bind(ts(&h.at))
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.write())
         .await?;
         hook(&row)
     }
@@ -141,7 +141,7 @@ impl WebhookStore for SqlStore {
         .bind(h.active)
         .bind(h.insecure_ssl)
         .bind(ts(&h.updated_at));
-        optional_row(query, &self.writer, hook)
+        optional_row(query, &self.write(), hook)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -156,7 +156,7 @@ impl WebhookStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -180,7 +180,7 @@ impl WebhookStore for SqlStore {
             .await?;
             out.push(delivery(&row)?);
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(out)
     }
 
@@ -211,7 +211,7 @@ impl WebhookStore for SqlStore {
         )
         .bind(ts(&now))
         .bind(limit as i64)
-        .fetch_all(&self.writer)
+        .fetch_all(&*self.write())
         .await?;
         let mut claimed = Vec::new();
         for row in &due {
@@ -224,14 +224,14 @@ impl WebhookStore for SqlStore {
             .bind(ts(&lease_until))
             .bind(id)
             .bind(&seen)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?
             .rows_affected()
                 == 1;
             if won {
                 let row = sqlx::query("SELECT * FROM hook_deliveries WHERE id = $1")
                     .bind(id)
-                    .fetch_one(&self.writer)
+                    .fetch_one(&*self.write())
                     .await?;
                 claimed.push(delivery(&row)?);
             }
@@ -256,7 +256,7 @@ impl WebhookStore for SqlStore {
         .bind(json_text(&a.request_headers)?)
         .bind(a.response_headers.as_ref().map(json_text).transpose()?)
         .bind(&a.response_body)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         found(&done)
     }
@@ -291,7 +291,7 @@ impl WebhookStore for SqlStore {
         .bind(account)
         .bind(package)
         .bind(ts(&at))
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.write())
         .await?;
         subscription(&row)
     }
@@ -318,7 +318,7 @@ impl WebhookStore for SqlStore {
     async fn unsubscribe(&self, id: Id) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -342,7 +342,7 @@ impl WebhookStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -372,7 +372,7 @@ impl WebhookStore for SqlStore {
         .bind(ts(&at))
         .bind(id)
         .bind(user)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -385,7 +385,7 @@ impl WebhookStore for SqlStore {
         .bind(ts(&at))
         .bind(user)
         .bind(true)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(done.rows_affected())
     }

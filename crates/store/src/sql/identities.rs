@@ -56,7 +56,7 @@ impl IdentityStore for SqlStore {
         .bind(ts(&at))
         .bind(provider)
         .bind(subject)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&*self.write())
         .await?;
         Ok(user)
     }
@@ -70,7 +70,7 @@ impl IdentityStore for SqlStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         insert_link(&mut tx, provider, subject, user, at).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -90,7 +90,7 @@ impl IdentityStore for SqlStore {
         .bind(created.id)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         match verified {
             Some(row) => super::accounts::account(&row),
             None => Ok(created),
@@ -109,7 +109,7 @@ impl IdentityStore for SqlStore {
             sqlx::query("DELETE FROM external_identities WHERE provider = $1 AND user_id = $2")
                 .bind(provider)
                 .bind(user)
-                .execute(&self.writer)
+                .execute(&*self.write())
                 .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -39,7 +39,7 @@ pub(super) async fn invite(
     .bind(role.as_str())
     .bind(inviter)
     .bind(ts(&at))
-    .fetch_one(&store.writer)
+    .fetch_one(&*store.write())
     .await?;
     invitation(&row)
 }
@@ -69,7 +69,7 @@ pub(super) async fn accept(store: &SqlStore, org: Id, user: Id) -> StoreResult<O
     .fetch_optional(&mut *tx)
     .await?;
     let Some(role) = role else {
-        tx.commit().await?;
+        store.commit(tx).await?;
         return Ok(None);
     };
     // Someone who became a member meanwhile keeps the role they have: an
@@ -89,7 +89,7 @@ pub(super) async fn accept(store: &SqlStore, org: Id, user: Id) -> StoreResult<O
             .bind(user)
             .fetch_one(&mut *tx)
             .await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(held.parse().ok())
 }
 
@@ -97,7 +97,7 @@ pub(super) async fn delete(store: &SqlStore, org: Id, user: Id) -> StoreResult<b
     let done = sqlx::query("DELETE FROM org_invitations WHERE org_id = $1 AND user_id = $2")
         .bind(org)
         .bind(user)
-        .execute(&store.writer)
+        .execute(&*store.write())
         .await?;
     Ok(done.rows_affected() > 0)
 }

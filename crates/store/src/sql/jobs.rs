@@ -26,7 +26,7 @@ impl JobStore for SqlStore {
         .bind(ts(&until))
         .bind(node)
         .bind(ts(&now))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -45,9 +45,12 @@ impl JobStore for SqlStore {
         };
         match self.dialect {
             super::Dialect::Sqlite => {
-                vec![usage("writer", &self.writer), usage("reader", &self.reader)]
+                vec![
+                    usage("writer", &self.write_pool),
+                    usage("reader", &self.reader),
+                ]
             }
-            super::Dialect::Postgres => vec![usage("shared", &self.writer)],
+            super::Dialect::Postgres => vec![usage("shared", &self.write_pool)],
         }
     }
 }

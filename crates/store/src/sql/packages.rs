@@ -63,7 +63,7 @@ pub(super) async fn touch_package(store: &SqlStore, package: Id) -> StoreResult<
     sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
         .bind(now())
         .bind(package)
-        .execute(&store.writer)
+        .execute(&*store.write())
         .await?;
     Ok(())
 }
@@ -153,8 +153,8 @@ impl PackageStore for SqlStore {
         .bind(&at)
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
-        self.package_on(&self.writer, id)
+        self.commit(tx).await?;
+        self.package_on(&self.write(), id)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -179,7 +179,11 @@ impl PackageStore for SqlStore {
             .bind(owner)
             .bind(package_type.as_str())
             .bind(name);
-        optional_row(query, &self.reader, package).await
+        let load = optional_row(query, &self.reader, package);
+        let key = (owner, package_type, name.to_owned(), include_deleted);
+        self.cache
+            .get(&self.reader, |m| &mut m.packages, key, load)
+            .await
     }
 
     async fn package_by_id(&self, id: Id) -> StoreResult<Option<Package>> {
@@ -266,8 +270,8 @@ impl PackageStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         found(&done)?;
-        tx.commit().await?;
-        self.package_on(&self.writer, id)
+        self.commit(tx).await?;
+        self.package_on(&self.write(), id)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -276,7 +280,7 @@ impl PackageStore for SqlStore {
         let done = sqlx::query("UPDATE packages SET deleted_at = $1 WHERE id = $2")
             .bind(deleted_at.as_ref().map(ts))
             .bind(id)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         found(&done)
     }
@@ -294,7 +298,7 @@ impl PackageStore for SqlStore {
                 .bind(package)
                 .bind(user),
         }
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -304,7 +308,15 @@ impl PackageStore for SqlStore {
             sqlx::query("SELECT role FROM package_roles WHERE package_id = $1 AND user_id = $2")
                 .bind(package)
                 .bind(user);
-        optional_row(query, &self.reader, |r| parse(r, "role")).await
+        let load = optional_row(query, &self.reader, |r| parse(r, "role"));
+        self.cache
+            .get(
+                &self.reader,
+                |m| &mut m.package_roles,
+                (package, user),
+                load,
+            )
+            .await
     }
 
     async fn package_roles(&self, package: Id) -> StoreResult<Vec<(Id, Role)>> {
@@ -389,7 +401,7 @@ impl PackageStore for SqlStore {
     async fn purge_package(&self, id: Id) -> StoreResult<()> {
         sqlx::query("DELETE FROM packages WHERE id = $1")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(())
     }

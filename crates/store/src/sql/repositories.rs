@@ -51,9 +51,9 @@ impl RepositoryStore for SqlStore {
         .bind(&repo.description)
         .bind(&repo.code_url)
         .bind(&at)
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.write())
         .await?;
-        self.repository_on(&self.writer, id)
+        self.repository_on(&self.write(), id)
             .await?
             .ok_or(StoreError::NotFound)
     }
@@ -67,7 +67,10 @@ impl RepositoryStore for SqlStore {
     }
 
     async fn repository_by_id(&self, id: Id) -> StoreResult<Option<Repository>> {
-        self.repository_on(&self.reader, id).await
+        let load = self.repository_on(&self.reader, id);
+        self.cache
+            .get(&self.reader, |m| &mut m.repositories, id, load)
+            .await
     }
 
     async fn set_collaborator(&self, repo: Id, user: Id, role: Role) -> StoreResult<()> {
@@ -78,7 +81,7 @@ impl RepositoryStore for SqlStore {
         .bind(repo)
         .bind(user)
         .bind(role.as_str())
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -88,7 +91,10 @@ impl RepositoryStore for SqlStore {
             sqlx::query("SELECT role FROM repo_collaborators WHERE repo_id = $1 AND user_id = $2")
                 .bind(repo)
                 .bind(user);
-        optional_row(query, &self.reader, |r| parse(r, "role")).await
+        let load = optional_row(query, &self.reader, |r| parse(r, "role"));
+        self.cache
+            .get(&self.reader, |m| &mut m.collaborators, (repo, user), load)
+            .await
     }
 
     async fn list_repositories(&self, owner: Option<Id>) -> StoreResult<Vec<Repository>> {
@@ -116,7 +122,7 @@ impl RepositoryStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(connected.unsigned_abs())
     }
 
@@ -165,7 +171,7 @@ impl RepositoryStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -182,7 +188,7 @@ impl RepositoryStore for SqlStore {
             sqlx::query("DELETE FROM repo_collaborators WHERE repo_id = $1 AND user_id = $2")
                 .bind(repo)
                 .bind(user)
-                .execute(&self.writer)
+                .execute(&*self.write())
                 .await?;
         Ok(done.rows_affected() > 0)
     }

@@ -30,7 +30,7 @@ impl SessionStore for SqlStore {
         .bind(&session.csrf)
         .bind(ts(&session.created_at))
         .bind(ts(&session.expires_at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -69,7 +69,7 @@ impl SessionStore for SqlStore {
             .bind(hash)
             .bind(user)
             .bind(ts(&expires_at))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(())
     }
@@ -79,7 +79,7 @@ impl SessionStore for SqlStore {
             "DELETE FROM password_resets WHERE hash = $1 RETURNING user_id, expires_at",
         )
         .bind(hash)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&*self.write())
         .await?;
         Ok(taken
             .filter(|(_, until)| *until > ts(&now))
@@ -90,7 +90,7 @@ impl SessionStore for SqlStore {
         let done = sqlx::query("DELETE FROM web_sessions WHERE user_id = $1 AND hash <> $2")
             .bind(user)
             .bind(keep.unwrap_or(""))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected())
     }
@@ -98,7 +98,7 @@ impl SessionStore for SqlStore {
     async fn delete_session(&self, hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM web_sessions WHERE hash = $1")
             .bind(hash)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(())
     }
@@ -106,11 +106,11 @@ impl SessionStore for SqlStore {
     async fn prune_sessions(&self, now: Timestamp, windows_before: Timestamp) -> StoreResult<u64> {
         let sessions = sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1")
             .bind(ts(&now))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         let windows = sqlx::query("DELETE FROM auth_throttle WHERE window_start < $1")
             .bind(ts(&windows_before))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(sessions.rows_affected() + windows.rows_affected())
     }
@@ -135,7 +135,7 @@ impl SessionStore for SqlStore {
         .bind(key)
         .bind(ts(&now))
         .bind(ts(&window_after))
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.write())
         .await?;
         throttle(&row)
     }
@@ -145,7 +145,7 @@ impl SessionStore for SqlStore {
             "UPDATE auth_throttle SET attempts = attempts - 1 WHERE key = $1 AND attempts > 0",
         )
         .bind(key)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -153,7 +153,7 @@ impl SessionStore for SqlStore {
     async fn clear_attempts(&self, key: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM auth_throttle WHERE key = $1")
             .bind(key)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() > 0)
     }

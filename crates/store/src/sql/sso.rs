@@ -93,7 +93,10 @@ async fn forget_sign_ons(
 impl SsoStore for SqlStore {
     async fn org_sso(&self, org: Id) -> StoreResult<Option<OrgSso>> {
         let query = sqlx::query("SELECT * FROM org_sso WHERE org_id = $1").bind(org);
-        optional_row(query, &self.reader, org_sso).await
+        let load = optional_row(query, &self.reader, org_sso);
+        self.cache
+            .get(&self.reader, |m| &mut m.org_sso, org, load)
+            .await
     }
 
     async fn member_sso_orgs(&self, user: Id) -> StoreResult<Vec<OrgSso>> {
@@ -120,7 +123,7 @@ impl SsoStore for SqlStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -154,7 +157,7 @@ impl SsoStore for SqlStore {
         .bind(&idp.certificates)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -167,7 +170,7 @@ impl SsoStore for SqlStore {
     ) -> StoreResult<bool> {
         sqlx::query("DELETE FROM saml_assertions WHERE expires_at <= $1")
             .bind(ts(&now))
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         let done = sqlx::query(
             "INSERT INTO saml_assertions (org_id, assertion_id, expires_at) VALUES ($1, $2, $3)
@@ -176,7 +179,7 @@ impl SsoStore for SqlStore {
         .bind(org)
         .bind(id)
         .bind(ts(&until))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -215,7 +218,7 @@ impl SsoStore for SqlStore {
         .bind(ts(&at))
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -229,7 +232,7 @@ impl SsoStore for SqlStore {
     async fn revoke_org_sso_identity(&self, org: Id, user: Id) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let gone = forget(&mut tx, org, Some(user)).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(gone > 0)
     }
 
@@ -246,7 +249,7 @@ impl SsoStore for SqlStore {
         .bind(session_hash)
         .bind(org)
         .bind(ts(&until))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -277,20 +280,25 @@ impl SsoStore for SqlStore {
         .bind(token)
         .bind(org)
         .bind(ts(&at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
 
     async fn token_authorized_for_org(&self, token: Id, org: Id) -> StoreResult<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT token_id FROM org_sso_tokens WHERE token_id = $1 AND org_id = $2",
-        )
-        .bind(token)
-        .bind(org)
-        .fetch_optional(&self.reader)
-        .await?;
-        Ok(found.is_some())
+        let load = async {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT token_id FROM org_sso_tokens WHERE token_id = $1 AND org_id = $2",
+            )
+            .bind(token)
+            .bind(org)
+            .fetch_optional(&self.reader)
+            .await?;
+            Ok(found.is_some())
+        };
+        self.cache
+            .get(&self.reader, |m| &mut m.token_orgs, (token, org), load)
+            .await
     }
 
     async fn token_sso_orgs(&self, token: Id) -> StoreResult<Vec<(Id, Timestamp)>> {
@@ -319,7 +327,7 @@ impl SsoStore for SqlStore {
         let done = sqlx::query("DELETE FROM org_sso_tokens WHERE token_id = $1 AND org_id = $2")
             .bind(token)
             .bind(org)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() > 0)
     }

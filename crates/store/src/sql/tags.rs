@@ -40,7 +40,7 @@ pub(super) async fn set(
     .execute(&mut *tx)
     .await?;
     found(&done)?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -48,7 +48,7 @@ pub(super) async fn remove(store: &SqlStore, package: Id, name: &str) -> StoreRe
     let done = sqlx::query("DELETE FROM tags WHERE package_id = $1 AND name = $2")
         .bind(package)
         .bind(name)
-        .execute(&store.writer)
+        .execute(&*store.write())
         .await?;
     if done.rows_affected() > 0 {
         touch_package(store, package).await?;

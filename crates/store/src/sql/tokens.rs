@@ -39,14 +39,17 @@ impl TokenStore for SqlStore {
         .bind(&t.note)
         .bind(now())
         .bind(t.expires_at.as_ref().map(ts))
-        .fetch_one(&self.writer)
+        .fetch_one(&*self.write())
         .await?;
         token(&row)
     }
 
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRecord, String)>> {
         let query = sqlx::query("SELECT * FROM tokens WHERE hash = $1").bind(hash);
-        optional_row(query, &self.reader, |r| Ok((token(r)?, text(r, "hash")?))).await
+        let load = optional_row(query, &self.reader, |r| Ok((token(r)?, text(r, "hash")?)));
+        self.cache
+            .get(&self.reader, |m| &mut m.tokens, hash.to_owned(), load)
+            .await
     }
 
     async fn token_by_id(&self, id: Id) -> StoreResult<Option<TokenRecord>> {
@@ -64,7 +67,7 @@ impl TokenStore for SqlStore {
             sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(ts(&at))
                 .bind(id)
-                .execute(&self.writer)
+                .execute(&*self.write())
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -73,7 +76,7 @@ impl TokenStore for SqlStore {
         sqlx::query("UPDATE tokens SET last_used_at = $1 WHERE id = $2")
             .bind(ts(&at))
             .bind(id)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(())
     }

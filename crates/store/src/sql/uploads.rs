@@ -53,14 +53,14 @@ impl UploadStore for SqlStore {
         .bind(owner)
         .bind(repository)
         .bind(ts(&at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
 
     async fn upload(&self, id: &str) -> StoreResult<Option<UploadSession>> {
         let query = sqlx::query("SELECT * FROM uploads WHERE id = $1").bind(id);
-        optional_row(query, &self.writer, upload_session).await
+        optional_row(query, &self.write(), upload_session).await
     }
 
     async fn append_upload_part(
@@ -94,14 +94,14 @@ impl UploadStore for SqlStore {
         .bind(expected_size as i64)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn delete_upload(&self, id: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM uploads WHERE id = $1")
             .bind(id)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -129,7 +129,7 @@ impl UploadStore for SqlStore {
         .bind(&link.sha256)
         .bind(link.size as i64)
         .bind(ts(&at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -165,7 +165,7 @@ impl UploadStore for SqlStore {
         .bind(package_type.as_str())
         .bind(repository)
         .bind(digest)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -197,12 +197,12 @@ impl UploadStore for SqlStore {
         )
         .bind(name)
         .bind(initial)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
                 .bind(name)
-                .fetch_one(&self.writer)
+                .fetch_one(&*self.write())
                 .await?,
         )
     }
@@ -225,13 +225,13 @@ impl UploadStore for SqlStore {
                 )
                 .bind(name)
                 .bind(value)
-                .execute(&self.writer)
+                .execute(&*self.write())
                 .await?;
             }
             None => {
                 sqlx::query("DELETE FROM settings WHERE name = $1")
                     .bind(name)
-                    .execute(&self.writer)
+                    .execute(&*self.write())
                     .await?;
             }
         }

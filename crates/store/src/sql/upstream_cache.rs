@@ -24,7 +24,7 @@ pub(super) async fn reserve_owner_name(
     .bind(name)
     .bind(upstream)
     .bind(ts(&at))
-    .execute(&store.writer)
+    .execute(&*store.write())
     .await?;
     Ok(())
 }
@@ -39,7 +39,7 @@ pub(super) async fn release_owner_name(
     .bind(owner)
     .bind(format.as_str())
     .bind(name)
-    .execute(&store.writer)
+    .execute(&*store.write())
     .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -134,7 +134,7 @@ pub(super) async fn drop_document(
     .bind(upstream)
     .bind(path)
     .bind(ts(&before))
-    .execute(&store.writer)
+    .execute(&*store.write())
     .await?;
     Ok(done.rows_affected() > 0)
 }

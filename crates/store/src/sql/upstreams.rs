@@ -69,7 +69,7 @@ impl UpstreamStore for SqlStore {
             .fetch_one(&mut *tx)
             .await?;
         let created = upstream(&row)?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(created)
     }
 
@@ -88,7 +88,7 @@ impl UpstreamStore for SqlStore {
         let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND is_upstream = $2")
             .bind(account)
             .bind(true)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -150,7 +150,7 @@ impl UpstreamStore for SqlStore {
         .bind(&document.etag)
         .bind(&document.last_modified)
         .bind(ts(&document.fetched_at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -167,7 +167,7 @@ impl UpstreamStore for SqlStore {
         .bind(ts(&at))
         .bind(upstream)
         .bind(path)
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl UpstreamStore for SqlStore {
         .bind(name)
         .bind(upstream)
         .bind(ts(&at))
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }
@@ -194,7 +194,7 @@ impl UpstreamStore for SqlStore {
     async fn release_name(&self, name: &str) -> StoreResult<bool> {
         let done = sqlx::query("DELETE FROM reserved_names WHERE name = lower($1)")
             .bind(name)
-            .execute(&self.writer)
+            .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -221,7 +221,7 @@ impl UpstreamStore for SqlStore {
                     .bind(format.as_str())
             }
         }
-        .execute(&self.writer)
+        .execute(&*self.write())
         .await?;
         Ok(())
     }

@@ -79,7 +79,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
         .bind(v.package_id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(created)
 }
 
@@ -155,7 +155,7 @@ pub(super) async fn set_deleted(
     .await?;
     found(&done)?;
     touch_package_of_version(&mut tx, id).await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -198,7 +198,7 @@ pub(super) async fn soft_delete(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await?;
+    store.commit(tx).await?;
     Ok(())
 }
 
@@ -212,7 +212,7 @@ pub(super) async fn update_metadata(
         .bind(metadata.to_string())
         .bind(ts(&at))
         .bind(id)
-        .execute(&store.writer)
+        .execute(&*store.write())
         .await?;
     found(&done)
 }
@@ -220,7 +220,7 @@ pub(super) async fn update_metadata(
 pub(super) async fn purge(store: &SqlStore, id: Id) -> StoreResult<()> {
     sqlx::query("DELETE FROM versions WHERE id = $1")
         .bind(id)
-        .execute(&store.writer)
+        .execute(&*store.write())
         .await?;
     Ok(())
 }
