@@ -35,6 +35,11 @@ use crate::meta::OrgSso;
 /// How many values one kind keeps before it starts over.
 const SLOT_CAP: usize = 8192;
 
+/// How many bytes of text (a package's README and description) one kind
+/// keeps before it starts over: a few packages with megabyte READMEs must
+/// not hold the memory of thousands.
+const SLOT_BYTES: usize = 4 << 20;
+
 /// How often PostgreSQL's change sequence is read, besides the listener.
 const BACKSTOP: Duration = Duration::from_secs(1);
 
@@ -72,13 +77,61 @@ impl Maps {
 }
 
 /// One kind's values by key.
-pub(crate) struct Slot<K, V>(HashMap<K, V>);
+pub(crate) struct Slot<K, V> {
+    values: HashMap<K, V>,
+    /// What the values weigh together (`Weigh`).
+    bytes: usize,
+}
 
 impl<K, V> Default for Slot<K, V> {
     fn default() -> Self {
-        Slot(HashMap::new())
+        Slot {
+            values: HashMap::new(),
+            bytes: 0,
+        }
     }
 }
+
+impl<K: Eq + Hash, V: Weigh> Slot<K, V> {
+    fn keep(&mut self, key: K, value: V) {
+        let weight = value.weight();
+        if weight > SLOT_BYTES {
+            return;
+        }
+        if self.values.len() >= SLOT_CAP || self.bytes + weight > SLOT_BYTES {
+            self.values.clear();
+            self.bytes = 0;
+        }
+        self.bytes += weight;
+        if let Some(old) = self.values.insert(key, value) {
+            self.bytes -= old.weight();
+        }
+    }
+}
+
+/// The bytes a kept value holds beyond its fixed size, where they may be
+/// many.
+pub(crate) trait Weigh {
+    fn weight(&self) -> usize {
+        0
+    }
+}
+
+impl Weigh for Option<Package> {
+    fn weight(&self) -> usize {
+        self.as_ref().map_or(0, |p| {
+            p.readme.as_ref().map_or(0, String::len) + p.description.as_ref().map_or(0, String::len)
+        })
+    }
+}
+
+impl Weigh for Option<Account> {}
+impl Weigh for Option<Repository> {}
+impl Weigh for Option<OrgRole> {}
+impl Weigh for Option<OrgSso> {}
+impl Weigh for Option<Role> {}
+impl Weigh for Option<(TokenRecord, String)> {}
+impl Weigh for bool {}
 
 /// How changes made elsewhere are noticed.
 enum Watch {
@@ -191,7 +244,7 @@ impl ReadCache {
     ) -> StoreResult<V>
     where
         K: Eq + Hash,
-        V: Clone,
+        V: Clone + Weigh,
     {
         let Some(seen) = self.current(pool).await else {
             return load.await;
@@ -202,18 +255,14 @@ impl ReadCache {
                 maps.clear();
                 maps.epoch = seen;
             }
-            if let Some(value) = slot(&mut maps).0.get(&key) {
+            if let Some(value) = slot(&mut maps).values.get(&key) {
                 return Ok(value.clone());
             }
         }
         let value = load.await?;
         let mut maps = self.lock();
         if self.epoch.load(Ordering::SeqCst) == seen && maps.epoch == seen {
-            let kept = &mut slot(&mut maps).0;
-            if kept.len() >= SLOT_CAP {
-                kept.clear();
-            }
-            kept.insert(key, value.clone());
+            slot(&mut maps).keep(key, value.clone());
         }
         Ok(value)
     }
@@ -333,5 +382,40 @@ impl std::fmt::Debug for ReadCache {
         f.debug_struct("ReadCache")
             .field("epoch", &self.epoch.load(Ordering::Relaxed))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Weigh for String {
+        fn weight(&self) -> usize {
+            self.len()
+        }
+    }
+
+    #[test]
+    fn a_kind_holds_at_most_its_bytes_and_its_count() {
+        let mut slot: Slot<usize, String> = Slot::default();
+        let readme = "r".repeat(100 << 10);
+        for i in 0..100 {
+            slot.keep(i, readme.clone());
+            assert!(slot.bytes <= SLOT_BYTES);
+            assert_eq!(slot.bytes, slot.values.len() * readme.len());
+        }
+        assert!(slot.values.contains_key(&99), "the newest is kept");
+        // Kept again under the same key, a value is counted once.
+        slot.keep(99, readme.clone());
+        assert_eq!(slot.bytes, slot.values.len() * readme.len());
+        // A value heavier than the whole budget is not kept at all.
+        slot.keep(1000, "r".repeat(SLOT_BYTES + 1));
+        assert!(!slot.values.contains_key(&1000));
+
+        let mut light: Slot<usize, bool> = Slot::default();
+        for i in 0..SLOT_CAP + 10 {
+            light.keep(i, true);
+        }
+        assert!(light.values.len() <= SLOT_CAP);
     }
 }
