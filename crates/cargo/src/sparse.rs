@@ -1,6 +1,7 @@
 //! The sparse index at `BASE/cargo/OWNER/index/`: `config.json`, and one
 //! file per crate with `ETag` and `Last-Modified`, rendered once per
-//! change of the crate and answered `304` when the client's copy is current.
+//! change of the crate (and gzipped or brotli-compressed once, when a
+//! client first asks) and answered `304` when the client's copy is current.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use entrepot_core::{Account, Actor, Package, PackageType};
 use entrepot_http::AppState;
+use entrepot_http::encoding::{self, Encoded};
 use entrepot_service::ServiceError;
 use serde_json::json;
 use sha2::Digest;
@@ -23,7 +25,7 @@ const MAX_CACHED_FILES: usize = 4096;
 
 /// One rendered index file and its validators.
 pub struct IndexFile {
-    body: Bytes,
+    body: Arc<Encoded>,
     etag: String,
     last_modified: DateTime<Utc>,
 }
@@ -31,7 +33,7 @@ pub struct IndexFile {
 impl IndexFile {
     /// The file as served.
     pub fn body(&self) -> &Bytes {
-        &self.body
+        self.body.identity()
     }
 }
 
@@ -70,17 +72,11 @@ fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
-/// Whether the client's copy (by `If-None-Match`, else `If-Modified-Since`)
-/// is current.
+/// Whether the client's copy (by `If-None-Match`, in any of its
+/// encodings, else `If-Modified-Since`) is current.
 fn not_modified(headers: &HeaderMap, file: &IndexFile) -> bool {
-    if let Some(tags) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
-        return tags.split(',').any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == file.etag
-        });
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return encoding::not_modified(headers, &file.etag);
     }
     headers
         .get(header::IF_MODIFIED_SINCE)
@@ -109,18 +105,20 @@ pub async fn index_file(
         cache.put(key, Arc::clone(&file));
         file
     };
-    if file.body.is_empty() {
+    if file.body().is_empty() {
         return Err(CargoError::not_found(format!(
             "crate `{name}` has no versions"
         )));
     }
+    let (body, coding) = file.body.body_for(headers).await;
     let mut response = if not_modified(headers, &file) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
+        let length = body.len();
         let body = if head {
             Body::empty()
         } else {
-            Body::from(file.body.clone())
+            Body::from(body)
         };
         let mut r = (StatusCode::OK, body).into_response();
         r.headers_mut().insert(
@@ -129,14 +127,15 @@ pub async fn index_file(
         );
         if head {
             r.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(file.body.len()));
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         }
         r
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&file.etag) {
+    if let Ok(v) = HeaderValue::from_str(&encoding::etag_for(&file.etag, coding)) {
         h.insert(header::ETAG, v);
     }
+    encoding::mark(h, coding);
     if let Ok(v) = HeaderValue::from_str(&http_date(file.last_modified)) {
         h.insert(header::LAST_MODIFIED, v);
     }
@@ -173,7 +172,7 @@ pub async fn render(state: &AppState, package: &Package) -> Result<IndexFile> {
     let digest = sha2::Sha256::digest(body.as_bytes());
     Ok(IndexFile {
         etag: format!("\"{}\"", hex::encode(&digest[..16])),
-        body: body.into(),
+        body: Encoded::new(body.into()),
         last_modified: package.updated_at,
     })
 }
@@ -185,7 +184,7 @@ mod tests {
     #[test]
     fn validators_answer_conditional_requests() {
         let file = IndexFile {
-            body: Bytes::from_static(b"{}\n"),
+            body: Encoded::new(Bytes::from_static(b"{}\n")),
             etag: "\"abc\"".into(),
             last_modified: DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678Z")
                 .unwrap()
@@ -204,6 +203,10 @@ mod tests {
             &headers(header::IF_NONE_MATCH, "\"abd\""),
             &file
         ));
+        assert!(
+            not_modified(&headers(header::IF_NONE_MATCH, "\"abc-gzip\""), &file),
+            "the gzipped form's tag names the same rendering"
+        );
         let date = http_date(file.last_modified);
         assert_eq!(date, "Fri, 02 Jan 2026 03:04:05 GMT");
         assert!(not_modified(

@@ -643,3 +643,62 @@ async fn the_repository_field_connects_a_repository_and_the_readme_feeds_the_pag
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn index_files_are_compressed_once_per_rendering_when_asked() {
+    use std::io::Read;
+    let (app, t) = with_alice().await;
+    for i in 0..8 {
+        let version = format!("1.0.{i}");
+        publish_ok(
+            &app,
+            &t,
+            &metadata("many", &version),
+            &crate_of("many", &version),
+        )
+        .await;
+    }
+    let path = "/cargo/alice/index/ma/ny/many";
+    let plain = get(&app, path, Some(&t), &[]).await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.bytes().len() > 1024, "worth compressing");
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let zipped = get(&app, path, Some(&t), &[("accept-encoding", "gzip")]).await;
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    // The tag of the kept compressed form, not of one made on the way out.
+    let zipped_tag = format!("{}-gzip\"", etag.trim_end_matches('"'));
+    assert_eq!(zipped.headers()["etag"], zipped_tag.as_str());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&zipped.bytes()[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.bytes(), "the same file");
+    let current = get(
+        &app,
+        path,
+        Some(&t),
+        &[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)],
+    )
+    .await;
+    assert_eq!(current.status(), 304);
+    let brotli = get(&app, path, Some(&t), &[("accept-encoding", "br")]).await;
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+
+    // A new version is a new rendering, with new tags.
+    publish_ok(
+        &app,
+        &t,
+        &metadata("many", "1.1.0"),
+        &crate_of("many", "1.1.0"),
+    )
+    .await;
+    let changed = get(
+        &app,
+        path,
+        Some(&t),
+        &[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)],
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(changed.headers()["etag"], zipped_tag.as_str());
+}
