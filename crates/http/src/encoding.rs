@@ -197,6 +197,62 @@ pub fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         })
 }
 
+/// How a kept rendering goes out: its media type, and what else than the
+/// coding its form depends on (`Vary`).
+#[derive(Debug, Clone, Copy)]
+pub struct Kept {
+    pub content_type: &'static str,
+    pub vary: &'static str,
+}
+
+/// The answer to a request for a kept rendering: `304` when the client's
+/// copy (in any coding) is current, else the body in the coding the client
+/// takes (for `HEAD`, none, with its length); with the form's `ETag`,
+/// `Vary: VARY, Accept-Encoding`, and revalidated on every use (`private,
+/// no-cache`: who may read it may change).
+pub async fn kept(
+    body: &Arc<Encoded>,
+    etag: &str,
+    request: &HeaderMap,
+    head: bool,
+    how: Kept,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (bytes, coding) = body.body_for(request).await;
+    let mut response = if not_modified(request, etag) {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        let mut r = axum::body::Body::empty().into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        r
+    } else {
+        bytes.into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(tag) = HeaderValue::from_str(&etag_for(etag, coding)) {
+        h.insert(header::ETAG, tag);
+    }
+    h.insert(header::VARY, HeaderValue::from_static(how.vary));
+    mark(h, coding);
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(how.content_type),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    response
+}
+
+/// A strong `ETag` for `body`: the first 128 bits of its SHA-256.
+#[must_use]
+pub fn etag_of(body: &[u8]) -> String {
+    use sha2::Digest;
+    format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body)[..16]))
+}
+
 /// Responses rendered for each request (pages, REST, the documents not
 /// kept) are compressed as they go out, when the client asks and the body
 /// is text of a known size worth it; never a blob, a range or what is

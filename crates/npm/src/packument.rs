@@ -1,15 +1,13 @@
 //! Installing: the packument (full, or abbreviated for `npm install`),
 //! one version's document, and the tarball itself.
 
-use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use entrepot_core::Actor;
 use entrepot_http::AppState;
 use entrepot_http::encoding::{self, Encoded};
 use entrepot_service::ServiceError;
 use serde_json::Value;
-use sha2::Digest;
 
 use crate::cache::{Packuments, Rendered};
 use crate::error::{NpmError, NpmResult};
@@ -65,7 +63,7 @@ pub async fn packument(
         };
         let body = serde_json::to_vec(&doc)
             .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
-        let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+        let etag = encoding::etag_of(&body);
         let rendered = Rendered {
             body: Encoded::new(body.into()),
             etag,
@@ -74,35 +72,13 @@ pub async fn packument(
         cache.put(key, rendered.clone());
         rendered
     };
-    let (body, coding) = rendered.body.body_for(headers).await;
-    let etag = encoding::etag_for(&rendered.etag, coding);
-    let mut response = if encoding::not_modified(headers, &rendered.etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else if head {
-        let mut r = (StatusCode::OK, Body::empty()).into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-        r
-    } else {
-        (StatusCode::OK, body).into_response()
+    let how = encoding::Kept {
+        content_type,
+        vary: "Accept, Authorization",
     };
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).expect("hex is a valid header"),
-    );
-    h.insert(
-        header::VARY,
-        HeaderValue::from_static("Accept, Authorization"),
-    );
-    encoding::mark(h, coding);
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
+    let mut response = encoding::kept(&rendered.body, &rendered.etag, headers, head, how).await;
     if let Ok(v) = HeaderValue::from_str(&rendered.last_modified) {
-        h.insert(header::LAST_MODIFIED, v);
+        response.headers_mut().insert(header::LAST_MODIFIED, v);
     }
     Ok(response)
 }

@@ -13,6 +13,7 @@ mod fsck;
 pub mod fuzzing;
 mod install;
 mod metadata;
+mod pages;
 mod pep440;
 mod project_json;
 mod releases;
@@ -74,7 +75,11 @@ impl FormatSpec for Pypi {
 
 impl PackageFormat for Pypi {
     fn router(&self) -> Router<AppState> {
-        owner_routes("pypi", router::handle)
+        // One cache of simple pages per router, which the server builds once.
+        let pages = std::sync::Arc::new(pages::Pages::default());
+        owner_routes("pypi", move |state, caller, request| {
+            router::handle(state, std::sync::Arc::clone(&pages), caller, request)
+        })
     }
 
     fn check_indexes(

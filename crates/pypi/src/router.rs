@@ -1,6 +1,8 @@
 //! The one door of PyPI requests: each request under `/pypi/OWNER/` is
 //! parsed into an `Endpoint`, then handed to the handler of that endpoint.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use entrepot_http::owner::OwnerRequest;
@@ -9,10 +11,12 @@ use entrepot_http::{ApiError, AppState, Caller};
 use crate::endpoint::Endpoint;
 use crate::error::PypiError;
 use crate::files::{FileRequest, download};
+use crate::pages::Pages;
 use crate::{project_json, simple, upload, upstream, yank};
 
 pub async fn handle(
     state: AppState,
+    pages: Arc<Pages>,
     caller: Result<Caller, ApiError>,
     request: OwnerRequest,
 ) -> Response {
@@ -36,7 +40,12 @@ pub async fn handle(
             simple::projects(state, actor, owner, &headers, &listing).await
         }
         Endpoint::Project { project, listing } => {
-            simple::project(state, actor, owner, &project, &headers, &listing).await
+            let asked = simple::Asked {
+                headers: &headers,
+                listing: &listing,
+                pages: &pages,
+            };
+            simple::project(state, actor, owner, &project, asked).await
         }
         Endpoint::File {
             project,

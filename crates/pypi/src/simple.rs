@@ -3,6 +3,7 @@
 //! hashes, `Requires-Python`, core metadata (PEP 658/714) and yanks (PEP 592).
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use crate::endpoint::Listing;
 use crate::error::{PypiError, Result};
+use crate::pages::{Page, Pages};
 use crate::pep440::{is_valid_name, normalize_name};
 use crate::releases::{Dist, readable, releases};
 use crate::upstream;
@@ -158,6 +160,13 @@ pub async fn projects(
     Ok(negotiated(kind, html, &doc, listing.head))
 }
 
+/// What a request for a project's page asks, and where pages are kept.
+pub struct Asked<'a> {
+    pub headers: &'a HeaderMap,
+    pub listing: &'a Listing,
+    pub pages: &'a Pages,
+}
+
 /// `GET /simple/PROJECT/`: the project's files, at the one URL of its
 /// normalised name.
 pub async fn project(
@@ -165,9 +174,13 @@ pub async fn project(
     actor: &Actor,
     owner: &str,
     project: &str,
-    headers: &HeaderMap,
-    listing: &Listing,
+    asked: Asked<'_>,
 ) -> Result<Response> {
+    let Asked {
+        headers,
+        listing,
+        pages,
+    } = asked;
     if !is_valid_name(project) {
         // Also what keeps a CR or LF out of the `Location` below.
         return Err(PypiError::bad_request(format!(
@@ -214,38 +227,29 @@ pub async fn project(
             };
         }
     };
-    let releases = releases(state, &package).await?;
-    let display = releases
-        .last()
-        .and_then(|r| r.metadata.name.as_deref())
-        .unwrap_or(&package.name)
-        .to_owned();
-    let versions: Vec<String> = releases.iter().map(|r| r.version.normalized()).collect();
-    let dists: Vec<&Dist> = releases.iter().flat_map(|r| &r.dists).collect();
-    Ok(render_project(
-        kind,
-        &display,
-        &package.name,
-        &versions,
-        &dists,
-        listing.head,
-    ))
-}
-
-/// A project's page from its versions and files, as HTML or JSON.
-pub(crate) fn render_project(
-    kind: Option<&'static str>,
-    display: &str,
-    name: &str,
-    versions: &[String],
-    dists: &[&Dist],
-    head: bool,
-) -> Response {
-    respond(
-        kind,
-        project_body(kind, display, name, versions, dists),
-        head,
-    )
+    let content_type = content_type_of(kind);
+    let key = (
+        package.id,
+        content_type,
+        package.updated_at.timestamp_micros(),
+    );
+    let page = if let Some(page) = pages.get(&key) {
+        page
+    } else {
+        let releases = releases(state, &package).await?;
+        let display = releases
+            .last()
+            .and_then(|r| r.metadata.name.as_deref())
+            .unwrap_or(&package.name)
+            .to_owned();
+        let versions: Vec<String> = releases.iter().map(|r| r.version.normalized()).collect();
+        let dists: Vec<&Dist> = releases.iter().flat_map(|r| &r.dists).collect();
+        let body = project_body(kind, &display, &package.name, &versions, &dists);
+        let page = Arc::new(Page::new(body));
+        pages.put(key, Arc::clone(&page));
+        page
+    };
+    Ok(page.respond(content_type, headers, listing.head).await)
 }
 
 /// A project's page as `kind` asks: PEP 691 JSON or PEP 503 HTML.

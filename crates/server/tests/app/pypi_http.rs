@@ -353,3 +353,50 @@ async fn downloads_of_files_are_counted_and_shown_on_the_page() {
         "Basic realm=\"Entrepot PyPI\""
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_projects_page_is_kept_with_its_tag_and_compressed_once_when_asked() {
+    let (app, t) = with_alice().await;
+    for v in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"] {
+        assert_eq!(Upload::wheel(v).send(&app, Some(&t)).await.0, 200);
+    }
+    let path = "/pypi/alice/simple/tiny-pkg/";
+    let ask = async |headers: &[(&str, &str)]| {
+        let mut r = app
+            .get(path)
+            .basic("alice", &t)
+            .header("accept", PIP_ACCEPT);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send().await
+    };
+    let plain = ask(&[]).await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.bytes().len() > 1024, "worth compressing");
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(ask(&[("if-none-match", &etag)]).await.status(), 304);
+
+    let zipped = ask(&[("accept-encoding", "gzip, deflate")]).await;
+    assert_eq!(zipped.headers()["content-encoding"], "gzip");
+    let vary = zipped.headers()["vary"].to_str().unwrap().to_owned();
+    assert!(
+        vary.contains("Accept,") && vary.contains("Accept-Encoding"),
+        "{vary}"
+    );
+    let zipped_tag = format!("{}-gzip\"", etag.trim_end_matches('"'));
+    assert_eq!(zipped.headers()["etag"], zipped_tag.as_str());
+    let unzipped = crate::common::gunzip(&zipped.bytes());
+    assert_eq!(unzipped, plain.bytes(), "the same page");
+    let current = ask(&[("accept-encoding", "gzip"), ("if-none-match", &zipped_tag)]).await;
+    assert_eq!(current.status(), 304);
+
+    // HTML is kept apart from JSON, and a new upload makes a new page.
+    let html = app.get(path).basic("alice", &t).send().await;
+    assert_ne!(html.headers()["etag"], etag.as_str());
+    assert!(html.text().contains("Tiny_Pkg-1.3.0-py3-none-any.whl"));
+    assert_eq!(Upload::wheel("1.4.0").send(&app, Some(&t)).await.0, 200);
+    let changed = ask(&[("if-none-match", &etag)]).await;
+    assert_eq!(changed.status(), 200);
+    assert!(changed.text().contains("Tiny_Pkg-1.4.0-py3-none-any.whl"));
+}

@@ -36,6 +36,16 @@ pub static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 /// outgoing connection can take one between this call and the server's
 /// bind, and each is handed out once: two servers never race for a port
 /// that the kernel happened to offer twice.
+/// `bytes` gunzipped.
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("gzip");
+    out
+}
+
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     const FIRST: u16 = 20_000;
