@@ -662,15 +662,29 @@ impl Packages<'_> {
         Ok(self.meta.downloads(package.id).await?)
     }
 
-    /// `package`'s downloads summed: in all, by version, and by day from
-    /// `since` on (the counts not yet written included).
+    /// `package`'s downloads summed: in all, by day from `since` on, and
+    /// for each of `versions` (the counts not yet written included).
     pub async fn download_summary(
         self,
         package: &Package,
         since: chrono::NaiveDate,
+        versions: &[Id],
     ) -> ServiceResult<entrepot_store::DownloadSummary> {
         self.flush_downloads().await?;
-        Ok(self.meta.download_summary(package.id, since).await?)
+        Ok(self
+            .meta
+            .download_summary(package.id, since, versions)
+            .await?)
+    }
+
+    /// Each package's live versions and downloads (the counts not yet
+    /// written included), counted in SQL for a page of a list at once.
+    pub async fn totals(
+        self,
+        packages: &[Id],
+    ) -> ServiceResult<std::collections::HashMap<Id, entrepot_store::PackageTotals>> {
+        self.flush_downloads().await?;
+        Ok(self.meta.package_totals(packages).await?)
     }
 
     pub(crate) async fn audit(

@@ -401,10 +401,20 @@ pub struct DownloadDay {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DownloadSummary {
     pub total: i64,
-    /// By version, for the versions downloaded at all.
+    /// By version, for the versions asked about that were downloaded.
     pub by_version: Vec<(Id, i64)>,
     /// By day, oldest first, for the days with downloads.
     pub by_day: Vec<(chrono::NaiveDate, i64)>,
+}
+
+/// What a list shows of a package beside its row: counted in SQL for a
+/// whole page at once (`ActivityStore::package_totals`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackageTotals {
+    /// Live versions.
+    pub versions: u64,
+    /// Downloads of every version, deleted ones too, over every day.
+    pub downloads: i64,
 }
 
 #[async_trait]
@@ -416,13 +426,20 @@ pub trait ActivityStore: Send + Sync {
         count: i64,
     ) -> StoreResult<()>;
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>>;
-    /// `package`'s downloads summed: in all, by version, and by day from
-    /// `since` on.
+    /// `package`'s downloads summed: in all, by day from `since` on, and
+    /// for each of `versions` (a page's) downloaded at all.
     async fn download_summary(
         &self,
         package: Id,
         since: chrono::NaiveDate,
+        versions: &[Id],
     ) -> StoreResult<DownloadSummary>;
+    /// The totals of each of `packages` that exists, in one statement per
+    /// 500 (a page of a list), however many versions and days they have.
+    async fn package_totals(
+        &self,
+        packages: &[Id],
+    ) -> StoreResult<std::collections::HashMap<Id, PackageTotals>>;
     async fn audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>>;
 }

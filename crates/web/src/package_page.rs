@@ -260,13 +260,18 @@ async fn render_package(
         .map(|(_, version)| version.clone())
         .or_else(|| recent.first().map(|v| v.name.clone()));
     let today = Utc::now().date_naive();
+    let mut shown: Vec<&Version> = recent.iter().collect();
+    shown.extend(selected.as_ref());
+    let shown_ids: Vec<i64> = shown.iter().map(|v| v.id).collect();
     let summary = packages
-        .download_summary(&package, today - TimeDelta::days(CHART_DAYS - 1))
+        .download_summary(
+            &package,
+            today - TimeDelta::days(CHART_DAYS - 1),
+            &shown_ids,
+        )
         .await?;
     let per_version: HashMap<i64, i64> = summary.by_version.iter().copied().collect();
     let daily: HashMap<NaiveDate, i64> = summary.by_day.iter().copied().collect();
-    let mut shown: Vec<&Version> = recent.iter().collect();
-    shown.extend(selected.as_ref());
     let publishers = publishers(state, &shown).await?;
     let tags = packages.tags(package.id).await?;
     let advisories = advisories::package_advisories(state, actor, &package).await?;

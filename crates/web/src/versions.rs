@@ -57,8 +57,9 @@ async fn render(
     }
     let shown: Vec<_> = versions.iter().collect();
     let publishers = publishers(state, &shown).await?;
+    let ids: Vec<i64> = versions.iter().map(|v| v.id).collect();
     let summary = packages
-        .download_summary(&package, chrono::Utc::now().date_naive())
+        .download_summary(&package, chrono::Utc::now().date_naive(), &ids)
         .await?;
     let downloads: HashMap<i64, i64> = summary.by_version.into_iter().collect();
     let tags = packages.tags(package.id).await?;

@@ -112,9 +112,12 @@ async fn list_packages(
         (page.slice(&readable).to_vec(), total)
     };
     // Only the page's packages are rendered; the rest are only counted.
+    let ids: Vec<_> = page_items.iter().map(|p| p.id).collect();
+    let totals = registry.packages().totals(&ids).await?;
     let mut rendered: Vec<Package> = Vec::with_capacity(page.per_page);
     for package in &page_items {
-        rendered.push(render::package(&state, &owner, package).await?);
+        let counted = totals.get(&package.id).copied().unwrap_or_default();
+        rendered.push(render::package_counted(&state, &owner, package, counted).await?);
     }
     let mut url = list_url(&state, route, &owner);
     url = format!("{url}?package_type={package_type}");

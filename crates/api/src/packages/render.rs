@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use entrepot_core::{Account, Package, Version};
 use entrepot_http::format::FormatSpec;
 use entrepot_http::{ApiError, AppState};
+use entrepot_store::PackageTotals;
 use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 
@@ -33,11 +34,21 @@ pub async fn package(
     owner: &Account,
     package: &Package,
 ) -> Result<model::Package, ApiError> {
+    let totals = state.registry.packages().totals(&[package.id]).await?;
+    let totals = totals.get(&package.id).copied().unwrap_or_default();
+    package_counted(state, owner, package, totals).await
+}
+
+/// [`package`] with its totals already counted (for a whole page at once).
+pub async fn package_counted(
+    state: &AppState,
+    owner: &Account,
+    package: &Package,
+    totals: PackageTotals,
+) -> Result<model::Package, ApiError> {
     let registry = &state.registry;
     let config = &state.config;
     let urls = package_urls(config, owner, package);
-    let version_count = registry.packages().versions(package.id, false).await?.len();
-    let downloads: i64 = download_totals(state, package).await?.values().sum();
     let repository = match package.repository_id {
         Some(id) => match registry.accounts().repository_by_id(id).await? {
             Some(repo) => registry
@@ -54,14 +65,14 @@ pub async fn package(
         name: package.name.clone(),
         package_type: package.package_type.as_str(),
         owner: SimpleUser::new(config, owner),
-        version_count,
+        version_count: usize::try_from(totals.versions).unwrap_or(usize::MAX),
         visibility: package.visibility.as_str(),
         url: urls.api,
         html_url: urls.html,
         repository,
         created_at: iso(&package.created_at),
         updated_at: iso(&package.updated_at),
-        download_count: downloads,
+        download_count: totals.downloads,
         cached_from: package
             .owner_is_upstream
             .then(|| package.owner_login.clone()),

@@ -340,6 +340,76 @@ async fn deleting_the_last_version_is_refused_with_githubs_advice() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_listing_counts_each_packages_own_live_versions_and_downloads() {
+    let app = setup(&[]).await;
+    let t = app
+        .token("alice", "read:packages,write:packages,delete:packages")
+        .await;
+    for version in ["1.0.0", "1.1.0", "1.2.0"] {
+        publish(&app, &t, "@alice/three", version).await;
+    }
+    publish(&app, &t, "@alice/one", "1.0.0").await;
+    for _ in 0..2 {
+        let got = app
+            .get("/npm/@alice/three/-/three-1.0.0.tgz")
+            .bearer(&t)
+            .send()
+            .await;
+        assert_eq!(got.status(), 200);
+    }
+    let got = app
+        .get("/npm/@alice/one/-/one-1.0.0.tgz")
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(got.status(), 200);
+    // A deleted version is not counted; its downloads still are.
+    let versions: Vec<Value> = app
+        .get("/api/v3/user/packages/npm/three/versions")
+        .bearer(&t)
+        .send()
+        .await
+        .json();
+    let first = versions.iter().find(|v| v["name"] == "1.0.0").unwrap();
+    let deleted = app
+        .delete(&format!(
+            "/api/v3/user/packages/npm/three/versions/{}",
+            first["id"]
+        ))
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(deleted.status(), 204);
+
+    let listed: Vec<Value> = app
+        .get("/api/v3/user/packages?package_type=npm")
+        .bearer(&t)
+        .send()
+        .await
+        .json();
+    let counts = |name: &str| {
+        let p = listed.iter().find(|p| p["name"] == name).unwrap();
+        (p["version_count"].clone(), p["download_count"].clone())
+    };
+    assert_eq!(counts("three"), (2.into(), 2.into()));
+    assert_eq!(counts("one"), (1.into(), 1.into()));
+    // One package's answer counts the same.
+    let three: Value = app
+        .get("/api/v3/user/packages/npm/three")
+        .bearer(&t)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        (
+            three["version_count"].clone(),
+            three["download_count"].clone()
+        ),
+        (2.into(), 2.into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn public_versions_past_the_download_threshold_cannot_be_deleted() {
     let app = setup(&["--delete-download-limit", "2"]).await;
     let t = app

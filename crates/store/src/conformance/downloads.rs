@@ -22,12 +22,31 @@ pub(super) async fn downloads_and_audit(
     let long_ago = day - chrono::TimeDelta::days(40);
     store.record_downloads(v1.id, long_ago, 4).await.unwrap();
     let summary = store
-        .download_summary(pkg.id, day - chrono::TimeDelta::days(29))
+        .download_summary(pkg.id, day - chrono::TimeDelta::days(29), &[v1.id, -7])
         .await
         .unwrap();
     assert_eq!(summary.total, 9);
     assert_eq!(summary.by_version, vec![(v1.id, 9)]);
     assert_eq!(summary.by_day, vec![(day, 5)], "only the days since");
+    let unasked = store
+        .download_summary(pkg.id, day - chrono::TimeDelta::days(29), &[])
+        .await
+        .unwrap();
+    assert_eq!((unasked.total, unasked.by_version.len()), (9, 0));
+
+    // A page's totals in one call: live versions and every download; a
+    // package that does not exist is left out.
+    let live = store.versions(pkg.id, false).await.unwrap().len() as u64;
+    let totals = store.package_totals(&[pkg.id, -7]).await.unwrap();
+    assert_eq!(totals.len(), 1, "{totals:?}");
+    assert_eq!(
+        totals[&pkg.id],
+        crate::meta::PackageTotals {
+            versions: live,
+            downloads: 9
+        }
+    );
+    assert!(store.package_totals(&[]).await.unwrap().is_empty());
 
     // Versions page newest first, in SQL.
     let (all, live) = store.versions_page(pkg.id, 100, 0).await.unwrap();

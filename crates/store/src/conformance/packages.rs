@@ -8,7 +8,11 @@ use entrepot_core::{
 };
 
 use crate::StoreError;
-use crate::meta::{MetadataStore, NewPackage, PackageFilter, PackageUpdate};
+use entrepot_core::{ReadScope, UserReads};
+
+use crate::meta::{
+    MetadataStore, NewPackage, PackageFilter, PackageSearch, PackageUpdate, SearchOrder,
+};
 
 /// Packages: one live package per owner, type and name; grants per user.
 /// Returns the package and what created it, for the pages to copy.
@@ -161,6 +165,8 @@ pub(super) async fn pages_and_counts(
         ..all.clone()
     };
     assert_eq!(store.count_packages(public).await.unwrap(), 0);
+    search_pages_keep_their_order(store, alice).await;
+    an_owners_total_follows_the_readers_scope(store, alice, new_package).await;
     // The running count follows deletes, restores and purges.
     let p1 = page[0].clone();
     store
@@ -241,4 +247,99 @@ pub(super) async fn purge_expired(
     assert!(store.package_by_id(pkg.id).await.unwrap().is_none());
     assert!(store.version_by_id(v1.id).await.unwrap().is_none());
     assert!(!store.blob_referenced(&"a".repeat(64)).await.unwrap());
+}
+
+/// A search's pages come in its order, each page where the last left off.
+async fn search_pages_keep_their_order(store: &dyn MetadataStore, alice: &Account) {
+    let search = |order, offset, limit| PackageSearch {
+        order,
+        offset,
+        limit,
+        ..owner_search(alice, true)
+    };
+    for order in [SearchOrder::Name, SearchOrder::Updated] {
+        let all = store.search_packages(search(order, 0, 100)).await.unwrap();
+        assert_eq!(all.total, 4);
+        let names: Vec<_> = all.found.iter().map(|f| f.package.name.clone()).collect();
+        if order == SearchOrder::Name {
+            let mut sorted = names.clone();
+            sorted.sort_by_key(|n| n.to_lowercase());
+            assert_eq!(names, sorted);
+        }
+        let mut paged = Vec::new();
+        for offset in (0..4).step_by(3) {
+            let page = store
+                .search_packages(search(order, offset, 3))
+                .await
+                .unwrap();
+            assert_eq!(page.total, 4);
+            paged.extend(page.found.into_iter().map(|f| f.package.name));
+        }
+        assert_eq!(paged, names, "{order:?}");
+    }
+}
+
+/// Everything of `alice`'s npm packages, read by her with a token that has
+/// `repo` (`repository_scoped`) or not.
+fn owner_search(alice: &Account, repository_scoped: bool) -> PackageSearch {
+    PackageSearch {
+        owner_id: Some(alice.id),
+        package_type: Some(PackageType::Npm),
+        readable: ReadScope::User(UserReads {
+            user: alice.id,
+            non_public: true,
+            repository_scoped,
+            owns: vec![alice.id],
+            ..UserReads::default()
+        }),
+        limit: 100,
+        ..PackageSearch::default()
+    }
+}
+
+/// An owner's total, counted from the running counts, is what the rows
+/// give: without `repo`, a private repository-scoped package is not read.
+async fn an_owners_total_follows_the_readers_scope(
+    store: &dyn MetadataStore,
+    alice: &Account,
+    new_package: &NewPackage,
+) {
+    let mut made = Vec::new();
+    for (name, visibility) in [
+        ("m-open", Visibility::Public),
+        ("m-closed", Visibility::Private),
+    ] {
+        let maven = store
+            .create_package(NewPackage {
+                name: name.into(),
+                package_type: PackageType::Maven,
+                visibility,
+                repository_id: None,
+                ..new_package.clone()
+            })
+            .await
+            .unwrap();
+        made.push(maven.id);
+    }
+    for (repo, package_type, expected) in [
+        (true, None, 6),
+        (false, None, 5),
+        (false, Some(PackageType::Maven), 1),
+        (true, Some(PackageType::Maven), 2),
+    ] {
+        let search = PackageSearch {
+            package_type,
+            ..owner_search(alice, repo)
+        };
+        let page = store.search_packages(search).await.unwrap();
+        assert_eq!(page.total, expected, "repo {repo}, {package_type:?}");
+        assert_eq!(
+            page.found.len() as u64,
+            expected,
+            "repo {repo}, {package_type:?}"
+        );
+    }
+    for id in made {
+        store.purge_package(id).await.unwrap();
+    }
 }

@@ -169,8 +169,26 @@ pub(super) async fn soft_delete_and_restore(
     );
 }
 
-/// A purged version is gone.
+/// A purged version is gone, and its downloads leave its package's.
 pub(super) async fn purge(store: &dyn MetadataStore, pkg: &Package, v2: &Version) {
+    let today = chrono::Utc::now().date_naive();
+    let before = store.package_totals(&[pkg.id]).await.unwrap()[&pkg.id].downloads;
+    store.record_downloads(v2.id, today, 6).await.unwrap();
+    let summary = store
+        .download_summary(pkg.id, today, &[v2.id])
+        .await
+        .unwrap();
+    assert_eq!(summary.total, before + 6);
+    assert_eq!(summary.by_version, vec![(v2.id, 6)]);
     store.purge_version(v2.id).await.unwrap();
     assert!(store.version(pkg.id, "1.1.0").await.unwrap().is_none());
+    let after = store
+        .download_summary(pkg.id, today, &[v2.id])
+        .await
+        .unwrap();
+    assert_eq!((after.total, after.by_version.len()), (before, 0));
+    assert_eq!(
+        store.package_totals(&[pkg.id]).await.unwrap()[&pkg.id].downloads,
+        before
+    );
 }

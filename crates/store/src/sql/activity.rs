@@ -1,6 +1,8 @@
 //! `ActivityStore` in SQL: download counts per version and day, and the
 //! audit log.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use entrepot_core::{AuditEntry, Id};
@@ -8,7 +10,19 @@ use entrepot_core::{AuditEntry, Id};
 use super::rows::{all_rows, int, opt_int, opt_text, parse, text, time};
 use super::{SqlStore, ts};
 use crate::StoreResult;
-use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry};
+use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry, PackageTotals};
+
+/// Packages or versions counted by one statement at most (bound
+/// parameters).
+const TOTALS_AT_ONCE: usize = 500;
+
+/// `$first, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 #[async_trait]
 impl ActivityStore for SqlStore {
@@ -50,21 +64,19 @@ impl ActivityStore for SqlStore {
         &self,
         package: Id,
         since: NaiveDate,
+        versions: &[Id],
     ) -> StoreResult<DownloadSummary> {
-        let by_version = sqlx::query(
-            "SELECT d.version_id, CAST(SUM(d.count) AS BIGINT) AS n FROM downloads d
-             JOIN versions v ON v.id = d.version_id
-             WHERE v.package_id = $1 GROUP BY d.version_id ORDER BY d.version_id",
+        // By day from the package's own counts (migration 0024): one row a
+        // day, however many versions it has.
+        let total: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM package_downloads WHERE package_id = $1",
         )
-        .bind(package);
-        let by_version = all_rows(by_version, &self.reader, |r| {
-            Ok((int(r, "version_id")?, int(r, "n")?))
-        })
+        .bind(package)
+        .fetch_one(&self.reader)
         .await?;
         let by_day = sqlx::query(
-            "SELECT d.day, CAST(SUM(d.count) AS BIGINT) AS n FROM downloads d
-             JOIN versions v ON v.id = d.version_id
-             WHERE v.package_id = $1 AND d.day >= $2 GROUP BY d.day ORDER BY d.day",
+            "SELECT day, count AS n FROM package_downloads \
+             WHERE package_id = $1 AND day >= $2 AND count <> 0 ORDER BY day",
         )
         .bind(package)
         .bind(since.to_string());
@@ -72,11 +84,62 @@ impl ActivityStore for SqlStore {
             Ok((parse(r, "day")?, int(r, "n")?))
         })
         .await?;
+        let mut by_version = Vec::with_capacity(versions.len());
+        for chunk in versions.chunks(TOTALS_AT_ONCE) {
+            let sql = format!(
+                "SELECT d.version_id, CAST(SUM(d.count) AS BIGINT) AS n FROM downloads d \
+                 JOIN versions v ON v.id = d.version_id \
+                 WHERE v.package_id = $1 AND d.version_id IN ({}) \
+                 GROUP BY d.version_id ORDER BY d.version_id",
+                placeholders(2, chunk.len())
+            );
+            let query = chunk
+                .iter()
+                .fold(sqlx::query(&sql).bind(package), |q, id| q.bind(*id));
+            by_version.extend(
+                all_rows(query, &self.reader, |r| {
+                    Ok((int(r, "version_id")?, int(r, "n")?))
+                })
+                .await?,
+            );
+        }
+        by_version.sort_unstable();
         Ok(DownloadSummary {
-            total: by_version.iter().map(|(_, n)| n).sum(),
+            total,
             by_version,
             by_day,
         })
+    }
+
+    async fn package_totals(&self, packages: &[Id]) -> StoreResult<HashMap<Id, PackageTotals>> {
+        let mut totals = HashMap::with_capacity(packages.len());
+        for chunk in packages.chunks(TOTALS_AT_ONCE) {
+            let list = placeholders(1, chunk.len());
+            // Correlated subqueries, each served by an index: live versions
+            // by versions_live, downloads by package_downloads' key.
+            let sql = format!(
+                "SELECT p.id, \
+                 (SELECT COUNT(*) FROM versions v WHERE v.package_id = p.id AND v.deleted_at IS NULL) AS live, \
+                 (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
+                  WHERE d.package_id = p.id) AS downloads \
+                 FROM packages p WHERE p.id IN ({list})"
+            );
+            let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+            for (id, counted) in all_rows(query, &self.reader, |r| {
+                Ok((
+                    int(r, "id")?,
+                    PackageTotals {
+                        versions: u64::try_from(int(r, "live")?).unwrap_or(0),
+                        downloads: int(r, "downloads")?,
+                    },
+                ))
+            })
+            .await?
+            {
+                totals.insert(id, counted);
+            }
+        }
+        Ok(totals)
     }
 
     async fn audit(&self, e: NewAuditEntry) -> StoreResult<()> {

@@ -45,11 +45,19 @@ fn effective_visibility() -> String {
     )
 }
 
-/// The repository-scoped types, as an SQL list of literals.
-fn repository_scoped() -> String {
+/// The repository-scoped types.
+fn repository_scoped_types() -> Vec<PackageType> {
     PackageType::ALL
         .iter()
+        .copied()
         .filter(|t| t.registry_kind() == RegistryKind::RepositoryScoped)
+        .collect()
+}
+
+/// The repository-scoped types, as an SQL list of literals.
+fn repository_scoped() -> String {
+    repository_scoped_types()
+        .iter()
         .map(|t| format!("'{}'", t.as_str()))
         .collect::<Vec<_>>()
         .join(", ")
@@ -106,34 +114,152 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
     );
     let downloads = |package: &str| {
         format!(
-            "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM downloads d \
-             JOIN versions v ON v.id = d.version_id WHERE v.package_id = {package})"
+            "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
+             WHERE d.package_id = {package})"
         )
     };
     let order = match (s.order, words.is_empty()) {
-        (SearchOrder::Relevance, false) => format!("{relevance}, p.updated_at DESC, p.id"),
-        (SearchOrder::Relevance | SearchOrder::Updated, _) => "p.updated_at DESC, p.id".to_owned(),
+        (SearchOrder::Relevance, false) => format!("{relevance}, p.updated_at DESC, p.id DESC"),
+        // Both keys descending, as index packages_owner_updated_live walks
+        // backwards.
+        (SearchOrder::Relevance | SearchOrder::Updated, _) => {
+            "p.updated_at DESC, p.id DESC".to_owned()
+        }
         (SearchOrder::Downloads, _) => {
-            format!("{} DESC, p.updated_at DESC, p.id", downloads("p.id"))
+            format!("{} DESC, p.updated_at DESC, p.id DESC", downloads("p.id"))
         }
         (SearchOrder::Name, _) => "lower(p.name), p.id".to_owned(),
     };
-    let count_sql = format!("SELECT COUNT(*) AS n {from}");
-    let total: i64 = bind_all(sqlx::query(&count_sql), binds.clone())
-        .fetch_one(&store.reader)
-        .await?
-        .try_get("n")?;
-    // The page first, then the downloads of its rows alone.
-    let sql = format!(
-        "SELECT page.*, {} AS downloads_total FROM \
-         (SELECT p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream, \
-         {visibility} AS seen_visibility, ROW_NUMBER() OVER (ORDER BY {order}) AS ord {from} \
-         ORDER BY ord LIMIT {} OFFSET {}) page ORDER BY page.ord",
-        downloads("page.id"),
+    let total = if let Some(owner) = whole_owner(&s, &words) {
+        owner_count(store, owner, s.package_type).await?
+    } else {
+        let count_sql = format!("SELECT COUNT(*) AS n {from}");
+        bind_all(sqlx::query(&count_sql), binds.clone())
+            .fetch_one(&store.reader)
+            .await?
+            .try_get("n")?
+    };
+    // The page's ids first, sorting nothing but the keys (no window over
+    // every match, no row read whole), then those rows and their downloads.
+    let ids_sql = format!(
+        "SELECT p.id AS id {from} ORDER BY {order} LIMIT {} OFFSET {}",
         s.limit.min(1000),
         s.offset.min(i64::MAX as u64)
     );
-    let found = all_rows(bind_all(sqlx::query(&sql), binds), &store.reader, |row| {
+    let ids: Vec<i64> = all_rows(
+        bind_all(sqlx::query(&ids_sql), binds),
+        &store.reader,
+        |row| Ok(row.try_get::<i64, _>("id")?),
+    )
+    .await?;
+    let found = page_rows(store, &ids, &visibility, &downloads("p.id")).await?;
+    Ok(SearchPage {
+        total: u64::try_from(total).unwrap_or(0),
+        found,
+    })
+}
+
+/// The owner whose every live package `s` finds, if that is all it asks
+/// for: no words, no repository or visibility, and a reader who reads all
+/// of the owner's packages (as [`non_public`] writes it out), or all but
+/// the non-public repository-scoped ones (`false`: a token without `repo`).
+fn whole_owner(s: &PackageSearch, words: &[String]) -> Option<(i64, bool)> {
+    let owner = s.owner_id?;
+    let ReadScope::User(reads) = &s.readable else {
+        return None;
+    };
+    let reads_all = reads.non_public
+        && !reads.sso_closed.contains(&owner)
+        && (reads.everything || reads.owns.contains(&owner));
+    (reads_all && words.is_empty() && s.repository_id.is_none() && s.visibility.is_none())
+        .then_some((owner, reads.repository_scoped))
+}
+
+/// How many live packages `owner` has (of one type): the running counts
+/// the triggers keep, instead of counting every row. Without
+/// `repository_scoped`, only the public ones of the repository-scoped
+/// types are counted, row by row (those types alone).
+async fn owner_count(
+    store: &SqlStore,
+    (owner, repository_scoped): (i64, bool),
+    package_type: Option<PackageType>,
+) -> StoreResult<i64> {
+    let scoped = repository_scoped_types();
+    let of_type = |t: PackageType| {
+        package_type.is_none_or(|wanted| wanted == t)
+            && (repository_scoped || t.registry_kind() != RegistryKind::RepositoryScoped)
+    };
+    let counted: Vec<&str> = PackageType::ALL
+        .iter()
+        .filter(|t| of_type(**t))
+        .map(|t| t.as_str())
+        .collect();
+    let mut total = 0;
+    if !counted.is_empty() {
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM package_counts \
+             WHERE owner_id = $1 AND package_type IN ({})",
+            placeholders(2, counted.len())
+        );
+        let query = counted
+            .iter()
+            .fold(sqlx::query(&sql).bind(owner), |q, t| q.bind(*t));
+        total += query
+            .fetch_one(&store.reader)
+            .await?
+            .try_get::<i64, _>("n")?;
+    }
+    let public_scoped: Vec<&str> = scoped
+        .iter()
+        .filter(|t| !repository_scoped && package_type.is_none_or(|wanted| wanted == **t))
+        .map(|t| t.as_str())
+        .collect();
+    if !public_scoped.is_empty() {
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM packages p LEFT JOIN repositories r ON r.id = p.repository_id \
+             WHERE p.owner_id = $1 AND p.deleted_at IS NULL AND p.package_type IN ({}) \
+             AND {} = 'public'",
+            placeholders(2, public_scoped.len()),
+            effective_visibility()
+        );
+        let query = public_scoped
+            .iter()
+            .fold(sqlx::query(&sql).bind(owner), |q, t| q.bind(*t));
+        total += query
+            .fetch_one(&store.reader)
+            .await?
+            .try_get::<i64, _>("n")?;
+    }
+    Ok(total)
+}
+
+/// `$first, …` for `count` parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of `ids`, in that order, with what a list shows of each.
+async fn page_rows(
+    store: &SqlStore,
+    ids: &[i64],
+    visibility: &str,
+    downloads: &str,
+) -> StoreResult<Vec<Found>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = placeholders(1, ids.len());
+    let sql = format!(
+        "SELECT p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream, \
+         {visibility} AS seen_visibility, {downloads} AS downloads_total \
+         FROM packages p JOIN accounts a ON a.id = p.owner_id \
+         LEFT JOIN repositories r ON r.id = p.repository_id WHERE p.id IN ({list})"
+    );
+    let query = ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+    let mut found = all_rows(query, &store.reader, |row| {
         Ok(Found {
             package: package(row)?,
             visibility: parse::<Visibility>(row, "seen_visibility")?,
@@ -141,10 +267,10 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
         })
     })
     .await?;
-    Ok(SearchPage {
-        total: u64::try_from(total).unwrap_or(0),
-        found,
-    })
+    let place: std::collections::HashMap<i64, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    found.sort_by_key(|f| place.get(&f.package.id).copied().unwrap_or(usize::MAX));
+    Ok(found)
 }
 
 /// How `text` (as `words`) is found: a join, the condition, and a
