@@ -279,6 +279,8 @@ pub enum SearchOrder {
     Updated,
     Downloads,
     Name,
+    /// Oldest first, as created (the REST listing's order).
+    Created,
 }
 
 /// One page of a search, and how many matched in all.

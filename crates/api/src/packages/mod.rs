@@ -101,7 +101,35 @@ async fn list_packages(
             })
             .await?;
         (items, usize::try_from(total).unwrap_or(usize::MAX))
+    } else if visibility.is_none() {
+        // Anyone else reads what the read rule opens, found and paged in
+        // SQL (the rule written out, as search uses it).
+        let found = registry
+            .packages()
+            .search(
+                &actor,
+                entrepot_store::PackageSearch {
+                    owner_id: Some(owner.id),
+                    package_type: Some(package_type),
+                    order: entrepot_store::SearchOrder::Created,
+                    offset: ((page.page - 1) * page.per_page) as u64,
+                    limit: page.per_page as u64,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let total = usize::try_from(found.total).unwrap_or(usize::MAX);
+        // The rule itself has the last word on each row.
+        let mut shown = Vec::with_capacity(found.found.len());
+        for row in found.found {
+            if state.registry.can_read(&actor, &row.package).await? {
+                shown.push(row.package);
+            }
+        }
+        (shown, total)
     } else {
+        // A visibility asked for is the package's own, which search does
+        // not filter by (it filters by what a reader meets).
         let mut readable = Vec::new();
         for package in registry.packages().list_packages(filter).await? {
             if state.registry.can_read(&actor, &package).await? {

@@ -340,6 +340,57 @@ async fn deleting_the_last_version_is_refused_with_githubs_advice() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn another_user_pages_through_only_what_they_may_read() {
+    let app = setup(&[]).await;
+    let t = app.token("alice", "read:packages,write:packages").await;
+    for name in ["a", "b", "c"] {
+        publish(&app, &t, &format!("@alice/{name}"), "1.0.0").await;
+    }
+    for name in ["a", "c"] {
+        crate::test_app::make_public(&app, &t, "npm", name).await;
+    }
+    let bob = app.token("bob", "read:packages").await;
+    let page = |n: u32| {
+        let app = &app;
+        let bob = bob.clone();
+        async move {
+            let r = app
+                .get(&format!(
+                    "/api/v3/users/alice/packages?package_type=npm&per_page=1&page={n}"
+                ))
+                .bearer(&bob)
+                .send()
+                .await;
+            assert_eq!(r.status(), 200);
+            let link = r.headers()["link"].to_str().unwrap().to_owned();
+            let names: Vec<Value> = r
+                .json::<Vec<Value>>()
+                .iter()
+                .map(|p| p["name"].clone())
+                .collect();
+            (names, link)
+        }
+    };
+    let (first, link) = page(1).await;
+    assert_eq!(first, ["a"]);
+    assert!(
+        link.contains("&page=2&per_page=1>; rel=\"last\""),
+        "two readable, not three: {link}"
+    );
+    let (second, _) = page(2).await;
+    assert_eq!(second, ["c"], "b is private and never listed");
+    // With a visibility asked for, the same packages.
+    let public: Vec<Value> = app
+        .get("/api/v3/users/alice/packages?package_type=npm&visibility=public")
+        .bearer(&bob)
+        .send()
+        .await
+        .json();
+    let names: Vec<_> = public.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a", "c"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_listing_counts_each_packages_own_live_versions_and_downloads() {
     let app = setup(&[]).await;
     let t = app

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use entrepot_core::{AuditEntry, Id};
 
-use super::rows::{all_rows, int, opt_int, opt_text, parse, text, time};
+use super::rows::{all_rows, int, opt_int, opt_text, parse, placeholders, text, time};
 use super::{SqlStore, ts};
 use crate::StoreResult;
 use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry, PackageTotals};
@@ -15,14 +15,6 @@ use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry, Pa
 /// Packages or versions counted by one statement at most (bound
 /// parameters).
 const TOTALS_AT_ONCE: usize = 500;
-
-/// `$first, …` for `count` parameters.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 #[async_trait]
 impl ActivityStore for SqlStore {

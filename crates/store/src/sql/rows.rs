@@ -119,6 +119,14 @@ pub(super) enum Bind {
     Text(String),
 }
 
+/// `$first, …` for `count` parameters (a list for `IN`).
+pub(super) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(super) fn bind_all(query: AnyQuery<'_>, binds: Vec<Bind>) -> AnyQuery<'_> {
     binds.into_iter().fold(query, |q, b| match b {
         Bind::Int(i) => q.bind(i),

@@ -9,7 +9,7 @@ use entrepot_core::{PackageType, ReadScope, RegistryKind, UserReads, Visibility}
 use sqlx::Row as _;
 
 use super::packages::package;
-use super::rows::{Bind, all_rows, bind_all, parse};
+use super::rows::{Bind, all_rows, bind_all, parse, placeholders};
 use super::{Dialect, SqlStore};
 use crate::StoreResult;
 use crate::meta::{Found, PackageSearch, SearchOrder, SearchPage};
@@ -129,6 +129,7 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
             format!("{} DESC, p.updated_at DESC, p.id DESC", downloads("p.id"))
         }
         (SearchOrder::Name, _) => "lower(p.name), p.id".to_owned(),
+        (SearchOrder::Created, _) => "p.id".to_owned(),
     };
     let total = if let Some(owner) = whole_owner(&s, &words) {
         owner_count(store, owner, s.package_type).await?
@@ -194,35 +195,25 @@ async fn owner_count(
         .filter(|t| of_type(**t))
         .map(|t| t.as_str())
         .collect();
-    let mut total = 0;
-    if !counted.is_empty() {
-        let sql = format!(
-            "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM package_counts \
-             WHERE owner_id = $1 AND package_type IN ({})",
-            placeholders(2, counted.len())
-        );
-        let query = counted
-            .iter()
-            .fold(sqlx::query(&sql).bind(owner), |q, t| q.bind(*t));
-        total += query
-            .fetch_one(&store.reader)
-            .await?
-            .try_get::<i64, _>("n")?;
-    }
     let public_scoped: Vec<&str> = scoped
         .iter()
         .filter(|t| !repository_scoped && package_type.is_none_or(|wanted| wanted == **t))
         .map(|t| t.as_str())
         .collect();
-    if !public_scoped.is_empty() {
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM packages p LEFT JOIN repositories r ON r.id = p.repository_id \
-             WHERE p.owner_id = $1 AND p.deleted_at IS NULL AND p.package_type IN ({}) \
-             AND {} = 'public'",
-            placeholders(2, public_scoped.len()),
-            effective_visibility()
-        );
-        let query = public_scoped
+    let running = "SELECT CAST(COALESCE(SUM(live), 0) AS BIGINT) AS n FROM package_counts \
+         WHERE owner_id = $1 AND package_type IN";
+    let public = format!(
+        "SELECT COUNT(*) AS n FROM packages p LEFT JOIN repositories r ON r.id = p.repository_id \
+         WHERE p.owner_id = $1 AND p.deleted_at IS NULL AND {} = 'public' AND p.package_type IN",
+        effective_visibility()
+    );
+    let mut total = 0;
+    for (sql, types) in [(running, &counted), (public.as_str(), &public_scoped)] {
+        if types.is_empty() {
+            continue;
+        }
+        let sql = format!("{sql} ({})", placeholders(2, types.len()));
+        let query = types
             .iter()
             .fold(sqlx::query(&sql).bind(owner), |q, t| q.bind(*t));
         total += query
@@ -231,14 +222,6 @@ async fn owner_count(
             .try_get::<i64, _>("n")?;
     }
     Ok(total)
-}
-
-/// `$first, …` for `count` parameters.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The rows of `ids`, in that order, with what a list shows of each.
