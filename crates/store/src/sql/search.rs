@@ -224,7 +224,8 @@ async fn owner_count(
     Ok(total)
 }
 
-/// The rows of `ids`, in that order, with what a list shows of each.
+/// The rows of `ids`, in that order, with what a list shows of each; one
+/// deleted since its id was found is left out.
 async fn page_rows(
     store: &SqlStore,
     ids: &[i64],
@@ -239,7 +240,8 @@ async fn page_rows(
         "SELECT p.*, a.login AS owner_login, a.is_upstream AS owner_is_upstream, \
          {visibility} AS seen_visibility, {downloads} AS downloads_total \
          FROM packages p JOIN accounts a ON a.id = p.owner_id \
-         LEFT JOIN repositories r ON r.id = p.repository_id WHERE p.id IN ({list})"
+         LEFT JOIN repositories r ON r.id = p.repository_id \
+         WHERE p.id IN ({list}) AND p.deleted_at IS NULL"
     );
     let query = ids.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
     let mut found = all_rows(query, &store.reader, |row| {
