@@ -46,6 +46,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     packages::update(store, &pkg, at).await;
     downloads::downloads_and_audit(store, &pkg, &v1, &alice, at).await;
     versions::purge(store, &pkg, &v2).await;
+    downloads::flushed_while_purged(store, &alice, at).await;
 
     uploads::sessions(store, &alice, at).await;
     uploads::blob_links(store, &alice, at).await;

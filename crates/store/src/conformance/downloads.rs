@@ -73,3 +73,84 @@ pub(super) async fn downloads_and_audit(
         .unwrap();
     assert_eq!(store.audit_log(pkg.id).await.unwrap()[0].action, "publish");
 }
+
+/// Download counts flushed while the same versions are purged, from as many
+/// connections as the store has: every purge succeeds, and once all the
+/// versions are gone their package counts none of their downloads (on
+/// PostgreSQL the two used to lock the same rows in opposite orders).
+pub(super) async fn flushed_while_purged(
+    store: &dyn MetadataStore,
+    alice: &Account,
+    at: Timestamp,
+) {
+    let pkg = store
+        .create_package(crate::meta::NewPackage {
+            owner_id: alice.id,
+            package_type: entrepot_core::PackageType::Npm,
+            name: "counted-while-purged".into(),
+            visibility: entrepot_core::Visibility::Public,
+            repository_id: None,
+            inherit_access: false,
+            description: None,
+            readme: None,
+        })
+        .await
+        .unwrap();
+    let day = at.date_naive();
+    let mut versions = Vec::new();
+    for i in 0..8 {
+        let v = store
+            .publish_version(crate::meta::NewVersion {
+                package_id: pkg.id,
+                name: format!("1.0.{i}"),
+                metadata: serde_json::json!({}),
+                publisher_id: None,
+                files: vec![],
+                tags: vec![],
+                at,
+            })
+            .await
+            .unwrap();
+        store.record_downloads(v.id, day, 1).await.unwrap();
+        versions.push(v.id);
+    }
+    // Each version is counted over and over (a flush that lands after its
+    // purge fails, as it must: the version is gone) while it is purged.
+    let counting = versions.iter().map(|&id| async move {
+        for n in 0..20 {
+            let d = if n % 2 == 0 {
+                day
+            } else {
+                day - chrono::TimeDelta::days(1)
+            };
+            if store.record_downloads(id, d, 1).await.is_err() {
+                break;
+            }
+        }
+    });
+    let purging = versions.iter().map(|&id| async move {
+        tokio::task::yield_now().await;
+        store.purge_version(id).await
+    });
+    let (_, purged) = futures::join!(
+        futures::future::join_all(counting),
+        futures::future::join_all(purging)
+    );
+    for done in purged {
+        done.unwrap();
+    }
+    let left = store.package_totals(&[pkg.id]).await.unwrap()[&pkg.id];
+    assert_eq!(
+        left,
+        crate::meta::PackageTotals {
+            versions: 0,
+            downloads: 0
+        }
+    );
+    let summary = store
+        .download_summary(pkg.id, day - chrono::TimeDelta::days(1), &[])
+        .await
+        .unwrap();
+    assert_eq!(summary.total, 0, "{summary:?}");
+    store.purge_package(pkg.id).await.unwrap();
+}

@@ -399,11 +399,22 @@ impl PackageStore for SqlStore {
     }
 
     async fn purge_package(&self, id: Id) -> StoreResult<()> {
+        // Download rows first, as `versions::purge` does and for its reason.
+        let mut tx = self.begin_write().await?;
+        if self.dialect() == Dialect::Postgres {
+            sqlx::query(
+                "SELECT d.version_id FROM downloads d JOIN versions v ON v.id = d.version_id
+                 WHERE v.package_id = $1 FOR UPDATE OF d",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        }
         sqlx::query("DELETE FROM packages WHERE id = $1")
             .bind(id)
-            .execute(&*self.write())
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.commit(tx).await
     }
 
     async fn blob_referenced(&self, sha256: &str) -> StoreResult<bool> {

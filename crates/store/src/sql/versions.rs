@@ -5,10 +5,10 @@
 use entrepot_core::{Id, Timestamp, Version};
 use sqlx::any::AnyRow;
 
-use super::SqlStore;
 use super::packages::touch_package_of_version;
 use super::rows::{all_rows, found, int, json, opt_int, opt_time, optional_row, text, time};
 use super::ts;
+use super::{Dialect, SqlStore};
 use crate::meta::NewVersion;
 use crate::{StoreError, StoreResult};
 
@@ -217,12 +217,25 @@ pub(super) async fn update_metadata(
     found(&done)
 }
 
+/// Removes a version for good. On PostgreSQL its download rows are locked
+/// first: a download flush locks its row, then the package's day
+/// (migration 0024's trigger), and the delete's trigger takes the
+/// package's days before its cascade reaches the download rows, so without
+/// this the two could wait on each other, or the package keep a count
+/// flushed while the version went.
 pub(super) async fn purge(store: &SqlStore, id: Id) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    if store.dialect() == Dialect::Postgres {
+        sqlx::query("SELECT version_id FROM downloads WHERE version_id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    }
     sqlx::query("DELETE FROM versions WHERE id = $1")
         .bind(id)
-        .execute(&*store.write())
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    store.commit(tx).await
 }
 
 /// Versions deleted before `cutoff`, of live packages: the purge job's work.
