@@ -32,6 +32,11 @@ impl From<PageQuery> for Page {
 }
 
 impl Page {
+    /// How many items come before this page, for SQL's `OFFSET`.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.per_page) as u64
+    }
+
     /// The slice of `items` this page covers.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
         let start = (self.page - 1)

@@ -12,6 +12,7 @@ pub mod blobs;
 mod browse;
 pub mod delivery;
 mod discovery;
+mod downloads;
 pub mod error;
 mod fallthrough;
 pub mod files;
@@ -157,13 +158,8 @@ pub struct Registry {
     pub(crate) policy: Policy,
     pub limits: Limits,
     pub stats: Arc<Stats>,
-    /// Download counts not yet written, by (version, day).
-    pending_downloads:
-        Arc<std::sync::Mutex<std::collections::HashMap<(i64, chrono::NaiveDate), i64>>>,
-    /// Held while counts are written, so that a reader who flushes first
-    /// waits for a flush already under way and never reads a count that
-    /// has left the buffer but not yet reached the store.
-    flushing: Arc<tokio::sync::Mutex<()>>,
+    /// Download counts not yet written.
+    download_buffer: Arc<downloads::DownloadBuffer>,
     /// Webhook delivery settings and the worker's wake-up bell.
     pub delivery: Arc<webhooks::DeliveryControl>,
     /// The client every request this server sends goes through.
@@ -198,8 +194,7 @@ impl Registry {
             policy,
             limits,
             stats,
-            pending_downloads: Arc::default(),
-            flushing: Arc::default(),
+            download_buffer: Arc::default(),
             delivery: Arc::default(),
             outbound: Arc::default(),
             holds: Arc::default(),

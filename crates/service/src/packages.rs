@@ -353,17 +353,6 @@ impl Packages<'_> {
         .await
     }
 
-    async fn version_downloads(
-        self,
-        package: &Package,
-    ) -> ServiceResult<std::collections::HashMap<Id, i64>> {
-        let mut totals = std::collections::HashMap::new();
-        for day in self.downloads(package).await? {
-            *totals.entry(day.version_id).or_insert(0) += day.count;
-        }
-        Ok(totals)
-    }
-
     /// Soft-deletes a version. The last live version cannot be deleted: the
     /// package is deleted instead, as GitHub advises.
     pub async fn delete_version(
@@ -391,7 +380,7 @@ impl Packages<'_> {
         }
         if package.visibility == Visibility::Public
             && self
-                .version_downloads(package)
+                .version_downloads(package, &[version.id])
                 .await?
                 .get(&version.id)
                 .copied()
@@ -440,7 +429,7 @@ impl Packages<'_> {
             .await?;
         if package.visibility == Visibility::Public
             && self
-                .version_downloads(package)
+                .downloads_by_version(package)
                 .await?
                 .values()
                 .any(|n| *n > self.limits.delete_download_limit)
@@ -621,36 +610,17 @@ impl Packages<'_> {
     ///
     /// Counts are buffered in memory and written in batches (by
     /// `flush_downloads`, which the server calls every second and at
-    /// shutdown, and every read of counts calls first): a download costs
-    /// no database write, and a crash loses at most a second of counts.
+    /// shutdown); reads add the buffered counts to the stored ones. A
+    /// download costs no database write, and a crash loses at most a
+    /// second of counts.
     pub fn count_download(self, package_type: PackageType, version: &Version) {
         self.stats.downloaded(package_type);
-        let day = Utc::now().date_naive();
-        *self
-            .pending_downloads
-            .lock()
-            .expect("download buffer lock")
-            .entry((version.id, day))
-            .or_insert(0) += 1;
+        self.download_buffer.count(version, Utc::now().date_naive());
     }
 
     /// Writes buffered download counts to the store.
     pub async fn flush_downloads(self) -> ServiceResult<()> {
-        let _writing = self.flushing.lock().await;
-        let pending =
-            std::mem::take(&mut *self.pending_downloads.lock().expect("download buffer lock"));
-        let mut entries = pending.into_iter();
-        while let Some(((version, day), count)) = entries.next() {
-            if let Err(e) = self.meta.record_downloads(version, day, count).await {
-                // Keep what was not written for the next flush.
-                let mut buffer = self.pending_downloads.lock().expect("download buffer lock");
-                for (key, n) in std::iter::once(((version, day), count)).chain(entries) {
-                    *buffer.entry(key).or_insert(0) += n;
-                }
-                return Err(e.into());
-            }
-        }
-        Ok(())
+        Ok(self.download_buffer.flush(self.meta.as_ref()).await?)
     }
 
     /// A package's downloads per version and day, buffered counts included.
@@ -658,8 +628,10 @@ impl Packages<'_> {
         self,
         package: &Package,
     ) -> ServiceResult<Vec<entrepot_store::DownloadDay>> {
-        self.flush_downloads().await?;
-        Ok(self.meta.downloads(package.id).await?)
+        let _reading = self.download_buffer.reading().await;
+        let mut days = self.meta.downloads(package.id).await?;
+        self.download_buffer.add_days(package.id, &mut days);
+        Ok(days)
     }
 
     /// `package`'s downloads summed: in all, by day from `since` on, and
@@ -670,11 +642,29 @@ impl Packages<'_> {
         since: chrono::NaiveDate,
         versions: &[Id],
     ) -> ServiceResult<entrepot_store::DownloadSummary> {
-        self.flush_downloads().await?;
-        Ok(self
+        let _reading = self.download_buffer.reading().await;
+        let mut summary = self
             .meta
             .download_summary(package.id, since, versions)
-            .await?)
+            .await?;
+        self.download_buffer
+            .add_summary(package.id, since, versions, &mut summary);
+        Ok(summary)
+    }
+
+    /// How often each of `versions` of `package` was downloaded in all
+    /// (the counts not yet written included); versions never downloaded
+    /// are absent. Only those versions' rows are summed.
+    pub async fn version_downloads(
+        self,
+        package: &Package,
+        versions: &[Id],
+    ) -> ServiceResult<std::collections::HashMap<Id, i64>> {
+        // Days are kept as `YYYY-MM-DD` text: none is on or after the last
+        // day of 9999, so the summary reads no days.
+        let never = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
+        let summary = self.download_summary(package, never, versions).await?;
+        Ok(summary.by_version.into_iter().collect())
     }
 
     /// Each package's live versions and downloads (the counts not yet
@@ -683,8 +673,14 @@ impl Packages<'_> {
         self,
         packages: &[Id],
     ) -> ServiceResult<std::collections::HashMap<Id, entrepot_store::PackageTotals>> {
-        self.flush_downloads().await?;
-        Ok(self.meta.package_totals(packages).await?)
+        let _reading = self.download_buffer.reading().await;
+        let mut totals = self.meta.package_totals(packages).await?;
+        for (package, count) in self.download_buffer.by_package(packages) {
+            if let Some(t) = totals.get_mut(&package) {
+                t.downloads += count;
+            }
+        }
+        Ok(totals)
     }
 
     pub(crate) async fn audit(

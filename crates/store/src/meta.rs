@@ -237,7 +237,7 @@ pub struct PackageUpdate {
     pub keywords: Option<Option<String>>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PackageFilter {
     pub owner_id: Option<Id>,
     pub package_type: Option<PackageType>,
@@ -421,6 +421,8 @@ pub struct PackageTotals {
 
 #[async_trait]
 pub trait ActivityStore: Send + Sync {
+    /// Adds `count` downloads of `version` on `day`; nothing if the version
+    /// is gone (purged since it was downloaded).
     async fn record_downloads(
         &self,
         version: Id,

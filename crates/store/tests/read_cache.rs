@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use entrepot_core::Scopes;
-use entrepot_store::{AccountStore, NewTokenRecord, NewUser, SqlStore, TokenStore};
+use entrepot_store::{
+    AccountStore, ActivityStore, NewPackage, NewTokenRecord, NewUser, NewVersion, PackageFilter,
+    PackageStore, PackageTotals, SqlStore, TokenStore,
+};
 
 /// Polls `check` until it holds, failing after a few seconds.
 async fn eventually<F, Fut>(what: &str, mut check: F)
@@ -71,6 +74,8 @@ async fn another_stores_writes_reach_the_cache(server: &SqlStore, admin: &SqlSto
     })
     .await;
 
+    lists_and_totals_made_elsewhere(server, admin, dave.id).await;
+
     // The server's own write is read back at once, every time.
     for _ in 0..20 {
         server.set_suspended(dave.id, None).await.unwrap();
@@ -83,6 +88,86 @@ async fn another_stores_writes_reach_the_cache(server: &SqlStore, admin: &SqlSto
         let seen = server.account_by_id(dave.id).await.unwrap().unwrap();
         assert!(seen.suspended_at.is_some());
     }
+}
+
+/// A page of a list, its count and its packages' totals, kept by the
+/// server, change with another store's writes.
+async fn lists_and_totals_made_elsewhere(
+    server: &SqlStore,
+    admin: &SqlStore,
+    dave: entrepot_core::Id,
+) {
+    // A page of dave's packages, their count and their totals, kept.
+    let npm = entrepot_core::PackageType::Npm;
+    let filter = PackageFilter {
+        owner_id: Some(dave),
+        package_type: Some(npm),
+        limit: Some(100),
+        ..Default::default()
+    };
+    let counted = PackageFilter {
+        limit: None,
+        ..filter.clone()
+    };
+    assert!(
+        server
+            .list_packages(filter.clone())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(server.count_packages(counted.clone()).await.unwrap(), 0);
+    let package = admin
+        .create_package(NewPackage {
+            owner_id: dave,
+            package_type: npm,
+            name: "listed".into(),
+            visibility: entrepot_core::Visibility::Private,
+            repository_id: None,
+            inherit_access: true,
+            description: None,
+            readme: None,
+        })
+        .await
+        .unwrap();
+    eventually(
+        "a package made elsewhere, in a list and its count",
+        || async {
+            server.list_packages(filter.clone()).await.unwrap().len() == 1
+                && server.count_packages(counted.clone()).await.unwrap() == 1
+        },
+    )
+    .await;
+    let id = package.id;
+    let totals = || async move { server.package_totals(&[id]).await.unwrap()[&id] };
+    assert_eq!(totals().await.versions, 0);
+    let version = admin
+        .publish_version(NewVersion {
+            package_id: package.id,
+            name: "1.0.0".into(),
+            metadata: serde_json::json!({}),
+            publisher_id: None,
+            files: vec![],
+            tags: vec![],
+            at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    admin
+        .record_downloads(version.id, Utc::now().date_naive(), 3)
+        .await
+        .unwrap();
+    eventually(
+        "a version and downloads made elsewhere, in totals",
+        || async {
+            totals().await
+                == PackageTotals {
+                    versions: 1,
+                    downloads: 3,
+                }
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

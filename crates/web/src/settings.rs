@@ -149,12 +149,17 @@ async fn render(
     let retention = registry.limits.retention;
     let mut live = Vec::new();
     let mut deleted = Vec::new();
-    let mut downloads: HashMap<i64, i64> = HashMap::new();
-    for d in registry.packages().downloads(package).await? {
-        *downloads.entry(d.version_id).or_insert(0) += d.count;
-    }
     let mut versions = registry.packages().versions(package.id, true).await?;
     versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+    let shown: Vec<i64> = versions
+        .iter()
+        .filter(|v| v.deleted_at.is_none())
+        .map(|v| v.id)
+        .collect();
+    let downloads = registry
+        .packages()
+        .version_downloads(package, &shown)
+        .await?;
     let now = Utc::now();
     for v in versions {
         match v.deleted_at {

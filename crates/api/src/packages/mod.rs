@@ -95,7 +95,7 @@ async fn list_packages(
         let items = registry
             .packages()
             .list_packages(entrepot_store::PackageFilter {
-                offset: Some(((page.page - 1) * page.per_page) as u64),
+                offset: Some(page.offset()),
                 limit: Some(page.per_page as u64),
                 ..filter
             })
@@ -112,7 +112,7 @@ async fn list_packages(
                     owner_id: Some(owner.id),
                     package_type: Some(package_type),
                     order: entrepot_store::SearchOrder::Created,
-                    offset: ((page.page - 1) * page.per_page) as u64,
+                    offset: page.offset(),
                     limit: page.per_page as u64,
                     ..Default::default()
                 },

@@ -1,7 +1,7 @@
 //! Builds the `package` and `package-version` models of a package from the
 //! stores: its repository, version count, tags and download totals.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use entrepot_core::{Account, Package, Version};
 use entrepot_http::format::FormatSpec;
@@ -15,18 +15,6 @@ use crate::model::package::{self as model, Tags, VersionMetadata};
 use crate::model::repository::MinimalRepository;
 use crate::model::user::SimpleUser;
 use crate::shared::{PATH_SEGMENT, package_urls};
-
-/// Downloads per version id, summed over every day.
-pub async fn download_totals(
-    state: &AppState,
-    package: &Package,
-) -> Result<HashMap<i64, i64>, ApiError> {
-    let mut totals = HashMap::new();
-    for day in state.registry.packages().downloads(package).await? {
-        *totals.entry(day.version_id).or_insert(0) += day.count;
-    }
-    Ok(totals)
-}
 
 /// GitHub's `package` shape, plus a total `download_count`.
 pub async fn package(

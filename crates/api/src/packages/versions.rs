@@ -37,19 +37,37 @@ pub(super) async fn list_versions(
         }
     };
     let page = page_of(&query)?;
-    let mut versions: Vec<Version> = state
+    // Live versions are paged in SQL; deleted ones (few, and only for the
+    // package's admins) are read whole and paged here.
+    let (shown, total) = if deleted {
+        let mut versions: Vec<Version> = state
+            .registry
+            .packages()
+            .versions(package.id, true)
+            .await?
+            .into_iter()
+            .filter(|v| v.deleted_at.is_some())
+            .collect();
+        // Newest first, as GitHub lists them.
+        versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        let total = versions.len();
+        (page.slice(&versions).to_vec(), total)
+    } else {
+        let (versions, total) = state
+            .registry
+            .packages()
+            .versions_page(package.id, page.per_page as u32, page.offset())
+            .await?;
+        (versions, total as usize)
+    };
+    let ids: Vec<_> = shown.iter().map(|v| v.id).collect();
+    let downloads = state
         .registry
         .packages()
-        .versions(package.id, true)
-        .await?
-        .into_iter()
-        .filter(|v| v.deleted_at.is_some() == deleted)
-        .collect();
-    // Newest first, as GitHub lists them.
-    versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let downloads = render::download_totals(&state, &package).await?;
-    let mut items: Vec<PackageVersion> = Vec::with_capacity(page.per_page);
-    for v in page.slice(&versions) {
+        .version_downloads(&package, &ids)
+        .await?;
+    let mut items: Vec<PackageVersion> = Vec::with_capacity(shown.len());
+    for v in &shown {
         let count = downloads.get(&v.id).copied().unwrap_or(0);
         items.push(render::version(&state, &owner, &package, v, count).await?);
     }
@@ -60,12 +78,7 @@ pub(super) async fn list_versions(
     if deleted {
         url.push_str("?state=deleted");
     }
-    Ok(with_link(
-        Json(items).into_response(),
-        page,
-        &url,
-        versions.len(),
-    ))
+    Ok(with_link(Json(items).into_response(), page, &url, total))
 }
 
 async fn find_version(
@@ -92,7 +105,10 @@ pub(super) async fn get_version(
     require_scope(&actor, Scope::ReadPackages)?;
     let (owner, package) = live_package(&state, &actor, route, &params).await?;
     let version = find_version(&state, &package, &params).await?;
-    let downloads = render::download_totals(&state, &package)
+    let downloads = state
+        .registry
+        .packages()
+        .version_downloads(&package, &[version.id])
         .await?
         .get(&version.id)
         .copied()

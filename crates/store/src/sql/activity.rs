@@ -24,8 +24,12 @@ impl ActivityStore for SqlStore {
         day: NaiveDate,
         count: i64,
     ) -> StoreResult<()> {
+        // A version purged since it was downloaded counts nothing: its
+        // count is dropped rather than refused, so that the flush holding
+        // it does not fail ever after.
         sqlx::query(
-            "INSERT INTO downloads (version_id, day, count) VALUES ($1, $2, $3)
+            "INSERT INTO downloads (version_id, day, count)
+             SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM versions WHERE id = $1)
              ON CONFLICT (version_id, day) DO UPDATE SET count = downloads.count + excluded.count",
         )
         .bind(version_id)
@@ -104,34 +108,19 @@ impl ActivityStore for SqlStore {
     }
 
     async fn package_totals(&self, packages: &[Id]) -> StoreResult<HashMap<Id, PackageTotals>> {
-        let mut totals = HashMap::with_capacity(packages.len());
-        for chunk in packages.chunks(TOTALS_AT_ONCE) {
-            let list = placeholders(1, chunk.len());
-            // Correlated subqueries, each served by an index: live versions
-            // by versions_live, downloads by package_downloads' key.
-            let sql = format!(
-                "SELECT p.id, \
-                 (SELECT COUNT(*) FROM versions v WHERE v.package_id = p.id AND v.deleted_at IS NULL) AS live, \
-                 (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
-                  WHERE d.package_id = p.id) AS downloads \
-                 FROM packages p WHERE p.id IN ({list})"
-            );
-            let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
-            for (id, counted) in all_rows(query, &self.reader, |r| {
-                Ok((
-                    int(r, "id")?,
-                    PackageTotals {
-                        versions: u64::try_from(int(r, "live")?).unwrap_or(0),
-                        downloads: int(r, "downloads")?,
-                    },
-                ))
-            })
-            .await?
-            {
-                totals.insert(id, counted);
-            }
+        let load = self.package_totals_now(packages);
+        if self.cache.sees_every_table() {
+            self.cache
+                .get(
+                    &self.reader,
+                    |m| &mut m.package_totals,
+                    packages.to_vec(),
+                    load,
+                )
+                .await
+        } else {
+            load.await
         }
-        Ok(totals)
     }
 
     async fn audit(&self, e: NewAuditEntry) -> StoreResult<()> {
@@ -165,5 +154,39 @@ impl ActivityStore for SqlStore {
             })
         })
         .await
+    }
+}
+
+impl SqlStore {
+    /// [`ActivityStore::package_totals`] read from the database.
+    async fn package_totals_now(&self, packages: &[Id]) -> StoreResult<HashMap<Id, PackageTotals>> {
+        let mut totals = HashMap::with_capacity(packages.len());
+        for chunk in packages.chunks(TOTALS_AT_ONCE) {
+            let list = placeholders(1, chunk.len());
+            // Correlated subqueries, each served by an index: live versions
+            // by versions_live, downloads by package_downloads' key.
+            let sql = format!(
+                "SELECT p.id, \
+                 (SELECT COUNT(*) FROM versions v WHERE v.package_id = p.id AND v.deleted_at IS NULL) AS live, \
+                 (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
+                  WHERE d.package_id = p.id) AS downloads \
+                 FROM packages p WHERE p.id IN ({list})"
+            );
+            let query = chunk.iter().fold(sqlx::query(&sql), |q, id| q.bind(*id));
+            for (id, counted) in all_rows(query, &self.reader, |r| {
+                Ok((
+                    int(r, "id")?,
+                    PackageTotals {
+                        versions: u64::try_from(int(r, "live")?).unwrap_or(0),
+                        downloads: int(r, "downloads")?,
+                    },
+                ))
+            })
+            .await?
+            {
+                totals.insert(id, counted);
+            }
+        }
+        Ok(totals)
     }
 }

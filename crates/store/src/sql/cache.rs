@@ -30,7 +30,7 @@ use entrepot_core::{Account, Id, OrgRole, Package, PackageType, Repository, Role
 use sqlx::AnyPool;
 
 use crate::StoreResult;
-use crate::meta::OrgSso;
+use crate::meta::{OrgSso, PackageFilter, PackageTotals};
 
 /// How many values one kind keeps before it starts over.
 const SLOT_CAP: usize = 8192;
@@ -64,6 +64,12 @@ pub(crate) struct Maps {
     pub collaborators: Slot<(Id, Id), Option<Role>>,
     pub tokens: Slot<String, Option<(TokenRecord, String)>>,
     pub token_orgs: Slot<(Id, Id), bool>,
+    /// Pages of lists and their counts: a REST listing reads both.
+    pub package_lists: Slot<PackageFilter, Vec<Package>>,
+    pub package_counts: Slot<PackageFilter, u64>,
+    /// A page's totals: kept only where every table's change is seen
+    /// (`ReadCache::sees_every_table`).
+    pub package_totals: Slot<Vec<Id>, HashMap<Id, PackageTotals>>,
 }
 
 impl Maps {
@@ -125,7 +131,27 @@ impl Weigh for Option<Package> {
     }
 }
 
+impl Weigh for Vec<Package> {
+    fn weight(&self) -> usize {
+        self.iter()
+            .map(|p| {
+                std::mem::size_of::<Package>()
+                    + p.name.len()
+                    + p.readme.as_ref().map_or(0, String::len)
+                    + p.description.as_ref().map_or(0, String::len)
+            })
+            .sum()
+    }
+}
+
+impl Weigh for HashMap<Id, PackageTotals> {
+    fn weight(&self) -> usize {
+        self.len() * std::mem::size_of::<(Id, PackageTotals)>()
+    }
+}
+
 impl Weigh for Option<Account> {}
+impl Weigh for u64 {}
 impl Weigh for Option<Repository> {}
 impl Weigh for Option<OrgRole> {}
 impl Weigh for Option<OrgSso> {}
@@ -184,6 +210,13 @@ impl ReadCache {
             maps: Mutex::default(),
             watch,
         }
+    }
+
+    /// Whether a change to any table forgets what is kept: on SQLite every
+    /// commit moves the WAL index; PostgreSQL's triggers announce only the
+    /// tables named in migration 0022.
+    pub(crate) fn sees_every_table(&self) -> bool {
+        matches!(self.watch, Watch::Sqlite(_))
     }
 
     /// Forgets everything kept, and whatever is being read now.

@@ -69,6 +69,36 @@ pub(super) async fn touch_package(store: &SqlStore, package: Id) -> StoreResult<
 }
 
 impl SqlStore {
+    /// How many packages `f` finds, read from the database.
+    async fn count_packages_now(&self, f: PackageFilter) -> StoreResult<u64> {
+        // An owner's live packages of one type: the triggers' running count.
+        if let (Some(owner), Some(package_type), None, None, false, false) = (
+            f.owner_id,
+            f.package_type,
+            f.repository_id,
+            f.visibility,
+            f.include_deleted,
+            f.only_deleted,
+        ) {
+            let live: Option<i64> = sqlx::query_scalar(
+                "SELECT live FROM package_counts WHERE owner_id = $1 AND package_type = $2",
+            )
+            .bind(owner)
+            .bind(package_type.as_str())
+            .fetch_optional(&self.reader)
+            .await?;
+            return Ok(live.unwrap_or(0).max(0) as u64);
+        }
+        let (conditions, binds) = package_conditions(&f);
+        let sql = format!("SELECT COUNT(*) FROM packages p WHERE {conditions}");
+        let query = sqlx::query_scalar::<_, i64>(&sql);
+        let query = binds.into_iter().fold(query, |q, b| match b {
+            Bind::Int(i) => q.bind(i),
+            Bind::Text(t) => q.bind(t),
+        });
+        Ok(query.fetch_one(&self.reader).await? as u64)
+    }
+
     async fn package_on(&self, pool: &AnyPool, id: Id) -> StoreResult<Option<Package>> {
         let sql = format!("SELECT {PACKAGE_COLUMNS} WHERE p.id = $1");
         optional_row(sqlx::query(&sql).bind(id), pool, package).await
@@ -203,36 +233,17 @@ impl PackageStore for SqlStore {
             }
             write!(sql, " OFFSET {offset}").expect("writing to a String");
         }
-        all_rows(bind_all(sqlx::query(&sql), binds), &self.reader, package).await
+        let load = all_rows(bind_all(sqlx::query(&sql), binds), &self.reader, package);
+        self.cache
+            .get(&self.reader, |m| &mut m.package_lists, f, load)
+            .await
     }
 
     async fn count_packages(&self, f: PackageFilter) -> StoreResult<u64> {
-        // An owner's live packages of one type: the triggers' running count.
-        if let (Some(owner), Some(package_type), None, None, false, false) = (
-            f.owner_id,
-            f.package_type,
-            f.repository_id,
-            f.visibility,
-            f.include_deleted,
-            f.only_deleted,
-        ) {
-            let live: Option<i64> = sqlx::query_scalar(
-                "SELECT live FROM package_counts WHERE owner_id = $1 AND package_type = $2",
-            )
-            .bind(owner)
-            .bind(package_type.as_str())
-            .fetch_optional(&self.reader)
-            .await?;
-            return Ok(live.unwrap_or(0).max(0) as u64);
-        }
-        let (conditions, binds) = package_conditions(&f);
-        let sql = format!("SELECT COUNT(*) FROM packages p WHERE {conditions}");
-        let query = sqlx::query_scalar::<_, i64>(&sql);
-        let query = binds.into_iter().fold(query, |q, b| match b {
-            Bind::Int(i) => q.bind(i),
-            Bind::Text(t) => q.bind(t),
-        });
-        Ok(query.fetch_one(&self.reader).await? as u64)
+        let load = self.count_packages_now(f.clone());
+        self.cache
+            .get(&self.reader, |m| &mut m.package_counts, f, load)
+            .await
     }
 
     async fn search_packages(&self, search: PackageSearch) -> StoreResult<SearchPage> {
