@@ -717,6 +717,50 @@ def figure_mixed(sys_, results, work, duration):
     results["mixed"] = {"duration": duration, "listed": max(have, 1000), "rss": peak.peak, **figures}
 
 
+GROWTH_PATHS = [
+    ("REST list of 100 packages", "/api/v3/users/seed-0/packages?package_type=npm&per_page=100"),
+    ("REST package", "/api/v3/users/seed-0/packages/npm/pkg-0"),
+    ("REST versions", "/api/v3/users/seed-0/packages/npm/pkg-0/versions"),
+    ("npm packument", "/npm/@seed-0%2fpkg-0"),
+    ("npm search `parser`", "/npm/-/v1/search?text=parser"),
+    ("web owner page", "/seed-0"),
+    ("web package page", "/users/seed-0/packages/npm/package/pkg-0"),
+    ("web all versions", "/users/seed-0/packages/npm/pkg-0/versions"),
+    ("web search `parser`", "/search?q=parser"),
+]
+
+
+def figure_growth(sys_, results, duration):
+    """(11) Every listing, search, index and page endpoint on one seeded
+    owner's package, with 1,000 versions in the store (one owner of 100
+    packages of 10), then with a million (1,000 owners): bench/seed.py
+    makes them in SQL. Signed in as another user; the packages are public."""
+    reg = NpmRegistry("Entrepot", sys_.entrepot_base + "/npm/", sys_.entrepot_token, None)
+    reg.publish("@bench/seed-template", "1.0.0", tarball("@bench/seed-template", "1.0.0"))
+    db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
+    conn = sqlite3.connect(db, timeout=30)
+    template = conn.execute("SELECT f.id FROM files f JOIN versions v ON v.id = f.version_id "
+                            "JOIN packages p ON p.id = v.package_id WHERE p.name = 'seed-template'").fetchone()[0]
+    conn.close()
+    headers = {"Authorization": f"Bearer {sys_.entrepot_token}"}
+    steps = [1, 10] if sys_.args.quick else [1, 1000]
+    rows = {}
+    for owners in steps:
+        seed = [sys.executable, os.path.join(ROOT, "bench", "seed.py"), "--database", f"sqlite://{db}",
+                "--owners", str(owners), "--template-file", str(template)]
+        COMMANDS.append(" ".join(seed[1:]).replace(ROOT + "/", "").replace(db, "DATA/entrepot.db"))
+        began = time.monotonic()
+        run(seed)
+        seeded = time.monotonic() - began
+        for label, path in GROWTH_PATHS:
+            url = sys_.entrepot_base + path
+            status, _, body = request("GET", url, headers=headers)
+            assert status == 200, (label, status, body[:300])
+            rows.setdefault(label, {})[owners * 1000] = wrk(url, 1, duration, headers)
+        results.setdefault("growth_seeding", {})[owners * 1000] = seeded
+    results["growth"] = rows
+
+
 def figure_big_upload(sys_, results, entrepot):
     """(7) Entrepot's memory while one 2 GiB layer streams in."""
     size = (64 if sys_.args.quick else 2048) << 20
@@ -1013,6 +1057,20 @@ def report(args, results, info, started):
               f"{x['p90_ms']:.2f} | {x['p99_ms']:.2f} |")
         total = sum(x["per_second"] for x in r["kinds"].values())
         w(f"\nIn all {total:.0f} req/s; Entrepot's peak RSS {mib(r['rss'])}.\n")
+    if "growth" in results:
+        r = results["growth"]
+        small, large = sorted(next(iter(r.values())))
+        seeded = results["growth_seeding"][large]
+        w(f"## 11. Growth: one owner's endpoints with {small:,} and with {large:,} versions stored, one connection\n")
+        w(f"bench/seed.py made the store in SQL: {large // 1000:,} owners of 100 public npm packages of 10 "
+          f"versions each, with a day of downloads ({seeded:.0f} s for the last step). The requests are "
+          "for the first owner's packages, signed in as another user; a search matches an eighth of "
+          "all packages.\n")
+        w(f"| endpoint | p50 ms at {small:,} | p50 ms at {large:,} | growth |")
+        w("| --- | --- | --- | --- |")
+        for label, x in r.items():
+            w(f"| {label} | {x[small]['p50']:.2f} | {x[large]['p50']:.2f} | {x[large]['p50'] / x[small]['p50']:.2f}× |")
+        w("")
     if "rss" in results:
         w("## 7. Memory (RSS)\n")
         w("| system | idle | during (1) | during (5) |")
@@ -1075,7 +1133,7 @@ def report(args, results, info, started):
                   f"{x['first'] * 1000:.1f} | {x['total'] / c['direct']['total']:.2f}× |")
         w("")
     if not args.quick:
-        w("## Targets (issues 7 and 23)\n")
+        w("## Targets (issues 7, 23 and 27)\n")
         for line in targets(results):
             w(f"- {line}")
         w("")
@@ -1092,7 +1150,7 @@ def report(args, results, info, started):
 
 
 def targets(results):
-    """Each target of issues 7 and 23 (8), met or not, from this run's numbers."""
+    """Each target of issues 7, 23 and 27, met or not, from this run's numbers."""
     out = []
     def mark(ok):
         return "met" if ok else "**missed**"
@@ -1134,6 +1192,15 @@ def targets(results):
     if mixed:
         out.append(f"(27.4) REST list of 100 under the mixed load (10), p50 ≤ 20 ms: {mixed['p50_ms']:.2f} ms — "
                    f"{mark(mixed['p50_ms'] <= 20)}")
+    growth = results.get("growth")
+    if growth:
+        small, large = sorted(next(iter(growth.values())))
+        ratios = {label: x[large]["p50"] / x[small]["p50"] for label, x in growth.items()}
+        worst = max(ratios, key=ratios.get)
+        over = [label for label, ratio in ratios.items() if ratio > 1.5]
+        out.append(f"(27.7) every endpoint's p50 within 1.5× from {small:,} to {large:,} versions: worst "
+                   f"{ratios[worst]:.2f}× ({worst}) — {mark(not over)}"
+                   + (f"; over: {', '.join(over)}" if over else ""))
     pp = results.get("package_page")
     if pp:
         x = pp["rows"]["package page"]
@@ -1170,7 +1237,7 @@ def main():
     parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
     parser.add_argument("--binary", help="the entrepot binary (default: build it)")
     parser.add_argument("--only", help="figures to run, comma-separated (packument, tarball, install, publish, "
-                        "oci, rest, package_page, mixed, big_upload, proxy): Entrepot alone, full durations, the "
+                        "oci, rest, package_page, mixed, big_upload, proxy, growth): Entrepot alone, full durations, the "
                         "report to a temp file unless --out; for a before and after of one change")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -1231,6 +1298,9 @@ def main():
             figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
         if want("proxy"):
             figure_proxy(sys_, results, work, duration, peers)
+        # Last: it leaves a million versions in the store.
+        if want("growth"):
+            figure_growth(sys_, results, duration)
     finally:
         sys_.stop()
         shutil.rmtree(work, ignore_errors=True)

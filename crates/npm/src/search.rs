@@ -1,11 +1,12 @@
-//! `npm search`: the npm packages the caller may see whose name or
-//! description contains every search term.
+//! `npm search`: the npm packages the caller may see whose name,
+//! keywords, description or README hold every search word (the last one
+//! as a prefix), best match first.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use entrepot_core::{Actor, PackageType, Visibility};
 use entrepot_http::AppState;
-use entrepot_store::PackageFilter;
+use entrepot_store::PackageSearch;
 use serde_json::json;
 
 use crate::error::NpmResult;
@@ -46,30 +47,31 @@ impl SearchQuery {
 
 pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> NpmResult<Response> {
     let registry = &state.registry;
-    let filter = PackageFilter {
-        package_type: Some(PackageType::Npm),
-        ..Default::default()
-    };
-    let mut hits = Vec::new();
-    for package in registry
+    // Found, ranked and paged in SQL with the caller's read rule, however
+    // many packages the registry holds.
+    let found = registry
         .packages()
-        .packages_readable_by(actor, filter)
-        .await?
-    {
-        let full = crate::client_name(&package);
-        let haystack = format!(
-            "{} {}",
-            full,
-            package.description.clone().unwrap_or_default()
+        .search(
+            actor,
+            PackageSearch {
+                text: query.text.clone(),
+                package_type: Some(PackageType::Npm),
+                offset: query.from as u64,
+                limit: query.size as u64,
+                ..Default::default()
+            },
         )
-        .to_ascii_lowercase();
-        if query.terms().all(|t| haystack.contains(t)) {
-            hits.push((full, package));
+        .await?;
+    let total = found.total;
+    let mut hits = Vec::with_capacity(found.found.len());
+    for row in found.found {
+        // The read rule itself has the last word on each row.
+        if registry.can_read(actor, &row.package).await? {
+            hits.push((crate::client_name(&row.package), row.package));
         }
     }
-    let total = hits.len();
     let mut objects = Vec::new();
-    for (full, package) in hits.into_iter().skip(query.from).take(query.size) {
+    for (full, package) in hits {
         let versions = registry.packages().versions(package.id, false).await?;
         let latest = highest(versions.iter().map(|v| v.name.as_str()))
             .unwrap_or_default()
