@@ -643,12 +643,24 @@ def pinned(pid, cpus):
         subprocess.run(["taskset", "-a", "-p", "-c", cpus, str(pid)], check=False, capture_output=True)
 
 
-def figure_mixed(sys_, results, work, duration):
-    """(10) 64 connections mixing cached packuments, 1 MiB tarballs, REST
-    listings of 100 packages and 8 MiB blob pulls, with three publishes a
-    second beside them, for minutes; each kind's latency apart. The sender
-    runs on a core of its own, the server on the other."""
-    base, token = sys_.entrepot_base, sys_.entrepot_token
+def sql(database, statement):
+    """Runs one statement on the bench's SQLite file or PostgreSQL URL; the
+    first column of the first row, if any."""
+    if database.startswith("postgres"):
+        out = run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", statement, database]).stdout
+        return out.strip().splitlines()[0] if out.strip() else None
+    conn = sqlite3.connect(database, timeout=30)
+    try:
+        with conn:
+            row = conn.execute(statement).fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def mixed_setup(base, token, database, work, duration):
+    """What the mixed load reads and writes, made through `base`: the
+    plan's kinds, and how many packages a listing pages through."""
     reg = NpmRegistry("Entrepot", base + "/npm/", token, None)
     names = [f"@bench/mix-{i}" for i in range(20)]
     for name in names:
@@ -658,16 +670,14 @@ def figure_mixed(sys_, results, work, duration):
     reg.publish("@bench/mixblob", "1.0.0", tarball("@bench/mixblob", "1.0.0", 1 << 20))
     reg.make_public("@bench/mixblob")
     # The listing needs at least a page: figure 6, when it ran, left 100,000.
-    db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
-    conn = sqlite3.connect(db, timeout=30)
-    owner = conn.execute("SELECT id FROM accounts WHERE login = 'bench'").fetchone()[0]
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    have = conn.execute("SELECT COUNT(*) FROM packages WHERE owner_id = ? AND package_type = 'npm'", (owner,)).fetchone()[0]
-    conn.executemany("INSERT INTO packages (owner_id, package_type, name, description, visibility, "
-                     "inherit_access, created_at, updated_at) VALUES (?, 'npm', ?, 'mixed', 'private', 1, ?, ?)",
-                     [(owner, f"mixlist-{i}", now, now) for i in range(have, 1000)])
-    conn.commit()
-    conn.close()
+    have = int(sql(database, "SELECT COUNT(*) FROM packages p JOIN accounts a ON a.id = p.owner_id "
+                             "WHERE a.login = 'bench' AND p.package_type = 'npm'"))
+    if have < 1000:
+        sql(database, f"WITH RECURSIVE s(n) AS (SELECT {have} UNION ALL SELECT n + 1 FROM s WHERE n + 1 < 1000) "
+                      "INSERT INTO packages (owner_id, package_type, name, description, visibility, created_at, "
+                      f"updated_at) SELECT a.id, 'npm', 'mixlist-' || s.n, 'mixed', 'private', '{now}', '{now}' "
+                      "FROM accounts a CROSS JOIN s WHERE a.login = 'bench'")
     layer = os.urandom(8 << 20)
     digest = "sha256:" + hashlib.sha256(layer).hexdigest()
     path = os.path.join(work, "mix-layer.bin")
@@ -678,7 +688,7 @@ def figure_mixed(sys_, results, work, duration):
     os.remove(path)
     rate = 3
     bodies = []
-    folder = os.path.join(work, "mix-publishes")
+    folder = os.path.join(work, f"mix-publishes-{free_port()}")
     os.makedirs(folder)
     for i in range(int(rate * duration) + rate * 5):
         body = os.path.join(folder, f"{i}.json")
@@ -698,23 +708,134 @@ def figure_mixed(sys_, results, work, duration):
          "paths": ["/npm/@bench%2fmixpub"], "bodies": bodies,
          "headers": dict(bearer, **{"Content-Type": "application/json"})},
     ]
-    plan = os.path.join(work, "mix-plan.json")
+    return kinds, max(have, 1000), folder
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def mixed_run(sys_, kinds, bases, pinned_pids, duration, work, watched=None):
+    """Sends the mixed load with bench/loadgen pinned to CPU 1 and
+    `pinned_pids` to CPU 0; the figures by kind, and the CPU seconds per
+    second each of `watched` (label: pids) used."""
+    plan = os.path.join(work, f"mix-plan-{free_port()}.json")
     with open(plan, "w") as f:
-        json.dump({"base": base, "connections": 64, "duration_secs": duration, "kinds": kinds}, f)
+        json.dump({"base": bases, "connections": 64, "duration_secs": duration, "kinds": kinds}, f)
     sender = loadgen_binary(sys_.args)
-    COMMANDS.append(f"taskset -c 1 bench/loadgen (64 connections, {duration} s; the plan in bench.py figure_mixed)")
-    pinned(sys_.entrepot_pid, "0")
+    COMMANDS.append(f"taskset -c 1 bench/loadgen (64 connections, {duration} s, {len(bases)} node(s); "
+                    "the plan in bench.py mixed_setup)")
+    for pid in pinned_pids:
+        pinned(pid, "0")
+    watched = watched or {}
+    before = {label: cpu_seconds(pids) for label, pids in watched.items()}
+    began = time.monotonic()
     try:
-        with PeakRss(sys_.entrepot_pid) as peak:
+        with PeakRss(pinned_pids[0]) as peak:
             out = run((["taskset", "-c", "1"] if shutil.which("taskset") else []) + [sender, plan]).stdout
     finally:
-        pinned(sys_.entrepot_pid, "0-1023")
+        for pid in pinned_pids:
+            pinned(pid, "0-1023")
+    elapsed = time.monotonic() - began
+    cpu = {label: (cpu_seconds(pids) - before[label]) / elapsed for label, pids in watched.items()}
     figures = json.loads(out)
-    shutil.rmtree(folder, ignore_errors=True)
     for name, x in figures["kinds"].items():
         if x["errors"]:
             raise SystemExit(f"mixed load: {x['errors']} failed {name} requests, first: {x['first_error']}")
-    results["mixed"] = {"duration": duration, "listed": max(have, 1000), "rss": peak.peak, **figures}
+    return figures, peak.peak, cpu
+
+
+def figure_mixed(sys_, results, work, duration):
+    """(10) 64 connections mixing cached packuments, 1 MiB tarballs, REST
+    listings of 100 packages and 8 MiB blob pulls, with three publishes a
+    second beside them, for minutes; each kind's latency apart. The sender
+    runs on a core of its own, the server on the other."""
+    db = os.path.join(sys_.entrepot_dir, "entrepot-data", "entrepot.db")
+    kinds, listed, folder = mixed_setup(sys_.entrepot_base, sys_.entrepot_token, db, work, duration)
+    figures, rss, _ = mixed_run(sys_, kinds, sys_.entrepot_base, [sys_.entrepot_pid], duration, work)
+    shutil.rmtree(folder, ignore_errors=True)
+    results["mixed"] = {"duration": duration, "listed": listed, "rss": rss, **figures}
+
+
+def postgres_pids():
+    out = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def figure_scale_out(sys_, results, work, duration):
+    """(12) The mix of (10) on one node, then on two, on PostgreSQL
+    (the machine's, 127.0.0.1:5432) and the S3 emulator: every server
+    process pinned to CPU 0, the sender to CPU 1, and the CPU each one
+    used, to name the limit."""
+    name = f"entrepot_bench_{os.getpid()}"
+    admin_url = "postgres://postgres@127.0.0.1:5432/postgres"
+    run(["psql", "-X", "-q", "-c", f"CREATE DATABASE {name}", admin_url])
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    s3_port = free_port()
+    d = os.path.join(work, "scale-out")
+    os.makedirs(d)
+    s3 = sys_.spawn(["moto_server", "-H", "127.0.0.1", "-p", str(s3_port)], os.path.join(d, "s3.log"))
+    endpoint = f"http://127.0.0.1:{s3_port}"
+    try:
+        wait_http(endpoint + "/", ok=(200, 403, 404))
+        request("PUT", endpoint + "/bench")
+        env = dict(os.environ, RUST_LOG="warn", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+        shared = ["--database", url, "--blobs", f"s3://bench?endpoint={endpoint}&region=us-east-1",
+                  "--api-rate-limit", "1000000000"]
+        nodes = []
+        for i in range(2):
+            node_dir = os.path.join(d, f"node-{i}")
+            os.makedirs(node_dir)
+            port = free_port()
+            p = sys_.spawn([sys_.args.binary, "--listen", f"127.0.0.1:{port}"] + shared + ["serve"],
+                           os.path.join(node_dir, "log"), cwd=node_dir, env=env)
+            wait_http(f"http://127.0.0.1:{port}/healthz")
+            nodes.append((p.pid, f"http://127.0.0.1:{port}"))
+        binary = [sys_.args.binary, "--database", url]
+        run(binary + ["admin", "user", "create", "bench"], cwd=d, env=env)
+        token = run(binary + ["admin", "token", "create", "bench", "--scopes",
+                              "read:packages,write:packages,delete:packages"], cwd=d, env=env).stdout.strip()
+        kinds, listed, folder = mixed_setup(nodes[0][1], token, url, work, 4 * duration)
+        rows = {}
+        publish = next(k for k in kinds if k["name"] == "publish")
+        bodies = publish["bodies"]
+        quarter = len(bodies) // 4
+        # The whole mix, then its metadata alone (no tarball or blob reads),
+        # where the emulator's share leaves the database's in view.
+        runs = [(1, "all"), (2, "all"), (1, "metadata"), (2, "metadata")]
+        for i, (count, mix) in enumerate(runs):
+            # Each run publishes versions of its own.
+            publish["bodies"] = bodies[i * quarter:(i + 1) * quarter]
+            sent = [k for k in kinds if mix == "all" or k["name"] not in ("tarball", "blob")]
+            used = nodes[:count]
+            pids = [pid for pid, _ in used]
+            servers = postgres_pids() + [s3.pid]
+            watched = {"Entrepot": pids, "PostgreSQL": postgres_pids(), "S3 emulator": [s3.pid]}
+            figures, _, cpu = mixed_run(sys_, sent, [b for _, b in used], pids + servers, duration, work,
+                                        watched)
+            rows[f"{count} ({mix})"] = {**figures, "cpu": cpu}
+        shutil.rmtree(folder, ignore_errors=True)
+        results["scale_out"] = {"duration": duration, "listed": listed, "rows": rows}
+    finally:
+        for pid, _ in locals().get("nodes", []):
+            try:
+                os.kill(pid, 15)
+            except OSError:
+                pass
+        s3.terminate()
+        time.sleep(0.5)
+        subprocess.run(["psql", "-X", "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", admin_url],
+                       capture_output=True)
 
 
 GROWTH_PATHS = [
@@ -1057,6 +1178,22 @@ def report(args, results, info, started):
               f"{x['p90_ms']:.2f} | {x['p99_ms']:.2f} |")
         total = sum(x["per_second"] for x in r["kinds"].values())
         w(f"\nIn all {total:.0f} req/s; Entrepot's peak RSS {mib(r['rss'])}.\n")
+    if "scale_out" in results:
+        r = results["scale_out"]
+        w(f"## 12. Scale-out: the mix of (10) on one node and on two, {r['duration']} s each\n")
+        w("The nodes share the machine's PostgreSQL and the S3 emulator (moto); the nodes, PostgreSQL "
+          "and the emulator are pinned to CPU 0, the sender to CPU 1, which sends each connection to one "
+          f"node in turn. The listing pages through {r['listed']:,} packages.\n")
+        w("| nodes (mix) | all req/s | packument p99 ms | tarball p99 ms | listing p99 ms | blob p99 ms | "
+          "publish p99 ms | CPU: Entrepot | CPU: PostgreSQL | CPU: S3 emulator |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for label, x in r["rows"].items():
+            k = x["kinds"]
+            total = sum(v["per_second"] for v in k.values())
+            w(f"| {label} | {total:.0f} | " + " | ".join(f"{k[n]['p99_ms']:.1f}" if n in k else "—" for n in
+              ("packument", "tarball", "listing", "blob", "publish")) + " | " +
+              " | ".join(f"{x['cpu'][n]:.2f}" for n in ("Entrepot", "PostgreSQL", "S3 emulator")) + " |")
+        w("\nCPU is in cores (seconds used per second); the one core the servers share is the ceiling.\n")
     if "growth" in results:
         r = results["growth"]
         small, large = sorted(next(iter(r.values())))
@@ -1192,6 +1329,15 @@ def targets(results):
     if mixed:
         out.append(f"(27.4) REST list of 100 under the mixed load (10), p50 ≤ 20 ms: {mixed['p50_ms']:.2f} ms — "
                    f"{mark(mixed['p50_ms'] <= 20)}")
+    scale = results.get("scale_out")
+    if scale:
+        parts = []
+        for label, x in scale["rows"].items():
+            total = sum(v["per_second"] for v in x["kinds"].values())
+            busiest = max(x["cpu"], key=x["cpu"].get)
+            parts.append(f"{label}: {total:.0f} req/s, busiest {busiest} ({x['cpu'][busiest]:.2f} cores)")
+        out.append("(27.8) the mix on one and two nodes sharing PostgreSQL and object storage (12): "
+                   + "; ".join(parts) + " — reported")
     growth = results.get("growth")
     if growth:
         small, large = sorted(next(iter(growth.values())))
@@ -1237,7 +1383,7 @@ def main():
     parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
     parser.add_argument("--binary", help="the entrepot binary (default: build it)")
     parser.add_argument("--only", help="figures to run, comma-separated (packument, tarball, install, publish, "
-                        "oci, rest, package_page, mixed, big_upload, proxy, growth): Entrepot alone, full durations, the "
+                        "oci, rest, package_page, mixed, big_upload, proxy, scale_out, growth): Entrepot alone, full durations, the "
                         "report to a temp file unless --out; for a before and after of one change")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -1298,6 +1444,8 @@ def main():
             figure_big_upload(sys_, results, (e_proc.pid, e_base, basic))
         if want("proxy"):
             figure_proxy(sys_, results, work, duration, peers)
+        if want("scale_out"):
+            figure_scale_out(sys_, results, work, 3 if args.quick else 60)
         # Last: it leaves a million versions in the store.
         if want("growth"):
             figure_growth(sys_, results, duration)

@@ -28,10 +28,29 @@ struct Args {
 
 #[derive(Deserialize)]
 struct Plan {
-    base: String,
+    /// Where requests go: connection `c` to `base[c % n]` (nodes behind no
+    /// balancer), paced requests in turn.
+    base: Bases,
     connections: usize,
     duration_secs: f64,
     kinds: Vec<Kind>,
+}
+
+/// One base URL, or several.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Bases {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Bases {
+    fn pick(&self, n: usize) -> &str {
+        match self {
+            Bases::One(base) => base,
+            Bases::Many(bases) => &bases[n % bases.len()],
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -123,7 +142,7 @@ struct Shared {
 impl Shared {
     /// Sends one request of kind `k`, reading the whole answer; `None` once
     /// a kind with bodies has sent each of them.
-    async fn send(&self, k: usize, tally: &mut Tally) -> Option<()> {
+    async fn send(&self, k: usize, node: usize, tally: &mut Tally) -> Option<()> {
         let kind = &self.plan.kinds[k];
         let n = self.next[k].fetch_add(1, Ordering::Relaxed);
         let body = if kind.bodies.is_empty() {
@@ -135,7 +154,7 @@ impl Shared {
         let method = reqwest::Method::from_bytes(kind.method.as_bytes()).expect("checked");
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.plan.base));
+            .request(method, format!("{}{path}", self.plan.base.pick(node)));
         for (name, value) in &kind.headers {
             request = request.header(name, value);
         }
@@ -175,7 +194,8 @@ impl Shared {
 
 /// One connection's loop: requests back to back, each of a kind drawn by
 /// weight (xorshift; the draw need not be strong, only spread).
-async fn connection(shared: Arc<Shared>, seed: u64) -> Tally {
+async fn connection(shared: Arc<Shared>, c: usize) -> Tally {
+    let seed = 0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1);
     let kinds = &shared.plan.kinds;
     let weighted: Vec<(usize, u32)> = kinds
         .iter()
@@ -199,7 +219,7 @@ async fn connection(shared: Arc<Shared>, seed: u64) -> Tally {
                 here
             })
             .map_or(0, |(i, _)| *i);
-        shared.send(k, &mut tally).await;
+        shared.send(k, c, &mut tally).await;
     }
     tally
 }
@@ -213,9 +233,10 @@ async fn paced(shared: Arc<Shared>, k: usize) -> Tally {
     while Instant::now() < shared.deadline {
         ticks.tick().await;
         let shared = shared.clone();
+        let node = sent.len();
         sent.push(tokio::spawn(async move {
             let mut tally = Tally::new(shared.plan.kinds.len());
-            shared.send(k, &mut tally).await;
+            shared.send(k, node, &mut tally).await;
             tally
         }));
     }
@@ -267,10 +288,7 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..shared.plan.connections {
-        tasks.push(tokio::spawn(connection(
-            shared.clone(),
-            0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1),
-        )));
+        tasks.push(tokio::spawn(connection(shared.clone(), c)));
     }
     for (k, kind) in shared.plan.kinds.iter().enumerate() {
         if kind.per_second > 0.0 {
