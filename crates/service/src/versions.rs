@@ -27,14 +27,18 @@ impl Packages<'_> {
             .filter(|v| v.deleted_at.is_none()))
     }
 
-    /// How often each version of `package` was downloaded, buffered counts
-    /// included; versions never downloaded are absent.
+    /// How often each version of `package` (deleted ones too) was
+    /// downloaded, buffered counts included; versions never downloaded are
+    /// absent. Summed in SQL, not read day by day.
     pub async fn downloads_by_version(self, package: &Package) -> ServiceResult<HashMap<Id, i64>> {
-        let mut totals = HashMap::new();
-        for day in self.downloads(package).await? {
-            *totals.entry(day.version_id).or_insert(0) += day.count;
-        }
-        Ok(totals)
+        let ids: Vec<Id> = self
+            .meta
+            .versions(package.id, true)
+            .await?
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        self.version_downloads(package, &ids).await
     }
 
     /// Adds one file to a version already published (NuGet's symbol
