@@ -62,12 +62,14 @@ pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Npm
             },
         )
         .await?;
-    let total = found.total;
+    let mut total = found.total;
     let mut hits = Vec::with_capacity(found.found.len());
     for row in found.found {
         // The read rule itself has the last word on each row.
         if registry.can_read(actor, &row.package).await? {
             hits.push((crate::client_name(&row.package), row.package));
+        } else {
+            total = total.saturating_sub(1);
         }
     }
     let mut objects = Vec::new();

@@ -3,7 +3,7 @@
 //! no write either (under load a read that flushed first queued behind
 //! every publish for the database's one writer).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
@@ -40,50 +40,57 @@ impl DownloadBuffer {
         self.gate.read().await
     }
 
-    /// Writes the buffered counts. A count the store refuses stays for the
-    /// next flush; one of a version purged since is dropped by the store.
+    /// Writes the buffered counts. Those the store did not take stay for
+    /// the next flush; one of a version purged since is dropped by the
+    /// store.
     pub(crate) async fn flush(&self, meta: &dyn MetadataStore) -> StoreResult<()> {
         let _writing = self.gate.write().await;
         let pending = std::mem::take(&mut *self.counts());
-        let mut entries = pending.into_iter();
-        while let Some(((version, day), (package, count))) = entries.next() {
-            if let Err(e) = meta.record_downloads(version, day, count).await {
-                let mut buffer = self.counts();
-                for (key, (package, n)) in
-                    std::iter::once(((version, day), (package, count))).chain(entries)
-                {
-                    buffer.entry(key).or_insert((package, 0)).1 += n;
-                }
-                return Err(e);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        // In one order, so that flushes lock rows alike.
+        let mut entries: Vec<_> = pending.into_iter().collect();
+        entries.sort_unstable_by_key(|&(key, _)| key);
+        let rows: Vec<_> = entries
+            .iter()
+            .map(|&((version, day), (_, count))| (version, day, count))
+            .collect();
+        let (written, done) = meta.record_many_downloads(&rows).await;
+        if done.is_err() {
+            let mut buffer = self.counts();
+            for (key, (package, n)) in entries.into_iter().skip(written) {
+                buffer.entry(key).or_insert((package, 0)).1 += n;
             }
         }
-        Ok(())
+        done
     }
 
     /// Adds the buffer's counts of `package` to its days read from the
     /// store, keeping them ordered by day, then version.
     pub(crate) fn add_days(&self, package: Id, days: &mut Vec<DownloadDay>) {
-        let mut added = false;
-        for (&(version, day), &(of, count)) in self.counts().iter() {
-            if of != package {
-                continue;
-            }
-            added = true;
-            match days
-                .iter_mut()
-                .find(|d| d.version_id == version && d.day == day)
-            {
-                Some(d) => d.count += count,
-                None => days.push(DownloadDay {
+        let mine = self.of_package(package);
+        if mine.is_empty() {
+            return;
+        }
+        let mut at: HashMap<(Id, NaiveDate), usize> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| ((d.version_id, d.day), i))
+            .collect();
+        for (version, day, count) in mine {
+            if let Some(&i) = at.get(&(version, day)) {
+                days[i].count += count;
+            } else {
+                at.insert((version, day), days.len());
+                days.push(DownloadDay {
                     version_id: version,
                     day,
                     count,
-                }),
+                });
             }
         }
-        if added {
-            days.sort_by_key(|d| (d.day, d.version_id));
-        }
+        days.sort_by_key(|d| (d.day, d.version_id));
     }
 
     /// Adds the buffer's counts of `package` to its summary read from the
@@ -95,24 +102,36 @@ impl DownloadBuffer {
         versions: &[Id],
         summary: &mut DownloadSummary,
     ) {
-        let mut added = false;
-        for (&(version, day), &(of, count)) in self.counts().iter() {
-            if of != package {
-                continue;
-            }
-            added = true;
+        let mine = self.of_package(package);
+        if mine.is_empty() {
+            return;
+        }
+        let asked: HashSet<Id> = versions.iter().copied().collect();
+        let mut by_day: HashMap<NaiveDate, i64> = summary.by_day.drain(..).collect();
+        let mut by_version: HashMap<Id, i64> = summary.by_version.drain(..).collect();
+        for (version, day, count) in mine {
             summary.total += count;
             if day >= since {
-                add_to(&mut summary.by_day, day, count);
+                *by_day.entry(day).or_insert(0) += count;
             }
-            if versions.contains(&version) {
-                add_to(&mut summary.by_version, version, count);
+            if asked.contains(&version) {
+                *by_version.entry(version).or_insert(0) += count;
             }
         }
-        if added {
-            summary.by_day.sort_unstable();
-            summary.by_version.sort_unstable();
-        }
+        summary.by_day = by_day.into_iter().collect();
+        summary.by_day.sort_unstable();
+        summary.by_version = by_version.into_iter().collect();
+        summary.by_version.sort_unstable();
+    }
+
+    /// The buffer's counts of `package`: copied out, so that the lock every
+    /// download takes is held only for the copy.
+    fn of_package(&self, package: Id) -> Vec<(Id, NaiveDate, i64)> {
+        self.counts()
+            .iter()
+            .filter(|(_, (of, _))| *of == package)
+            .map(|(&(version, day), &(_, count))| (version, day, count))
+            .collect()
     }
 
     /// The buffer's counts of each of `packages` that has any.
@@ -124,13 +143,6 @@ impl DownloadBuffer {
             }
         }
         sums
-    }
-}
-
-fn add_to<K: PartialEq>(rows: &mut Vec<(K, i64)>, key: K, count: i64) {
-    match rows.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, n)) => *n += count,
-        None => rows.push((key, count)),
     }
 }
 

@@ -429,6 +429,14 @@ pub trait ActivityStore: Send + Sync {
         day: chrono::NaiveDate,
         count: i64,
     ) -> StoreResult<()>;
+    /// Adds each of `counts` (version, day, count) as `record_downloads`
+    /// does, in one transaction where that cannot deadlock (SQLite), else
+    /// one at a time; how many of the first were written, and the error
+    /// that stopped the rest.
+    async fn record_many_downloads(
+        &self,
+        counts: &[(Id, chrono::NaiveDate, i64)],
+    ) -> (usize, StoreResult<()>);
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>>;
     /// `package`'s downloads summed: in all, by day from `since` on, and
     /// for each of `versions` (a page's) downloaded at all.

@@ -48,6 +48,17 @@ pub(super) async fn downloads_and_audit(
     );
     assert!(store.package_totals(&[]).await.unwrap().is_empty());
 
+    // A flush's batch: each count added, one of a version that is gone
+    // (here, never was) dropped without failing the others.
+    let (written, done) = store
+        .record_many_downloads(&[(v1.id, day, 1), (-7, day, 5), (v1.id, long_ago, 2)])
+        .await;
+    done.unwrap();
+    assert_eq!(written, 3);
+    let totals = store.package_totals(&[pkg.id]).await.unwrap();
+    assert_eq!(totals[&pkg.id].downloads, 12);
+    assert_eq!(store.record_many_downloads(&[]).await.0, 0);
+
     // Versions page newest first, in SQL.
     let (all, live) = store.versions_page(pkg.id, 100, 0).await.unwrap();
     assert_eq!(all.len() as u64, live);

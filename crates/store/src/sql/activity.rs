@@ -8,9 +8,27 @@ use chrono::NaiveDate;
 use entrepot_core::{AuditEntry, Id};
 
 use super::rows::{all_rows, int, opt_int, opt_text, parse, placeholders, text, time};
-use super::{SqlStore, ts};
+use super::{Dialect, SqlStore, ts};
 use crate::StoreResult;
 use crate::meta::{ActivityStore, DownloadDay, DownloadSummary, NewAuditEntry, PackageTotals};
+
+/// Adds `count` downloads of a version on a day. A version purged since it
+/// was downloaded counts nothing: its count is dropped rather than refused,
+/// so that the flush holding it does not fail ever after.
+fn add_downloads(
+    version: Id,
+    day: NaiveDate,
+    count: i64,
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>> {
+    sqlx::query(
+        "INSERT INTO downloads (version_id, day, count)
+         SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM versions WHERE id = $1)
+         ON CONFLICT (version_id, day) DO UPDATE SET count = downloads.count + excluded.count",
+    )
+    .bind(version)
+    .bind(day.to_string())
+    .bind(count)
+}
 
 /// Packages or versions counted by one statement at most (bound
 /// parameters).
@@ -24,20 +42,40 @@ impl ActivityStore for SqlStore {
         day: NaiveDate,
         count: i64,
     ) -> StoreResult<()> {
-        // A version purged since it was downloaded counts nothing: its
-        // count is dropped rather than refused, so that the flush holding
-        // it does not fail ever after.
-        sqlx::query(
-            "INSERT INTO downloads (version_id, day, count)
-             SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM versions WHERE id = $1)
-             ON CONFLICT (version_id, day) DO UPDATE SET count = downloads.count + excluded.count",
-        )
-        .bind(version_id)
-        .bind(day.to_string())
-        .bind(count)
-        .execute(&*self.write())
-        .await?;
+        add_downloads(version_id, day, count)
+            .execute(&*self.write())
+            .await?;
         Ok(())
+    }
+
+    async fn record_many_downloads(
+        &self,
+        counts: &[(Id, NaiveDate, i64)],
+    ) -> (usize, StoreResult<()>) {
+        if self.dialect == Dialect::Postgres {
+            // One row and one package day locked at a time, as a purge
+            // expects (`versions::purge`): a transaction holding many could
+            // deadlock with it, or with another node's flush.
+            for (written, &(version, day, count)) in counts.iter().enumerate() {
+                if let Err(e) = self.record_downloads(version, day, count).await {
+                    return (written, Err(e));
+                }
+            }
+            return (counts.len(), Ok(()));
+        }
+        // SQLite has one writer: one transaction, one sync to disk.
+        let done = async {
+            let mut tx = self.begin_write().await?;
+            for &(version, day, count) in counts {
+                add_downloads(version, day, count).execute(&mut *tx).await?;
+            }
+            self.commit(tx).await
+        }
+        .await;
+        match done {
+            Ok(()) => (counts.len(), Ok(())),
+            Err(e) => (0, Err(e)),
+        }
     }
 
     async fn downloads(&self, package: Id) -> StoreResult<Vec<DownloadDay>> {
