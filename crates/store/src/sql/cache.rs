@@ -82,9 +82,10 @@ impl Maps {
     }
 }
 
-/// One kind's values by key.
+/// One kind's values by key, shared: a hit is copied after the lock is
+/// let go (a page of a list may weigh megabytes).
 pub(crate) struct Slot<K, V> {
-    values: HashMap<K, V>,
+    values: HashMap<K, Arc<V>>,
     /// What the values weigh together (`Weigh`).
     bytes: usize,
 }
@@ -109,7 +110,7 @@ impl<K: Eq + Hash, V: Weigh> Slot<K, V> {
             self.bytes = 0;
         }
         self.bytes += weight;
-        if let Some(old) = self.values.insert(key, value) {
+        if let Some(old) = self.values.insert(key, Arc::new(value)) {
             self.bytes -= old.weight();
         }
     }
@@ -282,15 +283,16 @@ impl ReadCache {
         let Some(seen) = self.current(pool).await else {
             return load.await;
         };
-        {
+        let hit = {
             let mut maps = self.lock();
             if maps.epoch != seen {
                 maps.clear();
                 maps.epoch = seen;
             }
-            if let Some(value) = slot(&mut maps).values.get(&key) {
-                return Ok(value.clone());
-            }
+            slot(&mut maps).values.get(&key).cloned()
+        };
+        if let Some(value) = hit {
+            return Ok(V::clone(&value));
         }
         let value = load.await?;
         let mut maps = self.lock();
