@@ -848,6 +848,12 @@ GROWTH_PATHS = [
     ("web package page", "/users/seed-0/packages/npm/package/pkg-0"),
     ("web all versions", "/users/seed-0/packages/npm/pkg-0/versions"),
     ("web search `parser`", "/search?q=parser"),
+    # Every seeded description says "for seeding": a page full at both
+    # sizes (`parser` finds 12 packages among 100, so its small case
+    # renders fewer rows than its large one).
+    ("npm search `seeding`", "/npm/-/v1/search?text=seeding"),
+    ("web search `seeding`", "/search?q=seeding"),
+    ("npm search `pars` (start of a word)", "/npm/-/v1/search?text=pars"),
 ]
 
 

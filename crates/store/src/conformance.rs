@@ -18,6 +18,7 @@ mod identities;
 mod jobs;
 mod notifications;
 mod packages;
+mod search;
 mod sessions;
 mod sso;
 mod tags;
@@ -43,6 +44,7 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     versions::soft_delete_and_restore(store, &pkg, &v1, &v2, at).await;
     packages::delete_and_restore(store, &pkg, &alice, &repo, at).await;
     packages::pages_and_counts(store, &alice, &new_package).await;
+    search::by_words(store).await;
     packages::update(store, &pkg, at).await;
     downloads::downloads_and_audit(store, &pkg, &v1, &alice, at).await;
     versions::purge(store, &pkg, &v2).await;

@@ -269,6 +269,11 @@ pub struct PackageSearch {
     pub limit: u64,
 }
 
+/// Matches of one kind (an exact name, a name that contains the text, an
+/// owner, the words) a search by words across owners reads at most, the
+/// newest first: what bounds its time however many packages match.
+pub const SEARCH_READS: usize = 1000;
+
 /// How a search orders what it finds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SearchOrder {
@@ -286,7 +291,12 @@ pub enum SearchOrder {
 /// One page of a search, and how many matched in all.
 #[derive(Debug, Clone, Default)]
 pub struct SearchPage {
+    /// How many matched in all, or, with `at_least`, how many at least.
     pub total: u64,
+    /// A search by words across owners reads matches only as far as its
+    /// page needs (one more tells there are more), and at most
+    /// [`SEARCH_READS`] of each kind: then `total` is a lower bound.
+    pub at_least: bool,
     pub found: Vec<Found>,
 }
 

@@ -34,6 +34,7 @@ mod search;
 /// PostgreSQL's search document, for the test that its index serves it.
 #[doc(hidden)]
 pub use search::PG_DOCUMENT as PG_SEARCH_DOCUMENT;
+pub use search::PG_LABELS as PG_SEARCH_LABELS;
 mod sessions;
 mod sso;
 mod tags;

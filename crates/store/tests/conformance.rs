@@ -135,23 +135,54 @@ async fn postgres_finds_words_through_the_search_index() {
         .await
         .unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    // Sequential scans priced out: a usable index is then always chosen.
-    sqlx::query("SET enable_seqscan = off")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let sql = format!(
+    // Enough names that the planner weighs the indexes by what they narrow.
+    for sql in [
+        "INSERT INTO accounts (login, kind, created_at, updated_at) \
+         VALUES ('many', 'user', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        "INSERT INTO packages (owner_id, package_type, name, visibility, created_at, updated_at) \
+         SELECT a.id, 'npm', 'pkg-' || n, 'public', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' \
+         FROM accounts a CROSS JOIN generate_series(1, 5000) n WHERE a.login = 'many'",
+        // VACUUM, too: rows new to a GIN index wait in its pending list,
+        // which the planner prices as a scan of that list.
+        "VACUUM ANALYZE packages",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await.unwrap();
+    }
+    // Sequential scans and whole-index walks priced out: an index that
+    // serves the condition is then always chosen.
+    for setting in ["SET enable_seqscan = off", "SET enable_indexscan = off"] {
+        sqlx::query(setting).execute(&mut *conn).await.unwrap();
+    }
+    let words = format!(
         "EXPLAIN SELECT id FROM packages WHERE {} @@ to_tsquery('simple'::regconfig, 'hello:*')",
         entrepot_store::sql::PG_SEARCH_DOCUMENT
     );
-    let plan: Vec<String> = sqlx::query_scalar(&sql)
-        .fetch_all(&mut *conn)
-        .await
-        .unwrap();
-    assert!(
-        plan.join("\n").contains("packages_search"),
-        "the search index serves the query: {plan:?}"
+    // The name tiers of a search across owners (sql/search/tiers.rs).
+    let inside = "EXPLAIN SELECT id FROM packages \
+                  WHERE lower(name) LIKE '%hello%' AND deleted_at IS NULL"
+        .to_owned();
+    let exact = "EXPLAIN SELECT id FROM packages \
+                 WHERE lower(name) = 'left-pad' AND deleted_at IS NULL"
+        .to_owned();
+    let labels = format!(
+        "EXPLAIN SELECT id FROM packages WHERE {} @@ to_tsquery('simple'::regconfig, 'hello')",
+        entrepot_store::sql::PG_SEARCH_LABELS
     );
+    for (sql, index) in [
+        (words, "packages_search"),
+        (labels, "packages_labels"),
+        (inside, "packages_name_trigrams"),
+        (exact, "packages_lower_name_live"),
+    ] {
+        let plan: Vec<String> = sqlx::query_scalar(&sql)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        assert!(
+            plan.join("\n").contains(index),
+            "{index} serves the query: {plan:?}"
+        );
+    }
     drop(conn);
     pool.close().await;
     drop(store);

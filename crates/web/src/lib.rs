@@ -620,6 +620,8 @@ async fn list(
             query => query.get("q").cloned().unwrap_or_default(),
             sort => sort,
             total => found.total,
+            // A search by words reads only as far as its page needs.
+            at_least => found.at_least,
             page => page_no,
             pages => pages,
             prev => (page_no > 1).then(|| link(page_no - 1)),

@@ -14,6 +14,10 @@ use super::{Dialect, SqlStore};
 use crate::StoreResult;
 use crate::meta::{Found, PackageSearch, SearchOrder, SearchPage};
 
+mod tiers;
+
+pub use tiers::PG_LABELS;
+
 /// PostgreSQL's text of a package, weighted name, keywords, description,
 /// and the start of the README (characters, so that the document stays
 /// far below `tsvector`'s 1 MiB however wide they are); the same
@@ -78,27 +82,15 @@ fn words(text: &str) -> Vec<String> {
 }
 
 pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<SearchPage> {
+    let words = words(&s.text);
+    // Words across every owner: read from the indexes a bounded number of
+    // matches at a time (see `tiers`), not every match counted and ranked.
+    if !words.is_empty() && s.owner_id.is_none() && s.repository_id.is_none() {
+        return tiers::search(store, &s, &words).await;
+    }
     let mut binds = Vec::new();
     let visibility = effective_visibility();
-    let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
-    conditions.push(readable(&s.readable, &visibility, &mut binds));
-    if let Some(owner) = s.owner_id {
-        binds.push(Bind::Int(owner));
-        conditions.push(format!("p.owner_id = ${}", binds.len()));
-    }
-    if let Some(repository) = s.repository_id {
-        binds.push(Bind::Int(repository));
-        conditions.push(format!("p.repository_id = ${}", binds.len()));
-    }
-    if let Some(t) = s.package_type {
-        binds.push(Bind::Text(t.as_str().to_owned()));
-        conditions.push(format!("p.package_type = ${}", binds.len()));
-    }
-    if let Some(v) = s.visibility {
-        binds.push(Bind::Text(v.as_str().to_owned()));
-        conditions.push(format!("{visibility} = ${}", binds.len()));
-    }
-    let words = words(&s.text);
+    let mut conditions = scope(&s, &visibility, &mut binds);
     let found_by = if words.is_empty() {
         None
     } else {
@@ -112,25 +104,8 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
          LEFT JOIN repositories r ON r.id = p.repository_id{join} WHERE {}",
         conditions.join(" AND ")
     );
-    let downloads = |package: &str| {
-        format!(
-            "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
-             WHERE d.package_id = {package})"
-        )
-    };
-    let order = match (s.order, words.is_empty()) {
-        (SearchOrder::Relevance, false) => format!("{relevance}, p.updated_at DESC, p.id DESC"),
-        // Both keys descending, as index packages_owner_updated_live walks
-        // backwards.
-        (SearchOrder::Relevance | SearchOrder::Updated, _) => {
-            "p.updated_at DESC, p.id DESC".to_owned()
-        }
-        (SearchOrder::Downloads, _) => {
-            format!("{} DESC, p.updated_at DESC, p.id DESC", downloads("p.id"))
-        }
-        (SearchOrder::Name, _) => "lower(p.name), p.id".to_owned(),
-        (SearchOrder::Created, _) => "p.id".to_owned(),
-    };
+    let relevance = (!words.is_empty()).then_some(relevance.as_str());
+    let order = order_by(s.order, relevance);
     let total = if let Some(owner) = whole_owner(&s, &words) {
         owner_count(store, owner, s.package_type).await?
     } else {
@@ -153,11 +128,65 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
         |row| Ok(row.try_get::<i64, _>("id")?),
     )
     .await?;
-    let found = page_rows(store, &ids, &visibility, &downloads("p.id")).await?;
+    let found = page_rows(store, &ids, &visibility).await?;
     Ok(SearchPage {
         total: u64::try_from(total).unwrap_or(0),
+        at_least: false,
         found,
     })
+}
+
+/// A package's downloads in all, as SQL on its id.
+fn downloads(package: &str) -> String {
+    format!(
+        "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM package_downloads d \
+         WHERE d.package_id = {package})"
+    )
+}
+
+/// `ORDER BY` for `order` on `p`; `relevance` orders by the words, when
+/// there are words.
+fn order_by(order: SearchOrder, relevance: Option<&str>) -> String {
+    match (order, relevance) {
+        (SearchOrder::Relevance, Some(relevance)) => {
+            format!("{relevance}, p.updated_at DESC, p.id DESC")
+        }
+        // Both keys descending, as index packages_owner_updated_live walks
+        // backwards.
+        (SearchOrder::Relevance | SearchOrder::Updated, _) => {
+            "p.updated_at DESC, p.id DESC".to_owned()
+        }
+        (SearchOrder::Downloads, _) => {
+            format!("{} DESC, p.updated_at DESC, p.id DESC", downloads("p.id"))
+        }
+        (SearchOrder::Name, _) => "lower(p.name), p.id".to_owned(),
+        (SearchOrder::Created, _) => "p.id".to_owned(),
+    }
+}
+
+/// What every search keeps to: live packages the reader may read, of the
+/// owner, repository, type and visibility asked for, as conditions on `p`
+/// and `r` (see [`readable`]).
+fn scope(s: &PackageSearch, visibility: &str, binds: &mut Vec<Bind>) -> Vec<String> {
+    let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
+    conditions.push(readable(&s.readable, visibility, binds));
+    if let Some(owner) = s.owner_id {
+        binds.push(Bind::Int(owner));
+        conditions.push(format!("p.owner_id = ${}", binds.len()));
+    }
+    if let Some(repository) = s.repository_id {
+        binds.push(Bind::Int(repository));
+        conditions.push(format!("p.repository_id = ${}", binds.len()));
+    }
+    if let Some(t) = s.package_type {
+        binds.push(Bind::Text(t.as_str().to_owned()));
+        conditions.push(format!("p.package_type = ${}", binds.len()));
+    }
+    if let Some(v) = s.visibility {
+        binds.push(Bind::Text(v.as_str().to_owned()));
+        conditions.push(format!("{visibility} = ${}", binds.len()));
+    }
+    conditions
 }
 
 /// The owner whose every live package `s` finds, if that is all it asks
@@ -226,12 +255,8 @@ async fn owner_count(
 
 /// The rows of `ids`, in that order, with what a list shows of each; one
 /// deleted since its id was found is left out.
-async fn page_rows(
-    store: &SqlStore,
-    ids: &[i64],
-    visibility: &str,
-    downloads: &str,
-) -> StoreResult<Vec<Found>> {
+async fn page_rows(store: &SqlStore, ids: &[i64], visibility: &str) -> StoreResult<Vec<Found>> {
+    let downloads = downloads("p.id");
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -459,7 +484,7 @@ mod tests {
 
     #[test]
     fn postgres_queries_the_expression_its_index_is_built_on() {
-        let migration = include_str!("../../migrations/postgres/0021_package_search.sql");
+        let migration = include_str!("../../../migrations/postgres/0021_package_search.sql");
         let squeezed = |text: &str| text.split_whitespace().collect::<String>();
         assert!(
             squeezed(migration).contains(&squeezed(PG_DOCUMENT)),
