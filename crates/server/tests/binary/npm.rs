@@ -460,6 +460,11 @@ fn search_finds_only_what_the_caller_may_see() {
         &package(alice.dir.path(), "@alice/hello", "1.0.0"),
         &["publish"],
     );
+    // A higher version under another tag: search shows `latest`'s.
+    alice.npm_ok(
+        &package(alice.dir.path(), "@alice/hello", "1.1.0"),
+        &["publish", "--tag", "next"],
+    );
     let registry = server.url("/npm/");
     let found = alice.npm_ok(
         alice.dir.path(),
@@ -467,6 +472,7 @@ fn search_finds_only_what_the_caller_may_see() {
     );
     let found: Value = serde_json::from_str(&found).unwrap();
     assert_eq!(found[0]["name"], "@alice/hello");
+    assert_eq!(found[0]["version"], "1.0.0", "{found}");
     let bob = NpmUser::new(&server, &[], Some(&token(&server, "bob", "read:packages")));
     let hidden: Value = serde_json::from_str(&bob.npm_ok(
         bob.dir.path(),
