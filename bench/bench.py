@@ -32,6 +32,9 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import garage  # noqa: E402  (figure 13)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = []  # every load command, as run, for the report
 VERDACCIO = "/opt/verdaccio-peer/node_modules/.bin/verdaccio"
@@ -774,23 +777,29 @@ def postgres_pids():
 
 def figure_scale_out(sys_, results, work, duration):
     """(12) The mix of (10) on one node, then on two, on PostgreSQL
-    (the machine's, 127.0.0.1:5432) and the S3 emulator: every server
+    (the machine's, 127.0.0.1:5432) and object storage (Garage when installed, else the S3 emulator): every server
     process pinned to CPU 0, the sender to CPU 1, and the CPU each one
     used, to name the limit."""
     name = f"entrepot_bench_{os.getpid()}"
     admin_url = "postgres://postgres@127.0.0.1:5432/postgres"
     run(["psql", "-X", "-q", "-c", f"CREATE DATABASE {name}", admin_url])
     url = f"postgres://postgres@127.0.0.1:5432/{name}"
-    s3_port = free_port()
     d = os.path.join(work, "scale-out")
     os.makedirs(d)
-    s3 = sys_.spawn(["moto_server", "-H", "127.0.0.1", "-p", str(s3_port)], os.path.join(d, "s3.log"))
-    endpoint = f"http://127.0.0.1:{s3_port}"
+    # A real S3 server when Garage is installed (figure 13), else the emulator.
+    if garage.binary():
+        endpoint, access, secret, s3 = garage.start(sys_, os.path.join(d, "garage"))
+        region, s3_label = garage.REGION, "Garage"
+    else:
+        s3_port = free_port()
+        s3 = sys_.spawn(["moto_server", "-H", "127.0.0.1", "-p", str(s3_port)], os.path.join(d, "s3.log"))
+        endpoint, access, secret, region, s3_label = f"http://127.0.0.1:{s3_port}", "bench", "bench", "us-east-1", "moto"
     try:
-        wait_http(endpoint + "/", ok=(200, 403, 404))
-        request("PUT", endpoint + "/bench")
-        env = dict(os.environ, RUST_LOG="warn", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
-        shared = ["--database", url, "--blobs", f"s3://bench?endpoint={endpoint}&region=us-east-1",
+        if s3_label == "moto":
+            wait_http(endpoint + "/", ok=(200, 403, 404))
+            request("PUT", endpoint + "/bench")
+        env = dict(os.environ, RUST_LOG="warn", AWS_ACCESS_KEY_ID=access, AWS_SECRET_ACCESS_KEY=secret)
+        shared = ["--database", url, "--blobs", f"s3://bench?endpoint={endpoint}&region={region}",
                   "--api-rate-limit", "1000000000"]
         nodes = []
         for i in range(2):
@@ -820,12 +829,12 @@ def figure_scale_out(sys_, results, work, duration):
             used = nodes[:count]
             pids = [pid for pid, _ in used]
             servers = postgres_pids() + [s3.pid]
-            watched = {"Entrepot": pids, "PostgreSQL": postgres_pids(), "S3 emulator": [s3.pid]}
+            watched = {"Entrepot": pids, "PostgreSQL": postgres_pids(), "S3 server": [s3.pid]}
             figures, _, cpu = mixed_run(sys_, sent, [b for _, b in used], pids + servers, duration, work,
                                         watched)
             rows[f"{count} ({mix})"] = {**figures, "cpu": cpu}
         shutil.rmtree(folder, ignore_errors=True)
-        results["scale_out"] = {"duration": duration, "listed": listed, "rows": rows}
+        results["scale_out"] = {"duration": duration, "listed": listed, "rows": rows, "s3": s3_label}
     finally:
         for pid, _ in locals().get("nodes", []):
             try:
@@ -1189,19 +1198,21 @@ def report(args, results, info, started):
     if "scale_out" in results:
         r = results["scale_out"]
         w(f"## 12. Scale-out: the mix of (10) on one node and on two, {r['duration']} s each\n")
-        w("The nodes share the machine's PostgreSQL and the S3 emulator (moto); the nodes, PostgreSQL "
-          "and the emulator are pinned to CPU 0, the sender to CPU 1, which sends each connection to one "
+        s3 = {"moto": "the S3 emulator (moto)", "Garage": "a Garage (figure 13)"}[r.get("s3", "moto")]
+        w(f"The nodes share the machine's PostgreSQL and {s3}; the nodes, PostgreSQL "
+          "and the S3 server are pinned to CPU 0, the sender to CPU 1, which sends each connection to one "
           f"node in turn. The listing pages through {r['listed']:,} packages.\n")
         w("| nodes (mix) | all req/s | packument p99 ms | tarball p99 ms | listing p99 ms | blob p99 ms | "
-          "publish p99 ms | CPU: Entrepot | CPU: PostgreSQL | CPU: S3 emulator |")
+          f"publish p99 ms | CPU: Entrepot | CPU: PostgreSQL | CPU: {r.get('s3', 'moto')} |")
         w("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for label, x in r["rows"].items():
             k = x["kinds"]
             total = sum(v["per_second"] for v in k.values())
             w(f"| {label} | {total:.0f} | " + " | ".join(f"{k[n]['p99_ms']:.1f}" if n in k else "—" for n in
               ("packument", "tarball", "listing", "blob", "publish")) + " | " +
-              " | ".join(f"{x['cpu'][n]:.2f}" for n in ("Entrepot", "PostgreSQL", "S3 emulator")) + " |")
+              " | ".join(f"{x['cpu'][n]:.2f}" for n in ("Entrepot", "PostgreSQL", "S3 server")) + " |")
         w("\nCPU is in cores (seconds used per second); the one core the servers share is the ceiling.\n")
+    garage.report(results, w)
     if "growth" in results:
         r = results["growth"]
         small, large = sorted(next(iter(r.values())))
@@ -1346,6 +1357,9 @@ def targets(results):
             parts.append(f"{label}: {total:.0f} req/s, busiest {busiest} ({x['cpu'][busiest]:.2f} cores)")
         out.append("(27.8) the mix on one and two nodes sharing PostgreSQL and object storage (12): "
                    + "; ".join(parts) + " — reported")
+    stored = garage.target(results)
+    if stored:
+        out.append(stored)
     growth = results.get("growth")
     if growth:
         small, large = sorted(next(iter(growth.values())))
@@ -1391,7 +1405,7 @@ def main():
     parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
     parser.add_argument("--binary", help="the entrepot binary (default: build it)")
     parser.add_argument("--only", help="figures to run, comma-separated (packument, tarball, install, publish, "
-                        "oci, rest, package_page, mixed, big_upload, proxy, scale_out, growth): Entrepot alone, full durations, the "
+                        "oci, rest, package_page, mixed, big_upload, proxy, scale_out, object_storage, growth): Entrepot alone, full durations, the "
                         "report to a temp file unless --out; for a before and after of one change")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
@@ -1454,6 +1468,8 @@ def main():
             figure_proxy(sys_, results, work, duration, peers)
         if want("scale_out"):
             figure_scale_out(sys_, results, work, 3 if args.quick else 60)
+        if want("object_storage"):
+            garage.figure(sys_, results, work, duration)
         # Last: it leaves a million versions in the store.
         if want("growth"):
             figure_growth(sys_, results, duration)
@@ -1472,4 +1488,5 @@ def main():
 
 
 if __name__ == "__main__":
+    garage.bench = sys.modules[__name__]
     main()

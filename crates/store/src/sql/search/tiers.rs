@@ -38,6 +38,10 @@ pub const PG_LABELS: &str =
 /// last word to be taken as the start of words: shorter, they are in
 /// nearly every name, and the indexes cannot narrow them.
 const INSIDE_FROM: usize = 3;
+/// Characters of the longest name looked for inside others: no format's
+/// names are longer (npm's are 214 at most), and each character is one
+/// more trigram to look up.
+const LONGEST_NAME: usize = 256;
 /// Candidates checked against the read rule in one statement at most.
 const CHECKED_AT_ONCE: usize = 500;
 
@@ -128,7 +132,7 @@ fn tiers(dialect: Dialect, text: &str, words: &[String]) -> (Vec<Tier>, Vec<Tier
     if !name.is_empty() {
         first.push(exact_name(owner.as_deref(), &name));
     }
-    if name.chars().count() >= INSIDE_FROM {
+    if (INSIDE_FROM..=LONGEST_NAME).contains(&name.chars().count()) {
         first.push(inside_name(dialect, owner.as_deref(), &name));
     }
     if owner.is_none() && !text.is_empty() {
