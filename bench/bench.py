@@ -863,6 +863,7 @@ GROWTH_PATHS = [
     ("npm search `seeding`", "/npm/-/v1/search?text=seeding"),
     ("web search `seeding`", "/search?q=seeding"),
     ("npm search `pars` (start of a word)", "/npm/-/v1/search?text=pars"),
+    ("web home page (every owner's packages)", "/"),
 ]
 
 

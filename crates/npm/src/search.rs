@@ -77,14 +77,13 @@ pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> Npm
         // The `latest` dist-tag, as npm's registry answers: a few rows
         // where every version read whole cost 0.1 ms a hit.
         let tags = registry.packages().tagged_versions(package.id).await?;
-        let latest = match tags.into_iter().find(|(tag, _)| tag == "latest") {
-            Some((_, version)) => version,
-            None => {
-                let versions = registry.packages().versions(package.id, false).await?;
-                highest(versions.iter().map(|v| v.name.as_str()))
-                    .unwrap_or_default()
-                    .to_owned()
-            }
+        let latest = if let Some((_, version)) = tags.into_iter().find(|(tag, _)| tag == "latest") {
+            version
+        } else {
+            let versions = registry.packages().versions(package.id, false).await?;
+            highest(versions.iter().map(|v| v.name.as_str()))
+                .unwrap_or_default()
+                .to_owned()
         };
         objects.push(json!({
             "package": {

@@ -95,7 +95,38 @@ pub(super) async fn by_words(store: &dyn MetadataStore) {
         ..search("pad", 0, 100)
     };
     assert!(store.search_packages(maven).await.unwrap().found.is_empty());
+    every_owners_packages(store).await;
     for id in made {
         store.purge_package(id).await.unwrap();
     }
+}
+
+/// Every owner's packages without words (the home page): read one past
+/// the page instead of counted, and counted past the end.
+async fn every_owners_packages(store: &dyn MetadataStore) {
+    let names = |page: &SearchPage| -> Vec<String> {
+        page.found.iter().map(|f| f.package.name.clone()).collect()
+    };
+    let listing = |offset, limit| PackageSearch {
+        readable: ReadScope::Public,
+        order: SearchOrder::Updated,
+        offset,
+        limit,
+        ..PackageSearch::default()
+    };
+    let first = store.search_packages(listing(0, 2)).await.unwrap();
+    assert_eq!(
+        (first.found.len(), first.total, first.at_least),
+        (2, 3, true)
+    );
+    let whole = store.search_packages(listing(0, 1000)).await.unwrap();
+    assert!(!whole.at_least && whole.total >= 5, "{whole:?}");
+    assert_eq!(whole.total, whole.found.len() as u64);
+    assert_eq!(
+        names(&whole)[0],
+        "scribble",
+        "the most recently updated first"
+    );
+    let past = store.search_packages(listing(1_000_000, 2)).await.unwrap();
+    assert_eq!((past.total, past.at_least), (whole.total, false));
 }

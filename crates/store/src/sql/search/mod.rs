@@ -106,34 +106,53 @@ pub(super) async fn search(store: &SqlStore, s: PackageSearch) -> StoreResult<Se
     );
     let relevance = (!words.is_empty()).then_some(relevance.as_str());
     let order = order_by(s.order, relevance);
-    let total = if let Some(owner) = whole_owner(&s, &words) {
-        owner_count(store, owner, s.package_type).await?
-    } else {
-        let count_sql = format!("SELECT COUNT(*) AS n {from}");
-        bind_all(sqlx::query(&count_sql), binds.clone())
-            .fetch_one(&store.reader)
-            .await?
-            .try_get("n")?
-    };
+    // Every owner's packages (the home page): not counted, as the tiers
+    // are not, but read one past the page; an index on the update time
+    // (or the name) gives the page without visiting every package.
+    let everyone = words.is_empty() && s.owner_id.is_none() && s.repository_id.is_none();
+    let limit = s.limit.min(1000);
     // The page's ids first, sorting nothing but the keys (no window over
     // every match, no row read whole), then those rows and their downloads.
     let ids_sql = format!(
         "SELECT p.id AS id {from} ORDER BY {order} LIMIT {} OFFSET {}",
-        s.limit.min(1000),
+        limit + u64::from(everyone),
         s.offset.min(i64::MAX as u64)
     );
-    let ids: Vec<i64> = all_rows(
-        bind_all(sqlx::query(&ids_sql), binds),
+    let mut ids: Vec<i64> = all_rows(
+        bind_all(sqlx::query(&ids_sql), binds.clone()),
         &store.reader,
         |row| Ok(row.try_get::<i64, _>("id")?),
     )
     .await?;
+    let more = ids.len() as u64 > limit;
+    ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    // Past the end, the count tells where the last page is.
+    let (total, at_least) = if everyone && !(ids.is_empty() && s.offset > 0) {
+        let read = s.offset.saturating_add(ids.len() as u64);
+        (read + u64::from(more), more)
+    } else if let Some(owner) = whole_owner(&s, &words) {
+        (
+            count(owner_count(store, owner, s.package_type).await?),
+            false,
+        )
+    } else {
+        let count_sql = format!("SELECT COUNT(*) AS n {from}");
+        let n = bind_all(sqlx::query(&count_sql), binds)
+            .fetch_one(&store.reader)
+            .await?
+            .try_get("n")?;
+        (count(n), false)
+    };
     let found = page_rows(store, &ids, &visibility).await?;
     Ok(SearchPage {
-        total: u64::try_from(total).unwrap_or(0),
-        at_least: false,
+        total,
+        at_least,
         found,
     })
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
 }
 
 /// A package's downloads in all, as SQL on its id.
