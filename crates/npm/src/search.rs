@@ -39,10 +39,6 @@ impl SearchQuery {
             from: fields.get("from").and_then(|s| s.parse().ok()).unwrap_or(0),
         }
     }
-
-    pub fn terms(&self) -> impl Iterator<Item = &str> {
-        self.text.split_whitespace()
-    }
 }
 
 pub async fn search(state: &AppState, actor: &Actor, query: &SearchQuery) -> NpmResult<Response> {
@@ -119,7 +115,7 @@ mod tests {
             ("", 1, 0)
         );
         assert_eq!(SearchQuery::parse(None).size, 20);
-        let query = SearchQuery::parse(Some("text=a%20%20b"));
-        assert_eq!(query.terms().collect::<Vec<_>>(), ["a", "b"]);
+        let query = SearchQuery::parse(Some("text=A%20%20b"));
+        assert_eq!(query.text, "a  b", "decoded and lower-cased");
     }
 }

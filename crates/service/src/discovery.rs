@@ -2,28 +2,12 @@
 //! caller may read are ever listed.
 
 use entrepot_core::authz::OwnerRelation;
-use entrepot_core::{Actor, OrgRole, Package, ReadScope};
-use entrepot_store::{PackageFilter, PackageSearch, SearchPage};
+use entrepot_core::{Actor, OrgRole, ReadScope};
+use entrepot_store::{PackageSearch, SearchPage};
 
 use crate::{Packages, ServiceResult};
 
 impl Packages<'_> {
-    /// The packages `filter` selects that `actor` may read, in the filter's
-    /// order; the others are left out without a word, as if absent.
-    pub async fn packages_readable_by(
-        self,
-        actor: &Actor,
-        filter: PackageFilter,
-    ) -> ServiceResult<Vec<Package>> {
-        let mut readable = Vec::new();
-        for package in self.meta.list_packages(filter).await? {
-            if self.can_read(actor, &package).await? {
-                readable.push(package);
-            }
-        }
-        Ok(readable)
-    }
-
     /// What `actor` may read, as relations a store can filter by: their
     /// organizations with their role and where each one's single sign-on
     /// stands for this credential.

@@ -136,9 +136,10 @@ impl DownloadBuffer {
 
     /// The buffer's counts of each of `packages` that has any.
     pub(crate) fn by_package(&self, packages: &[Id]) -> HashMap<Id, i64> {
+        let wanted: std::collections::HashSet<Id> = packages.iter().copied().collect();
         let mut sums = HashMap::new();
         for &(package, count) in self.counts().values() {
-            if packages.contains(&package) {
+            if wanted.contains(&package) {
                 *sums.entry(package).or_insert(0) += count;
             }
         }
