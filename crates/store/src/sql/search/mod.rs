@@ -319,7 +319,7 @@ fn text_match(
     let like = format!("%{}%", like_escaped(&text));
     let (join, matched, rank) = match dialect {
         Dialect::Sqlite => {
-            binds.push(Bind::Text(fts5_query(words)));
+            binds.push(Bind::Text(text_query(dialect, words, true)));
             (
                 format!(
                     " LEFT JOIN (SELECT rowid AS fts_id, bm25(packages_fts, 10.0, 6.0, 4.0, 1.0) AS fts_rank \
@@ -331,7 +331,7 @@ fn text_match(
             )
         }
         Dialect::Postgres => {
-            let query = tsquery(words);
+            let query = text_query(dialect, words, true);
             binds.push(Bind::Text(query.clone()));
             // A subquery on `packages` alone, which the GIN index serves.
             let matched = format!(
@@ -366,39 +366,26 @@ fn text_match(
     (join, matched, relevance)
 }
 
-/// Words as an FTS5 query: all of them, the last as a prefix. They hold
-/// letters and digits only, so quoting them is all the escaping needed.
-fn fts5_query(words: &[String]) -> String {
+/// `words` as the engine's full-text query: every word, and the last also
+/// as the start of a word when `prefix` (FTS5 `"a" "b"*`, a `tsquery`
+/// `'a' & 'b':*`). They hold letters and digits only (see [`words`]), so
+/// quoting them is all the escaping either engine needs.
+fn text_query(dialect: Dialect, words: &[String], prefix: bool) -> String {
     let last = words.len() - 1;
-    words
+    let terms: Vec<String> = words
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            if i == last {
-                format!("\"{w}\"*")
-            } else {
-                format!("\"{w}\"")
-            }
+        .map(|(i, w)| match (dialect, prefix && i == last) {
+            (Dialect::Sqlite, false) => format!("\"{w}\""),
+            (Dialect::Sqlite, true) => format!("\"{w}\"*"),
+            (Dialect::Postgres, false) => format!("'{w}'"),
+            (Dialect::Postgres, true) => format!("'{w}':*"),
         })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Words as a `tsquery`: all of them, the last as a prefix.
-fn tsquery(words: &[String]) -> String {
-    let last = words.len() - 1;
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i == last {
-                format!("'{w}':*")
-            } else {
-                format!("'{w}'")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+        .collect();
+    terms.join(match dialect {
+        Dialect::Sqlite => " ",
+        Dialect::Postgres => " & ",
+    })
 }
 
 /// `text` with LIKE's wildcards taken literally.
@@ -503,12 +490,24 @@ mod tests {
 
     #[test]
     fn postgres_queries_the_expression_its_index_is_built_on() {
-        let migration = include_str!("../../../migrations/postgres/0021_package_search.sql");
         let squeezed = |text: &str| text.split_whitespace().collect::<String>();
-        assert!(
-            squeezed(migration).contains(&squeezed(PG_DOCUMENT)),
-            "PG_DOCUMENT and the index in 0021 differ"
-        );
+        for (migration, expression, name) in [
+            (
+                include_str!("../../../migrations/postgres/0021_package_search.sql"),
+                PG_DOCUMENT,
+                "PG_DOCUMENT and the index in 0021",
+            ),
+            (
+                include_str!("../../../migrations/postgres/0025_search_names.sql"),
+                PG_LABELS,
+                "PG_LABELS and the index in 0025",
+            ),
+        ] {
+            assert!(
+                squeezed(migration).contains(&squeezed(expression)),
+                "{name} differ"
+            );
+        }
     }
 
     #[test]
@@ -516,8 +515,15 @@ mod tests {
         assert_eq!(words("Left-Pad  util"), ["left", "pad", "util"]);
         assert_eq!(words("\"x\" OR y*"), ["x", "or", "y"]);
         assert_eq!(words(&"a ".repeat(20)).len(), MAX_WORDS);
-        assert_eq!(fts5_query(&words("left pa")), "\"left\" \"pa\"*");
-        assert_eq!(tsquery(&words("left pa")), "'left' & 'pa':*");
+        let left_pa = words("left pa");
+        assert_eq!(
+            text_query(Dialect::Sqlite, &left_pa, true),
+            "\"left\" \"pa\"*"
+        );
+        assert_eq!(
+            text_query(Dialect::Postgres, &left_pa, true),
+            "'left' & 'pa':*"
+        );
         assert_eq!(like_escaped("50%_a\\"), "50\\%\\_a\\\\");
     }
 }
