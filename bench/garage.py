@@ -58,15 +58,17 @@ root_domain = ".s3.garage.localhost"
     server = sys_.spawn([garage, "-c", config, "server"], os.path.join(d, "log"),
                         env=dict(os.environ, RUST_LOG="warn"))
     cli = [garage, "-c", config]
+    # `status` asks the server itself (`node id` only reads its key file,
+    # and a layout change sent before the server listens fails).
     deadline = time.monotonic() + 60
     while True:
-        status = subprocess.run(cli + ["node", "id", "-q"], capture_output=True, text=True)
+        status = subprocess.run(cli + ["status"], capture_output=True, text=True)
         if status.returncode == 0:
             break
         if time.monotonic() > deadline:
             raise SystemExit(f"Garage did not start: {status.stderr}")
         time.sleep(0.2)
-    node = status.stdout.strip().split("@")[0]
+    node = bench.run(cli + ["node", "id", "-q"]).stdout.strip().split("@")[0]
     bench.run(cli + ["layout", "assign", "-z", "dc1", "-c", "10G", node])
     bench.run(cli + ["layout", "apply", "--version", "1"])
     access = "GK" + secrets.token_hex(12)
