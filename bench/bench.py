@@ -33,6 +33,7 @@ import urllib.request
 from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import documents  # noqa: E402  (figure 14)
 import garage  # noqa: E402  (figure 13)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1214,6 +1215,7 @@ def report(args, results, info, started):
               " | ".join(f"{x['cpu'][n]:.2f}" for n in ("Entrepot", "PostgreSQL", "S3 server")) + " |")
         w("\nCPU is in cores (seconds used per second); the one core the servers share is the ceiling.\n")
     garage.report(results, w)
+    documents.report(results, w)
     if "growth" in results:
         r = results["growth"]
         small, large = sorted(next(iter(r.values())))
@@ -1358,9 +1360,9 @@ def targets(results):
             parts.append(f"{label}: {total:.0f} req/s, busiest {busiest} ({x['cpu'][busiest]:.2f} cores)")
         out.append("(27.8) the mix on one and two nodes sharing PostgreSQL and object storage (12): "
                    + "; ".join(parts) + " — reported")
-    stored = garage.target(results)
-    if stored:
-        out.append(stored)
+    for extra in (documents.target(results), garage.target(results)):
+        if extra:
+            out.append(extra)
     growth = results.get("growth")
     if growth:
         small, large = sorted(next(iter(growth.values())))
@@ -1405,7 +1407,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="seconds per figure, Entrepot alone")
     parser.add_argument("--out", help="where to write the report (default: BENCHMARKS.md; quick: a temp file)")
     parser.add_argument("--binary", help="the entrepot binary (default: build it)")
-    parser.add_argument("--only", help="figures to run, comma-separated (packument, tarball, install, publish, "
+    parser.add_argument("--only", help="figures to run, comma-separated (packument, documents, tarball, install, publish, "
                         "oci, rest, package_page, mixed, big_upload, proxy, scale_out, object_storage, growth): Entrepot alone, full durations, the "
                         "report to a temp file unless --out; for a before and after of one change")
     args = parser.parse_args()
@@ -1444,6 +1446,8 @@ def main():
             figure_packument(sys_, results, regs, duration, nginx_root, nginx_base)
             for reg in regs:
                 results["rss"][reg.label]["packument"] = results["packument"]["rows"][reg.label]["rss"]
+        if want("documents"):
+            documents.figure(sys_, results, duration, nginx_root, nginx_base)
         if want("tarball"):
             figure_tarball(sys_, results, regs, nginx_root, nginx_base, duration)
         if want("install"):
@@ -1489,5 +1493,5 @@ def main():
 
 
 if __name__ == "__main__":
-    garage.bench = sys.modules[__name__]
+    garage.bench = documents.bench = sys.modules[__name__]
     main()
