@@ -1,6 +1,8 @@
 //! One request under `BASE/nuget/OWNER/`: who calls, whose feed, which
 //! endpoint, and the handler that answers it.
 
+use std::sync::Arc;
+
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::Actor;
@@ -8,6 +10,7 @@ use entrepot_http::owner::OwnerRequest;
 use entrepot_http::{ApiError, AppState, Caller};
 use entrepot_service::auth::Credential;
 
+use crate::documents::Documents;
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, json_response};
 use crate::view::View;
@@ -38,10 +41,11 @@ async fn actor_of(
 
 pub async fn handle(
     state: AppState,
+    documents: Arc<Documents>,
     caller: std::result::Result<Caller, ApiError>,
     request: OwnerRequest,
 ) -> Response {
-    route(&state, caller, request)
+    route(&state, &documents, caller, request)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -50,6 +54,7 @@ pub async fn handle(
 /// endpoint, so that a path that names nothing is no hint about owners.
 async fn route(
     state: &AppState,
+    documents: &Documents,
     caller: std::result::Result<Caller, ApiError>,
     request: OwnerRequest,
 ) -> Result<Response> {
@@ -64,19 +69,15 @@ async fn route(
     } = request;
     let actor = actor_of(state, caller, &headers).await?;
     let endpoint = Endpoint::parse(&method, &path, query.as_deref());
-    let view = View::open(state, &actor, &owner, &headers).await?;
+    let view = View::open(state, &actor, &owner, &headers, documents).await?;
     let head = method == Method::HEAD;
     match endpoint? {
-        Endpoint::ServiceIndex => Ok(json_response(
-            &feed::service_index(&view.urls),
-            false,
-            &headers,
-        )),
+        Endpoint::ServiceIndex => Ok(json_response(&feed::service_index(&view.urls))),
         Endpoint::Push { symbols } => push::push(&view, body, symbols).await,
         Endpoint::SetListed { lid, lver, listed } => {
             unlist::set_listed(&view, &lid, &lver, listed).await
         }
-        Endpoint::Versions { lid } => flatcontainer::versions(&view, &lid).await,
+        Endpoint::Versions { lid } => flatcontainer::versions(&view, &lid, head).await,
         Endpoint::File { lid, lver, file } => {
             flatcontainer::file(&view, &lid, &lver, &file, head).await
         }
@@ -84,9 +85,9 @@ async fn route(
             hive,
             lid,
             document,
-        } => registration::document(&view, hive, &lid, &document).await,
+        } => registration::document(&view, hive, &lid, &document, head).await,
         Endpoint::CatalogEntry { lid, lver } => {
-            registration::catalog_entry(&view, &lid, &lver).await
+            registration::catalog_entry(&view, &lid, &lver, head).await
         }
         Endpoint::Search(query) => search::search(&view, &query).await,
         Endpoint::Autocomplete(query) => search::autocomplete(&view, &query).await,

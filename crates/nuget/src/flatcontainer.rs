@@ -9,18 +9,18 @@ use serde_json::json;
 
 use crate::endpoint::FileName;
 use crate::feed::Item;
-use crate::respond::{NuGetError, Result, json_response};
+use crate::respond::{NuGetError, Result};
 use crate::view::View;
 
 /// `v3/flat/ID/index.json`: the live versions, ascending.
-pub async fn versions(view: &View<'_>, lid: &str) -> Result<Response> {
-    let (_, items) = view.load(lid).await?;
-    let versions: Vec<String> = items.iter().map(Item::lower_version).collect();
-    Ok(json_response(
-        &json!({ "versions": versions }),
-        false,
-        view.headers,
-    ))
+pub async fn versions(view: &View<'_>, lid: &str, head: bool) -> Result<Response> {
+    let kept = view
+        .kept(lid, "flat".to_owned(), |items| {
+            let versions: Vec<String> = items.iter().map(Item::lower_version).collect();
+            Ok(json!({ "versions": versions }))
+        })
+        .await?;
+    Ok(kept.respond(view.headers, head).await)
 }
 
 /// One file of a live version, as its stored blob (ranges and `HEAD`

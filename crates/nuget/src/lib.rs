@@ -6,6 +6,7 @@
 
 mod details;
 mod dispatch;
+mod documents;
 mod endpoint;
 mod feed;
 mod flatcontainer;
@@ -84,7 +85,12 @@ impl FormatSpec for NuGet {
 
 impl PackageFormat for NuGet {
     fn router(&self) -> Router<AppState> {
-        owner_routes("nuget", dispatch::handle)
+        // One cache of rendered documents per router, which the server
+        // builds once.
+        let documents = std::sync::Arc::new(documents::Documents::default());
+        owner_routes("nuget", move |state, caller, request| {
+            dispatch::handle(state, std::sync::Arc::clone(&documents), caller, request)
+        })
     }
 
     fn check_indexes(

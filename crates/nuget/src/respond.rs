@@ -1,11 +1,9 @@
 //! How NuGet is answered: an error is its status and a line of text, with
 //! a `Basic` challenge on a 401 (NuGet sends the credentials of its
-//! `nuget.config` only after one); documents are JSON, gzip-compressed
-//! where the resource says so and the client accepts it.
+//! `nuget.config` only after one); documents are JSON, compressed when
+//! the client accepts it.
 
-use std::io::Write;
-
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use entrepot_http::error::{Challenge, PlainError};
 use serde_json::Value;
@@ -24,23 +22,13 @@ pub type NuGetError = PlainError<NuGetChallenge>;
 
 pub type Result<T> = std::result::Result<T, NuGetError>;
 
-/// A JSON body, gzip-compressed when `gzip` and the client accepts it.
-pub fn json_response(value: &Value, gzip: bool, headers: &HeaderMap) -> Response {
-    let body = serde_json::to_vec(value).expect("JSON renders");
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("gzip"));
-    let mut response = if gzip && accepts_gzip {
-        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(&body).expect("memory");
-        let mut r = z.finish().expect("memory").into_response();
-        r.headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        r
-    } else {
-        body.into_response()
-    };
+/// A JSON body rendered for this request (the server's compression layer
+/// compresses it for a client that asks); documents kept per package are
+/// answered by `documents::Kept`.
+pub fn json_response(value: &Value) -> Response {
+    let mut response = serde_json::to_vec(value)
+        .expect("JSON renders")
+        .into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

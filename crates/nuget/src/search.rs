@@ -70,14 +70,10 @@ fn matches_query(package: &Package, items: &[&Item], q: &str) -> bool {
 }
 
 /// `{ totalHits, data }` with the page of `hits` the query asks for.
-fn page<T: Serialize>(view: &View<'_>, query: &Query, hits: Vec<T>) -> Response {
+fn page<T: Serialize>(query: &Query, hits: Vec<T>) -> Response {
     let total = hits.len();
     let data: Vec<T> = hits.into_iter().skip(query.skip).take(query.take).collect();
-    json_response(
-        &json!({ "totalHits": total, "data": data }),
-        false,
-        view.headers,
-    )
+    json_response(&json!({ "totalHits": total, "data": data }))
 }
 
 /// `v3/query`: a hit per package whose newest shown version matches every
@@ -95,7 +91,7 @@ pub async fn search(view: &View<'_>, query: &Query) -> Result<Response> {
             hits.push(hit);
         }
     }
-    Ok(page(view, query, hits))
+    Ok(page(query, hits))
 }
 
 /// `v3/autocomplete`: the shown versions of one package (`id=`), or the
@@ -110,8 +106,6 @@ pub async fn autocomplete(view: &View<'_>, query: &Query) -> Result<Response> {
             .collect();
         return Ok(json_response(
             &json!({ "totalHits": versions.len(), "data": versions }),
-            false,
-            view.headers,
         ));
     }
     let q = query.q.to_ascii_lowercase();
@@ -126,5 +120,5 @@ pub async fn autocomplete(view: &View<'_>, query: &Query) -> Result<Response> {
             ids.push(latest.stored.nuspec.id.clone());
         }
     }
-    Ok(page(view, query, ids))
+    Ok(page(query, ids))
 }

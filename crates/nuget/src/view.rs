@@ -2,11 +2,14 @@
 //! owner, the URLs under its feed, the packages the caller may read, and
 //! their live versions ready to render.
 
+use std::sync::Arc;
+
 use axum::http::HeaderMap;
 use entrepot_core::{Account, Actor, Package, PackageType};
 use entrepot_http::AppState;
 use entrepot_service::{Registry, ServiceError, ServiceResult};
 
+use crate::documents::{Documents, Kept};
 use crate::feed::{Item, Urls};
 use crate::metadata::VersionMetadata;
 use crate::respond::{NuGetError, Result};
@@ -19,6 +22,8 @@ pub struct View<'a> {
     pub owner: Account,
     pub urls: Urls,
     pub headers: &'a HeaderMap,
+    /// Rendered documents, shared by every request.
+    pub documents: &'a Documents,
 }
 
 impl<'a> View<'a> {
@@ -29,6 +34,7 @@ impl<'a> View<'a> {
         actor: &'a Actor,
         login: &str,
         headers: &'a HeaderMap,
+        documents: &'a Documents,
     ) -> Result<View<'a>> {
         let Some(owner) = state.registry.accounts().account_by_login(login).await? else {
             return Err(ServiceError::unseen(actor, "Not Found").into());
@@ -47,6 +53,7 @@ impl<'a> View<'a> {
             owner,
             urls,
             headers,
+            documents,
         })
     }
 
@@ -62,15 +69,40 @@ impl<'a> View<'a> {
             .await
     }
 
+    /// The package `lid` as the caller may see it; a signed-in caller is
+    /// told `LID was not found`.
+    pub async fn found(&self, lid: &str) -> Result<Package> {
+        self.package(lid).await.map_err(|e| match e {
+            ServiceError::NotFound(_) => NuGetError::not_found(format!("{lid} was not found")),
+            other => other.into(),
+        })
+    }
+
     /// A package and its live versions (ascending), as the caller may see
     /// them; a signed-in caller is told `LID was not found`.
     pub async fn load(&self, lid: &str) -> Result<(Package, Vec<Item>)> {
-        let package = self.package(lid).await.map_err(|e| match e {
-            ServiceError::NotFound(_) => NuGetError::not_found(format!("{lid} was not found")),
-            other => other.into(),
-        })?;
+        let package = self.found(lid).await?;
         let items = items_of(self.registry(), &package).await?;
         Ok((package, items))
+    }
+
+    /// The document `what` of the package `lid`, as `render` makes it from
+    /// the package's live versions, kept until the package changes.
+    pub async fn kept(
+        &self,
+        lid: &str,
+        what: String,
+        render: impl FnOnce(&[Item]) -> Result<serde_json::Value>,
+    ) -> Result<Arc<Kept>> {
+        let package = self.found(lid).await?;
+        let key = (package.id, what, package.updated_at.timestamp_micros());
+        if let Some(hit) = self.documents.get(&key) {
+            return Ok(hit);
+        }
+        let items = items_of(self.registry(), &package).await?;
+        let kept = Arc::new(Kept::of(&render(&items)?)?);
+        self.documents.put(key, Arc::clone(&kept));
+        Ok(kept)
     }
 
     /// The owner's packages the caller may read.

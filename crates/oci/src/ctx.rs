@@ -47,6 +47,8 @@ pub struct Ctx {
     pub access: Access,
     pub headers: HeaderMap,
     pub query: Vec<(String, String)>,
+    /// Manifests kept for pulls, shared by every request.
+    pub manifests: std::sync::Arc<crate::kept::Manifests>,
 }
 
 impl Ctx {

@@ -16,6 +16,7 @@ mod fsck;
 pub mod fuzzing;
 pub mod gc;
 mod install;
+mod kept;
 mod labels;
 mod manifests;
 mod metadata;
@@ -99,8 +100,15 @@ impl PackageFormat for Containers {
     fn router(&self) -> Router<AppState> {
         let key = self.key.clone();
         let token_key = self.key.clone();
+        // One cache of manifests per router, which the server builds once.
+        let manifests = std::sync::Arc::new(kept::Manifests::default());
         let dispatch = move |state: State<AppState>, request: Request| {
-            route::handle(state, key.clone(), request)
+            route::handle(
+                state,
+                key.clone(),
+                std::sync::Arc::clone(&manifests),
+                request,
+            )
         };
         let token = move |state: State<AppState>, request: Request| {
             token::token_endpoint(state, token_key.clone(), request)

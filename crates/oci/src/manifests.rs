@@ -2,8 +2,10 @@
 //! push (which checks the blobs an image needs and moves tags when the same
 //! manifest comes again) and delete.
 
+use std::sync::Arc;
+
 use axum::body::Body;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::{Account, Package, PackageType, Version};
 use entrepot_service::ServiceError;
@@ -16,6 +18,7 @@ use crate::document::{
     MANIFEST_TYPES, MAX_MANIFEST_BYTES, Needs, Pushed, config_and_layers, is_index, needs,
 };
 use crate::error::{Code, OciError, OciResult};
+use crate::kept::{Kept, MAX_KEPT_BYTES};
 use crate::labels::ImageInfo;
 use crate::metadata::ManifestMetadata;
 use crate::name::{Digest, Reference, RepoName};
@@ -58,7 +61,8 @@ async fn find_version(ctx: &Ctx, package: &Package, reference: &Reference) -> Oc
         .ok_or_else(OciError::manifest_unknown)
 }
 
-/// `GET`/`HEAD /v2/<name>/manifests/<reference>`.
+/// `GET`/`HEAD /v2/<name>/manifests/<reference>`: from the manifests kept
+/// until the repository changes, else from the store (and then kept).
 pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> OciResult<Response> {
     let package = ctx
         .check(repo, Act::Pull, Code::ManifestUnknown)
@@ -66,7 +70,32 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
         .package
         .ok_or_else(OciError::manifest_unknown)?;
     let parsed = Reference::parse(reference)?;
+    let key = (
+        package.id,
+        reference.to_owned(),
+        package.updated_at.timestamp_micros(),
+    );
+    // A range is rare: the blob store answers it.
+    let ranged = ctx.headers.contains_key(header::RANGE);
+    if !ranged && let Some(kept) = ctx.manifests.get(&key) {
+        let response = kept.respond(&ctx.headers, head);
+        return Ok(answer(
+            ctx,
+            response,
+            (&kept.version, &kept.digest),
+            &parsed,
+            head,
+        ));
+    }
     let version = find_version(ctx, &package, &parsed).await?;
+    // A digest reference is echoed; a tag reports the digest it was pushed
+    // by (sha512 when the client chose it), else the manifest's first one.
+    let digest = match &parsed {
+        Reference::Digest(_) => reference.to_owned(),
+        Reference::Tag(tag) => ManifestMetadata::of(&version)
+            .digest_of_tag(tag)
+            .map_or_else(|| version.name.clone(), str::to_owned),
+    };
     let file = ctx
         .state
         .registry
@@ -80,7 +109,29 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
         .content_type
         .clone()
         .unwrap_or_else(|| MANIFEST_TYPES[0].to_owned());
-    let mut response = entrepot_http::download::serve_blob(
+    let unavailable = |e: ServiceError| OciError::from_service(&e, Code::ManifestUnknown);
+    if !ranged && file.size <= MAX_KEPT_BYTES {
+        let read = Kept::read(
+            &ctx.state,
+            (version.clone(), digest.clone()),
+            &file.sha256,
+            &content_type,
+        )
+        .await
+        .map_err(unavailable)?;
+        if let Some(kept) = read.map(Arc::new) {
+            ctx.manifests.put(key, Arc::clone(&kept));
+            let response = kept.respond(&ctx.headers, head);
+            return Ok(answer(
+                ctx,
+                response,
+                (&kept.version, &kept.digest),
+                &parsed,
+                head,
+            ));
+        }
+    }
+    let response = entrepot_http::download::serve_blob(
         &ctx.state,
         &file.sha256,
         &ctx.headers,
@@ -88,23 +139,35 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
         head,
     )
     .await
-    .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?;
-    // A digest reference is echoed; a tag reports the digest it was pushed
-    // by (sha512 when the client chose it), else the manifest's first one.
-    let digest = match parsed {
-        Reference::Digest(_) => reference.to_owned(),
-        Reference::Tag(tag) => ManifestMetadata::of(&version)
-            .digest_of_tag(&tag)
-            .map_or_else(|| version.name.clone(), str::to_owned),
+    .map_err(unavailable)?;
+    Ok(answer(ctx, response, (&version, &digest), &parsed, head))
+}
+
+/// What every answer to a pull carries beside the manifest: the digest it
+/// is known by, how long it may be cached (what a digest names never
+/// changes; what a tag names may), and the download it counts.
+fn answer(
+    ctx: &Ctx,
+    mut response: Response,
+    (version, digest): (&Version, &str),
+    parsed: &Reference,
+    head: bool,
+) -> Response {
+    set(&mut response, "docker-content-digest", digest);
+    let caching = match parsed {
+        Reference::Digest(_) => "private, max-age=31536000, immutable",
+        Reference::Tag(_) => "private, no-cache",
     };
-    set(&mut response, "docker-content-digest", &digest);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(caching));
     if !head && response.status() == StatusCode::OK {
         ctx.state
             .registry
             .packages()
-            .count_download(entrepot_core::PackageType::Container, &version);
+            .count_download(entrepot_core::PackageType::Container, version);
     }
-    Ok(response)
+    response
 }
 
 /// An image manifest's config and layers must be in the repository

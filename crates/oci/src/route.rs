@@ -1,6 +1,8 @@
 //! Every `/v2/` request: who calls, which endpoint it is, and the handler
 //! that answers it, with the API version header on every answer.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -12,9 +14,15 @@ use crate::caller::{SigningKey, access_of};
 use crate::ctx::{Ctx, challenge, query_pairs};
 use crate::endpoint::Endpoint;
 use crate::error::{Code, OciError, OciResult};
+use crate::kept::Manifests;
 use crate::{blobs, catalog, manifests, referrers, tags, uploads};
 
-pub async fn handle(State(state): State<AppState>, key: SigningKey, request: Request) -> Response {
+pub async fn handle(
+    State(state): State<AppState>,
+    key: SigningKey,
+    manifests: Arc<Manifests>,
+    request: Request,
+) -> Response {
     let path = request.uri().path().trim_start_matches("/v2").to_owned();
     let endpoint = Endpoint::parse(request.method(), &path);
     let query = query_pairs(request.uri());
@@ -28,6 +36,7 @@ pub async fn handle(State(state): State<AppState>, key: SigningKey, request: Req
         access,
         headers,
         query,
+        manifests,
     };
     let result = route(&ctx, endpoint, body).await;
     with_version(result.unwrap_or_else(IntoResponse::into_response))

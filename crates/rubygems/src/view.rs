@@ -11,6 +11,7 @@ use entrepot_core::{Actor, Package, PackageType, Version};
 use entrepot_http::AppState;
 use entrepot_service::{Registry, ServiceError, ServiceResult};
 
+use crate::compact_index::CompactFile;
 use crate::index::{Entry, Index};
 use crate::metadata::GemSpec;
 use crate::respond::Result;
@@ -20,11 +21,11 @@ use crate::respond::Result;
 #[derive(Default)]
 pub struct Rendered {
     pub index: Index,
-    pub versions: OnceLock<Bytes>,
-    pub names: OnceLock<Bytes>,
+    pub versions: OnceLock<CompactFile>,
+    pub names: OnceLock<CompactFile>,
     /// By `Specs::slot`.
     pub specs: [OnceLock<Bytes>; 3],
-    pub infos: Mutex<HashMap<String, Bytes>>,
+    pub infos: Mutex<HashMap<String, Arc<CompactFile>>>,
 }
 
 /// Rendered indexes by owner and by the exact set of packages (and their

@@ -338,9 +338,24 @@ async fn unlisted_versions_leave_search_but_stay_installable_and_relist() {
             .status()
             .as_u16()
     };
+    let leaf_url = "/nuget/alice/v3/registration/tiny.demo/1.1.0.json";
+    // Read once, so that the unlist must replace what was kept.
+    let kept = get_as(&app, Some(&t), leaf_url).send().await;
+    assert_eq!(json(&kept)["listed"], true);
+    let etag = kept.headers()["etag"].to_str().unwrap().to_owned();
+    let again = get_as(&app, Some(&t), leaf_url)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(again.status(), 304, "the kept leaf is current");
     let writer = app.token("alice", "read:packages,write:packages").await;
     assert_eq!(unlist(Method::DELETE, &writer).await, 403);
     assert_eq!(unlist(Method::DELETE, &t).await, 204);
+    let changed = get_as(&app, Some(&t), leaf_url)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(changed.status(), 200, "an unlist changes the leaf");
     let hits = json(
         &get_as(&app, Some(&t), "/nuget/alice/v3/query?q=tiny")
             .send()

@@ -349,6 +349,69 @@ async fn manifests_round_trip_byte_exact_by_tag_and_digest_and_check_their_blobs
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_pulled_manifest_is_kept_only_until_its_tag_moves_or_it_goes() {
+    let app = setup().await;
+    let r = alice(&app).await;
+    let (first, manifest) = r.push_image("alice/kept", "v1", b"layer one").await;
+    let pull = async |reference: &str| {
+        r.req(
+            Method::GET,
+            &format!("/v2/alice/kept/manifests/{reference}"),
+        )
+        .send()
+        .await
+    };
+    for _ in 0..2 {
+        let by_tag = pull("v1").await;
+        assert_eq!(by_tag.status(), 200);
+        assert_eq!(by_tag.headers()["docker-content-digest"], first.as_str());
+        assert_eq!(by_tag.headers()["cache-control"], "private, no-cache");
+        assert_eq!(
+            &by_tag.bytes()[..],
+            serde_json::to_vec(&manifest).unwrap().as_slice()
+        );
+    }
+    let by_digest = pull(&first).await;
+    assert_eq!(
+        by_digest.headers()["cache-control"],
+        "private, max-age=31536000, immutable"
+    );
+    let etag = by_digest.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", first.trim_start_matches("sha256:")));
+    let current = r
+        .req(Method::GET, &format!("/v2/alice/kept/manifests/{first}"))
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(current.status(), 304);
+    let head = r
+        .req(Method::HEAD, "/v2/alice/kept/manifests/v1")
+        .send()
+        .await;
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-length"],
+        by_digest.bytes().len().to_string().as_str()
+    );
+    assert!(head.bytes().is_empty());
+
+    // The tag moves: the next pull by tag gets the new manifest.
+    let (second, _) = r.push_image("alice/kept", "v1", b"layer two").await;
+    assert_ne!(first, second);
+    let moved = pull("v1").await;
+    assert_eq!(moved.headers()["docker-content-digest"], second.as_str());
+    assert_eq!(sha256(&moved.bytes()), second);
+    // The first manifest, deleted after it was pulled, is gone.
+    assert_eq!(pull(&first).await.status(), 200);
+    assert_eq!(
+        r.status(Method::DELETE, &format!("/v2/alice/kept/manifests/{first}"))
+            .await,
+        202
+    );
+    assert_eq!(pull(&first).await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_artifact_with_a_subject_is_listed_by_the_referrers_api() {
     let app = setup().await;
     let r = alice(&app).await;

@@ -118,6 +118,40 @@ async fn the_compact_index_serves_etags_ranges_and_md5s_that_agree() {
         .await
         .text();
     assert_eq!(names, "---\ntiny\n");
+
+    // Gzipped when asked (and over 1 KiB), under the ETag of the file's
+    // own bytes (what Bundler compares); a range is never compressed.
+    for minor in 0..10 {
+        let spec = gemspec("tiny", &format!("2.{minor}.0"), None);
+        assert_eq!(push(&app, Some(&t), gem_of(&spec, false)).await.0, 200);
+    }
+    let gzip = [("accept-encoding", "gzip")];
+    let plain = get(&app, "/rubygems/alice/info/tiny", Some(&t), &[]).await;
+    assert!(plain.bytes().len() > 1024);
+    let packed = get(&app, "/rubygems/alice/info/tiny", Some(&t), &gzip).await;
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    assert_eq!(packed.headers()["etag"], plain.headers()["etag"]);
+    assert_eq!(
+        packed.headers()["repr-digest"],
+        plain.headers()["repr-digest"]
+    );
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(packed.bytes().as_ref()),
+        &mut unpacked,
+    )
+    .unwrap();
+    assert_eq!(unpacked, plain.bytes().as_ref());
+    let tail = get(
+        &app,
+        "/rubygems/alice/info/tiny",
+        Some(&t),
+        &[("accept-encoding", "gzip"), ("range", "bytes=4-")],
+    )
+    .await;
+    assert_eq!(tail.status(), 206);
+    assert!(!tail.headers().contains_key("content-encoding"));
+    assert_eq!(tail.bytes().as_ref(), &plain.bytes()[4..]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
