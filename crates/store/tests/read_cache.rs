@@ -57,9 +57,17 @@ async fn another_stores_writes_reach_the_cache(server: &SqlStore, admin: &SqlSto
         server.token_by_hash("h-dave").await.unwrap().is_some()
     })
     .await;
+    // Kept by id too (what a registry token's bearer is checked against).
+    let kept = server.token_by_id(token.id).await.unwrap().unwrap();
+    assert!(kept.revoked_at.is_none());
     admin.revoke_token(token.id, Utc::now()).await.unwrap();
     eventually("a token revoked elsewhere", || async {
         let (record, _) = server.token_by_hash("h-dave").await.unwrap().unwrap();
+        record.revoked_at.is_some()
+    })
+    .await;
+    eventually("a token revoked elsewhere, by id", || async {
+        let record = server.token_by_id(token.id).await.unwrap().unwrap();
         record.revoked_at.is_some()
     })
     .await;

@@ -63,6 +63,8 @@ pub(crate) struct Maps {
     pub package_roles: Slot<(Id, Id), Option<Role>>,
     pub collaborators: Slot<(Id, Id), Option<Role>>,
     pub tokens: Slot<String, Option<(TokenRecord, String)>>,
+    /// What a registry token's bearer is checked against on every pull.
+    pub tokens_by_id: Slot<Id, Option<TokenRecord>>,
     pub token_orgs: Slot<(Id, Id), bool>,
     /// Pages of lists and their counts: a REST listing reads both.
     pub package_lists: Slot<PackageFilter, Vec<Package>>,
@@ -158,6 +160,7 @@ impl Weigh for Option<OrgRole> {}
 impl Weigh for Option<OrgSso> {}
 impl Weigh for Option<Role> {}
 impl Weigh for Option<(TokenRecord, String)> {}
+impl Weigh for Option<TokenRecord> {}
 impl Weigh for bool {}
 
 /// How changes made elsewhere are noticed.

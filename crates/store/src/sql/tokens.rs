@@ -54,7 +54,10 @@ impl TokenStore for SqlStore {
 
     async fn token_by_id(&self, id: Id) -> StoreResult<Option<TokenRecord>> {
         let query = sqlx::query("SELECT * FROM tokens WHERE id = $1").bind(id);
-        optional_row(query, &self.reader, token).await
+        let load = optional_row(query, &self.reader, token);
+        self.cache
+            .get(&self.reader, |m| &mut m.tokens_by_id, id, load)
+            .await
     }
 
     async fn list_tokens(&self, user: Id) -> StoreResult<Vec<TokenRecord>> {
