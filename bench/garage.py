@@ -119,7 +119,7 @@ def figure(sys_, results, work, duration):
         results["object_storage"] = {"missing": True}
         return
     d = os.path.join(work, "garage")
-    endpoint, access, secret, _ = start(sys_, d)
+    endpoint, access, secret, server = start(sys_, d)
     node = os.path.join(work, "on-garage")
     os.makedirs(node)
     port = bench.free_port()
@@ -165,7 +165,10 @@ def figure(sys_, results, work, duration):
     rows["layer"] = {"size": size, "repeats": repeats, "push": push, "pull": pull, "direct": ceiling}
     version = bench.run([binary(), "--version"]).stdout.strip().splitlines()[0]
     results["object_storage"] = {"rows": rows, "garage": version, "duration": duration}
-    p.terminate()
+    # Neither may take CPU from the figures after this one.
+    for process in (p, server):
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def report(results, w):
