@@ -23,6 +23,7 @@ mod routes;
 mod search;
 mod sparse;
 mod tarball;
+mod upstream;
 mod yank;
 
 use std::sync::Arc;
@@ -48,6 +49,14 @@ impl FormatSpec for CargoRegistry {
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {
         metadata::VersionMetadata::lifecycle(version)
+    }
+
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: true,
+        }
     }
 
     fn details(&self, version: &Version) -> Details {

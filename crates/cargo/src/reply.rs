@@ -27,6 +27,11 @@ impl CargoError {
         }
     }
 
+    /// The status the answer goes out with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
     /// The line of detail cargo would print.
     pub fn detail(&self) -> &str {
         &self.detail

@@ -231,7 +231,7 @@ impl Upstreams<'_> {
             self.meta.account_by_login(owner).await?.ok_or_else(|| {
                 ServiceError::not_found(format!("no user or organization `{owner}`"))
             })?;
-        // Only PyPI indexes fall through to an upstream.
+        // Kept PEP 503-normalised in every format (cargo's twins too).
         let name = entrepot_core::names::pep503(name);
         if !self
             .meta

@@ -9,6 +9,7 @@ mod test_app;
 
 mod advisories;
 mod cargo_http;
+mod cargo_upstream;
 mod limits;
 mod mail;
 mod memberships;

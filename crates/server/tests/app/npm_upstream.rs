@@ -86,7 +86,7 @@ async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
 }
 
 /// Starts the fake upstream; its base URL.
-async fn fake_upstream() -> (Arc<Fake>, String) {
+pub(crate) async fn fake_upstream() -> (Arc<Fake>, String) {
     let fake = Arc::new(Fake::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -17,12 +17,12 @@ use sha2::Digest;
 
 /// One cargo user: a `CARGO_HOME` that knows the registry as `entrepot`,
 /// and a target folder of its own.
-struct Cargo {
+pub(crate) struct Cargo {
     root: PathBuf,
 }
 
 impl Cargo {
-    fn new(parent: &Path, name: &str, index: &str) -> Cargo {
+    pub(crate) fn new(parent: &Path, name: &str, index: &str) -> Cargo {
         let root = parent.join(format!("cargo-{name}"));
         std::fs::create_dir_all(root.join("home")).unwrap();
         std::fs::write(
@@ -37,9 +37,14 @@ impl Cargo {
         Cargo { root }
     }
 
+    /// Its `config.toml`, for settings beyond the registry's.
+    pub(crate) fn config(&self) -> PathBuf {
+        self.root.join("home/config.toml")
+    }
+
     /// `cargo ARGS` in `cwd`, with `token` (if any) as the registry's, and
     /// nothing of the outer cargo's environment.
-    fn run(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> Output {
         let mut cmd = Command::new("cargo");
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -67,7 +72,7 @@ impl Cargo {
     }
 
     /// Runs cargo, asserts it succeeded, and returns what it printed.
-    fn ok(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> String {
         let out = self.run(cwd, token, args);
         assert!(
             out.status.success(),
@@ -78,7 +83,7 @@ impl Cargo {
     }
 
     /// Runs cargo, asserts it failed, and returns what it printed.
-    fn fails(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, cwd: &Path, token: Option<&str>, args: &[&str]) -> String {
         let out = self.run(cwd, token, args);
         assert!(
             !out.status.success(),
@@ -88,7 +93,7 @@ impl Cargo {
         text(&out)
     }
 
-    fn publish(&self, project: &Path, token: &str) -> String {
+    pub(crate) fn publish(&self, project: &Path, token: &str) -> String {
         self.ok(
             project,
             Some(token),
@@ -101,7 +106,13 @@ impl Cargo {
 /// `entrepot` only, with `deps` as its `[dependencies]` and `hi()` saying
 /// its name and version (and its dependency's `hi()` after a `+`, when
 /// `calls` names one).
-fn library(parent: &Path, name: &str, version: &str, deps: &str, calls: Option<&str>) -> PathBuf {
+pub(crate) fn library(
+    parent: &Path,
+    name: &str,
+    version: &str,
+    deps: &str,
+    calls: Option<&str>,
+) -> PathBuf {
     let dir = parent.join(format!("src-{name}-{version}"));
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(
@@ -131,7 +142,7 @@ fn library(parent: &Path, name: &str, version: &str, deps: &str, calls: Option<&
 }
 
 /// A binary `app` under `parent/NAME` with `deps`, printing `CALL::hi()`.
-fn binary(parent: &Path, name: &str, deps: &str, call: &str) -> PathBuf {
+pub(crate) fn binary(parent: &Path, name: &str, deps: &str, call: &str) -> PathBuf {
     let dir = parent.join(name);
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(

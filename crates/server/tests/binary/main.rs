@@ -16,6 +16,7 @@ mod common;
 mod acme;
 mod browser;
 mod cargo;
+mod cargo_upstream;
 mod concurrency;
 mod fsck;
 mod hardening;

@@ -45,10 +45,13 @@ pub(super) async fn release_owner_name(
 }
 
 /// Whether `create_package` must refuse `name`, inside its transaction.
+/// Names are kept PEP 503-normalised (`Foo_Bar` and `foo-bar` are one),
+/// which is also how cargo tells twins apart.
 pub(super) async fn owner_name_reserved(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     (owner, format, name): (Id, PackageType, &str),
 ) -> StoreResult<bool> {
+    let name = entrepot_core::names::pep503(name);
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT upstream_id FROM fallthrough_names
          WHERE owner_id = $1 AND format = $2 AND name = $3",
