@@ -1,8 +1,8 @@
 //! An owner's fall-through to an upstream (an Entrepot extension), under
 //! each owner prefix: `GET|PUT|DELETE /user/fallthrough/{format}`, and the
 //! same under `/users/{username}` and `/orgs/{org}`, for the formats whose
-//! registries fall through (PyPI and Cargo; `admin owner fallthrough` on
-//! the command line).
+//! registries fall through (PyPI, Cargo and Maven; `admin owner
+//! fallthrough` on the command line).
 
 use std::collections::HashMap;
 

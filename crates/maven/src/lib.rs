@@ -19,6 +19,7 @@ mod read;
 mod routes;
 mod stored;
 mod target;
+mod upstream;
 mod xml;
 
 use axum::Router;
@@ -71,6 +72,14 @@ impl FormatSpec for Maven {
         newest
             .and_then(VersionMetadata::of)
             .map_or_else(|| package.name.clone(), |m| m.coordinates())
+    }
+
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: true,
+        }
     }
 
     fn details(&self, version: &Version) -> Details {

@@ -14,6 +14,7 @@ use crate::error::{MavenError, Result};
 use crate::path::PathError;
 use crate::read::read;
 use crate::target::Target;
+use crate::upstream;
 
 pub async fn handle(
     snapshot_builds: usize,
@@ -44,10 +45,22 @@ async fn route(
             "Bad credentials: use your user name and a personal access token",
         ));
     };
+    if let Some(upstream) = upstream::mirror(state, owner).await? {
+        let path = format!("{repo}/{rest}");
+        return upstream::mirrored(state, &actor, &upstream, (method, &path), headers).await;
+    }
     let endpoint = Endpoint::parse(method, owner, repo, rest).map_err(refusal)?;
     let target =
         Target::resolve(state, actor, (owner, repo), endpoint.path().coordinates()).await?;
     match endpoint {
+        // A groupId the owner does not publish may come from the upstream
+        // the owner falls through to.
+        Endpoint::Read { path, head } if target.package.is_none() => {
+            match upstream::fallthrough(state, &target).await? {
+                Some(up) => upstream::read(state, &up, (&path, rest), headers, head).await,
+                None => read(state, &target, &path, headers, head).await,
+            }
+        }
         Endpoint::Read { path, head } => read(state, &target, &path, headers, head).await,
         Endpoint::Deploy(path) => deploy(state, &target, &path, body, snapshot_builds).await,
         Endpoint::Unsupported(_) => Err(MavenError::new(

@@ -228,7 +228,7 @@ pub enum UpstreamCommand {
     /// Register an upstream registry; NAME becomes a reserved, read-only owner.
     Add {
         name: String,
-        /// The upstream's format (npm, pypi or cargo).
+        /// The upstream's format (npm, pypi, cargo or maven).
         #[arg(long)]
         format: String,
         /// The upstream's address, such as `https://registry.npmjs.org/`
@@ -277,7 +277,7 @@ pub enum OwnerCommand {
     /// upstream's packages (a name OWNER has never comes from it).
     Fallthrough {
         owner: String,
-        /// The index's format (pypi or cargo).
+        /// The index's format (pypi, cargo or maven).
         #[arg(long)]
         format: String,
         /// The upstream to fall through to.
@@ -296,7 +296,7 @@ pub enum OwnerCommand {
     Release {
         owner: String,
         name: String,
-        /// The index's format (pypi or cargo).
+        /// The index's format (pypi, cargo or maven).
         #[arg(long)]
         format: String,
     },

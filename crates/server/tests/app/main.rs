@@ -12,6 +12,7 @@ mod cargo_http;
 mod cargo_upstream;
 mod limits;
 mod mail;
+mod maven_upstream;
 mod memberships;
 mod npm_http;
 mod npm_upstream;

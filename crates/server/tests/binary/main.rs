@@ -23,6 +23,7 @@ mod hardening;
 mod ldap;
 mod limits;
 mod maven;
+mod maven_upstream;
 mod npm;
 mod npm_audit;
 mod npm_upstream;

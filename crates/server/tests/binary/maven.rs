@@ -11,7 +11,7 @@ use reqwest::blocking::Client;
 use sha1::Digest;
 
 /// Debian's plugin versions, which `/usr/share/maven-repo` holds.
-const PLUGINS: &str = r"<build><plugins>
+pub(crate) const PLUGINS: &str = r"<build><plugins>
   <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-resources-plugin</artifactId><version>3.3.0</version></plugin>
   <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.10.1</version></plugin>
   <plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-jar-plugin</artifactId><version>3.3.0</version></plugin>
@@ -23,7 +23,7 @@ const PLUGINS: &str = r"<build><plugins>
 
 /// A writable local repository holding Debian's plugins (absolute symlinks into
 /// `/usr/share/maven-repo`), and nothing from the registry yet.
-fn local_repository(dir: &Path) -> PathBuf {
+pub(crate) fn local_repository(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let repo = dir.join("m2");
     let status = Command::new("cp")
@@ -35,7 +35,7 @@ fn local_repository(dir: &Path) -> PathBuf {
     repo
 }
 
-fn settings(dir: &Path, url: &str, user: &str, token: Option<&str>) -> PathBuf {
+pub(crate) fn settings(dir: &Path, url: &str, user: &str, token: Option<&str>) -> PathBuf {
     let server = token.map_or(String::new(), |t| {
         format!(
             "<server><id>entrepot</id><username>{user}</username><password>{t}</password></server>"
@@ -59,7 +59,7 @@ fn settings(dir: &Path, url: &str, user: &str, token: Option<&str>) -> PathBuf {
 }
 
 /// The library `com.example:tiny` at `version`.
-fn library(dir: &Path, version: &str) -> PathBuf {
+pub(crate) fn library(dir: &Path, version: &str) -> PathBuf {
     let project = dir.join(format!("tiny-{version}"));
     std::fs::create_dir_all(project.join("src/main/java/demo")).unwrap();
     std::fs::write(
@@ -88,7 +88,7 @@ fn library(dir: &Path, version: &str) -> PathBuf {
 }
 
 /// A project depending on `com.example:tiny:version`.
-fn consumer(dir: &Path, version: &str) -> PathBuf {
+pub(crate) fn consumer(dir: &Path, version: &str) -> PathBuf {
     let project = dir.join(format!("consumer-{version}"));
     std::fs::create_dir_all(project.join("src/main/java/app")).unwrap();
     std::fs::write(
@@ -117,7 +117,7 @@ fn consumer(dir: &Path, version: &str) -> PathBuf {
 /// servers). What the clients send is the same.
 const SHORT_JVM: &str = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
 
-fn mvn(project: &Path, settings: &Path, local: &Path, args: &[&str]) -> Output {
+pub(crate) fn mvn(project: &Path, settings: &Path, local: &Path, args: &[&str]) -> Output {
     Command::new("mvn")
         .env("MAVEN_OPTS", SHORT_JVM)
         .arg("-B")
@@ -130,7 +130,7 @@ fn mvn(project: &Path, settings: &Path, local: &Path, args: &[&str]) -> Output {
         .expect("mvn runs")
 }
 
-fn ok(out: &Output) -> String {
+pub(crate) fn ok(out: &Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -140,7 +140,7 @@ fn ok(out: &Output) -> String {
     text
 }
 
-fn deploy(project: &Path, settings: &Path, local: &Path, url: &str) -> Output {
+pub(crate) fn deploy(project: &Path, settings: &Path, local: &Path, url: &str) -> Output {
     mvn(
         project,
         settings,
@@ -153,7 +153,7 @@ fn deploy(project: &Path, settings: &Path, local: &Path, url: &str) -> Output {
 }
 
 /// PUTs `body` to `path` under the repository URL, as `user`; the status.
-fn put_as(url: &str, user: &str, token: &str, path: &str, body: &[u8]) -> u16 {
+pub(crate) fn put_as(url: &str, user: &str, token: &str, path: &str, body: &[u8]) -> u16 {
     Client::new()
         .put(format!("{url}/{path}"))
         .basic_auth(user, Some(token))
@@ -164,7 +164,10 @@ fn put_as(url: &str, user: &str, token: &str, path: &str, body: &[u8]) -> u16 {
         .as_u16()
 }
 
-fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) fn get(
+    url: &str,
+    auth: Option<(&str, &str)>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let mut req = Client::new().get(url);
     if let Some((u, p)) = auth {
         req = req.basic_auth(u, Some(p));
