@@ -85,6 +85,7 @@ impl FormatSpec for Npm {
             upstreams: true,
             default_upstream: true,
             owner_fallthrough: false,
+            fallthrough_use: "",
         }
     }
 

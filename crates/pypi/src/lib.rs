@@ -55,6 +55,7 @@ impl FormatSpec for Pypi {
             upstreams: true,
             default_upstream: false,
             owner_fallthrough: true,
+            fallthrough_use: "pip install --index-url {base}/pypi/{owner}/simple/ …",
         }
     }
 

@@ -273,6 +273,9 @@ pub struct Proxying {
     /// An owner's index may fall through to one upstream for the names
     /// the owner does not have (PyPI).
     pub owner_fallthrough: bool,
+    /// How a client points at an owner's registry that falls through, for
+    /// the settings page: `{base}` and `{owner}` are filled in.
+    pub fallthrough_use: &'static str,
 }
 
 /// The formats this server serves and the URL it is reached at: what the
@@ -338,6 +341,17 @@ impl Catalog {
         self.formats
             .iter()
             .filter(|f| f.proxying().upstreams)
+            .map(|f| f.package_type())
+            .collect()
+    }
+
+    /// The formats whose owners' registries may fall through to an
+    /// upstream, in the order served.
+    #[must_use]
+    pub fn fallthrough_formats(&self) -> Vec<PackageType> {
+        self.formats
+            .iter()
+            .filter(|f| f.proxying().owner_fallthrough)
             .map(|f| f.package_type())
             .collect()
     }

@@ -1,7 +1,8 @@
-//! The page where an owner turns its PyPI index's fall-through on or off
-//! (`/settings/fallthrough?owner=NAME`, the signed-in user by default):
-//! which upstream serves the names the owner does not have, and the name
-//! patterns that never come from it. The user themself, an organization's
+//! The page where an owner turns its registry's fall-through on or off,
+//! one format at a time (`/settings/fallthrough?owner=NAME&format=cargo`,
+//! the signed-in user and PyPI by default): which upstream serves the
+//! names the owner does not have, and the name patterns that never come
+//! from it. The user themself, an organization's
 //! owners and site administrators may change it; members may look.
 
 use axum::Form;
@@ -23,6 +24,7 @@ const PAGE: &str = "/settings/fallthrough";
 #[derive(Deserialize, Default)]
 pub(crate) struct PageQuery {
     owner: Option<String>,
+    format: Option<String>,
     done: Option<String>,
 }
 
@@ -30,6 +32,7 @@ pub(crate) struct PageQuery {
 pub(crate) struct ChangeForm {
     csrf: Option<String>,
     owner: String,
+    format: Option<String>,
     upstream: Option<String>,
     reserved: Option<String>,
     off: Option<String>,
@@ -45,13 +48,37 @@ pub(crate) async fn page(
         return sign_in_redirect(PAGE);
     };
     let owner = query.owner.unwrap_or(login);
-    show(&state, &viewer, &owner, StatusCode::OK, query.done, None).await
+    let Some(format) = format_of(&state, query.format.as_deref()) else {
+        return not_found(&viewer);
+    };
+    let shown = (owner.as_str(), format);
+    show(&state, &viewer, shown, StatusCode::OK, query.done, None).await
+}
+
+/// The format a page is about (PyPI unless named), if its registries
+/// fall through.
+fn format_of(state: &AppState, named: Option<&str>) -> Option<PackageType> {
+    let format = named.unwrap_or("pypi").parse().ok()?;
+    state
+        .registry
+        .catalog()
+        .fallthrough_formats()
+        .contains(&format)
+        .then_some(format)
+}
+
+fn display_name(state: &AppState, format: PackageType) -> &'static str {
+    state
+        .registry
+        .catalog()
+        .format(format)
+        .map_or("", |f| f.display_name())
 }
 
 async fn show(
     state: &AppState,
     viewer: &Viewer,
-    owner: &str,
+    (owner, format): (&str, PackageType),
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
@@ -63,7 +90,7 @@ async fn show(
         Err(e) => return server_error(&e),
     };
     let current = match upstreams
-        .fallthrough_as(&viewer.actor, &account, PackageType::Pypi)
+        .fallthrough_as(&viewer.actor, &account, format)
         .await
     {
         Ok(current) => current,
@@ -77,7 +104,7 @@ async fn show(
         }
         Err(e) => return server_error(&e),
     };
-    let choices = match upstreams.fallthrough_choices(PackageType::Pypi).await {
+    let choices = match upstreams.fallthrough_choices(format).await {
         Ok(choices) => choices,
         Err(e) => return server_error(&e),
     };
@@ -86,6 +113,13 @@ async fn show(
         viewer,
         "fallthrough.html",
         context! {
+            format => format.as_str(),
+            format_name => display_name(state, format),
+            formats => state.registry.catalog().fallthrough_formats().into_iter()
+                .map(|f| context! { id => f.as_str(), name => display_name(state, f) })
+                .collect::<Vec<_>>(),
+            usage => state.registry.catalog().proxying(format).fallthrough_use
+                .replace("{base}", &state.config.url("")).replace("{owner}", &account.login),
             owner => account.login,
             upstream => current.as_ref().map(|c| c.upstream.name.clone()),
             reserved => current.map(|c| c.reserved.join("\n")).unwrap_or_default(),
@@ -109,6 +143,9 @@ pub(crate) async fn change(
     if !viewer.csrf_ok(form.csrf.as_deref()) {
         return crate::form_expired();
     }
+    let Some(format) = format_of(&state, form.format.as_deref()) else {
+        return not_found(&viewer);
+    };
     let account = match state
         .registry
         .accounts()
@@ -136,23 +173,31 @@ pub(crate) async fn change(
     let changed = state
         .registry
         .upstreams()
-        .set_fallthrough_as(&viewer.actor, &account, "pypi", upstream, &reserved)
+        .set_fallthrough_as(
+            &viewer.actor,
+            &account,
+            format.as_str(),
+            upstream,
+            &reserved,
+        )
         .await;
     match changed {
         Ok(()) => {
+            let name = display_name(&state, format);
             let notice = match upstream {
-                Some(name) => format!(
-                    "{}'s PyPI index now falls through to {name}.",
+                Some(upstream) => format!(
+                    "{}'s {name} registry now falls through to {upstream}.",
                     account.login
                 ),
                 None => format!(
-                    "{}'s PyPI index serves only its own projects.",
+                    "{}'s {name} registry serves only its own packages.",
                     account.login
                 ),
             };
             Redirect::to(&format!(
-                "{PAGE}?owner={}&done={}",
+                "{PAGE}?owner={}&format={}&done={}",
                 urlencode(&account.login),
+                format.as_str(),
                 urlencode(&notice)
             ))
             .into_response()
@@ -162,7 +207,8 @@ pub(crate) async fn change(
         ) => {
             let status = entrepot_http::error::status_of(&e);
             let message = entrepot_http::error::public_message(&e);
-            show(&state, &viewer, &account.login, status, None, Some(message)).await
+            let shown = (account.login.as_str(), format);
+            show(&state, &viewer, shown, status, None, Some(message)).await
         }
         Err(e) => server_error(&e),
     }

@@ -206,4 +206,53 @@ async fn owners_turn_their_fallthrough_on_and_off_on_their_page() {
             .1
             .contains("off: only alice")
     );
+    cargo_on_the_same_page(&app, &alice, &csrf).await;
+}
+
+/// The page's Cargo tab: its own upstreams, its own setting.
+async fn cargo_on_the_same_page(app: &TestApp, alice: &Browser, csrf: &str) {
+    app.registry
+        .upstreams()
+        .add_upstream(entrepot_service::upstreams::UpstreamRequest {
+            name: "crates-up".into(),
+            format: "cargo".into(),
+            url: "http://127.0.0.1:9/index/".into(),
+            username: None,
+            password: None,
+            metadata_ttl: None,
+            is_default: false,
+        })
+        .await
+        .unwrap();
+    let (status, page) = alice.get("/settings/fallthrough?format=cargo").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Cargo fall-through for alice"), "{page}");
+    assert!(
+        page.contains("sparse+http://") && page.contains("crates-up"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("pypi-up"),
+        "only Cargo upstreams are offered: {page}"
+    );
+    let on = alice
+        .post(
+            "/settings/fallthrough",
+            &[
+                ("csrf", csrf),
+                ("owner", "alice"),
+                ("format", "cargo"),
+                ("upstream", "crates-up"),
+            ],
+        )
+        .await;
+    assert_eq!(on.status(), 303, "{}", on.text());
+    let (_, page) = alice.get("/settings/fallthrough?format=cargo").await;
+    assert!(
+        page.contains("falls through to <strong>crates-up"),
+        "{page}"
+    );
+    let (_, pypi) = alice.get("/settings/fallthrough").await;
+    assert!(pypi.contains("off: only alice"), "PyPI's stays off: {pypi}");
+    assert_eq!(alice.get("/settings/fallthrough?format=npm").await.0, 404);
 }

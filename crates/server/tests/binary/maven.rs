@@ -490,7 +490,13 @@ fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_versi
     }
 }
 
-fn gradle_build(dir: &Path, url: &str, user: &str, token: &str, version: &str) -> Output {
+pub(crate) fn gradle_build(
+    dir: &Path,
+    url: &str,
+    user: &str,
+    token: &str,
+    version: &str,
+) -> Output {
     let project = dir.join(format!("gradle-{version}"));
     std::fs::create_dir_all(project.join("src/main/java/app")).unwrap();
     std::fs::write(

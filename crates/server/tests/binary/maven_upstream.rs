@@ -3,15 +3,16 @@
 //! upstream's name is a mirror of it; alice's repository falls through to
 //! it, so one `<mirror>` builds a project that takes `tiny` from the
 //! upstream and `org.acme:acme` from alice, whose groupId never comes
-//! from the upstream. `maven-metadata.xml` goes out as the upstream sent
-//! it. With the upstream stopped and a fresh local repository, both
-//! projects build again.
+//! from the upstream; Gradle builds through it too. `maven-metadata.xml`
+//! goes out as the upstream sent it. With the upstream stopped and a fresh
+//! local repository, both projects build again.
 
 use std::path::{Path, PathBuf};
 
 use crate::common::{Server, token};
 use crate::maven::{
-    PLUGINS, consumer, deploy, get, library, local_repository, mvn, ok, put_as, settings,
+    PLUGINS, consumer, deploy, get, gradle_build, library, local_repository, mvn, ok, put_as,
+    settings,
 };
 
 /// `org.acme:acme:1.0.0`, whose `acme.Acme.hi()` says so.
@@ -142,6 +143,15 @@ fn mvn_builds_through_a_mirror_and_a_fallthrough_and_again_with_the_upstream_dow
     assert!(
         !nine.status.success(),
         "org.acme is alice's: the upstream's 9.0.0 never comes through"
+    );
+
+    // Gradle, through the same repository.
+    let gradle = gradle_build(&dir.path().join("gradle"), &app_url, "alice", &t, "1.0.0");
+    assert!(
+        gradle.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&gradle.stdout),
+        String::from_utf8_lossy(&gradle.stderr)
     );
 
     // The mirror, and metadata exactly as the upstream sent it.
