@@ -56,7 +56,7 @@ impl FormatSpec for CargoRegistry {
             upstreams: true,
             default_upstream: false,
             owner_fallthrough: true,
-            fallthrough_use: "[registries.{owner}] index = \"sparse+{base}/cargo/{owner}/index/\"",
+            fallthrough_use: "registries.{owner}.index = \"sparse+{base}/cargo/{owner}/index/\"",
         }
     }
 

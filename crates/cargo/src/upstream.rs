@@ -20,7 +20,6 @@ use entrepot_store::Expected;
 use serde_json::{Value, json};
 
 use crate::names;
-use crate::namespace::crates_of;
 use crate::reply::{self, CargoError, Result};
 
 /// The most lines one upstream index file may hold (crates.io's largest
@@ -65,20 +64,16 @@ pub async fn fallthrough(
     Ok(Some(fallthrough.upstream))
 }
 
+/// Whether `owner` has, or had, a crate named `name` or a twin of it.
 async fn has_crate(state: &AppState, owner: &Account, name: &str) -> Result<bool> {
-    let packages = state.registry.packages();
-    if packages
-        .package_named(owner.id, PackageType::Cargo, name, true)
-        .await?
-        .is_some()
-    {
-        return Ok(true);
-    }
     let canonical = names::canonical(name);
-    Ok(crates_of(state, owner)
+    Ok(state
+        .registry
+        .packages()
+        .namespace_names(owner, PackageType::Cargo)
         .await?
         .iter()
-        .any(|p| names::canonical(&p.name) == canonical))
+        .any(|n| names::canonical(n) == canonical))
 }
 
 /// A mirror's `index/config.json`: downloads come from here, and cargo
@@ -192,7 +187,8 @@ fn find_version(body: &str, name: &str, version: &str) -> Option<Listed> {
     body.lines().take(MAX_LINES).find_map(|text| {
         let line: Value = serde_json::from_str(text).ok()?;
         let (n, v) = (line["name"].as_str()?, line["vers"].as_str()?);
-        if v != version || !n.eq_ignore_ascii_case(name) {
+        // Only a version as cargo reads one goes into the download URL.
+        if v != version || !n.eq_ignore_ascii_case(name) || semver::Version::parse(v).is_err() {
             return None;
         }
         let cksum = line["cksum"]
@@ -245,8 +241,8 @@ fn download_url(dl: &str, listed: &Listed) -> String {
         .replace("{sha256-checksum}", &listed.cksum)
 }
 
-/// The upstream's `dl` template, from its `config.json`, resolved against
-/// the index's URL.
+/// The upstream's `dl` template, from its `config.json`: an absolute URL,
+/// as cargo takes it.
 async fn upstream_dl(state: &AppState, upstream: &Upstream) -> Result<String> {
     let fetched = state
         .registry
@@ -255,18 +251,17 @@ async fn upstream_dl(state: &AppState, upstream: &Upstream) -> Result<String> {
         .await?;
     let unreadable = || {
         CargoError::from(ServiceError::Upstream(format!(
-            "the upstream registry `{}` sent a config.json without a `dl`",
+            "the upstream registry `{}` sent a config.json without an absolute `dl`",
             upstream.name
         )))
     };
     let config: Value = serde_json::from_str(&fetched.body).map_err(|_| unreadable())?;
     let dl = config["dl"].as_str().ok_or_else(unreadable)?;
-    let base = url::Url::parse(&upstream.url).map_err(reply::internal)?;
-    // Markers' braces survive: only a relative `dl` is resolved.
-    if url::Url::parse(dl).is_ok() {
-        return Ok(dl.to_owned());
+    let scheme = dl.split_once("://").map(|(s, _)| s);
+    if !matches!(scheme, Some("http" | "https")) {
+        return Err(unreadable());
     }
-    Ok(base.join(dl).map_err(|_| unreadable())?.to_string())
+    Ok(dl.to_owned())
 }
 
 /// `GET api/v1/crates/NAME/VERSION/download` from the upstream: the kept

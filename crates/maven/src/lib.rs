@@ -79,7 +79,7 @@ impl FormatSpec for Maven {
             upstreams: true,
             default_upstream: false,
             owner_fallthrough: true,
-            fallthrough_use: "<mirror><mirrorOf>*</mirrorOf><url>{base}/maven/{owner}/REPOSITORY/</url></mirror>",
+            fallthrough_use: "<mirror><id>entrepot</id><mirrorOf>*</mirrorOf><url>{base}/maven/{owner}/REPOSITORY/</url></mirror>",
         }
     }
 

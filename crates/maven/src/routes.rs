@@ -57,7 +57,10 @@ async fn route(
         // the owner falls through to.
         Endpoint::Read { path, head } if target.package.is_none() => {
             match upstream::fallthrough(state, &target).await? {
-                Some(up) => upstream::read(state, &up, (&path, rest), headers, head).await,
+                Some(up) => {
+                    let read = (&path, rest);
+                    upstream::fallen_through(state, (&target, &up), read, headers, head).await
+                }
                 None => read(state, &target, &path, headers, head).await,
             }
         }

@@ -10,7 +10,7 @@
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use entrepot_core::{Account, Action, Actor, PackageType, Upstream};
+use entrepot_core::{Action, Actor, PackageType, Upstream};
 use entrepot_http::AppState;
 use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_wanted};
 use entrepot_service::ServiceError;
@@ -63,9 +63,9 @@ pub async fn mirrored(
 }
 
 /// The upstream `target`'s owner falls through to for its groupId, when
-/// the caller may read the repository, no package of the owner (in any
-/// repository) has that groupId or one below it, and no reserved pattern
-/// keeps it.
+/// the caller may read the repository, the groupId is none of the owner's
+/// (`owns_group`) and no reserved pattern keeps it (`com.acme.*` keeps
+/// `com.acme` too).
 pub async fn fallthrough(state: &AppState, target: &Target) -> Result<Option<Upstream>> {
     let upstreams = state.registry.upstreams();
     let Some(fallthrough) = upstreams
@@ -74,10 +74,21 @@ pub async fn fallthrough(state: &AppState, target: &Target) -> Result<Option<Ups
     else {
         return Ok(None);
     };
-    let group = &target.coordinates.group;
-    if fallthrough.reserves(&entrepot_core::names::pep503(group))
-        || publishes_group(state, &target.owner, group).await?
-    {
+    let group = entrepot_core::names::pep503(&target.coordinates.group);
+    let reserved = [
+        group.clone(),
+        format!("{group}-"),
+        entrepot_core::names::pep503(&target.package_name()),
+    ];
+    if reserved.iter().any(|name| fallthrough.reserves(name)) {
+        return Ok(None);
+    }
+    let names = state
+        .registry
+        .packages()
+        .namespace_names(&target.owner, PackageType::Maven)
+        .await?;
+    if owns_group(&names, &target.coordinates.group) {
         return Ok(None);
     }
     target.allow(state, Action::Read).await?;
@@ -85,17 +96,45 @@ pub async fn fallthrough(state: &AppState, target: &Target) -> Result<Option<Ups
     Ok(Some(fallthrough.upstream))
 }
 
-/// Whether `owner` has a live Maven package of `group` (`group.artifact`)
-/// or of a group below it: those groupIds are the owner's alone.
-async fn publishes_group(state: &AppState, owner: &Account, group: &str) -> Result<bool> {
-    let prefix = format!("{group}.");
-    Ok(state
-        .registry
-        .packages()
-        .namespace_packages(owner, PackageType::Maven)
-        .await?
-        .iter()
-        .any(|p| p.name.starts_with(&prefix)))
+/// A read of `target`'s repository from the upstream its owner falls
+/// through to. Once a file of an artifact was served, the artifact's name
+/// is kept for the upstream: a local deploy of it is refused until a site
+/// administrator releases it, so that it never takes the upstream's place
+/// unnoticed.
+pub async fn fallen_through(
+    state: &AppState,
+    (target, upstream): (&Target, &Upstream),
+    (parsed, path): (&MavenPath, &str),
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response> {
+    let response = read(state, upstream, (parsed, path), headers, head).await?;
+    if matches!(parsed, MavenPath::File { checksum: None, .. }) && response.status().is_success() {
+        let name = entrepot_core::names::pep503(&target.package_name());
+        state
+            .registry
+            .upstreams()
+            .keep_owner_name(&target.owner, PackageType::Maven, &name, upstream)
+            .await?;
+    }
+    Ok(response)
+}
+
+/// Whether `group` is the owner's, given the names (`group.artifact`) of
+/// every Maven package it has or had: a package of that group or of one
+/// below it, or of a group above it (`com.acme:core` makes `com.acme` and
+/// `com.acme.internal` the owner's). Dots in artifact ids may make this
+/// keep more than it must, never less.
+fn owns_group(names: &[String], group: &str) -> bool {
+    let below = format!("{group}.");
+    names.iter().any(|name| {
+        let parent = name.rsplit_once('.').map_or(name.as_str(), |(g, _)| g);
+        name.starts_with(&below)
+            || group == parent
+            || group
+                .strip_prefix(parent)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
 }
 
 /// A small document (metadata, a checksum) with its length.
@@ -255,11 +294,14 @@ async fn declared(state: &AppState, upstream: &Upstream, path: &str) -> Result<E
     Err(not_found_upstream(upstream, path))
 }
 
+/// Neither checksum is there: the file is missing upstream, almost
+/// always; one that exists unchecked is not served either. A 404 lets
+/// Maven say "could not find" and Gradle try its next repository.
 fn not_found_upstream(upstream: &Upstream, path: &str) -> MavenError {
     MavenError::new(
-        StatusCode::BAD_GATEWAY,
+        StatusCode::NOT_FOUND,
         format!(
-            "the upstream registry `{}` declares no .sha256 or .sha1 for {path}; it is not fetched",
+            "{path} is not in the upstream registry `{}`, or it has no .sha256 or .sha1 to check it by",
             upstream.name
         ),
     )
@@ -268,6 +310,17 @@ fn not_found_upstream(upstream: &Upstream, path: &str) -> MavenError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_above_at_and_below_an_owned_package_are_the_owners() {
+        let names = ["com.acme.core".to_owned()];
+        for group in ["com.acme", "com.acme.internal", "com.acme.core", "com"] {
+            assert!(owns_group(&names, group), "{group}");
+        }
+        for group in ["com.acmex", "org.acme", "com.other"] {
+            assert!(!owns_group(&names, group), "{group}");
+        }
+    }
 
     #[test]
     fn the_main_artifact_is_counted_and_nothing_else() {

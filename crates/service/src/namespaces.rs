@@ -22,6 +22,27 @@ impl Packages<'_> {
             .await?)
     }
 
+    /// The names of every package of `package_type` the owner has, deleted
+    /// ones too: what an upstream may never answer for in the owner's
+    /// registry.
+    pub async fn namespace_names(
+        self,
+        owner: &Account,
+        package_type: PackageType,
+    ) -> ServiceResult<Vec<String>> {
+        let filter = PackageFilter {
+            include_deleted: true,
+            ..namespace(owner, package_type)
+        };
+        Ok(self
+            .meta
+            .list_packages(filter)
+            .await?
+            .into_iter()
+            .map(|p| p.name)
+            .collect())
+    }
+
     /// The live package of `package_type` named `name` in `repository`,
     /// whether or not a caller may read it. A package of that name
     /// connected to another of the owner's repositories (or to none) is

@@ -166,6 +166,16 @@ async fn a_mirror_passes_index_files_through_and_keeps_checked_crates() {
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     assert_eq!(listed[0]["name"], "Demo");
     assert_eq!(listed[0]["cached_from"], "crates");
+    let page = app
+        .get("/orgs/crates/packages/cargo/package/Demo")
+        .send()
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().contains("cached from crates"),
+        "{}",
+        page.text()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -175,6 +185,7 @@ async fn an_owners_registry_falls_through_only_for_names_it_lacks() {
     publish(&fake, &base, &[("Twin_Crate", "9.0.0", true)]);
     publish(&fake, &base, &[("acme-secret", "1.0.0", true)]);
     publish(&fake, &base, &[("looked_at", "1.0.0", true)]);
+    publish(&fake, &base, &[("gone-crate", "1.0.0", true)]);
     let set = app
         .put("/api/v3/user/fallthrough/cargo")
         .bearer(&alice)
@@ -196,6 +207,24 @@ async fn an_owners_registry_falls_through_only_for_names_it_lacks() {
         (r.status(), r.text())
     };
     assert_eq!(status, 200, "{reply}");
+
+    // alice's `Gone_Crate`, deleted: its name stays hers.
+    let gone = app
+        .put("/cargo/alice/api/v1/crates/new")
+        .header("authorization", &alice)
+        .body(crate_body(
+            &crate_metadata("Gone_Crate", "1.0.0"),
+            &crate_of("Gone_Crate", "1.0.0"),
+        ))
+        .send()
+        .await;
+    assert_eq!(gone.status(), 200, "{}", gone.text());
+    let deleted = app
+        .delete("/api/v3/user/packages/cargo/Gone_Crate")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(deleted.status(), 204, "{}", deleted.text());
 
     let get = |path: &str| {
         app.get(&format!("/cargo/alice/{path}"))
@@ -221,6 +250,14 @@ async fn an_owners_registry_falls_through_only_for_names_it_lacks() {
     );
     let reserved = get("index/ac/me/acme-secret").await;
     assert_eq!(reserved.status(), 404, "{}", reserved.text());
+    let gone = get("index/go/ne/gone-crate").await;
+    assert_eq!(
+        gone.status(),
+        404,
+        "a twin of a deleted crate: {}",
+        gone.text()
+    );
+    assert_eq!(fake.hits("/index/go/ne/gone-crate"), 0, "never asked");
     assert_eq!(fake.hits("/index/tw/in/twin_crate"), 0, "never asked");
     assert_eq!(fake.hits("/index/ac/me/acme-secret"), 0, "never asked");
 

@@ -2,8 +2,11 @@
 //! counts what it is asked: a mirror passes `maven-metadata.xml` through,
 //! checks a file against the upstream's `.sha256` (else `.sha1`) before
 //! keeping it, refuses one that does not match or declares neither, and
-//! serves every checksum of a kept file from what it kept. (Real mvn
+//! serves every checksum of a kept file from what it kept; a repository
+//! falls through only for groupIds its owner has never had nor reserved,
+//! and an artifact served through it is kept from local deploys. (Real mvn
 //! against a second Entrepot: `tests/binary/maven_upstream.rs`.)
+#![expect(clippy::too_many_lines, reason = "each test reads as one scenario")]
 
 use serde_json::json;
 use sha2::Digest;
@@ -116,7 +119,7 @@ async fn a_mirror_checks_files_against_the_upstreams_checksums() {
         .get("/maven/central/com/example/tiny/1.0/tiny-1.0-sources.jar")
         .send()
         .await;
-    assert_eq!(unchecked.status(), 502, "{}", unchecked.text());
+    assert_eq!(unchecked.status(), 404, "{}", unchecked.text());
     assert!(unchecked.text().contains("sha1"), "{}", unchecked.text());
     assert_eq!(fake.hits(&format!("{DIR}/tiny-1.0-sources.jar")), 0);
     // Hostile paths never reach the upstream.
@@ -134,4 +137,106 @@ async fn a_mirror_checks_files_against_the_upstreams_checksums() {
         .json();
     assert_eq!(listed[0]["name"], "com.example.tiny", "{listed}");
     assert_eq!(listed[0]["cached_from"], "central");
+    let page = app
+        .get("/orgs/central/packages/maven/package/com.example.tiny")
+        .send()
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().contains("cached from central"),
+        "{}",
+        page.text()
+    );
+}
+
+/// Puts a jar and its `.sha1` on the fake repository.
+fn upstream_jar(fake: &crate::npm_upstream::Fake, group: &str, artifact: &str, version: &str) {
+    let dir = format!("/repo/{}/{artifact}/{version}", group.replace('.', "/"));
+    let jar = format!("{group}:{artifact}:{version}")
+        .repeat(50)
+        .into_bytes();
+    let sha1 = hex::encode(sha1::Sha1::digest(&jar));
+    fake.put(
+        &format!("{dir}/{artifact}-{version}.jar"),
+        jar,
+        "application/java-archive",
+    );
+    fake.put(
+        &format!("{dir}/{artifact}-{version}.jar.sha1"),
+        sha1.into(),
+        "text/plain",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repository_falls_through_only_for_groups_the_owner_does_not_keep() {
+    let (app, fake) = app_with_central().await;
+    app.user("alice").await;
+    app.repo("alice/app").await;
+    let t = app
+        .token("alice", "read:packages,write:packages,delete:packages")
+        .await;
+    for (group, artifact, version) in [
+        ("com.example", "tiny", "1.0"),
+        ("com.acme", "billing", "9.0"),
+        ("org.gone", "lib", "1.0"),
+    ] {
+        upstream_jar(&fake, group, artifact, version);
+    }
+    let set = app
+        .put("/api/v3/user/fallthrough/maven")
+        .bearer(&t)
+        .json(&json!({"upstream": "central", "reserved": ["com.acme.*"]}))
+        .send()
+        .await;
+    assert_eq!(set.status(), 200, "{}", set.text());
+    // alice had org.gone:lib once; deleted, its group is still hers.
+    let pom = "<project><modelVersion>4.0.0</modelVersion><groupId>org.gone</groupId>\
+               <artifactId>lib</artifactId><version>0.1</version></project>";
+    let put = app
+        .put("/maven/alice/app/org/gone/lib/0.1/lib-0.1.pom")
+        .basic("alice", &t)
+        .body(pom)
+        .send()
+        .await;
+    assert_eq!(put.status(), 201, "{}", put.text());
+    let deleted = app
+        .delete("/api/v3/user/packages/maven/org.gone.lib")
+        .bearer(&t)
+        .send()
+        .await;
+    assert_eq!(deleted.status(), 204, "{}", deleted.text());
+
+    let get = |path: &str| {
+        app.get(&format!("/maven/alice/app/{path}"))
+            .basic("alice", &t)
+            .send()
+    };
+    let through = get("com/example/tiny/1.0/tiny-1.0.jar").await;
+    assert_eq!(through.status(), 200, "{}", through.text());
+    assert_eq!(through.header("x-entrepot-upstream"), "central");
+    for kept in [
+        "com/acme/billing/9.0/billing-9.0.jar",
+        "org/gone/lib/1.0/lib-1.0.jar",
+    ] {
+        assert_eq!(get(kept).await.status(), 404, "{kept}");
+    }
+    assert_eq!(
+        fake.hits("/repo/com/acme/billing/9.0/billing-9.0.jar.sha1"),
+        0
+    );
+    assert_eq!(fake.hits("/repo/org/gone/lib/1.0/lib-1.0.jar.sha1"), 0);
+
+    // tiny came through: alice's own tiny is refused until released.
+    let taken = app
+        .put("/maven/alice/app/com/example/tiny/2.0/tiny-2.0.pom")
+        .basic("alice", &t)
+        .body(
+            "<project><modelVersion>4.0.0</modelVersion><groupId>com.example</groupId>\
+             <artifactId>tiny</artifactId><version>2.0</version></project>",
+        )
+        .send()
+        .await;
+    assert_eq!(taken.status(), 403, "{}", taken.text());
+    assert!(taken.text().contains("upstream"), "{}", taken.text());
 }
