@@ -46,7 +46,10 @@ pub async fn document(
     Ok(kept.respond(view.headers, head).await)
 }
 
-/// `v3/catalog/ID/VERSION.json`: a version's catalog entry.
+/// `v3/catalog/ID/VERSION.json`: a version's catalog entry, with the
+/// `.nupkg`'s hash and size as nuget.org's catalog leaves carry them (what
+/// a mirror checks a package by; the registrations' inlined entries leave
+/// them out, as nuget.org's do).
 pub async fn catalog_entry(view: &View<'_>, lid: &str, lver: &str, head: bool) -> Result<Response> {
     let kept = view
         .kept(lid, format!("catalog/{lver}"), |items| {
@@ -54,7 +57,16 @@ pub async fn catalog_entry(view: &View<'_>, lid: &str, lver: &str, head: bool) -
                 .iter()
                 .find(|i| i.lower_version() == lver)
                 .ok_or_else(|| NuGetError::not_found("no such version"))?;
-            Ok(feed::catalog_entry(&view.urls, Hive::SemVer2, lid, item))
+            let mut entry = feed::catalog_entry(&view.urls, Hive::SemVer2, lid, item);
+            if let Ok(sha512) = hex::decode(&item.stored.sha512) {
+                use base64::Engine;
+                entry["packageHash"] = base64::engine::general_purpose::STANDARD
+                    .encode(sha512)
+                    .into();
+                entry["packageHashAlgorithm"] = "SHA512".into();
+            }
+            entry["packageSize"] = item.stored.size.into();
+            Ok(entry)
         })
         .await?;
     Ok(kept.respond(view.headers, head).await)

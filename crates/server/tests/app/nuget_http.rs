@@ -241,6 +241,28 @@ async fn every_registration_hive_describes_the_versions_it_may_show() {
             .await,
     );
     assert_eq!(catalog["version"], "1.1.0");
+    // What the package is checked by, as on nuget.org's catalog.
+    let nupkg = get_as(
+        &app,
+        Some(&t),
+        "/nuget/alice/v3/flat/tiny.demo/1.1.0/tiny.demo.1.1.0.nupkg",
+    )
+    .send()
+    .await
+    .bytes();
+    assert_eq!(catalog["packageHashAlgorithm"], "SHA512");
+    assert_eq!(
+        catalog["packageHash"],
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            <sha2::Sha512 as sha2::Digest>::digest(&nupkg)
+        )
+    );
+    assert_eq!(catalog["packageSize"], nupkg.len());
+    assert!(
+        entry.get("packageHash").is_none(),
+        "registrations stay as small as nuget.org's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

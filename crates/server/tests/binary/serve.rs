@@ -373,8 +373,8 @@ fn admin_registers_lists_and_removes_upstreams() {
         .unwrap();
     assert!(!taken.status.success());
     let unsupported = std::process::Command::new(&*crate::common::BIN)
-        .args(["admin", "upstream", "add", "central", "--format", "maven"])
-        .args(["--url", "https://repo1.maven.org/maven2/"])
+        .args(["admin", "upstream", "add", "nuget-org", "--format", "nuget"])
+        .args(["--url", "https://api.nuget.org/v3/index.json"])
         .current_dir(d)
         .output()
         .unwrap();
