@@ -150,6 +150,9 @@ pub async fn repo_access(
     repo: &RepoName,
     act: Act,
 ) -> Result<Holder, ServiceError> {
+    if let Some(upstream) = crate::upstream::of(state, &repo.owner).await? {
+        return crate::upstream::access(state, actor, &upstream, repo, act).await;
+    }
     state
         .registry
         .blobs()

@@ -154,6 +154,29 @@ impl<'a> Resource<'a> {
 }
 
 impl Endpoint {
+    /// The repository the endpoint addresses, if it addresses one.
+    pub fn repo(&self) -> Option<&RepoName> {
+        match self {
+            Endpoint::GetBlob { repo, .. }
+            | Endpoint::DeleteBlob { repo, .. }
+            | Endpoint::StartUpload { repo }
+            | Endpoint::UploadStatus { repo, .. }
+            | Endpoint::AppendUpload { repo, .. }
+            | Endpoint::FinishUpload { repo, .. }
+            | Endpoint::CancelUpload { repo, .. }
+            | Endpoint::GetManifest { repo, .. }
+            | Endpoint::PutManifest { repo, .. }
+            | Endpoint::DeleteManifest { repo, .. }
+            | Endpoint::Tags { repo }
+            | Endpoint::Referrers { repo, .. } => Some(repo),
+            Endpoint::Base
+            | Endpoint::Catalog
+            | Endpoint::InvalidName(_)
+            | Endpoint::NotFound
+            | Endpoint::MethodNotAllowed => None,
+        }
+    }
+
     /// `path` is what follows `/v2/`. A wrong method is told before an
     /// invalid name, an invalid name before anything else.
     pub fn parse(method: &Method, path: &str) -> Endpoint {

@@ -28,6 +28,7 @@ mod sections;
 mod tags;
 mod token;
 mod uploads;
+mod upstream;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -79,6 +80,17 @@ impl FormatSpec for Containers {
             package.clone(),
             version.clone(),
         ))
+    }
+
+    /// `HOST/NAME/IMAGE:TAG` pulls through the upstream named NAME; no
+    /// owner falls through (an image name is its owner's).
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: false,
+            fallthrough_use: "",
+        }
     }
 
     fn details(&self, version: &Version) -> Details {

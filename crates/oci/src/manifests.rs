@@ -26,7 +26,11 @@ use crate::response::{created, set};
 
 /// The live version `reference` names: a digest (sha256 as stored, or
 /// sha512 as the manifest's metadata remembers it), or a tag.
-async fn find_version(ctx: &Ctx, package: &Package, reference: &Reference) -> OciResult<Version> {
+pub(crate) async fn find_version(
+    ctx: &Ctx,
+    package: &Package,
+    reference: &Reference,
+) -> OciResult<Version> {
     let registry = &ctx.state.registry;
     let version = match reference {
         Reference::Digest(digest @ Digest::Sha256(_)) => {

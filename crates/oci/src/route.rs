@@ -15,7 +15,7 @@ use crate::ctx::{Ctx, challenge, query_pairs};
 use crate::endpoint::Endpoint;
 use crate::error::{Code, OciError, OciResult};
 use crate::kept::Manifests;
-use crate::{blobs, catalog, manifests, referrers, tags, uploads};
+use crate::{blobs, catalog, manifests, referrers, tags, uploads, upstream};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -52,6 +52,11 @@ fn with_version(mut response: Response) -> Response {
 
 async fn route(ctx: &Ctx, endpoint: Endpoint, body: Body) -> OciResult<Response> {
     use Endpoint as E;
+    if let Some(repo) = endpoint.repo()
+        && let Some(upstream) = upstream::of(&ctx.state, &repo.owner).await?
+    {
+        return upstream::route(ctx, &upstream, endpoint).await;
+    }
     match endpoint {
         E::Base => base(ctx),
         E::Catalog => catalog::list(ctx).await,

@@ -18,9 +18,13 @@ use reqwest_hooks as reqwest;
 
 use crate::{ServiceError, ServiceResult, Upstreams};
 
+mod bearer;
 mod files;
+mod linked;
 mod rendered;
-pub use files::FileFetch;
+pub use bearer::Ask;
+pub use files::{FileFetch, KeptVersion};
+pub use linked::{Answered, BlobFetch, WantedBlob};
 pub use rendered::Rendered;
 
 /// The largest document an upstream may send (the biggest npm packuments
@@ -69,6 +73,7 @@ pub struct Flights {
     reserved: Mutex<std::collections::HashSet<(entrepot_core::Id, String)>>,
     refused: Mutex<HashMap<String, (std::time::Instant, String)>>,
     memo: rendered::Memo,
+    tokens: bearer::Tokens,
     upstreams: Mutex<Option<(std::time::Instant, Arc<Vec<Upstream>>)>>,
 }
 
@@ -310,19 +315,26 @@ impl Upstreams<'_> {
             .cloned())
     }
 
-    /// A request to the upstream, with its credentials when `url` is on
-    /// the upstream's own host, and through the guarded client otherwise.
-    fn request(
+    /// A request to the upstream: through the upstream client, with its
+    /// credentials when `credentials` says so, when `url` is on the
+    /// upstream's own host; through the guarded client, without, otherwise.
+    fn request_to(
         self,
         upstream: &Upstream,
+        method: reqwest::Method,
         url: &url::Url,
+        credentials: bool,
     ) -> ServiceResult<reqwest::RequestBuilder> {
         let base = url::Url::parse(&upstream.url)
             .map_err(|e| ServiceError::Internal(format!("upstream URL: {e}")))?;
-        let same_origin = base.origin() == url.origin();
-        if same_origin {
-            let mut request = self.outbound.upstream_client()?.get(url.as_str());
-            if let (Some(user), Some(password)) = (&upstream.username, &upstream.password) {
+        if base.origin() == url.origin() {
+            let mut request = self
+                .outbound
+                .upstream_client()?
+                .request(method, url.as_str());
+            if credentials
+                && let (Some(user), Some(password)) = (&upstream.username, &upstream.password)
+            {
                 request = request.basic_auth(user, Some(password.expose()));
             }
             Ok(request)
@@ -334,7 +346,7 @@ impl Upstreams<'_> {
                 insecure: false,
                 follow_redirects: true,
             })?;
-            Ok(client.get(url.as_str()))
+            Ok(client.request(method, url.as_str()))
         }
     }
 
@@ -406,23 +418,23 @@ impl Upstreams<'_> {
     ) -> Result<Option<UpstreamDocument>, String> {
         let base = url::Url::parse(&upstream.url).map_err(|e| e.to_string())?;
         let url = base.join(path).map_err(|e| e.to_string())?;
-        let mut request = self
-            .request(upstream, &url)
-            .map_err(|e| e.to_string())?
-            .timeout(DOCUMENT_TIMEOUT)
-            .header(
-                reqwest::header::ACCEPT,
-                "application/json, text/html;q=0.9, */*;q=0.1",
-            );
+        let mut ask = Ask::get(&url);
+        ask.timeout = Some(DOCUMENT_TIMEOUT);
+        ask.headers.push((
+            reqwest::header::ACCEPT,
+            "application/json, text/html;q=0.9, */*;q=0.1".to_owned(),
+        ));
         if let Some(doc) = cached {
             if let Some(etag) = &doc.etag {
-                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+                ask.headers
+                    .push((reqwest::header::IF_NONE_MATCH, etag.clone()));
             }
             if let Some(modified) = &doc.last_modified {
-                request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+                ask.headers
+                    .push((reqwest::header::IF_MODIFIED_SINCE, modified.clone()));
             }
         }
-        let response = request.send().await.map_err(|e| e.to_string())?;
+        let response = self.send(upstream, &ask).await?;
         let status = response.status();
         // As the store keeps times (to the microsecond), so that the
         // rendered memo's stamp matches what the next request reads.

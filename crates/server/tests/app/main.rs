@@ -18,6 +18,7 @@ mod npm_http;
 mod npm_upstream;
 mod nuget_http;
 mod oci_http;
+mod oci_upstream;
 mod osv;
 mod permissions;
 mod profile;

@@ -29,6 +29,7 @@ mod npm_audit;
 mod npm_upstream;
 mod nuget;
 mod oci;
+mod oci_upstream;
 mod oidc;
 mod org_saml;
 mod org_sso;

@@ -9,7 +9,7 @@ use reqwest::blocking::Client;
 use serde_json::{Value, json};
 use sha2::Digest;
 
-fn run(cmd: &mut Command) -> Output {
+pub(crate) fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("the command runs");
     assert!(
         out.status.success(),
@@ -44,6 +44,72 @@ pub(crate) fn build_image(dir: &Path, layout: &str, text: &str) {
         "--config.cmd",
         "/app/hello.txt",
     ]));
+}
+
+/// An OCI layout `multi` in `dir` whose tag `1` is an index of two
+/// platforms' images (`amd` and `arm`, one layer each, and `layers` more);
+/// the index's digest.
+pub(crate) fn two_platform_layout(dir: &Path, layers: usize) -> (std::path::PathBuf, String) {
+    for (layout, arch) in [("amd", "amd64"), ("arm", "arm64")] {
+        build_image(dir, layout, arch);
+        for n in 0..layers {
+            add_layer(dir, layout, &format!("{arch} layer {n}"));
+        }
+    }
+    // An OCI layout holding both images under one index.
+    let multi = dir.join("multi");
+    std::fs::create_dir_all(multi.join("blobs/sha256")).unwrap();
+    std::fs::write(
+        multi.join("oci-layout"),
+        r#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let mut entries = Vec::new();
+    for (layout, arch) in [("amd", "amd64"), ("arm", "arm64")] {
+        let src = dir.join(layout);
+        for blob in std::fs::read_dir(src.join("blobs/sha256")).unwrap() {
+            let blob = blob.unwrap();
+            std::fs::copy(
+                blob.path(),
+                multi.join("blobs/sha256").join(blob.file_name()),
+            )
+            .unwrap();
+        }
+        let index: Value =
+            serde_json::from_str(&std::fs::read_to_string(src.join("index.json")).unwrap())
+                .unwrap();
+        let mut entry = index["manifests"][0].clone();
+        entry["platform"] = json!({"architecture": arch, "os": "linux"});
+        entry.as_object_mut().unwrap().remove("annotations");
+        entries.push(entry);
+    }
+    let inner = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries});
+    let inner_bytes = serde_json::to_vec(&inner).unwrap();
+    let inner_digest = hex::encode(sha2::Sha256::digest(&inner_bytes));
+    std::fs::write(multi.join("blobs/sha256").join(&inner_digest), &inner_bytes).unwrap();
+    let outer = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": format!("sha256:{inner_digest}"),
+        "size": inner_bytes.len(), "annotations": {"org.opencontainers.image.ref.name": "1"}}]});
+    std::fs::write(
+        multi.join("index.json"),
+        serde_json::to_vec(&outer).unwrap(),
+    )
+    .unwrap();
+    (multi, inner_digest)
+}
+
+/// Adds a layer holding `text` to the image `layout:1` built by `build_image`.
+pub(crate) fn add_layer(dir: &Path, layout: &str, text: &str) {
+    let image = format!("{}:1", dir.join(layout).display());
+    let bundle = dir.join(format!("{layout}-more"));
+    let _ = std::fs::remove_dir_all(&bundle);
+    run(Command::new("umoci")
+        .args(["unpack", "--rootless", "--image", &image])
+        .arg(&bundle));
+    std::fs::write(bundle.join("rootfs/app/more.txt"), text).unwrap();
+    run(Command::new("umoci")
+        .args(["repack", "--image", &image])
+        .arg(&bundle));
 }
 
 pub(crate) fn index_digest(layout: &Path) -> String {
@@ -230,48 +296,7 @@ fn private_images_refuse_anonymous_pulls_until_public_and_strangers_cannot_push(
 fn a_two_platform_index_round_trips_with_copy_all() {
     let (dir, server) = setup();
     let t = token(&server, "alice", "read:packages,write:packages");
-    build_image(dir.path(), "amd", "amd64");
-    build_image(dir.path(), "arm", "arm64");
-    // An OCI layout holding both images under one index.
-    let multi = dir.path().join("multi");
-    std::fs::create_dir_all(multi.join("blobs/sha256")).unwrap();
-    std::fs::write(
-        multi.join("oci-layout"),
-        r#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
-    let mut entries = Vec::new();
-    for (layout, arch) in [("amd", "amd64"), ("arm", "arm64")] {
-        let src = dir.path().join(layout);
-        for blob in std::fs::read_dir(src.join("blobs/sha256")).unwrap() {
-            let blob = blob.unwrap();
-            std::fs::copy(
-                blob.path(),
-                multi.join("blobs/sha256").join(blob.file_name()),
-            )
-            .unwrap();
-        }
-        let index: Value =
-            serde_json::from_str(&std::fs::read_to_string(src.join("index.json")).unwrap())
-                .unwrap();
-        let mut entry = index["manifests"][0].clone();
-        entry["platform"] = json!({"architecture": arch, "os": "linux"});
-        entry.as_object_mut().unwrap().remove("annotations");
-        entries.push(entry);
-    }
-    let inner = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries});
-    let inner_bytes = serde_json::to_vec(&inner).unwrap();
-    let inner_digest = hex::encode(sha2::Sha256::digest(&inner_bytes));
-    std::fs::write(multi.join("blobs/sha256").join(&inner_digest), &inner_bytes).unwrap();
-    let outer = json!({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": format!("sha256:{inner_digest}"),
-        "size": inner_bytes.len(), "annotations": {"org.opencontainers.image.ref.name": "1"}}]});
-    std::fs::write(
-        multi.join("index.json"),
-        serde_json::to_vec(&outer).unwrap(),
-    )
-    .unwrap();
-
+    let (multi, inner_digest) = two_platform_layout(dir.path(), 0);
     let creds = format!("alice:{t}");
     let remote = format!("docker://{}/alice/multi:1", host(&server));
     let source = format!("oci:{}:1", multi.display());

@@ -8,13 +8,13 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use entrepot_core::{PackageFile, PackageType, Upstream, Visibility};
+use entrepot_core::{Package, PackageFile, PackageType, Upstream, Version, Visibility};
 use entrepot_store::{ByteStream, NewPackage, NewVersion, StoreError};
 use futures::StreamExt;
 use reqwest_hooks as reqwest;
 use tokio::sync::mpsc;
 
-use super::{WantedFile, unavailable};
+use super::{Ask, WantedFile, unavailable};
 use crate::packages::StagedFile;
 use crate::{Registry, ServiceError, ServiceResult, Upstreams};
 
@@ -48,7 +48,7 @@ const READ_IDLE: Duration = Duration::from_mins(1);
 
 /// How long a request waits for another one fetching the same file before
 /// it fetches the file itself (the other may be paced by a slow client).
-const LOCK_WAIT: Duration = Duration::from_mins(1);
+pub(super) const LOCK_WAIT: Duration = Duration::from_mins(1);
 
 /// How long a client may take to accept the next chunk before its
 /// download is given up (the file is still kept).
@@ -56,7 +56,7 @@ const CLIENT_WAIT: Duration = Duration::from_secs(30);
 
 /// The bytes of `response` as a stream, failing when the upstream sends
 /// nothing for `READ_IDLE`.
-fn response_stream(response: reqwest::Response) -> ByteStream {
+pub(super) fn response_stream(response: reqwest::Response) -> ByteStream {
     Box::pin(futures::stream::try_unfold(response, |mut r| async move {
         match tokio::time::timeout(READ_IDLE, r.chunk()).await {
             Ok(Ok(Some(chunk))) => Ok(Some((chunk, r))),
@@ -125,29 +125,49 @@ impl Upstreams<'_> {
         self.refused_before(&key)?;
         let response = self.open_file(upstream, &wanted).await?;
         let size = response.content_length();
+        let upstream = upstream.clone();
+        let body = self.tee(key, turn, response, move |registry, body| async move {
+            let upstreams = registry.upstreams();
+            let file = upstreams.keep(&upstream, &wanted, body).await?;
+            upstreams.count(&wanted, &file).await;
+            Ok(())
+        });
+        Ok(FileFetch::Streaming { size, body })
+    }
+
+    /// The bytes of `response` for the client, while `keep` stores and
+    /// checks them: the last chunk goes once they are kept, and the stream
+    /// ends in an error instead when they are not. `turn`, the file's
+    /// lock, is held until then, so the next request finds it kept.
+    pub(crate) fn tee<K, Fut>(
+        self,
+        key: String,
+        turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+        response: reqwest::Response,
+        keep: K,
+    ) -> ByteStream
+    where
+        K: FnOnce(Registry, ByteStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ServiceResult<()>> + Send,
+    {
         let (to_client, for_client) = mpsc::channel(CHUNKS_IN_FLIGHT);
         let registry = Registry::clone(&self);
-        let upstream = upstream.clone();
         tokio::spawn(async move {
-            // Held until the file is kept or refused: the next request for
-            // it waits, then finds it stored.
             let turn = turn;
-            let upstreams = registry.upstreams();
             let (to_store, for_store) = mpsc::channel(CHUNKS_IN_FLIGHT);
             let pump = pump(response, to_store, to_client.clone());
-            let keep = upstreams.keep(&upstream, &wanted, Box::pin(received(for_store)));
-            let (last, kept) = tokio::join!(pump, keep);
-            upstreams.note_refusal(&key, kept.as_ref().err());
+            let kept = keep(registry.clone(), Box::pin(received(for_store)));
+            let (last, kept) = tokio::join!(pump, kept);
+            registry.upstreams().note_refusal(&key, kept.as_ref().err());
             drop(turn);
             match kept {
                 // The last bytes go once the file is checked and kept: a
                 // client never holds the whole of a file that failed, and
                 // whoever asks after it finished finds it kept.
-                Ok(file) => {
+                Ok(()) => {
                     if let Some(last) = last {
                         let _ = to_client.send(Ok(last)).await;
                     }
-                    upstreams.count(&wanted, &file).await;
                 }
                 // The client's answer ends in an error rather than cleanly.
                 Err(e) => {
@@ -157,10 +177,7 @@ impl Upstreams<'_> {
                 }
             }
         });
-        Ok(FileFetch::Streaming {
-            size,
-            body: Box::pin(received(for_client)),
-        })
+        Box::pin(received(for_client))
     }
 
     /// Sends the request for a wanted file; the upstream's answer when it
@@ -181,16 +198,27 @@ impl Upstreams<'_> {
         }
         let url = url::Url::parse(&wanted.url)
             .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
+        self.open(upstream, &Ask::get(&url), &wanted.file_name)
+            .await
+    }
+
+    /// Sends `ask` for a file (`what` names it in errors); the upstream's
+    /// answer when it is a success, counted as a miss.
+    pub(super) async fn open(
+        self,
+        upstream: &Upstream,
+        ask: &Ask<'_>,
+        what: &str,
+    ) -> ServiceResult<reqwest::Response> {
         let response = self
-            .request(upstream, &url)?
-            .send()
+            .send(upstream, ask)
             .await
             .map_err(|e| unavailable(upstream, e))?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Err(ServiceError::not_found(format!(
-                "{} is not in the upstream registry `{}`",
-                wanted.file_name, upstream.name
+                "{what} is not in the upstream registry `{}`",
+                upstream.name
             )));
         }
         if !status.is_success() {
@@ -254,7 +282,7 @@ impl Upstreams<'_> {
     }
 
     /// The refusal remembered for `key`, if it is recent.
-    fn refused_before(self, key: &str) -> ServiceResult<()> {
+    pub(super) fn refused_before(self, key: &str) -> ServiceResult<()> {
         let mut refused = self
             .flights
             .refused
@@ -269,7 +297,7 @@ impl Upstreams<'_> {
 
     /// Remembers a digest mismatch for `key` (nothing else: a dropped
     /// connection is worth another try).
-    fn note_refusal(self, key: &str, error: Option<&ServiceError>) {
+    pub(super) fn note_refusal(self, key: &str, error: Option<&ServiceError>) {
         if let Some(ServiceError::DigestMismatch(why)) = error {
             let mut refused = self
                 .flights
@@ -317,29 +345,39 @@ impl Upstreams<'_> {
         .await
     }
 
-    /// Records a fetched file as a version of the upstream's package,
-    /// creating both as needed (another node may be doing the same: what
-    /// it created first is used).
+    /// Records a fetched file as a version of the upstream's package.
     async fn record(
         self,
         upstream: &Upstream,
         wanted: &WantedFile,
         staged: &StagedFile,
     ) -> ServiceResult<PackageFile> {
+        let kept = KeptVersion {
+            package_type: wanted.package_type,
+            package: &wanted.package,
+            version: &wanted.version,
+            metadata: &wanted.metadata,
+            file: staged,
+        };
+        Ok(self.keep_version(upstream, kept).await?.2)
+    }
+
+    /// Records a file fetched from `upstream` as a version of the
+    /// upstream's package, creating both as needed (another node may be
+    /// doing the same: what it created first is used).
+    pub async fn keep_version(
+        self,
+        upstream: &Upstream,
+        kept: KeptVersion<'_>,
+    ) -> ServiceResult<(Package, Version, PackageFile)> {
         let at = Utc::now();
         let meta = &self.meta;
-        let find_package = || {
-            meta.package(
-                upstream.account_id,
-                wanted.package_type,
-                &wanted.package,
-                false,
-            )
-        };
+        let find_package =
+            || meta.package(upstream.account_id, kept.package_type, kept.package, false);
         let created = meta.create_package(NewPackage {
             owner_id: upstream.account_id,
-            package_type: wanted.package_type,
-            name: wanted.package.clone(),
+            package_type: kept.package_type,
+            name: kept.package.to_owned(),
             visibility: Visibility::Public,
             repository_id: None,
             inherit_access: false,
@@ -347,13 +385,13 @@ impl Upstreams<'_> {
             readme: None,
         });
         let package = found_or_made(find_package, created, "package").await?;
-        let find_version = || meta.version(package.id, &wanted.version);
+        let find_version = || meta.version(package.id, kept.version);
         let published = meta.publish_version(NewVersion {
             package_id: package.id,
-            name: wanted.version.clone(),
-            metadata: wanted.metadata.clone(),
+            name: kept.version.to_owned(),
+            metadata: kept.metadata.clone(),
             publisher_id: None,
-            files: vec![staged.to_new_file()],
+            files: vec![kept.file.to_new_file()],
             tags: Vec::new(),
             at,
         });
@@ -363,12 +401,44 @@ impl Upstreams<'_> {
                 meta.files(version.id)
                     .await?
                     .into_iter()
-                    .find(|f| f.name == wanted.file_name),
+                    .find(|f| f.name == kept.file.name),
             )
         };
-        let added = meta.add_file(version.id, staged.to_new_file(), at);
-        found_or_made(find_file, added, "file").await
+        let added = meta.add_file(version.id, kept.file.to_new_file(), at);
+        let file = found_or_made(find_file, added, "file").await?;
+        Ok((package, version, file))
     }
+
+    /// Points the kept package's `tag` at `version`, as the upstream does
+    /// now (a container tag, revalidated).
+    pub async fn tag_kept(
+        self,
+        upstream: &Upstream,
+        package: &Package,
+        tag: &str,
+        version: &Version,
+    ) -> ServiceResult<()> {
+        if package.owner_id != upstream.account_id || version.package_id != package.id {
+            return Err(ServiceError::Internal(
+                "a tag kept from an upstream names another package".into(),
+            ));
+        }
+        Ok(self
+            .meta
+            .set_tag(package.id, tag, version.id, Utc::now())
+            .await?)
+    }
+}
+
+/// A file fetched from an upstream, to keep as a version of its package.
+pub struct KeptVersion<'a> {
+    pub package_type: PackageType,
+    /// As the upstream's clients name it.
+    pub package: &'a str,
+    pub version: &'a str,
+    /// The version's metadata, as the format keeps it.
+    pub metadata: &'a serde_json::Value,
+    pub file: &'a StagedFile,
 }
 
 /// What `find` finds; else what `make` makes; else, when another made it

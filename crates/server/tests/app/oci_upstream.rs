@@ -1,0 +1,365 @@
+//! The container pull-through cache by hand, against a fake registry on
+//! loopback behind Docker's token flow (its realm wants the upstream's
+//! credentials) that counts what it is asked: a token is asked for once,
+//! manifests and blobs are fetched once and checked against their digest,
+//! a tag is revalidated with a `HEAD`, pushes are refused, and a tag is
+//! served as last seen while the upstream is down. (Real skopeo against
+//! CNCF Distribution: `tests/binary/oci_upstream.rs`.)
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
+use sha2::Digest;
+
+use crate::test_app::TestApp;
+
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// A registry whose `/v2/` wants a bearer token from its `/token`, which
+/// wants `puller:secret`.
+#[derive(Default)]
+struct Registry {
+    base: Mutex<String>,
+    /// Path to (body, content type).
+    content: Mutex<HashMap<String, (Vec<u8>, &'static str)>>,
+    /// `METHOD PATH` to how often it was asked.
+    hits: Mutex<HashMap<String, usize>>,
+    down: AtomicBool,
+}
+
+impl Registry {
+    fn hits(&self, key: &str) -> usize {
+        self.hits.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    fn put(&self, path: &str, body: Vec<u8>, content_type: &'static str) {
+        self.content
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (body, content_type));
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}
+
+async fn serve(State(fake): State<Arc<Registry>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let key = format!("{} {path}", request.method());
+    *fake.hits.lock().unwrap().entry(key).or_default() += 1;
+    if fake.down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let auth = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if path == "/token" {
+        let good = base64::engine::general_purpose::STANDARD.encode("puller:secret");
+        let scope = request.uri().query().unwrap_or_default();
+        if auth != format!("Basic {good}") || !scope.contains("scope=repository%3Alibrary") {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        return axum::Json(json!({"token": "granted", "expires_in": 300})).into_response();
+    }
+    if auth != "Bearer granted" {
+        let base = fake.base.lock().unwrap().clone();
+        let challenge = format!(
+            "Bearer realm=\"{base}/token\",service=\"fake\",scope=\"repository:library/app:pull\""
+        );
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, challenge)],
+        )
+            .into_response();
+    }
+    let found = fake.content.lock().unwrap().get(&path).cloned();
+    let Some((body, content_type)) = found else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+    headers.insert(header::CONTENT_LENGTH, body.len().into());
+    headers.insert("docker-content-digest", digest(&body).parse().unwrap());
+    if request.method() == Method::HEAD {
+        return (StatusCode::OK, headers).into_response();
+    }
+    (StatusCode::OK, headers, body).into_response()
+}
+
+async fn fake_registry() -> (Arc<Registry>, String) {
+    let fake = Arc::new(Registry::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    fake.base.lock().unwrap().clone_from(&base);
+    let app = axum::Router::new().fallback(serve).with_state(fake.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (fake, base)
+}
+
+/// An image of one layer pushed as `library/app:TAG`; its manifest's digest
+/// and the layer's.
+fn image(fake: &Registry, tag: &str, text: &str) -> (String, String) {
+    let layer = text.repeat(1000).into_bytes();
+    let config = json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
+        "diff_ids": [digest(&layer)]}})
+    .to_string()
+    .into_bytes();
+    let manifest = json!({"schemaVersion": 2, "mediaType": MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": digest(&layer), "size": layer.len()}]})
+    .to_string()
+    .into_bytes();
+    let (m, l) = (digest(&manifest), digest(&layer));
+    let blob = "application/octet-stream";
+    fake.put(
+        &format!("/v2/library/app/blobs/{}", digest(&config)),
+        config,
+        blob,
+    );
+    fake.put(&format!("/v2/library/app/blobs/{l}"), layer, blob);
+    fake.put(
+        &format!("/v2/library/app/manifests/{m}"),
+        manifest.clone(),
+        MANIFEST,
+    );
+    fake.put(
+        &format!("/v2/library/app/manifests/{tag}"),
+        manifest,
+        MANIFEST,
+    );
+    let tags = json!({"name": "library/app", "tags": [tag]}).to_string();
+    fake.put(
+        "/v2/library/app/tags/list",
+        tags.into_bytes(),
+        "application/json",
+    );
+    (m, l)
+}
+
+async fn app_with_cache() -> (TestApp, Arc<Registry>) {
+    let app = TestApp::new().await;
+    app.site_admin("root").await;
+    app.user("alice").await;
+    let root = app.token("root", "read:packages,write:packages").await;
+    let (fake, base) = fake_registry().await;
+    let added = app
+        .post("/api/v3/admin/upstreams")
+        .bearer(&root)
+        .json(&json!({"name": "hub", "format": "container", "url": base,
+                      "metadata_ttl": "0", "username": "puller", "password": "secret"}))
+        .send()
+        .await;
+    assert_eq!(added.status(), 201, "{}", added.text());
+    (app, fake)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_is_pulled_through_the_token_flow_once_and_then_from_the_cache() {
+    let (app, fake) = app_with_cache().await;
+    let (manifest, layer) = image(&fake, "1.0", "one");
+    let accept = MANIFEST;
+    let got = app
+        .get("/v2/hub/library/app/manifests/1.0")
+        .header("accept", accept)
+        .send()
+        .await;
+    assert_eq!(got.status(), 200, "{}", got.text());
+    assert_eq!(got.header("docker-content-digest"), manifest);
+    assert_eq!(got.header("content-type"), MANIFEST);
+    assert_eq!(digest(&got.bytes()), manifest, "byte for byte");
+    // The tag is asked with a HEAD, the manifest fetched by its digest.
+    assert_eq!(
+        fake.hits("HEAD /v2/library/app/manifests/1.0"),
+        2,
+        "401, then with the token"
+    );
+    assert_eq!(fake.hits("GET /v2/library/app/manifests/1.0"), 0);
+    assert_eq!(
+        fake.hits(&format!("GET /v2/library/app/manifests/{manifest}")),
+        1
+    );
+    assert_eq!(fake.hits("GET /token"), 1);
+
+    let path = format!("/v2/hub/library/app/blobs/{layer}");
+    for _ in 0..3 {
+        let blob = app.get(&path).send().await;
+        assert_eq!(blob.status(), 200, "{}", blob.text());
+        assert_eq!(digest(&blob.bytes()), layer);
+        assert_eq!(blob.header("docker-content-digest"), layer);
+    }
+    assert_eq!(fake.hits(&format!("GET /v2/library/app/blobs/{layer}")), 1);
+    let by_digest = app
+        .get(&format!("/v2/hub/library/app/manifests/{manifest}"))
+        .send()
+        .await;
+    assert_eq!(by_digest.status(), 200);
+    assert_eq!(
+        fake.hits(&format!("GET /v2/library/app/manifests/{manifest}")),
+        1
+    );
+    assert_eq!(fake.hits("GET /token"), 1, "the token was kept");
+
+    // The tag moves upstream: the next pull (TTL 0) sees it.
+    let (moved, _) = image(&fake, "1.0", "two");
+    let got = app.get("/v2/hub/library/app/manifests/1.0").send().await;
+    assert_eq!(got.header("docker-content-digest"), moved);
+    let tags: Value = app.get("/v2/hub/library/app/tags/list").send().await.json();
+    assert_eq!(
+        tags,
+        json!({"name": "hub/library/app", "tags": ["1.0"]}),
+        "{tags}"
+    );
+
+    // Down: the tag as last seen, blobs and digests from the cache.
+    fake.down.store(true, Ordering::SeqCst);
+    let stale = app.get("/v2/hub/library/app/manifests/1.0").send().await;
+    assert_eq!(stale.status(), 200, "{}", stale.text());
+    assert_eq!(stale.header("docker-content-digest"), moved);
+    assert_eq!(app.get(&path).send().await.status(), 200);
+    let unseen = app.get("/v2/hub/library/app/manifests/2.0").send().await;
+    assert_eq!(unseen.status(), 502, "{}", unseen.text());
+    let tags = app.get("/v2/hub/library/app/tags/list").send().await;
+    assert_eq!(tags.status(), 200, "the list as last fetched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_does_not_match_its_digest_is_refused_and_nothing_is_kept() {
+    let (app, fake) = app_with_cache().await;
+    let (_, layer) = image(&fake, "1.0", "one");
+    let path = format!("/v2/library/app/blobs/{layer}");
+    fake.put(&path, b"not the layer".to_vec(), "application/octet-stream");
+    let (response, body) = app
+        .get(&format!("/v2/hub/library/app/blobs/{layer}"))
+        .send_streamed()
+        .await;
+    assert!(
+        response.status() != 200 || body.is_err(),
+        "a bad blob never arrives whole"
+    );
+    let again = app
+        .head(&format!("/v2/hub/library/app/blobs/{layer}"))
+        .send()
+        .await;
+    assert_eq!(again.status(), 200, "asked upstream, not kept");
+    let kept = app.store().await;
+    let upstream = kept.upstream("hub").await.unwrap().unwrap();
+    let link = kept
+        .blob_link(
+            upstream.account_id,
+            entrepot_core::PackageType::Container,
+            "library/app",
+            &layer,
+        )
+        .await
+        .unwrap();
+    assert!(link.is_none(), "nothing was linked");
+
+    // A manifest under a digest it does not have.
+    let other = format!("sha256:{}", "a".repeat(64));
+    let manifest = fake.content.lock().unwrap()["/v2/library/app/manifests/1.0"]
+        .0
+        .clone();
+    fake.put(
+        &format!("/v2/library/app/manifests/{other}"),
+        manifest,
+        MANIFEST,
+    );
+    let refused = app
+        .get(&format!("/v2/hub/library/app/manifests/{other}"))
+        .send()
+        .await;
+    assert_eq!(refused.status(), 502, "{}", refused.text());
+    assert!(
+        refused.text().contains("does not match"),
+        "{}",
+        refused.text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_is_read_only_and_follows_the_read_rule() {
+    let (app, fake) = app_with_cache().await;
+    image(&fake, "1.0", "one");
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let push = app
+        .post("/v2/hub/library/app/blobs/uploads/")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(push.status(), 403, "{}", push.text());
+    assert!(push.text().contains("DENIED"), "{}", push.text());
+    let put = app
+        .put("/v2/hub/library/app/manifests/1.0")
+        .bearer(&alice)
+        .header("content-type", MANIFEST)
+        .body("{}")
+        .send()
+        .await;
+    assert_eq!(put.status(), 403, "{}", put.text());
+    let delete = app
+        .delete("/v2/hub/library/app/manifests/1.0")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(delete.status(), 403, "{}", delete.text());
+
+    // The token endpoint grants pulls, never pushes.
+    let granted: Value = app
+        .get("/token?service=x&scope=repository:hub/library/app:pull,push")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    let token = granted["token"].as_str().unwrap();
+    let pulled = app
+        .get("/v2/hub/library/app/manifests/1.0")
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(pulled.status(), 200, "{}", pulled.text());
+    let pushed = app
+        .post("/v2/hub/library/app/blobs/uploads/")
+        .bearer(token)
+        .send()
+        .await;
+    assert_eq!(pushed.status(), 403, "{}", pushed.text());
+
+    // With reads signed in only, anonymous pulls are asked to sign in.
+    let closed = TestApp::with_args(&["--require-auth-for-reads", "true"]).await;
+    closed.site_admin("root").await;
+    let root = closed.token("root", "read:packages,write:packages").await;
+    let base = fake.base.lock().unwrap().clone();
+    let added = closed
+        .post("/api/v3/admin/upstreams")
+        .bearer(&root)
+        .json(&json!({"name": "hub", "format": "container", "url": base,
+                      "username": "puller", "password": "secret"}))
+        .send()
+        .await;
+    assert_eq!(added.status(), 201, "{}", added.text());
+    let anonymous = closed.get("/v2/hub/library/app/manifests/1.0").send().await;
+    assert_eq!(anonymous.status(), 401);
+    assert!(
+        anonymous
+            .header("www-authenticate")
+            .starts_with("Bearer realm=")
+    );
+    let signed = closed
+        .get("/v2/hub/library/app/manifests/1.0")
+        .bearer(&root)
+        .send()
+        .await;
+    assert_eq!(signed.status(), 200, "{}", signed.text());
+}
