@@ -28,6 +28,9 @@ pub enum Code {
     RangeInvalid,
     /// Docker's code for a throttled client.
     Toomanyrequests,
+    /// Distribution's code for a registry (here, an upstream) that cannot
+    /// answer now.
+    Unavailable,
 }
 
 impl Code {
@@ -35,6 +38,7 @@ impl Code {
         match self {
             Code::BlobUnknown => "BLOB_UNKNOWN",
             Code::Toomanyrequests => "TOOMANYREQUESTS",
+            Code::Unavailable => "UNAVAILABLE",
             Code::BlobUploadInvalid | Code::RangeInvalid => "BLOB_UPLOAD_INVALID",
             Code::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
             Code::DigestInvalid => "DIGEST_INVALID",
@@ -131,10 +135,10 @@ impl OciError {
             ServiceError::TooLarge { .. } => Code::SizeInvalid,
             ServiceError::RangeNotSatisfiable { .. } => Code::RangeInvalid,
             ServiceError::Throttled(_) => Code::Toomanyrequests,
+            ServiceError::Upstream(_) => Code::Unavailable,
             ServiceError::Conflict(_)
             | ServiceError::Invalid(_)
             | ServiceError::StorageFull(_)
-            | ServiceError::Upstream(_)
             | ServiceError::Internal(_) => Code::Unsupported,
         };
         OciError::new(status, code, public_message(e))

@@ -74,6 +74,8 @@ pub struct Flights {
     refused: Mutex<HashMap<String, (std::time::Instant, String)>>,
     memo: rendered::Memo,
     tokens: bearer::Tokens,
+    /// Upstreams that failed lately, and when.
+    down: Mutex<HashMap<entrepot_core::Id, std::time::Instant>>,
     upstreams: Mutex<Option<(std::time::Instant, Arc<Vec<Upstream>>)>>,
 }
 

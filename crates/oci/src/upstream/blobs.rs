@@ -66,14 +66,8 @@ pub async fn get(
         }
         return Ok(blob_headers(response, &text));
     }
-    if ctx.headers.contains_key(header::RANGE) {
-        // A range (a resumed pull) is answered from the store.
-        upstreams
-            .cached_blob(upstream, wanted)
-            .await
-            .map_err(unknown)?;
-        return crate::blobs::get(ctx, repo, digest, false).await;
-    }
+    // A range of a blob not kept yet (a resumed pull) gets the whole
+    // blob, as HTTP allows: it streams now rather than after the fetch.
     match upstreams
         .fetch_blob(upstream, wanted)
         .await

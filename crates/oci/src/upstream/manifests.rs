@@ -113,27 +113,26 @@ async fn revalidate(ctx: &Ctx, upstream: &Upstream, repo: &RepoName, tag: &str) 
     if current(upstreams.noted(upstream, &path).await?, &local) {
         return Ok(());
     }
-    let accept = MANIFEST_TYPES.join(", ");
-    let asked = upstreams
-        .ask_now(upstream, true, &path, &accept, &scope(upstream, repo), 0)
-        .await;
-    let digest = match asked {
-        Ok(Some(answered)) => said_digest(&answered),
-        Ok(None) => return Err(OciError::manifest_unknown()),
-        Err(e) if local.is_some() => {
-            tracing::warn!(upstream = %upstream.name, image = %repo.image, tag, error = %e,
-                "upstream unavailable: serving the tag as last seen");
-            return Ok(());
+    // An upstream that just failed is not asked again for a while when
+    // there is a copy: each pull would wait for it to time out.
+    if local.is_some() && upstreams.recently_down(upstream) {
+        return Ok(());
+    }
+    let version = match renew(ctx, upstream, repo, tag, &path).await {
+        Ok(version) => version,
+        Err(e) => {
+            if e.code == Code::Unavailable {
+                upstreams.note_down(upstream);
+            }
+            // The upstream failed (not: it has no such tag): the copy holds.
+            let failed = e.status.is_server_error() || e.code == Code::Toomanyrequests;
+            if local.is_some() && failed {
+                tracing::warn!(upstream = %upstream.name, image = %repo.image, tag,
+                    error = %e.message, "upstream unavailable: serving the tag as last seen");
+                return Ok(());
+            }
+            return Err(e);
         }
-        Err(e) => return Err(OciError::from_service(&e, Code::ManifestUnknown)),
-    };
-    let version = match &digest {
-        Some(d) => match kept(ctx, upstream, repo, d).await? {
-            Some(version) => version,
-            None => fetch(ctx, upstream, repo, &d.to_text(), Some(tag)).await?,
-        },
-        // No digest in the answer to a `HEAD`: the manifest itself says.
-        None => fetch(ctx, upstream, repo, tag, Some(tag)).await?,
     };
     if local.as_deref() != Some(version.name.as_str()) {
         let package = package(ctx, upstream, repo)
@@ -145,6 +144,34 @@ async fn revalidate(ctx: &Ctx, upstream: &Upstream, repo: &RepoName, tag: &str) 
     }
     upstreams.note(upstream, &path, &version.name).await?;
     Ok(())
+}
+
+/// The manifest the upstream's `tag` names now: asked with a `HEAD`, and
+/// fetched when it is not kept yet.
+async fn renew(
+    ctx: &Ctx,
+    upstream: &Upstream,
+    repo: &RepoName,
+    tag: &str,
+    path: &str,
+) -> OciResult<Version> {
+    let accept = MANIFEST_TYPES.join(", ");
+    let answered = ctx
+        .state
+        .registry
+        .upstreams()
+        .ask_now(upstream, true, path, &accept, &scope(upstream, repo), 0)
+        .await
+        .map_err(|e| OciError::from_service(&e, Code::ManifestUnknown))?
+        .ok_or_else(OciError::manifest_unknown)?;
+    match said_digest(&answered) {
+        Some(d) => match kept(ctx, upstream, repo, &d).await? {
+            Some(version) => Ok(version),
+            None => fetch(ctx, upstream, repo, &d.to_text(), Some(tag)).await,
+        },
+        // No digest in the answer to a `HEAD`: the manifest itself says.
+        None => fetch(ctx, upstream, repo, tag, Some(tag)).await,
+    }
 }
 
 /// The sha256 digest an upstream's answer names in `Docker-Content-Digest`.
@@ -208,14 +235,16 @@ async fn fetch(
             "the manifest does not match the digest it is named by",
         ));
     }
+    // Known by its sha256, as the upstream names it, however it was asked.
+    let version = format!("sha256:{}", pushed.sha256);
     let mut metadata = ManifestMetadata::describe(
         &pushed.doc,
         &pushed.media_type,
         pushed.bytes.len(),
         &pushed.sha512,
-        &pushed.named_digest,
+        &version,
     );
-    metadata.remember_tag_digests(&pushed.named_digest, &tags);
+    metadata.remember_tag_digests(&version, &tags);
     let expected = Expected {
         sha256: Some(pushed.sha256.clone()),
         ..Expected::default()
@@ -231,7 +260,6 @@ async fn fetch(
         blob,
         content_type: Some(pushed.media_type.clone()),
     };
-    let version = format!("sha256:{}", pushed.sha256);
     let metadata = metadata.to_json();
     let (_, version, _) = upstreams
         .keep_version(

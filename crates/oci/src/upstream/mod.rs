@@ -76,7 +76,7 @@ fn remote(upstream: &Upstream, repo: &RepoName) -> String {
     let hub = url::Url::parse(&upstream.url).is_ok_and(|u| {
         matches!(
             u.host_str(),
-            Some("registry-1.docker.io" | "index.docker.io" | "docker.io")
+            Some("registry-1.docker.io" | "index.docker.io")
         )
     });
     if hub && !repo.image.contains('/') {

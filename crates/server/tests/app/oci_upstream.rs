@@ -31,6 +31,9 @@ struct Registry {
     /// `METHOD PATH` to how often it was asked.
     hits: Mutex<HashMap<String, usize>>,
     down: AtomicBool,
+    /// `GET`s answered 429, as Docker Hub does past its pull limit (its
+    /// `HEAD`s are free).
+    limited: AtomicBool,
 }
 
 impl Registry {
@@ -81,6 +84,13 @@ async fn serve(State(fake): State<Arc<Registry>>, request: Request) -> Response 
             [(header::WWW_AUTHENTICATE, challenge)],
         )
             .into_response();
+    }
+    if path.starts_with("/v2/library/secret/") {
+        // What Docker Hub answers, with any token, for what it will not show.
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if fake.limited.load(Ordering::SeqCst) && request.method() == Method::GET {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
     }
     let found = fake.content.lock().unwrap().get(&path).cloned();
     let Some((body, content_type)) = found else {
@@ -362,4 +372,52 @@ async fn the_cache_is_read_only_and_follows_the_read_rule() {
         .send()
         .await;
     assert_eq!(signed.status(), 200, "{}", signed.text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_upstream_leaves_tags_as_last_seen_and_is_not_awaited_again_at_once() {
+    let (app, fake) = app_with_cache().await;
+    let (first, _) = image(&fake, "1.0", "one");
+    let tag = "/v2/hub/library/app/manifests/1.0";
+    assert_eq!(
+        app.get(tag).send().await.header("docker-content-digest"),
+        first
+    );
+
+    // The tag moved, but pulls are limited: the HEAD says so, the GET of
+    // the new manifest is refused, and the tag stays as last seen.
+    let (moved, _) = image(&fake, "1.0", "two");
+    fake.limited.store(true, Ordering::SeqCst);
+    let limited = app.get(tag).send().await;
+    assert_eq!(limited.status(), 200, "{}", limited.text());
+    assert_eq!(limited.header("docker-content-digest"), first);
+    let fresh = app.get("/v2/hub/library/app/manifests/3.0").send().await;
+    assert_eq!(fresh.status(), 404, "{}", fresh.text());
+    fake.limited.store(false, Ordering::SeqCst);
+    assert_eq!(
+        app.get(tag).send().await.header("docker-content-digest"),
+        moved
+    );
+
+    // Down: the first pull finds out, the next ones within the back-off
+    // do not ask again.
+    fake.down.store(true, Ordering::SeqCst);
+    let heads = || fake.hits("HEAD /v2/library/app/manifests/1.0");
+    let before = heads();
+    for _ in 0..3 {
+        let stale = app.get(tag).send().await;
+        assert_eq!(stale.status(), 200, "{}", stale.text());
+        assert_eq!(stale.header("docker-content-digest"), moved);
+    }
+    assert_eq!(heads(), before + 1, "asked once, then the copy for a while");
+
+    // What a registry refuses even with a token is not there.
+    fake.down.store(false, Ordering::SeqCst);
+    let hidden = app.get("/v2/hub/library/secret/manifests/1").send().await;
+    assert_eq!(hidden.status(), 404, "{}", hidden.text());
+    assert!(
+        hidden.text().contains("MANIFEST_UNKNOWN"),
+        "{}",
+        hidden.text()
+    );
 }

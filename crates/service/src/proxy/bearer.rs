@@ -48,6 +48,9 @@ impl Tokens {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if granted.len() > 4096 {
             granted.retain(|_, (until, _)| Instant::now() < *until);
+            if granted.len() > 4096 {
+                granted.clear();
+            }
         }
         granted.insert(key, (Instant::now() + lifetime, token));
     }
@@ -112,6 +115,9 @@ pub struct Ask<'a> {
     /// The scope a token for this request is kept under (for a registry,
     /// `repository:IMAGE:pull`), so the next request sends it at once.
     pub scope: Option<&'a str>,
+    /// Whether a redirect to another host is followed: for files checked
+    /// against a digest, never for documents (a login page is not one).
+    pub elsewhere: bool,
 }
 
 impl<'a> Ask<'a> {
@@ -124,25 +130,33 @@ impl<'a> Ask<'a> {
             headers: Vec::new(),
             timeout: None,
             scope: None,
+            elsewhere: false,
         }
     }
 }
 
 impl Upstreams<'_> {
     /// Sends `ask` to `upstream` (credentials on its own host only),
-    /// answering a `Bearer` challenge once, and following a redirect to
-    /// another host (a CDN holding a layer) without credentials and
-    /// through the guarded client. `Err` is why the upstream could not be
-    /// asked; any answer, a failure status included, is `Ok`.
+    /// answering a `Bearer` challenge of the upstream's own host once, and,
+    /// when `ask.elsewhere` allows it, following a redirect to another
+    /// host (a CDN holding a layer) without credentials and through the
+    /// guarded client. `Err` is why the upstream could not be asked; any
+    /// answer, a failure status included, is `Ok`.
     pub async fn send(
         self,
         upstream: &Upstream,
         ask: &Ask<'_>,
     ) -> Result<reqwest::Response, String> {
-        let kept = ask.scope.map(|s| (upstream.account_id, s.to_owned()));
+        let base = url::Url::parse(&upstream.url).map_err(|e| e.to_string())?;
+        let own = |url: &url::Url| url.origin() == base.origin();
+        let kept = ask
+            .scope
+            .filter(|_| own(ask.url))
+            .map(|s| (upstream.account_id, s.to_owned()));
         let token = kept.as_ref().and_then(|k| self.flights.tokens.get(k));
         let mut response = self.send_once(upstream, ask, token.as_deref()).await?;
         if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            && own(response.url())
             && let Some(challenge) = response
                 .headers()
                 .get_all(WWW_AUTHENTICATE)
@@ -150,18 +164,20 @@ impl Upstreams<'_> {
                 .filter_map(|v| v.to_str().ok())
                 .find_map(challenge_of)
         {
-            let (token, lifetime) = self.token(upstream, &challenge).await?;
+            let (token, lifetime) = self.token(upstream, &base, &challenge).await?;
             if let Some(key) = kept {
                 self.flights.tokens.put(key, token.clone(), lifetime);
             }
             response = self.send_once(upstream, ask, Some(&token)).await?;
         }
-        if response.status().is_redirection()
+        let redirected = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+        if ask.elsewhere
+            && redirected
             && let Some(location) = response
                 .headers()
                 .get(LOCATION)
                 .and_then(|l| l.to_str().ok())
-                .and_then(|l| ask.url.join(l).ok())
+                .and_then(|l| response.url().join(l).ok())
         {
             // Redirects on the upstream's own host were followed already.
             self.outbound
@@ -211,12 +227,17 @@ impl Upstreams<'_> {
     async fn token(
         self,
         upstream: &Upstream,
+        base: &url::Url,
         challenge: &Challenge,
     ) -> Result<(String, Duration), String> {
         let mut realm = url::Url::parse(&challenge.realm)
             .map_err(|e| format!("the token realm `{}`: {e}", challenge.realm))?;
-        if !matches!(realm.scheme(), "http" | "https") {
-            return Err(format!("the token realm `{realm}` is not http(s)"));
+        // Credentials go in the clear only where the upstream takes them so.
+        let plain_ok = base.scheme() == "http" || realm.origin() == base.origin();
+        if !(realm.scheme() == "https" || (realm.scheme() == "http" && plain_ok)) {
+            return Err(format!(
+                "the token realm `{realm}` is not https: the upstream's credentials are not sent there"
+            ));
         }
         {
             let mut query = realm.query_pairs_mut();

@@ -56,7 +56,7 @@ const CLIENT_WAIT: Duration = Duration::from_secs(30);
 
 /// The bytes of `response` as a stream, failing when the upstream sends
 /// nothing for `READ_IDLE`.
-pub(super) fn response_stream(response: reqwest::Response) -> ByteStream {
+fn response_stream(response: reqwest::Response) -> ByteStream {
     Box::pin(futures::stream::try_unfold(response, |mut r| async move {
         match tokio::time::timeout(READ_IDLE, r.chunk()).await {
             Ok(Ok(Some(chunk))) => Ok(Some((chunk, r))),
@@ -198,8 +198,9 @@ impl Upstreams<'_> {
         }
         let url = url::Url::parse(&wanted.url)
             .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
-        self.open(upstream, &Ask::get(&url), &wanted.file_name)
-            .await
+        let mut ask = Ask::get(&url);
+        ask.elsewhere = true;
+        self.open(upstream, &ask, &wanted.file_name).await
     }
 
     /// Sends `ask` for a file (`what` names it in errors); the upstream's
@@ -215,7 +216,12 @@ impl Upstreams<'_> {
             .await
             .map_err(|e| unavailable(upstream, e))?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
+        // A registry (asked with a token scope) says 401 for what it lacks.
+        let registry = ask.scope.is_some() && status.is_client_error();
+        if registry {
+            super::linked::registry_refusal(upstream, ask.url.path(), status)?;
+        }
+        if status == reqwest::StatusCode::NOT_FOUND || registry {
             return Err(ServiceError::not_found(format!(
                 "{what} is not in the upstream registry `{}`",
                 upstream.name
@@ -395,7 +401,18 @@ impl Upstreams<'_> {
             tags: Vec::new(),
             at,
         });
-        let version = found_or_made(find_version, published, "version").await?;
+        let mut version = found_or_made(find_version, published, "version").await?;
+        if version.deleted_at.is_some() {
+            // Evicted before, asked for again: it comes back.
+            match meta.set_version_deleted(version.id, None).await {
+                Ok(()) | Err(StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+            version = meta
+                .version(package.id, kept.version)
+                .await?
+                .ok_or_else(|| ServiceError::Internal("a cached version vanished".into()))?;
+        }
         let find_file = || async {
             Ok::<_, StoreError>(
                 meta.files(version.id)

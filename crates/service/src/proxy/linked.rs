@@ -16,6 +16,10 @@ use super::files::LOCK_WAIT;
 use super::{Ask, unavailable};
 use crate::{ServiceError, ServiceResult, Upstreams};
 
+/// How long an upstream that failed is not asked again by callers that
+/// have a copy to serve.
+const DOWN_BACKOFF: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A blob an upstream registry is asked for.
 #[derive(Debug, Clone)]
 pub struct WantedBlob {
@@ -82,31 +86,6 @@ impl Upstreams<'_> {
         Ok(BlobFetch::Streaming { size, body })
     }
 
-    /// The blob's link, fetched, checked and linked first if need be (for
-    /// a range, which the store answers).
-    pub async fn cached_blob(
-        self,
-        upstream: &Upstream,
-        wanted: WantedBlob,
-    ) -> ServiceResult<BlobLink> {
-        if let Some(link) = self.linked(upstream, &wanted).await? {
-            return Ok(link);
-        }
-        let key = blob_key(upstream, &wanted);
-        let flight = self.flights.lock_for(&key);
-        let _turn = tokio::time::timeout(LOCK_WAIT, flight.lock()).await.ok();
-        if let Some(link) = self.linked(upstream, &wanted).await? {
-            return Ok(link);
-        }
-        self.refused_before(&key)?;
-        let response = self.open_blob(upstream, &wanted).await?;
-        let kept = self
-            .keep_blob(upstream, &wanted, super::files::response_stream(response))
-            .await;
-        self.note_refusal(&key, kept.as_ref().err());
-        kept
-    }
-
     async fn linked(
         self,
         upstream: &Upstream,
@@ -137,6 +116,7 @@ impl Upstreams<'_> {
         let url = upstream_url(upstream, &wanted.path)?;
         let mut ask = Ask::get(&url);
         ask.scope = Some(&wanted.scope);
+        ask.elsewhere = true;
         self.open(upstream, &ask, &wanted.digest).await
     }
 
@@ -196,8 +176,8 @@ impl Upstreams<'_> {
             .await
             .map_err(|e| unavailable(upstream, e))?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(None);
+        if status.is_client_error() {
+            return registry_refusal(upstream, path, status).map(|()| None);
         }
         if !status.is_success() {
             return Err(unavailable(upstream, format!("it answered {status}")));
@@ -250,6 +230,30 @@ impl Upstreams<'_> {
             .await?)
     }
 
+    /// Remembers that `upstream` just failed to answer.
+    pub fn note_down(self, upstream: &Upstream) {
+        let mut down = self
+            .flights
+            .down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if down.len() > 1024 {
+            down.clear();
+        }
+        down.insert(upstream.account_id, std::time::Instant::now());
+    }
+
+    /// Whether `upstream` failed within `DOWN_BACKOFF`: a caller with a
+    /// copy serves it rather than wait for the upstream again.
+    pub fn recently_down(self, upstream: &Upstream) -> bool {
+        self.flights
+            .down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&upstream.account_id)
+            .is_some_and(|at| at.elapsed() < DOWN_BACKOFF)
+    }
+
     /// This node's turn at `key` (one fetch per miss): whoever asks for
     /// the same key meanwhile waits, up to a minute.
     pub async fn turn(self, key: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
@@ -271,6 +275,29 @@ impl Upstreams<'_> {
             .iter()
             .find(|u| u.format == format && u.name.eq_ignore_ascii_case(login))
             .cloned())
+    }
+}
+
+/// What a registry's `4xx` means: too many requests is said so; a `401`
+/// or `403` that outlived the token flow is how registries (Docker Hub)
+/// answer for images they do not have or will not show, so, as `404`, it
+/// is `Ok` (not there).
+pub(super) fn registry_refusal(
+    upstream: &Upstream,
+    path: &str,
+    status: reqwest::StatusCode,
+) -> ServiceResult<()> {
+    match status.as_u16() {
+        429 => Err(ServiceError::Throttled(format!(
+            "the upstream registry `{}` asks to slow down (429)",
+            upstream.name
+        ))),
+        401 | 403 => {
+            tracing::warn!(upstream = %upstream.name, path, %status,
+                "the upstream refused even with its token: answered as not found");
+            Ok(())
+        }
+        _ => Ok(()),
     }
 }
 
