@@ -553,7 +553,37 @@ def figure_oci(sys_, results, entrepot, distribution, nginx_root, nginx_base, wo
                                  for _ in range(repeats))
         rows["nginx"] = {"pull": down}
     results["oci"] = {"size": size, "rows": rows, "repeats": repeats}
+    if distribution:
+        results["oci"]["proxy"] = figure_oci_proxy(sys_, entrepot, distribution, layer, size, repeats)
     os.remove(layer)
+
+
+def figure_oci_proxy(sys_, entrepot, distribution, layer, size, repeats):
+    """(5b) the pull-through cache: Distribution as Entrepot's container
+    upstream `dist`. Each run is a layer never pulled before, pushed to
+    Distribution alone, then pulled from Distribution directly and through
+    Entrepot (cold: streamed while it is stored; who goes first
+    alternates), and through Entrepot again (warm: from its copy)."""
+    run([sys_.args.binary, "admin", "upstream", "add", "dist", "--format", "container",
+         "--url", distribution[1] + "/"], cwd=sys_.entrepot_dir)
+    auth = ["-H", f"Authorization: {entrepot[2]}"] if entrepot[2] else []
+    pulls = {"direct": [], "cold": [], "warm": []}
+    for i in range(repeats):
+        h = hashlib.sha256()
+        with open(layer, "wb") as f:
+            for _ in range(size >> 20):
+                chunk = os.urandom(1 << 20)
+                h.update(chunk)
+                f.write(chunk)
+        digest = "sha256:" + h.hexdigest()
+        oci_put_layer(distribution[1], "bench/cold", layer, digest, None)
+        urls = {"direct": (f"{distribution[1]}/v2/bench/cold/blobs/{digest}", []),
+                "cold": (f"{entrepot[1]}/v2/dist/bench/cold/blobs/{digest}", auth)}
+        for key in (list(urls) if i % 2 == 0 else list(reversed(urls))):
+            url, extra = urls[key]
+            pulls[key].append(curl_speed(extra + ["-o", "/dev/null", url])[0])
+        pulls["warm"].append(curl_speed(auth + ["-o", "/dev/null", urls["cold"][0]])[0])
+    return {key: statistics.median(xs) for key, xs in pulls.items()}
 
 
 SEARCH_WORDS = ["parser", "logger", "client", "server", "cache", "stream", "codec", "router"]
@@ -1158,6 +1188,12 @@ def report(args, results, info, started):
               f"manifest GETs: {ratio(e['manifest_rps'], d['manifest_rps'])} Distribution.")
         if "nginx" in rows:
             w(f"- pull is {rows['Entrepot']['pull'] / rows['nginx']['pull'] * 100:.0f} % of nginx's.")
+        if "proxy" in r:
+            p, own = r["proxy"], rows["Entrepot"]["pull"]
+            w(f"- through the pull-through cache (Distribution as the upstream, a layer never pulled before each "
+              f"run): cold {p['cold']:.0f} MB/s, {ratio(p['cold'], p['direct'])} Distribution directly "
+              f"({p['direct']:.0f} MB/s); warm {p['warm']:.0f} MB/s, {p['warm'] / own * 100:.0f} % of "
+              f"Entrepot's own pull.")
         w("")
     if "rest" in results:
         r = results["rest"]
@@ -1436,6 +1472,8 @@ def main():
             v_proc, v_base, v_token = sys_.verdaccio()
             regs.append(NpmRegistry("Verdaccio 6.8", v_base + "/", v_token, v_proc.pid))
             results["rss"]["Verdaccio 6.8"] = {"idle": tree_rss_kib(v_proc.pid)}
+        # `--only oci` has Distribution too: the pull-through figure needs it.
+        if peers or (only and "oci" in only and not args.quick and shutil.which("docker-registry")):
             d_proc, d_base = sys_.distribution()
             distribution = (d_proc.pid, d_base)
             results["rss"]["Distribution 2.8"] = {"idle": tree_rss_kib(d_proc.pid)}

@@ -421,3 +421,39 @@ async fn a_failing_upstream_leaves_tags_as_last_seen_and_is_not_awaited_again_at
         hidden.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_evicted_manifest_comes_back_when_it_is_pulled_again() {
+    let (app, fake) = app_with_cache().await;
+    let (manifest, _) = image(&fake, "1.0", "one");
+    let by_digest = format!("/v2/hub/library/app/manifests/{manifest}");
+    assert_eq!(app.get(&by_digest).send().await.status(), 200);
+    let store = app.store().await;
+    let upstream = store.upstream("hub").await.unwrap().unwrap();
+    let package = store
+        .package(
+            upstream.account_id,
+            entrepot_core::PackageType::Container,
+            "library/app",
+            false,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let version = store.version(package.id, &manifest).await.unwrap().unwrap();
+    // What the cache's eviction does to a version.
+    store
+        .set_version_deleted(version.id, Some(chrono::Utc::now()))
+        .await
+        .unwrap();
+    let again = app.get(&by_digest).send().await;
+    assert_eq!(again.status(), 200, "{}", again.text());
+    assert_eq!(digest(&again.bytes()), manifest);
+    assert_eq!(
+        fake.hits(&format!("GET /v2/library/app/manifests/{manifest}")),
+        3,
+        "401, with the token, and fetched again"
+    );
+    let tag = app.get("/v2/hub/library/app/manifests/1.0").send().await;
+    assert_eq!(tag.status(), 200, "{}", tag.text());
+}
