@@ -75,7 +75,7 @@ impl CompactFile {
     /// `Range: bytes=N-` gets the tail as it is; a whole file goes out in
     /// the coding the client takes. The `ETag` names the file's bytes
     /// whatever the coding, as Bundler checks it against the file it keeps.
-    async fn respond(&self, headers: &HeaderMap, head: bool) -> Response {
+    pub(crate) async fn respond(&self, headers: &HeaderMap, head: bool) -> Response {
         let identity = self.body.identity();
         let len = identity.len();
         let matches = headers

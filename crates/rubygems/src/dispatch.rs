@@ -12,15 +12,15 @@ use entrepot_http::{ApiError, AppState, Caller};
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, text_response};
 use crate::view::{Indexes, View};
-use crate::{api, compact_index, download, legacy_index, push, yank};
+use crate::{api, compact_index, download, legacy_index, push, upstream, yank};
 
 pub async fn handle(
     state: AppState,
-    indexes: Arc<Indexes>,
+    (indexes, mirrored): (Arc<Indexes>, Arc<upstream::Mirrored>),
     caller: std::result::Result<Caller, ApiError>,
     request: OwnerRequest,
 ) -> Response {
-    route(&state, &indexes, caller, request)
+    route(&state, (&indexes, &mirrored), caller, request)
         .await
         .unwrap_or_else(IntoResponse::into_response)
 }
@@ -29,7 +29,7 @@ pub async fn handle(
 /// not a token, so it is answered whoever the caller is.
 async fn route(
     state: &AppState,
-    indexes: &Indexes,
+    (indexes, mirrored): (&Indexes, &upstream::Mirrored),
     caller: std::result::Result<Caller, ApiError>,
     request: OwnerRequest,
 ) -> Result<Response> {
@@ -49,6 +49,10 @@ async fn route(
         (_, Ok(Caller(actor))) => actor,
         (_, Err(e)) => return Err(e.0.into()),
     };
+    if let Some(upstream) = upstream::mirror(state, &owner).await? {
+        let asked = (&headers, method == Method::HEAD);
+        return upstream::route(state, mirrored, (&actor, &upstream), endpoint?, asked).await;
+    }
     let view = View {
         state,
         indexes,

@@ -21,6 +21,7 @@ mod metadata;
 mod push;
 mod respond;
 mod spec;
+mod upstream;
 mod version;
 mod view;
 mod yaml;
@@ -39,6 +40,7 @@ use entrepot_service::site::Site;
 #[derive(Default)]
 pub struct RubyGems {
     indexes: Arc<view::Indexes>,
+    mirrored: Arc<upstream::Mirrored>,
 }
 
 impl FormatSpec for RubyGems {
@@ -52,6 +54,17 @@ impl FormatSpec for RubyGems {
 
     fn details(&self, version: &Version) -> Details {
         details::of(version)
+    }
+
+    /// `BASE/rubygems/NAME/` mirrors the upstream NAME for Bundler and
+    /// `gem` (the compact index and gems).
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: false,
+            fallthrough_use: "",
+        }
     }
 
     fn install_instructions(
@@ -68,8 +81,10 @@ impl FormatSpec for RubyGems {
 impl PackageFormat for RubyGems {
     fn router(&self) -> Router<AppState> {
         let indexes = Arc::clone(&self.indexes);
+        let mirrored = Arc::clone(&self.mirrored);
         owner_routes("rubygems", move |state, caller, request| {
-            dispatch::handle(state, Arc::clone(&indexes), caller, request)
+            let shared = (Arc::clone(&indexes), Arc::clone(&mirrored));
+            dispatch::handle(state, shared, caller, request)
         })
     }
 

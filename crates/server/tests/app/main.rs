@@ -27,6 +27,7 @@ mod readmes;
 mod repositories;
 mod rest_api;
 mod rubygems_http;
+mod rubygems_upstream;
 mod site_admin;
 mod upstream_cache;
 mod upstreams;

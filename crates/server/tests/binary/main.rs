@@ -39,6 +39,7 @@ mod pypi;
 mod pypi_upstream;
 mod rest_api;
 mod rubygems;
+mod rubygems_upstream;
 mod secrets;
 mod serve;
 mod sign_in_providers;

@@ -21,12 +21,12 @@ const DEBIAN_GEMS: &str = "/usr/share/rubygems-integration/all";
 
 /// One Ruby user: a folder with its own `HOME`, `GEM_HOME`, spec cache and
 /// Bundler settings.
-struct Ruby {
-    root: PathBuf,
+pub(crate) struct Ruby {
+    pub(crate) root: PathBuf,
 }
 
 impl Ruby {
-    fn new(parent: &Path, name: &str) -> Ruby {
+    pub(crate) fn new(parent: &Path, name: &str) -> Ruby {
         let root = parent.join(format!("ruby-{name}"));
         for sub in ["home", "gems", "bundle-home", "bundle-app"] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
@@ -34,17 +34,17 @@ impl Ruby {
         Ruby { root }
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.root.join("home")
     }
 
-    fn gem_home(&self) -> PathBuf {
+    pub(crate) fn gem_home(&self) -> PathBuf {
         self.root.join("gems")
     }
 
     /// `program` in `cwd` with this user's environment and nothing of the
     /// machine's Ruby settings; stdin is empty, so a prompt cannot hang.
-    fn command(&self, program: &str, cwd: &Path) -> Command {
+    pub(crate) fn command(&self, program: &str, cwd: &Path) -> Command {
         let mut cmd = Command::new(program);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -80,12 +80,12 @@ impl Ruby {
         cmd
     }
 
-    fn run(&self, cwd: &Path, program: &str, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, cwd: &Path, program: &str, args: &[&str]) -> Output {
         run(self.command(program, cwd).args(args))
     }
 
     /// Runs the command, asserts it succeeded and returns its stdout.
-    fn ok(&self, cwd: &Path, program: &str, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, cwd: &Path, program: &str, args: &[&str]) -> String {
         let out = self.run(cwd, program, args);
         assert!(
             out.status.success(),
@@ -97,7 +97,7 @@ impl Ruby {
 
     /// Writes `~/.gem/credentials` (mode 0600, as `gem` requires) with `key`
     /// for the push host `host`.
-    fn save_api_key(&self, host: &str, key: &str) {
+    pub(crate) fn save_api_key(&self, host: &str, key: &str) {
         let dir = self.home().join(".gem");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("credentials");
@@ -107,7 +107,7 @@ impl Ruby {
 
     /// `gem push GEM --host HOST`, with `key` in `GEM_HOST_API_KEY` (without
     /// one, `gem` reads `~/.gem/credentials`).
-    fn push(&self, gem: &Path, host: &str, key: Option<&str>) -> Output {
+    pub(crate) fn push(&self, gem: &Path, host: &str, key: Option<&str>) -> Output {
         let mut cmd = self.command("gem", gem.parent().unwrap());
         cmd.arg("push").arg(gem).args(["--host", host]);
         if let Some(key) = key {
@@ -116,7 +116,7 @@ impl Ruby {
         run(&mut cmd)
     }
 
-    fn yank(&self, name: &str, version: &str, host: &str, key: Option<&str>) -> Output {
+    pub(crate) fn yank(&self, name: &str, version: &str, host: &str, key: Option<&str>) -> Output {
         let mut cmd = self.command("gem", &self.root);
         cmd.args(["yank", name, "-v", version, "--host", host]);
         if let Some(key) = key {
@@ -126,7 +126,7 @@ impl Ruby {
     }
 
     /// `gem install NAME` from `source` alone, and `more` arguments.
-    fn install(&self, name: &str, source: &str, more: &[&str]) -> Output {
+    pub(crate) fn install(&self, name: &str, source: &str, more: &[&str]) -> Output {
         let mut args = vec![
             "install",
             name,
@@ -140,7 +140,7 @@ impl Ruby {
     }
 
     /// The names of the installed gems' folders (`NAME-VERSION[-PLATFORM]`).
-    fn installed(&self) -> Vec<String> {
+    pub(crate) fn installed(&self) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.gem_home().join("gems"))
             .map(|dir| {
                 dir.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -152,7 +152,7 @@ impl Ruby {
     }
 
     /// Runs Ruby `code` with this user's gems and returns what it printed.
-    fn ruby(&self, code: &str, args: &[&str]) -> String {
+    pub(crate) fn ruby(&self, code: &str, args: &[&str]) -> String {
         let mut all = vec!["-e", code];
         all.extend_from_slice(args);
         self.ok(&self.root, "ruby", &all)
@@ -160,7 +160,7 @@ impl Ruby {
 }
 
 /// The gem source of `owner`, with `user:token` in it when given.
-fn source(server: &Server, owner: &str, credentials: Option<(&str, &str)>) -> String {
+pub(crate) fn source(server: &Server, owner: &str, credentials: Option<(&str, &str)>) -> String {
     let url = server.url(&format!("/rubygems/{owner}/"));
     match credentials {
         Some((user, token)) => url.replacen("http://", &format!("http://{user}:{token}@"), 1),
@@ -169,18 +169,18 @@ fn source(server: &Server, owner: &str, credentials: Option<(&str, &str)>) -> St
 }
 
 /// The gem source of `owner` without its trailing slash: `gem push --host`.
-fn push_host(server: &Server, owner: &str) -> String {
+pub(crate) fn push_host(server: &Server, owner: &str) -> String {
     server.url(&format!("/rubygems/{owner}"))
 }
 
 /// What `gem build` is given: a gemspec and its library.
-struct GemSpec<'a> {
-    name: &'a str,
-    version: &'a str,
+pub(crate) struct GemSpec<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) version: &'a str,
     /// More lines of the gemspec (dependencies, metadata, platform).
-    extra: &'a str,
+    pub(crate) extra: &'a str,
     /// The source of `lib/NAME.rb`.
-    lib: &'a str,
+    pub(crate) lib: &'a str,
 }
 
 /// Source folders of the gems built so far, so each has its own.
@@ -189,7 +189,7 @@ static BUILDS: AtomicUsize = AtomicUsize::new(0);
 impl GemSpec<'_> {
     /// Writes the gem's sources under `parent`, runs `gem build` and returns
     /// the `.gem` file it made.
-    fn build(&self, ruby: &Ruby, parent: &Path) -> PathBuf {
+    pub(crate) fn build(&self, ruby: &Ruby, parent: &Path) -> PathBuf {
         let GemSpec {
             name,
             version,
@@ -237,11 +237,14 @@ end
 }
 
 /// A library defining `MODULE::VERSION`.
-fn versioned_lib(module: &str, version: &str) -> String {
+pub(crate) fn versioned_lib(module: &str, version: &str) -> String {
     format!("module {module}\n  VERSION = \"{version}\"\nend\n")
 }
 
-fn get(url: &str, auth: Option<(&str, &str)>) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) fn get(
+    url: &str,
+    auth: Option<(&str, &str)>,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let mut req = Client::new().get(url);
     if let Some((user, password)) = auth {
         req = req.basic_auth(user, Some(password));
@@ -450,7 +453,13 @@ fn tinygem_1_1_0_is_gone(server: &Server, t: &str, fresh: &Ruby) {
 
 /// A Bundler project depending on `gems` from `source`, installing into its
 /// own `vendor/bundle`.
-fn project(ruby: &Ruby, parent: &Path, name: &str, source: &str, gems: &[&str]) -> PathBuf {
+pub(crate) fn project(
+    ruby: &Ruby,
+    parent: &Path,
+    name: &str,
+    source: &str,
+    gems: &[&str],
+) -> PathBuf {
     let app = parent.join(name);
     std::fs::create_dir_all(&app).unwrap();
     let mut gemfile = format!("source {source:?}\n\n");
@@ -468,7 +477,7 @@ fn project(ruby: &Ruby, parent: &Path, name: &str, source: &str, gems: &[&str]) 
 }
 
 /// Whether Bundler cached a compact index (`versions`) from some source.
-fn used_compact_index(ruby: &Ruby) -> bool {
+pub(crate) fn used_compact_index(ruby: &Ruby) -> bool {
     let cache = ruby.root.join("bundle-home/cache/compact_index");
     std::fs::read_dir(cache)
         .is_ok_and(|mut sources| sources.any(|s| s.unwrap().path().join("versions").is_file()))
