@@ -14,7 +14,7 @@ use crate::documents::Documents;
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, json_response};
 use crate::view::View;
-use crate::{feed, flatcontainer, odata, push, registration, search, unlist};
+use crate::{feed, flatcontainer, odata, push, registration, search, unlist, upstream};
 
 /// Who is calling: the `Authorization` header, else the push key NuGet
 /// sends in `X-NuGet-ApiKey` (alone, or beside empty Basic credentials).
@@ -69,6 +69,10 @@ async fn route(
     } = request;
     let actor = actor_of(state, caller, &headers).await?;
     let endpoint = Endpoint::parse(&method, &path, query.as_deref());
+    if let Some(upstream) = upstream::mirror(state, &owner).await? {
+        let asked = (&headers, method == Method::HEAD);
+        return upstream::route(state, (&actor, &upstream), endpoint?, asked).await;
+    }
     let view = View::open(state, &actor, &owner, &headers, documents).await?;
     let head = method == Method::HEAD;
     match endpoint? {

@@ -23,6 +23,7 @@ mod respond;
 mod search;
 mod unlist;
 mod upload;
+mod upstream;
 mod version;
 mod view;
 
@@ -70,6 +71,16 @@ impl FormatSpec for NuGet {
 
     fn details(&self, version: &Version) -> Details {
         details::of(version)
+    }
+
+    /// `BASE/nuget/NAME/index.json` mirrors the upstream feed NAME.
+    fn proxying(&self) -> entrepot_service::format::Proxying {
+        entrepot_service::format::Proxying {
+            upstreams: true,
+            default_upstream: false,
+            owner_fallthrough: false,
+            fallthrough_use: "",
+        }
     }
 
     fn install_instructions(

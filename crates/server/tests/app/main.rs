@@ -17,6 +17,7 @@ mod memberships;
 mod npm_http;
 mod npm_upstream;
 mod nuget_http;
+mod nuget_upstream;
 mod oci_http;
 mod oci_upstream;
 mod osv;

@@ -28,6 +28,7 @@ mod npm;
 mod npm_audit;
 mod npm_upstream;
 mod nuget;
+mod nuget_upstream;
 mod oci;
 mod oci_upstream;
 mod oidc;

@@ -33,7 +33,7 @@ const REPOSITORY: &str = r#"<repository type="git" url="https://github.com/alice
 static FOLDERS: AtomicUsize = AtomicUsize::new(0);
 
 /// A folder under `parent` that no other part of the test uses.
-fn fresh_folder(parent: &Path, name: &str) -> PathBuf {
+pub(crate) fn fresh_folder(parent: &Path, name: &str) -> PathBuf {
     let path = parent.join(format!("{name}-{}", FOLDERS.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&path).unwrap();
     path
@@ -42,14 +42,14 @@ fn fresh_folder(parent: &Path, name: &str) -> PathBuf {
 /// One NuGet user: a folder with its own `HOME` (where NuGet keeps its
 /// settings, its HTTP cache and its global packages folder) and temporary
 /// folder, and the `nuget.config` its commands are given.
-struct NuGet {
+pub(crate) struct NuGet {
     root: PathBuf,
     config: PathBuf,
 }
 
 impl NuGet {
     /// A user with nothing cached, reading `config`.
-    fn new(parent: &Path, name: &str, config: &Path) -> NuGet {
+    pub(crate) fn new(parent: &Path, name: &str, config: &Path) -> NuGet {
         let root = fresh_folder(parent, name);
         for sub in ["home", "tmp", "inst"] {
             std::fs::create_dir_all(root.join(sub)).unwrap();
@@ -60,19 +60,19 @@ impl NuGet {
         }
     }
 
-    fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.root.join("home")
     }
 
     /// Where `install` puts packages.
-    fn inst(&self) -> PathBuf {
+    pub(crate) fn inst(&self) -> PathBuf {
         self.root.join("inst")
     }
 
     /// `program ARGS` in this user's folder, with its environment and none
     /// of the machine's NuGet, XDG or proxy settings; stdin is empty, so
     /// that a prompt cannot hang.
-    fn command(&self, program: &str, args: &[&str]) -> Command {
+    pub(crate) fn command(&self, program: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(program);
         for (key, _) in std::env::vars_os() {
             let key = key.to_string_lossy().into_owned();
@@ -95,7 +95,7 @@ impl NuGet {
     }
 
     /// NuGet.exe `ARGS -NonInteractive`.
-    fn exe(&self, args: &[&str]) -> Output {
+    pub(crate) fn exe(&self, args: &[&str]) -> Output {
         let mut all = vec![NUGET_EXE];
         all.extend_from_slice(args);
         all.push("-NonInteractive");
@@ -103,7 +103,7 @@ impl NuGet {
     }
 
     /// NuGet.exe `ARGS -NonInteractive -ConfigFile CONFIG`.
-    fn configured(&self, args: &[&str]) -> Output {
+    pub(crate) fn configured(&self, args: &[&str]) -> Output {
         let config = self.config.to_str().unwrap().to_owned();
         let mut all = args.to_vec();
         all.extend_from_slice(&["-ConfigFile", &config]);
@@ -111,7 +111,7 @@ impl NuGet {
     }
 
     /// Like `configured`, asserting success; the output.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.configured(args);
         assert!(
             out.status.success(),
@@ -122,7 +122,7 @@ impl NuGet {
     }
 
     /// `nuget push NUPKG -Source local -ApiKey KEY`.
-    fn push(&self, nupkg: &Path, key: &str) -> Output {
+    pub(crate) fn push(&self, nupkg: &Path, key: &str) -> Output {
         self.configured(&[
             "push",
             nupkg.to_str().unwrap(),
@@ -134,7 +134,7 @@ impl NuGet {
     }
 
     /// `nuget install ID -Source local -OutputDirectory inst`, and `more`.
-    fn install(&self, id: &str, more: &[&str]) -> Output {
+    pub(crate) fn install(&self, id: &str, more: &[&str]) -> Output {
         let inst = self.inst();
         let mut args = vec![
             "install",
@@ -149,7 +149,7 @@ impl NuGet {
     }
 
     /// The `ID VERSION` lines `nuget list ARGS` printed.
-    fn list(&self, id: &str, more: &[&str]) -> Vec<String> {
+    pub(crate) fn list(&self, id: &str, more: &[&str]) -> Vec<String> {
         let mut args = vec!["list", "-Source", "local"];
         args.extend_from_slice(more);
         let out = self.ok(&args);
@@ -165,7 +165,7 @@ impl NuGet {
 
     /// Debian's `nuget install ID -Source V2FEED -OutputDirectory inst`, and
     /// `more`.
-    fn install_v2(&self, id: &str, feed: &str, more: &[&str]) -> Output {
+    pub(crate) fn install_v2(&self, id: &str, feed: &str, more: &[&str]) -> Output {
         let inst = self.inst();
         let mut args = vec![
             "install",
@@ -181,14 +181,14 @@ impl NuGet {
     }
 
     /// The folders `install` made (`ID.VERSION`), sorted.
-    fn installed(&self) -> Vec<String> {
+    pub(crate) fn installed(&self) -> Vec<String> {
         folders(&self.inst())
     }
 
     /// Writes a nuspec for `id` `version` (with `extra` metadata) and a
     /// `content/readme.txt` saying `ID VERSION`, runs `nuget pack` and
     /// returns the package it made.
-    fn pack(&self, id: &str, version: &str, extra: &str) -> PathBuf {
+    pub(crate) fn pack(&self, id: &str, version: &str, extra: &str) -> PathBuf {
         let src = fresh_folder(&self.root, &format!("src-{id}-{version}"));
         std::fs::create_dir_all(src.join("lib/netstandard2.0")).unwrap();
         std::fs::write(
@@ -233,7 +233,7 @@ impl NuGet {
 }
 
 /// The names in `dir`, sorted (none when it does not exist).
-fn folders(dir: &Path) -> Vec<String> {
+pub(crate) fn folders(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|d| {
             d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -247,7 +247,7 @@ fn folders(dir: &Path) -> Vec<String> {
 /// A `nuget.config` in a folder of its own under `parent` whose one source,
 /// `local`, is `owner`'s feed, with `user`'s token as its credentials when
 /// given.
-fn feed_config(
+pub(crate) fn feed_config(
     parent: &Path,
     server: &Server,
     owner: &str,
@@ -278,7 +278,7 @@ fn feed_config(
 }
 
 /// Asserts that `out` succeeded and said `expected`.
-fn assert_said(out: &Output, expected: &str) {
+pub(crate) fn assert_said(out: &Output, expected: &str) {
     assert!(
         out.status.success() && text(out).contains(expected),
         "expected success and {expected:?}:\n{}",
@@ -287,7 +287,7 @@ fn assert_said(out: &Output, expected: &str) {
 }
 
 /// The `content/readme.txt` an installed package folder holds.
-fn readme(packages: &Path, folder: &str) -> String {
+pub(crate) fn readme(packages: &Path, folder: &str) -> String {
     std::fs::read_to_string(packages.join(folder).join("content/readme.txt"))
         .unwrap_or_else(|e| panic!("{folder} has its readme: {e}"))
 }

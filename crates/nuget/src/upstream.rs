@@ -1,0 +1,412 @@
+//! Packages served from an upstream NuGet v3 feed at `BASE/nuget/NAME/`,
+//! where NAME is the upstream's reserved owner: a mirror for NuGet
+//! clients (`-Source BASE/nuget/NAME/index.json`). The service index is
+//! this feed's own; registrations are the upstream's, with its URLs
+//! rewritten to this feed's (kept, revalidated after the TTL, stale while
+//! it is down); the flat container's version lists pass through; a
+//! `.nupkg` is fetched once, checked against the `packageHash` of its
+//! catalog entry (what nuget.org's catalog and Entrepot's declare), kept
+//! under the upstream's name and served from the blob store.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use entrepot_core::{Actor, PackageType, Upstream};
+use entrepot_http::AppState;
+use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_wanted};
+use entrepot_service::ServiceError;
+use entrepot_service::proxy::{Fetched, Rendered, WantedFile};
+use entrepot_store::Expected;
+use serde_json::Value;
+
+use crate::endpoint::{Document, Endpoint, FileName};
+use crate::feed::{self, Urls};
+use crate::respond::{Result, json_response};
+use crate::version::NuGetVersion;
+
+/// The most registration pages searched for one version's catalog entry.
+const MAX_PAGES: usize = 200;
+
+/// The NuGet upstream `owner` is the reserved name of, if it is one.
+pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
+    Ok(state
+        .registry
+        .upstreams()
+        .mirror_named(owner, PackageType::Nuget)
+        .await?)
+}
+
+/// Where the upstream keeps what a client reads, from its service index.
+struct Resources {
+    /// `PackageBaseAddress/3.0.0`, with its trailing slash.
+    flat: String,
+    /// The registration hive that lists every version (`3.6.0`, else the
+    /// newest there is).
+    registration: String,
+}
+
+async fn resources(state: &AppState, upstream: &Upstream) -> Result<Resources> {
+    let index = state
+        .registry
+        .upstreams()
+        .document(upstream, "index.json")
+        .await?;
+    let unreadable = |what: &str| {
+        ServiceError::Upstream(format!(
+            "the upstream feed `{}` has no {what} in its service index",
+            upstream.name
+        ))
+    };
+    let doc: Value = serde_json::from_str(&index.body).map_err(|_| unreadable("JSON"))?;
+    let resources = doc["resources"].as_array().map_or(&[][..], Vec::as_slice);
+    let of_type = |wanted: &str| {
+        resources.iter().find_map(|r| {
+            let t = r["@type"].as_str()?;
+            (t == wanted).then(|| r["@id"].as_str()).flatten()
+        })
+    };
+    let slash = |url: &str| {
+        if url.ends_with('/') {
+            url.to_owned()
+        } else {
+            format!("{url}/")
+        }
+    };
+    let flat =
+        of_type("PackageBaseAddress/3.0.0").ok_or_else(|| unreadable("PackageBaseAddress"))?;
+    let registration = of_type("RegistrationsBaseUrl/3.6.0")
+        .or_else(|| of_type("RegistrationsBaseUrl/3.4.0"))
+        .or_else(|| of_type("RegistrationsBaseUrl"))
+        .ok_or_else(|| unreadable("RegistrationsBaseUrl"))?;
+    Ok(Resources {
+        flat: slash(flat),
+        registration: slash(registration),
+    })
+}
+
+/// Answers `endpoint` from the upstream: reads as the instance lets anyone
+/// read; nothing is pushed or unlisted here.
+pub async fn route(
+    state: &AppState,
+    (actor, upstream): (&Actor, &Upstream),
+    endpoint: Endpoint,
+    (headers, head): (&HeaderMap, bool),
+) -> Result<Response> {
+    state.registry.upstreams().may_read(actor)?;
+    let urls = Urls {
+        feed: state.config.url(&format!("/nuget/{}", upstream.name)),
+        page: String::new(),
+    };
+    match endpoint {
+        Endpoint::ServiceIndex => Ok(json_response(&service_index(&urls))),
+        Endpoint::Push { .. } | Endpoint::SetListed { .. } => {
+            Err(ServiceError::Forbidden(format!(
+                "`{}` is a read-only mirror of an upstream feed: push to your own owner",
+                upstream.name
+            ))
+            .into())
+        }
+        Endpoint::Versions { lid } => {
+            let res = resources(state, upstream).await?;
+            let path = format!("{}{lid}/index.json", res.flat);
+            let rendered = passed(state, upstream, &path, "versions", Vec::new()).await?;
+            Ok(respond(upstream, &rendered, headers, head))
+        }
+        Endpoint::Registration {
+            hive,
+            lid,
+            document,
+        } => {
+            let res = resources(state, upstream).await?;
+            let rest = match document {
+                Document::Index => "index.json".to_owned(),
+                Document::Page { lower, upper } => format!("page/{lower}/{upper}.json"),
+                Document::Leaf { lver } => format!("{lver}.json"),
+                Document::Unknown => return Err(not_found(upstream)),
+            };
+            let path = format!("{}{lid}/{rest}", res.registration);
+            let ours = format!("{}/v3/{}/", urls.feed, hive.path());
+            let rewrites = vec![
+                (res.registration.clone(), ours),
+                (res.flat.clone(), format!("{}/v3/flat/", urls.feed)),
+            ];
+            let variant = format!("registration {}", hive.path());
+            let rendered = passed(state, upstream, &path, &variant, rewrites).await?;
+            Ok(respond(upstream, &rendered, headers, head))
+        }
+        Endpoint::File {
+            lid,
+            lver,
+            file: FileName::Nupkg,
+        } => nupkg(state, upstream, (&lid, &lver), headers, head).await,
+        _ => Err(not_found(upstream)),
+    }
+}
+
+/// The feed's service index with only what a mirror serves: package
+/// contents and registrations (no search, push or v2 feed).
+fn service_index(urls: &Urls) -> Value {
+    let mut index = feed::service_index(urls);
+    if let Some(resources) = index["resources"].as_array_mut() {
+        resources.retain(|r| {
+            r["@type"].as_str().is_some_and(|t| {
+                t.starts_with("PackageBaseAddress") || t.starts_with("RegistrationsBaseUrl")
+            })
+        });
+    }
+    index
+}
+
+fn not_found(upstream: &Upstream) -> crate::respond::NuGetError {
+    ServiceError::not_found(format!(
+        "the mirror `{}` serves the service index, registrations and packages",
+        upstream.name
+    ))
+    .into()
+}
+
+/// The upstream's JSON document at `path` (a URL), with every string that
+/// begins with a `rewrites` prefix made to begin with its replacement.
+async fn passed(
+    state: &AppState,
+    upstream: &Upstream,
+    path: &str,
+    variant: &str,
+    rewrites: Vec<(String, String)>,
+) -> Result<Rendered> {
+    Ok(state
+        .registry
+        .upstreams()
+        .rendered(upstream, path, variant, move |fetched: Fetched| {
+            if rewrites.is_empty() {
+                return Ok(Bytes::from(fetched.body));
+            }
+            let mut doc: Value = serde_json::from_str(&fetched.body).map_err(|e| {
+                ServiceError::Upstream(format!(
+                    "the upstream sent a document that is not JSON: {e}"
+                ))
+            })?;
+            rewrite(&mut doc, &rewrites);
+            Ok(Bytes::from(serde_json::to_vec(&doc).expect("JSON renders")))
+        })
+        .await?)
+}
+
+/// Rewrites every string in `value` that begins with a prefix.
+fn rewrite(value: &mut Value, rewrites: &[(String, String)]) {
+    match value {
+        Value::String(s) => {
+            if let Some((from, to)) = rewrites
+                .iter()
+                .find(|(from, _)| s.starts_with(from.as_str()))
+            {
+                *s = format!("{to}{}", &s[from.len()..]);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, rewrites)),
+        Value::Object(map) => map.values_mut().for_each(|v| rewrite(v, rewrites)),
+        _ => {}
+    }
+}
+
+/// A document as NuGet reads it: JSON, `304` while the client's copy is
+/// current.
+fn respond(upstream: &Upstream, rendered: &Rendered, headers: &HeaderMap, head: bool) -> Response {
+    let tag = rendered.etag.trim_start_matches("W/");
+    let mut response = if entrepot_http::encoding::not_modified(headers, tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        let mut r = StatusCode::OK.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(rendered.body.len()),
+        );
+        r
+    } else {
+        (StatusCode::OK, rendered.body.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+        h.insert(header::ETAG, v);
+    }
+    mark(response, &upstream.name, rendered.stale)
+}
+
+/// `GET v3/flat/ID/VERSION/ID.VERSION.nupkg`: the kept copy, or fetched,
+/// checked against its catalog entry's `packageHash` and kept now.
+async fn nupkg(
+    state: &AppState,
+    upstream: &Upstream,
+    (lid, lver): (&str, &str),
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response> {
+    let upstreams = state.registry.upstreams();
+    let file_name = format!("{lid}.{lver}.nupkg");
+    let answer = FileAnswer {
+        headers,
+        content_type: "application/octet-stream",
+        head,
+    };
+    if let Some(kept) = upstreams
+        .kept_file(upstream, PackageType::Nuget, lid, &file_name)
+        .await?
+    {
+        return Ok(serve_kept(state, upstream, &kept, &answer, Some(PackageType::Nuget)).await?);
+    }
+    let res = resources(state, upstream).await?;
+    let (entry, sha512) = catalog_entry(state, upstream, &res, lid, lver).await?;
+    let wanted = WantedFile {
+        package_type: PackageType::Nuget,
+        package: lid.to_owned(),
+        version: lver.to_owned(),
+        url: format!("{}{lid}/{lver}/{file_name}", res.flat),
+        file_name,
+        expected: Expected {
+            sha512: Some(sha512),
+            ..Expected::default()
+        },
+        metadata: serde_json::json!({ "catalogEntry": entry }),
+        content_type: Some("application/octet-stream".to_owned()),
+        counted: true,
+    };
+    Ok(serve_wanted(state, upstream, wanted, &answer).await?)
+}
+
+/// The catalog entry of `lid`'s version `lver` and its SHA-512 (hex), as
+/// the upstream's registration names it and its catalog declares it.
+async fn catalog_entry(
+    state: &AppState,
+    upstream: &Upstream,
+    res: &Resources,
+    lid: &str,
+    lver: &str,
+) -> Result<(Value, String)> {
+    let upstreams = state.registry.upstreams();
+    let missing = || {
+        crate::respond::NuGetError::from(ServiceError::not_found(format!(
+            "{lid} {lver} is not in the upstream feed `{}`",
+            upstream.name
+        )))
+    };
+    let index_path = format!("{}{lid}/index.json", res.registration);
+    let index = match upstreams.document(upstream, &index_path).await {
+        Err(ServiceError::NotFound(_)) => return Err(missing()),
+        other => other?,
+    };
+    let index: Value = serde_json::from_str(&index.body).map_err(|_| missing())?;
+    let wanted = NuGetVersion::parse(lver).ok_or_else(missing)?;
+    let pages = index["items"].as_array().map_or(&[][..], Vec::as_slice);
+    for page in pages.iter().take(MAX_PAGES) {
+        let within = |bound: &str, below: bool| {
+            NuGetVersion::parse(page[bound].as_str().unwrap_or_default())
+                .is_none_or(|b| if below { b <= wanted } else { wanted <= b })
+        };
+        if !within("lower", true) || !within("upper", false) {
+            continue;
+        }
+        let fetched;
+        let leaves = if let Some(items) = page["items"].as_array() {
+            items.clone()
+        } else {
+            let Some(url) = page["@id"].as_str() else {
+                continue;
+            };
+            fetched = upstreams.document(upstream, url).await?;
+            let page: Value = serde_json::from_str(&fetched.body).map_err(|_| missing())?;
+            page["items"].as_array().cloned().unwrap_or_default()
+        };
+        for leaf in leaves {
+            let entry = &leaf["catalogEntry"];
+            let version = entry["version"].as_str().and_then(NuGetVersion::parse);
+            if version.is_none_or(|v| v.key() != wanted.key()) {
+                continue;
+            }
+            let hash = if let Some(hash) = package_hash(entry) {
+                hash
+            } else {
+                let url = entry["@id"].as_str().ok_or_else(missing)?;
+                let leaf = upstreams.document(upstream, url).await?;
+                let leaf: Value = serde_json::from_str(&leaf.body).map_err(|_| missing())?;
+                package_hash(&leaf).ok_or_else(|| {
+                    ServiceError::Upstream(format!(
+                        "the upstream feed `{}` declares no SHA-512 packageHash for {lid} {lver}; it is not fetched",
+                        upstream.name
+                    ))
+                })?
+            };
+            return Ok((entry.clone(), hash));
+        }
+    }
+    Err(missing())
+}
+
+/// A catalog entry's `packageHash`, as hex, when it is a SHA-512.
+fn package_hash(entry: &Value) -> Option<String> {
+    let algorithm = entry["packageHashAlgorithm"].as_str()?;
+    if !algorithm.eq_ignore_ascii_case("SHA512") {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(entry["packageHash"].as_str()?)
+        .ok()?;
+    (bytes.len() == 64).then(|| hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn registrations_point_at_this_feed() {
+        let mut doc = json!({"@id": "https://up/reg/tiny/index.json", "items": [{
+            "catalogEntry": {"@id": "https://up/catalog/x.json", "version": "1.0.0"},
+            "packageContent": "https://up/flat/tiny/1.0.0/tiny.1.0.0.nupkg",
+            "registration": "https://up/reg/tiny/index.json"}]});
+        let rewrites = [
+            (
+                "https://up/reg/".to_owned(),
+                "https://here/nuget/up/v3/registration-semver2/".to_owned(),
+            ),
+            (
+                "https://up/flat/".to_owned(),
+                "https://here/nuget/up/v3/flat/".to_owned(),
+            ),
+        ];
+        rewrite(&mut doc, &rewrites);
+        assert_eq!(
+            doc["@id"],
+            "https://here/nuget/up/v3/registration-semver2/tiny/index.json"
+        );
+        let item = &doc["items"][0];
+        assert_eq!(
+            item["packageContent"],
+            "https://here/nuget/up/v3/flat/tiny/1.0.0/tiny.1.0.0.nupkg"
+        );
+        assert_eq!(
+            item["catalogEntry"]["@id"], "https://up/catalog/x.json",
+            "left as it is"
+        );
+    }
+
+    #[test]
+    fn only_a_sha512_package_hash_is_taken() {
+        let hash = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+        let entry = json!({"packageHash": hash, "packageHashAlgorithm": "SHA512"});
+        assert_eq!(package_hash(&entry), Some("07".repeat(64)));
+        let sha256 = json!({"packageHash": hash, "packageHashAlgorithm": "SHA256"});
+        assert_eq!(package_hash(&sha256), None);
+        let short = json!({"packageHash": "AAAA", "packageHashAlgorithm": "SHA512"});
+        assert_eq!(package_hash(&short), None);
+    }
+}
