@@ -21,7 +21,7 @@ use entrepot_store::Expected;
 use serde_json::Value;
 
 use crate::endpoint::{Document, Endpoint, FileName};
-use crate::feed::{self, Urls};
+use crate::feed::{self, Hive, Urls};
 use crate::respond::{Result, json_response};
 use crate::version::NuGetVersion;
 
@@ -41,9 +41,20 @@ pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
 struct Resources {
     /// `PackageBaseAddress/3.0.0`, with its trailing slash.
     flat: String,
-    /// The registration hive that lists every version (`3.6.0`, else the
-    /// newest there is).
-    registration: String,
+    /// The upstream's registration hives by this feed's: the plain one,
+    /// `3.4.0` (gzip) and `3.6.0` (SemVer 2), each the closest the
+    /// upstream has.
+    registrations: [String; 3],
+}
+
+impl Resources {
+    fn registration(&self, hive: Hive) -> &str {
+        match hive {
+            Hive::Plain => &self.registrations[0],
+            Hive::Gzip => &self.registrations[1],
+            Hive::SemVer2 => &self.registrations[2],
+        }
+    }
 }
 
 async fn resources(state: &AppState, upstream: &Upstream) -> Result<Resources> {
@@ -75,13 +86,21 @@ async fn resources(state: &AppState, upstream: &Upstream) -> Result<Resources> {
     };
     let flat =
         of_type("PackageBaseAddress/3.0.0").ok_or_else(|| unreadable("PackageBaseAddress"))?;
-    let registration = of_type("RegistrationsBaseUrl/3.6.0")
-        .or_else(|| of_type("RegistrationsBaseUrl/3.4.0"))
-        .or_else(|| of_type("RegistrationsBaseUrl"))
+    let first = |types: &[&str]| types.iter().find_map(|t| of_type(t));
+    let plain = ["RegistrationsBaseUrl", "RegistrationsBaseUrl/3.0.0-rc"];
+    let semver2 = ["RegistrationsBaseUrl/3.6.0"];
+    let gzip = ["RegistrationsBaseUrl/3.4.0"];
+    let any = first(&semver2)
+        .or_else(|| first(&gzip))
+        .or_else(|| first(&plain))
         .ok_or_else(|| unreadable("RegistrationsBaseUrl"))?;
     Ok(Resources {
         flat: slash(flat),
-        registration: slash(registration),
+        registrations: [
+            slash(first(&plain).or_else(|| first(&gzip)).unwrap_or(any)),
+            slash(first(&gzip).or_else(|| first(&plain)).unwrap_or(any)),
+            slash(any),
+        ],
     })
 }
 
@@ -98,6 +117,9 @@ pub async fn route(
         feed: state.config.url(&format!("/nuget/{}", upstream.name)),
         page: String::new(),
     };
+    if !safe(&endpoint) {
+        return Err(not_found(upstream));
+    }
     match endpoint {
         Endpoint::ServiceIndex => Ok(json_response(&service_index(&urls))),
         Endpoint::Push { .. } | Endpoint::SetListed { .. } => {
@@ -109,7 +131,7 @@ pub async fn route(
         }
         Endpoint::Versions { lid } => {
             let res = resources(state, upstream).await?;
-            let path = format!("{}{lid}/index.json", res.flat);
+            let path = below(&res.flat, &format!("{lid}/index.json"))?;
             let rendered = passed(state, upstream, &path, "versions", Vec::new()).await?;
             Ok(respond(upstream, &rendered, headers, head))
         }
@@ -125,10 +147,10 @@ pub async fn route(
                 Document::Leaf { lver } => format!("{lver}.json"),
                 Document::Unknown => return Err(not_found(upstream)),
             };
-            let path = format!("{}{lid}/{rest}", res.registration);
+            let path = below(res.registration(hive), &format!("{lid}/{rest}"))?;
             let ours = format!("{}/v3/{}/", urls.feed, hive.path());
             let rewrites = vec![
-                (res.registration.clone(), ours),
+                (res.registration(hive).to_owned(), ours),
                 (res.flat.clone(), format!("{}/v3/flat/", urls.feed)),
             ];
             let variant = format!("registration {}", hive.path());
@@ -139,8 +161,60 @@ pub async fn route(
             lid,
             lver,
             file: FileName::Nupkg,
-        } => nupkg(state, upstream, (&lid, &lver), headers, head).await,
+        } => {
+            // The flat container's form of the version: normalised.
+            let lver = NuGetVersion::key_of(&lver).ok_or_else(|| not_found(upstream))?;
+            nupkg(state, upstream, (&lid, &lver), headers, head).await
+        }
         _ => Err(not_found(upstream)),
+    }
+}
+
+/// Whether what `endpoint` names can go into an upstream URL as it is: an
+/// id of NuGet's characters, and versions that parse (nothing that a URL
+/// would read as a separator, a query or a step up).
+fn safe(endpoint: &Endpoint) -> bool {
+    let id = |lid: &str| {
+        !lid.is_empty()
+            && lid.len() <= 128
+            && !lid.starts_with('.')
+            && !lid.contains("..")
+            && lid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    let version = |v: &str| {
+        NuGetVersion::parse(v).is_some()
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+    };
+    match endpoint {
+        Endpoint::Versions { lid } => id(lid),
+        Endpoint::File { lid, lver, .. } => id(lid) && version(lver),
+        Endpoint::Registration { lid, document, .. } => {
+            id(lid)
+                && match document {
+                    Document::Index | Document::Unknown => true,
+                    Document::Page { lower, upper } => version(lower) && version(upper),
+                    Document::Leaf { lver } => version(lver),
+                }
+        }
+        _ => true,
+    }
+}
+
+/// `rest` below the upstream's resource `base`, which it must stay under.
+fn below(base: &str, rest: &str) -> Result<String> {
+    let url = url::Url::parse(base)
+        .and_then(|b| b.join(rest))
+        .map_err(|e| ServiceError::Internal(format!("an upstream URL: {e}")))?;
+    if url.as_str().starts_with(base) && url.query().is_none() && url.fragment().is_none() {
+        Ok(url.to_string())
+    } else {
+        Err(
+            ServiceError::not_found(format!("`{rest}` is not below the upstream's `{base}`"))
+                .into(),
+        )
     }
 }
 
@@ -269,7 +343,7 @@ async fn nupkg(
         package_type: PackageType::Nuget,
         package: lid.to_owned(),
         version: lver.to_owned(),
-        url: format!("{}{lid}/{lver}/{file_name}", res.flat),
+        url: below(&res.flat, &format!("{lid}/{lver}/{file_name}"))?,
         file_name,
         expected: Expected {
             sha512: Some(sha512),
@@ -298,12 +372,45 @@ async fn catalog_entry(
             upstream.name
         )))
     };
-    let index_path = format!("{}{lid}/index.json", res.registration);
-    let index = match upstreams.document(upstream, &index_path).await {
-        Err(ServiceError::NotFound(_)) => return Err(missing()),
-        other => other?,
+    let index_path = below(
+        res.registration(Hive::SemVer2),
+        &format!("{lid}/index.json"),
+    )?;
+    for fresh in [false, true] {
+        // A version released since the registration was kept: asked again.
+        let index = match if fresh {
+            upstreams.refreshed(upstream, &index_path).await
+        } else {
+            upstreams.document(upstream, &index_path).await
+        } {
+            Err(ServiceError::NotFound(_)) => return Err(missing()),
+            other => other?,
+        };
+        if let Some(found) = find_entry(state, upstream, &index.body, (lid, lver)).await? {
+            return Ok(found);
+        }
+        if index.stale {
+            break;
+        }
+    }
+    Err(missing())
+}
+
+/// The catalog entry of `lver` in a registration index, and its hash.
+async fn find_entry(
+    state: &AppState,
+    upstream: &Upstream,
+    index: &str,
+    (lid, lver): (&str, &str),
+) -> Result<Option<(Value, String)>> {
+    let upstreams = state.registry.upstreams();
+    let missing = || {
+        crate::respond::NuGetError::from(ServiceError::not_found(format!(
+            "{lid} {lver} is not in the upstream feed `{}`",
+            upstream.name
+        )))
     };
-    let index: Value = serde_json::from_str(&index.body).map_err(|_| missing())?;
+    let index: Value = serde_json::from_str(index).map_err(|_| missing())?;
     let wanted = NuGetVersion::parse(lver).ok_or_else(missing)?;
     let pages = index["items"].as_array().map_or(&[][..], Vec::as_slice);
     for page in pages.iter().take(MAX_PAGES) {
@@ -344,10 +451,10 @@ async fn catalog_entry(
                     ))
                 })?
             };
-            return Ok((entry.clone(), hash));
+            return Ok(Some((entry.clone(), hash)));
         }
     }
-    Err(missing())
+    Ok(None)
 }
 
 /// A catalog entry's `packageHash`, as hex, when it is a SHA-512.
@@ -397,6 +504,31 @@ mod tests {
             item["catalogEntry"]["@id"], "https://up/catalog/x.json",
             "left as it is"
         );
+    }
+
+    #[test]
+    fn nothing_in_a_path_climbs_out_of_the_upstreams_resources() {
+        let file = |lid: &str, lver: &str| Endpoint::File {
+            lid: lid.into(),
+            lver: lver.into(),
+            file: FileName::Nupkg,
+        };
+        assert!(safe(&file("newtonsoft.json", "13.0.3")));
+        assert!(safe(&file("tiny", "1.0.0-beta.1+build")));
+        assert!(!safe(&file("..", "1.0.0")));
+        assert!(!safe(&file("a\\..\\b", "1.0.0")));
+        assert!(!safe(&file("tiny", "1.0.0?x")));
+        assert!(!safe(&file("tiny", "1.0.0#x")));
+        assert!(!safe(&Endpoint::Versions {
+            lid: ".hidden".into()
+        }));
+        let base = "https://up/v3/flat/";
+        assert_eq!(
+            below(base, "tiny/index.json").unwrap(),
+            "https://up/v3/flat/tiny/index.json"
+        );
+        assert!(below(base, "../secret").is_err());
+        assert!(below(base, "x?y").is_err());
     }
 
     #[test]

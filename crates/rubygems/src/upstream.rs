@@ -30,7 +30,7 @@ const MAX_LINES: usize = 100_000;
 
 /// Compact index files of upstreams as served, by upstream and by path
 /// with the rendering's `ETag`: each hashed once per fetch, per node.
-pub type Mirrored = entrepot_http::cache::Renderings<(i64, String), Arc<CompactFile>, 64>;
+pub type Mirrored = entrepot_http::cache::Renderings<(i64, String), Arc<CompactFile>, 1024>;
 
 /// The RubyGems upstream `owner` is the reserved name of, if it is one.
 pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
@@ -174,12 +174,20 @@ async fn find_gem(state: &AppState, upstream: &Upstream, stem: &str) -> Result<F
         }
     }
     for name in names {
-        let info = match upstreams.document(upstream, &format!("info/{name}")).await {
+        let path = format!("info/{name}");
+        let info = match upstreams.document(upstream, &path).await {
             Ok(info) => info,
             Err(ServiceError::NotFound(_)) => continue,
             Err(e) => return Err(e.into()),
         };
-        let Some(listed) = find_line(&info.body, name, stem) else {
+        let mut listed = find_line(&info.body, name, stem);
+        if listed.is_none() && !info.stale {
+            // A version released since: the `/versions` a client read
+            // later may list it already.
+            let info = upstreams.refreshed(upstream, &path).await?;
+            listed = find_line(&info.body, name, stem);
+        }
+        let Some(listed) = listed else {
             continue;
         };
         let base = url::Url::parse(&upstream.url)

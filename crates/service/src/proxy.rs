@@ -31,6 +31,13 @@ pub use rendered::Rendered;
 /// are tens of megabytes).
 pub const MAX_DOCUMENT_BYTES: usize = 96 * 1024 * 1024;
 
+/// What a file or blob is asked with: its bytes as they are, which its
+/// digest is of (a server may otherwise gzip a `.tgz` on the way, and
+/// the client would undo it unseen).
+fn identity() -> (reqwest::header::HeaderName, String) {
+    (reqwest::header::ACCEPT_ENCODING, "identity".to_owned())
+}
+
 /// How long a document request may take before the cache answers.
 const DOCUMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -358,6 +365,23 @@ impl Upstreams<'_> {
     /// upstream does not have is `NotFound`.
     pub async fn document(self, upstream: &Upstream, path: &str) -> ServiceResult<Fetched> {
         let ttl = TimeDelta::seconds(upstream.metadata_ttl_seconds);
+        self.document_within(upstream, path, ttl).await
+    }
+
+    /// `document`, revalidated now whatever its TTL (a conditional request
+    /// when it was kept): for a version the kept copy lacks, which another
+    /// document, fetched later, already names.
+    pub async fn refreshed(self, upstream: &Upstream, path: &str) -> ServiceResult<Fetched> {
+        self.document_within(upstream, path, TimeDelta::zero())
+            .await
+    }
+
+    async fn document_within(
+        self,
+        upstream: &Upstream,
+        path: &str,
+        ttl: TimeDelta,
+    ) -> ServiceResult<Fetched> {
         let fresh = |doc: &UpstreamDocument| Utc::now() - doc.fetched_at < ttl;
         let served = |doc: UpstreamDocument, stale: bool| Fetched {
             body: doc.body,

@@ -146,6 +146,19 @@ async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
         .await;
     assert_eq!(ghost.status(), 404);
 
+    // Nothing a client writes in a path reaches past the upstream's
+    // resources.
+    for hostile in [
+        "/nuget/feed/v3/flat/..%5C..%5Cindex.json%23/index.json",
+        "/nuget/feed/v3/flat/%2E%2E/index.json",
+        "/nuget/feed/v3/flat/tiny/1.0.0%3Fx/tiny.1.0.0.nupkg",
+        "/nuget/feed/v3/registration-semver2/tiny/page/..%2F..%2Fx/1.json",
+    ] {
+        let refused = app.get(hostile).send().await;
+        assert_eq!(refused.status(), 404, "{hostile}: {}", refused.text());
+    }
+    assert_eq!(fake.hits("/index.json"), 1, "only the service index, once");
+
     let alice = app.token("alice", "read:packages,write:packages").await;
     let pushed = app
         .put("/nuget/feed/api/v2/package")

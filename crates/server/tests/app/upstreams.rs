@@ -133,7 +133,7 @@ async fn only_site_administrators_see_upstreams() {
 async fn bad_requests_are_refused_with_a_reason() {
     let (app, root, _) = app().await;
     for (change, needle) in [
-        (json!({"format": "nuget"}), "not supported yet"),
+        (json!({"format": "docker"}), "not supported yet"),
         (json!({"format": "nope"}), "unknown format"),
         (json!({"url": "ftp://example.com/"}), "http:// or https://"),
         (json!({"url": "https://u:p@example.com/"}), "not in its URL"),

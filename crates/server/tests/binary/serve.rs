@@ -373,8 +373,15 @@ fn admin_registers_lists_and_removes_upstreams() {
         .unwrap();
     assert!(!taken.status.success());
     let unsupported = std::process::Command::new(&*crate::common::BIN)
-        .args(["admin", "upstream", "add", "nuget-org", "--format", "nuget"])
-        .args(["--url", "https://api.nuget.org/v3/index.json"])
+        .args([
+            "admin",
+            "upstream",
+            "add",
+            "docker-hub",
+            "--format",
+            "docker",
+        ])
+        .args(["--url", "https://registry-1.docker.io/"])
         .current_dir(d)
         .output()
         .unwrap();

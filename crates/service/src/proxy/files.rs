@@ -200,6 +200,7 @@ impl Upstreams<'_> {
             .map_err(|e| unavailable(upstream, format!("bad file URL {}: {e}", wanted.url)))?;
         let mut ask = Ask::get(&url);
         ask.elsewhere = true;
+        ask.headers.push(super::identity());
         self.open(upstream, &ask, &wanted.file_name).await
     }
 

@@ -117,6 +117,7 @@ impl Upstreams<'_> {
         let mut ask = Ask::get(&url);
         ask.scope = Some(&wanted.scope);
         ask.elsewhere = true;
+        ask.headers.push(super::identity());
         self.open(upstream, &ask, &wanted.digest).await
     }
 

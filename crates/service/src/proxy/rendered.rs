@@ -73,7 +73,8 @@ impl Memo {
 
     fn put(&self, key: (Id, String), variant: &str, fetched_at: Timestamp, made: Made) {
         let size = made.body.len();
-        if size > BUDGET_BYTES / 4 {
+        // rubygems.org's `/versions` is about 20 MB.
+        if size > BUDGET_BYTES / 2 {
             return;
         }
         let mut guard = self
