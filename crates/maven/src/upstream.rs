@@ -26,15 +26,12 @@ use crate::target::Target;
 /// The upstream `owner` is the reserved name of, if it is a Maven one:
 /// `BASE/maven/NAME/` mirrors it.
 pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
-    let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
-        return Ok(None);
-    };
+    // The node's list of upstreams: no query for the owners that are not.
     Ok(state
         .registry
         .upstreams()
-        .upstream_of(&account)
-        .await?
-        .filter(|u| u.format == PackageType::Maven))
+        .mirror_named(owner, PackageType::Maven)
+        .await?)
 }
 
 /// A request to a mirror: reads follow the instance's rule; nothing is

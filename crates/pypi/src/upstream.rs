@@ -44,16 +44,14 @@ pub struct Listed {
 /// The upstream `owner` is the reserved name of, if it is a PyPI one: its
 /// index is a mirror of the upstream's. Reads follow the instance's rule.
 pub async fn mirror(state: &AppState, actor: &Actor, owner: &str) -> Result<Option<Upstream>> {
-    let Some(account) = state.registry.accounts().account_by_login(owner).await? else {
-        return Ok(None);
-    };
+    // The node's list of upstreams: no query for the owners that are not.
     let upstreams = state.registry.upstreams();
-    match upstreams.upstream_of(&account).await? {
-        Some(upstream) if upstream.format == PackageType::Pypi => {
+    match upstreams.mirror_named(owner, PackageType::Pypi).await? {
+        Some(upstream) => {
             upstreams.may_read(actor)?;
             Ok(Some(upstream))
         }
-        _ => Ok(None),
+        None => Ok(None),
     }
 }
 
