@@ -6,7 +6,8 @@
 //! it is down); the flat container's version lists pass through; a
 //! `.nupkg` is fetched once, checked against the `packageHash` of its
 //! catalog entry (what nuget.org's catalog and Entrepot's declare), kept
-//! under the upstream's name and served from the blob store.
+//! under the upstream's name and served from the blob store; its
+//! `.nuspec` is read from the kept package.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -166,6 +167,14 @@ pub async fn route(
             let lver = NuGetVersion::key_of(&lver).ok_or_else(|| not_found(upstream))?;
             nupkg(state, upstream, (&lid, &lver), headers, head).await
         }
+        Endpoint::File {
+            lid,
+            lver,
+            file: FileName::Nuspec,
+        } => {
+            let lver = NuGetVersion::key_of(&lver).ok_or_else(|| not_found(upstream))?;
+            nuspec(state, upstream, (&lid, &lver), head).await
+        }
         _ => Err(not_found(upstream)),
     }
 }
@@ -194,7 +203,8 @@ fn safe(endpoint: &Endpoint) -> bool {
         Endpoint::Registration { lid, document, .. } => {
             id(lid)
                 && match document {
-                    Document::Index | Document::Unknown => true,
+                    Document::Index => true,
+                    Document::Unknown => false,
                     Document::Page { lower, upper } => version(lower) && version(upper),
                     Document::Leaf { lver } => version(lver),
                 }
@@ -315,31 +325,29 @@ fn respond(upstream: &Upstream, rendered: &Rendered, headers: &HeaderMap, head: 
     mark(response, &upstream.name, rendered.stale)
 }
 
-/// `GET v3/flat/ID/VERSION/ID.VERSION.nupkg`: the kept copy, or fetched,
-/// checked against its catalog entry's `packageHash` and kept now.
-async fn nupkg(
+/// What `nupkg` serves: the kept package, or what its catalog entry
+/// promises of it.
+enum Found {
+    Kept(entrepot_core::PackageFile),
+    Wanted(WantedFile),
+}
+
+async fn find_nupkg(
     state: &AppState,
     upstream: &Upstream,
     (lid, lver): (&str, &str),
-    headers: &HeaderMap,
-    head: bool,
-) -> Result<Response> {
+) -> Result<Found> {
     let upstreams = state.registry.upstreams();
     let file_name = format!("{lid}.{lver}.nupkg");
-    let answer = FileAnswer {
-        headers,
-        content_type: "application/octet-stream",
-        head,
-    };
     if let Some(kept) = upstreams
         .kept_file(upstream, PackageType::Nuget, lid, &file_name)
         .await?
     {
-        return Ok(serve_kept(state, upstream, &kept, &answer, Some(PackageType::Nuget)).await?);
+        return Ok(Found::Kept(kept));
     }
     let res = resources(state, upstream).await?;
     let (entry, sha512) = catalog_entry(state, upstream, &res, lid, lver).await?;
-    let wanted = WantedFile {
+    Ok(Found::Wanted(WantedFile {
         package_type: PackageType::Nuget,
         package: lid.to_owned(),
         version: lver.to_owned(),
@@ -352,8 +360,85 @@ async fn nupkg(
         metadata: serde_json::json!({ "catalogEntry": entry }),
         content_type: Some("application/octet-stream".to_owned()),
         counted: true,
+    }))
+}
+
+/// `GET v3/flat/ID/VERSION/ID.nuspec` (Paket, Dependabot and package
+/// explorers read it): the package's own, from the kept package, which
+/// is fetched and checked first if need be.
+async fn nuspec(
+    state: &AppState,
+    upstream: &Upstream,
+    (lid, lver): (&str, &str),
+    head: bool,
+) -> Result<Response> {
+    let file = match find_nupkg(state, upstream, (lid, lver)).await? {
+        Found::Kept(kept) => kept,
+        Found::Wanted(wanted) => {
+            state
+                .registry
+                .upstreams()
+                .cached_file(upstream, wanted)
+                .await?
+        }
     };
-    Ok(serve_wanted(state, upstream, wanted, &answer).await?)
+    // A zip is read from its end: the package goes to a file first.
+    let (raw, mut out) = entrepot_http::spool::temp_file().await?;
+    let read = state.registry.blobs().read_blob(&file.sha256, None).await?;
+    let mut reader = tokio_util::io::StreamReader::new(read.stream);
+    tokio::io::copy(&mut reader, &mut out)
+        .await
+        .map_err(ServiceError::from)?;
+    drop(out);
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut raw = raw;
+        std::io::Seek::rewind(&mut raw)?;
+        Ok::<_, std::io::Error>(crate::package::read(raw).map(|c| c.nuspec_bytes))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(ServiceError::from)?
+    .map_err(|why| {
+        ServiceError::Upstream(format!(
+            "the upstream feed `{}` sent a package that cannot be read: {why}",
+            upstream.name
+        ))
+    })?;
+    let length = bytes.len();
+    let mut response = if head {
+        StatusCode::OK.into_response()
+    } else {
+        (StatusCode::OK, bytes).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    Ok(mark(response, &upstream.name, false))
+}
+
+/// `GET v3/flat/ID/VERSION/ID.VERSION.nupkg`: the kept copy, or fetched,
+/// checked against its catalog entry's `packageHash` and kept now.
+async fn nupkg(
+    state: &AppState,
+    upstream: &Upstream,
+    (lid, lver): (&str, &str),
+    headers: &HeaderMap,
+    head: bool,
+) -> Result<Response> {
+    let answer = FileAnswer {
+        headers,
+        content_type: "application/octet-stream",
+        head,
+    };
+    Ok(match find_nupkg(state, upstream, (lid, lver)).await? {
+        Found::Kept(kept) => {
+            serve_kept(state, upstream, &kept, &answer, Some(PackageType::Nuget)).await?
+        }
+        Found::Wanted(wanted) => serve_wanted(state, upstream, wanted, &answer).await?,
+    })
 }
 
 /// The catalog entry of `lid`'s version `lver` and its SHA-512 (hex), as

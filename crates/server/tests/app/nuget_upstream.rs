@@ -8,6 +8,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use sha2::Digest;
 
+use crate::common::artifacts::nupkg_of;
 use crate::npm_upstream::{Fake, fake_upstream};
 use crate::test_app::TestApp;
 
@@ -22,7 +23,7 @@ fn publish(fake: &Fake, base: &str) -> Vec<u8> {
         index.to_string().into_bytes(),
         "application/json",
     );
-    let nupkg = b"a nupkg's bytes".repeat(50);
+    let nupkg = nupkg_of("tiny", "1.0.0", "");
     let mut items = Vec::new();
     for (version, bytes) in [("1.0.0", nupkg.clone()), ("2.0.0", b"other".to_vec())] {
         let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(&bytes));
@@ -62,8 +63,9 @@ fn publish(fake: &Fake, base: &str) -> Vec<u8> {
     nupkg
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
+/// An application mirroring the fake feed as `feed`; the fake and the
+/// honest package.
+async fn app_with_feed() -> (TestApp, std::sync::Arc<Fake>, Vec<u8>) {
     let app = TestApp::new().await;
     app.site_admin("root").await;
     app.user("alice").await;
@@ -81,6 +83,12 @@ async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
         .await;
     assert_eq!(added.status(), 201, "{}", added.text());
 
+    (app, fake, nupkg)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
+    let (app, fake, nupkg) = app_with_feed().await;
     let index: Value = app.get("/nuget/feed/index.json").send().await.json();
     let ids: Vec<&str> = index["resources"]
         .as_array()
@@ -128,6 +136,17 @@ async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
         1,
         "kept after one fetch"
     );
+    let nuspec = app
+        .get("/nuget/feed/v3/flat/tiny/1.0.0/tiny.nuspec")
+        .send()
+        .await;
+    assert_eq!(nuspec.status(), 200, "{}", nuspec.text());
+    assert!(nuspec.text().contains("<id>tiny</id>"), "{}", nuspec.text());
+    assert_eq!(
+        fake.hits("/flat/tiny/1.0.0/tiny.1.0.0.nupkg"),
+        1,
+        "read from the kept package"
+    );
 
     // Not the package its catalog entry declares: cut short, not kept.
     let (first, body) = app
@@ -145,7 +164,11 @@ async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
         .send()
         .await;
     assert_eq!(ghost.status(), 404);
+}
 
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_a_path_holds_leaves_the_upstreams_resources_and_nothing_is_pushed() {
+    let (app, fake, _) = app_with_feed().await;
     // Nothing a client writes in a path reaches past the upstream's
     // resources.
     for hostile in [
@@ -157,7 +180,11 @@ async fn a_mirror_rewrites_registrations_and_keeps_checked_packages() {
         let refused = app.get(hostile).send().await;
         assert_eq!(refused.status(), 404, "{hostile}: {}", refused.text());
     }
-    assert_eq!(fake.hits("/index.json"), 1, "only the service index, once");
+    assert_eq!(
+        fake.hits("/index.json"),
+        0,
+        "the upstream is not even asked"
+    );
 
     let alice = app.token("alice", "read:packages,write:packages").await;
     let pushed = app
