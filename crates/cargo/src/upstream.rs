@@ -8,12 +8,12 @@
 //! index's `cksum`, kept under the upstream's name and served from the
 //! blob store.
 
-use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use entrepot_core::{Account, Actor, PackageType, Upstream};
 use entrepot_http::AppState;
-use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_wanted};
+use entrepot_http::upstream::{FileAnswer, serve_kept, serve_rendered, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::{Fetched, Rendered, WantedFile};
 use entrepot_store::Expected;
@@ -116,32 +116,12 @@ pub async fn index_file(
     head: bool,
 ) -> Result<Response> {
     let rendered = upstream_index(state, upstream, name).await?;
-    let tag = rendered.etag.trim_start_matches("W/");
-    let mut response = if entrepot_http::encoding::not_modified(headers, tag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else if head {
-        let mut r = (StatusCode::OK, Body::empty()).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_LENGTH,
-            HeaderValue::from(rendered.body.len()),
-        );
-        r
-    } else {
-        (StatusCode::OK, rendered.body).into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
-        h.insert(header::ETAG, v);
-    }
-    Ok(mark(response, &upstream.name, rendered.stale))
+    Ok(serve_rendered(
+        upstream,
+        &rendered,
+        (headers, head),
+        "text/plain; charset=utf-8",
+    ))
 }
 
 /// `GET api/v1/crates/NAME/VERSION/download` of `owner`'s registry from

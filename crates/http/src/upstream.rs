@@ -20,6 +20,42 @@ pub fn mark(mut response: Response, upstream: &str, stale: bool) -> Response {
     response
 }
 
+/// A document rendered from an upstream's (`Upstreams::rendered`) as
+/// clients get it: `304` while their copy is current (the weak `ETag`'s
+/// content compared), the body (none for `HEAD`), of `content_type`,
+/// never cached without asking, and marked as the upstream's.
+pub fn serve_rendered(
+    upstream: &entrepot_core::Upstream,
+    rendered: &entrepot_service::proxy::Rendered,
+    (headers, head): (&axum::http::HeaderMap, bool),
+    content_type: &'static str,
+) -> Response {
+    use axum::response::IntoResponse;
+    let tag = rendered.etag.trim_start_matches("W/");
+    let mut response = if crate::encoding::not_modified(headers, tag) {
+        axum::http::StatusCode::NOT_MODIFIED.into_response()
+    } else if head {
+        let mut r = axum::http::StatusCode::OK.into_response();
+        r.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            HeaderValue::from(rendered.body.len()),
+        );
+        r
+    } else {
+        (axum::http::StatusCode::OK, rendered.body.clone()).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+        h.insert(header::ETAG, v);
+    }
+    mark(response, &upstream.name, rendered.stale)
+}
+
 /// How a file from an upstream is asked for and answered.
 pub struct FileAnswer<'a> {
     pub headers: &'a axum::http::HeaderMap,

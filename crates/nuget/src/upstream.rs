@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use entrepot_core::{Actor, PackageType, Upstream};
 use entrepot_http::AppState;
-use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_wanted};
+use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_rendered, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::{Fetched, Rendered, WantedFile};
 use entrepot_store::Expected;
@@ -297,32 +297,12 @@ fn rewrite(value: &mut Value, rewrites: &[(String, String)]) {
 /// A document as NuGet reads it: JSON, `304` while the client's copy is
 /// current.
 fn respond(upstream: &Upstream, rendered: &Rendered, headers: &HeaderMap, head: bool) -> Response {
-    let tag = rendered.etag.trim_start_matches("W/");
-    let mut response = if entrepot_http::encoding::not_modified(headers, tag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else if head {
-        let mut r = StatusCode::OK.into_response();
-        r.headers_mut().insert(
-            header::CONTENT_LENGTH,
-            HeaderValue::from(rendered.body.len()),
-        );
-        r
-    } else {
-        (StatusCode::OK, rendered.body.clone()).into_response()
-    };
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
-        h.insert(header::ETAG, v);
-    }
-    mark(response, &upstream.name, rendered.stale)
+    serve_rendered(
+        upstream,
+        rendered,
+        (headers, head),
+        "application/json; charset=utf-8",
+    )
 }
 
 /// What `nupkg` serves: the kept package, or what its catalog entry
