@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use entrepot_core::{Account, Actor, PackageType, Upstream};
 use entrepot_http::AppState;
-use entrepot_http::upstream::{FileAnswer, serve_kept, serve_rendered, serve_wanted};
+use entrepot_http::upstream::{Fallthrough, FileAnswer, serve_kept, serve_rendered, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::{Fetched, Rendered, WantedFile};
 use entrepot_store::Expected;
@@ -51,29 +51,11 @@ pub async fn fallthrough(
     owner: &Account,
     name: &str,
 ) -> Result<Option<Upstream>> {
-    let upstreams = state.registry.upstreams();
-    let Some(fallthrough) = upstreams.fallthrough_of(owner, PackageType::Cargo).await? else {
-        return Ok(None);
-    };
-    if fallthrough.reserves(&entrepot_core::names::pep503(name))
-        || has_crate(state, owner, name).await?
-    {
-        return Ok(None);
-    }
-    upstreams.may_read(actor)?;
-    Ok(Some(fallthrough.upstream))
-}
-
-/// Whether `owner` has, or had, a crate named `name` or a twin of it.
-async fn has_crate(state: &AppState, owner: &Account, name: &str) -> Result<bool> {
-    let canonical = names::canonical(name);
-    Ok(state
-        .registry
-        .packages()
-        .namespace_names(owner, PackageType::Cargo)
-        .await?
-        .iter()
-        .any(|n| names::canonical(n) == canonical))
+    let fallthrough =
+        Fallthrough::of_account(state, actor, owner.clone(), PackageType::Cargo).await?;
+    Ok(fallthrough
+        .filter(|f| !f.takes(name))
+        .map(|f| f.to.upstream))
 }
 
 /// A mirror's `index/config.json`: downloads come from here, and cargo

@@ -1,5 +1,6 @@
 //! How an answer served from an upstream registry says so, in every format.
 
+use crate::AppState;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
@@ -134,5 +135,97 @@ pub async fn serve_wanted(
             }
             Ok(mark(response, &upstream.name, false))
         }
+    }
+}
+
+/// An owner's fall-through and the names it keeps for itself: every
+/// package of the format it has or had (visible to the caller or not,
+/// PEP 503-normalised, so that `Foo_Bar` keeps `foo-bar`) and its
+/// reserved patterns. A local name never comes from the upstream, and a
+/// list merged from the upstream leaves them out.
+#[derive(Debug, Clone)]
+pub struct Fallthrough {
+    pub owner: entrepot_core::Account,
+    pub to: entrepot_service::upstreams::OwnerFallthrough,
+    names: std::collections::HashSet<String>,
+}
+
+impl Fallthrough {
+    /// Where `owner`'s index of `format` falls through to, if anywhere,
+    /// once `actor` may read what upstreams serve (the instance's rule).
+    pub async fn of(
+        state: &AppState,
+        actor: &entrepot_core::Actor,
+        owner: &str,
+        format: entrepot_core::PackageType,
+    ) -> entrepot_service::ServiceResult<Option<Fallthrough>> {
+        let Some(owner) = state.registry.accounts().account_by_login(owner).await? else {
+            return Ok(None);
+        };
+        Self::of_account(state, actor, owner, format).await
+    }
+
+    /// `of` for an owner already looked up.
+    pub async fn of_account(
+        state: &AppState,
+        actor: &entrepot_core::Actor,
+        owner: entrepot_core::Account,
+        format: entrepot_core::PackageType,
+    ) -> entrepot_service::ServiceResult<Option<Fallthrough>> {
+        let registry = &state.registry;
+        let Some(to) = registry.upstreams().fallthrough_of(&owner, format).await? else {
+            return Ok(None);
+        };
+        registry.upstreams().may_read(actor)?;
+        let names = registry
+            .packages()
+            .namespace_names(&owner, format)
+            .await?
+            .iter()
+            .map(|n| entrepot_core::names::pep503(n))
+            .collect();
+        Ok(Some(Fallthrough { owner, to, names }))
+    }
+
+    pub fn upstream(&self) -> &entrepot_core::Upstream {
+        &self.to.upstream
+    }
+
+    /// Whether `name` is the owner's: had, or kept by a pattern.
+    pub fn takes(&self, name: &str) -> bool {
+        let name = entrepot_core::names::pep503(name);
+        self.names.contains(&name) || self.to.reserves(&name)
+    }
+
+    /// A value that changes whenever the names kept change: part of the
+    /// key of anything rendered with them left out.
+    pub fn names_key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut sorted: Vec<&String> = self.names.iter().collect();
+        sorted.sort();
+        let mut hasher = std::hash::DefaultHasher::new();
+        (sorted, &self.to.reserved, self.to.upstream.account_id).hash(&mut hasher);
+        hasher.finish()
+    }
+
+    /// Keeps `name` for the upstream in the owner's index once one of its
+    /// files was served from there, so that no local package takes its
+    /// place unnoticed (`admin owner release` lets it go).
+    pub async fn keep(
+        &self,
+        state: &AppState,
+        format: entrepot_core::PackageType,
+        name: &str,
+    ) -> entrepot_service::ServiceResult<()> {
+        state
+            .registry
+            .upstreams()
+            .keep_owner_name(
+                &self.owner,
+                format,
+                &entrepot_core::names::pep503(name),
+                self.upstream(),
+            )
+            .await
     }
 }

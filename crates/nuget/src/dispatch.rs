@@ -14,7 +14,9 @@ use crate::documents::Documents;
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, json_response};
 use crate::view::View;
-use crate::{feed, flatcontainer, odata, push, registration, search, unlist, upstream};
+use crate::{
+    fallthrough, feed, flatcontainer, odata, push, registration, search, unlist, upstream,
+};
 
 /// Who is calling: the `Authorization` header, else the push key NuGet
 /// sends in `X-NuGet-ApiKey` (alone, or beside empty Basic credentials).
@@ -75,26 +77,28 @@ async fn route(
     }
     let view = View::open(state, &actor, &owner, &headers, documents).await?;
     let head = method == Method::HEAD;
-    match endpoint? {
+    let endpoint = endpoint?;
+    let local = match &endpoint {
         Endpoint::ServiceIndex => Ok(json_response(&feed::service_index(&view.urls))),
-        Endpoint::Push { symbols } => push::push(&view, body, symbols).await,
+        Endpoint::Push { symbols } => push::push(&view, body, *symbols).await,
         Endpoint::SetListed { lid, lver, listed } => {
-            unlist::set_listed(&view, &lid, &lver, listed).await
+            unlist::set_listed(&view, lid, lver, *listed).await
         }
-        Endpoint::Versions { lid } => flatcontainer::versions(&view, &lid, head).await,
+        Endpoint::Versions { lid } => flatcontainer::versions(&view, lid, head).await,
         Endpoint::File { lid, lver, file } => {
-            flatcontainer::file(&view, &lid, &lver, &file, head).await
+            flatcontainer::file(&view, lid, lver, file, head).await
         }
         Endpoint::Registration {
             hive,
             lid,
             document,
-        } => registration::document(&view, hive, &lid, &document, head).await,
+        } => registration::document(&view, *hive, lid, document, head).await,
         Endpoint::CatalogEntry { lid, lver } => {
-            registration::catalog_entry(&view, &lid, &lver, head).await
+            registration::catalog_entry(&view, lid, lver, head).await
         }
-        Endpoint::Search(query) => search::search(&view, &query).await,
-        Endpoint::Autocomplete(query) => search::autocomplete(&view, &query).await,
-        Endpoint::V2(request) => odata::handle(&view, &request).await,
-    }
+        Endpoint::Search(query) => fallthrough::search(&view, query).await,
+        Endpoint::Autocomplete(query) => search::autocomplete(&view, query).await,
+        Endpoint::V2(request) => odata::handle(&view, request).await,
+    };
+    fallthrough::or_upstream(&view, &endpoint, head, local).await
 }

@@ -8,6 +8,7 @@ mod details;
 mod dispatch;
 mod documents;
 mod endpoint;
+mod fallthrough;
 mod feed;
 mod flatcontainer;
 mod fsck;
@@ -73,13 +74,14 @@ impl FormatSpec for NuGet {
         details::of(version)
     }
 
-    /// `BASE/nuget/NAME/index.json` mirrors the upstream feed NAME.
+    /// `BASE/nuget/NAME/index.json` mirrors the upstream feed NAME, and an
+    /// owner's feed may fall through to it for the ids it lacks.
     fn proxying(&self) -> entrepot_service::format::Proxying {
         entrepot_service::format::Proxying {
             upstreams: true,
             default_upstream: false,
-            owner_fallthrough: false,
-            fallthrough_use: "",
+            owner_fallthrough: true,
+            fallthrough_use: "dotnet nuget add source {base}/nuget/{owner}/index.json …",
         }
     }
 

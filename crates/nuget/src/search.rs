@@ -79,6 +79,11 @@ fn page<T: Serialize>(query: &Query, hits: Vec<T>) -> Response {
 /// `v3/query`: a hit per package whose newest shown version matches every
 /// term, with its shown versions.
 pub async fn search(view: &View<'_>, query: &Query) -> Result<Response> {
+    Ok(page(query, hits(view, query).await?))
+}
+
+/// Every hit of `query` among the owner's packages, in order.
+pub async fn hits(view: &View<'_>, query: &Query) -> Result<Vec<Value>> {
     let mut hits: Vec<Value> = Vec::new();
     for (package, items) in view.visible_items(None).await? {
         let shown_items: Vec<&Item> = items
@@ -91,7 +96,7 @@ pub async fn search(view: &View<'_>, query: &Query) -> Result<Response> {
             hits.push(hit);
         }
     }
-    Ok(page(query, hits))
+    Ok(hits)
 }
 
 /// `v3/autocomplete`: the shown versions of one package (`id=`), or the

@@ -7,7 +7,10 @@
 //! `.nupkg` is fetched once, checked against the `packageHash` of its
 //! catalog entry (what nuget.org's catalog and Entrepot's declare), kept
 //! under the upstream's name and served from the blob store; its
-//! `.nuspec` is read from the kept package.
+//! `.nuspec` is read from the kept package. Searches are asked of the
+//! upstream's search service as they come (never kept), their links
+//! rewritten likewise. An owner's feed that falls through to the upstream
+//! is served the same way, with its own URLs (`fallthrough.rs`).
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,6 +32,9 @@ use crate::version::NuGetVersion;
 /// The most registration pages searched for one version's catalog entry.
 const MAX_PAGES: usize = 200;
 
+/// The most bytes of one page of the upstream's search results.
+const MAX_SEARCH_BYTES: usize = 8 * 1024 * 1024;
+
 /// The NuGet upstream `owner` is the reserved name of, if it is one.
 pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
     Ok(state
@@ -46,6 +52,8 @@ struct Resources {
     /// `3.4.0` (gzip) and `3.6.0` (SemVer 2), each the closest the
     /// upstream has.
     registrations: [String; 3],
+    /// `SearchQueryService`, when the upstream has one.
+    search: Option<String>,
 }
 
 impl Resources {
@@ -95,7 +103,13 @@ async fn resources(state: &AppState, upstream: &Upstream) -> Result<Resources> {
         .or_else(|| first(&gzip))
         .or_else(|| first(&plain))
         .ok_or_else(|| unreadable("RegistrationsBaseUrl"))?;
+    let search = [
+        "SearchQueryService/3.5.0",
+        "SearchQueryService/3.0.0-rc",
+        "SearchQueryService",
+    ];
     Ok(Resources {
+        search: first(&search).map(str::to_owned),
         flat: slash(flat),
         registrations: [
             slash(first(&plain).or_else(|| first(&gzip)).unwrap_or(any)),
@@ -118,9 +132,6 @@ pub async fn route(
         feed: state.config.url(&format!("/nuget/{}", upstream.name)),
         page: String::new(),
     };
-    if !safe(&endpoint) {
-        return Err(not_found(upstream));
-    }
     match endpoint {
         Endpoint::ServiceIndex => Ok(json_response(&service_index(&urls))),
         Endpoint::Push { .. } | Endpoint::SetListed { .. } => {
@@ -130,6 +141,35 @@ pub async fn route(
             ))
             .into())
         }
+        Endpoint::Search(query) => {
+            let page = search(
+                state,
+                upstream,
+                &urls.feed,
+                &query,
+                (query.skip, query.take),
+            )
+            .await?;
+            Ok(mark(json_response(&page), &upstream.name, false))
+        }
+        endpoint => serve(state, upstream, &endpoint, &urls.feed, (headers, head)).await,
+    }
+}
+
+/// A read of the upstream's packages (version lists, registrations,
+/// packages and their nuspecs) for the feed at `feed`, the mirror's or an
+/// owner's that falls through: the links of registrations point at it.
+pub(crate) async fn serve(
+    state: &AppState,
+    upstream: &Upstream,
+    endpoint: &Endpoint,
+    feed: &str,
+    (headers, head): (&HeaderMap, bool),
+) -> Result<Response> {
+    if !safe(endpoint) {
+        return Err(not_found(upstream));
+    }
+    match endpoint {
         Endpoint::Versions { lid } => {
             let res = resources(state, upstream).await?;
             let path = below(&res.flat, &format!("{lid}/index.json"))?;
@@ -148,13 +188,9 @@ pub async fn route(
                 Document::Leaf { lver } => format!("{lver}.json"),
                 Document::Unknown => return Err(not_found(upstream)),
             };
-            let path = below(res.registration(hive), &format!("{lid}/{rest}"))?;
-            let ours = format!("{}/v3/{}/", urls.feed, hive.path());
-            let rewrites = vec![
-                (res.registration(hive).to_owned(), ours),
-                (res.flat.clone(), format!("{}/v3/flat/", urls.feed)),
-            ];
-            let variant = format!("registration {}", hive.path());
+            let path = below(res.registration(*hive), &format!("{lid}/{rest}"))?;
+            let variant = format!("registration {} {feed}", hive.path());
+            let rewrites = rewrites(&res, feed, Some(*hive));
             let rendered = passed(state, upstream, &path, &variant, rewrites).await?;
             Ok(respond(upstream, &rendered, headers, head))
         }
@@ -164,25 +200,102 @@ pub async fn route(
             file: FileName::Nupkg,
         } => {
             // The flat container's form of the version: normalised.
-            let lver = NuGetVersion::key_of(&lver).ok_or_else(|| not_found(upstream))?;
-            nupkg(state, upstream, (&lid, &lver), headers, head).await
+            let lver = NuGetVersion::key_of(lver).ok_or_else(|| not_found(upstream))?;
+            nupkg(state, upstream, (lid, &lver), headers, head).await
         }
         Endpoint::File {
             lid,
             lver,
             file: FileName::Nuspec,
         } => {
-            let lver = NuGetVersion::key_of(&lver).ok_or_else(|| not_found(upstream))?;
-            nuspec(state, upstream, (&lid, &lver), head).await
+            let lver = NuGetVersion::key_of(lver).ok_or_else(|| not_found(upstream))?;
+            nuspec(state, upstream, (lid, &lver), head).await
         }
         _ => Err(not_found(upstream)),
     }
 }
 
+/// The upstream's resources as this feed's: a registration of `hive`
+/// (or, for search results, of each hive) and package contents.
+fn rewrites(res: &Resources, feed: &str, hive: Option<Hive>) -> Vec<(String, String)> {
+    let hives = match hive {
+        Some(hive) => vec![hive],
+        None => vec![Hive::SemVer2, Hive::Gzip, Hive::Plain],
+    };
+    let mut rewrites: Vec<(String, String)> = hives
+        .into_iter()
+        .map(|h| {
+            let ours = format!("{feed}/v3/{}/", h.path());
+            (res.registration(h).to_owned(), ours)
+        })
+        .collect();
+    rewrites.push((res.flat.clone(), format!("{feed}/v3/flat/")));
+    rewrites
+}
+
+/// One page (`skip`, `take`) of the upstream's search for `query`, its
+/// links rewritten for `feed`: `{ totalHits, data }`, with nothing when
+/// the upstream has no search service. Asked each time, never kept.
+pub(crate) async fn search(
+    state: &AppState,
+    upstream: &Upstream,
+    feed: &str,
+    query: &crate::search::Query,
+    (skip, take): (usize, usize),
+) -> Result<Value> {
+    let res = resources(state, upstream).await?;
+    let nothing = || serde_json::json!({ "totalHits": 0, "data": [] });
+    let Some(base) = &res.search else {
+        return Ok(nothing());
+    };
+    let mut url = url::Url::parse(base).map_err(|_| {
+        ServiceError::Upstream(format!(
+            "the upstream feed `{}` names a search service that is not a URL",
+            upstream.name
+        ))
+    })?;
+    url.query_pairs_mut()
+        .append_pair("q", &query.q)
+        .append_pair("skip", &skip.to_string())
+        .append_pair("take", &take.to_string())
+        .append_pair(
+            "prerelease",
+            if query.prerelease { "true" } else { "false" },
+        );
+    if query.semver2 {
+        url.query_pairs_mut().append_pair("semVerLevel", "2.0.0");
+    }
+    let Some(answered) = state
+        .registry
+        .upstreams()
+        .ask_url(upstream, &url, "application/json", MAX_SEARCH_BYTES)
+        .await?
+    else {
+        return Ok(nothing());
+    };
+    let rewrites = rewrites(&res, feed, None);
+    let name = upstream.name.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut page: Value = serde_json::from_slice(&answered.body).map_err(|e| {
+            ServiceError::Upstream(format!(
+                "the upstream feed `{name}` answered a search with something that is not JSON: {e}"
+            ))
+        })?;
+        rewrite(&mut page, &rewrites);
+        let data = page["data"].take();
+        Ok(serde_json::json!({
+            "totalHits": page["totalHits"].as_u64().unwrap_or(0),
+            "data": if data.is_array() { data } else { Value::Array(Vec::new()) },
+        }))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+}
+
 /// Whether what `endpoint` names can go into an upstream URL as it is: an
 /// id of NuGet's characters, and versions that parse (nothing that a URL
 /// would read as a separator, a query or a step up).
-fn safe(endpoint: &Endpoint) -> bool {
+pub(crate) fn safe(endpoint: &Endpoint) -> bool {
     let id = |lid: &str| {
         !lid.is_empty()
             && lid.len() <= 128
@@ -229,13 +342,15 @@ fn below(base: &str, rest: &str) -> Result<String> {
 }
 
 /// The feed's service index with only what a mirror serves: package
-/// contents and registrations (no search, push or v2 feed).
+/// contents, registrations and search (no push, autocomplete or v2 feed).
 fn service_index(urls: &Urls) -> Value {
     let mut index = feed::service_index(urls);
     if let Some(resources) = index["resources"].as_array_mut() {
         resources.retain(|r| {
             r["@type"].as_str().is_some_and(|t| {
-                t.starts_with("PackageBaseAddress") || t.starts_with("RegistrationsBaseUrl")
+                t.starts_with("PackageBaseAddress")
+                    || t.starts_with("RegistrationsBaseUrl")
+                    || t.starts_with("SearchQueryService")
             })
         });
     }
@@ -244,7 +359,7 @@ fn service_index(urls: &Urls) -> Value {
 
 fn not_found(upstream: &Upstream) -> crate::respond::NuGetError {
     ServiceError::not_found(format!(
-        "the mirror `{}` serves the service index, registrations and packages",
+        "the mirror `{}` serves the service index, registrations, packages and search",
         upstream.name
     ))
     .into()

@@ -72,6 +72,16 @@ impl CompactFile {
         }
     }
 
+    /// The file's bytes, as the identity coding sends them.
+    pub fn bytes(&self) -> &Bytes {
+        self.body.identity()
+    }
+
+    /// The quoted MD5 of the bytes.
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
     /// `Range: bytes=N-` gets the tail as it is; a whole file goes out in
     /// the coding the client takes. The `ETag` names the file's bytes
     /// whatever the coding, as Bundler checks it against the file it keeps.

@@ -12,7 +12,7 @@ use entrepot_http::{ApiError, AppState, Caller};
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, text_response};
 use crate::view::{Indexes, View};
-use crate::{api, compact_index, download, legacy_index, push, upstream, yank};
+use crate::{api, fallthrough, legacy_index, push, upstream, yank};
 
 pub async fn handle(
     state: AppState,
@@ -73,12 +73,12 @@ async fn route(
         }
         Endpoint::Push => push::push(&view, body).await,
         Endpoint::Yank { fields } => yank::yank(&view, fields, body).await,
-        Endpoint::Versions => compact_index::list(&view, false).await,
-        Endpoint::Names => compact_index::list(&view, true).await,
-        Endpoint::Info { name } => compact_index::info(&view, &name).await,
+        Endpoint::Versions => fallthrough::list(&view, mirrored, false).await,
+        Endpoint::Names => fallthrough::list(&view, mirrored, true).await,
+        Endpoint::Info { name } => fallthrough::info(&view, mirrored, &name).await,
         Endpoint::Specs(specs) => legacy_index::specs(&view, specs).await,
-        Endpoint::QuickSpec { stem } => legacy_index::quick_spec(&view, &stem).await,
-        Endpoint::Gem { stem } => download::gem(&view, &stem).await,
+        Endpoint::QuickSpec { stem } => fallthrough::gem(&view, &stem, true).await,
+        Endpoint::Gem { stem } => fallthrough::gem(&view, &stem, false).await,
         Endpoint::Dependencies { names, json } => api::dependencies(&view, &names, json).await,
         Endpoint::GemJson { name } => api::gem_json(&view, &name).await,
         Endpoint::LatestVersion { name } => api::latest_version(&view, &name).await,

@@ -10,6 +10,7 @@ mod details;
 mod dispatch;
 mod download;
 mod endpoint;
+mod fallthrough;
 mod fsck;
 pub mod fuzzing;
 mod gem;
@@ -57,13 +58,14 @@ impl FormatSpec for RubyGems {
     }
 
     /// `BASE/rubygems/NAME/` mirrors the upstream NAME for Bundler and
-    /// `gem` (the compact index and gems).
+    /// `gem` (the compact index and gems), and an owner's source may fall
+    /// through to it for the gems it lacks.
     fn proxying(&self) -> entrepot_service::format::Proxying {
         entrepot_service::format::Proxying {
             upstreams: true,
             default_upstream: false,
-            owner_fallthrough: false,
-            fallthrough_use: "",
+            owner_fallthrough: true,
+            fallthrough_use: "source \"{base}/rubygems/{owner}/\" (Gemfile)",
         }
     }
 

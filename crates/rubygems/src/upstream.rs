@@ -28,9 +28,39 @@ use crate::respond::{Result, binary, text_response};
 /// The most lines one upstream `/info` file is searched through.
 const MAX_LINES: usize = 100_000;
 
-/// Compact index files of upstreams as served, by upstream and by path
-/// with the rendering's `ETag`: each hashed once per fetch, per node.
-pub type Mirrored = entrepot_http::cache::Renderings<(i64, String), Arc<CompactFile>, 1024>;
+/// A compact index file as served, and what it was made from.
+pub struct Tagged {
+    tag: String,
+    file: Arc<CompactFile>,
+}
+
+/// Compact index files made from upstreams' (as sent, or merged into an
+/// owner's), by account and path: each hashed once per change, per node,
+/// and one kept per path, so a `/versions` of 20 MB that changes every
+/// few minutes is held once.
+pub type Mirrored = entrepot_http::cache::Renderings<(i64, String), Arc<Tagged>, 1024>;
+
+/// The file kept under `key` when it was made from `tag`, else `make`'s
+/// bytes (made off the executor), kept now in its place.
+pub(crate) async fn made_from(
+    mirrored: &Mirrored,
+    key: (i64, String),
+    tag: String,
+    make: impl FnOnce() -> Bytes + Send + 'static,
+) -> Result<Arc<CompactFile>> {
+    if let Some(kept) = mirrored.get(&key).filter(|k| k.tag == tag) {
+        return Ok(Arc::clone(&kept.file));
+    }
+    let file = tokio::task::spawn_blocking(move || Arc::new(CompactFile::new(make())))
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let kept = Tagged {
+        tag,
+        file: Arc::clone(&file),
+    };
+    mirrored.put(key, Arc::new(kept));
+    Ok(file)
+}
 
 /// The RubyGems upstream `owner` is the reserved name of, if it is one.
 pub async fn mirror(state: &AppState, owner: &str) -> Result<Option<Upstream>> {
@@ -59,8 +89,14 @@ pub async fn route(
         Endpoint::Info { name } if crate::spec::is_valid_name(&name) => {
             compact(format!("info/{name}")).await
         }
-        Endpoint::Gem { stem } => gem(state, upstream, &stem, headers, head).await,
-        Endpoint::QuickSpec { stem } => quick_spec(state, upstream, &stem, head).await,
+        Endpoint::Gem { stem } => {
+            let (_, found) = find_gem(state, upstream, &stem, &candidate_names(&stem)).await?;
+            gem(state, upstream, found, headers, head).await
+        }
+        Endpoint::QuickSpec { stem } => {
+            let (_, found) = find_gem(state, upstream, &stem, &candidate_names(&stem)).await?;
+            quick_spec(state, upstream, found, head).await
+        }
         Endpoint::Push | Endpoint::Yank { .. } | Endpoint::ApiKey => {
             Err(ServiceError::Forbidden(format!(
                 "`{}` is a read-only mirror of an upstream registry: push to your own owner",
@@ -77,7 +113,7 @@ pub async fn route(
 }
 
 /// A compact index file of the upstream, as it sent it.
-async fn compact(
+pub(crate) async fn compact(
     state: &AppState,
     mirrored: &Mirrored,
     upstream: &Upstream,
@@ -92,17 +128,9 @@ async fn compact(
             Ok(Bytes::from(fetched.body))
         })
         .await?;
-    let key = (upstream.account_id, format!("{path} {}", rendered.etag));
-    let file = if let Some(file) = mirrored.get(&key) {
-        file
-    } else {
-        let body = rendered.body.clone();
-        let file = tokio::task::spawn_blocking(move || Arc::new(CompactFile::new(body)))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        mirrored.put(key, Arc::clone(&file));
-        file
-    };
+    let body = rendered.body.clone();
+    let key = (upstream.account_id, path);
+    let file = made_from(mirrored, key, rendered.etag.clone(), move || body).await?;
     let response = file.respond(headers, head).await;
     Ok(mark(response, &upstream.name, rendered.stale))
 }
@@ -140,7 +168,7 @@ fn find_line(body: &str, name: &str, stem: &str) -> Option<Listed> {
 
 /// The names a gem file's stem may be of, longest first: a name ends
 /// where a version (which starts with a digit) begins.
-fn candidate_names(stem: &str) -> Vec<&str> {
+pub(crate) fn candidate_names(stem: &str) -> Vec<&str> {
     let mut names: Vec<&str> = stem
         .match_indices('-')
         .filter(|(i, _)| stem[i + 1..].starts_with(|c: char| c.is_ascii_digit()))
@@ -154,26 +182,30 @@ fn candidate_names(stem: &str) -> Vec<&str> {
 
 /// A gem file of the upstream: kept before, or what its `/info` line
 /// promises of it.
-enum Found {
+pub(crate) enum Found {
     Kept(PackageFile),
     Wanted(WantedFile),
 }
 
-/// Finds `STEM.gem`: kept, or listed by the upstream's `/info` file of
-/// the gem it is a version of.
-async fn find_gem(state: &AppState, upstream: &Upstream, stem: &str) -> Result<Found> {
+/// Finds `STEM.gem` of one of `names`: kept, or listed by the upstream's
+/// `/info` file of the gem it is a version of; and that gem's name.
+pub(crate) async fn find_gem(
+    state: &AppState,
+    upstream: &Upstream,
+    stem: &str,
+    names: &[&str],
+) -> Result<(String, Found)> {
     let upstreams = state.registry.upstreams();
     let file_name = format!("{stem}.gem");
-    let names = candidate_names(stem);
-    for name in &names {
+    for name in names {
         if let Some(kept) = upstreams
             .kept_file(upstream, PackageType::Rubygems, name, &file_name)
             .await?
         {
-            return Ok(Found::Kept(kept));
+            return Ok(((*name).to_owned(), Found::Kept(kept)));
         }
     }
-    for name in names {
+    for &name in names {
         let path = format!("info/{name}");
         let info = match upstreams.document(upstream, &path).await {
             Ok(info) => info,
@@ -195,7 +227,7 @@ async fn find_gem(state: &AppState, upstream: &Upstream, stem: &str) -> Result<F
         let url = base
             .join(&format!("gems/{file_name}"))
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        return Ok(Found::Wanted(WantedFile {
+        let wanted = WantedFile {
             package_type: PackageType::Rubygems,
             package: name.to_owned(),
             version: listed.version,
@@ -208,7 +240,8 @@ async fn find_gem(state: &AppState, upstream: &Upstream, stem: &str) -> Result<F
             metadata: serde_json::json!({ "compact_index": listed.line }),
             content_type: Some("application/octet-stream".to_owned()),
             counted: true,
-        }));
+        };
+        return Ok((name.to_owned(), Found::Wanted(wanted)));
     }
     Err(ServiceError::not_found(format!(
         "Could not find {file_name} in the upstream registry `{}`",
@@ -219,10 +252,10 @@ async fn find_gem(state: &AppState, upstream: &Upstream, stem: &str) -> Result<F
 
 /// `GET gems/STEM.gem` from the upstream: the kept copy, or fetched,
 /// checked against its `/info` line's checksum and kept now.
-async fn gem(
+pub(crate) async fn gem(
     state: &AppState,
     upstream: &Upstream,
-    stem: &str,
+    found: Found,
     headers: &HeaderMap,
     head: bool,
 ) -> Result<Response> {
@@ -231,7 +264,7 @@ async fn gem(
         content_type: "application/octet-stream",
         head,
     };
-    Ok(match find_gem(state, upstream, stem).await? {
+    Ok(match found {
         Found::Kept(kept) => {
             let counted = Some(PackageType::Rubygems);
             serve_kept(state, upstream, &kept, &answer, counted).await?
@@ -243,13 +276,13 @@ async fn gem(
 /// `GET quick/Marshal.4.8/STEM.gemspec.rz`, which `gem install` reads
 /// before the gem: rendered from the gem's own metadata, so the gem is
 /// fetched (checked and kept) first. It holds offline as the gem does.
-async fn quick_spec(
+pub(crate) async fn quick_spec(
     state: &AppState,
     upstream: &Upstream,
-    stem: &str,
+    found: Found,
     head: bool,
 ) -> Result<Response> {
-    let file = match find_gem(state, upstream, stem).await? {
+    let file = match found {
         Found::Kept(kept) => kept,
         Found::Wanted(wanted) => {
             state

@@ -24,6 +24,8 @@ use crate::test_app::TestApp;
 pub(crate) struct Fake {
     files: Mutex<HashMap<String, (Vec<u8>, &'static str)>>,
     hits: Mutex<HashMap<String, usize>>,
+    /// The query of the last request for each path.
+    queries: Mutex<HashMap<String, String>>,
     down: AtomicBool,
     /// A path whose body is sent in two halves, the second once the
     /// gate opens.
@@ -33,6 +35,10 @@ pub(crate) struct Fake {
 impl Fake {
     pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn last_query(&self, path: &str) -> Option<String> {
+        self.queries.lock().unwrap().get(path).cloned()
     }
 
     pub(crate) fn put(&self, path: &str, body: Vec<u8>, content_type: &'static str) {
@@ -46,6 +52,8 @@ impl Fake {
 async fn answer(State(fake): State<Arc<Fake>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     *fake.hits.lock().unwrap().entry(path.clone()).or_default() += 1;
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    fake.queries.lock().unwrap().insert(path.clone(), query);
     if fake.down.load(Ordering::SeqCst) {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }

@@ -21,7 +21,12 @@ fn package(id: &str, version: &str, extra: &str) -> Vec<u8> {
 }
 
 /// A push exactly as NuGet.exe sends it after its first 401.
-async fn push_to(app: &TestApp, resource: &str, key: &str, body: &[u8]) -> (u16, String) {
+pub(crate) async fn push_to(
+    app: &TestApp,
+    resource: &str,
+    key: &str,
+    body: &[u8],
+) -> (u16, String) {
     let boundary = "7579b67b-69b0-4cdd-8052-374f03113e5f";
     let mut form = format!(
         "--{boundary}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name=\"package\"; filename=\"package.nupkg\"\r\n\r\n"

@@ -124,3 +124,88 @@ async fn a_mirror_is_read_only_and_serves_only_the_compact_index() {
     assert!(legacy.text().contains("compact index"), "{}", legacy.text());
     assert_eq!(fake.hits("/specs.4.8.gz"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owners_gems_fall_through_for_names_it_lacks() {
+    let (app, fake) = app_with_mirror().await;
+    let (gem, info) = publish(&fake);
+    fake.put(
+        "/info/acme-secret",
+        b"---\n1.0.0 |checksum:00\n".to_vec(),
+        "text/plain",
+    );
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let set = app
+        .put("/api/v3/user/fallthrough/rubygems")
+        .bearer(&alice)
+        .json(&json!({"upstream": "gems", "reserved": ["acme-*"]}))
+        .send()
+        .await;
+    assert_eq!(set.status(), 200, "{}", set.text());
+    // alice's own `Evil`: the upstream's `evil` is its twin.
+    let pushed = app
+        .post("/rubygems/alice/api/v1/gems")
+        .header("authorization", &alice)
+        .body(gem_of(&gemspec("Evil", "2.0.0", None), false))
+        .send()
+        .await;
+    assert_eq!(pushed.status(), 200, "{}", pushed.text());
+    let get = |path: &str| {
+        app.get(&format!("/rubygems/alice/{path}"))
+            .bearer(&alice)
+            .send()
+    };
+
+    let through = get("info/demo").await;
+    assert_eq!(through.status(), 200, "{}", through.text());
+    assert_eq!(through.text(), info, "byte for byte");
+    assert_eq!(through.header("x-entrepot-upstream"), "gems");
+    let versions = get("versions").await;
+    assert_eq!(versions.status(), 200, "{}", versions.text());
+    let text = versions.text();
+    assert!(
+        text.starts_with("created_at: 2026-12-01T00:00:00Z\n---\ndemo 1.0.0 abc\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("evil 1.0.0 def"),
+        "the twin is left out: {text}"
+    );
+    assert!(text.contains("\nEvil 2.0.0 "), "alice's own: {text}");
+    let md5 = format!("\"{}\"", hex::encode(md5::Md5::digest(text.as_bytes())));
+    assert_eq!(versions.header("etag"), md5, "the ETag of the merged file");
+    assert_eq!(
+        get("names").await.text(),
+        "---\nEvil\n",
+        "no /names upstream"
+    );
+    fake.put("/names", b"---\ndemo\nevil\n".to_vec(), "text/plain");
+    assert_eq!(get("names").await.text(), "---\nEvil\ndemo\n");
+
+    let file = get("gems/demo-1.0.0.gem").await;
+    assert_eq!(file.status(), 200, "{}", file.text());
+    assert_eq!(file.bytes().as_ref(), gem.as_slice());
+    let spec = get("quick/Marshal.4.8/demo-1.0.0.gemspec.rz").await;
+    assert_eq!(spec.status(), 200, "{}", spec.text());
+    // Served from the upstream, `demo` is kept for it.
+    let taken = app
+        .post("/rubygems/alice/api/v1/gems")
+        .header("authorization", &alice)
+        .body(gem_of(&gemspec("demo", "2.0.0", None), false))
+        .send()
+        .await;
+    assert_ne!(taken.status(), 200, "{}", taken.text());
+
+    let own = get("info/Evil").await;
+    assert_eq!(own.status(), 200);
+    assert!(own.text().contains("2.0.0"), "{}", own.text());
+    assert!(!own.headers().contains_key("x-entrepot-upstream"));
+    for twin in ["info/evil", "gems/evil-1.0.0.gem", "info/acme-secret"] {
+        let refused = get(twin).await;
+        assert_eq!(refused.status(), 404, "{twin}: {}", refused.text());
+    }
+    assert_eq!(fake.hits("/info/acme-secret"), 0, "never asked");
+    assert_eq!(fake.hits("/info/evil"), 0, "never asked");
+    let ghost = get("info/ghost").await;
+    assert_eq!(ghost.status(), 404, "{}", ghost.text());
+}

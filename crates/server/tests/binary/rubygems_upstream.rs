@@ -2,14 +2,17 @@
 //! alice's private gems, and the first mirrors it as the upstream
 //! `gems-up` (with alice's credentials). Bundler, pointed at the mirror in
 //! place of rubygems.org (`bundle config mirror.https://rubygems.org`),
-//! and `gem` install through it; and again, with fresh caches, once the
-//! upstream is stopped.
+//! and `gem` install through it; Bundler installs bob's own gem, whose
+//! dependencies come from the upstream his source falls through to; and
+//! all again, with fresh caches, once the upstream is stopped.
 
 use std::path::Path;
 
 use crate::common::process::text;
 use crate::common::{Server, token};
-use crate::rubygems::{GemSpec, Ruby, get, project, push_host, used_compact_index, versioned_lib};
+use crate::rubygems::{
+    GemSpec, Ruby, get, project, push_host, source, used_compact_index, versioned_lib,
+};
 
 /// Bundler with the mirror standing in for rubygems.org; the Gemfile
 /// names rubygems.org.
@@ -34,6 +37,59 @@ fn bundler_on_mirror(work: &Path, name: &str, mirror: &str) -> (Ruby, std::path:
         &["appgem"],
     );
     (bundler, app)
+}
+
+/// Bundler on bob's own source, which falls through to the upstream:
+/// bob's `bobgem` depends on the upstream's `appgem`.
+fn bundle_bobs_project(server: &Server, work: &Path, name: &str, bob: &str) {
+    let bundler = Ruby::new(work, name);
+    let url = source(server, "bob", None);
+    bundler.ok(
+        work,
+        "bundle",
+        &["config", "set", "--global", &url, &format!("bob:{bob}")],
+    );
+    let app = project(&bundler, work, &format!("{name}-app"), &url, &["bobgem"]);
+    bundler.ok(&app, "bundle", &["install"]);
+    let lock = std::fs::read_to_string(app.join("Gemfile.lock")).unwrap();
+    assert!(
+        lock.contains("    bobgem (1.0.0)\n      appgem (~> 1.0)\n")
+            && lock.contains("    basegem (1.0.0)\n"),
+        "{lock}"
+    );
+    let hi = ["exec", "ruby", "-e", "require 'bobgem'; print Bobgem.hi"];
+    assert_eq!(
+        bundler.ok(&app, "bundle", &hi),
+        "bob and hi from appgem on basegem 1.0.0"
+    );
+}
+
+/// bob's source falls through to the upstream, and bob pushes a gem of
+/// his own that depends on the upstream's.
+fn fall_through_for_bob(server: &Server, work: &Path, pusher: &Ruby) -> String {
+    server.admin(&[
+        "owner",
+        "fallthrough",
+        "bob",
+        "--format",
+        "rubygems",
+        "--upstream",
+        "gems-up",
+    ]);
+    let bob = token(server, "bob", "read:packages,write:packages");
+    let spec = GemSpec {
+        name: "bobgem",
+        version: "1.0.0",
+        extra: r#"  spec.add_dependency "appgem", "~> 1.0""#,
+        lib: "require \"appgem\"\n\nmodule Bobgem\n  def self.hi\n    \"bob and \" + Appgem.hi\n  end\nend\n",
+    };
+    let out = pusher.push(
+        &spec.build(pusher, work),
+        &push_host(server, "bob"),
+        Some(&bob),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    bob
 }
 
 #[test]
@@ -130,8 +186,13 @@ fn bundler_and_gem_install_through_a_mirror_and_again_with_the_upstream_down() {
     assert!(!refused.status.success(), "{}", text(&refused));
     assert!(text(&refused).contains("read-only"), "{}", text(&refused));
 
+    // bob's own source, falling through to the upstream for the rest.
+    let bob = fall_through_for_bob(&server, work, &pusher);
+    bundle_bobs_project(&server, work, "bob-bundler", &bob);
+
     // The upstream stops: fresh clients install the same from the mirror.
     upstream.sigterm();
+    bundle_bobs_project(&server, work, "bob-later", &bob);
     let (later, app) = bundler_on_mirror(work, "later", &mirror);
     later.ok(&app, "bundle", &["install"]);
     assert_eq!(

@@ -164,11 +164,39 @@ impl Upstreams<'_> {
         limit: usize,
     ) -> ServiceResult<Option<Answered>> {
         let url = upstream_url(upstream, path)?;
-        let mut ask = Ask::get(&url);
+        self.ask_at(upstream, head, &url, (accept, Some(scope)), limit)
+            .await
+    }
+
+    /// `GET url` now, uncached, reading at most `limit` bytes: for answers
+    /// that depend on the question (a search), at a URL the upstream's own
+    /// documents named (a search service may live on another host; the
+    /// upstream's credentials go only to its own origin).
+    pub async fn ask_url(
+        self,
+        upstream: &Upstream,
+        url: &url::Url,
+        accept: &str,
+        limit: usize,
+    ) -> ServiceResult<Option<Answered>> {
+        self.ask_at(upstream, false, url, (accept, None), limit)
+            .await
+    }
+
+    async fn ask_at(
+        self,
+        upstream: &Upstream,
+        head: bool,
+        url: &url::Url,
+        (accept, scope): (&str, Option<&str>),
+        limit: usize,
+    ) -> ServiceResult<Option<Answered>> {
+        let path = url.path();
+        let mut ask = Ask::get(url);
         if head {
             ask.method = reqwest::Method::HEAD;
         }
-        ask.scope = Some(scope);
+        ask.scope = scope;
         ask.timeout = Some(super::DOCUMENT_TIMEOUT);
         ask.headers
             .push((reqwest::header::ACCEPT, accept.to_owned()));
