@@ -97,6 +97,17 @@ impl FormatSpec for Containers {
         details::of(version)
     }
 
+    fn links_blobs(&self) -> bool {
+        true
+    }
+
+    /// A manifest's config and layers (an index's children are versions
+    /// of their own).
+    fn linked_blobs(&self, version: &Version) -> Vec<String> {
+        let metadata = metadata::ManifestMetadata::of(version);
+        metadata.config.into_iter().chain(metadata.layers).collect()
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

@@ -222,6 +222,20 @@ pub trait FormatSpec: Send + Sync + 'static {
         Proxying::default()
     }
 
+    /// Whether versions hold blobs linked in their repository beyond their
+    /// own files (an image's config and layers), which `linked_blobs`
+    /// names: the upstream cache counts them.
+    fn links_blobs(&self) -> bool {
+        false
+    }
+
+    /// The digests of the blobs `version` holds beyond its own files, as
+    /// linked in its package's repository.
+    fn linked_blobs(&self, version: &Version) -> Vec<String> {
+        let _ = version;
+        Vec::new()
+    }
+
     /// What `version`'s manifest says of it: licence, home page, source,
     /// keywords, authors, dependencies. Nothing unless the format says.
     fn details(&self, version: &Version) -> Details {

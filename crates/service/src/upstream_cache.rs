@@ -16,7 +16,8 @@ use crate::{ServiceResult, Upstreams};
 pub struct CachePolicy {
     /// Versions not downloaded for this long are evicted.
     pub max_age: Option<TimeDelta>,
-    /// The most bytes of files the cache keeps.
+    /// The most bytes of files (and of the blobs versions link, such as
+    /// an image's layers) the cache keeps.
     pub max_bytes: Option<u64>,
 }
 
@@ -78,7 +79,11 @@ impl Upstreams<'_> {
     ) -> ServiceResult<PruneReport> {
         let policy = policy.unwrap_or(self.limits.upstream_cache);
         let now = Utc::now();
-        let (evicted, kept) = plan(self.meta.cached_versions().await?, policy, now);
+        let mut cached = self.meta.cached_versions().await?;
+        if policy.max_bytes.is_some() {
+            self.count_linked(&mut cached).await?;
+        }
+        let (evicted, kept) = plan(cached, policy, now);
         let mut report = PruneReport {
             evicted_bytes: evicted.iter().map(|c| c.bytes).sum(),
             kept_versions: kept.len(),
@@ -123,6 +128,49 @@ impl Upstreams<'_> {
             );
         }
         Ok(report)
+    }
+}
+
+impl Upstreams<'_> {
+    /// Adds to each cached version the blobs its format links beyond its
+    /// files (an image's config and layers), each counted once, for the
+    /// most recently used version holding it: evicting older versions then
+    /// frees only what they alone hold, as the blob collector will.
+    async fn count_linked(self, cached: &mut [CachedVersion]) -> ServiceResult<()> {
+        let upstreams = self.known_upstreams().await?;
+        let mut order: Vec<usize> = (0..cached.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse((cached[i].last_used, cached[i].version_id)));
+        let mut counted = std::collections::HashSet::new();
+        for i in order {
+            let c = &cached[i];
+            let Some(format) = self.catalog.format(c.package_type) else {
+                continue;
+            };
+            let upstream = upstreams.iter().find(|u| u.name == c.upstream);
+            let (Some(upstream), true) = (upstream, format.links_blobs()) else {
+                continue;
+            };
+            let Some(version) = self.meta.version_by_id(c.version_id).await? else {
+                continue;
+            };
+            let mut bytes = 0;
+            for digest in format.linked_blobs(&version) {
+                let key = (upstream.account_id, c.package.clone(), digest);
+                if counted.contains(&key) {
+                    continue;
+                }
+                let link = self
+                    .meta
+                    .blob_link(upstream.account_id, c.package_type, &c.package, &key.2)
+                    .await?;
+                if let Some(link) = link {
+                    bytes += link.size;
+                }
+                counted.insert(key);
+            }
+            cached[i].bytes += bytes;
+        }
+        Ok(())
     }
 }
 

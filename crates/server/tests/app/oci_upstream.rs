@@ -158,6 +158,39 @@ fn image(fake: &Registry, tag: &str, text: &str) -> (String, String) {
     (m, l)
 }
 
+/// A manifest tagged `TAG` whose layers are `layers` (of 3,000 bytes, on
+/// the fake already), with a config of its own; its digest and config's.
+fn image_of(fake: &Registry, tag: &str, layers: &[String]) -> (String, String) {
+    let config = json!({"architecture": "arm64", "os": "linux", "tag": tag})
+        .to_string()
+        .into_bytes();
+    let layers: Vec<_> = layers
+        .iter()
+        .map(|l| {
+            json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "digest": l, "size": 3000})
+        })
+        .collect();
+    let manifest = json!({"schemaVersion": 2, "mediaType": MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": digest(&config), "size": config.len()},
+        "layers": layers})
+    .to_string()
+    .into_bytes();
+    let (m, c) = (digest(&manifest), digest(&config));
+    fake.put(
+        &format!("/v2/library/app/blobs/{c}"),
+        config,
+        "application/octet-stream",
+    );
+    fake.put(
+        &format!("/v2/library/app/manifests/{m}"),
+        manifest,
+        MANIFEST,
+    );
+    (m, c)
+}
+
 async fn app_with_cache() -> (TestApp, Arc<Registry>) {
     let app = TestApp::new().await;
     app.site_admin("root").await;
@@ -456,4 +489,43 @@ async fn an_evicted_manifest_comes_back_when_it_is_pulled_again() {
     );
     let tag = app.get("/v2/hub/library/app/manifests/1.0").send().await;
     assert_eq!(tag.status(), 200, "{}", tag.text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cache_size_counts_an_images_layers_once() {
+    let (app, fake) = app_with_cache().await;
+    let mut layers = Vec::new();
+    for (tag, text) in [("1.0", "one"), ("2.0", "two")] {
+        let (manifest, layer) = image(&fake, tag, text);
+        for path in [
+            format!("/v2/hub/library/app/manifests/{manifest}"),
+            format!("/v2/hub/library/app/blobs/{layer}"),
+        ] {
+            let got = app.get(&path).send().await;
+            assert_eq!(got.status(), 200, "{path}: {}", got.text());
+        }
+        layers.push(layer);
+    }
+    // The second image also holds the first's layer (linked once).
+    let (manifest, _) = image_of(&fake, "3.0", &layers);
+    let got = app
+        .get(&format!("/v2/hub/library/app/manifests/{manifest}"))
+        .send()
+        .await;
+    assert_eq!(got.status(), 200, "{}", got.text());
+    app.flush_downloads().await;
+    let everything = entrepot_service::upstream_cache::CachePolicy {
+        max_age: None,
+        max_bytes: Some(0),
+    };
+    let report = app
+        .registry
+        .upstreams()
+        .prune_cache(Some(everything), true)
+        .await
+        .unwrap();
+    assert_eq!(report.evicted.len(), 3, "{report:?}");
+    // Each layer is 3,000 bytes: both are counted, once each.
+    let total = report.evicted_bytes;
+    assert!((6_000..9_000).contains(&total), "{total}: {report:?}");
 }
