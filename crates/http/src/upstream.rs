@@ -229,3 +229,35 @@ impl Fallthrough {
             .await
     }
 }
+
+/// Parses an upstream's JSON document, off the executor when it is big
+/// enough for that to matter (a registration page, a long tag list).
+pub async fn parse_json(body: &str) -> Result<serde_json::Value, String> {
+    const INLINE_BYTES: usize = 64 * 1024;
+    if body.len() <= INLINE_BYTES {
+        return serde_json::from_str(body).map_err(|e| e.to_string());
+    }
+    let owned = body.to_owned();
+    tokio::task::spawn_blocking(move || serde_json::from_str(&owned).map_err(|e| e.to_string()))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Serves `found` (a format's `serve_kept` or `serve_wanted`), counting a
+/// whole download of a kept file as `counted`.
+pub async fn serve_found(
+    state: &AppState,
+    upstream: &entrepot_core::Upstream,
+    found: entrepot_service::proxy::Found,
+    answer: &FileAnswer<'_>,
+    counted: entrepot_core::PackageType,
+) -> entrepot_service::ServiceResult<Response> {
+    match found {
+        entrepot_service::proxy::Found::Kept(kept) => {
+            serve_kept(state, upstream, &kept, answer, Some(counted)).await
+        }
+        entrepot_service::proxy::Found::Wanted(wanted) => {
+            serve_wanted(state, upstream, wanted, answer).await
+        }
+    }
+}

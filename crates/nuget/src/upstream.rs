@@ -18,9 +18,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use entrepot_core::{Actor, PackageType, Upstream};
 use entrepot_http::AppState;
-use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_rendered, serve_wanted};
+use entrepot_http::upstream::{FileAnswer, mark, parse_json, serve_found, serve_rendered};
 use entrepot_service::ServiceError;
-use entrepot_service::proxy::{Fetched, Rendered, WantedFile};
+use entrepot_service::proxy::{Fetched, Found, Rendered, WantedFile};
 use entrepot_store::Expected;
 use serde_json::Value;
 
@@ -420,13 +420,6 @@ fn respond(upstream: &Upstream, rendered: &Rendered, headers: &HeaderMap, head: 
     )
 }
 
-/// What `nupkg` serves: the kept package, or what its catalog entry
-/// promises of it.
-enum Found {
-    Kept(entrepot_core::PackageFile),
-    Wanted(WantedFile),
-}
-
 async fn find_nupkg(
     state: &AppState,
     upstream: &Upstream,
@@ -467,16 +460,8 @@ async fn nuspec(
     (lid, lver): (&str, &str),
     head: bool,
 ) -> Result<Response> {
-    let file = match find_nupkg(state, upstream, (lid, lver)).await? {
-        Found::Kept(kept) => kept,
-        Found::Wanted(wanted) => {
-            state
-                .registry
-                .upstreams()
-                .cached_file(upstream, wanted)
-                .await?
-        }
-    };
+    let found = find_nupkg(state, upstream, (lid, lver)).await?;
+    let file = state.registry.upstreams().file_of(upstream, found).await?;
     // A zip is read from its end: the package goes to a file first.
     let (raw, mut out) = entrepot_http::spool::temp_file().await?;
     let read = state.registry.blobs().read_blob(&file.sha256, None).await?;
@@ -528,12 +513,8 @@ async fn nupkg(
         content_type: "application/octet-stream",
         head,
     };
-    Ok(match find_nupkg(state, upstream, (lid, lver)).await? {
-        Found::Kept(kept) => {
-            serve_kept(state, upstream, &kept, &answer, Some(PackageType::Nuget)).await?
-        }
-        Found::Wanted(wanted) => serve_wanted(state, upstream, wanted, &answer).await?,
-    })
+    let found = find_nupkg(state, upstream, (lid, lver)).await?;
+    Ok(serve_found(state, upstream, found, &answer, PackageType::Nuget).await?)
 }
 
 /// The catalog entry of `lid`'s version `lver` and its SHA-512 (hex), as
@@ -590,7 +571,7 @@ async fn find_entry(
             upstream.name
         )))
     };
-    let index: Value = serde_json::from_str(index).map_err(|_| missing())?;
+    let index = parse_json(index).await.map_err(|_| missing())?;
     let wanted = NuGetVersion::parse(lver).ok_or_else(missing)?;
     let pages = index["items"].as_array().map_or(&[][..], Vec::as_slice);
     for page in pages.iter().take(MAX_PAGES) {
@@ -609,7 +590,7 @@ async fn find_entry(
                 continue;
             };
             fetched = upstreams.document(upstream, url).await?;
-            let page: Value = serde_json::from_str(&fetched.body).map_err(|_| missing())?;
+            let page = parse_json(&fetched.body).await.map_err(|_| missing())?;
             page["items"].as_array().cloned().unwrap_or_default()
         };
         for leaf in leaves {
@@ -623,7 +604,7 @@ async fn find_entry(
             } else {
                 let url = entry["@id"].as_str().ok_or_else(missing)?;
                 let leaf = upstreams.document(upstream, url).await?;
-                let leaf: Value = serde_json::from_str(&leaf.body).map_err(|_| missing())?;
+                let leaf = parse_json(&leaf.body).await.map_err(|_| missing())?;
                 package_hash(&leaf).ok_or_else(|| {
                     ServiceError::Upstream(format!(
                         "the upstream feed `{}` declares no SHA-512 packageHash for {lid} {lver}; it is not fetched",

@@ -14,11 +14,11 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use bytes::Bytes;
-use entrepot_core::{Actor, PackageFile, PackageType, Upstream};
+use entrepot_core::{Actor, PackageType, Upstream};
 use entrepot_http::AppState;
-use entrepot_http::upstream::{FileAnswer, mark, serve_kept, serve_wanted};
+use entrepot_http::upstream::{FileAnswer, mark, serve_found};
 use entrepot_service::ServiceError;
-use entrepot_service::proxy::{Fetched, WantedFile};
+use entrepot_service::proxy::{Fetched, Found, WantedFile};
 use entrepot_store::Expected;
 
 use crate::compact_index::CompactFile;
@@ -180,13 +180,6 @@ pub(crate) fn candidate_names(stem: &str) -> Vec<&str> {
     names
 }
 
-/// A gem file of the upstream: kept before, or what its `/info` line
-/// promises of it.
-pub(crate) enum Found {
-    Kept(PackageFile),
-    Wanted(WantedFile),
-}
-
 /// Finds `STEM.gem` of one of `names`: kept, or listed by the upstream's
 /// `/info` file of the gem it is a version of; and that gem's name.
 pub(crate) async fn find_gem(
@@ -264,13 +257,7 @@ pub(crate) async fn gem(
         content_type: "application/octet-stream",
         head,
     };
-    Ok(match found {
-        Found::Kept(kept) => {
-            let counted = Some(PackageType::Rubygems);
-            serve_kept(state, upstream, &kept, &answer, counted).await?
-        }
-        Found::Wanted(wanted) => serve_wanted(state, upstream, wanted, &answer).await?,
-    })
+    Ok(serve_found(state, upstream, found, &answer, PackageType::Rubygems).await?)
 }
 
 /// `GET quick/Marshal.4.8/STEM.gemspec.rz`, which `gem install` reads
@@ -282,16 +269,7 @@ pub(crate) async fn quick_spec(
     found: Found,
     head: bool,
 ) -> Result<Response> {
-    let file = match found {
-        Found::Kept(kept) => kept,
-        Found::Wanted(wanted) => {
-            state
-                .registry
-                .upstreams()
-                .cached_file(upstream, wanted)
-                .await?
-        }
-    };
+    let file = state.registry.upstreams().file_of(upstream, found).await?;
     let read = state.registry.blobs().read_blob(&file.sha256, None).await?;
     let reader = tokio_util::io::SyncIoBridge::new_with_handle(
         tokio_util::io::StreamReader::new(read.stream),

@@ -23,7 +23,7 @@ mod files;
 mod linked;
 mod rendered;
 pub use bearer::Ask;
-pub use files::{FileFetch, KeptVersion};
+pub use files::{FileFetch, Found, KeptVersion};
 pub use linked::{Answered, BlobFetch, WantedBlob};
 pub use rendered::Rendered;
 

@@ -119,12 +119,14 @@ async fn tags(ctx: &Ctx, upstream: &Upstream, repo: &RepoName) -> OciResult<Resp
     let upstreams = ctx.state.registry.upstreams();
     let mut names: Vec<String> = match upstreams.document(upstream, &path).await {
         Ok(fetched) => {
-            let list: serde_json::Value = serde_json::from_str(&fetched.body).map_err(|e| {
-                OciError::from_service(
-                    &ServiceError::Upstream(format!("the upstream's tag list: {e}")),
-                    Code::NameUnknown,
-                )
-            })?;
+            let list = entrepot_http::upstream::parse_json(&fetched.body)
+                .await
+                .map_err(|e| {
+                    OciError::from_service(
+                        &ServiceError::Upstream(format!("the upstream's tag list: {e}")),
+                        Code::NameUnknown,
+                    )
+                })?;
             list.get("tags")
                 .and_then(serde_json::Value::as_array)
                 .map(|tags| {

@@ -78,6 +78,15 @@ fn received<T: Send + 'static>(rx: mpsc::Receiver<T>) -> impl futures::Stream<It
 }
 
 impl Upstreams<'_> {
+    /// The stored copy of `found`: kept, or fetched, verified and kept
+    /// now.
+    pub async fn file_of(self, upstream: &Upstream, found: Found) -> ServiceResult<PackageFile> {
+        match found {
+            Found::Kept(kept) => Ok(kept),
+            Found::Wanted(wanted) => self.cached_file(upstream, wanted).await,
+        }
+    }
+
     /// The stored copy of a file the upstream's metadata names, fetched,
     /// verified and kept first if need be (for a `HEAD` or a range, which
     /// are answered from the store; the caller counts the download).
@@ -449,6 +458,13 @@ impl Upstreams<'_> {
 }
 
 /// A file fetched from an upstream, to keep as a version of its package.
+/// A file of an upstream a format looked for: kept before, or what the
+/// upstream's metadata promises of it.
+pub enum Found {
+    Kept(PackageFile),
+    Wanted(WantedFile),
+}
+
 pub struct KeptVersion<'a> {
     pub package_type: PackageType,
     /// As the upstream's clients name it.
