@@ -98,13 +98,16 @@ pub async fn search(view: &View<'_>, query: &Query) -> Result<Response> {
     let mut total = ours.len() as u64;
     match theirs {
         Ok(mut page) => {
-            total += page["totalHits"].as_u64().unwrap_or(0);
+            let mut theirs = page["totalHits"].as_u64().unwrap_or(0);
             if let Value::Array(hits) = page["data"].take() {
-                data.extend(
-                    hits.into_iter()
-                        .filter(|hit| hit["id"].as_str().is_some_and(|id| !fallthrough.takes(id))),
-                );
+                let (kept, left_out): (Vec<Value>, Vec<Value>) = hits
+                    .into_iter()
+                    .partition(|hit| hit["id"].as_str().is_some_and(|id| !fallthrough.takes(id)));
+                // The owner's own ids are counted once, as the owner's.
+                theirs = theirs.saturating_sub(left_out.len() as u64);
+                data.extend(kept);
             }
+            total += theirs;
         }
         Err(e) => {
             tracing::warn!(upstream = %up.name, error = %e.message, "searching the owner's feed alone");

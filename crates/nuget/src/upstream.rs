@@ -404,7 +404,12 @@ fn rewrite(value: &mut Value, rewrites: &[(String, String)]) {
             }
         }
         Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, rewrites)),
-        Value::Object(map) => map.values_mut().for_each(|v| rewrite(v, rewrites)),
+        // Icons stay the upstream's: this feed serves packages and their
+        // nuspecs from it, not the rest of its flat container.
+        Value::Object(map) => map
+            .iter_mut()
+            .filter(|(k, _)| k.as_str() != "iconUrl")
+            .for_each(|(_, v)| rewrite(v, rewrites)),
         _ => {}
     }
 }

@@ -80,9 +80,11 @@ pub async fn gem(view: &View<'_>, stem: &str, quick: bool) -> Result<Response> {
     let Some(fallthrough) = of(view).await? else {
         return Err(local);
     };
+    // Longest first, and none shorter than a name the owner takes: the
+    // stem is never read as another gem's odd version.
     let names: Vec<&str> = upstream::candidate_names(stem)
         .into_iter()
-        .filter(|n| !fallthrough.takes(n))
+        .take_while(|n| !fallthrough.takes(n))
         .collect();
     let up = fallthrough.upstream();
     let (name, found) = match upstream::find_gem(view.state, up, stem, &names).await {
@@ -136,13 +138,12 @@ pub async fn list(view: &View<'_>, mirrored: &Mirrored, names: bool) -> Result<R
             .versions
             .get_or_init(|| compact_index::CompactFile::new(rendered.index.versions().into()))
     };
-    let tag = format!(
-        "{} {} {:x}",
-        theirs.etag,
-        ours.etag(),
-        fallthrough.names_key()
+    let tag = format!("{} {:x}", theirs.etag, fallthrough.names_key());
+    // One per view of the owner's gems (anonymous, members…).
+    let key = (
+        fallthrough.owner.id,
+        format!("fallthrough {path} {}", ours.etag()),
     );
-    let key = (fallthrough.owner.id, format!("fallthrough {path}"));
     let (their_bytes, our_bytes) = (theirs.body.clone(), ours.bytes().clone());
     let file = upstream::made_from(mirrored, key, tag, move || {
         let takes = |name: &str| fallthrough.takes(name);
@@ -174,23 +175,24 @@ fn lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
     body.split(|b| *b == b'\n').filter(|l| !l.is_empty())
 }
 
-/// The upstream's `/versions` without the lines of names the owner takes,
-/// then the owner's lines: Bundler reads a name's versions from every
-/// line of it and its `/info` checksum from the last.
+/// The upstream's header, the owner's lines, then the upstream's lines
+/// without those of names the owner takes (so no name has lines from
+/// both): what the upstream appends stays an append, which Bundler
+/// fetches with `Range` alone.
 fn merge_versions(theirs: &[u8], ours: &[u8], takes: &dyn Fn(&str) -> bool) -> Vec<u8> {
     let (header, their_lines) = split_header(theirs);
     let mut out = Vec::with_capacity(theirs.len() + ours.len() + 4);
     out.extend_from_slice(if header.is_empty() { b"---\n" } else { header });
+    for line in lines(split_header(ours).1) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
     for line in lines(their_lines) {
         let name = line.split(|b| *b == b' ').next().unwrap_or_default();
         if std::str::from_utf8(name).is_ok_and(|n| !takes(n)) {
             out.extend_from_slice(line);
             out.push(b'\n');
         }
-    }
-    for line in lines(split_header(ours).1) {
-        out.extend_from_slice(line);
-        out.push(b'\n');
     }
     out
 }
@@ -227,7 +229,7 @@ mod tests {
         let merged = merge_versions(theirs, ours, &local);
         assert_eq!(
             String::from_utf8(merged).unwrap(),
-            "created_at: 2024-01-01T00:00:00Z\n---\nrack 1.0,2.0 aaa\nrake 13.0 ccc\nrack 3.0 ddd\nmy-gem 1.0 eee\n"
+            "created_at: 2024-01-01T00:00:00Z\n---\nmy-gem 1.0 eee\nrack 1.0,2.0 aaa\nrake 13.0 ccc\nrack 3.0 ddd\n"
         );
         let merged = merge_versions(b"rack 1.0 aaa", b"---\n", &local);
         assert_eq!(merged, b"---\nrack 1.0 aaa\n", "a header is always there");

@@ -133,9 +133,9 @@ impl Upstreams<'_> {
 
 impl Upstreams<'_> {
     /// Adds to each cached version the blobs its format links beyond its
-    /// files (an image's config and layers), each counted once, for the
-    /// most recently used version holding it: evicting older versions then
-    /// frees only what they alone hold, as the blob collector will.
+    /// files (an image's config and layers), each stored blob counted once,
+    /// for the most recently used cached version holding it: evicting older
+    /// versions then frees about what they alone hold.
     async fn count_linked(self, cached: &mut [CachedVersion]) -> ServiceResult<()> {
         let upstreams = self.known_upstreams().await?;
         let mut order: Vec<usize> = (0..cached.len()).collect();
@@ -155,18 +155,16 @@ impl Upstreams<'_> {
             };
             let mut bytes = 0;
             for digest in format.linked_blobs(&version) {
-                let key = (upstream.account_id, c.package.clone(), digest);
-                if counted.contains(&key) {
-                    continue;
-                }
                 let link = self
                     .meta
-                    .blob_link(upstream.account_id, c.package_type, &c.package, &key.2)
+                    .blob_link(upstream.account_id, c.package_type, &c.package, &digest)
                     .await?;
-                if let Some(link) = link {
+                // Stored once by content, whichever images hold it.
+                if let Some(link) = link
+                    && counted.insert(link.sha256)
+                {
                     bytes += link.size;
                 }
-                counted.insert(key);
             }
             cached[i].bytes += bytes;
         }

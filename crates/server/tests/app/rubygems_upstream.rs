@@ -164,8 +164,12 @@ async fn an_owners_gems_fall_through_for_names_it_lacks() {
     assert_eq!(versions.status(), 200, "{}", versions.text());
     let text = versions.text();
     assert!(
-        text.starts_with("created_at: 2026-12-01T00:00:00Z\n---\ndemo 1.0.0 abc\n"),
-        "{text}"
+        text.starts_with("created_at: 2026-12-01T00:00:00Z\n---\nEvil 2.0.0 "),
+        "alice's first: {text}"
+    );
+    assert!(
+        text.ends_with("\ndemo 1.0.0 abc\n"),
+        "then the upstream's, so its appends stay appends: {text}"
     );
     assert!(
         !text.contains("evil 1.0.0 def"),
