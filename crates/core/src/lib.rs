@@ -4,6 +4,7 @@
 
 pub mod advisory;
 pub mod authz;
+pub mod cleanup;
 pub mod identity;
 pub mod lifecycle;
 pub mod limits;

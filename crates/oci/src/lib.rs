@@ -97,6 +97,28 @@ impl FormatSpec for Containers {
         details::of(version)
     }
 
+    /// An index's platform manifests, and referrers (signatures, SBOMs)
+    /// of a manifest still here.
+    fn held_versions(&self, versions: &[Version]) -> Vec<(i64, String)> {
+        let by_digest: std::collections::HashMap<&str, i64> =
+            versions.iter().map(|v| (v.name.as_str(), v.id)).collect();
+        let mut held = Vec::new();
+        for version in versions {
+            let metadata = metadata::ManifestMetadata::of(version);
+            for child in &metadata.manifests {
+                if let Some(id) = by_digest.get(child.as_str()) {
+                    held.push((*id, format!("part of the image index {}", version.name)));
+                }
+            }
+            if let Some(subject) = metadata.subject.as_deref()
+                && by_digest.contains_key(subject)
+            {
+                held.push((version.id, format!("refers to {subject}")));
+            }
+        }
+        held
+    }
+
     fn links_blobs(&self) -> bool {
         true
     }

@@ -7,6 +7,7 @@ use entrepot_service::accounts::parse_lifetime;
 
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
 
+pub(crate) mod cleanup;
 mod people;
 mod upstreams;
 use crate::config::Config;
@@ -44,6 +45,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let registry = crate::serve::admin_registry(&config).await?;
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
+        AdminCommand::Cleanup { command } => cleanup::run(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
         AdminCommand::User {
             command:

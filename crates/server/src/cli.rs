@@ -73,6 +73,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Cleanup rules: which versions of an owner's packages go, previewed
+    /// and run.
+    Cleanup {
+        #[command(subcommand)]
+        command: crate::admin::cleanup::CleanupCommand,
+    },
     /// Upstream registries to proxy and cache; each name is a reserved owner.
     Upstream {
         #[command(subcommand)]
@@ -277,7 +283,7 @@ pub enum OwnerCommand {
     /// upstream's packages (a name OWNER has never comes from it).
     Fallthrough {
         owner: String,
-        /// The index's format (pypi, cargo or maven).
+        /// The index's format (pypi, cargo, maven, rubygems or nuget).
         #[arg(long)]
         format: String,
         /// The upstream to fall through to.
@@ -296,7 +302,7 @@ pub enum OwnerCommand {
     Release {
         owner: String,
         name: String,
-        /// The index's format (pypi, cargo or maven).
+        /// The index's format (pypi, cargo, maven, rubygems or nuget).
         #[arg(long)]
         format: String,
     },

@@ -10,6 +10,46 @@ use entrepot_core::{
 use crate::{Registry, ServiceError, ServiceResult};
 
 impl Registry {
+    /// Whether `actor` may see (`change` false) or change `owner`'s
+    /// settings of `what` (its fall-through, its cleanup rules): the user
+    /// themself, an organization's owners and site administrators may
+    /// change them, an organization's members see them.
+    pub(crate) async fn may_manage_owner(
+        &self,
+        actor: &Actor,
+        owner: &entrepot_core::Account,
+        change: bool,
+        what: &str,
+    ) -> ServiceResult<()> {
+        let Actor::User {
+            site_admin, scopes, ..
+        } = actor
+        else {
+            return Err(ServiceError::Unauthenticated);
+        };
+        let scope = if change {
+            entrepot_core::Scope::WritePackages
+        } else {
+            entrepot_core::Scope::ReadPackages
+        };
+        if !scopes.contains(scope) {
+            return Err(entrepot_core::Denial::MissingScope(scope).into());
+        }
+        let relation = self.owner_relation(actor, owner.id, owner.kind).await?;
+        let allowed = *site_admin
+            || matches!(relation, OwnerRelation::IsOwner | OwnerRelation::OrgOwner)
+            || (!change && relation == OwnerRelation::OrgMember);
+        if allowed {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden(format!(
+                "only {} itself, its owners or a site administrator may {} its {what}",
+                owner.login,
+                if change { "change" } else { "see" }
+            )))
+        }
+    }
+
     pub(crate) async fn owner_relation(
         &self,
         actor: &Actor,

@@ -4,43 +4,17 @@
 //! may see it. Site administrators alone register upstreams; an owner only
 //! picks one of them.
 
-use entrepot_core::authz::OwnerRelation;
-use entrepot_core::{Account, Actor, PackageType, Scope};
+use entrepot_core::{Account, Actor, PackageType};
 
 use crate::upstreams::OwnerFallthrough;
-use crate::{ServiceError, ServiceResult, Upstreams};
+use crate::{ServiceResult, Upstreams};
 
 impl Upstreams<'_> {
     /// Whether `actor` may see (`change` false) or change `owner`'s
     /// fall-through settings.
     async fn may_manage(self, actor: &Actor, owner: &Account, change: bool) -> ServiceResult<()> {
-        let Actor::User {
-            site_admin, scopes, ..
-        } = actor
-        else {
-            return Err(ServiceError::Unauthenticated);
-        };
-        let scope = if change {
-            Scope::WritePackages
-        } else {
-            Scope::ReadPackages
-        };
-        if !scopes.contains(scope) {
-            return Err(entrepot_core::Denial::MissingScope(scope).into());
-        }
-        let relation = self.owner_relation(actor, owner.id, owner.kind).await?;
-        let allowed = *site_admin
-            || matches!(relation, OwnerRelation::IsOwner | OwnerRelation::OrgOwner)
-            || (!change && relation == OwnerRelation::OrgMember);
-        if allowed {
-            Ok(())
-        } else {
-            Err(ServiceError::Forbidden(format!(
-                "only {} itself, its owners or a site administrator may {} its fall-through",
-                owner.login,
-                if change { "change" } else { "see" }
-            )))
-        }
+        self.may_manage_owner(actor, owner, change, "fall-through")
+            .await
     }
 
     /// Where `owner`'s index of `format` falls through to, as `actor` may

@@ -222,6 +222,15 @@ pub trait FormatSpec: Send + Sync + 'static {
         Proxying::default()
     }
 
+    /// The versions among `versions` (one package's live ones) that others
+    /// hold together and cleanup rules must leave, with why (an image
+    /// index's platforms, a signature of a kept image). None unless the
+    /// format says.
+    fn held_versions(&self, versions: &[Version]) -> Vec<(entrepot_core::Id, String)> {
+        let _ = versions;
+        Vec::new()
+    }
+
     /// Whether versions hold blobs linked in their repository beyond their
     /// own files (an image's config and layers), which `linked_blobs`
     /// names: the upstream cache counts them.

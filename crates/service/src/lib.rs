@@ -10,6 +10,7 @@ pub mod advisories;
 pub mod auth;
 pub mod blobs;
 mod browse;
+pub mod cleanup;
 pub mod delivery;
 mod discovery;
 mod downloads;
@@ -296,6 +297,9 @@ concerns! {
     /// Upstream registries to proxy and cache, whose names are reserved
     /// owners, and what is fetched from them (`upstreams.rs`, `proxy.rs`).
     Upstreams => upstreams;
+    /// Lifecycle governance: owners' cleanup rules, their preview and
+    /// their runs (`cleanup.rs`).
+    Governance => governance;
     /// What an operator runs: the purge of expired content, the consistency
     /// check, and the claim that lets one node of many run a job
     /// (`jobs.rs`, `fsck.rs`).

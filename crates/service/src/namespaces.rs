@@ -23,8 +23,8 @@ impl Packages<'_> {
     }
 
     /// The names of every package of `package_type` the owner has, deleted
-    /// ones too: what an upstream may never answer for in the owner's
-    /// registry.
+    /// ones too, and those purged for good: what an upstream may never
+    /// answer for in the owner's registry.
     pub async fn namespace_names(
         self,
         owner: &Account,
@@ -34,13 +34,15 @@ impl Packages<'_> {
             include_deleted: true,
             ..namespace(owner, package_type)
         };
-        Ok(self
+        let mut names: Vec<String> = self
             .meta
             .list_packages(filter)
             .await?
             .into_iter()
             .map(|p| p.name)
-            .collect())
+            .collect();
+        names.extend(self.meta.purged_names(owner.id, package_type).await?);
+        Ok(names)
     }
 
     /// The live package of `package_type` named `name` in `repository`,

@@ -217,6 +217,24 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "purged_names",
+        &[
+            ("owner_id", Int),
+            ("package_type", Text),
+            ("name", Text),
+            ("purged_at", Text),
+        ],
+    ),
+    (
+        "cleanup_rules",
+        &[
+            ("id", Int),
+            ("owner_id", Int),
+            ("spec", Text),
+            ("created_at", Text),
+        ],
+    ),
+    (
         "hooks",
         &[
             ("id", Int),

@@ -1075,6 +1075,8 @@ pub trait UpstreamStore: Send + Sync {
     /// Where `owner`'s index of `format` falls through to, if anywhere.
     async fn fallthrough(&self, owner: Id, format: PackageType)
     -> StoreResult<Option<Fallthrough>>;
+    /// The names of `owner`'s packages of `format` purged for good.
+    async fn purged_names(&self, owner: Id, format: PackageType) -> StoreResult<Vec<String>>;
     /// Keeps `name` (as the format normalises it) for the upstream whose
     /// account is `upstream`, in `owner`'s index of `format`: it was served
     /// from there, so `create_package` refuses a local package of that name
@@ -1127,6 +1129,24 @@ pub struct CachedVersion {
     pub last_used: Timestamp,
 }
 
+/// Lifecycle governance: owners' cleanup rules.
+#[async_trait]
+pub trait GovernanceStore: Send + Sync {
+    async fn add_cleanup_rule(
+        &self,
+        owner: Id,
+        spec: &entrepot_core::cleanup::RuleSpec,
+        at: Timestamp,
+    ) -> StoreResult<entrepot_core::cleanup::CleanupRule>;
+    /// `owner`'s rules, or every owner's, oldest first.
+    async fn cleanup_rules(
+        &self,
+        owner: Option<Id>,
+    ) -> StoreResult<Vec<entrepot_core::cleanup::CleanupRule>>;
+    /// Removes `owner`'s rule `id`; false when it has none such.
+    async fn remove_cleanup_rule(&self, owner: Id, id: Id) -> StoreResult<bool>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -1142,6 +1162,7 @@ pub trait MetadataStore:
     + AdvisoryStore
     + WebhookStore
     + UpstreamStore
+    + GovernanceStore
     + 'static
 {
 }
@@ -1160,6 +1181,7 @@ impl<T> MetadataStore for T where
         + AdvisoryStore
         + WebhookStore
         + UpstreamStore
+        + GovernanceStore
         + 'static
 {
 }

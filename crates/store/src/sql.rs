@@ -22,6 +22,7 @@ mod activity;
 mod advisories;
 mod cache;
 mod files;
+mod governance;
 mod hooks;
 mod identities;
 mod invitations;

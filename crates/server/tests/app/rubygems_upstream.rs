@@ -209,7 +209,54 @@ async fn an_owners_gems_fall_through_for_names_it_lacks() {
         assert_eq!(refused.status(), 404, "{twin}: {}", refused.text());
     }
     assert_eq!(fake.hits("/info/acme-secret"), 0, "never asked");
+
     assert_eq!(fake.hits("/info/evil"), 0, "never asked");
     let ghost = get("info/ghost").await;
     assert_eq!(ghost.status(), 404, "{}", ghost.text());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purged_gem_name_stays_the_owners() {
+    let (app, fake) = app_with_mirror().await;
+    let (_, info) = publish(&fake);
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let set = app
+        .put("/api/v3/user/fallthrough/rubygems")
+        .bearer(&alice)
+        .json(&json!({"upstream": "gems"}))
+        .send()
+        .await;
+    assert_eq!(set.status(), 200, "{}", set.text());
+
+    // alice's `Gone`, deleted and then purged for good, stays hers.
+    let pushed = app
+        .post("/rubygems/alice/api/v1/gems")
+        .header("authorization", &alice)
+        .body(gem_of(&gemspec("Gone", "1.0.0", None), false))
+        .send()
+        .await;
+    assert_eq!(pushed.status(), 200, "{}", pushed.text());
+    let admin = app.token("alice", "read:packages,delete:packages").await;
+    let deleted = app
+        .delete("/api/v3/user/packages/rubygems/Gone")
+        .bearer(&admin)
+        .send()
+        .await;
+    assert_eq!(deleted.status(), 204, "{}", deleted.text());
+    let store = app.store().await;
+    let owner = store.account_by_login("alice").await.unwrap().unwrap();
+    let gone = store
+        .package(owner.id, entrepot_core::PackageType::Rubygems, "Gone", true)
+        .await
+        .unwrap()
+        .unwrap();
+    store.purge_package(gone.id).await.unwrap();
+    fake.put("/info/gone", info.clone().into_bytes(), "text/plain");
+    let purged = app
+        .get("/rubygems/alice/info/gone")
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(purged.status(), 404, "{}", purged.text());
+    assert_eq!(fake.hits("/info/gone"), 0, "never asked");
 }

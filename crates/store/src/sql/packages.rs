@@ -421,6 +421,17 @@ impl PackageStore for SqlStore {
             .fetch_all(&mut *tx)
             .await?;
         }
+        // The name stays the owner's (not an upstream's cache's) for good.
+        sqlx::query(
+            "INSERT INTO purged_names (owner_id, package_type, name, purged_at)
+             SELECT owner_id, package_type, name, $2 FROM packages
+             WHERE id = $1 AND owner_id NOT IN (SELECT account_id FROM upstreams)
+             ON CONFLICT (owner_id, package_type, name) DO NOTHING",
+        )
+        .bind(id)
+        .bind(super::now())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM packages WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

@@ -250,6 +250,15 @@ impl UpstreamStore for SqlStore {
         .await
     }
 
+    async fn purged_names(&self, owner: Id, format: PackageType) -> StoreResult<Vec<String>> {
+        let query = sqlx::query(
+            "SELECT name FROM purged_names WHERE owner_id = $1 AND package_type = $2 ORDER BY name",
+        )
+        .bind(owner)
+        .bind(format.as_str());
+        all_rows(query, &self.reader, |row| text(row, "name")).await
+    }
+
     async fn reserve_owner_name(
         &self,
         owner: Id,
