@@ -3,6 +3,7 @@
 
 mod admin;
 mod advisories;
+mod cleanup;
 mod credentials;
 mod fallthrough;
 mod graphql;
@@ -87,6 +88,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(hooks::owner_routes())
         .merge(subscriptions::owner_routes())
         .merge(fallthrough::owner_routes())
+        .merge(cleanup::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

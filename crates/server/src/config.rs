@@ -83,6 +83,9 @@ pub struct Settings {
         value_name = "DURATION"
     )]
     pub upstream_cache_max_age: Option<String>,
+    /// When (UTC, HH:MM) the daily job applies owners' cleanup rules [default: 03:00].
+    #[arg(long, global = true, env = "ENTREPOT_CLEANUP_AT", value_name = "HH:MM")]
+    pub cleanup_at: Option<String>,
     /// The most the cache of upstream packages keeps, least recently used evicted first, e.g. 50GiB [default: unbounded].
     #[arg(
         long,
@@ -314,6 +317,12 @@ impl Settings {
                 defaults.retention,
             )?,
             upstream_cache: self.upstream_cache()?,
+            cleanup_at: match self.cleanup_at.as_deref() {
+                Some(at) => chrono::NaiveTime::parse_from_str(at, "%H:%M").map_err(|_| {
+                    anyhow::anyhow!("cleanup_at: `{at}` is not a time of day such as 03:00")
+                })?,
+                None => defaults.cleanup_at,
+            },
             accounts: entrepot_service::signup::AccountPolicy {
                 open_sign_up: self.open_sign_up.unwrap_or(false),
                 users_create_orgs: self.users_create_orgs.unwrap_or(true),
@@ -356,6 +365,7 @@ impl Settings {
             upstream_cache_max_age: self
                 .upstream_cache_max_age
                 .or(fallback.upstream_cache_max_age),
+            cleanup_at: self.cleanup_at.or(fallback.cleanup_at),
             upstream_cache_max_size: self
                 .upstream_cache_max_size
                 .or(fallback.upstream_cache_max_size),
@@ -913,6 +923,25 @@ mod tests {
     }
 
     #[test]
+    fn the_cleanup_job_runs_at_a_time_of_day() {
+        let at = |text: &str| {
+            Config::resolve(&GlobalArgs {
+                config: None,
+                settings: Settings {
+                    cleanup_at: Some(text.into()),
+                    ..Settings::default()
+                },
+            })
+            .map(|c| c.limits.cleanup_at)
+        };
+        assert_eq!(
+            at("04:30").unwrap(),
+            chrono::NaiveTime::from_hms_opt(4, 30, 0).unwrap()
+        );
+        assert!(at("late").is_err());
+    }
+
+    #[test]
     fn the_file_takes_every_flag_by_its_snake_case_name_and_nothing_else() {
         use clap::CommandFactory;
         let dir = tempfile::tempdir().unwrap();
@@ -1001,7 +1030,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 33);
+        assert_eq!(keys.len(), 34);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

@@ -236,6 +236,33 @@ async fn purge_periodically(registry: entrepot_service::Registry) {
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not claim the purge job"),
         }
+        clean_up_if_due(&registry, &node).await;
+    }
+}
+
+/// Applies every owner's cleanup rules once a day, within half an hour of
+/// the configured time, on the one node that claims the run.
+async fn clean_up_if_due(registry: &entrepot_service::Registry, node: &str) {
+    let now = chrono::Utc::now();
+    let due = now
+        .date_naive()
+        .and_time(registry.limits.cleanup_at)
+        .and_utc();
+    if now < due || now - due > chrono::TimeDelta::minutes(30) {
+        return;
+    }
+    match registry
+        .maintenance()
+        .claim_job("cleanup", node, chrono::TimeDelta::hours(2))
+        .await
+    {
+        Ok(true) => {
+            if let Err(e) = registry.governance().run(None, None).await {
+                tracing::warn!(error = %e, "the cleanup job failed; it runs again tomorrow");
+            }
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, "could not claim the cleanup job"),
     }
 }
 

@@ -77,6 +77,8 @@ pub struct Limits {
     pub retention: chrono::TimeDelta,
     /// How much the cache of upstream packages may keep.
     pub upstream_cache: upstream_cache::CachePolicy,
+    /// When (UTC) the daily job applies owners' cleanup rules.
+    pub cleanup_at: chrono::NaiveTime,
     /// Who may make accounts and organizations.
     pub accounts: signup::AccountPolicy,
 }
@@ -89,6 +91,7 @@ impl Default for Limits {
             delete_download_limit: 5000,
             retention: chrono::TimeDelta::days(30),
             upstream_cache: upstream_cache::CachePolicy::default(),
+            cleanup_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).expect("a time of day"),
             accounts: signup::AccountPolicy::default(),
         }
     }

@@ -10,6 +10,7 @@ mod test_app;
 mod advisories;
 mod cargo_http;
 mod cargo_upstream;
+mod cleanup;
 mod limits;
 mod mail;
 mod maven_upstream;

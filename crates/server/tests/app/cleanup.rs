@@ -1,0 +1,213 @@
+//! Cleanup rules over the REST API: a preview (of saved rules and of one
+//! not saved yet) names exactly what a run then removes, the removed
+//! versions are gone from the client's index and restorable, and only the
+//! owner changes its rules.
+
+use serde_json::{Value, json};
+
+use crate::common::artifacts::{gem_of, gemspec};
+use crate::test_app::TestApp;
+
+/// alice's gems: `snap` 1.0.0 to 4.0.0 and `keep` 1.0.0 and 2.0.0.
+async fn app_with_gems() -> (TestApp, String) {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    app.user("bob").await;
+    let alice = app
+        .token("alice", "read:packages,write:packages,delete:packages")
+        .await;
+    for (name, version) in [
+        ("snap", "1.0.0"),
+        ("snap", "2.0.0"),
+        ("snap", "3.0.0"),
+        ("snap", "4.0.0"),
+        ("keep", "1.0.0"),
+        ("keep", "2.0.0"),
+    ] {
+        let pushed = app
+            .post("/rubygems/alice/api/v1/gems")
+            .header("authorization", &alice)
+            .body(gem_of(&gemspec(name, version, None), false))
+            .send()
+            .await;
+        assert_eq!(pushed.status(), 200, "{}", pushed.text());
+    }
+    (app, alice)
+}
+
+/// `package version` of each removal listed.
+fn names(removals: &Value) -> Vec<String> {
+    removals
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["package"].as_str().unwrap(),
+                r["version"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preview_names_what_a_run_removes_and_it_can_be_restored() {
+    let (app, alice) = app_with_gems().await;
+    let unsaved = json!({"pattern": "snap", "keep_newest": 2});
+    let before: Value = app
+        .post("/api/v3/user/cleanup/preview")
+        .bearer(&alice)
+        .json(&unsaved)
+        .send()
+        .await
+        .json();
+    assert_eq!(before["rules"][0]["id"], 0, "the unsaved rule: {before}");
+    assert_eq!(names(&before["all"]), ["snap 2.0.0", "snap 1.0.0"]);
+
+    for rule in [
+        unsaved,
+        json!({"format": "rubygems", "keep_pattern": "2\\..*", "older_than": "1d"}),
+    ] {
+        let added = app
+            .post("/api/v3/user/cleanup/rules")
+            .bearer(&alice)
+            .json(&rule)
+            .send()
+            .await;
+        assert_eq!(added.status(), 201, "{}", added.text());
+    }
+    let rules: Value = app
+        .get("/api/v3/user/cleanup/rules")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        rules[0]["description"],
+        "all packages matching `snap`: keep the 2 newest; remove the rest"
+    );
+    assert_eq!(rules[1]["older_than"], "1d");
+    let preview: Value = app
+        .post("/api/v3/user/cleanup/preview")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(names(&preview["all"]), ["snap 2.0.0", "snap 1.0.0"]);
+    assert!(
+        preview["rules"][1]["removes"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "nothing is a day old: {preview}"
+    );
+
+    let run: Value = app
+        .post("/api/v3/user/cleanup/run")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        run["removed"], preview["all"],
+        "the run removes the preview"
+    );
+    let info = app
+        .get("/rubygems/alice/info/snap")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(
+        !info.contains("\n1.0.0 ") && info.contains("\n3.0.0 "),
+        "{info}"
+    );
+    let again: Value = app
+        .post("/api/v3/user/cleanup/preview")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert!(again["all"].as_array().unwrap().is_empty(), "{again}");
+
+    let id = preview["all"][1]["version_id"].as_i64().unwrap();
+    let restored = app
+        .post(&format!(
+            "/api/v3/user/packages/rubygems/snap/versions/{id}/restore"
+        ))
+        .bearer(&alice)
+        .send()
+        .await;
+    assert_eq!(restored.status(), 204, "{}", restored.text());
+    let info = app
+        .get("/rubygems/alice/info/snap")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(info.contains("\n1.0.0 "), "restored: {info}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_owner_changes_its_rules_and_bad_rules_are_refused() {
+    let (app, alice) = app_with_gems().await;
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let rule = json!({"keep_newest": 1});
+    let refused = app
+        .post("/api/v3/users/alice/cleanup/rules")
+        .bearer(&bob)
+        .json(&rule)
+        .send()
+        .await;
+    assert_eq!(refused.status(), 403, "{}", refused.text());
+    let run = app
+        .post("/api/v3/users/alice/cleanup/run")
+        .bearer(&bob)
+        .send()
+        .await;
+    assert_eq!(run.status(), 403, "{}", run.text());
+    let anonymous = app.get("/api/v3/users/alice/cleanup/rules").send().await;
+    assert_eq!(anonymous.status(), 401);
+    let read_only = app.token("alice", "read:packages").await;
+    let scoped = app
+        .post("/api/v3/user/cleanup/rules")
+        .bearer(&read_only)
+        .json(&rule)
+        .send()
+        .await;
+    assert_eq!(scoped.status(), 403, "{}", scoped.text());
+
+    for (bad, said) in [
+        (json!({}), "something to decide by"),
+        (
+            json!({"pattern": "(", "keep_newest": 1}),
+            "not a regular expression",
+        ),
+        (json!({"older_than": "soon"}), "not a lifetime"),
+        (
+            json!({"format": "floppy", "keep_newest": 1}),
+            "not a package format",
+        ),
+        (json!({"keep_newest": 1, "colour": "red"}), "colour"),
+    ] {
+        let answer = app
+            .post("/api/v3/user/cleanup/rules")
+            .bearer(&alice)
+            .json(&bad)
+            .send()
+            .await;
+        assert_eq!(answer.status(), 422, "{bad}: {}", answer.text());
+        assert!(answer.text().contains(said), "{bad}: {}", answer.text());
+    }
+    let added: Value = app
+        .post("/api/v3/user/cleanup/rules")
+        .bearer(&alice)
+        .json(&rule)
+        .send()
+        .await
+        .json();
+    let path = format!("/api/v3/user/cleanup/rules/{}", added["id"]);
+    assert_eq!(app.delete(&path).bearer(&alice).send().await.status(), 204);
+    assert_eq!(app.delete(&path).bearer(&alice).send().await.status(), 404);
+}
