@@ -174,19 +174,24 @@ impl Governance<'_> {
                 ..PackageFilter::default()
             };
             for package in self.meta.list_packages(filter).await? {
+                // As clients name it (npm: `@acme/tool`).
+                let shown = self
+                    .catalog
+                    .format(package.package_type)
+                    .map_or_else(|| package.name.clone(), |f| f.full_name(&package));
                 let selected = compiled
                     .iter()
-                    .any(|(_, r)| r.selects(package.package_type, &package.name));
+                    .any(|(_, r)| r.selects(package.package_type, &shown));
                 if !selected {
                     continue;
                 }
                 let (names, facts) = self.facts(&package).await?;
-                let kind = (package.package_type, package.name.as_str());
+                let kind = (package.package_type, shown.as_str());
                 let planned = plan(&compiled, kind, &facts, Utc::now());
                 let removal = |version_id: Id, rules: Vec<Id>| Removal {
                     package_id: package.id,
                     package_type: package.package_type,
-                    package: package.name.clone(),
+                    package: shown.clone(),
                     version_id,
                     version: names.get(&version_id).cloned().unwrap_or_default(),
                     rules,

@@ -17,6 +17,7 @@ mod acme;
 mod browser;
 mod cargo;
 mod cargo_upstream;
+mod cleanup;
 mod concurrency;
 mod fsck;
 mod hardening;
