@@ -8,6 +8,7 @@ mod credentials;
 mod fallthrough;
 mod graphql;
 mod hooks;
+mod immutable;
 mod memberships;
 mod meta;
 mod model;
@@ -89,6 +90,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(subscriptions::owner_routes())
         .merge(fallthrough::owner_routes())
         .merge(cleanup::owner_routes())
+        .merge(immutable::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

@@ -8,6 +8,7 @@ use entrepot_service::accounts::parse_lifetime;
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
 
 pub(crate) mod cleanup;
+pub(crate) mod immutable;
 mod people;
 mod upstreams;
 use crate::config::Config;
@@ -46,6 +47,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Upstream { command } => upstreams::run(&registry, command).await?,
         AdminCommand::Cleanup { command } => cleanup::run(&registry, command).await?,
+        AdminCommand::ImmutableTags { command } => immutable::run(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
         AdminCommand::User {
             command:

@@ -73,6 +73,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Tags that, once set, are never moved nor removed.
+    ImmutableTags {
+        #[command(subcommand)]
+        command: crate::admin::immutable::ImmutableCommand,
+    },
     /// Cleanup rules: which versions of an owner's packages go, previewed
     /// and run.
     Cleanup {

@@ -313,13 +313,9 @@ impl Governance<'_> {
             *last = (*last).max(day.day);
             *downloads.entry(day.version_id).or_default() += day.count;
         }
-        let tagged: HashSet<Id> = self
-            .meta
-            .tags(package.id)
-            .await?
-            .iter()
-            .map(|t| t.version_id)
-            .collect();
+        let tags = self.meta.tags(package.id).await?;
+        let tagged: HashSet<Id> = tags.iter().map(|t| t.version_id).collect();
+        let immutable = self.meta.immutable_tags(Some(package.owner_id)).await?;
         let mut protected: HashMap<Id, String> = self
             .catalog
             .format(package.package_type)
@@ -327,6 +323,17 @@ impl Governance<'_> {
             .unwrap_or_default()
             .into_iter()
             .collect();
+        for tag in &tags {
+            if let Some(rule) = immutable
+                .iter()
+                .find(|r| r.protects(package.package_type, &tag.name))
+            {
+                protected.insert(
+                    tag.version_id,
+                    format!("named by the immutable tag {} (rule {})", tag.name, rule.id),
+                );
+            }
+        }
         let limit = self.limits.delete_download_limit;
         if package.visibility == Visibility::Public {
             for (id, count) in &downloads {

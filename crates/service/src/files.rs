@@ -89,6 +89,9 @@ impl Packages<'_> {
             }
         };
         let existing = self.meta.version(package.id, &p.version).await?;
+        if existing.is_none() {
+            self.governance().guard_tags(package, &p.tags, None).await?;
+        }
         let placed = match existing {
             Some(v) if v.deleted_at.is_some() => {
                 return Err(ServiceError::Conflict(format!(

@@ -20,6 +20,7 @@ pub mod files;
 pub mod format;
 pub mod fsck;
 pub mod identity;
+pub mod immutable;
 pub mod jobs;
 pub mod ldap;
 pub mod links;

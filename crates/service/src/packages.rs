@@ -114,6 +114,9 @@ impl Packages<'_> {
                 p.version, p.name
             )));
         }
+        self.governance()
+            .guard_tags(&package, &p.tags, None)
+            .await?;
         let at = Utc::now();
         let version = self
             .meta
@@ -319,6 +322,9 @@ impl Packages<'_> {
                 version.name
             )));
         }
+        self.governance()
+            .guard_tags(package, &[tag.to_owned()], Some(version.id))
+            .await?;
         self.meta
             .set_tag(package.id, tag, version.id, Utc::now())
             .await?;
@@ -339,6 +345,9 @@ impl Packages<'_> {
         tag: &str,
     ) -> ServiceResult<()> {
         self.authorize_package(actor, Action::Publish, package)
+            .await?;
+        self.governance()
+            .guard_tags(package, &[tag.to_owned()], None)
             .await?;
         if !self.meta.remove_tag(package.id, tag).await? {
             return Err(ServiceError::not_found(format!("no tag {tag}")));
@@ -378,6 +387,7 @@ impl Packages<'_> {
         if version.package_id != package.id || version.deleted_at.is_some() {
             return Err(ServiceError::not_found("Package version not found"));
         }
+        self.governance().guard_version(package, version).await?;
         if package.visibility == Visibility::Public
             && self
                 .version_downloads(package, &[version.id])

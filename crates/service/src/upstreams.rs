@@ -64,24 +64,7 @@ impl OwnerFallthrough {
     }
 }
 
-/// Whether `name` matches `pattern`, where `*` is any run of characters.
-pub fn glob(pattern: &str, name: &str) -> bool {
-    let Some((first, rest)) = pattern.split_once('*') else {
-        return pattern == name;
-    };
-    let Some(mut left) = name.strip_prefix(first) else {
-        return false;
-    };
-    let mut parts: Vec<&str> = rest.split('*').collect();
-    let last = parts.pop().unwrap_or_default();
-    for part in parts {
-        match left.find(part) {
-            Some(at) => left = &left[at + part.len()..],
-            None => return false,
-        }
-    }
-    left.len() >= last.len() && left.ends_with(last)
-}
+pub use entrepot_core::names::glob;
 
 /// Reserved-name patterns as typed: names with `*`, normalised as PEP 503
 /// normalises project names.

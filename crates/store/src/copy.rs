@@ -226,6 +226,16 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "immutable_tags",
+        &[
+            ("id", Int),
+            ("owner_id", Int),
+            ("format", OptText),
+            ("pattern", Text),
+            ("created_at", Text),
+        ],
+    ),
+    (
         "cleanup_rules",
         &[
             ("id", Int),

@@ -1129,7 +1129,7 @@ pub struct CachedVersion {
     pub last_used: Timestamp,
 }
 
-/// Lifecycle governance: owners' cleanup rules.
+/// Lifecycle governance: owners' cleanup rules and immutable tags.
 #[async_trait]
 pub trait GovernanceStore: Send + Sync {
     async fn add_cleanup_rule(
@@ -1145,6 +1145,19 @@ pub trait GovernanceStore: Send + Sync {
     ) -> StoreResult<Vec<entrepot_core::cleanup::CleanupRule>>;
     /// Removes `owner`'s rule `id`; false when it has none such.
     async fn remove_cleanup_rule(&self, owner: Id, id: Id) -> StoreResult<bool>;
+    async fn add_immutable_tag(
+        &self,
+        owner: Id,
+        format: Option<PackageType>,
+        pattern: &str,
+        at: Timestamp,
+    ) -> StoreResult<entrepot_core::immutable::ImmutableTag>;
+    /// `owner`'s immutable-tag rules, or every owner's, oldest first.
+    async fn immutable_tags(
+        &self,
+        owner: Option<Id>,
+    ) -> StoreResult<Vec<entrepot_core::immutable::ImmutableTag>>;
+    async fn remove_immutable_tag(&self, owner: Id, id: Id) -> StoreResult<bool>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -806,3 +806,70 @@ async fn an_images_page_weighs_its_layers_and_an_indexs_its_platforms() {
         "several platforms have no one size"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_immutable_tag_is_never_moved_nor_removed_and_its_image_stays() {
+    let app = setup().await;
+    let r = alice(&app).await;
+    let (first, _) = r.push_image("alice/fixed", "v1", b"layer one").await;
+    let rule = app
+        .post("/api/v3/user/immutable-tags")
+        .bearer(&r.token)
+        .json(&json!({"pattern": "v*", "format": "container"}))
+        .send()
+        .await;
+    assert_eq!(rule.status(), 201, "{}", rule.text());
+
+    // Pushing another image under `v1` is refused with DENIED, naming the rule.
+    let layer = r.push_blob("alice/fixed", b"layer two").await;
+    let config = br#"{"architecture":"arm64","os":"linux"}"#;
+    let config_digest = r.push_blob("alice/fixed", config).await;
+    let other = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer, "size": 9}],
+    });
+    let moved = r.push_manifest("alice/fixed", "v1", &other).await;
+    assert_eq!(moved.status(), 403, "{}", moved.text());
+    assert_eq!(error_code(&moved), "DENIED");
+    assert!(moved.text().contains("immutable"), "{}", moved.text());
+    // Under a tag no rule keeps, the same image goes in, and may move.
+    let latest = r.push_manifest("alice/fixed", "latest", &other).await;
+    assert_eq!(latest.status(), 201, "{}", latest.text());
+    let pulled = r
+        .req(Method::GET, "/v2/alice/fixed/manifests/v1")
+        .send()
+        .await;
+    assert_eq!(pulled.headers()["docker-content-digest"], first.as_str());
+
+    for path in [
+        "/v2/alice/fixed/manifests/v1".to_owned(),
+        format!("/v2/alice/fixed/manifests/{first}"),
+    ] {
+        let deleted = r.req(Method::DELETE, &path).send().await;
+        assert_eq!(deleted.status(), 403, "{path}: {}", deleted.text());
+    }
+    let untagged = app
+        .post("/api/v3/user/cleanup/preview")
+        .bearer(&r.token)
+        .json(&json!({"keep_pattern": "none"}))
+        .send()
+        .await;
+    let preview: Value = untagged.json();
+    assert!(
+        !preview.to_string().contains(&first),
+        "cleanup leaves the image an immutable tag names: {preview}"
+    );
+
+    // Once the rule goes, the tag moves again.
+    let id = rule.json::<Value>()["id"].as_i64().unwrap();
+    let removed = app
+        .delete(&format!("/api/v3/user/immutable-tags/{id}"))
+        .bearer(&r.token)
+        .send()
+        .await;
+    assert_eq!(removed.status(), 204);
+    let moved = r.push_manifest("alice/fixed", "v1", &other).await;
+    assert_eq!(moved.status(), 201, "{}", moved.text());
+}

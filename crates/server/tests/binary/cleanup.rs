@@ -1,6 +1,7 @@
 //! Cleanup rules through `entrepot admin cleanup` with the real npm CLI
 //! before and after: the preview names what the run removes, and npm then
-//! installs the kept versions and not the removed ones.
+//! installs the kept versions and not the removed ones; and an immutable
+//! dist-tag npm cannot move.
 
 use crate::common::npm::{NpmUser, package, project};
 use crate::common::{Server, token};
@@ -78,4 +79,30 @@ fn a_rule_previewed_then_run_leaves_npm_the_kept_versions() {
     );
     let again = stdout(&server.admin(&["cleanup", "preview", "alice"]));
     assert!(again.ends_with("all rules together remove 0:\n"), "{again}");
+
+    // An immutable dist-tag: set once, then npm cannot move or remove it.
+    let rule = stdout(&server.admin(&[
+        "immutable-tags",
+        "add",
+        "alice",
+        "--format",
+        "npm",
+        "stable*",
+    ]));
+    assert!(rule.ends_with("\talice\tnpm\tstable*\n"), "{rule}");
+    alice.npm_ok(work, &["dist-tag", "add", "@alice/snap@2.1.0", "stable"]);
+    for refused in [
+        vec!["dist-tag", "add", "@alice/snap@3.0.0", "stable"],
+        vec!["dist-tag", "rm", "@alice/snap", "stable"],
+    ] {
+        let out = alice.npm(work, &refused);
+        assert!(!out.status.success(), "{refused:?}");
+        assert!(
+            crate::common::process::text(&out).contains("immutable"),
+            "{refused:?}: {}",
+            crate::common::process::text(&out)
+        );
+    }
+    let tags = alice.npm_ok(work, &["dist-tag", "ls", "@alice/snap"]);
+    assert!(tags.contains("stable: 2.1.0"), "{tags}");
 }
