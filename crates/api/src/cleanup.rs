@@ -3,7 +3,8 @@
 //! /user/cleanup/rules/{id}`, `POST /user/cleanup/preview` (with an
 //! unsaved rule in the body, if any) and `POST /user/cleanup/run`; the
 //! same under `/users/{username}` and `/orgs/{org}` (`admin cleanup` on
-//! the command line).
+//! the command line); and the owner's storage usage, `GET /user/usage`
+//! (`admin usage`).
 
 use std::collections::HashMap;
 
@@ -28,6 +29,7 @@ pub fn owner_routes() -> Router<AppState> {
         .route("/cleanup/rules/{id}", delete(remove))
         .route("/cleanup/preview", post(preview))
         .route("/cleanup/run", post(run))
+        .route("/usage", get(usage))
 }
 
 /// A rule as the API takes it: durations as `30d`, `12h`, `2w`.
@@ -222,4 +224,44 @@ async fn run(
     let report = state.registry.governance().run_as(&actor, &owner).await?;
     let removed: Vec<Value> = report.removed.iter().map(|(_, r)| removal(r)).collect();
     Ok(Json(json!({ "removed": removed })))
+}
+
+/// What the owner stores, each blob once: `{ "bytes", "versions",
+/// "by_format": [{ "format", "bytes" }], "packages": [{ "package_type",
+/// "name", "bytes", "versions", "deleted_versions", "deleted" }] }`;
+/// deleted versions count until they are purged.
+async fn usage(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Path<HashMap<String, String>>,
+) -> Result<Json<Value>> {
+    let owner = resolve_owner(&state, &actor, route, &params).await?;
+    let usage = state.registry.governance().usage_as(&actor, &owner).await?;
+    let packages: Vec<Value> = usage
+        .packages
+        .iter()
+        .map(|p| {
+            json!({
+                "package_type": p.package_type.as_str(),
+                "name": p.name,
+                "bytes": p.bytes,
+                "versions": p.versions,
+                "deleted_versions": p.deleted_versions,
+                "deleted": p.deleted,
+            })
+        })
+        .collect();
+    let by_format: Vec<Value> = usage
+        .by_format
+        .iter()
+        .map(|(f, bytes)| json!({ "format": f.as_str(), "bytes": bytes }))
+        .collect();
+    Ok(Json(json!({
+        "owner": owner.login,
+        "bytes": usage.bytes,
+        "versions": usage.packages.iter().map(|p| p.versions).sum::<u64>(),
+        "by_format": by_format,
+        "packages": packages,
+    })))
 }

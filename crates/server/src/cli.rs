@@ -73,6 +73,9 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// What OWNER stores (each blob once), by format and package; or every
+    /// owner's total.
+    Usage { owner: Option<String> },
     /// Tags that, once set, are never moved nor removed.
     ImmutableTags {
         #[command(subcommand)]

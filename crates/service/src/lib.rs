@@ -51,6 +51,7 @@ pub mod timing;
 mod uploads;
 pub mod upstream_cache;
 pub mod upstreams;
+pub mod usage;
 pub mod verification;
 mod versions;
 pub mod webhooks;

@@ -14,6 +14,7 @@ mod advisories;
 mod blobs;
 mod downloads;
 mod files;
+mod governance;
 mod identities;
 mod jobs;
 mod notifications;
@@ -66,4 +67,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     upstreams::upstreams(store, &alice).await;
     administration::administration(store).await;
     administration::storage(store, alice.id).await;
+    governance::governance(store).await;
 }

@@ -1129,6 +1129,31 @@ pub struct CachedVersion {
     pub last_used: Timestamp,
 }
 
+/// One package's share of an owner's storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageUsage {
+    pub package_id: Id,
+    pub package_type: PackageType,
+    pub name: String,
+    /// Its stored blobs, each once.
+    pub bytes: u64,
+    /// Its versions, deleted ones included.
+    pub versions: u64,
+    pub deleted_versions: u64,
+    /// The whole package is deleted (and still counts).
+    pub deleted: bool,
+}
+
+/// What an owner stores (`GovernanceStore::usage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Every stored blob of the owner, each once.
+    pub bytes: u64,
+    /// By format, each blob once per format.
+    pub by_format: Vec<(PackageType, u64)>,
+    pub packages: Vec<PackageUsage>,
+}
+
 /// Lifecycle governance: owners' cleanup rules and immutable tags.
 #[async_trait]
 pub trait GovernanceStore: Send + Sync {
@@ -1158,6 +1183,12 @@ pub trait GovernanceStore: Send + Sync {
         owner: Option<Id>,
     ) -> StoreResult<Vec<entrepot_core::immutable::ImmutableTag>>;
     async fn remove_immutable_tag(&self, owner: Id, id: Id) -> StoreResult<bool>;
+    /// What `owner` stores: each stored blob counted once (files of every
+    /// version, deleted ones until purged, and container blobs linked in
+    /// its repositories), in all, by format and by package.
+    async fn usage(&self, owner: Id) -> StoreResult<Usage>;
+    /// The accounts that own packages.
+    async fn package_owners(&self) -> StoreResult<Vec<Id>>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -156,3 +156,65 @@ pub async fn run(registry: &Registry, command: CleanupCommand) -> anyhow::Result
     }
     Ok(())
 }
+
+/// `entrepot admin usage [OWNER]`: OWNER's storage by format and package,
+/// or every owner's total.
+pub async fn usage(registry: &Registry, owner: Option<String>) -> anyhow::Result<()> {
+    let governance = registry.governance();
+    let Some(owner) = owner else {
+        for (owner, usage) in governance.usage_of_all().await? {
+            let versions: u64 = usage.packages.iter().map(|p| p.versions).sum();
+            println!(
+                "{}\t{}\t{versions} versions",
+                owner.login,
+                size(usage.bytes)
+            );
+        }
+        return Ok(());
+    };
+    let owner = registry.accounts().account(&owner).await?;
+    let usage = governance.usage(&owner).await?;
+    let versions: u64 = usage.packages.iter().map(|p| p.versions).sum();
+    println!(
+        "{}\t{}\t{versions} versions",
+        owner.login,
+        size(usage.bytes)
+    );
+    for (format, bytes) in &usage.by_format {
+        println!("  {format}\t{}", size(*bytes));
+    }
+    for p in &usage.packages {
+        let deleted = if p.deleted {
+            " (deleted, counts until purged)".to_owned()
+        } else if p.deleted_versions > 0 {
+            format!(" ({} deleted, counting until purged)", p.deleted_versions)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {} {}\t{}\t{} versions{deleted}",
+            p.package_type,
+            p.name,
+            size(p.bytes),
+            p.versions
+        );
+    }
+    Ok(())
+}
+
+/// Bytes as people read them, with the exact count.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    #[expect(clippy::cast_precision_loss, reason = "a rounded figure for people")]
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
+    }
+}

@@ -873,3 +873,56 @@ async fn an_immutable_tag_is_never_moved_nor_removed_and_its_image_stays() {
     let moved = r.push_manifest("alice/fixed", "v1", &other).await;
     assert_eq!(moved.status(), 201, "{}", moved.text());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn storage_usage_counts_a_shared_layer_once_per_owner() {
+    let app = setup().await;
+    let r = alice(&app).await;
+    let layer = vec![7u8; 10_000];
+    let (manifest, _) = r.push_image("alice/one", "v1", &layer).await;
+    r.push_image("alice/two", "v1", &layer).await;
+    let usage: Value = app
+        .get("/api/v3/user/usage")
+        .bearer(&r.token)
+        .send()
+        .await
+        .json();
+    let packages = usage["packages"].as_array().unwrap();
+    assert_eq!(packages.len(), 2, "{usage}");
+    let each = packages[0]["bytes"].as_u64().unwrap();
+    assert!(each > 10_000, "the layer, config and manifest: {usage}");
+    assert_eq!(packages[1]["bytes"].as_u64().unwrap(), each);
+    assert_eq!(packages[0]["name"], "alice/one");
+    assert_eq!(
+        usage["bytes"].as_u64().unwrap(),
+        each,
+        "stored once: {usage}"
+    );
+    assert_eq!(usage["by_format"][0]["format"], "container");
+    assert_eq!(usage["versions"], 2);
+
+    // A deleted image counts until it is purged.
+    let deleted = r
+        .req(
+            Method::DELETE,
+            &format!("/v2/alice/one/manifests/{manifest}"),
+        )
+        .send()
+        .await;
+    assert_eq!(deleted.status(), 202);
+    let usage: Value = app
+        .get("/api/v3/user/usage")
+        .bearer(&r.token)
+        .send()
+        .await
+        .json();
+    assert_eq!(usage["bytes"].as_u64().unwrap(), each);
+    assert_eq!(usage["packages"][0]["deleted_versions"], 1, "{usage}");
+    let bob = app.token("bob", "read:packages").await;
+    let hidden = app
+        .get("/api/v3/users/alice/usage")
+        .bearer(&bob)
+        .send()
+        .await;
+    assert_eq!(hidden.status(), 403, "{}", hidden.text());
+}

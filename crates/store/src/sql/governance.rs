@@ -7,10 +7,10 @@ use entrepot_core::immutable::ImmutableTag;
 use entrepot_core::{Id, PackageType, Timestamp};
 use sqlx::any::AnyRow;
 
-use super::rows::{all_rows, int, json_of, json_text, opt_text, text, time};
+use super::rows::{all_rows, boolean, int, json_of, json_text, opt_text, parse, text, time};
 use super::{SqlStore, ts};
 use crate::StoreResult;
-use crate::meta::GovernanceStore;
+use crate::meta::{GovernanceStore, PackageUsage, Usage};
 
 fn rule(row: &AnyRow) -> StoreResult<CleanupRule> {
     Ok(CleanupRule {
@@ -114,5 +114,92 @@ impl GovernanceStore for SqlStore {
             .execute(&*self.write())
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn usage(&self, owner: Id) -> StoreResult<Usage> {
+        // Each owner's blobs once: a file's content, or a container blob
+        // linked in one of its repositories.
+        // `by` is `package_id` or `package_type`: each blob once within it.
+        let distinct = |by: &str| {
+            let column = if by == "package_id" {
+                "p.id"
+            } else {
+                "p.package_type"
+            };
+            format!(
+                "SELECT {by}, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
+                   SELECT {column} AS {by}, f.sha256, MAX(f.size) AS size
+                   FROM files f JOIN versions v ON v.id = f.version_id
+                   JOIN packages p ON p.id = v.package_id
+                   WHERE p.owner_id = $1 GROUP BY {column}, f.sha256
+                   UNION
+                   SELECT {column}, b.sha256, MAX(b.size)
+                   FROM blob_links b JOIN packages p ON p.owner_id = b.owner_id
+                     AND p.package_type = b.package_type AND p.name = b.repository
+                   WHERE b.owner_id = $1 GROUP BY {column}, b.sha256
+                 ) u GROUP BY {by}"
+            )
+        };
+        let bytes_of = |row: &AnyRow| -> StoreResult<u64> {
+            Ok(u64::try_from(int(row, "bytes")?).unwrap_or(0))
+        };
+        let total_query = "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
+               SELECT f.sha256, MAX(f.size) AS size FROM files f
+               JOIN versions v ON v.id = f.version_id JOIN packages p ON p.id = v.package_id
+               WHERE p.owner_id = $1 GROUP BY f.sha256
+               UNION
+               SELECT b.sha256, MAX(b.size) FROM blob_links b
+               WHERE b.owner_id = $1 GROUP BY b.sha256
+             ) u";
+        let total = sqlx::query(total_query)
+            .bind(owner)
+            .fetch_one(&self.reader)
+            .await?;
+        let by_package_query = distinct("package_id");
+        let by_package = all_rows(
+            sqlx::query(&by_package_query).bind(owner),
+            &self.reader,
+            |row| Ok((int(row, "package_id")?, bytes_of(row)?)),
+        )
+        .await?;
+        let by_format_query = distinct("package_type");
+        let by_format = all_rows(
+            sqlx::query(&by_format_query).bind(owner),
+            &self.reader,
+            |row| Ok((parse(row, "package_type")?, bytes_of(row)?)),
+        )
+        .await?;
+        let counts = "SELECT p.id, p.package_type, p.name,
+                  CAST(CASE WHEN p.deleted_at IS NULL THEN 0 ELSE 1 END AS BIGINT) AS deleted,
+                  CAST(COUNT(v.id) AS BIGINT) AS versions,
+                  CAST(COALESCE(SUM(CASE WHEN v.deleted_at IS NULL THEN 0 ELSE 1 END), 0)
+                       AS BIGINT) AS deleted_versions
+             FROM packages p LEFT JOIN versions v ON v.package_id = p.id
+             WHERE p.owner_id = $1 GROUP BY p.id, p.package_type, p.name, p.deleted_at
+             ORDER BY p.package_type, p.name";
+        let bytes: std::collections::HashMap<Id, u64> = by_package.into_iter().collect();
+        let packages = all_rows(sqlx::query(counts).bind(owner), &self.reader, |row| {
+            let id = int(row, "id")?;
+            Ok(PackageUsage {
+                package_id: id,
+                package_type: parse(row, "package_type")?,
+                name: text(row, "name")?,
+                bytes: bytes.get(&id).copied().unwrap_or(0),
+                versions: u64::try_from(int(row, "versions")?).unwrap_or(0),
+                deleted_versions: u64::try_from(int(row, "deleted_versions")?).unwrap_or(0),
+                deleted: boolean(row, "deleted")?,
+            })
+        })
+        .await?;
+        Ok(Usage {
+            bytes: bytes_of(&total)?,
+            by_format,
+            packages,
+        })
+    }
+
+    async fn package_owners(&self) -> StoreResult<Vec<Id>> {
+        let query = sqlx::query("SELECT DISTINCT owner_id FROM packages ORDER BY owner_id");
+        all_rows(query, &self.reader, |row| int(row, "owner_id")).await
     }
 }
