@@ -12,6 +12,7 @@ pub mod limits;
 pub mod model;
 pub mod names;
 pub mod osv;
+pub mod quota;
 pub mod ranges;
 pub mod scope;
 #[cfg(any(test, feature = "testing"))]

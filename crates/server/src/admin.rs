@@ -49,6 +49,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Cleanup { command } => cleanup::run(&registry, command).await?,
         AdminCommand::ImmutableTags { command } => immutable::run(&registry, command).await?,
         AdminCommand::Usage { owner } => cleanup::usage(&registry, owner).await?,
+        AdminCommand::Quota { command } => immutable::quota(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
         AdminCommand::User {
             command:

@@ -73,6 +73,12 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: OwnerCommand,
     },
+    /// Quotas: how much an owner may store, and how many versions each of
+    /// its packages may have.
+    Quota {
+        #[command(subcommand)]
+        command: crate::admin::immutable::QuotaCommand,
+    },
     /// What OWNER stores (each blob once), by format and package; or every
     /// owner's total.
     Usage { owner: Option<String> },

@@ -38,6 +38,7 @@ pub mod packages;
 pub mod password_reset;
 pub mod profile;
 pub mod proxy;
+pub mod quota;
 pub mod repositories;
 pub mod saml;
 pub mod sessions;

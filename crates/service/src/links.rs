@@ -71,6 +71,18 @@ impl Blobs<'_> {
         digest: &str,
         blob: &BlobInfo,
     ) -> ServiceResult<()> {
+        // A new link adds to what the owner stores: its quota first.
+        if self
+            .meta
+            .blob_link(owner, package_type, name, digest)
+            .await?
+            .is_none()
+            && let Some(account) = self.meta.account_by_id(owner).await?
+        {
+            self.governance()
+                .check_quota_of(&account, (package_type, name, None), blob.size)
+                .await?;
+        }
         let link = BlobLink {
             owner_id: owner,
             package_type,

@@ -107,6 +107,10 @@ impl Packages<'_> {
     /// Publishes a version, creating the package on its first publish.
     pub async fn publish(self, actor: &Actor, p: Publication) -> ServiceResult<(Package, Version)> {
         let p = p.within_limits();
+        let bytes = p.files.iter().map(|f| f.blob.size).sum();
+        self.governance()
+            .check_quota(&p.owner, (p.package_type, &p.name, Some(&p.version)), bytes)
+            .await?;
         let (user_id, _, package) = self.package_to_publish(actor, &p).await?;
         if self.meta.version(package.id, &p.version).await?.is_some() {
             return Err(ServiceError::Conflict(format!(

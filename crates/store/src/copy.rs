@@ -236,6 +236,15 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "quotas",
+        &[
+            ("owner_id", Int),
+            ("format", Text),
+            ("bytes", OptInt),
+            ("versions", OptInt),
+        ],
+    ),
+    (
         "cleanup_rules",
         &[
             ("id", Int),

@@ -1189,6 +1189,11 @@ pub trait GovernanceStore: Send + Sync {
     async fn usage(&self, owner: Id) -> StoreResult<Usage>;
     /// The accounts that own packages.
     async fn package_owners(&self) -> StoreResult<Vec<Id>>;
+    /// Sets (replaces) `quota.owner_id`'s quota for `quota.format`.
+    async fn set_quota(&self, quota: &entrepot_core::quota::Quota) -> StoreResult<()>;
+    /// `owner`'s quotas, or every owner's.
+    async fn quotas(&self, owner: Option<Id>) -> StoreResult<Vec<entrepot_core::quota::Quota>>;
+    async fn remove_quota(&self, owner: Id, format: Option<PackageType>) -> StoreResult<bool>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -204,17 +204,12 @@ pub async fn usage(registry: &Registry, owner: Option<String>) -> anyhow::Result
 
 /// Bytes as people read them, with the exact count.
 fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    #[expect(clippy::cast_precision_loss, reason = "a rounded figure for people")]
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
+    if bytes < 1024 {
         format!("{bytes} B")
     } else {
-        format!("{value:.1} {} ({bytes} bytes)", UNITS[unit])
+        format!(
+            "{} ({bytes} bytes)",
+            entrepot_service::quota::size_text(bytes)
+        )
     }
 }

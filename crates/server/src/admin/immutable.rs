@@ -56,3 +56,70 @@ fn line(owner: &str, rule: &entrepot_core::immutable::ImmutableTag) -> String {
         .map_or("all", entrepot_core::PackageType::as_str);
     format!("{}\t{owner}\t{format}\t{}", rule.id, rule.pattern)
 }
+
+/// `entrepot admin quota`: how much an owner may store.
+#[derive(Debug, Subcommand)]
+pub enum QuotaCommand {
+    /// Set OWNER's quota (of one format, or of all its packages).
+    Set {
+        owner: String,
+        /// Only this format's packages.
+        #[arg(long)]
+        format: Option<String>,
+        /// The most bytes stored, e.g. 10GiB.
+        #[arg(long, value_name = "SIZE")]
+        bytes: Option<String>,
+        /// The most versions each package has.
+        #[arg(long, value_name = "N")]
+        versions: Option<u64>,
+    },
+    /// OWNER's quotas.
+    List { owner: String },
+    /// Remove OWNER's quota (of one format, or of all its packages).
+    Remove {
+        owner: String,
+        #[arg(long)]
+        format: Option<String>,
+    },
+}
+
+pub async fn quota(registry: &Registry, command: QuotaCommand) -> anyhow::Result<()> {
+    let governance = registry.governance();
+    let show = |owner: &str, q: &entrepot_core::quota::Quota| {
+        let bytes = q
+            .bytes
+            .map_or("-".to_owned(), entrepot_service::quota::size_text);
+        let versions = q.versions.map_or("-".to_owned(), |n| n.to_string());
+        let format = q.format.map_or("all", entrepot_core::PackageType::as_str);
+        format!("{owner}\t{format}\t{bytes}\t{versions} versions")
+    };
+    match command {
+        QuotaCommand::Set {
+            owner,
+            format,
+            bytes,
+            versions,
+        } => {
+            let owner = registry.accounts().account(&owner).await?;
+            let format = format.map(|f| f.parse()).transpose()?;
+            let bytes = bytes.map(|b| crate::config::parse_size(&b)).transpose()?;
+            let quota = governance
+                .set_quota(&owner, format, bytes, versions)
+                .await?;
+            println!("{}", show(&owner.login, &quota));
+        }
+        QuotaCommand::List { owner } => {
+            let owner = registry.accounts().account(&owner).await?;
+            for quota in governance.quotas(&owner).await? {
+                println!("{}", show(&owner.login, &quota));
+            }
+        }
+        QuotaCommand::Remove { owner, format } => {
+            let owner = registry.accounts().account(&owner).await?;
+            let format = format.map(|f| f.parse()).transpose()?;
+            governance.remove_quota(&owner, format).await?;
+            eprintln!("removed the quota");
+        }
+    }
+    Ok(())
+}

@@ -211,3 +211,73 @@ async fn only_the_owner_changes_its_rules_and_bad_rules_are_refused() {
     assert_eq!(app.delete(&path).bearer(&alice).send().await.status(), 204);
     assert_eq!(app.delete(&path).bearer(&alice).send().await.status(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_over_a_quota_is_refused_saying_which_and_keeps_nothing() {
+    let (app, alice) = app_with_gems().await;
+    let registry = &app.registry;
+    let owner = registry.accounts().account("alice").await.unwrap();
+    let used = registry.governance().usage(&owner).await.unwrap().bytes;
+    let push = |name: &str, version: &str| {
+        app.post("/rubygems/alice/api/v1/gems")
+            .header("authorization", &alice)
+            .body(gem_of(&gemspec(name, version, None), false))
+            .send()
+    };
+    registry
+        .governance()
+        .set_quota(&owner, None, Some(used + 10), None)
+        .await
+        .unwrap();
+    let refused = push("snap", "5.0.0").await;
+    assert_eq!(refused.status(), 403, "{}", refused.text());
+    assert!(
+        refused
+            .text()
+            .contains("quota exceeded: alice's packages use"),
+        "{}",
+        refused.text()
+    );
+    let info = app
+        .get("/rubygems/alice/info/snap")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(!info.contains("5.0.0"), "nothing kept: {info}");
+    assert_eq!(
+        registry.governance().usage(&owner).await.unwrap().bytes,
+        used
+    );
+
+    // A version count per package, for one format.
+    registry
+        .governance()
+        .set_quota(&owner, None, None, None)
+        .await
+        .unwrap_err();
+    registry
+        .governance()
+        .remove_quota(&owner, None)
+        .await
+        .unwrap();
+    registry
+        .governance()
+        .set_quota(
+            &owner,
+            Some(entrepot_core::PackageType::Rubygems),
+            None,
+            Some(4),
+        )
+        .await
+        .unwrap();
+    let fifth = push("snap", "5.0.0").await;
+    assert_eq!(fifth.status(), 403, "{}", fifth.text());
+    assert!(
+        fifth.text().contains("snap has 4 versions"),
+        "{}",
+        fifth.text()
+    );
+    let third = push("keep", "3.0.0").await;
+    assert_eq!(third.status(), 200, "{}", third.text());
+}

@@ -926,3 +926,45 @@ async fn storage_usage_counts_a_shared_layer_once_per_owner() {
         .await;
     assert_eq!(hidden.status(), 403, "{}", hidden.text());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_layer_over_the_quota_is_denied_and_not_linked() {
+    let app = setup().await;
+    let r = alice(&app).await;
+    let owner = app.registry.accounts().account("alice").await.unwrap();
+    app.registry
+        .governance()
+        .set_quota(
+            &owner,
+            Some(entrepot_core::PackageType::Container),
+            Some(5_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let layer = vec![1u8; 10_000];
+    let digest = sha256(&layer);
+    let pushed = r
+        .req(
+            Method::POST,
+            &format!("/v2/alice/big/blobs/uploads/?digest={digest}"),
+        )
+        .body(layer)
+        .send()
+        .await;
+    assert_eq!(pushed.status(), 403, "{}", pushed.text());
+    assert_eq!(error_code(&pushed), "DENIED");
+    assert!(
+        pushed.text().contains("quota exceeded"),
+        "{}",
+        pushed.text()
+    );
+    assert_eq!(
+        r.status(Method::HEAD, &format!("/v2/alice/big/blobs/{digest}"))
+            .await,
+        404,
+        "not linked"
+    );
+    // What fits goes in.
+    r.push_image("alice/small", "v1", b"a small layer").await;
+}

@@ -202,4 +202,59 @@ impl GovernanceStore for SqlStore {
         let query = sqlx::query("SELECT DISTINCT owner_id FROM packages ORDER BY owner_id");
         all_rows(query, &self.reader, |row| int(row, "owner_id")).await
     }
+
+    async fn set_quota(&self, quota: &entrepot_core::quota::Quota) -> StoreResult<()> {
+        let as_int = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        sqlx::query(
+            "INSERT INTO quotas (owner_id, format, bytes, versions) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (owner_id, format) DO UPDATE
+             SET bytes = excluded.bytes, versions = excluded.versions",
+        )
+        .bind(quota.owner_id)
+        .bind(quota.format.map_or("", PackageType::as_str))
+        .bind(as_int(quota.bytes))
+        .bind(as_int(quota.versions))
+        .execute(&*self.write())
+        .await?;
+        Ok(())
+    }
+
+    async fn quotas(&self, owner: Option<Id>) -> StoreResult<Vec<entrepot_core::quota::Quota>> {
+        let query = match owner {
+            Some(owner) => {
+                sqlx::query("SELECT * FROM quotas WHERE owner_id = $1 ORDER BY format").bind(owner)
+            }
+            None => sqlx::query("SELECT * FROM quotas ORDER BY owner_id, format"),
+        };
+        let count = |row: &AnyRow, col: &str| -> StoreResult<Option<u64>> {
+            Ok(super::rows::opt_int(row, col)?.map(|n| u64::try_from(n).unwrap_or(0)))
+        };
+        all_rows(query, &self.reader, |row| {
+            let format = text(row, "format")?;
+            Ok(entrepot_core::quota::Quota {
+                owner_id: int(row, "owner_id")?,
+                format: if format.is_empty() {
+                    None
+                } else {
+                    Some(
+                        format.parse().map_err(|e| {
+                            crate::StoreError::Database(format!("column format: {e}"))
+                        })?,
+                    )
+                },
+                bytes: count(row, "bytes")?,
+                versions: count(row, "versions")?,
+            })
+        })
+        .await
+    }
+
+    async fn remove_quota(&self, owner: Id, format: Option<PackageType>) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM quotas WHERE owner_id = $1 AND format = $2")
+            .bind(owner)
+            .bind(format.map_or("", PackageType::as_str))
+            .execute(&*self.write())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }
