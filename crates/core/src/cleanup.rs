@@ -11,7 +11,7 @@
 //! of them when it sets none. A protected version (downloaded more than
 //! the deletion limit while public, holding an image together, named by
 //! an immutable tag) is never removed, and neither a rule nor all rules
-//! together ever remove a package's last version: the newest stays.
+//! together ever remove a package's newest version.
 
 use chrono::TimeDelta;
 use regex::Regex;
@@ -159,6 +159,9 @@ impl RuleSpec {
         if conditions.iter().flatten().any(|s| *s <= 0) {
             return Err("durations must be positive".into());
         }
+        if self.keep_newest == Some(0) {
+            return Err("keep at least the newest version (keep_newest 1 or more)".into());
+        }
         if conditions.iter().all(Option::is_none)
             && self.keep_newest.is_none()
             && self.keep_pattern.is_none()
@@ -198,11 +201,12 @@ impl Compiled {
         let newest = newest_first(versions);
         let keep_newest = self.spec.keep_newest.map_or(0, |n| n as usize);
         let older = |v: &VersionFacts, secs: i64| now - v.published_at > TimeDelta::seconds(secs);
-        let mut removed: Vec<Id> = newest
+        newest
             .iter()
             .enumerate()
             .filter(|(i, v)| {
-                *i >= keep_newest
+                // The newest version always stays.
+                *i >= keep_newest.max(1)
                     && v.protected.is_none()
                     && !self.keep.as_ref().is_some_and(|k| k.is_match(&v.name))
                     && self.spec.older_than.is_none_or(|s| older(v, s))
@@ -215,9 +219,7 @@ impl Compiled {
                         .is_none_or(|s| !v.tagged && older(v, s))
             })
             .map(|(_, v)| v.id)
-            .collect();
-        keep_last(&mut removed, &newest);
-        removed
+            .collect()
     }
 }
 
@@ -226,15 +228,6 @@ fn newest_first(versions: &[VersionFacts]) -> Vec<&VersionFacts> {
     let mut sorted: Vec<&VersionFacts> = versions.iter().collect();
     sorted.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
     sorted
-}
-
-/// Leaves the newest version out of `removed` when it holds them all.
-fn keep_last(removed: &mut Vec<Id>, newest: &[&VersionFacts]) {
-    if let Some(first) = newest.first()
-        && removed.len() == newest.len()
-    {
-        removed.retain(|id| *id != first.id);
-    }
 }
 
 /// What the rules remove of one package: by rule, and all together.
@@ -254,18 +247,17 @@ pub fn plan(
     now: Timestamp,
 ) -> Plan {
     let mut plan = Plan::default();
+    let mut removed_by_any = std::collections::HashSet::new();
     for (id, rule) in rules.iter().filter(|(_, r)| r.selects(package_type, name)) {
         let removed = rule.removes(versions, now);
-        plan.all.extend(&removed);
+        removed_by_any.extend(removed.iter().copied());
         plan.by_rule.push((*id, removed));
     }
-    let newest = newest_first(versions);
-    plan.all = newest
+    plan.all = newest_first(versions)
         .iter()
         .map(|v| v.id)
-        .filter(|id| plan.all.contains(id))
+        .filter(|id| removed_by_any.contains(id))
         .collect();
-    keep_last(&mut plan.all, &newest);
     plan
 }
 
@@ -380,7 +372,7 @@ mod tests {
             ),
         ];
         let plan = plan(&rules, (PackageType::Npm, "demo"), &versions(), now());
-        assert_eq!(plan.by_rule, [(10, vec![2, 1]), (12, vec![5, 4, 3, 2])]);
+        assert_eq!(plan.by_rule, [(10, vec![2, 1]), (12, vec![4, 3, 2])]);
         assert_eq!(plan.all, [4, 3, 2, 1], "together: all but the newest");
     }
 
@@ -434,6 +426,13 @@ mod tests {
                     ..RuleSpec::default()
                 },
                 "positive",
+            ),
+            (
+                RuleSpec {
+                    keep_newest: Some(0),
+                    ..RuleSpec::default()
+                },
+                "keep at least the newest",
             ),
             (
                 RuleSpec {

@@ -35,6 +35,7 @@ impl Registry {
         if !scopes.contains(scope) {
             return Err(entrepot_core::Denial::MissingScope(scope).into());
         }
+        self.require_sso(actor, owner).await?;
         let relation = self.owner_relation(actor, owner.id, owner.kind).await?;
         let allowed = *site_admin
             || matches!(relation, OwnerRelation::IsOwner | OwnerRelation::OrgOwner)

@@ -10,13 +10,23 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use entrepot_core::cleanup::{CleanupRule, Compiled, RuleSpec, VersionFacts, plan};
-use entrepot_core::{Account, Actor, Id, Package, PackageType, Visibility};
+use entrepot_core::{Account, Actor, Id, Package, PackageType, Scope, Visibility};
 use entrepot_store::PackageFilter;
 
 use crate::{Governance, ServiceError, ServiceResult};
 
 /// The id a rule not saved yet has in a preview.
 pub const UNSAVED: Id = 0;
+
+/// Rules delete versions: who sets or runs them needs a token that may.
+fn may_delete(actor: &Actor) -> ServiceResult<()> {
+    match actor {
+        Actor::User { scopes, .. } if !scopes.contains(Scope::DeletePackages) => {
+            Err(entrepot_core::Denial::MissingScope(Scope::DeletePackages).into())
+        }
+        _ => Ok(()),
+    }
+}
 
 /// One version a preview names, or a run removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +125,7 @@ impl Governance<'_> {
     ) -> ServiceResult<CleanupRule> {
         self.may_manage_owner(actor, owner, true, "cleanup rules")
             .await?;
+        may_delete(actor)?;
         self.add_cleanup_rule(owner, spec).await
     }
 
@@ -221,14 +232,15 @@ impl Governance<'_> {
         Ok(Preview { rules, all })
     }
 
-    /// `preview` for `actor`: the owner's admins and members.
+    /// `preview` for `actor`: those who may change the rules (it names
+    /// every package, private ones included).
     pub async fn preview_as(
         self,
         actor: &Actor,
         owner: &Account,
         unsaved: Option<RuleSpec>,
     ) -> ServiceResult<Preview> {
-        self.may_manage_owner(actor, owner, false, "cleanup rules")
+        self.may_manage_owner(actor, owner, true, "cleanup rules")
             .await?;
         self.preview(owner, unsaved).await
     }
@@ -246,10 +258,14 @@ impl Governance<'_> {
             None => self.owners_with_rules().await?,
         };
         let mut report = RunReport::default();
+        let one = owner.is_some();
         for owner in owners {
-            for removal in self.preview(&owner, None).await?.all {
-                if self.remove(&removal, actor).await? {
-                    report.removed.push((owner.login.clone(), removal));
+            match self.run_one(&owner, actor, &mut report).await {
+                Ok(()) => {}
+                Err(e) if one => return Err(e),
+                // Every owner's: one owner's trouble stops nobody else's.
+                Err(e) => {
+                    tracing::warn!(owner = %owner.login, error = %e, "cleanup failed for this owner");
                 }
             }
         }
@@ -266,12 +282,48 @@ impl Governance<'_> {
     pub async fn run_as(self, actor: &Actor, owner: &Account) -> ServiceResult<RunReport> {
         self.may_manage_owner(actor, owner, true, "cleanup rules")
             .await?;
+        may_delete(actor)?;
         self.run(Some(owner), Some(actor)).await
     }
 
+    async fn run_one(
+        self,
+        owner: &Account,
+        actor: Option<&Actor>,
+        report: &mut RunReport,
+    ) -> ServiceResult<()> {
+        for removal in self.preview(owner, None).await?.all {
+            if self.remove(&removal, actor).await? {
+                report.removed.push((owner.login.clone(), removal));
+            }
+        }
+        Ok(())
+    }
+
     /// Soft-deletes one version a rule removes; false when it went
-    /// meanwhile (or is the last: the store keeps one, whatever raced).
+    /// meanwhile, is the last (the store keeps one, whatever raced), or
+    /// became protected since the plan (an immutable tag, the download
+    /// limit counting what is not written yet).
     async fn remove(self, removal: &Removal, actor: Option<&Actor>) -> ServiceResult<bool> {
+        let (Some(package), Some(version)) = (
+            self.meta.package_by_id(removal.package_id).await?,
+            self.meta.version_by_id(removal.version_id).await?,
+        ) else {
+            return Ok(false);
+        };
+        if self.guard_version(&package, &version).await.is_err() {
+            return Ok(false);
+        }
+        if package.visibility == Visibility::Public {
+            let downloads = self
+                .packages()
+                .version_downloads(&package, &[version.id])
+                .await?;
+            if downloads.get(&version.id).copied().unwrap_or(0) > self.limits.delete_download_limit
+            {
+                return Ok(false);
+            }
+        }
         match self
             .meta
             .delete_version_keeping_one(removal.version_id, Utc::now())

@@ -23,10 +23,6 @@ impl Packages<'_> {
     /// in the version is a `Conflict`: published files are immutable.
     pub async fn publish_file(self, actor: &Actor, p: Publication) -> ServiceResult<AddedFile> {
         let p = p.within_limits();
-        let bytes = p.files.iter().map(|f| f.blob.size).sum();
-        self.governance()
-            .check_quota(&p.owner, (p.package_type, &p.name, Some(&p.version)), bytes)
-            .await?;
         let (user_id, owner, package) = self.package_to_publish(actor, &p).await?;
         if let (Some(repo), Some(home)) = (&p.repository, package.repository_id)
             && repo.id != home

@@ -135,6 +135,24 @@ impl Governance<'_> {
         Ok(())
     }
 
+    /// Refuses to delete `package` while an immutable tag names any of
+    /// its versions.
+    pub(crate) async fn guard_package(self, package: &Package) -> ServiceResult<()> {
+        let rules = self.meta.immutable_tags(Some(package.owner_id)).await?;
+        if rules.is_empty() {
+            return Ok(());
+        }
+        for set in self.meta.tags(package.id).await? {
+            if let Some(rule) = rules
+                .iter()
+                .find(|r| r.protects(package.package_type, &set.name))
+            {
+                return Err(refusal(package, &set.name, rule));
+            }
+        }
+        Ok(())
+    }
+
     /// The immutable tag naming `version`, and its rule, if one does.
     pub(crate) async fn immutable_tag_of(
         self,

@@ -71,12 +71,13 @@ impl Blobs<'_> {
         digest: &str,
         blob: &BlobInfo,
     ) -> ServiceResult<()> {
-        // A new link adds to what the owner stores: its quota first.
-        if self
-            .meta
-            .blob_link(owner, package_type, name, digest)
-            .await?
-            .is_none()
+        // A new link adds to what the owner stores: its quotas first.
+        if !self.meta.quotas(Some(owner)).await?.is_empty()
+            && self
+                .meta
+                .blob_link(owner, package_type, name, digest)
+                .await?
+                .is_none()
             && let Some(account) = self.meta.account_by_id(owner).await?
         {
             self.governance()

@@ -107,10 +107,6 @@ impl Packages<'_> {
     /// Publishes a version, creating the package on its first publish.
     pub async fn publish(self, actor: &Actor, p: Publication) -> ServiceResult<(Package, Version)> {
         let p = p.within_limits();
-        let bytes = p.files.iter().map(|f| f.blob.size).sum();
-        self.governance()
-            .check_quota(&p.owner, (p.package_type, &p.name, Some(&p.version)), bytes)
-            .await?;
         let (user_id, _, package) = self.package_to_publish(actor, &p).await?;
         if self.meta.version(package.id, &p.version).await?.is_some() {
             return Err(ServiceError::Conflict(format!(
@@ -161,7 +157,9 @@ impl Packages<'_> {
 
     /// The publisher, the owner and the package `p` publishes into: the
     /// existing one if the actor may publish to it, else a new one if the
-    /// actor may create it.
+    /// actor may create it. The owner's quotas are checked once the actor
+    /// is known to be allowed (a refusal says how much is used) and before
+    /// a new package is created.
     pub(crate) async fn package_to_publish(
         self,
         actor: &Actor,
@@ -189,10 +187,27 @@ impl Packages<'_> {
                 return Err(ServiceError::NotFound("Not Found".into()));
             }
             crate::access::PublishTarget::New => {
-                self.create_package(actor, user_id, &owner, p).await?
+                self.check_publish_quota(&owner, p).await?;
+                return Ok((
+                    user_id,
+                    owner.clone(),
+                    self.create_package(actor, user_id, &owner, p).await?,
+                ));
             }
         };
+        self.check_publish_quota(&owner, p).await?;
         Ok((user_id, owner, package))
+    }
+
+    async fn check_publish_quota(
+        self,
+        owner: &entrepot_core::Account,
+        p: &Publication,
+    ) -> ServiceResult<()> {
+        let bytes = p.files.iter().map(|f| f.blob.size).sum();
+        self.governance()
+            .check_quota_of(owner, (p.package_type, &p.name, Some(&p.version)), bytes)
+            .await
     }
 
     /// Applies a settings change to a package and writes it to the audit log.
@@ -441,6 +456,7 @@ impl Packages<'_> {
     pub async fn delete_package(self, actor: &Actor, package: &Package) -> ServiceResult<()> {
         self.authorize_package(actor, Action::Delete, package)
             .await?;
+        self.governance().guard_package(package).await?;
         if package.visibility == Visibility::Public
             && self
                 .downloads_by_version(package)

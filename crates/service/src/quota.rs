@@ -83,21 +83,9 @@ impl Governance<'_> {
     }
 
     /// Refuses adding `bytes` (and, with `version`, that version if it is
-    /// new) to the package `name` of `package_type` of the owner `login`
-    /// when one of the owner's quotas would be exceeded.
-    pub(crate) async fn check_quota(
-        self,
-        login: &str,
-        package: (PackageType, &str, Option<&str>),
-        bytes: u64,
-    ) -> ServiceResult<()> {
-        match self.meta.account_by_login(login).await? {
-            Some(owner) => self.check_quota_of(&owner, package, bytes).await,
-            None => Ok(()),
-        }
-    }
-
-    /// `check_quota` for an owner already looked up.
+    /// new) to `owner`'s package `name` of `package_type` when one of the
+    /// owner's quotas would be exceeded. Callers check first that the
+    /// caller may publish there: the refusal says how much is used.
     pub(crate) async fn check_quota_of(
         self,
         owner: &Account,
@@ -115,17 +103,9 @@ impl Governance<'_> {
             return Ok(());
         }
         if quotas.iter().any(|q| q.bytes.is_some()) {
-            let usage = self.meta.usage(owner.id).await?;
             for quota in &quotas {
                 let Some(limit) = quota.bytes else { continue };
-                let used = match quota.format {
-                    None => usage.bytes,
-                    Some(f) => usage
-                        .by_format
-                        .iter()
-                        .find(|(t, _)| *t == f)
-                        .map_or(0, |(_, b)| *b),
-                };
+                let used = self.meta.stored_bytes(owner.id, quota.format).await?;
                 if used.saturating_add(bytes) > limit {
                     return Err(ServiceError::Forbidden(format!(
                         "quota exceeded: {} use {} of their {} quota, and this adds {} \

@@ -35,10 +35,11 @@ impl Governance<'_> {
         Ok(usage)
     }
 
-    /// `usage` for `actor`: the owner itself, its members and site
-    /// administrators.
+    /// `usage` for `actor`: the owner itself, an organization's owners
+    /// and site administrators (it names every package, private ones
+    /// included).
     pub async fn usage_as(self, actor: &Actor, owner: &Account) -> ServiceResult<Usage> {
-        self.may_manage_owner(actor, owner, false, "storage usage")
+        self.may_manage_owner(actor, owner, true, "storage usage")
             .await?;
         self.usage(owner).await
     }

@@ -1187,6 +1187,9 @@ pub trait GovernanceStore: Send + Sync {
     /// version, deleted ones until purged, and container blobs linked in
     /// its repositories), in all, by format and by package.
     async fn usage(&self, owner: Id) -> StoreResult<Usage>;
+    /// What `owner` stores of `format` (or in all), each blob once, as
+    /// `usage` counts it: one figure, for a quota check.
+    async fn stored_bytes(&self, owner: Id, format: Option<PackageType>) -> StoreResult<u64>;
     /// The accounts that own packages.
     async fn package_owners(&self) -> StoreResult<Vec<Id>>;
     /// Sets (replaces) `quota.owner_id`'s quota for `quota.format`.

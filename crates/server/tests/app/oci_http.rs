@@ -850,6 +850,12 @@ async fn an_immutable_tag_is_never_moved_nor_removed_and_its_image_stays() {
         let deleted = r.req(Method::DELETE, &path).send().await;
         assert_eq!(deleted.status(), 403, "{path}: {}", deleted.text());
     }
+    let whole = app
+        .delete("/api/v3/user/packages/container/fixed")
+        .bearer(&r.token)
+        .send()
+        .await;
+    assert_eq!(whole.status(), 403, "{}", whole.text());
     let untagged = app
         .post("/api/v3/user/cleanup/preview")
         .bearer(&r.token)

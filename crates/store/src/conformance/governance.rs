@@ -143,6 +143,15 @@ async fn usage(store: &dyn MetadataStore, owner: i64) {
     assert_eq!(of("two"), Some((100, 1, 0)));
     assert_eq!(of("app"), Some((1005, 1, 0)));
     assert!(store.package_owners().await.unwrap().contains(&owner));
+    assert_eq!(store.stored_bytes(owner, None).await.unwrap(), usage.bytes);
+    assert_eq!(
+        store
+            .stored_bytes(owner, Some(PackageType::Npm))
+            .await
+            .unwrap(),
+        110
+    );
+    pending_layer(store, owner).await;
 
     // A purged package's name stays the owner's.
     store.purge_package(image.id).await.unwrap();
@@ -153,4 +162,28 @@ async fn usage(store: &dyn MetadataStore, owner: i64) {
             .unwrap(),
         ["app"]
     );
+}
+
+/// A layer pushed to a repository with no manifest yet counts for its
+/// format (the image above holds 1,005 bytes).
+async fn pending_layer(store: &dyn MetadataStore, owner: i64) {
+    let at = Utc::now();
+    let pending = BlobLink {
+        owner_id: owner,
+        package_type: PackageType::Container,
+        repository: "pending".into(),
+        digest: "sha256:pending".into(),
+        sha256: "p".repeat(64),
+        size: 7,
+    };
+    store.link_blob(&pending, at).await.unwrap();
+    assert_eq!(
+        store
+            .stored_bytes(owner, Some(PackageType::Container))
+            .await
+            .unwrap(),
+        1012
+    );
+    let usage = store.usage(owner).await.unwrap();
+    assert!(usage.by_format.contains(&(PackageType::Container, 1012)));
 }

@@ -121,10 +121,22 @@ impl GovernanceStore for SqlStore {
         // linked in one of its repositories.
         // `by` is `package_id` or `package_type`: each blob once within it.
         let distinct = |by: &str| {
-            let column = if by == "package_id" {
-                "p.id"
+            // Blobs linked in a repository with no manifest yet (no
+            // package) still count for their format.
+            let (column, links) = if by == "package_id" {
+                (
+                    "p.id",
+                    "SELECT p.id, b.sha256, MAX(b.size)
+                     FROM blob_links b JOIN packages p ON p.owner_id = b.owner_id
+                       AND p.package_type = b.package_type AND p.name = b.repository
+                     WHERE b.owner_id = $1 GROUP BY p.id, b.sha256",
+                )
             } else {
-                "p.package_type"
+                (
+                    "p.package_type",
+                    "SELECT b.package_type, b.sha256, MAX(b.size) FROM blob_links b
+                     WHERE b.owner_id = $1 GROUP BY b.package_type, b.sha256",
+                )
             };
             format!(
                 "SELECT {by}, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
@@ -133,10 +145,7 @@ impl GovernanceStore for SqlStore {
                    JOIN packages p ON p.id = v.package_id
                    WHERE p.owner_id = $1 GROUP BY {column}, f.sha256
                    UNION
-                   SELECT {column}, b.sha256, MAX(b.size)
-                   FROM blob_links b JOIN packages p ON p.owner_id = b.owner_id
-                     AND p.package_type = b.package_type AND p.name = b.repository
-                   WHERE b.owner_id = $1 GROUP BY {column}, b.sha256
+                   {links}
                  ) u GROUP BY {by}"
             )
         };
@@ -196,6 +205,25 @@ impl GovernanceStore for SqlStore {
             by_format,
             packages,
         })
+    }
+
+    async fn stored_bytes(&self, owner: Id, format: Option<PackageType>) -> StoreResult<u64> {
+        // $2 is a format's name, or '' for every format.
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
+               SELECT f.sha256, MAX(f.size) AS size FROM files f
+               JOIN versions v ON v.id = f.version_id JOIN packages p ON p.id = v.package_id
+               WHERE p.owner_id = $1 AND ($2 = '' OR p.package_type = $2) GROUP BY f.sha256
+               UNION
+               SELECT b.sha256, MAX(b.size) FROM blob_links b
+               WHERE b.owner_id = $1 AND ($2 = '' OR b.package_type = $2) GROUP BY b.sha256
+             ) u",
+        )
+        .bind(owner)
+        .bind(format.map_or("", PackageType::as_str))
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(u64::try_from(int(&row, "bytes")?).unwrap_or(0))
     }
 
     async fn package_owners(&self) -> StoreResult<Vec<Id>> {
