@@ -8,6 +8,7 @@ mod account;
 mod advisories;
 mod api_links;
 mod chart;
+mod cleanup;
 mod details;
 mod external;
 mod fallthrough;
@@ -101,6 +102,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/settings/fallthrough",
             get(fallthrough::page).post(fallthrough::change),
+        )
+        .route(
+            "/settings/cleanup",
+            get(cleanup::page).post(cleanup::change),
         )
         .route("/notifications", get(notifications::notifications_page))
         .route("/notifications/read", post(notifications::mark_all_read))
@@ -222,6 +227,7 @@ static TEMPLATES: &[(&str, &str)] = compiled_in![
     "people_delete.html",
     "upstreams.html",
     "fallthrough.html",
+    "cleanup.html",
     "notifications.html",
     "hooks.html",
     "hook.html",

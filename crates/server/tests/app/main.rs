@@ -34,5 +34,6 @@ mod site_admin;
 mod upstream_cache;
 mod upstreams;
 mod web;
+mod web_cleanup;
 mod web_manage;
 mod web_upstreams;

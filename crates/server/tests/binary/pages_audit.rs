@@ -182,6 +182,7 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
         ("hooks", "/settings/hooks".to_owned()),
         ("tokens", "/settings/tokens".to_owned()),
         ("profile", "/settings/profile".to_owned()),
+        ("cleanup", "/settings/cleanup".to_owned()),
         ("notifications", "/notifications".to_owned()),
         ("advisories", "/advisories".to_owned()),
         ("admin-users", "/admin/users".to_owned()),
