@@ -10,6 +10,7 @@ pub mod advisories;
 pub mod auth;
 pub mod blobs;
 mod browse;
+pub mod bulk;
 pub mod cleanup;
 pub mod delivery;
 mod discovery;

@@ -42,6 +42,10 @@ pub fn routes() -> Router<AppState> {
             get(versions::list_versions),
         )
         .route(
+            "/packages/{package_type}/{package_name}/versions/bulk",
+            post(versions::bulk_versions),
+        )
+        .route(
             "/packages/{package_type}/{package_name}/versions/{package_version_id}",
             get(versions::get_version).delete(versions::delete_version),
         )

@@ -149,3 +149,51 @@ pub(super) async fn restore_version(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What `POST …/versions/bulk` takes.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BulkBody {
+    action: Option<String>,
+    #[serde(default)]
+    version_ids: Vec<i64>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST …/versions/bulk` (an Entrepot extension): deletes or restores
+/// many versions at once, `{"action": "delete"|"restore", "version_ids":
+/// [...], "dry_run": true}` first to see which. All are checked before
+/// any is touched: `{"action", "dry_run", "versions": [{"id", "name"}]}`.
+pub(super) async fn bulk_versions(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Extension(route): Extension<OwnerRoute>,
+    Path(params): Params,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, crate::shared::UnprocessableError> {
+    use entrepot_service::bulk::Bulk;
+    let (_, package) = live_package(&state, &actor, route, &params).await?;
+    let body: BulkBody = crate::shared::body_of(&body)?;
+    let bulk = match body.action.as_deref() {
+        Some("delete") => Bulk::Delete,
+        Some("restore") => Bulk::Restore,
+        _ => {
+            return Err(crate::shared::unprocessable(
+                "`action` is `delete` or `restore`",
+            ));
+        }
+    };
+    let versions = state
+        .registry
+        .packages()
+        .bulk_versions(&actor, &package, (bulk, &body.version_ids), body.dry_run)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "action": body.action,
+        "dry_run": body.dry_run,
+        "versions": versions.iter()
+            .map(|v| serde_json::json!({ "id": v.id, "name": v.name }))
+            .collect::<Vec<_>>(),
+    })))
+}

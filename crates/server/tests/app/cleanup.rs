@@ -281,3 +281,80 @@ async fn a_publish_over_a_quota_is_refused_saying_which_and_keeps_nothing() {
     let third = push("keep", "3.0.0").await;
     assert_eq!(third.status(), 200, "{}", third.text());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_versions_are_deleted_and_restored_at_once_after_a_dry_run() {
+    let (app, alice) = app_with_gems().await;
+    let listed: Value = app
+        .get("/api/v3/user/packages/rubygems/snap/versions")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    let id_of = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (one, two) = (id_of("1.0.0"), id_of("2.0.0"));
+    let bulk = |body: Value| {
+        app.post("/api/v3/user/packages/rubygems/snap/versions/bulk")
+            .bearer(&alice)
+            .json(&body)
+            .send()
+    };
+    let info = || async {
+        app.get("/rubygems/alice/info/snap")
+            .bearer(&alice)
+            .send()
+            .await
+            .text()
+    };
+    let dry: Value = bulk(json!({"action": "delete", "version_ids": [one, two], "dry_run": true}))
+        .await
+        .json();
+    let dry_names: Vec<&str> = dry["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(dry_names, ["1.0.0", "2.0.0"]);
+    assert!(
+        info().await.contains("\n1.0.0 "),
+        "a dry run removes nothing"
+    );
+    let done = bulk(json!({"action": "delete", "version_ids": [one, two]})).await;
+    assert_eq!(done.status(), 200, "{}", done.text());
+    let text = info().await;
+    assert!(
+        !text.contains("\n1.0.0 ") && !text.contains("\n2.0.0 "),
+        "{text}"
+    );
+
+    let (three, four) = (id_of("3.0.0"), id_of("4.0.0"));
+    let every = bulk(json!({"action": "delete", "version_ids": [three, four]})).await;
+    assert_eq!(every.status(), 422, "{}", every.text());
+    assert!(
+        every.text().contains("keep at least one"),
+        "{}",
+        every.text()
+    );
+    let twice = bulk(json!({"action": "delete", "version_ids": [one]})).await;
+    assert_eq!(twice.status(), 422, "{}", twice.text());
+    let unknown = bulk(json!({"action": "delete", "version_ids": [999_999]})).await;
+    assert_eq!(unknown.status(), 404, "{}", unknown.text());
+
+    let restored = bulk(json!({"action": "restore", "version_ids": [one, two]})).await;
+    assert_eq!(restored.status(), 200, "{}", restored.text());
+    let text = info().await;
+    assert!(
+        text.contains("\n1.0.0 ") && text.contains("\n2.0.0 "),
+        "{text}"
+    );
+}
