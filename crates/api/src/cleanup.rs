@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::shared::{
-    OwnerRoute, UnprocessableResult as Result, body_of, param, resolve_owner, unprocessable,
+    OwnerRoute, UnprocessableResult as Result, body_of, format_field, id_param, resolve_owner,
 };
 
 pub fn owner_routes() -> Router<AppState> {
@@ -63,13 +63,7 @@ impl Body {
                 .map_err(Into::into)
         };
         Ok(RuleSpec {
-            format: self
-                .format
-                .map(|f| {
-                    f.parse()
-                        .map_err(|_| unprocessable(format!("`{f}` is not a package format")))
-                })
-                .transpose()?,
+            format: format_field(self.format.as_deref())?,
             pattern: self.pattern,
             keep_newest: self.keep_newest,
             keep_pattern: self.keep_pattern,
@@ -163,9 +157,7 @@ async fn remove(
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<StatusCode> {
     let owner = resolve_owner(&state, &actor, route, &params).await?;
-    let id = param(&params, "id")?
-        .parse()
-        .map_err(|_| crate::shared::not_found())?;
+    let id = id_param(&params, "id")?;
     state
         .registry
         .governance()

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::shared::{
-    OwnerRoute, UnprocessableResult as Result, body_of, param, resolve_owner, unprocessable,
+    OwnerRoute, UnprocessableResult as Result, body_of, format_field, id_param, resolve_owner,
+    unprocessable,
 };
 
 pub fn owner_routes() -> Router<AppState> {
@@ -67,13 +68,7 @@ async fn add(
     let pattern = body
         .pattern
         .ok_or_else(|| unprocessable("give the tags' `pattern`"))?;
-    let format = body
-        .format
-        .map(|f| {
-            f.parse()
-                .map_err(|_| unprocessable(format!("`{f}` is not a package format")))
-        })
-        .transpose()?;
+    let format = format_field(body.format.as_deref())?;
     let rule = state
         .registry
         .governance()
@@ -89,9 +84,7 @@ async fn remove(
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<StatusCode> {
     let owner = resolve_owner(&state, &actor, route, &params).await?;
-    let id = param(&params, "id")?
-        .parse()
-        .map_err(|_| crate::shared::not_found())?;
+    let id = id_param(&params, "id")?;
     state
         .registry
         .governance()

@@ -278,6 +278,16 @@ impl IntoResponse for UnprocessableError {
 /// What the endpoints with GitHub's 422 return.
 pub type UnprocessableResult<T> = Result<T, UnprocessableError>;
 
+/// A body's optional `format` field: a package type, or 422 saying so.
+pub fn format_field(format: Option<&str>) -> Result<Option<PackageType>, UnprocessableError> {
+    format
+        .map(|f| {
+            f.parse()
+                .map_err(|_| unprocessable(format!("`{f}` is not a package format")))
+        })
+        .transpose()
+}
+
 /// A validation error, answered as 422.
 pub fn unprocessable(message: impl Into<String>) -> UnprocessableError {
     UnprocessableError(ServiceError::Invalid(message.into()))
