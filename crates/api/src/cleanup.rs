@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::shared::{
     OwnerRoute, UnprocessableResult as Result, body_of, format_field, id_param, resolve_owner,
+    unprocessable,
 };
 
 pub fn owner_routes() -> Router<AppState> {
@@ -35,7 +36,7 @@ pub fn owner_routes() -> Router<AppState> {
 /// A rule as the API takes it: durations as `30d`, `12h`, `2w`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body {
+pub(crate) struct RuleBody {
     format: Option<String>,
     pattern: Option<String>,
     keep_newest: Option<u32>,
@@ -43,9 +44,21 @@ struct Body {
     older_than: Option<String>,
     not_downloaded_for: Option<String>,
     untagged_older_than: Option<String>,
+    keep_snapshot_builds: Option<u32>,
 }
 
-impl Body {
+impl RuleBody {
+    /// The rule as a filter of one package's versions: what it keeps and
+    /// removes, not which packages it selects.
+    pub(crate) fn package_spec(self) -> Result<RuleSpec> {
+        if self.format.is_some() || self.pattern.is_some() || self.keep_snapshot_builds.is_some() {
+            return Err(unprocessable(
+                "a filter of one package's versions takes no `format`, `pattern` or `keep_snapshot_builds`",
+            ));
+        }
+        self.spec()
+    }
+
     fn is_empty(&self) -> bool {
         self.format.is_none()
             && self.pattern.is_none()
@@ -54,6 +67,7 @@ impl Body {
             && self.older_than.is_none()
             && self.not_downloaded_for.is_none()
             && self.untagged_older_than.is_none()
+            && self.keep_snapshot_builds.is_none()
     }
 
     fn spec(self) -> Result<RuleSpec> {
@@ -70,6 +84,7 @@ impl Body {
             older_than: seconds(self.older_than)?,
             not_downloaded_for: seconds(self.not_downloaded_for)?,
             untagged_older_than: seconds(self.untagged_older_than)?,
+            keep_snapshot_builds: self.keep_snapshot_builds,
         })
     }
 }
@@ -85,6 +100,7 @@ struct Shown {
     older_than: Option<String>,
     not_downloaded_for: Option<String>,
     untagged_older_than: Option<String>,
+    keep_snapshot_builds: Option<u32>,
     /// The rule in words.
     description: String,
     created_at: String,
@@ -103,6 +119,7 @@ impl Shown {
             pattern: rule.spec.pattern,
             keep_newest: rule.spec.keep_newest,
             keep_pattern: rule.spec.keep_pattern,
+            keep_snapshot_builds: rule.spec.keep_snapshot_builds,
             created_at: crate::model::iso(&rule.created_at),
         }
     }
@@ -141,7 +158,7 @@ async fn add(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Shown>)> {
     let owner = resolve_owner(&state, &actor, route, &params).await?;
-    let spec = body_of::<Body>(&body)?.spec()?;
+    let spec = body_of::<RuleBody>(&body)?.spec()?;
     let rule = state
         .registry
         .governance()
@@ -177,7 +194,7 @@ async fn preview(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>> {
     let owner = resolve_owner(&state, &actor, route, &params).await?;
-    let body: Body = body_of(&body)?;
+    let body: RuleBody = body_of(&body)?;
     let unsaved = if body.is_empty() {
         None
     } else {

@@ -15,6 +15,7 @@ mod model;
 mod notifications;
 pub mod osv;
 mod packages;
+mod quotas;
 mod repos;
 mod shared;
 mod site_admin;
@@ -91,6 +92,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(fallthrough::owner_routes())
         .merge(cleanup::owner_routes())
         .merge(immutable::owner_routes())
+        .merge(quotas::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

@@ -53,6 +53,11 @@ pub struct RuleSpec {
     /// published longer ago than this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub untagged_older_than: Option<i64>,
+    /// Keeps the N newest timestamped builds of each Maven SNAPSHOT
+    /// version (older builds' files go at each deploy), over the server's
+    /// `--maven-snapshot-builds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_snapshot_builds: Option<u32>,
 }
 
 /// A duration of seconds as people write it: `30d`, `12h`, `90m`.
@@ -95,7 +100,12 @@ impl std::fmt::Display for RuleSpec {
         if let Some(s) = self.untagged_older_than {
             removes.push(format!("untagged and older than {}", duration_text(s)));
         }
-        if removes.is_empty() {
+        if let Some(n) = self.keep_snapshot_builds {
+            write!(f, "; keep the {n} newest builds of each SNAPSHOT")?;
+        }
+        if !self.decides_versions() {
+            Ok(())
+        } else if removes.is_empty() {
             write!(f, "; remove the rest")
         } else {
             write!(f, "; remove versions {}", removes.join(", "))
@@ -148,6 +158,16 @@ fn whole(pattern: &str, what: &str) -> Result<Regex, String> {
 }
 
 impl RuleSpec {
+    /// Whether the rule removes versions at all (a rule may only bound
+    /// SNAPSHOT builds).
+    pub fn decides_versions(&self) -> bool {
+        self.keep_newest.is_some()
+            || self.keep_pattern.is_some()
+            || self.older_than.is_some()
+            || self.not_downloaded_for.is_some()
+            || self.untagged_older_than.is_some()
+    }
+
     /// The rule compiled, or why it cannot be: a bad pattern, a duration
     /// that is not positive, or nothing to decide by.
     pub fn compile(&self) -> Result<Compiled, String> {
@@ -162,13 +182,20 @@ impl RuleSpec {
         if self.keep_newest == Some(0) {
             return Err("keep at least the newest version (keep_newest 1 or more)".into());
         }
-        if conditions.iter().all(Option::is_none)
-            && self.keep_newest.is_none()
-            && self.keep_pattern.is_none()
+        if self.keep_snapshot_builds == Some(0) {
+            return Err(
+                "keep at least the newest SNAPSHOT build (keep_snapshot_builds 1 or more)".into(),
+            );
+        }
+        if self.keep_snapshot_builds.is_some()
+            && self.format.is_some_and(|f| f != PackageType::Maven)
         {
+            return Err("only Maven packages have SNAPSHOT builds".into());
+        }
+        if !self.decides_versions() && self.keep_snapshot_builds.is_none() {
             return Err(
                 "a rule needs something to decide by: a number of versions to keep, a pattern \
-                 of versions to keep, or an age"
+                 of versions to keep, an age, or a number of SNAPSHOT builds to keep"
                     .into(),
             );
         }
@@ -198,6 +225,9 @@ impl Compiled {
     /// The ids among `versions` (one package's live versions) the rule
     /// removes at `now`, newest first; never all of them.
     pub fn removes(&self, versions: &[VersionFacts], now: Timestamp) -> Vec<Id> {
+        if !self.spec.decides_versions() {
+            return Vec::new();
+        }
         let newest = newest_first(versions);
         let keep_newest = self.spec.keep_newest.map_or(0, |n| n as usize);
         let older = |v: &VersionFacts, secs: i64| now - v.published_at > TimeDelta::seconds(secs);
@@ -446,5 +476,28 @@ mod tests {
             let why = spec.compile().unwrap_err();
             assert!(why.contains(said), "{why}");
         }
+    }
+
+    #[test]
+    fn a_snapshot_rule_removes_no_version_and_is_maven_only() {
+        let spec = RuleSpec {
+            keep_snapshot_builds: Some(3),
+            ..RuleSpec::default()
+        };
+        assert!(removes(&spec, &versions()).is_empty());
+        assert_eq!(
+            spec.to_string(),
+            "all packages; keep the 3 newest builds of each SNAPSHOT"
+        );
+        let npm = RuleSpec {
+            format: Some(PackageType::Npm),
+            ..spec.clone()
+        };
+        assert!(npm.compile().unwrap_err().contains("only Maven"));
+        let none = RuleSpec {
+            keep_snapshot_builds: Some(0),
+            ..RuleSpec::default()
+        };
+        assert!(none.compile().is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod format;
 pub mod metrics;
 pub mod owner;
 pub mod pagination;
+pub mod quota;
 pub mod rate_limit;
 pub mod repo_link;
 pub mod spool;

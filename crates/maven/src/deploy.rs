@@ -4,7 +4,7 @@
 //! their path and what the server computed, and set aside.
 
 use axum::body::Body;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::{Action, PackageType};
 use entrepot_http::AppState;
@@ -26,7 +26,7 @@ pub async fn deploy(
     state: &AppState,
     t: &Target,
     parsed: &MavenPath,
-    body: Body,
+    (headers, body): (&HeaderMap, Body),
     snapshot_builds: usize,
 ) -> Result<Response> {
     if t.actor.user_id().is_none() {
@@ -52,7 +52,7 @@ pub async fn deploy(
             file,
             checksum: None,
             ..
-        } => store_file(state, t, (version, file), body, snapshot_builds).await,
+        } => store_file(state, t, (version, file), (headers, body), snapshot_builds).await,
     }
 }
 
@@ -120,9 +120,18 @@ async fn store_file(
     state: &AppState,
     t: &Target,
     (version, file): (&str, &str),
-    body: Body,
+    (headers, body): (&HeaderMap, Body),
     snapshot_builds: usize,
 ) -> Result<Response> {
+    // Before the body is read: a file its quota has no room for is
+    // refused before a byte of it is stored.
+    entrepot_http::quota::check_declared(
+        &state.registry,
+        (&t.actor, &t.owner),
+        (PackageType::Maven, Some(&t.package_name())),
+        headers,
+    )
+    .await?;
     if let Some(package) = &t.package
         && let Some(v) = version_of(state, package, version).await?
         && file_names(state, &v).await?.iter().any(|n| n == file)
@@ -249,6 +258,13 @@ async fn publish(
             .await?;
     }
     if let Some(base) = version.strip_suffix("-SNAPSHOT") {
+        // The owner's cleanup rules may keep fewer (or more) builds.
+        let snapshot_builds = state
+            .registry
+            .governance()
+            .snapshot_builds(&t.owner, &t.package_name())
+            .await?
+            .unwrap_or(snapshot_builds);
         let names = file_names(state, &added.version).await?;
         let numbers = maven_metadata::build_numbers(&names, &c.artifact, base);
         if numbers.len() > snapshot_builds {

@@ -65,7 +65,9 @@ async fn route(
             }
         }
         Endpoint::Read { path, head } => read(state, &target, &path, headers, head).await,
-        Endpoint::Deploy(path) => deploy(state, &target, &path, body, snapshot_builds).await,
+        Endpoint::Deploy(path) => {
+            deploy(state, &target, &path, (headers, body), snapshot_builds).await
+        }
         Endpoint::Unsupported(_) => Err(MavenError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "the Maven repository takes GET, HEAD and PUT",

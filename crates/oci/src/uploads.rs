@@ -6,7 +6,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use entrepot_core::PackageType;
+use entrepot_core::{Account, PackageType};
 use entrepot_service::ServiceError;
 use entrepot_store::{BlobInfo, BlobLink, ByteStream, UploadSession};
 use futures::TryStreamExt;
@@ -71,6 +71,15 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
         Some((digest, blob))
     } else if let Some(digest) = ctx.query("digest") {
         let digest = digest_of(digest)?;
+        // Before the body is read: a layer the owner's quota has no room
+        // for stores nothing.
+        entrepot_http::quota::check_declared(
+            registry,
+            (&ctx.access.actor, &owner),
+            (PackageType::Container, Some(&repo.image)),
+            &ctx.headers,
+        )
+        .await?;
         let limit = registry.limits.max_layer_bytes;
         let blob = registry
             .blobs()
@@ -148,22 +157,31 @@ fn range_invalid(size: u64) -> OciError {
 }
 
 /// The caller's session `id` of `repo`, for pushers only.
-async fn session(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<UploadSession> {
+async fn session(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<(UploadSession, Account)> {
     let owner = ctx
         .check(repo, Act::Push, Code::BlobUploadUnknown)
         .await?
         .owner;
-    ctx.state
+    let session = ctx
+        .state
         .registry
         .blobs()
         .upload_of(id, owner.id, &repo.image)
         .await?
-        .ok_or_else(OciError::upload_unknown)
+        .ok_or_else(OciError::upload_unknown)?;
+    Ok((session, owner))
 }
 
-/// Appends a request body as the next part of session `id`, which is `at`
-/// bytes long; a `Content-Range` must continue it exactly.
-async fn append(ctx: &Ctx, id: &str, at: u64, body: Body) -> OciResult<u64> {
+/// Appends a request body as the next part of `owner`'s session `id` of
+/// `repo`, which is `at` bytes long; a `Content-Range` must continue it
+/// exactly.
+async fn append(
+    ctx: &Ctx,
+    (owner, repo): (&Account, &RepoName),
+    id: &str,
+    at: u64,
+    body: Body,
+) -> OciResult<u64> {
     let range = content_range(&ctx.headers);
     if let Some((start, _)) = range
         && start != at
@@ -173,6 +191,21 @@ async fn append(ctx: &Ctx, id: &str, at: u64, body: Body) -> OciResult<u64> {
     // A range that ends before it starts declares no length a body has.
     let declared = range.map(|(start, end)| end.wrapping_add(1).wrapping_sub(start));
     let registry = &ctx.state.registry;
+    // Before the part is read: the session so far and this part must fit
+    // the owner's quota.
+    if let Some(length) = declared.or_else(|| entrepot_http::quota::declared_length(&ctx.headers))
+        && length > 0
+    {
+        registry
+            .governance()
+            .check_upload(
+                &ctx.access.actor,
+                owner,
+                (PackageType::Container, Some(&repo.image)),
+                at.saturating_add(length),
+            )
+            .await?;
+    }
     let limit = registry.limits.max_layer_bytes;
     registry
         .blobs()
@@ -184,20 +217,20 @@ async fn append(ctx: &Ctx, id: &str, at: u64, body: Body) -> OciResult<u64> {
 
 /// `GET`/`HEAD` on an upload session: how far it has come.
 pub async fn status(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<Response> {
-    let session = session(ctx, repo, id).await?;
+    let (session, _) = session(ctx, repo, id).await?;
     Ok(upload_state(StatusCode::NO_CONTENT, repo, id, session.size))
 }
 
 /// `PATCH` on an upload session: the next chunk.
 pub async fn patch(ctx: &Ctx, repo: &RepoName, id: &str, body: Body) -> OciResult<Response> {
-    let session = session(ctx, repo, id).await?;
-    let size = append(ctx, id, session.size, body).await?;
+    let (session, owner) = session(ctx, repo, id).await?;
+    let size = append(ctx, (&owner, repo), id, session.size, body).await?;
     Ok(upload_state(StatusCode::ACCEPTED, repo, id, size))
 }
 
 /// `DELETE` on an upload session: the client gives up.
 pub async fn cancel(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<Response> {
-    let session = session(ctx, repo, id).await?;
+    let (session, _) = session(ctx, repo, id).await?;
     ctx.state.registry.blobs().cancel_upload(&session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -205,9 +238,9 @@ pub async fn cancel(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<Response>
 /// The closing `PUT ?digest=`: an optional last chunk, then the parts
 /// joined into one blob verified against the whole digest.
 pub async fn finish(ctx: &Ctx, repo: &RepoName, id: &str, body: Body) -> OciResult<Response> {
-    let session = session(ctx, repo, id).await?;
+    let (session, owner) = session(ctx, repo, id).await?;
     let digest = digest_of(ctx.query("digest").unwrap_or(""))?;
-    append(ctx, id, session.size, body).await?;
+    append(ctx, (&owner, repo), id, session.size, body).await?;
     let registry = &ctx.state.registry;
     registry
         .blobs()

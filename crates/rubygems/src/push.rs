@@ -24,6 +24,15 @@ pub async fn push(view: &View<'_>, body: Body) -> Result<Response> {
         return Err(ServiceError::Unauthenticated.into());
     }
     let owner = registry.accounts().account(view.owner).await?;
+    // Before the body is read: a gem the owner's quota has no room for
+    // stores nothing (its name is not known yet).
+    entrepot_http::quota::check_declared(
+        registry,
+        (view.actor, &owner),
+        (PackageType::Rubygems, None),
+        view.headers,
+    )
+    .await?;
     let stream = Box::pin(
         body.into_data_stream()
             .map_err(|e| std::io::Error::other(e.to_string())),

@@ -10,6 +10,7 @@ use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserComman
 pub(crate) mod cleanup;
 pub(crate) mod immutable;
 mod people;
+pub(crate) mod quota;
 mod upstreams;
 use crate::config::Config;
 
@@ -49,7 +50,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Cleanup { command } => cleanup::run(&registry, command).await?,
         AdminCommand::ImmutableTags { command } => immutable::run(&registry, command).await?,
         AdminCommand::Usage { owner } => cleanup::usage(&registry, owner).await?,
-        AdminCommand::Quota { command } => immutable::quota(&registry, command).await?,
+        AdminCommand::Quota { command } => quota::quota(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,
         AdminCommand::User {
             command:

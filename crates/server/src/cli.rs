@@ -77,7 +77,7 @@ pub enum AdminCommand {
     /// its packages may have.
     Quota {
         #[command(subcommand)]
-        command: crate::admin::immutable::QuotaCommand,
+        command: crate::admin::quota::QuotaCommand,
     },
     /// What OWNER stores (each blob once), by format and package; or every
     /// owner's total.

@@ -86,6 +86,30 @@ pub struct Settings {
     /// When (UTC, HH:MM) the daily job applies owners' cleanup rules [default: 03:00].
     #[arg(long, global = true, env = "ENTREPOT_CLEANUP_AT", value_name = "HH:MM")]
     pub cleanup_at: Option<String>,
+    /// The most each owner stores unless a site administrator sets its quota, e.g. 100GiB [default: unbounded].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_DEFAULT_QUOTA_BYTES",
+        value_name = "SIZE"
+    )]
+    pub default_quota_bytes: Option<String>,
+    /// The most each package stores unless its owner has a quota of its own, e.g. 5GiB [default: unbounded].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_DEFAULT_QUOTA_PACKAGE_BYTES",
+        value_name = "SIZE"
+    )]
+    pub default_quota_package_bytes: Option<String>,
+    /// The most versions of each package unless its owner has a quota of its own [default: unbounded].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_DEFAULT_QUOTA_VERSIONS",
+        value_name = "N"
+    )]
+    pub default_quota_versions: Option<u64>,
     /// The most the cache of upstream packages keeps, least recently used evicted first, e.g. 50GiB [default: unbounded].
     #[arg(
         long,
@@ -327,6 +351,19 @@ impl Settings {
                 open_sign_up: self.open_sign_up.unwrap_or(false),
                 users_create_orgs: self.users_create_orgs.unwrap_or(true),
             },
+            default_quota: entrepot_core::quota::Limits {
+                bytes: self
+                    .default_quota_bytes
+                    .as_deref()
+                    .map(parse_size)
+                    .transpose()?,
+                package_bytes: self
+                    .default_quota_package_bytes
+                    .as_deref()
+                    .map(parse_size)
+                    .transpose()?,
+                versions: self.default_quota_versions,
+            },
         })
     }
 
@@ -366,6 +403,13 @@ impl Settings {
                 .upstream_cache_max_age
                 .or(fallback.upstream_cache_max_age),
             cleanup_at: self.cleanup_at.or(fallback.cleanup_at),
+            default_quota_bytes: self.default_quota_bytes.or(fallback.default_quota_bytes),
+            default_quota_package_bytes: self
+                .default_quota_package_bytes
+                .or(fallback.default_quota_package_bytes),
+            default_quota_versions: self
+                .default_quota_versions
+                .or(fallback.default_quota_versions),
             upstream_cache_max_size: self
                 .upstream_cache_max_size
                 .or(fallback.upstream_cache_max_size),

@@ -257,11 +257,18 @@ async fn clean_up_if_due(registry: &entrepot_service::Registry, node: &str) {
         .await
     {
         Ok(true) => {
-            if let Err(e) = registry.governance().run(None, None).await {
-                tracing::warn!(error = %e, "the cleanup job failed; it runs again tomorrow");
+            tracing::info!(node, "this node runs today's cleanup job");
+            match registry.governance().run(None, None).await {
+                Ok(report) => tracing::info!(
+                    removed = report.removed.len(),
+                    "the cleanup job applied every owner's rules"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the cleanup job failed; it runs again tomorrow");
+                }
             }
         }
-        Ok(false) => {}
+        Ok(false) => tracing::info!(node, "today's cleanup job is already claimed"),
         Err(e) => tracing::warn!(error = %e, "could not claim the cleanup job"),
     }
 }

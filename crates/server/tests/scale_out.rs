@@ -43,9 +43,14 @@ impl Shared {
 
     /// A node in its own folder, on the shared database and bucket.
     fn node(&self, dir: &Path) -> Server {
+        self.node_with(dir, &[])
+    }
+
+    /// `node`, with more options.
+    fn node_with(&self, dir: &Path, more: &[&str]) -> Server {
         let listen = format!("127.0.0.1:{}", free_port());
         let blobs = self.blobs_url();
-        let args = [
+        let mut args = vec![
             "--listen",
             listen.as_str(),
             "--database",
@@ -53,6 +58,7 @@ impl Shared {
             "--blobs",
             blobs.as_str(),
         ];
+        args.extend_from_slice(more);
         let env = [
             ("AWS_ACCESS_KEY_ID", TEST_KEY),
             ("AWS_SECRET_ACCESS_KEY", TEST_KEY),
@@ -711,4 +717,79 @@ fn what_one_node_cached_from_an_upstream_every_node_serves() {
         .unwrap();
     assert_eq!(versions.as_array().map(Vec::len), Some(2), "{versions}");
     assert_eq!(get(&b, big_path), big);
+}
+
+/// Waits for `node` to log whether it claimed today's cleanup job: true
+/// when it ran it.
+fn ran_cleanup(node: &Server) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_mins(1);
+    while std::time::Instant::now() < deadline {
+        let log = std::fs::read_to_string(&node.stderr_log).unwrap_or_default();
+        if log.contains("this node runs today's cleanup job") {
+            return true;
+        }
+        if log.contains("today's cleanup job is already claimed") {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the node never tried to claim the cleanup job");
+}
+
+#[test]
+fn two_nodes_due_for_the_cleanup_job_run_it_once() {
+    let shared = Shared::new("cleanup-once");
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Versions and a rule, through a node not due for the job today.
+    let later = (chrono::Utc::now() + chrono::TimeDelta::hours(12))
+        .format("%H:%M")
+        .to_string();
+    let mut setup = shared.node_with(dir_a.path(), &["--cleanup-at", &later]);
+    setup.admin(&["user", "create", "alice"]);
+    let t = token(&setup, "alice", "read:packages,write:packages");
+    let publisher = NpmUser::new(&setup, &["alice"], Some(&t));
+    for version in ["1.0.0", "2.0.0", "3.0.0"] {
+        publisher.npm_ok(
+            &package(publisher.dir.path(), "@alice/snap", version),
+            &["publish"],
+        );
+    }
+    setup.admin(&["cleanup", "rule", "add", "alice", "--keep-newest", "1"]);
+    setup.sigterm();
+
+    // Two nodes due now: each asks, one runs it.
+    let now = chrono::Utc::now().format("%H:%M").to_string();
+    let a = shared.node_with(dir_a.path(), &["--cleanup-at", &now]);
+    let b = shared.node_with(dir_b.path(), &["--cleanup-at", &now]);
+    let ran = [ran_cleanup(&a), ran_cleanup(&b)];
+    assert_eq!(
+        ran.iter().filter(|r| **r).count(),
+        1,
+        "exactly one node ran the job: {ran:?}"
+    );
+    // The run removes what the rule says, seen through either node.
+    let deadline = std::time::Instant::now() + Duration::from_mins(1);
+    loop {
+        let versions: Value = Client::new()
+            .get(b.url("/api/v3/user/packages/npm/snap/versions"))
+            .bearer_auth(&t)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let names: Vec<&str> = versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        if names == ["3.0.0"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rule keeps the newest only: {names:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -153,6 +153,38 @@ impl Governance<'_> {
         self.remove_cleanup_rule(owner, id).await
     }
 
+    /// The live versions of `package` that `spec` would remove now, its
+    /// package filters aside: a bulk deletion by the rules' filters.
+    pub async fn matching_versions(
+        self,
+        package: &Package,
+        spec: &RuleSpec,
+    ) -> ServiceResult<Vec<Id>> {
+        let rule = spec.compile().map_err(ServiceError::Invalid)?;
+        let (_, facts) = self.facts(package).await?;
+        Ok(rule.removes(&facts, Utc::now()))
+    }
+
+    /// How many timestamped builds of each SNAPSHOT version of `owner`'s
+    /// Maven package `name` are kept, if a rule of the owner's says: the
+    /// fewest any rule selecting it keeps (read at each SNAPSHOT deploy).
+    pub async fn snapshot_builds(
+        self,
+        owner: &Account,
+        name: &str,
+    ) -> ServiceResult<Option<usize>> {
+        let rules = self.meta.cleanup_rules(Some(owner.id)).await?;
+        Ok(rules
+            .iter()
+            .filter_map(|r| {
+                let keep = r.spec.keep_snapshot_builds?;
+                let rule = r.spec.compile().ok()?;
+                rule.selects(PackageType::Maven, name)
+                    .then_some(keep as usize)
+            })
+            .min())
+    }
+
     /// What `owner`'s rules, and `unsaved` if given, would remove now.
     pub async fn preview(
         self,

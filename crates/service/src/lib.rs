@@ -85,6 +85,8 @@ pub struct Limits {
     pub cleanup_at: chrono::NaiveTime,
     /// Who may make accounts and organizations.
     pub accounts: signup::AccountPolicy,
+    /// The quota of every owner without one of all formats of its own.
+    pub default_quota: entrepot_core::quota::Limits,
 }
 
 impl Default for Limits {
@@ -97,6 +99,7 @@ impl Default for Limits {
             upstream_cache: upstream_cache::CachePolicy::default(),
             cleanup_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).expect("a time of day"),
             accounts: signup::AccountPolicy::default(),
+            default_quota: entrepot_core::quota::Limits::default(),
         }
     }
 }

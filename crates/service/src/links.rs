@@ -72,7 +72,8 @@ impl Blobs<'_> {
         blob: &BlobInfo,
     ) -> ServiceResult<()> {
         // A new link adds to what the owner stores: its quotas first.
-        if !self.meta.quotas(Some(owner)).await?.is_empty()
+        if (!self.limits.default_quota.is_empty()
+            || !self.meta.quotas(Some(owner)).await?.is_empty())
             && self
                 .meta
                 .blob_link(owner, package_type, name, digest)
@@ -81,7 +82,7 @@ impl Blobs<'_> {
             && let Some(account) = self.meta.account_by_id(owner).await?
         {
             self.governance()
-                .check_quota_of(&account, (package_type, name, None), blob.size)
+                .check_quota_of(&account, (package_type, Some(name), None), blob.size)
                 .await?;
         }
         let link = BlobLink {

@@ -206,7 +206,11 @@ impl Packages<'_> {
     ) -> ServiceResult<()> {
         let bytes = p.files.iter().map(|f| f.blob.size).sum();
         self.governance()
-            .check_quota_of(owner, (p.package_type, &p.name, Some(&p.version)), bytes)
+            .check_quota_of(
+                owner,
+                (p.package_type, Some(&p.name), Some(&p.version)),
+                bytes,
+            )
             .await
     }
 

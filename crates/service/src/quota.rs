@@ -1,10 +1,11 @@
 //! Quotas: site administrators set how much an owner may store (in all,
-//! or of one format) and how many versions each of its packages may have;
+//! or of one format), how much each of its packages may store and how
+//! many versions each may have, over the instance's default;
 //! a publish that would go over is refused before it is kept, saying
 //! which quota and how much is used. The bytes of a refused publish, if
 //! already stored, belong to nothing and go with the next collection.
 
-use entrepot_core::quota::Quota;
+use entrepot_core::quota::{Limits, Quota};
 use entrepot_core::{Account, Actor, PackageType};
 
 use crate::{Governance, ServiceError, ServiceResult};
@@ -32,22 +33,20 @@ impl Governance<'_> {
         self,
         owner: &Account,
         format: Option<PackageType>,
-        bytes: Option<u64>,
-        versions: Option<u64>,
+        limits: Limits,
     ) -> ServiceResult<Quota> {
-        if bytes.is_none() && versions.is_none() {
+        if limits.is_empty() {
             return Err(ServiceError::Invalid(
-                "a quota limits bytes, versions or both".into(),
+                "a quota limits bytes, bytes per package, versions per package, or more".into(),
             ));
         }
         let quota = Quota {
             owner_id: owner.id,
             format,
-            bytes,
-            versions,
+            limits,
         };
         self.meta.set_quota(&quota).await?;
-        tracing::info!(owner = %owner.login, ?format, ?bytes, ?versions, "quota set");
+        tracing::info!(owner = %owner.login, ?format, ?limits, "quota set");
         Ok(quota)
     }
 
@@ -57,14 +56,50 @@ impl Governance<'_> {
         actor: &Actor,
         owner: &Account,
         format: Option<PackageType>,
-        limits: (Option<u64>, Option<u64>),
+        limits: Limits,
     ) -> ServiceResult<Quota> {
-        crate::upstreams::site_admin(actor, true)?;
-        self.set_quota(owner, format, limits.0, limits.1).await
+        self.may_set_quotas(actor, owner).await?;
+        self.set_quota(owner, format, limits).await
     }
 
+    /// Only site administrators set quotas; whoever may see `owner`'s
+    /// quotas (and so learns they exist) hears so.
+    async fn may_set_quotas(self, actor: &Actor, owner: &Account) -> ServiceResult<()> {
+        if matches!(
+            actor,
+            Actor::User {
+                site_admin: true,
+                ..
+            }
+        ) {
+            return crate::upstreams::site_admin(actor, true);
+        }
+        self.may_manage_owner(actor, owner, false, "quotas").await?;
+        Err(ServiceError::Forbidden(
+            "only site administrators set quotas".into(),
+        ))
+    }
+
+    /// `quotas_in_force` for `actor`: the owner itself, an
+    /// organization's members and site administrators.
+    pub async fn quotas_as(self, actor: &Actor, owner: &Account) -> ServiceResult<Vec<Quota>> {
+        self.may_manage_owner(actor, owner, false, "quotas").await?;
+        self.quotas_in_force(owner).await
+    }
+
+    /// `owner`'s own quotas, without the instance's default.
     pub async fn quotas(self, owner: &Account) -> ServiceResult<Vec<Quota>> {
         Ok(self.meta.quotas(Some(owner.id)).await?)
+    }
+
+    /// The quotas that hold for `owner`: its own and the instance's
+    /// default, when it has no quota of all formats of its own.
+    pub async fn quotas_in_force(self, owner: &Account) -> ServiceResult<Vec<Quota>> {
+        Ok(Quota::effective(
+            self.quotas(owner).await?,
+            owner.id,
+            self.limits.default_quota,
+        ))
     }
 
     pub async fn remove_quota(
@@ -82,19 +117,53 @@ impl Governance<'_> {
         }
     }
 
+    /// `remove_quota` for a site administrator.
+    pub async fn remove_quota_as(
+        self,
+        actor: &Actor,
+        owner: &Account,
+        format: Option<PackageType>,
+    ) -> ServiceResult<()> {
+        self.may_set_quotas(actor, owner).await?;
+        self.remove_quota(owner, format).await
+    }
+
+    /// Refuses, before the bytes are read, an upload of `bytes` (its
+    /// declared length) to `owner` (its package `name` of `package_type`
+    /// when known) that would go over a quota. Only for callers who may
+    /// see the owner's quotas, as the refusal says how much is used;
+    /// others are checked once the publish is authorized.
+    pub async fn check_upload(
+        self,
+        actor: &Actor,
+        owner: &Account,
+        (package_type, name): (PackageType, Option<&str>),
+        bytes: u64,
+    ) -> ServiceResult<()> {
+        if self.quotas_in_force(owner).await?.is_empty()
+            || self
+                .may_manage_owner(actor, owner, false, "quotas")
+                .await
+                .is_err()
+        {
+            return Ok(());
+        }
+        self.check_quota_of(owner, (package_type, name, None), bytes)
+            .await
+    }
+
     /// Refuses adding `bytes` (and, with `version`, that version if it is
-    /// new) to `owner`'s package `name` of `package_type` when one of the
-    /// owner's quotas would be exceeded. Callers check first that the
+    /// new) to `owner`'s package `name` (when known) of `package_type` when
+    /// one of the owner's quotas would be exceeded. Callers check first that the
     /// caller may publish there: the refusal says how much is used.
     pub(crate) async fn check_quota_of(
         self,
         owner: &Account,
-        (package_type, name, version): (PackageType, &str, Option<&str>),
+        (package_type, name, version): (PackageType, Option<&str>, Option<&str>),
         bytes: u64,
     ) -> ServiceResult<()> {
         let quotas: Vec<Quota> = self
-            .meta
-            .quotas(Some(owner.id))
+            .quotas_in_force(owner)
             .await?
             .into_iter()
             .filter(|q| q.covers(package_type))
@@ -102,41 +171,69 @@ impl Governance<'_> {
         if quotas.is_empty() {
             return Ok(());
         }
-        if quotas.iter().any(|q| q.bytes.is_some()) {
-            for quota in &quotas {
-                let Some(limit) = quota.bytes else { continue };
-                let used = self.meta.stored_bytes(owner.id, quota.format).await?;
+        let over = |what: String, used: u64, limit: u64| {
+            ServiceError::Forbidden(format!(
+                "quota exceeded: {what} use {} of their {} quota, and this adds {} \
+                 (deleted versions count until they are purged)",
+                size_text(used),
+                size_text(limit),
+                size_text(bytes)
+            ))
+        };
+        for quota in &quotas {
+            if let Some(limit) = quota.limits.bytes {
+                let used = self.meta.stored_bytes(owner.id, quota.format, None).await?;
                 if used.saturating_add(bytes) > limit {
-                    return Err(ServiceError::Forbidden(format!(
-                        "quota exceeded: {} use {} of their {} quota, and this adds {} \
-                         (deleted versions count until they are purged)",
-                        quota.scope(&owner.login),
-                        size_text(used),
-                        size_text(limit),
-                        size_text(bytes)
-                    )));
+                    return Err(over(quota.scope(&owner.login), used, limit));
                 }
             }
         }
-        if let Some(version) = version
-            && let Some(limit) = quotas.iter().filter_map(|q| q.versions).min()
-            && let Some(package) = self
+        let Some(name) = name else { return Ok(()) };
+        if let Some(limit) = quotas.iter().filter_map(|q| q.limits.package_bytes).min() {
+            let used = self
                 .meta
-                .package(owner.id, package_type, name, false)
-                .await?
-        {
-            let versions = self.meta.versions(package.id, true).await?;
-            let count = versions.len() as u64;
-            if count >= limit && !versions.iter().any(|v| v.name == version) {
-                return Err(ServiceError::Forbidden(format!(
-                    "quota exceeded: {name} has {count} versions, the most {} may have \
-                     (deleted versions count until they are purged)",
-                    quotas
-                        .iter()
-                        .find(|q| q.versions == Some(limit))
-                        .map_or_else(|| owner.login.clone(), |q| q.scope(&owner.login))
-                )));
+                .stored_bytes(owner.id, Some(package_type), Some(name))
+                .await?;
+            if used.saturating_add(bytes) > limit {
+                let what = format!("the {package_type} package {}/{name}", owner.login);
+                return Err(over(what, used, limit));
             }
+        }
+        if let Some(version) = version
+            && let Some(limit) = quotas.iter().filter_map(|q| q.limits.versions).min()
+        {
+            self.check_versions(owner, (package_type, name, version), limit, &quotas)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a new version of a package that has `limit` versions.
+    async fn check_versions(
+        self,
+        owner: &Account,
+        (package_type, name, version): (PackageType, &str, &str),
+        limit: u64,
+        quotas: &[Quota],
+    ) -> ServiceResult<()> {
+        let Some(package) = self
+            .meta
+            .package(owner.id, package_type, name, false)
+            .await?
+        else {
+            return Ok(());
+        };
+        let versions = self.meta.versions(package.id, true).await?;
+        let count = versions.len() as u64;
+        if count >= limit && !versions.iter().any(|v| v.name == version) {
+            return Err(ServiceError::Forbidden(format!(
+                "quota exceeded: {name} has {count} versions, the most {} may have \
+                 (deleted versions count until they are purged)",
+                quotas
+                    .iter()
+                    .find(|q| q.limits.versions == Some(limit))
+                    .map_or_else(|| owner.login.clone(), |q| q.scope(&owner.login))
+            )));
         }
         Ok(())
     }

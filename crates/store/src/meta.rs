@@ -1189,7 +1189,12 @@ pub trait GovernanceStore: Send + Sync {
     async fn usage(&self, owner: Id) -> StoreResult<Usage>;
     /// What `owner` stores of `format` (or in all), each blob once, as
     /// `usage` counts it: one figure, for a quota check.
-    async fn stored_bytes(&self, owner: Id, format: Option<PackageType>) -> StoreResult<u64>;
+    async fn stored_bytes(
+        &self,
+        owner: Id,
+        format: Option<PackageType>,
+        package: Option<&str>,
+    ) -> StoreResult<u64>;
     /// The accounts that own packages.
     async fn package_owners(&self) -> StoreResult<Vec<Id>>;
     /// Sets (replaces) `quota.owner_id`'s quota for `quota.format`.

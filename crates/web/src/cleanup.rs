@@ -44,6 +44,7 @@ pub(crate) struct ChangeForm {
     older_than: Option<String>,
     not_downloaded_for: Option<String>,
     untagged_older_than: Option<String>,
+    keep_snapshot_builds: Option<String>,
     tag_pattern: Option<String>,
 }
 
@@ -78,6 +79,12 @@ impl ChangeForm {
             older_than: seconds(self.older_than.as_ref())?,
             not_downloaded_for: seconds(self.not_downloaded_for.as_ref())?,
             untagged_older_than: seconds(self.untagged_older_than.as_ref())?,
+            keep_snapshot_builds: text(self.keep_snapshot_builds.as_ref())
+                .map(|n| {
+                    n.parse()
+                        .map_err(|_| invalid(format!("`{n}` is not a number of builds")))
+                })
+                .transpose()?,
         })
     }
 }
@@ -264,6 +271,7 @@ async fn act(
                     keep_pattern => form.keep_pattern, older_than => form.older_than,
                     not_downloaded_for => form.not_downloaded_for,
                     untagged_older_than => form.untagged_older_than,
+                    keep_snapshot_builds => form.keep_snapshot_builds,
                 }),
                 ..Shown::default()
             })

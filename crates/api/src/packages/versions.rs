@@ -157,14 +157,19 @@ pub(super) struct BulkBody {
     action: Option<String>,
     #[serde(default)]
     version_ids: Vec<i64>,
+    /// Instead of ids: the versions a cleanup rule with these settings
+    /// would remove now.
+    filter: Option<crate::cleanup::RuleBody>,
     #[serde(default)]
     dry_run: bool,
 }
 
 /// `POST …/versions/bulk` (an Entrepot extension): deletes or restores
 /// many versions at once, `{"action": "delete"|"restore", "version_ids":
-/// [...], "dry_run": true}` first to see which. All are checked before
-/// any is touched: `{"action", "dry_run", "versions": [{"id", "name"}]}`.
+/// [...], "dry_run": true}` first to see which, or deletes those a
+/// cleanup rule's `filter` (`{"keep_newest": 3}`) selects. All are
+/// checked before any is touched: `{"action", "dry_run", "versions":
+/// [{"id", "name"}]}`.
 pub(super) async fn bulk_versions(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -184,10 +189,43 @@ pub(super) async fn bulk_versions(
             ));
         }
     };
+    let ids = match body.filter {
+        Some(_) if !body.version_ids.is_empty() => {
+            return Err(crate::shared::unprocessable(
+                "give `version_ids` or a `filter`, not both",
+            ));
+        }
+        Some(_) if bulk == Bulk::Restore => {
+            return Err(crate::shared::unprocessable(
+                "a `filter` selects live versions to delete; restore by `version_ids`",
+            ));
+        }
+        Some(filter) => {
+            let spec = filter.package_spec()?;
+            // Who may not delete hears so before learning what matches.
+            state
+                .registry
+                .packages()
+                .authorize_package(&actor, entrepot_core::Action::Delete, &package)
+                .await?;
+            let ids = state
+                .registry
+                .governance()
+                .matching_versions(&package, &spec)
+                .await?;
+            if ids.is_empty() {
+                return Err(crate::shared::unprocessable(
+                    "no version matches the filter now",
+                ));
+            }
+            ids
+        }
+        None => body.version_ids,
+    };
     let versions = state
         .registry
         .packages()
-        .bulk_versions(&actor, &package, (bulk, &body.version_ids), body.dry_run)
+        .bulk_versions(&actor, &package, (bulk, &ids), body.dry_run)
         .await?;
     Ok(Json(serde_json::json!({
         "action": body.action,

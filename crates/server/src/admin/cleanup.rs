@@ -59,6 +59,9 @@ pub struct RuleArgs {
     /// Remove only untagged versions (container manifests) older than this.
     #[arg(long, value_name = "D")]
     untagged_older_than: Option<String>,
+    /// Keep the N newest builds of each Maven SNAPSHOT version.
+    #[arg(long, value_name = "N")]
+    keep_snapshot_builds: Option<u32>,
 }
 
 impl RuleArgs {
@@ -77,6 +80,7 @@ impl RuleArgs {
             older_than: seconds(self.older_than)?,
             not_downloaded_for: seconds(self.not_downloaded_for)?,
             untagged_older_than: seconds(self.untagged_older_than)?,
+            keep_snapshot_builds: self.keep_snapshot_builds,
         })
     }
 }

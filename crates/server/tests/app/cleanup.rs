@@ -9,7 +9,7 @@ use crate::common::artifacts::{gem_of, gemspec};
 use crate::test_app::TestApp;
 
 /// alice's gems: `snap` 1.0.0 to 4.0.0 and `keep` 1.0.0 and 2.0.0.
-async fn app_with_gems() -> (TestApp, String) {
+pub async fn app_with_gems() -> (TestApp, String) {
     let app = TestApp::new().await;
     app.user("alice").await;
     app.user("bob").await;
@@ -213,76 +213,6 @@ async fn only_the_owner_changes_its_rules_and_bad_rules_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_publish_over_a_quota_is_refused_saying_which_and_keeps_nothing() {
-    let (app, alice) = app_with_gems().await;
-    let registry = &app.registry;
-    let owner = registry.accounts().account("alice").await.unwrap();
-    let used = registry.governance().usage(&owner).await.unwrap().bytes;
-    let push = |name: &str, version: &str| {
-        app.post("/rubygems/alice/api/v1/gems")
-            .header("authorization", &alice)
-            .body(gem_of(&gemspec(name, version, None), false))
-            .send()
-    };
-    registry
-        .governance()
-        .set_quota(&owner, None, Some(used + 10), None)
-        .await
-        .unwrap();
-    let refused = push("snap", "5.0.0").await;
-    assert_eq!(refused.status(), 403, "{}", refused.text());
-    assert!(
-        refused
-            .text()
-            .contains("quota exceeded: alice's packages use"),
-        "{}",
-        refused.text()
-    );
-    let info = app
-        .get("/rubygems/alice/info/snap")
-        .bearer(&alice)
-        .send()
-        .await
-        .text();
-    assert!(!info.contains("5.0.0"), "nothing kept: {info}");
-    assert_eq!(
-        registry.governance().usage(&owner).await.unwrap().bytes,
-        used
-    );
-
-    // A version count per package, for one format.
-    registry
-        .governance()
-        .set_quota(&owner, None, None, None)
-        .await
-        .unwrap_err();
-    registry
-        .governance()
-        .remove_quota(&owner, None)
-        .await
-        .unwrap();
-    registry
-        .governance()
-        .set_quota(
-            &owner,
-            Some(entrepot_core::PackageType::Rubygems),
-            None,
-            Some(4),
-        )
-        .await
-        .unwrap();
-    let fifth = push("snap", "5.0.0").await;
-    assert_eq!(fifth.status(), 403, "{}", fifth.text());
-    assert!(
-        fifth.text().contains("snap has 4 versions"),
-        "{}",
-        fifth.text()
-    );
-    let third = push("keep", "3.0.0").await;
-    assert_eq!(third.status(), 200, "{}", third.text());
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn many_versions_are_deleted_and_restored_at_once_after_a_dry_run() {
     let (app, alice) = app_with_gems().await;
     let listed: Value = app
@@ -357,4 +287,77 @@ async fn many_versions_are_deleted_and_restored_at_once_after_a_dry_run() {
         text.contains("\n1.0.0 ") && text.contains("\n2.0.0 "),
         "{text}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_deletion_by_filter_takes_what_the_rule_would() {
+    let (app, alice) = app_with_gems().await;
+    let bulk = |body: Value| {
+        app.post("/api/v3/user/packages/rubygems/snap/versions/bulk")
+            .bearer(&alice)
+            .json(&body)
+            .send()
+    };
+    let filter = json!({"keep_newest": 2, "keep_pattern": "1\\..*"});
+    let dry: Value = bulk(json!({"action": "delete", "filter": filter, "dry_run": true}))
+        .await
+        .json();
+    let names: Vec<&str> = dry["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["2.0.0"], "{dry}");
+    for (body, said) in [
+        (
+            json!({"action": "delete", "filter": {"pattern": "snap", "keep_newest": 1}}),
+            "takes no `format`, `pattern`",
+        ),
+        (
+            json!({"action": "restore", "filter": {"keep_newest": 1}}),
+            "restore by `version_ids`",
+        ),
+        (
+            json!({"action": "delete", "filter": {"keep_newest": 1}, "version_ids": [1]}),
+            "not both",
+        ),
+        (
+            json!({"action": "delete", "filter": {"keep_newest": 10}}),
+            "no version matches",
+        ),
+        (
+            json!({"action": "delete", "filter": {"keep_newest": 0}}),
+            "keep at least the newest",
+        ),
+    ] {
+        let answer = bulk(body.clone()).await;
+        assert_eq!(answer.status(), 422, "{body}: {}", answer.text());
+        assert!(answer.text().contains(said), "{body}: {}", answer.text());
+    }
+    let done = bulk(json!({"action": "delete", "filter": filter})).await;
+    assert_eq!(done.status(), 200, "{}", done.text());
+    let info = app
+        .get("/rubygems/alice/info/snap")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(!info.contains("\n2.0.0 "), "{info}");
+    assert!(
+        info.contains("\n1.0.0 ") && info.contains("\n4.0.0 "),
+        "{info}"
+    );
+
+    // Only who may delete the package learns what the filter matches.
+    let bob = app
+        .token("bob", "read:packages,write:packages,delete:packages")
+        .await;
+    let other = app
+        .post("/api/v3/users/alice/packages/rubygems/snap/versions/bulk")
+        .bearer(&bob)
+        .json(&json!({"action": "delete", "filter": {"keep_newest": 1}, "dry_run": true}))
+        .send()
+        .await;
+    assert_eq!(other.status(), 404, "{}", other.text());
 }

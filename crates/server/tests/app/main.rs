@@ -25,6 +25,7 @@ mod osv;
 mod permissions;
 mod profile;
 mod pypi_http;
+mod quotas;
 mod readmes;
 mod repositories;
 mod rest_api;

@@ -943,8 +943,10 @@ async fn a_layer_over_the_quota_is_denied_and_not_linked() {
         .set_quota(
             &owner,
             Some(entrepot_core::PackageType::Container),
-            Some(5_000),
-            None,
+            entrepot_core::quota::Limits {
+                bytes: Some(5_000),
+                ..Default::default()
+            },
         )
         .await
         .unwrap();

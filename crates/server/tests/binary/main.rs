@@ -39,6 +39,7 @@ mod osv;
 mod pages_audit;
 mod pypi;
 mod pypi_upstream;
+mod quotas;
 mod rest_api;
 mod rubygems;
 mod rubygems_upstream;

@@ -467,6 +467,38 @@ fn only_the_newest_snapshot_builds_are_kept_and_concurrent_deploys_lose_no_versi
         "{xml}"
     );
 
+    // alice's cleanup rule keeps fewer builds than the server.
+    let added = server.admin(&[
+        "cleanup",
+        "rule",
+        "add",
+        "alice",
+        "--format",
+        "maven",
+        "--keep-snapshot-builds",
+        "1",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&added.stdout)
+            .contains("keep the 1 newest builds of each SNAPSHOT"),
+        "{added:?}"
+    );
+    let fourth = "tiny-2.0.0-20261122.040000-4";
+    assert_eq!(
+        put(
+            &format!("com/example/tiny/2.0.0-SNAPSHOT/{fourth}.jar"),
+            &[4; 10]
+        ),
+        201
+    );
+    assert_eq!(get(&format!("{base}/{fourth}.jar"), None).0, 200);
+    for gone in [
+        "tiny-2.0.0-20261122.020000-2",
+        "tiny-2.0.0-20261122.030000-3",
+    ] {
+        assert_eq!(get(&format!("{base}/{gone}.jar"), None).0, 404, "{gone}");
+    }
+
     // Twelve versions deployed at once all end up in the metadata.
     std::thread::scope(|scope| {
         for i in 0..12 {

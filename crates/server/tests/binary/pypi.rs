@@ -26,12 +26,12 @@ const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 const PROJECT: &str = "tiny-pkg";
 
 /// A scratch folder for the Python clients, with its own home.
-struct Python {
+pub(crate) struct Python {
     root: PathBuf,
 }
 
 impl Python {
-    fn new(parent: &Path) -> Python {
+    pub(crate) fn new(parent: &Path) -> Python {
         let root = parent.join("python");
         std::fs::create_dir_all(root.join("home")).unwrap();
         Python { root }
@@ -165,7 +165,13 @@ Source = "https://github.com/alice/tinypkg"
     }
 
     /// `twine upload --repository-url URL -u USER -p PASSWORD FILES`.
-    fn twine_upload(&self, url: &str, user: &str, password: &str, files: &[PathBuf]) -> Output {
+    pub(crate) fn twine_upload(
+        &self,
+        url: &str,
+        user: &str,
+        password: &str,
+        files: &[PathBuf],
+    ) -> Output {
         let mut args = vec![
             "-m",
             "twine",
@@ -263,7 +269,7 @@ fn dist_infos(target: &Path) -> Vec<String> {
 }
 
 /// Where twine uploads to `owner`'s index.
-fn upload_url(server: &Server, owner: &str) -> String {
+pub(crate) fn upload_url(server: &Server, owner: &str) -> String {
     server.url(&format!("/pypi/{owner}/"))
 }
 

@@ -48,7 +48,54 @@ pub(super) async fn governance(store: &dyn MetadataStore) {
     );
     assert!(store.remove_immutable_tag(owner.id, tag.id).await.unwrap());
 
+    quotas(store, owner.id).await;
     usage(store, owner.id).await;
+}
+
+/// Quotas are kept per owner and format, replaced when set again.
+async fn quotas(store: &dyn MetadataStore, owner: i64) {
+    use entrepot_core::quota::{Limits, Quota};
+    let all = Quota {
+        owner_id: owner,
+        format: None,
+        limits: Limits {
+            bytes: Some(1 << 40),
+            package_bytes: Some(1 << 30),
+            versions: None,
+        },
+    };
+    let npm = Quota {
+        owner_id: owner,
+        format: Some(PackageType::Npm),
+        limits: Limits {
+            versions: Some(3),
+            ..Limits::default()
+        },
+    };
+    store.set_quota(&npm).await.unwrap();
+    store.set_quota(&all).await.unwrap();
+    let mut again = npm.clone();
+    again.limits.package_bytes = Some(10);
+    store.set_quota(&again).await.unwrap();
+    assert_eq!(
+        store.quotas(Some(owner)).await.unwrap(),
+        [all.clone(), again.clone()]
+    );
+    assert!(store.quotas(None).await.unwrap().contains(&again));
+    assert!(
+        store
+            .remove_quota(owner, Some(PackageType::Npm))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_quota(owner, Some(PackageType::Npm))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.quotas(Some(owner)).await.unwrap(), [all]);
+    assert!(store.remove_quota(owner, None).await.unwrap());
 }
 
 async fn package(
@@ -143,13 +190,22 @@ async fn usage(store: &dyn MetadataStore, owner: i64) {
     assert_eq!(of("two"), Some((100, 1, 0)));
     assert_eq!(of("app"), Some((1005, 1, 0)));
     assert!(store.package_owners().await.unwrap().contains(&owner));
-    assert_eq!(store.stored_bytes(owner, None).await.unwrap(), usage.bytes);
+    assert_eq!(
+        store.stored_bytes(owner, None, None).await.unwrap(),
+        usage.bytes
+    );
+    let npm = Some(PackageType::Npm);
+    assert_eq!(store.stored_bytes(owner, npm, None).await.unwrap(), 110);
+    assert_eq!(
+        store.stored_bytes(owner, npm, Some("two")).await.unwrap(),
+        100
+    );
     assert_eq!(
         store
-            .stored_bytes(owner, Some(PackageType::Npm))
+            .stored_bytes(owner, Some(PackageType::Container), Some("app"))
             .await
             .unwrap(),
-        110
+        1005
     );
     pending_layer(store, owner).await;
 
@@ -179,7 +235,7 @@ async fn pending_layer(store: &dyn MetadataStore, owner: i64) {
     store.link_blob(&pending, at).await.unwrap();
     assert_eq!(
         store
-            .stored_bytes(owner, Some(PackageType::Container))
+            .stored_bytes(owner, Some(PackageType::Container), None)
             .await
             .unwrap(),
         1012

@@ -207,20 +207,29 @@ impl GovernanceStore for SqlStore {
         })
     }
 
-    async fn stored_bytes(&self, owner: Id, format: Option<PackageType>) -> StoreResult<u64> {
-        // $2 is a format's name, or '' for every format.
+    async fn stored_bytes(
+        &self,
+        owner: Id,
+        format: Option<PackageType>,
+        package: Option<&str>,
+    ) -> StoreResult<u64> {
+        // $2 is a format's name, or '' for every format; $3 a package's
+        // name (its container repository), or '' for every package.
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM (
                SELECT f.sha256, MAX(f.size) AS size FROM files f
                JOIN versions v ON v.id = f.version_id JOIN packages p ON p.id = v.package_id
-               WHERE p.owner_id = $1 AND ($2 = '' OR p.package_type = $2) GROUP BY f.sha256
+               WHERE p.owner_id = $1 AND ($2 = '' OR p.package_type = $2)
+                 AND ($3 = '' OR p.name = $3) GROUP BY f.sha256
                UNION
                SELECT b.sha256, MAX(b.size) FROM blob_links b
-               WHERE b.owner_id = $1 AND ($2 = '' OR b.package_type = $2) GROUP BY b.sha256
+               WHERE b.owner_id = $1 AND ($2 = '' OR b.package_type = $2)
+                 AND ($3 = '' OR b.repository = $3) GROUP BY b.sha256
              ) u",
         )
         .bind(owner)
         .bind(format.map_or("", PackageType::as_str))
+        .bind(package.unwrap_or(""))
         .fetch_one(&self.reader)
         .await?;
         Ok(u64::try_from(int(&row, "bytes")?).unwrap_or(0))
@@ -234,14 +243,17 @@ impl GovernanceStore for SqlStore {
     async fn set_quota(&self, quota: &entrepot_core::quota::Quota) -> StoreResult<()> {
         let as_int = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
         sqlx::query(
-            "INSERT INTO quotas (owner_id, format, bytes, versions) VALUES ($1, $2, $3, $4)
+            "INSERT INTO quotas (owner_id, format, bytes, versions, package_bytes)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (owner_id, format) DO UPDATE
-             SET bytes = excluded.bytes, versions = excluded.versions",
+             SET bytes = excluded.bytes, versions = excluded.versions,
+                 package_bytes = excluded.package_bytes",
         )
         .bind(quota.owner_id)
         .bind(quota.format.map_or("", PackageType::as_str))
-        .bind(as_int(quota.bytes))
-        .bind(as_int(quota.versions))
+        .bind(as_int(quota.limits.bytes))
+        .bind(as_int(quota.limits.versions))
+        .bind(as_int(quota.limits.package_bytes))
         .execute(&*self.write())
         .await?;
         Ok(())
@@ -270,8 +282,11 @@ impl GovernanceStore for SqlStore {
                         })?,
                     )
                 },
-                bytes: count(row, "bytes")?,
-                versions: count(row, "versions")?,
+                limits: entrepot_core::quota::Limits {
+                    bytes: count(row, "bytes")?,
+                    package_bytes: count(row, "package_bytes")?,
+                    versions: count(row, "versions")?,
+                },
             })
         })
         .await

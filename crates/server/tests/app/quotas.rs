@@ -1,0 +1,262 @@
+//! Quotas: a publish over an owner's, a format's or a package's quota is
+//! refused saying which and how much is used, and keeps nothing; the
+//! instance's default holds until a site administrator sets the owner's
+//! own; only site administrators set quotas, over the REST API too.
+
+use entrepot_core::PackageType;
+use entrepot_core::quota::Limits;
+use serde_json::{Value, json};
+
+use crate::cleanup::app_with_gems;
+use crate::common::artifacts::{gem_of, gemspec};
+use crate::test_app::TestApp;
+
+async fn push(app: &TestApp, token: &str, name: &str, version: &str) -> (u16, String) {
+    let pushed = app
+        .post("/rubygems/alice/api/v1/gems")
+        .header("authorization", token)
+        .body(gem_of(&gemspec(name, version, None), false))
+        .send()
+        .await;
+    (pushed.status().as_u16(), pushed.text())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_publish_over_a_quota_is_refused_saying_which_and_keeps_nothing() {
+    let (app, alice) = app_with_gems().await;
+    let registry = &app.registry;
+    let governance = registry.governance();
+    let owner = registry.accounts().account("alice").await.unwrap();
+    let used = governance.usage(&owner).await.unwrap().bytes;
+    let limits = |bytes, package_bytes, versions| Limits {
+        bytes,
+        package_bytes,
+        versions,
+    };
+    governance
+        .set_quota(&owner, None, limits(Some(used + 10), None, None))
+        .await
+        .unwrap();
+    let (status, said) = push(&app, &alice, "snap", "5.0.0").await;
+    assert_eq!(status, 403, "{said}");
+    assert!(
+        said.contains("quota exceeded: alice's packages use"),
+        "{said}"
+    );
+    let info = app
+        .get("/rubygems/alice/info/snap")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(!info.contains("5.0.0"), "nothing kept: {info}");
+    assert_eq!(governance.usage(&owner).await.unwrap().bytes, used);
+
+    // A quota limits something.
+    governance
+        .set_quota(&owner, None, Limits::default())
+        .await
+        .unwrap_err();
+    governance.remove_quota(&owner, None).await.unwrap();
+
+    // A version count per package, for one format.
+    governance
+        .set_quota(
+            &owner,
+            Some(PackageType::Rubygems),
+            limits(None, None, Some(4)),
+        )
+        .await
+        .unwrap();
+    let (status, said) = push(&app, &alice, "snap", "5.0.0").await;
+    assert_eq!(status, 403, "{said}");
+    assert!(said.contains("snap has 4 versions"), "{said}");
+    assert_eq!(push(&app, &alice, "keep", "3.0.0").await.0, 200);
+
+    // Bytes per package: `keep` has room, `snap` has none.
+    let usage = governance.usage(&owner).await.unwrap();
+    let bytes_of = |name: &str| {
+        usage
+            .packages
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap()
+            .bytes
+    };
+    let most = bytes_of("snap") + 10;
+    assert!(bytes_of("keep") + 3_000 < most, "a gem is small");
+    governance
+        .set_quota(&owner, None, limits(None, Some(most), None))
+        .await
+        .unwrap();
+    let (status, said) = push(&app, &alice, "snap", "6.0.0").await;
+    assert_eq!(status, 403, "{said}");
+    assert!(
+        said.contains("quota exceeded: the rubygems package alice/snap use"),
+        "{said}"
+    );
+    assert_eq!(push(&app, &alice, "keep", "4.0.0").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_default_quota_holds_until_the_owner_has_its_own() {
+    let app = TestApp::with_args(&["--default-quota-versions", "2"]).await;
+    app.user("alice").await;
+    app.site_admin("root").await;
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let root = app.token("root", "read:packages,write:packages").await;
+    assert_eq!(push(&app, &alice, "tiny", "1.0.0").await.0, 200);
+    assert_eq!(push(&app, &alice, "tiny", "2.0.0").await.0, 200);
+    let (status, said) = push(&app, &alice, "tiny", "3.0.0").await;
+    assert_eq!(status, 403, "{said}");
+    assert!(said.contains("tiny has 2 versions"), "{said}");
+
+    let listed: Value = app
+        .get("/api/v3/user/quotas")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        listed,
+        json!([{"format": null, "bytes": null, "package_bytes": null,
+                "versions": 2, "default": true}])
+    );
+    // alice may see her quotas but not change them; a site administrator may.
+    let own = json!({"versions": 10, "bytes": 1_000_000});
+    let refused = app
+        .put("/api/v3/user/quotas/all")
+        .bearer(&alice)
+        .json(&own)
+        .send()
+        .await;
+    assert_eq!(refused.status(), 403, "{}", refused.text());
+    let set = app
+        .put("/api/v3/users/alice/quotas/all")
+        .bearer(&root)
+        .json(&own)
+        .send()
+        .await;
+    assert_eq!(set.status(), 200, "{}", set.text());
+    assert_eq!(push(&app, &alice, "tiny", "3.0.0").await.0, 200);
+    let listed: Value = app
+        .get("/api/v3/user/quotas")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed[0]["default"], false);
+    assert_eq!(listed[0]["versions"], 10);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+    let path = "/api/v3/users/alice/quotas/all";
+    assert_eq!(app.delete(path).bearer(&alice).send().await.status(), 403);
+    assert_eq!(app.delete(path).bearer(&root).send().await.status(), 204);
+    assert_eq!(app.delete(path).bearer(&root).send().await.status(), 404);
+    let (status, _) = push(&app, &alice, "tiny", "4.0.0").await;
+    assert_eq!(status, 403, "the default holds again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn who_may_see_and_set_quotas() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    app.user("bob").await;
+    app.site_admin("root").await;
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    let root = app.token("root", "read:packages,write:packages").await;
+    let root_read = app.token("root", "read:packages").await;
+    let path = "/api/v3/users/alice/quotas/npm";
+    let body = json!({"package_bytes": 1_000});
+    for (token, status) in [(&bob, 403), (&root_read, 403), (&root, 200)] {
+        let answer = app.put(path).bearer(token).json(&body).send().await;
+        assert_eq!(answer.status(), status, "{}", answer.text());
+    }
+    assert_eq!(app.put(path).json(&body).send().await.status(), 401);
+    assert_eq!(
+        app.get("/api/v3/users/alice/quotas")
+            .bearer(&bob)
+            .send()
+            .await
+            .status(),
+        403
+    );
+    let listed: Value = app
+        .get("/api/v3/users/alice/quotas")
+        .bearer(&root)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed[0]["format"], "npm");
+    assert_eq!(listed[0]["package_bytes"], 1_000);
+    for (scope, body, said) in [
+        ("npm", json!({}), "a quota limits"),
+        ("nonsense", json!({"bytes": 1}), "not a package format"),
+        ("npm", json!({"bytes": -1}), "Problems parsing JSON"),
+        ("npm", json!({"size": 1}), "Problems parsing JSON"),
+    ] {
+        let answer = app
+            .put(&format!("/api/v3/users/alice/quotas/{scope}"))
+            .bearer(&root)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(answer.status(), 422, "{scope} {body}: {}", answer.text());
+        assert!(answer.text().contains(said), "{}", answer.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_declared_too_big_is_refused_before_its_body_is_read() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    app.repo("alice/tiny").await;
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let owner = app.registry.accounts().account("alice").await.unwrap();
+    app.registry
+        .governance()
+        .set_quota(
+            &owner,
+            None,
+            Limits {
+                bytes: Some(1_000),
+                ..Limits::default()
+            },
+        )
+        .await
+        .unwrap();
+    // A body that never comes: only a refusal before reading it answers.
+    let never = || {
+        axum::body::Body::from_stream(futures::stream::pending::<
+            Result<bytes::Bytes, std::io::Error>,
+        >())
+    };
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let requests = [
+        app.post("/rubygems/alice/api/v1/gems")
+            .header("authorization", &alice),
+        app.put("/maven/alice/tiny/com/example/tiny/1.0.0/tiny-1.0.0.jar")
+            .basic("alice", &alice),
+        app.post(&format!("/v2/alice/big/blobs/uploads/?digest={digest}"))
+            .basic("alice", &alice),
+    ];
+    for request in requests {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(20),
+            request
+                .header("content-length", "2000000")
+                .body(never())
+                .send(),
+        )
+        .await
+        .expect("refused without waiting for the body");
+        assert_eq!(answer.status(), 403, "{}", answer.text());
+        assert!(
+            answer
+                .text()
+                .contains("quota exceeded: alice's packages use 0 B of their 1000 B"),
+            "{}",
+            answer.text()
+        );
+    }
+}
