@@ -723,21 +723,7 @@ pub fn parse_delay(text: &str) -> anyhow::Result<std::time::Duration> {
 
 /// Parses sizes such as `1048576`, `512KiB`, `256MiB`, `2GiB` (or KB/MB/GB, taken as binary too).
 pub fn parse_size(text: &str) -> anyhow::Result<u64> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: u64 = n
-        .parse()
-        .with_context(|| format!("`{text}` is not a size"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => bail!("unknown size unit `{other}` in `{text}`"),
-    };
-    n.checked_mul(factor)
-        .with_context(|| format!("`{text}` is too large"))
+    entrepot_service::quota::parse_size(text).map_err(anyhow::Error::msg)
 }
 
 impl Config {

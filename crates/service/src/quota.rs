@@ -27,6 +27,24 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
+/// A size as people write it: `500`, `10KiB`, `2GB` (binary units).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| format!("`{text}` is not a size"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        other => return Err(format!("unknown size unit `{other}` in `{text}`")),
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 impl Governance<'_> {
     /// Sets `owner`'s quota for `format` (all formats when none).
     pub async fn set_quota(
@@ -236,5 +254,32 @@ impl Governance<'_> {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_and_write_as_people_do() {
+        assert_eq!(size_text(0), "0 B");
+        assert_eq!(size_text(1023), "1023 B");
+        assert_eq!(size_text(1536), "1.5 KiB");
+        assert_eq!(size_text(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(parse_size("10"), Ok(10));
+        assert_eq!(parse_size(" 2GiB "), Ok(2 << 30));
+        assert_eq!(parse_size("1 tb"), Ok(1 << 40));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(
+            parse_size("3 parsecs")
+                .unwrap_err()
+                .contains("unknown size unit")
+        );
+        assert!(
+            parse_size("99999999999999G")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

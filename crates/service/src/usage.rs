@@ -35,6 +35,20 @@ impl Governance<'_> {
         Ok(usage)
     }
 
+    /// What `package` stores, each blob once, deleted versions until
+    /// they are purged (for its settings page: callers have checked that
+    /// the caller administers it).
+    pub async fn package_bytes(self, package: &entrepot_core::Package) -> ServiceResult<u64> {
+        Ok(self
+            .meta
+            .stored_bytes(
+                package.owner_id,
+                Some(package.package_type),
+                Some(&package.name),
+            )
+            .await?)
+    }
+
     /// `usage` for `actor`: the owner itself, an organization's owners
     /// and site administrators (it names every package, private ones
     /// included).

@@ -10,6 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use entrepot_core::cleanup::RuleSpec;
+use entrepot_core::quota::Limits;
 use entrepot_core::{Account, PackageType};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
@@ -46,6 +47,9 @@ pub(crate) struct ChangeForm {
     untagged_older_than: Option<String>,
     keep_snapshot_builds: Option<String>,
     tag_pattern: Option<String>,
+    bytes: Option<String>,
+    package_bytes: Option<String>,
+    versions: Option<String>,
 }
 
 fn text(field: Option<&String>) -> Option<String> {
@@ -53,6 +57,36 @@ fn text(field: Option<&String>) -> Option<String> {
 }
 
 impl ChangeForm {
+    /// The quota limits the form sets.
+    fn limits(&self) -> Result<Limits, ServiceError> {
+        let size = |field: Option<&String>| {
+            text(field)
+                .map(|s| entrepot_service::quota::parse_size(&s).map_err(ServiceError::Invalid))
+                .transpose()
+        };
+        Ok(Limits {
+            bytes: size(self.bytes.as_ref())?,
+            package_bytes: size(self.package_bytes.as_ref())?,
+            versions: text(self.versions.as_ref())
+                .map(|n| {
+                    n.parse().map_err(|_| {
+                        ServiceError::Invalid(format!("`{n}` is not a number of versions"))
+                    })
+                })
+                .transpose()?,
+        })
+    }
+
+    /// The format the form names, if any.
+    fn format(&self) -> Result<Option<PackageType>, ServiceError> {
+        text(self.format.as_ref())
+            .map(|f| {
+                f.parse()
+                    .map_err(|_| ServiceError::Invalid(format!("`{f}` is not a format")))
+            })
+            .transpose()
+    }
+
     /// The rule the form describes.
     fn spec(&self) -> Result<RuleSpec, ServiceError> {
         let seconds = |field: Option<&String>| -> Result<Option<i64>, ServiceError> {
@@ -141,12 +175,13 @@ async fn show(
         }
         Err(e) => return server_error(&e),
     };
-    let (rules, tags) = match (
+    let (rules, tags, quotas) = match (
         governance.cleanup_rules(account).await,
         governance.immutable_tags(account).await,
+        quota_rows(state, account, &usage).await,
     ) {
-        (Ok(rules), Ok(tags)) => (rules, tags),
-        (Err(e), _) | (_, Err(e)) => return server_error(&e),
+        (Ok(rules), Ok(tags), Ok(quotas)) => (rules, tags, quotas),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return server_error(&e),
     };
     let packages: Vec<Value> = usage
         .packages
@@ -179,6 +214,8 @@ async fn show(
                 })
                 .collect::<Vec<_>>(),
             formats => PackageType::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            quotas => quotas,
+            site_admin => viewer.actor.is_site_admin(),
             preview => shown.preview,
             form => shown.form,
             notice => shown.notice,
@@ -187,8 +224,45 @@ async fn show(
     )
 }
 
+/// The quotas in force for `account`, each with what it uses now.
+async fn quota_rows(
+    state: &AppState,
+    account: &Account,
+    usage: &entrepot_store::Usage,
+) -> Result<Vec<Value>, ServiceError> {
+    let governance = state.registry.governance();
+    let own = governance.quotas(account).await?;
+    let rows = governance
+        .quotas_in_force(account)
+        .await?
+        .iter()
+        .map(|q| {
+            let used = match q.format {
+                None => usage.bytes,
+                Some(f) => usage
+                    .by_format
+                    .iter()
+                    .find(|(g, _)| *g == f)
+                    .map_or(0, |(_, b)| *b),
+            };
+            let size = |n: Option<u64>| n.map(size_text);
+            context! {
+                scope => q.format.map_or("all", PackageType::as_str),
+                applies => q.format.map_or_else(|| "All packages".to_owned(), |f| format!("{f} packages")),
+                used => size_text(used),
+                bytes => size(q.limits.bytes),
+                package_bytes => size(q.limits.package_bytes),
+                versions => q.limits.versions,
+                default => !own.contains(q),
+            }
+        })
+        .collect();
+    Ok(rows)
+}
+
 /// `POST /settings/cleanup`: preview or save a rule, remove one, run the
-/// rules now, add or remove an immutable tag.
+/// rules now, add or remove an immutable tag, set or remove a quota (site
+/// administrators).
 pub(crate) async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -298,13 +372,23 @@ async fn act(
                 report.removed.len()
             ))
         }
+        "set_quota" => {
+            let format = form.format()?;
+            let quota = governance
+                .set_quota_as(actor, account, format, form.limits()?)
+                .await?;
+            Act::Done(format!(
+                "The quota of {} is set.",
+                quota.scope(&account.login)
+            ))
+        }
+        "remove_quota" => {
+            let format = form.format()?;
+            governance.remove_quota_as(actor, account, format).await?;
+            Act::Done("The quota is removed.".into())
+        }
         "add_tag" => {
-            let format = text(form.format.as_ref())
-                .map(|f| {
-                    f.parse()
-                        .map_err(|_| ServiceError::Invalid(format!("`{f}` is not a format")))
-                })
-                .transpose()?;
+            let format = form.format()?;
             let pattern = text(form.tag_pattern.as_ref()).unwrap_or_default();
             let rule = governance
                 .add_immutable_tag_as(actor, account, format, &pattern)

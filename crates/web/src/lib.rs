@@ -7,6 +7,7 @@
 mod account;
 mod advisories;
 mod api_links;
+mod bulk;
 mod chart;
 mod cleanup;
 mod details;

@@ -13,6 +13,7 @@ use chrono::Utc;
 use entrepot_core::{Account, AccountKind, Action, Package, PackageType, Role, Visibility};
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
+use entrepot_service::bulk::Bulk;
 use minijinja::context;
 use serde::Serialize;
 
@@ -24,7 +25,7 @@ use crate::{
 
 /// The messages a finished action leaves; the query names one, so nothing
 /// a visitor types is ever reflected into the page.
-const NOTICES: [(&str, &str); 10] = [
+const NOTICES: [(&str, &str); 12] = [
     ("visibility", "Visibility changed."),
     ("connect", "Repository connected."),
     ("disconnect", "Repository disconnected."),
@@ -36,6 +37,11 @@ const NOTICES: [(&str, &str); 10] = [
         "Version deleted. It can be restored below.",
     ),
     ("restore_version", "Version restored."),
+    (
+        "bulk_delete",
+        "Versions deleted. They can be restored below.",
+    ),
+    ("bulk_restore", "Versions restored."),
     ("delete_package", "Package deleted."),
     ("restore_package", "Package restored."),
 ];
@@ -197,6 +203,7 @@ async fn render(
             .map(|r| r.full_name()),
         None => None,
     };
+    let stored = registry.governance().package_bytes(package).await?;
     let mut visibilities = vec!["private", "public"];
     if owner.kind == AccountKind::Organization {
         visibilities.insert(1, "internal");
@@ -225,6 +232,7 @@ async fn render(
             versions => live,
             deleted_versions => deleted,
             retention_days => retention.num_days(),
+            stored => entrepot_service::quota::size_text(stored),
             ..message
         },
     ))
@@ -289,7 +297,25 @@ pub async fn change(
     let fields = Fields(fields);
     let action = fields.get("action").unwrap_or("");
     let outcome = if viewer.csrf_ok(fields.get("csrf")) {
-        apply(&state, &viewer, &account, &package, action, &fields).await
+        if action == "bulk_preview" && package.deleted_at.is_none() {
+            // The page again, with what the deletion would take to confirm.
+            match crate::bulk::preview(&state, &viewer, &package, &fields).await {
+                Ok(shown) => {
+                    return settings_page(
+                        &state,
+                        &viewer,
+                        &account,
+                        &package,
+                        StatusCode::OK,
+                        shown,
+                    )
+                    .await;
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            apply(&state, &viewer, &account, &package, action, &fields).await
+        }
     } else {
         Err(ServiceError::Invalid(
             "This form expired; please try again.".into(),
@@ -425,6 +451,8 @@ async fn apply(
                 .restore_version(actor, package, &v)
                 .await
         }
+        "bulk_delete" => crate::bulk::apply(state, viewer, package, Bulk::Delete, fields).await,
+        "bulk_restore" => crate::bulk::apply(state, viewer, package, Bulk::Restore, fields).await,
         "delete_package" => {
             confirmed(field("confirm"), &package.name)?;
             registry.packages().delete_package(actor, package).await

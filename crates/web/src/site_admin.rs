@@ -207,22 +207,6 @@ struct UsageRow {
     bytes: u64,
 }
 
-/// Bytes as people read them (binary units, one decimal).
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// `GET /admin/storage`: the 100 accounts using the most.
 pub(crate) async fn storage(State(state): State<AppState>, viewer: Viewer) -> Response {
     if viewer.session.is_none() {
@@ -244,7 +228,7 @@ pub(crate) async fn storage(State(state): State<AppState>, viewer: Viewer) -> Re
             organization: u.account.kind == AccountKind::Organization,
             login: u.account.login,
             packages: u.packages,
-            size: human(u.bytes),
+            size: entrepot_service::quota::size_text(u.bytes),
             bytes: u.bytes,
         })
         .collect();
@@ -252,7 +236,7 @@ pub(crate) async fn storage(State(state): State<AppState>, viewer: Viewer) -> Re
         StatusCode::OK,
         &viewer,
         "admin_storage.html",
-        context! { usage => rows, total => human(total) },
+        context! { usage => rows, total => entrepot_service::quota::size_text(total) },
     )
 }
 
@@ -321,16 +305,5 @@ pub(crate) async fn change_settings(
     {
         Ok(_) => Redirect::to("/admin/settings?done=saved").into_response(),
         Err(e) => refused(&viewer, &e),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_read_as_people_read_them() {
-        assert_eq!(super::human(0), "0 B");
-        assert_eq!(super::human(1023), "1023 B");
-        assert_eq!(super::human(1536), "1.5 KiB");
-        assert_eq!(super::human(5 * 1024 * 1024 * 1024), "5.0 GiB");
     }
 }

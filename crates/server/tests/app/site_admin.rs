@@ -373,6 +373,10 @@ async fn the_organizations_repositories_and_storage_pages() {
 
     let (_, page) = root.get("/admin/storage").await;
     assert!(page.contains(">alice<"), "{page}");
+    assert!(
+        page.contains(r#"href="/settings/cleanup?owner=alice">alice's quotas and rules"#),
+        "{page}"
+    );
 }
 
 /// The account rules on `/admin/settings`: what a site administrator

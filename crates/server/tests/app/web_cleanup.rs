@@ -99,3 +99,185 @@ async fn an_owner_previews_saves_and_runs_a_rule_on_its_page() {
         .await;
     assert_eq!(tried.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_site_administrator_sets_a_quota_the_owner_sees_on_its_page() {
+    let app = TestApp::new().await;
+    app.user_with_password("alice", "a long passphrase").await;
+    app.site_admin_with_password("root", "a long passphrase")
+        .await;
+    let root = Browser::new(&app);
+    assert_eq!(
+        root.sign_in("root", "a long passphrase").await.status(),
+        303
+    );
+    let (_, page) = root.get("/settings/cleanup?owner=alice").await;
+    assert!(
+        page.contains("No quota: alice may store without limit"),
+        "{page}"
+    );
+    let csrf = csrf_of(&page);
+    let set = [
+        ("csrf", csrf.as_str()),
+        ("owner", "alice"),
+        ("action", "set_quota"),
+        ("format", "npm"),
+        ("bytes", "2GiB"),
+        ("versions", "50"),
+    ];
+    let done = root.post("/settings/cleanup", &set).await;
+    assert_eq!(done.status(), 303, "{}", done.text());
+    let mut bad = set.to_vec();
+    bad[4] = ("bytes", "lots");
+    let refused = root.post("/settings/cleanup", &bad).await;
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused.text().contains("`lots` is not a size"),
+        "{}",
+        refused.text()
+    );
+
+    let alice = Browser::new(&app);
+    assert_eq!(
+        alice.sign_in("alice", "a long passphrase").await.status(),
+        303
+    );
+    let (_, page) = alice.get("/settings/cleanup").await;
+    assert!(page.contains("<td>npm packages</td>"), "{page}");
+    assert!(page.contains("<td>2.0 GiB</td>"), "{page}");
+    assert!(
+        page.contains("Deleted versions count until they are purged"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Set the quota"),
+        "only site administrators set quotas"
+    );
+    let csrf = csrf_of(&page);
+    let mut own = set.to_vec();
+    own[0] = ("csrf", csrf.as_str());
+    let refused = alice.post("/settings/cleanup", &own).await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .text()
+            .contains("only site administrators set quotas")
+    );
+
+    let remove = [
+        (
+            "csrf",
+            csrf_of(&root.get("/settings/cleanup?owner=alice").await.1),
+        ),
+        ("owner", "alice".into()),
+        ("action", "remove_quota".into()),
+        ("format", "npm".into()),
+    ];
+    let remove: Vec<(&str, &str)> = remove.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(root.post("/settings/cleanup", &remove).await.status(), 303);
+    let (_, page) = alice.get("/settings/cleanup").await;
+    assert!(page.contains("No quota"), "{page}");
+}
+
+/// The id of each of alice's live `snap` versions, by name.
+async fn snap_ids(app: &TestApp, token: &str) -> std::collections::HashMap<String, i64> {
+    let listed: serde_json::Value = app
+        .get("/api/v3/user/packages/rubygems/snap/versions")
+        .bearer(token)
+        .send()
+        .await
+        .json();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_owned(),
+                v["id"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn many_versions_are_previewed_deleted_and_restored_on_the_settings_page() {
+    let app = TestApp::new().await;
+    app.user_with_password("alice", "a long passphrase").await;
+    let token = app
+        .token("alice", "read:packages,write:packages,delete:packages")
+        .await;
+    for version in ["1.0.0", "2.0.0", "3.0.0", "4.0.0"] {
+        let pushed = app
+            .post("/rubygems/alice/api/v1/gems")
+            .header("authorization", &token)
+            .body(gem_of(&gemspec("snap", version, None), false))
+            .send()
+            .await;
+        assert_eq!(pushed.status(), 200, "{}", pushed.text());
+    }
+    let ids = snap_ids(&app, &token).await;
+    let alice = Browser::new(&app);
+    assert_eq!(
+        alice.sign_in("alice", "a long passphrase").await.status(),
+        303
+    );
+    let settings = "/users/alice/packages/rubygems/snap/settings";
+    let (status, page) = alice.get(settings).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("This package stores"), "{page}");
+    let csrf = csrf_of(&page);
+
+    // By filter: a preview names them, and nothing goes until confirmed.
+    let filter = [
+        ("csrf", csrf.as_str()),
+        ("action", "bulk_preview"),
+        ("keep_newest", "2"),
+    ];
+    let previewed = alice.post(settings, &filter).await;
+    assert_eq!(previewed.status(), 200, "{}", previewed.text());
+    let text = previewed.text();
+    assert!(
+        text.contains("Deleting 2 versions: <code>2.0.0</code>, <code>1.0.0</code>"),
+        "{text}"
+    );
+    assert_eq!(snap_ids(&app, &token).await.len(), 4);
+    let (one, two) = (ids["1.0.0"].to_string(), ids["2.0.0"].to_string());
+    let confirm = [
+        ("csrf", csrf.as_str()),
+        ("action", "bulk_delete"),
+        ("version_ids", one.as_str()),
+        ("version_ids", two.as_str()),
+    ];
+    assert_eq!(alice.post(settings, &confirm).await.status(), 303);
+    let (_, page) = alice.get(&format!("{settings}?done=bulk_delete")).await;
+    assert!(page.contains("Versions deleted."), "{page}");
+    assert!(page.contains("Select deleted 1.0.0"), "{page}");
+
+    // Ticked: every live version is refused, saying why.
+    let (three, four) = (ids["3.0.0"].to_string(), ids["4.0.0"].to_string());
+    let every = [
+        ("csrf", csrf.as_str()),
+        ("action", "bulk_preview"),
+        ("version_ids", three.as_str()),
+        ("version_ids", four.as_str()),
+    ];
+    let refused = alice.post(settings, &every).await;
+    assert_eq!(refused.status(), 400, "{}", refused.text());
+    assert!(
+        refused.text().contains("keep at least one"),
+        "{}",
+        refused.text()
+    );
+
+    let restore = [
+        ("csrf", csrf.as_str()),
+        ("action", "bulk_restore"),
+        ("version_ids", one.as_str()),
+        ("version_ids", two.as_str()),
+    ];
+    assert_eq!(alice.post(settings, &restore).await.status(), 303);
+    let (_, page) = alice.get(settings).await;
+    assert!(!page.contains("Select deleted"), "{page}");
+    assert!(page.contains("Select 1.0.0"), "{page}");
+}
