@@ -188,13 +188,8 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
         npm.npm_ok(&package(npm.dir.path(), name, version), &["publish"]);
     }
     let client = Client::new();
-    let before: Value = client
-        .get(embedded.url("/npm/@alice%2fhello"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let image = beyond_packages(&client, &embedded, &t);
+    let before = hello_packument(&client, &embedded, &t);
 
     let copied = embedded.admin(&[
         "copy",
@@ -206,21 +201,15 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
     // Not on a terminal: each stage says it starts, then the summary.
     let said = String::from_utf8_lossy(&copied.stderr);
     assert!(
-        said.contains("tables: starting") && said.contains("blobs: starting (3)"),
+        said.contains("tables: starting") && said.contains("blobs: starting (6)"),
         "{said}"
     );
-    assert!(said.contains("copied 3 blobs"), "{said}");
+    assert!(said.contains("copied 6 blobs"), "{said}");
 
     let moved_dir = tempfile::tempdir().unwrap();
     let moved = shared.node(moved_dir.path());
     // The same token, ids, versions and digests.
-    let after: Value = client
-        .get(moved.url("/npm/@alice%2fhello"))
-        .bearer_auth(&t)
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let after = hello_packument(&client, &moved, &t);
     for v in ["1.0.0", "1.1.0"] {
         assert_eq!(
             after["versions"][v]["dist"]["integrity"],
@@ -243,6 +232,7 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
         .json()
         .unwrap();
     assert_eq!(package["version_count"], 1);
+    assert_copied_beyond_packages(&client, &moved, &t, &image);
     // New rows continue after the copied ids.
     moved.admin(&["user", "create", "bob"]);
 
@@ -265,6 +255,51 @@ fn admin_copy_moves_an_embedded_install_to_postgres_and_s3_intact() {
         .unwrap();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+}
+
+/// alice's `@alice/hello` packument.
+fn hello_packument(client: &Client, server: &Server, token: &str) -> Value {
+    client
+        .get(server.url("/npm/@alice%2fhello"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// An image (its layers are linked rows), and a suspended account.
+fn beyond_packages(client: &Client, server: &Server, token: &str) -> common::formats::Publish {
+    let image = common::formats::publish(common::formats::Format::Oci, "1.0.0", 7);
+    common::formats::publish_all(client, &server.base, token, &image);
+    server.admin(&["user", "create", "mallory"]);
+    server.admin(&["user", "suspend", "mallory"]);
+    image
+}
+
+/// What a copy keeps besides packages: an image's linked layers, each
+/// served by its digest, and a suspended account.
+fn assert_copied_beyond_packages(
+    client: &Client,
+    moved: &Server,
+    token: &str,
+    image: &common::formats::Publish,
+) {
+    for file in image.steps.iter().flat_map(|s| &s.stores) {
+        let got = common::formats::download(client, &moved.base, token, image.format, file)
+            .unwrap_or_else(|| panic!("{} after the copy", file.path));
+        assert_eq!(
+            common::formats::sha256_hex(&got),
+            file.sha256,
+            "{}",
+            file.path
+        );
+    }
+    let users = String::from_utf8_lossy(&moved.admin(&["user", "list"]).stdout).into_owned();
+    assert!(
+        users.contains("mallory") && users.contains("suspended"),
+        "{users}"
+    );
 }
 
 #[test]

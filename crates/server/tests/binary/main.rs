@@ -18,6 +18,7 @@ mod browser;
 mod cargo;
 mod cargo_upstream;
 mod cleanup;
+mod cleanup_formats;
 mod concurrency;
 mod fsck;
 mod hardening;

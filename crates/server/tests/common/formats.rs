@@ -489,3 +489,17 @@ pub fn listed(client: &Client, base: &str, token: &str, format: Format) -> BTree
             .unwrap_or_default(),
     }
 }
+
+/// Sends every step of `p` to the server at `base`, following an upload's
+/// location, and asserts that each worked.
+pub fn publish_all(client: &Client, base: &str, token: &str, p: &Publish) {
+    let mut location: Option<String> = None;
+    for step in &p.steps {
+        let (answer, next) = send(client, base, token, p.format, step, location.as_deref())
+            .expect("the server is up");
+        assert_eq!(answer, Answer::Success, "{:?} {}", p.format, p.version);
+        if step.follows_location {
+            location = next;
+        }
+    }
+}

@@ -115,7 +115,8 @@ pub(super) async fn publish(
     (v1, v2)
 }
 
-/// Soft delete hides a version and drops its tags; restore brings it back.
+/// Soft delete hides a version and sets its tags aside; restore brings it
+/// back with its tags, but for those set on another version meanwhile.
 pub(super) async fn soft_delete_and_restore(
     store: &dyn MetadataStore,
     pkg: &Package,
@@ -123,6 +124,10 @@ pub(super) async fn soft_delete_and_restore(
     v2: &Version,
     at: Timestamp,
 ) {
+    let before = store.tags(pkg.id).await.unwrap();
+    for tag in ["stable", "moved"] {
+        store.set_tag(pkg.id, tag, v1.id, at).await.unwrap();
+    }
     store.set_version_deleted(v1.id, Some(at)).await.unwrap();
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 1);
     assert_eq!(store.versions(pkg.id, true).await.unwrap().len(), 2);
@@ -149,7 +154,19 @@ pub(super) async fn soft_delete_and_restore(
         "the last live version is kept"
     );
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 1);
+    store.set_tag(pkg.id, "moved", v2.id, at).await.unwrap();
     store.set_version_deleted(v1.id, None).await.unwrap();
+    let tagged = |name: &str, tags: &[entrepot_core::Tag]| {
+        tags.iter().find(|t| t.name == name).map(|t| t.version_id)
+    };
+    let tags = store.tags(pkg.id).await.unwrap();
+    assert_eq!(tagged("stable", &tags), Some(v1.id), "{tags:?}");
+    assert_eq!(tagged("moved", &tags), Some(v2.id), "{tags:?}");
+    for tag in ["stable", "moved"] {
+        if tagged(tag, &before).is_none() {
+            store.remove_tag(pkg.id, tag).await.unwrap();
+        }
+    }
     assert!(
         matches!(
             store.set_version_deleted(v1.id, None).await,

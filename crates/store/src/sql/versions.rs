@@ -154,12 +154,28 @@ pub(super) async fn set_deleted(
     .execute(&mut *tx)
     .await?;
     found(&done)?;
+    // Its tags come back, but for those set on another version since.
+    sqlx::query(
+        "INSERT INTO tags (package_id, name, version_id, updated_at)
+         SELECT v.package_id, d.name, d.version_id, $2
+         FROM deleted_tags d JOIN versions v ON v.id = d.version_id
+         WHERE d.version_id = $1
+         ON CONFLICT (package_id, name) DO NOTHING",
+    )
+    .bind(id)
+    .bind(super::now())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM deleted_tags WHERE version_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     touch_package_of_version(&mut tx, id).await?;
     store.commit(tx).await?;
     Ok(())
 }
 
-/// Soft-deletes a live version and drops its tags; with `keep_one`,
+/// Soft-deletes a live version and sets its tags aside; with `keep_one`,
 /// not the package's last live version. The package row is written
 /// first, so that deletes in one package run one after the other (a
 /// row lock on PostgreSQL; SQLite has one writer) and each sees what
@@ -193,7 +209,16 @@ pub(super) async fn soft_delete(
             ));
         }
     }
-    // A tag never points at a deleted version.
+    // A tag never points at a deleted version; it is kept aside for a
+    // restore.
+    sqlx::query(
+        "INSERT INTO deleted_tags (version_id, name)
+         SELECT version_id, name FROM tags WHERE version_id = $1
+         ON CONFLICT (version_id, name) DO NOTHING",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query("DELETE FROM tags WHERE version_id = $1")
         .bind(id)
         .execute(&mut *tx)
