@@ -64,6 +64,10 @@ async fn add(
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
     let owner = resolve_owner(&state, &actor, route, &params).await?;
+    // Who may not sign in hears so before what the body lacks.
+    if actor.user_id().is_none() {
+        return Err(entrepot_service::ServiceError::Unauthenticated.into());
+    }
     let body: Body = body_of(&body)?;
     let pattern = body
         .pattern

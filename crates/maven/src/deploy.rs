@@ -123,15 +123,6 @@ async fn store_file(
     (headers, body): (&HeaderMap, Body),
     snapshot_builds: usize,
 ) -> Result<Response> {
-    // Before the body is read: a file its quota has no room for is
-    // refused before a byte of it is stored.
-    entrepot_http::quota::check_declared(
-        &state.registry,
-        (&t.actor, &t.owner),
-        (PackageType::Maven, Some(&t.package_name())),
-        headers,
-    )
-    .await?;
     if let Some(package) = &t.package
         && let Some(v) = version_of(state, package, version).await?
         && file_names(state, &v).await?.iter().any(|n| n == file)
@@ -147,6 +138,15 @@ async fn store_file(
     if t.package.is_none() {
         refuse_case_twin(state, t).await?;
     }
+    // Before the body is read: a file its quota has no room for is
+    // refused before a byte of it is stored.
+    entrepot_http::quota::check_declared(
+        &state.registry,
+        (&t.actor, &t.owner),
+        (PackageType::Maven, Some(&t.package_name())),
+        headers,
+    )
+    .await?;
     let stream: entrepot_store::ByteStream =
         Box::pin(body.into_data_stream().map_err(std::io::Error::other));
     let blob = state

@@ -72,14 +72,16 @@ pub async fn start(ctx: &Ctx, repo: &RepoName, body: Body) -> OciResult<Response
     } else if let Some(digest) = ctx.query("digest") {
         let digest = digest_of(digest)?;
         // Before the body is read: a layer the owner's quota has no room
-        // for stores nothing.
-        entrepot_http::quota::check_declared(
-            registry,
-            (&ctx.access.actor, &owner),
-            (PackageType::Container, Some(&repo.image)),
-            &ctx.headers,
-        )
-        .await?;
+        // for stores nothing (one already linked here adds nothing).
+        if !linked(ctx, (&owner, repo), Some(&digest.to_text())).await? {
+            entrepot_http::quota::check_declared(
+                registry,
+                (&ctx.access.actor, &owner),
+                (PackageType::Container, Some(&repo.image)),
+                &ctx.headers,
+            )
+            .await?;
+        }
         let limit = registry.limits.max_layer_bytes;
         let blob = registry
             .blobs()
@@ -172,6 +174,25 @@ async fn session(ctx: &Ctx, repo: &RepoName, id: &str) -> OciResult<(UploadSessi
     Ok((session, owner))
 }
 
+/// Whether `digest` (when known) is linked in `owner`'s `repo` already:
+/// pushing it again adds nothing to what the owner stores.
+async fn linked(
+    ctx: &Ctx,
+    (owner, repo): (&Account, &RepoName),
+    digest: Option<&str>,
+) -> OciResult<bool> {
+    let Some(digest) = digest else {
+        return Ok(false);
+    };
+    Ok(ctx
+        .state
+        .registry
+        .blobs()
+        .blob_link(owner.id, PackageType::Container, &repo.image, digest)
+        .await?
+        .is_some())
+}
+
 /// Appends a request body as the next part of `owner`'s session `id` of
 /// `repo`, which is `at` bytes long; a `Content-Range` must continue it
 /// exactly.
@@ -192,9 +213,13 @@ async fn append(
     let declared = range.map(|(start, end)| end.wrapping_add(1).wrapping_sub(start));
     let registry = &ctx.state.registry;
     // Before the part is read: the session so far and this part must fit
-    // the owner's quota.
-    if let Some(length) = declared.or_else(|| entrepot_http::quota::declared_length(&ctx.headers))
+    // the owner's quota (a bad range is refused as such below).
+    let sane = range
+        .filter(|(start, end)| end >= start)
+        .map(|(start, end)| end - start + 1);
+    if let Some(length) = sane.or_else(|| entrepot_http::quota::declared_length(&ctx.headers))
         && length > 0
+        && !linked(ctx, (owner, repo), ctx.query("digest")).await?
     {
         registry
             .governance()

@@ -971,18 +971,19 @@ mod tests {
         assert!(at("late").is_err());
     }
 
-    #[test]
-    fn the_file_takes_every_flag_by_its_snake_case_name_and_nothing_else() {
-        use clap::CommandFactory;
+    /// The configuration of a file holding `text`.
+    fn read(text: &str) -> anyhow::Result<Config> {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("entrepot.toml");
-        let read = |text: &str| {
-            std::fs::write(&file, text).unwrap();
-            Config::resolve(&GlobalArgs {
-                config: Some(file.clone()),
-                ..GlobalArgs::default()
-            })
-        };
+        std::fs::write(&file, text).unwrap();
+        Config::resolve(&GlobalArgs {
+            config: Some(file),
+            ..GlobalArgs::default()
+        })
+    }
+
+    #[test]
+    fn the_file_takes_every_flag_by_its_snake_case_name() {
         let c = read(concat!(
             "listen = \"127.0.0.1:9000\"\n",
             "data_dir = \"/d\"\n",
@@ -1007,6 +1008,9 @@ mod tests {
             "log_format = \"json\"\n",
             "upstream_cache_max_age = \"90d\"\n",
             "upstream_cache_max_size = \"5MiB\"\n",
+            "default_quota_bytes = \"1GiB\"\n",
+            "default_quota_package_bytes = \"10MiB\"\n",
+            "default_quota_versions = 20\n",
             "metrics_token = \"scrape\"\n",
             "tls_cert = \"/etc/e/cert.pem\"\n",
             "tls_key = \"/etc/e/key.pem\"\n",
@@ -1043,6 +1047,14 @@ mod tests {
                 max_bytes: Some(5 << 20),
             }
         );
+        assert_eq!(
+            c.limits.default_quota,
+            entrepot_core::quota::Limits {
+                bytes: Some(1 << 30),
+                package_bytes: Some(10 << 20),
+                versions: Some(20),
+            }
+        );
         assert_eq!(c.metrics_token, Some(entrepot_core::Secret::new("scrape")));
         assert_eq!(
             c.tls,
@@ -1051,6 +1063,11 @@ mod tests {
                 key: "/etc/e/key.pem".into()
             })
         );
+    }
+
+    #[test]
+    fn every_flag_is_a_key_of_the_file_and_no_other_key_is() {
+        use clap::CommandFactory;
         // Every global flag but `--config` is a key of the file.
         let command = crate::cli::Cli::command();
         let keys: Vec<_> = command
@@ -1060,7 +1077,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 34);
+        assert_eq!(keys.len(), 37);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

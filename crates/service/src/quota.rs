@@ -111,12 +111,18 @@ impl Governance<'_> {
     }
 
     /// The quotas that hold for `owner`: its own and the instance's
-    /// default, when it has no quota of all formats of its own.
+    /// default, when it has no quota of all formats of its own. An
+    /// upstream's cache has no default: its size is the cache's own limit.
     pub async fn quotas_in_force(self, owner: &Account) -> ServiceResult<Vec<Quota>> {
+        let default = if owner.kind == entrepot_core::AccountKind::Upstream {
+            Limits::default()
+        } else {
+            self.limits.default_quota
+        };
         Ok(Quota::effective(
             self.quotas(owner).await?,
             owner.id,
-            self.limits.default_quota,
+            default,
         ))
     }
 
@@ -149,8 +155,9 @@ impl Governance<'_> {
     /// Refuses, before the bytes are read, an upload of `bytes` (its
     /// declared length) to `owner` (its package `name` of `package_type`
     /// when known) that would go over a quota. Only for callers who may
-    /// see the owner's quotas, as the refusal says how much is used;
-    /// others are checked once the publish is authorized.
+    /// see the owner's usage (the owner, an organization's owners, site
+    /// administrators), as the refusal says how much is used; others are
+    /// checked once the publish is authorized.
     pub async fn check_upload(
         self,
         actor: &Actor,
@@ -160,7 +167,7 @@ impl Governance<'_> {
     ) -> ServiceResult<()> {
         if self.quotas_in_force(owner).await?.is_empty()
             || self
-                .may_manage_owner(actor, owner, false, "quotas")
+                .may_manage_owner(actor, owner, true, "storage usage")
                 .await
                 .is_err()
         {

@@ -975,4 +975,34 @@ async fn a_layer_over_the_quota_is_denied_and_not_linked() {
     );
     // What fits goes in.
     r.push_image("alice/small", "v1", b"a small layer").await;
+
+    // Over the quota now, a layer linked here already adds nothing: it is
+    // pushed again (its length declared); a new one is not.
+    let kept = b"a layer pushed twice".to_vec();
+    let push = |layer: Vec<u8>| {
+        let digest = sha256(&layer);
+        r.req(
+            Method::POST,
+            &format!("/v2/alice/small/blobs/uploads/?digest={digest}"),
+        )
+        .header("content-length", layer.len().to_string())
+        .body(layer)
+        .send()
+    };
+    assert_eq!(push(kept.clone()).await.status(), 201);
+    app.registry
+        .governance()
+        .set_quota(
+            &owner,
+            Some(entrepot_core::PackageType::Container),
+            entrepot_core::quota::Limits {
+                bytes: Some(1),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(push(kept).await.status(), 201, "already linked");
+    let refused = push(b"a new layer".to_vec()).await;
+    assert_eq!(refused.status(), 403, "{}", refused.text());
 }

@@ -149,6 +149,30 @@ async fn the_default_quota_holds_until_the_owner_has_its_own() {
     assert_eq!(listed[0]["versions"], 10);
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
 
+    // An upstream's cache is bounded by the cache's own limit, not this.
+    app.registry
+        .upstreams()
+        .add_upstream(entrepot_service::upstreams::UpstreamRequest {
+            name: "oci-up".into(),
+            format: "container".into(),
+            url: "http://127.0.0.1:9/".into(),
+            username: None,
+            password: None,
+            metadata_ttl: None,
+            is_default: false,
+        })
+        .await
+        .unwrap();
+    let upstream = app.registry.accounts().account("oci-up").await.unwrap();
+    let governance = app.registry.governance();
+    assert!(
+        governance
+            .quotas_in_force(&upstream)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
     let path = "/api/v3/users/alice/quotas/all";
     assert_eq!(app.delete(path).bearer(&alice).send().await.status(), 403);
     assert_eq!(app.delete(path).bearer(&root).send().await.status(), 204);
@@ -258,5 +282,79 @@ async fn an_upload_declared_too_big_is_refused_before_its_body_is_read() {
             "{}",
             answer.text()
         );
+    }
+}
+
+/// Who may do what to an organization's governance settings: its owners
+/// set rules and immutable tags, its members read them (and the quotas),
+/// only site administrators set quotas, and others are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_permission_matrix_of_rules_immutable_tags_usage_and_quotas() {
+    use axum::http::Method;
+    use entrepot_core::OrgRole;
+    let app = TestApp::new().await;
+    for user in ["alice", "bob", "carol"] {
+        app.user(user).await;
+    }
+    app.site_admin("root").await;
+    app.org("acme", "alice").await;
+    app.org_member("acme", "bob", OrgRole::Member).await;
+    let scopes = "read:packages,write:packages,delete:packages";
+    let mut tokens = Vec::new();
+    for user in ["alice", "bob", "carol", "root"] {
+        tokens.push(app.token(user, scopes).await);
+    }
+    let rule = json!({"keep_newest": 3});
+    let tag = json!({"pattern": "v*"});
+    let quota = json!({"bytes": 1_000_000});
+    // Expected status for alice (owner), bob (member), carol, root.
+    let matrix: [(Method, &str, Option<&Value>, [u16; 4]); 10] = [
+        (Method::GET, "cleanup/rules", None, [200, 200, 403, 200]),
+        (
+            Method::POST,
+            "cleanup/rules",
+            Some(&rule),
+            [201, 403, 403, 201],
+        ),
+        (Method::POST, "cleanup/preview", None, [200, 403, 403, 200]),
+        (Method::POST, "cleanup/run", None, [200, 403, 403, 200]),
+        (Method::GET, "immutable-tags", None, [200, 200, 403, 200]),
+        (
+            Method::POST,
+            "immutable-tags",
+            Some(&tag),
+            [201, 403, 403, 201],
+        ),
+        (Method::GET, "usage", None, [200, 403, 403, 200]),
+        (Method::GET, "quotas", None, [200, 200, 403, 200]),
+        (
+            Method::PUT,
+            "quotas/all",
+            Some(&quota),
+            [403, 403, 403, 200],
+        ),
+        (Method::DELETE, "quotas/all", None, [403, 403, 403, 204]),
+    ];
+    for (method, path, body, expected) in &matrix {
+        let url = format!("/api/v3/orgs/acme/{path}");
+        for ((who, token), status) in ["alice", "bob", "carol", "root"]
+            .iter()
+            .zip(&tokens)
+            .zip(expected)
+        {
+            let mut request = app.request(method.clone(), &url).bearer(token);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let answer = request.send().await;
+            assert_eq!(
+                answer.status(),
+                *status,
+                "{who}: {method} {path}: {}",
+                answer.text()
+            );
+        }
+        let anonymous = app.request(method.clone(), &url).send().await;
+        assert_eq!(anonymous.status(), 401, "anonymous: {method} {path}");
     }
 }

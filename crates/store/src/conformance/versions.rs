@@ -125,7 +125,7 @@ pub(super) async fn soft_delete_and_restore(
     at: Timestamp,
 ) {
     let before = store.tags(pkg.id).await.unwrap();
-    for tag in ["stable", "moved"] {
+    for tag in ["stable", "moved", "gone"] {
         store.set_tag(pkg.id, tag, v1.id, at).await.unwrap();
     }
     store.set_version_deleted(v1.id, Some(at)).await.unwrap();
@@ -155,6 +155,9 @@ pub(super) async fn soft_delete_and_restore(
     );
     assert_eq!(store.versions(pkg.id, false).await.unwrap().len(), 1);
     store.set_tag(pkg.id, "moved", v2.id, at).await.unwrap();
+    // Set elsewhere, then removed: not the deleted version's any more.
+    store.set_tag(pkg.id, "gone", v2.id, at).await.unwrap();
+    assert!(store.remove_tag(pkg.id, "gone").await.unwrap());
     store.set_version_deleted(v1.id, None).await.unwrap();
     let tagged = |name: &str, tags: &[entrepot_core::Tag]| {
         tags.iter().find(|t| t.name == name).map(|t| t.version_id)
@@ -162,6 +165,7 @@ pub(super) async fn soft_delete_and_restore(
     let tags = store.tags(pkg.id).await.unwrap();
     assert_eq!(tagged("stable", &tags), Some(v1.id), "{tags:?}");
     assert_eq!(tagged("moved", &tags), Some(v2.id), "{tags:?}");
+    assert_eq!(tagged("gone", &tags), None, "{tags:?}");
     for tag in ["stable", "moved"] {
         if tagged(tag, &before).is_none() {
             store.remove_tag(pkg.id, tag).await.unwrap();

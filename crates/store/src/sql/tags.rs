@@ -40,7 +40,26 @@ pub(super) async fn set(
     .execute(&mut *tx)
     .await?;
     found(&done)?;
+    forget_deleted(&mut tx, package, name).await?;
     store.commit(tx).await?;
+    Ok(())
+}
+
+/// A tag set anew is no longer the one a deleted version had: restoring
+/// that version must not bring it back (were it removed again later).
+pub(super) async fn forget_deleted(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    package: Id,
+    name: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "DELETE FROM deleted_tags WHERE name = $1
+         AND version_id IN (SELECT id FROM versions WHERE package_id = $2)",
+    )
+    .bind(name)
+    .bind(package)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

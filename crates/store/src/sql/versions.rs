@@ -73,6 +73,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
         .bind(&at)
         .execute(&mut *tx)
         .await?;
+        super::tags::forget_deleted(&mut tx, v.package_id, tag).await?;
     }
     sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
         .bind(&at)
