@@ -43,6 +43,18 @@ pub async fn publish(
     let mut reader = BodyReader::new(body);
     let (krate, crate_len) = reader.head().await?;
     let plan = prepare(state, actor, owner, login, &krate).await?;
+    // Before the `.crate` is stored: its declared length must fit the
+    // owner's quota.
+    state
+        .registry
+        .governance()
+        .check_upload(
+            actor,
+            owner,
+            (PackageType::Cargo, None),
+            u64::from(crate_len),
+        )
+        .await?;
     let blob = state
         .registry
         .blobs()

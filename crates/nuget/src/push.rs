@@ -39,6 +39,14 @@ pub async fn push(view: &View<'_>, body: Body, symbols: bool) -> Result<Response
     .map_err(|e| ServiceError::Internal(e.to_string()))?
     .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let contents = contents.map_err(NuGetError::bad_request)?;
+    // Before it is stored: a package the owner's quota has no room for.
+    entrepot_http::quota::check_spooled(
+        registry,
+        (view.actor, &view.owner),
+        (PackageType::Nuget, None),
+        &file,
+    )
+    .await?;
     let blob = store_spooled(
         registry,
         file,

@@ -163,6 +163,14 @@ pub async fn upload(
     } else {
         None
     };
+    // Before it is stored: a file the owner's quota has no room for.
+    entrepot_http::quota::check_spooled(
+        &state.registry,
+        (actor, &owner),
+        (PackageType::Pypi, None),
+        &spooled.file,
+    )
+    .await?;
     let blob = store_spooled(&state.registry, spooled.file, upload.expected())
         .await
         .map_err(|e| match e {

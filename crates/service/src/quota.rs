@@ -2,8 +2,9 @@
 //! or of one format), how much each of its packages may store and how
 //! many versions each may have, over the instance's default;
 //! a publish that would go over is refused before it is kept, saying
-//! which quota and how much is used. The bytes of a refused publish, if
-//! already stored, belong to nothing and go with the next collection.
+//! which quota and how much is used. Formats check before storing where
+//! they can (`check_upload`); the bytes of a publish refused after they
+//! were stored are dropped by the format, or else by the next collection.
 
 use entrepot_core::quota::{Limits, Quota};
 use entrepot_core::{Account, Actor, PackageType};

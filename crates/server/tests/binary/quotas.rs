@@ -1,5 +1,6 @@
 //! Quotas through the real clients: with alice over her quota, npm, twine,
-//! mvn, gem and skopeo each fail saying which quota and how much is used,
+//! mvn, gem, NuGet.exe, cargo and skopeo each fail saying which quota and
+//! how much is used,
 //! nothing is left behind (fsck is clean, usage unchanged), and with room
 //! again the same publishes go through.
 
@@ -75,6 +76,31 @@ impl Clients<'_> {
         ruby.push(&gem, &push_host(self.server, "alice"), Some(self.token))
     }
 
+    fn nuget(&self, version: &str) -> Output {
+        use crate::nuget::{NuGet, feed_config};
+        let config = feed_config(self.dir, self.server, "alice", Some(("alice", self.token)));
+        let nuget = NuGet::new(self.dir, &format!("quota-{version}"), &config);
+        let nupkg = nuget.pack("Big.Quota", version, "");
+        nuget.push(&nupkg, self.token)
+    }
+
+    fn cargo(&self, version: &str) -> Output {
+        let index = format!("sparse+{}", self.server.url("/cargo/alice/index/"));
+        let cargo = crate::cargo::Cargo::new(self.dir, &format!("quota-{version}"), &index);
+        let project = crate::cargo::library(self.dir, "big_quota", version, "", None);
+        cargo.run(
+            &project,
+            Some(self.token),
+            &[
+                "publish",
+                "--registry",
+                "entrepot",
+                "--allow-dirty",
+                "--no-verify",
+            ],
+        )
+    }
+
     fn skopeo(&self, tag: &str) -> Output {
         let layout = format!("layout-{tag}");
         if !self.dir.join(&layout).exists() {
@@ -114,11 +140,13 @@ fn every_client_over_the_quota_is_refused_saying_why_and_nothing_stays() {
     );
     let before = usage(&server);
 
-    let refusals: [(&str, Output); 5] = [
+    let refusals: [(&str, Output); 7] = [
         ("npm", clients.npm("1.0.0")),
         ("twine", clients.twine("1.0.0")),
         ("mvn", clients.mvn("1.0.0")),
         ("gem", clients.gem("1.0.0")),
+        ("nuget", clients.nuget("1.0.0")),
+        ("cargo", clients.cargo("1.0.0")),
         ("skopeo", clients.skopeo("v1")),
     ];
     for (client, out) in &refusals {
@@ -149,6 +177,8 @@ fn every_client_over_the_quota_is_refused_saying_why_and_nothing_stays() {
         ("twine", clients.twine("1.0.0")),
         ("mvn", clients.mvn("1.0.0")),
         ("gem", clients.gem("1.0.0")),
+        ("nuget", clients.nuget("1.0.0")),
+        ("cargo", clients.cargo("1.0.0")),
         ("skopeo", clients.skopeo("v1")),
     ] {
         assert!(out.status.success(), "{client}: {}", all_output(&out));

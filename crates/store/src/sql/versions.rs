@@ -28,6 +28,14 @@ fn version(row: &AnyRow) -> StoreResult<Version> {
 pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Version> {
     let at = ts(&v.at);
     let mut tx = store.begin_write().await?;
+    // The package row first, as every other write to the package takes it
+    // first (tag moves, deletes, restores): on PostgreSQL they wait for
+    // each other in that one order, never in a deadlock over a tag.
+    sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
+        .bind(&at)
+        .bind(v.package_id)
+        .execute(&mut *tx)
+        .await?;
     let row = sqlx::query(
         "INSERT INTO versions (package_id, name, metadata, publisher_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $5) RETURNING *",
@@ -75,11 +83,6 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
         .await?;
         super::tags::forget_deleted(&mut tx, v.package_id, tag).await?;
     }
-    sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
-        .bind(&at)
-        .bind(v.package_id)
-        .execute(&mut *tx)
-        .await?;
     store.commit(tx).await?;
     Ok(created)
 }
@@ -148,6 +151,10 @@ pub(super) async fn set_deleted(
         return soft_delete(store, id, at, false).await;
     }
     let mut tx = store.begin_write().await?;
+    // The package row first, as a delete and a tag move take it first: on
+    // PostgreSQL they then wait for each other in one order, never in a
+    // deadlock over the tags.
+    touch_package_of_version(&mut tx, id).await?;
     let done = sqlx::query(
         "UPDATE versions SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
     )
@@ -171,7 +178,6 @@ pub(super) async fn set_deleted(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    touch_package_of_version(&mut tx, id).await?;
     store.commit(tx).await?;
     Ok(())
 }
