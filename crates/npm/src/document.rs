@@ -124,8 +124,13 @@ fn expected_from(doc: &Map<String, Value>) -> Expected {
 }
 
 /// Streams the request body through the JSON reader on a blocking thread,
-/// each attachment into the blob store.
-pub async fn read(body: Body, registry: Registry, max_body: u64) -> NpmResult<PublishBody> {
+/// each attachment into the blob store, which stops one at `max_attachment`
+/// bytes (the room the owner's quota leaves), when given.
+pub async fn read(
+    body: Body,
+    registry: Registry,
+    (max_body, max_attachment): (u64, Option<u64>),
+) -> NpmResult<PublishBody> {
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let handle = Handle::current();
     let bridge = SyncIoBridge::new_with_handle(StreamReader::new(stream), handle.clone());
@@ -137,13 +142,18 @@ pub async fn read(body: Body, registry: Registry, max_body: u64) -> NpmResult<Pu
                 left: max_body,
             },
         );
-        parse(reader, &handle, &registry)
+        parse(reader, &handle, &registry, max_attachment)
     })
     .await
     .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
 }
 
-fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<PublishBody> {
+fn parse(
+    reader: impl Read,
+    handle: &Handle,
+    registry: &Registry,
+    max_attachment: Option<u64>,
+) -> NpmResult<PublishBody> {
     let mut json = JsonStreamReader::new(reader);
     let mut doc = Map::new();
     let mut attachments = Vec::new();
@@ -151,7 +161,8 @@ fn parse(reader: impl Read, handle: &Handle, registry: &Registry) -> NpmResult<P
     while json.has_next().map_err(json_error)? {
         let name = json.next_name_owned().map_err(json_error)?;
         if name == "_attachments" && json.peek().map_err(json_error)? == ValueType::Object {
-            let expected = expected_from(&doc);
+            let mut expected = expected_from(&doc);
+            expected.max_size = max_attachment;
             json.begin_object().map_err(json_error)?;
             while json.has_next().map_err(json_error)? {
                 let filename = json.next_name_owned().map_err(json_error)?;

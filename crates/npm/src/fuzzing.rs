@@ -58,7 +58,11 @@ fn publish_harness() -> &'static (tokio::runtime::Runtime, entrepot_service::Reg
 pub fn publish_body(data: &[u8]) {
     let (runtime, registry) = publish_harness();
     let body = axum::body::Body::from(data.to_vec());
-    let _ = runtime.block_on(crate::document::read(body, registry.clone(), 1 << 24));
+    let _ = runtime.block_on(crate::document::read(
+        body,
+        registry.clone(),
+        (1 << 24, None),
+    ));
 }
 
 /// An `npm audit` body, plain and as gzip (both as `Content-Encoding`

@@ -33,14 +33,43 @@ pub async fn put_document(
     }
     let max_file = state.registry.limits.max_upload_bytes;
     let max_body = max_file.saturating_mul(4) / 3 + 1024 * 1024;
-    let parsed = document::read(body, state.registry.clone(), max_body)
-        .await
-        .map_err(|e| match e {
+    // The tarball stops as soon as it crosses the owner's quota.
+    let owner = state
+        .registry
+        .accounts()
+        .account_by_login(&name.scope)
+        .await?;
+    let room = match &owner {
+        Some(owner) => {
+            state
+                .registry
+                .governance()
+                .room(actor, owner, (PackageType::Npm, &name.name))
+                .await?
+        }
+        None => None,
+    };
+    let parsed = document::read(body, state.registry.clone(), (max_body, room)).await;
+    let parsed = match (parsed, &owner, room) {
+        (Err(NpmError(ServiceError::TooLarge { .. })), Some(owner), Some(room))
+            if room < max_file =>
+        {
+            // Crossed the quota: say which, as a publish that fit the
+            // upload limit would hear.
+            state
+                .registry
+                .governance()
+                .check_upload(actor, owner, (PackageType::Npm, Some(&name.name)), room + 1)
+                .await?;
+            return Err(NpmError(ServiceError::TooLarge { limit: max_file }));
+        }
+        (parsed, _, _) => parsed.map_err(|e| match e {
             NpmError(ServiceError::TooLarge { .. }) => {
                 NpmError(ServiceError::TooLarge { limit: max_file })
             }
             other => other,
-        })?;
+        })?,
+    };
     let blobs: Vec<_> = parsed.attachments.iter().map(|a| a.blob.clone()).collect();
     let result = if parsed.name().is_some_and(|n| n != name.full()) {
         Err(invalid("the document's name does not match the URL"))

@@ -178,6 +178,52 @@ impl Governance<'_> {
             .await
     }
 
+    /// How many more bytes `owner` (and its package `name` of
+    /// `package_type`) may store before a quota is crossed: a store limit
+    /// for an upload of unknown length, so that it stops as soon as the
+    /// quota is crossed. `None` when no quota limits bytes, or the caller
+    /// may not see the owner's usage (then checked after authorization).
+    pub async fn room(
+        self,
+        actor: &Actor,
+        owner: &Account,
+        (package_type, name): (PackageType, &str),
+    ) -> ServiceResult<Option<u64>> {
+        let quotas: Vec<Quota> = self
+            .quotas_in_force(owner)
+            .await?
+            .into_iter()
+            .filter(|q| {
+                q.covers(package_type)
+                    && (q.limits.bytes.is_some() || q.limits.package_bytes.is_some())
+            })
+            .collect();
+        if quotas.is_empty()
+            || self
+                .may_manage_owner(actor, owner, true, "storage usage")
+                .await
+                .is_err()
+        {
+            return Ok(None);
+        }
+        let mut room: Option<u64> = None;
+        let mut narrow = |left: u64| room = Some(room.map_or(left, |r| r.min(left)));
+        for quota in &quotas {
+            if let Some(limit) = quota.limits.bytes {
+                let used = self.meta.stored_bytes(owner.id, quota.format, None).await?;
+                narrow(limit.saturating_sub(used));
+            }
+        }
+        if let Some(limit) = quotas.iter().filter_map(|q| q.limits.package_bytes).min() {
+            let used = self
+                .meta
+                .stored_bytes(owner.id, Some(package_type), Some(name))
+                .await?;
+            narrow(limit.saturating_sub(used));
+        }
+        Ok(room)
+    }
+
     /// Refuses adding `bytes` (and, with `version`, that version if it is
     /// new) to `owner`'s package `name` (when known) of `package_type` when
     /// one of the owner's quotas would be exceeded. Callers check first that the

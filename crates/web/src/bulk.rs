@@ -92,7 +92,14 @@ pub(crate) async fn preview(
         .iter()
         .map(|v| context! { id => v.id, name => v.name })
         .collect();
-    Ok(context! { bulk => rows })
+    // The filter as filled in, shown with what it selected.
+    let filter = context! {
+        keep_newest => fields.get("keep_newest"),
+        keep_pattern => fields.get("keep_pattern"),
+        older_than => fields.get("older_than"),
+        not_downloaded_for => fields.get("not_downloaded_for"),
+    };
+    Ok(context! { bulk => rows, filter => filter })
 }
 
 /// Deletes (once confirmed) or restores the versions ticked.

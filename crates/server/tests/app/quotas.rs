@@ -358,3 +358,55 @@ async fn the_permission_matrix_of_rules_immutable_tags_usage_and_quotas() {
         assert_eq!(anonymous.status(), 401, "anonymous: {method} {path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_npm_tarball_stops_as_soon_as_it_crosses_the_quota() {
+    use base64::Engine as _;
+    use futures::StreamExt as _;
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let owner = app.registry.accounts().account("alice").await.unwrap();
+    app.registry
+        .governance()
+        .set_quota(
+            &owner,
+            None,
+            Limits {
+                bytes: Some(5_000),
+                ..Limits::default()
+            },
+        )
+        .await
+        .unwrap();
+    // The document and 20 KB of its tarball, then a body that never ends:
+    // only a store that stops at the quota answers.
+    let head = format!(
+        r#"{{"name":"@alice/big","versions":{{"1.0.0":{{"name":"@alice/big","version":"1.0.0","dist":{{"tarball":"x"}}}}}},"_attachments":{{"big-1.0.0.tgz":{{"content_type":"application/octet-stream","data":"{}"#,
+        base64::engine::general_purpose::STANDARD.encode(vec![7u8; 20_000])
+    );
+    let body = futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(head))])
+        .chain(futures::stream::pending());
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        app.put("/npm/@alice%2fbig")
+            .bearer(&alice)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from_stream(body))
+            .send(),
+    )
+    .await
+    .expect("refused without waiting for the rest of the body");
+    assert_eq!(answer.status(), 403, "{}", answer.text());
+    assert!(
+        answer
+            .text()
+            .contains("quota exceeded: alice's packages use 0 B of their 4.9 KiB quota"),
+        "{}",
+        answer.text()
+    );
+    assert_eq!(
+        app.registry.governance().usage(&owner).await.unwrap().bytes,
+        0
+    );
+}

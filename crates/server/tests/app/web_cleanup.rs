@@ -144,7 +144,10 @@ async fn a_site_administrator_sets_a_quota_the_owner_sees_on_its_page() {
     );
     let (_, page) = alice.get("/settings/cleanup").await;
     assert!(page.contains("<td>npm packages</td>"), "{page}");
-    assert!(page.contains("<td>2.0 GiB</td>"), "{page}");
+    assert!(
+        page.contains(r#"<td data-label="Size limit">2.0 GiB</td>"#),
+        "{page}"
+    );
     assert!(
         page.contains("Deleted versions count until they are purged"),
         "{page}"

@@ -120,6 +120,31 @@ fn every_page_passes_axe_without_overflow_at_desktop_and_phone_widths_in_both_th
     // One package of every other format, in repository alice/java for Maven.
     server.admin(&["repo", "create", "alice/java"]);
     crate::common::publish::one_of_each(&server, &token, "1.0.0");
+    // Quotas and a rule, so that the cleanup page shows its tables.
+    server.admin(&[
+        "quota",
+        "set",
+        "alice",
+        "--bytes",
+        "1GiB",
+        "--package-bytes",
+        "100MiB",
+        "--versions",
+        "50",
+    ]);
+    server.admin(&[
+        "quota", "set", "alice", "--format", "npm", "--bytes", "500MiB",
+    ]);
+    server.admin(&[
+        "cleanup",
+        "rule",
+        "add",
+        "alice",
+        "--keep-newest",
+        "10",
+        "--older-than",
+        "90d",
+    ]);
 
     let chrome = Chrome::start();
     chrome.sign_in(&server, "alice", "correct horse battery");
