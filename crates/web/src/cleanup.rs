@@ -153,6 +153,8 @@ struct Shown {
     /// A preview's removals, and the rule previewed (the form refilled).
     preview: Option<Vec<Value>>,
     form: Option<Value>,
+    /// What a run of every rule would remove, to confirm.
+    run_preview: Option<Vec<Value>>,
 }
 
 async fn show(
@@ -217,6 +219,7 @@ async fn show(
             quotas => quotas,
             site_admin => viewer.actor.is_site_admin(),
             preview => shown.preview,
+            run_preview => shown.run_preview,
             form => shown.form,
             notice => shown.notice,
             error => shown.error,
@@ -364,6 +367,18 @@ async fn act(
                 .remove_cleanup_rule_as(actor, account, id)
                 .await?;
             Act::Done(format!("Rule {id} removed."))
+        }
+        "preview_run" => {
+            let preview = governance.preview_as(actor, account, None).await?;
+            let rows = preview
+                .all
+                .iter()
+                .map(|r| context! { format => r.package_type.as_str(), package => r.package, version => r.version })
+                .collect();
+            Act::Show(Shown {
+                run_preview: Some(rows),
+                ..Shown::default()
+            })
         }
         "run" => {
             let report = governance.run_as(actor, account).await?;

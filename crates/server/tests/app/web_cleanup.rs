@@ -6,6 +6,24 @@ use crate::common::artifacts::{gem_of, gemspec};
 use crate::test_app::TestApp;
 use crate::web::{Browser, csrf_of};
 
+/// A run is previewed first (every rule together), then confirmed.
+async fn assert_run_previewed(browser: &Browser, csrf: &str, removed: usize) {
+    let preview_run = [
+        ("csrf", csrf),
+        ("owner", "alice"),
+        ("action", "preview_run"),
+    ];
+    let previewed = browser.post("/settings/cleanup", &preview_run).await;
+    assert_eq!(previewed.status(), 200);
+    let text = previewed.text();
+    assert!(
+        text.contains(&format!(
+            "Running every rule now would remove {removed} versions:"
+        )) && text.contains(&format!("Remove these {removed} versions now")),
+        "{text}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_owner_previews_saves_and_runs_a_rule_on_its_page() {
     let app = TestApp::new().await;
@@ -54,6 +72,7 @@ async fn an_owner_previews_saves_and_runs_a_rule_on_its_page() {
     assert_eq!(alice.post("/settings/cleanup", &save).await.status(), 303);
     let (_, page) = alice.get("/settings/cleanup").await;
     assert!(page.contains("keep the 1 newest"), "{page}");
+    assert_run_previewed(&alice, &csrf, 2).await;
     let run = [
         ("csrf", csrf.as_str()),
         ("owner", "alice"),
