@@ -166,15 +166,11 @@ impl Governance<'_> {
         (package_type, name): (PackageType, Option<&str>),
         bytes: u64,
     ) -> ServiceResult<()> {
-        if self.quotas_in_force(owner).await?.is_empty()
-            || self
-                .may_manage_owner(actor, owner, true, "storage usage")
-                .await
-                .is_err()
-        {
+        let quotas = self.covering(owner, package_type).await?;
+        if quotas.is_empty() || !self.sees_usage(actor, owner).await {
             return Ok(());
         }
-        self.check_quota_of(owner, (package_type, name, None), bytes)
+        self.refuse_bytes(owner, &quotas, (package_type, name), bytes)
             .await
     }
 
@@ -189,39 +185,17 @@ impl Governance<'_> {
         owner: &Account,
         (package_type, name): (PackageType, &str),
     ) -> ServiceResult<Option<u64>> {
-        let quotas: Vec<Quota> = self
-            .quotas_in_force(owner)
-            .await?
-            .into_iter()
-            .filter(|q| {
-                q.covers(package_type)
-                    && (q.limits.bytes.is_some() || q.limits.package_bytes.is_some())
-            })
-            .collect();
-        if quotas.is_empty()
-            || self
-                .may_manage_owner(actor, owner, true, "storage usage")
-                .await
-                .is_err()
-        {
+        let quotas = self.covering(owner, package_type).await?;
+        if quotas.is_empty() || !self.sees_usage(actor, owner).await {
             return Ok(None);
         }
-        let mut room: Option<u64> = None;
-        let mut narrow = |left: u64| room = Some(room.map_or(left, |r| r.min(left)));
-        for quota in &quotas {
-            if let Some(limit) = quota.limits.bytes {
-                let used = self.meta.stored_bytes(owner.id, quota.format, None).await?;
-                narrow(limit.saturating_sub(used));
-            }
-        }
-        if let Some(limit) = quotas.iter().filter_map(|q| q.limits.package_bytes).min() {
-            let used = self
-                .meta
-                .stored_bytes(owner.id, Some(package_type), Some(name))
-                .await?;
-            narrow(limit.saturating_sub(used));
-        }
-        Ok(room)
+        let limits = self
+            .byte_limits(owner, &quotas, (package_type, Some(name)))
+            .await?;
+        Ok(limits
+            .iter()
+            .map(|(_, used, limit)| limit.saturating_sub(*used))
+            .min())
     }
 
     /// Refuses adding `bytes` (and, with `version`, that version if it is
@@ -234,50 +208,93 @@ impl Governance<'_> {
         (package_type, name, version): (PackageType, Option<&str>, Option<&str>),
         bytes: u64,
     ) -> ServiceResult<()> {
-        let quotas: Vec<Quota> = self
-            .quotas_in_force(owner)
-            .await?
-            .into_iter()
-            .filter(|q| q.covers(package_type))
-            .collect();
+        let quotas = self.covering(owner, package_type).await?;
         if quotas.is_empty() {
             return Ok(());
         }
-        let over = |what: String, used: u64, limit: u64| {
-            ServiceError::Forbidden(format!(
-                "quota exceeded: {what} use {} of their {} quota, and this adds {} \
-                 (deleted versions count until they are purged)",
-                size_text(used),
-                size_text(limit),
-                size_text(bytes)
-            ))
-        };
-        for quota in &quotas {
-            if let Some(limit) = quota.limits.bytes {
-                let used = self.meta.stored_bytes(owner.id, quota.format, None).await?;
-                if used.saturating_add(bytes) > limit {
-                    return Err(over(quota.scope(&owner.login), used, limit));
-                }
-            }
-        }
-        let Some(name) = name else { return Ok(()) };
-        if let Some(limit) = quotas.iter().filter_map(|q| q.limits.package_bytes).min() {
-            let used = self
-                .meta
-                .stored_bytes(owner.id, Some(package_type), Some(name))
-                .await?;
-            if used.saturating_add(bytes) > limit {
-                let what = format!("the {package_type} package {}/{name}", owner.login);
-                return Err(over(what, used, limit));
-            }
-        }
-        if let Some(version) = version
+        self.refuse_bytes(owner, &quotas, (package_type, name), bytes)
+            .await?;
+        if let Some(name) = name
+            && let Some(version) = version
             && let Some(limit) = quotas.iter().filter_map(|q| q.limits.versions).min()
         {
             self.check_versions(owner, (package_type, name, version), limit, &quotas)
                 .await?;
         }
         Ok(())
+    }
+
+    /// The quotas in force for `owner` that cover `package_type`.
+    async fn covering(
+        self,
+        owner: &Account,
+        package_type: PackageType,
+    ) -> ServiceResult<Vec<Quota>> {
+        Ok(self
+            .quotas_in_force(owner)
+            .await?
+            .into_iter()
+            .filter(|q| q.covers(package_type))
+            .collect())
+    }
+
+    /// Whether `actor` may see `owner`'s usage, which a refusal tells.
+    async fn sees_usage(self, actor: &Actor, owner: &Account) -> bool {
+        self.may_manage_owner(actor, owner, true, "storage usage")
+            .await
+            .is_ok()
+    }
+
+    /// Each byte limit of `quotas` on `owner` (and on its package `name`,
+    /// when known): what it limits, in words, what is used, and the limit.
+    async fn byte_limits(
+        self,
+        owner: &Account,
+        quotas: &[Quota],
+        (package_type, name): (PackageType, Option<&str>),
+    ) -> ServiceResult<Vec<(String, u64, u64)>> {
+        let mut limits = Vec::new();
+        for quota in quotas {
+            if let Some(limit) = quota.limits.bytes {
+                let used = self.meta.stored_bytes(owner.id, quota.format, None).await?;
+                limits.push((quota.scope(&owner.login), used, limit));
+            }
+        }
+        if let Some(name) = name
+            && let Some(limit) = quotas.iter().filter_map(|q| q.limits.package_bytes).min()
+        {
+            let used = self
+                .meta
+                .stored_bytes(owner.id, Some(package_type), Some(name))
+                .await?;
+            let what = format!("the {package_type} package {}/{name}", owner.login);
+            limits.push((what, used, limit));
+        }
+        Ok(limits)
+    }
+
+    /// Refuses `bytes` more when they cross one of the byte limits.
+    async fn refuse_bytes(
+        self,
+        owner: &Account,
+        quotas: &[Quota],
+        package: (PackageType, Option<&str>),
+        bytes: u64,
+    ) -> ServiceResult<()> {
+        let limits = self.byte_limits(owner, quotas, package).await?;
+        match limits
+            .into_iter()
+            .find(|(_, used, limit)| used.saturating_add(bytes) > *limit)
+        {
+            Some((what, used, limit)) => Err(ServiceError::Forbidden(format!(
+                "quota exceeded: {what} use {} of their {} quota, and this adds {} \
+                 (deleted versions count until they are purged)",
+                size_text(used),
+                size_text(limit),
+                size_text(bytes)
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Refuses a new version of a package that has `limit` versions.

@@ -56,6 +56,27 @@ fn text(field: Option<&String>) -> Option<String> {
     field.map(|f| f.trim().to_owned()).filter(|f| !f.is_empty())
 }
 
+/// A whole number of `what`, if the field is filled in.
+fn number<N: std::str::FromStr>(
+    field: Option<&String>,
+    what: &str,
+) -> Result<Option<N>, ServiceError> {
+    text(field)
+        .map(|n| {
+            n.parse()
+                .map_err(|_| ServiceError::Invalid(format!("`{n}` is not a number of {what}")))
+        })
+        .transpose()
+}
+
+/// Removals as the page's table rows.
+fn removal_rows(removals: &[entrepot_service::cleanup::Removal]) -> Vec<Value> {
+    removals
+        .iter()
+        .map(|r| context! { format => r.package_type.as_str(), package => r.package, version => r.version })
+        .collect()
+}
+
 impl ChangeForm {
     /// The quota limits the form sets.
     fn limits(&self) -> Result<Limits, ServiceError> {
@@ -67,13 +88,7 @@ impl ChangeForm {
         Ok(Limits {
             bytes: size(self.bytes.as_ref())?,
             package_bytes: size(self.package_bytes.as_ref())?,
-            versions: text(self.versions.as_ref())
-                .map(|n| {
-                    n.parse().map_err(|_| {
-                        ServiceError::Invalid(format!("`{n}` is not a number of versions"))
-                    })
-                })
-                .transpose()?,
+            versions: number(self.versions.as_ref(), "versions")?,
         })
     }
 
@@ -94,31 +109,15 @@ impl ChangeForm {
                 .map(|d| parse_lifetime(&d).map(|t| t.num_seconds()))
                 .transpose()
         };
-        let invalid = |m: String| ServiceError::Invalid(m);
         Ok(RuleSpec {
-            format: text(self.format.as_ref())
-                .map(|f| {
-                    f.parse()
-                        .map_err(|_| invalid(format!("`{f}` is not a format")))
-                })
-                .transpose()?,
+            format: self.format()?,
             pattern: text(self.pattern.as_ref()),
-            keep_newest: text(self.keep_newest.as_ref())
-                .map(|n| {
-                    n.parse()
-                        .map_err(|_| invalid(format!("`{n}` is not a number of versions")))
-                })
-                .transpose()?,
+            keep_newest: number(self.keep_newest.as_ref(), "versions")?,
             keep_pattern: text(self.keep_pattern.as_ref()),
             older_than: seconds(self.older_than.as_ref())?,
             not_downloaded_for: seconds(self.not_downloaded_for.as_ref())?,
             untagged_older_than: seconds(self.untagged_older_than.as_ref())?,
-            keep_snapshot_builds: text(self.keep_snapshot_builds.as_ref())
-                .map(|n| {
-                    n.parse()
-                        .map_err(|_| invalid(format!("`{n}` is not a number of builds")))
-                })
-                .transpose()?,
+            keep_snapshot_builds: number(self.keep_snapshot_builds.as_ref(), "builds")?,
         })
     }
 }
@@ -332,15 +331,11 @@ async fn act(
             let preview = governance
                 .preview_as(actor, account, Some(form.spec()?))
                 .await?;
-            let removes = preview
+            let rows = preview
                 .rules
                 .last()
-                .map(|(_, r)| r.clone())
+                .map(|(_, removes)| removal_rows(removes))
                 .unwrap_or_default();
-            let rows = removes
-                .iter()
-                .map(|r| context! { format => r.package_type.as_str(), package => r.package, version => r.version })
-                .collect();
             Act::Show(Shown {
                 preview: Some(rows),
                 form: Some(context! {
@@ -370,13 +365,8 @@ async fn act(
         }
         "preview_run" => {
             let preview = governance.preview_as(actor, account, None).await?;
-            let rows = preview
-                .all
-                .iter()
-                .map(|r| context! { format => r.package_type.as_str(), package => r.package, version => r.version })
-                .collect();
             Act::Show(Shown {
-                run_preview: Some(rows),
+                run_preview: Some(removal_rows(&preview.all)),
                 ..Shown::default()
             })
         }
