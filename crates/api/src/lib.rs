@@ -20,6 +20,7 @@ mod repos;
 mod shared;
 mod site_admin;
 mod subscriptions;
+mod trusted;
 mod users;
 
 use axum::Extension;
@@ -93,6 +94,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(cleanup::owner_routes())
         .merge(immutable::owner_routes())
         .merge(quotas::owner_routes())
+        .merge(trusted::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

@@ -40,6 +40,10 @@ pub enum Endpoint {
     /// `PUT` (`add`) or `DELETE api/v1/crates/NAME/owners`: `cargo owner
     /// --add` and `--remove`.
     ChangeOwners { name: String, add: bool },
+    /// `POST api/v1/trusted_publishing/tokens`: a CI token exchanged.
+    MintToken,
+    /// `DELETE api/v1/trusted_publishing/tokens`: the minted token revoked.
+    RevokeToken,
     /// Anything else, including a known path with another method.
     NotFound,
 }
@@ -91,6 +95,12 @@ impl Endpoint {
                     name: owned(name),
                     add: method == Method::PUT,
                 }
+            }
+            ["api", "v1", "trusted_publishing", "tokens"] if method == Method::POST => {
+                Endpoint::MintToken
+            }
+            ["api", "v1", "trusted_publishing", "tokens"] if method == Method::DELETE => {
+                Endpoint::RevokeToken
             }
             _ => Endpoint::NotFound,
         }

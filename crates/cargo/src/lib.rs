@@ -23,6 +23,7 @@ mod routes;
 mod search;
 mod sparse;
 mod tarball;
+mod trusted;
 mod upstream;
 mod yank;
 

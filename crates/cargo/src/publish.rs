@@ -124,7 +124,7 @@ async fn prepare(
                 .authorize_namespace(
                     actor,
                     owner,
-                    PackageType::Cargo,
+                    (PackageType::Cargo, &krate.name),
                     repository.as_ref(),
                     Action::Create,
                 )

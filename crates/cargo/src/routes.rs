@@ -14,7 +14,7 @@ use crate::endpoint::Endpoint;
 use crate::namespace::owner_account;
 use crate::reply::{CargoError, Result};
 use crate::sparse::{self, IndexCache};
-use crate::{download, owners, publish, search, upstream, yank};
+use crate::{download, owners, publish, search, trusted, upstream, yank};
 
 pub async fn handle(
     state: AppState,
@@ -79,6 +79,8 @@ async fn route(
         }
         Endpoint::NoIndexFile | Endpoint::NotFound => Err(CargoError::not_found("Not Found")),
         Endpoint::Publish => publish::publish(state, actor, owner, login, request.body).await,
+        Endpoint::MintToken => trusted::mint(state, login, request.body).await,
+        Endpoint::RevokeToken => trusted::revoke(state, actor).await,
         Endpoint::Search => search::search(state, actor, owner, request.query.as_deref()).await,
         Endpoint::Download {
             name,

@@ -27,6 +27,8 @@ pub enum Actor {
         token_id: Option<Id>,
         /// The browser session's key (the hash of its secret), for pages.
         session: Option<std::sync::Arc<str>>,
+        /// A token minted by trusted publishing: only these packages.
+        grant: Option<std::sync::Arc<crate::trusted::Grant>>,
     },
 }
 

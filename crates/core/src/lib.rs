@@ -18,6 +18,7 @@ pub mod scope;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod token;
+pub mod trusted;
 pub mod webhook;
 
 pub use advisory::{Advisory, AdvisoryPackage, Credit, Vulnerability};

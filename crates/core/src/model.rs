@@ -249,6 +249,8 @@ pub struct TokenRecord {
     pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+    /// Minted by trusted publishing: what it may do, and for which run.
+    pub bound_to: Option<crate::trusted::Grant>,
 }
 
 impl TokenRecord {

@@ -78,7 +78,7 @@ impl Target {
                     .authorize_namespace(
                         &self.actor,
                         &self.owner,
-                        PackageType::Maven,
+                        (PackageType::Maven, &self.package_name()),
                         Some(&self.repository),
                         action,
                     )

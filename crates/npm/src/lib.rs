@@ -14,6 +14,7 @@ pub mod fuzzing;
 mod install;
 mod metadata;
 mod name;
+mod oidc;
 mod packument;
 mod publish;
 mod reply;
@@ -124,6 +125,10 @@ impl PackageFormat for Npm {
             .route("/npm", any(dispatch.clone()))
             .route("/npm/", any(dispatch.clone()))
             .route("/npm/{*path}", any(dispatch))
+            .route(
+                "/-/npm/v1/oidc/token/exchange/package/{*name}",
+                axum::routing::post(oidc::exchange),
+            )
     }
 
     fn check_indexes(

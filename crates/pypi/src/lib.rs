@@ -13,6 +13,7 @@ mod fsck;
 pub mod fuzzing;
 mod install;
 mod metadata;
+mod oidc;
 mod pages;
 mod pep440;
 mod project_json;
@@ -81,6 +82,8 @@ impl PackageFormat for Pypi {
         owner_routes("pypi", move |state, caller, request| {
             router::handle(state, std::sync::Arc::clone(&pages), caller, request)
         })
+        .route("/_/oidc/audience", axum::routing::get(oidc::audience))
+        .route("/_/oidc/mint-token", axum::routing::post(oidc::mint_token))
     }
 
     fn check_indexes(

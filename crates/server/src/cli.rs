@@ -82,6 +82,11 @@ pub enum AdminCommand {
     /// What OWNER stores (each blob once), by format and package; or every
     /// owner's total.
     Usage { owner: Option<String> },
+    /// The CI runs that may publish a package without a stored token.
+    TrustedPublisher {
+        #[command(subcommand)]
+        command: crate::admin::trusted::TrustedCommand,
+    },
     /// Tags that, once set, are never moved nor removed.
     ImmutableTags {
         #[command(subcommand)]

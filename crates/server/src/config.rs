@@ -110,6 +110,14 @@ pub struct Settings {
         value_name = "N"
     )]
     pub default_quota_versions: Option<u64>,
+    /// The CI token issuers trusted publishers may name, comma-separated [default: GitHub Actions' and GitLab.com's].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_TRUSTED_ISSUERS",
+        value_name = "URLS"
+    )]
+    pub trusted_issuers: Option<String>,
     /// The most the cache of upstream packages keeps, least recently used evicted first, e.g. 50GiB [default: unbounded].
     #[arg(
         long,
@@ -410,6 +418,7 @@ impl Settings {
             default_quota_versions: self
                 .default_quota_versions
                 .or(fallback.default_quota_versions),
+            trusted_issuers: self.trusted_issuers.or(fallback.trusted_issuers),
             upstream_cache_max_size: self
                 .upstream_cache_max_size
                 .or(fallback.upstream_cache_max_size),
@@ -553,6 +562,7 @@ impl Settings {
             connections,
             outbound_allow,
             trusted_proxies,
+            trusted_issuers: trusted_issuers(self.trusted_issuers.as_deref()),
             tls,
             mail: match (self.smtp_url, self.mail_from) {
                 (Some(url), Some(from)) => Some((url, from)),
@@ -564,6 +574,23 @@ impl Settings {
                 .filter(|t| !t.is_empty())
                 .map(entrepot_core::Secret::new),
         })
+    }
+}
+
+/// The issuers `--trusted-issuers` lists; GitHub Actions' and GitLab.com's
+/// when it is not given.
+fn trusted_issuers(list: Option<&str>) -> Vec<String> {
+    match list {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => vec![
+            entrepot_core::trusted::GITHUB_ISSUER.to_owned(),
+            entrepot_core::trusted::GITLAB_ISSUER.to_owned(),
+        ],
     }
 }
 
@@ -611,6 +638,8 @@ pub struct Config {
     pub outbound_allow: entrepot_service::outbound::AllowList,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: entrepot_core::ranges::Ranges,
+    /// The CI token issuers trusted publishers may name.
+    pub trusted_issuers: Vec<String>,
     /// Where the certificate HTTPS is served with comes from, if it is.
     pub tls: Option<Tls>,
     /// The bearer token `/metrics` wants, if any.
@@ -829,12 +858,12 @@ impl Config {
                 ..entrepot_service::webhooks::HookSettings::default()
             });
         registry.outbound.allow(self.outbound_allow.clone());
-        Ok(
-            registry.with_identity_providers(entrepot_service::oidc::IdentityProviders::new(
+        Ok(registry
+            .with_trusted_issuers(self.trusted_issuers.clone())
+            .with_identity_providers(entrepot_service::oidc::IdentityProviders::new(
                 self.oidc.clone(),
                 self.ldap.clone(),
-            )),
-        )
+            )))
     }
 }
 

@@ -22,11 +22,19 @@ impl Registry {
         what: &str,
     ) -> ServiceResult<()> {
         let Actor::User {
-            site_admin, scopes, ..
+            site_admin,
+            scopes,
+            grant,
+            ..
         } = actor
         else {
             return Err(ServiceError::Unauthenticated);
         };
+        if grant.is_some() {
+            return Err(ServiceError::Forbidden(
+                "a token minted by trusted publishing may only publish its packages".into(),
+            ));
+        }
         let scope = if change {
             entrepot_core::Scope::WritePackages
         } else {
@@ -61,7 +69,11 @@ impl Registry {
             return Ok(OwnerRelation::None);
         };
         Ok(match owner_kind {
-            AccountKind::User if user == owner_id => OwnerRelation::IsOwner,
+            // An organization acts as itself only through a token minted
+            // for its packages by trusted publishing.
+            AccountKind::User | AccountKind::Organization if user == owner_id => {
+                OwnerRelation::IsOwner
+            }
             AccountKind::User | AccountKind::Upstream => OwnerRelation::None,
             AccountKind::Organization => match self.meta.org_role(owner_id, user).await? {
                 Some(OrgRole::Owner) => OwnerRelation::OrgOwner,
@@ -256,6 +268,15 @@ impl Registry {
     ) -> ServiceResult<()> {
         let owner_kind = self.owner_kind(package.owner_id).await?;
         let facts = self.facts_with_owner(actor, package, owner_kind).await?;
+        if !within_grant(
+            actor,
+            action,
+            package.owner_id,
+            package.package_type,
+            &package.name,
+        ) {
+            return outside_grant(self.policy, action, &facts, false);
+        }
         if owner_kind == AccountKind::Upstream && action != Action::Read {
             // Whoever may see a cached package is told it is read-only.
             authorize(&self.policy, actor, Action::Read, &facts)?;
@@ -284,13 +305,16 @@ impl Registry {
         &self,
         actor: &Actor,
         owner: &Account,
-        package_type: PackageType,
+        (package_type, name): (PackageType, &str),
         repository: Option<&Repository>,
         action: Action,
     ) -> ServiceResult<()> {
         let facts = self
             .namespace_facts(actor, owner, package_type, repository)
             .await?;
+        if !within_grant(actor, action, owner.id, package_type, name) {
+            return outside_grant(self.policy, action, &facts, true);
+        }
         if owner.kind == AccountKind::Upstream && action != Action::Read {
             return Err(read_only());
         }
@@ -323,8 +347,14 @@ impl Registry {
             .package(owner.id, package_type, name, false)
             .await?
         else {
-            self.authorize_namespace(actor, owner, package_type, repository, Action::Create)
-                .await?;
+            self.authorize_namespace(
+                actor,
+                owner,
+                (package_type, name),
+                repository,
+                Action::Create,
+            )
+            .await?;
             return Ok(PublishTarget::New);
         };
         match self
@@ -333,12 +363,58 @@ impl Registry {
         {
             Ok(()) => Ok(PublishTarget::Existing(existing)),
             Err(ServiceError::NotFound(_)) => {
-                self.authorize_namespace(actor, owner, package_type, repository, Action::Create)
-                    .await?;
+                self.authorize_namespace(
+                    actor,
+                    owner,
+                    (package_type, name),
+                    repository,
+                    Action::Create,
+                )
+                .await?;
                 Ok(PublishTarget::Hidden)
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Whether a token minted by trusted publishing (any other credential is
+/// unbounded here) may do `action` to the named package: read and publish
+/// the packages it was minted for, nothing more.
+fn within_grant(
+    actor: &Actor,
+    action: Action,
+    owner_id: i64,
+    package_type: PackageType,
+    name: &str,
+) -> bool {
+    let Actor::User {
+        grant: Some(grant), ..
+    } = actor
+    else {
+        return true;
+    };
+    matches!(action, Action::Read | Action::Create | Action::Publish)
+        && grant.covers(owner_id, package_type, name)
+}
+
+/// The answer to a minted token outside its grant: what anyone may do, it
+/// may; what it could see (a public package, a namespace), it is refused;
+/// the rest it is not shown.
+fn outside_grant(
+    policy: entrepot_core::Policy,
+    action: Action,
+    facts: &Facts,
+    namespace: bool,
+) -> ServiceResult<()> {
+    match authorize(&policy, &Actor::Anonymous, action, facts) {
+        Ok(()) => Ok(()),
+        Err(_) if namespace || facts.visibility == Visibility::Public => {
+            Err(ServiceError::Forbidden(
+                "this token was minted by trusted publishing for other packages".into(),
+            ))
+        }
+        Err(_) => Err(Denial::NotFound.into()),
     }
 }
 

@@ -258,6 +258,7 @@ impl Accounts<'_> {
                 scopes,
                 note,
                 expires_at: lifetime.map(|l| Utc::now() + l),
+                bound_to: None,
             })
             .await?;
         Ok(IssuedToken {

@@ -63,13 +63,17 @@ impl Sessions<'_> {
         {
             tracing::warn!(error = %e, "could not record a token's use");
         }
+        // A token minted by trusted publishing acts for the package's
+        // owner on its packages alone, never with the owner's other powers.
+        let grant = record.bound_to.map(std::sync::Arc::new);
         Ok(Actor::User {
             id: user.id,
             login: user.login,
-            site_admin: user.site_admin,
+            site_admin: user.site_admin && grant.is_none(),
             scopes: record.scopes,
             token_id: Some(record.id),
             session: None,
+            grant,
         })
     }
 
@@ -117,6 +121,7 @@ impl Sessions<'_> {
             scopes,
             token_id: None,
             session: None,
+            grant: None,
         })
     }
 }

@@ -50,6 +50,8 @@ pub mod site;
 pub mod sso;
 pub mod throttle;
 pub mod timing;
+pub mod trusted;
+mod trusted_token;
 mod uploads;
 pub mod upstream_cache;
 pub mod upstreams;
@@ -185,6 +187,10 @@ pub struct Registry {
     pub(crate) mailer: mail::Mailer,
     /// The identity providers people may sign in with.
     pub(crate) identity_providers: Arc<oidc::IdentityProviders>,
+    /// The signing keys of CI token issuers, as last fetched.
+    issuer_keys: Arc<trusted_token::IssuerKeys>,
+    /// The issuers of CI tokens that trusted publishers may name.
+    pub(crate) trusted_issuers: Arc<Vec<String>>,
 }
 
 impl Registry {
@@ -213,6 +219,11 @@ impl Registry {
             flights: Arc::default(),
             mailer: None,
             identity_providers: Arc::default(),
+            issuer_keys: Arc::default(),
+            trusted_issuers: Arc::new(vec![
+                entrepot_core::trusted::GITHUB_ISSUER.to_owned(),
+                entrepot_core::trusted::GITLAB_ISSUER.to_owned(),
+            ]),
         }
     }
 
@@ -221,6 +232,14 @@ impl Registry {
     #[must_use]
     pub fn with_mailer(mut self, sender: Arc<dyn mail::MailSender>) -> Self {
         self.mailer = Some(sender);
+        self
+    }
+
+    /// The registry accepting CI tokens of these issuers for trusted
+    /// publishing; set once, as the registry is built.
+    #[must_use]
+    pub fn with_trusted_issuers(mut self, issuers: Vec<String>) -> Self {
+        self.trusted_issuers = Arc::new(issuers);
         self
     }
 
@@ -298,6 +317,10 @@ concerns! {
     /// Sign-in through external identity providers, and the identities
     /// linked to accounts (`identity.rs`, `oidc.rs`).
     Identity => identity;
+    /// Trusted publishing: CI identities that may publish a package, and
+    /// the exchange of their tokens for narrow ones (`trusted.rs`,
+    /// `trusted_token.rs`).
+    TrustedPublishing => trusted;
     /// Webhooks: their settings, the events they receive and their
     /// delivery (`webhooks.rs`, `delivery.rs`).
     Webhooks => webhooks;

@@ -46,7 +46,7 @@ impl Blobs<'_> {
         let result = match &package {
             Some(p) => self.authorize_package(actor, action, p).await,
             None => {
-                self.authorize_namespace(actor, &owner, package_type, None, Action::Create)
+                self.authorize_namespace(actor, &owner, (package_type, name), None, Action::Create)
                     .await
             }
         };

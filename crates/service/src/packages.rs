@@ -141,12 +141,19 @@ impl Packages<'_> {
             .describe(package, &version, p.description, p.readme, at)
             .await?;
         self.stats.published(package.package_type);
+        // A version published by trusted publishing names its CI run.
+        let detail = match actor {
+            Actor::User {
+                grant: Some(grant), ..
+            } => format!("{} by trusted publishing from {}", version.name, grant.via),
+            _ => version.name.clone(),
+        };
         self.audit(
             actor,
             "version.publish",
             Some(package.id),
             Some(version.id),
-            Some(version.name.clone()),
+            Some(detail),
         )
         .await?;
         self.webhooks()

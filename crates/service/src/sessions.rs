@@ -139,6 +139,7 @@ impl Sessions<'_> {
                 scopes: Scopes::ALL,
                 token_id: None,
                 session: Some(hash.into()),
+                grant: None,
             },
             session.csrf,
         )))

@@ -50,6 +50,7 @@ impl Sessions<'_> {
             scopes,
             token_id: token,
             session: None,
+            grant: None,
         })
     }
 }

@@ -127,6 +127,7 @@ fn as_user(account: &Account) -> Actor {
         scopes: Scopes::ALL,
         token_id: None,
         session: None,
+        grant: None,
     }
 }
 

@@ -26,6 +26,7 @@ fn user(id: Id, login: &str, site_admin: bool, scopes: &str) -> Actor {
         scopes: Scopes::parse_list(scopes).unwrap(),
         token_id: None,
         session: None,
+        grant: None,
     }
 }
 

@@ -345,6 +345,7 @@ async fn an_expired_token_is_refused() {
             scopes: Scopes::ALL,
             note: None,
             expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::seconds(1)),
+            bound_to: None,
         })
         .await
         .unwrap();

@@ -19,6 +19,7 @@ mod identities;
 mod jobs;
 mod notifications;
 mod packages;
+mod publishers;
 mod search;
 mod sessions;
 mod sso;
@@ -68,4 +69,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     administration::administration(store).await;
     administration::storage(store, alice.id).await;
     governance::governance(store).await;
+    publishers::publishers(store, alice.id).await;
 }

@@ -122,6 +122,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("expires_at", OptText),
             ("last_used_at", OptText),
             ("revoked_at", OptText),
+            ("bound_to", OptText),
         ],
     ),
     (
@@ -230,6 +231,22 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("package_type", Text),
             ("name", Text),
             ("purged_at", Text),
+        ],
+    ),
+    (
+        "trusted_publishers",
+        &[
+            ("id", Int),
+            ("owner_id", Int),
+            ("package_type", Text),
+            ("name", Text),
+            ("issuer", Text),
+            ("repository", Text),
+            ("workflow", OptText),
+            ("git_ref", OptText),
+            ("environment", OptText),
+            ("created_by", OptInt),
+            ("created_at", Text),
         ],
     ),
     (
@@ -544,6 +561,7 @@ mod tests {
         "uploads",
         "web_sessions",
         "org_sso_sessions",
+        "oidc_tokens_seen",
     ];
 
     /// An FTS5 table's own tables (`packages_fts_data`, …).

@@ -177,6 +177,7 @@ pub struct NewTokenRecord {
     pub scopes: Scopes,
     pub note: Option<String>,
     pub expires_at: Option<Timestamp>,
+    pub bound_to: Option<entrepot_core::trusted::Grant>,
 }
 
 #[async_trait]
@@ -1204,6 +1205,45 @@ pub trait GovernanceStore: Send + Sync {
     async fn remove_quota(&self, owner: Id, format: Option<PackageType>) -> StoreResult<bool>;
 }
 
+/// Trusted publishing: the CI identities that may publish a package, and
+/// the OpenID Connect tokens already exchanged.
+#[async_trait]
+pub trait PublisherStore: Send + Sync {
+    async fn add_publisher(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        name: &str,
+        spec: &entrepot_core::trusted::PublisherSpec,
+        by: Option<Id>,
+        at: Timestamp,
+    ) -> StoreResult<entrepot_core::trusted::Publisher>;
+    /// The publishers of one package name, oldest first.
+    async fn publishers_of(
+        &self,
+        owner: Id,
+        package_type: PackageType,
+        name: &str,
+    ) -> StoreResult<Vec<entrepot_core::trusted::Publisher>>;
+    /// Every publisher naming `issuer` for `package_type`, oldest first.
+    async fn publishers_by_issuer(
+        &self,
+        issuer: &str,
+        package_type: PackageType,
+    ) -> StoreResult<Vec<entrepot_core::trusted::Publisher>>;
+    async fn publisher(&self, id: Id) -> StoreResult<Option<entrepot_core::trusted::Publisher>>;
+    async fn remove_publisher(&self, id: Id) -> StoreResult<bool>;
+    /// Records that the token `jti` of `issuer` was exchanged; false when
+    /// it already was (a replay). Forgets tokens expired before `now`.
+    async fn first_use_of_token(
+        &self,
+        issuer: &str,
+        jti: &str,
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
 /// Every concern together: what a backend implements and the service holds.
 pub trait MetadataStore:
     AccountStore
@@ -1220,6 +1260,7 @@ pub trait MetadataStore:
     + WebhookStore
     + UpstreamStore
     + GovernanceStore
+    + PublisherStore
     + 'static
 {
 }
@@ -1239,6 +1280,7 @@ impl<T> MetadataStore for T where
         + WebhookStore
         + UpstreamStore
         + GovernanceStore
+        + PublisherStore
         + 'static
 {
 }

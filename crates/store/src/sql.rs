@@ -28,6 +28,7 @@ mod identities;
 mod invitations;
 mod jobs;
 mod packages;
+mod publishers;
 mod repositories;
 mod rows;
 mod search;

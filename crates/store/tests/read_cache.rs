@@ -50,6 +50,7 @@ async fn another_stores_writes_reach_the_cache(server: &SqlStore, admin: &SqlSto
             scopes: Scopes::default(),
             note: None,
             expires_at: None,
+            bound_to: None,
         })
         .await
         .unwrap();

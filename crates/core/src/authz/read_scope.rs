@@ -53,9 +53,11 @@ impl ReadScope {
             id,
             site_admin,
             scopes,
+            grant: None,
             ..
         } = actor
         else {
+            // A token minted for some packages lists what anyone may.
             return if policy.require_auth_for_reads {
                 ReadScope::Nothing
             } else {
@@ -113,6 +115,7 @@ mod tests {
             scopes: Scopes::parse_list("read:packages").unwrap(),
             token_id: None,
             session: None,
+            grant: None,
         };
         let orgs = [
             (10, OrgRole::Owner, SsoGate::Open),

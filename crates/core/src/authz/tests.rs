@@ -148,6 +148,7 @@ fn actor(who: &str, scopes: &str) -> Actor {
         scopes,
         token_id: Some(1),
         session: None,
+        grant: None,
     }
 }
 

@@ -228,6 +228,7 @@ async fn expired_token(app: &TestApp) -> String {
             scopes: entrepot_core::Scopes::parse_list(FULL).unwrap(),
             note: Some("expired".into()),
             expires_at: Some(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+            bound_to: None,
         })
         .await
         .unwrap();

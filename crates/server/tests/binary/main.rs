@@ -48,4 +48,5 @@ mod secrets;
 mod serve;
 mod sign_in_providers;
 mod tls;
+mod trusted_publishing;
 mod webhooks;

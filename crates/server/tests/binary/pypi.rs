@@ -112,7 +112,7 @@ impl Python {
     /// Writes `Tiny_Pkg` `version` in its own folder and builds it with
     /// `python3 -m build --no-isolation` (the wheel alone unless `sdist`).
     /// Returns the distributions sorted by name: the wheel first.
-    fn build(&self, version: &str, sdist: bool) -> Vec<PathBuf> {
+    pub(crate) fn build(&self, version: &str, sdist: bool) -> Vec<PathBuf> {
         let dir = self.root.join(format!("src-{version}"));
         std::fs::create_dir_all(dir.join("src/tinypkg")).unwrap();
         std::fs::write(

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod artifacts;
+pub mod ci_issuer;
 pub mod formats;
 pub mod ldap;
 pub mod npm;

@@ -120,6 +120,7 @@ pub(super) async fn tokens(store: &dyn MetadataStore, bob: &Account) {
             scopes: Scopes::ALL,
             note: Some("ci".into()),
             expires_at: None,
+            bound_to: None,
         })
         .await
         .unwrap();

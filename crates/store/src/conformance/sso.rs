@@ -29,6 +29,7 @@ async fn member(store: &dyn MetadataStore, login: &str) -> (i64, i64, String) {
             scopes: Scopes::ALL,
             note: None,
             expires_at: None,
+            bound_to: None,
         })
         .await
         .unwrap();

@@ -22,6 +22,10 @@ fn token(row: &AnyRow) -> StoreResult<TokenRecord> {
         expires_at: opt_time(row, "expires_at")?,
         last_used_at: opt_time(row, "last_used_at")?,
         revoked_at: opt_time(row, "revoked_at")?,
+        bound_to: opt_text(row, "bound_to")?
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| StoreError::Database(format!("column bound_to: {e}")))?,
     })
 }
 
@@ -29,8 +33,9 @@ fn token(row: &AnyRow) -> StoreResult<TokenRecord> {
 impl TokenStore for SqlStore {
     async fn create_token(&self, t: NewTokenRecord) -> StoreResult<TokenRecord> {
         let row = sqlx::query(
-            "INSERT INTO tokens (user_id, hash, prefix, scopes, note, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+            "INSERT INTO tokens (user_id, hash, prefix, scopes, note, created_at, expires_at,
+                                 bound_to)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
         )
         .bind(t.user_id)
         .bind(&t.hash)
@@ -39,6 +44,12 @@ impl TokenStore for SqlStore {
         .bind(&t.note)
         .bind(now())
         .bind(t.expires_at.as_ref().map(ts))
+        .bind(
+            t.bound_to
+                .as_ref()
+                .map(super::rows::json_text)
+                .transpose()?,
+        )
         .fetch_one(&*self.write())
         .await?;
         token(&row)

@@ -1,0 +1,56 @@
+//! crates.io's trusted publishing, per owner: `POST
+//! api/v1/trusted_publishing/tokens` with `{"jwt": …}` (the CI provider's
+//! token, audience this registry's host name, as crates.io's is
+//! `crates.io`) answers `{"token": …}`, bound to the owner's crates whose
+//! trusted publishers the token matches; `DELETE` with that token revokes
+//! it when the job ends, as `rust-lang/crates-io-auth-action` does.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+use entrepot_core::{Actor, PackageType};
+use entrepot_http::AppState;
+use entrepot_service::trusted::Wanted;
+use serde_json::{Value, json};
+
+use crate::reply::{self, CargoError, Result};
+
+/// The largest request read: a token and its JSON around it.
+const MAX_REQUEST: usize = 32 * 1024;
+
+pub async fn mint(state: &AppState, owner: &str, body: Body) -> Result<Response> {
+    let bytes = axum::body::to_bytes(body, MAX_REQUEST)
+        .await
+        .map_err(|_| CargoError::bad(format!("the request is larger than {MAX_REQUEST} bytes")))?;
+    let request: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| CargoError::bad(format!("the request is not JSON: {e}")))?;
+    let jwt = request
+        .get("jwt")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CargoError::bad("the request has no `jwt`"))?;
+    let trusted = state.registry.trusted();
+    let minted = trusted
+        .exchange(
+            jwt,
+            &trusted.audience(""),
+            Wanted::Matching {
+                owner: Some(owner),
+                package_type: PackageType::Cargo,
+            },
+        )
+        .await?;
+    Ok(reply::json(
+        StatusCode::OK,
+        &json!({ "token": minted.secret }),
+        false,
+    ))
+}
+
+pub async fn revoke(state: &AppState, actor: &Actor) -> Result<Response> {
+    reply::signed_in(actor)?;
+    state.registry.trusted().revoke(actor).await?;
+    Ok(Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::empty())
+        .expect("a static response"))
+}
