@@ -138,7 +138,15 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         state.rate_limiter.hit(key, now)
     };
     parts.extensions.insert(status);
-    let response = if status.exceeded() {
+    let bound = matches!(&caller.0, Actor::User { grant: Some(_), .. });
+    let response = if bound {
+        // A token minted by trusted publishing acts for its packages'
+        // owner, but only to publish them, through their clients.
+        ApiError(ServiceError::Forbidden(
+            "a token minted by trusted publishing works with package clients only; the REST API does not take it".into(),
+        ))
+        .into_response()
+    } else if status.exceeded() {
         ApiError(ServiceError::Forbidden(format!(
             "API rate limit exceeded: {} requests per hour. The limit resets at {} (seconds since the epoch).",
             status.limit, status.reset

@@ -145,7 +145,12 @@ impl Packages<'_> {
         let detail = match actor {
             Actor::User {
                 grant: Some(grant), ..
-            } => format!("{} by trusted publishing from {}", version.name, grant.via),
+            } => format!(
+                "{}{}{}",
+                version.name,
+                crate::trusted::PUBLISHED_VIA,
+                grant.via
+            ),
             _ => version.name.clone(),
         };
         self.audit(

@@ -10,6 +10,9 @@ use entrepot_store::NewTokenRecord;
 
 use crate::{ServiceError, ServiceResult, TrustedPublishing};
 
+/// What a version's publish entry says before the CI run it came from.
+pub const PUBLISHED_VIA: &str = " by trusted publishing from ";
+
 /// How long a minted token works (crates.io: 30 minutes, PyPI: 15).
 pub const MINTED_LIFETIME: TimeDelta = TimeDelta::minutes(15);
 
@@ -49,6 +52,12 @@ impl TrustedPublishing<'_> {
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default();
         format!("{prefix}{host}")
+    }
+
+    /// The issuers of CI tokens a publisher may name.
+    #[must_use]
+    pub fn issuers(self) -> Vec<String> {
+        self.trusted_issuers.to_vec()
     }
 
     /// Declares that `spec`'s CI identity may publish `owner`'s package
@@ -352,6 +361,18 @@ impl TrustedPublishing<'_> {
             expires_at,
             grant,
         })
+    }
+
+    /// The CI run that published `version` by trusted publishing, if one
+    /// did, as its audit entry names it.
+    pub async fn published_via(self, version: entrepot_core::Id) -> ServiceResult<Option<String>> {
+        let entries = self.meta.version_audit(version, "version.publish").await?;
+        Ok(entries.iter().find_map(|e| {
+            e.detail
+                .as_deref()
+                .and_then(|d| d.split_once(PUBLISHED_VIA))
+                .map(|(_, via)| via.to_owned())
+        }))
     }
 
     /// Revokes a minted token, as crates.io's action does when its job

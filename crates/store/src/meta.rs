@@ -465,6 +465,8 @@ pub trait ActivityStore: Send + Sync {
     ) -> StoreResult<std::collections::HashMap<Id, PackageTotals>>;
     async fn audit(&self, entry: NewAuditEntry) -> StoreResult<()>;
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>>;
+    /// One version's entries of `action`, oldest first.
+    async fn version_audit(&self, version: Id, action: &str) -> StoreResult<Vec<AuditEntry>>;
 }
 
 #[derive(Debug, Clone)]

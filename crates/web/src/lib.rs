@@ -22,6 +22,7 @@ mod package_page;
 mod packaged;
 mod people;
 mod profile;
+mod publishers;
 mod render;
 mod repos;
 mod reset;

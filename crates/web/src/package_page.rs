@@ -296,6 +296,7 @@ async fn render_package(
             };
             let status = format.map_or(Lifecycle::Available, |f| f.lifecycle(v));
             let stored = packages.files(v.id).await?;
+            let via = registry.trusted().published_via(v.id).await?;
             let files_size: u64 = stored.iter().map(|f| f.size).sum();
             let files: Vec<FileRow> = stored
                 .into_iter()
@@ -316,6 +317,7 @@ async fn render_package(
                 sections => view.sections.into_iter().map(|s| context! { title => s.title, columns => s.columns, rows => s.rows }).collect::<Vec<_>>(),
                 published => day(&v.created_at),
                 publisher => v.publisher_id.and_then(|p| publishers.get(&p).cloned()),
+                via => via,
                 downloads => per_version.get(&v.id).copied().unwrap_or(0),
                 tags => version_tags,
                 status => status.label(),

@@ -25,7 +25,7 @@ use crate::{
 
 /// The messages a finished action leaves; the query names one, so nothing
 /// a visitor types is ever reflected into the page.
-const NOTICES: [(&str, &str); 12] = [
+const NOTICES: [(&str, &str); 14] = [
     ("visibility", "Visibility changed."),
     ("connect", "Repository connected."),
     ("disconnect", "Repository disconnected."),
@@ -44,6 +44,8 @@ const NOTICES: [(&str, &str); 12] = [
     ("bulk_restore", "Versions restored."),
     ("delete_package", "Package deleted."),
     ("restore_package", "Package restored."),
+    ("publisher_add", "Trusted publisher added."),
+    ("publisher_remove", "Trusted publisher removed."),
 ];
 
 /// Splits `NAME/settings` (GitHub's settings URL) into the package name.
@@ -204,6 +206,11 @@ async fn render(
         None => None,
     };
     let stored = registry.governance().package_bytes(package).await?;
+    let publishers = if package.deleted_at.is_none() {
+        Some(crate::publishers::section(state, viewer, owner, package).await?)
+    } else {
+        None
+    };
     let mut visibilities = vec!["private", "public"];
     if owner.kind == AccountKind::Organization {
         visibilities.insert(1, "internal");
@@ -233,6 +240,7 @@ async fn render(
             deleted_versions => deleted,
             retention_days => retention.num_days(),
             stored => entrepot_service::quota::size_text(stored),
+            publishers => publishers,
             ..message
         },
     ))
@@ -450,6 +458,9 @@ async fn apply(
                 .packages()
                 .restore_version(actor, package, &v)
                 .await
+        }
+        "publisher_add" | "publisher_remove" => {
+            crate::publishers::apply(state, viewer, owner, package, action, fields).await
         }
         "bulk_delete" => crate::bulk::apply(state, viewer, package, Bulk::Delete, fields).await,
         "bulk_restore" => crate::bulk::apply(state, viewer, package, Bulk::Restore, fields).await,

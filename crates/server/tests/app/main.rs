@@ -32,6 +32,7 @@ mod rest_api;
 mod rubygems_http;
 mod rubygems_upstream;
 mod site_admin;
+mod trusted;
 mod upstream_cache;
 mod upstreams;
 mod web;

@@ -136,6 +136,19 @@ fn npm_publishes_from_a_ci_run_without_a_token_and_only_from_the_declared_one() 
     let out = npm_publish_in_ci(&user, &issuer, &project, &json!({}));
     assert!(out.status.success(), "npm publish in CI: {}", text(&out));
     assert_eq!(versions(&server, &alice, "npm/widget"), ["1.0.0"]);
+    // The version's page names the run it came from.
+    crate::common::make_public(&server, &alice, "npm", "widget");
+    let page = Client::new()
+        .get(server.url("/users/alice/packages/npm/package/widget?version=1.0.0"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let run = format!(
+        "from CI (acme/widget, release.yml @ refs/tags/v1.0.0 (release) via {}, by trusted publishing)",
+        issuer.url
+    );
+    assert!(page.contains(&run), "{page}");
 
     // Another repository's run gets no token: npm has none to publish with.
     let project = package(dir.path(), "@alice/widget", "1.0.1");

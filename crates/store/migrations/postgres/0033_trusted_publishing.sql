@@ -26,3 +26,6 @@ CREATE TABLE oidc_tokens_seen (
 
 -- JSON of entrepot_core::trusted::Grant; NULL for every other token.
 ALTER TABLE tokens ADD COLUMN bound_to TEXT;
+
+-- A version's page names the CI run that published it, from its entry.
+CREATE INDEX audit_log_version ON audit_log(version_id);

@@ -54,8 +54,13 @@ pub(super) async fn publishers(store: &dyn MetadataStore, alice: Id) {
     assert!(store.remove_publisher(added.id).await.unwrap());
     assert!(!store.remove_publisher(added.id).await.unwrap());
     assert_eq!(store.publisher(added.id).await.unwrap(), None);
+    bound_tokens(store, alice).await;
+    exchanged_once(store).await;
+}
 
-    // A token bound to packages comes back with its grant.
+/// A token bound to packages comes back with its grant.
+async fn bound_tokens(store: &dyn MetadataStore, alice: Id) {
+    let now = Utc::now();
     let grant = Grant {
         packages: vec![GrantedPackage {
             owner_id: alice,
@@ -78,8 +83,11 @@ pub(super) async fn publishers(store: &dyn MetadataStore, alice: Id) {
         .unwrap();
     let (record, _) = store.token_by_hash("bound").await.unwrap().unwrap();
     assert_eq!(record.bound_to, Some(grant));
+}
 
-    // Each CI token is exchanged once; expired ones are forgotten.
+/// Each CI token is exchanged once; expired ones are forgotten.
+async fn exchanged_once(store: &dyn MetadataStore) {
+    let now = Utc::now();
     let later = now + TimeDelta::minutes(5);
     assert!(
         store

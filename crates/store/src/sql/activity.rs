@@ -180,19 +180,29 @@ impl ActivityStore for SqlStore {
     async fn audit_log(&self, package: Id) -> StoreResult<Vec<AuditEntry>> {
         let query =
             sqlx::query("SELECT * FROM audit_log WHERE package_id = $1 ORDER BY id").bind(package);
-        all_rows(query, &self.reader, |r| {
-            Ok(AuditEntry {
-                id: int(r, "id")?,
-                actor_id: opt_int(r, "actor_id")?,
-                action: text(r, "action")?,
-                package_id: opt_int(r, "package_id")?,
-                version_id: opt_int(r, "version_id")?,
-                detail: opt_text(r, "detail")?,
-                at: time(r, "at")?,
-            })
-        })
-        .await
+        all_rows(query, &self.reader, audit_entry).await
     }
+
+    async fn version_audit(&self, version: Id, action: &str) -> StoreResult<Vec<AuditEntry>> {
+        let query = sqlx::query(
+            "SELECT * FROM audit_log WHERE version_id = $1 AND action = $2 ORDER BY id",
+        )
+        .bind(version)
+        .bind(action);
+        all_rows(query, &self.reader, audit_entry).await
+    }
+}
+
+fn audit_entry(r: &sqlx::any::AnyRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        id: int(r, "id")?,
+        actor_id: opt_int(r, "actor_id")?,
+        action: text(r, "action")?,
+        package_id: opt_int(r, "package_id")?,
+        version_id: opt_int(r, "version_id")?,
+        detail: opt_text(r, "detail")?,
+        at: time(r, "at")?,
+    })
 }
 
 impl SqlStore {
