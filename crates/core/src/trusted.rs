@@ -227,11 +227,15 @@ impl Grant {
 }
 
 /// A package name as its format compares names: PyPI's PEP 503 form,
-/// Cargo's (case and `-`/`_` alike), others exactly.
+/// Cargo's (case and `-`/`_` alike), NuGet's and containers' lowercase,
+/// others exactly.
 pub fn canonical(package_type: PackageType, name: &str) -> String {
     match package_type {
         PackageType::Pypi => crate::names::pep503(name),
         PackageType::Cargo => crate::names::crate_canonical(name),
+        PackageType::Nuget | PackageType::Container | PackageType::Docker => {
+            name.to_ascii_lowercase()
+        }
         _ => name.to_owned(),
     }
 }

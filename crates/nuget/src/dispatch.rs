@@ -69,6 +69,10 @@ async fn route(
         body,
         ..
     } = request;
+    // Trusted publishing's exchange comes with a CI token, no key of ours.
+    if method == Method::POST && path == "api/v2/token" {
+        return Ok(crate::trusted::token(state, &owner, &headers, body).await);
+    }
     let actor = actor_of(state, caller, &headers).await?;
     let endpoint = Endpoint::parse(&method, &path, query.as_deref());
     if let Some(upstream) = upstream::mirror(state, &owner).await? {

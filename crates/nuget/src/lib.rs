@@ -22,6 +22,7 @@ mod push;
 mod registration;
 mod respond;
 mod search;
+mod trusted;
 mod unlist;
 mod upload;
 mod upstream;

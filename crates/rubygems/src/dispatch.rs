@@ -12,7 +12,7 @@ use entrepot_http::{ApiError, AppState, Caller};
 use crate::endpoint::Endpoint;
 use crate::respond::{Result, text_response};
 use crate::view::{Indexes, View};
-use crate::{api, fallthrough, legacy_index, push, upstream, yank};
+use crate::{api, fallthrough, legacy_index, push, trusted, upstream, yank};
 
 pub async fn handle(
     state: AppState,
@@ -72,6 +72,7 @@ async fn route(
             ))
         }
         Endpoint::Push => push::push(&view, body).await,
+        Endpoint::ExchangeToken => trusted::exchange(state, &owner, body).await,
         Endpoint::Yank { fields } => yank::yank(&view, fields, body).await,
         Endpoint::Versions => fallthrough::list(&view, mirrored, false).await,
         Endpoint::Names => fallthrough::list(&view, mirrored, true).await,

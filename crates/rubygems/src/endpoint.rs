@@ -21,6 +21,9 @@ pub enum Endpoint {
     Root,
     /// `POST api/v1/gems`: `gem push`.
     Push,
+    /// `POST api/v1/oidc/trusted_publisher/exchange_token`: a CI token
+    /// traded for an API key (trusted publishing).
+    ExchangeToken,
     /// `DELETE api/v1/gems/yank`: `gem yank`, with the query's fields
     /// (the form body adds its own).
     Yank { fields: HashMap<String, String> },
@@ -88,6 +91,9 @@ impl Endpoint {
             "api/v1/api_key" => Endpoint::ApiKey,
             "" if read => Endpoint::Root,
             "api/v1/gems" if *method == Method::POST => Endpoint::Push,
+            "api/v1/oidc/trusted_publisher/exchange_token" if *method == Method::POST => {
+                Endpoint::ExchangeToken
+            }
             "api/v1/gems/yank" if *method == Method::DELETE => Endpoint::Yank { fields: fields() },
             _ if !read => {
                 return Err(GemError::new(

@@ -22,6 +22,7 @@ mod metadata;
 mod push;
 mod respond;
 mod spec;
+mod trusted;
 mod upstream;
 mod version;
 mod view;

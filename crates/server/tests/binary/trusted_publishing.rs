@@ -352,3 +352,66 @@ fn cargo_publishes_with_the_token_cargos_exchange_mints_until_the_job_revokes_it
     assert!(out.contains("401") || out.contains("token"), "{out}");
     assert_eq!(versions(&server, &alice, "cargo/widget-core"), ["0.1.0"]);
 }
+
+#[test]
+fn gem_push_and_nuget_push_take_the_keys_their_exchanges_mint() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = Issuer::start();
+    let (server, alice) = setup(dir.path(), &issuer);
+    trust(&server, &issuer, "rubygems", "tinygem");
+    trust(&server, &issuer, "nuget", "Tiny.Demo");
+    let client = Client::new();
+
+    // RubyGems, as configure-rubygems-credentials asks.
+    let exchange = server.url("/rubygems/alice/api/v1/oidc/trusted_publisher/exchange_token");
+    let refused = client
+        .post(&exchange)
+        .json(&json!({ "jwt": issuer.token("127.0.0.1", &json!({"ref": "refs/heads/x", "environment": "dev"})) }))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().unwrap().contains("environment"));
+    let answer: Value = client
+        .post(&exchange)
+        .json(&json!({ "jwt": issuer.token("127.0.0.1", &json!({})) }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(answer["gem"]["name"], "tinygem", "{answer}");
+    assert_eq!(answer["scopes"], json!(["push_rubygem"]));
+    let key = answer["rubygems_api_key"].as_str().unwrap();
+    let ruby = crate::rubygems::Ruby::new(dir.path(), "ci");
+    let gem = crate::rubygems::GemSpec {
+        name: "tinygem",
+        version: "1.0.0",
+        extra: "",
+        lib: &crate::rubygems::versioned_lib("Tinygem", "1.0.0"),
+    }
+    .build(&ruby, dir.path());
+    let host = crate::rubygems::push_host(&server, "alice");
+    let out = ruby.push(&gem, &host, Some(key));
+    assert!(out.status.success(), "gem push: {}", text(&out));
+    assert_eq!(versions(&server, &alice, "rubygems/tinygem"), ["1.0.0"]);
+
+    // NuGet, as NuGet/login asks: the key goes to `nuget push -ApiKey`.
+    let answer: Value = client
+        .post(server.url("/nuget/alice/api/v2/token"))
+        .bearer_auth(issuer.token("127.0.0.1", &json!({})))
+        .json(&json!({"username": "alice", "tokenType": "ApiKey"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let key = answer["apiKey"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"));
+    let config = crate::nuget::feed_config(dir.path(), &server, "alice", None);
+    let nuget = crate::nuget::NuGet::new(dir.path(), "ci", &config);
+    let nupkg = nuget.pack("Tiny.Demo", "1.0.0", "");
+    crate::nuget::assert_said(&nuget.push(&nupkg, key), "Your package was pushed.");
+    assert_eq!(versions(&server, &alice, "nuget/tiny.demo"), ["1.0.0"]);
+    let other = nuget.pack("Other.Demo", "1.0.0", "");
+    let out = nuget.push(&other, key);
+    assert!(!out.status.success(), "{}", text(&out));
+}
