@@ -13,6 +13,8 @@ use crate::search::SearchQuery;
 pub enum Endpoint {
     Ping,
     Whoami,
+    /// `GET /-/npm/v1/keys`: the keys `dist.signatures` verify with.
+    Keys,
     /// `PUT /-/user/org.couchdb.user:NAME`: legacy login and adduser.
     Login {
         user: String,
@@ -149,6 +151,7 @@ impl Endpoint {
         match s.as_slice() {
             ["-", "ping"] if get => Endpoint::Ping,
             ["-", "whoami"] if get => Endpoint::Whoami,
+            ["-", "npm", "v1", "keys"] if get => Endpoint::Keys,
             ["-", "v1", "search"] if get => Endpoint::Search(SearchQuery::parse(query)),
             ["-", "npm", "v1", "security", "advisories", "bulk"] if method == Method::POST => {
                 Endpoint::Audit(Audit::Bulk)
@@ -311,6 +314,7 @@ mod tests {
     fn the_dash_endpoints_parse() {
         assert_eq!(parse(Method::GET, "-/ping"), Endpoint::Ping);
         assert_eq!(parse(Method::GET, "-/whoami"), Endpoint::Whoami);
+        assert_eq!(parse(Method::GET, "-/npm/v1/keys"), Endpoint::Keys);
         assert_eq!(
             parse(Method::POST, "-/npm/v1/security/advisories/bulk"),
             Endpoint::Audit(Audit::Bulk)

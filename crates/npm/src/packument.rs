@@ -54,15 +54,21 @@ pub async fn packument(
         hit
     } else {
         let view = View::load(&state.registry, package).await?;
-        let base = state.config.site.base_url();
-        let base = base.as_str();
-        let doc = if abbreviated {
-            view.abbreviated(base, name)
-        } else {
-            view.full(base, name)
-        };
-        let body = serde_json::to_vec(&doc)
-            .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
+        let base = state.config.site.base_url().to_string();
+        let name = name.clone();
+        // Signing every version and serializing is work for a blocking
+        // thread, not the executor.
+        let (view, body) = tokio::task::spawn_blocking(move || {
+            let doc = if abbreviated {
+                view.abbreviated(&base, &name)
+            } else {
+                view.full(&base, &name)
+            };
+            serde_json::to_vec(&doc).map(|body| (view, body))
+        })
+        .await
+        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?
+        .map_err(|e| NpmError(ServiceError::Internal(e.to_string())))?;
         let etag = encoding::etag_of(&body);
         let rendered = Rendered {
             body: Encoded::new(body.into()),

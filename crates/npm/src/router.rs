@@ -48,6 +48,23 @@ async fn route(
     match endpoint {
         Endpoint::Ping => Ok(reply::json(StatusCode::OK, json!({}))),
         Endpoint::Whoami => user::whoami(actor),
+        Endpoint::Keys => {
+            let keys = state.registry.signing_keys().await?;
+            let listed: Vec<serde_json::Value> = keys
+                .public()
+                .iter()
+                .map(|k| {
+                    json!({
+                        "expires": k.expires.map(|e| e.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                        "keyid": k.keyid,
+                        "keytype": "ecdsa-sha2-nistp256",
+                        "scheme": "ecdsa-sha2-nistp256",
+                        "key": k.key,
+                    })
+                })
+                .collect();
+            Ok(reply::json(StatusCode::OK, json!({ "keys": listed })))
+        }
         Endpoint::Login { user } => {
             let from = entrepot_http::auth::client_address(&parts.extensions);
             user::login(state, &user, from, body).await

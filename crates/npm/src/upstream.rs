@@ -13,6 +13,7 @@ use entrepot_http::AppState;
 use entrepot_http::upstream::{FileAnswer, serve_kept, serve_wanted};
 use entrepot_service::ServiceError;
 use entrepot_service::proxy::{Fetched, WantedFile};
+use entrepot_service::signing::SigningKeys;
 use entrepot_store::Expected;
 use serde_json::{Map, Value};
 
@@ -101,17 +102,28 @@ fn local_tarball(base: &str, name: &str, upstream_url: &str) -> Option<String> {
     ))
 }
 
-/// Points every version's `dist.tarball` here; nothing else changes.
-fn rewrite(doc: &mut Map<String, Value>, base: &str, name: &str) {
+/// Points every version's `dist.tarball` here, and signs its integrity
+/// with this registry's key instead of the upstream's (whose keys this
+/// registry does not list); nothing else changes.
+fn rewrite(doc: &mut Map<String, Value>, base: &str, name: &str, keys: &SigningKeys) {
     let Some(Value::Object(versions)) = doc.get_mut("versions") else {
         return;
     };
-    for version in versions.values_mut() {
-        if let Some(dist) = version.get_mut("dist").and_then(Value::as_object_mut)
-            && let Some(url) = dist.get("tarball").and_then(Value::as_str)
+    for (version, manifest) in versions.iter_mut() {
+        let Some(dist) = manifest.get_mut("dist").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        if let Some(url) = dist.get("tarball").and_then(Value::as_str)
             && let Some(local) = local_tarball(base, name, url)
         {
             dist.insert("tarball".into(), Value::String(local));
+        }
+        dist.remove("signatures");
+        // The tarball is checked against this integrity as it is fetched.
+        if let Some(integrity) = dist.get("integrity").and_then(Value::as_str)
+            && let Some(signed) = crate::view::sign(keys, name, version, integrity)
+        {
+            dist.insert("signatures".into(), signed);
         }
     }
 }
@@ -125,6 +137,7 @@ async fn packument(
 ) -> NpmResult<Response> {
     let base = state.config.site.base_url().to_string();
     let (owned, upstream_name) = (name.to_owned(), upstream.name.clone());
+    let keys = state.registry.signing_keys().await?;
     let abbreviated = crate::packument::wants_abbreviated(headers);
     let variant = if abbreviated {
         "abbreviated"
@@ -136,7 +149,7 @@ async fn packument(
         .upstreams()
         .rendered(upstream, &document_path(name), variant, move |fetched| {
             let mut doc = parse_object(&fetched.body, &upstream_name)?;
-            rewrite(&mut doc, &base, &owned);
+            rewrite(&mut doc, &base, &owned, &keys);
             if abbreviated {
                 json_bytes(&abbreviate(&doc))
             } else {
@@ -236,6 +249,7 @@ async fn version_doc(
 ) -> NpmResult<Response> {
     let base = state.config.site.base_url().to_string();
     let (owned, upstream_name) = (name.to_owned(), upstream.name.clone());
+    let keys = state.registry.signing_keys().await?;
     let version = wanted.to_owned();
     let rendered = state
         .registry
@@ -246,7 +260,7 @@ async fn version_doc(
             &format!("version:{wanted}"),
             move |fetched| {
                 let mut doc = parse_object(&fetched.body, &upstream_name)?;
-                rewrite(&mut doc, &base, &owned);
+                rewrite(&mut doc, &base, &owned, &keys);
                 let (_, manifest) = version_of(&doc, &version).ok_or_else(|| {
                     ServiceError::not_found(format!("version not found: {version}"))
                 })?;
@@ -363,13 +377,19 @@ mod tests {
     }
 
     #[test]
-    fn tarball_urls_point_here_and_nothing_else_changes() {
+    fn tarball_urls_point_here_signatures_are_ours_and_nothing_else_changes() {
         let mut d = doc();
-        rewrite(&mut d, "http://entrepot.test/", "@types/node");
+        d["versions"]["1.0.0"]["dist"]["signatures"] =
+            serde_json::json!([{"keyid": "SHA256:theirs", "sig": "x"}]);
+        let keys = SigningKeys::ephemeral().unwrap();
+        rewrite(&mut d, "http://entrepot.test/", "@types/node", &keys);
         assert_eq!(
             d["versions"]["1.0.0"]["dist"]["tarball"],
             "http://entrepot.test/npm/@types/node/-/node-1.0.0.tgz"
         );
+        let signatures = &d["versions"]["1.0.0"]["dist"]["signatures"];
+        assert_eq!(signatures.as_array().map(Vec::len), Some(1));
+        assert_eq!(signatures[0]["keyid"], keys.public()[0].keyid.as_str());
         assert_eq!(d["versions"]["1.0.0"]["readme"], "long");
         assert_eq!(version_of(&d, "latest").map(|(v, _)| v), Some("1.0.0"));
         assert_eq!(document_path("@types/node"), "@types%2fnode");

@@ -18,6 +18,8 @@ pub struct View {
     pub versions: Vec<(Version, Vec<PackageFile>)>,
     pub tags: Vec<Tag>,
     pub publishers: HashMap<Id, String>,
+    /// The registry's keys, which sign each version's `dist`.
+    pub keys: std::sync::Arc<entrepot_service::signing::SigningKeys>,
 }
 
 /// Fields the abbreviated ("corgi") document keeps per version.
@@ -56,6 +58,23 @@ const HOISTED_FIELDS: &[&str] = &[
 
 fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `dist.signatures` for `name@version:integrity`, signed with the
+/// registry's current key (none if signing failed, which is logged).
+pub fn sign(
+    keys: &entrepot_service::signing::SigningKeys,
+    name: &str,
+    version: &str,
+    integrity: &str,
+) -> Option<Value> {
+    match keys.sign(&format!("{name}@{version}:{integrity}")) {
+        Ok(signature) => Some(json!([signature])),
+        Err(e) => {
+            tracing::error!(error = %e, "could not sign {name}@{version}");
+            None
+        }
+    }
 }
 
 pub fn tarball_url(base: &str, name: &NpmName, version: &str) -> String {
@@ -119,11 +138,13 @@ impl View {
             versions.push((v, files));
         }
         let tags = registry.packages().tags(package.id).await?;
+        let keys = registry.signing_keys().await?;
         Ok(View {
             package,
             versions,
             tags,
             publishers,
+            keys,
         })
     }
 
@@ -183,6 +204,14 @@ impl View {
                 let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
                 dist.integrity = Some(format!("sha512-{b64}"));
             }
+        }
+        // The registry's own signature, as npm's registry signs; whatever
+        // the publisher sent under that name is not ours to vouch for.
+        dist.fields.remove("signatures");
+        if let Some(integrity) = &dist.integrity
+            && let Some(signature) = sign(&self.keys, &name.full(), &version.name, integrity)
+        {
+            dist.fields.insert("signatures".into(), signature);
         }
         m.dist = Some(dist);
         m.to_value()

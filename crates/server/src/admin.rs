@@ -11,6 +11,7 @@ pub(crate) mod cleanup;
 pub(crate) mod immutable;
 mod people;
 pub(crate) mod quota;
+pub(crate) mod signing;
 pub(crate) mod trusted;
 mod upstreams;
 use crate::config::Config;
@@ -51,6 +52,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Cleanup { command } => cleanup::run(&registry, command).await?,
         AdminCommand::ImmutableTags { command } => immutable::run(&registry, command).await?,
         AdminCommand::TrustedPublisher { command } => trusted::run(&registry, command).await?,
+        AdminCommand::SigningKey { command } => signing::run(&registry, command).await?,
         AdminCommand::Usage { owner } => cleanup::usage(&registry, owner).await?,
         AdminCommand::Quota { command } => quota::quota(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,

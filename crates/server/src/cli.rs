@@ -82,6 +82,11 @@ pub enum AdminCommand {
     /// What OWNER stores (each blob once), by format and package; or every
     /// owner's total.
     Usage { owner: Option<String> },
+    /// The keys that sign every npm version (`npm audit signatures`).
+    SigningKey {
+        #[command(subcommand)]
+        command: crate::admin::signing::SigningCommand,
+    },
     /// The CI runs that may publish a package without a stored token.
     TrustedPublisher {
         #[command(subcommand)]

@@ -45,6 +45,7 @@ pub mod saml;
 pub mod sessions;
 pub mod settings;
 mod signed_tokens;
+pub mod signing;
 pub mod signup;
 pub mod site;
 pub mod sso;
@@ -191,6 +192,8 @@ pub struct Registry {
     issuer_keys: Arc<trusted_token::IssuerKeys>,
     /// The issuers of CI tokens that trusted publishers may name.
     pub(crate) trusted_issuers: Arc<Vec<String>>,
+    /// The registry's signing keys, as last read.
+    signing_keys: Arc<signing::KeyCache>,
 }
 
 impl Registry {
@@ -220,6 +223,7 @@ impl Registry {
             mailer: None,
             identity_providers: Arc::default(),
             issuer_keys: Arc::default(),
+            signing_keys: Arc::default(),
             trusted_issuers: Arc::new(vec![
                 entrepot_core::trusted::GITHUB_ISSUER.to_owned(),
                 entrepot_core::trusted::GITLAB_ISSUER.to_owned(),

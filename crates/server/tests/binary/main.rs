@@ -28,6 +28,7 @@ mod maven;
 mod maven_upstream;
 mod npm;
 mod npm_audit;
+mod npm_signatures;
 mod npm_upstream;
 mod nuget;
 mod nuget_upstream;
