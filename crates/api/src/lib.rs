@@ -117,6 +117,34 @@ async fn accepted_scopes(request: Request, next: Next) -> Response {
 
 /// Authenticates once per request and adds the headers GitHub sends that
 /// clients read: the API version, the media type and the token's scopes.
+/// Why a bounded token may not make this request, if it may not. A token
+/// minted by trusted publishing acts for its packages' owner only to
+/// publish them, through their clients; a narrow token or a robot's
+/// reaches packages (and who it is), never the account's other settings.
+fn bounded_refusal(actor: &Actor, parts: &axum::http::request::Parts) -> Option<ServiceError> {
+    let Actor::User {
+        grant: Some(grant), ..
+    } = actor
+    else {
+        return None;
+    };
+    if grant.is_minted() {
+        return Some(ServiceError::Forbidden(
+            "a token minted by trusted publishing works with package clients only; the REST API does not take it".into(),
+        ));
+    }
+    let path = parts.uri.path().trim_end_matches('/');
+    let about_packages = path.contains("/packages");
+    let who = parts.method == axum::http::Method::GET
+        && matches!(path, "/api/v3" | "/api/v3/user" | "/api/v3/rate_limit");
+    (!about_packages && !who).then(|| {
+        ServiceError::Forbidden(
+            "this token is restricted to packages; the account's other settings need another token"
+                .into(),
+        )
+    })
+}
+
 async fn github_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match Caller::from_request_parts(&mut parts, &state).await {
@@ -138,14 +166,8 @@ async fn github_headers(State(state): State<AppState>, request: Request, next: N
         state.rate_limiter.hit(key, now)
     };
     parts.extensions.insert(status);
-    let bound = matches!(&caller.0, Actor::User { grant: Some(_), .. });
-    let response = if bound {
-        // A token minted by trusted publishing acts for its packages'
-        // owner, but only to publish them, through their clients.
-        ApiError(ServiceError::Forbidden(
-            "a token minted by trusted publishing works with package clients only; the REST API does not take it".into(),
-        ))
-        .into_response()
+    let response = if let Some(refused) = bounded_refusal(&caller.0, &parts) {
+        ApiError(refused).into_response()
     } else if status.exceeded() {
         ApiError(ServiceError::Forbidden(format!(
             "API rate limit exceeded: {} requests per hour. The limit resets at {} (seconds since the epoch).",

@@ -204,17 +204,44 @@ pub struct GrantedPackage {
     pub name: String,
 }
 
-/// What a token minted by trusted publishing may do: read and publish the
-/// listed packages (public packages stay readable as to anyone), nothing
-/// else; and the run it was minted for.
+/// What a bounded token reaches: the packages it names, every package of
+/// the owners it names, and the packages in or connected to the
+/// repositories it names; public packages stay readable as to anyone.
+///
+/// A token minted by trusted publishing names its packages and its CI run
+/// (`via`), and may only read and publish them. A narrow token, which its
+/// owner (or, for an organization's robot, an owner of the organization)
+/// made, may do whatever its scopes allow within what it names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<GrantedPackage>,
-    /// `describe_run` of the CI run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Id>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<Id>,
+    /// `describe_run` of the CI run a minted token came from; empty for a
+    /// narrow token.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub via: String,
 }
 
+/// A package (existing or about to be created) as a grant is asked about.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub owner_id: Id,
+    pub package_type: PackageType,
+    pub name: &'a str,
+    /// The repository it lives in or is connected to.
+    pub repository_id: Option<Id>,
+}
+
 impl Grant {
+    /// Minted by trusted publishing, not made by a person.
+    pub fn is_minted(&self) -> bool {
+        !self.via.is_empty()
+    }
+
     /// Whether the grant names the package (as its format compares names).
     pub fn covers(&self, owner_id: Id, package_type: PackageType, name: &str) -> bool {
         let name = canonical(package_type, name);
@@ -223,6 +250,31 @@ impl Grant {
                 && p.package_type == package_type
                 && canonical(package_type, &p.name) == name
         })
+    }
+
+    /// Whether the grant reaches `target` at all.
+    pub fn reaches(&self, target: &Target<'_>) -> bool {
+        self.owners.contains(&target.owner_id)
+            || target
+                .repository_id
+                .is_some_and(|r| self.repositories.contains(&r))
+            || self.covers(target.owner_id, target.package_type, target.name)
+    }
+
+    /// Whether the grant lets its token do `action` to `target` (the rule
+    /// and the token's scopes decide the rest).
+    pub fn permits(&self, action: crate::Action, target: &Target<'_>) -> bool {
+        let allowed = !self.is_minted()
+            || matches!(
+                action,
+                crate::Action::Read | crate::Action::Create | crate::Action::Publish
+            );
+        allowed && self.reaches(target)
+    }
+
+    /// Whether it reaches every package of `owner`.
+    pub fn whole_owner(&self, owner: Id) -> bool {
+        self.owners.contains(&owner)
     }
 }
 
@@ -356,19 +408,68 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_grant_covers_only_its_packages() {
-        let grant = Grant {
+    fn widget() -> Grant {
+        Grant {
             packages: vec![GrantedPackage {
                 owner_id: 1,
                 package_type: PackageType::Npm,
                 name: "widget".into(),
             }],
+            owners: Vec::new(),
+            repositories: Vec::new(),
             via: String::new(),
-        };
+        }
+    }
+
+    fn target(owner_id: Id, name: &str, repository_id: Option<Id>) -> Target<'_> {
+        Target {
+            owner_id,
+            package_type: PackageType::Npm,
+            name,
+            repository_id,
+        }
+    }
+
+    #[test]
+    fn a_grant_covers_only_its_packages() {
+        let grant = widget();
         assert!(grant.covers(1, PackageType::Npm, "widget"));
         assert!(!grant.covers(2, PackageType::Npm, "widget"));
         assert!(!grant.covers(1, PackageType::Pypi, "widget"));
         assert!(!grant.covers(1, PackageType::Npm, "widget2"));
+    }
+
+    #[test]
+    fn a_narrow_grant_reaches_its_owners_repositories_and_packages() {
+        let grant = Grant {
+            owners: vec![7],
+            repositories: vec![30],
+            ..widget()
+        };
+        assert!(grant.reaches(&target(7, "anything", None)));
+        assert!(grant.reaches(&target(2, "gadget", Some(30))));
+        assert!(grant.reaches(&target(1, "widget", None)));
+        assert!(!grant.reaches(&target(2, "gadget", Some(31))));
+        assert!(!grant.reaches(&target(1, "gadget", None)));
+        assert!(grant.whole_owner(7) && !grant.whole_owner(1));
+    }
+
+    #[test]
+    fn a_minted_grant_only_reads_and_publishes() {
+        use crate::Action;
+        let narrow = widget();
+        let minted = Grant {
+            via: "acme/widget via https://ci.example".into(),
+            ..widget()
+        };
+        let it = target(1, "widget", None);
+        for action in [Action::Read, Action::Create, Action::Publish] {
+            assert!(minted.permits(action, &it) && narrow.permits(action, &it));
+        }
+        for action in [Action::Delete, Action::Restore, Action::Manage] {
+            assert!(!minted.permits(action, &it), "{action:?}");
+            assert!(narrow.permits(action, &it), "{action:?}");
+        }
+        assert!(!narrow.permits(Action::Read, &target(1, "other", None)));
     }
 }

@@ -176,14 +176,30 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
                     scopes,
                     expires_in,
                     note,
+                    owners,
+                    repositories,
+                    packages,
                 },
         } => {
             let scopes = Scopes::parse_list(&scopes)?;
             let lifetime = expires_in.as_deref().map(parse_lifetime).transpose()?;
-            let issued = registry
-                .accounts()
-                .create_token(&user, scopes, lifetime, note)
-                .await?;
+            let reach = entrepot_service::narrow::Reach {
+                owners,
+                repositories,
+                packages,
+            };
+            let accounts = registry.accounts();
+            let robot =
+                accounts.account(&user).await?.kind == entrepot_core::AccountKind::Organization;
+            let issued = if robot || !reach.is_empty() {
+                let lifetime = lifetime
+                    .ok_or_else(|| anyhow::anyhow!("a narrow or robot token needs --expires-in"))?;
+                accounts
+                    .create_bounded_token(None, &user, (scopes, lifetime), note, &reach)
+                    .await?
+            } else {
+                accounts.create_token(&user, scopes, lifetime, note).await?
+            };
             // The token alone on stdout, so that scripts can capture it.
             println!("{}", issued.secret);
             eprintln!(

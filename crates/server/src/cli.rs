@@ -235,8 +235,12 @@ pub enum RepoCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Print a new personal access token, alone on its line.
+    /// Print a new personal access token, alone on its line. With
+    /// `--owner`, `--repository` or `--package` it is a narrow token,
+    /// reaching only those; for an organization, a robot token reaching
+    /// only its packages. Both need `--expires-in`.
     Create {
+        /// A user, or an organization (a robot token).
         user: String,
         /// Comma-separated: read:packages, write:packages, delete:packages, repo.
         #[arg(long)]
@@ -246,6 +250,15 @@ pub enum TokenCommand {
         expires_in: Option<String>,
         #[arg(long)]
         note: Option<String>,
+        /// Reach every package of this owner (repeatable).
+        #[arg(long = "owner", value_name = "OWNER")]
+        owners: Vec<String>,
+        /// Reach the packages in or connected to this repository (repeatable).
+        #[arg(long = "repository", value_name = "OWNER/REPO")]
+        repositories: Vec<String>,
+        /// Reach this package (repeatable), e.g. npm/acme/widget.
+        #[arg(long = "package", value_name = "TYPE/OWNER/NAME")]
+        packages: Vec<String>,
     },
     /// Revoke a token by its id.
     Revoke { token_id: i64 },

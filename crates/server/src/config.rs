@@ -110,6 +110,14 @@ pub struct Settings {
         value_name = "N"
     )]
     pub default_quota_versions: Option<u64>,
+    /// The longest a narrow or robot token may live, e.g. 90d [default: 366d].
+    #[arg(
+        long,
+        global = true,
+        env = "ENTREPOT_MAX_TOKEN_LIFETIME",
+        value_name = "DURATION"
+    )]
+    pub max_token_lifetime: Option<String>,
     /// The CI token issuers trusted publishers may name, comma-separated [default: GitHub Actions' and GitLab.com's].
     #[arg(
         long,
@@ -348,6 +356,11 @@ impl Settings {
                 entrepot_service::accounts::parse_lifetime,
                 defaults.retention,
             )?,
+            max_token_lifetime: parse_or(
+                self.max_token_lifetime.as_deref(),
+                entrepot_service::accounts::parse_lifetime,
+                defaults.max_token_lifetime,
+            )?,
             upstream_cache: self.upstream_cache()?,
             cleanup_at: match self.cleanup_at.as_deref() {
                 Some(at) => chrono::NaiveTime::parse_from_str(at, "%H:%M").map_err(|_| {
@@ -407,6 +420,7 @@ impl Settings {
             users_create_orgs: self.users_create_orgs.or(fallback.users_create_orgs),
             log_format: self.log_format.or(fallback.log_format),
             retention: self.retention.or(fallback.retention),
+            max_token_lifetime: self.max_token_lifetime.or(fallback.max_token_lifetime),
             upstream_cache_max_age: self
                 .upstream_cache_max_age
                 .or(fallback.upstream_cache_max_age),

@@ -7,6 +7,8 @@ use entrepot_core::{
     RegistryKind, Repository, Role, SsoGate, Visibility, authorize,
 };
 
+use entrepot_core::trusted::Target;
+
 use crate::{Registry, ServiceError, ServiceResult};
 
 impl Registry {
@@ -268,13 +270,13 @@ impl Registry {
     ) -> ServiceResult<()> {
         let owner_kind = self.owner_kind(package.owner_id).await?;
         let facts = self.facts_with_owner(actor, package, owner_kind).await?;
-        if !within_grant(
-            actor,
-            action,
-            package.owner_id,
-            package.package_type,
-            &package.name,
-        ) {
+        let target = Target {
+            owner_id: package.owner_id,
+            package_type: package.package_type,
+            name: &package.name,
+            repository_id: package.repository_id,
+        };
+        if !within_grant(actor, action, &target) {
             return outside_grant(self.policy, action, &facts, false);
         }
         if owner_kind == AccountKind::Upstream && action != Action::Read {
@@ -312,7 +314,13 @@ impl Registry {
         let facts = self
             .namespace_facts(actor, owner, package_type, repository)
             .await?;
-        if !within_grant(actor, action, owner.id, package_type, name) {
+        let target = Target {
+            owner_id: owner.id,
+            package_type,
+            name,
+            repository_id: repository.map(|r| r.id),
+        };
+        if !within_grant(actor, action, &target) {
             return outside_grant(self.policy, action, &facts, true);
         }
         if owner.kind == AccountKind::Upstream && action != Action::Read {
@@ -378,27 +386,20 @@ impl Registry {
     }
 }
 
-/// Whether a token minted by trusted publishing (any other credential is
-/// unbounded here) may do `action` to the named package: read and publish
-/// the packages it was minted for, nothing more.
-fn within_grant(
-    actor: &Actor,
-    action: Action,
-    owner_id: i64,
-    package_type: PackageType,
-    name: &str,
-) -> bool {
+/// Whether a bounded token (a narrow one, a robot's, or one minted by
+/// trusted publishing; any other credential is unbounded here) may do
+/// `action` to `target`.
+fn within_grant(actor: &Actor, action: Action, target: &Target<'_>) -> bool {
     let Actor::User {
         grant: Some(grant), ..
     } = actor
     else {
         return true;
     };
-    matches!(action, Action::Read | Action::Create | Action::Publish)
-        && grant.covers(owner_id, package_type, name)
+    grant.permits(action, target)
 }
 
-/// The answer to a minted token outside its grant: what anyone may do, it
+/// The answer to a bounded token outside its grant: what anyone may do, it
 /// may; what it could see (a public package, a namespace), it is refused;
 /// the rest it is not shown.
 fn outside_grant(
@@ -409,9 +410,16 @@ fn outside_grant(
 ) -> ServiceResult<()> {
     match authorize(&policy, &Actor::Anonymous, action, facts) {
         Ok(()) => Ok(()),
-        Err(_) if namespace || facts.visibility == Visibility::Public => {
+        // A namespace is known to all, but a private repository's only
+        // to those who may see it.
+        Err(_)
+            if facts.visibility == Visibility::Public
+                || (namespace
+                    && (facts.registry == RegistryKind::Granular
+                        || facts.visibility != Visibility::Private)) =>
+        {
             Err(ServiceError::Forbidden(
-                "this token was minted by trusted publishing for other packages".into(),
+                "this token is restricted to other packages (a token minted by trusted publishing may only publish its own)".into(),
             ))
         }
         Err(_) => Err(Denial::NotFound.into()),

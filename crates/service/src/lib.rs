@@ -29,6 +29,7 @@ mod logout;
 pub mod mail;
 pub mod memberships;
 mod namespaces;
+pub mod narrow;
 pub mod notifications;
 pub mod oidc;
 pub mod oidc_admin;
@@ -90,6 +91,8 @@ pub struct Limits {
     pub accounts: signup::AccountPolicy,
     /// The quota of every owner without one of all formats of its own.
     pub default_quota: entrepot_core::quota::Limits,
+    /// The longest a narrow or robot token may live.
+    pub max_token_lifetime: chrono::TimeDelta,
 }
 
 impl Default for Limits {
@@ -103,6 +106,7 @@ impl Default for Limits {
             cleanup_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).expect("a time of day"),
             accounts: signup::AccountPolicy::default(),
             default_quota: entrepot_core::quota::Limits::default(),
+            max_token_lifetime: narrow::DEFAULT_MAX_LIFETIME,
         }
     }
 }

@@ -145,7 +145,7 @@ impl Packages<'_> {
         let detail = match actor {
             Actor::User {
                 grant: Some(grant), ..
-            } => format!(
+            } if grant.is_minted() => format!(
                 "{}{}{}",
                 version.name,
                 crate::trusted::PUBLISHED_VIA,

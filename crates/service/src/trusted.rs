@@ -303,6 +303,8 @@ impl TrustedPublishing<'_> {
                     name: p.name.clone(),
                 })
                 .collect(),
+            owners: Vec::new(),
+            repositories: Vec::new(),
             via,
         };
         self.mint(owner_id, grant).await

@@ -9,6 +9,7 @@ use chrono::{TimeDelta, Utc};
 use entrepot_core::{Actor, Scope, Scopes};
 use entrepot_http::AppState;
 use entrepot_http::auth::ClientAddress;
+use entrepot_service::ServiceError;
 use entrepot_service::sessions::{SESSION_LIFETIME, SignInError, random_secret};
 use entrepot_service::throttle::WINDOW;
 use minijinja::context;
@@ -238,6 +239,8 @@ pub(crate) struct TokenRow {
     last_used: String,
     expires: String,
     state: &'static str,
+    /// What a bounded token reaches, in a few words.
+    reach: Option<String>,
     /// The organizations with single sign-on this token is authorized for.
     pub(crate) sso: Vec<String>,
 }
@@ -309,6 +312,39 @@ fn offered_scopes(actor: &Actor) -> Vec<ScopeChoice> {
         .collect()
 }
 
+/// A bounded token's reach, as its row names it.
+fn reach_of(grant: &entrepot_core::trusted::Grant) -> String {
+    if grant.is_minted() {
+        return "trusted publishing".to_owned();
+    }
+    let mut parts: Vec<String> = grant
+        .packages
+        .iter()
+        .map(|p| format!("{}/{}", p.package_type, p.name))
+        .collect();
+    let count = |n: usize, what: &str| match n {
+        0 => None,
+        1 => Some(format!("1 {what}")),
+        n => Some(format!("{n} {what}s")),
+    };
+    parts.extend(count(grant.owners.len(), "owner"));
+    parts.extend(
+        count(grant.repositories.len(), "repository")
+            .map(|r| r.replace("repositorys", "repositories")),
+    );
+    format!("only {}", parts.join(", "))
+}
+
+/// The names in a reach field: separated by commas or spaces.
+fn names_in(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("")
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 async fn tokens_page(
     state: &AppState,
     viewer: &Viewer,
@@ -339,6 +375,7 @@ async fn tokens_page(
             } else {
                 "expired"
             },
+            reach: t.bound_to.as_ref().map(reach_of),
             sso: Vec::new(),
         })
         .collect();
@@ -365,6 +402,42 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> Response {
         return sign_in_redirect("/settings/tokens");
     }
     tokens_page(&state, &viewer, StatusCode::OK, context! {}).await
+}
+
+/// A classic token, or a narrow one when the form names what it reaches
+/// (which must then expire).
+async fn make_token(
+    state: &AppState,
+    viewer: &Viewer,
+    login: &str,
+    (scopes, lifetime): (Scopes, Option<TimeDelta>),
+    note: String,
+    fields: &Fields,
+) -> Result<entrepot_service::accounts::IssuedToken, ServiceError> {
+    let field = |name: &str| fields.get(name);
+    let reach = entrepot_service::narrow::Reach {
+        owners: names_in(field("reach_owners")),
+        repositories: names_in(field("reach_repositories")),
+        packages: names_in(field("reach_packages")),
+    };
+    let accounts = state.registry.accounts();
+    if reach.is_empty() {
+        return accounts
+            .create_token(login, scopes, lifetime, Some(note))
+            .await;
+    }
+    let lifetime = lifetime.ok_or_else(|| {
+        ServiceError::Invalid("A token with a reach must expire: choose an expiration.".into())
+    })?;
+    accounts
+        .create_bounded_token(
+            Some(&viewer.actor),
+            login,
+            (scopes, lifetime),
+            Some(note),
+            &reach,
+        )
+        .await
 }
 
 pub async fn create_token(
@@ -433,12 +506,16 @@ pub async fn create_token(
         )
         .await;
     }
-    match state
-        .registry
-        .accounts()
-        .create_token(login, scopes, lifetime, Some(note.clone()))
-        .await
-    {
+    let made = make_token(
+        &state,
+        &viewer,
+        login,
+        (scopes, lifetime),
+        note.clone(),
+        &fields,
+    )
+    .await;
+    match made {
         Ok(issued) => {
             tokens_page(
                 &state,
@@ -448,7 +525,16 @@ pub async fn create_token(
             )
             .await
         }
-        Err(e) => server_error(&e),
+        Err(ServiceError::Internal(e)) => server_error(&ServiceError::Internal(e)),
+        Err(e) => {
+            tokens_page(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                context! { error => entrepot_http::error::public_message(&e), note => note },
+            )
+            .await
+        }
     }
 }
 

@@ -171,11 +171,16 @@ async fn sees_everything(
         id,
         site_admin,
         scopes,
+        grant,
         ..
     } = actor
     else {
         return Ok(false);
     };
+    // A narrow token sees everything only of an owner it reaches whole.
+    if grant.as_ref().is_some_and(|g| !g.whole_owner(owner.id)) {
+        return Ok(false);
+    }
     let repo_scoped = package_type.registry_kind() == entrepot_core::RegistryKind::RepositoryScoped;
     if !scopes.contains(Scope::ReadPackages) || (repo_scoped && !scopes.contains(Scope::Repo)) {
         return Ok(false);

@@ -15,6 +15,7 @@ mod limits;
 mod mail;
 mod maven_upstream;
 mod memberships;
+mod narrow;
 mod npm_http;
 mod npm_upstream;
 mod nuget_http;

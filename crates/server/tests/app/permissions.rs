@@ -4,7 +4,8 @@
 //! `read:packages` alone), a stranger, the read, write and admin
 //! collaborators of the connected repository, an organization's owner and
 //! member, a site administrator, an expired and a revoked token, and the
-//! owner's tokens without `delete:packages` and without `repo` — against
+//! owner's tokens without `delete:packages` and without `repo`, the owner's
+//! narrow token reaching one repository, and an organization's robot — against
 //! the status `docs/PERMISSIONS.md` promises. Every mismatch is collected and
 //! the whole matrix printed; every 401 must carry a `WWW-Authenticate`
 //! challenge, since Maven, pip, gem and NuGet send credentials only after one.
@@ -31,7 +32,7 @@ const FULL: &str = "read:packages,write:packages,delete:packages,repo";
 const REPO_URL: &str = "https://github.com/alice/app";
 
 /// The callers, in the matrix's column order.
-const ACTORS: [&str; 14] = [
+const ACTORS: [&str; 16] = [
     "anonymous",
     "owner",
     "owner:read-only",
@@ -46,6 +47,8 @@ const ACTORS: [&str; 14] = [
     "revoked",
     "owner:no-delete",
     "owner:no-repo",
+    "narrow:repo",
+    "robot:acme",
 ];
 
 /// How a format's client sends its credentials.
@@ -93,7 +96,7 @@ struct Row {
     name: &'static str,
     auth: Auth,
     build: Box<Build>,
-    expected: [u16; 14],
+    expected: [u16; 16],
 }
 
 /// A row: the statuses of the first twelve callers as written, those of
@@ -106,10 +109,12 @@ fn row(
     build: impl Fn(&Ctx, usize) -> TestRequest + 'static,
 ) -> Row {
     let [no_delete, no_repo] = narrower_tokens(area, name, expected[1]);
-    let mut all = [0; 14];
+    let mut all = [0; 16];
     all[..12].copy_from_slice(&expected);
     all[12] = no_delete;
     all[13] = no_repo;
+    all[14] = narrow_to_alices_repository(name, expected[1]);
+    all[15] = expected[7];
     Row {
         area,
         name,
@@ -138,6 +143,22 @@ fn narrower_tokens(area: &str, name: &str, owner: u16) -> [u16; 2] {
             owner
         },
     ]
+}
+
+/// What alice's token narrowed to her repository alice/app gets where her
+/// full token gets `owner`: the same for every package in or connected to
+/// alice/app; outside it, what anyone gets: @alice/pub (connected to no
+/// repository) is read but not written, acme's internal packages are not
+/// seen (a publish there is refused as one into any namespace is). (A
+/// robot token of acme gets what acme's owner gets.)
+fn narrow_to_alices_repository(name: &str, owner: u16) -> u16 {
+    if name.contains("@alice/pub") && name.contains("publish") {
+        403
+    } else if name.contains("internal") && !name.contains("publish") {
+        404
+    } else {
+        owner
+    }
 }
 
 /// Where the rows' requests go.
@@ -235,6 +256,30 @@ async fn expired_token(app: &TestApp) -> String {
     new.secret
 }
 
+/// A narrow token of `login`'s reaching `repositories` (none: a robot's,
+/// reaching its organization), with every scope.
+async fn bounded(app: &TestApp, login: &str, repositories: &[&str]) -> String {
+    let reach = entrepot_service::narrow::Reach {
+        repositories: repositories.iter().map(|r| (*r).to_owned()).collect(),
+        ..Default::default()
+    };
+    app.registry
+        .accounts()
+        .create_bounded_token(
+            None,
+            login,
+            (
+                entrepot_core::Scopes::parse_list(FULL).unwrap(),
+                chrono::TimeDelta::days(30),
+            ),
+            None,
+            &reach,
+        )
+        .await
+        .unwrap()
+        .secret
+}
+
 /// A token of alice's, revoked as `admin token revoke` revokes it.
 async fn revoked_token(app: &TestApp) -> String {
     let issued = app.issue("alice", FULL, None).await;
@@ -329,6 +374,14 @@ async fn setup() -> World {
                 app.token("alice", "read:packages,write:packages,delete:packages")
                     .await,
             ),
+        },
+        Caller {
+            login: "alice",
+            token: Some(bounded(&app, "alice", &["alice/app"]).await),
+        },
+        Caller {
+            login: "acme",
+            token: Some(bounded(&app, "acme", &[]).await),
         },
     ];
     World {

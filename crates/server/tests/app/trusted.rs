@@ -89,6 +89,8 @@ async fn minted_for_snap(app: &TestApp) -> String {
                     package_type: PackageType::Rubygems,
                     name: "snap".into(),
                 }],
+                owners: Vec::new(),
+                repositories: Vec::new(),
                 via: "acme/widget, release.yml via https://ci.example".into(),
             }),
         })
@@ -116,7 +118,7 @@ async fn a_minted_token_publishes_its_package_and_nothing_else() {
         assert!(
             refused
                 .text()
-                .contains("minted by trusted publishing for other packages"),
+                .contains("this token is restricted to other packages"),
             "{}",
             refused.text()
         );

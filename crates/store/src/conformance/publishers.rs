@@ -67,6 +67,8 @@ async fn bound_tokens(store: &dyn MetadataStore, alice: Id) {
             package_type: PackageType::Npm,
             name: "widget".into(),
         }],
+        owners: Vec::new(),
+        repositories: Vec::new(),
         via: "acme/widget, release.yml".into(),
     };
     store
