@@ -1054,6 +1054,8 @@ mod tests {
             "default_quota_bytes = \"1GiB\"\n",
             "default_quota_package_bytes = \"10MiB\"\n",
             "default_quota_versions = 20\n",
+            "max_token_lifetime = \"90d\"\n",
+            "trusted_issuers = \"https://ci.example, https://gitlab.example\"\n",
             "metrics_token = \"scrape\"\n",
             "tls_cert = \"/etc/e/cert.pem\"\n",
             "tls_key = \"/etc/e/key.pem\"\n",
@@ -1098,6 +1100,11 @@ mod tests {
                 versions: Some(20),
             }
         );
+        assert_eq!(c.limits.max_token_lifetime, chrono::TimeDelta::days(90));
+        assert_eq!(
+            c.trusted_issuers,
+            ["https://ci.example", "https://gitlab.example"]
+        );
         assert_eq!(c.metrics_token, Some(entrepot_core::Secret::new("scrape")));
         assert_eq!(
             c.tls,
@@ -1120,7 +1127,7 @@ mod tests {
             })
             .map(|a| a.get_long().unwrap().replace('-', "_"))
             .collect();
-        assert_eq!(keys.len(), 37);
+        assert_eq!(keys.len(), 39);
         for key in keys {
             if let Err(e) = read(&format!("{key} = 0")) {
                 assert!(!format!("{e:#}").contains("unknown field"), "{key}: {e:#}");

@@ -27,15 +27,17 @@ impl Sessions<'_> {
         token: Option<Id>,
         scopes: Scopes,
     ) -> ServiceResult<Actor> {
+        // A bounded token (narrow, a robot's, minted) keeps its bounds
+        // through the token it was traded for.
+        let mut grant = None;
         if let Some(token_id) = token {
-            let usable = self
+            let record = self
                 .meta
                 .token_by_id(token_id)
                 .await?
-                .is_some_and(|t| t.is_usable_at(chrono::Utc::now()));
-            if !usable {
-                return Err(ServiceError::BadCredentials);
-            }
+                .filter(|t| t.is_usable_at(chrono::Utc::now()))
+                .ok_or(ServiceError::BadCredentials)?;
+            grant = record.bound_to.map(std::sync::Arc::new);
         }
         let account = self
             .meta
@@ -46,11 +48,11 @@ impl Sessions<'_> {
         Ok(Actor::User {
             id: user,
             login: account.login,
-            site_admin: account.site_admin,
+            site_admin: account.site_admin && grant.is_none(),
             scopes,
             token_id: token,
             session: None,
-            grant: None,
+            grant,
         })
     }
 }

@@ -229,3 +229,37 @@ async fn the_tokens_page_makes_a_narrow_token() {
     assert_eq!(made.status(), 201, "{}", made.text());
     assert!(made.text().contains("only npm/widget"), "{}", made.text());
 }
+
+/// A registry token for `scope` from the Docker token flow, as `user`.
+async fn registry_token(app: &TestApp, user: &str, password: &str, scope: &str) -> String {
+    let body: Value = app
+        .get("/token")
+        .query(&[("service", "x"), ("scope", scope)])
+        .basic(user, password)
+        .send()
+        .await
+        .json();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_narrow_token_keeps_its_reach_through_the_docker_token_flow() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    let narrow = bounded(&app, "alice", &reach(&["container/alice/app"])).await;
+    let scope = "repository:alice/app:pull,push repository:alice/other:pull,push";
+    let registry = registry_token(&app, "alice", &narrow, scope).await;
+    let upload = |repo: &'static str| {
+        app.post(&format!("/v2/alice/{repo}/blobs/uploads/"))
+            .bearer(&registry)
+            .send()
+    };
+    assert_eq!(upload("app").await.status(), 202);
+    let refused = upload("other").await;
+    assert!(
+        matches!(refused.status().as_u16(), 401 | 403 | 404),
+        "{}: {}",
+        refused.status(),
+        refused.text()
+    );
+}
