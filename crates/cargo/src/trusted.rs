@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use entrepot_core::{Actor, PackageType};
 use entrepot_http::AppState;
-use entrepot_service::trusted::Wanted;
 use serde_json::{Value, json};
 
 use crate::reply::{self, CargoError, Result};
@@ -28,16 +27,10 @@ pub async fn mint(state: &AppState, owner: &str, body: Body) -> Result<Response>
         .get("jwt")
         .and_then(Value::as_str)
         .ok_or_else(|| CargoError::bad("the request has no `jwt`"))?;
-    let trusted = state.registry.trusted();
-    let minted = trusted
-        .exchange(
-            jwt,
-            &trusted.audience(""),
-            Wanted::Matching {
-                owner: Some(owner),
-                package_type: PackageType::Cargo,
-            },
-        )
+    let minted = state
+        .registry
+        .trusted()
+        .exchange_for_owner(jwt, owner, PackageType::Cargo)
         .await?;
     Ok(reply::json(
         StatusCode::OK,

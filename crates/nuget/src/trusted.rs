@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use entrepot_core::PackageType;
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
-use entrepot_service::trusted::Wanted;
 use serde_json::json;
 
 /// The largest request read (`{"username": …, "tokenType": "ApiKey"}`).
@@ -49,16 +48,10 @@ async fn exchange(
                 .or_else(|| v.strip_prefix("bearer "))
         })
         .ok_or(ServiceError::Unauthenticated)?;
-    let trusted = state.registry.trusted();
-    let minted = trusted
-        .exchange(
-            jwt,
-            &trusted.audience(""),
-            Wanted::Matching {
-                owner: Some(owner),
-                package_type: PackageType::Nuget,
-            },
-        )
+    let minted = state
+        .registry
+        .trusted()
+        .exchange_for_owner(jwt, owner, PackageType::Nuget)
         .await?;
     Ok((
         StatusCode::OK,

@@ -8,6 +8,8 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::Actor;
 use entrepot_http::AppState;
+use entrepot_service::auth::Credential;
+use entrepot_service::trusted_token::looks_like_jwt;
 
 use crate::auth;
 use crate::caller::SigningKey;
@@ -24,7 +26,7 @@ pub async fn token_endpoint(
     let (parts, _) = request.into_parts();
     let actor = match entrepot_http::auth::credential_of(&parts) {
         Ok(None) => Actor::Anonymous,
-        Ok(Some(credential)) => match state.registry.sessions().authenticate(&credential).await {
+        Ok(Some(credential)) => match caller_of(&state, &credential, &query).await {
             Ok(actor) => actor,
             Err(e) => return OciError::from_service(&e, Code::Unauthorized).into_response(),
         },
@@ -76,6 +78,46 @@ pub async fn token_endpoint(
         "issued_at": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     }))
     .into_response()
+}
+
+/// Who the credentials name. A password that is a CI provider's OpenID
+/// Connect token (`docker login -u OWNER -p $JWT`, trusted publishing) is
+/// traded for a token bound to the images of the owner the first
+/// requested repository names (without one, as at `docker login`, the
+/// user name).
+async fn caller_of(
+    state: &AppState,
+    credential: &Credential,
+    query: &[(String, String)],
+) -> entrepot_service::ServiceResult<Actor> {
+    let (jwt, user) = match credential {
+        Credential::Basic { password, username } if looks_like_jwt(password) => {
+            (password, Some(username))
+        }
+        Credential::Token(password) if looks_like_jwt(password) => (password, None),
+        _ => return state.registry.sessions().authenticate(credential).await,
+    };
+    let owner = query
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, scope)| scope.split(' '))
+        .filter_map(auth::parse_scope)
+        .find(|(kind, _, _)| kind == "repository")
+        .and_then(|(_, name, _)| {
+            let name = name
+                .split_once('/')
+                .filter(|(h, _)| h.contains(':') || h.contains('.'))
+                .map_or(name.clone(), |(_, n)| n.to_owned());
+            name.split('/').next().map(str::to_owned)
+        })
+        .or_else(|| user.filter(|u| !u.is_empty()).cloned())
+        .ok_or_else(|| {
+            entrepot_service::ServiceError::Invalid(
+                "a CI token logs in as the owner of its images: give the owner as the user name"
+                    .into(),
+            )
+        })?;
+    state.registry.trusted().registry_login(jwt, &owner).await
 }
 
 /// The requested `actions` on one resource that the caller may take.

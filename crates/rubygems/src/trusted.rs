@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use entrepot_core::PackageType;
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
-use entrepot_service::trusted::Wanted;
 use serde_json::{Value, json};
 
 use crate::respond::{GemError, Result};
@@ -31,16 +30,10 @@ pub async fn exchange(state: &AppState, owner: &str, body: Body) -> Result<Respo
         .get("jwt")
         .and_then(Value::as_str)
         .ok_or_else(|| invalid("the request has no `jwt`".into()))?;
-    let trusted = state.registry.trusted();
-    let minted = trusted
-        .exchange(
-            jwt,
-            &trusted.audience(""),
-            Wanted::Matching {
-                owner: Some(owner),
-                package_type: PackageType::Rubygems,
-            },
-        )
+    let minted = state
+        .registry
+        .trusted()
+        .exchange_for_owner(jwt, owner, PackageType::Rubygems)
         .await?;
     let gem = match minted.grant.packages.as_slice() {
         [one] => json!({ "name": one.name }),

@@ -53,7 +53,7 @@ pub mod sso;
 pub mod throttle;
 pub mod timing;
 pub mod trusted;
-mod trusted_token;
+pub mod trusted_token;
 mod uploads;
 pub mod upstream_cache;
 pub mod upstreams;

@@ -17,6 +17,17 @@ impl Sessions<'_> {
         hex::decode(value).map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
+    /// The caller a usable token (by id) stands for.
+    pub async fn token_actor(self, token: Id) -> ServiceResult<Actor> {
+        let record = self
+            .meta
+            .token_by_id(token)
+            .await?
+            .ok_or(ServiceError::BadCredentials)?;
+        self.signed_token_bearer(record.user_id, Some(token), record.scopes)
+            .await
+    }
+
     /// The caller a signed token names: `user`, limited to `scopes`. A
     /// token issued for a personal access token (`token`) is good only as
     /// long as that token is usable, and only while the account exists;

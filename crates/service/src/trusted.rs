@@ -310,6 +310,46 @@ impl TrustedPublishing<'_> {
         self.mint(owner_id, grant).await
     }
 
+    /// The exchange of Cargo, RubyGems and NuGet: a token for `owner`'s
+    /// packages of `package_type` whose publishers the CI token (for this
+    /// registry's host name) matches.
+    pub async fn exchange_for_owner(
+        self,
+        jwt: &str,
+        owner: &str,
+        package_type: PackageType,
+    ) -> ServiceResult<Minted> {
+        let wanted = Wanted::Matching {
+            owner: Some(owner),
+            package_type,
+        };
+        self.exchange(jwt, &self.audience(""), wanted).await
+    }
+
+    /// The container registry's exchange, at its token endpoint: the CI
+    /// token a client logged in with (its password) for a token bound to
+    /// `owner`'s images whose publishers it matches. Container clients
+    /// send that password again for every registry token: the very same
+    /// CI token gets the registry token it was first traded for, while
+    /// that lives, where any other reuse of its `jti` is refused.
+    pub async fn registry_login(self, jwt: &str, owner: &str) -> ServiceResult<Actor> {
+        use sha2::Digest as _;
+        let jwt = jwt.trim();
+        let issuer = crate::trusted_token::stated_claim(jwt, "iss")?;
+        let jti = crate::trusted_token::stated_claim(jwt, "jti")?;
+        let digest = hex::encode(sha2::Sha256::digest(jwt.as_bytes()));
+        if let Some(id) = self.meta.exchanged_for(&issuer, &jti, &digest).await? {
+            return self.sessions().token_actor(id).await;
+        }
+        let minted = self
+            .exchange_for_owner(jwt, owner, PackageType::Container)
+            .await?;
+        self.meta
+            .remember_exchange(&issuer, &jti, &digest, minted.token_id)
+            .await?;
+        self.sessions().token_actor(minted.token_id).await
+    }
+
     /// The account packages are published under; upstreams publish nothing.
     async fn publishing_owner(self, login: &str) -> ServiceResult<Account> {
         self.meta

@@ -52,6 +52,11 @@ fn refused(why: impl std::fmt::Display) -> ServiceError {
 /// The `iss` a token says it has, before anything is checked: which
 /// issuer's keys to check it with.
 fn stated_issuer(jwt: &str) -> ServiceResult<String> {
+    stated_claim(jwt, "iss")
+}
+
+/// A claim as the token states it, unverified.
+pub(crate) fn stated_claim(jwt: &str, claim: &str) -> ServiceResult<String> {
     let payload = jwt
         .split('.')
         .nth(1)
@@ -62,10 +67,18 @@ fn stated_issuer(jwt: &str) -> ServiceResult<String> {
     let claims: Map<String, Value> =
         serde_json::from_slice(&bytes).map_err(|_| refused("its claims are not JSON"))?;
     claims
-        .get("iss")
+        .get(claim)
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .ok_or_else(|| refused("it has no `iss` claim"))
+        .ok_or_else(|| refused(format!("it has no `{claim}` claim")))
+}
+
+/// Whether `text` has the shape of a JSON Web Token (three base64url
+/// parts, a JSON header): what a container client sends as its password
+/// when it logs in with its CI provider's token.
+#[must_use]
+pub fn looks_like_jwt(text: &str) -> bool {
+    text.starts_with("eyJ") && text.split('.').count() == 3 && text.len() <= MAX_TOKEN_BYTES
 }
 
 impl Registry {

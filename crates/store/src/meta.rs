@@ -1244,6 +1244,22 @@ pub trait PublisherStore: Send + Sync {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> StoreResult<bool>;
+    /// Notes that the CI token `jti` (whose SHA-256 is `jwt_sha256`) was
+    /// traded for the registry token `token`.
+    async fn remember_exchange(
+        &self,
+        issuer: &str,
+        jti: &str,
+        jwt_sha256: &str,
+        token: Id,
+    ) -> StoreResult<()>;
+    /// The registry token the very same CI token was traded for, if it was.
+    async fn exchanged_for(
+        &self,
+        issuer: &str,
+        jti: &str,
+        jwt_sha256: &str,
+    ) -> StoreResult<Option<Id>>;
 }
 
 /// Every concern together: what a backend implements and the service holds.

@@ -415,3 +415,42 @@ fn gem_push_and_nuget_push_take_the_keys_their_exchanges_mint() {
     let out = nuget.push(&other, key);
     assert!(!out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn skopeo_pushes_an_image_with_the_ci_token_as_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = Issuer::start();
+    let (server, alice) = setup(dir.path(), &issuer);
+    trust(&server, &issuer, "container", "app");
+    crate::oci::build_image(dir.path(), "layout", "hello");
+    let source = format!("oci:{}:1", dir.path().join("layout").display());
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let copy = |creds: &str, image: &str| {
+        Command::new("skopeo")
+            .args(["copy", "--dest-tls-verify=false", "--dest-creds", creds])
+            .arg(&source)
+            .arg(format!("docker://{host}/alice/{image}"))
+            .output()
+            .expect("skopeo runs")
+    };
+    // The same CI token logs in again and again, as clients send it.
+    let creds = format!("alice:{}", issuer.token("127.0.0.1", &json!({})));
+    for tag in ["1.0", "1.1"] {
+        let out = copy(&creds, &format!("app:{tag}"));
+        assert!(out.status.success(), "skopeo copy: {}", text(&out));
+    }
+    let out = copy(&creds, "other:1.0");
+    assert!(!out.status.success(), "another image: {}", text(&out));
+    let wrong = issuer.token("127.0.0.1", &json!({"repository": "mallory/app"}));
+    let out = copy(&format!("alice:{wrong}"), "app:2.0");
+    assert!(!out.status.success(), "another run: {}", text(&out));
+
+    let tags: Value = Client::new()
+        .get(server.url("/v2/alice/app/tags/list"))
+        .basic_auth("alice", Some(&alice))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(tags["tags"], json!(["1.0", "1.1"]), "{tags}");
+}

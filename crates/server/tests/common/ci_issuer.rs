@@ -6,10 +6,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Child;
 
 use serde_json::Value;
 
@@ -26,29 +23,7 @@ pub struct Issuer {
 impl Issuer {
     pub fn start() -> Issuer {
         let support = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/ci-issuer");
-        let mut child = Command::new("node")
-            .arg("issuer.mjs")
-            .current_dir(support)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs the CI issuer");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the CI issuer says where it listens");
-        let url = line
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
+        let (child, url) = super::node::start(support, "issuer.mjs", &[]);
         Issuer { child, url }
     }
 

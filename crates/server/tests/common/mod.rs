@@ -7,6 +7,7 @@ pub mod artifacts;
 pub mod ci_issuer;
 pub mod formats;
 pub mod ldap;
+pub mod node;
 pub mod npm;
 pub mod oidc;
 pub mod openapi;

@@ -3,10 +3,7 @@
 //! its lockfile by `scripts/test`), on a loopback port, with its own login
 //! page. Subjects are `sub-LOGIN`, never the login itself.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::process::Child;
 
 use serde_json::Value;
 
@@ -27,32 +24,15 @@ impl Provider {
                 .exists(),
             "run scripts/test (it installs oidc-provider from the lockfile)"
         );
-        let mut child = Command::new("node")
-            .arg("provider.mjs")
-            .current_dir(support)
-            .env("OIDC_PORT", "0")
-            .env("OIDC_CLIENTS", clients.to_string())
-            .env("OIDC_ACCOUNTS", accounts.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs the OpenID provider");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the OpenID provider says where it listens");
-        let issuer = line
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
+        let (child, issuer) = super::node::start(
+            support,
+            "provider.mjs",
+            &[
+                ("OIDC_PORT", "0".to_owned()),
+                ("OIDC_CLIENTS", clients.to_string()),
+                ("OIDC_ACCOUNTS", accounts.to_string()),
+            ],
+        );
         Provider { child, issuer }
     }
 }

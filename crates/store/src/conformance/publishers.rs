@@ -133,4 +133,16 @@ async fn exchanged_once(store: &dyn MetadataStore) {
             .unwrap(),
         "an expired token's record is forgotten (and the token itself is refused as expired)"
     );
+    let (issuer, jti) = ("https://ci.example", "j2");
+    assert_eq!(store.exchanged_for(issuer, jti, "h").await.unwrap(), None);
+    store.remember_exchange(issuer, jti, "h", 42).await.unwrap();
+    assert_eq!(
+        store.exchanged_for(issuer, jti, "h").await.unwrap(),
+        Some(42)
+    );
+    assert_eq!(
+        store.exchanged_for(issuer, jti, "other").await.unwrap(),
+        None,
+        "another token with the same jti is not the same token"
+    );
 }

@@ -125,4 +125,44 @@ impl PublisherStore for SqlStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn remember_exchange(
+        &self,
+        issuer: &str,
+        jti: &str,
+        jwt_sha256: &str,
+        token: Id,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE oidc_tokens_seen SET jwt_sha256 = $1, token_id = $2
+             WHERE issuer = $3 AND jti = $4",
+        )
+        .bind(jwt_sha256)
+        .bind(token)
+        .bind(issuer)
+        .bind(jti)
+        .execute(&*self.write())
+        .await?;
+        Ok(())
+    }
+
+    async fn exchanged_for(
+        &self,
+        issuer: &str,
+        jti: &str,
+        jwt_sha256: &str,
+    ) -> StoreResult<Option<Id>> {
+        let query = sqlx::query(
+            "SELECT token_id FROM oidc_tokens_seen
+             WHERE issuer = $1 AND jti = $2 AND jwt_sha256 = $3",
+        )
+        .bind(issuer)
+        .bind(jti)
+        .bind(jwt_sha256);
+        Ok(
+            optional_row(query, &self.reader, |r| opt_int(r, "token_id"))
+                .await?
+                .flatten(),
+        )
+    }
 }
