@@ -29,6 +29,9 @@ use crate::{Registry, ServiceError, ServiceResult};
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// How long an issuer's keys are used before they are fetched again.
 const KEYS_TTL: Duration = Duration::from_mins(10);
+/// How old the keys must be before a token with an unknown key fetches
+/// them again (an issuer rotating its keys).
+const REFETCH_AFTER: Duration = Duration::from_secs(30);
 
 /// The keys of each CI issuer, by issuer, with when they were fetched.
 #[derive(Default)]
@@ -160,15 +163,19 @@ impl Registry {
         }
     }
 
-    /// `issuer`'s keys, from its discovery document's `jwks_uri`.
+    /// `issuer`'s keys, from its discovery document's `jwks_uri`. Asked
+    /// for `fresh` ones (a token's key was not among them), they are
+    /// fetched again only if they are older than `REFETCH_AFTER`, so that
+    /// tokens with made-up keys cannot make the registry fetch them on
+    /// every request.
     async fn issuer_keys(
         &self,
         issuer: &str,
         fresh: bool,
     ) -> ServiceResult<Arc<CoreJsonWebKeySet>> {
-        if !fresh
-            && let Some((at, keys)) = self.issuer_keys.0.lock().expect("issuer keys").get(issuer)
-            && at.elapsed() < KEYS_TTL
+        let wanted_age = if fresh { REFETCH_AFTER } else { KEYS_TTL };
+        if let Some((at, keys)) = self.issuer_keys.0.lock().expect("issuer keys").get(issuer)
+            && at.elapsed() < wanted_age
         {
             return Ok(keys.clone());
         }
