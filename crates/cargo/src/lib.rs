@@ -48,6 +48,11 @@ impl FormatSpec for CargoRegistry {
         "Cargo"
     }
 
+    /// `Foo-Bar`, `foo_bar` and `FOO-BAR` are one crate.
+    fn canonical_name(&self, name: &str) -> String {
+        entrepot_core::names::crate_canonical(name)
+    }
+
     fn lifecycle(&self, version: &Version) -> Lifecycle {
         metadata::VersionMetadata::lifecycle(version)
     }

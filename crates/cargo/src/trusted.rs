@@ -10,23 +10,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use entrepot_core::{Actor, PackageType};
 use entrepot_http::AppState;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::reply::{self, CargoError, Result};
 
-/// The largest request read: a token and its JSON around it.
-const MAX_REQUEST: usize = 32 * 1024;
-
 pub async fn mint(state: &AppState, owner: &str, body: Body) -> Result<Response> {
-    let bytes = axum::body::to_bytes(body, MAX_REQUEST)
+    let jwt = entrepot_http::ci_token::from_json_body(body, "jwt")
         .await
-        .map_err(|_| CargoError::bad(format!("the request is larger than {MAX_REQUEST} bytes")))?;
-    let request: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| CargoError::bad(format!("the request is not JSON: {e}")))?;
-    let jwt = request
-        .get("jwt")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CargoError::bad("the request has no `jwt`"))?;
+        .map_err(|e| CargoError::bad(e.to_string()))?;
+    let jwt = jwt.as_str();
     let minted = state
         .registry
         .trusted()

@@ -242,14 +242,13 @@ impl Grant {
         !self.via.is_empty()
     }
 
-    /// Whether the grant names the package (as its format compares names).
+    /// Whether the grant names the package. Names are compared in their
+    /// format's canonical form (`FormatSpec::canonical_name`), in which
+    /// the grant keeps them and the caller gives `name`.
     pub fn covers(&self, owner_id: Id, package_type: PackageType, name: &str) -> bool {
-        let name = canonical(package_type, name);
-        self.packages.iter().any(|p| {
-            p.owner_id == owner_id
-                && p.package_type == package_type
-                && canonical(package_type, &p.name) == name
-        })
+        self.packages
+            .iter()
+            .any(|p| p.owner_id == owner_id && p.package_type == package_type && p.name == name)
     }
 
     /// Whether the grant reaches `target` at all.
@@ -275,20 +274,6 @@ impl Grant {
     /// Whether it reaches every package of `owner`.
     pub fn whole_owner(&self, owner: Id) -> bool {
         self.owners.contains(&owner)
-    }
-}
-
-/// A package name as its format compares names: PyPI's PEP 503 form,
-/// Cargo's (case and `-`/`_` alike), NuGet's and containers' lowercase,
-/// others exactly.
-pub fn canonical(package_type: PackageType, name: &str) -> String {
-    match package_type {
-        PackageType::Pypi => crate::names::pep503(name),
-        PackageType::Cargo => crate::names::crate_canonical(name),
-        PackageType::Nuget | PackageType::Container | PackageType::Docker => {
-            name.to_ascii_lowercase()
-        }
-        _ => name.to_owned(),
     }
 }
 

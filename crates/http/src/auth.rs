@@ -21,7 +21,12 @@ pub struct Caller(pub Actor);
 /// Reads the credential a request carries, if any. A header that is present
 /// but unreadable is an error, never silently anonymous.
 pub fn credential_of(parts: &Parts) -> Result<Option<Credential>, ServiceError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+    credential_in(&parts.headers)
+}
+
+/// `credential_of`, from the headers alone.
+pub fn credential_in(headers: &axum::http::HeaderMap) -> Result<Option<Credential>, ServiceError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value

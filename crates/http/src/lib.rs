@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod cache;
+pub mod ci_token;
 pub mod download;
 pub mod encoding;
 pub mod error;

@@ -5,11 +5,12 @@
 //! root. The token then publishes that one package.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::PackageType;
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
+use entrepot_service::auth::Credential;
 use entrepot_service::trusted::Wanted;
 use serde_json::json;
 
@@ -39,18 +40,13 @@ pub async fn exchange(
 
 async fn answer(state: &AppState, name: &str, headers: &HeaderMap) -> Result<Response, NpmError> {
     let name = NpmName::parse(name).map_err(invalid)?;
-    let jwt = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or(NpmError(ServiceError::Unauthenticated))?;
+    let Some(Credential::Token(jwt)) = entrepot_http::auth::credential_in(headers)? else {
+        return Err(NpmError(ServiceError::Unauthenticated));
+    };
     let trusted = state.registry.trusted();
     let minted = trusted
         .exchange(
-            jwt,
+            &jwt,
             &trusted.audience("npm:"),
             Wanted::One {
                 owner: &name.scope,

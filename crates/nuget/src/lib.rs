@@ -50,6 +50,11 @@ impl FormatSpec for NuGet {
         "NuGet"
     }
 
+    /// Package ids are case-insensitive (and kept lowercase).
+    fn canonical_name(&self, name: &str) -> String {
+        name.to_ascii_lowercase()
+    }
+
     fn full_name(&self, package: &Package) -> String {
         package.name.clone()
     }

@@ -8,15 +8,13 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use entrepot_core::PackageType;
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
+use entrepot_service::auth::Credential;
 use serde_json::json;
-
-/// The largest request read (`{"username": …, "tokenType": "ApiKey"}`).
-const MAX_REQUEST: usize = 32 * 1024;
 
 pub async fn token(state: &AppState, owner: &str, headers: &HeaderMap, body: Body) -> Response {
     match exchange(state, owner, headers, body).await {
@@ -37,21 +35,17 @@ async fn exchange(
 ) -> Result<Response, ServiceError> {
     // The body names the user who made the policy on nuget.org; here the
     // URL names the owner, so it is read (bounded) and set aside.
-    axum::body::to_bytes(body, MAX_REQUEST).await.map_err(|_| {
-        ServiceError::Invalid(format!("the request is larger than {MAX_REQUEST} bytes"))
-    })?;
-    let jwt = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or(ServiceError::Unauthenticated)?;
+    let limit = entrepot_http::ci_token::MAX_REQUEST;
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ServiceError::Invalid(format!("the request is larger than {limit} bytes")))?;
+    let Some(Credential::Token(jwt)) = entrepot_http::auth::credential_in(headers)? else {
+        return Err(ServiceError::Unauthenticated);
+    };
     let minted = state
         .registry
         .trusted()
-        .exchange_for_owner(jwt, owner, PackageType::Nuget)
+        .exchange_for_owner(&jwt, owner, PackageType::Nuget)
         .await?;
     Ok((
         StatusCode::OK,

@@ -60,6 +60,11 @@ impl FormatSpec for Containers {
         "Container"
     }
 
+    /// Repository names are lowercase.
+    fn canonical_name(&self, name: &str) -> String {
+        name.to_ascii_lowercase()
+    }
+
     fn full_name(&self, package: &Package) -> String {
         format!("{}/{}", package.owner_login, package.name)
     }

@@ -103,13 +103,7 @@ async fn caller_of(
         .flat_map(|(_, scope)| scope.split(' '))
         .filter_map(auth::parse_scope)
         .find(|(kind, _, _)| kind == "repository")
-        .and_then(|(_, name, _)| {
-            let name = name
-                .split_once('/')
-                .filter(|(h, _)| h.contains(':') || h.contains('.'))
-                .map_or(name.clone(), |(_, n)| n.to_owned());
-            name.split('/').next().map(str::to_owned)
-        })
+        .and_then(|(_, name, _)| without_host(&name).split('/').next().map(str::to_owned))
         .or_else(|| user.filter(|u| !u.is_empty()).cloned())
         .ok_or_else(|| {
             entrepot_service::ServiceError::Invalid(
@@ -139,12 +133,7 @@ async fn grant(
     if resource_type != "repository" {
         return Vec::new();
     }
-    // Clients may prefix the registry host; the name is what follows it.
-    let name = name
-        .split_once('/')
-        .filter(|(h, _)| h.contains(':') || h.contains('.'))
-        .map_or(name, |(_, n)| n);
-    let Some(repo) = RepoName::parse(name) else {
+    let Some(repo) = RepoName::parse(without_host(name)) else {
         return Vec::new();
     };
     let mut granted = Vec::new();
@@ -163,4 +152,12 @@ async fn grant(
         }
     }
     granted
+}
+
+/// A scope's repository name without the registry host clients may put
+/// before it (a first segment with a `:` or a `.`).
+fn without_host(name: &str) -> &str {
+    name.split_once('/')
+        .filter(|(h, _)| h.contains(':') || h.contains('.'))
+        .map_or(name, |(_, n)| n)
 }

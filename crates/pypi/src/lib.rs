@@ -47,6 +47,11 @@ impl FormatSpec for Pypi {
         "PyPI"
     }
 
+    /// PEP 503: `Tiny_Pkg` and `tiny-pkg` are one project.
+    fn canonical_name(&self, name: &str) -> String {
+        entrepot_core::names::pep503(name)
+    }
+
     fn lifecycle(&self, version: &Version) -> Lifecycle {
         CoreMetadata::of(version).yanked.lifecycle()
     }

@@ -12,10 +12,7 @@ use entrepot_core::PackageType;
 use entrepot_http::AppState;
 use entrepot_service::ServiceError;
 use entrepot_service::trusted::Wanted;
-use serde_json::{Value, json};
-
-/// The largest request read: a token and its JSON around it.
-const MAX_REQUEST: usize = 32 * 1024;
+use serde_json::json;
 
 pub async fn audience(State(state): State<AppState>) -> Response {
     Json(json!({ "audience": state.registry.trusted().audience("pypi:") })).into_response()
@@ -48,22 +45,10 @@ async fn mint(
     state: &AppState,
     body: axum::body::Body,
 ) -> Result<Response, (&'static str, ServiceError)> {
-    let bytes = axum::body::to_bytes(body, MAX_REQUEST).await.map_err(|_| {
-        (
-            "invalid-payload",
-            ServiceError::Invalid(format!("the request is larger than {MAX_REQUEST} bytes")),
-        )
-    })?;
-    let request: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        (
-            "invalid-payload",
-            ServiceError::Invalid(format!("the request is not JSON: {e}")),
-        )
-    })?;
-    let jwt = request.get("token").and_then(Value::as_str).ok_or((
-        "invalid-payload",
-        ServiceError::Invalid("the request has no `token`".into()),
-    ))?;
+    let jwt = entrepot_http::ci_token::from_json_body(body, "token")
+        .await
+        .map_err(|e| ("invalid-payload", e))?;
+    let jwt = jwt.as_str();
     let trusted = state.registry.trusted();
     let minted = trusted
         .exchange(

@@ -11,25 +11,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use entrepot_core::PackageType;
 use entrepot_http::AppState;
-use entrepot_service::ServiceError;
 use serde_json::{Value, json};
 
-use crate::respond::{GemError, Result};
-
-/// The largest request read: a token and its JSON around it.
-const MAX_REQUEST: usize = 32 * 1024;
+use crate::respond::Result;
 
 pub async fn exchange(state: &AppState, owner: &str, body: Body) -> Result<Response> {
-    let invalid = |why: String| GemError::from(ServiceError::Invalid(why));
-    let bytes = axum::body::to_bytes(body, MAX_REQUEST)
-        .await
-        .map_err(|_| invalid(format!("the request is larger than {MAX_REQUEST} bytes")))?;
-    let request: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| invalid(format!("the request is not JSON: {e}")))?;
-    let jwt = request
-        .get("jwt")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid("the request has no `jwt`".into()))?;
+    let jwt = entrepot_http::ci_token::from_json_body(body, "jwt").await?;
+    let jwt = jwt.as_str();
     let minted = state
         .registry
         .trusted()

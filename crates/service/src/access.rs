@@ -276,7 +276,7 @@ impl Registry {
             name: &package.name,
             repository_id: package.repository_id,
         };
-        if !within_grant(actor, action, &target) {
+        if !self.within_grant(actor, action, &target) {
             return outside_grant(self.policy, action, &facts, false);
         }
         if owner_kind == AccountKind::Upstream && action != Action::Read {
@@ -320,7 +320,7 @@ impl Registry {
             name,
             repository_id: repository.map(|r| r.id),
         };
-        if !within_grant(actor, action, &target) {
+        if !self.within_grant(actor, action, &target) {
             return outside_grant(self.policy, action, &facts, true);
         }
         if owner.kind == AccountKind::Upstream && action != Action::Read {
@@ -335,6 +335,29 @@ impl Registry {
             Ok(()) => Ok(()),
             Err(denial) => Err(self.refusal(denial, owner.id).await),
         }
+    }
+
+    /// Whether a bounded token (a narrow one, a robot's, or one minted by
+    /// trusted publishing; any other credential is unbounded here) may do
+    /// `action` to `target`, whose name is compared in its format's
+    /// canonical form.
+    fn within_grant(&self, actor: &Actor, action: Action, target: &Target<'_>) -> bool {
+        let Actor::User {
+            grant: Some(grant), ..
+        } = actor
+        else {
+            return true;
+        };
+        let name = self
+            .catalog()
+            .canonical_name(target.package_type, target.name);
+        grant.permits(
+            action,
+            &Target {
+                name: &name,
+                ..*target
+            },
+        )
     }
 
     /// Where a publication of `name` by `actor` would land: an existing
@@ -384,19 +407,6 @@ impl Registry {
             Err(e) => Err(e),
         }
     }
-}
-
-/// Whether a bounded token (a narrow one, a robot's, or one minted by
-/// trusted publishing; any other credential is unbounded here) may do
-/// `action` to `target`.
-fn within_grant(actor: &Actor, action: Action, target: &Target<'_>) -> bool {
-    let Actor::User {
-        grant: Some(grant), ..
-    } = actor
-    else {
-        return true;
-    };
-    grant.permits(action, target)
 }
 
 /// The answer to a bounded token outside its grant: what anyone may do, it

@@ -194,6 +194,14 @@ pub trait FormatSpec: Send + Sync + 'static {
         client_name.to_owned()
     }
 
+    /// The form in which two spellings of a name are one package (PyPI's
+    /// PEP 503, Cargo's case and `-`/`_`, NuGet's case): how a name a
+    /// person typed (a trusted publisher's, a narrow token's) is compared
+    /// with the packages' own.
+    fn canonical_name(&self, name: &str) -> String {
+        name.to_owned()
+    }
+
     /// The name the package's ecosystem and OSV know it by, read from its
     /// newest version where the stored name loses something (Maven's
     /// `groupId:artifactId`).
@@ -334,6 +342,14 @@ impl Catalog {
     #[must_use]
     pub fn url(&self, path: &str) -> String {
         self.site.url(path)
+    }
+
+    /// `name` in `package_type`'s canonical form; as given where no format
+    /// claims the type.
+    #[must_use]
+    pub fn canonical_name(&self, package_type: PackageType, name: &str) -> String {
+        self.format(package_type)
+            .map_or_else(|| name.to_owned(), |f| f.canonical_name(name))
     }
 
     /// The name clients know the package by; the stored name where no

@@ -6,7 +6,7 @@
 //! rule applies (`access.rs`).
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::trusted::{Grant, GrantedPackage, canonical};
+use entrepot_core::trusted::{Grant, GrantedPackage};
 use entrepot_core::{Account, AccountKind, Actor, OrgRole, PackageType, Scopes, token};
 use entrepot_store::NewTokenRecord;
 
@@ -163,7 +163,9 @@ impl Accounts<'_> {
             grant.packages.push(GrantedPackage {
                 owner_id: owner.id,
                 package_type,
-                name: canonical(package_type, name.trim_start_matches('@')),
+                name: self
+                    .catalog()
+                    .canonical_name(package_type, name.trim_start_matches('@')),
             });
         }
         Ok(grant)

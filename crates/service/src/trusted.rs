@@ -4,7 +4,7 @@
 //! packages whose publishers its claims match (`entrepot_core::trusted`).
 
 use chrono::{TimeDelta, Utc};
-use entrepot_core::trusted::{Grant, GrantedPackage, Publisher, PublisherSpec, canonical};
+use entrepot_core::trusted::{Grant, GrantedPackage, Publisher, PublisherSpec};
 use entrepot_core::{Account, AccountKind, Action, Actor, PackageType, Scope, Scopes, token};
 use entrepot_store::NewTokenRecord;
 
@@ -82,7 +82,7 @@ impl TrustedPublishing<'_> {
                 self.trusted_issuers.join(", ")
             )));
         }
-        let name = canonical(package_type, name);
+        let name = self.catalog().canonical_name(package_type, name);
         let publisher = self
             .meta
             .add_publisher(
@@ -112,7 +112,11 @@ impl TrustedPublishing<'_> {
             .await?;
         Ok(self
             .meta
-            .publishers_of(owner.id, package_type, &canonical(package_type, name))
+            .publishers_of(
+                owner.id,
+                package_type,
+                &self.catalog().canonical_name(package_type, name),
+            )
             .await?)
     }
 
@@ -135,7 +139,7 @@ impl TrustedPublishing<'_> {
             .filter(|p| {
                 p.owner_id == owner.id
                     && p.package_type == package_type
-                    && p.name == canonical(package_type, name)
+                    && p.name == self.catalog().canonical_name(package_type, name)
             })
             .ok_or_else(|| ServiceError::not_found(format!("no trusted publisher {id}")))?;
         self.meta.remove_publisher(id).await?;
@@ -166,15 +170,19 @@ impl TrustedPublishing<'_> {
         let Some(actor) = actor else {
             return Ok(account);
         };
-        let existing = self
+        // The package as written, else in its canonical spelling (NuGet's
+        // ids are kept lowercase).
+        let mut existing = self
             .meta
-            .package(
-                account.id,
-                package_type,
-                &canonical(package_type, name),
-                false,
-            )
+            .package(account.id, package_type, name, false)
             .await?;
+        if existing.is_none() {
+            let canonical = self.catalog().canonical_name(package_type, name);
+            existing = self
+                .meta
+                .package(account.id, package_type, &canonical, false)
+                .await?;
+        }
         match existing {
             Some(package) => {
                 self.authorize_package(actor, Action::Manage, &package)
@@ -235,7 +243,11 @@ impl TrustedPublishing<'_> {
                 let account = self.publishing_owner(owner).await?;
                 let found = self
                     .meta
-                    .publishers_of(account.id, package_type, &canonical(package_type, name))
+                    .publishers_of(
+                        account.id,
+                        package_type,
+                        &self.catalog().canonical_name(package_type, name),
+                    )
                     .await?;
                 if found.is_empty() {
                     return Err(ServiceError::Forbidden(format!(
