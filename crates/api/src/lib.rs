@@ -8,6 +8,7 @@ mod credentials;
 mod fallthrough;
 mod graphql;
 mod hooks;
+mod image_signing;
 mod immutable;
 mod memberships;
 mod meta;
@@ -95,6 +96,7 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(immutable::owner_routes())
         .merge(quotas::owner_routes())
         .merge(trusted::owner_routes())
+        .merge(image_signing::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

@@ -6,6 +6,7 @@ pub mod advisory;
 pub mod authz;
 pub mod cleanup;
 pub mod identity;
+pub mod image_signing;
 pub mod immutable;
 pub mod lifecycle;
 pub mod limits;

@@ -49,6 +49,8 @@ pub struct Ctx {
     pub query: Vec<(String, String)>,
     /// Manifests kept for pulls, shared by every request.
     pub manifests: std::sync::Arc<crate::kept::Manifests>,
+    /// Whether a manifest may be pulled under its package's signing keys.
+    pub verdicts: std::sync::Arc<crate::signatures::Verdicts>,
 }
 
 impl Ctx {

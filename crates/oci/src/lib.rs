@@ -25,6 +25,7 @@ mod referrers;
 mod response;
 mod route;
 mod sections;
+mod signatures;
 mod tags;
 mod token;
 mod uploads;
@@ -148,17 +149,14 @@ impl FormatSpec for Containers {
 
 impl PackageFormat for Containers {
     fn router(&self) -> Router<AppState> {
-        let key = self.key.clone();
         let token_key = self.key.clone();
-        // One cache of manifests per router, which the server builds once.
-        let manifests = std::sync::Arc::new(kept::Manifests::default());
+        // One set of caches per router, which the server builds once.
+        let shared = route::Shared {
+            key: self.key.clone(),
+            ..route::Shared::default()
+        };
         let dispatch = move |state: State<AppState>, request: Request| {
-            route::handle(
-                state,
-                key.clone(),
-                std::sync::Arc::clone(&manifests),
-                request,
-            )
+            route::handle(state, shared.clone(), request)
         };
         let token = move |state: State<AppState>, request: Request| {
             token::token_endpoint(state, token_key.clone(), request)
@@ -166,7 +164,8 @@ impl PackageFormat for Containers {
         Router::new()
             .route("/v2", any(dispatch.clone()))
             .route("/v2/", any(dispatch.clone()))
-            .route("/v2/{*path}", any(dispatch))
+            .route("/v2/{*path}", any(dispatch.clone()))
+            .route("/extensions/v2/{*path}", any(dispatch))
             .route(
                 "/token",
                 get(token).post(|| async { StatusCode::NOT_FOUND }),

@@ -82,6 +82,7 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
     // A range is rare: the blob store answers it.
     let ranged = ctx.headers.contains_key(header::RANGE);
     if !ranged && let Some(kept) = ctx.manifests.get(&key) {
+        crate::signatures::enforce(ctx, &package, &kept.version).await?;
         let response = kept.respond(&ctx.headers, head);
         return Ok(answer(
             ctx,
@@ -92,6 +93,7 @@ pub async fn get(ctx: &Ctx, repo: &RepoName, reference: &str, head: bool) -> Oci
         ));
     }
     let version = find_version(ctx, &package, &parsed).await?;
+    crate::signatures::enforce(ctx, &package, &version).await?;
     // A digest reference is echoed; a tag reports the digest it was pushed
     // by (sha512 when the client chose it), else the manifest's first one.
     let digest = match &parsed {

@@ -15,20 +15,25 @@ use crate::ctx::{Ctx, challenge, query_pairs};
 use crate::endpoint::Endpoint;
 use crate::error::{Code, OciError, OciResult};
 use crate::kept::Manifests;
-use crate::{blobs, catalog, manifests, referrers, tags, uploads, upstream};
+use crate::signatures::Verdicts;
+use crate::{blobs, catalog, manifests, referrers, signatures, tags, uploads, upstream};
 
-pub async fn handle(
-    State(state): State<AppState>,
-    key: SigningKey,
-    manifests: Arc<Manifests>,
-    request: Request,
-) -> Response {
-    let path = request.uri().path().trim_start_matches("/v2").to_owned();
-    let endpoint = Endpoint::parse(request.method(), &path);
+/// What every request shares: the signing key of registry tokens and the
+/// caches kept per router.
+#[derive(Clone, Default)]
+pub struct Shared {
+    pub key: SigningKey,
+    pub manifests: Arc<Manifests>,
+    pub verdicts: Arc<Verdicts>,
+}
+
+pub async fn handle(State(state): State<AppState>, shared: Shared, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
     let query = query_pairs(request.uri());
     let headers = request.headers().clone();
     let body = request.into_body();
-    let Ok(access) = access_of(&state, &key, &headers).await else {
+    let Ok(access) = access_of(&state, &shared.key, &headers).await else {
         return with_version(OciError::unauthorized(challenge(&state, None)).into_response());
     };
     let ctx = Ctx {
@@ -36,10 +41,26 @@ pub async fn handle(
         access,
         headers,
         query,
-        manifests,
+        manifests: shared.manifests,
+        verdicts: shared.verdicts,
     };
-    let result = route(&ctx, endpoint, body).await;
+    let result = if let Some(rest) = path.strip_prefix("/extensions/v2/") {
+        signatures::extension(&ctx, &method, rest, body).await
+    } else {
+        let endpoint = Endpoint::parse(&method, path.trim_start_matches("/v2"));
+        route(&ctx, endpoint, body).await
+    };
     with_version(result.unwrap_or_else(IntoResponse::into_response))
+}
+
+/// containers/image reads this off its first `/v2/` answer (a 401 too)
+/// and then pushes and reads simple-signing signatures here.
+fn with_signatures(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        "x-registry-supports-signatures",
+        HeaderValue::from_static("1"),
+    );
+    response
 }
 
 fn with_version(mut response: Response) -> Response {
@@ -58,7 +79,7 @@ async fn route(ctx: &Ctx, endpoint: Endpoint, body: Body) -> OciResult<Response>
         return upstream::route(ctx, &upstream, endpoint).await;
     }
     match endpoint {
-        E::Base => base(ctx),
+        E::Base => Ok(base(ctx)),
         E::Catalog => catalog::list(ctx).await,
         E::GetBlob { repo, digest, head } => blobs::get(ctx, &repo, &digest, head).await,
         E::DeleteBlob { repo, digest } => blobs::delete(ctx, &repo, &digest).await,
@@ -96,11 +117,12 @@ async fn route(ctx: &Ctx, endpoint: Endpoint, body: Body) -> OciResult<Response>
 
 /// `GET /v2/`: anyone signed in, or holding a registry token, is told the
 /// API is here; everyone else is asked to sign in.
-fn base(ctx: &Ctx) -> OciResult<Response> {
-    match ctx.access.actor {
+fn base(ctx: &Ctx) -> Response {
+    let response = match ctx.access.actor {
         Actor::Anonymous if ctx.access.claims.is_none() => {
-            Err(OciError::unauthorized(ctx.challenge(None)))
+            OciError::unauthorized(ctx.challenge(None)).into_response()
         }
-        _ => Ok((StatusCode::OK, axum::Json(serde_json::json!({}))).into_response()),
-    }
+        _ => (StatusCode::OK, axum::Json(serde_json::json!({}))).into_response(),
+    };
+    with_signatures(response)
 }

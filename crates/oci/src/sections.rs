@@ -54,19 +54,86 @@ pub async fn view(
     version: Version,
 ) -> ServiceResult<VersionView> {
     let key = (package.id, version.name.clone());
-    if let Some(view) = cache.get(&key) {
-        return Ok(VersionView::clone(&view));
-    }
-    match read(&registry, &package, &version).await {
-        Ok(view) => {
-            cache.put(key, Arc::new(view.clone()));
-            Ok(view)
+    let mut view = if let Some(view) = cache.get(&key) {
+        VersionView::clone(&view)
+    } else {
+        match read(&registry, &package, &version).await {
+            Ok(view) => {
+                cache.put(key, Arc::new(view.clone()));
+                view
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "an image's page leaves out its layers");
+                VersionView::default()
+            }
         }
-        Err(e) => {
-            tracing::warn!(error = %e, "an image's page leaves out its layers");
-            Ok(VersionView::default())
-        }
+    };
+    // Signatures come and go with the manifest unchanged: read each time.
+    match signatures(&registry, &package, &version).await {
+        Ok(Some(section)) => view.sections.push(section),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "an image's page leaves out its signatures"),
     }
+    Ok(view)
+}
+
+/// The manifest's signatures, each checked against the keys the package
+/// requires; none when it has none and no key is required.
+async fn signatures(
+    registry: &Registry,
+    package: &Package,
+    version: &Version,
+) -> ServiceResult<Option<Section>> {
+    let signing = registry.image_signing();
+    let keys = signing.required_keys(package).await?;
+    let reports = signing
+        .reports(package, &version.name, keys.clone())
+        .await?;
+    if reports.is_empty() && keys.is_empty() {
+        return Ok(None);
+    }
+    let mut rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let signer = match (&r.checked.verified_by, &r.checked.issuer) {
+                (Some(key), _) => key.clone(),
+                (None, Some(issuer)) => format!("key ID {issuer}"),
+                (None, None) => "unknown key".into(),
+            };
+            let status = match &r.checked.problem {
+                None => "verified".to_owned(),
+                Some(_) if keys.is_empty() => "not checked: the package requires no key".into(),
+                Some(problem) => problem.clone(),
+            };
+            let format = match r.format {
+                entrepot_core::image_signing::SignatureFormat::SimpleSigning => "simple signing",
+                entrepot_core::image_signing::SignatureFormat::Sigstore => "sigstore",
+            };
+            let pushed = r
+                .created_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            vec![format.to_owned(), signer, status, pushed]
+        })
+        .collect();
+    if rows.is_empty() {
+        rows.push(vec![
+            "none".into(),
+            String::new(),
+            "unsigned: not served while the package requires signing keys".into(),
+            String::new(),
+        ]);
+    }
+    Ok(Some(Section {
+        title: "Signatures".into(),
+        columns: vec![
+            "Format".into(),
+            "Signed by".into(),
+            "Status".into(),
+            "Pushed".into(),
+        ],
+        rows,
+    }))
 }
 
 async fn read(

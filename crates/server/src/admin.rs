@@ -8,6 +8,7 @@ use entrepot_service::accounts::parse_lifetime;
 use crate::cli::{AdminCommand, OrgCommand, RepoCommand, TokenCommand, UserCommand};
 
 pub(crate) mod cleanup;
+pub(crate) mod image_keys;
 pub(crate) mod immutable;
 mod people;
 pub(crate) mod quota;
@@ -53,6 +54,7 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::ImmutableTags { command } => immutable::run(&registry, command).await?,
         AdminCommand::TrustedPublisher { command } => trusted::run(&registry, command).await?,
         AdminCommand::SigningKey { command } => signing::run(&registry, command).await?,
+        AdminCommand::ImageKey { command } => image_keys::run(&registry, command).await?,
         AdminCommand::Usage { owner } => cleanup::usage(&registry, owner).await?,
         AdminCommand::Quota { command } => quota::quota(&registry, command).await?,
         AdminCommand::Owner { command } => upstreams::owner(&registry, command).await?,

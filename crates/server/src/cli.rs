@@ -92,6 +92,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: crate::admin::trusted::TrustedCommand,
     },
+    /// The keys a container package's images must be signed with.
+    ImageKey {
+        #[command(subcommand)]
+        command: crate::admin::image_keys::ImageKeyCommand,
+    },
     /// Tags that, once set, are never moved nor removed.
     ImmutableTags {
         #[command(subcommand)]

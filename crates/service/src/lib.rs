@@ -21,6 +21,9 @@ pub mod files;
 pub mod format;
 pub mod fsck;
 pub mod identity;
+mod image_attachments;
+pub mod image_signing;
+pub mod image_verify;
 pub mod immutable;
 pub mod jobs;
 pub mod ldap;
@@ -329,6 +332,10 @@ concerns! {
     /// the exchange of their tokens for narrow ones (`trusted.rs`,
     /// `trusted_token.rs`).
     TrustedPublishing => trusted;
+    /// Signed images: keys a container package requires, the signatures
+    /// pushed for its manifests or attached by cosign, and their check
+    /// (`image_signing.rs`, `image_attachments.rs`, `image_verify.rs`).
+    ImageSigning => image_signing;
     /// Webhooks: their settings, the events they receive and their
     /// delivery (`webhooks.rs`, `delivery.rs`).
     Webhooks => webhooks;

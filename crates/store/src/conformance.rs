@@ -16,6 +16,7 @@ mod downloads;
 mod files;
 mod governance;
 mod identities;
+mod image_signing;
 mod jobs;
 mod notifications;
 mod packages;
@@ -70,4 +71,5 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     administration::storage(store, alice.id).await;
     governance::governance(store).await;
     publishers::publishers(store, alice.id).await;
+    image_signing::image_signing(store, alice.id).await;
 }

@@ -250,6 +250,31 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "image_signatures",
+        &[
+            ("id", Int),
+            ("package_id", Int),
+            ("manifest_digest", Text),
+            ("name", Text),
+            ("content", Text),
+            ("created_by", OptInt),
+            ("created_at", Text),
+        ],
+    ),
+    (
+        "image_signing_keys",
+        &[
+            ("id", Int),
+            ("package_id", Int),
+            ("kind", Text),
+            ("fingerprint", Text),
+            ("public_key", Text),
+            ("note", OptText),
+            ("created_by", OptInt),
+            ("created_at", Text),
+        ],
+    ),
+    (
         "immutable_tags",
         &[
             ("id", Int),

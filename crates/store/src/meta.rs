@@ -1207,6 +1207,39 @@ pub trait GovernanceStore: Send + Sync {
     async fn remove_quota(&self, owner: Id, format: Option<PackageType>) -> StoreResult<bool>;
 }
 
+/// Signed images: simple-signing signatures kept per manifest, and the keys
+/// a package's images must be signed with. Every change marks the package
+/// changed, so that what was cached from it (verdicts, kept manifests) is
+/// read again.
+#[async_trait]
+pub trait ImageSigningStore: Send + Sync {
+    /// Keeps a signature; false when the manifest already has one of that
+    /// name (nothing is replaced: signatures are append-only).
+    async fn add_image_signature(
+        &self,
+        signature: &entrepot_core::image_signing::StoredSignature,
+    ) -> StoreResult<bool>;
+    /// A manifest's signatures, oldest first.
+    async fn image_signatures(
+        &self,
+        package: Id,
+        manifest_digest: &str,
+    ) -> StoreResult<Vec<entrepot_core::image_signing::StoredSignature>>;
+    /// Requires `key` (its id is chosen here); `None` when the package
+    /// already requires a key of that fingerprint.
+    async fn add_signing_key(
+        &self,
+        key: &entrepot_core::image_signing::RequiredKey,
+    ) -> StoreResult<Option<entrepot_core::image_signing::RequiredKey>>;
+    /// The keys `package` requires, oldest first.
+    async fn signing_keys(
+        &self,
+        package: Id,
+    ) -> StoreResult<Vec<entrepot_core::image_signing::RequiredKey>>;
+    /// Removes `package`'s key `id`; false when it has none such.
+    async fn remove_signing_key(&self, package: Id, id: Id) -> StoreResult<bool>;
+}
+
 /// Trusted publishing: the CI identities that may publish a package, and
 /// the OpenID Connect tokens already exchanged.
 #[async_trait]
@@ -1279,6 +1312,7 @@ pub trait MetadataStore:
     + UpstreamStore
     + GovernanceStore
     + PublisherStore
+    + ImageSigningStore
     + 'static
 {
 }
@@ -1299,6 +1333,7 @@ impl<T> MetadataStore for T where
         + UpstreamStore
         + GovernanceStore
         + PublisherStore
+        + ImageSigningStore
         + 'static
 {
 }

@@ -25,6 +25,7 @@ mod files;
 mod governance;
 mod hooks;
 mod identities;
+mod image_signing;
 mod invitations;
 mod jobs;
 mod packages;

@@ -14,6 +14,7 @@ mod details;
 mod external;
 mod fallthrough;
 pub mod fuzzing;
+mod image_keys;
 mod locks;
 mod manage;
 mod members;

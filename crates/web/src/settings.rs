@@ -206,10 +206,13 @@ async fn render(
         None => None,
     };
     let stored = registry.governance().package_bytes(package).await?;
-    let publishers = if package.deleted_at.is_none() {
-        Some(crate::publishers::section(state, viewer, owner, package).await?)
+    let (publishers, image_keys) = if package.deleted_at.is_none() {
+        (
+            Some(crate::publishers::section(state, viewer, owner, package).await?),
+            crate::image_keys::section(state, viewer, owner, package).await?,
+        )
     } else {
-        None
+        (None, None)
     };
     let mut visibilities = vec!["private", "public"];
     if owner.kind == AccountKind::Organization {
@@ -241,6 +244,7 @@ async fn render(
             retention_days => retention.num_days(),
             stored => entrepot_service::quota::size_text(stored),
             publishers => publishers,
+            image_keys => image_keys,
             ..message
         },
     ))
@@ -461,6 +465,9 @@ async fn apply(
         }
         "publisher_add" | "publisher_remove" => {
             crate::publishers::apply(state, viewer, owner, package, action, fields).await
+        }
+        "image_key_add" | "image_key_remove" => {
+            crate::image_keys::apply(state, viewer, owner, package, action, fields).await
         }
         "bulk_delete" => crate::bulk::apply(state, viewer, package, Bulk::Delete, fields).await,
         "bulk_restore" => crate::bulk::apply(state, viewer, package, Bulk::Restore, fields).await,

@@ -48,6 +48,7 @@ mod rubygems_upstream;
 mod secrets;
 mod serve;
 mod sign_in_providers;
+mod signed_images;
 mod tls;
 mod trusted_publishing;
 mod webhooks;
