@@ -25,7 +25,7 @@ use crate::{
 
 /// The messages a finished action leaves; the query names one, so nothing
 /// a visitor types is ever reflected into the page.
-const NOTICES: [(&str, &str); 14] = [
+const NOTICES: [(&str, &str); 16] = [
     ("visibility", "Visibility changed."),
     ("connect", "Repository connected."),
     ("disconnect", "Repository disconnected."),
@@ -46,6 +46,11 @@ const NOTICES: [(&str, &str); 14] = [
     ("restore_package", "Package restored."),
     ("publisher_add", "Trusted publisher added."),
     ("publisher_remove", "Trusted publisher removed."),
+    (
+        "image_key_add",
+        "Signing key required: images not signed with a required key are no longer served.",
+    ),
+    ("image_key_remove", "Signing key removed."),
 ];
 
 /// Splits `NAME/settings` (GitHub's settings URL) into the package name.

@@ -21,6 +21,7 @@ mod npm_upstream;
 mod nuget_http;
 mod nuget_upstream;
 mod oci_http;
+mod oci_signatures;
 mod oci_upstream;
 mod osv;
 mod permissions;

@@ -8,23 +8,23 @@ use sha2::Digest;
 
 use crate::test_app::{TestApp, TestRequest, TestResponse};
 
-fn sha256(bytes: &[u8]) -> String {
+pub(crate) fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
 }
 
 /// A user of the registry, signing in as docker does (Basic, the token).
-struct Oci<'a> {
-    app: &'a TestApp,
-    user: &'a str,
-    token: String,
+pub(crate) struct Oci<'a> {
+    pub app: &'a TestApp,
+    pub user: &'a str,
+    pub token: String,
 }
 
 impl Oci<'_> {
-    fn req(&self, method: Method, path: &str) -> TestRequest {
+    pub(crate) fn req(&self, method: Method, path: &str) -> TestRequest {
         self.app.request(method, path).basic(self.user, &self.token)
     }
 
-    async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+    pub(crate) async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
         let digest = sha256(bytes);
         let r = self
             .req(
@@ -39,7 +39,12 @@ impl Oci<'_> {
         digest
     }
 
-    async fn push_manifest(&self, repo: &str, reference: &str, manifest: &Value) -> TestResponse {
+    pub(crate) async fn push_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        manifest: &Value,
+    ) -> TestResponse {
         self.req(Method::PUT, &format!("/v2/{repo}/manifests/{reference}"))
             .header("Content-Type", manifest["mediaType"].as_str().unwrap())
             .body(serde_json::to_vec(manifest).unwrap())
@@ -48,7 +53,7 @@ impl Oci<'_> {
     }
 
     /// An image manifest with one layer and a config, pushed under `tag`.
-    async fn push_image(&self, repo: &str, tag: &str, layer: &[u8]) -> (String, Value) {
+    pub(crate) async fn push_image(&self, repo: &str, tag: &str, layer: &[u8]) -> (String, Value) {
         let layer_digest = self.push_blob(repo, layer).await;
         let config = br#"{"architecture":"amd64","os":"linux"}"#;
         let config_digest = self.push_blob(repo, config).await;
@@ -64,12 +69,12 @@ impl Oci<'_> {
     }
 
     /// The status of `method path`.
-    async fn status(&self, method: Method, path: &str) -> u16 {
+    pub(crate) async fn status(&self, method: Method, path: &str) -> u16 {
         self.req(method, path).send().await.status().as_u16()
     }
 }
 
-fn error_code(r: &TestResponse) -> String {
+pub(crate) fn error_code(r: &TestResponse) -> String {
     let body: Value = r.json();
     body["errors"][0]["code"]
         .as_str()
@@ -77,14 +82,14 @@ fn error_code(r: &TestResponse) -> String {
         .to_owned()
 }
 
-async fn setup() -> TestApp {
+pub(crate) async fn setup() -> TestApp {
     let app = TestApp::new().await;
     app.user("alice").await;
     app.user("bob").await;
     app
 }
 
-async fn alice(app: &TestApp) -> Oci<'_> {
+pub(crate) async fn alice(app: &TestApp) -> Oci<'_> {
     Oci {
         app,
         user: "alice",
