@@ -3,8 +3,10 @@
 
 mod admin;
 mod advisories;
+mod alerts;
 mod cleanup;
 mod credentials;
+mod dependencies;
 mod fallthrough;
 mod graphql;
 mod hooks;
@@ -57,6 +59,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(memberships::routes())
         .merge(credentials::routes())
         .merge(advisories::global_routes())
+        .merge(alerts::routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())
         .merge(meta::routes())
@@ -97,6 +100,8 @@ fn owner_routes(route: OwnerRoute) -> Router<AppState> {
         .merge(quotas::owner_routes())
         .merge(trusted::owner_routes())
         .merge(image_signing::owner_routes())
+        .merge(dependencies::owner_routes())
+        .merge(alerts::owner_routes())
         .layer(axum::middleware::from_fn(accepted_scopes))
         .layer(Extension(route))
 }

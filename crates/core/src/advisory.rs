@@ -189,7 +189,7 @@ pub fn compare(ecosystem: Ecosystem, a: &str, b: &str) -> Option<Ordering> {
 
 /// Semantic versions; a leading `v` and missing minor or patch numbers
 /// (`2.0`, as advisories often write) are accepted.
-fn semver_of(text: &str) -> Option<semver::Version> {
+pub(crate) fn semver_of(text: &str) -> Option<semver::Version> {
     let text = text.trim().trim_start_matches(['v', '=']);
     if let Ok(v) = semver::Version::parse(text) {
         return Some(v);

@@ -3,8 +3,10 @@
 //! in isolation and shared by every wire protocol.
 
 pub mod advisory;
+pub mod alert;
 pub mod authz;
 pub mod cleanup;
+pub mod dependency;
 pub mod identity;
 pub mod image_signing;
 pub mod immutable;

@@ -300,6 +300,39 @@ impl Ecosystem {
 }
 
 string_enum! {
+    /// How a dependency is used, as the formats say it: npm's four maps,
+    /// Maven's scopes, gem and Cargo kinds (`dependency.rs`).
+    DependencyKind {
+        Runtime = "runtime",
+        Development = "development",
+        Optional = "optional",
+        Peer = "peer",
+        Build = "build",
+    }
+}
+
+string_enum! {
+    /// Where a dependency alert is, as GitHub's Dependabot alerts are.
+    AlertState {
+        Open = "open",
+        Dismissed = "dismissed",
+        Fixed = "fixed",
+        AutoDismissed = "auto_dismissed",
+    }
+}
+
+string_enum! {
+    /// Why someone dismissed an alert, in GitHub's words.
+    DismissedReason {
+        FixStarted = "fix_started",
+        Inaccurate = "inaccurate",
+        NoBandwidth = "no_bandwidth",
+        NotUsed = "not_used",
+        TolerableRisk = "tolerable_risk",
+    }
+}
+
+string_enum! {
     /// An advisory's severity, as GitHub grades them.
     Severity { Low = "low", Medium = "medium", High = "high", Critical = "critical" }
 }

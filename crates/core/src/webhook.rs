@@ -17,6 +17,9 @@ pub const EVENT_REGISTRY_PACKAGE: &str = "registry_package";
 pub const EVENT_SECURITY_ADVISORY: &str = "security_advisory";
 /// Sent when a hook is created or pinged; every hook takes it.
 pub const EVENT_PING: &str = "ping";
+/// A dependency alert of one of the owner's packages opened, fixed,
+/// reintroduced, dismissed or reopened (GitHub's Dependabot alerts).
+pub const EVENT_DEPENDABOT_ALERT: &str = "dependabot_alert";
 /// Every event.
 pub const EVENT_ANY: &str = "*";
 
@@ -25,6 +28,7 @@ pub const EVENTS: &[&str] = &[
     EVENT_PACKAGE,
     EVENT_REGISTRY_PACKAGE,
     EVENT_SECURITY_ADVISORY,
+    EVENT_DEPENDABOT_ALERT,
     EVENT_PING,
     EVENT_ANY,
 ];

@@ -175,6 +175,7 @@ pub async fn run(config: Config, migrate: bool) -> anyhow::Result<()> {
     }
     tokio::spawn(purge_periodically(state.registry.clone()));
     tokio::spawn(flush_downloads_periodically(state.registry.clone()));
+    tokio::spawn(index_dependencies_periodically(state.registry.clone()));
     // Webhook deliveries: sent in the background, never in a request.
     let worker = state.registry.clone();
     tokio::spawn(async move { worker.webhooks().run_webhook_worker().await });
@@ -193,6 +194,27 @@ async fn flush_downloads_periodically(registry: entrepot_service::Registry) {
         every.tick().await;
         if let Err(e) = registry.packages().flush_downloads().await {
             tracing::warn!(error = %e, "could not write download counts; they stay buffered");
+        }
+    }
+}
+
+/// Reads the dependencies of packages changed since they were last read
+/// (and, after an upgrade, of every package), a batch every few seconds.
+/// Idempotent: nodes that run it at once only repeat each other.
+async fn index_dependencies_periodically(registry: entrepot_service::Registry) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3));
+    loop {
+        every.tick().await;
+        // A full batch means more wait: read on without waiting.
+        loop {
+            match registry.graph().index_changed(200).await {
+                Ok(200) => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read packages' dependencies; will retry");
+                    break;
+                }
+            }
         }
     }
 }

@@ -338,6 +338,10 @@ impl Advisories<'_> {
             }
             _ => {}
         }
+        // Dependents are judged again whenever a published advisory changes.
+        if updated.state != AdvisoryState::Draft {
+            self.alerts().advisory_changed(&updated).await;
+        }
         let action = match review {
             Some(AdvisoryState::Published) => "advisory.publish",
             Some(AdvisoryState::Withdrawn) => "advisory.withdraw",

@@ -7,6 +7,8 @@ pub mod access;
 pub mod accounts;
 pub mod administration;
 pub mod advisories;
+pub mod alert_events;
+pub mod alerts;
 pub mod auth;
 pub mod blobs;
 mod browse;
@@ -20,6 +22,7 @@ mod fallthrough;
 pub mod files;
 pub mod format;
 pub mod fsck;
+pub mod graph;
 pub mod identity;
 mod image_attachments;
 pub mod image_signing;
@@ -332,6 +335,13 @@ concerns! {
     /// the exchange of their tokens for narrow ones (`trusted.rs`,
     /// `trusted_token.rs`).
     TrustedPublishing => trusted;
+    /// Dependency alerts: packages here that depend on a vulnerable
+    /// version, judged when advisories or dependencies change (`alerts.rs`,
+    /// `alert_events.rs`).
+    DependencyAlerts => alerts;
+    /// The dependency graph: what packages depend on, and who depends on
+    /// them (`graph.rs`).
+    DependencyGraph => graph;
     /// Signed images: keys a container package requires, the signatures
     /// pushed for its manifests or attached by cosign, and their check
     /// (`image_signing.rs`, `image_attachments.rs`, `image_verify.rs`).

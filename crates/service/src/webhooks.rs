@@ -119,7 +119,7 @@ fn missing(actor: &Actor) -> ServiceError {
 }
 
 /// The actor a subscriber's reads are checked as: the user, signed in.
-fn as_user(account: &Account) -> Actor {
+pub(crate) fn as_user(account: &Account) -> Actor {
     Actor::User {
         id: account.id,
         login: account.login.clone(),
@@ -141,7 +141,7 @@ fn require_scope(actor: &Actor, scope: Scope) -> ServiceResult<()> {
     }
 }
 
-fn iso(t: &chrono::DateTime<Utc>) -> String {
+pub(crate) fn iso(t: &chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
@@ -700,7 +700,12 @@ impl Webhooks<'_> {
     /// Mails a notification to those of `users` who have a verified
     /// address and want mail, in the background: a slow mail server never
     /// holds up the review that caused it.
-    async fn mail_notifications(self, users: &[Id], title: &str, url: &str) -> ServiceResult<()> {
+    pub(crate) async fn mail_notifications(
+        self,
+        users: &[Id],
+        title: &str,
+        url: &str,
+    ) -> ServiceResult<()> {
         let Some(mailer) = self.mailer.clone() else {
             return Ok(());
         };
@@ -861,7 +866,11 @@ fn files_json(catalog: &Catalog, files: &[entrepot_core::PackageFile]) -> Vec<Va
 }
 
 /// The connected repository, as a payload's `repository`.
-fn repository_json(catalog: &Catalog, repo: &entrepot_core::Repository, owner: &Account) -> Value {
+pub(crate) fn repository_json(
+    catalog: &Catalog,
+    repo: &entrepot_core::Repository,
+    owner: &Account,
+) -> Value {
     json!({
         "id": repo.id,
         "name": repo.name,
@@ -876,7 +885,7 @@ fn repository_json(catalog: &Catalog, repo: &entrepot_core::Repository, owner: &
 }
 
 /// GitHub's `simple-user`, as far as payloads need it.
-fn account_json(catalog: &Catalog, a: &Account) -> Value {
+pub(crate) fn account_json(catalog: &Catalog, a: &Account) -> Value {
     let kind = a.kind.github_type();
     json!({
         "login": a.login,
@@ -892,7 +901,7 @@ fn account_json(catalog: &Catalog, a: &Account) -> Value {
 }
 
 /// GitHub's `organization-simple`.
-fn org_json(catalog: &Catalog, a: &Account) -> Value {
+pub(crate) fn org_json(catalog: &Catalog, a: &Account) -> Value {
     let api = catalog.url(&format!("/api/v3/orgs/{}", a.login));
     json!({
         "login": a.login,
@@ -908,7 +917,7 @@ fn org_json(catalog: &Catalog, a: &Account) -> Value {
 }
 
 /// The `security_advisory` object of GitHub's webhook payload.
-fn advisory_json(catalog: &Catalog, a: &Advisory, package_name: &str) -> Value {
+pub(crate) fn advisory_json(catalog: &Catalog, a: &Advisory, package_name: &str) -> Value {
     let mut identifiers = vec![json!({"type": "GHSA", "value": a.ghsa_id})];
     if let Some(cve) = &a.cve_id {
         identifiers.push(json!({"type": "CVE", "value": cve}));

@@ -12,6 +12,7 @@ mod accounts;
 mod administration;
 mod advisories;
 mod blobs;
+mod dependencies;
 mod downloads;
 mod files;
 mod governance;
@@ -72,4 +73,6 @@ pub async fn metadata_store(store: &dyn MetadataStore) {
     governance::governance(store).await;
     publishers::publishers(store, alice.id).await;
     image_signing::image_signing(store, alice.id).await;
+    dependencies::dependencies(store, alice.id).await;
+    dependencies::alerts(store, alice.id).await;
 }

@@ -1207,6 +1207,63 @@ pub trait GovernanceStore: Send + Sync {
     async fn remove_quota(&self, owner: Id, format: Option<PackageType>) -> StoreResult<bool>;
 }
 
+/// The dependency graph: what each package's newest version depends on,
+/// kept per package and read again after the package changes.
+#[async_trait]
+pub trait DependencyStore: Send + Sync {
+    /// Live packages whose dependencies were not read since they last
+    /// changed, at most `limit`, least recently changed first: each with
+    /// its `updated_at`.
+    async fn packages_to_index(&self, limit: u32) -> StoreResult<Vec<(Id, Timestamp)>>;
+    /// Replaces what `package` depends on with what `version` declares (no
+    /// version: it has no live version), as read when the package's
+    /// `updated_at` was `indexed_for`.
+    async fn set_dependencies(
+        &self,
+        package: Id,
+        version: Option<Id>,
+        dependencies: &[entrepot_core::dependency::Dependency],
+        indexed_for: Timestamp,
+    ) -> StoreResult<()>;
+    /// What `package` depends on, in the order declared, and the version
+    /// that declares it.
+    async fn dependencies_of(
+        &self,
+        package: Id,
+    ) -> StoreResult<(Option<Id>, Vec<entrepot_core::dependency::Dependency>)>;
+    /// The packages whose dependencies name `key` in `ecosystem`, at most
+    /// `limit` rows, by package id: each package with its dependency.
+    async fn dependents(
+        &self,
+        ecosystem: entrepot_core::Ecosystem,
+        key: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<(Id, entrepot_core::dependency::Dependency)>>;
+}
+
+/// Dependency alerts, one per advisory, dependent package and dependency.
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Keeps `alert` (its id chosen here when 0), returning it as kept.
+    /// `Conflict` when a new alert repeats an existing one's advisory,
+    /// package and dependency.
+    async fn save_alert(
+        &self,
+        alert: &entrepot_core::alert::DependencyAlert,
+    ) -> StoreResult<entrepot_core::alert::DependencyAlert>;
+    async fn alert(&self, id: Id) -> StoreResult<Option<entrepot_core::alert::DependencyAlert>>;
+    /// The alerts an advisory raised, oldest first.
+    async fn alerts_of_advisory(
+        &self,
+        advisory: Id,
+    ) -> StoreResult<Vec<entrepot_core::alert::DependencyAlert>>;
+    /// The alerts of the given dependent packages, newest first.
+    async fn alerts_of_packages(
+        &self,
+        packages: &[Id],
+    ) -> StoreResult<Vec<entrepot_core::alert::DependencyAlert>>;
+}
+
 /// Signed images: simple-signing signatures kept per manifest, and the keys
 /// a package's images must be signed with. Every change marks the package
 /// changed, so that what was cached from it (verdicts, kept manifests) is
@@ -1313,6 +1370,8 @@ pub trait MetadataStore:
     + GovernanceStore
     + PublisherStore
     + ImageSigningStore
+    + DependencyStore
+    + AlertStore
     + 'static
 {
 }
@@ -1334,6 +1393,8 @@ impl<T> MetadataStore for T where
         + GovernanceStore
         + PublisherStore
         + ImageSigningStore
+        + DependencyStore
+        + AlertStore
         + 'static
 {
 }

@@ -35,6 +35,7 @@ mod signup;
 mod site_admin;
 mod sso;
 mod upstreams;
+mod used_by;
 mod versions;
 
 use std::collections::HashMap;
@@ -416,7 +417,7 @@ pub fn settings_path(owner: &Account, package: &Package) -> String {
 }
 
 /// The name clients know a package by, as its format writes it.
-fn display_name(state: &AppState, package: &Package) -> String {
+pub(crate) fn display_name(state: &AppState, package: &Package) -> String {
     state
         .format(package.package_type)
         .map_or_else(|| package.name.clone(), |f| f.full_name(package))

@@ -359,6 +359,7 @@ async fn render_package(
         Err(_) => None,
     };
     let watching = notifications::watching(state, actor, package.id).await?;
+    let used_by = crate::used_by::section(state, actor, &package).await?;
     let self_path = owner_account
         .as_ref()
         .map_or_else(|| "/".to_owned(), |o| package_path(o, &package));
@@ -432,6 +433,7 @@ async fn render_package(
         dist_tags => dist_tags,
         more_tags => tagged.len().saturating_sub(TAGS_SHOWN),
         advisories => advisories,
+        used_by => used_by,
         install => install,
         readme => readme.as_deref(),
         chart30 => chart::bars(&series(30), today, "Downloads a day"),

@@ -8,9 +8,11 @@ mod common;
 mod test_app;
 
 mod advisories;
+mod alerts;
 mod cargo_http;
 mod cargo_upstream;
 mod cleanup;
+mod graph;
 mod limits;
 mod mail;
 mod maven_upstream;

@@ -70,13 +70,13 @@ async fn wait_for_page(browser: &Browser, path: &str, done: impl Fn(&str) -> boo
 
 /// A tiny HTTP server on a free loopback port that records the event of
 /// every request it gets and answers `200 thanks`.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     events: Arc<Mutex<Vec<String>>>,
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -98,7 +98,7 @@ impl Receiver {
     }
 
     /// Waits (20 s at most) until `count` requests of `event` arrived.
-    async fn wait_for(&self, event: &str, count: usize) {
+    pub(crate) async fn wait_for(&self, event: &str, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let got = self.events.lock().unwrap().clone();

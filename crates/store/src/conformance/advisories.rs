@@ -109,7 +109,7 @@ pub(super) async fn advisories(store: &dyn MetadataStore, owner: i64, admin: i64
 }
 
 /// A draft advisory on `lib` with every field set.
-fn draft(lib: &Package, owner: i64, at: Timestamp) -> Advisory {
+pub(super) fn draft(lib: &Package, owner: i64, at: Timestamp) -> Advisory {
     Advisory {
         id: 0,
         ghsa_id: "GHSA-2c3v-4f5g-6h7j".into(),

@@ -1,0 +1,189 @@
+//! The dependency graph: what each package's newest version declares it
+//! depends on (read from the version's metadata by its format, kept per
+//! package, read again whenever the package changes, by a background job
+//! that also back-fills what was published before), and the reverse: the
+//! packages here that depend on one.
+
+use entrepot_core::dependency::{Dependency, DependencyKind, MAX_PER_VERSION, key};
+use entrepot_core::{Actor, Ecosystem, Package, Version};
+
+use crate::{DependencyGraph, ServiceResult};
+
+/// How many dependents are looked at, at most, for one package.
+pub const MAX_DEPENDENTS: u32 = 10_000;
+
+/// A page of a package's dependents.
+#[derive(Debug, Clone, Default)]
+pub struct UsedBy {
+    pub shown: Vec<Dependent>,
+    /// How many dependents the caller may read, among those looked at.
+    pub total: usize,
+    /// Whether every declaration was looked at (else `total` is a floor).
+    pub complete: bool,
+}
+
+/// A package here that depends on another, and how.
+#[derive(Debug, Clone)]
+pub struct Dependent {
+    pub package: Package,
+    pub dependency: Dependency,
+}
+
+impl DependencyGraph<'_> {
+    /// Reads the dependencies of up to `limit` packages changed since they
+    /// were last read; how many it read.
+    pub async fn index_changed(self, limit: u32) -> ServiceResult<usize> {
+        let waiting = self.meta.packages_to_index(limit).await?;
+        for (id, changed_at) in &waiting {
+            let Some(package) = self.meta.package_by_id(*id).await? else {
+                continue;
+            };
+            let newest = self.newest_version(&package).await?;
+            let declared = newest
+                .as_ref()
+                .map(|v| self.declared(&package, v))
+                .unwrap_or_default();
+            self.meta
+                .set_dependencies(package.id, newest.map(|v| v.id), &declared, *changed_at)
+                .await?;
+            if let Err(e) = self.alerts().package_changed(package.id).await {
+                tracing::warn!(error = %e, package = package.id, "could not judge a package's dependency alerts");
+            }
+        }
+        Ok(waiting.len())
+    }
+
+    /// The version a package's dependencies are read from: the one its
+    /// `latest` tag names where it has one, else the last published.
+    async fn newest_version(self, package: &Package) -> ServiceResult<Option<Version>> {
+        let tags = self.meta.tags(package.id).await?;
+        if let Some(tag) = tags.iter().find(|t| t.name == "latest")
+            && let Some(version) = self.meta.version_by_id(tag.version_id).await?
+            && version.deleted_at.is_none()
+        {
+            return Ok(Some(version));
+        }
+        let (recent, _) = self.meta.versions_page(package.id, 1, 0).await?;
+        Ok(recent.into_iter().next())
+    }
+
+    /// What `version` declares, as its format reads its metadata.
+    fn declared(self, package: &Package, version: &Version) -> Vec<Dependency> {
+        let (Some(ecosystem), Some(format)) = (
+            Ecosystem::of(package.package_type),
+            self.catalog().format(package.package_type),
+        ) else {
+            return Vec::new();
+        };
+        format
+            .details(version)
+            .dependencies
+            .iter()
+            .take(MAX_PER_VERSION)
+            .filter_map(|d| {
+                let (kind, condition) = kind_of(&d.kind);
+                Dependency::new(ecosystem, &d.name, &d.requirement, kind, condition)
+            })
+            .collect()
+    }
+
+    /// What `package` depends on (its newest version, as last read), for
+    /// whoever may read it.
+    pub async fn dependencies(
+        self,
+        actor: &Actor,
+        package: &Package,
+    ) -> ServiceResult<Vec<Dependency>> {
+        self.authorize_package(actor, entrepot_core::Action::Read, package)
+            .await?;
+        Ok(self.meta.dependencies_of(package.id).await?.1)
+    }
+
+    /// The packages here whose newest version depends on `package`, among
+    /// those `actor` may read (a dependent they may not read is never
+    /// named), `limit` from `offset`, and how many there are among the
+    /// first `scan` declarations (at most [`MAX_DEPENDENTS`]), with whether
+    /// that was all of them.
+    pub async fn used_by(
+        self,
+        actor: &Actor,
+        package: &Package,
+        (offset, limit): (usize, usize),
+        scan: u32,
+    ) -> ServiceResult<UsedBy> {
+        self.authorize_package(actor, entrepot_core::Action::Read, package)
+            .await?;
+        let Some(ecosystem) = Ecosystem::of(package.package_type) else {
+            return Ok(UsedBy::default());
+        };
+        let name = match self.catalog().format(package.package_type) {
+            Some(format) => {
+                let newest = self.newest_version(package).await?;
+                format.ecosystem_name(package, newest.as_ref())
+            }
+            None => package.name.clone(),
+        };
+        let scan = scan.min(MAX_DEPENDENTS);
+        let rows = self
+            .meta
+            .dependents(ecosystem, &key(ecosystem, &name), scan)
+            .await?;
+        let complete = rows.len() < scan as usize;
+        let mut shown = Vec::new();
+        let mut total = 0;
+        let mut last = None;
+        for (id, dependency) in rows {
+            // One row per declaration: a package counts once.
+            if id == package.id || last == Some(id) {
+                continue;
+            }
+            last = Some(id);
+            let Some(dependent) = self.meta.package_by_id(id).await? else {
+                continue;
+            };
+            if dependent.deleted_at.is_some() || !self.can_read(actor, &dependent).await? {
+                continue;
+            }
+            if total >= offset && shown.len() < limit {
+                shown.push(Dependent {
+                    package: dependent,
+                    dependency,
+                });
+            }
+            total += 1;
+        }
+        Ok(UsedBy {
+            shown,
+            total,
+            complete,
+        })
+    }
+}
+
+/// A format's word for how a dependency is used: the five kinds, Maven's
+/// scopes, and anything else (a NuGet target framework) as where it
+/// applies.
+fn kind_of(word: &str) -> (DependencyKind, Option<&str>) {
+    match word {
+        "test" => (DependencyKind::Development, None),
+        "compile" | "provided" | "system" | "" => (DependencyKind::Runtime, None),
+        other => match other.parse() {
+            Ok(kind) => (kind, None),
+            Err(_) => (DependencyKind::Runtime, Some(other)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_words_read_as_kinds_and_conditions() {
+        assert_eq!(kind_of("peer"), (DependencyKind::Peer, None));
+        assert_eq!(kind_of("development"), (DependencyKind::Development, None));
+        assert_eq!(kind_of("test"), (DependencyKind::Development, None));
+        assert_eq!(kind_of("provided"), (DependencyKind::Runtime, None));
+        assert_eq!(kind_of("net8.0"), (DependencyKind::Runtime, Some("net8.0")));
+    }
+}
