@@ -20,6 +20,7 @@ pub mod osv;
 mod packages;
 mod quotas;
 mod repos;
+mod sbom;
 mod shared;
 mod site_admin;
 mod subscriptions;
@@ -60,6 +61,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(credentials::routes())
         .merge(advisories::global_routes())
         .merge(alerts::routes())
+        .merge(sbom::routes())
         .merge(advisories::repository_routes())
         .merge(notifications::routes())
         .merge(meta::routes())

@@ -1,11 +1,11 @@
 //! The Details panel of a Maven version: the POM's facts the deploy kept
 //! in its metadata (`xml::Pom::parse`). Those are the licences, the
-//! project URL and the SCM URL; the POM's developers and dependencies are
-//! not kept, so the panel has none, and a version whose POM has not been
-//! deployed yet has no details at all.
+//! project URL, the SCM URL and the dependencies (by scope; optional ones
+//! apart); the POM's developers are not kept, and a version whose POM has
+//! not been deployed yet has no details at all.
 
 use entrepot_core::Version;
-use entrepot_http::format::Details;
+use entrepot_http::format::{Dependency, Details};
 
 use crate::metadata::{PomFacts, VersionMetadata};
 
@@ -22,6 +22,22 @@ fn from_facts(facts: &PomFacts) -> Details {
         license: license(facts),
         homepage: text(facts.url.as_deref()),
         source: text(facts.scm.as_deref()),
+        dependencies: facts
+            .dependencies
+            .iter()
+            .map(|d| Dependency {
+                name: format!("{}:{}", d.group, d.artifact),
+                requirement: d.version.clone().unwrap_or_default(),
+                kind: if d.optional {
+                    "optional".into()
+                } else {
+                    match d.scope.as_deref() {
+                        None | Some("compile" | "runtime") => "runtime".into(),
+                        Some(other) => other.to_owned(),
+                    }
+                },
+            })
+            .collect(),
         ..Details::default()
     }
 }
@@ -98,7 +114,15 @@ mod tests {
         // Not kept in the metadata: see the module's comment.
         assert!(details.keywords.is_empty());
         assert!(details.authors.is_empty());
-        assert!(details.dependencies.is_empty());
+        // The dependencies are, through the metadata's JSON.
+        assert_eq!(
+            details.dependencies,
+            vec![Dependency {
+                name: "org.slf4j:slf4j-api".into(),
+                requirement: "2.0.13".into(),
+                kind: "runtime".into(),
+            }]
+        );
     }
 
     #[test]
@@ -115,5 +139,32 @@ mod tests {
             ..PomFacts::default()
         };
         assert_eq!(license(&from_licenses).as_deref(), Some("EPL-2.0"));
+    }
+
+    #[test]
+    fn the_poms_dependencies_are_listed_by_scope() {
+        let pom = Pom::parse(
+            br"<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version>
+            <dependencies>
+              <dependency><groupId>org.lib</groupId><artifactId>lib</artifactId><version>[1.0,2.0)</version></dependency>
+              <dependency><groupId>org.junit</groupId><artifactId>junit</artifactId><version>5</version><scope>test</scope></dependency>
+              <dependency><groupId>org.opt</groupId><artifactId>opt</artifactId><version>1</version><optional>true</optional></dependency>
+            </dependencies></project>",
+        )
+        .unwrap();
+        let details = from_facts(&pom.facts);
+        let listed: Vec<(&str, &str, &str)> = details
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.requirement.as_str(), d.kind.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                ("org.lib:lib", "[1.0,2.0)", "runtime"),
+                ("org.junit:junit", "5", "test"),
+                ("org.opt:opt", "1", "optional"),
+            ]
+        );
     }
 }

@@ -15,6 +15,7 @@ mod install;
 mod maven_metadata;
 mod metadata;
 mod path;
+mod pom_deps;
 mod read;
 mod routes;
 mod stored;

@@ -34,6 +34,9 @@ pub struct PomFacts {
     pub license: Option<String>,
     pub scm: Option<String>,
     pub packaging: Option<String>,
+    /// The POM's `<dependencies>`, resolved as far as the POM alone says.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::pom_deps::PomDependency>,
 }
 
 impl VersionMetadata {

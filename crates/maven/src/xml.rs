@@ -38,7 +38,14 @@ pub fn texts(document: &[u8]) -> Result<Vec<(String, String)>, String> {
                 if path.len() > 32 {
                     return Err("the XML document nests too deeply".into());
                 }
-                path.push(String::from_utf8_lossy(e.local_name().as_ref()).into_owned());
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                // Where one `<dependency>` begins, so that its fields are
+                // told from the next one's (`pom_deps`).
+                let opens_dependency = name == "dependency";
+                path.push(name);
+                if opens_dependency {
+                    out.push((path.join("/"), String::new()));
+                }
             }
             Ok(Event::End(_)) => {
                 flush(&path, &mut text, &mut out);
@@ -141,6 +148,7 @@ impl Pom {
                         .map(|c| c.trim_start_matches("scm:git:").to_owned())
                 }),
                 packaging: owned("project/packaging"),
+                dependencies: crate::pom_deps::dependencies(&t),
             },
         })
     }

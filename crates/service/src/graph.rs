@@ -160,6 +160,42 @@ impl DependencyGraph<'_> {
     }
 }
 
+impl DependencyGraph<'_> {
+    /// The packages connected to repository `full_name` that `actor` may
+    /// read, each with the version its dependencies were read from and
+    /// those dependencies: a repository's dependency graph.
+    pub async fn repository_graph(
+        self,
+        actor: &Actor,
+        full_name: &str,
+    ) -> ServiceResult<(
+        entrepot_core::Repository,
+        Vec<(Package, Option<Version>, Vec<Dependency>)>,
+    )> {
+        let repository = self.accounts().repository_as(actor, full_name).await?;
+        let packages = self
+            .meta
+            .list_packages(entrepot_store::PackageFilter {
+                repository_id: Some(repository.id),
+                ..entrepot_store::PackageFilter::default()
+            })
+            .await?;
+        let mut graph = Vec::new();
+        for package in packages {
+            if !self.can_read(actor, &package).await? {
+                continue;
+            }
+            let (version, dependencies) = self.meta.dependencies_of(package.id).await?;
+            let version = match version {
+                Some(id) => self.meta.version_by_id(id).await?,
+                None => None,
+            };
+            graph.push((package, version, dependencies));
+        }
+        Ok((repository, graph))
+    }
+}
+
 /// A format's word for how a dependency is used: the five kinds, Maven's
 /// scopes, and anything else (a NuGet target framework) as where it
 /// applies.

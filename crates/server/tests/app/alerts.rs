@@ -258,6 +258,32 @@ async fn repository_listing(app: &TestApp, (alice, bob): (&str, &str), extended:
     )
     .await;
     assert_eq!(status, 400);
+    // The repository's dependency graph, as GitHub exports it (SPDX 2.3).
+    let (status, sbom) = call(
+        app,
+        "GET",
+        "/repos/bob/app/dependency-graph/sbom",
+        bob,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{sbom}");
+    assert_eq!(sbom["sbom"]["spdxVersion"], "SPDX-2.3");
+    let locators: Vec<&str> = sbom["sbom"]["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["externalRefs"][0]["referenceLocator"].as_str())
+        .collect();
+    assert_eq!(
+        locators,
+        vec!["pkg:npm/%40bob/app@1.0.0", "pkg:npm/%40alice/lib@%5E1.0.0"],
+        "{sbom}"
+    );
+    assert_eq!(
+        sbom["sbom"]["relationships"][1]["relationshipType"],
+        "DEPENDS_ON"
+    );
     let (_, theirs) = call(app, "GET", "/repos/bob/app/dependabot/alerts", alice, None).await;
     assert_eq!(theirs, json!([]), "alice may not manage bob's package");
 }

@@ -9,6 +9,7 @@ mod test_app;
 
 mod advisories;
 mod alerts;
+mod alerts_formats;
 mod cargo_http;
 mod cargo_upstream;
 mod cleanup;

@@ -63,12 +63,12 @@ async fn api(app: &TestApp, t: &str, method: Method, path: &str, body: &Value) -
 }
 
 /// One package per format, as alice publishes it: 1.0.0 and 1.0.1.
-struct Published {
+pub(crate) struct Published {
     /// GitHub's package type, the stored name, OSV's ecosystem and name.
-    package_type: &'static str,
-    stored: String,
-    ecosystem: &'static str,
-    name: &'static str,
+    pub(crate) package_type: &'static str,
+    pub(crate) stored: String,
+    pub(crate) ecosystem: &'static str,
+    pub(crate) name: &'static str,
 }
 
 /// Publishes `version` of one package in every format as alice, the way
@@ -129,7 +129,7 @@ async fn one_of_each(app: &TestApp, token: &str, version: &str) {
     }
 }
 
-async fn publish_everything(app: &TestApp, alice: &str) -> Vec<Published> {
+pub(crate) async fn publish_everything(app: &TestApp, alice: &str) -> Vec<Published> {
     app.repo("alice/java").await;
     for version in ["1.0.0", "1.0.1"] {
         one_of_each(app, alice, version).await;
@@ -171,7 +171,7 @@ fn github_ecosystem(package_type: &str) -> &'static str {
 }
 
 /// alice drafts an advisory on `< 1.0.1`; its id.
-async fn advise(app: &TestApp, alice: &str, p: &Published) -> String {
+pub(crate) async fn advise(app: &TestApp, alice: &str, p: &Published) -> String {
     let created = api(
         app,
         alice,
@@ -198,7 +198,7 @@ async fn advise(app: &TestApp, alice: &str, p: &Published) -> String {
     created["ghsa_id"].as_str().unwrap().to_owned()
 }
 
-async fn review(app: &TestApp, root: &str, p: &Published, id: &str, state: &str) {
+pub(crate) async fn review(app: &TestApp, root: &str, p: &Published, id: &str, state: &str) {
     api(
         app,
         root,
@@ -213,7 +213,7 @@ async fn review(app: &TestApp, root: &str, p: &Published, id: &str, state: &str)
 }
 
 /// alice, bob and the site administrator root; alice's and root's tokens.
-async fn setup() -> (TestApp, String, String) {
+pub(crate) async fn setup() -> (TestApp, String, String) {
     let app = TestApp::new().await;
     for user in ["alice", "bob"] {
         app.user(user).await;
