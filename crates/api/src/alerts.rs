@@ -191,12 +191,19 @@ async fn list(
         .alerts_of(actor, packages, &query_of(query)?)
         .await?;
     let mut bodies = render_all(state, &views, extended).await?;
-    if with_repository {
-        for v in &views {
+    for v in &views {
+        let Some(body) = bodies.get_mut(&v.alert.id) else {
+            continue;
+        };
+        if with_repository {
+            // An alert's own URL is under its repository, as on GitHub.
             let repository = state.registry.alerts().repository_json(&v.package).await?;
-            if let Some(body) = bodies.get_mut(&v.alert.id) {
-                body["repository"] = repository;
+            if let Some(repo_url) = repository["url"].as_str() {
+                body["url"] = json!(format!("{repo_url}/dependabot/alerts/{}", v.alert.id));
             }
+            body["repository"] = repository;
+        } else if !extended {
+            body["url"] = json!(format!("{url}/{}", v.alert.id));
         }
     }
     listed(views, query, url, |v| {
@@ -226,11 +233,16 @@ async fn org_list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let org = param(&params, "org")?;
-    let packages = state
+    // GitHub's organization alerts are its repositories': alerts of a
+    // package connected to none are at the package's own endpoint.
+    let packages: Vec<Package> = state
         .registry
         .alerts()
         .packages_of_owner(&actor, org)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|p| p.repository_id.is_some())
+        .collect();
     let url = state
         .config
         .url(&format!("/api/v3/orgs/{org}/dependabot/alerts"));
@@ -278,14 +290,23 @@ async fn repo_one(
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let packages = repo_packages(&state, &actor, &params).await?;
-    one(
-        &state,
-        &actor,
-        packages,
-        id_param(&params, "alert_number")?,
-        false,
-    )
-    .await
+    let number = id_param(&params, "alert_number")?;
+    let Json(mut body) = one(&state, &actor, packages, number, false).await?;
+    body["url"] = json!(repo_alert_url(&state, &params, number)?);
+    Ok(Json(body))
+}
+
+/// `/repos/{owner}/{repo}/dependabot/alerts/{number}`, as GitHub links it.
+fn repo_alert_url(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    number: i64,
+) -> Result<String, ApiError> {
+    Ok(state.config.url(&format!(
+        "/api/v3/repos/{}/{}/dependabot/alerts/{number}",
+        param(params, "owner")?,
+        param(params, "repo")?
+    )))
 }
 
 async fn package_one(
@@ -355,7 +376,9 @@ async fn repo_update(
 ) -> UnprocessableResult<Json<Value>> {
     let packages = repo_packages(&state, &actor, &params).await?;
     let number = id_param(&params, "alert_number")?;
-    update(&state, &actor, packages, number, &body, false).await
+    let Json(mut changed) = update(&state, &actor, packages, number, &body, false).await?;
+    changed["url"] = json!(repo_alert_url(&state, &params, number)?);
+    Ok(Json(changed))
 }
 
 async fn package_update(

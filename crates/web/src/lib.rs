@@ -6,6 +6,7 @@
 
 mod account;
 mod advisories;
+mod alerts_section;
 mod api_links;
 mod bulk;
 mod chart;

@@ -360,6 +360,7 @@ async fn render_package(
     };
     let watching = notifications::watching(state, actor, package.id).await?;
     let used_by = crate::used_by::section(state, actor, &package).await?;
+    let alerts = crate::alerts_section::section(state, actor, &package, settings.is_some()).await?;
     let self_path = owner_account
         .as_ref()
         .map_or_else(|| "/".to_owned(), |o| package_path(o, &package));
@@ -434,6 +435,7 @@ async fn render_package(
         more_tags => tagged.len().saturating_sub(TAGS_SHOWN),
         advisories => advisories,
         used_by => used_by,
+        alerts => alerts,
         install => install,
         readme => readme.as_deref(),
         chart30 => chart::bars(&series(30), today, "Downloads a day"),

@@ -159,6 +159,15 @@ async fn an_advisory_alerts_dependents_whose_range_admits_an_affected_version() 
     assert_eq!(carols[0]["fixed_by_fresh_install"], false);
     assert!(alerts(&app, dave, "dave", "safe").await.is_empty());
     repository_listing(&app, (alice, bob), &bobs[0]).await;
+    // The package's page shows its admins the open alert.
+    let html = app
+        .get("/users/bob/packages/npm/package/app")
+        .bearer(bob)
+        .send()
+        .await
+        .text();
+    assert!(html.contains("Dependency alerts (1)"), "{html}");
+    assert!(html.contains("a fresh install takes the patched version"));
 
     // Nobody else sees them: alice gets 404 for bob's private package.
     let (status, _) = call(
@@ -227,9 +236,14 @@ async fn repository_listing(app: &TestApp, (alice, bob): (&str, &str), extended:
     let (status, listed) = call(app, "GET", "/repos/bob/app/dependabot/alerts", bob, None).await;
     assert_eq!(status, 200, "{listed}");
     let mut github = extended.clone();
+    let number = github["number"].clone();
     let extended = github.as_object_mut().unwrap();
     extended.remove("requirement");
     extended.remove("fixed_by_fresh_install");
+    extended.insert(
+        "url".into(),
+        json!(app.url(&format!("/api/v3/repos/bob/app/dependabot/alerts/{number}"))),
+    );
     assert_eq!(listed, json!([github]));
     let (status, _) = call(
         app,
