@@ -6,7 +6,7 @@ use entrepot_core::alert::DependencyAlert;
 use entrepot_core::dependency::DependencyKind;
 use entrepot_core::webhook::{EVENT_DEPENDABOT_ALERT, new_guid};
 use entrepot_core::{Account, AccountKind, Action, Advisory, Ecosystem, Id, Package, PackageType};
-use entrepot_store::{NewDelivery, NewNotification};
+use entrepot_store::NewDelivery;
 use serde_json::{Value, json};
 
 use crate::alerts::AlertView;
@@ -62,25 +62,9 @@ impl DependencyAlerts<'_> {
                 alert.dependency.name, alert.dependency.range, advisory.summary
             );
             let url = alert_html_url(catalog, &view, &owner);
-            let at = Utc::now();
-            let notifications: Vec<NewNotification> = users
-                .iter()
-                .map(|&user_id| NewNotification {
-                    user_id,
-                    reason: "security_alert".into(),
-                    title: title.clone(),
-                    url: url.clone(),
-                    package_id: Some(package.id),
-                    ghsa_id: Some(advisory.ghsa_id.clone()),
-                    at,
-                })
-                .collect();
-            if !notifications.is_empty() {
-                self.meta.create_notifications(&notifications).await?;
-                self.webhooks()
-                    .mail_notifications(&users, &title, &url)
-                    .await?;
-            }
+            self.webhooks()
+                .notify_security(&users, (&title, &url), (package.id, &advisory.ghsa_id))
+                .await?;
         }
         let sender = match sender {
             Some(id) => self.meta.account_by_id(id).await?,

@@ -697,15 +697,39 @@ impl Webhooks<'_> {
         }
     }
 
+    /// A security notification of `title`, linking `url`, about
+    /// `package` and advisory `ghsa_id`, for each of `users`, and a mail
+    /// to those who want one.
+    pub(crate) async fn notify_security(
+        self,
+        users: &[Id],
+        (title, url): (&str, &str),
+        (package, ghsa_id): (Id, &str),
+    ) -> ServiceResult<()> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let at = Utc::now();
+        let notifications: Vec<NewNotification> = users
+            .iter()
+            .map(|&user_id| NewNotification {
+                user_id,
+                reason: "security_alert".into(),
+                title: title.to_owned(),
+                url: url.to_owned(),
+                package_id: Some(package),
+                ghsa_id: Some(ghsa_id.to_owned()),
+                at,
+            })
+            .collect();
+        self.meta.create_notifications(&notifications).await?;
+        self.mail_notifications(users, title, url).await
+    }
+
     /// Mails a notification to those of `users` who have a verified
     /// address and want mail, in the background: a slow mail server never
     /// holds up the review that caused it.
-    pub(crate) async fn mail_notifications(
-        self,
-        users: &[Id],
-        title: &str,
-        url: &str,
-    ) -> ServiceResult<()> {
+    async fn mail_notifications(self, users: &[Id], title: &str, url: &str) -> ServiceResult<()> {
         let Some(mailer) = self.mailer.clone() else {
             return Ok(());
         };
@@ -792,22 +816,8 @@ impl Webhooks<'_> {
             _ => format!("Security advisory for {name}: {}", advisory.summary),
         };
         let url = catalog.url(&format!("/advisories/{}", advisory.ghsa_id));
-        let notifications: Vec<NewNotification> = users
-            .iter()
-            .map(|&user_id| NewNotification {
-                user_id,
-                reason: "security_alert".into(),
-                title: title.clone(),
-                url: url.clone(),
-                package_id: Some(package.id),
-                ghsa_id: Some(advisory.ghsa_id.clone()),
-                at,
-            })
-            .collect();
-        if !notifications.is_empty() {
-            self.meta.create_notifications(&notifications).await?;
-            self.mail_notifications(&users, &title, &url).await?;
-        }
+        self.notify_security(&users, (&title, &url), (package.id, &advisory.ghsa_id))
+            .await?;
         let payload = json!({
             "action": action,
             "security_advisory": advisory_json(catalog, advisory, &name),
