@@ -48,6 +48,10 @@ impl FormatSpec for CargoRegistry {
         "Cargo"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "Cargo.toml"
+    }
+
     /// `Foo-Bar`, `foo_bar` and `FOO-BAR` are one crate.
     fn canonical_name(&self, name: &str) -> String {
         entrepot_core::names::crate_canonical(name)

@@ -63,6 +63,10 @@ impl FormatSpec for Maven {
         "Apache Maven"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "pom.xml"
+    }
+
     /// GitHub's advisories write `groupId:artifactId`; the name is stored
     /// as `groupId.artifactId`.
     fn stored_name(&self, _package: &Package, client_name: &str) -> String {

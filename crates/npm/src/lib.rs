@@ -61,6 +61,10 @@ impl FormatSpec for Npm {
         "npm"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "package.json"
+    }
+
     fn full_name(&self, package: &Package) -> String {
         client_name(package)
     }

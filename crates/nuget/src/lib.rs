@@ -50,6 +50,10 @@ impl FormatSpec for NuGet {
         "NuGet"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "package.nuspec"
+    }
+
     /// Package ids are case-insensitive (and kept lowercase).
     fn canonical_name(&self, name: &str) -> String {
         name.to_ascii_lowercase()

@@ -47,6 +47,10 @@ impl FormatSpec for Pypi {
         "PyPI"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "pyproject.toml"
+    }
+
     /// PEP 503: `Tiny_Pkg` and `tiny-pkg` are one project.
     fn canonical_name(&self, name: &str) -> String {
         entrepot_core::names::pep503(name)

@@ -54,6 +54,10 @@ impl FormatSpec for RubyGems {
         "RubyGems"
     }
 
+    fn manifest_path(&self) -> &'static str {
+        "Gemfile"
+    }
+
     fn details(&self, version: &Version) -> Details {
         details::of(version)
     }

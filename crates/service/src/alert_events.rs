@@ -5,7 +5,7 @@ use chrono::Utc;
 use entrepot_core::alert::DependencyAlert;
 use entrepot_core::dependency::DependencyKind;
 use entrepot_core::webhook::{EVENT_DEPENDABOT_ALERT, new_guid};
-use entrepot_core::{Account, AccountKind, Action, Advisory, Ecosystem, Id, Package, PackageType};
+use entrepot_core::{Account, AccountKind, Action, Advisory, Ecosystem, Id, Package};
 use entrepot_store::NewDelivery;
 use serde_json::{Value, json};
 
@@ -143,20 +143,6 @@ impl DependencyAlerts<'_> {
     }
 }
 
-/// The file a format's dependencies are declared in, as GitHub's
-/// `manifest_path` names it.
-fn manifest_path(package_type: PackageType) -> &'static str {
-    match package_type {
-        PackageType::Npm => "package.json",
-        PackageType::Maven => "pom.xml",
-        PackageType::Rubygems => "Gemfile",
-        PackageType::Nuget => "package.nuspec",
-        PackageType::Pypi => "pyproject.toml",
-        PackageType::Cargo => "Cargo.toml",
-        PackageType::Docker | PackageType::Container => "",
-    }
-}
-
 /// Where an alert is seen: the dependent package's page.
 pub fn alert_html_url(catalog: &Catalog, view: &AlertView, owner: &Account) -> String {
     catalog.url(&format!(
@@ -231,7 +217,7 @@ pub fn alert_json(
                 "ecosystem": ecosystem_word(alert.dependency.ecosystem),
                 "name": alert.dependency.name,
             },
-            "manifest_path": manifest_path(view.package.package_type),
+            "manifest_path": catalog.format(view.package.package_type).map_or("", |f| f.manifest_path()),
             "scope": scope,
             "relationship": "direct",
         },

@@ -127,38 +127,45 @@ impl DependencyAlerts<'_> {
         if dependencies.is_empty() && existing.is_empty() {
             return Ok(());
         }
-        let mut by_ecosystem: HashMap<Ecosystem, Vec<Advisory>> = HashMap::new();
+        // Each ecosystem's published advisories are read once, with the
+        // names they match; each advisory's known versions once.
+        let mut by_ecosystem: HashMap<Ecosystem, Vec<(Advisory, HashSet<String>)>> = HashMap::new();
+        let mut known: HashMap<Id, Vec<String>> = HashMap::new();
         for dependency in dependencies {
             let ecosystem = dependency.ecosystem;
             if let std::collections::hash_map::Entry::Vacant(slot) = by_ecosystem.entry(ecosystem) {
-                let published = self
+                let mut published = Vec::new();
+                for advisory in self
                     .meta
                     .list_advisories(&AdvisoryFilter {
                         ecosystem: Some(ecosystem),
                         states: vec![AdvisoryState::Published],
                         ..AdvisoryFilter::default()
                     })
-                    .await?;
+                    .await?
+                {
+                    let keys = self
+                        .named(&advisory)
+                        .await?
+                        .iter()
+                        .filter(|(e, _)| *e == ecosystem)
+                        .map(|(e, n)| key(*e, n))
+                        .collect();
+                    published.push((advisory, keys));
+                }
                 slot.insert(published);
             }
             let wanted = key(ecosystem, &dependency.name);
-            let mut advisories: Vec<Advisory> = Vec::new();
-            for advisory in &by_ecosystem[&ecosystem] {
-                if advisory.package_id != package
-                    && self
-                        .named(advisory)
-                        .await?
-                        .iter()
-                        .any(|(e, n)| *e == ecosystem && key(*e, n) == wanted)
-                {
-                    advisories.push(advisory.clone());
+            for (advisory, keys) in &by_ecosystem[&ecosystem] {
+                if advisory.package_id == package || !keys.contains(&wanted) {
+                    continue;
                 }
-            }
-            for advisory in advisories {
-                let known = self.known_versions(&advisory).await?;
+                if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(advisory.id) {
+                    slot.insert(self.known_versions(advisory).await?);
+                }
                 let id = (advisory.id, wanted.clone());
-                let finding = finding(&advisory, dependency.clone(), &known);
-                self.apply(existing.remove(&id).as_ref(), finding, &advisory, package)
+                let finding = finding(advisory, dependency.clone(), &known[&advisory.id]);
+                self.apply(existing.remove(&id).as_ref(), finding, advisory, package)
                     .await?;
             }
         }
@@ -320,6 +327,10 @@ impl DependencyAlerts<'_> {
             }
         }
         let ids: Vec<Id> = managed.keys().copied().collect();
+        let alerts = self.meta.alerts_of_packages(&ids).await?;
+        if alerts.is_empty() {
+            return Ok(Vec::new());
+        }
         let advisories: HashMap<Id, Advisory> = self
             .meta
             .list_advisories(&AdvisoryFilter::default())
@@ -328,7 +339,7 @@ impl DependencyAlerts<'_> {
             .map(|a| (a.id, a))
             .collect();
         let mut views = Vec::new();
-        for alert in self.meta.alerts_of_packages(&ids).await? {
+        for alert in alerts {
             let (Some(advisory), Some(package)) = (
                 advisories.get(&alert.advisory_id),
                 managed.get(&alert.package_id),

@@ -205,6 +205,12 @@ pub trait FormatSpec: Send + Sync + 'static {
     /// The name the package's ecosystem and OSV know it by, read from its
     /// newest version where the stored name loses something (Maven's
     /// `groupId:artifactId`).
+    /// The file this format's packages declare their dependencies in, as
+    /// GitHub's Dependabot alerts name it (`manifest_path`); none by default.
+    fn manifest_path(&self) -> &'static str {
+        ""
+    }
+
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
         let _ = newest;
         self.full_name(package)
