@@ -17,6 +17,7 @@ pub mod names;
 pub mod osv;
 pub mod quota;
 pub mod ranges;
+pub mod sbom;
 pub mod scope;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

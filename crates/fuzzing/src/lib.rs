@@ -33,6 +33,7 @@ pub const TARGETS: &[Target] = &[
     ("http_request", entrepot::fuzzing::request),
     ("web_readme", entrepot_web::fuzzing::readme),
     ("advisory_range", advisory_range),
+    ("image_sbom", image_sbom),
 ];
 
 /// Runs the target `name` on `data`; panics on an unknown name.
@@ -69,4 +70,10 @@ fn advisory_range(data: &[u8]) {
     }
     let _ = entrepot_core::osv::parse_purl(text);
     let _ = Ecosystem::Npm;
+}
+
+/// SPDX and CycloneDX documents attached to images, as the dependency
+/// graph reads them.
+fn image_sbom(data: &[u8]) {
+    let _ = entrepot_core::sbom::dependencies(data);
 }

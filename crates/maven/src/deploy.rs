@@ -214,7 +214,13 @@ async fn publish(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("pom"))
     {
-        Some(read_pom(state, c, version, blob).await?)
+        let mut pom = read_pom(state, c, version, blob).await?;
+        if let Some(parent) = &pom.parent
+            && let Some(inherited) = crate::parents::inherited(state, t, parent).await?
+        {
+            pom.inherit(&inherited);
+        }
+        Some(pom)
     } else {
         None
     };

@@ -14,6 +14,7 @@ pub mod fuzzing;
 mod install;
 mod maven_metadata;
 mod metadata;
+mod parents;
 mod path;
 mod pom_deps;
 mod read;

@@ -34,7 +34,8 @@ pub struct PomFacts {
     pub license: Option<String>,
     pub scm: Option<String>,
     pub packaging: Option<String>,
-    /// The POM's `<dependencies>`, resolved as far as the POM alone says.
+    /// The POM's `<dependencies>`, resolved as far as the POM and its
+    /// parents in the registry say (`parents`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<crate::pom_deps::PomDependency>,
 }

@@ -1,8 +1,10 @@
-//! A POM's `<dependencies>`: each with its version (from the POM's own
-//! `<dependencyManagement>` when it gives none) and `${…}` properties
-//! resolved from `<properties>` and the project's coordinates. A parent
-//! POM's properties and managed versions are not read: such a version
-//! stays as written (`${…}`), which no range reads.
+//! A POM's `<dependencies>`: each with its version (from the
+//! `<dependencyManagement>` of the POM or of its parents when it gives
+//! none) and `${…}` properties resolved from `<properties>` (the POM's
+//! over its parents') and the project's coordinates. Parents are read by
+//! `parents` where they are in the registry; a version naming a property
+//! no POM in the chain defines stays as written (`${…}`), which no range
+//! reads. BOMs imported with `<scope>import</scope>` are not read.
 
 use std::collections::HashMap;
 
@@ -27,18 +29,60 @@ pub struct PomDependency {
 const DEPENDENCY: &str = "project/dependencies/dependency";
 const MANAGED: &str = "project/dependencyManagement/dependencies/dependency";
 
+/// What a POM passes on to its children: its `<properties>` and managed
+/// dependencies over its own parents', as written. Maven interpolates the
+/// child's effective model, so a parent's `${project.version}` is the
+/// child's version; resolving only in `dependencies` does the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inherited {
+    properties: HashMap<String, String>,
+    /// Nearest POM first: the first entry for an artifact wins.
+    managed: Vec<PomDependency>,
+}
+
+impl Inherited {
+    /// What the POM read as `texts` passes on, given what its parent did.
+    pub fn of(texts: &[(String, String)], parent: &Inherited) -> Inherited {
+        let mut properties = parent.properties.clone();
+        properties.extend(declared(texts));
+        let mut managed = collect(texts, MANAGED);
+        managed.extend(parent.managed.iter().cloned());
+        managed.truncate(MAX_DEPENDENCIES);
+        Inherited {
+            properties,
+            managed,
+        }
+    }
+}
+
+/// The `(groupId, artifactId, version)` of a POM's `<parent>`, if complete.
+pub fn parent(texts: &[(String, String)]) -> Option<(String, String, String)> {
+    let field = |name: &str| {
+        let path = format!("project/parent/{name}");
+        texts
+            .iter()
+            .find(|(p, t)| *p == path && !t.is_empty())
+            .map(|(_, t)| t.clone())
+    };
+    Some((field("groupId")?, field("artifactId")?, field("version")?))
+}
+
 /// The dependencies of a POM read as `xml::texts` reads it (each
-/// `<dependency>` opens with an empty-text entry at its path).
-pub fn dependencies(texts: &[(String, String)]) -> Vec<PomDependency> {
-    let properties = properties(texts);
+/// `<dependency>` opens with an empty-text entry at its path), with what
+/// its parents pass on.
+pub fn dependencies(texts: &[(String, String)], inherited: &Inherited) -> Vec<PomDependency> {
+    let mut properties = inherited.properties.clone();
+    properties.extend(declared(texts));
+    properties.extend(coordinates(texts));
     let resolve = |text: &str| resolved(text, &properties);
-    let managed: HashMap<(String, String), String> = collect(texts, MANAGED)
-        .into_iter()
-        .filter_map(|d| {
-            let version = d.version.as_deref().map(resolve)?;
-            Some(((resolve(&d.group), resolve(&d.artifact)), version))
-        })
-        .collect();
+    let mut managed: HashMap<(String, String), String> = HashMap::new();
+    for d in collect(texts, MANAGED).iter().chain(&inherited.managed) {
+        if let Some(version) = d.version.as_deref() {
+            managed
+                .entry((resolve(&d.group), resolve(&d.artifact)))
+                .or_insert_with(|| resolve(version));
+        }
+    }
     collect(texts, DEPENDENCY)
         .into_iter()
         .take(MAX_DEPENDENCIES)
@@ -94,21 +138,23 @@ fn collect(texts: &[(String, String)], prefix: &str) -> Vec<PomDependency> {
     found
 }
 
-/// `<properties>`, and the project's own coordinates as Maven names them.
-fn properties(texts: &[(String, String)]) -> HashMap<String, String> {
-    let mut properties: HashMap<String, String> = texts
-        .iter()
-        .filter_map(|(path, text)| {
-            let name = path.strip_prefix("project/properties/")?;
-            (!name.contains('/') && !text.is_empty()).then(|| (name.to_owned(), text.clone()))
-        })
-        .collect();
+/// The POM's own `<properties>`.
+fn declared(texts: &[(String, String)]) -> impl Iterator<Item = (String, String)> + '_ {
+    texts.iter().filter_map(|(path, text)| {
+        let name = path.strip_prefix("project/properties/")?;
+        (!name.contains('/') && !text.is_empty()).then(|| (name.to_owned(), text.clone()))
+    })
+}
+
+/// The project's own coordinates, as Maven names them.
+fn coordinates(texts: &[(String, String)]) -> Vec<(String, String)> {
     let own = |path: &str| {
         texts
             .iter()
             .find(|(p, t)| p == path && !t.is_empty())
             .map(|(_, t)| t.clone())
     };
+    let mut found = Vec::new();
     for (name, path, fallback) in [
         (
             "project.version",
@@ -127,10 +173,10 @@ fn properties(texts: &[(String, String)]) -> HashMap<String, String> {
         ),
     ] {
         if let Some(value) = own(path).or_else(|| own(fallback)) {
-            properties.insert(name.to_owned(), value);
+            found.push((name.to_owned(), value));
         }
     }
-    properties
+    found
 }
 
 /// `text` with each `${name}` it holds replaced by its property, a few
@@ -173,7 +219,7 @@ mod tests {
             <dependency><groupId>org.other</groupId><artifactId>x</artifactId><version>${parent.only}</version></dependency>
           </dependencies>
         </project>";
-        let found = dependencies(&texts(pom).unwrap());
+        let found = dependencies(&texts(pom).unwrap(), &Inherited::default());
         let summary: Vec<(String, Option<String>, Option<String>, bool)> = found
             .iter()
             .map(|d| {
@@ -214,6 +260,58 @@ mod tests {
     #[test]
     fn a_pom_without_dependencies_has_none() {
         let pom = b"<project><groupId>g</groupId><artifactId>a</artifactId><version>1</version></project>";
-        assert!(dependencies(&texts(pom).unwrap()).is_empty());
+        assert!(dependencies(&texts(pom).unwrap(), &Inherited::default()).is_empty());
+    }
+
+    #[test]
+    fn parents_pass_on_properties_and_managed_versions_nearest_first() {
+        let grandparent = br"<project><groupId>com.example</groupId><artifactId>root</artifactId><version>1</version>
+          <properties><lib.version>1.0.0</lib.version><other.version>3.0</other.version></properties>
+          <dependencyManagement><dependencies>
+            <dependency><groupId>com.example</groupId><artifactId>lib</artifactId><version>${lib.version}</version></dependency>
+            <dependency><groupId>org.other</groupId><artifactId>x</artifactId><version>${other.version}</version></dependency>
+            <dependency><groupId>com.example</groupId><artifactId>core</artifactId><version>${project.version}</version></dependency>
+          </dependencies></dependencyManagement></project>";
+        let middle = br"<project><parent><groupId>com.example</groupId><artifactId>root</artifactId><version>1</version></parent>
+          <artifactId>parent</artifactId>
+          <properties><lib.version>[1.0,2.0)</lib.version></properties>
+          <dependencyManagement><dependencies>
+            <dependency><groupId>org.other</groupId><artifactId>x</artifactId><version>4.0</version></dependency>
+          </dependencies></dependencyManagement></project>";
+        let child = br"<project><parent><groupId>com.example</groupId><artifactId>parent</artifactId><version>1</version></parent>
+          <artifactId>app</artifactId><version>2.5</version>
+          <dependencies>
+            <dependency><groupId>com.example</groupId><artifactId>lib</artifactId></dependency>
+            <dependency><groupId>org.other</groupId><artifactId>x</artifactId></dependency>
+            <dependency><groupId>com.example</groupId><artifactId>core</artifactId></dependency>
+          </dependencies></project>";
+        let child = texts(child).unwrap();
+        assert_eq!(
+            parent(&child),
+            Some(("com.example".into(), "parent".into(), "1".into()))
+        );
+        let top = Inherited::of(&texts(grandparent).unwrap(), &Inherited::default());
+        let inherited = Inherited::of(&texts(middle).unwrap(), &top);
+        let versions: Vec<Option<String>> = dependencies(&child, &inherited)
+            .into_iter()
+            .map(|d| d.version)
+            .collect();
+        // The parent's property over the grandparent's; the parent's
+        // managed version over the grandparent's; `${project.version}` as
+        // the child's.
+        assert_eq!(
+            versions,
+            vec![
+                Some("[1.0,2.0)".into()),
+                Some("4.0".into()),
+                Some("2.5".into())
+            ]
+        );
+        // Without its parents, the child's versions are unknown.
+        assert!(
+            dependencies(&child, &Inherited::default())
+                .iter()
+                .all(|d| d.version.is_none())
+        );
     }
 }

@@ -8,6 +8,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use crate::metadata::PomFacts;
+use crate::pom_deps::{self, Inherited};
 
 /// The largest POM or metadata document accepted.
 pub const MAX_XML_BYTES: usize = 1 << 20;
@@ -114,6 +115,10 @@ pub struct Pom {
     pub artifact: Option<String>,
     pub version: Option<String>,
     pub facts: PomFacts,
+    /// `<parent>`'s coordinates, whose POM `parents` reads.
+    pub parent: Option<(String, String, String)>,
+    /// The document as `texts` read it, for `inherit`.
+    texts: Vec<(String, String)>,
 }
 
 impl Pom {
@@ -148,9 +153,16 @@ impl Pom {
                         .map(|c| c.trim_start_matches("scm:git:").to_owned())
                 }),
                 packaging: owned("project/packaging"),
-                dependencies: crate::pom_deps::dependencies(&t),
+                dependencies: pom_deps::dependencies(&t, &Inherited::default()),
             },
+            parent: pom_deps::parent(&t),
+            texts: t,
         })
+    }
+
+    /// Reads the dependencies again with what the POM's parents pass on.
+    pub fn inherit(&mut self, inherited: &Inherited) {
+        self.facts.dependencies = pom_deps::dependencies(&self.texts, inherited);
     }
 
     /// The package page's README, written from the POM.

@@ -129,6 +129,33 @@ impl FormatSpec for Containers {
         true
     }
 
+    /// Referrers and cosign's tagged attachments name a subject.
+    fn is_attachment(&self, version: &Version) -> bool {
+        metadata::ManifestMetadata::of(version).subject.is_some()
+    }
+
+    /// The layers of SBOM artifacts whose subject is the image or, for an
+    /// index, one of its platforms.
+    fn attached_sboms(&self, subject: &Version, versions: &[Version]) -> Vec<String> {
+        /// SBOM layers read for one image.
+        const MAX_SBOMS: usize = 4;
+        let mut subjects = metadata::ManifestMetadata::of(subject).manifests;
+        subjects.push(subject.name.clone());
+        versions
+            .iter()
+            .map(metadata::ManifestMetadata::of)
+            .filter(|m| {
+                m.subject.as_ref().is_some_and(|s| subjects.contains(s))
+                    && m.artifact_type
+                        .as_deref()
+                        .is_some_and(entrepot_core::sbom::is_sbom)
+            })
+            .flat_map(|m| m.layers)
+            .filter_map(|layer| layer.strip_prefix("sha256:").map(str::to_owned))
+            .take(MAX_SBOMS)
+            .collect()
+    }
+
     /// A manifest's config and layers (an index's children are versions
     /// of their own).
     fn linked_blobs(&self, version: &Version) -> Vec<String> {

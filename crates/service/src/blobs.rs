@@ -4,6 +4,7 @@
 //! them.
 
 use entrepot_store::{BlobInfo, BlobRead, ByteRange, ByteStream, Expected};
+use futures::TryStreamExt as _;
 
 use crate::{Blobs, ServiceResult};
 
@@ -15,6 +16,29 @@ impl Blobs<'_> {
         range: Option<ByteRange>,
     ) -> ServiceResult<BlobRead> {
         Ok(self.blob_store.get(sha256, range).await?)
+    }
+
+    /// A blob read whole, or `None` when absent or larger than `limit`.
+    pub(crate) async fn read_small(
+        self,
+        sha256: &str,
+        limit: usize,
+    ) -> ServiceResult<Option<Vec<u8>>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let Ok(read) = self.read_blob(sha256, None).await else {
+            return Ok(None);
+        };
+        let mut body = Vec::new();
+        let mut stream = read.stream;
+        while let Some(chunk) = stream.try_next().await? {
+            if body.len() + chunk.len() > limit {
+                return Ok(None);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(body))
     }
 
     /// The blob's size, if it is stored.

@@ -259,6 +259,22 @@ pub trait FormatSpec: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Whether `version` is attached to another (a signature, an SBOM)
+    /// rather than a release of its own: the dependency graph reads the
+    /// newest release. None are unless the format says.
+    fn is_attachment(&self, version: &Version) -> bool {
+        let _ = version;
+        false
+    }
+
+    /// The blobs (sha256 hex) of the SBOMs attached to `subject` among
+    /// `versions` (its package's, newest first): what an image depends on
+    /// is read from them. None unless the format says.
+    fn attached_sboms(&self, subject: &Version, versions: &[Version]) -> Vec<String> {
+        let _ = (subject, versions);
+        Vec::new()
+    }
+
     /// What `version`'s manifest says of it: licence, home page, source,
     /// keywords, authors, dependencies. Nothing unless the format says.
     fn details(&self, version: &Version) -> Details {

@@ -5,9 +5,14 @@
 //! packages here that depend on one.
 
 use entrepot_core::dependency::{Dependency, DependencyKind, MAX_PER_VERSION, key};
+use entrepot_core::sbom;
 use entrepot_core::{Actor, Ecosystem, Package, Version};
 
 use crate::{DependencyGraph, ServiceResult};
+
+/// How many of a package's newest versions are looked at for its newest
+/// release and an image's attachments.
+const RECENT: u32 = 200;
 
 /// How many dependents are looked at, at most, for one package.
 pub const MAX_DEPENDENTS: u32 = 10_000;
@@ -39,10 +44,10 @@ impl DependencyGraph<'_> {
                 continue;
             };
             let newest = self.newest_version(&package).await?;
-            let declared = newest
-                .as_ref()
-                .map(|v| self.declared(&package, v))
-                .unwrap_or_default();
+            let declared = match &newest {
+                Some(v) => self.declared(&package, v).await?,
+                None => Vec::new(),
+            };
             self.meta
                 .set_dependencies(package.id, newest.map(|v| v.id), &declared, *changed_at)
                 .await?;
@@ -54,7 +59,8 @@ impl DependencyGraph<'_> {
     }
 
     /// The version a package's dependencies are read from: the one its
-    /// `latest` tag names where it has one, else the last published.
+    /// `latest` tag names where it has one, else the last published that is
+    /// not attached to another (an image's signature or SBOM).
     async fn newest_version(self, package: &Package) -> ServiceResult<Option<Version>> {
         let tags = self.meta.tags(package.id).await?;
         if let Some(tag) = tags.iter().find(|t| t.name == "latest")
@@ -63,19 +69,31 @@ impl DependencyGraph<'_> {
         {
             return Ok(Some(version));
         }
-        let (recent, _) = self.meta.versions_page(package.id, 1, 0).await?;
-        Ok(recent.into_iter().next())
+        let (recent, _) = self.meta.versions_page(package.id, RECENT, 0).await?;
+        let format = self.catalog().format(package.package_type);
+        let release = recent
+            .iter()
+            .position(|v| !format.is_some_and(|f| f.is_attachment(v)))
+            .unwrap_or(0);
+        Ok(recent.into_iter().nth(release))
     }
 
-    /// What `version` declares, as its format reads its metadata.
-    fn declared(self, package: &Package, version: &Version) -> Vec<Dependency> {
-        let (Some(ecosystem), Some(format)) = (
-            Ecosystem::of(package.package_type),
-            self.catalog().format(package.package_type),
-        ) else {
-            return Vec::new();
+    /// What `version` declares, as its format reads its metadata; for an
+    /// image, what the SBOMs attached to it name.
+    async fn declared(
+        self,
+        package: &Package,
+        version: &Version,
+    ) -> ServiceResult<Vec<Dependency>> {
+        let Some(format) = self.catalog().format(package.package_type) else {
+            return Ok(Vec::new());
         };
-        format
+        let Some(ecosystem) = Ecosystem::of(package.package_type) else {
+            let (recent, _) = self.meta.versions_page(package.id, RECENT, 0).await?;
+            let blobs = format.attached_sboms(version, &recent);
+            return self.read_sboms(blobs).await;
+        };
+        Ok(format
             .details(version)
             .dependencies
             .iter()
@@ -84,7 +102,24 @@ impl DependencyGraph<'_> {
                 let (kind, condition) = kind_of(&d.kind);
                 Dependency::new(ecosystem, &d.name, &d.requirement, kind, condition)
             })
-            .collect()
+            .collect())
+    }
+
+    /// The packages SBOM blobs name, each read whole under its bound and
+    /// parsed on a blocking thread.
+    async fn read_sboms(self, blobs: Vec<String>) -> ServiceResult<Vec<Dependency>> {
+        let mut found = Vec::new();
+        for blob in blobs {
+            let Some(bytes) = self.blobs().read_small(&blob, sbom::MAX_SBOM_BYTES).await? else {
+                continue;
+            };
+            let named = tokio::task::spawn_blocking(move || sbom::dependencies(&bytes))
+                .await
+                .map_err(|e| crate::ServiceError::Internal(e.to_string()))?;
+            found.extend(named);
+        }
+        found.truncate(MAX_PER_VERSION);
+        Ok(found)
     }
 
     /// What `package` depends on (its newest version, as last read), for

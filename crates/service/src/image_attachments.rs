@@ -9,7 +9,6 @@ use entrepot_core::Package;
 use entrepot_core::image_signing::{
     MAX_SIGNATURE_BYTES, MAX_SIGNATURES_PER_MANIFEST, RequiredKey, SignatureFormat, signature_tag,
 };
-use futures::TryStreamExt as _;
 use serde_json::Value;
 
 use crate::image_signing::{Body, Found, Report};
@@ -64,7 +63,11 @@ impl ImageSigning<'_> {
         let Some(file) = self.meta.files(version.id).await?.into_iter().next() else {
             return Ok(Vec::new());
         };
-        let Some(manifest) = self.read_small(&file.sha256, MAX_ATTACHMENT_BYTES).await? else {
+        let Some(manifest) = self
+            .blobs()
+            .read_small(&file.sha256, MAX_ATTACHMENT_BYTES)
+            .await?
+        else {
             return Ok(Vec::new());
         };
         let Ok(doc) = serde_json::from_slice::<Value>(&manifest) else {
@@ -87,7 +90,7 @@ impl ImageSigning<'_> {
             let Ok(signature) = STANDARD.decode(signature) else {
                 continue;
             };
-            let Some(payload) = self.read_small(hex, MAX_SIGNATURE_BYTES).await? else {
+            let Some(payload) = self.blobs().read_small(hex, MAX_SIGNATURE_BYTES).await? else {
                 continue;
             };
             found.push(Found {
@@ -98,24 +101,5 @@ impl ImageSigning<'_> {
             });
         }
         Ok(found)
-    }
-
-    /// A blob read whole, or `None` when absent or larger than `limit`.
-    async fn read_small(self, sha256: &str, limit: usize) -> ServiceResult<Option<Vec<u8>>> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(None);
-        }
-        let Ok(read) = self.blobs().read_blob(sha256, None).await else {
-            return Ok(None);
-        };
-        let mut body = Vec::new();
-        let mut stream = read.stream;
-        while let Some(chunk) = stream.try_next().await? {
-            if body.len() + chunk.len() > limit {
-                return Ok(None);
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Some(body))
     }
 }

@@ -331,3 +331,87 @@ async fn dismiss(app: &TestApp, bob: &str, alert: &Value) -> String {
 
     path
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_images_attached_sbom_is_its_dependencies_and_gets_its_alerts() {
+    use crate::oci_http::{Oci, sha256};
+    let app = TestApp::new().await;
+    for user in ["alice", "bob"] {
+        app.user(user).await;
+    }
+    app.site_admin("root").await;
+    let [alice, bob, root] = [
+        app.token("alice", "read:packages,write:packages").await,
+        app.token("bob", "read:packages,write:packages").await,
+        app.token("root", "read:packages,write:packages").await,
+    ];
+    publish(&app, &alice, "@alice/lib", "1.0.0", json!({})).await;
+    // bob's image, and an SPDX SBOM attached to it as a referrer.
+    let oci = Oci {
+        app: &app,
+        user: "bob",
+        token: bob.clone(),
+    };
+    let (image, manifest) = oci.push_image("bob/app", "latest", b"layer").await;
+    let sbom = json!({"spdxVersion": "SPDX-2.3", "packages": [
+        {"name": "lib", "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/%40alice/lib@1.0.0"}]},
+        {"name": "bash", "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:deb/debian/bash@5.2"}]},
+    ]})
+    .to_string();
+    let sbom_digest = oci.push_blob("bob/app", sbom.as_bytes()).await;
+    let empty = oci.push_blob("bob/app", b"{}").await;
+    let artifact = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/spdx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/spdx+json", "digest": sbom_digest, "size": sbom.len()}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": image,
+                    "size": serde_json::to_vec(&manifest).unwrap().len()},
+    });
+    let reference = sha256(&serde_json::to_vec(&artifact).unwrap());
+    let r = oci.push_manifest("bob/app", &reference, &artifact).await;
+    assert_eq!(r.status(), 201);
+    app.registry.graph().index_changed(1000).await.unwrap();
+
+    let (status, dependencies) = call(
+        &app,
+        "GET",
+        "/users/bob/packages/container/app/dependencies",
+        &bob,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{dependencies}");
+    let named: Vec<(&str, &str, &str)> = dependencies
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["ecosystem"].as_str().unwrap(),
+                d["name"].as_str().unwrap(),
+                d["requirement"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        vec![("npm", "@alice/lib", "1.0.0")],
+        "{dependencies}"
+    );
+
+    // The image holds an affected version, which only a new image fixes.
+    publish_advisory(&app, &alice, &root).await;
+    let (status, alerts) = call(
+        &app,
+        "GET",
+        "/users/bob/packages/container/app/dependabot/alerts",
+        &bob,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{alerts}");
+    assert_eq!(alerts.as_array().map(Vec::len), Some(1), "{alerts}");
+    assert_eq!(alerts[0]["state"], "open");
+    assert_eq!(alerts[0]["fixed_by_fresh_install"], false, "{alerts}");
+}

@@ -14,6 +14,7 @@
 mod common;
 
 mod acme;
+mod alerts;
 mod browser;
 mod cargo;
 mod cargo_upstream;

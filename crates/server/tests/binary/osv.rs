@@ -7,7 +7,13 @@ use crate::common::{Server, token};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-fn api(server: &Server, t: &str, method: reqwest::Method, path: &str, body: &Value) -> Value {
+pub(crate) fn api(
+    server: &Server,
+    t: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> Value {
     let r = Client::new()
         .request(method, server.url(&format!("/api/v3{path}")))
         .bearer_auth(t)
@@ -21,11 +27,11 @@ fn api(server: &Server, t: &str, method: reqwest::Method, path: &str, body: &Val
 }
 
 /// alice's package, 1.0.0 and 1.0.1.
-struct Published {
+pub(crate) struct Published {
     /// GitHub's package type, the stored name, and the name OSV knows.
-    package_type: &'static str,
-    stored: String,
-    name: &'static str,
+    pub(crate) package_type: &'static str,
+    pub(crate) stored: String,
+    pub(crate) name: &'static str,
 }
 
 /// GitHub's advisory ecosystem of a package type.
@@ -41,7 +47,7 @@ fn github_ecosystem(package_type: &str) -> &'static str {
 }
 
 /// alice drafts an advisory on `< 1.0.1`; its id.
-fn advise(server: &Server, alice: &str, p: &Published) -> String {
+pub(crate) fn advise(server: &Server, alice: &str, p: &Published) -> String {
     let created = api(
         server,
         alice,
@@ -67,7 +73,7 @@ fn advise(server: &Server, alice: &str, p: &Published) -> String {
     created["ghsa_id"].as_str().unwrap().to_owned()
 }
 
-fn review(server: &Server, root: &str, p: &Published, id: &str, state: &str) {
+pub(crate) fn review(server: &Server, root: &str, p: &Published, id: &str, state: &str) {
     api(
         server,
         root,

@@ -113,8 +113,21 @@ impl Python {
     /// `python3 -m build --no-isolation` (the wheel alone unless `sdist`).
     /// Returns the distributions sorted by name: the wheel first.
     pub(crate) fn build(&self, version: &str, sdist: bool) -> Vec<PathBuf> {
-        let dir = self.root.join(format!("src-{version}"));
-        std::fs::create_dir_all(dir.join("src/tinypkg")).unwrap();
+        self.build_project(("Tiny_Pkg", "tinypkg"), version, &[], sdist)
+    }
+
+    /// `build` of the project `(name, module)` with `requires` as its
+    /// `dependencies` (what the wheel's `Requires-Dist` lines say).
+    pub(crate) fn build_project(
+        &self,
+        (name, module): (&str, &str),
+        version: &str,
+        requires: &[&str],
+        sdist: bool,
+    ) -> Vec<PathBuf> {
+        let dir = self.root.join(format!("src-{module}-{version}"));
+        std::fs::create_dir_all(dir.join(format!("src/{module}"))).unwrap();
+        let dependencies = serde_json::to_string(requires).unwrap();
         std::fs::write(
             dir.join("pyproject.toml"),
             format!(
@@ -123,11 +136,12 @@ requires = ["setuptools>=61"]
 build-backend = "setuptools.build_meta"
 
 [project]
-name = "Tiny_Pkg"
+name = "{name}"
 version = "{version}"
 description = "Says hi"
 readme = "README.md"
 requires-python = ">=3.8"
+dependencies = {dependencies}
 
 [project.urls]
 Source = "https://github.com/alice/tinypkg"
@@ -137,12 +151,12 @@ Source = "https://github.com/alice/tinypkg"
         .unwrap();
         std::fs::write(
             dir.join("README.md"),
-            format!("# Tiny_Pkg\n\nVersion {version}, a project for Entrepot's tests.\n"),
+            format!("# {name}\n\nVersion {version}, a project for Entrepot's tests.\n"),
         )
         .unwrap();
         std::fs::write(
-            dir.join("src/tinypkg/__init__.py"),
-            format!("def hi():\n    return \"hi from tinypkg {version}\"\n"),
+            dir.join(format!("src/{module}/__init__.py")),
+            format!("def hi():\n    return \"hi from {module} {version}\"\n"),
         )
         .unwrap();
         let mut args = vec!["-m", "build", "--no-isolation"];
@@ -156,9 +170,9 @@ Source = "https://github.com/alice/tinypkg"
             .collect();
         dists.sort();
         let names: Vec<String> = dists.iter().map(|d| file_name(d)).collect();
-        let mut want = vec![format!("Tiny_Pkg-{version}-py3-none-any.whl")];
+        let mut want = vec![format!("{name}-{version}-py3-none-any.whl")];
         if sdist {
-            want.push(format!("Tiny_Pkg-{version}.tar.gz"));
+            want.push(format!("{name}-{version}.tar.gz"));
         }
         assert_eq!(names, want, "python -m build made the wheel (and sdist)");
         dists

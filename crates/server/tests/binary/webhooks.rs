@@ -18,33 +18,33 @@ use serde_json::{Value, json};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     path: String,
     headers: HashMap<String, String>,
     body: Vec<u8>,
 }
 
 impl Received {
-    fn event(&self) -> &str {
+    pub(crate) fn event(&self) -> &str {
         self.headers
             .get("x-github-event")
             .map_or("", String::as_str)
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
 
 /// A tiny HTTP server on a free port that records every request and
 /// answers 500 to the first `fail_first` requests that are not pings.
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    fn start(fail_first: usize) -> Receiver {
+    pub(crate) fn start(fail_first: usize) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let got = Arc::new(Mutex::new(Vec::new()));
@@ -77,12 +77,12 @@ impl Receiver {
         Receiver { url, got }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.got.lock().unwrap().clone()
     }
 
     /// Waits (up to 20 s) until `count` requests of `event` have arrived.
-    fn wait_for(&self, event: &str, count: usize) -> Vec<Received> {
+    pub(crate) fn wait_for(&self, event: &str, count: usize) -> Vec<Received> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let matching: Vec<Received> = self
