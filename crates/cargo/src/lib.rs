@@ -57,6 +57,11 @@ impl FormatSpec for CargoRegistry {
         entrepot_core::names::crate_canonical(name)
     }
 
+    /// Crates are stored as first published, not in the canonical form.
+    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
+        (None, client_name.to_owned())
+    }
+
     fn lifecycle(&self, version: &Version) -> Lifecycle {
         metadata::VersionMetadata::lifecycle(version)
     }

@@ -297,6 +297,18 @@ impl Ecosystem {
             PackageType::Docker | PackageType::Container => None,
         }
     }
+
+    /// The packages here of this ecosystem.
+    pub fn package_type(self) -> PackageType {
+        match self {
+            Ecosystem::Npm => PackageType::Npm,
+            Ecosystem::Maven => PackageType::Maven,
+            Ecosystem::Rubygems => PackageType::Rubygems,
+            Ecosystem::Nuget => PackageType::Nuget,
+            Ecosystem::Pip => PackageType::Pypi,
+            Ecosystem::Rust => PackageType::Cargo,
+        }
+    }
 }
 
 string_enum! {

@@ -74,6 +74,10 @@ impl FormatSpec for Maven {
         client_name.replace(':', ".")
     }
 
+    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
+        (None, client_name.replace(':', "."))
+    }
+
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {
         newest
             .and_then(VersionMetadata::of)

@@ -81,6 +81,16 @@ impl FormatSpec for Npm {
         }
     }
 
+    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
+        match client_name
+            .strip_prefix('@')
+            .and_then(|n| n.split_once('/'))
+        {
+            Some((scope, rest)) => (Some(scope.to_owned()), rest.to_owned()),
+            None => (None, client_name.to_owned()),
+        }
+    }
+
     fn lifecycle(&self, version: &Version) -> Lifecycle {
         metadata::Manifest::of(version).lifecycle()
     }

@@ -194,6 +194,15 @@ pub trait FormatSpec: Send + Sync + 'static {
         client_name.to_owned()
     }
 
+    /// Where a package its clients name `client_name` (as a dependency)
+    /// would be stored here: the owner the name says, if it says one
+    /// (npm's `@scope/`; else the dependent's owner, whose feed its clients
+    /// read), and the stored name. By default the name in its canonical
+    /// form.
+    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
+        (None, self.canonical_name(client_name))
+    }
+
     /// The form in which two spellings of a name are one package (PyPI's
     /// PEP 503, Cargo's case and `-`/`_`, NuGet's case): how a name a
     /// person typed (a trusted publisher's, a narrow token's) is compared

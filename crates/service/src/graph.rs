@@ -14,6 +14,9 @@ use crate::{DependencyGraph, ServiceResult};
 /// release and an image's attachments.
 const RECENT: u32 = 200;
 
+/// How many of a version's dependencies are looked up to link them.
+pub const MAX_LOCATED: usize = 50;
+
 /// How many dependents are looked at, at most, for one package.
 pub const MAX_DEPENDENTS: u32 = 10_000;
 
@@ -119,6 +122,56 @@ impl DependencyGraph<'_> {
             found.extend(named);
         }
         found.truncate(MAX_PER_VERSION);
+        Ok(found)
+    }
+
+    /// What `version` of an image holds, as its SBOMs were last read: only
+    /// for the image the graph reads (the newest), else nothing.
+    pub async fn image_dependencies(
+        self,
+        actor: &Actor,
+        package: &Package,
+        version: &Version,
+    ) -> ServiceResult<Vec<Dependency>> {
+        self.authorize_package(actor, entrepot_core::Action::Read, package)
+            .await?;
+        let (read_from, dependencies) = self.meta.dependencies_of(package.id).await?;
+        Ok(if read_from == Some(version.id) {
+            dependencies
+        } else {
+            Vec::new()
+        })
+    }
+
+    /// The packages here that `package`'s dependencies `names` (as their
+    /// clients write them) are, among those `actor` may read: each found
+    /// with the index of its name. The first `MAX_LOCATED` names only.
+    pub async fn locate(
+        self,
+        actor: &Actor,
+        package: &Package,
+        names: &[(Ecosystem, &str)],
+    ) -> ServiceResult<Vec<(usize, Package)>> {
+        let mut found = Vec::new();
+        for (i, (ecosystem, name)) in names.iter().enumerate().take(MAX_LOCATED) {
+            let package_type = ecosystem.package_type();
+            let Some(format) = self.catalog().format(package_type) else {
+                continue;
+            };
+            let (owner, stored) = format.home_of(name);
+            let owner = owner.unwrap_or_else(|| package.owner_login.clone());
+            match self
+                .packages()
+                .readable_package(actor, &owner, package_type, &stored)
+                .await
+            {
+                Ok(p) => found.push((i, p)),
+                Err(crate::ServiceError::Internal(e)) => {
+                    return Err(crate::ServiceError::Internal(e));
+                }
+                Err(_) => {}
+            }
+        }
         Ok(found)
     }
 

@@ -38,14 +38,16 @@ pub(crate) fn link_base(code_url: Option<&str>, details: &Details) -> Option<Lin
 }
 
 /// The panel's context; `facts` are the registry's own (size, count…).
+/// `paths` are the pages of the dependencies found here, by their place.
 pub(crate) fn panel(
     details: &Details,
+    paths: &std::collections::HashMap<usize, String>,
     source: Option<&str>,
     facts: &minijinja::Value,
 ) -> minijinja::Value {
     let mut kinds: Vec<(&str, Vec<minijinja::Value>)> = Vec::new();
-    for d in &details.dependencies {
-        let row = context! { name => d.name, requirement => d.requirement };
+    for (i, d) in details.dependencies.iter().enumerate() {
+        let row = context! { name => d.name, requirement => d.requirement, path => paths.get(&i) };
         match kinds.iter_mut().find(|(kind, _)| *kind == d.kind) {
             Some((_, rows)) => rows.push(row),
             None => kinds.push((&d.kind, vec![row])),

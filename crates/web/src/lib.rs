@@ -11,6 +11,7 @@ mod api_links;
 mod bulk;
 mod chart;
 mod cleanup;
+mod dependency_links;
 mod details;
 mod external;
 mod fallthrough;

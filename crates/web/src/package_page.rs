@@ -225,6 +225,34 @@ fn figures(total: i64, daily: &HashMap<NaiveDate, i64>, today: NaiveDate) -> min
     }
 }
 
+/// The version a package's page shows unless one is asked for: the one
+/// tagged `latest` (as npm's site and GitHub's image pages do), else the
+/// newest that is not attached to another (an image's signature or SBOM).
+async fn default_version(
+    state: &AppState,
+    package: &Package,
+    recent: &[Version],
+    tagged: &[(String, String)],
+) -> Result<Option<Version>, ServiceError> {
+    if let Some((_, name)) = tagged.iter().find(|(tag, _)| tag == "latest") {
+        if let Some(v) = recent.iter().find(|v| &v.name == name) {
+            return Ok(Some(v.clone()));
+        }
+        // Tagged long ago, beyond the page's recent versions.
+        if let Some(v) = state.registry.packages().version(package.id, name).await?
+            && v.deleted_at.is_none()
+        {
+            return Ok(Some(v));
+        }
+    }
+    let format = state.format(package.package_type);
+    Ok(recent
+        .iter()
+        .find(|v| !format.is_some_and(|f| f.is_attachment(v)))
+        .or(recent.first())
+        .cloned())
+}
+
 #[expect(clippy::too_many_lines, reason = "one page, assembled in one place")]
 async fn render_package(
     state: &AppState,
@@ -240,6 +268,7 @@ async fn render_package(
     let registry = &state.registry;
     let packages = registry.packages();
     let (recent, count) = packages.versions_page(package.id, RECENT, 0).await?;
+    let tagged = packages.tagged_versions(package.id).await?;
     let selected: Option<Version> = match wanted {
         Some(w) => match recent.iter().find(|v| &v.name == w) {
             Some(v) => Some(v.clone()),
@@ -249,9 +278,8 @@ async fn render_package(
                 _ => return Ok(None),
             },
         },
-        None => recent.first().cloned(),
+        None => default_version(state, &package, &recent, &tagged).await?,
     };
-    let tagged = packages.tagged_versions(package.id).await?;
     // The latest is what the `latest` tag says where there is one (npm's
     // may point at a backport), else the newest.
     let latest = tagged
@@ -276,10 +304,13 @@ async fn render_package(
     let tags = packages.tags(package.id).await?;
     let advisories = advisories::package_advisories(state, actor, &package).await?;
     let format = state.format(package.package_type);
-    let manifest = match (&selected, format) {
+    let mut manifest = match (&selected, format) {
         (Some(v), Some(f)) => f.details(v).bounded(),
         _ => Details::default(),
     };
+    let dependency_paths =
+        crate::dependency_links::resolve(state, actor, &package, selected.as_ref(), &mut manifest)
+            .await?;
     let mut size = None;
     let version_tags: Vec<String> = selected.as_ref().map_or_else(Vec::new, |v| {
         tagged
@@ -427,7 +458,7 @@ async fn render_package(
             code_url => code_url,
         },
         downloads => figures(summary.total, &daily, today),
-        details => details::panel(&manifest, source.as_deref(), &facts),
+        details => details::panel(&manifest, &dependency_paths, source.as_deref(), &facts),
         version => version_ctx,
         versions => version_rows,
         version_count => count,

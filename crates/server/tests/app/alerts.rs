@@ -399,6 +399,15 @@ async fn an_images_attached_sbom_is_its_dependencies_and_gets_its_alerts() {
         vec![("npm", "@alice/lib", "1.0.0")],
         "{dependencies}"
     );
+    // The image's page lists them by ecosystem.
+    let html = app
+        .get("/users/bob/packages/container/package/app")
+        .bearer(&bob)
+        .send()
+        .await
+        .text();
+    assert!(html.contains("Dependencies (1)"), "{html}");
+    assert!(html.contains("<summary>npm (1)</summary>"), "{html}");
 
     // The image holds an affected version, which only a new image fixes.
     publish_advisory(&app, &alice, &root).await;

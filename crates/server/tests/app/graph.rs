@@ -122,3 +122,51 @@ async fn used_by_lists_readable_dependents_of_the_newest_versions() {
     let (_, seen) = get(&app, alice, used_by).await;
     assert_eq!(seen, json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dependency_links_to_its_package_once_the_viewer_may_read_it() {
+    let app = TestApp::new().await;
+    app.user("alice").await;
+    app.user("bob").await;
+    let alice = app.token("alice", "read:packages,write:packages").await;
+    let bob = app.token("bob", "read:packages,write:packages").await;
+    publish(&app, &alice, "@alice/lib", "1.0.0", json!({}), json!({})).await;
+    let deps = json!({"@alice/lib": "^1.0.0"});
+    publish(
+        &app,
+        &bob,
+        "@bob/app",
+        "1.0.0",
+        deps,
+        json!({"left-pad": "1.3.0"}),
+    )
+    .await;
+    let lib_link = "<a href=\"/users/alice/packages/npm/package/lib\">@alice/lib</a>";
+    let bobs_page = async || {
+        app.get("/users/bob/packages/npm/package/app")
+            .bearer(&bob)
+            .send()
+            .await
+            .text()
+    };
+    let html = bobs_page().await;
+    assert!(!html.contains(lib_link), "alice's lib is private: {html}");
+    assert!(
+        html.contains("<a href=\"/search?q=%40alice/lib\">@alice/lib</a>"),
+        "{html}"
+    );
+    let r = app
+        .patch("/api/v3/users/alice/packages/npm/lib")
+        .bearer(&alice)
+        .json(&json!({"visibility": "public"}))
+        .send()
+        .await;
+    assert!(r.status().is_success(), "{}", r.text());
+    let html = bobs_page().await;
+    assert!(html.contains(lib_link), "{html}");
+    // Not here at all: a search for it.
+    assert!(
+        html.contains("<a href=\"/search?q=left-pad\">left-pad</a>"),
+        "{html}"
+    );
+}
