@@ -204,31 +204,39 @@ fn npm_dependents_are_alerted_told_how_to_fix_it_and_closed_by_a_new_version() {
 /// the real client: the library at 1.0.0 and 1.0.1, the dependent through
 /// the format's own range syntax.
 struct Case {
-    /// The library, as the advisory names it.
-    library: Published,
-    /// The dependent's REST type and name, and the range it declares.
+    /// The REST type of both.
+    package_type: &'static str,
+    /// The library's stored name, and its name as the advisory writes it.
+    library: (&'static str, &'static str),
+    /// The dependent's stored name, and the range it declares.
     dependent: (&'static str, &'static str),
-    range: &'static str,
 }
 
 /// An advisory on the library's `< 1.0.1`, fixed in 1.0.1, alerts the
 /// dependent, saying a fresh install fixes it.
 fn assert_alerted(server: &Server, alice: &str, root: &str, case: &Case) {
-    let id = advise(server, alice, &case.library);
-    review(server, root, &case.library, &id, "published");
-    let (package_type, name) = case.dependent;
-    let alerts = alerts_when(server, alice, ("alice", package_type, name), |a| {
+    let package_type = case.package_type;
+    let (stored, name) = case.library;
+    let library = Published {
+        package_type,
+        stored: stored.to_owned(),
+        name,
+    };
+    let id = advise(server, alice, &library);
+    review(server, root, &library, &id, "published");
+    let (dependent, range) = case.dependent;
+    let alerts = alerts_when(server, alice, ("alice", package_type, dependent), |a| {
         !a.is_empty()
     });
     assert_eq!(alerts.len(), 1, "{package_type}: {alerts:?}");
     assert_eq!(alerts[0]["state"], "open", "{package_type}");
-    assert_eq!(alerts[0]["requirement"], case.range, "{package_type}");
+    assert_eq!(alerts[0]["requirement"], range, "{package_type}");
     assert_eq!(
         alerts[0]["fixed_by_fresh_install"], true,
         "{package_type}: {alerts:?}"
     );
     assert_eq!(
-        alerts[0]["dependency"]["package"]["name"], case.library.name,
+        alerts[0]["dependency"]["package"]["name"], name,
         "{package_type}"
     );
 }
@@ -302,13 +310,9 @@ fn mvn_deploys_a_dependent_whose_range_comes_from_its_parent_pom() {
         &url,
     ));
     let case = Case {
-        library: Published {
-            package_type: "maven",
-            stored: "com.example.tiny".into(),
-            name: "com.example:tiny",
-        },
-        dependent: ("maven", "com.example.app"),
-        range: "[1.0,2.0)",
+        package_type: "maven",
+        library: ("com.example.tiny", "com.example:tiny"),
+        dependent: ("com.example.app", "[1.0,2.0)"),
     };
     assert_alerted(&server, &alice, &root, &case);
 }
@@ -344,13 +348,9 @@ fn gem_pushes_a_dependent_with_a_pessimistic_requirement() {
         );
     }
     let case = Case {
-        library: Published {
-            package_type: "rubygems",
-            stored: "tinygem".into(),
-            name: "tinygem",
-        },
-        dependent: ("rubygems", "appgem"),
-        range: "~> 1.0",
+        package_type: "rubygems",
+        library: ("tinygem", "tinygem"),
+        dependent: ("appgem", "~> 1.0"),
     };
     assert_alerted(&server, &alice, &root, &case);
 }
@@ -375,13 +375,9 @@ fn nuget_pushes_a_dependent_with_an_open_interval() {
         assert_said(&nuget.push(&nupkg, &alice), "Your package was pushed.");
     }
     let case = Case {
-        library: Published {
-            package_type: "nuget",
-            stored: "alice.lib".into(),
-            name: "Alice.Lib",
-        },
-        dependent: ("nuget", "alice.app"),
-        range: "[1.0.0, )",
+        package_type: "nuget",
+        library: ("alice.lib", "Alice.Lib"),
+        dependent: ("alice.app", "[1.0.0, )"),
     };
     assert_alerted(&server, &alice, &root, &case);
 }
@@ -407,13 +403,9 @@ fn twine_uploads_a_dependent_wheel_with_a_pep_440_specifier() {
         crate::common::process::text(&out)
     );
     let case = Case {
-        library: Published {
-            package_type: "pypi",
-            stored: "tiny-lib".into(),
-            name: "tiny-lib",
-        },
-        dependent: ("pypi", "tiny-app"),
-        range: "<2,>=1",
+        package_type: "pypi",
+        library: ("tiny-lib", "tiny-lib"),
+        dependent: ("tiny-app", "<2,>=1"),
     };
     assert_alerted(&server, &alice, &root, &case);
 }
@@ -439,13 +431,9 @@ fn cargo_publishes_a_dependent_with_a_caret_requirement() {
         &alice,
     );
     let case = Case {
-        library: Published {
-            package_type: "cargo",
-            stored: "tiny_lib".into(),
-            name: "tiny_lib",
-        },
-        dependent: ("cargo", "tiny_app"),
-        range: "^1.0",
+        package_type: "cargo",
+        library: ("tiny_lib", "tiny_lib"),
+        dependent: ("tiny_app", "^1.0"),
     };
     assert_alerted(&server, &alice, &root, &case);
 }
