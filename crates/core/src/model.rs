@@ -105,6 +105,7 @@ string_enum! {
         Container = "container",
         Pypi = "pypi",
         Cargo = "cargo",
+        Generic = "generic",
     }
 }
 
@@ -294,7 +295,7 @@ impl Ecosystem {
             PackageType::Nuget => Some(Ecosystem::Nuget),
             PackageType::Pypi => Some(Ecosystem::Pip),
             PackageType::Cargo => Some(Ecosystem::Rust),
-            PackageType::Docker | PackageType::Container => None,
+            PackageType::Docker | PackageType::Container | PackageType::Generic => None,
         }
     }
 

@@ -18,12 +18,13 @@ pub fn is_valid_login(login: &str) -> bool {
 /// owner's page is `/{login}`) or they would read as the server's own.
 pub fn is_reserved_login(login: &str) -> bool {
     // `admin` is the first site administrator's own login.
-    const RESERVED: [&str; 29] = [
+    const RESERVED: [&str; 30] = [
         "advisories",
         "api",
         "avatars",
         "cargo",
         "favicon.ico",
+        "generic",
         "healthz",
         "login",
         "logout",

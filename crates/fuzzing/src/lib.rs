@@ -34,6 +34,7 @@ pub const TARGETS: &[Target] = &[
     ("web_readme", entrepot_web::fuzzing::readme),
     ("advisory_range", advisory_range),
     ("image_sbom", image_sbom),
+    ("generic_endpoint", entrepot_generic::fuzzing::endpoint),
 ];
 
 /// Runs the target `name` on `data`; panics on an unknown name.

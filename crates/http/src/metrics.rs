@@ -40,6 +40,7 @@ fn format_of(route: &str) -> &'static str {
         "nuget" => "nuget",
         "pypi" | "_" => "pypi",
         "cargo" => "cargo",
+        "generic" => "generic",
         "v2" | "token" => "container",
         "api" => "rest",
         "healthz" | "readyz" | "metrics" => "server",

@@ -39,6 +39,7 @@ fn formats(config: &Config) -> Vec<Arc<dyn PackageFormat>> {
         Arc::new(entrepot_nuget::NuGet),
         Arc::new(entrepot_pypi::Pypi),
         Arc::new(entrepot_cargo::CargoRegistry),
+        Arc::new(entrepot_generic::Generic),
     ]
 }
 

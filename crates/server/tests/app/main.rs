@@ -13,6 +13,7 @@ mod alerts_formats;
 mod cargo_http;
 mod cargo_upstream;
 mod cleanup;
+mod generic_http;
 mod graph;
 mod limits;
 mod mail;

@@ -408,6 +408,43 @@ struct Fixtures {
     internal_delete_ids: Vec<i64>,
 }
 
+/// The generic package `tool`: 1.0.0 and a version per column to delete,
+/// connected to alice/app from its settings (its uploads name none).
+async fn generic_fixtures(app: &TestApp, alice: &str) {
+    let versions =
+        std::iter::once("1.0.0".to_owned()).chain((0..ACTORS.len()).map(|n| format!("3.0.{n}")));
+    for v in versions {
+        send_ok(
+            app.put(&format!("/generic/alice/tool/{v}/tool.bin"))
+                .basic("alice", alice)
+                .body(b"tool".to_vec()),
+            "generic",
+        )
+        .await;
+    }
+    let registry = &app.registry;
+    let owner = registry
+        .accounts()
+        .account_by_login("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let tool = registry
+        .packages()
+        .namespace_packages(&owner, entrepot_core::PackageType::Generic)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "tool")
+        .unwrap();
+    let repository = registry.accounts().repository("alice/app").await.unwrap();
+    registry
+        .packages()
+        .connect_repository(&tool, &repository)
+        .await
+        .unwrap();
+}
+
 async fn publish_fixtures(w: &World) -> Fixtures {
     let app = &w.app;
     let alice = &w.alice;
@@ -521,6 +558,7 @@ async fn publish_fixtures(w: &World) -> Fixtures {
         )
         .await;
     }
+    generic_fixtures(app, alice).await;
     // The image: its blobs, 1.0, and one manifest per column to delete.
     let blob = async |bytes: &[u8]| {
         let digest = sha256(bytes);
@@ -988,6 +1026,34 @@ fn rows(f: &Fixtures) -> Vec<Row> {
             Auth::Raw,
             private_admin(200),
             move |c, n| c.delete(&format!("/cargo/alice/api/v1/crates/tiny_lib/3.0.{n}/yank")),
+        ));
+    }
+
+    // Generic: tool, connected to alice/app.
+    {
+        rows.push(row(
+            "generic",
+            "download tool.bin",
+            Auth::Basic,
+            private_read(200),
+            move |c, _| c.get("/generic/alice/tool/1.0.0/tool.bin"),
+        ));
+        rows.push(row(
+            "generic",
+            "upload",
+            Auth::Basic,
+            granular_write(201),
+            move |c, n| {
+                c.put(&format!("/generic/alice/tool/2.0.{n}/tool.bin"))
+                    .body(b"tool".to_vec())
+            },
+        ));
+        rows.push(row(
+            "generic",
+            "delete version",
+            Auth::Basic,
+            private_admin(204),
+            move |c, n| c.delete(&format!("/generic/alice/tool/3.0.{n}")),
         ));
     }
 

@@ -31,6 +31,7 @@ fn rest_type(format: Format) -> &'static str {
         Format::Pypi => "pypi",
         Format::Cargo => "cargo",
         Format::Oci => "container",
+        Format::Generic => "generic",
     }
 }
 

@@ -22,6 +22,7 @@ mod cleanup;
 mod cleanup_formats;
 mod concurrency;
 mod fsck;
+mod generic;
 mod hardening;
 mod ldap;
 mod limits;

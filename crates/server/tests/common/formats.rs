@@ -28,9 +28,10 @@ pub enum Format {
     Pypi,
     Cargo,
     Oci,
+    Generic,
 }
 
-pub const ALL: [Format; 7] = [
+pub const ALL: [Format; 8] = [
     Format::Npm,
     Format::Maven,
     Format::Rubygems,
@@ -38,6 +39,7 @@ pub const ALL: [Format; 7] = [
     Format::Pypi,
     Format::Cargo,
     Format::Oci,
+    Format::Generic,
 ];
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -83,7 +85,7 @@ pub fn authed(format: Format, request: RequestBuilder, token: &str) -> RequestBu
         Format::Rubygems | Format::Cargo => request.header("authorization", token),
         Format::Nuget => request.header("x-nuget-apikey", token),
         Format::Pypi => request.basic_auth("__token__", Some(token)),
-        Format::Maven | Format::Oci => request.basic_auth("alice", Some(token)),
+        Format::Maven | Format::Oci | Format::Generic => request.basic_auth("alice", Some(token)),
     }
 }
 
@@ -115,6 +117,7 @@ pub const NUGET_ID: &str = "Alice.Crash";
 pub const PYPI: &str = "crash-lib";
 pub const CRATE: &str = "crash_lib";
 pub const IMAGE: &str = "alice/crash";
+pub const GENERIC: &str = "crash";
 
 /// The requests of publishing `version` in `format`; `salt` makes OCI's
 /// layer unique and picks a chunked or a monolithic blob upload.
@@ -202,6 +205,13 @@ pub fn publish(format: Format, version: &str, salt: u64) -> Publish {
             vec![s]
         }
         Format::Oci => oci_steps(version, salt),
+        Format::Generic => {
+            let path = format!("/generic/alice/{GENERIC}/{version}/crash-{version}.bin");
+            let body = format!("the bytes of crash {version}").into_bytes();
+            let mut s = step(Method::PUT, path.clone(), body.clone(), 201);
+            s.stores.push(stored(path, &body));
+            vec![s]
+        }
     };
     Publish {
         format,
@@ -434,8 +444,8 @@ fn json_of(text: &str) -> Value {
 
 /// The versions `format`'s own index lists for the package, as its client
 /// reads them: npm's packument, maven-metadata.xml, the gem versions API,
-/// NuGet's flat container, the simple index, cargo's sparse index, and the
-/// OCI tag list.
+/// NuGet's flat container, the simple index, cargo's sparse index, the
+/// OCI tag list, and for generic packages the REST API's versions.
 pub fn listed(client: &Client, base: &str, token: &str, format: Format) -> BTreeSet<String> {
     let get = |path: &str| get_text(client, base, token, format, path);
     match format {
@@ -487,6 +497,25 @@ pub fn listed(client: &Client, base: &str, token: &str, format: Format) -> BTree
             .as_array()
             .map(|a| a.iter().map(|v| v.as_str().unwrap().to_owned()).collect())
             .unwrap_or_default(),
+        // Its clients fetch files by name: the REST API lists the versions.
+        Format::Generic => {
+            let mut names = BTreeSet::new();
+            for page in 1.. {
+                let listed = json_of(&get(&format!(
+                    "/api/v3/user/packages/generic/{GENERIC}/versions?per_page=100&page={page}"
+                )));
+                let versions = listed.as_array().cloned().unwrap_or_default();
+                if versions.is_empty() {
+                    break;
+                }
+                names.extend(
+                    versions
+                        .iter()
+                        .map(|v| v["name"].as_str().unwrap().to_owned()),
+                );
+            }
+            names
+        }
     }
 }
 
