@@ -58,8 +58,8 @@ impl FormatSpec for CargoRegistry {
     }
 
     /// Crates are stored as first published, not in the canonical form.
-    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
-        (None, client_name.to_owned())
+    fn home_of(&self, client_name: &str) -> Option<(Option<String>, String)> {
+        Some((None, client_name.to_owned()))
     }
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {

@@ -46,6 +46,29 @@ pub enum Finding {
     Withdrawn,
 }
 
+impl Finding {
+    /// Of two findings on one dependent and one advisory (a name declared
+    /// twice, as a peer and a dev dependency; two versions an image holds),
+    /// the one its alert follows: exposed over clear, and a range that must
+    /// change over one a fresh install fixes.
+    #[must_use]
+    pub fn worse(self, other: Finding) -> Finding {
+        let rank = |f: &Finding| match f {
+            Finding::Exposed {
+                admits_patched: false,
+                ..
+            } => 2,
+            Finding::Exposed { .. } => 1,
+            Finding::Clear | Finding::Withdrawn => 0,
+        };
+        if rank(&other) > rank(&self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 /// What happened to an alert, as GitHub's `dependabot_alert` actions name
 /// it; `None` for a change nobody is told about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +227,23 @@ mod tests {
             dependency: dep(range),
             admits_patched,
         }
+    }
+
+    #[test]
+    fn a_name_declared_twice_is_judged_by_its_worst_declaration() {
+        let must_change = exposed("1.0.0", false);
+        let fresh_install = exposed("^1.0.0", true);
+        assert_eq!(Finding::Clear.worse(fresh_install.clone()), fresh_install);
+        assert_eq!(
+            fresh_install.clone().worse(must_change.clone()),
+            must_change
+        );
+        assert_eq!(
+            must_change.clone().worse(fresh_install.clone()),
+            must_change
+        );
+        assert_eq!(fresh_install.clone().worse(Finding::Clear), fresh_install);
+        assert_eq!(Finding::Clear.worse(Finding::Clear), Finding::Clear);
     }
 
     #[test]

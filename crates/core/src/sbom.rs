@@ -1,6 +1,7 @@
 //! What a container image's SBOM says it holds: the packages of the
 //! ecosystems advisories name, found by their purls in an SPDX 2.x or
-//! CycloneDX JSON document (bare, or as an in-toto statement's predicate),
+//! CycloneDX JSON document (bare, or as the predicate of an in-toto
+//! statement whose `predicateType` names either),
 //! each read as a dependency on exactly the version the image carries, so
 //! that an advisory alerts the image as it alerts a package.
 
@@ -19,10 +20,7 @@ pub fn is_sbom(media_type: &str) -> bool {
     let base = media_type.split(';').next().unwrap_or_default().trim();
     matches!(
         base,
-        "application/spdx+json"
-            | "text/spdx+json"
-            | "application/vnd.cyclonedx+json"
-            | "application/vnd.in-toto+json"
+        "application/spdx+json" | "text/spdx+json" | "application/vnd.cyclonedx+json"
     )
 }
 
@@ -34,8 +32,10 @@ struct Document {
     packages: Vec<SpdxPackage>,
     /// CycloneDX.
     components: Vec<Component>,
-    /// An in-toto statement's SBOM.
+    /// An in-toto statement's SBOM, when `predicateType` says it is one.
     predicate: Option<Box<Document>>,
+    #[serde(rename = "predicateType")]
+    predicate_type: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,6 +71,10 @@ pub fn dependencies(document: &[u8]) -> Vec<Dependency> {
         return Vec::new();
     };
     if let Some(inner) = doc.predicate.take() {
+        let kind = doc.predicate_type.to_ascii_lowercase();
+        if !(kind.contains("spdx") || kind.contains("cyclonedx")) {
+            return Vec::new();
+        }
         doc = *inner;
     }
     let mut purls: Vec<&str> = doc
@@ -187,5 +191,9 @@ mod tests {
         assert!(is_sbom("application/spdx+json"));
         assert!(is_sbom("application/vnd.cyclonedx+json; version=1.5"));
         assert!(!is_sbom("application/vnd.oci.image.config.v1+json"));
+        // A provenance statement is no SBOM, whatever its predicate holds.
+        let provenance = br#"{"predicateType": "https://slsa.dev/provenance/v1", "predicate": {"packages": [
+            {"externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/lodash@4.17.20"}]}]}}"#;
+        assert!(dependencies(provenance).is_empty());
     }
 }

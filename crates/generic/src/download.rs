@@ -3,7 +3,8 @@
 //! (`X-Checksum-Sha256`, `-Sha1`, `-Md5` and RFC 9530's `Repr-Digest`);
 //! counted as a download of its version when served whole. Every file is
 //! sent as bytes, never as a page a browser would run.
-//! `DELETE NAME/VERSION` deletes a version (restored through the REST API).
+//! `DELETE NAME/VERSION` deletes a version, and the package with its last
+//! (restored through the REST API).
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -87,10 +88,10 @@ pub async fn delete_version(
     let package = packages
         .readable_package(actor, owner, PackageType::Generic, name)
         .await?;
-    let found = packages
-        .live_version(&package, version)
+    // The last version goes with its package: none is left empty.
+    packages
+        .delete_version_or_package(actor, &package, version)
         .await?
         .ok_or_else(|| GenericError::not_found(format!("{name} {version} was not found")))?;
-    packages.delete_version(actor, &package, &found).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -74,8 +74,8 @@ impl FormatSpec for Maven {
         client_name.replace(':', ".")
     }
 
-    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
-        (None, client_name.replace(':', "."))
+    fn home_of(&self, client_name: &str) -> Option<(Option<String>, String)> {
+        Some((None, client_name.replace(':', ".")))
     }
 
     fn ecosystem_name(&self, package: &Package, newest: Option<&Version>) -> String {

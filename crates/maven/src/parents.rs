@@ -2,8 +2,11 @@
 //! `<properties>` and `<dependencyManagement>` give the versions a child's
 //! dependencies leave out, as Maven's effective model has them. A parent
 //! is looked for in the deploying repository, then among the owner's
-//! other Maven packages the deployer may read (so no private POM's facts
-//! leak into a version others can see); one that is absent ends the chain.
+//! other Maven packages, and read only if the deployer may read it (who
+//! may read the child may then see the versions it manages, as anyone who
+//! resolves the child sees them). One that is absent, or cannot be read,
+//! ends the chain: this is extra knowledge, never a reason to refuse the
+//! deploy. A SNAPSHOT parent is read from its newest build.
 
 use std::collections::HashSet;
 
@@ -13,6 +16,7 @@ use entrepot_service::ServiceError;
 use futures::TryStreamExt;
 
 use crate::error::Result;
+use crate::maven_metadata;
 use crate::path::Coordinates;
 use crate::pom_deps::{self, Inherited};
 use crate::stored::version_of;
@@ -36,8 +40,13 @@ pub async fn inherited(
         if chain.len() == MAX_PARENTS || !seen.insert(coordinates.clone()) {
             break;
         }
-        let Some(texts) = parent_pom(state, t, &coordinates).await? else {
-            break;
+        let texts = match parent_pom(state, t, &coordinates).await {
+            Ok(Some(texts)) => texts,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(status = %e.status, error = %e.message, parent = ?coordinates, "could not read a parent POM");
+                break;
+            }
         };
         next = pom_deps::parent(&texts);
         chain.push(texts);
@@ -75,12 +84,12 @@ async fn parent_pom(
         .await?
     {
         Some(p) => Some(p),
-        None => registry
-            .packages()
-            .namespace_packages(&t.owner, PackageType::Maven)
-            .await?
-            .into_iter()
-            .find(|p| p.name == name),
+        None => {
+            registry
+                .packages()
+                .package_named(t.owner.id, PackageType::Maven, &name, false)
+                .await?
+        }
     };
     let Some(package) = package else {
         return Ok(None);
@@ -91,14 +100,22 @@ async fn parent_pom(
     let Some(v) = version_of(state, &package, version).await? else {
         return Ok(None);
     };
-    let file = format!("{artifact}-{version}.pom");
-    let Some(stored) = registry
-        .packages()
-        .files(v.id)
-        .await?
-        .into_iter()
-        .find(|f| f.name == file)
-    else {
+    let files = registry.packages().files(v.id).await?;
+    let file = match version.strip_suffix("-SNAPSHOT") {
+        Some(base) => {
+            let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
+            let newest = maven_metadata::build_numbers(&names, artifact, base)
+                .first()
+                .copied();
+            names.into_iter().find(|n| {
+                maven_metadata::build(n, artifact, base).is_some_and(|b| {
+                    Some(b.number) == newest && b.classifier.is_none() && b.extension == "pom"
+                })
+            })
+        }
+        None => Some(format!("{artifact}-{version}.pom")),
+    };
+    let Some(stored) = file.and_then(|file| files.into_iter().find(|f| f.name == file)) else {
         return Ok(None);
     };
     if stored.size > MAX_XML_BYTES as u64 {

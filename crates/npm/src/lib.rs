@@ -81,14 +81,10 @@ impl FormatSpec for Npm {
         }
     }
 
-    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
-        match client_name
-            .strip_prefix('@')
-            .and_then(|n| n.split_once('/'))
-        {
-            Some((scope, rest)) => (Some(scope.to_owned()), rest.to_owned()),
-            None => (None, client_name.to_owned()),
-        }
+    /// A scope is its owner; an unscoped name is the public registry's.
+    fn home_of(&self, client_name: &str) -> Option<(Option<String>, String)> {
+        let (scope, rest) = client_name.strip_prefix('@')?.split_once('/')?;
+        Some((Some(scope.to_owned()), rest.to_owned()))
     }
 
     fn lifecycle(&self, version: &Version) -> Lifecycle {

@@ -129,9 +129,13 @@ impl FormatSpec for Containers {
         true
     }
 
-    /// Referrers and cosign's tagged attachments name a subject.
-    fn is_attachment(&self, version: &Version) -> bool {
+    /// Referrers name a subject; cosign's attachments are tagged after
+    /// theirs (`sha256-<hex>.sig`, `.att`, `.sbom`).
+    fn is_attachment(&self, version: &Version, tags: &[&str]) -> bool {
         metadata::ManifestMetadata::of(version).subject.is_some()
+            || tags
+                .iter()
+                .any(|t| entrepot_core::image_signing::is_attachment_tag(t))
     }
 
     /// The layers of SBOM artifacts whose subject is the image or, for an

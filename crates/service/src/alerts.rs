@@ -71,7 +71,9 @@ impl DependencyAlerts<'_> {
                 )
             })
             .collect();
-        let mut seen = HashSet::new();
+        // A dependent may name the package more than once: its alert
+        // follows the worst of its declarations.
+        let mut judged: HashMap<(Id, String), Finding> = HashMap::new();
         let names = self.named(advisory).await?;
         for (ecosystem, name) in names {
             let rows = self
@@ -79,18 +81,26 @@ impl DependencyAlerts<'_> {
                 .dependents(ecosystem, &key(ecosystem, &name), MAX_DEPENDENTS)
                 .await?;
             for (dependent, dependency) in rows {
-                let id = (dependent, key(ecosystem, &dependency.name));
-                if dependent == advisory.package_id || !seen.insert(id.clone()) {
+                if dependent == advisory.package_id {
                     continue;
                 }
-                let finding = if withdrawn {
+                let id = (dependent, key(ecosystem, &dependency.name));
+                let found = if withdrawn {
                     Finding::Withdrawn
                 } else {
                     finding(advisory, dependency, &known)
                 };
-                self.apply(existing.remove(&id).as_ref(), finding, advisory, dependent)
-                    .await?;
+                let merged = match judged.remove(&id) {
+                    Some(earlier) => earlier.worse(found),
+                    None => found,
+                };
+                judged.insert(id, merged);
             }
+        }
+        for ((dependent, name), found) in judged {
+            let id = (dependent, name);
+            self.apply(existing.remove(&id).as_ref(), found, advisory, dependent)
+                .await?;
         }
         // Packages that no longer depend on it at all.
         for alert in existing.into_values() {
@@ -131,6 +141,8 @@ impl DependencyAlerts<'_> {
         // names they match; each advisory's known versions once.
         let mut by_ecosystem: HashMap<Ecosystem, Vec<(Advisory, HashSet<String>)>> = HashMap::new();
         let mut known: HashMap<Id, Vec<String>> = HashMap::new();
+        // A name declared more than once is judged by its worst declaration.
+        let mut judged: HashMap<(Id, String), (Finding, Advisory)> = HashMap::new();
         for dependency in dependencies {
             let ecosystem = dependency.ecosystem;
             if let std::collections::hash_map::Entry::Vacant(slot) = by_ecosystem.entry(ecosystem) {
@@ -164,10 +176,17 @@ impl DependencyAlerts<'_> {
                     slot.insert(self.known_versions(advisory).await?);
                 }
                 let id = (advisory.id, wanted.clone());
-                let finding = finding(advisory, dependency.clone(), &known[&advisory.id]);
-                self.apply(existing.remove(&id).as_ref(), finding, advisory, package)
-                    .await?;
+                let found = finding(advisory, dependency.clone(), &known[&advisory.id]);
+                let merged = match judged.remove(&id) {
+                    Some((earlier, _)) => earlier.worse(found),
+                    None => found,
+                };
+                judged.insert(id, (merged, advisory.clone()));
             }
+        }
+        for (id, (found, advisory)) in judged {
+            self.apply(existing.remove(&id).as_ref(), found, &advisory, package)
+                .await?;
         }
         for alert in existing.into_values() {
             if let Some(advisory) = self.advisory_by_id(alert.advisory_id).await? {

@@ -197,10 +197,11 @@ pub trait FormatSpec: Send + Sync + 'static {
     /// Where a package its clients name `client_name` (as a dependency)
     /// would be stored here: the owner the name says, if it says one
     /// (npm's `@scope/`; else the dependent's owner, whose feed its clients
-    /// read), and the stored name. By default the name in its canonical
-    /// form.
-    fn home_of(&self, client_name: &str) -> (Option<String>, String) {
-        (None, self.canonical_name(client_name))
+    /// read), and the stored name; `None` for a name that is never a local
+    /// package (npm's unscoped names come from upstream). By default the
+    /// name in its canonical form.
+    fn home_of(&self, client_name: &str) -> Option<(Option<String>, String)> {
+        Some((None, self.canonical_name(client_name)))
     }
 
     /// The form in which two spellings of a name are one package (PyPI's
@@ -268,11 +269,12 @@ pub trait FormatSpec: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Whether `version` is attached to another (a signature, an SBOM)
-    /// rather than a release of its own: the dependency graph reads the
-    /// newest release. None are unless the format says.
-    fn is_attachment(&self, version: &Version) -> bool {
-        let _ = version;
+    /// Whether `version`, tagged `tags`, is attached to another (a
+    /// signature, an SBOM) rather than a release of its own: the
+    /// dependency graph and the package page take the newest release. None
+    /// are unless the format says.
+    fn is_attachment(&self, version: &Version, tags: &[&str]) -> bool {
+        let _ = (version, tags);
         false
     }
 

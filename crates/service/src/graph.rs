@@ -4,9 +4,11 @@
 //! that also back-fills what was published before), and the reverse: the
 //! packages here that depend on one.
 
+use std::collections::HashMap;
+
 use entrepot_core::dependency::{Dependency, DependencyKind, MAX_PER_VERSION, key};
 use entrepot_core::sbom;
-use entrepot_core::{Actor, Ecosystem, Package, Version};
+use entrepot_core::{Account, Actor, Ecosystem, Package, Version};
 
 use crate::{DependencyGraph, ServiceResult};
 
@@ -72,11 +74,25 @@ impl DependencyGraph<'_> {
         {
             return Ok(Some(version));
         }
-        let (recent, _) = self.meta.versions_page(package.id, RECENT, 0).await?;
         let format = self.catalog().format(package.package_type);
+        // Only an image's newest may be an attachment: one version does
+        // for every other format.
+        let limit = if Ecosystem::of(package.package_type).is_some() {
+            1
+        } else {
+            RECENT
+        };
+        let (recent, _) = self.meta.versions_page(package.id, limit, 0).await?;
         let release = recent
             .iter()
-            .position(|v| !format.is_some_and(|f| f.is_attachment(v)))
+            .position(|v| {
+                let named: Vec<&str> = tags
+                    .iter()
+                    .filter(|t| t.version_id == v.id)
+                    .map(|t| t.name.as_str())
+                    .collect();
+                !format.is_some_and(|f| f.is_attachment(v, &named))
+            })
             .unwrap_or(0);
         Ok(recent.into_iter().nth(release))
     }
@@ -111,7 +127,8 @@ impl DependencyGraph<'_> {
     /// The packages SBOM blobs name, each read whole under its bound and
     /// parsed on a blocking thread.
     async fn read_sboms(self, blobs: Vec<String>) -> ServiceResult<Vec<Dependency>> {
-        let mut found = Vec::new();
+        let mut found: Vec<Dependency> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for blob in blobs {
             let Some(bytes) = self.blobs().read_small(&blob, sbom::MAX_SBOM_BYTES).await? else {
                 continue;
@@ -119,7 +136,10 @@ impl DependencyGraph<'_> {
             let named = tokio::task::spawn_blocking(move || sbom::dependencies(&bytes))
                 .await
                 .map_err(|e| crate::ServiceError::Internal(e.to_string()))?;
-            found.extend(named);
+            // Each platform's SBOM names much the same packages.
+            found.extend(named.into_iter().filter(|d| {
+                seen.insert((d.ecosystem, key(d.ecosystem, &d.name), d.range.clone()))
+            }));
         }
         found.truncate(MAX_PER_VERSION);
         Ok(found)
@@ -145,27 +165,47 @@ impl DependencyGraph<'_> {
 
     /// The packages here that `package`'s dependencies `names` (as their
     /// clients write them) are, among those `actor` may read: each found
-    /// with the index of its name. The first `MAX_LOCATED` names only.
+    /// with the index of its name and its owner. The first `MAX_LOCATED`
+    /// names only; each owner is read once.
     pub async fn locate(
         self,
         actor: &Actor,
         package: &Package,
         names: &[(Ecosystem, &str)],
-    ) -> ServiceResult<Vec<(usize, Package)>> {
+    ) -> ServiceResult<Vec<(usize, Package, Account)>> {
+        let mut owners: HashMap<String, Option<Account>> = HashMap::new();
         let mut found = Vec::new();
         for (i, (ecosystem, name)) in names.iter().enumerate().take(MAX_LOCATED) {
             let package_type = ecosystem.package_type();
             let Some(format) = self.catalog().format(package_type) else {
                 continue;
             };
-            let (owner, stored) = format.home_of(name);
-            let owner = owner.unwrap_or_else(|| package.owner_login.clone());
+            let Some((owner, stored)) = format.home_of(name) else {
+                continue;
+            };
+            let login = owner.unwrap_or_else(|| package.owner_login.clone());
+            let account = if let Some(account) = owners.get(&login) {
+                account.clone()
+            } else {
+                let account = self.meta.account_by_login(&login).await?;
+                owners.insert(login, account.clone());
+                account
+            };
+            let Some(account) = account else {
+                continue;
+            };
+            let Some(dependency) = self
+                .meta
+                .package(account.id, package_type, &stored, false)
+                .await?
+            else {
+                continue;
+            };
             match self
-                .packages()
-                .readable_package(actor, &owner, package_type, &stored)
+                .authorize_package(actor, entrepot_core::Action::Read, &dependency)
                 .await
             {
-                Ok(p) => found.push((i, p)),
+                Ok(()) => found.push((i, dependency, account)),
                 Err(crate::ServiceError::Internal(e)) => {
                     return Err(crate::ServiceError::Internal(e));
                 }

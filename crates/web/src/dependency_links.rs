@@ -43,14 +43,19 @@ pub async fn resolve(
                     kind: d.ecosystem.as_str().to_owned(),
                 })
                 .collect();
-            held.into_iter().map(|d| (d.ecosystem, d.name)).collect()
+            // Cut as a format's own details are.
+            *details = std::mem::take(details).bounded();
+            held.into_iter()
+                .take(details.dependencies.len())
+                .map(|d| (d.ecosystem, d.name))
+                .collect()
         };
     let wanted: Vec<(Ecosystem, &str)> = names.iter().map(|(e, n)| (*e, n.as_str())).collect();
-    let mut paths = HashMap::new();
-    for (i, found) in registry.graph().locate(actor, package, &wanted).await? {
-        if let Some(owner) = registry.accounts().account_by_id(found.owner_id).await? {
-            paths.insert(i, crate::package_path(&owner, &found));
-        }
-    }
-    Ok(paths)
+    Ok(registry
+        .graph()
+        .locate(actor, package, &wanted)
+        .await?
+        .into_iter()
+        .map(|(i, found, owner)| (i, crate::package_path(&owner, &found)))
+        .collect())
 }

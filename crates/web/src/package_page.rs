@@ -248,7 +248,14 @@ async fn default_version(
     let format = state.format(package.package_type);
     Ok(recent
         .iter()
-        .find(|v| !format.is_some_and(|f| f.is_attachment(v)))
+        .find(|v| {
+            let named: Vec<&str> = tagged
+                .iter()
+                .filter(|(_, version)| *version == v.name)
+                .map(|(tag, _)| tag.as_str())
+                .collect();
+            !format.is_some_and(|f| f.is_attachment(v, &named))
+        })
         .or(recent.first())
         .cloned())
 }

@@ -352,7 +352,8 @@ async fn an_images_attached_sbom_is_its_dependencies_and_gets_its_alerts() {
         user: "bob",
         token: bob.clone(),
     };
-    let (image, manifest) = oci.push_image("bob/app", "latest", b"layer").await;
+    // Tagged v1, not latest: the newest release is found among versions.
+    let (image, manifest) = oci.push_image("bob/app", "v1", b"layer").await;
     let sbom = json!({"spdxVersion": "SPDX-2.3", "packages": [
         {"name": "lib", "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/%40alice/lib@1.0.0"}]},
         {"name": "bash", "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:deb/debian/bash@5.2"}]},
@@ -370,6 +371,17 @@ async fn an_images_attached_sbom_is_its_dependencies_and_gets_its_alerts() {
     });
     let reference = sha256(&serde_json::to_vec(&artifact).unwrap());
     let r = oci.push_manifest("bob/app", &reference, &artifact).await;
+    assert_eq!(r.status(), 201);
+    // cosign's signature, pushed last under its tag: an attachment, not
+    // the image the graph reads.
+    let payload = oci.push_blob("bob/app", b"{\"critical\":{}}").await;
+    let signature = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "digest": payload, "size": 15}],
+    });
+    let tag = format!("{}.sig", image.replace(':', "-"));
+    let r = oci.push_manifest("bob/app", &tag, &signature).await;
     assert_eq!(r.status(), 201);
     app.registry.graph().index_changed(1000).await.unwrap();
 
@@ -423,4 +435,54 @@ async fn an_images_attached_sbom_is_its_dependencies_and_gets_its_alerts() {
     assert_eq!(alerts.as_array().map(Vec::len), Some(1), "{alerts}");
     assert_eq!(alerts[0]["state"], "open");
     assert_eq!(alerts[0]["fixed_by_fresh_install"], false, "{alerts}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dependency_named_twice_gets_one_alert_on_its_worst_range() {
+    let app = TestApp::new().await;
+    for user in ["alice", "dave"] {
+        app.user(user).await;
+    }
+    app.site_admin("root").await;
+    let [alice, dave, root] = [
+        app.token("alice", "read:packages,write:packages").await,
+        app.token("dave", "read:packages,write:packages").await,
+        app.token("root", "read:packages,write:packages").await,
+    ];
+    for version in ["1.0.0", "1.0.2"] {
+        publish(&app, &alice, "@alice/lib", version, json!({})).await;
+    }
+    // A peer range a fresh install fixes, and a pinned dev dependency.
+    let mut doc = publish_doc("@dave/plugin", "1.0.0", "");
+    doc["versions"]["1.0.0"]["peerDependencies"] = json!({"@alice/lib": "^1.0.0"});
+    doc["versions"]["1.0.0"]["devDependencies"] = json!({"@alice/lib": "1.0.0"});
+    let r = app
+        .put("/npm/@dave%2fplugin")
+        .bearer(&dave)
+        .json(&doc)
+        .send()
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    app.registry.graph().index_changed(1000).await.unwrap();
+    publish_advisory(&app, &alice, &root).await;
+    let found = alerts(&app, &dave, "dave", "plugin").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["requirement"], "1.0.0");
+    assert_eq!(found[0]["fixed_by_fresh_install"], false);
+    // Read again after a new version declaring both: still the one alert.
+    let mut doc = publish_doc("@dave/plugin", "1.1.0", "");
+    doc["versions"]["1.1.0"]["peerDependencies"] = json!({"@alice/lib": "^1.0.0"});
+    doc["versions"]["1.1.0"]["devDependencies"] = json!({"@alice/lib": "1.0.0"});
+    let r = app
+        .put("/npm/@dave%2fplugin")
+        .bearer(&dave)
+        .json(&doc)
+        .send()
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text());
+    assert_eq!(app.registry.graph().index_changed(1000).await.unwrap(), 1);
+    let again = alerts(&app, &dave, "dave", "plugin").await;
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["number"], found[0]["number"]);
+    assert_eq!(again[0]["state"], "open");
 }

@@ -18,7 +18,9 @@ async fn setup() -> (TestApp, String, String) {
     let alice = app
         .token("alice", "read:packages,write:packages,delete:packages")
         .await;
-    let bob = app.token("bob", "read:packages,write:packages").await;
+    let bob = app
+        .token("bob", "read:packages,write:packages,delete:packages")
+        .await;
     (app, alice, bob)
 }
 
@@ -133,7 +135,8 @@ async fn private_until_public_and_only_the_owner_writes() {
     let r = app.get(FILE).send().await;
     assert_eq!(r.status(), 200);
     assert_eq!(&r.bytes()[..], BYTES);
-    // Public to read, still alice's to write and delete.
+    // Public to read, still alice's to write and delete (bob's token may
+    // delete; his role may not).
     let r = app
         .delete("/generic/alice/tool/1.0.0")
         .basic("bob", &bob)
@@ -225,4 +228,21 @@ async fn the_rest_api_lists_deletes_and_restores_and_the_page_says_how() {
         .await
         .json();
     assert_eq!(summary["version_count"], json!(2), "{summary}");
+
+    // The last version goes with the package.
+    for version in ["2.0.0", "1.0.0"] {
+        let r = app
+            .delete(&format!("/generic/alice/tool/{version}"))
+            .basic("alice", &alice)
+            .send()
+            .await;
+        assert_eq!(r.status(), 204, "{version}: {}", r.text());
+    }
+    let listed: Value = app
+        .get("/api/v3/user/packages?package_type=generic")
+        .bearer(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed, json!([]));
 }
