@@ -26,7 +26,7 @@ pub fn snippets(site: &Site, package: &Package, version: Option<&Version>) -> Ve
     };
     vec![
         shell(
-            "Download with curl (FILE: one of the files below)",
+            "Download with curl (FILE: one of the files listed)",
             format!("curl --fail -O{curl_auth} {url}"),
         ),
         shell("Download with wget", format!("wget{wget_auth} {url}")),

@@ -34,6 +34,20 @@ impl FormatSpec for Generic {
         "Generic"
     }
 
+    /// Files are fetched by their names: the page links each.
+    fn file_url(
+        &self,
+        site: &Site,
+        package: &Package,
+        version: &Version,
+        file: &str,
+    ) -> Option<String> {
+        Some(site.url(&format!(
+            "/generic/{}/{}/{}/{file}",
+            package.owner_login, package.name, version.name
+        )))
+    }
+
     fn install_instructions(
         &self,
         site: &Site,

@@ -314,6 +314,20 @@ pub trait FormatSpec: Send + Sync + 'static {
         None
     }
 
+    /// The URL its client downloads `file` of `version` from, for the
+    /// page's list of files; none unless the format says (most clients
+    /// find files through their own indexes).
+    fn file_url(
+        &self,
+        site: &Site,
+        package: &Package,
+        version: &Version,
+        file: &str,
+    ) -> Option<String> {
+        let _ = (site, package, version, file);
+        None
+    }
+
     /// How to install `package` (at `version`, or the latest) from this
     /// server; `tags` are the version's, for formats whose clients pull by
     /// tag (an image by `:1.0`, not by its digest).

@@ -52,6 +52,8 @@ struct FileRow {
     name: String,
     size: String,
     sha256: String,
+    /// Where its client downloads it, where the format says.
+    url: Option<String>,
 }
 
 /// The logins of the versions' publishers.
@@ -339,6 +341,8 @@ async fn render_package(
             let files: Vec<FileRow> = stored
                 .into_iter()
                 .map(|f| FileRow {
+                    url: format
+                        .and_then(|spec| spec.file_url(&state.config.site, &package, v, &f.name)),
                     name: f.name,
                     size: human_size(f.size),
                     sha256: f.sha256,

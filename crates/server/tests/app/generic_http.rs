@@ -213,7 +213,9 @@ async fn the_rest_api_lists_deletes_and_restores_and_the_page_says_how() {
         .send()
         .await
         .text();
-    assert!(html.contains("tool-linux-amd64.tar.gz"), "{html}");
+    // Each file links to where curl gets it.
+    let file_link = format!("<a href=\"{}\">tool-linux-amd64.tar.gz</a>", app.url(FILE));
+    assert!(html.contains(&file_link), "{html}");
     let url = app.url("/generic/alice/tool/1.0.0/FILE");
     assert!(
         html.contains(&format!(
