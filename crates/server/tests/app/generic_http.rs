@@ -82,6 +82,18 @@ async fn a_file_is_put_once_and_got_with_its_digests_and_ranges() {
         .send()
         .await;
     assert_eq!(bad.status(), 400, "{}", bad.text());
+    let blob = |hex: &str| {
+        app.data_dir()
+            .join("blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+    };
+    assert!(
+        blob(&sha256).exists(),
+        "the stored file's blob is where it is looked for"
+    );
+    let refused = hex::encode(sha2::Sha256::digest(b"not those bytes"));
+    assert!(!blob(&refused).exists(), "the refused bytes are not kept");
     let gone = app
         .get("/generic/alice/tool/1.0.0/checked.bin")
         .basic("alice", &alice)
@@ -107,6 +119,16 @@ async fn a_file_is_put_once_and_got_with_its_digests_and_ranges() {
     }
     let post = app.post(FILE).basic("alice", &alice).send().await;
     assert_eq!(post.status(), 405);
+
+    // Two whole downloads counted; the range and the HEAD were not.
+    app.flush_downloads().await;
+    let html = app
+        .get("/users/alice/packages/generic/package/tool?version=1.0.0")
+        .bearer(&alice)
+        .send()
+        .await
+        .text();
+    assert!(html.contains("· 2 downloads"), "{html}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
