@@ -20,33 +20,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/repos/{owner}/{repo}/dependency-graph/sbom", get(sbom))
 }
 
-/// The package URL (purl) of `name` at `version` in `ecosystem`.
-fn purl(ecosystem: Ecosystem, name: &str, version: &str) -> String {
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-            .to_string()
-            .replace("%2E", ".")
-            .replace("%2D", "-")
-            .replace("%5F", "_")
-    };
-    let (kind, path) = match ecosystem {
-        Ecosystem::Npm => ("npm", enc(name).replace("%2F", "/")),
-        Ecosystem::Maven => (
-            "maven",
-            name.split(':').map(enc).collect::<Vec<_>>().join("/"),
-        ),
-        Ecosystem::Rubygems => ("gem", enc(name)),
-        Ecosystem::Nuget => ("nuget", enc(name)),
-        Ecosystem::Pip => ("pypi", enc(&entrepot_core::names::pep503(name))),
-        Ecosystem::Rust => ("cargo", enc(name)),
-    };
-    if version.is_empty() {
-        format!("pkg:{kind}/{path}")
-    } else {
-        format!("pkg:{kind}/{path}@{}", enc(version))
-    }
-}
-
 /// An SPDX identifier: letters, digits, `.` and `-` only.
 fn spdx_id(text: &str) -> String {
     let cleaned: String = text
@@ -75,7 +48,7 @@ fn node(ecosystem: Ecosystem, name: &str, version: &str, id: &str) -> Value {
         "externalRefs": [{
             "referenceCategory": "PACKAGE-MANAGER",
             "referenceType": "purl",
-            "referenceLocator": purl(ecosystem, name, version),
+            "referenceLocator": entrepot_core::osv::purl_at(ecosystem, name, version),
         }],
     })
 }

@@ -127,6 +127,17 @@ pub fn purl(ecosystem: Ecosystem, name: &str) -> String {
     format!("pkg:{}/{path}", purl_type(ecosystem))
 }
 
+/// `purl`, at `version` (a version or, in a dependency graph, a range)
+/// when there is one.
+pub fn purl_at(ecosystem: Ecosystem, name: &str, version: &str) -> String {
+    let purl = purl(ecosystem, name);
+    if version.is_empty() {
+        purl
+    } else {
+        format!("{purl}@{}", purl_segment(version))
+    }
+}
+
 /// A purl read back: the ecosystem, the package's name as its ecosystem
 /// writes it, and the version if the purl has one. Qualifiers and
 /// subpaths are ignored.

@@ -48,9 +48,10 @@ impl DependencyGraph<'_> {
             let Some(package) = self.meta.package_by_id(*id).await? else {
                 continue;
             };
-            let newest = self.newest_version(&package).await?;
+            let recent = self.recent(&package).await?;
+            let newest = self.newest_version(&package, &recent).await?;
             let declared = match &newest {
-                Some(v) => self.declared(&package, v).await?,
+                Some(v) => self.declared(&package, v, &recent).await?,
                 None => Vec::new(),
             };
             self.meta
@@ -63,10 +64,26 @@ impl DependencyGraph<'_> {
         Ok(waiting.len())
     }
 
+    /// A package's newest versions, as far as finding its newest release
+    /// and an image's attachments needs: only an image's newest may be an
+    /// attachment, so one version does for every other format.
+    async fn recent(self, package: &Package) -> ServiceResult<Vec<Version>> {
+        let limit = if Ecosystem::of(package.package_type).is_some() {
+            1
+        } else {
+            RECENT
+        };
+        Ok(self.meta.versions_page(package.id, limit, 0).await?.0)
+    }
+
     /// The version a package's dependencies are read from: the one its
-    /// `latest` tag names where it has one, else the last published that is
-    /// not attached to another (an image's signature or SBOM).
-    async fn newest_version(self, package: &Package) -> ServiceResult<Option<Version>> {
+    /// `latest` tag names where it has one, else the newest of `recent`
+    /// that is not attached to another (an image's signature or SBOM).
+    async fn newest_version(
+        self,
+        package: &Package,
+        recent: &[Version],
+    ) -> ServiceResult<Option<Version>> {
         let tags = self.meta.tags(package.id).await?;
         if let Some(tag) = tags.iter().find(|t| t.name == "latest")
             && let Some(version) = self.meta.version_by_id(tag.version_id).await?
@@ -75,26 +92,15 @@ impl DependencyGraph<'_> {
             return Ok(Some(version));
         }
         let format = self.catalog().format(package.package_type);
-        // Only an image's newest may be an attachment: one version does
-        // for every other format.
-        let limit = if Ecosystem::of(package.package_type).is_some() {
-            1
-        } else {
-            RECENT
-        };
-        let (recent, _) = self.meta.versions_page(package.id, limit, 0).await?;
-        let release = recent
-            .iter()
-            .position(|v| {
-                let named: Vec<&str> = tags
-                    .iter()
-                    .filter(|t| t.version_id == v.id)
-                    .map(|t| t.name.as_str())
-                    .collect();
-                !format.is_some_and(|f| f.is_attachment(v, &named))
-            })
-            .unwrap_or(0);
-        Ok(recent.into_iter().nth(release))
+        let release = recent.iter().find(|v| {
+            let named: Vec<&str> = tags
+                .iter()
+                .filter(|t| t.version_id == v.id)
+                .map(|t| t.name.as_str())
+                .collect();
+            !format.is_some_and(|f| f.is_attachment(v, &named))
+        });
+        Ok(release.or(recent.first()).cloned())
     }
 
     /// What `version` declares, as its format reads its metadata; for an
@@ -103,13 +109,13 @@ impl DependencyGraph<'_> {
         self,
         package: &Package,
         version: &Version,
+        recent: &[Version],
     ) -> ServiceResult<Vec<Dependency>> {
         let Some(format) = self.catalog().format(package.package_type) else {
             return Ok(Vec::new());
         };
         let Some(ecosystem) = Ecosystem::of(package.package_type) else {
-            let (recent, _) = self.meta.versions_page(package.id, RECENT, 0).await?;
-            let blobs = format.attached_sboms(version, &recent);
+            let blobs = format.attached_sboms(version, recent);
             return self.read_sboms(blobs).await;
         };
         Ok(format
@@ -246,7 +252,8 @@ impl DependencyGraph<'_> {
         };
         let name = match self.catalog().format(package.package_type) {
             Some(format) => {
-                let newest = self.newest_version(package).await?;
+                let recent = self.recent(package).await?;
+                let newest = self.newest_version(package, &recent).await?;
                 format.ecosystem_name(package, newest.as_ref())
             }
             None => package.name.clone(),
