@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use entrepot_core::Scopes;
 use entrepot_store::{
-    AccountStore, ActivityStore, NewPackage, NewTokenRecord, NewUser, NewVersion, PackageFilter,
-    PackageStore, PackageTotals, SqlStore, TokenStore,
+    AccountStore, ActivityStore, NewFile, NewPackage, NewTokenRecord, NewUser, NewVersion,
+    PackageFilter, PackageStore, PackageTotals, SqlStore, TokenStore,
 };
 
 /// Polls `check` until it holds, failing after a few seconds.
@@ -176,6 +176,60 @@ async fn lists_and_totals_made_elsewhere(
                 }
         },
     )
+    .await;
+    files_made_elsewhere(server, admin, package.id, version.id).await;
+}
+
+/// What a download reads (a version by name, its files, a file by name),
+/// kept by the server, changes with another store's writes.
+async fn files_made_elsewhere(
+    server: &SqlStore,
+    admin: &SqlStore,
+    package: entrepot_core::Id,
+    version: entrepot_core::Id,
+) {
+    let live = || async move {
+        let v = server.version(package, "1.0.0").await.unwrap().unwrap();
+        v.deleted_at.is_none()
+    };
+    assert!(live().await);
+    assert!(server.files(version).await.unwrap().is_empty());
+    assert!(
+        server
+            .package_file(package, "a.tgz")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let file = NewFile {
+        name: "a.tgz".into(),
+        size: 1,
+        sha256: "a".repeat(64),
+        digests: entrepot_core::Digests::default(),
+        content_type: None,
+    };
+    admin.add_file(version, file, Utc::now()).await.unwrap();
+    eventually("a file added elsewhere", || async {
+        server.files(version).await.unwrap().len() == 1
+            && server
+                .package_file(package, "a.tgz")
+                .await
+                .unwrap()
+                .is_some()
+    })
+    .await;
+    admin
+        .set_version_deleted(version, Some(Utc::now()))
+        .await
+        .unwrap();
+    eventually("a version deleted elsewhere", || async { !live().await }).await;
+    admin
+        .remove_files(version, &["a.tgz".to_owned()])
+        .await
+        .unwrap();
+    eventually("a file removed elsewhere", || async {
+        server.files(version).await.unwrap().is_empty()
+    })
     .await;
 }
 

@@ -1,8 +1,9 @@
 //! The store's hottest reads, kept in memory: the token a request carries,
 //! an account, a package by name, a repository, and the roles and single
-//! sign-on facts that decide access. Every install asks them all before
-//! its cached document goes out, and each costs a round trip to the
-//! database; kept here, they cost a hash lookup.
+//! sign-on facts that decide access, and the version and files a download
+//! serves. Every install asks them all before its cached document or its
+//! file goes out, and each costs a round trip to the database; kept here,
+//! they cost a hash lookup.
 //!
 //! Everything kept is dropped at once whenever anything may have changed,
 //! so a reader never sees a fact older than the last write it could know of:
@@ -26,7 +27,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
-use entrepot_core::{Account, Id, OrgRole, Package, PackageType, Repository, Role, TokenRecord};
+use entrepot_core::{
+    Account, Id, OrgRole, Package, PackageFile, PackageType, Repository, Role, TokenRecord, Version,
+};
 use sqlx::AnyPool;
 
 use crate::StoreResult;
@@ -47,7 +50,7 @@ const BACKSTOP: Duration = Duration::from_secs(1);
 /// seen within this long (this process's own, at once).
 const SHM_EVERY: Duration = Duration::from_millis(1);
 
-/// The channel PostgreSQL's triggers notify (migration 0022).
+/// The channel PostgreSQL's triggers notify (migrations 0022 and 0038).
 pub(crate) const CHANNEL: &str = "entrepot_changes";
 
 /// What is kept, by kind.
@@ -72,6 +75,11 @@ pub(crate) struct Maps {
     /// A page's totals: kept only where every table's change is seen
     /// (`ReadCache::sees_every_table`).
     pub package_totals: Slot<Vec<Id>, HashMap<Id, PackageTotals>>,
+    /// A version by package and name, and its files: every download reads
+    /// them before its first byte goes out.
+    pub versions: Slot<(Id, String), Option<Version>>,
+    pub files: Slot<Id, Vec<PackageFile>>,
+    pub files_by_name: Slot<(Id, String), Option<PackageFile>>,
 }
 
 impl Maps {
@@ -153,6 +161,55 @@ impl Weigh for HashMap<Id, PackageTotals> {
     }
 }
 
+impl Weigh for Option<Version> {
+    fn weight(&self) -> usize {
+        self.as_ref()
+            .map_or(0, |v| v.name.len() + json_weight(&v.metadata))
+    }
+}
+
+impl Weigh for Option<PackageFile> {
+    fn weight(&self) -> usize {
+        self.as_ref().map_or(0, file_weight)
+    }
+}
+
+impl Weigh for Vec<PackageFile> {
+    fn weight(&self) -> usize {
+        self.iter().map(file_weight).sum()
+    }
+}
+
+fn file_weight(f: &PackageFile) -> usize {
+    let digests = [&f.digests.sha512, &f.digests.sha1, &f.digests.md5];
+    std::mem::size_of::<PackageFile>()
+        + f.name.len()
+        + f.sha256.len()
+        + digests
+            .iter()
+            .map(|d| d.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+        + f.content_type.as_ref().map_or(0, String::len)
+}
+
+/// About what a JSON value holds in memory: its text and a node's size
+/// per value (format metadata may be large: a package.json's fields).
+fn json_weight(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    let own = std::mem::size_of::<Value>();
+    match value {
+        Value::String(s) => own + s.len(),
+        Value::Array(items) => own + items.iter().map(json_weight).sum::<usize>(),
+        Value::Object(map) => {
+            own + map
+                .iter()
+                .map(|(k, v)| k.len() + json_weight(v))
+                .sum::<usize>()
+        }
+        _ => own,
+    }
+}
+
 impl Weigh for Option<Account> {}
 impl Weigh for u64 {}
 impl Weigh for Option<Repository> {}
@@ -218,7 +275,7 @@ impl ReadCache {
 
     /// Whether a change to any table forgets what is kept: on SQLite every
     /// commit moves the WAL index; PostgreSQL's triggers announce only the
-    /// tables named in migration 0022.
+    /// tables named in migrations 0022 and 0038.
     pub(crate) fn sees_every_table(&self) -> bool {
         matches!(self.watch, Watch::Sqlite(_))
     }

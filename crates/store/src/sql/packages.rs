@@ -343,7 +343,15 @@ impl PackageStore for SqlStore {
     }
 
     async fn version(&self, package: Id, name: &str) -> StoreResult<Option<Version>> {
-        versions::by_name(self, package, name).await
+        let load = versions::by_name(self, package, name);
+        self.cache
+            .get(
+                &self.reader,
+                |m| &mut m.versions,
+                (package, name.to_owned()),
+                load,
+            )
+            .await
     }
 
     async fn version_by_id(&self, id: Id) -> StoreResult<Option<Version>> {
@@ -385,7 +393,10 @@ impl PackageStore for SqlStore {
     }
 
     async fn files(&self, version_id: Id) -> StoreResult<Vec<PackageFile>> {
-        files::of_version(self, version_id).await
+        let load = files::of_version(self, version_id);
+        self.cache
+            .get(&self.reader, |m| &mut m.files, version_id, load)
+            .await
     }
 
     async fn add_file(&self, version: Id, f: NewFile, at: Timestamp) -> StoreResult<PackageFile> {
@@ -462,7 +473,15 @@ impl PackageStore for SqlStore {
     }
 
     async fn package_file(&self, package: Id, name: &str) -> StoreResult<Option<PackageFile>> {
-        files::named(self, package, name).await
+        let load = files::named(self, package, name);
+        self.cache
+            .get(
+                &self.reader,
+                |m| &mut m.files_by_name,
+                (package, name.to_owned()),
+                load,
+            )
+            .await
     }
 
     async fn tags(&self, package: Id) -> StoreResult<Vec<Tag>> {
