@@ -7,7 +7,8 @@ use entrepot::{admin, cli, config, serve};
 
 /// jemalloc returns freed memory to the system and fragments less under
 /// many threads than the system allocator, which kept pages from earlier
-/// bursts of work and held the resident size up.
+/// bursts of work and held the resident size up. Its options (one arena)
+/// are set where it is built: `.cargo/config.toml`.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
