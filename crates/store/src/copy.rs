@@ -566,7 +566,7 @@ pub async fn copy_metadata(
                     Bool => query.bind(bool_of(row, name)?),
                 };
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
             rows_copied += 1;
         }
         if to.dialect() == Dialect::Postgres && names.first() == Some(&"id") {
@@ -575,7 +575,7 @@ pub async fn copy_metadata(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
                  COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             ))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         progress.advance(1, 0);

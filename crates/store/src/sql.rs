@@ -85,6 +85,38 @@ impl Drop for Writing<'_> {
     }
 }
 
+/// A write transaction of `begin_write`'s: the read cache forgets what it
+/// kept as it begins and as it ends, committed or not. A transaction that
+/// fails on a conflict is followed by a read of what the other writer
+/// made, which must not be answered from before that writer's commit.
+pub(crate) struct WriteTx {
+    tx: Option<sqlx::Transaction<'static, sqlx::Any>>,
+    cache: Arc<cache::ReadCache>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::Transaction<'static, sqlx::Any>;
+    fn deref(&self) -> &Self::Target {
+        self.tx
+            .as_ref()
+            .expect("a transaction is open until committed")
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.tx
+            .as_mut()
+            .expect("a transaction is open until committed")
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        self.cache.bump();
+    }
+}
+
 /// The SQLite store is the same type; the name reads better at call sites.
 pub type SqliteStore = SqlStore;
 
@@ -205,12 +237,10 @@ impl SqlStore {
 
     /// Commits a transaction of `begin_write`'s; the read cache forgets
     /// what it kept as the commit ends, as it did when it began.
-    pub(crate) async fn commit(
-        &self,
-        tx: sqlx::Transaction<'static, sqlx::Any>,
-    ) -> StoreResult<()> {
-        let done = tx.commit().await;
-        self.cache.bump();
+    pub(crate) async fn commit(&self, mut tx: WriteTx) -> StoreResult<()> {
+        let open = tx.tx.take().expect("a transaction is committed once");
+        let done = open.commit().await;
+        drop(tx);
         Ok(done?)
     }
 
@@ -219,11 +249,15 @@ impl SqlStore {
     /// that reads first could not write after another process (an `admin`
     /// command beside a running server) committed, and would fail with
     /// "database is locked" (`SQLITE_BUSY_SNAPSHOT`) instead of waiting.
-    pub(crate) async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
         self.cache.bump();
-        Ok(match self.dialect {
+        let tx = match self.dialect {
             Dialect::Sqlite => self.write_pool.begin_with("BEGIN IMMEDIATE").await?,
             Dialect::Postgres => self.write_pool.begin().await?,
+        };
+        Ok(WriteTx {
+            tx: Some(tx),
+            cache: Arc::clone(&self.cache),
         })
     }
 

@@ -223,6 +223,25 @@ async fn files_made_elsewhere(
         .await
         .unwrap();
     eventually("a version deleted elsewhere", || async { !live().await }).await;
+    // A change to a version alone, which touches no package row. On
+    // PostgreSQL only migration 0038's trigger announces it. The reads
+    // first let the backstop (a look at the change sequence at most once
+    // a second, on a read, forgetting twice after a move) finish with the
+    // writes above, so that nothing else can make the change seen.
+    let settled = Instant::now() + Duration::from_millis(3500);
+    while Instant::now() < settled {
+        server.version(package, "1.0.0").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    admin
+        .update_version_metadata(version, serde_json::json!({"changed": true}), Utc::now())
+        .await
+        .unwrap();
+    eventually("a version's metadata changed elsewhere", || async {
+        let v = server.version(package, "1.0.0").await.unwrap().unwrap();
+        v.metadata["changed"] == true
+    })
+    .await;
     admin
         .remove_files(version, &["a.tgz".to_owned()])
         .await

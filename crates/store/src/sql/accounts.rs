@@ -74,13 +74,13 @@ impl AccountStore for SqlStore {
         .bind(login)
         .bind(false)
         .bind(&at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         let org = account(&row)?;
         sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'owner')")
             .bind(org.id)
             .bind(owner)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         self.commit(tx).await?;
         Ok(org)
@@ -95,13 +95,13 @@ impl AccountStore for SqlStore {
         .bind(org)
         .bind(user)
         .bind(role.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         // A member now: an invitation still pending would say otherwise.
         sqlx::query("DELETE FROM org_invitations WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         self.commit(tx).await?;
         Ok(())
@@ -300,19 +300,19 @@ impl AccountStore for SqlStore {
         let mut tx = self.begin_write().await?;
         let login: Option<String> = sqlx::query_scalar("SELECT login FROM accounts WHERE id = $1")
             .bind(account)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let login = login.ok_or(StoreError::NotFound)?;
         sqlx::query("INSERT INTO retired_logins (login, retired_at) VALUES ($1, $2)")
             .bind(&login)
             .bind(ts(&at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         // Everything the account owns goes with it (ON DELETE CASCADE);
         // what it published elsewhere stays, credited to no one.
         sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(account)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         self.commit(tx).await?;
         Ok(())
@@ -323,7 +323,7 @@ impl AccountStore for SqlStore {
         let done = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         // What came through the organization's sign-on leaves with them.
         super::sso::forget(&mut tx, org, Some(user)).await?;
@@ -354,7 +354,7 @@ impl AccountStore for SqlStore {
                 .bind(value)
                 .bind(&at)
                 .bind(user)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             super::rows::found(&done)?;
         }
@@ -389,7 +389,7 @@ impl AccountStore for SqlStore {
              RETURNING user_id, email, expires_at",
         )
         .bind(hash)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let Some((user, email, _)) = taken.filter(|(_, _, until)| *until > ts(&now)) else {
             self.commit(tx).await?;
@@ -402,7 +402,7 @@ impl AccountStore for SqlStore {
         .bind(ts(&now))
         .bind(user)
         .bind(&email)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.commit(tx).await?;
         Ok((done.rows_affected() == 1).then_some(user))

@@ -67,7 +67,9 @@ impl ActivityStore for SqlStore {
         let done = async {
             let mut tx = self.begin_write().await?;
             for &(version, day, count) in counts {
-                add_downloads(version, day, count).execute(&mut *tx).await?;
+                add_downloads(version, day, count)
+                    .execute(&mut **tx)
+                    .await?;
             }
             self.commit(tx).await
         }

@@ -38,9 +38,10 @@ use crate::meta::{OrgSso, PackageFilter, PackageTotals};
 /// How many values one kind keeps before it starts over.
 const SLOT_CAP: usize = 8192;
 
-/// How many bytes of text (a package's README and description) one kind
-/// keeps before it starts over: a few packages with megabyte READMEs must
-/// not hold the memory of thousands.
+/// How many bytes of text (a package's README and description, a
+/// version's metadata, file records) one kind keeps before it starts over:
+/// a few packages with megabyte READMEs must not hold the memory of
+/// thousands.
 const SLOT_BYTES: usize = 4 << 20;
 
 /// How often PostgreSQL's change sequence is read, besides the listener.
@@ -163,8 +164,9 @@ impl Weigh for HashMap<Id, PackageTotals> {
 
 impl Weigh for Option<Version> {
     fn weight(&self) -> usize {
-        self.as_ref()
-            .map_or(0, |v| v.name.len() + json_weight(&v.metadata))
+        self.as_ref().map_or(0, |v| {
+            std::mem::size_of::<Version>() + v.name.len() + json_weight(&v.metadata)
+        })
     }
 }
 
@@ -203,7 +205,7 @@ fn json_weight(value: &serde_json::Value) -> usize {
         Value::Object(map) => {
             own + map
                 .iter()
-                .map(|(k, v)| k.len() + json_weight(v))
+                .map(|(k, v)| std::mem::size_of::<String>() + k.len() + json_weight(v))
                 .sum::<usize>()
         }
         _ => own,

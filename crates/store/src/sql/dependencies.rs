@@ -48,7 +48,7 @@ impl DependencyStore for SqlStore {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM package_dependencies WHERE package_id = $1")
             .bind(package)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if let Some(version) = version {
             for (position, d) in (0_i64..).zip(dependencies) {
@@ -66,7 +66,7 @@ impl DependencyStore for SqlStore {
                 .bind(d.kind.as_str())
                 .bind(&d.condition)
                 .bind(position)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
             }
         }
@@ -77,7 +77,7 @@ impl DependencyStore for SqlStore {
         .bind(package)
         .bind(version)
         .bind(ts(&indexed_for))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.commit(tx).await
     }

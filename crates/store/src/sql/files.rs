@@ -66,7 +66,7 @@ pub(super) async fn add(
     let mut tx = store.begin_write().await?;
     let live = sqlx::query("SELECT id FROM versions WHERE id = $1 AND deleted_at IS NULL")
         .bind(version)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     if live.is_none() {
         return Err(StoreError::NotFound);
@@ -82,12 +82,12 @@ pub(super) async fn add(
     .bind(serde_json::to_string(&f.digests).expect("digests serialize"))
     .bind(&f.content_type)
     .bind(ts(&at))
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
         .bind(ts(&at))
         .bind(version)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     touch_package_of_version(&mut tx, version).await?;
     store.commit(tx).await?;
@@ -101,7 +101,7 @@ pub(super) async fn remove(store: &SqlStore, version: Id, names: &[String]) -> S
         removed += sqlx::query("DELETE FROM files WHERE version_id = $1 AND name = $2")
             .bind(version)
             .bind(name)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
             .rows_affected();
     }

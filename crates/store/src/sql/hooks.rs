@@ -150,11 +150,11 @@ impl WebhookStore for SqlStore {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM hook_deliveries WHERE hook_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let done = sqlx::query("DELETE FROM hooks WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         self.commit(tx).await?;
         Ok(done.rows_affected() > 0)
@@ -176,7 +176,7 @@ impl WebhookStore for SqlStore {
             .bind(&d.payload)
             .bind(ts(&d.at))
             .bind(d.redelivery)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
             out.push(delivery(&row)?);
         }
@@ -339,7 +339,7 @@ impl WebhookStore for SqlStore {
             .bind(&n.ghsa_id)
             .bind(true)
             .bind(ts(&n.at))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         self.commit(tx).await?;

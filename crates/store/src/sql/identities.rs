@@ -88,7 +88,7 @@ impl IdentityStore for SqlStore {
              WHERE id = $1 AND email IS NOT NULL RETURNING *",
         )
         .bind(created.id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         self.commit(tx).await?;
         match verified {

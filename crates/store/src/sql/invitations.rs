@@ -66,7 +66,7 @@ pub(super) async fn accept(store: &SqlStore, org: Id, user: Id) -> StoreResult<O
     )
     .bind(org)
     .bind(user)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
     let Some(role) = role else {
         store.commit(tx).await?;
@@ -81,13 +81,13 @@ pub(super) async fn accept(store: &SqlStore, org: Id, user: Id) -> StoreResult<O
     .bind(org)
     .bind(user)
     .bind(&role)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let held: String =
         sqlx::query_scalar("SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2")
             .bind(org)
             .bind(user)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
     store.commit(tx).await?;
     Ok(held.parse().ok())

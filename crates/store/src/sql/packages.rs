@@ -181,7 +181,7 @@ impl PackageStore for SqlStore {
         .bind(&p.description)
         .bind(&p.readme)
         .bind(&at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         self.commit(tx).await?;
         self.package_on(&self.write(), id)
@@ -278,7 +278,7 @@ impl PackageStore for SqlStore {
         let done = sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
             .bind(ts(&at))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         found(&done)?;
         self.commit(tx).await?;
@@ -429,7 +429,7 @@ impl PackageStore for SqlStore {
                  WHERE v.package_id = $1 FOR UPDATE OF d",
             )
             .bind(id)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?;
         }
         // The name stays the owner's (not an upstream's cache's) for good.
@@ -441,11 +441,11 @@ impl PackageStore for SqlStore {
         )
         .bind(id)
         .bind(super::now())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         sqlx::query("DELETE FROM packages WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         self.commit(tx).await
     }

@@ -113,11 +113,11 @@ impl RepositoryStore for SqlStore {
         let connected: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM packages WHERE repository_id = $1")
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
         let done = sqlx::query("DELETE FROM repositories WHERE id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
@@ -130,7 +130,7 @@ impl RepositoryStore for SqlStore {
         let mut tx = self.begin_write().await?;
         let exists: Option<Id> = sqlx::query_scalar("SELECT id FROM repositories WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         if exists.is_none() {
             return Err(StoreError::NotFound);
@@ -141,7 +141,7 @@ impl RepositoryStore for SqlStore {
                 .bind(visibility.as_str())
                 .bind(&at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         if let Some(description) = changes.description {
@@ -149,7 +149,7 @@ impl RepositoryStore for SqlStore {
                 .bind(description)
                 .bind(&at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         if let Some(archived) = changes.archived {
@@ -160,7 +160,7 @@ impl RepositoryStore for SqlStore {
             .bind(archived)
             .bind(&at)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         if let Some(code_url) = changes.code_url {
@@ -168,7 +168,7 @@ impl RepositoryStore for SqlStore {
                 .bind(code_url)
                 .bind(&at)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         self.commit(tx).await?;

@@ -113,14 +113,14 @@ impl SsoStore for SqlStore {
         forget(&mut tx, org, None).await?;
         sqlx::query("DELETE FROM org_sso WHERE org_id = $1")
             .bind(org)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         if let Some(provider) = provider {
             sqlx::query("INSERT INTO org_sso (org_id, provider, created_at) VALUES ($1, $2, $3)")
                 .bind(org)
                 .bind(provider)
                 .bind(ts(&at))
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         self.commit(tx).await?;
@@ -155,7 +155,7 @@ impl SsoStore for SqlStore {
         .bind(&idp.sso_url)
         .bind(&idp.issuer)
         .bind(&idp.certificates)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.commit(tx).await?;
         Ok(())
@@ -197,7 +197,7 @@ impl SsoStore for SqlStore {
         )
         .bind(org)
         .bind(user)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         match linked {
             Some(known) if known == subject => return Ok(()),
@@ -216,7 +216,7 @@ impl SsoStore for SqlStore {
         .bind(user)
         .bind(subject)
         .bind(ts(&at))
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.commit(tx).await?;
         Ok(())

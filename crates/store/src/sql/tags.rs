@@ -25,7 +25,7 @@ pub(super) async fn set(
     sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
         .bind(now())
         .bind(package)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let done = sqlx::query(
         "INSERT INTO tags (package_id, name, version_id, updated_at)
@@ -37,7 +37,7 @@ pub(super) async fn set(
     .bind(name)
     .bind(version_id)
     .bind(ts(&at))
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     found(&done)?;
     forget_deleted(&mut tx, package, name).await?;

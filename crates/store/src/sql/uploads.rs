@@ -74,7 +74,7 @@ impl UploadStore for SqlStore {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT * FROM uploads WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let Some(session) = row.as_ref().map(upload_session).transpose()? else {
             return Ok(false);
@@ -92,7 +92,7 @@ impl UploadStore for SqlStore {
         .bind(ts(&at))
         .bind(id)
         .bind(expected_size as i64)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         self.commit(tx).await?;
         Ok(done.rows_affected() == 1)

@@ -40,13 +40,13 @@ impl UpstreamStore for SqlStore {
         .bind(true)
         .bind(false)
         .bind(&at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if new.is_default {
             sqlx::query("UPDATE upstreams SET is_default = $1 WHERE format = $2")
                 .bind(false)
                 .bind(new.format.as_str())
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         sqlx::query(
@@ -62,11 +62,11 @@ impl UpstreamStore for SqlStore {
         .bind(new.metadata_ttl_seconds)
         .bind(new.is_default)
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         let row = sqlx::query(&format!("{SELECT} WHERE u.account_id = $1"))
             .bind(account)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let created = upstream(&row)?;
         self.commit(tx).await?;

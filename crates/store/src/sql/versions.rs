@@ -34,7 +34,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
     sqlx::query("UPDATE packages SET updated_at = $1 WHERE id = $2")
         .bind(&at)
         .bind(v.package_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let row = sqlx::query(
         "INSERT INTO versions (package_id, name, metadata, publisher_id, created_at, updated_at)
@@ -45,7 +45,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
     .bind(v.metadata.to_string())
     .bind(v.publisher_id)
     .bind(&at)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await
     .map_err(|e| match StoreError::from(e) {
         StoreError::Conflict(_) => {
@@ -66,7 +66,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
         .bind(serde_json::to_string(&f.digests).expect("digests serialize"))
         .bind(&f.content_type)
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     for tag in &v.tags {
@@ -79,7 +79,7 @@ pub(super) async fn publish(store: &SqlStore, v: NewVersion) -> StoreResult<Vers
         .bind(tag)
         .bind(created.id)
         .bind(&at)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         super::tags::forget_deleted(&mut tx, v.package_id, tag).await?;
     }
@@ -159,7 +159,7 @@ pub(super) async fn set_deleted(
         "UPDATE versions SET deleted_at = NULL WHERE id = $1 AND deleted_at IS NOT NULL",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     found(&done)?;
     // Its tags come back, but for those set on another version since.
@@ -172,11 +172,11 @@ pub(super) async fn set_deleted(
     )
     .bind(id)
     .bind(super::now())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM deleted_tags WHERE version_id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     store.commit(tx).await?;
     Ok(())
@@ -199,7 +199,7 @@ pub(super) async fn soft_delete(
         sqlx::query("UPDATE versions SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
             .bind(ts(&at))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     found(&done)?;
     if keep_one {
@@ -208,7 +208,7 @@ pub(super) async fn soft_delete(
              AND package_id = (SELECT package_id FROM versions WHERE id = $1)",
         )
         .bind(id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         if others == 0 {
             return Err(StoreError::Invalid(
@@ -224,11 +224,11 @@ pub(super) async fn soft_delete(
          ON CONFLICT (version_id, name) DO NOTHING",
     )
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM tags WHERE version_id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     store.commit(tx).await?;
     Ok(())
@@ -260,12 +260,12 @@ pub(super) async fn purge(store: &SqlStore, id: Id) -> StoreResult<()> {
     if store.dialect() == Dialect::Postgres {
         sqlx::query("SELECT version_id FROM downloads WHERE version_id = $1 FOR UPDATE")
             .bind(id)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await?;
     }
     sqlx::query("DELETE FROM versions WHERE id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     store.commit(tx).await
 }
